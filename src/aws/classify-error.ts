@@ -1,0 +1,92 @@
+/**
+ * SDK error → our taxonomy, as plain data. Pure: no I/O, no SDK import (it reads the fields the
+ * SDK puts on its exceptions: name, $fault, $retryable, $metadata, Reason, ErrorDetails, $response).
+ *
+ * - throttle:  ThrottlingException or HTTP 429. The whole queue slows down.
+ * - transient: InternalServerException, 5xx, network errors, timeouts. Retried with backoff.
+ * - terminal:  everything else (400/402/403/404/409 and unmodelled 4xx). Never retried.
+ */
+export type ErrorKind = "terminal" | "transient" | "throttle";
+
+export interface ClassifiedError {
+  name: string;
+  kind: ErrorKind;
+  reason: string | null;
+  message: string;
+  httpStatus: number | null;
+  awsRequestId: string | null;
+  /** From Retry-After (s or HTTP date) or x-amz-retry-after (ms), when AWS sent one. */
+  retryAfterMs: number | null;
+  details?: Array<Record<string, unknown>>;
+}
+
+const NETWORK_CODES = new Set([
+  "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED",
+]);
+const TIMEOUT_NAMES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
+
+interface SdkLikeError {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  Reason?: unknown;
+  ErrorDetails?: unknown;
+  $fault?: unknown;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: unknown; requestId?: unknown };
+  $response?: { headers?: Record<string, unknown> };
+  cause?: unknown;
+}
+
+export function classifyError(error: unknown, now: number = Date.now()): ClassifiedError {
+  const e: SdkLikeError = error !== null && typeof error === "object" ? (error as SdkLikeError) : {};
+  const name = typeof e.name === "string" && e.name ? e.name : "Error";
+  const message = typeof e.message === "string" ? e.message : String(error);
+  const httpStatus = typeof e.$metadata?.httpStatusCode === "number" ? e.$metadata.httpStatusCode : null;
+  const awsRequestId = typeof e.$metadata?.requestId === "string" ? e.$metadata.requestId : null;
+  const base = {
+    reason: typeof e.Reason === "string" ? e.Reason : null,
+    message,
+    httpStatus,
+    awsRequestId,
+    retryAfterMs: retryAfter(e.$response?.headers, now),
+    ...(Array.isArray(e.ErrorDetails) ? { details: e.ErrorDetails as Array<Record<string, unknown>> } : {}),
+  };
+
+  if (name === "ThrottlingException" || httpStatus === 429) return { ...base, name, kind: "throttle" };
+  if (httpStatus === null && isNetworkError(e, name)) {
+    return { ...base, name: "NetworkError", kind: "transient", message: `${networkCode(e) ?? name}: ${message}` };
+  }
+  if (name === "InternalServerException" || (httpStatus !== null && httpStatus >= 500) || e.$retryable !== undefined) {
+    return { ...base, name, kind: "transient" };
+  }
+  return { ...base, name, kind: "terminal" };
+}
+
+function isNetworkError(e: SdkLikeError, name: string): boolean {
+  return TIMEOUT_NAMES.has(name) || networkCode(e) !== undefined;
+}
+
+function networkCode(e: SdkLikeError): string | undefined {
+  for (let cur: unknown = e, depth = 0; cur && typeof cur === "object" && depth < 5; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === "string" && NETWORK_CODES.has(code)) return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function retryAfter(headers: Record<string, unknown> | undefined, now: number): number | null {
+  if (!headers) return null;
+  const get = (k: string) => {
+    for (const [hk, hv] of Object.entries(headers)) if (hk.toLowerCase() === k) return typeof hv === "string" ? hv : undefined;
+    return undefined;
+  };
+  const ms = get("x-amz-retry-after");
+  if (ms && /^\d+$/.test(ms)) return Number(ms);
+  const ra = get("retry-after");
+  if (!ra) return null;
+  if (/^\d+(\.\d+)?$/.test(ra)) return Math.round(Number(ra) * 1000);
+  const at = Date.parse(ra);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}

@@ -1,0 +1,50 @@
+import {
+  AcceptConnectionInvitationCommand,
+  PartnerCentralAccountClient,
+  type PartnerCentralAccountClientConfig,
+} from "@aws-sdk/client-partnercentral-account";
+import type { InvitationApi } from "./invitation-api.js";
+import { connectionToEvent } from "./connection-to-event.js";
+
+export interface SdkInvitationApiOptions {
+  /** @defaultValue us-east-1 (the only region of this API) */
+  region?: string;
+  /** Endpoint override (the emulator); unset = AWS. */
+  endpoint?: string;
+  /** Static credentials; unset = the standard AWS credential chain. */
+  credentials?: PartnerCentralAccountClientConfig["credentials"];
+  /** Per-call timeout, ms. @defaultValue 10000 */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * The only module that imports @aws-sdk. SDK-level retries are off (maxAttempts 1): every retry
+ * goes back through the queue, so it passes the shared rate limit, is logged, and is bounded by
+ * the job's attempts.
+ */
+export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): InvitationApi & { destroy(): void } {
+  const client = new PartnerCentralAccountClient({
+    region: options.region ?? "us-east-1",
+    maxAttempts: 1,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? 10_000,
+      connectionTimeout: Math.min(options.requestTimeoutMs ?? 10_000, 5_000),
+    },
+  });
+  return {
+    async acceptInvitation(input, callOptions) {
+      const out = await client.send(
+        new AcceptConnectionInvitationCommand({
+          Catalog: input.catalog,
+          Identifier: input.identifier,
+          ClientToken: input.clientToken,
+        }),
+        callOptions?.signal ? { abortSignal: callOptions.signal } : {},
+      );
+      return { connection: connectionToEvent(out.Connection), awsRequestId: out.$metadata.requestId ?? null };
+    },
+    destroy: () => client.destroy(),
+  };
+}

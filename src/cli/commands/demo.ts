@@ -1,0 +1,99 @@
+import { randomBytes } from "node:crypto";
+import { Queue } from "bullmq";
+import { PartnerCentralEmulator } from "../../emulator/index.js";
+import { createSdkInvitationApi } from "../../aws/sdk-invitation-api.js";
+import { startWorker } from "../../consumer/run-worker.js";
+import { createProducer } from "../../producer/producer.js";
+import { consumeOutcomes } from "../../outcomes/consume.js";
+import { createRedis } from "../../queues/connection.js";
+import type { OutcomeEvent } from "../../schemas/outcome.js";
+import { RequestValidationError } from "../../errors/index.js";
+import { loadConfig } from "../../config/load-config.js";
+import { prepareRuntime } from "../runtime.js";
+import { intArg, parse } from "../args.js";
+
+export const demoHelp = `pc-invitations demo: a self-contained run on local defaults (what \`npm start\` does)
+
+Starts the Partner Central emulator, seeds invitations, enqueues valid ones, an unknown one, an
+already accepted one and a malformed one, runs a worker against the emulator through the real
+AWS SDK, prints every outcome event and a summary, cleans its keys up and exits 0.
+Uses the Redis at REDIS_URL under a throw-away queue prefix. Options: --count N (default 8).`;
+
+export async function demoCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { count: { type: "string" } });
+  const count = intArg(values.count, "count", 1) ?? 8;
+  // The demo is about the pipeline; the SDK's "use Node 22 from 2027" notice is in the README.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  process.env.LOG_LEVEL ??= "warn";
+  const { config: base, logger } = await prepareRuntime("demo");
+  const prefix = `{pci-demo-${randomBytes(4).toString("hex")}}`;
+  const out = (line: string) => process.stdout.write(line + "\n");
+
+  const emulator = await PartnerCentralEmulator.start({ latencyMs: 20 });
+  const config = loadConfig(process.env, {
+    QUEUE_PREFIX: prefix,
+    PARTNERCENTRAL_ENDPOINT: emulator.url,
+    RATE_LIMIT_MAX: Math.max(base.RATE_LIMIT_MAX, 20),
+    BACKOFF_DELAY_MS: 200,
+  });
+  const api = createSdkInvitationApi({
+    endpoint: emulator.url,
+    region: config.AWS_REGION,
+    credentials: { accessKeyId: "AKIDEMULATOR", secretAccessKey: "emulator-only-secret" },
+  });
+  const redis = createRedis(config.REDIS_URL);
+  const producer = createProducer({ redis, prefix, queueName: config.REQUESTS_QUEUE, retry: { backoffDelayMs: 200 } });
+  const worker = await startWorker(config, logger, api);
+  out(`emulator at ${emulator.url}; queue prefix ${prefix}; worker concurrency ${config.WORKER_CONCURRENCY}`);
+
+  try {
+    const pending = emulator.seedInvitations(count, { catalog: "Sandbox" });
+    const accepted = emulator.seedInvitation({ catalog: "Sandbox", status: "ACCEPTED" });
+    const requests = [
+      ...pending.map((inv, i) => ({ catalog: inv.catalog, identifier: inv.identifier, metadata: { demoItem: i } })),
+      { catalog: "Sandbox", identifier: "pacinv-UNKNOWN000000", correlationId: "demo-unknown" },
+      { catalog: accepted.catalog, identifier: accepted.identifier, correlationId: "demo-already-accepted" },
+    ];
+    try {
+      await producer.enqueue({ catalog: "Sandbox", identifier: "pacinv-tooShort" });
+    } catch (err) {
+      if (!(err instanceof RequestValidationError)) throw err;
+      out(`rejected at the producer, as expected: ${err.message}`);
+    }
+    const results = await producer.enqueueMany([...requests, requests[0]!]);
+    const unique = results.filter((r) => !r.duplicate).length;
+    out(`enqueued ${unique} requests (+${results.length - unique} duplicate enqueue, folded into its job)`);
+
+    const events: OutcomeEvent[] = [];
+    await new Promise<void>((resolve) => {
+      const consumer = consumeOutcomes(
+        (event) => {
+          events.push(event);
+          out(JSON.stringify(event));
+          if (events.length === unique) void consumer.close().then(resolve);
+        },
+        { redis, prefix, queueName: config.OUTCOMES_QUEUE },
+      );
+    });
+    const byType = (t: string) => events.filter((e) => e.type === t).length;
+    const failures = events.flatMap((e) => (e.type === "failed" ? [`${e.error.name}${e.error.reason ? `/${e.error.reason}` : ""}`] : []));
+    const accepts = emulator.calls({ operation: "AcceptConnectionInvitation" }).length;
+    out(
+      JSON.stringify({
+        summary: { requests: unique, outcomes: events.length, accepted: byType("accepted"), failed: byType("failed"), failures, apiCalls: accepts },
+      }),
+    );
+    return 0;
+  } finally {
+    await worker.shutdown("demo finished");
+    await producer.close();
+    for (const name of [config.REQUESTS_QUEUE, config.OUTCOMES_QUEUE]) {
+      const q = new Queue(name, { connection: redis, prefix });
+      await q.obliterate({ force: true });
+      await q.close();
+    }
+    redis.disconnect();
+    api.destroy();
+    await emulator.close();
+  }
+}

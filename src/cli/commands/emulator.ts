@@ -1,0 +1,42 @@
+import { runEmulatorCli } from "../../emulator/index.js";
+import { intArg, parse, UsageError } from "../args.js";
+
+export const emulatorHelp = `pc-invitations emulator: a local Partner Central Account API (awsJson1_0) for trials and tests
+
+  pc-invitations emulator [--port 4566] [--host 127.0.0.1] [--seed N] [--throttle-above-rps N]
+                          [--error-rate 0.05] [--latency-ms 20]
+
+Point workers at it with PARTNERCENTRAL_ENDPOINT=http://HOST:PORT and any static
+AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. Control plane (seed, calls, faults): /_emulator/*.
+--seed N creates N PENDING invitations in catalog AWS and prints their ids as NDJSON requests.`;
+
+export async function emulatorCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    port: { type: "string" },
+    host: { type: "string" },
+    seed: { type: "string" },
+    "throttle-above-rps": { type: "string" },
+    "error-rate": { type: "string" },
+    "latency-ms": { type: "string" },
+  });
+  const errorRate = values["error-rate"] === undefined ? undefined : Number(values["error-rate"]);
+  if (errorRate !== undefined && !(errorRate >= 0 && errorRate <= 1)) throw new UsageError("--error-rate must be between 0 and 1");
+  const throttle = intArg(values["throttle-above-rps"], "throttle-above-rps", 1);
+  const latency = intArg(values["latency-ms"], "latency-ms", 0);
+  const emu = await runEmulatorCli({
+    port: intArg(values.port, "port", 0) ?? 4566,
+    host: values.host ?? "127.0.0.1",
+    ...(throttle !== undefined ? { throttleAboveRps: throttle } : {}),
+    ...(errorRate !== undefined ? { errorRate } : {}),
+    ...(latency !== undefined ? { latencyMs: latency } : {}),
+    log: (line) => process.stderr.write(line + "\n"),
+  });
+  const seed = intArg(values.seed, "seed", 1);
+  if (seed) for (const inv of emu.seedInvitations(seed)) process.stdout.write(JSON.stringify({ catalog: inv.catalog, identifier: inv.identifier }) + "\n");
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", () => resolve());
+    process.once("SIGINT", () => resolve());
+  });
+  await emu.close();
+  return 0;
+}

@@ -1,0 +1,31 @@
+import { startWorker } from "../../consumer/run-worker.js";
+import { prepareRuntime } from "../runtime.js";
+import { parse } from "../args.js";
+
+export const workerHelp = `pc-invitations worker: run a worker that accepts queued invitations
+
+  pc-invitations worker
+
+Configured by environment variables (see README): REDIS_URL, QUEUE_PREFIX, AWS_REGION,
+PARTNERCENTRAL_ENDPOINT, WORKER_CONCURRENCY, RATE_LIMIT_MAX, RATE_LIMIT_DURATION_MS,
+MAX_THROTTLE_REQUEUES, THROTTLE_PAUSE_MS, SHUTDOWN_GRACE_MS, AWS credentials (standard chain).
+SIGTERM/SIGINT: stop taking jobs, finish in-flight ones within SHUTDOWN_GRACE_MS, exit 0.`;
+
+export async function workerCommand(argv: string[]): Promise<number> {
+  parse(argv, {});
+  const { config, logger } = await prepareRuntime("worker");
+  const running = await startWorker(config, logger);
+  return new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      running.shutdown(signal).then(
+        () => resolve(0),
+        (err) => {
+          logger.error({ err }, "shutdown failed");
+          resolve(1);
+        },
+      );
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { ConfigError, PcInvitationsError, RedisUnavailableError } from "../errors/index.js";
+import { UsageError } from "./args.js";
+import { demoCommand, demoHelp } from "./commands/demo.js";
+import { emulatorCommand, emulatorHelp } from "./commands/emulator.js";
+import { enqueueCommand, enqueueHelp } from "./commands/enqueue.js";
+import { exportSchemasCommand, exportSchemasHelp } from "./commands/export-schemas.js";
+import { outcomesCommand, outcomesHelp } from "./commands/outcomes.js";
+import { workerCommand, workerHelp } from "./commands/worker.js";
+
+const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  enqueue: { run: enqueueCommand, help: enqueueHelp },
+  worker: { run: workerCommand, help: workerHelp },
+  outcomes: { run: outcomesCommand, help: outcomesHelp },
+  emulator: { run: emulatorCommand, help: emulatorHelp },
+  demo: { run: demoCommand, help: demoHelp },
+  "export-schemas": { run: exportSchemasCommand, help: exportSchemasHelp },
+};
+
+const usage = `pc-invitations: accept AWS Partner Central connection invitations at scale
+
+Usage: pc-invitations <command> [options]      pc-invitations <command> --help
+
+Commands:
+${Object.values(commands)
+  .map((c) => "  " + c.help.split("\n")[0]!.replace(/^pc-invitations /, ""))
+  .join("\n")}
+
+Configuration is read from environment variables; see the README for the full table.
+
+${Object.values(commands)
+  .map((c) => c.help)
+  .join("\n\n")}`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage + "\n");
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`unknown command "${name}"\n\n${usage}\n`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(command.help + "\n");
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`pc-invitations ${name}: ${err.message}\n\n${command.help}\n`);
+      return 2;
+    }
+    if (err instanceof RedisUnavailableError) {
+      process.stderr.write(
+        `pc-invitations: ${err.message}. Start one with \`redis-server\` (or \`docker compose up -d redis\`) or set REDIS_URL.\n`,
+      );
+      return 3;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`pc-invitations: invalid configuration:\n${err.issues.map((i) => `  ${i.field}: ${i.rule}`).join("\n")}\n`);
+      return 2;
+    }
+    if (err instanceof PcInvitationsError) {
+      process.stderr.write(`pc-invitations ${name}: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`pc-invitations ${name}: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Give stdout a moment to flush, then leave even if a library left a handle open.
+    setTimeout(() => process.exit(code), 50).unref();
+  },
+  (err) => {
+    process.stderr.write(String(err) + "\n");
+    process.exit(1);
+  },
+);

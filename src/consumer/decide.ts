@@ -1,0 +1,56 @@
+import type { ClassifiedError } from "../aws/classify-error.js";
+import type { OutcomeError } from "../schemas/outcome.js";
+
+export interface AttemptContext {
+  /** Failed attempts before this one (BullMQ attemptsMade). */
+  attemptsMade: number;
+  /** Allowed attempts (BullMQ job.opts.attempts). */
+  maxAttempts: number;
+  /** Times this job was already put back for throttling. */
+  throttleRequeues: number;
+  maxThrottleRequeues: number;
+  /** Queue-wide pause when AWS sent no Retry-After, ms. */
+  throttlePauseMs: number;
+}
+
+export type Decision =
+  /** Publish a `failed` outcome with this error; the job is finished. */
+  | { action: "fail"; error: OutcomeError }
+  /** Throw so BullMQ retries this job after its exponential backoff. */
+  | { action: "retry"; error: ClassifiedError }
+  /** Slow the whole queue for delayMs and put this job back without using an attempt. */
+  | { action: "rate-limit"; delayMs: number; error: ClassifiedError };
+
+/**
+ * What to do after a failed API call. Pure. Throttling slows the queue but is bounded: past
+ * maxThrottleRequeues a throttle is treated like any transient error and uses up attempts, so
+ * no job loops forever.
+ */
+export function decide(error: ClassifiedError, ctx: AttemptContext): Decision {
+  if (error.kind === "terminal") return { action: "fail", error: toOutcomeError(error, false) };
+  if (error.kind === "throttle" && ctx.throttleRequeues < ctx.maxThrottleRequeues) {
+    return { action: "rate-limit", delayMs: error.retryAfterMs ?? ctx.throttlePauseMs, error };
+  }
+  if (ctx.attemptsMade + 1 < ctx.maxAttempts) return { action: "retry", error };
+  return {
+    action: "fail",
+    error: {
+      ...toOutcomeError(error, true),
+      name: "RetriesExhausted",
+      reason: error.name,
+      message: `gave up after ${ctx.attemptsMade + 1 + ctx.throttleRequeues} attempt(s); last error ${error.name}: ${error.message}`,
+    },
+  };
+}
+
+export function toOutcomeError(error: ClassifiedError, retryable: boolean): OutcomeError {
+  return {
+    name: error.name,
+    reason: error.reason,
+    message: error.message,
+    httpStatus: error.httpStatus,
+    awsRequestId: error.awsRequestId,
+    retryable,
+    ...(error.details ? { details: error.details } : {}),
+  };
+}

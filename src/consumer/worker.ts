@@ -1,0 +1,101 @@
+import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import type { InvitationApi } from "../aws/invitation-api.js";
+import type { Logger } from "../observability/logger.js";
+import type { OutcomeStore } from "../outcomes/outcome-store.js";
+import type { QueueLocation } from "../queues/queue-names.js";
+import { processJob } from "./process-job.js";
+
+export interface WorkerOptions {
+  connection: ConnectionOptions;
+  location: QueueLocation;
+  api: InvitationApi;
+  outcomes: OutcomeStore;
+  logger: Logger;
+  /** @defaultValue 4 */
+  concurrency?: number;
+  /** Global limit, shared by every worker of the queue through Redis. @defaultValue 5 per 1000 ms */
+  rateLimit?: { max: number; durationMs: number };
+  /** @defaultValue 10 */
+  maxThrottleRequeues?: number;
+  /** @defaultValue 1000 */
+  throttlePauseMs?: number;
+  /** BullMQ lock duration, ms. @defaultValue 30000 */
+  lockDurationMs?: number;
+  autorun?: boolean;
+}
+
+/** What a request job returns in BullMQ when it finished with an outcome. */
+export interface RequestJobResult {
+  outcome: "accepted" | "failed" | "already-published";
+  eventId?: string;
+}
+
+/** Thrown to make BullMQ retry with backoff; carries the classified error for logs. */
+export class TransientAttemptError extends Error {
+  override readonly name = "TransientAttemptError";
+}
+
+/**
+ * The BullMQ shell around processJob: it only translates decisions into BullMQ signals
+ * (return, throw → backoff, RateLimitError → queue-wide pause, UnrecoverableError → failed).
+ */
+export function createAcceptWorker(opts: WorkerOptions): Worker {
+  const rate = opts.rateLimit ?? { max: 5, durationMs: 1000 };
+  // queue.rateLimit sets the same Redis key the limiter uses: every worker of the queue pauses.
+  const limiterQueue = new Queue(opts.location.requestsQueue, { connection: opts.connection, prefix: opts.location.prefix });
+  const worker: Worker = new Worker(
+    opts.location.requestsQueue,
+    async (job: Job, _token?: string, signal?: AbortSignal): Promise<RequestJobResult> => {
+      const jobId = job.id ?? "(no id)";
+      const log = opts.logger.child({ jobId, correlationId: correlationOf(job.data) });
+      const result = await processJob(
+        { id: jobId, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 },
+        {
+          api: opts.api,
+          outcomes: opts.outcomes,
+          maxThrottleRequeues: opts.maxThrottleRequeues ?? 10,
+          throttlePauseMs: opts.throttlePauseMs ?? 1000,
+        },
+        signal,
+      );
+      switch (result.action) {
+        case "already-published":
+          log.info("outcome already published; not calling the API again");
+          return { outcome: "already-published" };
+        case "published": {
+          const o = result.outcome;
+          if (o.type === "accepted") {
+            log.info({ connectionId: o.connection.Id, attempts: o.attempts, awsRequestId: o.awsRequestId }, "invitation accepted");
+            return { outcome: "accepted", eventId: o.eventId };
+          }
+          log.warn({ error: o.error, attempts: o.attempts }, "request failed");
+          throw new UnrecoverableError(`${o.error.name}${o.error.reason ? ` (${o.error.reason})` : ""}: ${o.error.message}`);
+        }
+        case "retry":
+          log.warn({ error: result.error, attemptsMade: job.attemptsMade + 1 }, "transient error; will retry with backoff");
+          throw new TransientAttemptError(`${result.error.name}: ${result.error.message}`);
+        case "rate-limit":
+          log.warn({ error: result.error, pauseMs: result.delayMs, throttleRequeues: result.data.throttleRequeues + 1 }, "throttled; pausing the queue");
+          await job.updateData({ ...result.data, throttleRequeues: result.data.throttleRequeues + 1 });
+          await limiterQueue.rateLimit(result.delayMs);
+          throw Worker.RateLimitError();
+      }
+    },
+    {
+      connection: opts.connection,
+      prefix: opts.location.prefix,
+      concurrency: opts.concurrency ?? 4,
+      limiter: { max: rate.max, duration: rate.durationMs },
+      lockDuration: opts.lockDurationMs ?? 30_000,
+      autorun: opts.autorun ?? true,
+    },
+  );
+  worker.on("error", (err) => opts.logger.error({ err }, "worker error"));
+  worker.on("closed", () => void limiterQueue.close());
+  return worker;
+}
+
+function correlationOf(data: unknown): string | undefined {
+  const c = (data as { request?: { correlationId?: unknown } } | null)?.request?.correlationId;
+  return typeof c === "string" ? c : undefined;
+}

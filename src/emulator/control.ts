@@ -1,0 +1,166 @@
+/**
+ * HTTP control plane under `/_emulator/`, so a test can drive an emulator that
+ * runs in another process. Plain JSON in and out (not the service protocol).
+ * These requests are never recorded as API calls and never see faults or
+ * latency.
+ *
+ * Routes:
+ *   GET  /_emulator/health                          → { ok: true, url }
+ *   POST /_emulator/invitations                     body SeedInvitationInput, or { count, ...SeedInvitationInput } → SeededInvitation[]
+ *   GET  /_emulator/invitations/<catalog>/<id>      → InvitationRecord | 404
+ *   GET  /_emulator/calls?operation=&identifier=    → RecordedCall[]
+ *   POST /_emulator/script                          body ScriptedFailure | ScriptedFailure[] → { ok, pending }
+ *   GET  /_emulator/faults                          → current fault settings
+ *   POST /_emulator/faults                          body Partial<fault settings>; null turns a fault off → current settings
+ *   POST /_emulator/reset                           → { ok: true }
+ */
+import { z } from "zod";
+import {
+  CONNECTION_TYPES,
+  INVITATION_STATUSES,
+  type CallFilter,
+  type FaultSettings,
+  type InvitationRecord,
+  type RecordedCall,
+  type ScriptedFailure,
+  type SeededInvitation,
+  type SeedInvitationInput,
+} from "./types.js";
+import { writeControlJson } from "./wire.js";
+import type { ServerResponse } from "node:http";
+
+export const CONTROL_PREFIX = "/_emulator/";
+
+/** The part of the emulator the control plane drives. */
+export interface ControlTarget {
+  readonly url: string;
+  seedInvitation(input?: SeedInvitationInput): SeededInvitation;
+  seedInvitations(n: number, input?: Omit<SeedInvitationInput, "identifier">): SeededInvitation[];
+  getInvitation(catalog: string, identifier: string): InvitationRecord | undefined;
+  calls(filter?: CallFilter): RecordedCall[];
+  script(failure: ScriptedFailure): void;
+  setFaults(partial: Partial<FaultSettings>): void;
+  faults(): FaultSettings;
+  reset(): void;
+}
+
+const seedSchema = z.object({
+  catalog: z.string().optional(),
+  identifier: z.string().optional(),
+  status: z.enum(INVITATION_STATUSES).optional(),
+  connectionType: z.enum(CONNECTION_TYPES).optional(),
+  inviterName: z.string().optional(),
+  inviterEmail: z.string().optional(),
+  partnerName: z.string().optional(),
+  otherParticipantAccountId: z.string().optional(),
+  count: z.number().int().min(1).max(100_000).optional(),
+});
+
+const scriptSchema = z.object({
+  operation: z.string().min(1),
+  identifier: z.string().optional(),
+  times: z.number().int().min(1),
+  error: z.enum([
+    "ThrottlingException",
+    "InternalServerException",
+    "AccessDeniedException",
+    "ResourceNotFoundException",
+    "ConflictException",
+    "ServiceQuotaExceededException",
+    "ValidationException",
+    "ServiceUnavailable503",
+    "ConnectionReset",
+  ]),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  retryAfterSeconds: z.number().min(0).optional(),
+});
+
+const faultsSchema = z.object({
+  throttleAboveRps: z.number().min(0).nullable().optional(),
+  errorRate: z.number().min(0).max(1).nullable().optional(),
+  latencyMs: z.number().min(0).nullable().optional(),
+});
+
+class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ControlError(400, z.prettifyError(r.error));
+  return r.data;
+}
+
+/** Handles one control request; `body` is the raw request body. Always writes a response. */
+export function handleControl(
+  target: ControlTarget,
+  method: string,
+  url: URL,
+  body: string,
+  res: ServerResponse,
+): void {
+  try {
+    const json: unknown = body.trim() === "" ? {} : JSON.parse(body);
+    const result = route(target, method, url, json);
+    writeControlJson(res, result.status, result.body);
+  } catch (err) {
+    const status = err instanceof ControlError ? err.status : 400;
+    writeControlJson(res, status, { error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+function route(target: ControlTarget, method: string, url: URL, json: unknown): { status: number; body: unknown } {
+  const path = url.pathname.slice(CONTROL_PREFIX.length).replace(/\/+$/, "");
+  const parts = path.split("/").map((p) => decodeURIComponent(p));
+
+  if (method === "GET" && path === "health") return { status: 200, body: { ok: true, url: target.url } };
+
+  if (method === "POST" && path === "invitations") {
+    const { count, ...seed } = parse(seedSchema, json);
+    const created =
+      count === undefined
+        ? [target.seedInvitation(seed)]
+        : target.seedInvitations(count, { ...seed, identifier: undefined } as Omit<SeedInvitationInput, "identifier">);
+    return { status: 200, body: created };
+  }
+
+  if (method === "GET" && parts[0] === "invitations" && parts.length === 3) {
+    const record = target.getInvitation(parts[1]!, parts[2]!);
+    if (!record) throw new ControlError(404, `invitation ${parts[1]}/${parts[2]} not found`);
+    return { status: 200, body: record };
+  }
+
+  if (method === "GET" && path === "calls") {
+    const filter: CallFilter = {};
+    const op = url.searchParams.get("operation");
+    const id = url.searchParams.get("identifier");
+    if (op) filter.operation = op;
+    if (id) filter.identifier = id;
+    return { status: 200, body: target.calls(filter) };
+  }
+
+  if (method === "POST" && path === "script") {
+    const list = Array.isArray(json) ? json : [json];
+    const failures = list.map((f) => parse(scriptSchema, f));
+    for (const f of failures) target.script(f);
+    return { status: 200, body: { ok: true, added: failures.length } };
+  }
+
+  if (path === "faults" && (method === "GET" || method === "POST")) {
+    if (method === "POST") target.setFaults(parse(faultsSchema, json) as Partial<FaultSettings>);
+    return { status: 200, body: target.faults() };
+  }
+
+  if (method === "POST" && path === "reset") {
+    target.reset();
+    return { status: 200, body: { ok: true } };
+  }
+
+  throw new ControlError(404, `no control route ${method} ${url.pathname}`);
+}

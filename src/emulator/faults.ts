@@ -1,0 +1,157 @@
+/**
+ * Fault injection: scripted failures, a sliding-window rate limiter and a
+ * random 500 rate.
+ *
+ * A decision is taken once per API request, before the operation runs, so a
+ * faulted request never changes state. Precedence: scripted failures first
+ * (they are deterministic and meant to override everything), then the
+ * throttle gate, then the random error rate.
+ */
+import type { EmulatorOptions, FaultSettings, ScriptedErrorName, ScriptedFailure } from "./types.js";
+import { errorResponse, type ApiResponse } from "./wire.js";
+
+/** Operations that share the throttle budget (the read/accept hot path). */
+export const THROTTLED_OPERATIONS: ReadonlySet<string> = new Set([
+  "AcceptConnectionInvitation",
+  "GetConnectionInvitation",
+  "GetConnection",
+]);
+
+const SCRIPTABLE: ReadonlySet<ScriptedErrorName> = new Set<ScriptedErrorName>([
+  "ThrottlingException",
+  "InternalServerException",
+  "AccessDeniedException",
+  "ResourceNotFoundException",
+  "ConflictException",
+  "ServiceQuotaExceededException",
+  "ValidationException",
+  "ServiceUnavailable503",
+  "ConnectionReset",
+]);
+
+const WINDOW_MS = 1000;
+
+/** `respond`: answer with this instead of running the operation; `reset`: destroy the socket. */
+export type FaultDecision = { kind: "respond"; response: ApiResponse } | { kind: "reset" } | undefined;
+
+export class FaultController {
+  private current: FaultSettings;
+  private readonly random: () => number;
+  private scripts: ScriptedFailure[] = [];
+  /** Arrival times (ms) of admitted requests of THROTTLED_OPERATIONS inside the current window. */
+  private admitted: number[] = [];
+
+  constructor(options: EmulatorOptions = {}) {
+    this.random = options.random ?? Math.random;
+    this.current = {};
+    this.set({
+      throttleAboveRps: options.throttleAboveRps,
+      errorRate: options.errorRate,
+      latencyMs: options.latencyMs,
+    });
+  }
+
+  get settings(): FaultSettings {
+    return { ...this.current };
+  }
+
+  get latencyMs(): number {
+    return this.current.latencyMs ?? 0;
+  }
+
+  /**
+   * Updates only the keys present in `partial`; a key present with value
+   * undefined (or null, over HTTP) turns that fault off.
+   */
+  set(partial: Partial<FaultSettings>): void {
+    const next = { ...this.current };
+    for (const k of ["throttleAboveRps", "errorRate", "latencyMs"] as const) {
+      if (!(k in partial)) continue;
+      const v = partial[k] as number | null | undefined;
+      if (v === undefined || v === null) {
+        delete next[k];
+        continue;
+      }
+      if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new Error(`${k} must be a number >= 0`);
+      if (k === "errorRate" && v > 1) throw new Error("errorRate must be within 0..1");
+      next[k] = v;
+    }
+    this.current = next;
+  }
+
+  /** Queues a scripted failure; scripts are matched in the order they were added. */
+  script(failure: ScriptedFailure): void {
+    if (!failure || typeof failure.operation !== "string" || failure.operation.length === 0) {
+      throw new Error("script: operation is required");
+    }
+    if (!Number.isInteger(failure.times) || failure.times < 1) throw new Error("script: times must be an integer >= 1");
+    if (!SCRIPTABLE.has(failure.error)) throw new Error(`script: unknown error ${String(failure.error)}`);
+    this.scripts.push({ ...failure });
+  }
+
+  /** Forgets scripts and the throttle window; keeps the fault settings. */
+  reset(): void {
+    this.scripts = [];
+    this.admitted = [];
+  }
+
+  pendingScripts(): ScriptedFailure[] {
+    return this.scripts.map((s) => ({ ...s }));
+  }
+
+  decide(operation: string, identifier: string | undefined, nowMs: number): FaultDecision {
+    const scripted = this.takeScript(operation, identifier);
+    if (scripted) return scriptedDecision(scripted);
+
+    const limit = this.current.throttleAboveRps;
+    if (limit !== undefined && THROTTLED_OPERATIONS.has(operation)) {
+      while (this.admitted.length > 0 && this.admitted[0]! <= nowMs - WINDOW_MS) this.admitted.shift();
+      if (this.admitted.length >= limit) {
+        return {
+          kind: "respond",
+          response: errorResponse("ThrottlingException", `Rate exceeded: more than ${limit} requests per second`),
+        };
+      }
+      this.admitted.push(nowMs);
+    }
+
+    const rate = this.current.errorRate ?? 0;
+    if (rate > 0 && this.random() < rate) {
+      return {
+        kind: "respond",
+        response: errorResponse("InternalServerException", "An internal error occurred (injected by errorRate)"),
+      };
+    }
+    return undefined;
+  }
+
+  private takeScript(operation: string, identifier: string | undefined): ScriptedFailure | undefined {
+    const i = this.scripts.findIndex(
+      (s) =>
+        (s.operation === operation || s.operation === "*") &&
+        (s.identifier === undefined || s.identifier === identifier),
+    );
+    if (i < 0) return undefined;
+    const s = this.scripts[i]!;
+    s.times -= 1;
+    if (s.times <= 0) this.scripts.splice(i, 1);
+    return s;
+  }
+}
+
+function scriptedDecision(s: ScriptedFailure): FaultDecision {
+  if (s.error === "ConnectionReset") return { kind: "reset" };
+  const headers: Record<string, string> = {};
+  if (s.retryAfterSeconds !== undefined) headers["Retry-After"] = String(s.retryAfterSeconds);
+  if (s.error === "ServiceUnavailable503") {
+    return { kind: "respond", response: { status: 503, body: undefined, headers, errorType: "ServiceUnavailable" } };
+  }
+  const message = s.message ?? `Scripted ${s.error}`;
+  return {
+    kind: "respond",
+    response: errorResponse(s.error, message, {
+      ...(s.reason !== undefined ? { reason: s.reason } : {}),
+      ...(s.retryAfterSeconds !== undefined ? { retryAfterSeconds: s.retryAfterSeconds } : {}),
+    }),
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Local emulator of the AWS Partner Central Account API (awsJson1_0) for
+ * exercising the real `@aws-sdk/client-partnercentral-account` client over
+ * real HTTP. Self-contained: depends only on node builtins and zod.
+ */
+export { PartnerCentralEmulator, TARGET_PREFIX } from "./server.js";
+export { runEmulatorCli, type EmulatorCliOptions } from "./cli.js";
+export { CONTROL_PREFIX, type ControlTarget } from "./control.js";
+export { THROTTLED_OPERATIONS } from "./faults.js";
+export {
+  OPERATION_RULES,
+  PATTERNS,
+  collectViolations,
+  isOperationName,
+  type InputRules,
+  type OperationName,
+  type StringRule,
+} from "./validation.js";
+export {
+  DEFAULT_REASONS,
+  ERROR_NAMESPACE,
+  ERROR_STATUS,
+  JSON_CONTENT_TYPE,
+  type FieldValidationError,
+  type ModeledErrorName,
+} from "./wire.js";
+export {
+  CONNECTION_TYPES,
+  INVITATION_STATUSES,
+  type CallFilter,
+  type ConnectionRecord,
+  type ConnectionType,
+  type ConnectionTypeDetail,
+  type EmulatorOptions,
+  type FaultSettings,
+  type InvitationRecord,
+  type InvitationStatus,
+  type RecordedCall,
+  type ScriptedErrorName,
+  type ScriptedFailure,
+  type SeededInvitation,
+  type SeedInvitationInput,
+} from "./types.js";

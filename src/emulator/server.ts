@@ -1,0 +1,270 @@
+/**
+ * `PartnerCentralEmulator`: a node:http server that speaks the awsJson1_0
+ * protocol of the Partner Central Account API well enough for the real
+ * `@aws-sdk/client-partnercentral-account` client, plus test controls.
+ *
+ * Request pipeline for API calls (`POST` to any path ending in `/`):
+ *   1. record the call (arrival time, parsed input) in the call log;
+ *   2. resolve the operation from `X-Amz-Target` (400 UnknownOperationException)
+ *      and parse the body (400 SerializationException);
+ *   3. take the fault decision (scripted → throttle → errorRate) at arrival;
+ *   4. wait `latencyMs`;
+ *   5. answer the fault, or run the operation (validation, idempotency, state);
+ *   6. complete the call log entry, then write the response.
+ * Faulted requests never change state. Control requests (`/_emulator/…`)
+ * bypass all of this.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { CONTROL_PREFIX, handleControl, type ControlTarget } from "./control.js";
+import { FaultController, type FaultDecision } from "./faults.js";
+import { executeOperation } from "./operations.js";
+import { EmulatorStore } from "./state.js";
+import type {
+  CallFilter,
+  ConnectionRecord,
+  EmulatorOptions,
+  FaultSettings,
+  InvitationRecord,
+  RecordedCall,
+  ScriptedFailure,
+  SeededInvitation,
+  SeedInvitationInput,
+} from "./types.js";
+import { isOperationName } from "./validation.js";
+import { ApiError, errorResponse, protocolError, writeResponse, type ApiResponse } from "./wire.js";
+
+export const TARGET_PREFIX = "PartnerCentralAccount.";
+const MAX_BODY_BYTES = 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<{ text: string; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+    });
+    req.on("end", () => resolve({ text: Buffer.concat(chunks).toString("utf8"), tooLarge: size > MAX_BODY_BYTES }));
+    req.on("error", reject);
+  });
+}
+
+const asString = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+export class PartnerCentralEmulator implements ControlTarget {
+  private readonly store = new EmulatorStore();
+  private readonly faultCtl: FaultController;
+  private log: RecordedCall[] = [];
+  private seq = 0;
+  private closed = false;
+  /** Resolvers of in-progress latency waits, released early on close(). */
+  private readonly waits = new Map<NodeJS.Timeout, () => void>();
+  private readonly server: Server;
+  private boundPort = 0;
+  private host: string;
+
+  private constructor(options: EmulatorOptions) {
+    this.faultCtl = new FaultController(options);
+    this.host = options.host ?? "127.0.0.1";
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent && !res.destroyed) {
+          writeResponse(res, errorResponse("InternalServerException", `Emulator failure: ${String(err)}`), randomUUID());
+        }
+      });
+    });
+  }
+
+  /** Starts listening; resolves once the port is bound. */
+  static async start(options: EmulatorOptions = {}): Promise<PartnerCentralEmulator> {
+    const emu = new PartnerCentralEmulator(options);
+    await new Promise<void>((resolve, reject) => {
+      emu.server.once("error", reject);
+      emu.server.listen(options.port ?? 0, emu.host, () => {
+        emu.server.off("error", reject);
+        resolve();
+      });
+    });
+    emu.boundPort = (emu.server.address() as AddressInfo).port;
+    return emu;
+  }
+
+  /** Base URL to pass as the SDK's `endpoint`, e.g. "http://127.0.0.1:41234". */
+  get url(): string {
+    const h = this.host.includes(":") ? `[${this.host}]` : this.host;
+    return `http://${h}:${this.boundPort}`;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  seedInvitation(input: SeedInvitationInput = {}): SeededInvitation {
+    return this.store.seed(input);
+  }
+
+  seedInvitations(n: number, input: Omit<SeedInvitationInput, "identifier"> = {}): SeededInvitation[] {
+    const out: SeededInvitation[] = [];
+    for (let i = 0; i < n; i++) out.push(this.store.seed({ ...input, identifier: undefined }));
+    return out;
+  }
+
+  /** Deep copy of the stored record (incl. Status and ConnectionId), or undefined. */
+  getInvitation(catalog: string, identifier: string): InvitationRecord | undefined {
+    return this.store.getInvitation(catalog, identifier);
+  }
+
+  /** Extension: deep copy of a stored connection. */
+  getConnection(catalog: string, identifier: string): ConnectionRecord | undefined {
+    return this.store.getConnection(catalog, identifier);
+  }
+
+  /** Recorded API calls in arrival order (copies), optionally filtered. */
+  calls(filter: CallFilter = {}): RecordedCall[] {
+    return this.log
+      .filter(
+        (c) =>
+          (filter.operation === undefined || c.operation === filter.operation) &&
+          (filter.identifier === undefined || c.identifier === filter.identifier),
+      )
+      .map((c) => structuredClone(c));
+  }
+
+  /** Queues a scripted failure; scripted failures take precedence over random faults and throttling. */
+  script(failure: ScriptedFailure): void {
+    this.faultCtl.script(failure);
+  }
+
+  /** Changes fault knobs; keys absent are kept, keys set to undefined are turned off. */
+  setFaults(partial: Partial<FaultSettings>): void {
+    this.faultCtl.set(partial);
+  }
+
+  /** Extension: current fault settings. */
+  faults(): FaultSettings {
+    return this.faultCtl.settings;
+  }
+
+  /** Clears invitations, connections, remembered tokens, the call log, scripts and the throttle window. Fault settings are kept. */
+  reset(): void {
+    this.store.clear();
+    this.log = [];
+    this.seq = 0;
+    this.faultCtl.reset();
+  }
+
+  /** Stops the server, including idle keep-alive and in-flight sockets. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [timer, release] of this.waits) {
+      clearTimeout(timer);
+      release();
+    }
+    this.waits.clear();
+    const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await done;
+  }
+
+  private delay(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waits.delete(timer);
+        resolve();
+      }, ms);
+      this.waits.set(timer, resolve);
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrivedAt = Date.now();
+    const { text, tooLarge } = await readBody(req);
+    const url = new URL(req.url ?? "/", "http://emulator.local");
+    const method = req.method ?? "GET";
+
+    if (url.pathname.startsWith(CONTROL_PREFIX)) return handleControl(this, method, url, text, res);
+    if (method !== "POST" || !url.pathname.endsWith("/")) {
+      const r = protocolError("UnknownOperationException", `No API at ${method} ${url.pathname}; use POST /`);
+      writeResponse(res, { ...r, status: method !== "POST" ? 405 : 404 }, randomUUID());
+      return;
+    }
+    await this.handleApi(req, res, text, tooLarge, arrivedAt);
+  }
+
+  private async handleApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    text: string,
+    tooLarge: boolean,
+    arrivedAt: number,
+  ): Promise<void> {
+    const requestId = randomUUID();
+    const target = asString(req.headers["x-amz-target"]) ?? "";
+    const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
+
+    let input: Record<string, unknown> = {};
+    let early: ApiResponse | undefined;
+    try {
+      const parsed: unknown = tooLarge ? undefined : text.trim() === "" ? {} : JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        early = protocolError("SerializationException", tooLarge ? "Request body too large" : "Body must be a JSON object");
+      } else {
+        input = parsed as Record<string, unknown>;
+      }
+    } catch (err) {
+      early = protocolError("SerializationException", `Malformed JSON body: ${(err as Error).message}`);
+    }
+
+    const call: RecordedCall = { seq: ++this.seq, at: arrivedAt, operation, input, status: 0, requestId };
+    const clientToken = asString(input.ClientToken);
+    const identifier = asString(input.Identifier);
+    const catalog = asString(input.Catalog);
+    if (clientToken !== undefined) call.clientToken = clientToken;
+    if (identifier !== undefined) call.identifier = identifier;
+    if (catalog !== undefined) call.catalog = catalog;
+    this.log.push(call);
+
+    const op = target.startsWith(TARGET_PREFIX) && isOperationName(operation) ? operation : undefined;
+    if (op === undefined) {
+      early = protocolError("UnknownOperationException", `Unknown operation: ${target || "(no X-Amz-Target)"}`);
+    }
+    const decision: FaultDecision = early ? undefined : this.faultCtl.decide(operation, identifier, arrivedAt);
+
+    await this.delay(this.faultCtl.latencyMs);
+    if (this.closed) {
+      req.socket.destroy();
+      return;
+    }
+
+    if (decision?.kind === "reset") {
+      call.errorType = "ConnectionReset";
+      req.socket.resetAndDestroy();
+      return;
+    }
+
+    let response: ApiResponse;
+    if (early || op === undefined) response = early ?? protocolError("UnknownOperationException", target);
+    else if (decision) response = decision.response;
+    else {
+      try {
+        const result = executeOperation(this.store, op, input);
+        response = result.response;
+        if (result.replayed) call.replayed = true;
+      } catch (err) {
+        response =
+          err instanceof ApiError
+            ? err.response
+            : errorResponse("InternalServerException", `Emulator failure: ${String(err)}`);
+      }
+    }
+
+    call.status = response.status;
+    if (response.errorType !== undefined) call.errorType = response.errorType;
+    if (response.reason !== undefined) call.reason = response.reason;
+    writeResponse(res, response, requestId);
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Public types of the Partner Central Account emulator.
+ *
+ * Wire-shaped records (`InvitationRecord`, `ConnectionRecord`) use the exact
+ * PascalCase member names of the awsJson1_0 protocol, so they can be written
+ * to the socket unchanged and compared directly with what the SDK parses.
+ * All timestamps are RFC 3339 strings: the SDK rejects epoch numbers for this
+ * service (`@timestampFormat("date-time")`).
+ */
+
+/** Values of the `InvitationStatus` enum. */
+export const INVITATION_STATUSES = ["PENDING", "ACCEPTED", "REJECTED", "CANCELED", "EXPIRED"] as const;
+export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
+
+/** Values of the `ConnectionType` enum (also the keys of `ConnectionTypes`). */
+export const CONNECTION_TYPES = ["OPPORTUNITY_COLLABORATION", "SUBSIDIARY"] as const;
+export type ConnectionType = (typeof CONNECTION_TYPES)[number];
+
+/** Options fixed at start; the fault knobs can be changed later with `setFaults`. */
+export interface EmulatorOptions {
+  /** TCP port; default 0 (the OS picks a free port). */
+  port?: number;
+  /** Bind address; default 127.0.0.1. */
+  host?: string;
+  /**
+   * If set, more than N admitted Accept/Get requests (AcceptConnectionInvitation,
+   * GetConnectionInvitation, GetConnection, one shared budget) within any sliding
+   * 1 s window are answered 429 ThrottlingException. Only admitted requests (those
+   * that passed this gate) count, so a client that backs off regains capacity after
+   * at most 1 s. Scripted failures are decided before this gate and are not counted.
+   */
+  throttleAboveRps?: number;
+  /** Fraction 0..1 of API requests answered 500 InternalServerException, before any state change. */
+  errorRate?: number;
+  /** Latency in ms added before answering every API request (control plane excluded). */
+  latencyMs?: number;
+  /** RNG used for `errorRate`; default Math.random. */
+  random?: () => number;
+}
+
+/** The fault knobs that can be changed at run time. */
+export type FaultSettings = Pick<EmulatorOptions, "throttleAboveRps" | "errorRate" | "latencyMs">;
+
+export interface SeedInvitationInput {
+  /** Default "AWS". */
+  catalog?: string;
+  /** Must match `^pacinv-[A-Za-z0-9]{13}$`; generated if absent. An existing record is replaced. */
+  identifier?: string;
+  /** Default PENDING; ACCEPTED also creates the connection. */
+  status?: InvitationStatus;
+  /** Default OPPORTUNITY_COLLABORATION. */
+  connectionType?: ConnectionType;
+  /** Default "Emulated Inviter". */
+  inviterName?: string;
+  /** Default "inviter@example.com". */
+  inviterEmail?: string;
+  /** Extension: name of the inviting partner's profile. Default "Emulated Partner". */
+  partnerName?: string;
+  /** Extension: 12-digit account id of the inviter (`OtherParticipantIdentifier`). Generated if absent. */
+  otherParticipantAccountId?: string;
+}
+
+export interface SeededInvitation {
+  catalog: string;
+  identifier: string;
+  status: string;
+}
+
+/** Full invitation record, as returned by Get/Create/Reject/CancelConnectionInvitation. */
+export interface InvitationRecord {
+  Catalog: string;
+  Id: string;
+  Arn: string;
+  ConnectionId?: string;
+  ConnectionType: ConnectionType;
+  CreatedAt: string;
+  UpdatedAt: string;
+  ExpiresAt?: string;
+  OtherParticipantIdentifier: string;
+  ParticipantType: "SENDER" | "RECEIVER";
+  Status: InvitationStatus;
+  InvitationMessage: string;
+  InviterEmail: string;
+  InviterName: string;
+}
+
+export interface ConnectionTypeDetail {
+  CreatedAt: string;
+  InviterEmail: string;
+  InviterName: string;
+  Status: "ACTIVE" | "CANCELED";
+  CanceledAt?: string;
+  CanceledBy?: string;
+  OtherParticipant: { PartnerProfile: { Id: string; Name: string } };
+}
+
+/** The `Connection` structure (Accept output, and GetConnection output at top level). */
+export interface ConnectionRecord {
+  Catalog: string;
+  Id: string;
+  Arn: string;
+  OtherParticipantAccountId: string;
+  UpdatedAt: string;
+  ConnectionTypes: Partial<Record<ConnectionType, ConnectionTypeDetail>>;
+}
+
+/**
+ * One API request as the emulator saw it. Recorded on arrival (so `seq` is
+ * arrival order) and completed before the response is written, so a client that
+ * has received its response always finds the final `status` here.
+ */
+export interface RecordedCall {
+  seq: number;
+  /** Date.now() in ms when the request arrived. */
+  at: number;
+  /** Operation name without the `PartnerCentralAccount.` prefix (raw target if it had no such prefix). */
+  operation: string;
+  /** Parsed JSON body ({} if it could not be parsed). */
+  input: Record<string, unknown>;
+  /** HTTP status sent; 0 while in flight or when the socket was reset without a response. */
+  status: number;
+  /** Short error name (e.g. "ConflictException", "ServiceUnavailable", "ConnectionReset"). */
+  errorType?: string;
+  reason?: string;
+  clientToken?: string;
+  identifier?: string;
+  catalog?: string;
+  /** Extension: true when a stored response was replayed for a repeated ClientToken. */
+  replayed?: boolean;
+  /** Extension: value of the `x-amzn-RequestId` response header. */
+  requestId?: string;
+}
+
+export type ScriptedErrorName =
+  | "ThrottlingException"
+  | "InternalServerException"
+  | "AccessDeniedException"
+  | "ResourceNotFoundException"
+  | "ConflictException"
+  | "ServiceQuotaExceededException"
+  | "ValidationException"
+  | "ServiceUnavailable503"
+  | "ConnectionReset";
+
+export interface ScriptedFailure {
+  /** Operation name, e.g. "AcceptConnectionInvitation"; "*" (extension) matches any operation. */
+  operation: string;
+  /** Match only requests whose `Identifier` equals this. */
+  identifier?: string;
+  /** How many matching calls to fail. */
+  times: number;
+  error: ScriptedErrorName;
+  reason?: string;
+  message?: string;
+  /** If set, a `Retry-After` header (seconds) is sent with the error. */
+  retryAfterSeconds?: number;
+}
+
+export interface CallFilter {
+  operation?: string;
+  identifier?: string;
+}

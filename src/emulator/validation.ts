@@ -1,0 +1,136 @@
+/**
+ * Server-side input validation with the exact, anchored Smithy constraints of
+ * the Partner Central Account model (API reference §2.1 and §4.2).
+ *
+ * The JS SDK validates nothing client-side, so this is the only place where
+ * patterns, lengths and required members are enforced. Every bad member yields
+ * one `FieldValidationError` entry; all entries are reported together in one
+ * 400 ValidationException with Reason REQUEST_VALIDATION_FAILED.
+ */
+import { CONNECTION_TYPES } from "./types.js";
+import { fail, type FieldValidationError } from "./wire.js";
+
+export interface StringRule {
+  required: boolean;
+  /** Length bounds in Unicode code points (Smithy `@length` semantics). */
+  min?: number;
+  max?: number;
+  pattern?: RegExp;
+  enumValues?: readonly string[];
+}
+
+export type InputRules = Readonly<Record<string, StringRule>>;
+
+export const PATTERNS = {
+  catalog: /^[a-zA-Z0-9-]+$/,
+  invitationId: /^pacinv-[A-Za-z0-9]{13}$/,
+  connectionId: /^pac-[A-Za-z0-9]{13}$/,
+  /** Model text: `^[A-Za-z0-9-_]+$` (letters, digits, '-' and '_'). */
+  clientToken: /^[A-Za-z0-9_-]+$/,
+  participantIdentifier: /^[a-zA-Z0-9-]+$/,
+  email:
+    /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/,
+  unicodeString: /^[\u0020-\u007E\u00A0-\uD7FF\uE000-\uFFFD]+$/,
+  /** The newer model also allows `\n` in the invitation message; accept the wider set. */
+  unicodeStringWithNewline: /^[\n\u0020-\u007E\u00A0-\uD7FF\uE000-\uFFFD]+$/,
+  accountId: /^[0-9]{12}$/,
+} as const;
+
+const CATALOG: StringRule = { required: true, min: 1, max: 64, pattern: PATTERNS.catalog };
+const INVITATION_ID: StringRule = { required: true, pattern: PATTERNS.invitationId };
+const CLIENT_TOKEN: StringRule = { required: true, min: 1, max: 64, pattern: PATTERNS.clientToken };
+
+/** Rules per implemented operation. Members not listed are ignored, as the real service does. */
+export const OPERATION_RULES = {
+  AcceptConnectionInvitation: { Catalog: CATALOG, Identifier: INVITATION_ID, ClientToken: CLIENT_TOKEN },
+  CancelConnectionInvitation: { Catalog: CATALOG, Identifier: INVITATION_ID, ClientToken: CLIENT_TOKEN },
+  RejectConnectionInvitation: {
+    Catalog: CATALOG,
+    Identifier: INVITATION_ID,
+    ClientToken: CLIENT_TOKEN,
+    Reason: { required: false, max: 256 },
+  },
+  GetConnectionInvitation: { Catalog: CATALOG, Identifier: INVITATION_ID },
+  GetConnection: { Catalog: CATALOG, Identifier: { required: true, pattern: PATTERNS.connectionId } },
+  CreateConnectionInvitation: {
+    Catalog: CATALOG,
+    ClientToken: CLIENT_TOKEN,
+    ConnectionType: { required: true, enumValues: CONNECTION_TYPES },
+    Email: { required: true, min: 1, max: 320, pattern: PATTERNS.email },
+    Message: { required: true, min: 1, max: 256, pattern: PATTERNS.unicodeStringWithNewline },
+    Name: { required: true, min: 1, max: 80, pattern: PATTERNS.unicodeString },
+    ReceiverIdentifier: { required: true, min: 1, max: 100, pattern: PATTERNS.participantIdentifier },
+  },
+} as const satisfies Record<string, InputRules>;
+
+export type OperationName = keyof typeof OPERATION_RULES;
+
+export function isOperationName(name: string): name is OperationName {
+  return Object.prototype.hasOwnProperty.call(OPERATION_RULES, name);
+}
+
+function codePointLength(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+/** Returns the violation of one member, or undefined if it satisfies its rule. */
+export function checkMember(name: string, value: unknown, rule: StringRule): FieldValidationError | undefined {
+  if (value === undefined || value === null) {
+    return rule.required
+      ? { Name: name, Code: "REQUIRED_FIELD_MISSING", Message: `Member '${name}' is required` }
+      : undefined;
+  }
+  if (typeof value !== "string") {
+    return { Name: name, Code: "INVALID_VALUE", Message: `Member '${name}' must be a string` };
+  }
+  if (rule.enumValues && !rule.enumValues.includes(value)) {
+    return {
+      Name: name,
+      Code: "INVALID_ENUM_VALUE",
+      Message: `Member '${name}' must be one of: ${rule.enumValues.join(", ")}`,
+    };
+  }
+  const len = codePointLength(value);
+  if ((rule.min !== undefined && len < rule.min) || (rule.max !== undefined && len > rule.max)) {
+    return {
+      Name: name,
+      Code: "INVALID_STRING_FORMAT",
+      Message: `Member '${name}' must have length between ${rule.min ?? 0} and ${rule.max ?? "unbounded"}`,
+    };
+  }
+  if (rule.pattern && !rule.pattern.test(value)) {
+    return {
+      Name: name,
+      Code: "INVALID_STRING_FORMAT",
+      Message: `Member '${name}' must satisfy regular expression pattern: ${rule.pattern.source}`,
+    };
+  }
+  return undefined;
+}
+
+/** Pure check: every violation, in rule order. */
+export function collectViolations(input: Record<string, unknown>, rules: InputRules): FieldValidationError[] {
+  const out: FieldValidationError[] = [];
+  for (const [name, rule] of Object.entries(rules)) {
+    const v = checkMember(name, input[name], rule);
+    if (v) out.push(v);
+  }
+  return out;
+}
+
+/** Throws a 400 ValidationException (one ErrorDetails entry per bad member) if any member is invalid. */
+export function validateInput(input: Record<string, unknown>, rules: InputRules): void {
+  const violations = collectViolations(input, rules);
+  if (violations.length === 0) return;
+  const n = violations.length;
+  fail(
+    "ValidationException",
+    `${n} validation error${n === 1 ? "" : "s"} detected: ${violations.map((v) => v.Message).join("; ")}`,
+    {
+      reason: "REQUEST_VALIDATION_FAILED",
+      errorDetails: violations.map((v) => ({ FieldValidationError: v })),
+    },
+  );
+}

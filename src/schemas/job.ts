@@ -1,0 +1,22 @@
+import { z } from "zod";
+import { acceptRequestSchema, clientTokenSchema } from "./request.js";
+
+export const JOB_DATA_VERSION = 1;
+
+/**
+ * What the producer stores in each BullMQ job. The ClientToken is fixed here, at enqueue time,
+ * so every retry and every redelivery of the job sends the same token to AWS.
+ */
+export const acceptJobDataSchema = z.strictObject({
+  v: z.literal(JOB_DATA_VERSION),
+  request: acceptRequestSchema.required({ clientToken: true, correlationId: true }),
+  clientToken: clientTokenSchema,
+  /** ISO-8601 time the producer accepted the request. */
+  enqueuedAt: z.iso.datetime(),
+  /** Random per-enqueue nonce: tells the producer whether *its* add created the job. */
+  enqueueId: z.string().min(1),
+  /** Times this job was put back because AWS throttled it (bounded by MAX_THROTTLE_REQUEUES). */
+  throttleRequeues: z.number().int().nonnegative().default(0),
+});
+
+export type AcceptJobData = z.infer<typeof acceptJobDataSchema>;

@@ -1,0 +1,79 @@
+import { z } from "zod";
+import { connectionSchema } from "./connection.js";
+
+export const OUTCOME_SCHEMA_VERSION = 1;
+
+/** Exceptions AcceptConnectionInvitation can throw (npm 3.1086.0 `@throws`). */
+export const AWS_ERROR_NAMES = [
+  "ResourceNotFoundException",
+  "AccessDeniedException",
+  "ConflictException",
+  "ValidationException",
+  "ServiceQuotaExceededException",
+  "ThrottlingException",
+  "InternalServerException",
+] as const;
+
+/** Our own failure codes, for failures that are not one AWS answer. */
+export const OWN_ERROR_NAMES = [
+  /** The job in Redis did not match the job schema; the API was not called. */
+  "InvalidJob",
+  /** Transient failures on every allowed attempt; `reason` names the last one. */
+  "RetriesExhausted",
+  /** No HTTP answer: connection refused/reset, DNS, timeout. */
+  "NetworkError",
+] as const;
+
+export const errorNameSchema = z
+  .union([z.enum(AWS_ERROR_NAMES), z.enum(OWN_ERROR_NAMES), z.string().min(1)])
+  .describe("AWS exception name, one of our codes (InvalidJob, RetriesExhausted, NetworkError), or an unmodelled AWS error name.");
+
+export const outcomeErrorSchema = z.strictObject({
+  name: errorNameSchema,
+  /** AWS `Reason` (e.g. INCOMPATIBLE_CONNECTION_INVITATION_STATE), or for RetriesExhausted the last error's name. */
+  reason: z.string().nullable(),
+  message: z.string(),
+  httpStatus: z.number().int().nullable(),
+  awsRequestId: z.string().nullable(),
+  /** Whether this kind of error is transient (would succeed on a later try). */
+  retryable: z.boolean(),
+  /** Per-field problems: from ValidationException.ErrorDetails or from our job schema. */
+  details: z.array(z.record(z.string(), z.unknown())).optional(),
+});
+
+const envelope = {
+  schemaVersion: z.literal(OUTCOME_SCHEMA_VERSION),
+  /** Deterministic from requestId: a redelivered job yields the same eventId. */
+  eventId: z.string(),
+  /** The BullMQ job id of the request. Also the outcome's job id on the outcomes queue. */
+  requestId: z.string(),
+  correlationId: z.string().nullable(),
+  metadata: z.record(z.string(), z.json()).nullable(),
+  catalog: z.string().nullable(),
+  identifier: z.string().nullable(),
+  clientToken: z.string().nullable(),
+  /** API calls made for this request, over every retry. */
+  attempts: z.number().int().nonnegative(),
+  enqueuedAt: z.iso.datetime().nullable(),
+  completedAt: z.iso.datetime(),
+};
+
+export const acceptedOutcomeSchema = z.strictObject({
+  ...envelope,
+  type: z.literal("accepted"),
+  connection: connectionSchema,
+  awsRequestId: z.string().nullable(),
+});
+
+export const failedOutcomeSchema = z.strictObject({
+  ...envelope,
+  type: z.literal("failed"),
+  error: outcomeErrorSchema,
+});
+
+export const outcomeEventSchema = z.discriminatedUnion("type", [acceptedOutcomeSchema, failedOutcomeSchema]);
+
+export type OutcomeEvent = z.infer<typeof outcomeEventSchema>;
+export type AcceptedOutcome = z.infer<typeof acceptedOutcomeSchema>;
+export type FailedOutcome = z.infer<typeof failedOutcomeSchema>;
+export type OutcomeError = z.infer<typeof outcomeErrorSchema>;
