@@ -1,0 +1,43 @@
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { outcomeEventSchema, type OutcomeEvent } from "../../src/schemas/outcome.js";
+import { waitFor } from "./wait.js";
+
+/**
+ * Reads (without consuming) every outcome event on the outcomes queue, validated against the
+ * schema, until `count` exist. Asserting on the queue itself proves what consumers will see.
+ */
+export async function waitForOutcomes(
+  redis: Redis,
+  prefix: string,
+  count: number,
+  opts: { queueName?: string; timeoutMs?: number } = {},
+): Promise<OutcomeEvent[]> {
+  const queue = new Queue(opts.queueName ?? "invitation-outcomes", { connection: redis, prefix });
+  try {
+    return await waitFor(
+      async () => {
+        const counts = await queue.getJobCounts("waiting", "completed", "active", "delayed", "failed", "prioritized");
+        const total = Object.values(counts).reduce((a, b) => a + b, 0);
+        if (total < count) return undefined;
+        const jobs = await queue.getJobs(["waiting", "completed", "active", "delayed", "failed", "prioritized"], 0, -1);
+        return jobs.map((j) => outcomeEventSchema.parse(j.data));
+      },
+      opts.timeoutMs ?? 20_000,
+      `${count} outcome(s)`,
+    );
+  } finally {
+    await queue.close();
+  }
+}
+
+/** Number of outcome jobs on the queue, in any state. */
+export async function countOutcomes(redis: Redis, prefix: string, queueName = "invitation-outcomes"): Promise<number> {
+  const queue = new Queue(queueName, { connection: redis, prefix });
+  try {
+    const counts = await queue.getJobCounts("waiting", "completed", "active", "delayed", "failed", "prioritized");
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  } finally {
+    await queue.close();
+  }
+}

@@ -1,0 +1,73 @@
+import { PartnerCentralEmulator, type EmulatorOptions } from "../../src/emulator/index.js";
+import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
+import { createProducer, type Producer } from "../../src/producer/producer.js";
+import { startWorker, type RunningWorker } from "../../src/consumer/run-worker.js";
+import { loadConfig } from "../../src/config/load-config.js";
+import { createLogger } from "../../src/observability/logger.js";
+import type { Config } from "../../src/schemas/config.js";
+import type { RetryPolicy } from "../../src/producer/job-options.js";
+import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "./redis.js";
+import type { Redis } from "ioredis";
+
+export const TEST_CREDENTIALS = { accessKeyId: "AKIDTEST", secretAccessKey: "test-secret-not-real" };
+
+export interface Pipeline {
+  prefix: string;
+  redis: Redis;
+  emulator: PartnerCentralEmulator;
+  producer: Producer;
+  config: Config;
+  startWorker(overrides?: Partial<Record<keyof Config, unknown>>): Promise<RunningWorker>;
+  close(): Promise<void>;
+}
+
+/**
+ * Real parts in one process: the emulator on 127.0.0.1:0, real Redis under a unique prefix, the
+ * real SDK over HTTP. Fast retry settings so retry paths finish in well under a second.
+ */
+export async function startPipeline(
+  opts: { emulator?: EmulatorOptions; retry?: Partial<RetryPolicy>; config?: Partial<Record<keyof Config, unknown>>; label?: string } = {},
+): Promise<Pipeline> {
+  const prefix = uniquePrefix(opts.label);
+  const redis = newRedis();
+  const emulator = await PartnerCentralEmulator.start(opts.emulator);
+  const config = loadConfig(
+    {},
+    {
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      PARTNERCENTRAL_ENDPOINT: emulator.url,
+      RATE_LIMIT_MAX: 1000,
+      THROTTLE_PAUSE_MS: 50,
+      SHUTDOWN_GRACE_MS: 5000,
+      LOG_LEVEL: "silent",
+      ...opts.config,
+    },
+  );
+  const producer = createProducer({ redis, prefix, retry: { attempts: 4, backoffDelayMs: 20, backoffJitter: 0, ...opts.retry } });
+  const workers: RunningWorker[] = [];
+  const apis: Array<{ destroy(): void }> = [];
+  return {
+    prefix,
+    redis,
+    emulator,
+    producer,
+    config,
+    async startWorker(overrides = {}) {
+      const cfg = loadConfig({}, { ...config, ...overrides });
+      const api = createSdkInvitationApi({ endpoint: emulator.url, credentials: TEST_CREDENTIALS, requestTimeoutMs: cfg.AWS_REQUEST_TIMEOUT_MS });
+      apis.push(api);
+      const w = await startWorker(cfg, createLogger({ level: cfg.LOG_LEVEL }), api);
+      workers.push(w);
+      return w;
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.shutdown("test over")));
+      await producer.close();
+      apis.forEach((a) => a.destroy());
+      await emulator.close();
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,193 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { Queue } from "bullmq";
+import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
+import { waitForOutcomes, countOutcomes } from "../helpers/outcomes.js";
+import { deriveClientToken } from "../../src/queues/identity.js";
+import type { ScriptedFailure } from "../../src/emulator/index.js";
+import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
+
+let p: Pipeline | undefined;
+afterEach(async () => {
+  await p?.close();
+  p = undefined;
+});
+
+const acceptCalls = (pl: Pipeline, identifier?: string) =>
+  pl.emulator.calls({ operation: "AcceptConnectionInvitation", ...(identifier ? { identifier } : {}) });
+
+describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one outcome", () => {
+  it("accepts pending invitations and publishes the whole Connection with envelope fields", async () => {
+    p = await startPipeline({ label: "happy" });
+    const invs = p.emulator.seedInvitations(3, { catalog: "Sandbox" });
+    const results = await p.producer.enqueueMany(
+      invs.map((inv, i) => ({ catalog: inv.catalog, identifier: inv.identifier, correlationId: `corr-${i}`, metadata: { i, tag: "x" } })),
+    );
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    await p.startWorker();
+    const events = (await waitForOutcomes(p.redis, p.prefix, 3)) as AcceptedOutcome[];
+
+    expect(events.map((e) => e.type)).toEqual(["accepted", "accepted", "accepted"]);
+    for (const e of events) {
+      const i = Number(e.correlationId!.slice(5));
+      const inv = invs[i]!;
+      expect(e.requestId).toBe(`Sandbox.${inv.identifier}`);
+      expect(e.metadata).toEqual({ i, tag: "x" });
+      expect(e.clientToken).toBe(deriveClientToken("Sandbox", inv.identifier));
+      expect(e.attempts).toBe(1);
+      expect(e.awsRequestId).toMatch(/.+/);
+      expect(e.connection.Id).toMatch(/^pac-[A-Za-z0-9]{13}$/);
+      expect(e.connection.Catalog).toBe("Sandbox");
+      expect(e.connection.UpdatedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+      const detail = Object.values(e.connection.ConnectionTypes)[0]!;
+      expect(detail.Status).toBe("ACTIVE");
+      expect(detail.OtherParticipant.PartnerProfile?.Id).toMatch(/^pprofile-/);
+      expect(p.emulator.getInvitation("Sandbox", inv.identifier)?.Status).toBe("ACCEPTED");
+      expect(p.emulator.getInvitation("Sandbox", inv.identifier)?.ConnectionId).toBe(e.connection.Id);
+      expect(acceptCalls(p, inv.identifier).map((c) => c.clientToken)).toEqual([e.clientToken]);
+    }
+  });
+
+  const terminal: Array<[ScriptedFailure["error"], string, number]> = [
+    ["ResourceNotFoundException", "CONNECTION_INVITATION_NOT_FOUND", 404],
+    ["AccessDeniedException", "ACCESS_DENIED", 403],
+    ["ConflictException", "INCOMPATIBLE_CONNECTION_INVITATION_STATE", 409],
+    ["ValidationException", "REQUEST_VALIDATION_FAILED", 400],
+    ["ServiceQuotaExceededException", "LIMIT_EXCEEDED_NUMBER_OF_ACTIVE_CONNECTION", 402],
+  ];
+  it.each(terminal)("publishes a failed outcome for %s and does not retry it", async (error, reason, status) => {
+    p = await startPipeline({ label: "terminal" });
+    const inv = p.emulator.seedInvitation();
+    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 5, error });
+    await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as FailedOutcome[];
+    expect(e!.type).toBe("failed");
+    expect(e!.error).toMatchObject({ name: error, reason, httpStatus: status, retryable: false });
+    expect(e!.error.awsRequestId).toMatch(/.+/);
+    expect(e!.attempts).toBe(1);
+    // Give a wrongly scheduled retry the time to happen before counting calls.
+    await new Promise((r) => setTimeout(r, 150));
+    expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
+  });
+
+  it("reports the real API answers for unknown and already-accepted invitations", async () => {
+    p = await startPipeline({ label: "real-errors" });
+    const done = p.emulator.seedInvitation({ status: "ACCEPTED" });
+    await p.producer.enqueueMany([
+      { catalog: "AWS", identifier: "pacinv-NOTSEEDED0000" },
+      { catalog: "AWS", identifier: done.identifier },
+    ]);
+    await p.startWorker();
+    const events = (await waitForOutcomes(p.redis, p.prefix, 2)) as FailedOutcome[];
+    const byId = Object.fromEntries(events.map((e) => [e.identifier, e.error]));
+    expect(byId["pacinv-NOTSEEDED0000"]).toMatchObject({ name: "ResourceNotFoundException", reason: "CONNECTION_INVITATION_NOT_FOUND", httpStatus: 404 });
+    expect(byId[done.identifier]).toMatchObject({ name: "ConflictException", reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE", httpStatus: 409 });
+  });
+
+  it.each<[ScriptedFailure["error"], number]>([
+    ["InternalServerException", 2],
+    ["ServiceUnavailable503", 2],
+    ["ConnectionReset", 1],
+    ["ThrottlingException", 2],
+  ])("retries %s and then succeeds, with one ClientToken on every call", async (error, times) => {
+    p = await startPipeline({ label: "transient" });
+    const inv = p.emulator.seedInvitation();
+    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times, error });
+    const { clientToken } = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier, clientToken: "caller-token_1" });
+    expect(clientToken).toBe("caller-token_1");
+    await p.startWorker();
+    const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as AcceptedOutcome[];
+    expect(e!.type).toBe("accepted");
+    expect(e!.attempts).toBe(times + 1);
+    const calls = acceptCalls(p, inv.identifier);
+    expect(calls).toHaveLength(times + 1);
+    expect(new Set(calls.map((c) => c.clientToken))).toEqual(new Set(["caller-token_1"]));
+    expect(p.emulator.getInvitation(inv.catalog, inv.identifier)?.Status).toBe("ACCEPTED");
+  });
+
+  it("gives up after the configured attempts with RetriesExhausted naming the last error", async () => {
+    p = await startPipeline({ label: "exhausted", retry: { attempts: 3 } });
+    const inv = p.emulator.seedInvitation();
+    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 100, error: "InternalServerException" });
+    await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as FailedOutcome[];
+    expect(e!.error).toMatchObject({ name: "RetriesExhausted", reason: "InternalServerException", httpStatus: 500, retryable: true });
+    expect(e!.attempts).toBe(3);
+    expect(acceptCalls(p, inv.identifier)).toHaveLength(3);
+  });
+
+  it("bounds throttling: past MAX_THROTTLE_REQUEUES throttles use up attempts, so the job ends", async () => {
+    p = await startPipeline({ label: "throttle-bound", retry: { attempts: 2 }, config: { MAX_THROTTLE_REQUEUES: 3 } });
+    const inv = p.emulator.seedInvitation();
+    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1000, error: "ThrottlingException" });
+    await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as FailedOutcome[];
+    expect(e!.error).toMatchObject({ name: "RetriesExhausted", reason: "ThrottlingException", httpStatus: 429 });
+    // 3 requeues that cost no attempt + 2 attempts.
+    expect(acceptCalls(p, inv.identifier)).toHaveLength(5);
+    expect(e!.attempts).toBe(5);
+  });
+
+  it("treats a duplicate enqueue as one job, one API call and one outcome", async () => {
+    p = await startPipeline({ label: "dup" });
+    const inv = p.emulator.seedInvitation();
+    const req = { catalog: inv.catalog, identifier: inv.identifier };
+    const first = await p.producer.enqueue({ ...req, correlationId: "first" });
+    const second = await p.producer.enqueue({ ...req, correlationId: "second", clientToken: "other-token" });
+    const [a, b] = await p.producer.enqueueMany([req, req]);
+    expect(first.duplicate).toBe(false);
+    for (const r of [second, a!, b!]) {
+      expect(r).toMatchObject({ duplicate: true, jobId: first.jobId, clientToken: first.clientToken, correlationId: "first" });
+    }
+    await p.startWorker();
+    await waitForOutcomes(p.redis, p.prefix, 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
+    expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
+  });
+
+  it("does not call the API again or publish twice when a request whose outcome exists is redelivered", async () => {
+    p = await startPipeline({ label: "redeliver" });
+    const inv = p.emulator.seedInvitation();
+    const { jobId } = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    await waitForOutcomes(p.redis, p.prefix, 1);
+    // Simulate a redelivery: the request job is gone (e.g. removed) and the same job id comes back.
+    await (await p.producer.queue.getJob(jobId))!.remove();
+    const again = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    expect(again.duplicate).toBe(false);
+    const job = await p.producer.queue.getJob(jobId);
+    await waitFor(async () => (await job!.isCompleted()) || undefined);
+    expect(await job!.getState()).toBe("completed");
+    expect((await p.producer.queue.getJob(jobId))!.returnvalue).toEqual({ outcome: "already-published" });
+    expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
+    expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
+  });
+
+  it("turns a malformed job written straight into Redis into an InvalidJob outcome and keeps working", async () => {
+    p = await startPipeline({ label: "malformed" });
+    const raw = new Queue("accept-invitation", { connection: p.redis, prefix: p.prefix });
+    await raw.add("accept", { v: 1, request: { catalog: "AWS", identifier: "nope", correlationId: "c-bad" }, clientToken: "t" }, { jobId: "bad-1" });
+    await raw.add("accept", "not even an object", { jobId: "bad-2" });
+    await raw.close();
+    const inv = p.emulator.seedInvitation();
+    await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    const events = await waitForOutcomes(p.redis, p.prefix, 3);
+    const bad = events.filter((e): e is FailedOutcome => e.type === "failed");
+    expect(bad.map((e) => e.requestId).sort()).toEqual(["bad-1", "bad-2"]);
+    for (const e of bad) expect(e.error).toMatchObject({ name: "InvalidJob", retryable: false, httpStatus: null });
+    const b1 = bad.find((e) => e.requestId === "bad-1")!;
+    expect(b1.correlationId).toBe("c-bad");
+    expect(b1.error.message).toContain("request.identifier");
+    expect(events.filter((e) => e.type === "accepted")).toHaveLength(1);
+    expect(acceptCalls(p)).toHaveLength(1);
+  });
+});
+
+async function waitFor<T>(fn: () => Promise<T | undefined>): Promise<T> {
+  const { waitFor: w } = await import("../helpers/wait.js");
+  return w(fn);
+}
