@@ -6,12 +6,19 @@ export interface FieldIssue {
   rule: string;
 }
 
-/** Turns zod issues into `{ field, rule }` pairs that read well in CLI output and HTTP bodies. */
+/**
+ * Turns zod issues into `{ field, rule }` pairs that read well in CLI output and HTTP bodies:
+ * one entry per field, its broken rules joined with "; ".
+ */
 export function toFieldIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.map(String).join(".") : "(root)",
-    rule: issue.message,
-  }));
+  const byField = new Map<string, string[]>();
+  for (const issue of error.issues) {
+    const field = issue.path.length > 0 ? issue.path.map(String).join(".") : "(root)";
+    const rules = byField.get(field) ?? [];
+    if (!rules.includes(issue.message)) rules.push(issue.message);
+    byField.set(field, rules);
+  }
+  return [...byField].map(([field, rules]) => ({ field, rule: rules.join("; ") }));
 }
 
 /** `identifier: must match ^pacinv-…$; catalog: must be 1-64 characters` */

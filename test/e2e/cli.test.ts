@@ -1,0 +1,88 @@
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { Queue } from "bullmq";
+
+const redis = newRedis();
+const prefixes: string[] = [];
+afterEach(async () => {
+  for (const p of prefixes.splice(0)) await deletePrefix(redis, p);
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe("pc-invitations CLI", () => {
+  it("--help documents every command", async () => {
+    const r = await runCli(["--help"]);
+    expect(r.code).toBe(0);
+    for (const cmd of ["enqueue", "worker", "outcomes", "emulator", "demo", "export-schemas"]) expect(r.stdout).toContain(`pc-invitations ${cmd}`);
+    const sub = await runCli(["enqueue", "--help"]);
+    expect(sub.stdout).toContain("--file");
+  });
+
+  it("says in one line that Redis is unreachable, how to start one, and exits non-zero", async () => {
+    const port = await freePort();
+    const r = await runCli(["demo"], { REDIS_URL: `redis://127.0.0.1:${port}` });
+    expect(r.code).toBe(3);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`cannot reach Redis at redis://127.0.0.1:${port}`);
+    expect(lines[0]).toContain("redis-server");
+  });
+
+  it("names each bad environment variable and its rule", async () => {
+    const r = await runCli(["worker"], { WORKER_CONCURRENCY: "many", PARTNERCENTRAL_ENDPOINT: "not a url" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/WORKER_CONCURRENCY: must be a number/);
+    expect(r.stderr).toMatch(/PARTNERCENTRAL_ENDPOINT: must be an http\(s\) URL/);
+  });
+
+  it("rejects a malformed single request with the field and rule, enqueueing nothing", async () => {
+    const prefix = uniquePrefix("cli-bad");
+    prefixes.push(prefix);
+    const r = await runCli(["enqueue", "--catalog", "AWS", "--identifier", "pacinv-short"], { REDIS_URL, QUEUE_PREFIX: prefix });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain("line 1: identifier: must match ^pacinv-[A-Za-z0-9]{13}$");
+    expect(await redis.keys(`${prefix}:*`)).toEqual([]);
+  });
+
+  it("enqueues NDJSON from a file or stdin, counting duplicates and listing invalid lines with their rule", async () => {
+    const prefix = uniquePrefix("cli-file");
+    prefixes.push(prefix);
+    const lines = [
+      JSON.stringify({ catalog: "AWS", identifier: "pacinv-AAAAAAAAAAAAA" }),
+      JSON.stringify({ catalog: "AWS", identifier: "pacinv-BBBBBBBBBBBBB", metadata: { n: 2 } }),
+      "",
+      JSON.stringify({ catalog: "AWS", identifier: "pacinv-AAAAAAAAAAAAA" }),
+      "{not json",
+      JSON.stringify({ catalog: "AWS", identifier: "pacinv-CCCC" }),
+      JSON.stringify({ catalog: "A W S", identifier: "pacinv-DDDDDDDDDDDDD", clientToken: "no spaces allowed" }),
+    ].join("\n");
+    const r = await runCli(["enqueue", "--json", "--batch-size", "2"], { REDIS_URL, QUEUE_PREFIX: prefix }, lines);
+    expect(r.code).toBe(2);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ read: 6, enqueued: 2, duplicates: 1 });
+    expect(summary.invalid).toEqual([
+      { line: 5, issues: [{ field: "(line)", rule: "must be one JSON object" }] },
+      { line: 6, issues: [{ field: "identifier", rule: "must match ^pacinv-[A-Za-z0-9]{13}$" }] },
+      {
+        line: 7,
+        issues: [
+          { field: "catalog", rule: "must match ^[a-zA-Z0-9-]+$ (documented values: AWS, Sandbox)" },
+          { field: "clientToken", rule: "must match ^[A-Za-z0-9-_]+$" },
+        ],
+      },
+    ]);
+    const q = new Queue("accept-invitation", { connection: redis, prefix });
+    expect((await q.getJobs(["waiting"])).map((j) => j.id).sort()).toEqual(["AWS.pacinv-AAAAAAAAAAAAA", "AWS.pacinv-BBBBBBBBBBBBB"]);
+    await q.close();
+  });
+});

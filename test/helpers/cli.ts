@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** The built CLI (npm test builds first), run exactly as users run `pc-invitations`. */
+export const CLI = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url));
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<CliRun>;
+}
+
+const BASE_ENV = {
+  PATH: process.env.PATH ?? "",
+  HOME: process.env.HOME ?? "/tmp",
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  AWS_ACCESS_KEY_ID: "AKIDTEST",
+  AWS_SECRET_ACCESS_KEY: "test-secret-not-real",
+  // Keep the host's AWS config out of tests.
+  AWS_CONFIG_FILE: "/dev/null",
+  AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+};
+
+export function startCli(args: string[], env: Record<string, string> = {}, input?: string): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...BASE_ENV, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  if (input !== undefined) child.stdin!.end(input);
+  else child.stdin!.end();
+  const exited = new Promise<CliRun>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, stdout: out, stderr: err })),
+  );
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+export async function runCli(args: string[], env: Record<string, string> = {}, input?: string, timeoutMs = 30_000): Promise<CliRun> {
+  const p = startCli(args, env, input);
+  const timer = setTimeout(() => p.child.kill("SIGKILL"), timeoutMs);
+  try {
+    return await p.exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
