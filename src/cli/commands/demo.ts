@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { Queue } from "bullmq";
 import { PartnerCentralEmulator } from "../../emulator/index.js";
 import { createSdkInvitationApi } from "../../aws/sdk-invitation-api.js";
 import { startWorker } from "../../consumer/run-worker.js";
 import { createProducer } from "../../producer/producer.js";
 import { consumeOutcomes } from "../../outcomes/consume.js";
 import { createRedis } from "../../queues/connection.js";
+import { deletePrefix } from "../../queues/delete-prefix.js";
 import type { OutcomeEvent } from "../../schemas/outcome.js";
 import { RequestValidationError } from "../../errors/index.js";
 import { loadConfig } from "../../config/load-config.js";
@@ -87,11 +87,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   } finally {
     await worker.shutdown("demo finished");
     await producer.close();
-    for (const name of [config.REQUESTS_QUEUE, config.OUTCOMES_QUEUE]) {
-      const q = new Queue(name, { connection: redis, prefix });
-      await q.obliterate({ force: true });
-      await q.close();
-    }
+    await deletePrefix(redis, prefix);
     redis.disconnect();
     api.destroy();
     await emulator.close();

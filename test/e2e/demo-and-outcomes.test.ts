@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { runCli, startCli } from "../helpers/cli.js";
+import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { waitFor } from "../helpers/wait.js";
+import { outcomeEventSchema } from "../../src/schemas/outcome.js";
+import { startPipeline } from "../helpers/pipeline.js";
+import { waitForOutcomes } from "../helpers/outcomes.js";
+
+describe("npm start (pc-invitations demo)", () => {
+  it("runs the whole flow on local defaults, prints every outcome and a summary, and leaves no keys", async () => {
+    const redis = newRedis();
+    const before = new Set(await redis.keys("{pci-demo-*"));
+    const r = await runCli(["demo", "--count", "5"], { REDIS_URL }, undefined, 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines.some((l) => l.includes("rejected at the producer") && l.includes("identifier: must match"))).toBe(true);
+    const events = lines.filter((l) => l.startsWith('{"schemaVersion"')).map((l) => outcomeEventSchema.parse(JSON.parse(l)));
+    expect(events).toHaveLength(7);
+    const summary = JSON.parse(lines.at(-1)!).summary;
+    expect(summary).toMatchObject({ requests: 7, outcomes: 7, accepted: 5, failed: 2, apiCalls: 7 });
+    expect(summary.failures.sort()).toEqual([
+      "ConflictException/INCOMPATIBLE_CONNECTION_INVITATION_STATE",
+      "ResourceNotFoundException/CONNECTION_INVITATION_NOT_FOUND",
+    ]);
+    const after = (await redis.keys("{pci-demo-*")).filter((k) => !before.has(k));
+    expect(after).toEqual([]);
+    redis.disconnect();
+  });
+});
+
+describe("pc-invitations outcomes", () => {
+  it("--drain prints the outcome events as NDJSON and exits", async () => {
+    const p = await startPipeline({ label: "drain" });
+    try {
+      const invs = p.emulator.seedInvitations(3);
+      await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
+      await p.startWorker();
+      await waitForOutcomes(p.redis, p.prefix, 3);
+      const r = await runCli(["outcomes", "--drain"], { REDIS_URL, QUEUE_PREFIX: p.prefix });
+      expect(r.code, r.stderr).toBe(0);
+      const events = r.stdout.trim().split("\n").map((l) => outcomeEventSchema.parse(JSON.parse(l)));
+      expect(events.map((e) => e.identifier).sort()).toEqual(invs.map((i) => i.identifier).sort());
+      // Consumed: a second drain prints nothing.
+      const again = await runCli(["outcomes", "--drain"], { REDIS_URL, QUEUE_PREFIX: p.prefix });
+      expect(again.stdout).toBe("");
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe("pc-invitations emulator", () => {
+  it("serves the API on the given port and stops on SIGTERM", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const emu = startCli(["emulator", "--port", String(port), "--seed", "2"]);
+    try {
+      await waitFor(() => emu.stderr().includes("listening on") || undefined, 10_000, "emulator start");
+      const seeded = emu.stdout().trim().split("\n").map((l) => JSON.parse(l));
+      expect(seeded).toHaveLength(2);
+      const health = await fetch(`http://127.0.0.1:${port}/_emulator/health`);
+      expect(health.status).toBe(200);
+    } finally {
+      emu.child.kill("SIGTERM");
+      expect((await emu.exited).code).toBe(0);
+    }
+  });
+});
+
+describe("the prefix helper", () => {
+  it("cleans up what a test wrote", async () => {
+    const redis = newRedis();
+    const prefix = uniquePrefix("cleanup");
+    await redis.set(`${prefix}:x`, "1");
+    expect(await deletePrefix(redis, prefix)).toBe(1);
+    redis.disconnect();
+  });
+});
