@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+#
+# pc-invitations image. One image, every CLI command:
+#   docker run IMAGE                     -> worker (the default CMD)
+#   docker run IMAGE emulator --host 0.0.0.0 --port 4566
+#   docker run -i IMAGE enqueue < requests.ndjson
+# Configuration is environment variables only (src/schemas/config.ts).
+
+# ---- build: all dependencies (tsc is a devDependency), compile to dist/ ----
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` runs tsc, and the sources are not copied yet. We build below.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+# .dockerignore keeps node_modules, dist, tests, benchmarks and secrets out of this copy.
+COPY . .
+RUN npm run build
+
+# ---- runtime: production dependencies + compiled JavaScript, non-root ----
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` would run tsc, which --omit=dev does not install.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+    && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The files stay root-owned (read-only for the app); the process runs as the image's `node` user.
+USER node
+# Exec form: node is PID 1 and receives SIGTERM itself; the worker handles it by finishing
+# in-flight jobs within SHUTDOWN_GRACE_MS and exiting 0.
+ENTRYPOINT ["node", "dist/src/cli/main.js"]
+CMD ["worker"]

@@ -1,0 +1,23 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { configSchema } from "../../src/schemas/config.js";
+
+const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const ci = readFileSync(new URL("../../.ci/run", import.meta.url), "utf8");
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+
+describe("README", () => {
+  const defaults = configSchema.parse({}) as Record<string, unknown>;
+  it.each(Object.keys(configSchema.shape))("documents %s with its default", (name) => {
+    const row = readme.split("\n").find((l) => l.startsWith(`| \`${name}\``));
+    expect(row, `no table row for ${name}`).toBeDefined();
+    const value = defaults[name];
+    if (value !== undefined) expect(row).toContain(`\`${String(value)}\``);
+  });
+  it("gives the two commands, and CI runs the test one after npm ci", () => {
+    expect(readme).toContain("npm ci && npm start");
+    expect(readme).toContain("npm test");
+    expect(pkg.scripts.start).toBeDefined();
+    expect(ci).toMatch(/npm ci[\s\S]*npm test/);
+  });
+});
