@@ -48,3 +48,19 @@ export class BatchValidationError extends PcInvitationsError {
     );
   }
 }
+
+/**
+ * The idempotency key was already used with a different payload. Nothing was enqueued.
+ * `differences` names each field whose value differs from the first submission.
+ */
+export class IdempotencyConflictError extends PcInvitationsError {
+  override readonly name = "IdempotencyConflictError";
+  readonly code = "IDEMPOTENCY_CONFLICT";
+  constructor(
+    readonly idempotencyKey: string,
+    readonly differences: string[],
+    readonly existingJobId: string,
+  ) {
+    super(`idempotency key "${idempotencyKey}" was already used with a different payload (differs in: ${differences.join(", ")}); nothing enqueued`);
+  }
+}
