@@ -13,5 +13,6 @@ export { decide, type Decision } from "./consumer/decide.js";
 export { classifyError, type ClassifiedError, type ErrorKind } from "./aws/classify-error.js";
 export { createSdkInvitationApi, type SdkInvitationApiOptions } from "./aws/sdk-invitation-api.js";
 export type { InvitationApi, AcceptInvitationInput, AcceptInvitationResult } from "./aws/invitation-api.js";
-export { requestJobId, deriveClientToken, outcomeEventId } from "./queues/identity.js";
+export { deriveClientToken, outcomeEventId } from "./queues/identity.js";
+export { defaultIdempotencyKey, newRequestJobId } from "./idempotency/keys.js";
 export { DEFAULT_QUEUE_LOCATION, type QueueLocation } from "./queues/queue-names.js";

@@ -17,6 +17,11 @@ export interface ClassifiedError {
   awsRequestId: string | null;
   /** From Retry-After (s or HTTP date) or x-amz-retry-after (ms), when AWS sent one. */
   retryAfterMs: number | null;
+  /**
+   * The request may have been carried out although we got no success answer: a 5xx, a reset
+   * or timed-out connection. Not for refusals before AWS acted (429, ECONNREFUSED, DNS).
+   */
+  indeterminate: boolean;
   details?: Array<Record<string, unknown>>;
 }
 
@@ -24,6 +29,8 @@ const NETWORK_CODES = new Set([
   "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED",
 ]);
 const TIMEOUT_NAMES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
+/** Network failures that happen before the request can have reached AWS. */
+const NEVER_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
 interface SdkLikeError {
   name?: unknown;
@@ -53,14 +60,21 @@ export function classifyError(error: unknown, now: number = Date.now()): Classif
     ...(Array.isArray(e.ErrorDetails) ? { details: e.ErrorDetails as Array<Record<string, unknown>> } : {}),
   };
 
-  if (name === "ThrottlingException" || httpStatus === 429) return { ...base, name, kind: "throttle" };
+  if (name === "ThrottlingException" || httpStatus === 429) return { ...base, name, kind: "throttle", indeterminate: false };
   if (httpStatus === null && isNetworkError(e, name)) {
-    return { ...base, name: "NetworkError", kind: "transient", message: `${networkCode(e) ?? name}: ${message}` };
+    const code = networkCode(e);
+    return {
+      ...base,
+      name: "NetworkError",
+      kind: "transient",
+      message: `${code ?? name}: ${message}`,
+      indeterminate: code === undefined || !NEVER_SENT_CODES.has(code),
+    };
   }
   if (name === "InternalServerException" || (httpStatus !== null && httpStatus >= 500) || e.$retryable !== undefined) {
-    return { ...base, name, kind: "transient" };
+    return { ...base, name, kind: "transient", indeterminate: httpStatus === null || httpStatus >= 500 };
   }
-  return { ...base, name, kind: "terminal" };
+  return { ...base, name, kind: "terminal", indeterminate: false };
 }
 
 function isNetworkError(e: SdkLikeError, name: string): boolean {

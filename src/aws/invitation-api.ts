@@ -6,7 +6,15 @@ export interface InvitationApi {
    * AcceptConnectionInvitation with *our* ClientToken (never left to the SDK, which would make a
    * new one per send()). Throws the SDK's exception on failure; classify it with classifyError.
    */
-  acceptInvitation(input: AcceptInvitationInput, options?: { signal?: AbortSignal }): Promise<AcceptInvitationResult>;
+  acceptInvitation(input: AcceptInvitationInput, options?: CallOptions): Promise<AcceptInvitationResult>;
+  /** GetConnectionInvitation: the invitation's status and, once accepted, its connection id. */
+  getInvitation(input: { catalog: string; identifier: string }, options?: CallOptions): Promise<InvitationStatusResult>;
+  /** GetConnection, in outcome-event form. */
+  getConnection(input: { catalog: string; connectionId: string }, options?: CallOptions): Promise<AcceptInvitationResult>;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
 }
 
 export interface AcceptInvitationInput {
@@ -19,4 +27,10 @@ export interface AcceptInvitationResult {
   /** As in outcome events: timestamps ISO-8601, unknown members kept. */
   connection: Connection;
   awsRequestId: string | null;
+}
+
+export interface InvitationStatusResult {
+  /** PENDING | ACCEPTED | REJECTED | CANCELED | EXPIRED, or a value AWS adds later. */
+  status: string;
+  connectionId: string | null;
 }

@@ -1,5 +1,7 @@
 import {
   AcceptConnectionInvitationCommand,
+  GetConnectionCommand,
+  GetConnectionInvitationCommand,
   PartnerCentralAccountClient,
   type PartnerCentralAccountClientConfig,
 } from "@aws-sdk/client-partnercentral-account";
@@ -44,6 +46,20 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
         callOptions?.signal ? { abortSignal: callOptions.signal } : {},
       );
       return { connection: connectionToEvent(out.Connection), awsRequestId: out.$metadata.requestId ?? null };
+    },
+    async getInvitation(input, callOptions) {
+      const out = await client.send(
+        new GetConnectionInvitationCommand({ Catalog: input.catalog, Identifier: input.identifier }),
+        callOptions?.signal ? { abortSignal: callOptions.signal } : {},
+      );
+      return { status: String(out.Status), connectionId: out.ConnectionId ?? null };
+    },
+    async getConnection(input, callOptions) {
+      const { $metadata, ...connection } = await client.send(
+        new GetConnectionCommand({ Catalog: input.catalog, Identifier: input.connectionId }),
+        callOptions?.signal ? { abortSignal: callOptions.signal } : {},
+      );
+      return { connection: connectionToEvent(connection), awsRequestId: $metadata.requestId ?? null };
     },
     destroy: () => client.destroy(),
   };

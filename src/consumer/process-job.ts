@@ -1,11 +1,12 @@
-import type { InvitationApi } from "../aws/invitation-api.js";
+import type { InvitationApi, AcceptInvitationResult } from "../aws/invitation-api.js";
 import { classifyError, type ClassifiedError } from "../aws/classify-error.js";
 import { outcomeEventId } from "../queues/identity.js";
 import { acceptJobDataSchema, type AcceptJobData } from "../schemas/job.js";
 import { toFieldIssues } from "../schemas/issues.js";
 import { OUTCOME_SCHEMA_VERSION, type OutcomeEvent, type OutcomeError } from "../schemas/outcome.js";
-import type { OutcomeStore } from "../outcomes/outcome-store.js";
-import { decide } from "./decide.js";
+import type { Fence, OutcomeStore } from "../outcomes/outcome-store.js";
+import { decide, toOutcomeError, type AttemptContext } from "./decide.js";
+import { reconcile } from "./reconcile.js";
 
 /** The parts of a BullMQ job the core needs; the worker shell fills it in. */
 export interface JobView {
@@ -13,6 +14,8 @@ export interface JobView {
   data: unknown;
   attemptsMade: number;
   maxAttempts: number;
+  /** BullMQ's lock token for this run: outcomes are published only while it still holds. */
+  token?: string;
 }
 
 export interface ProcessDeps {
@@ -27,71 +30,134 @@ export type ProcessResult =
   | { action: "published"; outcome: OutcomeEvent }
   /** An outcome for this request already exists (a redelivery): nothing called, nothing published. */
   | { action: "already-published" }
+  /** This run lost the job (lock gone or signal aborted): it published nothing. */
+  | { action: "fenced"; outcome?: OutcomeEvent }
   | { action: "retry"; error: ClassifiedError; data: AcceptJobData }
   | { action: "rate-limit"; delayMs: number; error: ClassifiedError; data: AcceptJobData };
+
+const STATE_CONFLICT = "INCOMPATIBLE_CONNECTION_INVITATION_STATE";
 
 /**
  * One attempt at one request. Guarantees: a request whose outcome exists is never sent again;
  * the ClientToken sent is the one stored in the job; a job whose data breaks the schema is
- * answered with an InvalidJob outcome and never reaches the API.
+ * answered with an InvalidJob outcome and never reaches the API; a run that lost its job's lock
+ * publishes nothing; a state conflict or an unanswered call is reconciled by looking the
+ * invitation up, so an acceptance that happened is reported as accepted.
  */
 export async function processJob(job: JobView, deps: ProcessDeps, signal?: AbortSignal): Promise<ProcessResult> {
   const now = deps.now ?? (() => new Date());
+  const fence: Fence | undefined = job.token ? { jobId: job.id, token: job.token } : undefined;
   if (await deps.outcomes.exists(job.id)) return { action: "already-published" };
 
   const parsed = acceptJobDataSchema.safeParse(job.data);
   if (!parsed.success) {
+    const issues = toFieldIssues(parsed.error);
     const error: OutcomeError = {
       name: "InvalidJob",
       reason: "JOB_SCHEMA_MISMATCH",
-      message: `job data does not match the job schema: ${toFieldIssues(parsed.error).map((i) => `${i.field}: ${i.rule}`).join("; ")}`,
+      message: `job data does not match the job schema: ${issues.map((i) => `${i.field}: ${i.rule}`).join("; ")}`,
       httpStatus: null,
       awsRequestId: null,
       retryable: false,
-      details: toFieldIssues(parsed.error).map((i) => ({ ...i })),
+      details: issues.map((i) => ({ ...i })),
     };
-    return publish(deps, failedEvent(job, salvage(job.data), 0, now(), error));
+    return publish(deps, failedEvent(job, salvage(job.data), 0, now(), error), fence, undefined, signal);
   }
 
   const data = parsed.data;
+  await deps.outcomes.markInProgress(data.idempotencyKey, job.id);
   const attempts = job.attemptsMade + data.throttleRequeues + 1;
+  const base = () => envelope(job.id, data, attempts, now());
+  const accepted = (r: AcceptInvitationResult, alreadyAccepted: boolean): OutcomeEvent => ({
+    ...base(),
+    type: "accepted",
+    connection: r.connection,
+    awsRequestId: r.awsRequestId,
+    alreadyAccepted,
+  });
+  const failed = (error: OutcomeError): OutcomeEvent => ({ ...base(), type: "failed", error });
+  const send = (o: OutcomeEvent) => publish(deps, o, fence, data.idempotencyKey, signal);
+  const ctx: AttemptContext = {
+    attemptsMade: job.attemptsMade,
+    maxAttempts: job.maxAttempts,
+    throttleRequeues: data.throttleRequeues,
+    maxThrottleRequeues: deps.maxThrottleRequeues,
+    throttlePauseMs: deps.throttlePauseMs,
+  };
+  const { catalog, identifier } = data.request;
+  const callOptions = signal ? { signal } : undefined;
+
+  let error: ClassifiedError;
   try {
-    const result = await deps.api.acceptInvitation(
-      { catalog: data.request.catalog, identifier: data.request.identifier, clientToken: data.clientToken },
-      signal ? { signal } : undefined,
-    );
-    return publish(deps, {
-      ...envelope(job.id, data, attempts, now()),
-      type: "accepted",
-      connection: result.connection,
-      awsRequestId: result.awsRequestId,
-    });
+    return send(accepted(await deps.api.acceptInvitation({ catalog, identifier, clientToken: data.clientToken }, callOptions), false));
   } catch (err) {
-    const classified = classifyError(err, now().getTime());
-    const decision = decide(classified, {
-      attemptsMade: job.attemptsMade,
-      maxAttempts: job.maxAttempts,
-      throttleRequeues: data.throttleRequeues,
-      maxThrottleRequeues: deps.maxThrottleRequeues,
-      throttlePauseMs: deps.throttlePauseMs,
-    });
-    switch (decision.action) {
-      case "fail":
-        return publish(deps, { ...envelope(job.id, data, attempts, now()), type: "failed", error: decision.error });
-      case "retry":
-        return { action: "retry", error: decision.error, data };
-      case "rate-limit":
-        return { action: "rate-limit", delayMs: decision.delayMs, error: decision.error, data };
+    if (signal?.aborted) return { action: "fenced" };
+    error = classifyError(err, now().getTime());
+  }
+
+  // ConflictException / INCOMPATIBLE_CONNECTION_INVITATION_STATE: what state is it in?
+  if (error.kind === "terminal" && error.name === "ConflictException" && error.reason === STATE_CONFLICT) {
+    const found = await reconcile(deps.api, catalog, identifier, callOptions);
+    switch (found.found) {
+      case "accepted":
+        return send(accepted(found.result, true));
+      case "final":
+        return send(
+          failed({
+            ...toOutcomeError(error, false),
+            invitationStatus: found.status,
+            message: `the invitation is ${found.status}; it can no longer be accepted (${error.message})`,
+          }),
+        );
+      case "pending":
+        return toAction(decide({ ...error, kind: "transient" }, ctx), data, send, failed);
+      case "error":
+        if (found.error.kind === "terminal") return send(failed(toOutcomeError(error, false)));
+        return toAction(decide(found.error, ctx), data, send, failed);
     }
+  }
+
+  const decision = decide(error, ctx);
+  // Out of attempts after calls that may have reached AWS: did one of them succeed after all?
+  if (decision.action === "fail" && decision.error.name === "RetriesExhausted" && error.indeterminate) {
+    const found = await reconcile(deps.api, catalog, identifier, callOptions);
+    if (found.found === "accepted") return send(accepted(found.result, true));
+    if (found.found === "final") return send(failed({ ...decision.error, invitationStatus: found.status }));
+  }
+  return toAction(decision, data, send, failed);
+}
+
+function toAction(
+  decision: ReturnType<typeof decide>,
+  data: AcceptJobData,
+  send: (o: OutcomeEvent) => Promise<ProcessResult>,
+  failed: (e: OutcomeError) => OutcomeEvent,
+): Promise<ProcessResult> | ProcessResult {
+  switch (decision.action) {
+    case "fail":
+      return send(failed(decision.error));
+    case "retry":
+      return { action: "retry", error: decision.error, data };
+    case "rate-limit":
+      return { action: "rate-limit", delayMs: decision.delayMs, error: decision.error, data };
   }
 }
 
-async function publish(deps: ProcessDeps, outcome: OutcomeEvent): Promise<ProcessResult> {
-  await deps.outcomes.publish(outcome);
+async function publish(
+  deps: ProcessDeps,
+  outcome: OutcomeEvent,
+  fence: Fence | undefined,
+  idempotencyKey: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<ProcessResult> {
+  if (signal?.aborted) return { action: "fenced", outcome };
+  const res = await deps.outcomes.publish(outcome, { ...(fence ? { fence } : {}), ...(idempotencyKey ? { idempotencyKey } : {}) });
+  if (res === "fenced") return { action: "fenced", outcome };
+  if (res === "already-published") return { action: "already-published" };
   return { action: "published", outcome };
 }
 
-function envelope(requestId: string, data: AcceptJobData, attempts: number, completedAt: Date): Omit<OutcomeEvent, "type" | "error" | "connection" | "awsRequestId"> {
+function envelope(requestId: string, data: AcceptJobData, attempts: number, completedAt: Date) {
   return {
     schemaVersion: OUTCOME_SCHEMA_VERSION,
     eventId: outcomeEventId(requestId),
@@ -104,7 +170,7 @@ function envelope(requestId: string, data: AcceptJobData, attempts: number, comp
     attempts,
     enqueuedAt: data.enqueuedAt,
     completedAt: completedAt.toISOString(),
-  };
+  } as const;
 }
 
 /** For an invalid job: keep whatever well-typed envelope fields it still has, null the rest. */

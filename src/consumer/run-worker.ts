@@ -33,7 +33,9 @@ export async function startWorker(config: Config, logger: Logger, api?: Invitati
     connection,
     prefix: location.prefix,
     queueName: location.outcomesQueue,
+    requestsQueueName: location.requestsQueue,
     retentionSeconds: config.RETENTION_SECONDS,
+    idempotencyRetentionSeconds: config.IDEMPOTENCY_RETENTION_SECONDS,
   });
   const worker = createAcceptWorker({
     connection,

@@ -30,6 +30,11 @@ export interface RequestJobResult {
   eventId?: string;
 }
 
+/** Thrown when this run lost the job to another worker; BullMQ's own lock check then drops it. */
+export class LockLostError extends Error {
+  override readonly name = "LockLostError";
+}
+
 /** Thrown to make BullMQ retry with backoff; carries the classified error for logs. */
 export class TransientAttemptError extends Error {
   override readonly name = "TransientAttemptError";
@@ -45,11 +50,11 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
   const limiterQueue = new Queue(opts.location.requestsQueue, { connection: opts.connection, prefix: opts.location.prefix });
   const worker: Worker = new Worker(
     opts.location.requestsQueue,
-    async (job: Job, _token?: string, signal?: AbortSignal): Promise<RequestJobResult> => {
+    async (job: Job, token?: string, signal?: AbortSignal): Promise<RequestJobResult> => {
       const jobId = job.id ?? "(no id)";
       const log = opts.logger.child({ jobId, correlationId: correlationOf(job.data) });
       const result = await processJob(
-        { id: jobId, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 },
+        { id: jobId, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, ...(token ? { token } : {}) },
         {
           api: opts.api,
           outcomes: opts.outcomes,
@@ -62,10 +67,17 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
         case "already-published":
           log.info("outcome already published; not calling the API again");
           return { outcome: "already-published" };
+        case "fenced":
+          // Another worker owns the job now; whatever this run learnt is dropped, not published.
+          log.warn({ dropped: result.outcome?.type }, "lost the job's lock; published nothing");
+          throw new LockLostError(`job ${jobId}: lock lost, outcome left to the current owner`);
         case "published": {
           const o = result.outcome;
           if (o.type === "accepted") {
-            log.info({ connectionId: o.connection.Id, attempts: o.attempts, awsRequestId: o.awsRequestId }, "invitation accepted");
+            log.info(
+              { connectionId: o.connection.Id, attempts: o.attempts, awsRequestId: o.awsRequestId, alreadyAccepted: o.alreadyAccepted },
+              "invitation accepted",
+            );
             return { outcome: "accepted", eventId: o.eventId };
           }
           log.warn({ error: o.error, attempts: o.attempts }, "request failed");
@@ -91,6 +103,15 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
     },
   );
   worker.on("error", (err) => opts.logger.error({ err }, "worker error"));
+  // BullMQ reports a failed lock renewal but does not stop the processor: abort its signal so
+  // the in-flight SDK call is cancelled and the run publishes nothing (the fence in publish()
+  // covers the window before this event fires).
+  worker.on("lockRenewalFailed", (jobIds: string[]) => {
+    for (const id of jobIds) {
+      opts.logger.warn({ jobId: id }, "lock renewal failed; aborting the run");
+      worker.cancelJob(id, "lock lost");
+    }
+  });
   worker.on("closed", () => void limiterQueue.close());
   return worker;
 }

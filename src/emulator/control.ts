@@ -74,6 +74,7 @@ const scriptSchema = z.object({
   reason: z.string().optional(),
   message: z.string().optional(),
   retryAfterSeconds: z.number().min(0).optional(),
+  applyFirst: z.boolean().optional(),
 });
 
 const faultsSchema = z.object({

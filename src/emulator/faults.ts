@@ -32,7 +32,10 @@ const SCRIPTABLE: ReadonlySet<ScriptedErrorName> = new Set<ScriptedErrorName>([
 const WINDOW_MS = 1000;
 
 /** `respond`: answer with this instead of running the operation; `reset`: destroy the socket. */
-export type FaultDecision = { kind: "respond"; response: ApiResponse } | { kind: "reset" } | undefined;
+export type FaultDecision =
+  | { kind: "respond"; response: ApiResponse; applyFirst?: boolean }
+  | { kind: "reset"; applyFirst?: boolean }
+  | undefined;
 
 export class FaultController {
   private current: FaultSettings;
@@ -140,6 +143,11 @@ export class FaultController {
 }
 
 function scriptedDecision(s: ScriptedFailure): FaultDecision {
+  const decision = scriptedAnswer(s);
+  return s.applyFirst && decision ? { ...decision, applyFirst: true } : decision;
+}
+
+function scriptedAnswer(s: ScriptedFailure): FaultDecision {
   if (s.error === "ConnectionReset") return { kind: "reset" };
   const headers: Record<string, string> = {};
   if (s.retryAfterSeconds !== undefined) headers["Retry-After"] = String(s.retryAfterSeconds);

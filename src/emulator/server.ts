@@ -54,7 +54,7 @@ function readBody(req: IncomingMessage): Promise<{ text: string; tooLarge: boole
 const asString = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
 export class PartnerCentralEmulator implements ControlTarget {
-  private readonly store = new EmulatorStore();
+  private readonly store: EmulatorStore;
   private readonly faultCtl: FaultController;
   private log: RecordedCall[] = [];
   private seq = 0;
@@ -67,6 +67,7 @@ export class PartnerCentralEmulator implements ControlTarget {
 
   private constructor(options: EmulatorOptions) {
     this.faultCtl = new FaultController(options);
+    this.store = new EmulatorStore(options.clientTokenTtlMs);
     this.host = options.host ?? "127.0.0.1";
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
@@ -238,6 +239,14 @@ export class PartnerCentralEmulator implements ControlTarget {
     if (this.closed) {
       req.socket.destroy();
       return;
+    }
+
+    if (decision?.applyFirst && op !== undefined && !early) {
+      try {
+        executeOperation(this.store, op, input);
+      } catch {
+        // The scripted answer replaces whatever the operation said.
+      }
     }
 
     if (decision?.kind === "reset") {

@@ -58,9 +58,14 @@ interface InvitationEntry {
 export interface RememberedToken {
   fingerprint: string;
   response: ApiResponse;
+  /** Date.now() when remembered; set by the store. */
+  at?: number;
 }
 
 export class EmulatorStore {
+  /** Remembered tokens older than this (ms) are forgotten; undefined = kept for the store's life. */
+  constructor(private readonly tokenTtlMs?: number) {}
+
   private readonly invitations = new Map<string, InvitationEntry>();
   private readonly connections = new Map<string, ConnectionRecord>();
   private readonly tokens = new Map<string, Map<string, RememberedToken>>();
@@ -186,13 +191,18 @@ export class EmulatorStore {
 
   /** The remembered successful response for (operation, token), if any. */
   recallToken(operation: string, token: string): RememberedToken | undefined {
-    return this.tokens.get(operation)?.get(token);
+    const remembered = this.tokens.get(operation)?.get(token);
+    if (remembered && this.tokenTtlMs !== undefined && Date.now() - (remembered.at ?? 0) > this.tokenTtlMs) {
+      this.tokens.get(operation)!.delete(token);
+      return undefined;
+    }
+    return remembered;
   }
 
   rememberToken(operation: string, token: string, remembered: RememberedToken): void {
     let perOp = this.tokens.get(operation);
     if (!perOp) this.tokens.set(operation, (perOp = new Map()));
-    perOp.set(token, structuredClone(remembered));
+    perOp.set(token, { ...structuredClone(remembered), at: Date.now() });
   }
 
   /** Marks the invitation ACCEPTED and creates its ACTIVE connection. */

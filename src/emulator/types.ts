@@ -36,6 +36,8 @@ export interface EmulatorOptions {
   latencyMs?: number;
   /** RNG used for `errorRate`; default Math.random. */
   random?: () => number;
+  /** Remembered ClientTokens are forgotten after this many ms (AWS's tokens expire too); default never. */
+  clientTokenTtlMs?: number;
 }
 
 /** The fault knobs that can be changed at run time. */
@@ -154,6 +156,11 @@ export interface ScriptedFailure {
   message?: string;
   /** If set, a `Retry-After` header (seconds) is sent with the error. */
   retryAfterSeconds?: number;
+  /**
+   * Extension: carry the operation out first (state changes, the token is remembered), then
+   * answer with this failure instead: an answer lost on its way back, as after a timeout.
+   */
+  applyFirst?: boolean;
 }
 
 export interface CallFilter {

@@ -60,6 +60,8 @@ export class IdempotencyConflictError extends PcInvitationsError {
     readonly idempotencyKey: string,
     readonly differences: string[],
     readonly existingJobId: string,
+    /** Position in the batch, for enqueueMany. */
+    readonly index?: number,
   ) {
     super(`idempotency key "${idempotencyKey}" was already used with a different payload (differs in: ${differences.join(", ")}); nothing enqueued`);
   }

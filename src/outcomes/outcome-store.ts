@@ -1,8 +1,24 @@
 import type { OutcomeEvent } from "../schemas/outcome.js";
 
-/** Where outcome events go. `publish` is idempotent per requestId. */
+/** Proof that the caller still owns the request job: BullMQ's lock token for it. */
+export interface Fence {
+  jobId: string;
+  token: string;
+}
+
+export type PublishResult =
+  /** Published, and the idempotency record (if any) marked completed. */
+  | "published"
+  /** An outcome for this request existed already: nothing written. */
+  | "already-published"
+  /** The job's lock is no longer ours (another worker has the job): nothing written. */
+  | "fenced";
+
+/** Where outcome events go. `publish` is idempotent per requestId and fenced by the job lock. */
 export interface OutcomeStore {
   /** True when an outcome for this request was already published. */
   exists(requestId: string): Promise<boolean>;
-  publish(event: OutcomeEvent): Promise<void>;
+  /** Marks the request's idempotency record in progress (no-op when there is none). */
+  markInProgress(idempotencyKey: string | undefined, requestId: string): Promise<void>;
+  publish(event: OutcomeEvent, options?: { fence?: Fence; idempotencyKey?: string }): Promise<PublishResult>;
 }

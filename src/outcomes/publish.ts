@@ -1,7 +1,9 @@
-import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import { Job, Queue } from "bullmq";
+import type { ChainableCommander, Redis } from "ioredis";
 import type { OutcomeEvent } from "../schemas/outcome.js";
-import type { OutcomeStore } from "./outcome-store.js";
+import { idempotencyRecordKey } from "../idempotency/keys.js";
+import { createMutex } from "../idempotency/mutex.js";
+import type { OutcomeStore, PublishResult } from "./outcome-store.js";
 
 /**
  * Outcome jobs are retried by consumers until their handler succeeds (see consumeOutcomes);
@@ -10,34 +12,100 @@ import type { OutcomeStore } from "./outcome-store.js";
  */
 export const OUTCOME_ATTEMPTS = 1_000_000;
 
-/**
- * Publishes outcome events as jobs of the outcomes queue with job id = requestId. BullMQ ignores
- * an add whose id exists, so a redelivered request cannot publish a second event.
- */
-export function createOutcomeQueue(opts: {
+const MARK_IN_PROGRESS = `
+-- KEYS[1] idempotency record   ARGV[1] request job id
+-- queued → in_progress, only for the record's own job; a completed record never goes back.
+if redis.call('HGET', KEYS[1], 'jobId') == ARGV[1] and redis.call('HGET', KEYS[1], 'state') == 'queued' then
+  redis.call('HSET', KEYS[1], 'state', 'in_progress')
+  return 1
+end
+return 0`;
+
+export interface OutcomeQueueOptions {
+  /** A connection of the caller's; a dedicated duplicate is made for the fenced transactions. */
   connection: Redis;
   prefix: string;
   queueName: string;
+  /** Requests queue: where the job locks and idempotency records live. */
+  requestsQueueName: string;
+  /** Consumed outcome events are kept this long, s. */
   retentionSeconds: number;
-}): OutcomeStore & { queue: Queue; close(): Promise<void> } {
-  const queue = new Queue(opts.queueName, {
-    connection: opts.connection,
-    prefix: opts.prefix,
-    defaultJobOptions: {
-      attempts: OUTCOME_ATTEMPTS,
-      backoff: { type: "outcome" },
-      removeOnComplete: { age: opts.retentionSeconds },
-      removeOnFail: false,
-    },
-  });
+  /** Completed idempotency records are kept this long, s. */
+  idempotencyRetentionSeconds: number;
+}
+
+/**
+ * Publishes outcome events as jobs of the outcomes queue (job id = requestId) in one MULTI with
+ * the completion of the request's idempotency record, under WATCH of the request job's lock and
+ * of the outcome's key. Guarantees:
+ * - at most one outcome per request: an existing outcome is never overwritten or repeated;
+ * - a worker that lost the job's lock (its lock token no longer in Redis) publishes nothing;
+ * - the record says `completed` exactly when the outcome exists.
+ */
+export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeStore & { queue: Queue; close(): Promise<void> } {
+  const defaultJobOptions = {
+    attempts: OUTCOME_ATTEMPTS,
+    backoff: { type: "outcome" },
+    removeOnComplete: { age: opts.retentionSeconds },
+    removeOnFail: false,
+  };
+  const queue = new Queue(opts.queueName, { connection: opts.connection, prefix: opts.prefix, defaultJobOptions });
+  const tx = opts.connection.duplicate();
+  const txQueue = new Queue(opts.queueName, { connection: tx, prefix: opts.prefix, defaultJobOptions });
+  const exclusive = createMutex();
+  const lockKey = (jobId: string) => `${opts.prefix}:${opts.requestsQueueName}:${jobId}:lock`;
+  const recordKey = (key: string) => idempotencyRecordKey(opts.prefix, opts.requestsQueueName, key);
+
   return {
     queue,
     async exists(requestId) {
       return (await opts.connection.exists(queue.toKey(requestId))) === 1;
     },
-    async publish(event) {
-      await queue.add(event.type, event, { jobId: event.requestId });
+    async markInProgress(idempotencyKey, requestId) {
+      if (idempotencyKey) await opts.connection.eval(MARK_IN_PROGRESS, 1, recordKey(idempotencyKey), requestId);
     },
-    close: () => queue.close(),
+    publish(event, options = {}) {
+      return exclusive(async (): Promise<PublishResult> => {
+        const outcomeKey = txQueue.toKey(event.requestId);
+        const recKey = options.idempotencyKey ? recordKey(options.idempotencyKey) : undefined;
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const watched = [outcomeKey, ...(options.fence ? [lockKey(options.fence.jobId)] : []), ...(recKey ? [recKey] : [])];
+          await tx.watch(...watched);
+          const [lock, outcomeExists, recordJobId] = await Promise.all([
+            options.fence ? tx.get(lockKey(options.fence.jobId)) : Promise.resolve(null),
+            tx.exists(outcomeKey),
+            recKey ? tx.hget(recKey, "jobId") : Promise.resolve(null),
+          ]);
+          if (options.fence && lock !== options.fence.token) {
+            await tx.unwatch();
+            return "fenced";
+          }
+          if (outcomeExists === 1) {
+            await tx.unwatch();
+            return "already-published";
+          }
+          const client = await txQueue.client;
+          const multi = client.multi() as unknown as ChainableCommander;
+          void new Job(txQueue, event.type, event, { ...defaultJobOptions, jobId: event.requestId }, event.requestId)
+            .addJob(multi as never)
+            .catch(() => undefined);
+          if (recKey && recordJobId === event.requestId) {
+            multi.hset(recKey, { state: "completed", outcome: JSON.stringify(event), completedAt: event.completedAt } as never);
+            multi.expire(recKey, opts.idempotencyRetentionSeconds);
+          }
+          const res = await multi.exec();
+          if (res === null) continue; // lock, outcome or record changed under us: look again
+          const failed = res.find(([err]) => err);
+          if (failed) throw failed[0];
+          return "published";
+        }
+        throw new Error(`could not publish the outcome of ${event.requestId}: too much contention`);
+      });
+    },
+    async close() {
+      await txQueue.close();
+      await queue.close();
+      tx.disconnect();
+    },
   };
 }

@@ -3,10 +3,14 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { createRedis } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
-import { deriveClientToken, requestJobId } from "../queues/identity.js";
+import { deriveClientToken } from "../queues/identity.js";
 import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
 import type { AcceptRequest } from "../schemas/request.js";
-import { BatchValidationError, RequestValidationError } from "../errors/index.js";
+import { BatchValidationError, IdempotencyConflictError, RequestValidationError } from "../errors/index.js";
+import { canonicalJson, fingerprint, fingerprintPayload } from "../idempotency/fingerprint.js";
+import { defaultIdempotencyKey, idempotencyRecordKey, newRequestJobId } from "../idempotency/keys.js";
+import { createMutex } from "../idempotency/mutex.js";
+import { reserveAndEnqueue, type PreparedRequest, type ReserveResult } from "../idempotency/reserve.js";
 import { validateRequest } from "./validate-request.js";
 import { DEFAULT_RETRY_POLICY, requestJobOptions, type RetryPolicy } from "./job-options.js";
 
@@ -19,21 +23,23 @@ export interface ProducerOptions {
   queueName?: string;
   /** @defaultValue DEFAULT_RETRY_POLICY */
   retry?: Partial<RetryPolicy>;
+  /** Supplies W3C trace context to store in each job (see observability/tracing). */
+  traceContext?: () => Record<string, string> | undefined;
 }
 
-export interface EnqueueResult {
-  /** BullMQ job id, = requestId of the outcome event. */
-  jobId: string;
-  /** True when a job for this (catalog, identifier) already existed; nothing new was added. */
-  duplicate: boolean;
-  /** The ClientToken AWS will see for this request (the existing job's, for a duplicate). */
-  clientToken: string;
-  correlationId: string;
-}
+/**
+ * What enqueue returns. For a re-submission (same idempotency key, same payload) it is the
+ * first submission's job, token and state, and its outcome once there is one.
+ */
+export type EnqueueResult = ReserveResult;
 
 export interface Producer {
+  /** @throws RequestValidationError, IdempotencyConflictError */
   enqueue(request: unknown): Promise<EnqueueResult>;
-  /** Validates every request first; one invalid request rejects the batch. One addBulk call. */
+  /**
+   * Validates every request first; one invalid request (BatchValidationError) or one idempotency
+   * conflict (IdempotencyConflictError with `index`) refuses the whole batch. One MULTI per batch.
+   */
   enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]>;
   readonly queue: Queue;
   close(): Promise<void>;
@@ -42,11 +48,40 @@ export interface Producer {
 export function createProducer(options: ProducerOptions = {}): Producer {
   const ownsConnection = typeof options.redis !== "object";
   const connection = typeof options.redis === "object" ? options.redis : createRedis(options.redis ?? "redis://127.0.0.1:6379");
-  const queue = new Queue(options.queueName ?? DEFAULT_QUEUE_LOCATION.requestsQueue, {
-    connection,
-    prefix: options.prefix ?? DEFAULT_QUEUE_LOCATION.prefix,
-    defaultJobOptions: requestJobOptions({ ...DEFAULT_RETRY_POLICY, ...options.retry }),
-  });
+  // WATCH is per connection: reservations get a connection of their own, used one at a time.
+  const txConnection = connection.duplicate();
+  const prefix = options.prefix ?? DEFAULT_QUEUE_LOCATION.prefix;
+  const queueName = options.queueName ?? DEFAULT_QUEUE_LOCATION.requestsQueue;
+  const jobOptions = requestJobOptions({ ...DEFAULT_RETRY_POLICY, ...options.retry });
+  const queue = new Queue(queueName, { connection, prefix, defaultJobOptions: jobOptions });
+  const txQueue = new Queue(queueName, { connection: txConnection, prefix, defaultJobOptions: jobOptions });
+  const exclusive = createMutex();
+
+  function prepare(request: AcceptRequest, index: number, enqueuedAt: string, trace: Record<string, string> | undefined): PreparedRequest {
+    const idempotencyKey = request.idempotencyKey ?? defaultIdempotencyKey(request.catalog, request.identifier);
+    const payload = fingerprintPayload(request);
+    const clientToken = request.clientToken ?? deriveClientToken(idempotencyKey);
+    const data: AcceptJobData = {
+      v: JOB_DATA_VERSION,
+      request: { ...request, clientToken, correlationId: request.correlationId ?? randomUUID() },
+      clientToken,
+      idempotencyKey,
+      enqueuedAt,
+      enqueueId: randomUUID(),
+      throttleRequeues: 0,
+      ...(trace ? { trace } : {}),
+    };
+    return {
+      index,
+      idempotencyKey,
+      recordKey: idempotencyRecordKey(prefix, queueName, idempotencyKey),
+      fp: fingerprint(payload),
+      payload,
+      payloadJson: canonicalJson(payload),
+      jobId: newRequestJobId(request.catalog, request.identifier),
+      data,
+    };
+  }
 
   async function enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]> {
     const valid: AcceptRequest[] = [];
@@ -58,45 +93,10 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     });
     if (invalid.length > 0) throw new BatchValidationError(invalid);
     if (valid.length === 0) return [];
-
     const enqueuedAt = new Date().toISOString();
-    const jobs = valid.map((request) => {
-      const clientToken = request.clientToken ?? deriveClientToken(request.catalog, request.identifier);
-      const data: AcceptJobData = {
-        v: JOB_DATA_VERSION,
-        request: { ...request, clientToken, correlationId: request.correlationId ?? randomUUID() },
-        clientToken,
-        enqueuedAt,
-        enqueueId: randomUUID(),
-        throttleRequeues: 0,
-      };
-      return { name: "accept", data, opts: { jobId: requestJobId(request.catalog, request.identifier) } };
-    });
-    await queue.addBulk(jobs);
-    return resolveDuplicates(jobs.map((j) => ({ jobId: j.opts.jobId, data: j.data })));
-  }
-
-  /**
-   * BullMQ's add returns the same id whether it created the job or found it. Reading the stored
-   * data back (one pipelined round trip) tells them apart exactly: our nonce means our add created
-   * it. A job already gone (processed and removed) was created by this add.
-   */
-  async function resolveDuplicates(added: Array<{ jobId: string; data: AcceptJobData }>): Promise<EnqueueResult[]> {
-    const pipeline = connection.pipeline();
-    for (const a of added) pipeline.hget(queue.toKey(a.jobId), "data");
-    const replies = (await pipeline.exec()) ?? [];
-    return added.map((a, i) => {
-      const raw = replies[i]?.[1];
-      const stored = typeof raw === "string" ? safeJson(raw) : undefined;
-      const duplicate = stored !== undefined && stored.enqueueId !== a.data.enqueueId;
-      return {
-        jobId: a.jobId,
-        duplicate,
-        clientToken: duplicate && typeof stored?.clientToken === "string" ? stored.clientToken : a.data.clientToken,
-        correlationId:
-          duplicate && typeof stored?.request?.correlationId === "string" ? stored.request.correlationId : a.data.request.correlationId,
-      };
-    });
+    const trace = options.traceContext?.();
+    const items = valid.map((r, i) => prepare(r, i, enqueuedAt, trace));
+    return exclusive(() => reserveAndEnqueue(txConnection, txQueue, items, jobOptions));
   }
 
   return {
@@ -108,20 +108,15 @@ export function createProducer(options: ProducerOptions = {}): Producer {
         return result!;
       } catch (err) {
         if (err instanceof BatchValidationError) throw new RequestValidationError(err.invalid[0]!.issues);
+        if (err instanceof IdempotencyConflictError) throw new IdempotencyConflictError(err.idempotencyKey, err.differences, err.existingJobId);
         throw err;
       }
     },
     async close() {
+      await txQueue.close();
       await queue.close();
+      txConnection.disconnect();
       if (ownsConnection) connection.disconnect();
     },
   };
-}
-
-function safeJson(raw: string): { enqueueId?: unknown; clientToken?: unknown; request?: { correlationId?: unknown } } | undefined {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
 }

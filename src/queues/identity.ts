@@ -1,21 +1,13 @@
 import { createHash } from "node:crypto";
 
 /**
- * Identity of a request: one job per (catalog, identifier). Catalog cannot contain '.', so
- * `AWS.pacinv-ABCDEFGHIJKLM` is unambiguous and readable in Redis and dashboards.
+ * The ClientToken sent to AWS when the caller gave none: a function of the idempotency key only
+ * (by default `<catalog>.<identifier>`), so every retry, redelivery, and re-submission of the
+ * request sends the same token and AWS replays its first answer instead of accepting twice.
+ * 43 base64url characters: within the API's 1-64 `^[A-Za-z0-9-_]+$`.
  */
-export function requestJobId(catalog: string, identifier: string): string {
-  return `${catalog}.${identifier}`;
-}
-
-/**
- * The ClientToken sent to AWS when the caller gave none: a function of (catalog, identifier)
- * only, so a retry, a redelivery, or a re-enqueue after the job was removed sends the same
- * token and AWS replays the first answer instead of accepting twice. 43 base64url characters:
- * within the API's 1-64 `^[A-Za-z0-9-_]+$`.
- */
-export function deriveClientToken(catalog: string, identifier: string): string {
-  return createHash("sha256").update(`pc-invitations/client-token/v1\0${catalog}\0${identifier}`).digest("base64url");
+export function deriveClientToken(idempotencyKey: string): string {
+  return createHash("sha256").update(`pc-invitations/client-token/v1\0${idempotencyKey}`).digest("base64url");
 }
 
 /** Deterministic event id of a request's outcome: the same on every redelivery. */

@@ -11,6 +11,10 @@ export const acceptJobDataSchema = z.strictObject({
   v: z.literal(JOB_DATA_VERSION),
   request: acceptRequestSchema.required({ clientToken: true, correlationId: true }),
   clientToken: clientTokenSchema,
+  /** The request's idempotency key (caller's, or `<catalog>.<identifier>`); names its record. */
+  idempotencyKey: z.string().min(1),
+  /** W3C trace context of the enqueue (traceparent, tracestate), when tracing is on. */
+  trace: z.record(z.string(), z.string()).optional(),
   /** ISO-8601 time the producer accepted the request. */
   enqueuedAt: z.iso.datetime(),
   /** Random per-enqueue nonce: tells the producer whether *its* add created the job. */

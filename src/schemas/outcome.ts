@@ -37,6 +37,8 @@ export const outcomeErrorSchema = z.strictObject({
   awsRequestId: z.string().nullable(),
   /** Whether this kind of error is transient (would succeed on a later try). */
   retryable: z.boolean(),
+  /** The invitation's status when reconciliation found it REJECTED, CANCELED or EXPIRED. */
+  invitationStatus: z.string().optional(),
   /** Per-field problems: from ValidationException.ErrorDetails or from our job schema. */
   details: z.array(z.record(z.string(), z.unknown())).optional(),
 });
@@ -63,6 +65,12 @@ export const acceptedOutcomeSchema = z.strictObject({
   type: z.literal("accepted"),
   connection: connectionSchema,
   awsRequestId: z.string().nullable(),
+  /**
+   * True when our Accept call did not itself succeed but the invitation was found ACCEPTED
+   * (GetConnectionInvitation + GetConnection): accepted earlier, by another token, or by a call
+   * whose answer was lost. `connection` is then GetConnection's.
+   */
+  alreadyAccepted: z.boolean(),
 });
 
 export const failedOutcomeSchema = z.strictObject({

@@ -11,6 +11,8 @@ export const CLIENT_TOKEN_PATTERN = /^[A-Za-z0-9-_]+$/;
 
 /** Largest accepted `metadata`, measured as UTF-8 bytes of its JSON text. */
 export const METADATA_MAX_BYTES = 4096;
+/** Longest accepted `idempotencyKey`. */
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 256;
 /** Largest accepted `correlationId`. */
 export const CORRELATION_ID_MAX_LENGTH = 128;
 
@@ -53,6 +55,13 @@ export const acceptRequestSchema = z.strictObject(
       .optional()
       .describe("Caller's id for tracing; generated when absent and carried to the outcome."),
     metadata: metadataSchema.optional(),
+    idempotencyKey: z
+      .string({ error: "must be a string" })
+      .min(1, { error: `must be 1-${IDEMPOTENCY_KEY_MAX_LENGTH} characters` })
+      .max(IDEMPOTENCY_KEY_MAX_LENGTH, { error: `must be 1-${IDEMPOTENCY_KEY_MAX_LENGTH} characters` })
+      .regex(/^[\x21-\x7E]+$/, { error: "must be printable ASCII without spaces" })
+      .optional()
+      .describe("Caller's idempotency key. Default: `<catalog>.<identifier>`. Same key + same payload = the same request."),
   },
   { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be an object") },
 );

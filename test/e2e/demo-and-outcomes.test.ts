@@ -15,13 +15,14 @@ describe("npm start (pc-invitations demo)", () => {
     const lines = r.stdout.trim().split("\n");
     expect(lines.some((l) => l.includes("rejected at the producer") && l.includes("identifier: must match"))).toBe(true);
     const events = lines.filter((l) => l.startsWith('{"schemaVersion"')).map((l) => outcomeEventSchema.parse(JSON.parse(l)));
-    expect(events).toHaveLength(7);
+    expect(events).toHaveLength(8);
     const summary = JSON.parse(lines.at(-1)!).summary;
-    expect(summary).toMatchObject({ requests: 7, outcomes: 7, accepted: 5, failed: 2, apiCalls: 7 });
+    expect(summary).toMatchObject({ requests: 8, outcomes: 8, accepted: 6, alreadyAccepted: 1, failed: 2, acceptCalls: 8 });
     expect(summary.failures.sort()).toEqual([
       "ConflictException/INCOMPATIBLE_CONNECTION_INVITATION_STATE",
       "ResourceNotFoundException/CONNECTION_INVITATION_NOT_FOUND",
     ]);
+    expect(events.find((e) => e.correlationId === "demo-rejected")).toMatchObject({ type: "failed", error: { invitationStatus: "REJECTED" } });
     const after = (await redis.keys("{pci-demo-*")).filter((k) => !before.has(k));
     expect(after).toEqual([]);
     redis.disconnect();

@@ -30,9 +30,10 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
     for (const e of events) {
       const i = Number(e.correlationId!.slice(5));
       const inv = invs[i]!;
-      expect(e.requestId).toBe(`Sandbox.${inv.identifier}`);
+      expect(e.requestId.startsWith(`Sandbox.${inv.identifier}.`)).toBe(true);
+      expect(e.alreadyAccepted).toBe(false);
       expect(e.metadata).toEqual({ i, tag: "x" });
-      expect(e.clientToken).toBe(deriveClientToken("Sandbox", inv.identifier));
+      expect(e.clientToken).toBe(deriveClientToken(`Sandbox.${inv.identifier}`));
       expect(e.attempts).toBe(1);
       expect(e.awsRequestId).toMatch(/.+/);
       expect(e.connection.Id).toMatch(/^pac-[A-Za-z0-9]{13}$/);
@@ -50,14 +51,14 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
   const terminal: Array<[ScriptedFailure["error"], string, number]> = [
     ["ResourceNotFoundException", "CONNECTION_INVITATION_NOT_FOUND", 404],
     ["AccessDeniedException", "ACCESS_DENIED", 403],
-    ["ConflictException", "INCOMPATIBLE_CONNECTION_INVITATION_STATE", 409],
+    ["ConflictException", "CONFLICT_CLIENT_TOKEN", 409],
     ["ValidationException", "REQUEST_VALIDATION_FAILED", 400],
     ["ServiceQuotaExceededException", "LIMIT_EXCEEDED_NUMBER_OF_ACTIVE_CONNECTION", 402],
   ];
   it.each(terminal)("publishes a failed outcome for %s and does not retry it", async (error, reason, status) => {
     p = await startPipeline({ label: "terminal" });
     const inv = p.emulator.seedInvitation();
-    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 5, error });
+    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 5, error, reason });
     await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
     await p.startWorker();
     const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as FailedOutcome[];
@@ -70,18 +71,12 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
     expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
   });
 
-  it("reports the real API answers for unknown and already-accepted invitations", async () => {
+  it("reports the real API answer for an unknown invitation", async () => {
     p = await startPipeline({ label: "real-errors" });
-    const done = p.emulator.seedInvitation({ status: "ACCEPTED" });
-    await p.producer.enqueueMany([
-      { catalog: "AWS", identifier: "pacinv-NOTSEEDED0000" },
-      { catalog: "AWS", identifier: done.identifier },
-    ]);
+    await p.producer.enqueue({ catalog: "AWS", identifier: "pacinv-NOTSEEDED0000" });
     await p.startWorker();
-    const events = (await waitForOutcomes(p.redis, p.prefix, 2)) as FailedOutcome[];
-    const byId = Object.fromEntries(events.map((e) => [e.identifier, e.error]));
-    expect(byId["pacinv-NOTSEEDED0000"]).toMatchObject({ name: "ResourceNotFoundException", reason: "CONNECTION_INVITATION_NOT_FOUND", httpStatus: 404 });
-    expect(byId[done.identifier]).toMatchObject({ name: "ConflictException", reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE", httpStatus: 409 });
+    const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as FailedOutcome[];
+    expect(e!.error).toMatchObject({ name: "ResourceNotFoundException", reason: "CONNECTION_INVITATION_NOT_FOUND", httpStatus: 404 });
   });
 
   it.each<[ScriptedFailure["error"], number]>([
@@ -135,10 +130,12 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
     const inv = p.emulator.seedInvitation();
     const req = { catalog: inv.catalog, identifier: inv.identifier };
     const first = await p.producer.enqueue({ ...req, correlationId: "first" });
-    const second = await p.producer.enqueue({ ...req, correlationId: "second", clientToken: "other-token" });
+    const second = await p.producer.enqueue({ ...req, correlationId: "second", clientToken: "other-token" }).catch(() => undefined);
     const [a, b] = await p.producer.enqueueMany([req, req]);
     expect(first.duplicate).toBe(false);
-    for (const r of [second, a!, b!]) {
+    // A different clientToken is a different payload for the same key: refused (see idempotency tests).
+    expect(second).toBeUndefined();
+    for (const r of [a!, b!]) {
       expect(r).toMatchObject({ duplicate: true, jobId: first.jobId, clientToken: first.clientToken, correlationId: "first" });
     }
     await p.startWorker();
@@ -148,19 +145,16 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
     expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
   });
 
-  it("does not call the API again or publish twice when a request whose outcome exists is redelivered", async () => {
+  it("does not call the API again or publish twice when a job whose outcome exists runs again", async () => {
     p = await startPipeline({ label: "redeliver" });
     const inv = p.emulator.seedInvitation();
     const { jobId } = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
     await p.startWorker();
     await waitForOutcomes(p.redis, p.prefix, 1);
-    // Simulate a redelivery: the request job is gone (e.g. removed) and the same job id comes back.
-    await (await p.producer.queue.getJob(jobId))!.remove();
-    const again = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
-    expect(again.duplicate).toBe(false);
+    // Simulate a redelivery: the same job id comes back although its outcome exists.
     const job = await p.producer.queue.getJob(jobId);
-    await waitFor(async () => (await job!.isCompleted()) || undefined);
-    expect(await job!.getState()).toBe("completed");
+    await job!.retry("completed");
+    await waitFor(async () => ((await p!.producer.queue.getJob(jobId))?.finishedOn ?? 0) > job!.finishedOn! || undefined);
     expect((await p.producer.queue.getJob(jobId))!.returnvalue).toEqual({ outcome: "already-published" });
     expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
     expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
@@ -169,7 +163,7 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
   it("turns a malformed job written straight into Redis into an InvalidJob outcome and keeps working", async () => {
     p = await startPipeline({ label: "malformed" });
     const raw = new Queue("accept-invitation", { connection: p.redis, prefix: p.prefix });
-    await raw.add("accept", { v: 1, request: { catalog: "AWS", identifier: "nope", correlationId: "c-bad" }, clientToken: "t" }, { jobId: "bad-1" });
+    await raw.add("accept", { v: 1, request: { catalog: "AWS", identifier: "nope", correlationId: "c-bad" }, clientToken: "t", idempotencyKey: "k" }, { jobId: "bad-1" });
     await raw.add("accept", "not even an object", { jobId: "bad-2" });
     await raw.close();
     const inv = p.emulator.seedInvitation();

@@ -47,6 +47,16 @@ describe("classifyError", () => {
     expect(classifyError(Object.assign(new Error("t"), { name: "TimeoutError" })).kind).toBe("transient");
   });
 
+  it("marks errors after which AWS may have acted as indeterminate", () => {
+    expect(classifyError(sdkError("InternalServerException", 500)).indeterminate).toBe(true);
+    expect(classifyError(sdkError("Unknown", 503)).indeterminate).toBe(true);
+    expect(classifyError(Object.assign(new Error("reset"), { code: "ECONNRESET" })).indeterminate).toBe(true);
+    expect(classifyError(Object.assign(new Error("t"), { name: "TimeoutError" })).indeterminate).toBe(true);
+    expect(classifyError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" })).indeterminate).toBe(false);
+    expect(classifyError(sdkError("ThrottlingException", 429)).indeterminate).toBe(false);
+    expect(classifyError(sdkError("ConflictException", 409)).indeterminate).toBe(false);
+  });
+
   it("an unclassifiable error is terminal, never retried forever", () => {
     expect(classifyError(new TypeError("RFC-3339 date-times must be expressed as strings")).kind).toBe("terminal");
     expect(classifyError("a string").kind).toBe("terminal");

@@ -1,16 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { deriveClientToken, outcomeEventId, requestJobId } from "../../src/queues/identity.js";
+import { deriveClientToken, outcomeEventId } from "../../src/queues/identity.js";
+import { defaultIdempotencyKey, idempotencyRecordKey, newRequestJobId } from "../../src/idempotency/keys.js";
 import { CLIENT_TOKEN_PATTERN } from "../../src/schemas/request.js";
 
 describe("identity", () => {
-  it("derives one job id per (catalog, identifier)", () => {
-    expect(requestJobId("AWS", "pacinv-ABCDEFGHIJKLM")).toBe("AWS.pacinv-ABCDEFGHIJKLM");
-    expect(requestJobId("AWS", "pacinv-ABCDEFGHIJKLM")).not.toBe(requestJobId("Sandbox", "pacinv-ABCDEFGHIJKLM"));
+  it("names a new request's job after its invitation, unique per record", () => {
+    const id = newRequestJobId("AWS", "pacinv-ABCDEFGHIJKLM", 1_700_000_000_000);
+    expect(id).toMatch(/^AWS\.pacinv-ABCDEFGHIJKLM\.[0-9a-z]+$/);
+    expect(newRequestJobId("AWS", "pacinv-ABCDEFGHIJKLM", 1_700_000_000_000)).not.toBe(id);
+    expect(defaultIdempotencyKey("AWS", "pacinv-ABCDEFGHIJKLM")).toBe("AWS.pacinv-ABCDEFGHIJKLM");
+  });
+  it("keeps idempotency records inside the queue prefix's hash tag, whatever the key", () => {
+    const k = idempotencyRecordKey("{pci}", "accept-invitation", "any key with spaces and ünïcode ".repeat(20));
+    expect(k).toMatch(/^\{pci\}:accept-invitation:idem:[A-Za-z0-9_-]{43}$/);
   });
   it("derives a stable ClientToken that satisfies the API's pattern and length", () => {
-    const t = deriveClientToken("AWS", "pacinv-ABCDEFGHIJKLM");
-    expect(t).toBe(deriveClientToken("AWS", "pacinv-ABCDEFGHIJKLM"));
-    expect(t).not.toBe(deriveClientToken("AWS", "pacinv-ABCDEFGHIJKLN"));
+    const t = deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM");
+    expect(t).toBe(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM"));
+    expect(t).not.toBe(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLN"));
     expect(t).toMatch(CLIENT_TOKEN_PATTERN);
     expect(t.length).toBeGreaterThanOrEqual(1);
     expect(t.length).toBeLessThanOrEqual(64);

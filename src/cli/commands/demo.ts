@@ -15,7 +15,8 @@ import { intArg, parse } from "../args.js";
 export const demoHelp = `pc-invitations demo: a self-contained run on local defaults (what \`npm start\` does)
 
 Starts the Partner Central emulator, seeds invitations, enqueues valid ones, an unknown one, an
-already accepted one and a malformed one, runs a worker against the emulator through the real
+already accepted one (reported as accepted, alreadyAccepted: true),
+a rejected one and a malformed one, runs a worker against the emulator through the real
 AWS SDK, prints every outcome event and a summary, cleans its keys up and exits 0.
 Uses the Redis at REDIS_URL under a throw-away queue prefix. Options: --count N (default 8).`;
 
@@ -49,10 +50,12 @@ export async function demoCommand(argv: string[]): Promise<number> {
   try {
     const pending = emulator.seedInvitations(count, { catalog: "Sandbox" });
     const accepted = emulator.seedInvitation({ catalog: "Sandbox", status: "ACCEPTED" });
+    const rejected = emulator.seedInvitation({ catalog: "Sandbox", status: "REJECTED" });
     const requests = [
       ...pending.map((inv, i) => ({ catalog: inv.catalog, identifier: inv.identifier, metadata: { demoItem: i } })),
       { catalog: "Sandbox", identifier: "pacinv-UNKNOWN000000", correlationId: "demo-unknown" },
       { catalog: accepted.catalog, identifier: accepted.identifier, correlationId: "demo-already-accepted" },
+      { catalog: rejected.catalog, identifier: rejected.identifier, correlationId: "demo-rejected" },
     ];
     try {
       await producer.enqueue({ catalog: "Sandbox", identifier: "pacinv-tooShort" });
@@ -76,11 +79,20 @@ export async function demoCommand(argv: string[]): Promise<number> {
       );
     });
     const byType = (t: string) => events.filter((e) => e.type === t).length;
+    const alreadyAccepted = events.filter((e) => e.type === "accepted" && e.alreadyAccepted).length;
     const failures = events.flatMap((e) => (e.type === "failed" ? [`${e.error.name}${e.error.reason ? `/${e.error.reason}` : ""}`] : []));
     const accepts = emulator.calls({ operation: "AcceptConnectionInvitation" }).length;
     out(
       JSON.stringify({
-        summary: { requests: unique, outcomes: events.length, accepted: byType("accepted"), failed: byType("failed"), failures, apiCalls: accepts },
+        summary: {
+          requests: unique,
+          outcomes: events.length,
+          accepted: byType("accepted"),
+          alreadyAccepted,
+          failed: byType("failed"),
+          failures,
+          acceptCalls: accepts,
+        },
       }),
     );
     return 0;

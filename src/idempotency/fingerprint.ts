@@ -1,0 +1,37 @@
+import { createHash } from "node:crypto";
+import type { AcceptRequest } from "../schemas/request.js";
+
+/**
+ * The part of a request that must be identical for a re-submission to count as the same request.
+ * `correlationId` and `idempotencyKey` are left out: tracing ids may differ between tries.
+ * `clientToken` and `metadata` count only when the caller set them.
+ */
+export const FINGERPRINT_FIELDS = ["catalog", "identifier", "clientToken", "metadata"] as const;
+export type FingerprintPayload = Partial<Pick<AcceptRequest, (typeof FINGERPRINT_FIELDS)[number]>>;
+
+export function fingerprintPayload(request: AcceptRequest): FingerprintPayload {
+  const out: FingerprintPayload = {};
+  for (const f of FINGERPRINT_FIELDS) if (request[f] !== undefined) (out as Record<string, unknown>)[f] = request[f];
+  return out;
+}
+
+/** JSON with object keys sorted at every depth, so equal payloads give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function fingerprint(payload: FingerprintPayload): string {
+  return createHash("sha256").update(canonicalJson(payload)).digest("base64url");
+}
+
+/** Names of the fingerprint fields whose values differ (a field present on one side only differs). */
+export function differingFields(a: FingerprintPayload, b: FingerprintPayload): string[] {
+  return FINGERPRINT_FIELDS.filter((f) => canonicalJson(a[f] ?? null) !== canonicalJson(b[f] ?? null));
+}

@@ -1,0 +1,169 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
+import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
+import { waitFor } from "../helpers/wait.js";
+import { IdempotencyConflictError } from "../../src/errors/index.js";
+import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
+import { idempotencyRecordKey } from "../../src/idempotency/keys.js";
+
+let p: Pipeline | undefined;
+afterEach(async () => {
+  await p?.close();
+  p = undefined;
+});
+const acceptCalls = (pl: Pipeline, identifier: string) => pl.emulator.calls({ operation: "AcceptConnectionInvitation", identifier });
+const requestCounts = (pl: Pipeline) => pl.producer.queue.getJobCounts("waiting", "active", "delayed", "completed", "failed", "prioritized");
+
+describe("idempotency keys", () => {
+  it("same key + same payload three times: one job, one API call, the same answer each time, also after the job was removed", async () => {
+    p = await startPipeline({ label: "idem-same" });
+    const inv = p.emulator.seedInvitation();
+    const req = { catalog: inv.catalog, identifier: inv.identifier, idempotencyKey: "order-42", metadata: { order: 42 } };
+    const first = await p.producer.enqueue({ ...req, correlationId: "a" });
+    const second = await p.producer.enqueue({ ...req, correlationId: "b" });
+    expect(first).toMatchObject({ duplicate: false, state: "queued", idempotencyKey: "order-42" });
+    expect(second).toMatchObject({ duplicate: true, state: "queued", jobId: first.jobId, clientToken: first.clientToken, correlationId: "a" });
+
+    await p.startWorker();
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
+    const third = await p.producer.enqueue(req);
+    expect(third).toMatchObject({ duplicate: true, state: "completed", jobId: first.jobId });
+    expect(third.outcome).toEqual(event);
+
+    // BullMQ's retention must not reopen the window: remove the job and the outcome event.
+    await (await p.producer.queue.getJob(first.jobId))!.remove();
+    await p.redis.del(`${p.prefix}:invitation-outcomes:${first.jobId}`);
+    const fourth = await p.producer.enqueue(req);
+    expect(fourth).toMatchObject({ duplicate: true, state: "completed", jobId: first.jobId });
+    expect(fourth.outcome).toEqual(event);
+    expect(await p.producer.queue.getJob(first.jobId)).toBeUndefined();
+    expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
+  });
+
+  it("same key + different payload: IdempotencyConflictError naming the fields, nothing enqueued", async () => {
+    p = await startPipeline({ label: "idem-conflict" });
+    const inv = p.emulator.seedInvitation();
+    const other = p.emulator.seedInvitation();
+    const first = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier, idempotencyKey: "k1", metadata: { a: 1 } });
+    const before = await requestCounts(p);
+    const err = await p.producer
+      .enqueue({ catalog: inv.catalog, identifier: other.identifier, idempotencyKey: "k1", metadata: { a: 2 } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IdempotencyConflictError);
+    expect(err).toMatchObject({ idempotencyKey: "k1", differences: ["identifier", "metadata"], existingJobId: first.jobId, code: "IDEMPOTENCY_CONFLICT" });
+    expect((err as Error).message).toContain('idempotency key "k1"');
+    // A batch with one conflicting item is refused whole.
+    const batchErr = await p.producer
+      .enqueueMany([
+        { catalog: other.catalog, identifier: other.identifier },
+        { catalog: inv.catalog, identifier: inv.identifier, idempotencyKey: "k1", clientToken: "explicit-token" },
+      ])
+      .catch((e: unknown) => e);
+    expect(batchErr).toMatchObject({ index: 1, differences: ["clientToken", "metadata"] });
+    expect(await requestCounts(p)).toEqual(before);
+    expect(await p.redis.exists(idempotencyRecordKey(p.prefix, "accept-invitation", `${other.catalog}.${other.identifier}`))).toBe(0);
+  });
+
+  it("writes the record and the job together: a record never lacks its job", async () => {
+    p = await startPipeline({ label: "idem-heal" });
+    const inv = p.emulator.seedInvitation();
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    const recKey = idempotencyRecordKey(p.prefix, "accept-invitation", `${inv.catalog}.${inv.identifier}`);
+    expect(await p.redis.hget(recKey, "jobId")).toBe(r.jobId);
+    expect(await p.producer.queue.getJob(r.jobId)).toBeDefined();
+    // Even if the job is removed by hand while queued, a re-submission puts it back.
+    await (await p.producer.queue.getJob(r.jobId))!.remove();
+    const again = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    expect(again).toMatchObject({ duplicate: true, jobId: r.jobId, state: "queued" });
+    expect(await p.producer.queue.getJob(r.jobId)).toBeDefined();
+    await p.startWorker();
+    const [e] = await waitForOutcomes(p.redis, p.prefix, 1);
+    expect(e!.requestId).toBe(r.jobId);
+    expect(await p.redis.hget(recKey, "state")).toBe("completed");
+    expect(await p.redis.ttl(recKey)).toBeGreaterThan(86_000);
+  });
+
+  it("concurrent producers with the same key create one job", async () => {
+    p = await startPipeline({ label: "idem-race" });
+    const inv = p.emulator.seedInvitation();
+    const { createProducer } = await import("../../src/producer/producer.js");
+    const producers = Array.from({ length: 4 }, () => createProducer({ redis: p!.redis, prefix: p!.prefix }));
+    const results = await Promise.all(producers.flatMap((pr) => [1, 2, 3].map(() => pr.enqueue({ catalog: inv.catalog, identifier: inv.identifier }))));
+    await Promise.all(producers.map((pr) => pr.close()));
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.jobId)).size).toBe(1);
+    expect((await requestCounts(p)).waiting).toBe(1);
+  });
+});
+
+describe("reconciliation", () => {
+  it("reports an already-accepted invitation as accepted with alreadyAccepted and its connection", async () => {
+    p = await startPipeline({ label: "recon-accepted" });
+    const inv = p.emulator.seedInvitation({ status: "ACCEPTED" });
+    await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as AcceptedOutcome[];
+    expect(e).toMatchObject({ type: "accepted", alreadyAccepted: true });
+    expect(e!.connection.Id).toBe(p.emulator.getInvitation(inv.catalog, inv.identifier)!.ConnectionId);
+    expect(p.emulator.calls({ operation: "GetConnectionInvitation" })).toHaveLength(1);
+    expect(p.emulator.calls({ operation: "GetConnection" })).toHaveLength(1);
+  });
+
+  it.each(["REJECTED", "CANCELED", "EXPIRED"] as const)("reports a %s invitation as a failure naming that status", async (status) => {
+    p = await startPipeline({ label: "recon-final" });
+    const inv = p.emulator.seedInvitation({ status });
+    await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as FailedOutcome[];
+    expect(e!.error).toMatchObject({
+      name: "ConflictException",
+      reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE",
+      invitationStatus: status,
+      httpStatus: 409,
+      retryable: false,
+    });
+    expect(e!.error.message).toContain(status);
+  });
+
+  it("after retries run out on answers that were lost, finds the acceptance that did happen", async () => {
+    p = await startPipeline({ label: "recon-lost", retry: { attempts: 3 } });
+    const inv = p.emulator.seedInvitation();
+    // The first call is carried out but its answer is lost; every later call fails too.
+    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "ConnectionReset", applyFirst: true });
+    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 10, error: "InternalServerException" });
+    await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as AcceptedOutcome[];
+    expect(e).toMatchObject({ type: "accepted", alreadyAccepted: true, attempts: 3 });
+    expect(e!.connection.Id).toBe(p.emulator.getInvitation(inv.catalog, inv.identifier)!.ConnectionId);
+    expect(new Set(acceptCalls(p, inv.identifier).map((c) => c.clientToken)).size).toBe(1);
+  });
+
+  it("does not look up after refusals that cannot have reached AWS (throttling)", async () => {
+    p = await startPipeline({ label: "recon-throttle", retry: { attempts: 2 }, config: { MAX_THROTTLE_REQUEUES: 0 } });
+    const inv = p.emulator.seedInvitation();
+    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 10, error: "ThrottlingException" });
+    await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as FailedOutcome[];
+    expect(e!.error).toMatchObject({ name: "RetriesExhausted", reason: "ThrottlingException" });
+    expect(p.emulator.calls({ operation: "GetConnectionInvitation" })).toHaveLength(0);
+  });
+
+  it("an accepted invitation enqueued again after the record's retention expired is accepted with alreadyAccepted", async () => {
+    p = await startPipeline({ label: "recon-expired", emulator: { clientTokenTtlMs: 200 }, config: { IDEMPOTENCY_RETENTION_SECONDS: 1 } });
+    const inv = p.emulator.seedInvitation();
+    const first = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    await waitForOutcomes(p.redis, p.prefix, 1);
+    const recKey = idempotencyRecordKey(p.prefix, "accept-invitation", `${inv.catalog}.${inv.identifier}`);
+    await waitFor(async () => (await p!.redis.exists(recKey)) === 0 || undefined, 5000, "record expiry");
+    const again = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    expect(again.duplicate).toBe(false);
+    expect(again.jobId).not.toBe(first.jobId);
+    const events = (await waitForOutcomes(p.redis, p.prefix, 2)) as AcceptedOutcome[];
+    const second = events.find((e) => e.requestId === again.jobId)!;
+    expect(second).toMatchObject({ type: "accepted", alreadyAccepted: true });
+    expect(await countOutcomes(p.redis, p.prefix)).toBe(2);
+  });
+});
