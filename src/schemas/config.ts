@@ -46,6 +46,8 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE_MS: int(0).default(30_000),
   /** How long finished request jobs (and so duplicate detection) and outcome events are kept, s. @defaultValue 86400 */
   RETENTION_SECONDS: int(1).default(86_400),
+  /** How long a completed request's idempotency record answers re-submissions, s. @defaultValue 86400 */
+  IDEMPOTENCY_RETENTION_SECONDS: int(1).default(86_400),
   /** pino level. @defaultValue info */
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
