@@ -10,6 +10,7 @@ const err = (kind: ClassifiedError["kind"], extra: Partial<ClassifiedError> = {}
   httpStatus: 500,
   awsRequestId: "r",
   retryAfterMs: null,
+  indeterminate: false,
   ...extra,
 });
 const ctx = { attemptsMade: 0, maxAttempts: 3, throttleRequeues: 0, maxThrottleRequeues: 2, throttlePauseMs: 1000 };
