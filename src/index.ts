@@ -2,6 +2,7 @@
 export * from "./schemas/index.js";
 export * from "./errors/index.js";
 export { loadConfig } from "./config/load-config.js";
+export { createLogger, type Logger } from "./observability/logger.js";
 export { createProducer, type Producer, type ProducerOptions, type EnqueueResult } from "./producer/producer.js";
 export { validateRequest, type ValidationResult } from "./producer/validate-request.js";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./producer/job-options.js";

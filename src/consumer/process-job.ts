@@ -127,6 +127,41 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
   return toAction(decision, data, send, failed);
 }
 
+/**
+ * A job BullMQ failed without running processJob (it lost its worker more than MAX_STALLED_COUNT
+ * times, e.g. a poison job that kills workers): it still gets exactly one outcome. The invitation
+ * is looked up first, since one of the lost runs may have accepted it.
+ */
+export async function finishAbandonedJob(job: JobView, why: string, deps: ProcessDeps): Promise<ProcessResult> {
+  const now = deps.now ?? (() => new Date());
+  if (await deps.outcomes.exists(job.id)) return { action: "already-published" };
+  const parsed = acceptJobDataSchema.safeParse(job.data);
+  if (!parsed.success) {
+    const error: OutcomeError = { name: "InvalidJob", reason: "JOB_SCHEMA_MISMATCH", message: why, httpStatus: null, awsRequestId: null, retryable: false };
+    return publish(deps, failedEvent(job, salvage(job.data), 0, now(), error), undefined, undefined, undefined);
+  }
+  const data = parsed.data;
+  const base = envelope(job.id, data, job.attemptsMade + data.throttleRequeues, now());
+  const send = (o: OutcomeEvent) => publish(deps, o, undefined, data.idempotencyKey, undefined);
+  const found = await reconcile(deps.api, data.request.catalog, data.request.identifier);
+  if (found.found === "accepted") {
+    return send({ ...base, type: "accepted", connection: found.result.connection, awsRequestId: found.result.awsRequestId, alreadyAccepted: true });
+  }
+  return send({
+    ...base,
+    type: "failed",
+    error: {
+      name: "RetriesExhausted",
+      reason: "WorkerLost",
+      message: `BullMQ gave the job up: ${why}`,
+      httpStatus: null,
+      awsRequestId: null,
+      retryable: true,
+      ...(found.found === "final" ? { invitationStatus: found.status } : {}),
+    },
+  });
+}
+
 function toAction(
   decision: ReturnType<typeof decide>,
   data: AcceptJobData,

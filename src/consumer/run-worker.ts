@@ -47,6 +47,9 @@ export async function startWorker(config: Config, logger: Logger, api?: Invitati
     rateLimit: { max: config.RATE_LIMIT_MAX, durationMs: config.RATE_LIMIT_DURATION_MS },
     maxThrottleRequeues: config.MAX_THROTTLE_REQUEUES,
     throttlePauseMs: config.THROTTLE_PAUSE_MS,
+    lockDurationMs: config.LOCK_DURATION_MS,
+    stalledIntervalMs: config.STALLED_INTERVAL_MS,
+    maxStalledCount: config.MAX_STALLED_COUNT,
   });
   await worker.waitUntilReady();
   logger.info(

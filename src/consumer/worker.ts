@@ -3,7 +3,7 @@ import type { InvitationApi } from "../aws/invitation-api.js";
 import type { Logger } from "../observability/logger.js";
 import type { OutcomeStore } from "../outcomes/outcome-store.js";
 import type { QueueLocation } from "../queues/queue-names.js";
-import { processJob } from "./process-job.js";
+import { finishAbandonedJob, processJob } from "./process-job.js";
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -21,6 +21,10 @@ export interface WorkerOptions {
   throttlePauseMs?: number;
   /** BullMQ lock duration, ms. @defaultValue 30000 */
   lockDurationMs?: number;
+  /** Stalled-job check interval, ms. @defaultValue 30000 */
+  stalledIntervalMs?: number;
+  /** @defaultValue 5 */
+  maxStalledCount?: number;
   autorun?: boolean;
 }
 
@@ -48,6 +52,12 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
   const rate = opts.rateLimit ?? { max: 5, durationMs: 1000 };
   // queue.rateLimit sets the same Redis key the limiter uses: every worker of the queue pauses.
   const limiterQueue = new Queue(opts.location.requestsQueue, { connection: opts.connection, prefix: opts.location.prefix });
+  const deps = {
+    api: opts.api,
+    outcomes: opts.outcomes,
+    maxThrottleRequeues: opts.maxThrottleRequeues ?? 10,
+    throttlePauseMs: opts.throttlePauseMs ?? 1000,
+  };
   const worker: Worker = new Worker(
     opts.location.requestsQueue,
     async (job: Job, token?: string, signal?: AbortSignal): Promise<RequestJobResult> => {
@@ -55,12 +65,7 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
       const log = opts.logger.child({ jobId, correlationId: correlationOf(job.data) });
       const result = await processJob(
         { id: jobId, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, ...(token ? { token } : {}) },
-        {
-          api: opts.api,
-          outcomes: opts.outcomes,
-          maxThrottleRequeues: opts.maxThrottleRequeues ?? 10,
-          throttlePauseMs: opts.throttlePauseMs ?? 1000,
-        },
+        deps,
         signal,
       );
       switch (result.action) {
@@ -99,6 +104,8 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
       concurrency: opts.concurrency ?? 4,
       limiter: { max: rate.max, duration: rate.durationMs },
       lockDuration: opts.lockDurationMs ?? 30_000,
+      stalledInterval: opts.stalledIntervalMs ?? 30_000,
+      maxStalledCount: opts.maxStalledCount ?? 5,
       autorun: opts.autorun ?? true,
     },
   );
@@ -113,6 +120,16 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
     }
   });
   worker.on("closed", () => void limiterQueue.close());
+  // BullMQ fails a job that lost its worker too often without calling the processor. Such a job
+  // (finished, failed, and without an outcome) still gets one.
+  worker.on("failed", (job) => {
+    if (!job?.id || !job.finishedOn) return; // a failed attempt that will be retried
+    const jobView = { id: job.id, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
+    finishAbandonedJob(jobView, job.failedReason ?? "failed", deps).then(
+      (r) => r.action === "published" && opts.logger.warn({ jobId: job.id, reason: job.failedReason }, "abandoned job given its outcome"),
+      (err) => opts.logger.error({ err, jobId: job.id }, "could not publish the outcome of an abandoned job"),
+    );
+  });
   return worker;
 }
 

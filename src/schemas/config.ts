@@ -46,6 +46,12 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE_MS: int(0).default(30_000),
   /** How long finished request jobs (and so duplicate detection) and outcome events are kept, s. @defaultValue 86400 */
   RETENTION_SECONDS: int(1).default(86_400),
+  /** BullMQ job lock, ms: a worker that does not renew it for this long loses the job. @defaultValue 30000 */
+  LOCK_DURATION_MS: int(1000).default(30_000),
+  /** How often workers look for jobs whose worker died (lock expired), ms. @defaultValue 30000 */
+  STALLED_INTERVAL_MS: int(100).default(30_000),
+  /** Times a job may lose its worker before it is given up (with an outcome). @defaultValue 5 */
+  MAX_STALLED_COUNT: int(0).default(5),
   /** How long a completed request's idempotency record answers re-submissions, s. @defaultValue 86400 */
   IDEMPOTENCY_RETENTION_SECONDS: int(1).default(86_400),
   /** pino level. @defaultValue info */
