@@ -27,9 +27,9 @@ describe("consumeOutcomes", () => {
       );
       await waitFor(() => handled.size === 2 || undefined, 10_000, "both outcomes handled");
       await consumer.close();
-      const first = `AWS.${invs[0]!.identifier}`;
+      const first = [...handled.values()].find((e) => e.identifier === invs[0]!.identifier)!.requestId;
       expect(seen.filter((id) => id === first)).toHaveLength(3);
-      expect([...handled.keys()].sort()).toEqual(invs.map((i) => `AWS.${i.identifier}`).sort());
+      expect([...handled.values()].map((e) => e.identifier).sort()).toEqual(invs.map((i) => i.identifier).sort());
     } finally {
       await p.close();
     }
