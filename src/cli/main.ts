@@ -4,14 +4,18 @@ import { UsageError } from "./args.js";
 import { demoCommand, demoHelp } from "./commands/demo.js";
 import { emulatorCommand, emulatorHelp } from "./commands/emulator.js";
 import { enqueueCommand, enqueueHelp } from "./commands/enqueue.js";
+import { limitsCommand, limitsHelp } from "./commands/limits.js";
 import { exportSchemasCommand, exportSchemasHelp } from "./commands/export-schemas.js";
 import { outcomesCommand, outcomesHelp } from "./commands/outcomes.js";
+import { serveCommand, serveHelp } from "./commands/serve.js";
 import { workerCommand, workerHelp } from "./commands/worker.js";
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   enqueue: { run: enqueueCommand, help: enqueueHelp },
   worker: { run: workerCommand, help: workerHelp },
+  serve: { run: serveCommand, help: serveHelp },
   outcomes: { run: outcomesCommand, help: outcomesHelp },
+  limits: { run: limitsCommand, help: limitsHelp },
   emulator: { run: emulatorCommand, help: emulatorHelp },
   demo: { run: demoCommand, help: demoHelp },
   "export-schemas": { run: exportSchemasCommand, help: exportSchemasHelp },

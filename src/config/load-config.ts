@@ -13,10 +13,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
     const value = env[key];
     if (value !== undefined && value !== "") input[key] = value;
   }
-  // Overrides may be already-parsed values (a Config spread into a new one): booleans go back to
-  // the "true"/"false" text the env schema reads.
-  for (const [key, value] of Object.entries(overrides)) input[key] = typeof value === "boolean" ? String(value) : value;
-  const parsed = configSchema.safeParse(input);
+  const parsed = configSchema.safeParse({ ...input, ...overrides });
   if (!parsed.success) throw new ConfigError(toFieldIssues(parsed.error));
   return Object.freeze(parsed.data);
 }

@@ -9,8 +9,6 @@ export interface AttemptContext {
   /** Times this job was already put back for throttling. */
   throttleRequeues: number;
   maxThrottleRequeues: number;
-  /** Queue-wide pause when AWS sent no Retry-After, ms. */
-  throttlePauseMs: number;
 }
 
 export type Decision =
@@ -18,18 +16,19 @@ export type Decision =
   | { action: "fail"; error: OutcomeError }
   /** Throw so BullMQ retries this job after its exponential backoff. */
   | { action: "retry"; error: ClassifiedError }
-  /** Slow the whole queue for delayMs and put this job back without using an attempt. */
+  /** Put this job back after delayMs (AWS's Retry-After, else at once: the shared rate has dropped) without using an attempt. */
   | { action: "rate-limit"; delayMs: number; error: ClassifiedError };
 
 /**
- * What to do after a failed API call. Pure. Throttling slows the queue but is bounded: past
+ * What to do after a failed API call. Pure. A throttled job goes back without using an attempt
+ * (the shared limiter has lowered the rate for everyone), but this is bounded: past
  * maxThrottleRequeues a throttle is treated like any transient error and uses up attempts, so
  * no job loops forever.
  */
 export function decide(error: ClassifiedError, ctx: AttemptContext): Decision {
   if (error.kind === "terminal") return { action: "fail", error: toOutcomeError(error, false) };
   if (error.kind === "throttle" && ctx.throttleRequeues < ctx.maxThrottleRequeues) {
-    return { action: "rate-limit", delayMs: error.retryAfterMs ?? ctx.throttlePauseMs, error };
+    return { action: "rate-limit", delayMs: error.retryAfterMs ?? 0, error };
   }
   if (ctx.attemptsMade + 1 < ctx.maxAttempts) return { action: "retry", error };
   return {

@@ -7,6 +7,9 @@ import { OUTCOME_SCHEMA_VERSION, type OutcomeEvent, type OutcomeError } from "..
 import type { Fence, OutcomeStore } from "../outcomes/outcome-store.js";
 import { decide, toOutcomeError, type AttemptContext } from "./decide.js";
 import { reconcile } from "./reconcile.js";
+import { pacedLookups, reportToLimiter, type Pacing } from "./pacing.js";
+import { RateLimitedError } from "../ratelimit/rate-limited-error.js";
+import { injectTraceContext } from "../observability/tracing.js";
 
 /** The parts of a BullMQ job the core needs; the worker shell fills it in. */
 export interface JobView {
@@ -22,7 +25,8 @@ export interface ProcessDeps {
   api: InvitationApi;
   outcomes: OutcomeStore;
   maxThrottleRequeues: number;
-  throttlePauseMs: number;
+  /** The shared rate limit; without it calls are not paced (unit tests). */
+  pacing?: Pacing;
   now?: () => Date;
 }
 
@@ -33,7 +37,10 @@ export type ProcessResult =
   /** This run lost the job (lock gone or signal aborted): it published nothing. */
   | { action: "fenced"; outcome?: OutcomeEvent }
   | { action: "retry"; error: ClassifiedError; data: AcceptJobData }
-  | { action: "rate-limit"; delayMs: number; error: ClassifiedError; data: AcceptJobData };
+  /** AWS throttled: put the job back after delayMs without using an attempt. */
+  | { action: "rate-limit"; delayMs: number; error: ClassifiedError; data: AcceptJobData }
+  /** No call made: the shared limit asked to wait longer than RATE_LIMIT_MAX_WAIT_MS, or the retry budget is spent. */
+  | { action: "delay"; delayMs: number; reason: string; data: AcceptJobData };
 
 const STATE_CONFLICT = "INCOMPATIBLE_CONNECTION_INVITATION_STATE";
 
@@ -82,22 +89,38 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
     maxAttempts: job.maxAttempts,
     throttleRequeues: data.throttleRequeues,
     maxThrottleRequeues: deps.maxThrottleRequeues,
-    throttlePauseMs: deps.throttlePauseMs,
   };
   const { catalog, identifier } = data.request;
   const callOptions = signal ? { signal } : undefined;
+  const limitKey = deps.pacing?.keyFor(catalog) ?? "";
+  const lookups = pacedLookups(deps.api, deps.pacing, limitKey, signal);
+
+  if (deps.pacing) {
+    try {
+      // Retries after 5xx/network errors count against the retry budget; re-attempts after a
+      // throttle do not (the lowered shared rate already paces them).
+      await deps.pacing.limiter.acquire(limitKey, { retry: job.attemptsMade > 0, maxWaitMs: deps.pacing.maxWaitMs, ...(signal ? { signal } : {}) });
+    } catch (err) {
+      if (err instanceof RateLimitedError) return { action: "delay", delayMs: err.retryInMs, reason: err.reason, data };
+      if (signal?.aborted) return { action: "fenced" };
+      throw err;
+    }
+  }
 
   let error: ClassifiedError;
   try {
-    return send(accepted(await deps.api.acceptInvitation({ catalog, identifier, clientToken: data.clientToken }, callOptions), false));
+    const result = await deps.api.acceptInvitation({ catalog, identifier, clientToken: data.clientToken }, callOptions);
+    await reportToLimiter(deps.pacing, limitKey, null);
+    return send(accepted(result, false));
   } catch (err) {
     if (signal?.aborted) return { action: "fenced" };
     error = classifyError(err, now().getTime());
+    await reportToLimiter(deps.pacing, limitKey, error);
   }
 
   // ConflictException / INCOMPATIBLE_CONNECTION_INVITATION_STATE: what state is it in?
   if (error.kind === "terminal" && error.name === "ConflictException" && error.reason === STATE_CONFLICT) {
-    const found = await reconcile(deps.api, catalog, identifier, callOptions);
+    const found = await reconcile(lookups, catalog, identifier, callOptions);
     switch (found.found) {
       case "accepted":
         return send(accepted(found.result, true));
@@ -120,7 +143,7 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
   const decision = decide(error, ctx);
   // Out of attempts after calls that may have reached AWS: did one of them succeed after all?
   if (decision.action === "fail" && decision.error.name === "RetriesExhausted" && error.indeterminate) {
-    const found = await reconcile(deps.api, catalog, identifier, callOptions);
+    const found = await reconcile(lookups, catalog, identifier, callOptions);
     if (found.found === "accepted") return send(accepted(found.result, true));
     if (found.found === "final") return send(failed({ ...decision.error, invitationStatus: found.status }));
   }
@@ -143,7 +166,8 @@ export async function finishAbandonedJob(job: JobView, why: string, deps: Proces
   const data = parsed.data;
   const base = envelope(job.id, data, job.attemptsMade + data.throttleRequeues, now());
   const send = (o: OutcomeEvent) => publish(deps, o, undefined, data.idempotencyKey, undefined);
-  const found = await reconcile(deps.api, data.request.catalog, data.request.identifier);
+  const key = deps.pacing?.keyFor(data.request.catalog) ?? "";
+  const found = await reconcile(pacedLookups(deps.api, deps.pacing, key), data.request.catalog, data.request.identifier);
   if (found.found === "accepted") {
     return send({ ...base, type: "accepted", connection: found.result.connection, awsRequestId: found.result.awsRequestId, alreadyAccepted: true });
   }
@@ -193,7 +217,10 @@ async function publish(
 }
 
 function envelope(requestId: string, data: AcceptJobData, attempts: number, completedAt: Date) {
+  // The job run's trace context (when tracing is on), so consumers can continue the trace.
+  const trace = injectTraceContext();
   return {
+    ...(Object.keys(trace).length > 0 ? { trace } : {}),
     schemaVersion: OUTCOME_SCHEMA_VERSION,
     eventId: outcomeEventId(requestId),
     requestId,

@@ -1,4 +1,4 @@
-import type { Worker } from "bullmq";
+import { Queue, type Worker } from "bullmq";
 import type { Config } from "../schemas/config.js";
 import { createSdkInvitationApi } from "../aws/sdk-invitation-api.js";
 import { createRedis } from "../queues/connection.js";
@@ -7,9 +7,18 @@ import { createOutcomeQueue } from "../outcomes/publish.js";
 import type { Logger } from "../observability/logger.js";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import { createAcceptWorker } from "./worker.js";
+import { limitKeyTemplate } from "./pacing.js";
+import { rateLimiterFromConfig } from "../ratelimit/from-config.js";
+import { createMetrics, startMetricsServer, type MetricsServer } from "../observability/metrics.js";
+import { instrumentApi } from "../observability/instrument-api.js";
+
+/** How often a worker with metrics refreshes the shared-rate gauge from Redis, ms. */
+const RATE_GAUGE_INTERVAL_MS = 5000;
 
 export interface RunningWorker {
   worker: Worker;
+  /** Port of the /metrics listener, when METRICS_PORT is set (0 picks a free one). */
+  metricsPort?: number;
   /** Stops taking jobs, lets in-flight ones finish within graceMs, then closes everything. */
   shutdown(reason: string): Promise<void>;
 }
@@ -19,7 +28,7 @@ export interface RunningWorker {
  * Credentials come from the standard AWS chain (env, profile, SSO, IMDS...) unless `api` is given.
  */
 export async function startWorker(config: Config, logger: Logger, api?: InvitationApi): Promise<RunningWorker> {
-  const connection = createRedis(config.REDIS_URL);
+  const connection = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   connection.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis connection error"));
   const sdk = api
     ? undefined
@@ -37,27 +46,53 @@ export async function startWorker(config: Config, logger: Logger, api?: Invitati
     retentionSeconds: config.RETENTION_SECONDS,
     idempotencyRetentionSeconds: config.IDEMPOTENCY_RETENTION_SECONDS,
   });
+  // Metrics only when METRICS_PORT is set: the queue gauges cost Redis calls at each scrape.
+  const metricsOn = config.METRICS_PORT !== undefined;
+  const probeQueue = metricsOn ? new Queue(location.requestsQueue, { connection, prefix: location.prefix }) : undefined;
+  const metrics = probeQueue ? createMetrics({ queues: [probeQueue, outcomes.queue] }) : undefined;
+  const limiter = rateLimiterFromConfig(config, connection);
+  const limitKeys = new Set<string>();
+  const keyFor = limitKeyTemplate(config.RATE_LIMIT_KEY);
   const worker = createAcceptWorker({
     connection,
     location,
-    api: api ?? sdk!,
+    api: instrumentApi(api ?? sdk!, metrics),
     outcomes,
     logger,
+    ...(metrics ? { metrics } : {}),
     concurrency: config.WORKER_CONCURRENCY,
-    rateLimit: { max: config.RATE_LIMIT_MAX, durationMs: config.RATE_LIMIT_DURATION_MS },
+    pacing: {
+      limiter,
+      keyFor: (catalog) => {
+        const key = keyFor(catalog);
+        limitKeys.add(key);
+        return key;
+      },
+      maxWaitMs: config.RATE_LIMIT_MAX_WAIT_MS,
+    },
     maxThrottleRequeues: config.MAX_THROTTLE_REQUEUES,
-    throttlePauseMs: config.THROTTLE_PAUSE_MS,
     lockDurationMs: config.LOCK_DURATION_MS,
     stalledIntervalMs: config.STALLED_INTERVAL_MS,
     maxStalledCount: config.MAX_STALLED_COUNT,
   });
   await worker.waitUntilReady();
+  let metricsServer: MetricsServer | undefined;
+  let rateGauge: NodeJS.Timeout | undefined;
+  if (metrics) {
+    metricsServer = await startMetricsServer({ port: config.METRICS_PORT!, registry: metrics.registry });
+    logger.info({ port: metricsServer.port }, "metrics at /metrics");
+    const refresh = async () => {
+      for (const key of limitKeys) metrics.setSharedRate(key, (await limiter.getState(key)).rate);
+    };
+    rateGauge = setInterval(() => void refresh().catch(() => undefined), RATE_GAUGE_INTERVAL_MS);
+    rateGauge.unref();
+  }
   logger.info(
     {
       queue: location.requestsQueue,
       prefix: location.prefix,
       concurrency: config.WORKER_CONCURRENCY,
-      rateLimit: `${config.RATE_LIMIT_MAX}/${config.RATE_LIMIT_DURATION_MS}ms`,
+      rateLimit: { key: config.RATE_LIMIT_KEY, initialRps: config.RATE_LIMIT_RPS, initialBurst: config.RATE_LIMIT_BURST },
       endpoint: config.PARTNERCENTRAL_ENDPOINT ?? "aws",
       region: config.AWS_REGION,
     },
@@ -79,10 +114,13 @@ export async function startWorker(config: Config, logger: Logger, api?: Invitati
         logger.warn("grace period over; closing with jobs in flight (they will be redelivered)");
         await worker.close(true);
       }
+      clearInterval(rateGauge);
+      await metricsServer?.close();
+      await probeQueue?.close();
       await outcomes.close();
       sdk?.destroy();
       await connection.quit().catch(() => connection.disconnect());
       logger.info({ how }, "worker stopped");
     })());
-  return { worker, shutdown };
+  return { worker, shutdown, ...(metricsServer ? { metricsPort: metricsServer.port } : {}) };
 }

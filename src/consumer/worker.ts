@@ -1,9 +1,12 @@
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import type { Logger } from "../observability/logger.js";
 import type { OutcomeStore } from "../outcomes/outcome-store.js";
 import type { QueueLocation } from "../queues/queue-names.js";
-import { finishAbandonedJob, processJob } from "./process-job.js";
+import { finishAbandonedJob, processJob, type ProcessDeps } from "./process-job.js";
+import type { Pacing } from "./pacing.js";
+import type { Metrics } from "../observability/metrics.js";
+import { startSpan, withExtractedContext } from "../observability/tracing.js";
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -11,14 +14,14 @@ export interface WorkerOptions {
   api: InvitationApi;
   outcomes: OutcomeStore;
   logger: Logger;
+  /** The shared, adaptive rate limit every call passes (see docs/rate-limits.md). */
+  pacing?: Pacing;
+  /** Outcome, retry and throttle counters (AWS call latency comes from instrumentApi). */
+  metrics?: Metrics;
   /** @defaultValue 4 */
   concurrency?: number;
-  /** Global limit, shared by every worker of the queue through Redis. @defaultValue 5 per 1000 ms */
-  rateLimit?: { max: number; durationMs: number };
   /** @defaultValue 10 */
   maxThrottleRequeues?: number;
-  /** @defaultValue 1000 */
-  throttlePauseMs?: number;
   /** BullMQ lock duration, ms. @defaultValue 30000 */
   lockDurationMs?: number;
   /** Stalled-job check interval, ms. @defaultValue 30000 */
@@ -46,27 +49,34 @@ export class TransientAttemptError extends Error {
 
 /**
  * The BullMQ shell around processJob: it only translates decisions into BullMQ signals
- * (return, throw → backoff, RateLimitError → queue-wide pause, UnrecoverableError → failed).
+ * (return; throw → backoff; moveToDelayed + DelayedError → back later without using an attempt;
+ * UnrecoverableError → failed). Pacing is the shared limiter's job, not BullMQ's fixed-window
+ * limiter, which lets up to twice the limit through around a window edge.
  */
 export function createAcceptWorker(opts: WorkerOptions): Worker {
-  const rate = opts.rateLimit ?? { max: 5, durationMs: 1000 };
-  // queue.rateLimit sets the same Redis key the limiter uses: every worker of the queue pauses.
-  const limiterQueue = new Queue(opts.location.requestsQueue, { connection: opts.connection, prefix: opts.location.prefix });
-  const deps = {
+  const deps: ProcessDeps = {
     api: opts.api,
     outcomes: opts.outcomes,
     maxThrottleRequeues: opts.maxThrottleRequeues ?? 10,
-    throttlePauseMs: opts.throttlePauseMs ?? 1000,
+    ...(opts.pacing ? { pacing: opts.pacing } : {}),
   };
   const worker: Worker = new Worker(
     opts.location.requestsQueue,
     async (job: Job, token?: string, signal?: AbortSignal): Promise<RequestJobResult> => {
       const jobId = job.id ?? "(no id)";
       const log = opts.logger.child({ jobId, correlationId: correlationOf(job.data) });
-      const result = await processJob(
-        { id: jobId, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, ...(token ? { token } : {}) },
-        deps,
-        signal,
+      // One span per run, a child of the enqueue's trace context stored in the job.
+      const result = await withExtractedContext(traceOf(job.data), () =>
+        startSpan(
+          "accept-invitation job",
+          () =>
+            processJob(
+              { id: jobId, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, ...(token ? { token } : {}) },
+              deps,
+              signal,
+            ),
+          { "messaging.system": "bullmq", "messaging.message.id": jobId, "messaging.destination.name": opts.location.requestsQueue },
+        ),
       );
       switch (result.action) {
         case "already-published":
@@ -78,6 +88,7 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
           throw new LockLostError(`job ${jobId}: lock lost, outcome left to the current owner`);
         case "published": {
           const o = result.outcome;
+          opts.metrics?.recordOutcome(o.type, o.type === "failed" ? o.error.name : null);
           if (o.type === "accepted") {
             log.info(
               { connectionId: o.connection.Id, attempts: o.attempts, awsRequestId: o.awsRequestId, alreadyAccepted: o.alreadyAccepted },
@@ -89,20 +100,22 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
           throw new UnrecoverableError(`${o.error.name}${o.error.reason ? ` (${o.error.reason})` : ""}: ${o.error.message}`);
         }
         case "retry":
+          opts.metrics?.recordRetry();
           log.warn({ error: result.error, attemptsMade: job.attemptsMade + 1 }, "transient error; will retry with backoff");
           throw new TransientAttemptError(`${result.error.name}: ${result.error.message}`);
         case "rate-limit":
-          log.warn({ error: result.error, pauseMs: result.delayMs, throttleRequeues: result.data.throttleRequeues + 1 }, "throttled; pausing the queue");
+          log.warn({ error: result.error, delayMs: result.delayMs, throttleRequeues: result.data.throttleRequeues + 1 }, "throttled; job goes back");
           await job.updateData({ ...result.data, throttleRequeues: result.data.throttleRequeues + 1 });
-          await limiterQueue.rateLimit(result.delayMs);
-          throw Worker.RateLimitError();
+          return backLater(job, token, result.delayMs);
+        case "delay":
+          log.info({ reason: result.reason, delayMs: result.delayMs }, "shared rate limit: job delayed without a call");
+          return backLater(job, token, result.delayMs);
       }
     },
     {
       connection: opts.connection,
       prefix: opts.location.prefix,
       concurrency: opts.concurrency ?? 4,
-      limiter: { max: rate.max, duration: rate.durationMs },
       lockDuration: opts.lockDurationMs ?? 30_000,
       stalledInterval: opts.stalledIntervalMs ?? 30_000,
       maxStalledCount: opts.maxStalledCount ?? 5,
@@ -119,18 +132,33 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
       worker.cancelJob(id, "lock lost");
     }
   });
-  worker.on("closed", () => void limiterQueue.close());
   // BullMQ fails a job that lost its worker too often without calling the processor. Such a job
   // (finished, failed, and without an outcome) still gets one.
   worker.on("failed", (job) => {
     if (!job?.id || !job.finishedOn) return; // a failed attempt that will be retried
     const jobView = { id: job.id, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
     finishAbandonedJob(jobView, job.failedReason ?? "failed", deps).then(
-      (r) => r.action === "published" && opts.logger.warn({ jobId: job.id, reason: job.failedReason }, "abandoned job given its outcome"),
+      (r) => {
+        if (r.action !== "published") return;
+        opts.metrics?.recordOutcome(r.outcome.type, r.outcome.type === "failed" ? r.outcome.error.name : null);
+        opts.logger.warn({ jobId: job.id, reason: job.failedReason }, "abandoned job given its outcome");
+      },
       (err) => opts.logger.error({ err, jobId: job.id }, "could not publish the outcome of an abandoned job"),
     );
   });
   return worker;
+}
+
+/** Puts the job back in the delayed set (no attempt used) with a little jitter against herds. */
+async function backLater(job: Job, token: string | undefined, delayMs: number): Promise<never> {
+  const jitter = Math.floor(Math.random() * Math.min(250, 10 + delayMs / 10));
+  await job.moveToDelayed(Date.now() + delayMs + jitter, token);
+  throw new DelayedError();
+}
+
+function traceOf(data: unknown): Record<string, string> | undefined {
+  const t = (data as { trace?: unknown } | null)?.trace;
+  return t !== null && typeof t === "object" ? (t as Record<string, string>) : undefined;
 }
 
 function correlationOf(data: unknown): string | undefined {

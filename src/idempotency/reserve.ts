@@ -1,5 +1,6 @@
 import { Job, type JobsOptions, type Queue } from "bullmq";
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
+import type { RedisConnection } from "../queues/connection.js";
 import { IdempotencyConflictError } from "../errors/index.js";
 import type { AcceptJobData } from "../schemas/job.js";
 import type { OutcomeEvent } from "../schemas/outcome.js";
@@ -46,7 +47,7 @@ const MAX_TRIES = 20;
  * a Queue built on that same connection, so BullMQ's scripts are loaded on it.
  */
 export async function reserveAndEnqueue(
-  redis: Redis,
+  redis: RedisConnection,
   queue: Queue,
   items: PreparedRequest[],
   jobOptions: JobsOptions,

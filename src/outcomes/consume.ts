@@ -1,12 +1,11 @@
 import { UnrecoverableError, Worker, type Job } from "bullmq";
-import type { Redis } from "ioredis";
-import { createRedis } from "../queues/connection.js";
+import { createRedis, type RedisConnection } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
 import { outcomeEventSchema, type OutcomeEvent } from "../schemas/outcome.js";
 
 export interface ConsumeOutcomesOptions {
-  /** An ioredis instance (not closed here) or a URL. @defaultValue redis://127.0.0.1:6379 */
-  redis?: Redis | string;
+  /** An ioredis Redis or Cluster (not closed here) or a URL. @defaultValue redis://127.0.0.1:6379 */
+  redis?: RedisConnection | string;
   /** @defaultValue "{pci}" */
   prefix?: string;
   /** @defaultValue "invitation-outcomes" */

@@ -1,5 +1,6 @@
 import { Job, Queue } from "bullmq";
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
+import type { RedisConnection } from "../queues/connection.js";
 import type { OutcomeEvent } from "../schemas/outcome.js";
 import { idempotencyRecordKey } from "../idempotency/keys.js";
 import { createMutex } from "../idempotency/mutex.js";
@@ -23,7 +24,7 @@ return 0`;
 
 export interface OutcomeQueueOptions {
   /** A connection of the caller's; a dedicated duplicate is made for the fenced transactions. */
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   queueName: string;
   /** Requests queue: where the job locks and idempotency records live. */
@@ -103,6 +104,7 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeStore & { 
       });
     },
     async close() {
+      await txQueue.waitUntilReady().catch(() => undefined);
       await txQueue.close();
       await queue.close();
       tx.disconnect();

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
-import { createRedis } from "../queues/connection.js";
+import { createRedis, type RedisConnection } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
 import { deriveClientToken } from "../queues/identity.js";
 import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
@@ -15,8 +14,8 @@ import { validateRequest } from "./validate-request.js";
 import { DEFAULT_RETRY_POLICY, requestJobOptions, type RetryPolicy } from "./job-options.js";
 
 export interface ProducerOptions {
-  /** An ioredis instance (not closed by the producer) or a URL. @defaultValue redis://127.0.0.1:6379 */
-  redis?: Redis | string;
+  /** An ioredis Redis or Cluster (not closed by the producer) or a URL. @defaultValue redis://127.0.0.1:6379 */
+  redis?: RedisConnection | string;
   /** @defaultValue "{pci}" */
   prefix?: string;
   /** @defaultValue "accept-invitation" */
@@ -113,6 +112,9 @@ export function createProducer(options: ProducerOptions = {}): Producer {
       }
     },
     async close() {
+      // Let the duplicate connection finish BullMQ's start-up commands first: dropping it while
+      // they are pending rejects them with "Connection is closed" where no one is listening.
+      await txQueue.waitUntilReady().catch(() => undefined);
       await txQueue.close();
       await queue.close();
       txConnection.disconnect();

@@ -7,6 +7,9 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .min(min, { error: `must be ≥ ${min}` })
     .max(max, { error: `must be ≤ ${max}` });
 
+/** true/false (also 1/0, yes/no, on/off); a boolean is accepted too, so a parsed config parses again. */
+const flag = () => z.union([z.boolean(), z.stringbool()], { error: "must be true or false" });
+
 /**
  * Every environment variable pc-invitations reads, with its default. This is the one source of
  * defaults: the README table is checked against it by a test.
@@ -14,6 +17,8 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 export const configSchema = z.object({
   /** Redis for both queues. @defaultValue redis://127.0.0.1:6379 */
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).default("redis://127.0.0.1:6379"),
+  /** REDIS_URL names one node of a Redis Cluster (seed); the cluster is discovered from it. @defaultValue false */
+  REDIS_CLUSTER: flag().default(false),
   /** BullMQ key prefix. Braces make it a Redis Cluster hash tag, so all keys share one slot. @defaultValue {pci} */
   QUEUE_PREFIX: z.string().min(1).regex(/^[^\s:]+$/, { error: "must be non-empty without spaces or ':'" }).default("{pci}"),
   /** Name of the requests queue. @defaultValue accept-invitation */
@@ -28,18 +33,34 @@ export const configSchema = z.object({
   AWS_REQUEST_TIMEOUT_MS: int(100).default(10_000),
   /** Jobs one worker process runs at once. @defaultValue 4 */
   WORKER_CONCURRENCY: int(1, 1000).default(4),
-  /** Global rate limit shared by all workers: at most MAX calls... @defaultValue 5 */
-  RATE_LIMIT_MAX: int(1).default(5),
-  /** ...per this many ms. @defaultValue 1000 */
-  RATE_LIMIT_DURATION_MS: int(1).default(1000),
+  // Shared adaptive rate limit (src/ratelimit): these are only the initial values, written to Redis
+  // when a limit does not exist there yet; after that Redis holds them (`pc-invitations limits set`).
+  /**
+   * Longest a job waits for a slot of the shared limit while holding its worker slot, ms; past it
+   * the job is put back in the delayed set. @defaultValue 20000
+   */
+  RATE_LIMIT_MAX_WAIT_MS: int(0).default(20_000),
+  /**
+   * Name of the limit the worker's calls count against (free-form, e.g. per credential profile);
+   * `{catalog}` in it is replaced by each request's catalog, for one limit per catalog. @defaultValue default
+   */
+  RATE_LIMIT_KEY: z.string().regex(/^[\x21-\x7e]{1,128}$/, { error: "must be 1-128 printable ASCII characters without spaces" }).default("default"),
+  /** Initial ceiling of the shared adaptive rate limit, calls/s (fractions allowed). @defaultValue 5 */
+  RATE_LIMIT_RPS: z.coerce.number({ error: "must be a number" }).gt(0, { error: "must be > 0" }).max(1_000_000, { error: "must be ≤ 1000000" }).default(5),
+  /** Initial burst: calls that may go back to back after an idle spell; no 1 s window has more than RPS + BURST calls. @defaultValue 5 */
+  RATE_LIMIT_BURST: int(1, 1_000_000).default(5),
+  /** Initial floor of the adaptive rate after throttles, calls/s (capped at RATE_LIMIT_RPS). @defaultValue 1 */
+  RATE_LIMIT_MIN_RPS: z.coerce.number({ error: "must be a number" }).gt(0, { error: "must be > 0" }).max(1_000_000, { error: "must be ≤ 1000000" }).default(1),
+  /** Initial retry budget: retries may be at most this fraction (0-1) of the calls of the last minute… @defaultValue 0.1 */
+  RETRY_BUDGET_RATIO: z.coerce.number({ error: "must be a number" }).min(0, { error: "must be ≥ 0" }).max(1, { error: "must be ≤ 1" }).default(0.1),
+  /** …or this many retries per minute, whichever is more, so a quiet system can still retry. @defaultValue 10 */
+  RETRY_BUDGET_MIN_PER_MINUTE: int(0).default(10),
   /** API attempts per request, first call included, for transient errors. @defaultValue 6 */
   JOB_ATTEMPTS: int(1, 100).default(6),
   /** Base of the exponential backoff between attempts, ms. @defaultValue 1000 */
   BACKOFF_DELAY_MS: int(0).default(1000),
   /** Jitter fraction (0-1) applied to each backoff delay. @defaultValue 0.5 */
   BACKOFF_JITTER: z.coerce.number({ error: "must be a number" }).min(0, { error: "must be ≥ 0" }).max(1, { error: "must be ≤ 1" }).default(0.5),
-  /** Queue-wide pause after a ThrottlingException without Retry-After, ms. @defaultValue 1000 */
-  THROTTLE_PAUSE_MS: int(0).default(1000),
   /** Times one job may be put back for throttling before throttles count as failed attempts. @defaultValue 10 */
   MAX_THROTTLE_REQUEUES: int(0).default(10),
   /** On SIGTERM/SIGINT, how long in-flight jobs may run before the worker exits anyway, ms. @defaultValue 30000 */
@@ -56,6 +77,46 @@ export const configSchema = z.object({
   IDEMPOTENCY_RETENTION_SECONDS: int(1).default(86_400),
   /** pino level. @defaultValue info */
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+
+  // HTTP API (`pc-invitations serve`), metrics and tracing.
+  /** Port of the HTTP API; 0 = any free port. @defaultValue 8080 */
+  HTTP_PORT: int(0, 65_535).default(8080),
+  /** Address the HTTP API listens on. @defaultValue 0.0.0.0 */
+  HTTP_HOST: z.string().min(1).default("0.0.0.0"),
+  /**
+   * Bearer tokens the HTTP API accepts, comma-separated (several, so they can be rotated), each at
+   * least 16 characters. Unset: `serve` refuses to start unless HTTP_AUTH_DISABLED=true.
+   */
+  HTTP_AUTH_TOKENS: z
+    // A list is accepted too, so a parsed config can be parsed again (loadConfig({}, config)).
+    .union([z.string(), z.array(z.string())], { error: "must be a comma-separated list of tokens" })
+    .transform((raw, ctx) => {
+      const tokens = (typeof raw === "string" ? raw.split(",") : raw).map((t) => t.trim()).filter((t) => t.length > 0);
+      // Messages never quote a token: config errors are printed and may be logged.
+      if (tokens.length === 0) ctx.addIssue({ code: "custom", message: "must list at least one token" });
+      if (tokens.some((t) => t.length < 16)) ctx.addIssue({ code: "custom", message: "each token must be at least 16 characters" });
+      if (tokens.some((t) => /\s/.test(t))) ctx.addIssue({ code: "custom", message: "tokens must not contain whitespace" });
+      return tokens;
+    })
+    .optional(),
+  /** Run the HTTP API without authentication (only behind something that authenticates). @defaultValue false */
+  HTTP_AUTH_DISABLED: flag().default(false),
+  /** Most requests in one `POST /v1/acceptances/batch`. @defaultValue 500 */
+  HTTP_MAX_BATCH: int(1, 100_000).default(500),
+  /** Largest accepted HTTP request body, bytes; larger → 413. @defaultValue 1048576 */
+  HTTP_BODY_LIMIT_BYTES: int(1).default(1_048_576),
+  /** Requests queue backlog (waiting + delayed + prioritized) above which POSTs get 503. @defaultValue 100000 */
+  HTTP_MAX_BACKLOG: int(0).default(100_000),
+  /** How long one HTTP request waits for Redis before answering 503, ms. @defaultValue 2000 */
+  HTTP_REDIS_TIMEOUT_MS: int(1).default(2000),
+  /** `Retry-After` sent with a 503 (backlog full, Redis unreachable), s. @defaultValue 5 */
+  HTTP_RETRY_AFTER_SECONDS: int(1).default(5),
+  /** Serve the bull-board dashboard at /admin/queues (behind the bearer tokens). @defaultValue true */
+  HTTP_DASHBOARD: flag().default(true),
+  /** Port of the Prometheus /metrics server of worker processes; 0 = any free port. Unset = no server. */
+  METRICS_PORT: int(0, 65_535).optional(),
+  /** OTLP/HTTP collector base URL (traces go to `<url>/v1/traces`). Unset = tracing off, at no cost. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

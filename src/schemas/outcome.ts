@@ -58,6 +58,8 @@ const envelope = {
   attempts: z.number().int().nonnegative(),
   enqueuedAt: z.iso.datetime().nullable(),
   completedAt: z.iso.datetime(),
+  /** W3C trace context (traceparent, tracestate) of the job's span, when tracing is on. */
+  trace: z.record(z.string(), z.string()).optional(),
 };
 
 export const acceptedOutcomeSchema = z.strictObject({

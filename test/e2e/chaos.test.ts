@@ -20,14 +20,15 @@ afterAll(async () => {
 });
 
 describe("chaos run", () => {
-  it(`${N} requests, 20% submitted twice, two workers killed with SIGKILL: ${N} outcomes, no duplicate, no invitation with two tokens`, async () => {
+  it(`${N} requests, 20% submitted twice, 4 workers of which two killed with SIGKILL and one added: ${N} outcomes, no duplicate, no invitation with two tokens`, async () => {
     const prefix = uniquePrefix("chaos");
     const env = {
       REDIS_URL,
       QUEUE_PREFIX: prefix,
       PARTNERCENTRAL_ENDPOINT: emulator.url,
       LOG_LEVEL: "warn",
-      RATE_LIMIT_MAX: "100000",
+      RATE_LIMIT_RPS: "100000",
+      RATE_LIMIT_BURST: "100000",
       WORKER_CONCURRENCY: "16",
       BACKOFF_DELAY_MS: "50",
       LOCK_DURATION_MS: "2000",
@@ -37,7 +38,8 @@ describe("chaos run", () => {
     const requests = invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier }));
     const resubmitted = requests.filter((_, i) => i % 5 === 0);
     const producer = createProducer({ redis, prefix });
-    const workers: CliProcess[] = [startCli(["worker"], env), startCli(["worker"], env), startCli(["worker"], env)];
+    // Issue 3's chaos run and issue 4's scale-out in one: 4 worker processes, 2 killed, 1 added.
+    const workers: CliProcess[] = Array.from({ length: 4 }, () => startCli(["worker"], env));
     const started = Date.now();
     try {
       // Enqueue in batches while the workers run; re-submit 20% of them as later batches.
@@ -67,6 +69,7 @@ describe("chaos run", () => {
         requests: N,
         resubmitted: resubmitted.length,
         resubmissionsReportedDuplicate: dupResults.filter((r) => r.duplicate).length,
+        workersStarted: workers.length,
         workersKilled: 2,
         outcomes: events.length,
         distinctRequests: new Set(events.map((e) => e.requestId)).size,

@@ -10,9 +10,9 @@ describe("loadConfig", () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
   it("reads and coerces variables; empty strings mean unset", () => {
-    const c = loadConfig({ WORKER_CONCURRENCY: "8", RATE_LIMIT_MAX: "20", PARTNERCENTRAL_ENDPOINT: "", BACKOFF_JITTER: "0.2" });
+    const c = loadConfig({ WORKER_CONCURRENCY: "8", RATE_LIMIT_RPS: "20", PARTNERCENTRAL_ENDPOINT: "", BACKOFF_JITTER: "0.2" });
     expect(c.WORKER_CONCURRENCY).toBe(8);
-    expect(c.RATE_LIMIT_MAX).toBe(20);
+    expect(c.RATE_LIMIT_RPS).toBe(20);
     expect(c.BACKOFF_JITTER).toBe(0.2);
     expect(c.PARTNERCENTRAL_ENDPOINT).toBeUndefined();
   });

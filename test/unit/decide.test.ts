@@ -13,7 +13,7 @@ const err = (kind: ClassifiedError["kind"], extra: Partial<ClassifiedError> = {}
   indeterminate: false,
   ...extra,
 });
-const ctx = { attemptsMade: 0, maxAttempts: 3, throttleRequeues: 0, maxThrottleRequeues: 2, throttlePauseMs: 1000 };
+const ctx = { attemptsMade: 0, maxAttempts: 3, throttleRequeues: 0, maxThrottleRequeues: 2 };
 
 describe("decide", () => {
   it("fails terminal errors at once, not retryable", () => {
@@ -26,8 +26,8 @@ describe("decide", () => {
     const last = decide(err("transient"), { ...ctx, attemptsMade: 2 });
     expect(last).toMatchObject({ action: "fail", error: { name: "RetriesExhausted", reason: "InternalServerException", retryable: true } });
   });
-  it("rate-limits the queue on throttling, honouring Retry-After", () => {
-    expect(decide(err("throttle"), ctx)).toMatchObject({ action: "rate-limit", delayMs: 1000 });
+  it("puts a throttled job back at once (the shared rate has dropped), or after Retry-After", () => {
+    expect(decide(err("throttle"), ctx)).toMatchObject({ action: "rate-limit", delayMs: 0 });
     expect(decide(err("throttle", { retryAfterMs: 2500 }), ctx)).toMatchObject({ action: "rate-limit", delayMs: 2500 });
   });
   it("stops rate-limiting one job after maxThrottleRequeues: throttles then use attempts", () => {

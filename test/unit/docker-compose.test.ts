@@ -174,7 +174,7 @@ describe("docker-compose.yml", () => {
       const names = [...envOf(worker).keys()];
       expect(names.length).toBeGreaterThan(0);
       expect(names.filter((name) => !known.has(name))).toEqual([]);
-      for (const name of ["WORKER_CONCURRENCY", "RATE_LIMIT_MAX", "RATE_LIMIT_DURATION_MS", "JOB_ATTEMPTS", "SHUTDOWN_GRACE_MS", "LOG_LEVEL", "QUEUE_PREFIX", "AWS_REGION", "PARTNERCENTRAL_ENDPOINT"]) {
+      for (const name of ["WORKER_CONCURRENCY", "RATE_LIMIT_RPS", "RATE_LIMIT_BURST", "JOB_ATTEMPTS", "SHUTDOWN_GRACE_MS", "LOG_LEVEL", "QUEUE_PREFIX", "AWS_REGION", "PARTNERCENTRAL_ENDPOINT"]) {
         expect(names, name).toContain(name);
       }
     });

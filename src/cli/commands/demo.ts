@@ -34,7 +34,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const config = loadConfig(process.env, {
     QUEUE_PREFIX: prefix,
     PARTNERCENTRAL_ENDPOINT: emulator.url,
-    RATE_LIMIT_MAX: Math.max(base.RATE_LIMIT_MAX, 20),
+    RATE_LIMIT_RPS: Math.max(base.RATE_LIMIT_RPS, 20),
+    RATE_LIMIT_BURST: Math.max(base.RATE_LIMIT_BURST, 20),
     BACKOFF_DELAY_MS: 200,
   });
   const api = createSdkInvitationApi({
@@ -42,7 +43,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     region: config.AWS_REGION,
     credentials: { accessKeyId: "AKIDEMULATOR", secretAccessKey: "emulator-only-secret" },
   });
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   const producer = createProducer({ redis, prefix, queueName: config.REQUESTS_QUEUE, retry: { backoffDelayMs: 200 } });
   const worker = await startWorker(config, logger, api);
   out(`emulator at ${emulator.url}; queue prefix ${prefix}; worker concurrency ${config.WORKER_CONCURRENCY}`);

@@ -5,6 +5,7 @@ import { validateRequest } from "../../producer/validate-request.js";
 import { formatFieldIssues, type FieldIssue } from "../../schemas/issues.js";
 import type { AcceptRequest } from "../../schemas/request.js";
 import { queueLocationFrom } from "../../queues/queue-names.js";
+import { createRedis } from "../../queues/connection.js";
 import { prepareRuntime } from "../runtime.js";
 import { intArg, parse, UsageError } from "../args.js";
 import { createProgress } from "../progress.js";
@@ -48,8 +49,9 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
 
   const { config } = await prepareRuntime("enqueue");
   const loc = queueLocationFrom(config);
+  const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   const producer = createProducer({
-    redis: config.REDIS_URL,
+    redis,
     prefix: loc.prefix,
     queueName: loc.requestsQueue,
     retry: {
@@ -86,6 +88,7 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
     return summary.invalid.length > 0 ? 2 : 0;
   } finally {
     await producer.close();
+    redis.disconnect();
   }
 }
 

@@ -1,5 +1,6 @@
 import { consumeOutcomes } from "../../outcomes/consume.js";
 import { queueLocationFrom } from "../../queues/queue-names.js";
+import { createRedis } from "../../queues/connection.js";
 import { prepareRuntime } from "../runtime.js";
 import { parse } from "../args.js";
 
@@ -15,16 +16,18 @@ export async function outcomesCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { drain: { type: "boolean" }, follow: { type: "boolean" } });
   const { config } = await prepareRuntime("outcomes");
   const loc = queueLocationFrom(config);
+  const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   const consumer = consumeOutcomes(
     (event) =>
       new Promise<void>((resolve, reject) => {
         process.stdout.write(JSON.stringify(event) + "\n", (err) => (err ? reject(err) : resolve()));
       }),
-    { redis: config.REDIS_URL, prefix: loc.prefix, queueName: loc.outcomesQueue, drain: values.drain === true },
+    { redis, prefix: loc.prefix, queueName: loc.outcomesQueue, drain: values.drain === true },
   );
   const stop = () => void consumer.close();
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
   await consumer.done;
+  redis.disconnect();
   return 0;
 }

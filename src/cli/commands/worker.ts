@@ -1,4 +1,5 @@
 import { startWorker } from "../../consumer/run-worker.js";
+import { initTracing } from "../../observability/tracing.js";
 import { prepareRuntime } from "../runtime.js";
 import { parse } from "../args.js";
 
@@ -7,17 +8,20 @@ export const workerHelp = `pc-invitations worker: run a worker that accepts queu
   pc-invitations worker
 
 Configured by environment variables (see README): REDIS_URL, QUEUE_PREFIX, AWS_REGION,
-PARTNERCENTRAL_ENDPOINT, WORKER_CONCURRENCY, RATE_LIMIT_MAX, RATE_LIMIT_DURATION_MS,
-MAX_THROTTLE_REQUEUES, THROTTLE_PAUSE_MS, SHUTDOWN_GRACE_MS, AWS credentials (standard chain).
+PARTNERCENTRAL_ENDPOINT, WORKER_CONCURRENCY, RATE_LIMIT_KEY/RPS/BURST (initial values of the
+shared limit; see "pc-invitations limits"), MAX_THROTTLE_REQUEUES, SHUTDOWN_GRACE_MS, LOCK_DURATION_MS,
+AWS credentials (standard chain).
+METRICS_PORT: Prometheus /metrics on that port. OTEL_EXPORTER_OTLP_ENDPOINT: export trace spans.
 SIGTERM/SIGINT: stop taking jobs, finish in-flight ones within SHUTDOWN_GRACE_MS, exit 0.`;
 
 export async function workerCommand(argv: string[]): Promise<number> {
   parse(argv, {});
   const { config, logger } = await prepareRuntime("worker");
+  const tracing = await initTracing("pc-invitations-worker", config);
   const running = await startWorker(config, logger);
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
-      running.shutdown(signal).then(
+      running.shutdown(signal).then(tracing.shutdown).then(
         () => resolve(0),
         (err) => {
           logger.error({ err }, "shutdown failed");

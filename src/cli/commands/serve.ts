@@ -1,0 +1,77 @@
+import { buildHttpServer } from "../../http/build-http-server.js";
+import { buildOpenApiDocument } from "../../http/openapi.js";
+import { initTracing, injectTraceContext } from "../../observability/tracing.js";
+import { createProducer } from "../../producer/producer.js";
+import { createRedis } from "../../queues/connection.js";
+import { queueLocationFrom } from "../../queues/queue-names.js";
+import { parse } from "../args.js";
+import { prepareRuntime } from "../runtime.js";
+
+export const serveHelp = `pc-invitations serve: run the HTTP API (enqueue, status, metrics, dashboard)
+
+  pc-invitations serve                  listen on HTTP_HOST:HTTP_PORT (default 0.0.0.0:8080)
+  pc-invitations serve --print-openapi  print the OpenAPI 3.1 document and exit
+
+Needs HTTP_AUTH_TOKENS (comma-separated bearer tokens); without it, serve refuses to start unless
+HTTP_AUTH_DISABLED=true. Also reads REDIS_URL, QUEUE_PREFIX, REQUESTS_QUEUE, OUTCOMES_QUEUE,
+JOB_ATTEMPTS, BACKOFF_*, RETENTION_SECONDS, HTTP_* and OTEL_EXPORTER_OTLP_ENDPOINT (see README).
+Endpoints: docs/http-api.md. SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0.`;
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { "print-openapi": { type: "boolean" } });
+  if (values["print-openapi"]) {
+    process.stdout.write(JSON.stringify(buildOpenApiDocument(), null, 2) + "\n");
+    return 0;
+  }
+  const { config, logger } = await prepareRuntime("serve");
+  const tracing = await initTracing("pc-invitations-http", config);
+  const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
+  // ioredis reconnects by itself; without a listener each failure would be printed as unhandled.
+  redis.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis connection error"));
+  const loc = queueLocationFrom(config);
+  const producer = createProducer({
+    redis,
+    prefix: loc.prefix,
+    queueName: loc.requestsQueue,
+    retry: {
+      attempts: config.JOB_ATTEMPTS,
+      backoffDelayMs: config.BACKOFF_DELAY_MS,
+      backoffJitter: config.BACKOFF_JITTER,
+      retentionSeconds: config.RETENTION_SECONDS,
+    },
+    // The HTTP handler enqueues inside its span: each job carries that span's traceparent.
+    traceContext: injectTraceContext,
+  });
+  const release = async () => {
+    await producer.close();
+    redis.disconnect();
+    await tracing.shutdown();
+  };
+
+  let app;
+  try {
+    app = await buildHttpServer({ producer, redis, config, logger });
+    await app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  const server = app;
+  return new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, "shutting down: no new connections, finishing in-flight requests");
+      server
+        .close()
+        .then(release)
+        .then(
+          () => resolve(0),
+          (err: unknown) => {
+            logger.error({ err }, "shutdown failed");
+            resolve(1);
+          },
+        );
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+}

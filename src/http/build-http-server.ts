@@ -1,0 +1,141 @@
+import { randomUUID } from "node:crypto";
+import { Queue } from "bullmq";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Cluster, Redis } from "ioredis";
+import { ConfigError, RedisUnavailableError } from "../errors/index.js";
+import { redactUrl } from "../config/load-config.js";
+import type { Logger } from "../observability/logger.js";
+import { createMetrics, type Metrics } from "../observability/metrics.js";
+import { queueLocationFrom } from "../queues/queue-names.js";
+import type { Config } from "../schemas/config.js";
+import { createBacklogGate } from "./backlog-gate.js";
+import { createBearerAuth } from "./bearer-auth.js";
+import { registerDashboard } from "./dashboard.js";
+import type { AcceptancePort, HttpContext } from "./http-context.js";
+import { sendAnswer } from "./http-context.js";
+import { toHttpAnswer, UNAUTHORIZED } from "./http-errors.js";
+import { buildOpenApiDocument } from "./openapi.js";
+import { acceptanceRoutes, MAX_ID_LENGTH } from "./routes/acceptances.js";
+import { opsRoutes } from "./routes/ops.js";
+import { withTimeout } from "./with-timeout.js";
+
+export interface HttpServerDeps {
+  /** Enqueues requests: the library's Producer (its queue must be the one of `config`). */
+  producer: AcceptancePort;
+  /** Connection for status lookups, backlog counts, readiness and the dashboard. Not closed here. */
+  redis: Redis | Cluster;
+  config: Config;
+  logger: Logger;
+  /** Default: a new registry that also reports both queues. */
+  metrics?: Metrics;
+}
+
+/** How long one backlog count answers every POST (so Redis sees at most one count per second). */
+const BACKLOG_CACHE_MS = 1000;
+/** An incoming x-request-id is kept when it looks like an id; anything else is replaced. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+const DASHBOARD_PATH = "/admin/queues";
+const CONNECTION_LOST = new Set(["reconnecting", "close", "end"]);
+
+/**
+ * The HTTP API as a Fastify instance, not listening yet: tests call `listen({ port: 0 })`, the
+ * `serve` command the configured port. `close()` stops accepting, lets Redis calls in flight
+ * finish (up to HTTP_REDIS_TIMEOUT_MS) and closes the queue handles it made, not `redis` or the
+ * producer: close those after it.
+ * @throws ConfigError when no bearer token is configured and HTTP_AUTH_DISABLED is not true.
+ */
+export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
+  const { config, redis } = deps;
+  const tokens = config.HTTP_AUTH_TOKENS ?? [];
+  if (tokens.length === 0 && !config.HTTP_AUTH_DISABLED) {
+    throw new ConfigError([
+      { field: "HTTP_AUTH_TOKENS", rule: "must be set (comma-separated bearer tokens), or set HTTP_AUTH_DISABLED=true to serve without authentication" },
+    ]);
+  }
+  if (config.HTTP_AUTH_DISABLED) deps.logger.warn("HTTP_AUTH_DISABLED=true: the HTTP API accepts requests without a bearer token");
+
+  const loc = queueLocationFrom(config);
+  // Read-only handles (counts, lookups, dashboard): they leave the queues' meta to producer and worker.
+  const requests = new Queue(loc.requestsQueue, { connection: redis, prefix: loc.prefix, skipMetasUpdate: true });
+  const outcomes = new Queue(loc.outcomesQueue, { connection: redis, prefix: loc.prefix, skipMetasUpdate: true });
+  const metrics = deps.metrics ?? createMetrics({ queues: [requests, outcomes] });
+  const redisDown = () => new RedisUnavailableError(redactUrl(config.REDIS_URL));
+  // Redis calls still running, so close() can let them finish before the caller closes the producer
+  // (a client that hung up leaves its handler running).
+  const inFlight = new Set<Promise<unknown>>();
+  const bounded = <T>(promise: Promise<T>): Promise<T> => {
+    inFlight.add(promise);
+    promise.then(
+      () => inFlight.delete(promise),
+      () => inFlight.delete(promise),
+    );
+    // Commands issued while the connection is lost would wait in ioredis' offline queue until it
+    // is back: answer now instead. (While first connecting, the timeout below decides.)
+    if (CONNECTION_LOST.has(redis.status)) {
+      promise.catch(() => {});
+      return Promise.reject(redisDown());
+    }
+    return withTimeout(promise, config.HTTP_REDIS_TIMEOUT_MS, redisDown);
+  };
+  const gate = createBacklogGate({
+    max: config.HTTP_MAX_BACKLOG,
+    ttlMs: BACKLOG_CACHE_MS,
+    count: async () => {
+      const c = await bounded(requests.getJobCounts("waiting", "delayed", "prioritized"));
+      return (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
+    },
+  });
+  const ctx: HttpContext = { producer: deps.producer, redis, requests, outcomes, config, metrics, gate, bounded };
+
+  const app = Fastify({
+    // pino 10 vs Fastify's pino 9 logger types differ only in generics; the instance is the same.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Fastify's two lines per request are replaced by the one in onResponse below.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "requestId" }),
+    bodyLimit: config.HTTP_BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers["x-request-id"];
+      return typeof incoming === "string" && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    return503OnClosing: true,
+    // Request ids can be longer than find-my-way's default of 100 (a catalog is up to 64 characters).
+    routerOptions: { maxParamLength: MAX_ID_LENGTH },
+  });
+  // JSON only: Fastify's default text/plain parser would let other media types through.
+  app.removeContentTypeParser("text/plain");
+
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  // One line per request; never the body or headers (Authorization stays out of logs).
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "(unmatched)";
+    metrics.observeHttpRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    request.log.info({ method: request.method, url: request.url, route, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+  });
+  app.setErrorHandler((err, request, reply) => {
+    const answer = toHttpAnswer(err, { retryAfterSeconds: config.HTTP_RETRY_AFTER_SECONDS });
+    if (answer.status >= 500) request.log.error({ err }, "request failed");
+    return sendAnswer(reply, answer);
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: "NOT_FOUND", message: `no route ${request.method} ${request.url.split("?")[0]}` }));
+  app.addHook("onClose", async () => {
+    await withTimeout(Promise.allSettled([...inFlight]), config.HTTP_REDIS_TIMEOUT_MS, () => new Error("drain")).catch(() => {});
+    await Promise.all([requests.close(), outcomes.close()]);
+  });
+
+  const verify = tokens.length > 0 && !config.HTTP_AUTH_DISABLED ? createBearerAuth(tokens) : undefined;
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (verify && !verify(request.headers.authorization)) return sendAnswer(reply, UNAUTHORIZED);
+    return undefined;
+  };
+
+  await opsRoutes(app, { ...ctx, openapi: buildOpenApiDocument({ maxBatch: config.HTTP_MAX_BATCH }) });
+  await app.register(async (scope) => {
+    scope.addHook("onRequest", authenticate);
+    await acceptanceRoutes(scope, ctx);
+    if (config.HTTP_DASHBOARD) await registerDashboard(scope, [requests, outcomes], DASHBOARD_PATH);
+  });
+  return app;
+}

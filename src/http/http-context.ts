@@ -1,0 +1,36 @@
+import type { FastifyReply } from "fastify";
+import type { Queue } from "bullmq";
+import type { Cluster, Redis } from "ioredis";
+import type { Config } from "../schemas/config.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { GateVerdict } from "./backlog-gate.js";
+import type { HttpAnswer } from "./http-errors.js";
+
+/**
+ * The producer as the HTTP API needs it: any object with these two calls (the library's Producer,
+ * or a stub in tests). Results are passed to the client unchanged.
+ */
+export interface AcceptancePort {
+  enqueue(request: unknown): Promise<object>;
+  enqueueMany(requests: readonly unknown[]): Promise<readonly object[]>;
+}
+
+/** What route modules share, built once by buildHttpServer. */
+export interface HttpContext {
+  producer: AcceptancePort;
+  redis: Redis | Cluster;
+  requests: Queue;
+  outcomes: Queue;
+  config: Config;
+  metrics: Metrics;
+  gate: { check(): Promise<GateVerdict> };
+  /** Bounds a Redis-backed call by HTTP_REDIS_TIMEOUT_MS; a timeout becomes a 503. */
+  bounded<T>(promise: Promise<T>): Promise<T>;
+}
+
+export function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
+  return reply
+    .code(answer.status)
+    .headers(answer.headers ?? {})
+    .send(answer.body);
+}

@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { startSpan } from "../../observability/tracing.js";
+import { formatFieldIssues, toFieldIssues } from "../../schemas/issues.js";
+import { readAcceptanceStatus } from "../acceptance-status.js";
+import { batchEnvelopeSchema } from "../http-schemas.js";
+import { invalidRequest, unavailable } from "../http-errors.js";
+import { sendAnswer, type HttpContext } from "../http-context.js";
+
+const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
+/** Longest id a lookup accepts; longer cannot be a job id of ours. */
+export const MAX_ID_LENGTH = 512;
+
+/**
+ * /v1/acceptances: enqueue one or a batch, look one up. Validation is the producer's (the same
+ * rules and messages as the library); errors it throws are mapped by the server's error handler.
+ */
+export async function acceptanceRoutes(app: FastifyInstance, ctx: HttpContext): Promise<void> {
+  const envelope = batchEnvelopeSchema(ctx.config.HTTP_MAX_BATCH);
+
+  /** Content type, then backpressure: both before any work is done for the request. */
+  async function admit(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    if (!JSON_MEDIA_TYPE.test(request.headers["content-type"] ?? "")) {
+      return reply.code(415).send({ error: "UNSUPPORTED_MEDIA_TYPE", message: "send the body as Content-Type: application/json" });
+    }
+    const verdict = await ctx.gate.check();
+    if (verdict.open) return undefined;
+    const retryAfter = ctx.config.HTTP_RETRY_AFTER_SECONDS;
+    return sendAnswer(
+      reply,
+      verdict.reason === "backlog"
+        ? unavailable("BACKLOG_FULL", `the requests queue backlog is over HTTP_MAX_BACKLOG (${ctx.config.HTTP_MAX_BACKLOG}); retry later`, retryAfter)
+        : unavailable("REDIS_UNAVAILABLE", "Redis is unreachable; retry later", retryAfter),
+    );
+  }
+
+  app.post("/v1/acceptances", { preHandler: admit }, async (request, reply) => {
+    const result = await startSpan("POST /v1/acceptances", () => ctx.bounded(ctx.producer.enqueue(request.body)), { "http.route": "/v1/acceptances" });
+    ctx.metrics.recordEnqueued(isDuplicate(result));
+    return reply.code(202).send(result);
+  });
+
+  app.post("/v1/acceptances/batch", { preHandler: admit }, async (request, reply) => {
+    const parsed = envelope.safeParse(request.body);
+    if (!parsed.success) {
+      const issues = toFieldIssues(parsed.error);
+      return sendAnswer(reply, invalidRequest(`invalid batch: ${formatFieldIssues(issues)}`, issues));
+    }
+    const requests = parsed.data.requests;
+    const results = await startSpan("POST /v1/acceptances/batch", () => ctx.bounded(ctx.producer.enqueueMany(requests)), {
+      "http.route": "/v1/acceptances/batch",
+      "pci.batch_size": requests.length,
+    });
+    const duplicates = results.filter(isDuplicate).length;
+    if (duplicates > 0) ctx.metrics.recordEnqueued(true, duplicates);
+    if (results.length > duplicates) ctx.metrics.recordEnqueued(false, results.length - duplicates);
+    return reply.code(202).send({ results });
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/acceptances/:id", async (request, reply) => {
+    const { id } = request.params;
+    const status = await ctx.bounded(readAcceptanceStatus(ctx.requests, ctx.outcomes, id));
+    if (!status) return reply.code(404).send({ error: "NOT_FOUND", message: `no request or outcome with id "${id.slice(0, 80)}"` });
+    return reply.send(status);
+  });
+}
+
+function isDuplicate(result: object): boolean {
+  return (result as { duplicate?: unknown }).duplicate === true;
+}

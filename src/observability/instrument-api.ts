@@ -1,0 +1,38 @@
+import type { InvitationApi } from "../aws/invitation-api.js";
+import { classifyError } from "../aws/classify-error.js";
+import type { Metrics } from "./metrics.js";
+import { startSpan } from "./tracing.js";
+
+/**
+ * Decorates the InvitationApi port: every call becomes a child span (of the job's span) and a
+ * latency observation labelled by operation and outcome; throttles are counted. The calls
+ * themselves are unchanged.
+ */
+export function instrumentApi(api: InvitationApi, metrics?: Metrics): InvitationApi {
+  const wrap =
+    <A extends unknown[], R>(operation: string, call: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      startSpan(
+        operation,
+        async (span) => {
+          const started = performance.now();
+          try {
+            const result = await call(...args);
+            metrics?.observeAwsCall(operation, "success", (performance.now() - started) / 1000);
+            return result;
+          } catch (err) {
+            const kind = classifyError(err).kind;
+            metrics?.observeAwsCall(operation, kind, (performance.now() - started) / 1000);
+            if (kind === "throttle") metrics?.recordThrottle();
+            span.setAttribute("aws.error_kind", kind);
+            throw err;
+          }
+        },
+        { "rpc.system": "aws-api", "rpc.service": "PartnerCentralAccount", "rpc.method": operation },
+      );
+  return {
+    acceptInvitation: wrap("AcceptConnectionInvitation", api.acceptInvitation.bind(api)),
+    getInvitation: wrap("GetConnectionInvitation", api.getInvitation.bind(api)),
+    getConnection: wrap("GetConnection", api.getConnection.bind(api)),
+  };
+}

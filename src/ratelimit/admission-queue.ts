@@ -1,0 +1,129 @@
+import { performance } from "node:perf_hooks";
+import { RateLimitedError } from "./rate-limited-error.js";
+import type { AcquireOptions, AcquireResult } from "./shared-rate-limiter.js";
+
+export type TryAcquire = (limitKey: string, opts: AcquireOptions) => Promise<AcquireResult>;
+
+export interface WaitOptions extends AcquireOptions {
+  signal?: AbortSignal;
+  /** Give up (RateLimitedError) rather than wait longer than this in total. @defaultValue Infinity */
+  maxWaitMs?: number;
+}
+
+interface Waiter {
+  retry: boolean;
+  maxWaitMs: number;
+  startedAt: number;
+  signal: AbortSignal | undefined;
+  done: boolean;
+  resolve(waitedMs: number): void;
+  reject(err: unknown): void;
+  onAbort?: () => void;
+}
+
+interface KeyQueue {
+  waiters: Waiter[];
+  pumping: boolean;
+  /** Ends the pump's current sleep early (the head was aborted). */
+  wake?: () => void;
+}
+
+/**
+ * `acquire` on top of `tryAcquire`: the waiters of one process are served first in, first out,
+ * per limit key, and only the oldest one polls, sleeping exactly the `retryInMs` the limiter
+ * answered. So N waiters in a process cost one poll per admission instead of N (no thundering
+ * herd at each slot), and admissions across processes stay as exact as tryAcquire itself.
+ *
+ * Guarantees: a waiter resolves only after its own admission was counted; an aborted waiter
+ * rejects with the signal's reason at once. An abort that races an admission in flight passes
+ * the admission to the next waiter of the same kind (retry or first attempt), else that one slot
+ * goes unused.
+ */
+export function createAdmissionQueue(tryAcquire: TryAcquire, now: () => number = () => performance.now()) {
+  const queues = new Map<string, KeyQueue>();
+
+  function settle(w: Waiter, q: KeyQueue, outcome: { ok: number } | { err: unknown }): void {
+    if (w.done) return;
+    w.done = true;
+    if (w.onAbort) w.signal?.removeEventListener("abort", w.onAbort);
+    const i = q.waiters.indexOf(w);
+    if (i >= 0) q.waiters.splice(i, 1);
+    if ("ok" in outcome) w.resolve(outcome.ok);
+    else w.reject(outcome.err);
+  }
+
+  async function pump(limitKey: string, q: KeyQueue): Promise<void> {
+    if (q.pumping) return;
+    q.pumping = true;
+    try {
+      while (q.waiters.length > 0) {
+        const head = q.waiters[0]!;
+        let r: AcquireResult;
+        try {
+          r = await tryAcquire(limitKey, { retry: head.retry });
+        } catch (err) {
+          settle(head, q, { err });
+          continue;
+        }
+        if (head.done) {
+          const next = q.waiters[0];
+          if (r.admitted && next && next.retry === head.retry) settle(next, q, { ok: now() - next.startedAt });
+          continue;
+        }
+        if (r.admitted) {
+          settle(head, q, { ok: now() - head.startedAt });
+          continue;
+        }
+        const waited = now() - head.startedAt;
+        if (r.reason === "retry-budget" || waited + r.retryInMs > head.maxWaitMs) {
+          settle(head, q, { err: new RateLimitedError(limitKey, r.reason, r.retryInMs) });
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => wake(), r.retryInMs);
+          const wake = () => {
+            clearTimeout(timer);
+            q.wake = undefined;
+            resolve();
+          };
+          q.wake = wake;
+        });
+      }
+    } finally {
+      q.pumping = false;
+      if (q.waiters.length === 0) queues.delete(limitKey);
+    }
+  }
+
+  return function acquire(limitKey: string, opts: WaitOptions = {}): Promise<number> {
+    const { signal } = opts;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    let q = queues.get(limitKey);
+    if (!q) {
+      q = { waiters: [], pumping: false };
+      queues.set(limitKey, q);
+    }
+    const queue = q;
+    return new Promise<number>((resolve, reject) => {
+      const w: Waiter = {
+        retry: opts.retry === true,
+        maxWaitMs: opts.maxWaitMs ?? Number.POSITIVE_INFINITY,
+        startedAt: now(),
+        signal,
+        done: false,
+        resolve,
+        reject,
+      };
+      if (signal) {
+        w.onAbort = () => {
+          const wasHead = queue.waiters[0] === w;
+          settle(w, queue, { err: signal.reason });
+          if (wasHead) queue.wake?.();
+        };
+        signal.addEventListener("abort", w.onAbort, { once: true });
+      }
+      queue.waiters.push(w);
+      void pump(limitKey, queue);
+    });
+  };
+}

@@ -1,0 +1,82 @@
+import type { LimitSettings } from "./shared-rate-limiter.js";
+
+/**
+ * Defaults of a limit that does not exist in Redis yet. Deployments set them with RATE_LIMIT_RPS,
+ * RATE_LIMIT_BURST, RATE_LIMIT_MIN_RPS, RETRY_BUDGET_RATIO and RETRY_BUDGET_MIN_PER_MINUTE.
+ */
+export const DEFAULT_LIMIT_SETTINGS: Readonly<LimitSettings> = Object.freeze({
+  rate: 5,
+  burst: 5,
+  minRate: 1,
+  retryRatio: 0.1,
+  retryMinPerMinute: 10,
+});
+
+/** How the rate follows the API's throttles (AIMD with a memory of the last throttled rate). */
+export interface AdaptationOptions {
+  /**
+   * Rate multiplier on a throttle, 0 < f < 1; consecutive decreases (no rise in between) compound:
+   * f, f², f³… @defaultValue 0.85 (bench: ≥ 90% of the API's limit, < 1% of calls throttled)
+   */
+  decreaseFactor: number;
+  /** Throttles within this many ms of the last decrease do not decrease again. @defaultValue 1000 */
+  decreaseCooldownMs: number;
+  /** A rise needs this many ms without a throttle or a rate change. @defaultValue 1000 */
+  increaseIntervalMs: number;
+  /** Smallest rise, calls/s; it doubles on each consecutive rise past the last throttled rate. @defaultValue 1 */
+  increaseStep: number;
+}
+
+export const DEFAULT_ADAPTATION: Readonly<AdaptationOptions> = Object.freeze({
+  decreaseFactor: 0.85,
+  decreaseCooldownMs: 1000,
+  increaseIntervalMs: 1000,
+  increaseStep: 1,
+});
+
+/** A limit key: free-form (a catalog, a credential profile…), but printable and bounded. */
+const LIMIT_KEY = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * The Redis key of a limit: `${prefix}:ratelimit:${limitKey}`. Built from the queue prefix, so
+ * with the default `{pci}` it lands in the queues' Cluster slot; every script touches this one
+ * key only, so it works on a Cluster whatever the prefix.
+ * @throws RangeError for an empty key, or one with spaces, control or non-ASCII characters.
+ */
+export function rateLimitRedisKey(prefix: string, limitKey: string): string {
+  if (!LIMIT_KEY.test(limitKey)) throw new RangeError(`limit key must be 1-128 printable ASCII characters without spaces, got ${JSON.stringify(limitKey)}`);
+  return `${prefix}:ratelimit:${limitKey}`;
+}
+
+/** The problems of a (partial) settings object, as `field: rule`; empty when valid. */
+export function limitSettingsIssues(s: Partial<LimitSettings>): string[] {
+  const issues: string[] = [];
+  const check = (field: keyof LimitSettings, ok: (v: number) => boolean, rule: string) => {
+    const v = s[field];
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && ok(v))) issues.push(`${field}: ${rule}`);
+  };
+  check("rate", (v) => v > 0 && v <= 1_000_000, "must be > 0 and ≤ 1000000 calls/s");
+  check("burst", (v) => Number.isInteger(v) && v >= 1 && v <= 1_000_000, "must be a whole number from 1 to 1000000");
+  check("minRate", (v) => v > 0 && v <= 1_000_000, "must be > 0 and ≤ 1000000 calls/s");
+  check("retryRatio", (v) => v >= 0 && v <= 1, "must be between 0 and 1");
+  check("retryMinPerMinute", (v) => Number.isInteger(v) && v >= 0, "must be a whole number ≥ 0");
+  return issues;
+}
+
+export function adaptationIssues(a: Partial<AdaptationOptions>): string[] {
+  const issues: string[] = [];
+  const check = (field: keyof AdaptationOptions, ok: (v: number) => boolean, rule: string) => {
+    const v = a[field];
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && ok(v))) issues.push(`${field}: ${rule}`);
+  };
+  check("decreaseFactor", (v) => v > 0 && v < 1, "must be between 0 and 1 (exclusive)");
+  check("decreaseCooldownMs", (v) => v >= 0, "must be ≥ 0");
+  check("increaseIntervalMs", (v) => v >= 0, "must be ≥ 0");
+  check("increaseStep", (v) => v > 0, "must be > 0");
+  return issues;
+}
+
+/** The ARGV[1..5] every script takes: the defaults written when a limit does not exist yet. */
+export function defaultsArgv(d: LimitSettings): string[] {
+  return [d.rate, d.burst, d.minRate, d.retryRatio, d.retryMinPerMinute].map(String);
+}

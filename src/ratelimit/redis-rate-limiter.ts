@@ -1,0 +1,139 @@
+import type { Cluster, Redis } from "ioredis";
+import { createAdmissionQueue } from "./admission-queue.js";
+import {
+  DEFAULT_ADAPTATION,
+  DEFAULT_LIMIT_SETTINGS,
+  adaptationIssues,
+  defaultsArgv,
+  limitSettingsIssues,
+  rateLimitRedisKey,
+  type AdaptationOptions,
+} from "./limit-settings.js";
+import { retryBudgetLeft } from "./retry-budget.js";
+import { ACQUIRE_LUA, SET_LUA, STATE_FIELDS, STATE_LUA, SUCCESS_LUA, THROTTLE_LUA } from "./scripts.js";
+import type { AcquireResult, LimitSettings, RateLimitState, RefusalReason, SharedRateLimiter } from "./shared-rate-limiter.js";
+
+export interface RedisRateLimiterOptions {
+  /** A connection of the caller's (a single node or a Cluster); never closed by the limiter. */
+  redis: Redis | Cluster;
+  /** Key prefix, the queues' one: `${prefix}:ratelimit:${limitKey}`. @defaultValue "{pci}" */
+  prefix?: string;
+  /** Settings written when a limit does not exist in Redis yet. @defaultValue DEFAULT_LIMIT_SETTINGS */
+  defaults?: Partial<LimitSettings>;
+  /** @defaultValue DEFAULT_ADAPTATION */
+  adaptation?: Partial<AdaptationOptions>;
+}
+
+/** The scripts, registered on the connection with ioredis defineCommand (EVALSHA, EVAL on NOSCRIPT). */
+const COMMANDS = {
+  pciRateLimitAcquire: ACQUIRE_LUA,
+  pciRateLimitThrottle: THROTTLE_LUA,
+  pciRateLimitSuccess: SUCCESS_LUA,
+  pciRateLimitState: STATE_LUA,
+  pciRateLimitSet: SET_LUA,
+} as const;
+type CommandName = keyof typeof COMMANDS;
+type ScriptRunner = Record<CommandName, (key: string, ...argv: string[]) => Promise<unknown>>;
+
+/**
+ * The SharedRateLimiter on Redis: GCRA for exact spacing, AIMD for adapting to throttles, a
+ * sliding-minute retry budget. All state is in one hash per limit, updated by Lua scripts on
+ * Redis time, so every worker of every machine sees one limit at once.
+ * @throws RangeError for invalid defaults or adaptation options.
+ */
+export function createRedisRateLimiter(options: RedisRateLimiterOptions): SharedRateLimiter {
+  const prefix = options.prefix ?? "{pci}";
+  const defaults: LimitSettings = { ...DEFAULT_LIMIT_SETTINGS, ...options.defaults };
+  const adaptation: AdaptationOptions = { ...DEFAULT_ADAPTATION, ...options.adaptation };
+  const issues = [...limitSettingsIssues(defaults), ...adaptationIssues(adaptation)];
+  if (issues.length > 0) throw new RangeError(`invalid rate limiter options: ${issues.join("; ")}`);
+
+  const redis = options.redis;
+  for (const [name, lua] of Object.entries(COMMANDS)) {
+    if (typeof (redis as unknown as Record<string, unknown>)[name] !== "function") redis.defineCommand(name, { numberOfKeys: 1, lua });
+  }
+  const run = redis as unknown as ScriptRunner;
+  const argv0 = defaultsArgv(defaults);
+  const keyOf = (limitKey: string) => rateLimitRedisKey(prefix, limitKey);
+
+  async function tryAcquire(limitKey: string, opts: { retry?: boolean } = {}): Promise<AcquireResult> {
+    const reply = (await run.pciRateLimitAcquire(keyOf(limitKey), ...argv0, opts.retry ? "1" : "0")) as [number, number, string?];
+    if (reply[0] === 1) return { admitted: true, atMs: reply[1] / 1000 };
+    return { admitted: false, retryInMs: Math.max(1, Math.ceil(reply[1] / 1000)), reason: reply[2] as RefusalReason };
+  }
+
+  const acquire = createAdmissionQueue(tryAcquire);
+
+  return {
+    tryAcquire,
+    acquire,
+    async recordThrottle(limitKey, retryAfterMs) {
+      const ra = retryAfterMs !== undefined && retryAfterMs !== null && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : 0;
+      const reply = (await run.pciRateLimitThrottle(
+        keyOf(limitKey),
+        ...argv0,
+        String(ra),
+        String(adaptation.decreaseFactor),
+        String(adaptation.decreaseCooldownMs),
+      )) as [string, number, number];
+      return { rate: Number(reply[0]), decreased: reply[1] === 1, blockedForMs: Math.ceil(reply[2] / 1000) };
+    },
+    async recordSuccess(limitKey) {
+      await run.pciRateLimitSuccess(keyOf(limitKey), ...argv0, String(adaptation.increaseIntervalMs), String(adaptation.increaseStep));
+    },
+    async getState(limitKey) {
+      return toState(limitKey, (await run.pciRateLimitState(keyOf(limitKey), ...argv0)) as string[]);
+    },
+    async setLimits(limitKey, limits) {
+      const bad = limitSettingsIssues(limits);
+      if (bad.length > 0) throw new RangeError(`invalid limits: ${bad.join("; ")}`);
+      const v = (x: number | undefined) => (x === undefined ? "" : String(x));
+      const reply = (await run.pciRateLimitSet(
+        keyOf(limitKey),
+        ...argv0,
+        v(limits.rate),
+        v(limits.burst),
+        v(limits.minRate),
+        v(limits.retryRatio),
+        v(limits.retryMinPerMinute),
+      )) as string[];
+      return toState(limitKey, reply);
+    },
+  };
+}
+
+/** The flat reply of STATE_LUA / SET_LUA as a RateLimitState. Pure. */
+export function toState(limitKey: string, reply: readonly string[]): RateLimitState {
+  const raw = Object.fromEntries(STATE_FIELDS.map((f, i) => [f, reply[i] ?? ""])) as Record<(typeof STATE_FIELDS)[number], string>;
+  const num = (s: string) => (s === "" ? 0 : Number(s));
+  const iso = (us: string) => (us === "" ? null : new Date(Number(us) / 1000).toISOString());
+  const now = num(raw.now);
+  const rate = num(raw.rate);
+  const burst = num(raw.burst);
+  const ratio = num(raw.retryRatio);
+  const minPerMinute = num(raw.retryMin);
+  const calls = num(raw.calls);
+  const retries = num(raw.retries);
+  // GCRA: the next call conforms once tat - tau <= now; each T of slack behind that is one more call.
+  const T = Math.ceil(1_000_000 / rate);
+  const tat = raw.tat === "" ? now : Math.max(num(raw.tat), now);
+  const slack = now + (Math.max(burst, 1) - 1) * T - tat;
+  const blockedForMs = Math.max(0, Math.ceil((num(raw.blockedUntil) - now) / 1000));
+  return {
+    limitKey,
+    stored: raw.stored === "1",
+    rate: round3(rate),
+    ceiling: num(raw.ceiling),
+    burst,
+    minRate: num(raw.minRate),
+    throttles: num(raw.throttles),
+    lastThrottleAt: iso(raw.throttledAt),
+    lastDecreaseAt: iso(raw.decreasedAt),
+    blockedForMs,
+    burstAvailable: blockedForMs > 0 || slack < 0 ? 0 : Math.min(burst, Math.floor(slack / T) + 1),
+    retryBudgetLeft: retryBudgetLeft({ ratio, minPerMinute, calls, retries }),
+    retryBudget: { ratio, minPerMinute, callsLastMinute: calls, retriesLastMinute: retries },
+  };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;

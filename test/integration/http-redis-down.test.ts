@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import type { FastifyInstance } from "fastify";
+import { buildHttpServer } from "../../src/http/build-http-server.js";
+import { createProducer, type Producer } from "../../src/producer/producer.js";
+import { loadConfig } from "../../src/config/load-config.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { uniquePrefix } from "../helpers/redis.js";
+import { waitFor } from "../helpers/wait.js";
+
+const TOKEN = "redis-down-token-0123456789";
+
+/** A throw-away redis-server of this test's own (never the shared one), on a free port. */
+async function startRedisServer(port: number): Promise<ChildProcess> {
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"], { stdio: "ignore" });
+  const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  probe.on("error", () => {});
+  await waitFor(async () => {
+    try {
+      await probe.connect();
+      return (await probe.ping()) === "PONG";
+    } catch {
+      probe.disconnect();
+      return false;
+    }
+  }, 5000, "redis-server to start");
+  probe.disconnect();
+  return child;
+}
+
+async function stopRedisServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+let cleanup: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+  cleanup = [];
+});
+
+describe("HTTP API when Redis goes away", () => {
+  it("answers 503 with Retry-After (and /readyz 503) while Redis is down, and recovers when it is back", async () => {
+    const port = await freePort();
+    let server = await startRedisServer(port);
+    cleanup.push(() => stopRedisServer(server));
+    const url = `redis://127.0.0.1:${port}`;
+    const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    redis.on("error", () => {});
+    cleanup.push(() => redis.disconnect());
+    const prefix = uniquePrefix("http-down");
+    const producer: Producer = createProducer({ redis, prefix });
+    cleanup.push(() => producer.close());
+    const config = loadConfig({}, { REDIS_URL: url, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, HTTP_REDIS_TIMEOUT_MS: 500, HTTP_RETRY_AFTER_SECONDS: 3, LOG_LEVEL: "silent" });
+    const app: FastifyInstance = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }) });
+    cleanup.push(() => app.close());
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+    const post = (n: number) =>
+      fetch(`${base}/v1/acceptances`, { method: "POST", headers, body: JSON.stringify({ catalog: "AWS", identifier: `pacinv-DOWN${String(n).padStart(9, "0")}` }) });
+
+    expect((await post(1)).status).toBe(202);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+
+    await stopRedisServer(server);
+    await waitFor(() => redis.status === "reconnecting" || undefined, 5000, "the connection to notice");
+
+    const started = Date.now();
+    const refused = await post(2);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("3");
+    expect(await refused.json()).toMatchObject({ error: "REDIS_UNAVAILABLE" });
+    const batch = await fetch(`${base}/v1/acceptances/batch`, { method: "POST", headers, body: JSON.stringify({ requests: [{ catalog: "AWS", identifier: "pacinv-DOWN000000003" }] }) });
+    expect(batch.status).toBe(503);
+    expect((await fetch(`${base}/v1/acceptances/AWS.x.y`, { headers })).status).toBe(503);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: "not-ready", checks: { redis: "down" } });
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(Date.now() - started, "answers fast, without waiting for Redis").toBeLessThan(2000);
+
+    server = await startRedisServer(port);
+    await waitFor(() => redis.status === "ready" || undefined, 5000, "the connection to come back");
+    await waitFor(async () => (await post(4)).status === 202 || undefined, 5000, "a 202 after recovery");
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,64 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli, startCli } from "../helpers/cli.js";
+import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { waitFor } from "../helpers/wait.js";
+
+// The built CLI (`npm test` builds first); skipped when dist predates the serve command.
+const built = existsSync(new URL("../../dist/src/cli/commands/serve.js", import.meta.url));
+const TOKEN = "serve-cli-token-0123456789";
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe.skipIf(!built)("pc-invitations serve (CLI process)", () => {
+  const redis = newRedis();
+  const prefix = uniquePrefix("http-serve");
+  afterAll(async () => {
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  it("refuses to start without HTTP_AUTH_TOKENS, saying how to opt out", async () => {
+    const r = await runCli(["serve"], { REDIS_URL, QUEUE_PREFIX: prefix });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("HTTP_AUTH_TOKENS: must be set");
+    expect(r.stderr).toContain("HTTP_AUTH_DISABLED=true");
+  });
+
+  it("prints the committed OpenAPI document with --print-openapi", async () => {
+    const r = await runCli(["serve", "--print-openapi"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(readFileSync(new URL("../../openapi.json", import.meta.url), "utf8")));
+  });
+
+  it("serves, logs one line per request without token or body, and exits 0 on SIGTERM", async () => {
+    const port = await freePort();
+    const p = startCli(["serve"], { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_HOST: "127.0.0.1", HTTP_PORT: String(port), HTTP_AUTH_TOKENS: TOKEN, LOG_LEVEL: "info" });
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok, 10_000, "serve to listen");
+    const res = await fetch(`${base}/v1/acceptances`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", "x-request-id": "cli-req-1" },
+      body: JSON.stringify({ catalog: "AWS", identifier: "pacinv-SERVECLI00001", metadata: { secret: "body-value-xyz" } }),
+    });
+    expect(res.status).toBe(202);
+    p.child.kill("SIGTERM");
+    const run = await p.exited;
+    expect(run.code).toBe(0);
+    const lines = run.stderr
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.requestId === "cli-req-1")).toMatchObject({ method: "POST", route: "/v1/acceptances", statusCode: 202, msg: "request" });
+    expect(run.stderr).not.toContain(TOKEN);
+    expect(run.stderr).not.toContain("body-value-xyz");
+    expect(run.stderr).not.toContain("SERVECLI");
+  });
+});

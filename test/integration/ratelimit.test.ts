@@ -1,0 +1,277 @@
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import type { Redis } from "ioredis";
+import { createRedisRateLimiter, type RedisRateLimiterOptions } from "../../src/ratelimit/redis-rate-limiter.js";
+import { RateLimitedError } from "../../src/ratelimit/rate-limited-error.js";
+import { maxInSlidingWindow } from "../../src/ratelimit/window-stats.js";
+import type { SharedRateLimiter } from "../../src/ratelimit/shared-rate-limiter.js";
+import { deletePrefix, newRedis, uniquePrefix } from "../helpers/redis.js";
+
+const admin = newRedis();
+const clients: Redis[] = [];
+const prefixes: string[] = [];
+afterEach(async () => {
+  for (const p of prefixes.splice(0)) await deletePrefix(admin, p);
+  for (const c of clients.splice(0)) c.disconnect();
+});
+afterAll(() => admin.disconnect());
+
+/** A limiter on its own connection, as a separate worker process would have. */
+function limiterOn(prefix: string, opts: Omit<RedisRateLimiterOptions, "redis" | "prefix"> = {}): SharedRateLimiter {
+  const redis = newRedis();
+  clients.push(redis);
+  return createRedisRateLimiter({ redis, prefix, ...opts });
+}
+
+function freshPrefix(label: string): string {
+  const p = uniquePrefix(label);
+  prefixes.push(p);
+  return p;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("shared rate limiter (GCRA on Redis)", () => {
+  it("admits at most rate + burst calls in any sliding second, from 4 connections × 3 callers, at the configured rate", async () => {
+    const prefix = freshPrefix("gcra");
+    const R = 50;
+    const B = 10;
+    const limiters = Array.from({ length: 4 }, () => limiterOn(prefix, { defaults: { rate: R, burst: B } }));
+    const admitted: number[] = [];
+    let refused = 0;
+    const until = Date.now() + 3000;
+    await Promise.all(
+      limiters.flatMap((l) =>
+        [0, 1, 2].map(async () => {
+          while (Date.now() < until) {
+            const r = await l.tryAcquire("hammer");
+            if (r.admitted) admitted.push(r.atMs);
+            else {
+              refused++;
+              // Come back early on purpose: contention at every slot.
+              await sleep(Math.random() * r.retryInMs);
+            }
+          }
+        }),
+      ),
+    );
+    const sorted = [...admitted].sort((a, b) => a - b);
+    const spanS = (sorted.at(-1)! - sorted[0]!) / 1000;
+    // Closed windows (both ends counted) on Redis µs time: the strictest reading of the guarantee.
+    expect(maxInSlidingWindow(admitted, 1000, true)).toBeLessThanOrEqual(R + B);
+    expect(maxInSlidingWindow(admitted, 1000, true)).toBeGreaterThanOrEqual(R + B - 3);
+    // The burst goes at once; after it, exactly one call per 1/R s.
+    const steadyRate = (admitted.length - B) / spanS;
+    expect(steadyRate).toBeGreaterThan(R * 0.97);
+    expect(steadyRate).toBeLessThanOrEqual(R * 1.001);
+    expect(refused).toBeGreaterThan(admitted.length);
+  });
+
+  it("setLimits takes effect at once for another connection; Redis, not the env defaults, is the source of truth", async () => {
+    const prefix = freshPrefix("set");
+    const ops = limiterOn(prefix, { defaults: { rate: 50, burst: 10 } });
+    const worker = limiterOn(prefix, { defaults: { rate: 5, burst: 5 } });
+    expect(await ops.tryAcquire("k")).toMatchObject({ admitted: true });
+    // The limit exists now; the worker's different defaults do not override it.
+    expect(await worker.getState("k")).toMatchObject({ stored: true, ceiling: 50, rate: 50, burst: 10 });
+
+    const set = await ops.setLimits("k", { rate: 2, burst: 1 });
+    expect(set).toMatchObject({ ceiling: 2, rate: 2, burst: 1 });
+    expect(await worker.getState("k")).toMatchObject({ ceiling: 2, rate: 2, burst: 1 });
+    // The schedule goes on from the call admitted at 50/s (at most 20 ms away), then 1 call per 500 ms.
+    expect(await worker.acquire("k")).toBeLessThanOrEqual(25);
+    const next = await worker.tryAcquire("k");
+    expect(next).toMatchObject({ admitted: false, reason: "rate" });
+    if (!next.admitted) {
+      expect(next.retryInMs).toBeGreaterThan(450);
+      expect(next.retryInMs).toBeLessThanOrEqual(500);
+    }
+  });
+
+  it("shows a limit that does not exist yet with the defaults, without creating it", async () => {
+    const prefix = freshPrefix("show");
+    const l = limiterOn(prefix, { defaults: { rate: 7, burst: 3, retryRatio: 0.2, retryMinPerMinute: 4 } });
+    const s = await l.getState("nobody");
+    expect(s).toMatchObject({
+      limitKey: "nobody",
+      stored: false,
+      rate: 7,
+      ceiling: 7,
+      burst: 3,
+      throttles: 0,
+      lastThrottleAt: null,
+      blockedForMs: 0,
+      burstAvailable: 3,
+      retryBudgetLeft: 4,
+      retryBudget: { ratio: 0.2, minPerMinute: 4, callsLastMinute: 0, retriesLastMinute: 0 },
+    });
+    expect(await admin.exists(`${prefix}:ratelimit:nobody`)).toBe(0);
+  });
+
+  it("keeps limit keys independent: own hash, own schedule, own adaptation", async () => {
+    const prefix = freshPrefix("keys");
+    const l = limiterOn(prefix, { defaults: { rate: 1, burst: 1 } });
+    expect((await l.tryAcquire("catalog-AWS")).admitted).toBe(true);
+    expect((await l.tryAcquire("catalog-AWS")).admitted).toBe(false);
+    expect((await l.tryAcquire("catalog-Sandbox")).admitted).toBe(true);
+
+    await l.setLimits("catalog-AWS", { rate: 100 });
+    await l.recordThrottle("catalog-AWS");
+    expect(await l.getState("catalog-AWS")).toMatchObject({ ceiling: 100, rate: 85, throttles: 1 });
+    expect(await l.getState("catalog-Sandbox")).toMatchObject({ ceiling: 1, rate: 1, throttles: 0 });
+    expect(await admin.type(`${prefix}:ratelimit:catalog-AWS`)).toBe("hash");
+    expect(await admin.type(`${prefix}:ratelimit:catalog-Sandbox`)).toBe("hash");
+  });
+});
+
+describe("shared rate limiter: adaptation (AIMD)", () => {
+  const fastAdaptation = { decreaseFactor: 0.5, decreaseCooldownMs: 200, increaseIntervalMs: 40, increaseStep: 2 };
+
+  it("halves the rate on a throttle, once per cooldown, compounding while no rise comes between, down to the floor", async () => {
+    const prefix = freshPrefix("aimd-down");
+    const a = limiterOn(prefix, { defaults: { rate: 40, burst: 5, minRate: 4 }, adaptation: fastAdaptation });
+    const b = limiterOn(prefix, { defaults: { rate: 40, burst: 5, minRate: 4 }, adaptation: fastAdaptation });
+    expect(await a.recordThrottle("api")).toEqual({ rate: 20, decreased: true, blockedForMs: 0 });
+    // Throttles answering calls admitted at the old rate: counted, no second decrease.
+    expect(await b.recordThrottle("api")).toEqual({ rate: 20, decreased: false, blockedForMs: 0 });
+    expect(await b.getState("api")).toMatchObject({ rate: 20, ceiling: 40, throttles: 2 });
+    const rates: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await sleep(220);
+      rates.push((await (i % 2 ? a : b).recordThrottle("api")).rate);
+    }
+    // Still throttled a cooldown later: ×0.5² = 5, then ×0.5³ → the floor 4.
+    expect(rates).toEqual([5, 4, 4]);
+  });
+
+  it("a rise ends the streak: the next throttle costs a single factor again", async () => {
+    const prefix = freshPrefix("aimd-streak");
+    const l = limiterOn(prefix, { defaults: { rate: 40, burst: 5 }, adaptation: { ...fastAdaptation, increaseStep: 1 } });
+    await l.recordThrottle("api"); // 20
+    await sleep(220);
+    await l.recordThrottle("api"); // 20 × 0.25 = 5
+    await sleep(220);
+    await l.recordSuccess("api"); // halfway back toward 20: 12.5
+    expect((await l.getState("api")).rate).toBe(12.5);
+    await sleep(220);
+    expect((await l.recordThrottle("api")).rate).toBe(6.25);
+  });
+
+  it("drops the burst credit on a throttle: the next calls are spaced at the new rate", async () => {
+    const prefix = freshPrefix("aimd-burst");
+    const l = limiterOn(prefix, { defaults: { rate: 20, burst: 10 }, adaptation: fastAdaptation });
+    expect((await l.getState("api")).burstAvailable).toBe(10);
+    await l.recordThrottle("api");
+    expect((await l.tryAcquire("api")).admitted).toBe(true);
+    const next = await l.tryAcquire("api");
+    expect(next).toMatchObject({ admitted: false, reason: "rate" });
+    if (!next.admitted) expect(next.retryInMs).toBeGreaterThan(80); // 1/10 s at the halved rate
+  });
+
+  it("climbs back on sustained success, gradually, and never above the ceiling", async () => {
+    const prefix = freshPrefix("aimd-up");
+    const adaptation = { ...fastAdaptation, increaseIntervalMs: 150 };
+    const l = limiterOn(prefix, { defaults: { rate: 40, burst: 5, minRate: 2 }, adaptation });
+    const other = limiterOn(prefix, { defaults: { rate: 40, burst: 5, minRate: 2 }, adaptation });
+    await l.recordThrottle("api");
+    await sleep(210);
+    await l.recordThrottle("api");
+    expect((await l.getState("api")).rate).toBe(5); // 40 × 0.5 × 0.5²
+    await sleep(160);
+    // 20 successes at once from two connections: one rise per quiet interval, not one per success.
+    // The first rise goes halfway back toward the last throttled rate (20), at least the step (2).
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? l : other).recordSuccess("api")));
+    expect((await l.getState("api")).rate).toBe(12.5);
+
+    const seen: number[] = [];
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      await Promise.all([l.recordSuccess("api"), other.recordSuccess("api")]);
+      const r = (await l.getState("api")).rate;
+      if (seen.at(-1) !== r) seen.push(r);
+      if (r === 40 && seen.length > 1) break;
+      await sleep(10);
+    }
+    expect(seen.at(-1)).toBe(40);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThan(seen[i - 1]!);
+    // Halfway back toward the last throttled rate (20), then probing with doubling steps: gradual.
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    for (let i = 0; i < 4; i++) {
+      await l.recordSuccess("api");
+      await sleep(160);
+    }
+    expect((await l.getState("api")).rate).toBe(40);
+  });
+
+  it("honours Retry-After: no connection is admitted until it has passed", async () => {
+    const prefix = freshPrefix("retry-after");
+    const a = limiterOn(prefix, { defaults: { rate: 100, burst: 10 } });
+    const b = limiterOn(prefix, { defaults: { rate: 100, burst: 10 } });
+    const t = await a.recordThrottle("api", 400);
+    expect(t.blockedForMs).toBeGreaterThan(390);
+    expect(t.blockedForMs).toBeLessThanOrEqual(400);
+    const refused = await b.tryAcquire("api");
+    expect(refused).toMatchObject({ admitted: false, reason: "retry-after" });
+    if (!refused.admitted) expect(refused.retryInMs).toBeGreaterThan(350);
+    expect((await b.getState("api")).blockedForMs).toBeGreaterThan(300);
+    await expect(b.acquire("api", { maxWaitMs: 100 })).rejects.toMatchObject({ name: "RateLimitedError", reason: "retry-after" });
+    // A shorter Retry-After never shortens the block.
+    await a.recordThrottle("api", 10);
+    const started = Date.now();
+    await b.acquire("api");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  });
+});
+
+describe("shared rate limiter: retry budget", () => {
+  const generous = { rate: 100_000, burst: 100_000 };
+
+  it("refuses retries beyond 10% of the calls of the last minute, never first attempts", async () => {
+    const prefix = freshPrefix("budget");
+    const a = limiterOn(prefix, { defaults: { ...generous, retryRatio: 0.1, retryMinPerMinute: 0 } });
+    const b = limiterOn(prefix, { defaults: { ...generous, retryRatio: 0.1, retryMinPerMinute: 0 } });
+    // No calls yet: even one retry would be 100% of the calls.
+    expect(await a.tryAcquire("api", { retry: true })).toMatchObject({ admitted: false, reason: "retry-budget" });
+    for (let i = 0; i < 100; i++) expect((await (i % 2 ? a : b).tryAcquire("api")).admitted).toBe(true);
+
+    const retries = [];
+    for (let i = 0; i < 20; i++) retries.push(await (i % 2 ? a : b).tryAcquire("api", { retry: true }));
+    // r + 1 ≤ 0.1 (c + 1) with c = 100 + r admits r = 0…10: 11 retries, 11/111 ≤ 10%.
+    expect(retries.filter((r) => r.admitted)).toHaveLength(11);
+    const refusal = retries.find((r) => !r.admitted);
+    expect(refusal).toMatchObject({ admitted: false, reason: "retry-budget" });
+    if (refusal && !refusal.admitted) {
+      expect(refusal.retryInMs).toBeGreaterThan(57_000);
+      expect(refusal.retryInMs).toBeLessThanOrEqual(60_000);
+    }
+    const s = await a.getState("api");
+    expect(s.retryBudget).toMatchObject({ callsLastMinute: 111, retriesLastMinute: 11 });
+    expect(s.retryBudget.retriesLastMinute / s.retryBudget.callsLastMinute).toBeLessThanOrEqual(0.1);
+    expect(s.retryBudgetLeft).toBe(0);
+
+    // First attempts are never refused for the budget, and they make room for more retries.
+    for (let i = 0; i < 20; i++) expect((await a.tryAcquire("api")).admitted).toBe(true);
+    expect((await a.getState("api")).retryBudgetLeft).toBe(2);
+    await expect(a.acquire("api", { retry: true })).resolves.toBeGreaterThanOrEqual(0);
+    await expect(a.acquire("api", { retry: true })).resolves.toBeGreaterThanOrEqual(0);
+    const over = a.acquire("api", { retry: true });
+    await expect(over).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(over).rejects.toMatchObject({ reason: "retry-budget", code: "RATE_LIMITED" });
+  });
+
+  it("always allows the per-minute floor of retries, so a quiet system can still retry", async () => {
+    const prefix = freshPrefix("budget-floor");
+    const l = limiterOn(prefix, { defaults: { ...generous, retryRatio: 0.1, retryMinPerMinute: 3 } });
+    const r = [];
+    for (let i = 0; i < 4; i++) r.push((await l.tryAcquire("quiet", { retry: true })).admitted);
+    expect(r).toEqual([true, true, true, false]);
+  });
+
+  it("a retry refused for the budget is not counted, and a refused first attempt is not counted either", async () => {
+    const prefix = freshPrefix("budget-count");
+    const l = limiterOn(prefix, { defaults: { rate: 1, burst: 1, retryRatio: 0.5, retryMinPerMinute: 0 } });
+    expect((await l.tryAcquire("k")).admitted).toBe(true);
+    expect((await l.tryAcquire("k")).admitted).toBe(false); // rate
+    expect((await l.tryAcquire("k", { retry: true })).admitted).toBe(false); // rate (budget would allow 1 of 2)
+    expect((await l.getState("k")).retryBudget).toMatchObject({ callsLastMinute: 1, retriesLastMinute: 0 });
+  });
+});

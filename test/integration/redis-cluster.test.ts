@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Cluster, Redis } from "ioredis";
+import { createRedisRateLimiter } from "../../src/ratelimit/redis-rate-limiter.js";
+import { maxInSlidingWindow } from "../../src/ratelimit/window-stats.js";
+import { PartnerCentralEmulator } from "../../src/emulator/index.js";
+import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
+import { createProducer } from "../../src/producer/producer.js";
+import { createOutcomeQueue } from "../../src/outcomes/publish.js";
+import { createAcceptWorker } from "../../src/consumer/worker.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { waitForOutcomes } from "../helpers/outcomes.js";
+import { TEST_CREDENTIALS } from "../helpers/pipeline.js";
+import { uniquePrefix } from "../helpers/redis.js";
+import { runCli, startCli } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
+import { hasRedisBinaries, startRedisCluster, type RedisCluster } from "../helpers/redis-cluster.js";
+
+const available = await hasRedisBinaries();
+let cluster: RedisCluster;
+let client: Cluster;
+
+beforeAll(async () => {
+  if (!available) return;
+  cluster = await startRedisCluster(3);
+  client = cluster.connect();
+}, 60_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+/** CLUSTER KEYSLOT, asked of the cluster itself. */
+const slotOf = (key: string) => client.call("CLUSTER", "KEYSLOT", key) as Promise<number>;
+
+describe.skipIf(!available)("on a 3-master Redis Cluster", () => {
+  it("keeps every key of a limit in the slot of the prefix's hash tag", async () => {
+    const prefix = uniquePrefix("cluster");
+    const limiter = createRedisRateLimiter({ redis: client, prefix, defaults: { rate: 10, burst: 2 } });
+    for (const key of ["default", "catalog:AWS", "profile:x"]) expect((await limiter.tryAcquire(key)).admitted).toBe(true);
+    const tagSlot = await slotOf(prefix.slice(1, -1));
+    for (const key of ["default", "catalog:AWS", "profile:x"]) {
+      expect(await slotOf(`${prefix}:ratelimit:${key}`)).toBe(tagSlot);
+      expect(await client.type(`${prefix}:ratelimit:${key}`)).toBe("hash");
+    }
+    // The masters split the slots: the tag's slot is served by one of them, not all by one node.
+    const shards = (await client.call("CLUSTER", "SLOTS")) as Array<[number, number, ...unknown[]]>;
+    expect(shards).toHaveLength(3);
+  });
+
+  it("admits at most rate + burst in any sliding second from 3 Cluster clients, and adapts for all of them", async () => {
+    const prefix = uniquePrefix("cluster-gcra");
+    const clients = [client, cluster.connect(), cluster.connect()];
+    const limiters = clients.map((redis) =>
+      createRedisRateLimiter({ redis, prefix, defaults: { rate: 40, burst: 8 }, adaptation: { decreaseFactor: 0.5 } }),
+    );
+    const admitted: number[] = [];
+    const until = Date.now() + 2000;
+    await Promise.all(
+      limiters.flatMap((l) =>
+        [0, 1].map(async () => {
+          while (Date.now() < until) {
+            const r = await l.tryAcquire("api");
+            if (r.admitted) admitted.push(r.atMs);
+            else await new Promise((res) => setTimeout(res, Math.random() * r.retryInMs));
+          }
+        }),
+      ),
+    );
+    expect(maxInSlidingWindow(admitted, 1000, true)).toBeLessThanOrEqual(48);
+    const spanS = (Math.max(...admitted) - Math.min(...admitted)) / 1000;
+    expect((admitted.length - 8) / spanS).toBeGreaterThan(40 * 0.95);
+
+    await limiters[0]!.recordThrottle("api", 200);
+    expect(await limiters[1]!.tryAcquire("api")).toMatchObject({ admitted: false, reason: "retry-after" });
+    expect(await limiters[2]!.getState("api")).toMatchObject({ rate: 20, ceiling: 40, throttles: 1 });
+    await limiters[2]!.setLimits("api", { rate: 5, burst: 1 });
+    expect(await limiters[0]!.getState("api")).toMatchObject({ rate: 5, ceiling: 5, burst: 1 });
+  });
+
+  it("works with a prefix without a hash tag too: each script touches one key", async () => {
+    const prefix = `pci-plain-${Math.random().toString(36).slice(2, 8)}`;
+    const limiter = createRedisRateLimiter({ redis: client, prefix, defaults: { rate: 100, burst: 1, retryMinPerMinute: 1 } });
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    for (const k of keys) {
+      expect((await limiter.tryAcquire(k)).admitted).toBe(true);
+      expect((await limiter.tryAcquire(k, { retry: true })).admitted).toBe(false); // rate: burst 1
+      await limiter.recordThrottle(k, 50);
+      await limiter.recordSuccess(k);
+      expect(await limiter.getState(k)).toMatchObject({ stored: true, throttles: 1 });
+    }
+    const slots = new Set(await Promise.all(keys.map((k) => slotOf(`${prefix}:ratelimit:${k}`))));
+    expect(slots.size).toBeGreaterThan(1);
+  });
+
+  it("runs the whole flow on the Cluster: producer → BullMQ worker → API → outcome, under a hash-tagged prefix", async () => {
+    const prefix = uniquePrefix("cluster-e2e");
+    const location = { prefix, requestsQueue: "accept-invitation", outcomesQueue: "invitation-outcomes" };
+    const emulator = await PartnerCentralEmulator.start();
+    const api = createSdkInvitationApi({ endpoint: emulator.url, credentials: TEST_CREDENTIALS });
+    const connection = cluster.connect();
+    const producer = createProducer({ redis: connection, prefix, retry: { attempts: 3, backoffDelayMs: 20, backoffJitter: 0 } });
+    const outcomes = createOutcomeQueue({
+      connection,
+      prefix,
+      queueName: location.outcomesQueue,
+      requestsQueueName: location.requestsQueue,
+      retentionSeconds: 3600,
+      idempotencyRetentionSeconds: 3600,
+    });
+    const worker = createAcceptWorker({
+      connection,
+      location,
+      api,
+      outcomes,
+      logger: createLogger({ level: "silent" }),
+    });
+    try {
+      const invs = emulator.seedInvitations(5);
+      await producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
+      const events = await waitForOutcomes(connection as unknown as Redis, prefix, 5, { timeoutMs: 20_000 });
+      expect(events.map((e) => e.type)).toEqual(Array(5).fill("accepted"));
+      expect(emulator.calls({ operation: "AcceptConnectionInvitation" })).toHaveLength(5);
+    } finally {
+      await worker.close();
+      await outcomes.close();
+      await producer.close();
+      api.destroy();
+      await emulator.close();
+    }
+  });
+
+  it("runs the CLI on the Cluster with REDIS_CLUSTER=true: enqueue, worker, outcomes --drain, limits", async () => {
+    const prefix = uniquePrefix("cluster-cli");
+    const emulator = await PartnerCentralEmulator.start();
+    const env = {
+      REDIS_URL: `redis://127.0.0.1:${cluster.ports[0]}`,
+      REDIS_CLUSTER: "true",
+      QUEUE_PREFIX: prefix,
+      PARTNERCENTRAL_ENDPOINT: emulator.url,
+      RATE_LIMIT_RPS: "1000",
+      RATE_LIMIT_BURST: "1000",
+    };
+    const worker = startCli(["worker"], env);
+    try {
+      const invs = emulator.seedInvitations(4);
+      const lines = invs.map((i) => JSON.stringify({ catalog: i.catalog, identifier: i.identifier })).join("\n");
+      const enq = await runCli(["enqueue", "--json"], env, lines);
+      expect(enq.code, enq.stderr).toBe(0);
+      expect(JSON.parse(enq.stdout)).toMatchObject({ enqueued: 4, duplicates: 0 });
+      await waitFor(() => emulator.calls({ operation: "AcceptConnectionInvitation" }).length === 4 || undefined, 20_000, "4 calls");
+      const out = await waitFor(async () => {
+        const r = await runCli(["outcomes", "--drain"], env);
+        return r.stdout.trim().split("\n").filter(Boolean).length === 4 ? r : undefined;
+      }, 20_000, "4 outcomes drained");
+      expect(out.stdout.trim().split("\n").map((l) => JSON.parse(l).type)).toEqual(Array(4).fill("accepted"));
+      const limits = await runCli(["limits", "show"], env);
+      expect(JSON.parse(limits.stdout)).toMatchObject({ stored: true, ceiling: 1000 });
+    } finally {
+      worker.child.kill("SIGTERM");
+      expect((await worker.exited).code).toBe(0);
+      await emulator.close();
+    }
+  });
+});
