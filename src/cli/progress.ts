@@ -1,14 +1,34 @@
-/** A one-line progress display on a terminal; silent when stderr is not a TTY (CI, pipes). */
-export function createProgress(stream: NodeJS.WriteStream) {
+/**
+ * A one-line progress display on a terminal; silent when stderr is not a TTY (CI, pipes).
+ * With a known total (a file's size), a bar of the bytes read; otherwise counts and a rate.
+ */
+export function createProgress(stream: NodeJS.WriteStream, totalBytes?: number) {
   const enabled = stream.isTTY === true;
   const started = Date.now();
-  const render = (s: { read: number; enqueued: number; duplicates: number; invalid: unknown[] }, end = false) => {
-    if (!enabled) return;
+  let lastRender = 0;
+  const render = (s: Counts, bytes: number, end: boolean) => {
+    if (!enabled || (!end && Date.now() - lastRender < 100)) return;
+    lastRender = Date.now();
     const secs = (Date.now() - started) / 1000;
     const rate = secs > 0 ? Math.round(s.read / secs) : 0;
-    const filled = Math.min(30, Math.floor(Math.log10(s.read + 1) * 6));
-    const bar = "#".repeat(filled) + "-".repeat(30 - filled);
-    stream.write(`\r[${bar}] ${s.read} read, ${s.enqueued} enqueued, ${s.duplicates} dup, ${s.invalid.length} invalid, ${rate}/s${end ? "\n" : ""}`);
+    const counts = `${s.read} read, ${s.enqueued} enqueued, ${s.duplicates} dup, ${s.invalid.length} invalid, ${rate}/s`;
+    let line = counts;
+    if (totalBytes && totalBytes > 0) {
+      const frac = Math.min(1, bytes / totalBytes);
+      const filled = Math.round(frac * 30);
+      line = `[${"#".repeat(filled)}${"-".repeat(30 - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${counts}`;
+    }
+    stream.write(`\r${line}\x1b[K${end ? "\n" : ""}`);
   };
-  return { update: (s: Parameters<typeof render>[0]) => render(s), done: (s: Parameters<typeof render>[0]) => render(s, true) };
+  return {
+    update: (s: Counts, bytes = 0) => render(s, bytes, false),
+    done: (s: Counts, bytes = totalBytes ?? 0) => render(s, bytes, true),
+  };
+}
+
+interface Counts {
+  read: number;
+  enqueued: number;
+  duplicates: number;
+  invalid: unknown[];
 }

@@ -12,8 +12,8 @@ import { rateLimiterFromConfig } from "../ratelimit/from-config.js";
 import { createMetrics, startMetricsServer, type MetricsServer } from "../observability/metrics.js";
 import { instrumentApi } from "../observability/instrument-api.js";
 
-/** How often a worker with metrics refreshes the shared-rate gauge from Redis, ms. */
-const RATE_GAUGE_INTERVAL_MS = 5000;
+/** How often a worker reads the state of its shared limits (gauge, log on change), ms. */
+const RATE_WATCH_INTERVAL_MS = 5000;
 
 export interface RunningWorker {
   worker: Worker;
@@ -77,16 +77,28 @@ export async function startWorker(config: Config, logger: Logger, api?: Invitati
   });
   await worker.waitUntilReady();
   let metricsServer: MetricsServer | undefined;
-  let rateGauge: NodeJS.Timeout | undefined;
   if (metrics) {
     metricsServer = await startMetricsServer({ port: config.METRICS_PORT!, registry: metrics.registry });
     logger.info({ port: metricsServer.port }, "metrics at /metrics");
-    const refresh = async () => {
-      for (const key of limitKeys) metrics.setSharedRate(key, (await limiter.getState(key)).rate);
-    };
-    rateGauge = setInterval(() => void refresh().catch(() => undefined), RATE_GAUGE_INTERVAL_MS);
-    rateGauge.unref();
   }
+  // Every few seconds: the shared limits this worker uses, into the gauge and, when the adaptive
+  // rate moved, into the log (so throttling episodes are visible without a metrics stack).
+  const lastRate = new Map<string, number>();
+  const watchLimits = async () => {
+    for (const key of limitKeys) {
+      const state = await limiter.getState(key);
+      metrics?.setSharedRate(key, state.rate);
+      if (lastRate.get(key) !== state.rate) {
+        lastRate.set(key, state.rate);
+        logger.info(
+          { limitKey: key, rate: state.rate, ceiling: state.ceiling, burst: state.burst, throttles: state.throttles, retryBudgetLeft: state.retryBudgetLeft },
+          "shared rate limit",
+        );
+      }
+    }
+  };
+  const rateWatch = setInterval(() => void watchLimits().catch(() => undefined), RATE_WATCH_INTERVAL_MS);
+  rateWatch.unref();
   logger.info(
     {
       queue: location.requestsQueue,
@@ -114,7 +126,7 @@ export async function startWorker(config: Config, logger: Logger, api?: Invitati
         logger.warn("grace period over; closing with jobs in flight (they will be redelivered)");
         await worker.close(true);
       }
-      clearInterval(rateGauge);
+      clearInterval(rateWatch);
       await metricsServer?.close();
       await probeQueue?.close();
       await outcomes.close();

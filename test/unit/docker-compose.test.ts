@@ -221,6 +221,21 @@ describe("docker-compose.yml", () => {
     });
   });
 
+  describe("api", () => {
+    const api = services.api as Service;
+    it("runs serve under the api profile, on Redis, with tokens passed through from the host", () => {
+      expect(commandOf(api)).toEqual(["serve"]);
+      expect(api.profiles).toEqual(["api"]);
+      const env = envOf(api);
+      expect(new URL(env.get("REDIS_URL") ?? "").hostname).toBe("redis");
+      expect(env.has("HTTP_AUTH_TOKENS")).toBe(true);
+      expect(env.get("HTTP_AUTH_TOKENS") ?? "").toBe("");
+      for (const name of env.keys()) expect(Object.keys(configSchema.shape), name).toContain(name);
+      expect(api.ports).toEqual([`${env.get("HTTP_PORT")}:${env.get("HTTP_PORT")}`]);
+      expect(api.depends_on).toEqual(expect.objectContaining({ redis: expect.objectContaining({ condition: "service_healthy" }) }));
+    });
+  });
+
   describe("emulator", () => {
     it("only runs under the emulator profile and listens on all interfaces on its published port", () => {
       expect(emulator.profiles).toEqual(["emulator"]);

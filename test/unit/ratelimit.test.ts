@@ -246,3 +246,12 @@ describe("rate-limit configuration", () => {
     }
   });
 });
+
+describe("limitKeyTemplate", () => {
+  it("gives one limit per catalog when the key has {catalog}, else one for all", async () => {
+    const { limitKeyTemplate } = await import("../../src/consumer/pacing.js");
+    expect(limitKeyTemplate("catalog:{catalog}")("AWS")).toBe("catalog:AWS");
+    expect(limitKeyTemplate("catalog:{catalog}")("Sandbox")).toBe("catalog:Sandbox");
+    expect(limitKeyTemplate("profile:eu")("AWS")).toBe("profile:eu");
+  });
+});

@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { createProducer, type EnqueueResult } from "../../producer/producer.js";
 import { validateRequest } from "../../producer/validate-request.js";
@@ -82,7 +83,9 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
       summary.read = 1;
       if (summary.invalid.length === 0) await addLines(producer, [{ line: 1, raw: request }], summary, true);
     } else {
-      await enqueueStream(producer, values.file && values.file !== "-" ? createReadStream(values.file) : process.stdin, summary, batchSize);
+      const fromFile = values.file && values.file !== "-" ? values.file : undefined;
+      const input = fromFile ? createReadStream(fromFile) : process.stdin;
+      await enqueueStream(producer, input, summary, batchSize, fromFile ? (await stat(fromFile)).size : undefined);
     }
     report(summary, values.json ?? false);
     return summary.invalid.length > 0 ? 2 : 0;
@@ -97,8 +100,10 @@ async function enqueueStream(
   input: NodeJS.ReadableStream,
   summary: EnqueueSummary,
   batchSize: number,
+  totalBytes?: number,
 ): Promise<void> {
-  const progress = createProgress(process.stderr);
+  const progress = createProgress(process.stderr, totalBytes);
+  const bytesRead = () => (input as { bytesRead?: number }).bytesRead ?? 0;
   let batch: Array<{ line: number; raw: unknown }> = [];
   let lineNo = 0;
   for await (const text of createInterface({ input, crlfDelay: Infinity })) {
@@ -116,7 +121,7 @@ async function enqueueStream(
     if (batch.length >= batchSize) {
       await addLines(producer, batch, summary);
       batch = [];
-      progress.update(summary);
+      progress.update(summary, bytesRead());
     }
   }
   await addLines(producer, batch, summary);
