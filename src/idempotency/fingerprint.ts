@@ -27,8 +27,9 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function fingerprint(payload: FingerprintPayload): string {
-  return createHash("sha256").update(canonicalJson(payload)).digest("base64url");
+/** Fingerprint of a payload, from its canonical JSON (pass it when it is already computed). */
+export function fingerprint(payload: FingerprintPayload, json: string = canonicalJson(payload)): string {
+  return createHash("sha256").update(json).digest("base64url");
 }
 
 /** Names of the fingerprint fields whose values differ (a field present on one side only differs). */

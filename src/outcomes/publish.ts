@@ -1,7 +1,6 @@
 import { Job, Queue } from "bullmq";
 import type { ChainableCommander } from "ioredis";
 import type { RedisConnection } from "../queues/connection.js";
-import type { OutcomeEvent } from "../schemas/outcome.js";
 import { idempotencyRecordKey } from "../idempotency/keys.js";
 import { createMutex } from "../idempotency/mutex.js";
 import type { OutcomeStore, PublishResult } from "./outcome-store.js";
@@ -54,6 +53,10 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeStore & { 
   const tx = opts.connection.duplicate();
   const txQueue = new Queue(opts.queueName, { connection: tx, prefix: opts.prefix, defaultJobOptions });
   const exclusive = createMutex();
+  // EVALSHA after the first call, not the script text every time.
+  opts.connection.defineCommand("pciMarkInProgress", { numberOfKeys: 1, lua: MARK_IN_PROGRESS });
+  const markInProgress = (key: string, requestId: string) =>
+    (opts.connection as unknown as { pciMarkInProgress(k: string, id: string): Promise<number> }).pciMarkInProgress(key, requestId);
   const lockKey = (jobId: string) => `${opts.prefix}:${opts.requestsQueueName}:${jobId}:lock`;
   const recordKey = (key: string) => idempotencyRecordKey(opts.prefix, opts.requestsQueueName, key);
 
@@ -63,7 +66,7 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeStore & { 
       return (await opts.connection.exists(queue.toKey(requestId))) === 1;
     },
     async markInProgress(idempotencyKey, requestId) {
-      if (idempotencyKey) await opts.connection.eval(MARK_IN_PROGRESS, 1, recordKey(idempotencyKey), requestId);
+      if (idempotencyKey) await markInProgress(recordKey(idempotencyKey), requestId);
     },
     publish(event, options = {}) {
       return exclusive(async (): Promise<PublishResult> => {
@@ -71,8 +74,9 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeStore & { 
         const recKey = options.idempotencyKey ? recordKey(options.idempotencyKey) : undefined;
         for (let attempt = 0; attempt < 20; attempt++) {
           const watched = [outcomeKey, ...(options.fence ? [lockKey(options.fence.jobId)] : []), ...(recKey ? [recKey] : [])];
-          await tx.watch(...watched);
-          const [lock, outcomeExists, recordJobId] = await Promise.all([
+          // WATCH and the reads go out together: one connection keeps their order.
+          const [, lock, outcomeExists, recordJobId] = await Promise.all([
+            tx.watch(...watched),
             options.fence ? tx.get(lockKey(options.fence.jobId)) : Promise.resolve(null),
             tx.exists(outcomeKey),
             recKey ? tx.hget(recKey, "jobId") : Promise.resolve(null),

@@ -59,6 +59,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   function prepare(request: AcceptRequest, index: number, enqueuedAt: string, trace: Record<string, string> | undefined): PreparedRequest {
     const idempotencyKey = request.idempotencyKey ?? defaultIdempotencyKey(request.catalog, request.identifier);
     const payload = fingerprintPayload(request);
+    const payloadJson = canonicalJson(payload);
     const clientToken = request.clientToken ?? deriveClientToken(idempotencyKey);
     const data: AcceptJobData = {
       v: JOB_DATA_VERSION,
@@ -74,9 +75,9 @@ export function createProducer(options: ProducerOptions = {}): Producer {
       index,
       idempotencyKey,
       recordKey: idempotencyRecordKey(prefix, queueName, idempotencyKey),
-      fp: fingerprint(payload),
+      fp: fingerprint(payload, payloadJson),
       payload,
-      payloadJson: canonicalJson(payload),
+      payloadJson,
       jobId: newRequestJobId(request.catalog, request.identifier),
       data,
     };

@@ -1,8 +1,8 @@
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { Queue } from "bullmq";
+import { freePort } from "../helpers/net.js";
 
 const redis = newRedis();
 const prefixes: string[] = [];
@@ -10,14 +10,6 @@ afterEach(async () => {
   for (const p of prefixes.splice(0)) await deletePrefix(redis, p);
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe("pc-invitations CLI", () => {
   it("--help documents every command", async () => {

@@ -1,21 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli, startCli } from "../helpers/cli.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
+import { freePort } from "../helpers/net.js";
 
 // The built CLI (`npm test` builds first); skipped when dist predates the serve command.
 const built = existsSync(new URL("../../dist/src/cli/commands/serve.js", import.meta.url));
 const TOKEN = "serve-cli-token-0123456789";
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe.skipIf(!built)("pc-invitations serve (CLI process)", () => {
   const redis = newRedis();

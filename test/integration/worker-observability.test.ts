@@ -1,7 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { context, propagation, trace } from "@opentelemetry/api";
-import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { afterEach, describe, expect, it } from "vitest";
+import { useInMemoryTracing } from "../helpers/tracing.js";
 import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
 import { createProducer } from "../../src/producer/producer.js";
@@ -35,15 +33,7 @@ describe("worker metrics", () => {
 });
 
 describe("worker tracing", () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  beforeAll(() => provider.register());
-  afterAll(async () => {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  });
+  const exporter = useInMemoryTracing();
 
   it("continues the enqueue's trace: a job span, the AWS call as its child, and the context on the outcome", async () => {
     p = await startPipeline({ label: "wtrace" });

@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { context, propagation, trace } from "@opentelemetry/api";
-import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { describe, expect, it } from "vitest";
+import { useInMemoryTracing } from "../helpers/tracing.js";
 import { initTracing, injectTraceContext, startSpan, withExtractedContext } from "../../src/observability/tracing.js";
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
@@ -17,16 +15,7 @@ describe("tracing without an SDK (the default)", () => {
 });
 
 describe("tracing with an SDK registered", () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  // Registers the global tracer provider, AsyncLocalStorage context manager and W3C propagator.
-  beforeAll(() => provider.register());
-  afterAll(async () => {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  });
+  const exporter = useInMemoryTracing();
 
   it("round-trips a traceparent: the worker-side span is a child of the enqueue-side span", async () => {
     exporter.reset();

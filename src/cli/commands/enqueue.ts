@@ -1,11 +1,11 @@
+import { producerFromConfig } from "../../producer/from-config.js";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { createProducer, type EnqueueResult } from "../../producer/producer.js";
+import type { EnqueueResult, Producer } from "../../producer/producer.js";
 import { validateRequest } from "../../producer/validate-request.js";
 import { formatFieldIssues, type FieldIssue } from "../../schemas/issues.js";
 import type { AcceptRequest } from "../../schemas/request.js";
-import { queueLocationFrom } from "../../queues/queue-names.js";
 import { createRedis } from "../../queues/connection.js";
 import { prepareRuntime } from "../runtime.js";
 import { intArg, parse, UsageError } from "../args.js";
@@ -49,19 +49,8 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
   const batchSize = intArg(values["batch-size"], "batch-size", 1) ?? BATCH;
 
   const { config } = await prepareRuntime("enqueue");
-  const loc = queueLocationFrom(config);
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
-  const producer = createProducer({
-    redis,
-    prefix: loc.prefix,
-    queueName: loc.requestsQueue,
-    retry: {
-      attempts: config.JOB_ATTEMPTS,
-      backoffDelayMs: config.BACKOFF_DELAY_MS,
-      backoffJitter: config.BACKOFF_JITTER,
-      retentionSeconds: config.RETENTION_SECONDS,
-    },
-  });
+  const producer = producerFromConfig(config, redis);
   try {
     const summary: EnqueueSummary = { read: 0, enqueued: 0, duplicates: 0, invalid: [] };
     if (single) {
@@ -96,7 +85,7 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
 }
 
 async function enqueueStream(
-  producer: ReturnType<typeof createProducer>,
+  producer: Producer,
   input: NodeJS.ReadableStream,
   summary: EnqueueSummary,
   batchSize: number,
@@ -130,7 +119,7 @@ async function enqueueStream(
 
 /** Validates each line with the library's rules; valid ones go in one enqueueMany (addBulk). */
 async function addLines(
-  producer: ReturnType<typeof createProducer>,
+  producer: Producer,
   lines: Array<{ line: number; raw: unknown }>,
   summary: EnqueueSummary,
   keepJobs = false,

@@ -1,9 +1,8 @@
+import { producerFromConfig } from "../../producer/from-config.js";
 import { buildHttpServer } from "../../http/build-http-server.js";
 import { buildOpenApiDocument } from "../../http/openapi.js";
 import { initTracing, injectTraceContext } from "../../observability/tracing.js";
-import { createProducer } from "../../producer/producer.js";
 import { createRedis } from "../../queues/connection.js";
-import { queueLocationFrom } from "../../queues/queue-names.js";
 import { parse } from "../args.js";
 import { prepareRuntime } from "../runtime.js";
 
@@ -28,20 +27,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   // ioredis reconnects by itself; without a listener each failure would be printed as unhandled.
   redis.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis connection error"));
-  const loc = queueLocationFrom(config);
-  const producer = createProducer({
-    redis,
-    prefix: loc.prefix,
-    queueName: loc.requestsQueue,
-    retry: {
-      attempts: config.JOB_ATTEMPTS,
-      backoffDelayMs: config.BACKOFF_DELAY_MS,
-      backoffJitter: config.BACKOFF_JITTER,
-      retentionSeconds: config.RETENTION_SECONDS,
-    },
-    // The HTTP handler enqueues inside its span: each job carries that span's traceparent.
-    traceContext: injectTraceContext,
-  });
+  // The HTTP handler enqueues inside its span: each job carries that span's traceparent.
+  const producer = producerFromConfig(config, redis, { traceContext: injectTraceContext });
   const release = async () => {
     await producer.close();
     redis.disconnect();
