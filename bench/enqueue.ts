@@ -1,7 +1,7 @@
 /**
  * producer.enqueueMany throughput vs raw BullMQ queue.addBulk of equivalent jobs: same count,
  * same batch size, same job data shape and values (built as the producer builds them: default
- * idempotency key, derived ClientToken, correlationId, enqueuedAt, enqueueId, throttleRequeues),
+ * idempotency key, derived ClientToken, correlationId, enqueuedAt, throttleRequeues),
  * same jobId scheme (newRequestJobId), same default job options, same Redis connection. Fresh
  * identifiers in every measurement; the order of the two alternates between runs; each
  * measurement gets its own empty queue. The warm-up checks that a raw job and a producer job
@@ -108,7 +108,6 @@ export function buildRawJobs(inputs: ReadonlyArray<{ catalog: string; identifier
       clientToken,
       idempotencyKey,
       enqueuedAt,
-      enqueueId: randomUUID(),
       throttleRequeues: 0,
     };
     return { name: "accept", data, opts: { jobId: newRequestJobId(catalog, identifier) } };
@@ -202,7 +201,7 @@ export async function benchEnqueue(o: EnqueueBenchOptions = enqueueOptionsFromEn
     method: {
       producer:
         "createProducer({redis shared}).enqueueMany(batch) for n fresh requests {catalog, identifier}; includes validation, job building and whatever the producer does for duplicates/idempotency",
-      raw: "new Queue(same default job options).addBulk(batch) of jobs built like the producer's (same data keys, jobId scheme); timing includes building job data (sha256 clientToken, 2 randomUUID, job id) but no validation and no idempotency bookkeeping",
+      raw: "new Queue(same default job options).addBulk(batch) of jobs built like the producer's (same data keys, jobId scheme); timing includes building job data (sha256 clientToken, randomUUID correlationId, job id) but no validation and no idempotency bookkeeping",
       ratio: "per run producer.rps / raw.rps (same run, order alternating, each in its own empty queue), then the median",
     },
     median: {

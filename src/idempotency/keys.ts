@@ -20,5 +20,10 @@ export function idempotencyRecordKey(prefix: string, queueName: string, idempote
  * job or outcome is still retained.
  */
 export function newRequestJobId(catalog: string, identifier: string, nowMs = Date.now()): string {
-  return `${catalog}.${identifier}.${nowMs.toString(36)}${randomBytes(3).toString("hex")}`;
+  sequence = (sequence + 1) % 1_679_616; // 36^4
+  return `${catalog}.${identifier}.${nowMs.toString(36)}${PROCESS_NONCE}${sequence.toString(36).padStart(4, "0")}`;
 }
+
+/** Random per process, so two producers enqueueing in the same millisecond never collide. */
+const PROCESS_NONCE = randomBytes(3).toString("hex");
+let sequence = 0;

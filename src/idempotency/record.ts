@@ -27,6 +27,9 @@ export const idempotencyRecordSchema = z.object({
 });
 export type IdempotencyRecord = z.infer<typeof idempotencyRecordSchema>;
 
+/** The hash fields of a record, in the order the batch scripts use. */
+export const RECORD_FIELDS = Object.keys(idempotencyRecordSchema.shape) as Array<keyof IdempotencyRecord>;
+
 /** HGETALL → record, or undefined when the hash is absent or not a record. */
 export function parseRecord(hash: Record<string, string> | null | undefined): IdempotencyRecord | undefined {
   if (!hash || Object.keys(hash).length === 0) return undefined;

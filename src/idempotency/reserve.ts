@@ -6,6 +6,7 @@ import type { AcceptJobData } from "../schemas/job.js";
 import type { OutcomeEvent } from "../schemas/outcome.js";
 import { differingFields, type FingerprintPayload } from "./fingerprint.js";
 import { parseRecord, type IdempotencyRecord, type RecordState } from "./record.js";
+import { readRecords, writeRecords } from "./record-scripts.js";
 
 /** One validated request, with everything derived for it, ready to be reserved. */
 export interface PreparedRequest {
@@ -35,7 +36,7 @@ const MAX_TRIES = 20;
 
 /**
  * Reserves idempotency records and adds the jobs of new requests in ONE MULTI/EXEC, guarded by
- * WATCH on every record key: either both the record and its job are written or neither is, and
+ * WATCH on every record key (records are read and written by one batch script each): either both the record and its job are written or neither is, and
  * a concurrent producer that wrote one of the records first makes this EXEC fail and re-read.
  *
  * - same key, same payload: the existing job id, state and (when complete) outcome; nothing added
@@ -43,8 +44,9 @@ const MAX_TRIES = 20;
  * - same key, different payload: IdempotencyConflictError naming the differing fields; nothing
  *   of the batch is written
  *
- * `redis` must be a connection used only through `run` (WATCH is per connection); `queue` must be
- * a Queue built on that same connection, so BullMQ's scripts are loaded on it.
+ * `redis` must be a connection used by one reservation at a time (WATCH is per connection), with
+ * defineRecordScripts applied; `queue` must be a Queue built on that same connection, so BullMQ's
+ * scripts are loaded on it.
  */
 export async function reserveAndEnqueue(
   redis: RedisConnection,
@@ -54,25 +56,16 @@ export async function reserveAndEnqueue(
 ): Promise<ReserveResult[]> {
   for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
     const recordKeys = [...new Set(items.map((i) => i.recordKey))];
-    await redis.watch(...recordKeys);
-    const read = redis.pipeline();
-    for (const k of recordKeys) read.hgetall(k);
+    // WATCH, then one read of every record of the batch (and whether an open record lost its job).
+    const [, rows] = await Promise.all([redis.watch(...recordKeys), readRecords(redis, recordKeys, queue.toKey(""))]);
     const existing = new Map<string, IdempotencyRecord>();
-    const replies = (await read.exec()) ?? [];
-    recordKeys.forEach((k, i) => {
-      const rec = parseRecord(replies[i]?.[1] as Record<string, string>);
-      if (rec) existing.set(k, rec);
-    });
-
-    // Records whose job may have vanished (not complete): check the job hash exists.
-    const open = [...existing.values()].filter((r) => r.state !== "completed");
     const jobMissing = new Set<string>();
-    if (open.length > 0) {
-      const check = redis.pipeline();
-      for (const r of open) check.exists(queue.toKey(r.jobId));
-      const counts = (await check.exec()) ?? [];
-      open.forEach((r, i) => counts[i]?.[1] === 0 && jobMissing.add(r.jobId));
-    }
+    recordKeys.forEach((k, i) => {
+      const rec = parseRecord(rows[i]?.hash);
+      if (!rec) return;
+      existing.set(k, rec);
+      if (rows[i]!.jobMissing) jobMissing.add(rec.jobId);
+    });
 
     const results: ReserveResult[] = [];
     const toAdd: Array<{ jobId: string; data: AcceptJobData }> = [];
@@ -114,7 +107,7 @@ export async function reserveAndEnqueue(
     }
     const client = await queue.client;
     const multi = client.multi() as unknown as ChainableCommander;
-    for (const { key, record } of toRecord) multi.hset(key, record as unknown as Record<string, string>);
+    writeRecords(multi, toRecord);
     for (const { jobId, data } of toAdd) {
       void new Job(queue, "accept", data, { ...jobOptions, jobId }, jobId).addJob(multi as never).catch(() => undefined);
     }

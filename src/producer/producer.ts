@@ -10,6 +10,7 @@ import { canonicalJson, fingerprint, fingerprintPayload } from "../idempotency/f
 import { defaultIdempotencyKey, idempotencyRecordKey, newRequestJobId } from "../idempotency/keys.js";
 import { createMutex } from "../idempotency/mutex.js";
 import { reserveAndEnqueue, type PreparedRequest, type ReserveResult } from "../idempotency/reserve.js";
+import { defineRecordScripts } from "../idempotency/record-scripts.js";
 import { validateRequest } from "./validate-request.js";
 import { DEFAULT_RETRY_POLICY, requestJobOptions, type RetryPolicy } from "./job-options.js";
 
@@ -49,6 +50,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   const connection = typeof options.redis === "object" ? options.redis : createRedis(options.redis ?? "redis://127.0.0.1:6379");
   // WATCH is per connection: reservations get a connection of their own, used one at a time.
   const txConnection = connection.duplicate();
+  defineRecordScripts(txConnection);
   const prefix = options.prefix ?? DEFAULT_QUEUE_LOCATION.prefix;
   const queueName = options.queueName ?? DEFAULT_QUEUE_LOCATION.requestsQueue;
   const jobOptions = requestJobOptions({ ...DEFAULT_RETRY_POLICY, ...options.retry });
@@ -67,7 +69,6 @@ export function createProducer(options: ProducerOptions = {}): Producer {
       clientToken,
       idempotencyKey,
       enqueuedAt,
-      enqueueId: randomUUID(),
       throttleRequeues: 0,
       ...(trace ? { trace } : {}),
     };

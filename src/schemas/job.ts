@@ -17,8 +17,6 @@ export const acceptJobDataSchema = z.strictObject({
   trace: z.record(z.string(), z.string()).optional(),
   /** ISO-8601 time the producer accepted the request. */
   enqueuedAt: z.iso.datetime(),
-  /** Random per-enqueue nonce: tells the producer whether *its* add created the job. */
-  enqueueId: z.string().min(1),
   /** Times this job was put back because AWS throttled it (bounded by MAX_THROTTLE_REQUEUES). */
   throttleRequeues: z.number().int().nonnegative().default(0),
 });
