@@ -3,7 +3,7 @@ import { Queue } from "bullmq";
 import { PartnerCentralEmulator } from "../../src/emulator/index.js";
 import { createProducer } from "../../src/producer/producer.js";
 import { outcomeEventSchema, type OutcomeEvent } from "../../src/schemas/outcome.js";
-import { startCli, type CliProcess } from "../helpers/cli.js";
+import { startCli, stopCli, type CliProcess } from "../helpers/cli.js";
 import { countOutcomes } from "../helpers/outcomes.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
@@ -90,12 +90,7 @@ describe("chaos run", () => {
       expect(figures.invitationsWithTwoTokens).toBe(0);
       expect(figures.invitationsAccepted).toBe(N);
     } finally {
-      await Promise.all(
-        workers.map((w) => {
-          if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGTERM");
-          return w.exited;
-        }),
-      );
+      await Promise.all(workers.map(stopCli));
       await producer.close();
       await deletePrefix(redis, prefix);
     }

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PartnerCentralEmulator } from "../../src/emulator/index.js";
 import { createProducer } from "../../src/producer/producer.js";
-import { startCli, type CliProcess } from "../helpers/cli.js";
+import { startCli, stopCli, type CliProcess } from "../helpers/cli.js";
 import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
@@ -31,10 +31,6 @@ const env = (prefix: string, extra: Record<string, string> = {}) => ({
   ...FAST_STALL,
   ...extra,
 });
-const stop = async (w: CliProcess) => {
-  if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGTERM");
-  return w.exited;
-};
 const tokensPerInvitation = (identifier: string) =>
   new Set(emulator.calls({ operation: "AcceptConnectionInvitation", identifier }).map((c) => c.clientToken));
 
@@ -63,7 +59,7 @@ describe("crashes and stale workers", () => {
       expect(await countOutcomes(redis, prefix)).toBe(1);
     } finally {
       emulator.setFaults({ latencyMs: undefined });
-      if (second) await stop(second);
+      if (second) await stopCli(second);
       await producer.close();
       await deletePrefix(redis, prefix);
     }
@@ -93,7 +89,7 @@ describe("crashes and stale workers", () => {
       expect(job?.failedReason).toMatch(/stalled more than allowable limit/);
     } finally {
       emulator.setFaults({ latencyMs: undefined });
-      if (second) await stop(second);
+      if (second) await stopCli(second);
       await producer.close();
       await deletePrefix(redis, prefix);
     }
@@ -129,7 +125,7 @@ describe("crashes and stale workers", () => {
     } finally {
       blocker.kill("SIGTERM");
       await blockerExit;
-      if (other) await stop(other);
+      if (other) await stopCli(other);
       await producer.close();
       await deletePrefix(redis, prefix);
     }

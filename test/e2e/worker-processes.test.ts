@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PartnerCentralEmulator } from "../../src/emulator/index.js";
 import { createProducer } from "../../src/producer/producer.js";
-import { startCli, type CliProcess } from "../helpers/cli.js";
+import { startCli, stopCli } from "../helpers/cli.js";
 import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
@@ -20,10 +20,6 @@ function workerEnv(prefix: string, extra: Record<string, string> = {}): Record<s
   return { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: emulator.url, LOG_LEVEL: "info", ...extra };
 }
 
-async function stop(w: CliProcess) {
-  if (w.child.exitCode === null) w.child.kill("SIGTERM");
-  return w.exited;
-}
 
 /** Largest number of calls whose arrival times fall in any window of `windowMs`. */
 function maxInWindow(times: number[], windowMs: number): number {
@@ -66,7 +62,7 @@ describe("worker processes", () => {
       expect(pids[0]).toBeGreaterThan(0);
       expect(pids[1]).toBeGreaterThan(0);
     } finally {
-      const runs = await Promise.all(workers.map(stop));
+      const runs = await Promise.all(workers.map(stopCli));
       for (const r of runs) expect(r.code).toBe(0);
       await producer.close();
       await deletePrefix(redis, prefix);
@@ -97,7 +93,7 @@ describe("worker processes", () => {
 
       const second = startCli(["worker"], env);
       const events = await waitForOutcomes(redis, prefix, 30, { timeoutMs: 20_000 });
-      expect((await stop(second)).code).toBe(0);
+      expect((await stopCli(second)).code).toBe(0);
       expect(new Set(events.map((e) => e.requestId)).size).toBe(30);
       expect(events.every((e) => e.type === "accepted")).toBe(true);
       for (const inv of invs) {
@@ -106,7 +102,7 @@ describe("worker processes", () => {
         expect(emulator.getInvitation(inv.catalog, inv.identifier)?.Status).toBe("ACCEPTED");
       }
     } finally {
-      await stop(first);
+      await stopCli(first);
       await producer.close();
       await deletePrefix(redis, prefix);
     }

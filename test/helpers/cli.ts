@@ -52,3 +52,9 @@ export async function runCli(args: string[], env: Record<string, string> = {}, i
     clearTimeout(timer);
   }
 }
+
+/** SIGTERM (graceful) unless the process already ended; resolves with how it ended. */
+export async function stopCli(p: CliProcess): Promise<CliRun> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGTERM");
+  return p.exited;
+}
