@@ -185,3 +185,24 @@ async function waitFor<T>(fn: () => Promise<T | undefined>): Promise<T> {
   const { waitFor: w } = await import("../helpers/wait.js");
   return w(fn);
 }
+
+describe("the shared rate limit in the worker", () => {
+  it("delays a retry over the retry budget instead of failing it, and lets it through once the budget allows", async () => {
+    p = await startPipeline({ label: "budget", config: { RETRY_BUDGET_RATIO: 0, RETRY_BUDGET_MIN_PER_MINUTE: 0, RATE_LIMIT_MAX_WAIT_MS: 0 } });
+    const inv = p.emulator.seedInvitation();
+    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "InternalServerException" });
+    const { jobId } = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    // First call fails (500); its retry is over a budget of 0 → the job waits, delayed, no call made.
+    await waitFor(async () => (await p!.producer.queue.getJob(jobId))?.attemptsMade === 1 || undefined);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
+    expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
+    expect(await (await p.producer.queue.getJob(jobId))!.getState()).toBe("delayed");
+    // An operator opens the budget: the retry goes through, with the same attempt count.
+    const { createRedisRateLimiter } = await import("../../src/ratelimit/redis-rate-limiter.js");
+    await createRedisRateLimiter({ redis: p.redis, prefix: p.prefix }).setLimits("default", { retryRatio: 1, retryMinPerMinute: 100 });
+    const [e] = (await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 10_000 })) as AcceptedOutcome[];
+    expect(e).toMatchObject({ type: "accepted", attempts: 2 });
+  });
+});
