@@ -9,6 +9,8 @@ export interface Pacing {
   keyFor(catalog: string): string;
   /** Longest wait for a slot while holding the job; past it the job is delayed instead. */
   maxWaitMs: number;
+  /** Aborted when the worker shuts down: jobs still waiting for a slot go back, uncalled. */
+  stopping?: AbortSignal;
 }
 
 export function limitKeyTemplate(template: string): (catalog: string) => string {

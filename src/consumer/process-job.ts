@@ -99,9 +99,11 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
     try {
       // Retries after 5xx/network errors count against the retry budget; re-attempts after a
       // throttle do not (the lowered shared rate already paces them).
-      await deps.pacing.limiter.acquire(limitKey, { retry: job.attemptsMade > 0, maxWaitMs: deps.pacing.maxWaitMs, ...(signal ? { signal } : {}) });
+      const waitSignal = anySignal(signal, deps.pacing.stopping);
+      await deps.pacing.limiter.acquire(limitKey, { retry: job.attemptsMade > 0, maxWaitMs: deps.pacing.maxWaitMs, ...(waitSignal ? { signal: waitSignal } : {}) });
     } catch (err) {
       if (err instanceof RateLimitedError) return { action: "delay", delayMs: err.retryInMs, reason: err.reason, data };
+      if (deps.pacing.stopping?.aborted && !signal?.aborted) return { action: "delay", delayMs: 0, reason: "shutdown", data };
       if (signal?.aborted) return { action: "fenced" };
       throw err;
     }
@@ -184,6 +186,11 @@ export async function finishAbandonedJob(job: JobView, why: string, deps: Proces
       ...(found.found === "final" ? { invitationStatus: found.status } : {}),
     },
   });
+}
+
+function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
 }
 
 function toAction(

@@ -52,6 +52,7 @@ export async function startWorker(config: Config, logger: Logger, api?: Invitati
   const metrics = probeQueue ? createMetrics({ queues: [probeQueue, outcomes.queue] }) : undefined;
   const limiter = rateLimiterFromConfig(config, connection);
   const limitKeys = new Set<string>();
+  const stopping = new AbortController();
   const keyFor = limitKeyTemplate(config.RATE_LIMIT_KEY);
   const worker = createAcceptWorker({
     connection,
@@ -69,6 +70,7 @@ export async function startWorker(config: Config, logger: Logger, api?: Invitati
         return key;
       },
       maxWaitMs: config.RATE_LIMIT_MAX_WAIT_MS,
+      stopping: stopping.signal,
     },
     maxThrottleRequeues: config.MAX_THROTTLE_REQUEUES,
     lockDurationMs: config.LOCK_DURATION_MS,
@@ -117,6 +119,8 @@ export async function startWorker(config: Config, logger: Logger, api?: Invitati
       logger.info({ reason, graceMs: config.SHUTDOWN_GRACE_MS }, "shutting down: no new jobs, finishing in-flight ones");
       let timer: NodeJS.Timeout | undefined;
       const graceful = worker.close().then(() => "drained" as const);
+      // Calls in flight finish; jobs still waiting for a rate-limit slot go back to the queue.
+      stopping.abort();
       const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), config.SHUTDOWN_GRACE_MS)));
       const how = await Promise.race([graceful, timeout]);
       clearTimeout(timer);

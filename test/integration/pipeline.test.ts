@@ -206,3 +206,31 @@ describe("the shared rate limit in the worker", () => {
     expect(e).toMatchObject({ type: "accepted", attempts: 2 });
   });
 });
+
+describe("graceful shutdown with the shared rate limit", () => {
+  it("puts jobs still waiting for a slot back in the queue instead of calling AWS after SIGTERM", async () => {
+    p = await startPipeline({ label: "stop-wait", config: { RATE_LIMIT_RPS: 1, RATE_LIMIT_BURST: 1, WORKER_CONCURRENCY: 5 } });
+    const invs = p.emulator.seedInvitations(5);
+    await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
+    const w = await p.startWorker();
+    await waitForOutcomes(p.redis, p.prefix, 1);
+    const started = Date.now();
+    await w.shutdown("test");
+    expect(Date.now() - started).toBeLessThan(2000);
+    const callsAtStop = p.emulator.calls({ operation: "AcceptConnectionInvitation" }).length;
+    expect(callsAtStop).toBeLessThanOrEqual(2);
+    const counts = await p.producer.queue.getJobCounts("waiting", "delayed", "active", "failed", "completed");
+    expect(counts.failed).toBe(0);
+    expect(counts.active).toBe(0);
+    expect(counts.waiting! + counts.delayed! + counts.completed!).toBe(5);
+    // Another worker finishes them: nothing was lost.
+    await p.startWorker({ RATE_LIMIT_RPS: 1000, RATE_LIMIT_BURST: 1000 });
+    await (await createRedisRateLimiterFor(p)).setLimits("default", { rate: 1000, burst: 1000 });
+    await waitForOutcomes(p.redis, p.prefix, 5, { timeoutMs: 10_000 });
+  });
+});
+
+async function createRedisRateLimiterFor(pl: Pipeline) {
+  const { createRedisRateLimiter } = await import("../../src/ratelimit/redis-rate-limiter.js");
+  return createRedisRateLimiter({ redis: pl.redis, prefix: pl.prefix });
+}
