@@ -35,17 +35,7 @@ export function newRedis(url = REDIS_URL): Redis {
   return new Redis(url, { maxRetriesPerRequest: null });
 }
 
-/** Deletes every key under the prefix; returns how many were removed. */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
-  let cursor = "0";
-  let removed = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) removed += await redis.del(...keys);
-  } while (cursor !== "0");
-  return removed;
-}
+export { deletePrefix } from "../src/queues/delete-prefix.js";
 
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const TAG = Array.from(randomBytes(5), (b) => ALNUM[b % ALNUM.length]).join("");

@@ -61,8 +61,8 @@ export function classifyError(error: unknown, now: number = Date.now()): Classif
   };
 
   if (name === "ThrottlingException" || httpStatus === 429) return { ...base, name, kind: "throttle", indeterminate: false };
-  if (httpStatus === null && isNetworkError(e, name)) {
-    const code = networkCode(e);
+  const code = httpStatus === null ? networkCode(e) : undefined;
+  if (httpStatus === null && (code !== undefined || TIMEOUT_NAMES.has(name))) {
     return {
       ...base,
       name: "NetworkError",
@@ -75,10 +75,6 @@ export function classifyError(error: unknown, now: number = Date.now()): Classif
     return { ...base, name, kind: "transient", indeterminate: httpStatus === null || httpStatus >= 500 };
   }
   return { ...base, name, kind: "terminal", indeterminate: false };
-}
-
-function isNetworkError(e: SdkLikeError, name: string): boolean {
-  return TIMEOUT_NAMES.has(name) || networkCode(e) !== undefined;
 }
 
 function networkCode(e: SdkLikeError): string | undefined {

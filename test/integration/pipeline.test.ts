@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Queue } from "bullmq";
 import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes, countOutcomes } from "../helpers/outcomes.js";
+import { waitFor } from "../helpers/wait.js";
+import { createRedisRateLimiter } from "../../src/ratelimit/redis-rate-limiter.js";
 import { deriveClientToken } from "../../src/queues/identity.js";
 import type { ScriptedFailure } from "../../src/emulator/index.js";
 import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
@@ -181,10 +183,6 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
   });
 });
 
-async function waitFor<T>(fn: () => Promise<T | undefined>): Promise<T> {
-  const { waitFor: w } = await import("../helpers/wait.js");
-  return w(fn);
-}
 
 describe("the shared rate limit in the worker", () => {
   it("delays a retry over the retry budget instead of failing it, and lets it through once the budget allows", async () => {
@@ -200,7 +198,6 @@ describe("the shared rate limit in the worker", () => {
     expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
     expect(await (await p.producer.queue.getJob(jobId))!.getState()).toBe("delayed");
     // An operator opens the budget: the retry goes through, with the same attempt count.
-    const { createRedisRateLimiter } = await import("../../src/ratelimit/redis-rate-limiter.js");
     await createRedisRateLimiter({ redis: p.redis, prefix: p.prefix }).setLimits("default", { retryRatio: 1, retryMinPerMinute: 100 });
     const [e] = (await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 10_000 })) as AcceptedOutcome[];
     expect(e).toMatchObject({ type: "accepted", attempts: 2 });
@@ -225,12 +222,8 @@ describe("graceful shutdown with the shared rate limit", () => {
     expect(counts.waiting! + counts.delayed! + counts.completed!).toBe(5);
     // Another worker finishes them: nothing was lost.
     await p.startWorker({ RATE_LIMIT_RPS: 1000, RATE_LIMIT_BURST: 1000 });
-    await (await createRedisRateLimiterFor(p)).setLimits("default", { rate: 1000, burst: 1000 });
+    await createRedisRateLimiter({ redis: p.redis, prefix: p.prefix }).setLimits("default", { rate: 1000, burst: 1000 });
     await waitForOutcomes(p.redis, p.prefix, 5, { timeoutMs: 10_000 });
   });
 });
 
-async function createRedisRateLimiterFor(pl: Pipeline) {
-  const { createRedisRateLimiter } = await import("../../src/ratelimit/redis-rate-limiter.js");
-  return createRedisRateLimiter({ redis: pl.redis, prefix: pl.prefix });
-}
