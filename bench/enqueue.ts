@@ -71,7 +71,7 @@ export interface EnqueueBenchResult {
 type Variant = "producer" | "raw";
 
 async function countJobs(queue: Queue): Promise<number> {
-  return queue.getJobCountByTypes("waiting", "paused", "delayed", "prioritized");
+  return queue.getJobCountByTypes("waiting", "delayed", "prioritized");
 }
 
 async function obliterate(queue: Queue): Promise<void> {

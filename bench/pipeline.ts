@@ -457,7 +457,6 @@ async function oneRun(ctx: Ctx, run: number, n: number, probeN: number): Promise
 }
 
 export async function benchPipeline(o: PipelineBenchOptions = pipelineOptionsFromEnv()): Promise<PipelineBenchResult> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const emulator = await PartnerCentralEmulator.start({ latencyMs: o.latencyMs });
   const redis = newRedis(o.redisUrl);
   const prefix = uniquePrefix("bench");

@@ -53,7 +53,6 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "/tmp",
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       AWS_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey,
       // Keep the host's AWS configuration out of the bench.
@@ -154,7 +153,7 @@ export function mergeLogs(logs: WorkerLog[]): WorkerLog {
 export async function jobCounts(redis: Redis, prefix: string, name: string): Promise<{ total: number; counts: Record<string, number> }> {
   const queue = new Queue(name, { connection: redis, prefix });
   try {
-    const counts = await queue.getJobCounts("waiting", "paused", "active", "delayed", "prioritized", "waiting-children", "completed", "failed");
+    const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized", "waiting-children", "completed", "failed");
     return { total: Object.values(counts).reduce((a, b) => a + b, 0), counts };
   } finally {
     await queue.close();
@@ -328,9 +327,8 @@ export async function runBullmqChildren(n: number, run: Omit<BullmqRunMessage, "
       c.on("message", onMsg);
       c.once("exit", (code) => rej(new Error(`bench child exited with ${code} before "${type}"`)));
     });
-  const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
   try {
-    for (let i = 0; i < n; i++) children.push(fork(script, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], env }));
+    for (let i = 0; i < n; i++) children.push(fork(script, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] }));
     const ready = children.map((c) => message(c, "ready"));
     children.forEach((c) => c.send({ type: "run", ...run }));
     await Promise.all(ready);

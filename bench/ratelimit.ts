@@ -119,7 +119,7 @@ async function benchAccuracy(emu: PartnerCentralEmulator, admin: Redis, s: Setti
     gT0 = await waitForFirstCall(() => acceptCalls(emu));
     await sleep(gT0 + durationMs + 200 - Date.now());
     const c = (await jobCounts(admin, fleet.prefix, REQUESTS_QUEUE)).counts;
-    backlogAtEnd = (c.waiting ?? 0) + (c.paused ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
+    backlogAtEnd = (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
   } finally {
     stopAt = Date.now();
     workers = await closeFleet(admin, fleet);
@@ -228,7 +228,7 @@ async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Set
     await sleep(300); // a duplicate outcome would show up here
     const queue = new Queue(OUTCOMES_QUEUE, { connection: admin, prefix: fleet.prefix });
     try {
-      const jobs = await queue.getJobs(["waiting", "paused", "active", "delayed", "prioritized", "completed", "failed"], 0, -1);
+      const jobs = await queue.getJobs(["waiting", "active", "delayed", "prioritized", "completed", "failed"], 0, -1);
       events = jobs.map((j) => outcomeEventSchema.parse(j.data) as (typeof events)[number]);
     } finally {
       await queue.close();

@@ -105,7 +105,7 @@ export async function reserveAndEnqueue(
       await redis.unwatch();
       return results;
     }
-    const client = await queue.client;
+    const client = await queue.getBackend().client;
     const multi = client.multi() as unknown as ChainableCommander;
     writeRecords(multi, toRecord);
     for (const { jobId, data } of toAdd) {

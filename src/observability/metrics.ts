@@ -34,7 +34,7 @@ export interface Metrics {
 }
 
 /** Job states reported by pci_queue_jobs. */
-export const QUEUE_STATES = ["waiting", "active", "delayed", "prioritized", "completed", "failed", "paused", "waiting-children"] as const;
+export const QUEUE_STATES = ["waiting", "active", "delayed", "prioritized", "completed", "failed", "waiting-children"] as const;
 
 /** A scrape never waits longer than this for Redis; a queue that did not answer is left out. */
 const SCRAPE_TIMEOUT_MS = 2000;

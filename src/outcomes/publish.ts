@@ -1,6 +1,6 @@
 import { Job, Queue } from "bullmq";
 import type { ChainableCommander } from "ioredis";
-import type { RedisConnection } from "../queues/connection.js";
+import { duplicateConnection, type RedisConnection } from "../queues/connection.js";
 import { idempotencyRecordKey } from "../idempotency/keys.js";
 import { createMutex } from "../idempotency/mutex.js";
 import type { OutcomeStore, PublishResult } from "./outcome-store.js";
@@ -50,7 +50,7 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeStore & { 
     removeOnFail: false,
   };
   const queue = new Queue(opts.queueName, { connection: opts.connection, prefix: opts.prefix, defaultJobOptions });
-  const tx = opts.connection.duplicate();
+  const tx = duplicateConnection(opts.connection);
   const txQueue = new Queue(opts.queueName, { connection: tx, prefix: opts.prefix, defaultJobOptions });
   const exclusive = createMutex();
   // EVALSHA after the first call, not the script text every time.
@@ -89,7 +89,7 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeStore & { 
             await tx.unwatch();
             return "already-published";
           }
-          const client = await txQueue.client;
+          const client = await txQueue.getBackend().client;
           const multi = client.multi() as unknown as ChainableCommander;
           void new Job(txQueue, event.type, event, { ...defaultJobOptions, jobId: event.requestId }, event.requestId)
             .addJob(multi as never)

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
-import { createRedis, type RedisConnection } from "../queues/connection.js";
+import { createRedis, duplicateConnection, type RedisConnection } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
 import { deriveClientToken } from "../queues/identity.js";
 import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
@@ -49,7 +49,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   const ownsConnection = typeof options.redis !== "object";
   const connection = typeof options.redis === "object" ? options.redis : createRedis(options.redis ?? "redis://127.0.0.1:6379");
   // WATCH is per connection: reservations get a connection of their own, used one at a time.
-  const txConnection = connection.duplicate();
+  const txConnection = duplicateConnection(connection);
   defineRecordScripts(txConnection);
   const prefix = options.prefix ?? DEFAULT_QUEUE_LOCATION.prefix;
   const queueName = options.queueName ?? DEFAULT_QUEUE_LOCATION.requestsQueue;

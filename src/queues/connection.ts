@@ -26,6 +26,11 @@ export function createRedis(url: string, options: RedisOptions & { cluster?: boo
   });
 }
 
+/** A second connection with the same options (WATCH state is per connection). */
+export function duplicateConnection(connection: RedisConnection): RedisConnection {
+  return connection instanceof Cluster ? connection.duplicate() : connection.duplicate();
+}
+
 /**
  * Fails fast with one clear error when Redis is not there, instead of BullMQ's endless
  * reconnect loop. Used at start-up by the CLI.

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
+import { runCli, startCli, stopCli } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { Queue } from "bullmq";
 import { freePort } from "../helpers/net.js";
@@ -18,6 +19,18 @@ describe("pc-invitations CLI", () => {
     for (const cmd of ["enqueue", "worker", "serve", "outcomes", "limits", "emulator", "demo", "export-schemas"]) expect(r.stdout).toContain(`pc-invitations ${cmd}`);
     const sub = await runCli(["enqueue", "--help"]);
     expect(sub.stdout).toContain("--file");
+  });
+
+  it("starts a worker without any warning about the Node.js version", async () => {
+    const prefix = uniquePrefix("cli-start");
+    prefixes.push(prefix);
+    const worker = startCli(["worker"], { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: "http://127.0.0.1:9" });
+    await waitFor(() => worker.stderr().includes("worker started") || undefined, 20_000, "the worker to start");
+    const run = await stopCli(worker);
+    expect(run.code).toBe(0);
+    // The AWS SDK warns on end-of-life Node versions ("...please upgrade to node >=22"); Node
+    // itself prints DeprecationWarning/ExperimentalWarning lines. None may appear.
+    expect(run.stderr).not.toMatch(/upgrade to node|node version|NodeDeprecationWarning|ExperimentalWarning|\(node:\d+\)/i);
   });
 
   it("says in one line that Redis is unreachable, how to start one, and exits non-zero", async () => {

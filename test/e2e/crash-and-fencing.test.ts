@@ -104,7 +104,7 @@ describe("crashes and stale workers", () => {
     const fixture = fileURLToPath(new URL("../fixtures/blocking-worker.mjs", import.meta.url));
     let stderr = "";
     const blocker = spawn(process.execPath, [fixture], {
-      env: { ...env(prefix, { BLOCK_MS: "4000", LOCK_DURATION_MS: "1000" }), PATH: process.env.PATH ?? "", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+      env: { ...env(prefix, { BLOCK_MS: "4000", LOCK_DURATION_MS: "1000" }), PATH: process.env.PATH ?? "" },
       stdio: ["ignore", "ignore", "pipe"],
     });
     blocker.stderr!.on("data", (d) => (stderr += d));

@@ -21,7 +21,6 @@ export interface CliProcess {
 const BASE_ENV = {
   PATH: process.env.PATH ?? "",
   HOME: process.env.HOME ?? "/tmp",
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   AWS_ACCESS_KEY_ID: "AKIDTEST",
   AWS_SECRET_ACCESS_KEY: "test-secret-not-real",
   // Keep the host's AWS config out of tests.

@@ -23,8 +23,6 @@ Uses the Redis at REDIS_URL under a throw-away queue prefix. Options: --count N 
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { count: { type: "string" } });
   const count = intArg(values.count, "count", 1) ?? 8;
-  // The demo is about the pipeline; the SDK's "use Node 22 from 2027" notice is in the README.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   process.env.LOG_LEVEL ??= "warn";
   const { config: base, logger } = await prepareRuntime("demo");
   const prefix = `{pci-demo-${randomBytes(4).toString("hex")}}`;

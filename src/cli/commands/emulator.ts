@@ -23,6 +23,11 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
   if (errorRate !== undefined && !(errorRate >= 0 && errorRate <= 1)) throw new UsageError("--error-rate must be between 0 and 1");
   const throttle = intArg(values["throttle-above-rps"], "throttle-above-rps", 1);
   const latency = intArg(values["latency-ms"], "latency-ms", 0);
+  // Signal handlers first: a SIGTERM that arrives right after "listening" must still stop it cleanly.
+  const stopped = new Promise<void>((resolve) => {
+    process.once("SIGTERM", () => resolve());
+    process.once("SIGINT", () => resolve());
+  });
   const emu = await runEmulatorCli({
     port: intArg(values.port, "port", 0) ?? 4566,
     host: values.host ?? "127.0.0.1",
@@ -33,10 +38,7 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
   });
   const seed = intArg(values.seed, "seed", 1);
   if (seed) for (const inv of emu.seedInvitations(seed)) process.stdout.write(JSON.stringify({ catalog: inv.catalog, identifier: inv.identifier }) + "\n");
-  await new Promise<void>((resolve) => {
-    process.once("SIGTERM", () => resolve());
-    process.once("SIGINT", () => resolve());
-  });
+  await stopped;
   await emu.close();
   return 0;
 }

