@@ -351,7 +351,7 @@ async function measurePipeline(ctx: Ctx, run: number, n: number, probeN: number)
     const stopCpu = await startCpuSample(redis);
     const t0Wall = Date.now();
     const t0 = performance.now();
-    worker = await startWorker(config, logger, timed.api);
+    worker = await startWorker(config, logger, { api: timed.api });
     const workerStartMs = performance.now() - t0;
     const tEnd = await withTimeout(allDone, 60_000 + n * 50, `pipeline run ${run}: ${n} outcomes`);
     timed.stop();

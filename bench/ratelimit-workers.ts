@@ -12,7 +12,7 @@ import type { Redis } from "ioredis";
 import type { PartnerCentralEmulator, RecordedCall } from "../src/emulator/index.js";
 import { createProducer, type Producer } from "../src/producer/producer.js";
 import { createRedisRateLimiter } from "../src/ratelimit/redis-rate-limiter.js";
-import { maxInSlidingWindow } from "../src/ratelimit/window-stats.js";
+import { maxInSlidingWindow } from "./window-stats.js";
 import { BENCH_CREDENTIALS, REDIS_URL, deletePrefix, round, sleep, uniquePrefix } from "./common.js";
 import type { BullmqChildStats, BullmqRunMessage } from "./ratelimit-child.js";
 

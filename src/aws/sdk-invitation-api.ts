@@ -5,17 +5,18 @@ import {
   PartnerCentralAccountClient,
   type PartnerCentralAccountClientConfig,
 } from "@aws-sdk/client-partnercentral-account";
+import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import type { InvitationApi } from "./invitation-api.js";
 import { connectionToEvent } from "./connection-to-event.js";
 
 export interface SdkInvitationApiOptions {
-  /** @defaultValue us-east-1 (the only region of this API) */
+  /** @defaultValue AWS_REGION's default, us-east-1 (the only region of this API) */
   region?: string;
   /** Endpoint override (the emulator); unset = AWS. */
   endpoint?: string;
   /** Static credentials; unset = the standard AWS credential chain. */
   credentials?: PartnerCentralAccountClientConfig["credentials"];
-  /** Per-call timeout, ms. @defaultValue 10000 */
+  /** Per-call timeout, ms. @defaultValue AWS_REQUEST_TIMEOUT_MS's default, 10000 */
   requestTimeoutMs?: number;
 }
 
@@ -25,14 +26,15 @@ export interface SdkInvitationApiOptions {
  * the job's attempts.
  */
 export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): InvitationApi & { destroy(): void } {
+  const timeoutMs = options.requestTimeoutMs ?? CONFIG_DEFAULTS.AWS_REQUEST_TIMEOUT_MS;
   const client = new PartnerCentralAccountClient({
-    region: options.region ?? "us-east-1",
+    region: options.region ?? CONFIG_DEFAULTS.AWS_REGION,
     maxAttempts: 1,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     requestHandler: {
-      requestTimeout: options.requestTimeoutMs ?? 10_000,
-      connectionTimeout: Math.min(options.requestTimeoutMs ?? 10_000, 5_000),
+      requestTimeout: timeoutMs,
+      connectionTimeout: Math.min(timeoutMs, 5_000),
     },
   });
   return {

@@ -1,33 +1,38 @@
-import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type Telemetry } from "bullmq";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import type { Logger } from "../observability/logger.js";
 import type { OutcomeStore } from "../outcomes/outcome-store.js";
+import type { RecordTracker } from "../request-record/record-store.js";
+import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import type { QueueLocation } from "../queues/queue-names.js";
 import { finishAbandonedJob, processJob, type ProcessDeps } from "./process-job.js";
 import type { Pacing } from "./pacing.js";
 import type { Metrics } from "../observability/metrics.js";
-import { startSpan, withExtractedContext } from "../observability/tracing.js";
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
   location: QueueLocation;
   api: InvitationApi;
   outcomes: OutcomeStore;
+  /** Request records (queued → in_progress when a run starts). */
+  records?: RecordTracker;
   logger: Logger;
   /** The shared, adaptive rate limit every call passes (see docs/rate-limits.md). */
   pacing?: Pacing;
   /** Outcome, retry and throttle counters (AWS call latency comes from instrumentApi). */
   metrics?: Metrics;
-  /** @defaultValue 4 */
+  /** @defaultValue WORKER_CONCURRENCY's default, 4 */
   concurrency?: number;
-  /** @defaultValue 10 */
+  /** @defaultValue MAX_THROTTLE_REQUEUES's default, 10 */
   maxThrottleRequeues?: number;
-  /** BullMQ lock duration, ms. @defaultValue 30000 */
+  /** BullMQ lock duration, ms. @defaultValue LOCK_DURATION_MS's default, 30000 */
   lockDurationMs?: number;
-  /** Stalled-job check interval, ms. @defaultValue 30000 */
+  /** Stalled-job check interval, ms. @defaultValue STALLED_INTERVAL_MS's default, 30000 */
   stalledIntervalMs?: number;
-  /** @defaultValue 5 */
+  /** @defaultValue MAX_STALLED_COUNT's default, 5 */
   maxStalledCount?: number;
+  /** BullMQ telemetry: each run is a CONSUMER span, a child of the enqueue's span. */
+  telemetry?: Telemetry;
   autorun?: boolean;
 }
 
@@ -57,7 +62,8 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
   const deps: ProcessDeps = {
     api: opts.api,
     outcomes: opts.outcomes,
-    maxThrottleRequeues: opts.maxThrottleRequeues ?? 10,
+    maxThrottleRequeues: opts.maxThrottleRequeues ?? CONFIG_DEFAULTS.MAX_THROTTLE_REQUEUES,
+    ...(opts.records ? { records: opts.records } : {}),
     ...(opts.pacing ? { pacing: opts.pacing } : {}),
   };
   const worker: Worker = new Worker(
@@ -65,18 +71,11 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
     async (job: Job, token?: string, signal?: AbortSignal): Promise<RequestJobResult> => {
       const jobId = job.id ?? "(no id)";
       const log = opts.logger.child({ jobId, correlationId: correlationOf(job.data) });
-      // One span per run, a child of the enqueue's trace context stored in the job.
-      const result = await withExtractedContext(traceOf(job.data), () =>
-        startSpan(
-          "accept-invitation job",
-          () =>
-            processJob(
-              { id: jobId, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, ...(token ? { token } : {}) },
-              deps,
-              signal,
-            ),
-          { "messaging.system": "bullmq", "messaging.message.id": jobId, "messaging.destination.name": opts.location.requestsQueue },
-        ),
+      // With telemetry, BullMQ runs this inside its CONSUMER span, a child of the enqueue's context.
+      const result = await processJob(
+        { id: jobId, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, ...(token ? { token } : {}) },
+        deps,
+        signal,
       );
       switch (result.action) {
         case "already-published":
@@ -103,10 +102,13 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
           opts.metrics?.recordRetry();
           log.warn({ error: result.error, attemptsMade: job.attemptsMade + 1 }, "transient error; will retry with backoff");
           throw new TransientAttemptError(`${result.error.name}: ${result.error.message}`);
-        case "rate-limit":
-          log.warn({ error: result.error, delayMs: result.delayMs, throttleRequeues: result.data.throttleRequeues + 1 }, "throttled; job goes back");
-          await job.updateData({ ...result.data, throttleRequeues: result.data.throttleRequeues + 1 });
+        case "rate-limit": {
+          // Only a valid job reaches the API, so its data has throttleRequeues.
+          const throttleRequeues = (job.data as { throttleRequeues: number }).throttleRequeues + 1;
+          log.warn({ error: result.error, delayMs: result.delayMs, throttleRequeues }, "throttled; job goes back");
+          await job.updateData({ ...job.data, throttleRequeues });
           return backLater(job, token, result.delayMs);
+        }
         case "delay":
           log.info({ reason: result.reason, delayMs: result.delayMs }, "shared rate limit: job delayed without a call");
           return backLater(job, token, result.delayMs);
@@ -115,11 +117,12 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
     {
       connection: opts.connection,
       prefix: opts.location.prefix,
-      concurrency: opts.concurrency ?? 4,
-      lockDuration: opts.lockDurationMs ?? 30_000,
-      stalledInterval: opts.stalledIntervalMs ?? 30_000,
-      maxStalledCount: opts.maxStalledCount ?? 5,
+      concurrency: opts.concurrency ?? CONFIG_DEFAULTS.WORKER_CONCURRENCY,
+      lockDuration: opts.lockDurationMs ?? CONFIG_DEFAULTS.LOCK_DURATION_MS,
+      stalledInterval: opts.stalledIntervalMs ?? CONFIG_DEFAULTS.STALLED_INTERVAL_MS,
+      maxStalledCount: opts.maxStalledCount ?? CONFIG_DEFAULTS.MAX_STALLED_COUNT,
       autorun: opts.autorun ?? true,
+      ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
     },
   );
   worker.on("error", (err) => opts.logger.error({ err }, "worker error"));
@@ -154,11 +157,6 @@ async function backLater(job: Job, token: string | undefined, delayMs: number): 
   const jitter = Math.floor(Math.random() * Math.min(250, 10 + delayMs / 10));
   await job.moveToDelayed(Date.now() + delayMs + jitter, token);
   throw new DelayedError();
-}
-
-function traceOf(data: unknown): Record<string, string> | undefined {
-  const t = (data as { trace?: unknown } | null)?.trace;
-  return t !== null && typeof t === "object" ? (t as Record<string, string>) : undefined;
 }
 
 function correlationOf(data: unknown): string | undefined {

@@ -28,6 +28,12 @@ export interface HttpServerDeps {
   logger: Logger;
   /** Default: a new registry that also reports both queues. */
   metrics?: Metrics;
+  /**
+   * Trace every request with the Fastify instrumentation (@fastify/otel): a SERVER span per
+   * request, named `METHOD /route`, continuing an incoming `traceparent`. Set it when an
+   * OpenTelemetry SDK is running (OTEL_EXPORTER_OTLP_ENDPOINT). @defaultValue false
+   */
+  tracing?: boolean;
 }
 
 /** How long one backlog count answers every POST (so Redis sees at most one count per second). */
@@ -104,6 +110,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   });
   // JSON only: Fastify's default text/plain parser would let other media types through.
   app.removeContentTypeParser("text/plain");
+  if (deps.tracing) await app.register(await fastifyTracing());
 
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
@@ -138,4 +145,14 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     if (config.HTTP_DASHBOARD) await registerDashboard(scope, [requests, outcomes], DASHBOARD_PATH);
   });
   return app;
+}
+
+/** The Fastify instrumentation as a plugin, loaded only when tracing is on. */
+async function fastifyTracing() {
+  const { FastifyOtelInstrumentation } = await import("@fastify/otel");
+  const instrumentation = new FastifyOtelInstrumentation({
+    // The request span carries the route pattern (bounded), never the raw URL, in its name.
+    requestHook: (span, request) => span.updateName(`${request.method} ${request.routeOptions.url ?? "(unmatched)"}`),
+  });
+  return instrumentation.plugin();
 }

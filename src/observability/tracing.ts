@@ -1,28 +1,31 @@
 import { context, propagation, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import type { Telemetry } from "bullmq";
 import type { Config } from "../schemas/config.js";
 
 /**
- * Tracing on @opentelemetry/api only. The API is a no-op until an SDK registers itself, so every
+ * Tracing on @opentelemetry/api. The API is a no-op until an SDK registers itself, so every
  * helper below is safe (and nearly free) when tracing is off: `injectTraceContext()` returns `{}`
  * and `startSpan` runs `fn` with a non-recording span.
  *
- * Trace context crosses the queue as a W3C carrier (`traceparent`, `tracestate`) stored in the job
- * at enqueue time, so a worker's span is a child of the HTTP request (or CLI call) that enqueued it.
+ * Trace context crosses the queues through BullMQ's own telemetry (bullmq-otel): an enqueue is a
+ * PRODUCER span whose context BullMQ stores in the job, and the worker's run is a CONSUMER span,
+ * its child. Our own spans (the AWS calls, see aws/instrument-api.ts) are children of that run.
  */
 export type TraceCarrier = Record<string, string>;
 
 export interface Tracing {
+  /** BullMQ telemetry to give every Queue and Worker; undefined when tracing is off. */
+  readonly telemetry?: Telemetry;
   /** Flushes buffered spans and stops the SDK. A no-op when tracing is off. */
   shutdown(): Promise<void>;
 }
 
-const TRACER_NAME = "pc-invitations";
+export const TRACER_NAME = "pc-invitations";
 
 /**
  * Starts the OpenTelemetry Node SDK exporting spans over OTLP/HTTP to `<endpoint>/v1/traces`, only
  * when an endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT). The SDK is imported dynamically so
- * a process without tracing never loads it. Only traces: metrics are prom-client's, logs pino's,
- * and no auto-instrumentation is registered (spans are the ones started through `startSpan`).
+ * a process without tracing never loads it. Only traces: metrics are prom-client's, logs pino's.
  * Other standard OTEL_* variables (headers, sampler, resource attributes) are read by the SDK itself.
  */
 export async function initTracing(serviceName: string, config: Pick<Config, "OTEL_EXPORTER_OTLP_ENDPOINT">): Promise<Tracing> {
@@ -40,7 +43,13 @@ export async function initTracing(serviceName: string, config: Pick<Config, "OTE
     instrumentations: [],
   });
   sdk.start();
-  return { shutdown: () => sdk.shutdown() };
+  return { telemetry: await bullmqTelemetry(), shutdown: () => sdk.shutdown() };
+}
+
+/** BullMQ's OpenTelemetry adapter (bullmq-otel), on whatever tracer provider is registered. */
+export async function bullmqTelemetry(): Promise<Telemetry> {
+  const { BullMQOtel } = await import("bullmq-otel");
+  return new BullMQOtel({ tracerName: TRACER_NAME }) as unknown as Telemetry;
 }
 
 /** The active trace context as a W3C carrier (`traceparent`, maybe `tracestate`); `{}` when there is none. */
@@ -48,12 +57,6 @@ export function injectTraceContext(): TraceCarrier {
   const carrier: TraceCarrier = {};
   propagation.inject(context.active(), carrier);
   return carrier;
-}
-
-/** Runs `fn` with the trace context of `carrier` active (e.g. a job's `trace`), so spans started inside are its children. */
-export function withExtractedContext<T>(carrier: TraceCarrier | undefined, fn: () => T): T {
-  if (!carrier || Object.keys(carrier).length === 0) return fn();
-  return context.with(propagation.extract(context.active(), carrier), fn);
 }
 
 /**

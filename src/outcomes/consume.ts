@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { UnrecoverableError, Worker, type Job, type Telemetry } from "bullmq";
 import { createRedis, type RedisConnection } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
 import { outcomeEventSchema, type OutcomeEvent } from "../schemas/outcome.js";
@@ -6,9 +6,9 @@ import { outcomeEventSchema, type OutcomeEvent } from "../schemas/outcome.js";
 export interface ConsumeOutcomesOptions {
   /** An ioredis Redis or Cluster (not closed here) or a URL. @defaultValue redis://127.0.0.1:6379 */
   redis?: RedisConnection | string;
-  /** @defaultValue "{pci}" */
+  /** @defaultValue QUEUE_PREFIX's default, "{pci}" */
   prefix?: string;
-  /** @defaultValue "invitation-outcomes" */
+  /** @defaultValue OUTCOMES_QUEUE's default, "invitation-outcomes" */
   queueName?: string;
   /** Outcomes handled at once. 1 keeps the order in which they were published. @defaultValue 1 */
   concurrency?: number;
@@ -19,6 +19,8 @@ export interface ConsumeOutcomesOptions {
   /** Resolve `done` and stop once the queue has no waiting outcome (one-shot drain). @defaultValue false */
   drain?: boolean;
   onError?: (error: unknown, event: unknown) => void;
+  /** BullMQ telemetry: each handled event is a CONSUMER span, a child of the worker run that published it. */
+  telemetry?: Telemetry;
 }
 
 export interface OutcomeConsumer {
@@ -59,6 +61,7 @@ export function consumeOutcomes(
       connection,
       prefix: options.prefix ?? DEFAULT_QUEUE_LOCATION.prefix,
       concurrency: options.concurrency ?? 1,
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       settings: { backoffStrategy: (attemptsMade: number) => Math.min(cap, base * 2 ** Math.max(0, attemptsMade - 1)) },
     },
   );

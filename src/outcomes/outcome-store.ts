@@ -7,7 +7,7 @@ export interface Fence {
 }
 
 export type PublishResult =
-  /** Published, and the idempotency record (if any) marked completed. */
+  /** Published, and the request record (if any) marked completed. */
   | "published"
   /** An outcome for this request existed already: nothing written. */
   | "already-published"
@@ -18,7 +18,6 @@ export type PublishResult =
 export interface OutcomeStore {
   /** True when an outcome for this request was already published. */
   exists(requestId: string): Promise<boolean>;
-  /** Marks the request's idempotency record in progress (no-op when there is none). */
-  markInProgress(idempotencyKey: string | undefined, requestId: string): Promise<void>;
+  /** Publishes the event and completes the request's record (named by `idempotencyKey`) with it. */
   publish(event: OutcomeEvent, options?: { fence?: Fence; idempotencyKey?: string }): Promise<PublishResult>;
 }

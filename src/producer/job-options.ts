@@ -1,4 +1,5 @@
 import type { JobsOptions } from "bullmq";
+import { CONFIG_DEFAULTS, type Config } from "../schemas/config.js";
 
 /** Retry and retention policy stored on each request job at enqueue time (BullMQ semantics). */
 export interface RetryPolicy {
@@ -12,12 +13,17 @@ export interface RetryPolicy {
   retentionSeconds: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  attempts: 6,
-  backoffDelayMs: 1000,
-  backoffJitter: 0.5,
-  retentionSeconds: 86_400,
-};
+export function retryPolicyFrom(config: Pick<Config, "JOB_ATTEMPTS" | "BACKOFF_DELAY_MS" | "BACKOFF_JITTER" | "RETENTION_SECONDS">): RetryPolicy {
+  return {
+    attempts: config.JOB_ATTEMPTS,
+    backoffDelayMs: config.BACKOFF_DELAY_MS,
+    backoffJitter: config.BACKOFF_JITTER,
+    retentionSeconds: config.RETENTION_SECONDS,
+  };
+}
+
+/** JOB_ATTEMPTS, BACKOFF_DELAY_MS, BACKOFF_JITTER and RETENTION_SECONDS left unset. */
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze(retryPolicyFrom(CONFIG_DEFAULTS));
 
 export function requestJobOptions(policy: RetryPolicy): JobsOptions {
   return {

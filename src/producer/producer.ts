@@ -1,37 +1,40 @@
 import { randomUUID } from "node:crypto";
-import { Queue } from "bullmq";
-import { createRedis, duplicateConnection, type RedisConnection } from "../queues/connection.js";
+import { Queue, type Telemetry } from "bullmq";
+import { createRedis, type RedisConnection } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
-import { deriveClientToken } from "../queues/identity.js";
+import { createTxQueue } from "../queues/transaction.js";
 import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
 import type { AcceptRequest } from "../schemas/request.js";
 import { BatchValidationError, IdempotencyConflictError, RequestValidationError } from "../errors/index.js";
-import { canonicalJson, fingerprint, fingerprintPayload } from "../idempotency/fingerprint.js";
-import { defaultIdempotencyKey, idempotencyRecordKey, newRequestJobId } from "../idempotency/keys.js";
-import { createMutex } from "../idempotency/mutex.js";
-import { reserveAndEnqueue, type PreparedRequest, type ReserveResult } from "../idempotency/reserve.js";
-import { defineRecordScripts } from "../idempotency/record-scripts.js";
+import { canonicalJson, fingerprint, fingerprintPayload } from "../request-record/fingerprint.js";
+import { defaultIdempotencyKey, deriveClientToken, idempotencyRecordKey, newRequestJobId } from "../request-record/identity.js";
+import type { SubmissionResult } from "../request-record/record.js";
+import { defineRecordCommands } from "../request-record/transitions.js";
+import { reserveAndEnqueue, type PreparedRequest } from "./reserve.js";
 import { validateRequest } from "./validate-request.js";
 import { DEFAULT_RETRY_POLICY, requestJobOptions, type RetryPolicy } from "./job-options.js";
 
 export interface ProducerOptions {
-  /** An ioredis Redis or Cluster (not closed by the producer) or a URL. @defaultValue redis://127.0.0.1:6379 */
+  /** An ioredis Redis or Cluster (not closed by the producer) or a URL. @defaultValue REDIS_URL's default, redis://127.0.0.1:6379 */
   redis?: RedisConnection | string;
-  /** @defaultValue "{pci}" */
+  /** @defaultValue QUEUE_PREFIX's default, "{pci}" */
   prefix?: string;
-  /** @defaultValue "accept-invitation" */
+  /** @defaultValue REQUESTS_QUEUE's default, "accept-invitation" */
   queueName?: string;
-  /** @defaultValue DEFAULT_RETRY_POLICY */
+  /** @defaultValue DEFAULT_RETRY_POLICY (the JOB_ATTEMPTS, BACKOFF_* and RETENTION_SECONDS defaults) */
   retry?: Partial<RetryPolicy>;
-  /** Supplies W3C trace context to store in each job (see observability/tracing). */
-  traceContext?: () => Record<string, string> | undefined;
+  /**
+   * BullMQ telemetry (e.g. `new BullMQOtel()` from bullmq-otel): each enqueue is a PRODUCER span
+   * and its jobs carry the trace context to the worker. Unset: no tracing, at no cost.
+   */
+  telemetry?: Telemetry;
 }
 
 /**
  * What enqueue returns. For a re-submission (same idempotency key, same payload) it is the
  * first submission's job, token and state, and its outcome once there is one.
  */
-export type EnqueueResult = ReserveResult;
+export type EnqueueResult = SubmissionResult;
 
 export interface Producer {
   /** @throws RequestValidationError, IdempotencyConflictError */
@@ -48,17 +51,16 @@ export interface Producer {
 export function createProducer(options: ProducerOptions = {}): Producer {
   const ownsConnection = typeof options.redis !== "object";
   const connection = typeof options.redis === "object" ? options.redis : createRedis(options.redis ?? "redis://127.0.0.1:6379");
-  // WATCH is per connection: reservations get a connection of their own, used one at a time.
-  const txConnection = duplicateConnection(connection);
-  defineRecordScripts(txConnection);
   const prefix = options.prefix ?? DEFAULT_QUEUE_LOCATION.prefix;
   const queueName = options.queueName ?? DEFAULT_QUEUE_LOCATION.requestsQueue;
   const jobOptions = requestJobOptions({ ...DEFAULT_RETRY_POLICY, ...options.retry });
-  const queue = new Queue(queueName, { connection, prefix, defaultJobOptions: jobOptions });
-  const txQueue = new Queue(queueName, { connection: txConnection, prefix, defaultJobOptions: jobOptions });
-  const exclusive = createMutex();
+  const telemetry = options.telemetry ? { telemetry: options.telemetry } : {};
+  const queue = new Queue(queueName, { connection, prefix, defaultJobOptions: jobOptions, ...telemetry });
+  // Reservations run on a connection of their own (WATCH is per connection), one at a time.
+  const tx = createTxQueue(connection, queueName, { prefix, defaultJobOptions: jobOptions, ...telemetry });
+  defineRecordCommands(tx.redis);
 
-  function prepare(request: AcceptRequest, index: number, enqueuedAt: string, trace: Record<string, string> | undefined): PreparedRequest {
+  function prepare(request: AcceptRequest, index: number, enqueuedAt: string): PreparedRequest {
     const idempotencyKey = request.idempotencyKey ?? defaultIdempotencyKey(request.catalog, request.identifier);
     const payload = fingerprintPayload(request);
     const payloadJson = canonicalJson(payload);
@@ -70,7 +72,6 @@ export function createProducer(options: ProducerOptions = {}): Producer {
       idempotencyKey,
       enqueuedAt,
       throttleRequeues: 0,
-      ...(trace ? { trace } : {}),
     };
     return {
       index,
@@ -95,9 +96,8 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     if (invalid.length > 0) throw new BatchValidationError(invalid);
     if (valid.length === 0) return [];
     const enqueuedAt = new Date().toISOString();
-    const trace = options.traceContext?.();
-    const items = valid.map((r, i) => prepare(r, i, enqueuedAt, trace));
-    return exclusive(() => reserveAndEnqueue(txConnection, txQueue, items, jobOptions));
+    const items = valid.map((r, i) => prepare(r, i, enqueuedAt));
+    return tx.exclusive(() => reserveAndEnqueue(tx, items, jobOptions));
   }
 
   return {
@@ -114,12 +114,8 @@ export function createProducer(options: ProducerOptions = {}): Producer {
       }
     },
     async close() {
-      // Let the duplicate connection finish BullMQ's start-up commands first: dropping it while
-      // they are pending rejects them with "Connection is closed" where no one is listening.
-      await txQueue.waitUntilReady().catch(() => undefined);
-      await txQueue.close();
+      await tx.close();
       await queue.close();
-      txConnection.disconnect();
       if (ownsConnection) connection.disconnect();
     },
   };

@@ -1,4 +1,4 @@
-import type { Config } from "../schemas/config.js";
+import { CONFIG_DEFAULTS, type Config } from "../schemas/config.js";
 
 /** Where the two queues live. Same prefix for both so one hash tag covers everything. */
 export interface QueueLocation {
@@ -7,12 +7,9 @@ export interface QueueLocation {
   outcomesQueue: string;
 }
 
-export const DEFAULT_QUEUE_LOCATION: QueueLocation = {
-  prefix: "{pci}",
-  requestsQueue: "accept-invitation",
-  outcomesQueue: "invitation-outcomes",
-};
-
-export function queueLocationFrom(config: Config): QueueLocation {
+export function queueLocationFrom(config: Pick<Config, "QUEUE_PREFIX" | "REQUESTS_QUEUE" | "OUTCOMES_QUEUE">): QueueLocation {
   return { prefix: config.QUEUE_PREFIX, requestsQueue: config.REQUESTS_QUEUE, outcomesQueue: config.OUTCOMES_QUEUE };
 }
+
+/** QUEUE_PREFIX, REQUESTS_QUEUE and OUTCOMES_QUEUE left unset: `{pci}`, accept-invitation, invitation-outcomes. */
+export const DEFAULT_QUEUE_LOCATION: Readonly<QueueLocation> = Object.freeze(queueLocationFrom(CONFIG_DEFAULTS));

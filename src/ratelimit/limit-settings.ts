@@ -1,16 +1,22 @@
+import { CONFIG_DEFAULTS, type Config } from "../schemas/config.js";
+import { limitKeyIssue } from "../schemas/limit-key.js";
 import type { LimitSettings } from "./shared-rate-limiter.js";
 
-/**
- * Defaults of a limit that does not exist in Redis yet. Deployments set them with RATE_LIMIT_RPS,
- * RATE_LIMIT_BURST, RATE_LIMIT_MIN_RPS, RETRY_BUDGET_RATIO and RETRY_BUDGET_MIN_PER_MINUTE.
- */
-export const DEFAULT_LIMIT_SETTINGS: Readonly<LimitSettings> = Object.freeze({
-  rate: 5,
-  burst: 5,
-  minRate: 1,
-  retryRatio: 0.1,
-  retryMinPerMinute: 10,
-});
+type LimitConfig = Pick<Config, "RATE_LIMIT_RPS" | "RATE_LIMIT_BURST" | "RATE_LIMIT_MIN_RPS" | "RETRY_BUDGET_RATIO" | "RETRY_BUDGET_MIN_PER_MINUTE">;
+
+/** The settings of a new limit, from RATE_LIMIT_RPS, RATE_LIMIT_BURST, RATE_LIMIT_MIN_RPS, RETRY_BUDGET_*. */
+export function limitSettingsFrom(config: LimitConfig): LimitSettings {
+  return {
+    rate: config.RATE_LIMIT_RPS,
+    burst: config.RATE_LIMIT_BURST,
+    minRate: Math.min(config.RATE_LIMIT_MIN_RPS, config.RATE_LIMIT_RPS),
+    retryRatio: config.RETRY_BUDGET_RATIO,
+    retryMinPerMinute: config.RETRY_BUDGET_MIN_PER_MINUTE,
+  };
+}
+
+/** Defaults of a limit that does not exist in Redis yet: those of the unset environment. */
+export const DEFAULT_LIMIT_SETTINGS: Readonly<LimitSettings> = Object.freeze(limitSettingsFrom(CONFIG_DEFAULTS));
 
 /** How the rate follows the API's throttles (AIMD with a memory of the last throttled rate). */
 export interface AdaptationOptions {
@@ -34,9 +40,6 @@ export const DEFAULT_ADAPTATION: Readonly<AdaptationOptions> = Object.freeze({
   increaseStep: 1,
 });
 
-/** A limit key: free-form (a catalog, a credential profile…), but printable and bounded. */
-const LIMIT_KEY = /^[\x21-\x7e]{1,128}$/;
-
 /**
  * The Redis key of a limit: `${prefix}:ratelimit:${limitKey}`. Built from the queue prefix, so
  * with the default `{pci}` it lands in the queues' Cluster slot; every script touches this one
@@ -44,7 +47,8 @@ const LIMIT_KEY = /^[\x21-\x7e]{1,128}$/;
  * @throws RangeError for an empty key, or one with spaces, control or non-ASCII characters.
  */
 export function rateLimitRedisKey(prefix: string, limitKey: string): string {
-  if (!LIMIT_KEY.test(limitKey)) throw new RangeError(`limit key must be 1-128 printable ASCII characters without spaces, got ${JSON.stringify(limitKey)}`);
+  const issue = limitKeyIssue(limitKey);
+  if (issue) throw new RangeError(`limit key ${issue}, got ${JSON.stringify(limitKey)}`);
   return `${prefix}:ratelimit:${limitKey}`;
 }
 

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from "ioredis";
+import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import { createAdmissionQueue } from "./admission-queue.js";
 import {
   DEFAULT_ADAPTATION,
@@ -16,7 +17,7 @@ import type { AcquireResult, LimitSettings, RateLimitState, RefusalReason, Share
 export interface RedisRateLimiterOptions {
   /** A connection of the caller's (a single node or a Cluster); never closed by the limiter. */
   redis: Redis | Cluster;
-  /** Key prefix, the queues' one: `${prefix}:ratelimit:${limitKey}`. @defaultValue "{pci}" */
+  /** Key prefix, the queues' one: `${prefix}:ratelimit:${limitKey}`. @defaultValue QUEUE_PREFIX's default, "{pci}" */
   prefix?: string;
   /** Settings written when a limit does not exist in Redis yet. @defaultValue DEFAULT_LIMIT_SETTINGS */
   defaults?: Partial<LimitSettings>;
@@ -42,7 +43,7 @@ type ScriptRunner = Record<CommandName, (key: string, ...argv: string[]) => Prom
  * @throws RangeError for invalid defaults or adaptation options.
  */
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): SharedRateLimiter {
-  const prefix = options.prefix ?? "{pci}";
+  const prefix = options.prefix ?? CONFIG_DEFAULTS.QUEUE_PREFIX;
   const defaults: LimitSettings = { ...DEFAULT_LIMIT_SETTINGS, ...options.defaults };
   const adaptation: AdaptationOptions = { ...DEFAULT_ADAPTATION, ...options.adaptation };
   const issues = [...limitSettingsIssues(defaults), ...adaptationIssues(adaptation)];

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { limitKeySchema } from "./limit-key.js";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce
@@ -44,7 +45,7 @@ export const configSchema = z.object({
    * Name of the limit the worker's calls count against (free-form, e.g. per credential profile);
    * `{catalog}` in it is replaced by each request's catalog, for one limit per catalog. @defaultValue default
    */
-  RATE_LIMIT_KEY: z.string().regex(/^[\x21-\x7e]{1,128}$/, { error: "must be 1-128 printable ASCII characters without spaces" }).default("default"),
+  RATE_LIMIT_KEY: limitKeySchema.default("default"),
   /** Initial ceiling of the shared adaptive rate limit, calls/s (fractions allowed). @defaultValue 5 */
   RATE_LIMIT_RPS: z.coerce.number({ error: "must be a number" }).gt(0, { error: "must be > 0" }).max(1_000_000, { error: "must be ≤ 1000000" }).default(5),
   /** Initial burst: calls that may go back to back after an idle spell; no 1 s window has more than RPS + BURST calls. @defaultValue 5 */
@@ -121,3 +122,10 @@ export const configSchema = z.object({
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 export type ConfigInput = z.input<typeof configSchema>;
+
+/**
+ * Every default of the schema, parsed once. The library's own defaults (queue names, retry policy,
+ * worker and limiter settings) are read from here, so an option left out of a library call means
+ * what the unset environment variable means.
+ */
+export const CONFIG_DEFAULTS: Config = Object.freeze(configSchema.parse({}));

@@ -13,7 +13,10 @@ export const acceptJobDataSchema = z.strictObject({
   clientToken: clientTokenSchema,
   /** The request's idempotency key (caller's, or `<catalog>.<identifier>`); names its record. */
   idempotencyKey: z.string().min(1),
-  /** W3C trace context of the enqueue (traceparent, tracestate), when tracing is on. */
+  /**
+   * Written by pc-invitations 0.1 (W3C trace context carried by hand); ignored since the trace
+   * context travels in BullMQ's own job telemetry. Still accepted, so jobs queued by 0.1 run.
+   */
   trace: z.record(z.string(), z.string()).optional(),
   /** ISO-8601 time the producer accepted the request. */
   enqueuedAt: z.iso.datetime(),

@@ -1,13 +1,14 @@
 import { PartnerCentralEmulator, type EmulatorOptions } from "../../src/emulator/index.js";
 import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
 import { createProducer, type Producer } from "../../src/producer/producer.js";
-import { startWorker, type RunningWorker } from "../../src/consumer/run-worker.js";
+import { startWorker, type RunningWorker } from "../../src/app/run-worker.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import type { Config } from "../../src/schemas/config.js";
 import type { RetryPolicy } from "../../src/producer/job-options.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "./redis.js";
 import type { Redis } from "ioredis";
+import type { Telemetry } from "bullmq";
 
 export const TEST_CREDENTIALS = { accessKeyId: "AKIDTEST", secretAccessKey: "test-secret-not-real" };
 
@@ -17,7 +18,7 @@ export interface Pipeline {
   emulator: PartnerCentralEmulator;
   producer: Producer;
   config: Config;
-  startWorker(overrides?: Partial<Record<keyof Config, unknown>>): Promise<RunningWorker>;
+  startWorker(overrides?: Partial<Record<keyof Config, unknown>>, options?: { telemetry?: Telemetry }): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
@@ -53,11 +54,11 @@ export async function startPipeline(
     emulator,
     producer,
     config,
-    async startWorker(overrides = {}) {
+    async startWorker(overrides = {}, options = {}) {
       const cfg = loadConfig({}, { ...config, ...overrides });
       const api = createSdkInvitationApi({ endpoint: emulator.url, credentials: TEST_CREDENTIALS, requestTimeoutMs: cfg.AWS_REQUEST_TIMEOUT_MS });
       apis.push(api);
-      const w = await startWorker(cfg, createLogger({ level: cfg.LOG_LEVEL }), api);
+      const w = await startWorker(cfg, createLogger({ level: cfg.LOG_LEVEL }), { api, ...options });
       workers.push(w);
       return w;
     },

@@ -7,7 +7,7 @@ import { createProducer } from "../../src/producer/producer.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createMetrics, startMetricsServer } from "../../src/observability/metrics.js";
-import { initTracing, injectTraceContext } from "../../src/observability/tracing.js";
+import { initTracing } from "../../src/observability/tracing.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -40,7 +40,7 @@ describe("tracing through the HTTP API (OTLP/HTTP to a local collector)", () => 
     await new Promise((r) => collector?.close(r));
   });
 
-  it("stores the request span's traceparent in the job and exports the span", async () => {
+  it("carries the request span's trace context in the job (BullMQ telemetry) and exports the spans", async () => {
     collector = createServer((req, res) => {
       let body = "";
       req.on("data", (d) => (body += d));
@@ -55,9 +55,10 @@ describe("tracing through the HTTP API (OTLP/HTTP to a local collector)", () => 
 
     const redis = newRedis();
     const prefix = uniquePrefix("http-trace");
-    const producer = createProducer({ redis, prefix, traceContext: injectTraceContext });
+    expect(tracing.telemetry).toBeDefined();
+    const producer = createProducer({ redis, prefix, telemetry: tracing.telemetry! });
     const config = loadConfig({}, { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, HTTP_DASHBOARD: false, LOG_LEVEL: "silent" });
-    const app = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }) });
+    const app = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }), tracing: true });
     try {
       await app.listen({ port: 0, host: "127.0.0.1" });
       const res = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/acceptances`, {
@@ -68,13 +69,17 @@ describe("tracing through the HTTP API (OTLP/HTTP to a local collector)", () => 
       expect(res.status).toBe(202);
       const { jobId } = (await res.json()) as { jobId: string };
       const job = await producer.queue.getJob(jobId);
-      const traceparent = (job!.data as { trace?: Record<string, string> }).trace?.traceparent;
+      // BullMQ stores the PRODUCER span's context on the job; the worker's CONSUMER span continues it.
+      const metadata = job!.opts.telemetry?.metadata;
+      const traceparent = metadata ? (JSON.parse(metadata) as Record<string, string>).traceparent : undefined;
       const traceId = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(traceparent ?? "")?.[1];
-      expect(traceId, `job.data.trace = ${JSON.stringify(job!.data.trace)}`).toBeDefined();
+      expect(traceId, `job.opts.telemetry = ${JSON.stringify(job!.opts.telemetry)}`).toBeDefined();
+      expect(job!.data.trace).toBeUndefined();
 
       await tracing.shutdown();
       const exported = await waitFor(() => received.find((r) => r.url === "/v1/traces"), 5000, "an OTLP export");
       expect(exported.body).toContain("POST /v1/acceptances");
+      expect(exported.body).toContain("addBulk accept-invitation");
       expect(exported.body).toContain(traceId!);
       expect(exported.body).toContain("pc-invitations-test");
     } finally {

@@ -4,7 +4,7 @@ import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
 import { IdempotencyConflictError } from "../../src/errors/index.js";
 import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
-import { idempotencyRecordKey } from "../../src/idempotency/keys.js";
+import { idempotencyRecordKey } from "../../src/request-record/identity.js";
 
 let p: Pipeline | undefined;
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes, countOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
 import { createRedisRateLimiter } from "../../src/ratelimit/redis-rate-limiter.js";
-import { deriveClientToken } from "../../src/queues/identity.js";
+import { deriveClientToken } from "../../src/request-record/identity.js";
 import type { ScriptedFailure } from "../../src/emulator/index.js";
 import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
 

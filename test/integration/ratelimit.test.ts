@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import { createRedisRateLimiter, type RedisRateLimiterOptions } from "../../src/ratelimit/redis-rate-limiter.js";
 import { RateLimitedError } from "../../src/ratelimit/rate-limited-error.js";
-import { maxInSlidingWindow } from "../../src/ratelimit/window-stats.js";
+import { maxInSlidingWindow } from "../../bench/window-stats.js";
 import type { SharedRateLimiter } from "../../src/ratelimit/shared-rate-limiter.js";
 import { deletePrefix, newRedis, uniquePrefix } from "../helpers/redis.js";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cluster, Redis } from "ioredis";
 import { createRedisRateLimiter } from "../../src/ratelimit/redis-rate-limiter.js";
-import { maxInSlidingWindow } from "../../src/ratelimit/window-stats.js";
+import { maxInSlidingWindow } from "../../bench/window-stats.js";
 import { PartnerCentralEmulator } from "../../src/emulator/index.js";
 import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
 import { createProducer } from "../../src/producer/producer.js";

@@ -3,7 +3,7 @@ import { useInMemoryTracing } from "../helpers/tracing.js";
 import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
 import { createProducer } from "../../src/producer/producer.js";
-import { injectTraceContext, startSpan } from "../../src/observability/tracing.js";
+import { bullmqTelemetry, startSpan } from "../../src/observability/tracing.js";
 
 let p: Pipeline | undefined;
 afterEach(async () => {
@@ -38,16 +38,20 @@ describe("worker tracing", () => {
   it("continues the enqueue's trace: a job span, the AWS call as its child, and the context on the outcome", async () => {
     p = await startPipeline({ label: "wtrace" });
     const inv = p.emulator.seedInvitation();
-    const producer = createProducer({ redis: p.redis, prefix: p.prefix, traceContext: injectTraceContext });
+    const telemetry = await bullmqTelemetry();
+    const producer = createProducer({ redis: p.redis, prefix: p.prefix, telemetry });
     const traceId = await startSpan("http request", async (span) => {
       await producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
       return span.spanContext().traceId;
     });
     await producer.close();
-    await p.startWorker();
+    await p.startWorker({}, { telemetry });
     const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
     const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
-    const job = spans.find((s) => s.name === "accept-invitation job");
+    // BullMQ's spans: the enqueue (PRODUCER, kind 3) and the worker's run of the job (CONSUMER, kind 4).
+    expect(spans.find((s) => s.name === "addBulk accept-invitation")?.kind).toBe(3);
+    const job = spans.find((s) => s.name === "process accept-invitation");
+    expect(job?.kind).toBe(4);
     const call = spans.find((s) => s.name === "AcceptConnectionInvitation");
     expect(job).toBeDefined();
     expect(call).toBeDefined();

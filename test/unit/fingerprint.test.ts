@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, differingFields, fingerprint, fingerprintPayload } from "../../src/idempotency/fingerprint.js";
+import { canonicalJson, differingFields, fingerprint, fingerprintPayload } from "../../src/request-record/fingerprint.js";
 
 describe("request fingerprints", () => {
   const base = { catalog: "AWS", identifier: "pacinv-ABCDEFGHIJKLM" };

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deriveClientToken, outcomeEventId } from "../../src/queues/identity.js";
-import { defaultIdempotencyKey, idempotencyRecordKey, newRequestJobId } from "../../src/idempotency/keys.js";
+import { defaultIdempotencyKey, deriveClientToken, idempotencyRecordKey, newRequestJobId, outcomeEventId } from "../../src/request-record/identity.js";
 import { CLIENT_TOKEN_PATTERN } from "../../src/schemas/request.js";
 
 describe("identity", () => {

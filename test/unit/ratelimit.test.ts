@@ -4,8 +4,8 @@ import { adaptationIssues, limitSettingsIssues, rateLimitRedisKey } from "../../
 import { RateLimitedError } from "../../src/ratelimit/rate-limited-error.js";
 import { createRedisRateLimiter, toState } from "../../src/ratelimit/redis-rate-limiter.js";
 import { retryBudgetLeft } from "../../src/ratelimit/retry-budget.js";
-import { countPerBin, maxInSlidingWindow } from "../../src/ratelimit/window-stats.js";
-import { limitDefaultsFrom } from "../../src/ratelimit/from-config.js";
+import { countPerBin, maxInSlidingWindow } from "../../bench/window-stats.js";
+import { limitSettingsFrom } from "../../src/ratelimit/limit-settings.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { ConfigError } from "../../src/errors/index.js";
 import { STATE_FIELDS } from "../../src/ratelimit/scripts.js";
@@ -228,11 +228,11 @@ describe("rate-limit configuration", () => {
       RETRY_BUDGET_RATIO: 0.1,
       RETRY_BUDGET_MIN_PER_MINUTE: 10,
     });
-    expect(limitDefaultsFrom(c)).toEqual({ rate: 5, burst: 5, minRate: 1, retryRatio: 0.1, retryMinPerMinute: 10 });
+    expect(limitSettingsFrom(c)).toEqual({ rate: 5, burst: 5, minRate: 1, retryRatio: 0.1, retryMinPerMinute: 10 });
   });
   it("accepts fractional rates and caps the floor at the ceiling", () => {
     const c = loadConfig({ RATE_LIMIT_RPS: "0.5", RATE_LIMIT_MIN_RPS: "2", RATE_LIMIT_KEY: "profile:partner-central" });
-    expect(limitDefaultsFrom(c)).toMatchObject({ rate: 0.5, minRate: 0.5 });
+    expect(limitSettingsFrom(c)).toMatchObject({ rate: 0.5, minRate: 0.5 });
     expect(c.RATE_LIMIT_KEY).toBe("profile:partner-central");
   });
   it("names every bad rate-limit variable", () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { PartnerCentralEmulator } from "../../emulator/index.js";
 import { createSdkInvitationApi } from "../../aws/sdk-invitation-api.js";
-import { startWorker } from "../../consumer/run-worker.js";
+import { startWorker } from "../../app/run-worker.js";
 import { createProducer } from "../../producer/producer.js";
 import { consumeOutcomes } from "../../outcomes/consume.js";
 import { createRedis } from "../../queues/connection.js";
@@ -43,7 +43,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   });
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   const producer = createProducer({ redis, prefix, queueName: config.REQUESTS_QUEUE, retry: { backoffDelayMs: 200 } });
-  const worker = await startWorker(config, logger, api);
+  const worker = await startWorker(config, logger, { api });
   out(`emulator at ${emulator.url}; queue prefix ${prefix}; worker concurrency ${config.WORKER_CONCURRENCY}`);
 
   try {

@@ -1,4 +1,4 @@
-import { producerFromConfig } from "../../producer/from-config.js";
+import { producerFromConfig } from "../../app/from-config.js";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createInterface } from "node:readline";

@@ -1,5 +1,6 @@
 import { createRedis } from "../../queues/connection.js";
-import { rateLimiterFromConfig } from "../../ratelimit/from-config.js";
+import { rateLimiterFromConfig } from "../../app/from-config.js";
+import { limitKeyIssue } from "../../schemas/limit-key.js";
 import type { LimitSettings } from "../../ratelimit/shared-rate-limiter.js";
 import { parse, UsageError } from "../args.js";
 import { prepareRuntime } from "../runtime.js";
@@ -48,9 +49,8 @@ export async function limitsCommand(argv: string[]): Promise<number> {
   if (action === "show" && Object.keys(changes).length > 0) throw new UsageError("show takes only --key");
   if (action === "set" && Object.keys(changes).length === 0) throw new UsageError("set needs at least one of --rate, --burst, --min-rate, --retry-ratio, --retry-min-per-minute");
 
-  if (values.key !== undefined && !/^[\x21-\x7e]{1,128}$/.test(values.key)) {
-    throw new UsageError(`--key must be 1-128 printable ASCII characters without spaces, got ${JSON.stringify(values.key)}`);
-  }
+  const keyIssue = values.key === undefined ? undefined : limitKeyIssue(values.key);
+  if (keyIssue) throw new UsageError(`--key ${keyIssue}, got ${JSON.stringify(values.key)}`);
 
   const { config } = await prepareRuntime("limits");
   const limitKey = values.key ?? config.RATE_LIMIT_KEY;

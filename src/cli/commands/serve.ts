@@ -1,8 +1,5 @@
-import { producerFromConfig } from "../../producer/from-config.js";
-import { buildHttpServer } from "../../http/build-http-server.js";
+import { startServer } from "../../app/serve.js";
 import { buildOpenApiDocument } from "../../http/openapi.js";
-import { initTracing, injectTraceContext } from "../../observability/tracing.js";
-import { createRedis } from "../../queues/connection.js";
 import { parse } from "../args.js";
 import { prepareRuntime } from "../runtime.js";
 
@@ -23,40 +20,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const { config, logger } = await prepareRuntime("serve");
-  const tracing = await initTracing("pc-invitations-http", config);
-  const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
-  // ioredis reconnects by itself; without a listener each failure would be printed as unhandled.
-  redis.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis connection error"));
-  // The HTTP handler enqueues inside its span: each job carries that span's traceparent.
-  const producer = producerFromConfig(config, redis, { traceContext: injectTraceContext });
-  const release = async () => {
-    await producer.close();
-    redis.disconnect();
-    await tracing.shutdown();
-  };
-
-  let app;
-  try {
-    app = await buildHttpServer({ producer, redis, config, logger });
-    await app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
-  } catch (err) {
-    await release();
-    throw err;
-  }
-  const server = app;
+  const server = await startServer(config, logger);
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       logger.info({ signal }, "shutting down: no new connections, finishing in-flight requests");
-      server
-        .close()
-        .then(release)
-        .then(
-          () => resolve(0),
-          (err: unknown) => {
-            logger.error({ err }, "shutdown failed");
-            resolve(1);
-          },
-        );
+      server.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, "shutdown failed");
+          resolve(1);
+        },
+      );
     };
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);

@@ -1,4 +1,4 @@
-import { startWorker } from "../../consumer/run-worker.js";
+import { startWorker } from "../../app/run-worker.js";
 import { initTracing } from "../../observability/tracing.js";
 import { prepareRuntime } from "../runtime.js";
 import { parse } from "../args.js";
@@ -18,7 +18,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   parse(argv, {});
   const { config, logger } = await prepareRuntime("worker");
   const tracing = await initTracing("pc-invitations-worker", config);
-  const running = await startWorker(config, logger);
+  const running = await startWorker(config, logger, tracing.telemetry ? { telemetry: tracing.telemetry } : {});
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       running.shutdown(signal).then(tracing.shutdown).then(

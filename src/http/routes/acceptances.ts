@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { startSpan } from "../../observability/tracing.js";
 import { formatFieldIssues, toFieldIssues } from "../../schemas/issues.js";
 import { readAcceptanceStatus } from "../acceptance-status.js";
 import { batchEnvelopeSchema } from "../http-schemas.js";
@@ -34,7 +33,7 @@ export async function acceptanceRoutes(app: FastifyInstance, ctx: HttpContext): 
   }
 
   app.post("/v1/acceptances", { preHandler: admit }, async (request, reply) => {
-    const result = await startSpan("POST /v1/acceptances", () => ctx.bounded(ctx.producer.enqueue(request.body)), { "http.route": "/v1/acceptances" });
+    const result = await ctx.bounded(ctx.producer.enqueue(request.body));
     ctx.metrics.recordEnqueued(isDuplicate(result));
     return reply.code(202).send(result);
   });
@@ -46,10 +45,7 @@ export async function acceptanceRoutes(app: FastifyInstance, ctx: HttpContext): 
       return sendAnswer(reply, invalidRequest(`invalid batch: ${formatFieldIssues(issues)}`, issues));
     }
     const requests = parsed.data.requests;
-    const results = await startSpan("POST /v1/acceptances/batch", () => ctx.bounded(ctx.producer.enqueueMany(requests)), {
-      "http.route": "/v1/acceptances/batch",
-      "pci.batch_size": requests.length,
-    });
+    const results = await ctx.bounded(ctx.producer.enqueueMany(requests));
     const duplicates = results.filter(isDuplicate).length;
     if (duplicates > 0) ctx.metrics.recordEnqueued(true, duplicates);
     if (results.length > duplicates) ctx.metrics.recordEnqueued(false, results.length - duplicates);

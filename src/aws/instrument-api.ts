@@ -1,7 +1,7 @@
-import type { InvitationApi } from "../aws/invitation-api.js";
-import { classifyError } from "../aws/classify-error.js";
-import type { Metrics } from "./metrics.js";
-import { startSpan } from "./tracing.js";
+import type { InvitationApi } from "./invitation-api.js";
+import { classifyError } from "./classify-error.js";
+import type { Metrics } from "../observability/metrics.js";
+import { startSpan } from "../observability/tracing.js";
 
 /**
  * Decorates the InvitationApi port: every call becomes a child span (of the job's span) and a

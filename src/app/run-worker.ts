@@ -1,16 +1,17 @@
-import { Queue, type Worker } from "bullmq";
+import { Queue, type Telemetry, type Worker } from "bullmq";
 import type { Config } from "../schemas/config.js";
 import { createSdkInvitationApi } from "../aws/sdk-invitation-api.js";
+import type { InvitationApi } from "../aws/invitation-api.js";
+import { instrumentApi } from "../aws/instrument-api.js";
 import { createRedis } from "../queues/connection.js";
 import { queueLocationFrom } from "../queues/queue-names.js";
+import { createRecordTracker } from "../request-record/record-store.js";
 import { createOutcomeQueue } from "../outcomes/publish.js";
+import { createAcceptWorker } from "../consumer/worker.js";
+import { limitKeyTemplate } from "../consumer/pacing.js";
 import type { Logger } from "../observability/logger.js";
-import type { InvitationApi } from "../aws/invitation-api.js";
-import { createAcceptWorker } from "./worker.js";
-import { limitKeyTemplate } from "./pacing.js";
-import { rateLimiterFromConfig } from "../ratelimit/from-config.js";
 import { createMetrics, startMetricsServer, type MetricsServer } from "../observability/metrics.js";
-import { instrumentApi } from "../observability/instrument-api.js";
+import { rateLimiterFromConfig } from "./from-config.js";
 
 /** How often a worker reads the state of its shared limits (gauge, log on change), ms. */
 const RATE_WATCH_INTERVAL_MS = 5000;
@@ -23,11 +24,19 @@ export interface RunningWorker {
   shutdown(reason: string): Promise<void>;
 }
 
+export interface StartWorkerOptions {
+  /** The API port to call; default: the SDK adapter on the standard AWS credential chain. */
+  api?: InvitationApi;
+  /** BullMQ telemetry (see observability/tracing.ts); default: none. */
+  telemetry?: Telemetry;
+}
+
 /**
  * Composition root of a worker process: config → SDK client, Redis, outcome queue, worker.
  * Credentials come from the standard AWS chain (env, profile, SSO, IMDS...) unless `api` is given.
  */
-export async function startWorker(config: Config, logger: Logger, api?: InvitationApi): Promise<RunningWorker> {
+export async function startWorker(config: Config, logger: Logger, options: StartWorkerOptions = {}): Promise<RunningWorker> {
+  const { api, telemetry } = options;
   const connection = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   connection.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis connection error"));
   const sdk = api
@@ -45,6 +54,7 @@ export async function startWorker(config: Config, logger: Logger, api?: Invitati
     requestsQueueName: location.requestsQueue,
     retentionSeconds: config.RETENTION_SECONDS,
     idempotencyRetentionSeconds: config.IDEMPOTENCY_RETENTION_SECONDS,
+    ...(telemetry ? { telemetry } : {}),
   });
   // Metrics only when METRICS_PORT is set: the queue gauges cost Redis calls at each scrape.
   const metricsOn = config.METRICS_PORT !== undefined;
@@ -59,8 +69,10 @@ export async function startWorker(config: Config, logger: Logger, api?: Invitati
     location,
     api: instrumentApi(api ?? sdk!, metrics),
     outcomes,
+    records: createRecordTracker(connection, location),
     logger,
     ...(metrics ? { metrics } : {}),
+    ...(telemetry ? { telemetry } : {}),
     concurrency: config.WORKER_CONCURRENCY,
     pacing: {
       limiter,

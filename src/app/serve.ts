@@ -1,0 +1,46 @@
+import type { FastifyInstance } from "fastify";
+import type { Config } from "../schemas/config.js";
+import type { Logger } from "../observability/logger.js";
+import { initTracing } from "../observability/tracing.js";
+import { createRedis } from "../queues/connection.js";
+import { buildHttpServer } from "../http/build-http-server.js";
+import { producerFromConfig } from "./from-config.js";
+
+export interface RunningServer {
+  app: FastifyInstance;
+  /** Stops accepting, finishes in-flight requests, then closes the producer, Redis and tracing. */
+  close(): Promise<void>;
+}
+
+/**
+ * Composition root of `serve`: tracing, Redis, the producer and the HTTP API, listening on
+ * HTTP_HOST:HTTP_PORT. Whatever was opened is closed again when start-up fails.
+ */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const tracing = await initTracing("pc-invitations-http", config);
+  const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
+  // ioredis reconnects by itself; without a listener each failure would be printed as unhandled.
+  redis.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis connection error"));
+  // The HTTP request's span is the parent of the enqueue's PRODUCER span, which the job carries.
+  const producer = producerFromConfig(config, redis, tracing.telemetry ? { telemetry: tracing.telemetry } : {});
+  const release = async () => {
+    await producer.close();
+    redis.disconnect();
+    await tracing.shutdown();
+  };
+  let app: FastifyInstance;
+  try {
+    app = await buildHttpServer({ producer, redis, config, logger, tracing: tracing.telemetry !== undefined });
+    await app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await release();
+    },
+  };
+}

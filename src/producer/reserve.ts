@@ -1,0 +1,105 @@
+import type { JobsOptions } from "bullmq";
+import { IdempotencyConflictError } from "../errors/index.js";
+import type { AcceptJobData } from "../schemas/job.js";
+import { addJobInTransaction, producerSpan, type TxQueue } from "../queues/transaction.js";
+import type { FingerprintPayload } from "../request-record/fingerprint.js";
+import { judgeSubmission, parseRecord, submissionResult, type RequestRecord, type SubmissionResult } from "../request-record/record.js";
+import { queueRecords, readRecords } from "../request-record/transitions.js";
+
+/** One validated request, with everything derived for it, ready to be reserved. */
+export interface PreparedRequest {
+  index: number;
+  idempotencyKey: string;
+  recordKey: string;
+  fp: string;
+  payload: FingerprintPayload;
+  payloadJson: string;
+  /** Job id and data to use if this request is new. */
+  jobId: string;
+  data: AcceptJobData;
+}
+
+/** The BullMQ job name of a request. */
+export const REQUEST_JOB_NAME = "accept";
+
+const MAX_TRIES = 20;
+
+/**
+ * Reserves request records and adds the jobs of new requests in ONE MULTI/EXEC, guarded by WATCH
+ * on every record key: either both the record and its job are written or neither is, and a
+ * concurrent producer that wrote one of the records first makes this EXEC fail and re-read.
+ *
+ * - same key, same payload: the existing job id, state and (when complete) outcome; nothing added
+ *   (a record whose job has vanished while not complete gets its job back: no record without a job)
+ * - same key, different payload: IdempotencyConflictError naming the differing fields; nothing
+ *   of the batch is written
+ *
+ * `tx` must have run defineRecordCommands on its connection. With BullMQ telemetry on the queue,
+ * the batch is one PRODUCER span and every new job carries its context to the worker.
+ */
+export async function reserveAndEnqueue(tx: TxQueue, items: PreparedRequest[], jobOptions: JobsOptions): Promise<SubmissionResult[]> {
+  const { queue, redis } = tx;
+  return producerSpan(queue, "addBulk", queue.name, async (telemetryMetadata) => {
+    const opts: JobsOptions = telemetryMetadata ? { ...jobOptions, telemetry: { metadata: telemetryMetadata } } : jobOptions;
+    for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
+      const recordKeys = [...new Set(items.map((i) => i.recordKey))];
+      // WATCH, then one read of every record of the batch (and whether an open record lost its job).
+      const [, rows] = await Promise.all([redis.watch(...recordKeys), readRecords(redis, recordKeys, queue.toKey(""))]);
+      const existing = new Map<string, RequestRecord>();
+      const jobMissing = new Set<string>();
+      recordKeys.forEach((k, i) => {
+        const record = parseRecord(rows[i]?.hash);
+        if (!record) return;
+        existing.set(k, record);
+        if (rows[i]!.jobMissing) jobMissing.add(record.jobId);
+      });
+
+      const results: SubmissionResult[] = [];
+      const toAdd: Array<{ jobId: string; data: AcceptJobData }> = [];
+      const toRecord: Array<{ key: string; record: RequestRecord }> = [];
+      for (const item of items) {
+        const judged = judgeSubmission(existing.get(item.recordKey), item.fp, item.payload);
+        if (judged.verdict === "conflict") {
+          await redis.unwatch();
+          throw new IdempotencyConflictError(item.idempotencyKey, judged.differences, judged.record.jobId, item.index);
+        }
+        if (judged.verdict === "duplicate") {
+          const rec = judged.record;
+          if (jobMissing.delete(rec.jobId)) {
+            toAdd.push({ jobId: rec.jobId, data: { ...item.data, clientToken: rec.clientToken, request: { ...item.data.request, correlationId: rec.correlationId } } });
+          }
+          results.push(submissionResult(rec, true));
+          continue;
+        }
+        const record: RequestRecord = {
+          key: item.idempotencyKey,
+          fp: item.fp,
+          payload: item.payloadJson,
+          jobId: item.jobId,
+          clientToken: item.data.clientToken,
+          correlationId: item.data.request.correlationId,
+          state: "queued",
+          createdAt: item.data.enqueuedAt,
+        };
+        existing.set(item.recordKey, record); // a repeat within this batch is a duplicate of this one
+        toRecord.push({ key: item.recordKey, record });
+        toAdd.push({ jobId: item.jobId, data: item.data });
+        results.push(submissionResult(record, false));
+      }
+
+      if (toAdd.length === 0 && toRecord.length === 0) {
+        await redis.unwatch();
+        return results;
+      }
+      const multi = await tx.multi();
+      queueRecords(multi, toRecord);
+      for (const { jobId, data } of toAdd) addJobInTransaction(queue, multi, { name: REQUEST_JOB_NAME, data, opts, jobId });
+      const outcome = await multi.exec();
+      if (outcome === null) continue; // a watched record changed: read again
+      const failed = outcome.find(([err]) => err);
+      if (failed) throw failed[0];
+      return results;
+    }
+    throw new Error(`could not reserve idempotency records after ${MAX_TRIES} tries (heavy contention on the same keys)`);
+  });
+}

@@ -1,0 +1,52 @@
+import { createHash, randomBytes } from "node:crypto";
+
+/**
+ * The identities of a request, all derived here:
+ *   idempotency key   the caller's, or `<catalog>.<identifier>`: names the request record
+ *   job id            `<catalog>.<identifier>.<suffix>`: the request's BullMQ job, fixed by its record
+ *   ClientToken       a function of the idempotency key: the same on every retry, redelivery and
+ *                     re-submission, so AWS replays its first answer instead of accepting twice
+ *   event id          a function of the job id: the same on every redelivery of the outcome
+ */
+
+/** Without an idempotencyKey, a request's key is its invitation: `<catalog>.<identifier>`. */
+export function defaultIdempotencyKey(catalog: string, identifier: string): string {
+  return `${catalog}.${identifier}`;
+}
+
+/**
+ * Redis key of a request record, inside the queue prefix so one hash tag covers it on Redis
+ * Cluster. The caller's key is hashed: any length or character set stays a short, safe key.
+ */
+export function idempotencyRecordKey(prefix: string, queueName: string, idempotencyKey: string): string {
+  return `${prefix}:${queueName}:idem:${createHash("sha256").update(idempotencyKey).digest("base64url")}`;
+}
+
+/**
+ * Job id of a new request: the invitation plus a per-record suffix. Within a record's lifetime
+ * every re-submission gets this same id back (from the record); once the record has expired, a new
+ * submission is a new request with a new id, so it gets an outcome of its own even while the old
+ * job or outcome is still retained.
+ */
+export function newRequestJobId(catalog: string, identifier: string, nowMs = Date.now()): string {
+  sequence = (sequence + 1) % 1_679_616; // 36^4
+  return `${catalog}.${identifier}.${nowMs.toString(36)}${PROCESS_NONCE}${sequence.toString(36).padStart(4, "0")}`;
+}
+
+/** Random per process, so two producers enqueueing in the same millisecond never collide. */
+const PROCESS_NONCE = randomBytes(3).toString("hex");
+let sequence = 0;
+
+/**
+ * The ClientToken sent to AWS when the caller gave none: a function of the idempotency key only.
+ * 43 base64url characters: within the API's 1-64 `^[A-Za-z0-9-_]+$`.
+ */
+export function deriveClientToken(idempotencyKey: string): string {
+  return createHash("sha256").update(`pc-invitations/client-token/v1\0${idempotencyKey}`).digest("base64url");
+}
+
+/** Deterministic event id of a request's outcome (UUID v5 shape): the same on every redelivery. */
+export function outcomeEventId(requestId: string): string {
+  const h = createHash("sha256").update(`pc-invitations/outcome/v1\0${requestId}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}

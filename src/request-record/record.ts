@@ -1,0 +1,90 @@
+import { z } from "zod";
+import type { OutcomeEvent } from "../schemas/outcome.js";
+import { differingFields, type FingerprintPayload } from "./fingerprint.js";
+
+/**
+ * The request record: one Redis hash per idempotency key, independent of BullMQ's job retention.
+ * It is what answers a re-submission, and it says how far the request got.
+ *
+ *   key          the caller's idempotencyKey (or `<catalog>.<identifier>`)
+ *   fp, payload  fingerprint of the payload (fingerprint.ts) and its canonical JSON
+ *   jobId        the request's BullMQ job id;  clientToken, correlationId: as stored in the job
+ *   state        see below
+ *   outcome      the outcome event JSON, once completed (answers re-submissions after the job
+ *                and the outcome event are gone);  completedAt
+ *
+ * State machine (each arrow is one function of transitions.ts, run by one Lua script):
+ *
+ *   (none) ──queueRecords, in the MULTI that adds the job──▶ queued
+ *   queued ──markInProgress, when a worker takes the job──▶ in_progress
+ *   queued | in_progress ──completeRecord, in the MULTI that adds the outcome──▶ completed
+ *   completed ──IDEMPOTENCY_RETENTION_SECONDS──▶ (none)
+ *
+ * Never backwards; no TTL while queued or in progress. `completed` holds exactly when the
+ * request's outcome event was published: both are written by one EXEC.
+ */
+export const RECORD_STATES = ["queued", "in_progress", "completed"] as const;
+export type RecordState = (typeof RECORD_STATES)[number];
+
+export const requestRecordSchema = z.object({
+  key: z.string(),
+  fp: z.string(),
+  payload: z.string(),
+  jobId: z.string(),
+  clientToken: z.string(),
+  correlationId: z.string(),
+  state: z.enum(RECORD_STATES),
+  createdAt: z.string(),
+  outcome: z.string().optional(),
+  completedAt: z.string().optional(),
+});
+export type RequestRecord = z.infer<typeof requestRecordSchema>;
+
+/** The hash fields of a record, in the order the scripts use. */
+export const RECORD_FIELDS = Object.keys(requestRecordSchema.shape) as Array<keyof RequestRecord>;
+
+/** A hash read from Redis → record, or undefined when the hash is absent or not a record. */
+export function parseRecord(hash: Record<string, string> | null | undefined): RequestRecord | undefined {
+  if (!hash || Object.keys(hash).length === 0) return undefined;
+  const parsed = requestRecordSchema.safeParse(hash);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** What a producer returns for one request: its record's view. */
+export interface SubmissionResult {
+  jobId: string;
+  duplicate: boolean;
+  state: RecordState;
+  clientToken: string;
+  correlationId: string;
+  idempotencyKey: string;
+  /** The recorded outcome, when the request is complete: the API is not called again. */
+  outcome?: OutcomeEvent;
+}
+
+export function submissionResult(record: RequestRecord, duplicate: boolean): SubmissionResult {
+  return {
+    jobId: record.jobId,
+    duplicate,
+    state: record.state,
+    clientToken: record.clientToken,
+    correlationId: record.correlationId,
+    idempotencyKey: record.key,
+    ...(record.outcome ? { outcome: JSON.parse(record.outcome) as OutcomeEvent } : {}),
+  };
+}
+
+export type Judgement =
+  /** No record: a new request. */
+  | { verdict: "new" }
+  /** Same key, same payload: the first submission's request. */
+  | { verdict: "duplicate"; record: RequestRecord }
+  /** Same key, another payload: refused, naming the fields that differ. */
+  | { verdict: "conflict"; record: RequestRecord; differences: string[] };
+
+/** A submission against the record of its key (pure). */
+export function judgeSubmission(record: RequestRecord | undefined, fp: string, payload: FingerprintPayload): Judgement {
+  if (!record) return { verdict: "new" };
+  if (record.fp === fp) return { verdict: "duplicate", record };
+  return { verdict: "conflict", record, differences: differingFields(JSON.parse(record.payload) as FingerprintPayload, payload) };
+}

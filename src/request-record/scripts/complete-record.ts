@@ -1,0 +1,18 @@
+/**
+ * pciCompleteRecord: queued | in_progress → completed, with the outcome.
+ *
+ *   KEYS[1]  record key
+ *   ARGV[1]  the request's job id      ARGV[2]  outcome event JSON
+ *   ARGV[3]  completedAt (ISO-8601)    ARGV[4]  retention of the completed record, s
+ *   returns  1 when completed, 0 when there is no record for this job (none, or one re-created
+ *            for a newer request after this one's expired)
+ *
+ * Guarantee: run inside the MULTI that adds the outcome event, so the record is `completed`
+ * exactly when the outcome exists. Checking the job id here (not by a read before the MULTI)
+ * means the record key needs no WATCH: its job id never changes while it lives.
+ */
+export const COMPLETE_RECORD_LUA = `
+if redis.call('HGET', KEYS[1], 'jobId') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'completed', 'outcome', ARGV[2], 'completedAt', ARGV[3])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 1`;

@@ -1,0 +1,26 @@
+import { RECORD_FIELDS } from "../record.js";
+
+const field = (name: (typeof RECORD_FIELDS)[number]) => RECORD_FIELDS.indexOf(name) + 1;
+
+/**
+ * pciReadRecords: every record of a batch in one round trip.
+ *
+ *   KEYS[i]  record keys (all under the queue prefix's hash tag, so one Cluster slot)
+ *   ARGV[1]  job key prefix, `<prefix>:<requests queue>:` (BullMQ's job hash is ARGV[1] .. jobId)
+ *   returns  per key: the fields in RECORD_FIELDS order (false where absent), then one more
+ *            element: 1 when the record is not completed and its job hash is gone, else 0
+ *   writes   nothing (read-only: may run on a replica, and under WATCH before a MULTI)
+ *
+ * The job check lets the producer give a record back its job (no record without a job).
+ */
+export const READ_RECORDS_LUA = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local values = redis.call('HMGET', key, ${RECORD_FIELDS.map((f) => `'${f}'`).join(", ")})
+  local missing = 0
+  local jobId, state = values[${field("jobId")}], values[${field("state")}]
+  if jobId and state ~= 'completed' and redis.call('EXISTS', ARGV[1] .. jobId) == 0 then missing = 1 end
+  values[#values + 1] = missing
+  out[i] = values
+end
+return out`;

@@ -1,0 +1,79 @@
+import type { ChainableCommander } from "ioredis";
+import type { RedisConnection } from "../queues/connection.js";
+import { RECORD_FIELDS, type RequestRecord } from "./record.js";
+import { COMPLETE_RECORD_LUA } from "./scripts/complete-record.js";
+import { MARK_IN_PROGRESS_LUA } from "./scripts/mark-in-progress.js";
+import { QUEUE_RECORDS_LUA } from "./scripts/queue-records.js";
+import { READ_RECORDS_LUA } from "./scripts/read-records.js";
+
+/**
+ * The life of a request record as functions: one read and the three transitions of record.ts.
+ * Transitions that must be atomic with a job write take the caller's transaction (a MULTI on a
+ * connection that ran `defineRecordCommands`); the others take a connection.
+ */
+
+interface RecordCommands {
+  pciReadRecords(numKeys: number, ...args: string[]): Promise<Array<Array<string | null | number>>>;
+  pciQueueRecords(numKeys: number, ...args: string[]): unknown;
+  pciMarkInProgress(key: string, jobId: string): Promise<number>;
+  pciCompleteRecord(key: string, jobId: string, outcome: string, completedAt: string, retentionSeconds: string): unknown;
+}
+
+/**
+ * Registers the record scripts on a connection (EVALSHA after the first use). MULTIs and
+ * pipelines made from that connection can then run them. Safe to call more than once.
+ */
+export function defineRecordCommands(redis: RedisConnection): void {
+  const define = (name: keyof RecordCommands, lua: string, numberOfKeys?: number, readOnly = false) => {
+    if (typeof (redis as unknown as Record<string, unknown>)[name] !== "function") {
+      redis.defineCommand(name, { lua, ...(numberOfKeys !== undefined ? { numberOfKeys } : {}), ...(readOnly ? { readOnly } : {}) });
+    }
+  };
+  define("pciReadRecords", READ_RECORDS_LUA, undefined, true);
+  define("pciQueueRecords", QUEUE_RECORDS_LUA);
+  define("pciMarkInProgress", MARK_IN_PROGRESS_LUA, 1);
+  define("pciCompleteRecord", COMPLETE_RECORD_LUA, 1);
+}
+
+const commands = (target: unknown) => target as RecordCommands;
+
+export interface ReadRecord {
+  /** The record's hash, undefined where there is none. */
+  hash: Record<string, string> | undefined;
+  /** The record is open (queued or in progress) and its job hash is gone. */
+  jobMissing: boolean;
+}
+
+/** Reads records in one call (in `keys` order). `jobKeyPrefix` is the requests queue's `toKey("")`. */
+export async function readRecords(redis: RedisConnection, keys: string[], jobKeyPrefix: string): Promise<ReadRecord[]> {
+  const rows = await commands(redis).pciReadRecords(keys.length, ...keys, jobKeyPrefix);
+  return rows.map((row) => {
+    const hash: Record<string, string> = {};
+    RECORD_FIELDS.forEach((f, i) => {
+      const v = row[i];
+      if (typeof v === "string") hash[f] = v;
+    });
+    return { hash: Object.keys(hash).length > 0 ? hash : undefined, jobMissing: row[RECORD_FIELDS.length] === 1 };
+  });
+}
+
+/** (none) → queued, on `tx`: the MULTI that adds the records' jobs. */
+export function queueRecords(tx: ChainableCommander, records: Array<{ key: string; record: RequestRecord }>): void {
+  if (records.length === 0) return;
+  const args = records.flatMap(({ record }) => RECORD_FIELDS.map((f) => record[f] ?? ""));
+  commands(tx).pciQueueRecords(records.length, ...records.map((r) => r.key), ...args);
+}
+
+/** queued → in_progress, for the record's own job only. Resolves true when it moved. */
+export async function markInProgress(redis: RedisConnection, key: string, jobId: string): Promise<boolean> {
+  return (await commands(redis).pciMarkInProgress(key, jobId)) === 1;
+}
+
+/** → completed with the outcome, on `tx`: the MULTI that adds the outcome event. */
+export function completeRecord(
+  tx: ChainableCommander,
+  key: string,
+  completion: { jobId: string; outcomeJson: string; completedAt: string; retentionSeconds: number },
+): void {
+  commands(tx).pciCompleteRecord(key, completion.jobId, completion.outcomeJson, completion.completedAt, String(completion.retentionSeconds));
+}
