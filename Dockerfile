@@ -30,6 +30,11 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
 COPY --from=build /app/dist ./dist
 # The files stay root-owned (read-only for the app); the process runs as the image's `node` user.
 USER node
+# worker, serve and emulator rewrite this heartbeat every 5 s while healthy; the HEALTHCHECK reads
+# it (a worker has no HTTP port to probe by default, and a hung process stops writing).
+ENV HEALTH_FILE=/tmp/pc-invitations.health
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["node", "dist/src/cli/main.js", "healthcheck"]
 # Exec form: node is PID 1 and receives SIGTERM itself; the worker handles it by finishing
 # in-flight jobs within SHUTDOWN_GRACE_MS and exiting 0.
 ENTRYPOINT ["node", "dist/src/cli/main.js"]

@@ -11,6 +11,7 @@ import { createAcceptWorker } from "../consumer/worker.js";
 import { limitKeyTemplate } from "../consumer/pacing.js";
 import type { Logger } from "../observability/logger.js";
 import { createMetrics, startMetricsServer, type MetricsServer } from "../observability/metrics.js";
+import { startHeartbeat } from "../observability/heartbeat.js";
 import { rateLimiterFromConfig } from "./from-config.js";
 
 /** How often a worker reads the state of its shared limits (gauge, log on change), ms. */
@@ -90,6 +91,18 @@ export async function startWorker(config: Config, logger: Logger, options: Start
     maxStalledCount: config.MAX_STALLED_COUNT,
   });
   await worker.waitUntilReady();
+  // HEALTH_FILE: the container's health (Dockerfile HEALTHCHECK → pc-invitations healthcheck).
+  const heartbeat = config.HEALTH_FILE
+    ? startHeartbeat({
+        file: config.HEALTH_FILE,
+        check: () =>
+          !worker.isRunning()
+            ? { healthy: false, reason: "the worker is not running" }
+            : connection.status !== "ready"
+              ? { healthy: false, reason: `Redis connection ${connection.status}` }
+              : { healthy: true },
+      })
+    : undefined;
   let metricsServer: MetricsServer | undefined;
   if (metrics) {
     metricsServer = await startMetricsServer({ port: config.METRICS_PORT!, registry: metrics.registry });
@@ -129,6 +142,7 @@ export async function startWorker(config: Config, logger: Logger, options: Start
   const shutdown = (reason: string) =>
     (closing ??= (async () => {
       logger.info({ reason, graceMs: config.SHUTDOWN_GRACE_MS }, "shutting down: no new jobs, finishing in-flight ones");
+      await heartbeat?.stop(`shutting down (${reason})`);
       let timer: NodeJS.Timeout | undefined;
       const graceful = worker.close().then(() => "drained" as const);
       // Calls in flight finish; jobs still waiting for a rate-limit slot go back to the queue.

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Config } from "../schemas/config.js";
 import type { Logger } from "../observability/logger.js";
 import { initTracing } from "../observability/tracing.js";
+import { startHeartbeat } from "../observability/heartbeat.js";
 import { createRedis } from "../queues/connection.js";
 import { buildHttpServer } from "../http/build-http-server.js";
 import { producerFromConfig } from "./from-config.js";
@@ -36,9 +37,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await release();
     throw err;
   }
+  // HEALTH_FILE: healthy while listening (Redis trouble is answered with 503s, not fixed by a restart).
+  const heartbeat = config.HEALTH_FILE ? startHeartbeat({ file: config.HEALTH_FILE, check: () => ({ healthy: app.server.listening }) }) : undefined;
   return {
     app,
     close: async () => {
+      await heartbeat?.stop("shutting down");
       await app.close();
       await release();
     },

@@ -6,9 +6,11 @@ import { emulatorCommand, emulatorHelp } from "./commands/emulator.js";
 import { enqueueCommand, enqueueHelp } from "./commands/enqueue.js";
 import { limitsCommand, limitsHelp } from "./commands/limits.js";
 import { exportSchemasCommand, exportSchemasHelp } from "./commands/export-schemas.js";
+import { healthcheckCommand, healthcheckHelp } from "./commands/healthcheck.js";
 import { outcomesCommand, outcomesHelp } from "./commands/outcomes.js";
 import { serveCommand, serveHelp } from "./commands/serve.js";
 import { workerCommand, workerHelp } from "./commands/worker.js";
+import { packageVersion } from "./version.js";
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   enqueue: { run: enqueueCommand, help: enqueueHelp },
@@ -19,11 +21,13 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
   emulator: { run: emulatorCommand, help: emulatorHelp },
   demo: { run: demoCommand, help: demoHelp },
   "export-schemas": { run: exportSchemasCommand, help: exportSchemasHelp },
+  healthcheck: { run: healthcheckCommand, help: healthcheckHelp },
 };
 
 const usage = `pc-invitations: accept AWS Partner Central connection invitations at scale
 
 Usage: pc-invitations <command> [options]      pc-invitations <command> --help
+       pc-invitations --version
 
 Commands:
 ${Object.values(commands)
@@ -38,6 +42,10 @@ ${Object.values(commands)
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "-V" || name === "version") {
+    process.stdout.write(`pc-invitations ${packageVersion()} (node ${process.version})\n`);
+    return 0;
+  }
   if (!name || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(usage + "\n");
     return name ? 0 : 2;

@@ -116,6 +116,11 @@ export const configSchema = z.object({
   HTTP_DASHBOARD: flag().default(true),
   /** Port of the Prometheus /metrics server of worker processes; 0 = any free port. Unset = no server. */
   METRICS_PORT: int(0, 65_535).optional(),
+  /**
+   * Heartbeat file that `worker`, `serve` and `emulator` rewrite every 5 s with whether they are
+   * healthy; `pc-invitations healthcheck` reads it (the Docker HEALTHCHECK). Unset = no file.
+   */
+  HEALTH_FILE: z.string().min(1).optional(),
   /** OTLP/HTTP collector base URL (traces go to `<url>/v1/traces`). Unset = tracing off, at no cost. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
 });

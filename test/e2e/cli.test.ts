@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli, startCli, stopCli } from "../helpers/cli.js";
 import { waitFor } from "../helpers/wait.js";
@@ -19,6 +20,13 @@ describe("pc-invitations CLI", () => {
     for (const cmd of ["enqueue", "worker", "serve", "outcomes", "limits", "emulator", "demo", "export-schemas"]) expect(r.stdout).toContain(`pc-invitations ${cmd}`);
     const sub = await runCli(["enqueue", "--help"]);
     expect(sub.stdout).toContain("--file");
+  });
+
+  it("--version prints the package version and the Node.js running it", async () => {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const r = await runCli(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(`pc-invitations ${pkg.version} (node ${process.version})`);
   });
 
   it("starts a worker without any warning about the Node.js version", async () => {

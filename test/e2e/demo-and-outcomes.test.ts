@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runCli, startCli } from "../helpers/cli.js";
+import { CLI, runCli, runCommand, startCli } from "../helpers/cli.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
 import { outcomeEventSchema } from "../../src/schemas/outcome.js";
@@ -26,6 +26,37 @@ describe("npm start (pc-invitations demo)", () => {
     const after = (await redis.keys("{pci-demo-*")).filter((k) => !before.has(k));
     expect(after).toEqual([]);
     redis.disconnect();
+  });
+});
+
+describe("npm start on a terminal", () => {
+  it("prints a table (identifier, outcome, connection id or error, attempts) and a summary line", async () => {
+    // `script` gives the demo a real pseudo-terminal, as a user's shell would.
+    const command = [process.execPath, CLI, "demo", "--count", "2"].map((a) => `'${a}'`).join(" ");
+    const { LOG_LEVEL: _unset, ...env } = process.env;
+    const r = await runCommand("script", ["-qec", command, "/dev/null"], { ...env, REDIS_URL });
+    expect(r.code, r.output).toBe(0);
+    // On a terminal the provoked failures are in the table, not in warn lines between its rows.
+    expect(r.output).not.toContain('"level":40');
+    const lines = r.output.split(/\r?\n/);
+    const header = lines.findIndex((l) => /^identifier\s+outcome\s+connection \/ error\s+attempts$/.test(l));
+    expect(header, r.output).toBeGreaterThanOrEqual(0);
+    const rows = lines.slice(header + 2).filter((l) => /^pacinv-/.test(l));
+    expect(rows).toHaveLength(5);
+    expect(rows.filter((l) => /^pacinv-\S+\s+accepted\s+pac-[A-Za-z0-9]{13}\s+1$/.test(l))).toHaveLength(2);
+    expect(rows.filter((l) => /\saccepted \(already\)\s+pac-/.test(l))).toHaveLength(1);
+    expect(rows.some((l) => /^pacinv-UNKNOWN000000\s+failed\s+ResourceNotFoundException: CONNECTION_INVITATION_NOT_FOUND\s+1$/.test(l))).toBe(true);
+    expect(rows.some((l) => /\sfailed\s+ConflictException: INCOMPATIBLE_CONNECTION_INVITATION_STATE \(REJECTED\)\s+1$/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('{"schemaVersion"'))).toBe(false);
+    expect(r.output).toContain("5 requests, 5 outcomes: 3 accepted (1 already accepted), 2 failed; 5 AcceptConnectionInvitation calls");
+  });
+
+  it("--json prints NDJSON events on a terminal too", async () => {
+    const command = [process.execPath, CLI, "demo", "--count", "1", "--json"].map((a) => `'${a}'`).join(" ");
+    const r = await runCommand("script", ["-qec", command, "/dev/null"], { ...process.env, REDIS_URL, LOG_LEVEL: "warn" });
+    expect(r.code, r.output).toBe(0);
+    const events = r.output.split(/\r?\n/).filter((l) => l.startsWith('{"schemaVersion"')).map((l) => outcomeEventSchema.parse(JSON.parse(l)));
+    expect(events).toHaveLength(4);
   });
 });
 

@@ -57,3 +57,18 @@ export async function stopCli(p: CliProcess): Promise<CliRun> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGTERM");
   return p.exited;
 }
+
+/** Any command, stdout and stderr interleaved into `output` (as a terminal shows them). */
+export async function runCommand(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+  const child = spawn(file, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  try {
+    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    return { code, output };
+  } finally {
+    clearTimeout(timer);
+  }
+}

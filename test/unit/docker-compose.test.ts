@@ -20,7 +20,7 @@ interface Service {
   command?: string | string[];
   environment?: Record<string, string | number | boolean | null> | string[];
   volumes?: Array<string | { type?: string; source?: string; target?: string }>;
-  healthcheck?: { test?: string | string[] };
+  healthcheck?: { test?: string | string[]; interval?: string; timeout?: string };
   depends_on?: string[] | Record<string, { condition?: string }>;
   stop_grace_period?: string;
   restart?: string;
@@ -234,6 +234,16 @@ describe("docker-compose.yml", () => {
       expect(api.ports).toEqual([`${env.get("HTTP_PORT")}:${env.get("HTTP_PORT")}`]);
       expect(api.depends_on).toEqual(expect.objectContaining({ redis: expect.objectContaining({ condition: "service_healthy" }) }));
     });
+
+    it("has a healthcheck on its own /healthz, on the port it listens on, with the image's Node", () => {
+      const test = api.healthcheck?.test;
+      expect(Array.isArray(test)).toBe(true);
+      const [kind, program, flag, script] = test as string[];
+      expect([kind, program, flag]).toEqual(["CMD", "node", "-e"]);
+      expect(script).toContain(`http://127.0.0.1:${envOf(api).get("HTTP_PORT")}/healthz`);
+      expect(script).toMatch(/process\.exit\(r\.ok \? 0 : 1\)/);
+      expect(durationMs(api.healthcheck!.timeout!)).toBeLessThan(durationMs(api.healthcheck!.interval!));
+    });
   });
 
   describe("emulator", () => {
@@ -320,6 +330,17 @@ describe("Dockerfile", () => {
     expect(entrypoint[1]).toBe(bin!.replace(/^\.\//, ""));
     // tsconfig.build.json: rootDir ".", outDir "dist" → dist/src/cli/main.js comes from src/cli/main.ts
     expect(existsSync(join(root, entrypoint[1]!.replace(/^dist\//, "").replace(/\.js$/, ".ts")))).toBe(true);
+  });
+
+  it("HEALTHCHECK runs the CLI's healthcheck on the heartbeat file the runtime stage configures", () => {
+    const line = runtime.find((l) => /^HEALTHCHECK\s/i.test(l));
+    expect(line).toBeDefined();
+    const cmd = JSON.parse(line!.slice(line!.indexOf("CMD") + 3).trim()) as string[];
+    const entrypoint = jsonArg("ENTRYPOINT");
+    expect(cmd).toEqual([...entrypoint, "healthcheck"]);
+    expect(cliCommands()).toContain("healthcheck");
+    expect(runtime.join("\n")).toMatch(/^ENV\s+HEALTH_FILE[= ]\/tmp\/\S+$/m);
+    expect(Object.keys(configSchema.shape)).toContain("HEALTH_FILE");
   });
 
   it("CMD defaults to the worker command", () => {

@@ -10,20 +10,31 @@ import type { OutcomeEvent } from "../../schemas/outcome.js";
 import { RequestValidationError } from "../../errors/index.js";
 import { loadConfig } from "../../config/load-config.js";
 import { prepareRuntime } from "../runtime.js";
-import { intArg, parse } from "../args.js";
+import { intArg, parse, UsageError } from "../args.js";
+import { summarize, summaryLine, tableHeader, tableRow } from "../outcome-table.js";
 
 export const demoHelp = `pc-invitations demo: a self-contained run on local defaults (what \`npm start\` does)
 
 Starts the Partner Central emulator, seeds invitations, enqueues valid ones, an unknown one, an
 already accepted one (reported as accepted, alreadyAccepted: true),
 a rejected one and a malformed one, runs a worker against the emulator through the real
-AWS SDK, prints every outcome event and a summary, cleans its keys up and exits 0.
-Uses the Redis at REDIS_URL under a throw-away queue prefix. Options: --count N (default 8).`;
+AWS SDK, prints every outcome and a summary, cleans its keys up and exits 0.
+Uses the Redis at REDIS_URL under a throw-away queue prefix.
+
+  --count N   pending invitations to seed (default 8)
+  --json      print each outcome event as an NDJSON line and the summary as JSON (the default
+              when stdout is not a terminal)
+  --table     print a table (identifier, outcome, connection id or error, attempts) and a summary
+              line (the default on a terminal)`;
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { count: { type: "string" } });
+  const { values } = parse(argv, { count: { type: "string" }, json: { type: "boolean" }, table: { type: "boolean" } });
   const count = intArg(values.count, "count", 1) ?? 8;
-  process.env.LOG_LEVEL ??= "warn";
+  if (values.json && values.table) throw new UsageError("use either --json or --table");
+  const table = values.table ?? (!values.json && process.stdout.isTTY === true);
+  // The failures the demo provokes are in the table; their warn lines would only break it up.
+  process.env.LOG_LEVEL ??= table ? "error" : "warn";
+
   const { config: base, logger } = await prepareRuntime("demo");
   const prefix = `{pci-demo-${randomBytes(4).toString("hex")}}`;
   const out = (line: string) => process.stdout.write(line + "\n");
@@ -67,33 +78,19 @@ export async function demoCommand(argv: string[]): Promise<number> {
     out(`enqueued ${unique} requests (+${results.length - unique} duplicate enqueue, folded into its job)`);
 
     const events: OutcomeEvent[] = [];
+    if (table) tableHeader().forEach(out);
     await new Promise<void>((resolve) => {
       const consumer = consumeOutcomes(
         (event) => {
           events.push(event);
-          out(JSON.stringify(event));
+          out(table ? tableRow(event) : JSON.stringify(event));
           if (events.length === unique) void consumer.close().then(resolve);
         },
         { redis, prefix, queueName: config.OUTCOMES_QUEUE },
       );
     });
-    const byType = (t: string) => events.filter((e) => e.type === t).length;
-    const alreadyAccepted = events.filter((e) => e.type === "accepted" && e.alreadyAccepted).length;
-    const failures = events.flatMap((e) => (e.type === "failed" ? [`${e.error.name}${e.error.reason ? `/${e.error.reason}` : ""}`] : []));
-    const accepts = emulator.calls({ operation: "AcceptConnectionInvitation" }).length;
-    out(
-      JSON.stringify({
-        summary: {
-          requests: unique,
-          outcomes: events.length,
-          accepted: byType("accepted"),
-          alreadyAccepted,
-          failed: byType("failed"),
-          failures,
-          acceptCalls: accepts,
-        },
-      }),
-    );
+    const summary = summarize(events, unique, emulator.calls({ operation: "AcceptConnectionInvitation" }).length);
+    out(table ? summaryLine(summary) : JSON.stringify({ summary }));
     return 0;
   } finally {
     await worker.shutdown("demo finished");

@@ -1,4 +1,6 @@
 import { runEmulatorCli } from "../../emulator/index.js";
+import { loadConfig } from "../../config/load-config.js";
+import { startHeartbeat } from "../../observability/heartbeat.js";
 import { intArg, parse, UsageError } from "../args.js";
 
 export const emulatorHelp = `pc-invitations emulator: a local Partner Central Account API (awsJson1_0) for trials and tests
@@ -38,7 +40,10 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
   });
   const seed = intArg(values.seed, "seed", 1);
   if (seed) for (const inv of emu.seedInvitations(seed)) process.stdout.write(JSON.stringify({ catalog: inv.catalog, identifier: inv.identifier }) + "\n");
+  const healthFile = loadConfig().HEALTH_FILE;
+  const heartbeat = healthFile ? startHeartbeat({ file: healthFile, check: () => ({ healthy: true }) }) : undefined;
   await stopped;
+  await heartbeat?.stop("shutting down");
   await emu.close();
   return 0;
 }
