@@ -2,6 +2,7 @@
  * Shared helpers of the benches: env knobs, statistics, Redis key hygiene, fresh identifiers.
  * Benches print JSON only; nothing here asserts on time.
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -170,4 +171,24 @@ export async function startCpuSample(redis: Redis): Promise<() => Promise<CpuSam
       machineBusy: round(machineBusy, 3),
     };
   };
+}
+
+/** Which code was measured: HEAD and whether src/ had uncommitted changes (read-only git). */
+export function sourceInfo(root: string): { commit: string; srcUncommittedFiles: number } | undefined {
+  try {
+    const git = (...args: string[]) => execFileSync("git", ["-C", root, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const commit = git("rev-parse", "--short", "HEAD");
+    const dirty = git("status", "--porcelain", "--", "src");
+    return { commit, srcUncommittedFiles: dirty === "" ? 0 : dirty.split("\n").length };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Median, min and max of some runs' values, with the values in run order. */
+export function spread(values: number[]): { median: number; min: number; max: number; runs: number[] } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median: round(median, 2), min: round(sorted[0] ?? NaN, 2), max: round(sorted.at(-1) ?? NaN, 2), runs: values.map((v) => round(v, 2)) };
 }

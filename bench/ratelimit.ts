@@ -38,7 +38,7 @@ import { Redis } from "ioredis";
 import { PartnerCentralEmulator, type RecordedCall } from "../src/emulator/index.js";
 import { createRedisRateLimiter } from "../src/ratelimit/redis-rate-limiter.js";
 import { outcomeEventSchema } from "../src/schemas/outcome.js";
-import { REDIS_URL, deletePrefix, envInt, progress, round, sleep, uniquePrefix } from "./common.js";
+import { REDIS_URL, deletePrefix, envInt, progress, round, sleep, sourceInfo, spread, uniquePrefix } from "./common.js";
 import { lineChartSvg, type Series } from "./plot-svg.js";
 import {
   OUTCOMES_QUEUE, REQUESTS_QUEUE, accuracyFigures, closeFleet, jobCounts, mean, perSecond, repoRoot, runBullmqChildren, slidingRateSeries,
@@ -67,6 +67,7 @@ interface Settings {
   logLevel: string;
   only: string;
   skipBullmq: boolean;
+  runs: number;
 }
 
 function settingsFromEnv(): Settings {
@@ -90,6 +91,7 @@ function settingsFromEnv(): Settings {
     logLevel: process.env.BENCH_RL_LOG_LEVEL || "warn",
     only: process.env.BENCH_RL_ONLY ?? "",
     skipBullmq: process.env.BENCH_RL_SKIP_BULLMQ === "1",
+    runs: envInt("BENCH_RL_RUNS", 3, 1),
   };
 }
 
@@ -351,14 +353,45 @@ async function main(): Promise<void> {
   const dir = join(repoRoot(), "bench", "results");
   await mkdir(dir, { recursive: true });
   try {
-    const accuracy = s.only === "adaptation" ? undefined : await benchAccuracy(emu, admin, s);
-    const adaptation = s.only === "accuracy" ? undefined : await benchAdaptation(emu, admin, s);
+    // Each scenario BENCH_RL_RUNS times: the key figures as median/min/max over the runs, and the
+    // last run in full (its per-second timeline is what the charts draw).
+    const accuracyRuns: Array<Awaited<ReturnType<typeof benchAccuracy>>> = [];
+    const adaptationRuns: Array<Awaited<ReturnType<typeof benchAdaptation>>> = [];
+    for (let run = 1; run <= s.runs; run++) {
+      progress(`run ${run}/${s.runs}`);
+      if (s.only !== "adaptation") accuracyRuns.push(await benchAccuracy(emu, admin, s));
+      if (s.only !== "accuracy") adaptationRuns.push(await benchAdaptation(emu, admin, s));
+    }
+    const accuracy = accuracyRuns.at(-1);
+    const adaptation = adaptationRuns.at(-1);
     const doc = {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadavgAtEnd: loadavg().map((x) => round(x)) },
+      source: sourceInfo(repoRoot()),
       startedAt: new Date(started).toISOString(),
       durationS: round((Date.now() - started) / 1000, 1),
-      ...(accuracy ? { accuracy: accuracy.result } : {}),
-      ...(adaptation ? { adaptation: adaptation.result } : {}),
+      runs: s.runs,
+      ...(accuracy
+        ? {
+            accuracySpread: {
+              gcraAchievedPctOfRate: spread(accuracyRuns.map((r) => r.result.gcra.achievedPctOfRate)),
+              gcraMaxIn1s: spread(accuracyRuns.map((r) => r.result.gcra.maxIn1s)),
+              gcraMaxIn1sPctOfRatePlusBurst: spread(accuracyRuns.map((r) => r.result.gcra.maxIn1sPctOfRatePlusBurst)),
+              ...(accuracy.result.bullmq ? { bullmqMaxIn1s: spread(accuracyRuns.map((r) => r.result.bullmq?.maxIn1s ?? NaN)) } : {}),
+            },
+            accuracy: accuracy.result,
+          }
+        : {}),
+      ...(adaptation
+        ? {
+            adaptationSpread: {
+              goodputAfter10sPctOfApiLimit: spread(adaptationRuns.map((r) => r.result.goodputAfter10sPctOfApiLimit)),
+              throttledShareAfter10sPct: spread(adaptationRuns.map((r) => r.result.throttledShareAfter10sPct)),
+              missingOutcomes: spread(adaptationRuns.map((r) => r.result.requests.missingOutcomes)),
+              duplicatedOutcomes: spread(adaptationRuns.map((r) => r.result.requests.duplicatedOutcomes)),
+            },
+            adaptation: adaptation.result,
+          }
+        : {}),
     };
     if (accuracy) await writeFile(join(dir, "ratelimit-accuracy.svg"), accuracy.svg);
     if (adaptation) await writeFile(join(dir, "ratelimit-adaptation.svg"), adaptation.svg);

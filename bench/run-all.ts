@@ -7,28 +7,15 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { execFileSync } from "node:child_process";
 import { benchPipeline, pipelineOptionsFromEnv, type PipelineBenchResult } from "./pipeline.js";
 import { benchEnqueue, enqueueOptionsFromEnv, type EnqueueBenchResult } from "./enqueue.js";
-import { progress, round } from "./common.js";
+import { progress, round, sourceInfo } from "./common.js";
 
 /** bench/results next to the sources, whether run from dist/bench or with a TS loader from bench/. */
 function resultsDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const root = here.split(/[\\/]/).slice(-2, -1)[0] === "dist" ? resolve(here, "..", "..") : resolve(here, "..");
   return join(root, "bench", "results");
-}
-
-/** Which code was measured: HEAD and whether src/ had uncommitted changes (read-only git). */
-function sourceInfo(root: string): { commit: string; srcUncommittedFiles: number } | undefined {
-  try {
-    const git = (...args: string[]) => execFileSync("git", ["-C", root, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const commit = git("rev-parse", "--short", "HEAD");
-    const dirty = git("status", "--porcelain", "--", "src");
-    return { commit, srcUncommittedFiles: dirty === "" ? 0 : dirty.split("\n").length };
-  } catch {
-    return undefined;
-  }
 }
 
 async function main(): Promise<void> {
