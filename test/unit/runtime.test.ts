@@ -4,6 +4,7 @@
  * into node_modules/.bin from package.json's optionalDependencies (npm puts that folder first on
  * the PATH of every script).
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -42,6 +43,14 @@ describe("runtime", () => {
   it("publishes the library and CLI but not the benchmarks (they import dev dependencies)", () => {
     expect(pkg.files).toContain("dist/src");
     expect(pkg.files).not.toContain("dist");
-    expect(pkg.files.some((f) => f.includes("bench"))).toBe(false);
+    // What npm would really pack (npm test has built dist/ first).
+    const [packed] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: root, encoding: "utf8" })) as Array<{
+      files: Array<{ path: string }>;
+    }>;
+    const paths = packed!.files.map((f) => f.path);
+    expect(paths).toContain("dist/src/index.js");
+    expect(paths).toContain("dist/src/cli/main.js");
+    expect(paths).toContain("schemas/outcome-event.schema.json");
+    expect(paths.filter((p) => p.startsWith("dist/bench") || p.startsWith("dist/test") || p.startsWith("src/"))).toEqual([]);
   });
 });
