@@ -7,13 +7,18 @@ export { PartnerCentralEmulator, TARGET_PREFIX } from "./server.js";
 export { runEmulatorCli, type EmulatorCliOptions } from "./cli.js";
 export { CONTROL_PREFIX, type ControlTarget } from "./control.js";
 export { THROTTLED_OPERATIONS } from "./faults.js";
+export { DEFAULT_MAX_RESULTS } from "./paging.js";
+export { DEFAULT_PARTICIPANT_COUNT, builtInParticipant } from "./seeding.js";
 export {
   OPERATION_RULES,
   PATTERNS,
   collectViolations,
   isOperationName,
   type InputRules,
+  type IntegerRule,
+  type MemberRule,
   type OperationName,
+  type StringListRule,
   type StringRule,
 } from "./validation.js";
 export {
@@ -25,19 +30,29 @@ export {
   type ModeledErrorName,
 } from "./wire.js";
 export {
+  CONNECTION_TYPE_STATUSES,
   CONNECTION_TYPES,
   INVITATION_STATUSES,
+  PARTICIPANT_KINDS,
+  PARTICIPANT_TYPES,
   type CallFilter,
   type ConnectionRecord,
   type ConnectionType,
   type ConnectionTypeDetail,
+  type ConnectionTypeStatus,
   type EmulatorOptions,
   type FaultSettings,
   type InvitationRecord,
   type InvitationStatus,
+  type Participant,
+  type ParticipantKind,
+  type ParticipantType,
   type RecordedCall,
   type ScriptedErrorName,
   type ScriptedFailure,
   type SeededInvitation,
+  type SeededInvitationDetail,
   type SeedInvitationInput,
+  type SeedManyInput,
+  type SeedParticipant,
 } from "./types.js";

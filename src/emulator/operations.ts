@@ -13,8 +13,9 @@
  * ConflictException CONFLICT_CLIENT_TOKEN. A token whose first use failed is
  * not remembered, so the request is evaluated afresh.
  */
+import { listConnectionInvitations, listConnections } from "./list-operations.js";
 import type { EmulatorStore } from "./state.js";
-import type { ConnectionType } from "./types.js";
+import type { ConnectionType, InvitationStatus } from "./types.js";
 import { OPERATION_RULES, validateInput, type OperationName } from "./validation.js";
 import { fail, ok, type ApiResponse } from "./wire.js";
 
@@ -68,8 +69,7 @@ function notFoundInvitation(catalog: string, id: string): never {
   });
 }
 
-function incompatibleState(store: EmulatorStore, catalog: string, id: string, action: string): never {
-  const status = store.getInvitation(catalog, id)?.Status ?? "UNKNOWN";
+function incompatibleState(id: string, status: InvitationStatus, action: string): never {
   return fail(
     "ConflictException",
     `Connection invitation ${id} is ${status}; only PENDING invitations can be ${action}`,
@@ -84,7 +84,7 @@ function run(store: EmulatorStore, op: OperationName, input: Record<string, unkn
     case "AcceptConnectionInvitation": {
       const r = store.transition(catalog, id, "ACCEPTED");
       if (r === undefined) notFoundInvitation(catalog, id);
-      if (r === "conflict") incompatibleState(store, catalog, id, "accepted");
+      if ("conflict" in r) incompatibleState(id, r.conflict, "accepted");
       return ok({ Connection: r.connection });
     }
     case "RejectConnectionInvitation":
@@ -92,9 +92,13 @@ function run(store: EmulatorStore, op: OperationName, input: Record<string, unkn
       const to = op === "RejectConnectionInvitation" ? "REJECTED" : "CANCELED";
       const r = store.transition(catalog, id, to);
       if (r === undefined) notFoundInvitation(catalog, id);
-      if (r === "conflict") incompatibleState(store, catalog, id, to.toLowerCase());
+      if ("conflict" in r) incompatibleState(id, r.conflict, to.toLowerCase());
       return ok({ ...r.invitation });
     }
+    case "ListConnectionInvitations":
+      return listConnectionInvitations(store, input);
+    case "ListConnections":
+      return listConnections(store, input);
     case "GetConnectionInvitation": {
       const inv = store.getInvitation(catalog, id);
       if (!inv) notFoundInvitation(catalog, id);

@@ -11,15 +11,17 @@
  *   4. wait `latencyMs`;
  *   5. answer the fault, or run the operation (validation, idempotency, state);
  *   6. complete the call log entry, then write the response.
- * Faulted requests never change state. Control requests (`/_emulator/…`)
- * bypass all of this.
+ * Faulted requests never change state (except scripted `applyFirst`).
+ * Control requests (`/_emulator/…`) bypass all of this.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CONTROL_PREFIX, handleControl, type ControlTarget } from "./control.js";
-import { FaultController, type FaultDecision } from "./faults.js";
+import { FaultController } from "./faults.js";
 import { executeOperation } from "./operations.js";
+import { readApiRequest, readBody } from "./request.js";
+import { spreadSeedInputs } from "./seeding.js";
 import { EmulatorStore } from "./state.js";
 import type {
   CallFilter,
@@ -29,29 +31,13 @@ import type {
   InvitationRecord,
   RecordedCall,
   ScriptedFailure,
-  SeededInvitation,
+  SeededInvitationDetail,
   SeedInvitationInput,
+  SeedManyInput,
 } from "./types.js";
-import { isOperationName } from "./validation.js";
 import { ApiError, errorResponse, protocolError, writeResponse, type ApiResponse } from "./wire.js";
 
-export const TARGET_PREFIX = "PartnerCentralAccount.";
-const MAX_BODY_BYTES = 1024 * 1024;
-
-function readBody(req: IncomingMessage): Promise<{ text: string; tooLarge: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(c);
-    });
-    req.on("end", () => resolve({ text: Buffer.concat(chunks).toString("utf8"), tooLarge: size > MAX_BODY_BYTES }));
-    req.on("error", reject);
-  });
-}
-
-const asString = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+export { TARGET_PREFIX } from "./request.js";
 
 export class PartnerCentralEmulator implements ControlTarget {
   private readonly store: EmulatorStore;
@@ -102,14 +88,13 @@ export class PartnerCentralEmulator implements ControlTarget {
     return this.boundPort;
   }
 
-  seedInvitation(input: SeedInvitationInput = {}): SeededInvitation {
+  seedInvitation(input: SeedInvitationInput = {}): SeededInvitationDetail {
     return this.store.seed(input);
   }
 
-  seedInvitations(n: number, input: Omit<SeedInvitationInput, "identifier"> = {}): SeededInvitation[] {
-    const out: SeededInvitation[] = [];
-    for (let i = 0; i < n; i++) out.push(this.store.seed({ ...input, identifier: undefined }));
-    return out;
+  /** Seeds n invitations spread over partners, types, catalogs, statuses and email domains (see `SeedManyInput`). */
+  seedInvitations(n: number, input: SeedManyInput = {}): SeededInvitationDetail[] {
+    return spreadSeedInputs(n, input).map((one) => this.store.seed(one));
   }
 
   /** Deep copy of the stored record (incl. Status and ConnectionId), or undefined. */
@@ -204,36 +189,15 @@ export class PartnerCentralEmulator implements ControlTarget {
     arrivedAt: number,
   ): Promise<void> {
     const requestId = randomUUID();
-    const target = asString(req.headers["x-amz-target"]) ?? "";
-    const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
-
-    let input: Record<string, unknown> = {};
-    let early: ApiResponse | undefined;
-    try {
-      const parsed: unknown = tooLarge ? undefined : text.trim() === "" ? {} : JSON.parse(text);
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        early = protocolError("SerializationException", tooLarge ? "Request body too large" : "Body must be a JSON object");
-      } else {
-        input = parsed as Record<string, unknown>;
-      }
-    } catch (err) {
-      early = protocolError("SerializationException", `Malformed JSON body: ${(err as Error).message}`);
-    }
-
+    const api = readApiRequest(req, text, tooLarge);
+    const { operation, op, input, identifier } = api;
     const call: RecordedCall = { seq: ++this.seq, at: arrivedAt, operation, input, status: 0, requestId };
-    const clientToken = asString(input.ClientToken);
-    const identifier = asString(input.Identifier);
-    const catalog = asString(input.Catalog);
-    if (clientToken !== undefined) call.clientToken = clientToken;
+    if (api.clientToken !== undefined) call.clientToken = api.clientToken;
     if (identifier !== undefined) call.identifier = identifier;
-    if (catalog !== undefined) call.catalog = catalog;
+    if (api.catalog !== undefined) call.catalog = api.catalog;
     this.log.push(call);
 
-    const op = target.startsWith(TARGET_PREFIX) && isOperationName(operation) ? operation : undefined;
-    if (op === undefined) {
-      early = protocolError("UnknownOperationException", `Unknown operation: ${target || "(no X-Amz-Target)"}`);
-    }
-    const decision: FaultDecision = early ? undefined : this.faultCtl.decide(operation, identifier, arrivedAt);
+    const decision = api.early ? undefined : this.faultCtl.decide(operation, identifier, arrivedAt);
 
     await this.delay(this.faultCtl.latencyMs);
     if (this.closed) {
@@ -241,14 +205,13 @@ export class PartnerCentralEmulator implements ControlTarget {
       return;
     }
 
-    if (decision?.applyFirst && op !== undefined && !early) {
+    if (decision?.applyFirst && op !== undefined) {
       try {
         executeOperation(this.store, op, input);
       } catch {
         // The scripted answer replaces whatever the operation said.
       }
     }
-
     if (decision?.kind === "reset") {
       call.errorType = "ConnectionReset";
       req.socket.resetAndDestroy();
@@ -256,8 +219,9 @@ export class PartnerCentralEmulator implements ControlTarget {
     }
 
     let response: ApiResponse;
-    if (early || op === undefined) response = early ?? protocolError("UnknownOperationException", target);
+    if (api.early) response = api.early;
     else if (decision) response = decision.response;
+    else if (op === undefined) response = protocolError("UnknownOperationException", operation);
     else {
       try {
         const result = executeOperation(this.store, op, input);

@@ -16,6 +16,24 @@ export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
 export const CONNECTION_TYPES = ["OPPORTUNITY_COLLABORATION", "SUBSIDIARY"] as const;
 export type ConnectionType = (typeof CONNECTION_TYPES)[number];
 
+/** Values of the `ParticipantType` enum: which side of the invitation the caller is on. */
+export const PARTICIPANT_TYPES = ["SENDER", "RECEIVER"] as const;
+export type ParticipantType = (typeof PARTICIPANT_TYPES)[number];
+
+/** Values of the `ConnectionTypeStatus` enum. */
+export const CONNECTION_TYPE_STATUSES = ["ACTIVE", "CANCELED"] as const;
+export type ConnectionTypeStatus = (typeof CONNECTION_TYPE_STATUSES)[number];
+
+/** Members of the `Participant` union (the other side of a connection type). */
+export const PARTICIPANT_KINDS = ["PartnerProfile", "SellerProfile", "Account"] as const;
+export type ParticipantKind = (typeof PARTICIPANT_KINDS)[number];
+
+/** The `Participant` union: exactly one member is set. */
+export type Participant =
+  | { PartnerProfile: { Id: string; Name: string } }
+  | { SellerProfile: { Id: string; Name: string } }
+  | { Account: { Name: string } };
+
 /** Options fixed at start; the fault knobs can be changed later with `setFaults`. */
 export interface EmulatorOptions {
   /** TCP port; default 0 (the OS picks a free port). */
@@ -46,6 +64,8 @@ export type FaultSettings = Pick<EmulatorOptions, "throttleAboveRps" | "errorRat
 export interface SeedInvitationInput {
   /** Default "AWS". */
   catalog?: string;
+  /** Which side the emulated caller is on; default RECEIVER (an invitation to accept). */
+  participantType?: ParticipantType;
   /** Must match `^pacinv-[A-Za-z0-9]{13}$`; generated if absent. An existing record is replaced. */
   identifier?: string;
   /** Default PENDING; ACCEPTED also creates the connection. */
@@ -54,18 +74,71 @@ export interface SeedInvitationInput {
   connectionType?: ConnectionType;
   /** Default "Emulated Inviter". */
   inviterName?: string;
-  /** Default "inviter@example.com". */
+  /** Default `inviter@<emailDomain>`. */
   inviterEmail?: string;
+  /** Domain of the default `inviterEmail`; default "example.com". */
+  emailDomain?: string;
   /** Extension: name of the inviting partner's profile. Default "Emulated Partner". */
   partnerName?: string;
   /** Extension: 12-digit account id of the inviter (`OtherParticipantIdentifier`). Generated if absent. */
   otherParticipantAccountId?: string;
+  /** Id of the other side's profile (`pprofile-…` for PartnerProfile, `^[a-zA-Z0-9-]+$` for SellerProfile). Generated if absent. */
+  partnerProfileId?: string;
+  /** Which `Participant` union member describes the other side in the connection; default PartnerProfile. */
+  otherParticipantKind?: ParticipantKind;
+  /** For ACCEPTED only: status of the connection type; CANCELED also sets CanceledAt/CanceledBy. Default ACTIVE. */
+  connectionStatus?: ConnectionTypeStatus;
+}
+
+/** One of the other partners that `seedInvitations` spreads invitations over. */
+export interface SeedParticipant {
+  /** 12-digit AWS account id, the `OtherParticipantIdentifier` of its invitations. */
+  accountId: string;
+  /** Profile name (the `Participant`'s Name). */
+  name: string;
+  /** Domain of its inviters' email addresses. */
+  emailDomain: string;
+  /** Profile id; generated per invitation if absent. */
+  profileId?: string;
+  /** Inviter name; default "Inviter at <name>". */
+  inviterName?: string;
+  /** Default PartnerProfile. */
+  kind?: ParticipantKind;
+}
+
+/**
+ * `seedInvitations(n, input)`: each invitation takes every field pinned in
+ * `input`; the others are spread, mixed-radix, over the lists below, so the
+ * first (product of list sizes) invitations cover every combination once.
+ * Fastest-varying first: statuses, catalogs, connectionTypes, participants;
+ * email domains follow the participant unless `emailDomains` is given.
+ */
+export interface SeedManyInput extends Omit<SeedInvitationInput, "identifier"> {
+  /** Catalogs to spread over when `catalog` is not pinned; default ["AWS"]. */
+  catalogs?: string[];
+  /** Statuses to spread over when `status` is not pinned; default ["PENDING"]. */
+  statuses?: InvitationStatus[];
+  /** Types to spread over when `connectionType` is not pinned; default both. */
+  connectionTypes?: ConnectionType[];
+  /** The other partners: a count taken from the built-in list, or explicit entries; default 4. */
+  participants?: number | SeedParticipant[];
+  /** Email domains to spread over (independently of participants) when neither `emailDomain` nor `inviterEmail` is pinned. */
+  emailDomains?: string[];
 }
 
 export interface SeededInvitation {
   catalog: string;
   identifier: string;
   status: string;
+}
+
+/** What the seeding methods return: a `SeededInvitation` plus what was spread or defaulted. */
+export interface SeededInvitationDetail extends SeededInvitation {
+  connectionType: ConnectionType;
+  participantType: ParticipantType;
+  /** The other side's account id (`OtherParticipantIdentifier`). */
+  otherParticipantIdentifier: string;
+  inviterEmail: string;
 }
 
 /** Full invitation record, as returned by Get/Create/Reject/CancelConnectionInvitation. */
@@ -79,7 +152,7 @@ export interface InvitationRecord {
   UpdatedAt: string;
   ExpiresAt?: string;
   OtherParticipantIdentifier: string;
-  ParticipantType: "SENDER" | "RECEIVER";
+  ParticipantType: ParticipantType;
   Status: InvitationStatus;
   InvitationMessage: string;
   InviterEmail: string;
@@ -90,10 +163,10 @@ export interface ConnectionTypeDetail {
   CreatedAt: string;
   InviterEmail: string;
   InviterName: string;
-  Status: "ACTIVE" | "CANCELED";
+  Status: ConnectionTypeStatus;
   CanceledAt?: string;
   CanceledBy?: string;
-  OtherParticipant: { PartnerProfile: { Id: string; Name: string } };
+  OtherParticipant: Participant;
 }
 
 /** The `Connection` structure (Accept output, and GetConnection output at top level). */

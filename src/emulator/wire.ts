@@ -45,7 +45,13 @@ export function isModeledErrorName(name: string): name is ModeledErrorName {
 export interface FieldValidationError {
   Name: string;
   Message: string;
-  Code: "REQUIRED_FIELD_MISSING" | "INVALID_STRING_FORMAT" | "INVALID_ENUM_VALUE" | "INVALID_VALUE";
+  Code:
+    | "REQUIRED_FIELD_MISSING"
+    | "INVALID_STRING_FORMAT"
+    | "INVALID_ENUM_VALUE"
+    | "INVALID_VALUE"
+    | "TOO_MANY_VALUES"
+    | "DUPLICATE_VALUE";
 }
 
 /** A fully decided answer, independent of the socket it will be written to. */
