@@ -13,7 +13,9 @@
  *   POST /_emulator/script                          body ScriptedFailure | ScriptedFailure[] → { ok, added }
  *   GET  /_emulator/faults                          → current fault settings
  *   POST /_emulator/faults                          body Partial<fault settings>; null turns a fault off → current settings
- *   POST /_emulator/reset                           → { ok: true } (keeps faults)
+ *   GET  /_emulator/switches                        → the switches that are on
+ *   POST /_emulator/switches                        body Partial<EmulatorSwitches>; null turns a switch off → the switches that are on
+ *   POST /_emulator/reset                           → { ok: true } (keeps faults and switches)
  */
 import { z } from "zod";
 import {
@@ -24,6 +26,7 @@ import {
   PARTICIPANT_TYPES,
   type CallFilter,
   type ConnectionRecord,
+  type EmulatorSwitches,
   type FaultSettings,
   type InvitationRecord,
   type RecordedCall,
@@ -48,6 +51,8 @@ export interface ControlTarget {
   script(failure: ScriptedFailure): void;
   setFaults(partial: Partial<FaultSettings>): void;
   faults(): FaultSettings;
+  setSwitches(partial: Partial<EmulatorSwitches>): void;
+  switches(): EmulatorSwitches;
   reset(): void;
 }
 
@@ -191,6 +196,14 @@ function route(target: ControlTarget, method: string, url: URL, json: unknown): 
   if (path === "faults" && (method === "GET" || method === "POST")) {
     if (method === "POST") target.setFaults(parse(faultsSchema, json) as Partial<FaultSettings>);
     return { status: 200, body: target.faults() };
+  }
+
+  if (path === "switches" && (method === "GET" || method === "POST")) {
+    if (method === "POST") {
+      if (json === null || typeof json !== "object" || Array.isArray(json)) throw new ControlError(400, "body must be an object");
+      target.setSwitches(json as Partial<EmulatorSwitches>);
+    }
+    return { status: 200, body: target.switches() };
   }
 
   if (method === "POST" && path === "reset") {

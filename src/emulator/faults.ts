@@ -37,6 +37,11 @@ export type FaultDecision =
   | { kind: "reset"; applyFirst?: boolean }
   | undefined;
 
+/** How the throttle gate words its answer (from the switches). */
+export interface ThrottleAnswer {
+  retryAfterSeconds?: number | undefined;
+}
+
 export class FaultController {
   private current: FaultSettings;
   private readonly random: () => number;
@@ -102,7 +107,7 @@ export class FaultController {
     return this.scripts.map((s) => ({ ...s }));
   }
 
-  decide(operation: string, identifier: string | undefined, nowMs: number): FaultDecision {
+  decide(operation: string, identifier: string | undefined, nowMs: number, answer: ThrottleAnswer = {}): FaultDecision {
     const scripted = this.takeScript(operation, identifier);
     if (scripted) return scriptedDecision(scripted);
 
@@ -112,7 +117,9 @@ export class FaultController {
       if (this.admitted.length >= limit) {
         return {
           kind: "respond",
-          response: errorResponse("ThrottlingException", `Rate exceeded: more than ${limit} requests per second`),
+          response: errorResponse("ThrottlingException", `Rate exceeded: more than ${limit} requests per second`, {
+            ...(answer.retryAfterSeconds !== undefined ? { retryAfterSeconds: answer.retryAfterSeconds } : {}),
+          }),
         };
       }
       this.admitted.push(nowMs);

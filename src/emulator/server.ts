@@ -10,23 +10,27 @@
  *   3. take the fault decision (scripted → throttle → errorRate) at arrival;
  *   4. wait `latencyMs`;
  *   5. answer the fault, or run the operation (validation, idempotency, state);
- *   6. complete the call log entry, then write the response.
+ *   6. restyle the answer by the wire switches (answer-style.ts), complete the
+ *      call log entry, then write the response.
  * Faulted requests never change state (except scripted `applyFirst`).
  * Control requests (`/_emulator/…`) bypass all of this.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { styleAnswer } from "./answer-style.js";
 import { CONTROL_PREFIX, handleControl, type ControlTarget } from "./control.js";
 import { FaultController } from "./faults.js";
-import { executeOperation } from "./operations.js";
+import { executeOperation, type OperationContext } from "./operations.js";
 import { readApiRequest, readBody } from "./request.js";
 import { spreadSeedInputs } from "./seeding.js";
 import { EmulatorStore } from "./state.js";
+import { SWITCH_NAMES, SwitchBoard } from "./switches.js";
 import type {
   CallFilter,
   ConnectionRecord,
   EmulatorOptions,
+  EmulatorSwitches,
   FaultSettings,
   InvitationRecord,
   RecordedCall,
@@ -39,9 +43,16 @@ import { ApiError, errorResponse, protocolError, writeResponse, type ApiResponse
 
 export { TARGET_PREFIX } from "./request.js";
 
+function pickSwitches(options: EmulatorOptions): EmulatorSwitches {
+  const out: Record<string, unknown> = {};
+  for (const k of SWITCH_NAMES) if (options[k] !== undefined) out[k] = options[k];
+  return out as EmulatorSwitches;
+}
+
 export class PartnerCentralEmulator implements ControlTarget {
   private readonly store: EmulatorStore;
   private readonly faultCtl: FaultController;
+  private readonly switchBoard: SwitchBoard;
   private log: RecordedCall[] = [];
   private seq = 0;
   private closed = false;
@@ -53,6 +64,7 @@ export class PartnerCentralEmulator implements ControlTarget {
 
   private constructor(options: EmulatorOptions) {
     this.faultCtl = new FaultController(options);
+    this.switchBoard = new SwitchBoard(pickSwitches(options));
     this.store = new EmulatorStore(options.clientTokenTtlMs);
     this.host = options.host ?? "127.0.0.1";
     this.server = createServer((req, res) => {
@@ -64,7 +76,7 @@ export class PartnerCentralEmulator implements ControlTarget {
     });
   }
 
-  /** Starts listening; resolves once the port is bound. */
+  /** Starts listening; resolves once the port is bound. Throws if a switch is invalid. */
   static async start(options: EmulatorOptions = {}): Promise<PartnerCentralEmulator> {
     const emu = new PartnerCentralEmulator(options);
     await new Promise<void>((resolve, reject) => {
@@ -133,7 +145,23 @@ export class PartnerCentralEmulator implements ControlTarget {
     return this.faultCtl.settings;
   }
 
-  /** Clears invitations, connections, remembered tokens, the call log, scripts and the throttle window. Fault settings are kept. */
+  /**
+   * Changes switches; keys absent are kept, keys set to undefined (or null) are
+   * turned off. Validates everything first: on an Error nothing changed.
+   */
+  setSwitches(partial: Partial<EmulatorSwitches>): void {
+    this.switchBoard.set(partial as Record<string, unknown>);
+  }
+
+  /** The switches that are on. */
+  switches(): EmulatorSwitches {
+    return this.switchBoard.settings;
+  }
+
+  /**
+   * Clears invitations, connections, remembered tokens, the call log, scripts and
+   * the throttle window. Fault settings and switches are kept.
+   */
   reset(): void {
     this.store.clear();
     this.log = [];
@@ -197,7 +225,11 @@ export class PartnerCentralEmulator implements ControlTarget {
     if (api.catalog !== undefined) call.catalog = api.catalog;
     this.log.push(call);
 
-    const decision = api.early ? undefined : this.faultCtl.decide(operation, identifier, arrivedAt);
+    const sw = this.switchBoard.view;
+    const context: OperationContext = { conflictReasonFor: (s) => this.switchBoard.conflictReasonFor(s) };
+    const decision = api.early
+      ? undefined
+      : this.faultCtl.decide(operation, identifier, arrivedAt, { retryAfterSeconds: sw.throttleRetryAfterSeconds });
 
     await this.delay(this.faultCtl.latencyMs);
     if (this.closed) {
@@ -207,7 +239,7 @@ export class PartnerCentralEmulator implements ControlTarget {
 
     if (decision?.applyFirst && op !== undefined) {
       try {
-        executeOperation(this.store, op, input);
+        executeOperation(this.store, op, input, context);
       } catch {
         // The scripted answer replaces whatever the operation said.
       }
@@ -224,7 +256,7 @@ export class PartnerCentralEmulator implements ControlTarget {
     else if (op === undefined) response = protocolError("UnknownOperationException", operation);
     else {
       try {
-        const result = executeOperation(this.store, op, input);
+        const result = executeOperation(this.store, op, input, context);
         response = result.response;
         if (result.replayed) call.replayed = true;
       } catch (err) {
@@ -235,9 +267,10 @@ export class PartnerCentralEmulator implements ControlTarget {
       }
     }
 
-    call.status = response.status;
+    const answer = styleAnswer(response, sw, op !== undefined ? this.switchBoard.omittedPaths(op) : []);
+    call.status = answer.status;
     if (response.errorType !== undefined) call.errorType = response.errorType;
     if (response.reason !== undefined) call.reason = response.reason;
-    writeResponse(res, response, requestId);
+    writeResponse(res, answer, requestId);
   }
 }

@@ -34,8 +34,11 @@ export type Participant =
   | { SellerProfile: { Id: string; Name: string } }
   | { Account: { Name: string } };
 
-/** Options fixed at start; the fault knobs can be changed later with `setFaults`. */
-export interface EmulatorOptions {
+/**
+ * Options fixed at start. The fault knobs can be changed later with `setFaults`,
+ * the switches (see `EmulatorSwitches`) with `setSwitches`.
+ */
+export interface EmulatorOptions extends EmulatorSwitches {
   /** TCP port; default 0 (the OS picks a free port). */
   port?: number;
   /** Bind address; default 127.0.0.1. */
@@ -56,6 +59,62 @@ export interface EmulatorOptions {
   random?: () => number;
   /** Remembered ClientTokens are forgotten after this many ms (AWS's tokens expire too); default never. */
   clientTokenTtlMs?: number;
+}
+
+/** Values of `ConflictExceptionReason` (npm 3.1086.0 plus the newer model's addition; reference §3.3). */
+export const CONFLICT_REASONS = [
+  "CONFLICT_CLIENT_TOKEN",
+  "DUPLICATE_PARTNER",
+  "INCOMPATIBLE_PROFILE_STATE",
+  "INCOMPATIBLE_PARTNER_PROFILE_TASK_STATE",
+  "DUPLICATE_CONNECTION_INVITATION",
+  "INCOMPATIBLE_CONNECTION_INVITATION_STATE",
+  "INCOMPATIBLE_CONNECTION_INVITATION_RECEIVER",
+  "DUPLICATE_CONNECTION",
+  "INCOMPATIBLE_CONNECTION_STATE",
+  "INCOMPATIBLE_CONNECTION_PREFERENCES_REVISION",
+  "ACCOUNT_ALREADY_VERIFIED",
+  "VERIFICATION_ALREADY_IN_PROGRESS",
+  "INCOMPATIBLE_QUALIFICATIONS_ASSOCIATION_TASK_STATE",
+] as const;
+export type ConflictReason = (typeof CONFLICT_REASONS)[number];
+
+/**
+ * Switches: each selects one answer that the AWS model allows but a client
+ * might not expect. All are off by default, which keeps
+ * the emulator's original answers. Set at start (as options) or at run time
+ * (`setSwitches`, `POST /_emulator/switches`); docs/emulator.md has one
+ * example each.
+ */
+export interface EmulatorSwitches {
+  /**
+   * Optional output members to leave out, per operation, e.g.
+   * `{ GetConnectionInvitation: ["ConnectionId"] }`. Names are dotted paths
+   * (`ConnectionInvitationSummaries.*.ConnectionId`) or their last segment when
+   * that is unambiguous; only members the model marks optional are accepted.
+   */
+  omitOutputFields?: Record<string, string[]>;
+  /**
+   * `Reason` of the ConflictException for Accept/Reject/Cancel of an
+   * invitation that is not PENDING: one reason for every status, or one per
+   * status (statuses not listed keep INCOMPATIBLE_CONNECTION_INVITATION_STATE).
+   */
+  stateConflictReason?: ConflictReason | Partial<Record<InvitationStatus, ConflictReason>>;
+  /** Where the error type travels: body `__type` (default), the `x-amzn-ErrorType` header only, or both. */
+  errorTypeLocation?: "body" | "header" | "both";
+  /**
+   * Spelling of the error type: `namespace#Name` (default), bare `Name`, or
+   * Coral's `Name:http://internal.amazon.com/coral/namespace/`.
+   */
+  errorTypeFormat?: "namespaced" | "bare" | "coral";
+  /** Namespace of modelled errors; default "com.amazonaws.partnercentralaccount". */
+  errorNamespace?: string;
+  /** HTTP status of every ThrottlingException: 429 (the model's @httpError, default) or 400 (AWS's common-errors table). */
+  throttleStatus?: 400 | 429;
+  /** `Retry-After` (seconds) on the answers of the `throttleAboveRps` gate. */
+  throttleRetryAfterSeconds?: number;
+  /** 5xx answers carry no body (and no error type), as from a load balancer. */
+  emptyServerErrorBodies?: boolean;
 }
 
 /** The fault knobs that can be changed at run time. */

@@ -9,6 +9,8 @@
  * - modelled error bodies always carry a namespaced `__type` plus `Message`,
  *   and only the members the model defines for that error (`Reason`,
  *   `ErrorDetails`, `ServiceCode`/`QuotaCode`); no top-level `code` key.
+ * This is the canonical form; answer-style.ts applies the switches that
+ * respell or strip it.
  */
 import type { ServerResponse } from "node:http";
 
@@ -62,6 +64,8 @@ export interface ApiResponse {
   headers?: Record<string, string>;
   /** Short error name for the call log. */
   errorType?: string;
+  /** Namespace of `errorType`, for errors whose type the wire switches may respell (answer-style.ts). */
+  errorNamespace?: string;
   reason?: string;
 }
 
@@ -87,7 +91,14 @@ export function errorResponse(name: ModeledErrorName, message: string, opts: Err
   }
   const headers: Record<string, string> = {};
   if (opts.retryAfterSeconds !== undefined) headers["Retry-After"] = String(opts.retryAfterSeconds);
-  return { status: ERROR_STATUS[name], body, headers, errorType: name, ...(reason ? { reason } : {}) };
+  return {
+    status: ERROR_STATUS[name],
+    body,
+    headers,
+    errorType: name,
+    errorNamespace: ERROR_NAMESPACE,
+    ...(reason ? { reason } : {}),
+  };
 }
 
 /** Protocol-level errors (not in the service model) use a bare `__type`, like real awsJson services. */
