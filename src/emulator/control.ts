@@ -102,6 +102,7 @@ const scriptSchema = z.object({
     "ValidationException",
     "ServiceUnavailable503",
     "ConnectionReset",
+    "Hang",
   ]),
   reason: z.string().optional(),
   message: z.string().optional(),

@@ -5,12 +5,13 @@
  *
  * Request pipeline for API calls (`POST` to any path ending in `/`):
  *   1. record the call (arrival time, parsed input) in the call log;
- *   2. resolve the operation from `X-Amz-Target` (400 UnknownOperationException)
+ *   2. the `hang` switch: accept the request and never answer;
+ *   3. resolve the operation from `X-Amz-Target` (400 UnknownOperationException)
  *      and parse the body (400 SerializationException);
- *   3. take the fault decision (scripted → throttle → errorRate) at arrival;
- *   4. wait `latencyMs`;
- *   5. answer the fault, or run the operation (validation, idempotency, state);
- *   6. restyle the answer by the wire switches (answer-style.ts), complete the
+ *   4. take the fault decision (scripted → throttle → errorRate) at arrival;
+ *   5. wait `latencyMs`;
+ *   6. answer the fault, or run the operation (validation, idempotency, state);
+ *   7. restyle the answer by the wire switches (answer-style.ts), complete the
  *      call log entry, then write the response.
  * Faulted requests never change state (except scripted `applyFirst`).
  * Control requests (`/_emulator/…`) bypass all of this.
@@ -58,6 +59,8 @@ export class PartnerCentralEmulator implements ControlTarget {
   private closed = false;
   /** Resolvers of in-progress latency waits, released early on close(). */
   private readonly waits = new Map<NodeJS.Timeout, () => void>();
+  /** Releases of requests that hang (never answered), called on close() or when the client goes away. */
+  private readonly parked = new Set<() => void>();
   private readonly server: Server;
   private boundPort = 0;
   private host: string;
@@ -169,7 +172,7 @@ export class PartnerCentralEmulator implements ControlTarget {
     this.faultCtl.reset();
   }
 
-  /** Stops the server, including idle keep-alive and in-flight sockets. */
+  /** Stops the server, including idle keep-alive, in-flight and hanging sockets. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -178,6 +181,7 @@ export class PartnerCentralEmulator implements ControlTarget {
       release();
     }
     this.waits.clear();
+    for (const release of [...this.parked]) release();
     const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await done;
@@ -191,6 +195,23 @@ export class PartnerCentralEmulator implements ControlTarget {
         resolve();
       }, ms);
       this.waits.set(timer, resolve);
+    });
+  }
+
+  /** Never answers: resolves when the client goes away or the emulator closes (which destroys the socket). */
+  private hang(call: RecordedCall, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    call.errorType = "Hang";
+    if (this.closed) {
+      req.socket.destroy();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const release = (): void => {
+        this.parked.delete(release);
+        resolve();
+      };
+      this.parked.add(release);
+      res.once("close", release);
     });
   }
 
@@ -225,6 +246,8 @@ export class PartnerCentralEmulator implements ControlTarget {
     if (api.catalog !== undefined) call.catalog = api.catalog;
     this.log.push(call);
 
+    if (this.switchBoard.hangs(operation)) return this.hang(call, req, res);
+
     const sw = this.switchBoard.view;
     const context: OperationContext = { conflictReasonFor: (s) => this.switchBoard.conflictReasonFor(s) };
     const decision = api.early
@@ -249,6 +272,7 @@ export class PartnerCentralEmulator implements ControlTarget {
       req.socket.resetAndDestroy();
       return;
     }
+    if (decision?.kind === "hang") return this.hang(call, req, res);
 
     let response: ApiResponse;
     if (api.early) response = api.early;

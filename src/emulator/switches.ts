@@ -44,6 +44,7 @@ export const switchesSchema = z
     throttleStatus: z.union([z.literal(400), z.literal(429)]),
     throttleRetryAfterSeconds: z.number().int().min(0),
     emptyServerErrorBodies: z.boolean(),
+    hang: z.union([z.boolean(), z.array(z.string().min(1))]),
   })
   .partial()
   .strict();
@@ -109,6 +110,9 @@ export class SwitchBoard {
         omitted.set(op, names.map((n) => resolveOmittable(op, n)));
       }
     }
+    if (parsed.data.hang !== undefined && Array.isArray(parsed.data.hang)) {
+      for (const op of parsed.data.hang) if (!isOperationName(op)) throw new Error(`hang: unknown operation ${op}`);
+    }
 
     const next: EmulatorSwitches = { ...this.current, ...parsed.data };
     for (const k of off) {
@@ -127,5 +131,10 @@ export class SwitchBoard {
   conflictReasonFor(status: InvitationStatus): string | undefined {
     const r = this.current.stateConflictReason;
     return typeof r === "string" ? r : r?.[status];
+  }
+
+  hangs(op: string): boolean {
+    const h = this.current.hang;
+    return h === true || (Array.isArray(h) && h.includes(op));
   }
 }

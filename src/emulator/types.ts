@@ -115,6 +115,8 @@ export interface EmulatorSwitches {
   throttleRetryAfterSeconds?: number;
   /** 5xx answers carry no body (and no error type), as from a load balancer. */
   emptyServerErrorBodies?: boolean;
+  /** Accept the request and never answer: true for every operation, or a list of operation names. */
+  hang?: boolean | string[];
 }
 
 /** The fault knobs that can be changed at run time. */
@@ -274,7 +276,8 @@ export type ScriptedErrorName =
   | "ServiceQuotaExceededException"
   | "ValidationException"
   | "ServiceUnavailable503"
-  | "ConnectionReset";
+  | "ConnectionReset"
+  | "Hang";
 
 export interface ScriptedFailure {
   /** Operation name, e.g. "AcceptConnectionInvitation"; "*" (extension) matches any operation. */
@@ -291,6 +294,7 @@ export interface ScriptedFailure {
   /**
    * Extension: carry the operation out first (state changes, the token is remembered), then
    * answer with this failure instead: an answer lost on its way back, as after a timeout.
+   * With "Hang" the operation is carried out and no answer ever comes.
    */
   applyFirst?: boolean;
 }

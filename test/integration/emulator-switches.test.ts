@@ -59,6 +59,7 @@ const ALL_OFF: Record<keyof EmulatorSwitches, undefined> = {
   throttleStatus: undefined,
   throttleRetryAfterSeconds: undefined,
   emptyServerErrorBodies: undefined,
+  hang: undefined,
 };
 
 beforeAll(async () => {
