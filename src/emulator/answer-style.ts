@@ -61,8 +61,8 @@ export function styleAnswer(
     out.body = undefined;
     return out;
   }
-  // Only errors of a namespace (the modelled ones) are restyled; protocol
-  // errors keep their bare __type.
+  // Only errors of a namespace (modelled ones and the front door's) are restyled;
+  // protocol errors keep their bare __type.
   if (response.errorNamespace === undefined || response.errorType === undefined || out.body === undefined) return out;
   const namespace =
     response.errorNamespace === ERROR_NAMESPACE ? (sw.errorNamespace ?? ERROR_NAMESPACE) : response.errorNamespace;

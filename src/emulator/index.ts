@@ -28,6 +28,7 @@ export {
   DEFAULT_REASONS,
   ERROR_NAMESPACE,
   ERROR_STATUS,
+  FRONT_DOOR_NAMESPACE,
   JSON_CONTENT_TYPE,
   type FieldValidationError,
   type ModeledErrorName,

@@ -1,11 +1,12 @@
 /**
  * Reading an API request: the body (bounded), the operation named by
- * `X-Amz-Target` and the JSON input.
+ * `X-Amz-Target`, the JSON input and the headers the signature checks need.
  * Protocol problems become a ready answer in `early` (400
  * UnknownOperationException / SerializationException) instead of throwing,
- * so the call is still recorded.
+ * so the call is still recorded and still passes the signature checks first.
  */
 import type { IncomingMessage } from "node:http";
+import type { SignatureHeaders } from "./signature.js";
 import { isOperationName, type OperationName } from "./validation.js";
 import { protocolError, type ApiResponse } from "./wire.js";
 
@@ -37,6 +38,7 @@ export interface ApiRequest {
   identifier?: string;
   catalog?: string;
   clientToken?: string;
+  signature: SignatureHeaders;
   /** The answer when the request cannot reach an operation. */
   early?: ApiResponse;
 }
@@ -62,7 +64,15 @@ export function readApiRequest(req: IncomingMessage, text: string, tooLarge: boo
     early = protocolError("UnknownOperationException", `Unknown operation: ${target || "(no X-Amz-Target)"}`);
   }
 
-  const out: ApiRequest = { operation, input };
+  const out: ApiRequest = {
+    operation,
+    input,
+    signature: {
+      authorization: asString(req.headers.authorization),
+      amzDate: asString(req.headers["x-amz-date"]),
+      securityToken: asString(req.headers["x-amz-security-token"]),
+    },
+  };
   if (op !== undefined) out.op = op;
   if (early !== undefined) out.early = early;
   const identifier = asString(input.Identifier);

@@ -6,15 +6,16 @@
  * Request pipeline for API calls (`POST` to any path ending in `/`):
  *   1. record the call (arrival time, parsed input) in the call log;
  *   2. the `hang` switch: accept the request and never answer;
- *   3. resolve the operation from `X-Amz-Target` (400 UnknownOperationException)
+ *   3. signature checks (signature.ts), off unless switched on;
+ *   4. resolve the operation from `X-Amz-Target` (400 UnknownOperationException)
  *      and parse the body (400 SerializationException);
- *   4. take the fault decision (scripted → throttle → errorRate) at arrival;
- *   5. wait `latencyMs`;
- *   6. answer the fault, or run the operation (validation, idempotency, state);
- *   7. restyle the answer by the wire switches (answer-style.ts), complete the
+ *   5. take the fault decision (scripted → throttle → errorRate) at arrival;
+ *   6. wait `latencyMs`;
+ *   7. answer the fault, or run the operation (validation, idempotency, state);
+ *   8. restyle the answer by the wire switches (answer-style.ts), complete the
  *      call log entry, then write the response.
- * Faulted requests never change state (except scripted `applyFirst`).
- * Control requests (`/_emulator/…`) bypass all of this.
+ * Faulted and refused requests never change state (except scripted
+ * `applyFirst`). Control requests (`/_emulator/…`) bypass all of this.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -25,6 +26,7 @@ import { FaultController } from "./faults.js";
 import { executeOperation, type OperationContext } from "./operations.js";
 import { readApiRequest, readBody } from "./request.js";
 import { spreadSeedInputs } from "./seeding.js";
+import { checkSignature } from "./signature.js";
 import { EmulatorStore } from "./state.js";
 import { SWITCH_NAMES, SwitchBoard } from "./switches.js";
 import type {
@@ -250,7 +252,8 @@ export class PartnerCentralEmulator implements ControlTarget {
 
     const sw = this.switchBoard.view;
     const context: OperationContext = { conflictReasonFor: (s) => this.switchBoard.conflictReasonFor(s) };
-    const decision = api.early
+    const refused = checkSignature(api.signature, sw, this.switchBoard.now()) ?? api.early;
+    const decision = refused
       ? undefined
       : this.faultCtl.decide(operation, identifier, arrivedAt, { retryAfterSeconds: sw.throttleRetryAfterSeconds });
 
@@ -275,7 +278,7 @@ export class PartnerCentralEmulator implements ControlTarget {
     if (decision?.kind === "hang") return this.hang(call, req, res);
 
     let response: ApiResponse;
-    if (api.early) response = api.early;
+    if (refused) response = refused;
     else if (decision) response = decision.response;
     else if (op === undefined) response = protocolError("UnknownOperationException", operation);
     else {
@@ -291,7 +294,9 @@ export class PartnerCentralEmulator implements ControlTarget {
       }
     }
 
-    const answer = styleAnswer(response, sw, op !== undefined ? this.switchBoard.omittedPaths(op) : []);
+    let answer = styleAnswer(response, sw, op !== undefined ? this.switchBoard.omittedPaths(op) : []);
+    // The Date header tells the SDK the server's time (its clock-skew correction reads it).
+    if (sw.clockOffsetMs) answer = { ...answer, headers: { ...answer.headers, Date: new Date(this.switchBoard.now()).toUTCString() } };
     call.status = answer.status;
     if (response.errorType !== undefined) call.errorType = response.errorType;
     if (response.reason !== undefined) call.reason = response.reason;

@@ -45,6 +45,12 @@ export const switchesSchema = z
     throttleRetryAfterSeconds: z.number().int().min(0),
     emptyServerErrorBodies: z.boolean(),
     hang: z.union([z.boolean(), z.array(z.string().min(1))]),
+    clockOffsetMs: z.number().finite(),
+    requireSignature: z.boolean(),
+    knownAccessKeyIds: z.array(z.string().min(1)),
+    expiredSessionTokens: z.union([z.literal("all"), z.array(z.string().min(1))]),
+    maxClockSkewSeconds: z.number().min(0),
+    authErrorStatus: z.union([z.literal(400), z.literal(403)]),
   })
   .partial()
   .strict();
@@ -136,5 +142,10 @@ export class SwitchBoard {
   hangs(op: string): boolean {
     const h = this.current.hang;
     return h === true || (Array.isArray(h) && h.includes(op));
+  }
+
+  /** Milliseconds since the epoch on the emulator's (possibly offset) clock. */
+  now(): number {
+    return Date.now() + (this.current.clockOffsetMs ?? 0);
   }
 }

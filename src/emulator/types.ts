@@ -80,8 +80,8 @@ export const CONFLICT_REASONS = [
 export type ConflictReason = (typeof CONFLICT_REASONS)[number];
 
 /**
- * Switches: each selects one answer that the AWS model allows but a client
- * might not expect. All are off by default, which keeps
+ * Switches: each selects one answer that the AWS model (or AWS's front door)
+ * allows but a client might not expect. All are off by default, which keeps
  * the emulator's original answers. Set at start (as options) or at run time
  * (`setSwitches`, `POST /_emulator/switches`); docs/emulator.md has one
  * example each.
@@ -117,6 +117,21 @@ export interface EmulatorSwitches {
   emptyServerErrorBodies?: boolean;
   /** Accept the request and never answer: true for every operation, or a list of operation names. */
   hang?: boolean | string[];
+  /** Offset (ms) of the emulator's clock from the machine's; the `Date` header of API answers follows it. */
+  clockOffsetMs?: number;
+  /** Missing Authorization → MissingAuthenticationTokenException; malformed → IncompleteSignatureException. */
+  requireSignature?: boolean;
+  /** If set, any other access key id (or none) → UnrecognizedClientException. */
+  knownAccessKeyIds?: string[];
+  /** Session tokens (X-Amz-Security-Token) answered ExpiredTokenException; "all" = any session token. */
+  expiredSessionTokens?: "all" | string[];
+  /**
+   * If set, an X-Amz-Date more than this many seconds from the emulator's
+   * clock → InvalidSignatureException "Signature expired" (AWS allows 300).
+   */
+  maxClockSkewSeconds?: number;
+  /** HTTP status of those signature errors: 403 (default, AWS's common-errors table) or 400 (older awsJson services). */
+  authErrorStatus?: 400 | 403;
 }
 
 /** The fault knobs that can be changed at run time. */

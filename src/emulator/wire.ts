@@ -5,7 +5,8 @@
  * - every response carries `Content-Type: application/x-amz-json-1.0` and an
  *   `x-amzn-RequestId` (which the SDK exposes as `$metadata.requestId`);
  * - Node's own, correct `Date` header is kept, so the SDK never detects clock
- *   skew and never turns a client error into a retryable one;
+ *   skew and never turns a client error into a retryable one (unless the
+ *   `clockOffsetMs` switch moves the emulator's clock on purpose);
  * - modelled error bodies always carry a namespaced `__type` plus `Message`,
  *   and only the members the model defines for that error (`Reason`,
  *   `ErrorDetails`, `ServiceCode`/`QuotaCode`); no top-level `code` key.
@@ -101,6 +102,23 @@ export function errorResponse(name: ModeledErrorName, message: string, opts: Err
   };
 }
 
+/** Namespace of the errors AWS's front door (authentication) answers before any service code runs. */
+export const FRONT_DOOR_NAMESPACE = "com.amazon.coral.service";
+
+/**
+ * An error of AWS's front door, not in the service model: the SDK surfaces it
+ * as a `PartnerCentralAccountServiceException` named after the type. Coral
+ * writes these with a lower-case `message`.
+ */
+export function frontDoorError(name: string, message: string, status: number): ApiResponse {
+  return {
+    status,
+    body: { __type: `${FRONT_DOOR_NAMESPACE}#${name}`, message },
+    errorType: name,
+    errorNamespace: FRONT_DOOR_NAMESPACE,
+  };
+}
+
 /** Protocol-level errors (not in the service model) use a bare `__type`, like real awsJson services. */
 export function protocolError(
   type: "UnknownOperationException" | "SerializationException",
@@ -125,7 +143,7 @@ export function fail(name: ModeledErrorName, message: string, opts?: ErrorOption
   throw new ApiError(errorResponse(name, message, opts));
 }
 
-/** Writes a decided response. The `Date` header is left to Node (always accurate). */
+/** Writes a decided response. The `Date` header is left to Node unless the answer sets one (clockOffsetMs). */
 export function writeResponse(res: ServerResponse, response: ApiResponse, requestId: string): void {
   const payload = response.body === undefined ? "" : JSON.stringify(response.body);
   res.statusCode = response.status;

@@ -60,6 +60,12 @@ const ALL_OFF: Record<keyof EmulatorSwitches, undefined> = {
   throttleRetryAfterSeconds: undefined,
   emptyServerErrorBodies: undefined,
   hang: undefined,
+  clockOffsetMs: undefined,
+  requireSignature: undefined,
+  knownAccessKeyIds: undefined,
+  expiredSessionTokens: undefined,
+  maxClockSkewSeconds: undefined,
+  authErrorStatus: undefined,
 };
 
 beforeAll(async () => {

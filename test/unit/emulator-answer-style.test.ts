@@ -1,7 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { ERROR_TYPE_HEADER, omitFields, styleAnswer } from "../../src/emulator/answer-style.js";
 import { OPTIONAL_OUTPUT_MEMBERS, resolveOmittable, SwitchBoard } from "../../src/emulator/switches.js";
-import { errorResponse, ok, protocolError } from "../../src/emulator/wire.js";
+import { errorResponse, frontDoorError, ok, protocolError } from "../../src/emulator/wire.js";
 
 describe("styleAnswer", () => {
   it("with no switches returns the canonical answer", () => {
@@ -37,6 +37,11 @@ describe("styleAnswer", () => {
     expect(styled.body?.__type).toBe(bodyType);
     expect(styled.headers?.[ERROR_TYPE_HEADER]).toBe(headerType);
     expect(styled.body).toMatchObject({ Message: "m", Reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE" });
+  });
+
+  it("keeps the front door's namespace when the service namespace is changed", () => {
+    const styled = styleAnswer(frontDoorError("ExpiredTokenException", "m", 403), { errorNamespace: "ns.x" });
+    expect(styled.body?.__type).toBe("com.amazon.coral.service#ExpiredTokenException");
   });
 
   it("empties 5xx bodies only, and leaves protocol errors alone", () => {
@@ -81,9 +86,11 @@ describe("resolveOmittable", () => {
 
 describe("SwitchBoard", () => {
   it("turns switches off with undefined or null and keeps the others", () => {
-    const board = new SwitchBoard({ throttleStatus: 400, errorTypeFormat: "bare" });
+    const board = new SwitchBoard({ throttleStatus: 400, hang: ["GetConnection"] });
     board.set({ throttleStatus: null, emptyServerErrorBodies: true });
-    expect(board.settings).toEqual({ errorTypeFormat: "bare", emptyServerErrorBodies: true });
+    expect(board.settings).toEqual({ hang: ["GetConnection"], emptyServerErrorBodies: true });
+    expect(board.hangs("GetConnection")).toBe(true);
+    expect(board.hangs("AcceptConnectionInvitation")).toBe(false);
     expect(() => board.set({ bogus: undefined })).toThrow(/unknown switch/);
   });
 
