@@ -91,6 +91,21 @@ const reject = (inv: SeededInvitation, token: string) =>
 const getInv = (inv: SeededInvitation) =>
   client.send(new GetConnectionInvitationCommand({ Catalog: inv.catalog, Identifier: inv.identifier }));
 
+/**
+ * The first answer of the throttle gate: sends until one is refused. The gate counts a sliding
+ * second, so on a slow machine two sends may not fall into one window; this does not care.
+ */
+async function firstThrottled(inv: SeededInvitation): Promise<SdkError> {
+  for (let i = 0; i < 50; i++) {
+    try {
+      await getInv(inv);
+    } catch (err) {
+      return err as SdkError;
+    }
+  }
+  throw new Error("the throttle gate never answered");
+}
+
 const ctl = (path: string, body?: unknown) =>
   fetch(`${emu.url}/_emulator/${path}`, {
     method: body === undefined ? "GET" : "POST",
@@ -266,11 +281,10 @@ describe("throttling answers", () => {
     expect(scripted.$metadata?.httpStatusCode).toBe(400);
 
     emu.setFaults({ throttleAboveRps: 1 });
-    await getInv(inv);
-    const gated = await failure(getInv(inv));
+    const gated = await firstThrottled(inv);
     expect(gated.name).toBe("ThrottlingException");
     expect(gated.$metadata?.httpStatusCode).toBe(400);
-    expect(emu.calls().map((c) => c.status)).toEqual([400, 200, 400]);
+    expect(emu.calls().at(-1)).toMatchObject({ status: 400, errorType: "ThrottlingException" });
   });
 
   it("the SDK still retries a ThrottlingException answered with 400 (throttling by name)", async () => {
@@ -290,22 +304,16 @@ describe("throttling answers", () => {
   it("throttleRetryAfterSeconds sends Retry-After on the rate gate's answers", async () => {
     emu.setSwitches({ throttleRetryAfterSeconds: 2 });
     emu.setFaults({ throttleAboveRps: 1 });
-    const inv = emu.seedInvitation();
-    const results = await Promise.allSettled([getInv(inv), getInv(inv), getInv(inv)]);
-    const errs = results.flatMap((r) => (r.status === "rejected" ? [r.reason as SdkError] : []));
-    expect(errs).toHaveLength(2);
-    for (const e of errs) {
-      expect(e.name).toBe("ThrottlingException");
-      expect(e.$metadata?.httpStatusCode).toBe(429);
-      expect(e.$response?.headers["retry-after"]).toBe("2");
-    }
+    const err = await firstThrottled(emu.seedInvitation());
+    expect(err.name).toBe("ThrottlingException");
+    expect(err.$metadata?.httpStatusCode).toBe(429);
+    expect(err.$response?.headers["retry-after"]).toBe("2");
   });
 
   it("without it, the rate gate sends no Retry-After", async () => {
     emu.setFaults({ throttleAboveRps: 1 });
-    const inv = emu.seedInvitation();
-    await getInv(inv);
-    const err = await failure(getInv(inv));
+    const err = await firstThrottled(emu.seedInvitation());
+    expect(err.name).toBe("ThrottlingException");
     expect(err.$response?.headers["retry-after"]).toBeUndefined();
   });
 });
