@@ -296,7 +296,9 @@ export class PartnerCentralEmulator implements ControlTarget {
 
     let answer = styleAnswer(response, sw, op !== undefined ? this.switchBoard.omittedPaths(op) : []);
     // The Date header tells the SDK the server's time (its clock-skew correction reads it).
-    if (sw.clockOffsetMs) answer = { ...answer, headers: { ...answer.headers, Date: new Date(this.switchBoard.now()).toUTCString() } };
+    if (sw.clockOffsetMs) {
+      answer = { ...answer, headers: { ...answer.headers, Date: new Date(this.switchBoard.now()).toUTCString() } };
+    }
     call.status = answer.status;
     if (response.errorType !== undefined) call.errorType = response.errorType;
     if (response.reason !== undefined) call.reason = response.reason;
