@@ -6,25 +6,34 @@
  *
  * Routes:
  *   GET  /_emulator/health                          → { ok: true, url }
- *   POST /_emulator/invitations                     body SeedInvitationInput, or { count, ...SeedInvitationInput } → SeededInvitation[]
+ *   POST /_emulator/invitations                     body SeedInvitationInput, or { count, ...SeedManyInput } → SeededInvitationDetail[]
  *   GET  /_emulator/invitations/<catalog>/<id>      → InvitationRecord | 404
+ *   GET  /_emulator/connections/<catalog>/<id>      → ConnectionRecord | 404
  *   GET  /_emulator/calls?operation=&identifier=    → RecordedCall[]
- *   POST /_emulator/script                          body ScriptedFailure | ScriptedFailure[] → { ok, pending }
+ *   POST /_emulator/script                          body ScriptedFailure | ScriptedFailure[] → { ok, added }
  *   GET  /_emulator/faults                          → current fault settings
  *   POST /_emulator/faults                          body Partial<fault settings>; null turns a fault off → current settings
- *   POST /_emulator/reset                           → { ok: true }
+ *   GET  /_emulator/switches                        → the switches that are on
+ *   POST /_emulator/switches                        body Partial<EmulatorSwitches>; null turns a switch off → the switches that are on
+ *   POST /_emulator/reset                           → { ok: true } (keeps faults and switches)
  */
 import { z } from "zod";
 import {
+  CONNECTION_TYPE_STATUSES,
   CONNECTION_TYPES,
   INVITATION_STATUSES,
+  PARTICIPANT_KINDS,
+  PARTICIPANT_TYPES,
   type CallFilter,
+  type ConnectionRecord,
+  type EmulatorSwitches,
   type FaultSettings,
   type InvitationRecord,
   type RecordedCall,
   type ScriptedFailure,
   type SeededInvitation,
   type SeedInvitationInput,
+  type SeedManyInput,
 } from "./types.js";
 import { writeControlJson } from "./wire.js";
 import type { ServerResponse } from "node:http";
@@ -35,25 +44,48 @@ export const CONTROL_PREFIX = "/_emulator/";
 export interface ControlTarget {
   readonly url: string;
   seedInvitation(input?: SeedInvitationInput): SeededInvitation;
-  seedInvitations(n: number, input?: Omit<SeedInvitationInput, "identifier">): SeededInvitation[];
+  seedInvitations(n: number, input?: SeedManyInput): SeededInvitation[];
   getInvitation(catalog: string, identifier: string): InvitationRecord | undefined;
+  getConnection(catalog: string, identifier: string): ConnectionRecord | undefined;
   calls(filter?: CallFilter): RecordedCall[];
   script(failure: ScriptedFailure): void;
   setFaults(partial: Partial<FaultSettings>): void;
   faults(): FaultSettings;
+  setSwitches(partial: Partial<EmulatorSwitches>): void;
+  switches(): EmulatorSwitches;
   reset(): void;
 }
+
+const participantSchema = z.object({
+  accountId: z.string(),
+  name: z.string(),
+  emailDomain: z.string(),
+  profileId: z.string().optional(),
+  inviterName: z.string().optional(),
+  kind: z.enum(PARTICIPANT_KINDS).optional(),
+});
 
 const seedSchema = z.object({
   catalog: z.string().optional(),
   identifier: z.string().optional(),
+  participantType: z.enum(PARTICIPANT_TYPES).optional(),
   status: z.enum(INVITATION_STATUSES).optional(),
   connectionType: z.enum(CONNECTION_TYPES).optional(),
   inviterName: z.string().optional(),
   inviterEmail: z.string().optional(),
+  emailDomain: z.string().optional(),
   partnerName: z.string().optional(),
   otherParticipantAccountId: z.string().optional(),
+  partnerProfileId: z.string().optional(),
+  otherParticipantKind: z.enum(PARTICIPANT_KINDS).optional(),
+  connectionStatus: z.enum(CONNECTION_TYPE_STATUSES).optional(),
   count: z.number().int().min(1).max(100_000).optional(),
+  // Spread lists, with `count` only (SeedManyInput).
+  catalogs: z.array(z.string()).optional(),
+  statuses: z.array(z.enum(INVITATION_STATUSES)).optional(),
+  connectionTypes: z.array(z.enum(CONNECTION_TYPES)).optional(),
+  participants: z.union([z.number().int().min(1), z.array(participantSchema)]).optional(),
+  emailDomains: z.array(z.string()).optional(),
 });
 
 const scriptSchema = z.object({
@@ -70,6 +102,7 @@ const scriptSchema = z.object({
     "ValidationException",
     "ServiceUnavailable503",
     "ConnectionReset",
+    "Hang",
   ]),
   reason: z.string().optional(),
   message: z.string().optional(),
@@ -123,17 +156,25 @@ function route(target: ControlTarget, method: string, url: URL, json: unknown): 
   if (method === "GET" && path === "health") return { status: 200, body: { ok: true, url: target.url } };
 
   if (method === "POST" && path === "invitations") {
-    const { count, ...seed } = parse(seedSchema, json);
-    const created =
-      count === undefined
-        ? [target.seedInvitation(seed)]
-        : target.seedInvitations(count, { ...seed, identifier: undefined } as Omit<SeedInvitationInput, "identifier">);
-    return { status: 200, body: created };
+    const { count, catalogs, statuses, connectionTypes, participants, emailDomains, identifier, ...seed } = parse(
+      seedSchema,
+      json,
+    );
+    const spread = { catalogs, statuses, connectionTypes, participants, emailDomains };
+    if (count === undefined) {
+      if (Object.values(spread).some((v) => v !== undefined)) {
+        throw new ControlError(400, "catalogs, statuses, connectionTypes, participants and emailDomains need count");
+      }
+      return { status: 200, body: [target.seedInvitation({ ...seed, identifier } as SeedInvitationInput)] };
+    }
+    const many = { ...seed, ...Object.fromEntries(Object.entries(spread).filter(([, v]) => v !== undefined)) };
+    return { status: 200, body: target.seedInvitations(count, many as SeedManyInput) };
   }
 
-  if (method === "GET" && parts[0] === "invitations" && parts.length === 3) {
-    const record = target.getInvitation(parts[1]!, parts[2]!);
-    if (!record) throw new ControlError(404, `invitation ${parts[1]}/${parts[2]} not found`);
+  if (method === "GET" && (parts[0] === "invitations" || parts[0] === "connections") && parts.length === 3) {
+    const record =
+      parts[0] === "invitations" ? target.getInvitation(parts[1]!, parts[2]!) : target.getConnection(parts[1]!, parts[2]!);
+    if (!record) throw new ControlError(404, `${parts[0].slice(0, -1)} ${parts[1]}/${parts[2]} not found`);
     return { status: 200, body: record };
   }
 
@@ -156,6 +197,14 @@ function route(target: ControlTarget, method: string, url: URL, json: unknown): 
   if (path === "faults" && (method === "GET" || method === "POST")) {
     if (method === "POST") target.setFaults(parse(faultsSchema, json) as Partial<FaultSettings>);
     return { status: 200, body: target.faults() };
+  }
+
+  if (path === "switches" && (method === "GET" || method === "POST")) {
+    if (method === "POST") {
+      if (json === null || typeof json !== "object" || Array.isArray(json)) throw new ControlError(400, "body must be an object");
+      target.setSwitches(json as Partial<EmulatorSwitches>);
+    }
+    return { status: 200, body: target.switches() };
   }
 
   if (method === "POST" && path === "reset") {

@@ -6,6 +6,10 @@
  * faulted request never changes state. Precedence: scripted failures first
  * (they are deterministic and meant to override everything), then the
  * throttle gate, then the random error rate.
+ *
+ * A scripted "Hang" never answers (the request is parked until the client
+ * gives up or the emulator closes); with `applyFirst` the operation is
+ * carried out first, so the client cannot know that it was.
  */
 import type { EmulatorOptions, FaultSettings, ScriptedErrorName, ScriptedFailure } from "./types.js";
 import { errorResponse, type ApiResponse } from "./wire.js";
@@ -27,15 +31,25 @@ const SCRIPTABLE: ReadonlySet<ScriptedErrorName> = new Set<ScriptedErrorName>([
   "ValidationException",
   "ServiceUnavailable503",
   "ConnectionReset",
+  "Hang",
 ]);
 
 const WINDOW_MS = 1000;
 
-/** `respond`: answer with this instead of running the operation; `reset`: destroy the socket. */
+/**
+ * `respond`: answer with this instead of running the operation; `reset`:
+ * destroy the socket; `hang`: never answer.
+ */
 export type FaultDecision =
   | { kind: "respond"; response: ApiResponse; applyFirst?: boolean }
   | { kind: "reset"; applyFirst?: boolean }
+  | { kind: "hang"; applyFirst?: boolean }
   | undefined;
+
+/** How the throttle gate words its answer (from the switches). */
+export interface ThrottleAnswer {
+  retryAfterSeconds?: number | undefined;
+}
 
 export class FaultController {
   private current: FaultSettings;
@@ -102,7 +116,7 @@ export class FaultController {
     return this.scripts.map((s) => ({ ...s }));
   }
 
-  decide(operation: string, identifier: string | undefined, nowMs: number): FaultDecision {
+  decide(operation: string, identifier: string | undefined, nowMs: number, answer: ThrottleAnswer = {}): FaultDecision {
     const scripted = this.takeScript(operation, identifier);
     if (scripted) return scriptedDecision(scripted);
 
@@ -112,7 +126,9 @@ export class FaultController {
       if (this.admitted.length >= limit) {
         return {
           kind: "respond",
-          response: errorResponse("ThrottlingException", `Rate exceeded: more than ${limit} requests per second`),
+          response: errorResponse("ThrottlingException", `Rate exceeded: more than ${limit} requests per second`, {
+            ...(answer.retryAfterSeconds !== undefined ? { retryAfterSeconds: answer.retryAfterSeconds } : {}),
+          }),
         };
       }
       this.admitted.push(nowMs);
@@ -149,6 +165,7 @@ function scriptedDecision(s: ScriptedFailure): FaultDecision {
 
 function scriptedAnswer(s: ScriptedFailure): FaultDecision {
   if (s.error === "ConnectionReset") return { kind: "reset" };
+  if (s.error === "Hang") return { kind: "hang" };
   const headers: Record<string, string> = {};
   if (s.retryAfterSeconds !== undefined) headers["Retry-After"] = String(s.retryAfterSeconds);
   if (s.error === "ServiceUnavailable503") {

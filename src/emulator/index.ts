@@ -2,42 +2,64 @@
  * Local emulator of the AWS Partner Central Account API (awsJson1_0) for
  * exercising the real `@aws-sdk/client-partnercentral-account` client over
  * real HTTP. Self-contained: depends only on node builtins and zod.
+ * docs/emulator.md describes every operation and switch.
  */
 export { PartnerCentralEmulator, TARGET_PREFIX } from "./server.js";
 export { runEmulatorCli, type EmulatorCliOptions } from "./cli.js";
 export { CONTROL_PREFIX, type ControlTarget } from "./control.js";
 export { THROTTLED_OPERATIONS } from "./faults.js";
+export { ERROR_TYPE_HEADER } from "./answer-style.js";
+export { DEFAULT_MAX_RESULTS } from "./paging.js";
+export { DEFAULT_PARTICIPANT_COUNT, builtInParticipant } from "./seeding.js";
+export { OPTIONAL_OUTPUT_MEMBERS, SWITCH_NAMES, switchesSchema } from "./switches.js";
 export {
   OPERATION_RULES,
   PATTERNS,
   collectViolations,
   isOperationName,
   type InputRules,
+  type IntegerRule,
+  type MemberRule,
   type OperationName,
+  type StringListRule,
   type StringRule,
 } from "./validation.js";
 export {
   DEFAULT_REASONS,
   ERROR_NAMESPACE,
   ERROR_STATUS,
+  FRONT_DOOR_NAMESPACE,
   JSON_CONTENT_TYPE,
   type FieldValidationError,
   type ModeledErrorName,
 } from "./wire.js";
 export {
+  CONFLICT_REASONS,
+  CONNECTION_TYPE_STATUSES,
   CONNECTION_TYPES,
   INVITATION_STATUSES,
+  PARTICIPANT_KINDS,
+  PARTICIPANT_TYPES,
   type CallFilter,
+  type ConflictReason,
   type ConnectionRecord,
   type ConnectionType,
   type ConnectionTypeDetail,
+  type ConnectionTypeStatus,
   type EmulatorOptions,
+  type EmulatorSwitches,
   type FaultSettings,
   type InvitationRecord,
   type InvitationStatus,
+  type Participant,
+  type ParticipantKind,
+  type ParticipantType,
   type RecordedCall,
   type ScriptedErrorName,
   type ScriptedFailure,
   type SeededInvitation,
+  type SeededInvitationDetail,
   type SeedInvitationInput,
+  type SeedManyInput,
+  type SeedParticipant,
 } from "./types.js";

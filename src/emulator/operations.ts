@@ -12,11 +12,23 @@
  * verbatim and changes nothing; with different parameters it is a 409
  * ConflictException CONFLICT_CLIENT_TOKEN. A token whose first use failed is
  * not remembered, so the request is evaluated afresh.
+ *
+ * State conflicts: Accept, Reject and Cancel of an invitation that is no
+ * longer PENDING are a 409 ConflictException whose Reason is
+ * INCOMPATIBLE_CONNECTION_INVITATION_STATE unless the caller's context (the
+ * `stateConflictReason` switch) picks another one for that status.
  */
+import { listConnectionInvitations, listConnections } from "./list-operations.js";
 import type { EmulatorStore } from "./state.js";
-import type { ConnectionType } from "./types.js";
+import type { ConnectionType, InvitationStatus } from "./types.js";
 import { OPERATION_RULES, validateInput, type OperationName } from "./validation.js";
 import { fail, ok, type ApiResponse } from "./wire.js";
+
+/** Choices the operations take from the emulator's switches. */
+export interface OperationContext {
+  /** Reason of the ConflictException for a transition from `status`; undefined = the default. */
+  conflictReasonFor?: (status: InvitationStatus) => string | undefined;
+}
 
 export interface OperationResult {
   response: ApiResponse;
@@ -44,9 +56,10 @@ export function executeOperation(
   store: EmulatorStore,
   op: OperationName,
   input: Record<string, unknown>,
+  context: OperationContext = {},
 ): OperationResult {
   validateInput(input, OPERATION_RULES[op]);
-  if (!TOKEN_OPERATIONS.has(op)) return { response: run(store, op, input), replayed: false };
+  if (!TOKEN_OPERATIONS.has(op)) return { response: run(store, op, input, context), replayed: false };
 
   const token = input.ClientToken as string;
   const fp = fingerprint(op, input);
@@ -57,7 +70,7 @@ export function executeOperation(
       reason: "CONFLICT_CLIENT_TOKEN",
     });
   }
-  const response = run(store, op, input);
+  const response = run(store, op, input, context);
   if (response.status === 200) store.rememberToken(op, token, { fingerprint: fp, response });
   return { response, replayed: false };
 }
@@ -68,23 +81,27 @@ function notFoundInvitation(catalog: string, id: string): never {
   });
 }
 
-function incompatibleState(store: EmulatorStore, catalog: string, id: string, action: string): never {
-  const status = store.getInvitation(catalog, id)?.Status ?? "UNKNOWN";
+function incompatibleState(context: OperationContext, id: string, status: InvitationStatus, action: string): never {
   return fail(
     "ConflictException",
     `Connection invitation ${id} is ${status}; only PENDING invitations can be ${action}`,
-    { reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE" },
+    { reason: context.conflictReasonFor?.(status) ?? "INCOMPATIBLE_CONNECTION_INVITATION_STATE" },
   );
 }
 
-function run(store: EmulatorStore, op: OperationName, input: Record<string, unknown>): ApiResponse {
+function run(
+  store: EmulatorStore,
+  op: OperationName,
+  input: Record<string, unknown>,
+  context: OperationContext,
+): ApiResponse {
   const catalog = input.Catalog as string;
   const id = input.Identifier as string;
   switch (op) {
     case "AcceptConnectionInvitation": {
       const r = store.transition(catalog, id, "ACCEPTED");
       if (r === undefined) notFoundInvitation(catalog, id);
-      if (r === "conflict") incompatibleState(store, catalog, id, "accepted");
+      if ("conflict" in r) incompatibleState(context, id, r.conflict, "accepted");
       return ok({ Connection: r.connection });
     }
     case "RejectConnectionInvitation":
@@ -92,9 +109,13 @@ function run(store: EmulatorStore, op: OperationName, input: Record<string, unkn
       const to = op === "RejectConnectionInvitation" ? "REJECTED" : "CANCELED";
       const r = store.transition(catalog, id, to);
       if (r === undefined) notFoundInvitation(catalog, id);
-      if (r === "conflict") incompatibleState(store, catalog, id, to.toLowerCase());
+      if ("conflict" in r) incompatibleState(context, id, r.conflict, to.toLowerCase());
       return ok({ ...r.invitation });
     }
+    case "ListConnectionInvitations":
+      return listConnectionInvitations(store, input);
+    case "ListConnections":
+      return listConnections(store, input);
     case "GetConnectionInvitation": {
       const inv = store.getInvitation(catalog, id);
       if (!inv) notFoundInvitation(catalog, id);

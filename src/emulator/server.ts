@@ -5,68 +5,71 @@
  *
  * Request pipeline for API calls (`POST` to any path ending in `/`):
  *   1. record the call (arrival time, parsed input) in the call log;
- *   2. resolve the operation from `X-Amz-Target` (400 UnknownOperationException)
+ *   2. the `hang` switch: accept the request and never answer;
+ *   3. signature checks (signature.ts), off unless switched on;
+ *   4. resolve the operation from `X-Amz-Target` (400 UnknownOperationException)
  *      and parse the body (400 SerializationException);
- *   3. take the fault decision (scripted → throttle → errorRate) at arrival;
- *   4. wait `latencyMs`;
- *   5. answer the fault, or run the operation (validation, idempotency, state);
- *   6. complete the call log entry, then write the response.
- * Faulted requests never change state. Control requests (`/_emulator/…`)
- * bypass all of this.
+ *   5. take the fault decision (scripted → throttle → errorRate) at arrival;
+ *   6. wait `latencyMs`;
+ *   7. answer the fault, or run the operation (validation, idempotency, state);
+ *   8. restyle the answer by the wire switches (answer-style.ts), complete the
+ *      call log entry, then write the response.
+ * Faulted and refused requests never change state (except scripted
+ * `applyFirst`). Control requests (`/_emulator/…`) bypass all of this.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { styleAnswer } from "./answer-style.js";
 import { CONTROL_PREFIX, handleControl, type ControlTarget } from "./control.js";
-import { FaultController, type FaultDecision } from "./faults.js";
-import { executeOperation } from "./operations.js";
+import { FaultController } from "./faults.js";
+import { executeOperation, type OperationContext } from "./operations.js";
+import { readApiRequest, readBody } from "./request.js";
+import { spreadSeedInputs } from "./seeding.js";
+import { checkSignature } from "./signature.js";
 import { EmulatorStore } from "./state.js";
+import { SWITCH_NAMES, SwitchBoard } from "./switches.js";
 import type {
   CallFilter,
   ConnectionRecord,
   EmulatorOptions,
+  EmulatorSwitches,
   FaultSettings,
   InvitationRecord,
   RecordedCall,
   ScriptedFailure,
-  SeededInvitation,
+  SeededInvitationDetail,
   SeedInvitationInput,
+  SeedManyInput,
 } from "./types.js";
-import { isOperationName } from "./validation.js";
 import { ApiError, errorResponse, protocolError, writeResponse, type ApiResponse } from "./wire.js";
 
-export const TARGET_PREFIX = "PartnerCentralAccount.";
-const MAX_BODY_BYTES = 1024 * 1024;
+export { TARGET_PREFIX } from "./request.js";
 
-function readBody(req: IncomingMessage): Promise<{ text: string; tooLarge: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(c);
-    });
-    req.on("end", () => resolve({ text: Buffer.concat(chunks).toString("utf8"), tooLarge: size > MAX_BODY_BYTES }));
-    req.on("error", reject);
-  });
+function pickSwitches(options: EmulatorOptions): EmulatorSwitches {
+  const out: Record<string, unknown> = {};
+  for (const k of SWITCH_NAMES) if (options[k] !== undefined) out[k] = options[k];
+  return out as EmulatorSwitches;
 }
-
-const asString = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
 export class PartnerCentralEmulator implements ControlTarget {
   private readonly store: EmulatorStore;
   private readonly faultCtl: FaultController;
+  private readonly switchBoard: SwitchBoard;
   private log: RecordedCall[] = [];
   private seq = 0;
   private closed = false;
   /** Resolvers of in-progress latency waits, released early on close(). */
   private readonly waits = new Map<NodeJS.Timeout, () => void>();
+  /** Releases of requests that hang (never answered), called on close() or when the client goes away. */
+  private readonly parked = new Set<() => void>();
   private readonly server: Server;
   private boundPort = 0;
   private host: string;
 
   private constructor(options: EmulatorOptions) {
     this.faultCtl = new FaultController(options);
+    this.switchBoard = new SwitchBoard(pickSwitches(options));
     this.store = new EmulatorStore(options.clientTokenTtlMs);
     this.host = options.host ?? "127.0.0.1";
     this.server = createServer((req, res) => {
@@ -78,7 +81,7 @@ export class PartnerCentralEmulator implements ControlTarget {
     });
   }
 
-  /** Starts listening; resolves once the port is bound. */
+  /** Starts listening; resolves once the port is bound. Throws if a switch is invalid. */
   static async start(options: EmulatorOptions = {}): Promise<PartnerCentralEmulator> {
     const emu = new PartnerCentralEmulator(options);
     await new Promise<void>((resolve, reject) => {
@@ -102,14 +105,13 @@ export class PartnerCentralEmulator implements ControlTarget {
     return this.boundPort;
   }
 
-  seedInvitation(input: SeedInvitationInput = {}): SeededInvitation {
+  seedInvitation(input: SeedInvitationInput = {}): SeededInvitationDetail {
     return this.store.seed(input);
   }
 
-  seedInvitations(n: number, input: Omit<SeedInvitationInput, "identifier"> = {}): SeededInvitation[] {
-    const out: SeededInvitation[] = [];
-    for (let i = 0; i < n; i++) out.push(this.store.seed({ ...input, identifier: undefined }));
-    return out;
+  /** Seeds n invitations spread over partners, types, catalogs, statuses and email domains (see `SeedManyInput`). */
+  seedInvitations(n: number, input: SeedManyInput = {}): SeededInvitationDetail[] {
+    return spreadSeedInputs(n, input).map((one) => this.store.seed(one));
   }
 
   /** Deep copy of the stored record (incl. Status and ConnectionId), or undefined. */
@@ -148,7 +150,23 @@ export class PartnerCentralEmulator implements ControlTarget {
     return this.faultCtl.settings;
   }
 
-  /** Clears invitations, connections, remembered tokens, the call log, scripts and the throttle window. Fault settings are kept. */
+  /**
+   * Changes switches; keys absent are kept, keys set to undefined (or null) are
+   * turned off. Validates everything first: on an Error nothing changed.
+   */
+  setSwitches(partial: Partial<EmulatorSwitches>): void {
+    this.switchBoard.set(partial as Record<string, unknown>);
+  }
+
+  /** The switches that are on. */
+  switches(): EmulatorSwitches {
+    return this.switchBoard.settings;
+  }
+
+  /**
+   * Clears invitations, connections, remembered tokens, the call log, scripts and
+   * the throttle window. Fault settings and switches are kept.
+   */
   reset(): void {
     this.store.clear();
     this.log = [];
@@ -156,7 +174,7 @@ export class PartnerCentralEmulator implements ControlTarget {
     this.faultCtl.reset();
   }
 
-  /** Stops the server, including idle keep-alive and in-flight sockets. */
+  /** Stops the server, including idle keep-alive, in-flight and hanging sockets. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -165,6 +183,7 @@ export class PartnerCentralEmulator implements ControlTarget {
       release();
     }
     this.waits.clear();
+    for (const release of [...this.parked]) release();
     const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await done;
@@ -178,6 +197,23 @@ export class PartnerCentralEmulator implements ControlTarget {
         resolve();
       }, ms);
       this.waits.set(timer, resolve);
+    });
+  }
+
+  /** Never answers: resolves when the client goes away or the emulator closes (which destroys the socket). */
+  private hang(call: RecordedCall, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    call.errorType = "Hang";
+    if (this.closed) {
+      req.socket.destroy();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const release = (): void => {
+        this.parked.delete(release);
+        resolve();
+      };
+      this.parked.add(release);
+      res.once("close", release);
     });
   }
 
@@ -204,36 +240,22 @@ export class PartnerCentralEmulator implements ControlTarget {
     arrivedAt: number,
   ): Promise<void> {
     const requestId = randomUUID();
-    const target = asString(req.headers["x-amz-target"]) ?? "";
-    const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
-
-    let input: Record<string, unknown> = {};
-    let early: ApiResponse | undefined;
-    try {
-      const parsed: unknown = tooLarge ? undefined : text.trim() === "" ? {} : JSON.parse(text);
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        early = protocolError("SerializationException", tooLarge ? "Request body too large" : "Body must be a JSON object");
-      } else {
-        input = parsed as Record<string, unknown>;
-      }
-    } catch (err) {
-      early = protocolError("SerializationException", `Malformed JSON body: ${(err as Error).message}`);
-    }
-
+    const api = readApiRequest(req, text, tooLarge);
+    const { operation, op, input, identifier } = api;
     const call: RecordedCall = { seq: ++this.seq, at: arrivedAt, operation, input, status: 0, requestId };
-    const clientToken = asString(input.ClientToken);
-    const identifier = asString(input.Identifier);
-    const catalog = asString(input.Catalog);
-    if (clientToken !== undefined) call.clientToken = clientToken;
+    if (api.clientToken !== undefined) call.clientToken = api.clientToken;
     if (identifier !== undefined) call.identifier = identifier;
-    if (catalog !== undefined) call.catalog = catalog;
+    if (api.catalog !== undefined) call.catalog = api.catalog;
     this.log.push(call);
 
-    const op = target.startsWith(TARGET_PREFIX) && isOperationName(operation) ? operation : undefined;
-    if (op === undefined) {
-      early = protocolError("UnknownOperationException", `Unknown operation: ${target || "(no X-Amz-Target)"}`);
-    }
-    const decision: FaultDecision = early ? undefined : this.faultCtl.decide(operation, identifier, arrivedAt);
+    if (this.switchBoard.hangs(operation)) return this.hang(call, req, res);
+
+    const sw = this.switchBoard.view;
+    const context: OperationContext = { conflictReasonFor: (s) => this.switchBoard.conflictReasonFor(s) };
+    const refused = checkSignature(api.signature, sw, this.switchBoard.now()) ?? api.early;
+    const decision = refused
+      ? undefined
+      : this.faultCtl.decide(operation, identifier, arrivedAt, { retryAfterSeconds: sw.throttleRetryAfterSeconds });
 
     await this.delay(this.faultCtl.latencyMs);
     if (this.closed) {
@@ -241,26 +263,27 @@ export class PartnerCentralEmulator implements ControlTarget {
       return;
     }
 
-    if (decision?.applyFirst && op !== undefined && !early) {
+    if (decision?.applyFirst && op !== undefined) {
       try {
-        executeOperation(this.store, op, input);
+        executeOperation(this.store, op, input, context);
       } catch {
         // The scripted answer replaces whatever the operation said.
       }
     }
-
     if (decision?.kind === "reset") {
       call.errorType = "ConnectionReset";
       req.socket.resetAndDestroy();
       return;
     }
+    if (decision?.kind === "hang") return this.hang(call, req, res);
 
     let response: ApiResponse;
-    if (early || op === undefined) response = early ?? protocolError("UnknownOperationException", target);
+    if (refused) response = refused;
     else if (decision) response = decision.response;
+    else if (op === undefined) response = protocolError("UnknownOperationException", operation);
     else {
       try {
-        const result = executeOperation(this.store, op, input);
+        const result = executeOperation(this.store, op, input, context);
         response = result.response;
         if (result.replayed) call.replayed = true;
       } catch (err) {
@@ -271,9 +294,14 @@ export class PartnerCentralEmulator implements ControlTarget {
       }
     }
 
-    call.status = response.status;
+    let answer = styleAnswer(response, sw, op !== undefined ? this.switchBoard.omittedPaths(op) : []);
+    // The Date header tells the SDK the server's time (its clock-skew correction reads it).
+    if (sw.clockOffsetMs) {
+      answer = { ...answer, headers: { ...answer.headers, Date: new Date(this.switchBoard.now()).toUTCString() } };
+    }
+    call.status = answer.status;
     if (response.errorType !== undefined) call.errorType = response.errorType;
     if (response.reason !== undefined) call.reason = response.reason;
-    writeResponse(res, response, requestId);
+    writeResponse(res, answer, requestId);
   }
 }

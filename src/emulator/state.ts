@@ -7,51 +7,56 @@
  * mutate stored state by accident. All mutations are synchronous, which makes
  * each operation atomic with respect to concurrent requests (Node runs one
  * handler body at a time).
+ *
+ * Each record carries a `seq`, increasing in insertion order (a replaced
+ * record counts as new). The maps iterate in `seq` order, which is the stable
+ * order of the List operations and what their NextToken points into.
+ * Every acceptance creates its own connection (AWS may instead add the type
+ * to an existing connection with the same partner; the emulator does not).
  */
-import { randomInt } from "node:crypto";
+import { connectionArn, invitationArn, newAccountId, newId } from "./ids.js";
 import {
+  CONNECTION_TYPE_STATUSES,
   CONNECTION_TYPES,
   INVITATION_STATUSES,
+  PARTICIPANT_KINDS,
+  PARTICIPANT_TYPES,
   type ConnectionRecord,
   type ConnectionType,
+  type ConnectionTypeStatus,
   type InvitationRecord,
   type InvitationStatus,
-  type SeededInvitation,
+  type Participant,
+  type ParticipantKind,
+  type SeededInvitationDetail,
   type SeedInvitationInput,
 } from "./types.js";
 import { PATTERNS } from "./validation.js";
 import type { ApiResponse } from "./wire.js";
 
-const ALPHANUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How long a new invitation stays open (ExpiresAt). Not documented by AWS; a plausible value. */
 const INVITATION_TTL_MS = 14 * DAY_MS;
 
-/** `prefix` followed by 13 random [A-Za-z0-9], the shape of every id in this API. */
-export function newId(prefix: string): string {
-  let s = prefix;
-  for (let i = 0; i < 13; i++) s += ALPHANUM[randomInt(ALPHANUM.length)];
-  return s;
-}
-
-function newAccountId(): string {
-  let s = String(randomInt(1, 10));
-  for (let i = 0; i < 11; i++) s += String(randomInt(10));
-  return s;
-}
-
 const key = (catalog: string, id: string): string => `${catalog}\u0000${id}`;
-
-export const invitationArn = (catalog: string, id: string): string =>
-  `arn:aws:partnercentral:us-east-1::catalog/${catalog}/connection-invitation/${id}`;
-export const connectionArn = (catalog: string, id: string): string =>
-  `arn:aws:partnercentral:us-east-1::catalog/${catalog}/connection/${id}`;
 
 /** What the connection created on acceptance needs to know about the other side. */
 interface InvitationEntry {
+  seq: number;
   record: InvitationRecord;
   otherAccountId: string;
-  partnerProfile: { Id: string; Name: string };
+  otherParticipant: Participant;
+}
+
+interface ConnectionEntry {
+  seq: number;
+  record: ConnectionRecord;
+}
+
+/** A stored record with its position in the stable list order. */
+export interface Listed<T> {
+  seq: number;
+  record: T;
 }
 
 /** A successful response remembered for a ClientToken, with the parameters it was made for. */
@@ -62,36 +67,59 @@ export interface RememberedToken {
   at?: number;
 }
 
+function otherParticipantOf(kind: ParticipantKind, id: string | undefined, name: string): Participant {
+  if (kind === "Account") return { Account: { Name: name } };
+  if (kind === "SellerProfile") {
+    const sellerId = id ?? newId("seller-");
+    if (!PATTERNS.sellerProfileId.test(sellerId)) throw new Error(`invalid seller profile id: ${sellerId}`);
+    return { SellerProfile: { Id: sellerId, Name: name } };
+  }
+  const profileId = id ?? newId("pprofile-");
+  if (!/^pprofile-[A-Za-z0-9]{13}$/.test(profileId)) throw new Error(`invalid partner profile id: ${profileId}`);
+  return { PartnerProfile: { Id: profileId, Name: name } };
+}
+
+function check<T extends string>(name: string, value: T, allowed: readonly string[]): T {
+  if (!allowed.includes(value)) throw new Error(`invalid ${name}: ${String(value)}`);
+  return value;
+}
+
 export class EmulatorStore {
   /** Remembered tokens older than this (ms) are forgotten; undefined = kept for the store's life. */
   constructor(private readonly tokenTtlMs?: number) {}
 
   private readonly invitations = new Map<string, InvitationEntry>();
-  private readonly connections = new Map<string, ConnectionRecord>();
+  private readonly connections = new Map<string, ConnectionEntry>();
   private readonly tokens = new Map<string, Map<string, RememberedToken>>();
+  private seq = 0;
 
   clear(): void {
     this.invitations.clear();
     this.connections.clear();
     this.tokens.clear();
+    this.seq = 0;
   }
 
   /**
-   * Inserts (or replaces) an invitation as seen by its RECEIVER, i.e. the
-   * caller that will accept it. Throws a plain Error on malformed input so
-   * that test mistakes surface immediately instead of as 400s later.
+   * Inserts (or replaces) an invitation as seen by the emulated caller
+   * (RECEIVER unless `participantType` says otherwise). Throws a plain Error
+   * on malformed input so that test mistakes surface immediately instead of
+   * as 400s later.
    */
-  seed(input: SeedInvitationInput = {}): SeededInvitation {
+  seed(input: SeedInvitationInput = {}): SeededInvitationDetail {
     const catalog = input.catalog ?? "AWS";
     if (!PATTERNS.catalog.test(catalog) || catalog.length > 64) throw new Error(`invalid catalog: ${catalog}`);
     const id = input.identifier ?? this.freshId("pacinv-", catalog, this.invitations);
     if (!PATTERNS.invitationId.test(id)) throw new Error(`invalid invitation identifier: ${id}`);
-    const status: InvitationStatus = input.status ?? "PENDING";
-    if (!INVITATION_STATUSES.includes(status)) throw new Error(`invalid status: ${String(status)}`);
-    const type: ConnectionType = input.connectionType ?? "OPPORTUNITY_COLLABORATION";
-    if (!CONNECTION_TYPES.includes(type)) throw new Error(`invalid connectionType: ${String(type)}`);
+    const status = check<InvitationStatus>("status", input.status ?? "PENDING", INVITATION_STATUSES);
+    const type = check<ConnectionType>("connectionType", input.connectionType ?? "OPPORTUNITY_COLLABORATION", CONNECTION_TYPES);
+    const side = check("participantType", input.participantType ?? "RECEIVER", PARTICIPANT_TYPES);
+    const kind = check<ParticipantKind>("otherParticipantKind", input.otherParticipantKind ?? "PartnerProfile", PARTICIPANT_KINDS);
+    const typeStatus = check<ConnectionTypeStatus>("connectionStatus", input.connectionStatus ?? "ACTIVE", CONNECTION_TYPE_STATUSES);
     const otherAccountId = input.otherParticipantAccountId ?? newAccountId();
     if (!PATTERNS.accountId.test(otherAccountId)) throw new Error(`invalid account id: ${otherAccountId}`);
+    const inviterEmail = input.inviterEmail ?? `inviter@${input.emailDomain ?? "example.com"}`;
+    if (!PATTERNS.email.test(inviterEmail)) throw new Error(`invalid inviter email: ${inviterEmail}`);
 
     const nowMs = Date.now();
     // An EXPIRED invitation was created long enough ago for its ExpiresAt to be in the past.
@@ -106,21 +134,30 @@ export class EmulatorStore {
       UpdatedAt: status === "EXPIRED" ? new Date(createdMs + INVITATION_TTL_MS).toISOString() : created,
       ExpiresAt: new Date(createdMs + INVITATION_TTL_MS).toISOString(),
       OtherParticipantIdentifier: otherAccountId,
-      ParticipantType: "RECEIVER",
+      ParticipantType: side,
       Status: "PENDING",
       InvitationMessage: "Let's collaborate on opportunities.",
-      InviterEmail: input.inviterEmail ?? "inviter@example.com",
+      InviterEmail: inviterEmail,
       InviterName: input.inviterName ?? "Emulated Inviter",
     };
     const entry: InvitationEntry = {
+      seq: 0,
       record,
       otherAccountId,
-      partnerProfile: { Id: newId("pprofile-"), Name: input.partnerName ?? "Emulated Partner" },
+      otherParticipant: otherParticipantOf(kind, input.partnerProfileId, input.partnerName ?? "Emulated Partner"),
     };
-    this.invitations.set(key(catalog, id), entry);
-    if (status === "ACCEPTED") this.acceptEntry(entry);
+    this.insert(this.invitations, key(catalog, id), entry);
+    if (status === "ACCEPTED") this.acceptEntry(entry, typeStatus);
     else record.Status = status;
-    return { catalog, identifier: id, status };
+    return {
+      catalog,
+      identifier: id,
+      status,
+      connectionType: type,
+      participantType: side,
+      otherParticipantIdentifier: otherAccountId,
+      inviterEmail,
+    };
   }
 
   /** CreateConnectionInvitation: the caller is the SENDER; input was validated already. */
@@ -150,10 +187,11 @@ export class EmulatorStore {
       InviterEmail: input.Email,
       InviterName: input.Name,
     };
-    this.invitations.set(key(input.Catalog, id), {
+    this.insert(this.invitations, key(input.Catalog, id), {
+      seq: 0,
       record,
       otherAccountId: PATTERNS.accountId.test(input.ReceiverIdentifier) ? input.ReceiverIdentifier : newAccountId(),
-      partnerProfile: { Id: newId("pprofile-"), Name: `Partner ${input.ReceiverIdentifier}` },
+      otherParticipant: { PartnerProfile: { Id: newId("pprofile-"), Name: `Partner ${input.ReceiverIdentifier}` } },
     });
     return structuredClone(record);
   }
@@ -165,23 +203,41 @@ export class EmulatorStore {
 
   getConnection(catalog: string, id: string): ConnectionRecord | undefined {
     const c = this.connections.get(key(catalog, id));
-    return c ? structuredClone(c) : undefined;
+    return c ? structuredClone(c.record) : undefined;
+  }
+
+  /** Invitations of one catalog in list order, each after `afterSeq`, that satisfy `keep`; copies. */
+  *invitationsOf(catalog: string, afterSeq: number, keep: (r: InvitationRecord) => boolean): Generator<Listed<InvitationRecord>> {
+    for (const e of this.invitations.values()) {
+      if (e.seq > afterSeq && e.record.Catalog === catalog && keep(e.record)) {
+        yield { seq: e.seq, record: structuredClone(e.record) };
+      }
+    }
+  }
+
+  /** Connections of one catalog in list order, each after `afterSeq`, that satisfy `keep`; copies. */
+  *connectionsOf(catalog: string, afterSeq: number, keep: (r: ConnectionRecord) => boolean): Generator<Listed<ConnectionRecord>> {
+    for (const e of this.connections.values()) {
+      if (e.seq > afterSeq && e.record.Catalog === catalog && keep(e.record)) {
+        yield { seq: e.seq, record: structuredClone(e.record) };
+      }
+    }
   }
 
   /**
    * Moves a PENDING invitation to `to`. Returns undefined if the invitation does
-   * not exist and "conflict" if it is not PENDING (state left unchanged).
+   * not exist, and `{ conflict: status }` if it is not PENDING (state left unchanged).
    */
   transition(
     catalog: string,
     id: string,
     to: "ACCEPTED" | "REJECTED" | "CANCELED",
-  ): { invitation: InvitationRecord; connection?: ConnectionRecord } | "conflict" | undefined {
+  ): { invitation: InvitationRecord; connection?: ConnectionRecord } | { conflict: InvitationStatus } | undefined {
     const entry = this.invitations.get(key(catalog, id));
     if (!entry) return undefined;
-    if (entry.record.Status !== "PENDING") return "conflict";
+    if (entry.record.Status !== "PENDING") return { conflict: entry.record.Status };
     if (to === "ACCEPTED") {
-      const connection = this.acceptEntry(entry);
+      const connection = this.acceptEntry(entry, "ACTIVE");
       return { invitation: structuredClone(entry.record), connection: structuredClone(connection) };
     }
     entry.record.Status = to;
@@ -205,8 +261,8 @@ export class EmulatorStore {
     perOp.set(token, { ...structuredClone(remembered), at: Date.now() });
   }
 
-  /** Marks the invitation ACCEPTED and creates its ACTIVE connection. */
-  private acceptEntry(entry: InvitationEntry): ConnectionRecord {
+  /** Marks the invitation ACCEPTED and creates its connection (one type, `typeStatus`). */
+  private acceptEntry(entry: InvitationEntry, typeStatus: ConnectionTypeStatus): ConnectionRecord {
     const { record } = entry;
     const ts = new Date().toISOString();
     const id = this.freshId("pac-", record.Catalog, this.connections);
@@ -221,16 +277,25 @@ export class EmulatorStore {
           CreatedAt: ts,
           InviterEmail: record.InviterEmail,
           InviterName: record.InviterName,
-          Status: "ACTIVE",
-          OtherParticipant: { PartnerProfile: { ...entry.partnerProfile } },
+          Status: typeStatus,
+          // A seeded CANCELED type was canceled by the other side.
+          ...(typeStatus === "CANCELED" ? { CanceledAt: ts, CanceledBy: entry.otherAccountId } : {}),
+          OtherParticipant: structuredClone(entry.otherParticipant),
         },
       },
     };
-    this.connections.set(key(record.Catalog, id), connection);
+    this.insert(this.connections, key(record.Catalog, id), { seq: 0, record: connection });
     record.Status = "ACCEPTED";
     record.ConnectionId = id;
     record.UpdatedAt = ts;
     return connection;
+  }
+
+  /** Re-inserting moves a replaced record to the end, so map order stays `seq` order. */
+  private insert<E extends { seq: number }>(map: Map<string, E>, k: string, entry: E): void {
+    entry.seq = ++this.seq;
+    map.delete(k);
+    map.set(k, entry);
   }
 
   private freshId(prefix: string, catalog: string, taken: Map<string, unknown>): string {

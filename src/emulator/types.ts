@@ -16,8 +16,29 @@ export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
 export const CONNECTION_TYPES = ["OPPORTUNITY_COLLABORATION", "SUBSIDIARY"] as const;
 export type ConnectionType = (typeof CONNECTION_TYPES)[number];
 
-/** Options fixed at start; the fault knobs can be changed later with `setFaults`. */
-export interface EmulatorOptions {
+/** Values of the `ParticipantType` enum: which side of the invitation the caller is on. */
+export const PARTICIPANT_TYPES = ["SENDER", "RECEIVER"] as const;
+export type ParticipantType = (typeof PARTICIPANT_TYPES)[number];
+
+/** Values of the `ConnectionTypeStatus` enum. */
+export const CONNECTION_TYPE_STATUSES = ["ACTIVE", "CANCELED"] as const;
+export type ConnectionTypeStatus = (typeof CONNECTION_TYPE_STATUSES)[number];
+
+/** Members of the `Participant` union (the other side of a connection type). */
+export const PARTICIPANT_KINDS = ["PartnerProfile", "SellerProfile", "Account"] as const;
+export type ParticipantKind = (typeof PARTICIPANT_KINDS)[number];
+
+/** The `Participant` union: exactly one member is set. */
+export type Participant =
+  | { PartnerProfile: { Id: string; Name: string } }
+  | { SellerProfile: { Id: string; Name: string } }
+  | { Account: { Name: string } };
+
+/**
+ * Options fixed at start. The fault knobs can be changed later with `setFaults`,
+ * the switches (see `EmulatorSwitches`) with `setSwitches`.
+ */
+export interface EmulatorOptions extends EmulatorSwitches {
   /** TCP port; default 0 (the OS picks a free port). */
   port?: number;
   /** Bind address; default 127.0.0.1. */
@@ -40,12 +61,87 @@ export interface EmulatorOptions {
   clientTokenTtlMs?: number;
 }
 
+/** Values of `ConflictExceptionReason` (npm 3.1086.0 plus the newer model's addition; reference §3.3). */
+export const CONFLICT_REASONS = [
+  "CONFLICT_CLIENT_TOKEN",
+  "DUPLICATE_PARTNER",
+  "INCOMPATIBLE_PROFILE_STATE",
+  "INCOMPATIBLE_PARTNER_PROFILE_TASK_STATE",
+  "DUPLICATE_CONNECTION_INVITATION",
+  "INCOMPATIBLE_CONNECTION_INVITATION_STATE",
+  "INCOMPATIBLE_CONNECTION_INVITATION_RECEIVER",
+  "DUPLICATE_CONNECTION",
+  "INCOMPATIBLE_CONNECTION_STATE",
+  "INCOMPATIBLE_CONNECTION_PREFERENCES_REVISION",
+  "ACCOUNT_ALREADY_VERIFIED",
+  "VERIFICATION_ALREADY_IN_PROGRESS",
+  "INCOMPATIBLE_QUALIFICATIONS_ASSOCIATION_TASK_STATE",
+] as const;
+export type ConflictReason = (typeof CONFLICT_REASONS)[number];
+
+/**
+ * Switches: each selects one answer that the AWS model (or AWS's front door)
+ * allows but a client might not expect. All are off by default, which keeps
+ * the emulator's original answers. Set at start (as options) or at run time
+ * (`setSwitches`, `POST /_emulator/switches`); docs/emulator.md has one
+ * example each.
+ */
+export interface EmulatorSwitches {
+  /**
+   * Optional output members to leave out, per operation, e.g.
+   * `{ GetConnectionInvitation: ["ConnectionId"] }`. Names are dotted paths
+   * (`ConnectionInvitationSummaries.*.ConnectionId`) or their last segment when
+   * that is unambiguous; only members the model marks optional are accepted.
+   */
+  omitOutputFields?: Record<string, string[]>;
+  /**
+   * `Reason` of the ConflictException for Accept/Reject/Cancel of an
+   * invitation that is not PENDING: one reason for every status, or one per
+   * status (statuses not listed keep INCOMPATIBLE_CONNECTION_INVITATION_STATE).
+   */
+  stateConflictReason?: ConflictReason | Partial<Record<InvitationStatus, ConflictReason>>;
+  /** Where the error type travels: body `__type` (default), the `x-amzn-ErrorType` header only, or both. */
+  errorTypeLocation?: "body" | "header" | "both";
+  /**
+   * Spelling of the error type: `namespace#Name` (default), bare `Name`, or
+   * Coral's `Name:http://internal.amazon.com/coral/namespace/`.
+   */
+  errorTypeFormat?: "namespaced" | "bare" | "coral";
+  /** Namespace of modelled errors; default "com.amazonaws.partnercentralaccount". */
+  errorNamespace?: string;
+  /** HTTP status of every ThrottlingException: 429 (the model's @httpError, default) or 400 (AWS's common-errors table). */
+  throttleStatus?: 400 | 429;
+  /** `Retry-After` (seconds) on the answers of the `throttleAboveRps` gate. */
+  throttleRetryAfterSeconds?: number;
+  /** 5xx answers carry no body (and no error type), as from a load balancer. */
+  emptyServerErrorBodies?: boolean;
+  /** Accept the request and never answer: true for every operation, or a list of operation names. */
+  hang?: boolean | string[];
+  /** Offset (ms) of the emulator's clock from the machine's; the `Date` header of API answers follows it. */
+  clockOffsetMs?: number;
+  /** Missing Authorization → MissingAuthenticationTokenException; malformed → IncompleteSignatureException. */
+  requireSignature?: boolean;
+  /** If set, any other access key id (or none) → UnrecognizedClientException. */
+  knownAccessKeyIds?: string[];
+  /** Session tokens (X-Amz-Security-Token) answered ExpiredTokenException; "all" = any session token. */
+  expiredSessionTokens?: "all" | string[];
+  /**
+   * If set, an X-Amz-Date more than this many seconds from the emulator's
+   * clock → InvalidSignatureException "Signature expired" (AWS allows 300).
+   */
+  maxClockSkewSeconds?: number;
+  /** HTTP status of those signature errors: 403 (default, AWS's common-errors table) or 400 (older awsJson services). */
+  authErrorStatus?: 400 | 403;
+}
+
 /** The fault knobs that can be changed at run time. */
 export type FaultSettings = Pick<EmulatorOptions, "throttleAboveRps" | "errorRate" | "latencyMs">;
 
 export interface SeedInvitationInput {
   /** Default "AWS". */
   catalog?: string;
+  /** Which side the emulated caller is on; default RECEIVER (an invitation to accept). */
+  participantType?: ParticipantType;
   /** Must match `^pacinv-[A-Za-z0-9]{13}$`; generated if absent. An existing record is replaced. */
   identifier?: string;
   /** Default PENDING; ACCEPTED also creates the connection. */
@@ -54,18 +150,71 @@ export interface SeedInvitationInput {
   connectionType?: ConnectionType;
   /** Default "Emulated Inviter". */
   inviterName?: string;
-  /** Default "inviter@example.com". */
+  /** Default `inviter@<emailDomain>`. */
   inviterEmail?: string;
+  /** Domain of the default `inviterEmail`; default "example.com". */
+  emailDomain?: string;
   /** Extension: name of the inviting partner's profile. Default "Emulated Partner". */
   partnerName?: string;
   /** Extension: 12-digit account id of the inviter (`OtherParticipantIdentifier`). Generated if absent. */
   otherParticipantAccountId?: string;
+  /** Id of the other side's profile (`pprofile-…` for PartnerProfile, `^[a-zA-Z0-9-]+$` for SellerProfile). Generated if absent. */
+  partnerProfileId?: string;
+  /** Which `Participant` union member describes the other side in the connection; default PartnerProfile. */
+  otherParticipantKind?: ParticipantKind;
+  /** For ACCEPTED only: status of the connection type; CANCELED also sets CanceledAt/CanceledBy. Default ACTIVE. */
+  connectionStatus?: ConnectionTypeStatus;
+}
+
+/** One of the other partners that `seedInvitations` spreads invitations over. */
+export interface SeedParticipant {
+  /** 12-digit AWS account id, the `OtherParticipantIdentifier` of its invitations. */
+  accountId: string;
+  /** Profile name (the `Participant`'s Name). */
+  name: string;
+  /** Domain of its inviters' email addresses. */
+  emailDomain: string;
+  /** Profile id; generated per invitation if absent. */
+  profileId?: string;
+  /** Inviter name; default "Inviter at <name>". */
+  inviterName?: string;
+  /** Default PartnerProfile. */
+  kind?: ParticipantKind;
+}
+
+/**
+ * `seedInvitations(n, input)`: each invitation takes every field pinned in
+ * `input`; the others are spread, mixed-radix, over the lists below, so the
+ * first (product of list sizes) invitations cover every combination once.
+ * Fastest-varying first: statuses, catalogs, connectionTypes, participants;
+ * email domains follow the participant unless `emailDomains` is given.
+ */
+export interface SeedManyInput extends Omit<SeedInvitationInput, "identifier"> {
+  /** Catalogs to spread over when `catalog` is not pinned; default ["AWS"]. */
+  catalogs?: string[];
+  /** Statuses to spread over when `status` is not pinned; default ["PENDING"]. */
+  statuses?: InvitationStatus[];
+  /** Types to spread over when `connectionType` is not pinned; default both. */
+  connectionTypes?: ConnectionType[];
+  /** The other partners: a count taken from the built-in list, or explicit entries; default 4. */
+  participants?: number | SeedParticipant[];
+  /** Email domains to spread over (independently of participants) when neither `emailDomain` nor `inviterEmail` is pinned. */
+  emailDomains?: string[];
 }
 
 export interface SeededInvitation {
   catalog: string;
   identifier: string;
   status: string;
+}
+
+/** What the seeding methods return: a `SeededInvitation` plus what was spread or defaulted. */
+export interface SeededInvitationDetail extends SeededInvitation {
+  connectionType: ConnectionType;
+  participantType: ParticipantType;
+  /** The other side's account id (`OtherParticipantIdentifier`). */
+  otherParticipantIdentifier: string;
+  inviterEmail: string;
 }
 
 /** Full invitation record, as returned by Get/Create/Reject/CancelConnectionInvitation. */
@@ -79,7 +228,7 @@ export interface InvitationRecord {
   UpdatedAt: string;
   ExpiresAt?: string;
   OtherParticipantIdentifier: string;
-  ParticipantType: "SENDER" | "RECEIVER";
+  ParticipantType: ParticipantType;
   Status: InvitationStatus;
   InvitationMessage: string;
   InviterEmail: string;
@@ -90,10 +239,10 @@ export interface ConnectionTypeDetail {
   CreatedAt: string;
   InviterEmail: string;
   InviterName: string;
-  Status: "ACTIVE" | "CANCELED";
+  Status: ConnectionTypeStatus;
   CanceledAt?: string;
   CanceledBy?: string;
-  OtherParticipant: { PartnerProfile: { Id: string; Name: string } };
+  OtherParticipant: Participant;
 }
 
 /** The `Connection` structure (Accept output, and GetConnection output at top level). */
@@ -142,7 +291,8 @@ export type ScriptedErrorName =
   | "ServiceQuotaExceededException"
   | "ValidationException"
   | "ServiceUnavailable503"
-  | "ConnectionReset";
+  | "ConnectionReset"
+  | "Hang";
 
 export interface ScriptedFailure {
   /** Operation name, e.g. "AcceptConnectionInvitation"; "*" (extension) matches any operation. */
@@ -159,6 +309,7 @@ export interface ScriptedFailure {
   /**
    * Extension: carry the operation out first (state changes, the token is remembered), then
    * answer with this failure instead: an answer lost on its way back, as after a timeout.
+   * With "Hang" the operation is carried out and no answer ever comes.
    */
   applyFirst?: boolean;
 }

@@ -7,10 +7,11 @@
  * one `FieldValidationError` entry; all entries are reported together in one
  * 400 ValidationException with Reason REQUEST_VALIDATION_FAILED.
  */
-import { CONNECTION_TYPES } from "./types.js";
+import { CONNECTION_TYPES, INVITATION_STATUSES, PARTICIPANT_TYPES } from "./types.js";
 import { fail, type FieldValidationError } from "./wire.js";
 
 export interface StringRule {
+  kind?: "string";
   required: boolean;
   /** Length bounds in Unicode code points (Smithy `@length` semantics). */
   min?: number;
@@ -19,7 +20,26 @@ export interface StringRule {
   enumValues?: readonly string[];
 }
 
-export type InputRules = Readonly<Record<string, StringRule>>;
+/** A Smithy integer with `@range`. */
+export interface IntegerRule {
+  kind: "integer";
+  required: boolean;
+  min: number;
+  max: number;
+}
+
+/** A Smithy list of strings, optionally `@uniqueItems` and `@length(max)`. */
+export interface StringListRule {
+  kind: "list";
+  required: boolean;
+  maxItems?: number;
+  unique?: boolean;
+  item: StringRule;
+}
+
+export type MemberRule = StringRule | IntegerRule | StringListRule;
+
+export type InputRules = Readonly<Record<string, MemberRule>>;
 
 export const PATTERNS = {
   catalog: /^[a-zA-Z0-9-]+$/,
@@ -34,11 +54,26 @@ export const PATTERNS = {
   /** The newer model also allows `\n` in the invitation message; accept the wider set. */
   unicodeStringWithNewline: /^[\n\u0020-\u007E\u00A0-\uD7FF\uE000-\uFFFD]+$/,
   accountId: /^[0-9]{12}$/,
+  nextToken: /^[\S]+$/,
+  /** `ConnectionTypeFilter` of ListConnections: a type, optionally `:<status>`. */
+  connectionTypeFilter: /^[a-zA-Z_-]+(:[a-zA-Z]+)?$/,
+  sellerProfileId: /^[a-zA-Z0-9-]+$/,
 } as const;
 
 const CATALOG: StringRule = { required: true, min: 1, max: 64, pattern: PATTERNS.catalog };
 const INVITATION_ID: StringRule = { required: true, pattern: PATTERNS.invitationId };
 const CLIENT_TOKEN: StringRule = { required: true, min: 1, max: 64, pattern: PATTERNS.clientToken };
+const NEXT_TOKEN: StringRule = { required: false, min: 1, max: 2048, pattern: PATTERNS.nextToken };
+/** `@range(min: 1, max: 100)`, `@default(20)` on both List operations. */
+const MAX_RESULTS: IntegerRule = { kind: "integer", required: false, min: 1, max: 100 };
+/** `@uniqueItems`; the newer model and botocore also cap it at 100. */
+const PARTICIPANT_IDENTIFIERS: StringListRule = {
+  kind: "list",
+  required: false,
+  maxItems: 100,
+  unique: true,
+  item: { required: true, min: 1, max: 100, pattern: PATTERNS.participantIdentifier },
+};
 
 /** Rules per implemented operation. Members not listed are ignored, as the real service does. */
 export const OPERATION_RULES = {
@@ -61,6 +96,22 @@ export const OPERATION_RULES = {
     Name: { required: true, min: 1, max: 80, pattern: PATTERNS.unicodeString },
     ReceiverIdentifier: { required: true, min: 1, max: 100, pattern: PATTERNS.participantIdentifier },
   },
+  ListConnectionInvitations: {
+    Catalog: CATALOG,
+    NextToken: NEXT_TOKEN,
+    ConnectionType: { required: false, enumValues: CONNECTION_TYPES },
+    MaxResults: MAX_RESULTS,
+    OtherParticipantIdentifiers: PARTICIPANT_IDENTIFIERS,
+    ParticipantType: { required: false, enumValues: PARTICIPANT_TYPES },
+    Status: { required: false, enumValues: INVITATION_STATUSES },
+  },
+  ListConnections: {
+    Catalog: CATALOG,
+    NextToken: NEXT_TOKEN,
+    ConnectionType: { required: false, min: 1, max: 200, pattern: PATTERNS.connectionTypeFilter },
+    MaxResults: MAX_RESULTS,
+    OtherParticipantIdentifiers: PARTICIPANT_IDENTIFIERS,
+  },
 } as const satisfies Record<string, InputRules>;
 
 export type OperationName = keyof typeof OPERATION_RULES;
@@ -76,7 +127,51 @@ function codePointLength(s: string): number {
 }
 
 /** Returns the violation of one member, or undefined if it satisfies its rule. */
-export function checkMember(name: string, value: unknown, rule: StringRule): FieldValidationError | undefined {
+export function checkMember(name: string, value: unknown, rule: MemberRule): FieldValidationError | undefined {
+  if (value === undefined || value === null) {
+    return rule.required
+      ? { Name: name, Code: "REQUIRED_FIELD_MISSING", Message: `Member '${name}' is required` }
+      : undefined;
+  }
+  if (rule.kind === "integer") return checkInteger(name, value, rule);
+  if (rule.kind === "list") return checkList(name, value, rule);
+  return checkString(name, value, rule);
+}
+
+function checkInteger(name: string, value: unknown, rule: IntegerRule): FieldValidationError | undefined {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    return { Name: name, Code: "INVALID_VALUE", Message: `Member '${name}' must be an integer` };
+  }
+  if (value < rule.min || value > rule.max) {
+    return {
+      Name: name,
+      Code: "INVALID_VALUE",
+      Message: `Member '${name}' must be between ${rule.min} and ${rule.max}, got ${value}`,
+    };
+  }
+  return undefined;
+}
+
+function checkList(name: string, value: unknown, rule: StringListRule): FieldValidationError | undefined {
+  if (!Array.isArray(value)) return { Name: name, Code: "INVALID_VALUE", Message: `Member '${name}' must be a list` };
+  if (rule.maxItems !== undefined && value.length > rule.maxItems) {
+    return {
+      Name: name,
+      Code: "TOO_MANY_VALUES",
+      Message: `Member '${name}' must have at most ${rule.maxItems} items, got ${value.length}`,
+    };
+  }
+  for (const [i, item] of value.entries()) {
+    const bad = checkString(`${name}[${i}]`, item, rule.item);
+    if (bad) return { ...bad, Name: name };
+  }
+  if (rule.unique && new Set(value).size !== value.length) {
+    return { Name: name, Code: "DUPLICATE_VALUE", Message: `Member '${name}' must not contain duplicate values` };
+  }
+  return undefined;
+}
+
+function checkString(name: string, value: unknown, rule: StringRule): FieldValidationError | undefined {
   if (value === undefined || value === null) {
     return rule.required
       ? { Name: name, Code: "REQUIRED_FIELD_MISSING", Message: `Member '${name}' is required` }

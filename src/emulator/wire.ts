@@ -5,10 +5,13 @@
  * - every response carries `Content-Type: application/x-amz-json-1.0` and an
  *   `x-amzn-RequestId` (which the SDK exposes as `$metadata.requestId`);
  * - Node's own, correct `Date` header is kept, so the SDK never detects clock
- *   skew and never turns a client error into a retryable one;
+ *   skew and never turns a client error into a retryable one (unless the
+ *   `clockOffsetMs` switch moves the emulator's clock on purpose);
  * - modelled error bodies always carry a namespaced `__type` plus `Message`,
  *   and only the members the model defines for that error (`Reason`,
  *   `ErrorDetails`, `ServiceCode`/`QuotaCode`); no top-level `code` key.
+ * This is the canonical form; answer-style.ts applies the switches that
+ * respell or strip it.
  */
 import type { ServerResponse } from "node:http";
 
@@ -45,7 +48,13 @@ export function isModeledErrorName(name: string): name is ModeledErrorName {
 export interface FieldValidationError {
   Name: string;
   Message: string;
-  Code: "REQUIRED_FIELD_MISSING" | "INVALID_STRING_FORMAT" | "INVALID_ENUM_VALUE" | "INVALID_VALUE";
+  Code:
+    | "REQUIRED_FIELD_MISSING"
+    | "INVALID_STRING_FORMAT"
+    | "INVALID_ENUM_VALUE"
+    | "INVALID_VALUE"
+    | "TOO_MANY_VALUES"
+    | "DUPLICATE_VALUE";
 }
 
 /** A fully decided answer, independent of the socket it will be written to. */
@@ -56,6 +65,8 @@ export interface ApiResponse {
   headers?: Record<string, string>;
   /** Short error name for the call log. */
   errorType?: string;
+  /** Namespace of `errorType`, for errors whose type the wire switches may respell (answer-style.ts). */
+  errorNamespace?: string;
   reason?: string;
 }
 
@@ -81,7 +92,31 @@ export function errorResponse(name: ModeledErrorName, message: string, opts: Err
   }
   const headers: Record<string, string> = {};
   if (opts.retryAfterSeconds !== undefined) headers["Retry-After"] = String(opts.retryAfterSeconds);
-  return { status: ERROR_STATUS[name], body, headers, errorType: name, ...(reason ? { reason } : {}) };
+  return {
+    status: ERROR_STATUS[name],
+    body,
+    headers,
+    errorType: name,
+    errorNamespace: ERROR_NAMESPACE,
+    ...(reason ? { reason } : {}),
+  };
+}
+
+/** Namespace of the errors AWS's front door (authentication) answers before any service code runs. */
+export const FRONT_DOOR_NAMESPACE = "com.amazon.coral.service";
+
+/**
+ * An error of AWS's front door, not in the service model: the SDK surfaces it
+ * as a `PartnerCentralAccountServiceException` named after the type. Coral
+ * writes these with a lower-case `message`.
+ */
+export function frontDoorError(name: string, message: string, status: number): ApiResponse {
+  return {
+    status,
+    body: { __type: `${FRONT_DOOR_NAMESPACE}#${name}`, message },
+    errorType: name,
+    errorNamespace: FRONT_DOOR_NAMESPACE,
+  };
 }
 
 /** Protocol-level errors (not in the service model) use a bare `__type`, like real awsJson services. */
@@ -108,7 +143,7 @@ export function fail(name: ModeledErrorName, message: string, opts?: ErrorOption
   throw new ApiError(errorResponse(name, message, opts));
 }
 
-/** Writes a decided response. The `Date` header is left to Node (always accurate). */
+/** Writes a decided response. The `Date` header is left to Node unless the answer sets one (clockOffsetMs). */
 export function writeResponse(res: ServerResponse, response: ApiResponse, requestId: string): void {
   const payload = response.body === undefined ? "" : JSON.stringify(response.body);
   res.statusCode = response.status;
