@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CLI, runCli, runCommand, startCli } from "../helpers/cli.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
+import { freePort } from "../helpers/net.js";
 import { outcomeEventSchema } from "../../src/schemas/outcome.js";
 import { startPipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
@@ -83,11 +84,16 @@ describe("pc-invitations outcomes", () => {
 
 describe("pc-invitations emulator", () => {
   it("serves the API on the given port and stops on SIGTERM", async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const emu = startCli(["emulator", "--port", String(port), "--seed", "2"]);
     try {
-      await waitFor(() => emu.stderr().includes("listening on") || undefined, 10_000, "emulator start");
-      const seeded = emu.stdout().trim().split("\n").map((l) => JSON.parse(l));
+      // The seeded requests are printed after "listening on": wait for both lines, not the log line.
+      const lines = await waitFor(() => {
+        const out = emu.stdout().split("\n").filter((l) => l.endsWith("}"));
+        return out.length >= 2 ? out : undefined;
+      }, 20_000, "the emulator to start and print its seeded requests");
+      expect(emu.stderr()).toContain("listening on");
+      const seeded = lines.map((l) => JSON.parse(l));
       expect(seeded).toHaveLength(2);
       const health = await fetch(`http://127.0.0.1:${port}/_emulator/health`);
       expect(health.status).toBe(200);
