@@ -1,24 +1,39 @@
-import { Queue, type Telemetry, type Worker } from "bullmq";
+import { Queue, type Telemetry } from "bullmq";
 import type { Config } from "../schemas/config.js";
 import { createSdkInvitationApi } from "../aws/sdk-invitation-api.js";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import { instrumentApi } from "../aws/instrument-api.js";
+import { hostname } from "node:os";
 import { createRedis } from "../queues/connection.js";
+import { createWriteGate } from "../queues/write-gate.js";
 import { queueLocationFrom } from "../queues/queue-names.js";
 import { createRecordTracker } from "../request-record/record-store.js";
 import { createOutcomeQueue } from "../outcomes/publish.js";
-import { createAcceptWorker } from "../consumer/worker.js";
+import { createAcceptWorker, type AcceptWorker } from "../consumer/worker.js";
 import { limitKeyTemplate } from "../consumer/pacing.js";
 import type { Logger } from "../observability/logger.js";
 import { createMetrics, startMetricsServer, type MetricsServer } from "../observability/metrics.js";
 import { startHeartbeat } from "../observability/heartbeat.js";
 import { rateLimiterFromConfig } from "./from-config.js";
 
+/** Longest wait for each step of a shutdown after the grace period, ms. */
+const CLOSE_STEP_MS = 5000;
+
+/** The promise's value, or "timeout" if it takes longer than ms. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** How often a worker reads the state of its shared limits (gauge, log on change), ms. */
 const RATE_WATCH_INTERVAL_MS = 5000;
 
 export interface RunningWorker {
-  worker: Worker;
+  worker: AcceptWorker;
   /** Port of the /metrics listener, when METRICS_PORT is set (0 picks a free one). */
   metricsPort?: number;
   /** Stops taking jobs, lets in-flight ones finish within graceMs, then closes everything. */
@@ -71,6 +86,8 @@ export async function startWorker(config: Config, logger: Logger, options: Start
     api: instrumentApi(api ?? sdk!, metrics),
     outcomes,
     records: createRecordTracker(connection, location),
+    // One probe key per process: a short-lived SET that a full Redis refuses.
+    writeGate: createWriteGate(connection, `${location.prefix}:probe:${hostname()}:${process.pid}`),
     logger,
     ...(metrics ? { metrics } : {}),
     ...(telemetry ? { telemetry } : {}),
@@ -86,6 +103,8 @@ export async function startWorker(config: Config, logger: Logger, options: Start
       stopping: stopping.signal,
     },
     maxThrottleRequeues: config.MAX_THROTTLE_REQUEUES,
+    faultMinBackoffMs: config.FAULT_PAUSE_MS,
+    faultMaxBackoffMs: Math.max(config.FAULT_PAUSE_MS, config.FAULT_PAUSE_MAX_MS),
     lockDurationMs: config.LOCK_DURATION_MS,
     stalledIntervalMs: config.STALLED_INTERVAL_MS,
     maxStalledCount: config.MAX_STALLED_COUNT,
@@ -96,11 +115,13 @@ export async function startWorker(config: Config, logger: Logger, options: Start
     ? startHeartbeat({
         file: config.HEALTH_FILE,
         check: () =>
-          !worker.isRunning()
-            ? { healthy: false, reason: "the worker is not running" }
-            : connection.status !== "ready"
-              ? { healthy: false, reason: `Redis connection ${connection.status}` }
-              : { healthy: true },
+          worker.fault
+            ? { healthy: false, reason: `paused since ${worker.fault.since.toISOString()}: AWS refuses the worker's calls (${worker.fault.error.name}: ${worker.fault.error.message})` }
+            : !worker.isRunning()
+              ? { healthy: false, reason: "the worker is not running" }
+              : connection.status !== "ready"
+                ? { healthy: false, reason: `Redis connection ${connection.status}` }
+                : { healthy: true },
       })
     : undefined;
   let metricsServer: MetricsServer | undefined;
@@ -143,25 +164,24 @@ export async function startWorker(config: Config, logger: Logger, options: Start
     (closing ??= (async () => {
       logger.info({ reason, graceMs: config.SHUTDOWN_GRACE_MS }, "shutting down: no new jobs, finishing in-flight ones");
       await heartbeat?.stop(`shutting down (${reason})`);
-      let timer: NodeJS.Timeout | undefined;
       const graceful = worker.close().then(() => "drained" as const);
       // Calls in flight finish; jobs still waiting for a rate-limit slot go back to the queue.
       stopping.abort();
-      const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), config.SHUTDOWN_GRACE_MS)));
-      const how = await Promise.race([graceful, timeout]);
-      clearTimeout(timer);
+      let how: "drained" | "cancelled" | "timeout" = await within(graceful, config.SHUTDOWN_GRACE_MS);
       if (how === "timeout") {
-        // Jobs still running keep their lock until it expires; BullMQ's stalled check then hands them
-        // to another worker, which sends the same ClientToken. Nothing is lost.
-        logger.warn("grace period over; closing with jobs in flight (they will be redelivered)");
-        await worker.close(true);
+        // The grace period is a hard bound: the runs still in flight are cancelled (their AWS calls
+        // aborted), and publish nothing. Their jobs keep the lock until it expires; BullMQ's stalled
+        // check then hands them to another worker, which sends the same ClientToken. Nothing is lost.
+        logger.warn("grace period over; cancelling the runs in flight (their jobs will be redelivered)");
+        worker.cancelAllJobs("shutdown: grace period over");
+        how = (await within(graceful, CLOSE_STEP_MS)) === "timeout" ? "timeout" : "cancelled";
+        if (how === "timeout") logger.error("the worker did not close after its runs were cancelled; leaving without it");
       }
       clearInterval(rateWatch);
-      await metricsServer?.close();
-      await probeQueue?.close();
-      await outcomes.close();
+      // Each step bounded: a frozen Redis or a stuck socket must not hold the process.
+      await within(Promise.allSettled([metricsServer?.close(), probeQueue?.close(), outcomes.close()]), CLOSE_STEP_MS);
       sdk?.destroy();
-      await connection.quit().catch(() => connection.disconnect());
+      if ((await within(connection.quit(), CLOSE_STEP_MS).catch(() => "timeout")) === "timeout") connection.disconnect();
       logger.info({ how }, "worker stopped");
     })());
   return { worker, shutdown, ...(metricsServer ? { metricsPort: metricsServer.port } : {}) };

@@ -4,9 +4,12 @@
  *
  * - throttle:  ThrottlingException or HTTP 429. The whole queue slows down.
  * - transient: InternalServerException, 5xx, network errors, timeouts. Retried with backoff.
+ * - fault:     the worker cannot sign or authenticate its calls (no usable credentials, an
+ *              expired session token, a skewed clock, an unknown access key). A fault of the
+ *              worker, not of the invitation: the work pauses and the request stays queued.
  * - terminal:  everything else (400/402/403/404/409 and unmodelled 4xx). Never retried.
  */
-export type ErrorKind = "terminal" | "transient" | "throttle";
+export type ErrorKind = "terminal" | "transient" | "throttle" | "fault";
 
 export interface ClassifiedError {
   name: string;
@@ -29,6 +32,24 @@ const NETWORK_CODES = new Set([
   "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED",
 ]);
 const TIMEOUT_NAMES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
+/**
+ * Errors that say the caller's credentials or signature are unusable, whatever the request:
+ * the SDK's own (no credentials found) and AWS's authentication answers (403/400).
+ */
+const FAULT_NAMES = new Set([
+  "CredentialsProviderError",
+  "ExpiredTokenException",
+  "ExpiredToken",
+  "InvalidSignatureException",
+  "SignatureDoesNotMatch",
+  "UnrecognizedClientException",
+  "InvalidClientTokenId",
+  "IncompleteSignature",
+  "IncompleteSignatureException",
+  "MissingAuthenticationTokenException",
+  "MissingAuthenticationToken",
+  "TokenRefreshRequired",
+]);
 /** Network failures that happen before the request can have reached AWS. */
 const NEVER_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
@@ -61,6 +82,8 @@ export function classifyError(error: unknown, now: number = Date.now()): Classif
   };
 
   if (name === "ThrottlingException" || httpStatus === 429) return { ...base, name, kind: "throttle", indeterminate: false };
+  // Authentication is checked before AWS acts on a request: nothing can have happened.
+  if (FAULT_NAMES.has(name)) return { ...base, name, kind: "fault", indeterminate: false };
   const code = httpStatus === null ? networkCode(e) : undefined;
   if (httpStatus === null && (code !== undefined || TIMEOUT_NAMES.has(name))) {
     return {

@@ -34,5 +34,6 @@ export function instrumentApi(api: InvitationApi, metrics?: Metrics): Invitation
     acceptInvitation: wrap("AcceptConnectionInvitation", api.acceptInvitation.bind(api)),
     getInvitation: wrap("GetConnectionInvitation", api.getInvitation.bind(api)),
     getConnection: wrap("GetConnection", api.getConnection.bind(api)),
+    listConnections: wrap("ListConnections", api.listConnections.bind(api)),
   };
 }

@@ -2,11 +2,12 @@ import {
   AcceptConnectionInvitationCommand,
   GetConnectionCommand,
   GetConnectionInvitationCommand,
+  ListConnectionsCommand,
   PartnerCentralAccountClient,
   type PartnerCentralAccountClientConfig,
 } from "@aws-sdk/client-partnercentral-account";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
-import type { InvitationApi } from "./invitation-api.js";
+import type { CallOptions, InvitationApi } from "./invitation-api.js";
 import { connectionToEvent } from "./connection-to-event.js";
 
 export interface SdkInvitationApiOptions {
@@ -16,7 +17,11 @@ export interface SdkInvitationApiOptions {
   endpoint?: string;
   /** Static credentials; unset = the standard AWS credential chain. */
   credentials?: PartnerCentralAccountClientConfig["credentials"];
-  /** Per-call timeout, ms. @defaultValue AWS_REQUEST_TIMEOUT_MS's default, 10000 */
+  /**
+   * Per-call timeout, ms: the SDK's request timeout (set to throw, not only warn), and a hard bound
+   * on the whole call (connection, signing, waiting for the answer) through an abort signal.
+   * @defaultValue AWS_REQUEST_TIMEOUT_MS's default, 10000
+   */
   requestTimeoutMs?: number;
 }
 
@@ -34,34 +39,82 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
     ...(options.credentials ? { credentials: options.credentials } : {}),
     requestHandler: {
       requestTimeout: timeoutMs,
+      // Without it the SDK only logs a warning when requestTimeout passes, and the call hangs on.
+      throwOnRequestTimeout: true,
       connectionTimeout: Math.min(timeoutMs, 5_000),
     },
   });
+
+  /**
+   * One send, ended by the caller's signal (a lost job lock, a shutdown) or by the hard timeout,
+   * whichever comes first. A timeout is reported as a TimeoutError with code ETIMEDOUT: a network
+   * error after which AWS may have acted (classifyError: transient, indeterminate).
+   */
+  async function send<T>(callOptions: CallOptions | undefined, call: (opts: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const abortSignal = callOptions?.signal ? AbortSignal.any([callOptions.signal, timeout]) : timeout;
+    try {
+      return await call({ abortSignal });
+    } catch (err) {
+      if (timeout.aborted && !callOptions?.signal?.aborted) {
+        throw Object.assign(new Error(`no answer from Partner Central within ${timeoutMs} ms (AWS_REQUEST_TIMEOUT_MS)`), {
+          name: "TimeoutError",
+          code: "ETIMEDOUT",
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
   return {
     async acceptInvitation(input, callOptions) {
-      const out = await client.send(
-        new AcceptConnectionInvitationCommand({
-          Catalog: input.catalog,
-          Identifier: input.identifier,
-          ClientToken: input.clientToken,
-        }),
-        callOptions?.signal ? { abortSignal: callOptions.signal } : {},
+      const out = await send(callOptions, (o) =>
+        client.send(new AcceptConnectionInvitationCommand({ Catalog: input.catalog, Identifier: input.identifier, ClientToken: input.clientToken }), o),
       );
       return { connection: connectionToEvent(out.Connection), awsRequestId: out.$metadata.requestId ?? null };
     },
     async getInvitation(input, callOptions) {
-      const out = await client.send(
-        new GetConnectionInvitationCommand({ Catalog: input.catalog, Identifier: input.identifier }),
-        callOptions?.signal ? { abortSignal: callOptions.signal } : {},
-      );
-      return { status: String(out.Status), connectionId: out.ConnectionId ?? null };
+      const out = await send(callOptions, (o) => client.send(new GetConnectionInvitationCommand({ Catalog: input.catalog, Identifier: input.identifier }), o));
+      return {
+        status: String(out.Status),
+        connectionId: out.ConnectionId ?? null,
+        otherParticipantIdentifier: out.OtherParticipantIdentifier ?? null,
+        connectionType: out.ConnectionType ?? null,
+      };
     },
     async getConnection(input, callOptions) {
-      const { $metadata, ...connection } = await client.send(
-        new GetConnectionCommand({ Catalog: input.catalog, Identifier: input.connectionId }),
-        callOptions?.signal ? { abortSignal: callOptions.signal } : {},
+      const { $metadata, ...connection } = await send(callOptions, (o) =>
+        client.send(new GetConnectionCommand({ Catalog: input.catalog, Identifier: input.connectionId }), o),
       );
       return { connection: connectionToEvent(connection), awsRequestId: $metadata.requestId ?? null };
+    },
+    async listConnections(input, callOptions) {
+      const out = await send(callOptions, (o) =>
+        client.send(
+          new ListConnectionsCommand({
+            Catalog: input.catalog,
+            ...(input.otherParticipantIdentifier ? { OtherParticipantIdentifiers: [input.otherParticipantIdentifier] } : {}),
+            ...(input.connectionType ? { ConnectionType: input.connectionType } : {}),
+            ...(input.nextToken ? { NextToken: input.nextToken } : {}),
+          }),
+          o,
+        ),
+      );
+      return {
+        connections: (out.ConnectionSummaries ?? []).flatMap((c) =>
+          c.Id
+            ? [
+                {
+                  id: c.Id,
+                  typeStatuses: Object.fromEntries(Object.entries(c.ConnectionTypes ?? {}).map(([type, summary]) => [type, String(summary?.Status)])),
+                  updatedAt: c.UpdatedAt ? c.UpdatedAt.toISOString() : null,
+                },
+              ]
+            : [],
+        ),
+        nextToken: out.NextToken ?? null,
+      };
     },
     destroy: () => client.destroy(),
   };

@@ -27,7 +27,7 @@ export function tableRow(event: OutcomeEvent): string {
   const outcome = event.type === "accepted" ? (event.alreadyAccepted ? "accepted (already)" : "accepted") : "failed";
   const detail =
     event.type === "accepted"
-      ? event.connection.Id
+      ? (event.connection?.Id ?? "(connection not found)")
       : `${event.error.name}${event.error.reason ? `: ${event.error.reason}` : ""}${event.error.invitationStatus ? ` (${event.error.invitationStatus})` : ""}`;
   return row([event.identifier ?? "(invalid job)", outcome, detail, String(event.attempts)]);
 }

@@ -17,7 +17,9 @@ export type Decision =
   /** Throw so BullMQ retries this job after its exponential backoff. */
   | { action: "retry"; error: ClassifiedError }
   /** Put this job back after delayMs (AWS's Retry-After, else at once: the shared rate has dropped) without using an attempt. */
-  | { action: "rate-limit"; delayMs: number; error: ClassifiedError };
+  | { action: "rate-limit"; delayMs: number; error: ClassifiedError }
+  /** The worker cannot authenticate its calls: put the job back without using an attempt and pause the work. */
+  | { action: "pause"; error: ClassifiedError };
 
 /**
  * What to do after a failed API call. Pure. A throttled job goes back without using an attempt
@@ -26,6 +28,9 @@ export type Decision =
  * no job loops forever.
  */
 export function decide(error: ClassifiedError, ctx: AttemptContext): Decision {
+  // A fault of the worker (credentials, signature, clock) says nothing about the invitation: the
+  // request must not fail for it, nor spend its attempts.
+  if (error.kind === "fault") return { action: "pause", error };
   if (error.kind === "terminal") return { action: "fail", error: toOutcomeError(error, false) };
   if (error.kind === "throttle" && ctx.throttleRequeues < ctx.maxThrottleRequeues) {
     return { action: "rate-limit", delayMs: error.retryAfterMs ?? 0, error };

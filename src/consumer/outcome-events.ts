@@ -5,7 +5,7 @@ import type { AcceptJobData } from "../schemas/job.js";
 import { OUTCOME_SCHEMA_VERSION, type AcceptedOutcome, type OutcomeError, type OutcomeEvent } from "../schemas/outcome.js";
 
 /** The fields every outcome event has, whatever its type. */
-export type OutcomeEnvelope = Omit<AcceptedOutcome, "type" | "connection" | "awsRequestId" | "alreadyAccepted">;
+export type OutcomeEnvelope = Omit<AcceptedOutcome, "type" | "connection" | "awsRequestId" | "alreadyAccepted" | "reason">;
 
 /** The envelope of a request whose job data is valid. */
 export function envelopeOf(requestId: string, data: AcceptJobData, attempts: number, completedAt: Date): OutcomeEnvelope {
@@ -51,8 +51,16 @@ export function salvagedEnvelope(requestId: string, raw: unknown, completedAt: D
   };
 }
 
-export function acceptedEvent(envelope: OutcomeEnvelope, result: AcceptInvitationResult, alreadyAccepted: boolean): OutcomeEvent {
-  return { ...envelope, type: "accepted", connection: result.connection, awsRequestId: result.awsRequestId, alreadyAccepted };
+/** An accepted outcome; `result` null (with a `reason`) when the accepted invitation's connection could not be found. */
+export function acceptedEvent(envelope: OutcomeEnvelope, result: AcceptInvitationResult | null, alreadyAccepted: boolean, reason?: string): OutcomeEvent {
+  return {
+    ...envelope,
+    type: "accepted",
+    connection: result?.connection ?? null,
+    awsRequestId: result?.awsRequestId ?? null,
+    alreadyAccepted,
+    ...(reason !== undefined ? { reason } : {}),
+  };
 }
 
 export function failedEvent(envelope: OutcomeEnvelope, error: OutcomeError): OutcomeEvent {

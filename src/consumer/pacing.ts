@@ -19,8 +19,9 @@ export function limitKeyTemplate(template: string): (catalog: string) => string 
 
 /**
  * Tells the limiter what the API answered: throttles lower the shared rate (honouring
- * Retry-After), answers AWS processed (success or a 4xx) let it climb back; 5xx and network
- * errors say nothing about the rate. Reporting never fails the job.
+ * Retry-After), answers AWS processed (success or a 4xx) let it climb back; 5xx, network errors
+ * and faults (credentials, signature: refused before AWS processed the call) say nothing about
+ * the rate. Reporting never fails the job.
  */
 export async function reportToLimiter(pacing: Pacing | undefined, key: string, error: ClassifiedError | null): Promise<void> {
   if (!pacing) return;
@@ -55,5 +56,6 @@ export function pacedLookups(api: InvitationApi, pacing: Pacing | undefined, key
     acceptInvitation: api.acceptInvitation.bind(api),
     getInvitation: paced(api.getInvitation.bind(api)),
     getConnection: paced(api.getConnection.bind(api)),
+    listConnections: paced(api.listConnections.bind(api)),
   };
 }

@@ -109,12 +109,13 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
     await reportToLimiter(deps.pacing, limitKey, error);
   }
 
-  // ConflictException / INCOMPATIBLE_CONNECTION_INVITATION_STATE: what state is it in?
-  if (error.kind === "terminal" && error.name === "ConflictException" && error.reason === STATE_CONFLICT) {
+  // A ConflictException, whatever its Reason (AWS documents none for "already accepted"): what
+  // state is the invitation in? Only its status says whether the request succeeded.
+  if (error.kind === "terminal" && error.name === "ConflictException") {
     const found = await reconcile(lookups, catalog, identifier, callOptions);
     switch (found.found) {
       case "accepted":
-        return send(acceptedEvent(envelope(), found.result, true));
+        return send(acceptedEvent(envelope(), found.result, true, found.note));
       case "final":
         return fail({
           ...toOutcomeError(error, false),
@@ -122,7 +123,11 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
           message: `the invitation is ${found.status}; it can no longer be accepted (${error.message})`,
         });
       case "pending":
-        return act(decide({ ...error, kind: "transient" }, ctx));
+        // Still PENDING: a state conflict may pass (retried like a transient error); any other
+        // conflict (a ClientToken reused with another input…) will not.
+        return error.reason === STATE_CONFLICT
+          ? act(decide({ ...error, kind: "transient" }, ctx))
+          : fail({ ...toOutcomeError(error, false), invitationStatus: found.status });
       case "error":
         return found.error.kind === "terminal" ? fail(toOutcomeError(error, false)) : act(decide(found.error, ctx));
     }
@@ -132,7 +137,7 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
   // Out of attempts after calls that may have reached AWS: did one of them succeed after all?
   if (decision.action === "fail" && decision.error.name === "RetriesExhausted" && error.indeterminate) {
     const found = await reconcile(lookups, catalog, identifier, callOptions);
-    if (found.found === "accepted") return send(acceptedEvent(envelope(), found.result, true));
+    if (found.found === "accepted") return send(acceptedEvent(envelope(), found.result, true, found.note));
     if (found.found === "final") return fail({ ...decision.error, invitationStatus: found.status });
   }
   return act(decision);
@@ -153,7 +158,7 @@ export async function finishAbandonedJob(job: JobView, why: string, deps: Proces
   const send = (o: OutcomeEvent) => publish(deps, o, undefined, data.idempotencyKey, undefined);
   const key = deps.pacing?.keyFor(data.request.catalog) ?? "";
   const found = await reconcile(pacedLookups(deps.api, deps.pacing, key), data.request.catalog, data.request.identifier);
-  if (found.found === "accepted") return send(acceptedEvent(envelope, found.result, true));
+  if (found.found === "accepted") return send(acceptedEvent(envelope, found.result, true, found.note));
   return send(
     failedEvent(envelope, {
       name: "RetriesExhausted",

@@ -8,6 +8,9 @@ import type { QueueLocation } from "../queues/queue-names.js";
 import { finishAbandonedJob, processJob, type ProcessDeps } from "./process-job.js";
 import type { Pacing } from "./pacing.js";
 import type { Metrics } from "../observability/metrics.js";
+import { isRedisRefusal } from "../queues/redis-errors.js";
+import type { WriteGate } from "../queues/write-gate.js";
+import { createFaultPause, type FaultPause } from "./fault-pause.js";
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -33,18 +36,25 @@ export interface WorkerOptions {
   maxStalledCount?: number;
   /** BullMQ telemetry: each run is a CONSUMER span, a child of the enqueue's span. */
   telemetry?: Telemetry;
+  /**
+   * Where a run waits while Redis refuses writes (full, read-only…): the job keeps its attempts
+   * and runs again once Redis accepts a write. Without it such a refusal fails the attempt.
+   */
+  writeGate?: WriteGate;
+  /** Pause after a fault of the worker's own (credentials…): first pause, ms. @defaultValue 5000 */
+  faultMinBackoffMs?: number;
+  /** Longest pause after repeated faults, ms. @defaultValue 300000 */
+  faultMaxBackoffMs?: number;
   autorun?: boolean;
 }
+
+/** The BullMQ Worker, and the fault it is paused for, if any (for health checks). */
+export type AcceptWorker = Worker & { readonly fault: FaultPause["fault"] };
 
 /** What a request job returns in BullMQ when it finished with an outcome. */
 export interface RequestJobResult {
   outcome: "accepted" | "failed" | "already-published";
   eventId?: string;
-}
-
-/** Thrown when this run lost the job to another worker; BullMQ's own lock check then drops it. */
-export class LockLostError extends Error {
-  override readonly name = "LockLostError";
 }
 
 /** Thrown to make BullMQ retry with backoff; carries the classified error for logs. */
@@ -55,10 +65,15 @@ export class TransientAttemptError extends Error {
 /**
  * The BullMQ shell around processJob: it only translates decisions into BullMQ signals
  * (return; throw → backoff; moveToDelayed + DelayedError → back later without using an attempt;
- * UnrecoverableError → failed). Pacing is the shared limiter's job, not BullMQ's fixed-window
- * limiter, which lets up to twice the limit through around a window edge.
+ * UnrecoverableError → failed; DelayedError alone → BullMQ leaves the job be). Pacing is the
+ * shared limiter's job, not BullMQ's fixed-window limiter, which lets up to twice the limit
+ * through around a window edge.
+ *
+ * Two things never cost a request an attempt: Redis refusing a write (the run waits on the write
+ * gate, then runs again: every step is idempotent and the ClientToken is the same), and a fault
+ * of the worker's own (the job goes back, the worker pauses, see fault-pause.ts).
  */
-export function createAcceptWorker(opts: WorkerOptions): Worker {
+export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
   const deps: ProcessDeps = {
     api: opts.api,
     outcomes: opts.outcomes,
@@ -72,25 +87,41 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
       const jobId = job.id ?? "(no id)";
       const log = opts.logger.child({ jobId, correlationId: correlationOf(job.data) });
       // With telemetry, BullMQ runs this inside its CONSUMER span, a child of the enqueue's context.
-      const result = await processJob(
-        { id: jobId, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, ...(token ? { token } : {}) },
-        deps,
-        signal,
-      );
+      const view = { id: jobId, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, ...(token ? { token } : {}) };
+      let result: Awaited<ReturnType<typeof processJob>>;
+      for (let refusals = 0; ; refusals++) {
+        try {
+          result = await processJob(view, deps, signal);
+          break;
+        } catch (err) {
+          if (!opts.writeGate || !isRedisRefusal(err)) throw err;
+          opts.metrics?.recordRedisRefusal();
+          if (refusals === 0) log.warn({ err: { message: (err as Error).message } }, "Redis refused a write; the job waits for room, its attempts intact");
+          try {
+            await opts.writeGate.untilWritable(signal);
+          } catch {
+            // The lock was lost while waiting: leave the job as it is; BullMQ's stalled check hands it on.
+            log.warn("lock lost while waiting for Redis; the job is left to the stalled check");
+            throw new DelayedError();
+          }
+        }
+      }
+      if (result.action !== "pause" && result.action !== "delay" && result.action !== "already-published" && result.action !== "fenced") faults.clear();
       switch (result.action) {
         case "already-published":
           log.info("outcome already published; not calling the API again");
           return { outcome: "already-published" };
         case "fenced":
-          // Another worker owns the job now; whatever this run learnt is dropped, not published.
+          // Another worker owns the job now (or will, after BullMQ's stalled check): whatever this
+          // run learnt is dropped, not published, and BullMQ is told to leave the job alone.
           log.warn({ dropped: result.outcome?.type }, "lost the job's lock; published nothing");
-          throw new LockLostError(`job ${jobId}: lock lost, outcome left to the current owner`);
+          throw new DelayedError();
         case "published": {
           const o = result.outcome;
           opts.metrics?.recordOutcome(o.type, o.type === "failed" ? o.error.name : null);
           if (o.type === "accepted") {
             log.info(
-              { connectionId: o.connection.Id, attempts: o.attempts, awsRequestId: o.awsRequestId, alreadyAccepted: o.alreadyAccepted },
+              { connectionId: o.connection?.Id ?? null, attempts: o.attempts, awsRequestId: o.awsRequestId, alreadyAccepted: o.alreadyAccepted, ...(o.reason ? { reason: o.reason } : {}) },
               "invitation accepted",
             );
             return { outcome: "accepted", eventId: o.eventId };
@@ -112,6 +143,12 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
         case "delay":
           log.info({ reason: result.reason, delayMs: result.delayMs }, "shared rate limit: job delayed without a call");
           return backLater(job, token, result.delayMs);
+        case "pause": {
+          opts.metrics?.recordFault(result.error.name);
+          const delayMs = faults.trip(result.error);
+          log.debug({ error: result.error, delayMs }, "worker fault: job goes back, attempts intact");
+          return backLater(job, token, delayMs);
+        }
       }
     },
     {
@@ -126,6 +163,24 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
     },
   );
   worker.on("error", (err) => opts.logger.error({ err }, "worker error"));
+  // A fault of the worker's own: stop taking jobs, log once per episode, probe again after a backoff.
+  const faults = createFaultPause({
+    pause: () => void worker.pause(true),
+    resume: () => void Promise.resolve(worker.resume()).catch(() => undefined),
+    onPause: (error, backoffMs, first) => {
+      opts.metrics?.setPausedByFault(true);
+      const fields = { error: { name: error.name, message: error.message, httpStatus: error.httpStatus }, pauseMs: backoffMs };
+      if (first) opts.logger.error(fields, "AWS refused the worker's credentials or signature: taking no jobs (requests stay queued, attempts intact)");
+      else opts.logger.warn(fields, "still refused; pausing longer");
+    },
+    onRecover: (error, pausedMs) => {
+      opts.metrics?.setPausedByFault(false);
+      opts.logger.info({ error: { name: error.name }, pausedMs }, "AWS accepts the worker's calls again; taking jobs");
+    },
+    ...(opts.faultMinBackoffMs !== undefined ? { minBackoffMs: opts.faultMinBackoffMs } : {}),
+    ...(opts.faultMaxBackoffMs !== undefined ? { maxBackoffMs: opts.faultMaxBackoffMs } : {}),
+  });
+  worker.on("closing", () => faults.close());
   // BullMQ reports a failed lock renewal but does not stop the processor: abort its signal so
   // the in-flight SDK call is cancelled and the run publishes nothing (the fence in publish()
   // covers the window before this event fires).
@@ -146,10 +201,10 @@ export function createAcceptWorker(opts: WorkerOptions): Worker {
         opts.metrics?.recordOutcome(r.outcome.type, r.outcome.type === "failed" ? r.outcome.error.name : null);
         opts.logger.warn({ jobId: job.id, reason: job.failedReason }, "abandoned job given its outcome");
       },
-      (err) => opts.logger.error({ err, jobId: job.id }, "could not publish the outcome of an abandoned job"),
+      (err) => opts.logger.error({ err, jobId: job.id }, "could not publish the outcome of an abandoned job (the sweeper will finish it)"),
     );
   });
-  return worker;
+  return Object.defineProperty(worker, "fault", { get: () => faults.fault }) as AcceptWorker;
 }
 
 /** Puts the job back in the delayed set (no attempt used) with a little jitter against herds. */

@@ -13,7 +13,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 export type QueueProbe = Pick<Queue, "name" | "getJobCounts" | "getJobs">;
 
 /** Result of one AWS call, as the worker classifies it (ErrorKind of classifyError, or success). */
-export type AwsCallOutcome = "success" | "throttle" | "transient" | "terminal";
+export type AwsCallOutcome = "success" | "throttle" | "transient" | "terminal" | "fault";
 
 export interface Metrics {
   readonly registry: Registry;
@@ -31,6 +31,12 @@ export interface Metrics {
   setSharedRate(limitKey: string, callsPerSecond: number): void;
   /** One HTTP API request; `route` is the route pattern (bounded), never the raw URL. */
   observeHttpRequest(method: string, route: string, statusCode: number, seconds: number): void;
+  /** A call failed with a fault of the worker (credentials, signature, clock); `errorName` from classifyError. */
+  recordFault(errorName: string): void;
+  /** Whether this worker has stopped taking jobs because of a fault (1) or not (0). */
+  setPausedByFault(paused: boolean): void;
+  /** A job waited because Redis refused a write (full, read-only, loading…), without using an attempt. */
+  recordRedisRefusal(): void;
 }
 
 /** Job states reported by pci_queue_jobs. */
@@ -58,7 +64,7 @@ export function createMetrics(options: { queues?: readonly QueueProbe[]; default
   });
   const awsCalls = new Histogram({
     name: "pci_aws_call_duration_seconds",
-    help: "Latency of AWS Partner Central API calls, by operation and outcome (success|throttle|transient|terminal).",
+    help: "Latency of AWS Partner Central API calls, by operation and outcome (success|throttle|transient|terminal|fault).",
     labelNames: ["operation", "outcome"] as const,
     buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
@@ -69,6 +75,22 @@ export function createMetrics(options: { queues?: readonly QueueProbe[]; default
     name: "pci_shared_rate_limit",
     help: "Shared rate limit currently in force, calls per second, by limiter key.",
     labelNames: ["limit_key"] as const,
+    registers: [registry],
+  });
+  const faults = new Counter({
+    name: "pci_worker_faults_total",
+    help: "AWS calls refused for a fault of the worker (no usable credentials, expired token, skewed clock), by error name.",
+    labelNames: ["error_name"] as const,
+    registers: [registry],
+  });
+  const pausedByFault = new Gauge({
+    name: "pci_worker_paused_by_fault",
+    help: "1 while this worker takes no jobs because of a fault of its own (see pci_worker_faults_total), else 0.",
+    registers: [registry],
+  });
+  const redisRefusals = new Counter({
+    name: "pci_redis_refusals_total",
+    help: "Times a job waited because Redis refused a write (full, read-only, loading), without using an attempt.",
     registers: [registry],
   });
   const http = new Histogram({
@@ -124,6 +146,9 @@ export function createMetrics(options: { queues?: readonly QueueProbe[]; default
     recordThrottle: () => throttles.inc(),
     setSharedRate: (limitKey, callsPerSecond) => sharedRate.set({ limit_key: limitKey }, callsPerSecond),
     observeHttpRequest: (method, route, statusCode, seconds) => http.observe({ method, route, status_code: String(statusCode) }, seconds),
+    recordFault: (errorName) => faults.inc({ error_name: errorName }),
+    setPausedByFault: (paused) => pausedByFault.set(paused ? 1 : 0),
+    recordRedisRefusal: () => redisRefusals.inc(),
   };
 }
 

@@ -64,6 +64,13 @@ export const configSchema = z.object({
   BACKOFF_JITTER: z.coerce.number({ error: "must be a number" }).min(0, { error: "must be ≥ 0" }).max(1, { error: "must be ≤ 1" }).default(0.5),
   /** Times one job may be put back for throttling before throttles count as failed attempts. @defaultValue 10 */
   MAX_THROTTLE_REQUEUES: int(0).default(10),
+  /**
+   * First pause of a worker whose calls AWS refuses for a fault of its own (no usable credentials,
+   * an expired token, a skewed clock), ms; it doubles while the fault lasts. @defaultValue 5000
+   */
+  FAULT_PAUSE_MS: int(10).default(5000),
+  /** Longest such pause, ms. @defaultValue 300000 */
+  FAULT_PAUSE_MAX_MS: int(10).default(300_000),
   /** On SIGTERM/SIGINT, how long in-flight jobs may run before the worker exits anyway, ms. @defaultValue 30000 */
   SHUTDOWN_GRACE_MS: int(0).default(30_000),
   /** How long finished request jobs (and so duplicate detection) and outcome events are kept, s. @defaultValue 86400 */

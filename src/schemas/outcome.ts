@@ -65,14 +65,20 @@ const envelope = {
 export const acceptedOutcomeSchema = z.strictObject({
   ...envelope,
   type: z.literal("accepted"),
-  connection: connectionSchema,
+  /**
+   * The connection. Null only when the invitation was found ACCEPTED but AWS named no connection
+   * and none could be found (`alreadyAccepted` is then true and `reason` says so).
+   */
+  connection: connectionSchema.nullable(),
   awsRequestId: z.string().nullable(),
   /**
    * True when our Accept call did not itself succeed but the invitation was found ACCEPTED
-   * (GetConnectionInvitation + GetConnection): accepted earlier, by another token, or by a call
-   * whose answer was lost. `connection` is then GetConnection's.
+   * (GetConnectionInvitation, then GetConnection, or ListConnections when AWS gave no connection
+   * id): accepted earlier, by another token, or by a call whose answer was lost.
    */
   alreadyAccepted: z.boolean(),
+  /** Why `connection` is null, when it is. */
+  reason: z.string().optional(),
 });
 
 export const failedOutcomeSchema = z.strictObject({

@@ -9,6 +9,7 @@ import type { RetryPolicy } from "../../src/producer/job-options.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "./redis.js";
 import type { Redis } from "ioredis";
 import type { Telemetry } from "bullmq";
+import type { InvitationApi } from "../../src/aws/invitation-api.js";
 
 export const TEST_CREDENTIALS = { accessKeyId: "AKIDTEST", secretAccessKey: "test-secret-not-real" };
 
@@ -18,7 +19,8 @@ export interface Pipeline {
   emulator: PartnerCentralEmulator;
   producer: Producer;
   config: Config;
-  startWorker(overrides?: Partial<Record<keyof Config, unknown>>, options?: { telemetry?: Telemetry }): Promise<RunningWorker>;
+  /** A worker on the pipeline's config; `options.api` replaces the SDK adapter the helper makes. */
+  startWorker(overrides?: Partial<Record<keyof Config, unknown>>, options?: { telemetry?: Telemetry; api?: InvitationApi }): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
@@ -56,9 +58,13 @@ export async function startPipeline(
     config,
     async startWorker(overrides = {}, options = {}) {
       const cfg = loadConfig({}, { ...config, ...overrides });
-      const api = createSdkInvitationApi({ endpoint: emulator.url, credentials: TEST_CREDENTIALS, requestTimeoutMs: cfg.AWS_REQUEST_TIMEOUT_MS });
-      apis.push(api);
-      const w = await startWorker(cfg, createLogger({ level: cfg.LOG_LEVEL }), { api, ...options });
+      let api = options.api;
+      if (!api) {
+        const sdk = createSdkInvitationApi({ endpoint: emulator.url, credentials: TEST_CREDENTIALS, requestTimeoutMs: cfg.AWS_REQUEST_TIMEOUT_MS });
+        apis.push(sdk);
+        api = sdk;
+      }
+      const w = await startWorker(cfg, createLogger({ level: cfg.LOG_LEVEL }), { ...options, api });
       workers.push(w);
       return w;
     },

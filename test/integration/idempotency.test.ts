@@ -104,7 +104,7 @@ describe("reconciliation", () => {
     await p.startWorker();
     const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as AcceptedOutcome[];
     expect(e).toMatchObject({ type: "accepted", alreadyAccepted: true });
-    expect(e!.connection.Id).toBe(p.emulator.getInvitation(inv.catalog, inv.identifier)!.ConnectionId);
+    expect(e!.connection!.Id).toBe(p.emulator.getInvitation(inv.catalog, inv.identifier)!.ConnectionId);
     expect(p.emulator.calls({ operation: "GetConnectionInvitation" })).toHaveLength(1);
     expect(p.emulator.calls({ operation: "GetConnection" })).toHaveLength(1);
   });
@@ -135,7 +135,7 @@ describe("reconciliation", () => {
     await p.startWorker();
     const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as AcceptedOutcome[];
     expect(e).toMatchObject({ type: "accepted", alreadyAccepted: true, attempts: 3 });
-    expect(e!.connection.Id).toBe(p.emulator.getInvitation(inv.catalog, inv.identifier)!.ConnectionId);
+    expect(e!.connection!.Id).toBe(p.emulator.getInvitation(inv.catalog, inv.identifier)!.ConnectionId);
     expect(new Set(acceptCalls(p, inv.identifier).map((c) => c.clientToken)).size).toBe(1);
   });
 

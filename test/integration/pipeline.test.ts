@@ -4,6 +4,7 @@ import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes, countOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
 import { createRedisRateLimiter } from "../../src/ratelimit/redis-rate-limiter.js";
+import { IdempotencyConflictError } from "../../src/errors/index.js";
 import { deriveClientToken } from "../../src/request-record/identity.js";
 import type { ScriptedFailure } from "../../src/emulator/index.js";
 import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
@@ -38,14 +39,14 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
       expect(e.clientToken).toBe(deriveClientToken(`Sandbox.${inv.identifier}`));
       expect(e.attempts).toBe(1);
       expect(e.awsRequestId).toMatch(/.+/);
-      expect(e.connection.Id).toMatch(/^pac-[A-Za-z0-9]{13}$/);
-      expect(e.connection.Catalog).toBe("Sandbox");
-      expect(e.connection.UpdatedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
-      const detail = Object.values(e.connection.ConnectionTypes)[0]!;
+      expect(e.connection!.Id).toMatch(/^pac-[A-Za-z0-9]{13}$/);
+      expect(e.connection!.Catalog).toBe("Sandbox");
+      expect(e.connection!.UpdatedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+      const detail = Object.values(e.connection!.ConnectionTypes)[0]!;
       expect(detail.Status).toBe("ACTIVE");
       expect(detail.OtherParticipant.PartnerProfile?.Id).toMatch(/^pprofile-/);
       expect(p.emulator.getInvitation("Sandbox", inv.identifier)?.Status).toBe("ACCEPTED");
-      expect(p.emulator.getInvitation("Sandbox", inv.identifier)?.ConnectionId).toBe(e.connection.Id);
+      expect(p.emulator.getInvitation("Sandbox", inv.identifier)?.ConnectionId).toBe(e.connection!.Id);
       expect(acceptCalls(p, inv.identifier).map((c) => c.clientToken)).toEqual([e.clientToken]);
     }
   });
@@ -132,11 +133,12 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
     const inv = p.emulator.seedInvitation();
     const req = { catalog: inv.catalog, identifier: inv.identifier };
     const first = await p.producer.enqueue({ ...req, correlationId: "first" });
-    const second = await p.producer.enqueue({ ...req, correlationId: "second", clientToken: "other-token" }).catch(() => undefined);
+    // A different clientToken is a different payload for the same key: refused, naming the field.
+    const second = p.producer.enqueue({ ...req, correlationId: "second", clientToken: "other-token" });
+    await expect(second).rejects.toBeInstanceOf(IdempotencyConflictError);
+    await expect(second).rejects.toMatchObject({ code: "IDEMPOTENCY_CONFLICT", differences: ["clientToken"], existingJobId: first.jobId });
     const [a, b] = await p.producer.enqueueMany([req, req]);
     expect(first.duplicate).toBe(false);
-    // A different clientToken is a different payload for the same key: refused (see idempotency tests).
-    expect(second).toBeUndefined();
     for (const r of [a!, b!]) {
       expect(r).toMatchObject({ duplicate: true, jobId: first.jobId, clientToken: first.clientToken, correlationId: "first" });
     }

@@ -57,6 +57,29 @@ describe("classifyError", () => {
     expect(classifyError(sdkError("ConflictException", 409)).indeterminate).toBe(false);
   });
 
+  it.each([
+    ["CredentialsProviderError", undefined],
+    ["ExpiredTokenException", 403],
+    ["ExpiredTokenException", 400],
+    ["InvalidSignatureException", 403],
+    ["UnrecognizedClientException", 403],
+    ["IncompleteSignatureException", 403],
+    ["IncompleteSignature", 400],
+    ["MissingAuthenticationTokenException", 403],
+  ] as const)("%s (HTTP %s) is a fault of the worker, not of the request, and nothing happened at AWS", (name, status) => {
+    const c = classifyError(sdkError(name, status));
+    expect(c).toMatchObject({ name, kind: "fault", indeterminate: false });
+  });
+
+  it("AccessDeniedException stays terminal: a permission on the invitation, fixed by IAM and a redrive", () => {
+    expect(classifyError(sdkError("AccessDeniedException", 403)).kind).toBe("terminal");
+  });
+
+  it("our own hard timeout is a network error after which AWS may have acted", () => {
+    const c = classifyError(Object.assign(new Error("no answer within 1000 ms"), { name: "TimeoutError", code: "ETIMEDOUT" }));
+    expect(c).toMatchObject({ name: "NetworkError", kind: "transient", indeterminate: true });
+  });
+
   it("an unclassifiable error is terminal, never retried forever", () => {
     expect(classifyError(new TypeError("RFC-3339 date-times must be expressed as strings")).kind).toBe("terminal");
     expect(classifyError("a string").kind).toBe("terminal");

@@ -16,6 +16,11 @@ const err = (kind: ClassifiedError["kind"], extra: Partial<ClassifiedError> = {}
 const ctx = { attemptsMade: 0, maxAttempts: 3, throttleRequeues: 0, maxThrottleRequeues: 2 };
 
 describe("decide", () => {
+  it("pauses on a fault of the worker (credentials, signature), whatever the attempts, never fails the request", () => {
+    const fault = err("fault", { name: "ExpiredTokenException", httpStatus: 403 });
+    expect(decide(fault, ctx)).toEqual({ action: "pause", error: fault });
+    expect(decide(fault, { ...ctx, attemptsMade: 2 })).toEqual({ action: "pause", error: fault });
+  });
   it("fails terminal errors at once, not retryable", () => {
     const d = decide(err("terminal", { reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE", httpStatus: 409 }), ctx);
     expect(d).toMatchObject({ action: "fail", error: { name: "ConflictException", reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE", retryable: false } });

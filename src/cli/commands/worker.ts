@@ -21,6 +21,11 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const running = await startWorker(config, logger, tracing.telemetry ? { telemetry: tracing.telemetry } : {});
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
+      // The last resort of the grace period's bound: whatever hangs, the process ends.
+      setTimeout(() => {
+        logger.error({ graceMs: config.SHUTDOWN_GRACE_MS }, "shutdown did not finish; exiting");
+        process.exit(1);
+      }, config.SHUTDOWN_GRACE_MS + 15_000).unref();
       running.shutdown(signal).then(tracing.shutdown).then(
         () => resolve(0),
         (err) => {

@@ -1,0 +1,61 @@
+/**
+ * AWS may answer otherwise than our emulator does by default, wherever its model leaves room: a
+ * ConflictException for an accepted invitation with any Reason, and an ACCEPTED invitation without
+ * its optional ConnectionId. Each answer is switched on in the emulator and goes through the real
+ * SDK over HTTP; an accepted invitation must never be reported failed.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
+import { waitForOutcomes } from "../helpers/outcomes.js";
+import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
+
+let p: Pipeline | undefined;
+afterEach(async () => {
+  await p?.close();
+  p = undefined;
+});
+
+describe("reconciliation without assumptions", () => {
+  it.each(["DUPLICATE_CONNECTION", "INCOMPATIBLE_CONNECTION_STATE", "INCOMPATIBLE_CONNECTION_INVITATION_STATE"])(
+    "an Accept answered ConflictException/%s for an accepted invitation is accepted (alreadyAccepted)",
+    async (reason) => {
+      p = await startPipeline({ label: "conflict", emulator: { stateConflictReason: { ACCEPTED: reason } } as never });
+      const inv = p.emulator.seedInvitation({ status: "ACCEPTED" });
+      await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+      await p.startWorker();
+      const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
+      expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" })[0]).toMatchObject({ status: 409, reason });
+      expect(event).toMatchObject({ type: "accepted", alreadyAccepted: true });
+      expect((event as AcceptedOutcome).connection!.Id).toBe(p.emulator.getInvitation(inv.catalog, inv.identifier)!.ConnectionId);
+    },
+  );
+
+  it("finds the connection with ListConnections when GetConnectionInvitation leaves ConnectionId out", async () => {
+    p = await startPipeline({ label: "noconnid", emulator: { omitOutputFields: { GetConnectionInvitation: ["ConnectionId"] } } as never });
+    // Other connections of the same partner and of other partners around it, so the search must pick.
+    const inv = p.emulator.seedInvitation({ status: "ACCEPTED", otherParticipantAccountId: "111122223333" });
+    p.emulator.seedInvitation({ status: "ACCEPTED", otherParticipantAccountId: "444455556666" });
+    p.emulator.seedInvitation({ status: "ACCEPTED", otherParticipantAccountId: "111122223333", connectionType: "SUBSIDIARY" });
+    await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
+    expect(event).toMatchObject({ type: "accepted", alreadyAccepted: true, attempts: 1 });
+    expect((event as AcceptedOutcome).connection!.Id).toBe(p.emulator.getInvitation(inv.catalog, inv.identifier)!.ConnectionId);
+    expect(p.emulator.calls({ operation: "ListConnections" }).length).toBeGreaterThanOrEqual(1);
+    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" })).toHaveLength(1);
+  });
+
+  it("a ConflictException other than a state conflict on a PENDING invitation fails at once, with the status", async () => {
+    p = await startPipeline({ label: "tokenconflict" });
+    const [a, b] = p.emulator.seedInvitations(2, { catalog: "AWS" });
+    // The same explicit ClientToken for two invitations: AWS refuses the second (CONFLICT_CLIENT_TOKEN).
+    await p.producer.enqueue({ catalog: a!.catalog, identifier: a!.identifier, clientToken: "shared-token-1" });
+    await p.startWorker();
+    await waitForOutcomes(p.redis, p.prefix, 1);
+    await p.producer.enqueue({ catalog: b!.catalog, identifier: b!.identifier, clientToken: "shared-token-1" });
+    const events = await waitForOutcomes(p.redis, p.prefix, 2);
+    const failed = events.find((e) => e.identifier === b!.identifier) as FailedOutcome;
+    expect(failed).toMatchObject({ type: "failed", attempts: 1, error: { name: "ConflictException", reason: "CONFLICT_CLIENT_TOKEN", invitationStatus: "PENDING", retryable: false } });
+    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: b!.identifier })).toHaveLength(1);
+  });
+});

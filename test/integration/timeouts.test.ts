@@ -1,0 +1,57 @@
+/**
+ * A real network can hang in ways a local emulator does not by default: an endpoint that accepts
+ * the connection and never answers. AWS_REQUEST_TIMEOUT_MS must really end the call, and SIGTERM
+ * must end a worker within its grace period whatever its calls are doing.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
+import { waitForOutcomes } from "../helpers/outcomes.js";
+import { waitFor } from "../helpers/wait.js";
+import { startCli, type CliRun } from "../helpers/cli.js";
+import { REDIS_URL } from "../helpers/redis.js";
+
+let p: Pipeline | undefined;
+afterEach(async () => {
+  await p?.close();
+  p = undefined;
+});
+
+describe("AWS_REQUEST_TIMEOUT_MS", () => {
+  it("ends a call the endpoint never answers; the request is retried with the same token and accepted", async () => {
+    p = await startPipeline({ label: "timeout" });
+    const inv = p.emulator.seedInvitation();
+    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "Hang" });
+    await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker({ AWS_REQUEST_TIMEOUT_MS: 500 });
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
+    expect(event).toMatchObject({ type: "accepted", attempts: 2 });
+    const calls = p.emulator.calls({ operation: "AcceptConnectionInvitation" });
+    expect(calls.map((c) => c.errorType ?? c.status)).toEqual(["Hang", 200]);
+    expect(new Set(calls.map((c) => c.clientToken)).size).toBe(1);
+  });
+});
+
+describe("SHUTDOWN_GRACE_MS", () => {
+  it("is a hard bound: a worker whose calls hang still exits after SIGTERM", async () => {
+    p = await startPipeline({ label: "grace" });
+    p.emulator.setSwitches({ hang: ["AcceptConnectionInvitation"] } as never);
+    const invs = p.emulator.seedInvitations(2);
+    await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
+    // The request timeout is far longer than any wait below: only the grace period can end the run.
+    const worker = startCli(["worker"], {
+      REDIS_URL,
+      QUEUE_PREFIX: p.prefix,
+      PARTNERCENTRAL_ENDPOINT: p.emulator.url,
+      AWS_REQUEST_TIMEOUT_MS: "600000",
+      SHUTDOWN_GRACE_MS: "1000",
+      RATE_LIMIT_RPS: "100",
+      RATE_LIMIT_BURST: "100",
+    });
+    await waitFor(() => (p!.emulator.calls({ operation: "AcceptConnectionInvitation" }).length >= 2 ? true : undefined), 30_000, "both calls to hang");
+    worker.child.kill("SIGTERM");
+    const exited = await Promise.race([worker.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 45_000))]);
+    if (!exited) worker.child.kill("SIGKILL");
+    expect(exited, "the worker did not exit within 45 s of SIGTERM with a 1 s grace period").toBeDefined();
+    expect((exited as CliRun).stderr).toContain("grace period over");
+  });
+});
