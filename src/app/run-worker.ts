@@ -10,11 +10,13 @@ import { queueLocationFrom } from "../queues/queue-names.js";
 import { createRecordTracker } from "../request-record/record-store.js";
 import { createOutcomeQueue } from "../outcomes/publish.js";
 import { createAcceptWorker, type AcceptWorker } from "../consumer/worker.js";
-import { limitKeyTemplate } from "../consumer/pacing.js";
+import { limitKeyTemplate, type Pacing } from "../consumer/pacing.js";
 import type { Logger } from "../observability/logger.js";
 import { createMetrics, startMetricsServer, type MetricsServer } from "../observability/metrics.js";
 import { startHeartbeat } from "../observability/heartbeat.js";
 import { rateLimiterFromConfig } from "./from-config.js";
+import { startSweeper } from "./sweeper.js";
+import type { SweepReport } from "../consumer/sweep.js";
 
 /** Longest wait for each step of a shutdown after the grace period, ms. */
 const CLOSE_STEP_MS = 5000;
@@ -38,6 +40,8 @@ export interface RunningWorker {
   metricsPort?: number;
   /** Stops taking jobs, lets in-flight ones finish within graceMs, then closes everything. */
   shutdown(reason: string): Promise<void>;
+  /** One sweep now, whatever the fleet's sweeper lease (see app/sweeper.ts). */
+  sweep(): Promise<SweepReport | null>;
 }
 
 export interface StartWorkerOptions {
@@ -74,16 +78,28 @@ export async function startWorker(config: Config, logger: Logger, options: Start
   });
   // Metrics only when METRICS_PORT is set: the queue gauges cost Redis calls at each scrape.
   const metricsOn = config.METRICS_PORT !== undefined;
-  const probeQueue = metricsOn ? new Queue(location.requestsQueue, { connection, prefix: location.prefix }) : undefined;
-  const metrics = probeQueue ? createMetrics({ queues: [probeQueue, outcomes.queue] }) : undefined;
+  // A read handle on the requests queue (metrics gauges, the sweeper); the queue's meta is the producer's.
+  const requestsQueue = new Queue(location.requestsQueue, { connection, prefix: location.prefix, skipMetasUpdate: true });
+  const metrics = metricsOn ? createMetrics({ queues: [requestsQueue, outcomes.queue] }) : undefined;
   const limiter = rateLimiterFromConfig(config, connection);
   const limitKeys = new Set<string>();
   const stopping = new AbortController();
   const keyFor = limitKeyTemplate(config.RATE_LIMIT_KEY);
+  const workerApi = instrumentApi(api ?? sdk!, metrics);
+  const pacing: Pacing = {
+    limiter,
+    keyFor: (catalog) => {
+      const key = keyFor(catalog);
+      limitKeys.add(key);
+      return key;
+    },
+    maxWaitMs: config.RATE_LIMIT_MAX_WAIT_MS,
+    stopping: stopping.signal,
+  };
   const worker = createAcceptWorker({
     connection,
     location,
-    api: instrumentApi(api ?? sdk!, metrics),
+    api: workerApi,
     outcomes,
     records: createRecordTracker(connection, location),
     // One probe key per process: a short-lived SET that a full Redis refuses.
@@ -92,16 +108,7 @@ export async function startWorker(config: Config, logger: Logger, options: Start
     ...(metrics ? { metrics } : {}),
     ...(telemetry ? { telemetry } : {}),
     concurrency: config.WORKER_CONCURRENCY,
-    pacing: {
-      limiter,
-      keyFor: (catalog) => {
-        const key = keyFor(catalog);
-        limitKeys.add(key);
-        return key;
-      },
-      maxWaitMs: config.RATE_LIMIT_MAX_WAIT_MS,
-      stopping: stopping.signal,
-    },
+    pacing,
     maxThrottleRequeues: config.MAX_THROTTLE_REQUEUES,
     faultMinBackoffMs: config.FAULT_PAUSE_MS,
     faultMaxBackoffMs: Math.max(config.FAULT_PAUSE_MS, config.FAULT_PAUSE_MAX_MS),
@@ -110,6 +117,11 @@ export async function startWorker(config: Config, logger: Logger, options: Start
     maxStalledCount: config.MAX_STALLED_COUNT,
   });
   await worker.waitUntilReady();
+  const sweeper = startSweeper({ config, redis: connection, queue: requestsQueue, outcomes, api: workerApi, pacing, logger });
+  // A job BullMQ cannot read fails before any processor runs: have it repaired soon, not at the next sweep.
+  worker.on("error", (err) => {
+    if (err instanceof SyntaxError) sweeper.repairSoon();
+  });
   // HEALTH_FILE: the container's health (Dockerfile HEALTHCHECK → pc-invitations healthcheck).
   const heartbeat = config.HEALTH_FILE
     ? startHeartbeat({
@@ -178,11 +190,12 @@ export async function startWorker(config: Config, logger: Logger, options: Start
         if (how === "timeout") logger.error("the worker did not close after its runs were cancelled; leaving without it");
       }
       clearInterval(rateWatch);
+      sweeper.stop();
       // Each step bounded: a frozen Redis or a stuck socket must not hold the process.
-      await within(Promise.allSettled([metricsServer?.close(), probeQueue?.close(), outcomes.close()]), CLOSE_STEP_MS);
+      await within(Promise.allSettled([metricsServer?.close(), requestsQueue.close(), outcomes.close()]), CLOSE_STEP_MS);
       sdk?.destroy();
       if ((await within(connection.quit(), CLOSE_STEP_MS).catch(() => "timeout")) === "timeout") connection.disconnect();
       logger.info({ how }, "worker stopped");
     })());
-  return { worker, shutdown, ...(metricsServer ? { metricsPort: metricsServer.port } : {}) };
+  return { worker, shutdown, sweep: () => sweeper.sweep({ force: true }), ...(metricsServer ? { metricsPort: metricsServer.port } : {}) };
 }

@@ -1,6 +1,6 @@
 import type { InvitationApi } from "../aws/invitation-api.js";
 import { classifyError, type ClassifiedError } from "../aws/classify-error.js";
-import { acceptJobDataSchema } from "../schemas/job.js";
+import { acceptJobDataSchema, unparseableJobExcerpt } from "../schemas/job.js";
 import { formatFieldIssues, toFieldIssues } from "../schemas/issues.js";
 import type { OutcomeEvent, OutcomeError } from "../schemas/outcome.js";
 import type { Fence, OutcomeStore } from "../outcomes/outcome-store.js";
@@ -63,7 +63,10 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
   const parsed = acceptJobDataSchema.safeParse(job.data);
   if (!parsed.success) {
     const issues = toFieldIssues(parsed.error);
-    const error = invalidJobError(`job data does not match the job schema: ${formatFieldIssues(issues)}`, issues.map((i) => ({ ...i })));
+    const unreadable = unparseableJobExcerpt(job.data);
+    const error = unreadable
+      ? invalidJobError(`the job's data or options in Redis were not JSON (data: ${JSON.stringify(unreadable.data)}, opts: ${JSON.stringify(unreadable.opts)})`)
+      : invalidJobError(`job data does not match the job schema: ${formatFieldIssues(issues)}`, issues.map((i) => ({ ...i })));
     return publish(deps, failedEvent(salvagedEnvelope(job.id, job.data, now()), error), fence, undefined, signal);
   }
 

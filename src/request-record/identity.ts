@@ -23,6 +23,15 @@ export function idempotencyRecordKey(prefix: string, queueName: string, idempote
 }
 
 /**
+ * The index of open records (queued or in progress) of a requests queue: a sorted set of record
+ * keys by creation time, kept by the record scripts, read by the sweeper. Derived from a record
+ * key, so a record and its index always share the prefix (and the Cluster slot).
+ */
+export function openRecordsKey(recordKey: string): string {
+  return `${recordKey.slice(0, recordKey.lastIndexOf(":idem:"))}:idem-open`;
+}
+
+/**
  * Job id of a new request: the invitation plus a per-record suffix. Within a record's lifetime
  * every re-submission gets this same id back (from the record); once the record has expired, a new
  * submission is a new request with a new id, so it gets an outcome of its own even while the old

@@ -15,9 +15,9 @@ import { differingFields, type FingerprintPayload } from "./fingerprint.js";
  *
  * State machine (each arrow is one function of transitions.ts, run by one Lua script):
  *
- *   (none) ──queueRecords, in the MULTI that adds the job──▶ queued
+ *   (none) ──queueRecords, in the MULTI that adds the job──▶ queued (and in the open-records index)
  *   queued ──markInProgress, when a worker takes the job──▶ in_progress
- *   queued | in_progress ──completeRecord, in the MULTI that adds the outcome──▶ completed
+ *   queued | in_progress ──completeRecord, in the MULTI that adds the outcome──▶ completed (out of the index)
  *   completed ──IDEMPOTENCY_RETENTION_SECONDS──▶ (none)
  *
  * Never backwards; no TTL while queued or in progress. `completed` holds exactly when the

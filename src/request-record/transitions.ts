@@ -1,5 +1,6 @@
 import type { ChainableCommander } from "ioredis";
 import type { RedisConnection } from "../queues/connection.js";
+import { openRecordsKey } from "./identity.js";
 import { RECORD_FIELDS, type RequestRecord } from "./record.js";
 import { COMPLETE_RECORD_LUA } from "./scripts/complete-record.js";
 import { MARK_IN_PROGRESS_LUA } from "./scripts/mark-in-progress.js";
@@ -16,7 +17,7 @@ interface RecordCommands {
   pciReadRecords(numKeys: number, ...args: string[]): Promise<Array<Array<string | null | number>>>;
   pciQueueRecords(numKeys: number, ...args: string[]): unknown;
   pciMarkInProgress(key: string, jobId: string): Promise<number>;
-  pciCompleteRecord(key: string, jobId: string, outcome: string, completedAt: string, retentionSeconds: string): unknown;
+  pciCompleteRecord(key: string, openKey: string, jobId: string, outcome: string, completedAt: string, retentionSeconds: string): unknown;
 }
 
 /**
@@ -32,7 +33,7 @@ export function defineRecordCommands(redis: RedisConnection): void {
   define("pciReadRecords", READ_RECORDS_LUA, undefined, true);
   define("pciQueueRecords", QUEUE_RECORDS_LUA);
   define("pciMarkInProgress", MARK_IN_PROGRESS_LUA, 1);
-  define("pciCompleteRecord", COMPLETE_RECORD_LUA, 1);
+  define("pciCompleteRecord", COMPLETE_RECORD_LUA, 2);
 }
 
 const commands = (target: unknown) => target as RecordCommands;
@@ -57,11 +58,25 @@ export async function readRecords(redis: RedisConnection, keys: string[], jobKey
   });
 }
 
-/** (none) → queued, on `tx`: the MULTI that adds the records' jobs. */
+/**
+ * Open records created before `beforeMs`, oldest first, at most `limit`: the sweeper's work list.
+ * `openKey` is `openRecordsKey(<a record key of the queue>)`.
+ */
+export async function openRecordKeys(redis: RedisConnection, openKey: string, beforeMs: number, limit: number): Promise<string[]> {
+  return redis.zrangebyscore(openKey, "-inf", String(beforeMs), "LIMIT", 0, limit);
+}
+
+/** Removes a record from the open-records index when it is gone (expired by hand, or never completed by an older version). */
+export async function forgetOpenRecord(redis: RedisConnection, recordKey: string): Promise<void> {
+  await redis.zrem(openRecordsKey(recordKey), recordKey);
+}
+
+/** (none) → queued, on `tx`: the MULTI that adds the records' jobs. The records enter the open-records index. */
 export function queueRecords(tx: ChainableCommander, records: Array<{ key: string; record: RequestRecord }>): void {
   if (records.length === 0) return;
   const args = records.flatMap(({ record }) => RECORD_FIELDS.map((f) => record[f] ?? ""));
-  commands(tx).pciQueueRecords(records.length, ...records.map((r) => r.key), ...args);
+  const score = String(Date.parse(records[0]!.record.createdAt) || Date.now());
+  commands(tx).pciQueueRecords(records.length + 1, openRecordsKey(records[0]!.key), ...records.map((r) => r.key), score, ...args);
 }
 
 /** queued → in_progress, for the record's own job only. Resolves true when it moved. */
@@ -75,5 +90,5 @@ export function completeRecord(
   key: string,
   completion: { jobId: string; outcomeJson: string; completedAt: string; retentionSeconds: number },
 ): void {
-  commands(tx).pciCompleteRecord(key, completion.jobId, completion.outcomeJson, completion.completedAt, String(completion.retentionSeconds));
+  commands(tx).pciCompleteRecord(key, openRecordsKey(key), completion.jobId, completion.outcomeJson, completion.completedAt, String(completion.retentionSeconds));
 }

@@ -81,6 +81,15 @@ export const configSchema = z.object({
   STALLED_INTERVAL_MS: int(100).default(30_000),
   /** Times a job may lose its worker before it is given up (with an outcome). @defaultValue 5 */
   MAX_STALLED_COUNT: int(0).default(5),
+  /**
+   * How often a worker process looks for requests whose job was lost without an outcome (one
+   * process of the fleet at a time), ms; 0 = never. @defaultValue 60000
+   */
+  SWEEP_INTERVAL_MS: int(0).default(60_000),
+  /** Requests younger than this, and jobs failed more recently, are left to their worker, ms. @defaultValue 60000 */
+  SWEEP_GRACE_MS: int(0).default(60_000),
+  /** Times the sweeper gives a lost PENDING request its job back before ending it failed. @defaultValue 3 */
+  SWEEP_MAX_REVIVALS: int(0, 100).default(3),
   /** How long a completed request's idempotency record answers re-submissions, s. @defaultValue 86400 */
   IDEMPOTENCY_RETENTION_SECONDS: int(1).default(86_400),
   /** pino level. @defaultValue info */

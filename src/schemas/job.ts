@@ -25,3 +25,16 @@ export const acceptJobDataSchema = z.strictObject({
 });
 
 export type AcceptJobData = z.infer<typeof acceptJobDataSchema>;
+
+/**
+ * The data of a job BullMQ could not read (its `data` or `opts` in Redis were not JSON), as the
+ * sweeper rewrites it: `{ [UNPARSEABLE_JOB_MARKER]: { data, opts } }` with a part of what was
+ * there. It fails the job schema, so the request ends with an InvalidJob outcome.
+ */
+export const UNPARSEABLE_JOB_MARKER = "pciUnparseableJob";
+
+/** What an unparseable job held, as the repair kept it; undefined for any other data. */
+export function unparseableJobExcerpt(data: unknown): { data: string | null; opts: string | null } | undefined {
+  const marked = (data as Record<string, unknown> | null)?.[UNPARSEABLE_JOB_MARKER];
+  return marked !== null && typeof marked === "object" ? (marked as { data: string | null; opts: string | null }) : undefined;
+}

@@ -29,15 +29,16 @@ export interface Pipeline {
  * real SDK over HTTP. Fast retry settings so retry paths finish in well under a second.
  */
 export async function startPipeline(
-  opts: { emulator?: EmulatorOptions; retry?: Partial<RetryPolicy>; config?: Partial<Record<keyof Config, unknown>>; label?: string } = {},
+  opts: { emulator?: EmulatorOptions; retry?: Partial<RetryPolicy>; config?: Partial<Record<keyof Config, unknown>>; label?: string; redisUrl?: string } = {},
 ): Promise<Pipeline> {
   const prefix = uniquePrefix(opts.label);
-  const redis = newRedis();
+  const redisUrl = opts.redisUrl ?? REDIS_URL;
+  const redis = newRedis(redisUrl);
   const emulator = await PartnerCentralEmulator.start(opts.emulator);
   const config = loadConfig(
     {},
     {
-      REDIS_URL,
+      REDIS_URL: redisUrl,
       QUEUE_PREFIX: prefix,
       PARTNERCENTRAL_ENDPOINT: emulator.url,
       RATE_LIMIT_RPS: 1000,

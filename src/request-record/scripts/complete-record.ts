@@ -1,7 +1,7 @@
 /**
  * pciCompleteRecord: queued | in_progress → completed, with the outcome.
  *
- *   KEYS[1]  record key
+ *   KEYS[1]  record key               KEYS[2]  the open-records index
  *   ARGV[1]  the request's job id      ARGV[2]  outcome event JSON
  *   ARGV[3]  completedAt (ISO-8601)    ARGV[4]  retention of the completed record, s
  *   returns  1 when completed, 0 when there is no record for this job (none, or one re-created
@@ -15,4 +15,5 @@ export const COMPLETE_RECORD_LUA = `
 if redis.call('HGET', KEYS[1], 'jobId') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'completed', 'outcome', ARGV[2], 'completedAt', ARGV[3])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+redis.call('ZREM', KEYS[2], KEYS[1])
 return 1`;

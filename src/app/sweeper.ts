@@ -1,0 +1,97 @@
+import type { Queue } from "bullmq";
+import type { Config } from "../schemas/config.js";
+import type { RedisConnection } from "../queues/connection.js";
+import { failedJobsSince, inspectJob, repairUnparseableJobs, reviveJob } from "../queues/job-inspection.js";
+import type { OutcomeStore } from "../outcomes/outcome-store.js";
+import { createRecordSweepStore } from "../request-record/record-store.js";
+import { sweepOnce, type SweepReport } from "../consumer/sweep.js";
+import { pacedLookups, type Pacing } from "../consumer/pacing.js";
+import type { InvitationApi } from "../aws/invitation-api.js";
+import type { Logger } from "../observability/logger.js";
+import { requestJobOptions, retryPolicyFrom } from "../producer/job-options.js";
+import { REQUEST_JOB_NAME } from "../producer/reserve.js";
+
+export interface Sweeper {
+  /**
+   * One sweep: by default only if this process gets the fleet's lease for this interval (null
+   * otherwise); `force` sweeps now whatever the lease (an operator's or a test's explicit sweep).
+   */
+  sweep(options?: { force?: boolean }): Promise<SweepReport | null>;
+  /** Repairs unreadable jobs now (a worker saw one fail to parse). */
+  repairSoon(): void;
+  stop(): void;
+}
+
+/**
+ * Runs the sweeper of consumer/sweep.ts every SWEEP_INTERVAL_MS, in one process of the fleet at a
+ * time (a lease in Redis, SET NX PX), and repairs jobs BullMQ cannot read. Every worker process
+ * starts one; whichever takes the lease sweeps.
+ */
+export function startSweeper(deps: {
+  config: Config;
+  redis: RedisConnection;
+  queue: Queue;
+  outcomes: OutcomeStore;
+  api: InvitationApi;
+  pacing: Pacing;
+  logger: Logger;
+}): Sweeper {
+  const { config, redis, queue, logger } = deps;
+  const location = { prefix: config.QUEUE_PREFIX, requestsQueue: config.REQUESTS_QUEUE };
+  const records = createRecordSweepStore(redis, location);
+  const leaseKey = queue.toKey("sweeper-lease");
+  const cursorKey = queue.toKey("sweeper-cursor");
+  const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const jobOptions = requestJobOptions(retryPolicyFrom(config));
+
+  const repair = async () => {
+    const repaired = await repairUnparseableJobs(queue, redis);
+    if (repaired.length > 0) logger.warn({ jobIds: repaired.slice(0, 20), count: repaired.length }, "jobs BullMQ could not read were rewritten to end as InvalidJob");
+  };
+
+  const sweep = async (options: { force?: boolean } = {}): Promise<SweepReport | null> => {
+    const leased = await redis.set(leaseKey, token, "PX", Math.max(1000, config.SWEEP_INTERVAL_MS), "NX");
+    if (leased !== "OK" && !options.force) return null;
+    const startedAt = Date.now();
+    await repair();
+    const previous = Number(await redis.get(cursorKey)) || startedAt - config.RETENTION_SECONDS * 1000;
+    const report = await sweepOnce(
+      {
+        lookupsFor: (catalog) => pacedLookups(deps.api, deps.pacing, deps.pacing.keyFor(catalog)),
+        openRecords: records.openRecords,
+        forgetRecord: records.forgetRecord,
+        countRevival: records.countRevival,
+        jobStatus: (jobId) => inspectJob(queue, redis, jobId),
+        failedJobsSince: (since, limit) => failedJobsSince(queue, redis, since, limit),
+        reviveJob: (jobId, status, data) => reviveJob(queue, jobId, status, { name: REQUEST_JOB_NAME, data, opts: jobOptions }),
+        outcomeExists: (id) => deps.outcomes.exists(id),
+        publish: (event, idempotencyKey) => deps.outcomes.publish(event, idempotencyKey ? { idempotencyKey } : {}),
+      },
+      { graceMs: config.SWEEP_GRACE_MS, batch: 500, maxRevivals: config.SWEEP_MAX_REVIVALS, failedSinceMs: previous - config.SWEEP_GRACE_MS },
+    );
+    await redis.set(cursorKey, String(startedAt));
+    if (report.revived + report.finished + report.deferred > 0) logger.warn({ ...report }, "sweeper finished requests whose job had been lost");
+    return report;
+  };
+
+  let repairQueued: NodeJS.Timeout | undefined;
+  const timer =
+    config.SWEEP_INTERVAL_MS > 0
+      ? setInterval(() => void sweep().catch((err: unknown) => logger.warn({ err: { message: (err as Error)?.message } }, "sweep failed; next time")), config.SWEEP_INTERVAL_MS)
+      : undefined;
+  timer?.unref();
+  return {
+    sweep,
+    repairSoon() {
+      repairQueued ??= setTimeout(() => {
+        repairQueued = undefined;
+        void repair().catch(() => undefined);
+      }, 1000);
+      repairQueued.unref();
+    },
+    stop() {
+      clearInterval(timer);
+      clearTimeout(repairQueued);
+    },
+  };
+}

@@ -1,0 +1,187 @@
+import type { InvitationApi } from "../aws/invitation-api.js";
+import { JOB_DATA_VERSION, acceptJobDataSchema, type AcceptJobData } from "../schemas/job.js";
+import type { OutcomeEvent } from "../schemas/outcome.js";
+import type { PublishResult } from "../outcomes/outcome-store.js";
+import { defaultIdempotencyKey } from "../request-record/identity.js";
+import type { RequestRecord } from "../request-record/record.js";
+import { reconcile } from "./reconcile.js";
+import { acceptedEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope } from "./outcome-events.js";
+
+/**
+ * The sweeper: no path may end a request without its outcome. Whatever lost a request's job
+ * (a BullMQ script half-run on a full Redis, an outcome that could not be written when BullMQ gave
+ * the job up, a job removed by hand, a Redis failover that dropped the last writes), the request's
+ * record stays open, or its job sits failed without an outcome. A sweep finds both and finishes
+ * them, reconciling with the API first: an invitation found ACCEPTED (by a call whose answer was
+ * lost) is reported accepted; one found REJECTED, CANCELED or EXPIRED is reported failed; one still
+ * PENDING gets its job back (same id, same ClientToken), at most `maxRevivals` times.
+ *
+ * Pure orchestration over ports; the adapters (BullMQ, Redis) are wired in src/app.
+ */
+
+/** Where a request's job is, as the sweeper sees it. */
+export type JobStatus =
+  /** waiting, active, delayed, prioritized: someone will run it. */
+  | "live"
+  | "completed"
+  | "failed"
+  /** The job hash exists but is in no state set (a half-run script). */
+  | "orphan"
+  | "missing";
+
+export interface SweepPorts {
+  /** The API's look-ups for a catalog, paced by the shared limit like a worker's. */
+  lookupsFor(catalog: string): InvitationApi;
+  /** Open records created before `beforeMs`, oldest first. */
+  openRecords(beforeMs: number, limit: number): Promise<Array<{ recordKey: string; record: RequestRecord | undefined }>>;
+  /** Drops a key from the open-records index (its record is gone). */
+  forgetRecord(recordKey: string): Promise<void>;
+  /** Records one more revival of the request; returns how many it has had. */
+  countRevival(recordKey: string): Promise<number>;
+  jobStatus(jobId: string): Promise<JobStatus>;
+  /** Jobs that failed since `sinceMs` (BullMQ's failed set), with their raw data when readable. */
+  failedJobsSince(sinceMs: number, limit: number): Promise<Array<{ jobId: string; data: unknown; attemptsMade: number; finishedOn: number }>>;
+  /** Gives the request its job back (a failed one is retried; a missing or orphaned one added again). */
+  reviveJob(jobId: string, status: JobStatus, data: AcceptJobData): Promise<void>;
+  outcomeExists(requestId: string): Promise<boolean>;
+  publish(event: OutcomeEvent, idempotencyKey: string | undefined): Promise<PublishResult>;
+  now?: () => Date;
+}
+
+export interface SweepOptions {
+  /** Records younger than this are left alone (their job may be on its way), ms. */
+  graceMs: number;
+  /** Most records and failed jobs looked at in one sweep. */
+  batch: number;
+  /** Revivals of one request before it is given up with a failed outcome. */
+  maxRevivals: number;
+  /** Failed jobs are looked at from this time (the previous sweep's start minus the grace). */
+  failedSinceMs: number;
+}
+
+export interface SweepReport {
+  recordsChecked: number;
+  failedJobsChecked: number;
+  live: number;
+  revived: number;
+  finished: number;
+  /** Left for the next sweep: the API could not be asked. */
+  deferred: number;
+}
+
+export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promise<SweepReport> {
+  const now = ports.now ?? (() => new Date());
+  const report: SweepReport = { recordsChecked: 0, failedJobsChecked: 0, live: 0, revived: 0, finished: 0, deferred: 0 };
+  const seen = new Set<string>();
+
+  // 1. Failed jobs without an outcome (BullMQ gave them up, and the outcome could not be written).
+  for (const job of await ports.failedJobsSince(options.failedSinceMs, options.batch)) {
+    report.failedJobsChecked++;
+    seen.add(job.jobId);
+    if (job.finishedOn > now().getTime() - options.graceMs) continue; // its own 'failed' handler may still be publishing
+    if (await ports.outcomeExists(job.jobId)) continue;
+    const parsed = jobDataOf(job.data);
+    if (!parsed) {
+      await ports.publish(failedEvent(salvagedEnvelope(job.jobId, job.data, now()), invalidJobError("job data does not match the job schema (found by the sweeper)")), undefined);
+      report.finished++;
+      continue;
+    }
+    count(report, await finish(ports, options, { jobId: job.jobId, data: parsed, status: "failed", attemptsMade: job.attemptsMade, recordKey: undefined }, now));
+  }
+
+  // 2. Open records whose job is not live.
+  for (const { recordKey, record } of await ports.openRecords(now().getTime() - options.graceMs, options.batch)) {
+    report.recordsChecked++;
+    if (!record) {
+      await ports.forgetRecord(recordKey);
+      continue;
+    }
+    if (seen.has(record.jobId)) continue;
+    const status = await ports.jobStatus(record.jobId);
+    if (status === "live") {
+      report.live++;
+      continue;
+    }
+    count(report, await finish(ports, options, { jobId: record.jobId, data: jobDataFromRecord(record), status, attemptsMade: 0, recordKey }, now));
+  }
+  return report;
+}
+
+type Finished = "finished" | "revived" | "deferred" | "nothing";
+
+function count(report: SweepReport, result: Finished): void {
+  if (result === "finished") report.finished++;
+  else if (result === "revived") report.revived++;
+  else if (result === "deferred") report.deferred++;
+}
+
+async function finish(
+  ports: SweepPorts,
+  options: SweepOptions,
+  job: { jobId: string; data: AcceptJobData; status: JobStatus; attemptsMade: number; recordKey: string | undefined },
+  now: () => Date,
+): Promise<Finished> {
+  if (await ports.outcomeExists(job.jobId)) return "nothing";
+  const { catalog, identifier } = job.data.request;
+  const found = await reconcile(ports.lookupsFor(catalog), catalog, identifier);
+  const envelope = () => envelopeOf(job.jobId, job.data, job.attemptsMade + job.data.throttleRequeues, now());
+  const publish = async (event: OutcomeEvent): Promise<Finished> => {
+    await ports.publish(event, job.data.idempotencyKey);
+    return "finished";
+  };
+  switch (found.found) {
+    case "accepted":
+      return publish(acceptedEvent(envelope(), found.result, true, found.note));
+    case "final":
+      return publish(failedEvent(envelope(), lostError(`the invitation is ${found.status}`, found.status)));
+    case "error":
+      return "deferred";
+    case "pending": {
+      const revivals = job.recordKey ? await ports.countRevival(job.recordKey) : 1;
+      if (revivals > options.maxRevivals) {
+        return publish(failedEvent(envelope(), lostError(`its job was lost ${revivals - 1} time(s); given up`)));
+      }
+      await ports.reviveJob(job.jobId, job.status, job.data);
+      return "revived";
+    }
+  }
+}
+
+function lostError(what: string, invitationStatus?: string) {
+  return {
+    name: "RetriesExhausted",
+    reason: "JobLost",
+    message: `the request's job ended without an outcome (found by the sweeper); ${what}`,
+    httpStatus: null,
+    awsRequestId: null,
+    retryable: true,
+    ...(invitationStatus ? { invitationStatus } : {}),
+  };
+}
+
+/** Valid job data, or undefined. */
+function jobDataOf(raw: unknown): AcceptJobData | undefined {
+  const parsed = acceptJobDataSchema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The job data of a request, rebuilt from its record (what the producer wrote with it). */
+export function jobDataFromRecord(record: RequestRecord): AcceptJobData {
+  const payload = JSON.parse(record.payload) as { catalog: string; identifier: string; clientToken?: string; metadata?: Record<string, never> };
+  const callerKey = record.key !== defaultIdempotencyKey(payload.catalog, payload.identifier);
+  return {
+    v: JOB_DATA_VERSION,
+    request: {
+      catalog: payload.catalog,
+      identifier: payload.identifier,
+      clientToken: record.clientToken,
+      correlationId: record.correlationId,
+      ...(payload.metadata !== undefined ? { metadata: payload.metadata } : {}),
+      ...(callerKey ? { idempotencyKey: record.key } : {}),
+    },
+    clientToken: record.clientToken,
+    idempotencyKey: record.key,
+    enqueuedAt: record.createdAt,
+    throttleRequeues: 0,
+  };
+}

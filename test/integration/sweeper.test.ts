@@ -1,0 +1,108 @@
+/**
+ * No path may end a request without its outcome. Each test loses a request's job in one of the
+ * ways it happens (removed by hand, failed by BullMQ without an outcome, left in no state set by a
+ * half-run script, unreadable data) and checks that the sweeper finishes the request with exactly
+ * one outcome, reconciling with the API first.
+ */
+import { Worker, UnrecoverableError } from "bullmq";
+import { afterEach, describe, expect, it } from "vitest";
+import { startPipeline, TEST_CREDENTIALS, type Pipeline } from "../helpers/pipeline.js";
+import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
+import { waitForOutcomes, countOutcomes } from "../helpers/outcomes.js";
+import { waitFor } from "../helpers/wait.js";
+import { newRedis } from "../helpers/redis.js";
+import { idempotencyRecordKey, openRecordsKey } from "../../src/request-record/identity.js";
+
+let p: Pipeline | undefined;
+afterEach(async () => {
+  await p?.close();
+  p = undefined;
+});
+
+/** A worker that sweeps only when told (no timer), with no grace. */
+const manualSweeper = { SWEEP_INTERVAL_MS: 0, SWEEP_GRACE_MS: 0 };
+
+describe("the sweeper", () => {
+  it("gives a request whose job was removed its job back, and it is accepted once", async () => {
+    p = await startPipeline({ label: "sweep-removed" });
+    const inv = p.emulator.seedInvitation();
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.producer.queue.remove(r.jobId);
+    const w = await p.startWorker(manualSweeper);
+    expect(await w.sweep()).toMatchObject({ revived: 1, finished: 0 });
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
+    expect(event).toMatchObject({ type: "accepted", requestId: r.jobId, clientToken: r.clientToken, alreadyAccepted: false });
+    // The record left the open index when it completed; a second sweep finds nothing to do.
+    const recordKey = idempotencyRecordKey(p.prefix, "accept-invitation", r.idempotencyKey);
+    await waitFor(async () => ((await p!.redis.zscore(openRecordsKey(recordKey), recordKey)) === null ? true : undefined), 10_000, "the record to close");
+    expect(await w.sweep()).toMatchObject({ recordsChecked: 0, revived: 0, finished: 0 });
+  });
+
+  it("finishes a job BullMQ failed without an outcome: PENDING → run again; ACCEPTED meanwhile → accepted without a call", async () => {
+    p = await startPipeline({ label: "sweep-failed" });
+    const [pending, acceptedMeanwhile] = p.emulator.seedInvitations(2);
+    const results = await p.producer.enqueueMany([pending, acceptedMeanwhile].map((i) => ({ catalog: i!.catalog, identifier: i!.identifier })));
+    // Something fails both jobs without publishing an outcome (as a worker that could not write one would).
+    const connection = newRedis();
+    const rogue = new Worker("accept-invitation", async () => { throw new UnrecoverableError("lost"); }, { connection, prefix: p.prefix });
+    await waitFor(async () => ((await p!.producer.queue.getJobCountByTypes("failed")) === 2 ? true : undefined), 20_000, "both jobs to fail");
+    await rogue.close();
+    connection.disconnect();
+    // One of them was in fact accepted, by a call (same ClientToken) whose answer was lost.
+    const sdk = createSdkInvitationApi({ endpoint: p.emulator.url, credentials: TEST_CREDENTIALS });
+    await sdk.acceptInvitation({ catalog: acceptedMeanwhile!.catalog, identifier: acceptedMeanwhile!.identifier, clientToken: results[1]!.clientToken });
+    sdk.destroy();
+
+    const w = await p.startWorker(manualSweeper);
+    const report = await w.sweep();
+    expect(report).toMatchObject({ failedJobsChecked: 2 });
+    const events = await waitForOutcomes(p.redis, p.prefix, 2);
+    const byId = Object.fromEntries(events.map((e) => [e.requestId, e]));
+    expect(byId[results[0]!.jobId]).toMatchObject({ type: "accepted", alreadyAccepted: false, attempts: 1 });
+    expect(byId[results[1]!.jobId]).toMatchObject({ type: "accepted", alreadyAccepted: true });
+    // Only the lost call: the sweeper reconciled instead of calling Accept again.
+    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: acceptedMeanwhile!.identifier })).toHaveLength(1);
+  });
+
+  it("re-adds a job left in no state set (a script cut short on a full Redis)", async () => {
+    p = await startPipeline({ label: "sweep-orphan" });
+    const inv = p.emulator.seedInvitation();
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.redis.lrem(`${p.prefix}:accept-invitation:wait`, 0, r.jobId);
+    expect(await p.producer.queue.getJobState(r.jobId)).toBe("unknown");
+    const w = await p.startWorker(manualSweeper);
+    expect(await w.sweep()).toMatchObject({ revived: 1 });
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
+    expect(event).toMatchObject({ type: "accepted", requestId: r.jobId });
+  });
+
+  it("ends a request failed (JobLost) once its job has been given back SWEEP_MAX_REVIVALS times", async () => {
+    p = await startPipeline({ label: "sweep-giveup" });
+    const inv = p.emulator.seedInvitation();
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.producer.queue.remove(r.jobId);
+    const w = await p.startWorker({ ...manualSweeper, SWEEP_MAX_REVIVALS: 0 });
+    expect(await w.sweep()).toMatchObject({ finished: 1, revived: 0 });
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
+    expect(event).toMatchObject({ type: "failed", requestId: r.jobId, error: { name: "RetriesExhausted", reason: "JobLost" } });
+    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" })).toHaveLength(0);
+  });
+
+  it.each([
+    ["data", "{{{not json"],
+    ["opts", "\u0000\u0001binary"],
+  ])("ends a job whose %s is not JSON with one InvalidJob outcome, without the next sweep", async (field, garbage) => {
+    p = await startPipeline({ label: "sweep-unreadable" });
+    const inv = p.emulator.seedInvitation();
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.redis.hset(`${p.prefix}:accept-invitation:${r.jobId}`, field, garbage);
+    // No periodic sweep: the worker's own parse error triggers the repair.
+    await p.startWorker({ ...manualSweeper, STALLED_INTERVAL_MS: 1000, LOCK_DURATION_MS: 2000 });
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
+    expect(event).toMatchObject({ type: "failed", requestId: r.jobId, error: { name: "InvalidJob", retryable: false } });
+    expect(event!.type === "failed" && event!.error.message).toContain("not JSON");
+    await new Promise((res) => setTimeout(res, 500));
+    expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
+    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" })).toHaveLength(0);
+  });
+});
