@@ -104,6 +104,24 @@ describe("pc-invitations emulator", () => {
   });
 });
 
+describe("pc-invitations emulator --switches", () => {
+  it("starts with the switches given (read back from the control plane) and refuses an unknown one", async () => {
+    const port = await freePort();
+    const emu = startCli(["emulator", "--port", String(port), "--switches", '{"omitOutputFields":{"GetConnectionInvitation":["ConnectionId"]},"throttleStatus":400}']);
+    try {
+      await waitFor(() => emu.stderr().includes("listening on") || undefined, 20_000, "emulator start");
+      const switches = (await (await fetch(`http://127.0.0.1:${port}/_emulator/switches`)).json()) as Record<string, unknown>;
+      expect(switches).toMatchObject({ omitOutputFields: { GetConnectionInvitation: ["ConnectionId"] }, throttleStatus: 400 });
+    } finally {
+      emu.child.kill("SIGTERM");
+      expect((await emu.exited).code).toBe(0);
+    }
+    const bad = await runCli(["emulator", "--port", "0", "--switches", '{"hang":["Nope"]}']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--switches: hang: unknown operation Nope");
+  });
+});
+
 describe("the prefix helper", () => {
   it("cleans up what a test wrote", async () => {
     const redis = newRedis();

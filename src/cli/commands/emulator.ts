@@ -6,11 +6,13 @@ import { intArg, parse, UsageError } from "../args.js";
 export const emulatorHelp = `pc-invitations emulator: a local Partner Central Account API (awsJson1_0) for trials and tests
 
   pc-invitations emulator [--port 4566] [--host 127.0.0.1] [--seed N] [--throttle-above-rps N]
-                          [--error-rate 0.05] [--latency-ms 20]
+                          [--error-rate 0.05] [--latency-ms 20] [--switches JSON]
 
 Point workers at it with PARTNERCENTRAL_ENDPOINT=http://HOST:PORT and any static
 AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. Control plane (seed, calls, faults): /_emulator/*.
---seed N creates N PENDING invitations in catalog AWS and prints their ids as NDJSON requests.`;
+--seed N creates N PENDING invitations in catalog AWS and prints their ids as NDJSON requests.
+--switches answers as AWS may (docs/emulator.md), e.g. '{"omitOutputFields":{"GetConnectionInvitation":["ConnectionId"]}}'
+or '{"hang":["AcceptConnectionInvitation"]}'; also settable later with POST /_emulator/switches.`;
 
 export async function emulatorCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -20,6 +22,7 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
     "throttle-above-rps": { type: "string" },
     "error-rate": { type: "string" },
     "latency-ms": { type: "string" },
+    switches: { type: "string" },
   });
   const errorRate = values["error-rate"] === undefined ? undefined : Number(values["error-rate"]);
   if (errorRate !== undefined && !(errorRate >= 0 && errorRate <= 1)) throw new UsageError("--error-rate must be between 0 and 1");
@@ -30,14 +33,32 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => resolve());
     process.once("SIGINT", () => resolve());
   });
-  const emu = await runEmulatorCli({
-    port: intArg(values.port, "port", 0) ?? 4566,
-    host: values.host ?? "127.0.0.1",
-    ...(throttle !== undefined ? { throttleAboveRps: throttle } : {}),
-    ...(errorRate !== undefined ? { errorRate } : {}),
-    ...(latency !== undefined ? { latencyMs: latency } : {}),
-    log: (line) => process.stderr.write(line + "\n"),
-  });
+  let switches: Record<string, unknown> = {};
+  if (values.switches !== undefined) {
+    try {
+      switches = JSON.parse(values.switches) as Record<string, unknown>;
+    } catch {
+      throw new UsageError(`--switches must be a JSON object, e.g. '{"hang":["AcceptConnectionInvitation"]}'`);
+    }
+    if (switches === null || typeof switches !== "object" || Array.isArray(switches)) throw new UsageError("--switches must be a JSON object");
+  }
+  // Switches are start options: they hold from the first request on. An invalid one is refused.
+  let emu: Awaited<ReturnType<typeof runEmulatorCli>>;
+  try {
+    emu = await runEmulatorCli({
+      ...switches,
+      port: intArg(values.port, "port", 0) ?? 4566,
+      host: values.host ?? "127.0.0.1",
+      ...(throttle !== undefined ? { throttleAboveRps: throttle } : {}),
+      ...(errorRate !== undefined ? { errorRate } : {}),
+      ...(latency !== undefined ? { latencyMs: latency } : {}),
+      log: (line) => process.stderr.write(line + "\n"),
+    });
+  } catch (err) {
+    // The emulator refuses an unknown or malformed switch before it listens.
+    if (values.switches !== undefined && err instanceof Error && !("code" in err)) throw new UsageError(`--switches: ${err.message}`);
+    throw err;
+  }
   const seed = intArg(values.seed, "seed", 1);
   if (seed) for (const inv of emu.seedInvitations(seed)) process.stdout.write(JSON.stringify({ catalog: inv.catalog, identifier: inv.identifier }) + "\n");
   const healthFile = loadConfig().HEALTH_FILE;
