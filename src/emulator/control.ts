@@ -113,6 +113,7 @@ const scriptSchema = z.object({
 const faultsSchema = z.object({
   throttleAboveRps: z.number().min(0).nullable().optional(),
   errorRate: z.number().min(0).max(1).nullable().optional(),
+  throttleRate: z.number().min(0).max(1).nullable().optional(),
   latencyMs: z.number().min(0).nullable().optional(),
 });
 

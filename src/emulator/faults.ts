@@ -64,6 +64,7 @@ export class FaultController {
     this.set({
       throttleAboveRps: options.throttleAboveRps,
       errorRate: options.errorRate,
+      throttleRate: options.throttleRate,
       latencyMs: options.latencyMs,
     });
   }
@@ -82,7 +83,7 @@ export class FaultController {
    */
   set(partial: Partial<FaultSettings>): void {
     const next = { ...this.current };
-    for (const k of ["throttleAboveRps", "errorRate", "latencyMs"] as const) {
+    for (const k of ["throttleAboveRps", "errorRate", "throttleRate", "latencyMs"] as const) {
       if (!(k in partial)) continue;
       const v = partial[k] as number | null | undefined;
       if (v === undefined || v === null) {
@@ -90,7 +91,7 @@ export class FaultController {
         continue;
       }
       if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new Error(`${k} must be a number >= 0`);
-      if (k === "errorRate" && v > 1) throw new Error("errorRate must be within 0..1");
+      if ((k === "errorRate" || k === "throttleRate") && v > 1) throw new Error(`${k} must be within 0..1`);
       next[k] = v;
     }
     this.current = next;
@@ -132,6 +133,16 @@ export class FaultController {
         };
       }
       this.admitted.push(nowMs);
+    }
+
+    const throttleRate = this.current.throttleRate ?? 0;
+    if (throttleRate > 0 && THROTTLED_OPERATIONS.has(operation) && this.random() < throttleRate) {
+      return {
+        kind: "respond",
+        response: errorResponse("ThrottlingException", "Rate exceeded (injected by throttleRate: other traffic on the account)", {
+          ...(answer.retryAfterSeconds !== undefined ? { retryAfterSeconds: answer.retryAfterSeconds } : {}),
+        }),
+      };
     }
 
     const rate = this.current.errorRate ?? 0;

@@ -53,9 +53,15 @@ export interface EmulatorOptions extends EmulatorSwitches {
   throttleAboveRps?: number;
   /** Fraction 0..1 of API requests answered 500 InternalServerException, before any state change. */
   errorRate?: number;
+  /**
+   * Fraction 0..1 of Accept/Get requests answered ThrottlingException whatever the caller's rate:
+   * throttles caused by someone else's traffic on the same account (§6), which slowing down does
+   * not reduce. Decided after `throttleAboveRps`, before `errorRate`.
+   */
+  throttleRate?: number;
   /** Latency in ms added before answering every API request (control plane excluded). */
   latencyMs?: number;
-  /** RNG used for `errorRate`; default Math.random. */
+  /** RNG used for `errorRate` and `throttleRate`; default Math.random. */
   random?: () => number;
   /** Remembered ClientTokens are forgotten after this many ms (AWS's tokens expire too); default never. */
   clientTokenTtlMs?: number;
@@ -135,7 +141,7 @@ export interface EmulatorSwitches {
 }
 
 /** The fault knobs that can be changed at run time. */
-export type FaultSettings = Pick<EmulatorOptions, "throttleAboveRps" | "errorRate" | "latencyMs">;
+export type FaultSettings = Pick<EmulatorOptions, "throttleAboveRps" | "errorRate" | "throttleRate" | "latencyMs">;
 
 export interface SeedInvitationInput {
   /** Default "AWS". */
