@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Queue, type Telemetry } from "bullmq";
-import { createRedis, type RedisConnection } from "../queues/connection.js";
+import { createRedis, toRedisError, type RedisConnection } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
 import { createTxQueue } from "../queues/transaction.js";
 import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
@@ -37,11 +37,12 @@ export interface ProducerOptions {
 export type EnqueueResult = SubmissionResult;
 
 export interface Producer {
-  /** @throws RequestValidationError, IdempotencyConflictError */
+  /** @throws RequestValidationError, IdempotencyConflictError, RedisFullError (nothing enqueued) */
   enqueue(request: unknown): Promise<EnqueueResult>;
   /**
    * Validates every request first; one invalid request (BatchValidationError) or one idempotency
    * conflict (IdempotencyConflictError with `index`) refuses the whole batch. One MULTI per batch.
+   * @throws BatchValidationError, IdempotencyConflictError, RedisFullError (nothing of the batch enqueued)
    */
   enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]>;
   readonly queue: Queue;
@@ -97,7 +98,13 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     if (valid.length === 0) return [];
     const enqueuedAt = new Date().toISOString();
     const items = valid.map((r, i) => prepare(r, i, enqueuedAt));
-    return tx.exclusive(() => reserveAndEnqueue(tx, items, jobOptions));
+    try {
+      return await tx.exclusive(() => reserveAndEnqueue(tx, items, jobOptions));
+    } catch (err) {
+      // A full Redis refuses the MULTI whole (EXECABORT) or the script at its first write (OOM):
+      // nothing of the batch is written, and the caller gets one typed error for it.
+      throw toRedisError(err) ?? err;
+    }
   }
 
   return {

@@ -36,7 +36,7 @@ describe("no secret and no request body in any log line", () => {
       // Rotate the password under the worker and cut its connections: every reconnect now sends
       // the old password (HELLO 3 AUTH default <password>) and is refused.
       await secured.admin.config("SET", "requirepass", "the-new-one-0000");
-      await secured.admin.client("KILL", "TYPE", "normal", "SKIPME", "yes");
+      await secured.admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
       // Several error paths: the worker's listener, the connection's, and BullMQ's console.error.
       await waitFor(() => (worker.stderr().match(/WRONGPASS/g)?.length ?? 0) >= 10 || undefined, 20_000, "the worker to log the refused password");
     } finally {
