@@ -80,10 +80,8 @@ async function main(argv: string[]): Promise<number> {
       return 3;
     }
     if (err instanceof RedisFullError) {
-      process.stderr.write(
-        `pc-invitations ${name}: ${err.message}. Free memory (consume outcomes, lower RETENTION_SECONDS) or raise maxmemory, then run it again: ` +
-          `what was already enqueued is recognised as a duplicate.\n`,
-      );
+      const again = name === "enqueue" ? "run it again (lines already enqueued count as duplicates)" : "run it again";
+      process.stderr.write(`pc-invitations ${name}: ${err.message}. Free memory (consume outcomes, lower RETENTION_SECONDS) or raise maxmemory, then ${again}.\n`);
       return 4;
     }
     if (err instanceof ConfigError) {

@@ -123,6 +123,38 @@ describe("a full Redis (maxmemory reached, noeviction)", () => {
   });
 });
 
+describe("enqueue --file when Redis fills up midway", () => {
+  it("stops with exit 4 and a summary of how far it got; running it again enqueues the rest, nothing lost or doubled", async () => {
+    const prefix = uniquePrefix("full-midway");
+    const env = { REDIS_URL: server.url, QUEUE_PREFIX: prefix, LOG_LEVEL: "silent" };
+    const total = 400; // ~3 KiB of Redis memory each
+    const input = Array.from({ length: total }, (_, i) => JSON.stringify(request(10_000 + i))).join("\n") + "\n";
+    const used = async () => Number(/used_memory:(\d+)/.exec(await server.admin.info("memory"))![1]);
+    try {
+      // Room for some of the lines only: maxmemory just above what is used now (BullMQ's scripts
+      // are loaded by the earlier tests or by this warm-up, so they do not count against it).
+      await runCli(["enqueue", "--json"], env, JSON.stringify(request(99_999)) + "\n");
+      await server.admin.config("SET", "maxmemory", String((await used()) + 300_000));
+      const first = await runCli(["enqueue", "--json", "--batch-size", "1"], env, input, 60_000);
+      expect(first.code, first.stderr).toBe(4);
+      expect(first.stderr.trim().split("\n")).toEqual([expect.stringContaining("is full")]);
+      const partial = JSON.parse(first.stdout) as { enqueued: number; stoppedAtLine: number };
+      expect(partial.enqueued).toBeGreaterThan(0);
+      expect(partial.enqueued).toBeLessThan(total);
+      expect(partial.stoppedAtLine).toBe(partial.enqueued + 1);
+
+      await server.admin.config("SET", "maxmemory", "0");
+      const second = await runCli(["enqueue", "--json"], env, input, 60_000);
+      expect(second.code, second.stderr).toBe(0);
+      expect(JSON.parse(second.stdout)).toMatchObject({ read: total, duplicates: partial.enqueued, enqueued: total - partial.enqueued, conflicts: [], invalid: [] });
+      expect((await keysOf(server.admin, prefix)).filter((k) => /:idem:/.test(k))).toHaveLength(total + 1);
+    } finally {
+      await server.admin.config("SET", "maxmemory", "2mb");
+      await server.admin.eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end`, 0, `${prefix}:*`);
+    }
+  });
+});
+
 describe("a Redis that refuses the password", () => {
   const password = "right-horse-battery-staple-42";
   let secured: OwnRedis;
