@@ -127,12 +127,24 @@ async function assertWritable(url: string, key: string, options: { cluster: bool
     retryStrategy: () => null,
   });
   connection.on("error", () => {});
+  let verdict: "ok" | "full" | Error;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    if (await probeWrites(connection, key) === "full") throw new RedisFullError(redactUrl(url));
+    // Bounded: a Cluster client keeps retrying (and queueing) while it cannot settle.
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("write probe timed out")), 2 * options.tryTimeoutMs)));
+    verdict = await Promise.race([probeWrites(connection, key), timeout]);
   } catch (err) {
-    throw toRedisError(err, url) ?? (err instanceof RedisFullError ? err : new RedisUnavailableError(redactUrl(url), { cause: err }));
+    verdict = err instanceof Error ? err : new Error(String(err));
   } finally {
-    await connection.quit().catch(() => connection.disconnect());
+    clearTimeout(timer);
+    connection.disconnect();
+  }
+  if (verdict === "full") throw new RedisFullError(redactUrl(url));
+  // Any other failure (an ACL without SETRANGE, a Cluster still settling) says nothing about
+  // memory: the command goes on, and a full Redis would still stop it with RedisFullError.
+  if (verdict instanceof Error) {
+    const known = toRedisError(verdict, url);
+    if (known) throw known;
   }
 }
 

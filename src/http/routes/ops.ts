@@ -25,7 +25,9 @@ export async function opsRoutes(app: FastifyInstance, ctx: HttpContext & { opena
             ctx.bounded(probeWrites(ctx.redis, probeKey)).catch(() => "unknown" as const),
           ])
         : (["unknown", "unknown"] as const);
-    const ready = redis === "ok" && queue === "running" && memory === "ok";
+    // `unknown` memory (the probe timed out, or an ACL forbids SETRANGE) does not take the
+    // instance out: only a Redis known to refuse writes does.
+    const ready = redis === "ok" && queue === "running" && memory !== "full";
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not-ready", checks: { redis, queue, memory } });
   });
 
