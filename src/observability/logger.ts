@@ -68,13 +68,24 @@ function scrub(value: unknown, depth: number, seen: Set<object>): unknown {
     if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1, seen));
     if (isErrorLike(value)) return scrubError(value, depth, seen);
     const proto = Object.getPrototypeOf(value) as unknown;
-    // Class instances (Dates, URLs, sockets…) keep pino's own JSON rendering, strings masked.
-    if (proto !== Object.prototype && proto !== null) return "toJSON" in value ? value : maskSecretsInText(String(value));
+    // Class instances: their JSON form (a Date's ISO string, a URL's href…), scrubbed like the rest.
+    if (proto !== Object.prototype && proto !== null) {
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      return typeof toJSON === "function" ? scrub(safely(() => toJSON.call(value) as unknown), depth + 1, seen) : maskSecretsInText(String(value));
+    }
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1, seen);
     return out;
   } finally {
     seen.delete(value);
+  }
+}
+
+function safely(f: () => unknown): unknown {
+  try {
+    return f();
+  } catch {
+    return "[unserialisable]";
   }
 }
 

@@ -101,7 +101,10 @@ describe("scrubLogValue and the URL redaction", () => {
       previousErrors: [Object.assign(new Error("OOM command not allowed"), { command: { name: "hset", args: ["k", "payload", '{"crm":"x"}'] } })],
     });
     const wrapped = new Error("enqueue failed for redis://u:s3cret@h:6379?password=s3cret", { cause: execAbort });
-    const scrubbed = JSON.stringify(scrubLogValue({ err: reply, other: { error: wrapped }, list: [reply], url: "rediss://:s3cret@h/0" }));
+    const scrubbed = JSON.stringify(
+      scrubLogValue({ err: reply, other: { error: wrapped }, list: [reply], url: "rediss://:s3cret@h/0", asObject: new URL("redis://u:s3cret@h:6379"), at: new Date(0) }),
+    );
+    expect(scrubbed).toContain('"at":"1970-01-01T00:00:00.000Z"');
     expect(scrubbed).not.toContain("s3cret");
     expect(scrubbed).not.toContain("crm");
     expect(scrubbed).toContain("WRONGPASS");
