@@ -44,6 +44,8 @@ export {
   RequestValidationError,
   ConfigError,
   RedisUnavailableError,
+  RedisFullError,
+  RedisAuthError,
   BatchValidationError,
   IdempotencyConflictError,
 } from "./errors/index.js";

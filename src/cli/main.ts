@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { ConfigError, PcInvitationsError, RedisUnavailableError } from "../errors/index.js";
+import { ConfigError, PcInvitationsError, RedisAuthError, RedisFullError, RedisUnavailableError } from "../errors/index.js";
+import { toRedisError } from "../queues/connection.js";
 import { UsageError } from "./args.js";
 import { demoCommand, demoHelp } from "./commands/demo.js";
 import { emulatorCommand, emulatorHelp } from "./commands/emulator.js";
@@ -61,7 +62,9 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     return await command.run(rest);
-  } catch (err) {
+  } catch (thrown) {
+    // A Redis reply that means "full" or "wrong password", from wherever it came, gets its own line.
+    const err = thrown instanceof PcInvitationsError ? thrown : (toRedisError(thrown) ?? thrown);
     if (err instanceof UsageError) {
       process.stderr.write(`pc-invitations ${name}: ${err.message}\n\n${command.help}\n`);
       return 2;
@@ -71,6 +74,15 @@ async function main(argv: string[]): Promise<number> {
         `pc-invitations: ${err.message}. Start one with \`redis-server\` (or \`docker compose up -d redis\`) or set REDIS_URL.\n`,
       );
       return 3;
+    }
+    if (err instanceof RedisAuthError) {
+      process.stderr.write(`pc-invitations ${name}: ${err.message}; check the credentials in REDIS_URL.\n`);
+      return 3;
+    }
+    if (err instanceof RedisFullError) {
+      const again = name === "enqueue" ? "run it again (lines already enqueued count as duplicates)" : "run it again";
+      process.stderr.write(`pc-invitations ${name}: ${err.message}. Free memory (consume outcomes, lower RETENTION_SECONDS) or raise maxmemory, then ${again}.\n`);
+      return 4;
     }
     if (err instanceof ConfigError) {
       process.stderr.write(`pc-invitations: invalid configuration:\n${err.issues.map((i) => `  ${i.field}: ${i.rule}`).join("\n")}\n`);

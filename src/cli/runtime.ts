@@ -1,5 +1,5 @@
 import { loadConfig } from "../config/load-config.js";
-import { assertRedisReachable } from "../queues/connection.js";
+import { assertRedisReachable, writeProbeKey } from "../queues/connection.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import type { Config } from "../schemas/config.js";
 
@@ -8,10 +8,44 @@ export interface Runtime {
   logger: Logger;
 }
 
-/** Loads and validates config, makes the logger, and checks Redis answers before doing anything. */
-export async function prepareRuntime(name: string, opts: { needsRedis?: boolean } = {}): Promise<Runtime> {
+export interface RuntimeNeeds {
+  /** Check that Redis answers before doing anything. @defaultValue true */
+  needsRedis?: boolean;
+  /**
+   * Also check that Redis accepts writes (a full Redis fails at once with RedisFullError, exit 4):
+   * every command that writes (enqueue, worker, outcomes, limits set). @defaultValue false
+   */
+  writes?: boolean;
+}
+
+/**
+ * Loads and validates config, makes the logger, and checks Redis: waits up to
+ * REDIS_STARTUP_TIMEOUT_MS while it is unreachable (one log line per try), fails at once on a
+ * refused password, and with `writes` on a full Redis.
+ */
+export async function prepareRuntime(name: string, needs: RuntimeNeeds = {}): Promise<Runtime> {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, name });
-  if (opts.needsRedis !== false) await assertRedisReachable(config.REDIS_URL);
+  routeConsoleThroughLogger(logger);
+  if (needs.needsRedis !== false) {
+    await assertRedisReachable(config.REDIS_URL, {
+      timeoutMs: config.REDIS_STARTUP_TIMEOUT_MS,
+      cluster: config.REDIS_CLUSTER,
+      ...(needs.writes ? { writeProbeKey: writeProbeKey(config.QUEUE_PREFIX) } : {}),
+      onRetry: (retry) => logger.warn(retry, "Redis not reachable yet; retrying"),
+    });
+  }
   return { config, logger };
+}
+
+/**
+ * Libraries print some errors with console.error/console.warn (BullMQ does, for an `error` event
+ * nobody listens to; ioredis for some warnings), and Node's console shows an ioredis error whole:
+ * its `command.args`, i.e. the AUTH password or a MULTI's job data. In a CLI process those calls go
+ * through the logger instead, which scrubs errors and URLs like every other line.
+ */
+function routeConsoleThroughLogger(logger: Logger): void {
+  for (const level of ["error", "warn"] as const) {
+    console[level] = (...args: unknown[]) => logger[level]({ console: args.length === 1 ? args[0] : args }, `console.${level}`);
+  }
 }

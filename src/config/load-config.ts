@@ -18,13 +18,4 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   return Object.freeze(parsed.data);
 }
 
-/** `redis://user:secret@host:6379/0` → `redis://user:***@host:6379/0`, for logs and messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "(unparseable url)";
-  }
-}
+export { redactUrl } from "./redact.js";

@@ -66,3 +66,41 @@ export class IdempotencyConflictError extends PcInvitationsError {
     super(`idempotency key "${idempotencyKey}" was already used with a different payload (differs in: ${differences.join(", ")}); nothing enqueued`);
   }
 }
+
+/**
+ * Redis refuses writes because it is full (used memory over `maxmemory`, policy `noeviction`, as
+ * BullMQ requires). The refused command wrote nothing: a refused MULTI/EXEC is discarded whole,
+ * and a refused script stops at its first write. Retrying once Redis has room is safe. `cause` is
+ * the Redis reply (its command arguments are never logged). `url` is REDIS_URL without
+ * credentials, when known.
+ */
+export class RedisFullError extends PcInvitationsError {
+  override readonly name = "RedisFullError";
+  readonly code = "REDIS_FULL";
+  constructor(readonly url?: string, options?: ErrorOptions) {
+    super(`Redis${url ? ` at ${url}` : ""} is full (used memory reached maxmemory) and refuses writes; nothing was written`, options);
+  }
+}
+
+/**
+ * Redis refused our credentials: a wrong password (WRONGPASS), or none where one is needed
+ * (NOAUTH). Never retried: waiting does not fix a password. The message names the user, never
+ * the password; `url` is REDIS_URL without credentials.
+ */
+export class RedisAuthError extends PcInvitationsError {
+  override readonly name = "RedisAuthError";
+  readonly code = "REDIS_AUTH";
+  constructor(
+    readonly url: string,
+    readonly username: string,
+    readonly reason: "wrong-password" | "password-required",
+    options?: ErrorOptions,
+  ) {
+    super(
+      reason === "wrong-password"
+        ? `Redis at ${url} refused the password for user "${username}"`
+        : `Redis at ${url} requires a password and none was given (REDIS_URL=redis://${username === "default" ? "" : username}:PASSWORD@host:port)`,
+      options,
+    );
+  }
+}

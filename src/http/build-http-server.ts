@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import { Queue } from "bullmq";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Cluster, Redis } from "ioredis";
@@ -13,7 +15,8 @@ import { createBearerAuth } from "./bearer-auth.js";
 import { registerDashboard } from "./dashboard.js";
 import type { AcceptancePort, HttpContext } from "./http-context.js";
 import { sendAnswer } from "./http-context.js";
-import { toHttpAnswer, UNAUTHORIZED } from "./http-errors.js";
+import { capConnections } from "./connection-cap.js";
+import { clientErrorAnswer, toHttpAnswer, unavailable, UNAUTHORIZED, type HttpAnswer } from "./http-errors.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { acceptanceRoutes, MAX_ID_LENGTH } from "./routes/acceptances.js";
 import { opsRoutes } from "./routes/ops.js";
@@ -104,9 +107,38 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
       const incoming = req.headers["x-request-id"];
       return typeof incoming === "string" && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    return503OnClosing: true,
+    // Our own 503 while closing (onRequest below), in the API's error shape.
+    return503OnClosing: false,
     // Request ids can be longer than find-my-way's default of 100 (a catalog is up to 64 characters).
     routerOptions: { maxParamLength: MAX_ID_LENGTH },
+    // Slow and hostile clients: every phase of a connection is bounded (see HTTP_* in the config).
+    // Node checks the header and request deadlines every connectionsCheckingInterval (default 30 s).
+    http: {
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 4))),
+    },
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    connectionTimeout: config.HTTP_IDLE_TIMEOUT_MS,
+    // A body is only ever read by zod, which copies it into fresh objects: `__proto__` and
+    // `constructor` keys are plain data here, refused (or kept) by the request schema with a field
+    // and a rule, the same way as in the library and the CLI, instead of Fastify's own 400.
+    onProtoPoisoning: "ignore",
+    onConstructorPoisoning: "ignore",
+    // What Node's parser refuses, and Fastify's framework errors, in the API's error shape.
+    clientErrorHandler: (err, socket) => writeClientError(err, socket),
+    frameworkErrors: (err, _request, reply) => {
+      void sendAnswer(reply, toHttpAnswer(err, { retryAfterSeconds: config.HTTP_RETRY_AFTER_SECONDS }));
+    },
+  });
+  capConnections(app.server, config.HTTP_MAX_CONNECTIONS);
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onRequest", async (_request, reply) => {
+    if (closing) return sendAnswer(reply, unavailable("SHUTTING_DOWN", "the server is shutting down; retry (another instance)", config.HTTP_RETRY_AFTER_SECONDS));
+    return undefined;
   });
   // JSON only: Fastify's default text/plain parser would let other media types through.
   app.removeContentTypeParser("text/plain");
@@ -114,6 +146,10 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
 
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
+    // Answered before the body was read whole (401, 413, 415, 503…): close the connection, so a
+    // client that keeps trickling its body does not hold it, and no unread body is parsed as the
+    // next request.
+    if (!request.raw.complete || closing) reply.header("connection", "close");
   });
   // One line per request; never the body or headers (Authorization stays out of logs).
   app.addHook("onResponse", async (request, reply) => {
@@ -123,7 +159,9 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   });
   app.setErrorHandler((err, request, reply) => {
     const answer = toHttpAnswer(err, { retryAfterSeconds: config.HTTP_RETRY_AFTER_SECONDS });
-    if (answer.status >= 500) request.log.error({ err }, "request failed");
+    // The logger scrubs errors (no Redis command arguments, so no request body or password).
+    if (answer.status === 503) request.log.warn({ err, error: answer.body.error }, "request refused: Redis");
+    else if (answer.status >= 500) request.log.error({ err }, "request failed");
     return sendAnswer(reply, answer);
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: "NOT_FOUND", message: `no route ${request.method} ${request.url.split("?")[0]}` }));
@@ -145,6 +183,27 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     if (config.HTTP_DASHBOARD) await registerDashboard(scope, [requests, outcomes], DASHBOARD_PATH);
   });
   return app;
+}
+
+/**
+ * Answers what Node's HTTP parser refused (malformed request, header overflow, request timeout)
+ * with an error body of the API's shape, then closes the socket, as Node itself does. Nothing of
+ * the request is logged (its raw bytes would include the Authorization header).
+ */
+function writeClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  // A response already under way on this socket cannot be followed by another one.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) socket.write(rawHttpAnswer(clientErrorAnswer(err)));
+  socket.destroy();
+}
+
+function rawHttpAnswer(answer: HttpAnswer): string {
+  const body = JSON.stringify(answer.body);
+  return (
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ""}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }
 
 /** The Fastify instrumentation as a plugin, loaded only when tracing is on. */

@@ -1,4 +1,12 @@
-import { BatchValidationError, IdempotencyConflictError, RedisUnavailableError, RequestValidationError } from "../errors/index.js";
+import {
+  BatchValidationError,
+  IdempotencyConflictError,
+  RedisAuthError,
+  RedisFullError,
+  RedisUnavailableError,
+  RequestValidationError,
+} from "../errors/index.js";
+import { toRedisError } from "../queues/connection.js";
 import type { FieldIssue } from "../schemas/issues.js";
 
 /**
@@ -18,8 +26,12 @@ export const ERROR_CODES = [
   "IDEMPOTENCY_CONFLICT",
   "PAYLOAD_TOO_LARGE",
   "UNSUPPORTED_MEDIA_TYPE",
+  "REQUEST_TIMEOUT",
+  "HEADERS_TOO_LARGE",
   "BACKLOG_FULL",
   "REDIS_UNAVAILABLE",
+  "REDIS_FULL",
+  "SHUTTING_DOWN",
   "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -39,7 +51,7 @@ export function invalidRequest(message: string, issues: Array<FieldIssue | Batch
   return { status: 400, body: { error: "INVALID_REQUEST", message, issues } };
 }
 
-export function unavailable(code: "BACKLOG_FULL" | "REDIS_UNAVAILABLE", message: string, retryAfterSeconds: number): HttpAnswer {
+export function unavailable(code: "BACKLOG_FULL" | "REDIS_UNAVAILABLE" | "REDIS_FULL" | "SHUTTING_DOWN", message: string, retryAfterSeconds: number): HttpAnswer {
   return { status: 503, body: { error: code, message }, headers: { "retry-after": String(retryAfterSeconds) } };
 }
 
@@ -58,6 +70,9 @@ const FASTIFY_ERRORS: Record<string, (err: { message: string }) => HttpAnswer> =
   }),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => invalidRequest("invalid request: (root): must be a JSON object", [{ field: "(root)", rule: "must be a JSON object" }]),
   FST_ERR_CTP_INVALID_JSON_BODY: () => invalidRequest("invalid request: (root): must be valid JSON", [{ field: "(root)", rule: "must be valid JSON" }]),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
+    invalidRequest("invalid request: content-length: must be the length of the body", [{ field: "content-length", rule: "must be the length of the body" }]),
+  FST_ERR_BAD_URL: () => invalidRequest("invalid request: (url): must be validly percent-encoded", [{ field: "(url)", rule: "must be validly percent-encoded" }]),
 };
 
 /**
@@ -88,14 +103,51 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
     };
   }
   if (err instanceof RedisUnavailableError) return unavailable("REDIS_UNAVAILABLE", "Redis is unreachable; retry later", options.retryAfterSeconds);
+  const redis = err instanceof RedisFullError || err instanceof RedisAuthError ? err : toRedisError(err);
+  if (redis instanceof RedisFullError) {
+    return unavailable("REDIS_FULL", "Redis is full and refuses writes; nothing was enqueued; retry later", options.retryAfterSeconds);
+  }
+  // The credentials were valid at start-up (serve checks them): this is an operator's problem.
+  if (redis instanceof RedisAuthError) return unavailable("REDIS_UNAVAILABLE", "Redis refused our credentials; retry later", options.retryAfterSeconds);
 
   const e = (err ?? {}) as { code?: unknown; statusCode?: unknown; message?: unknown };
   const fastify = typeof e.code === "string" ? FASTIFY_ERRORS[e.code] : undefined;
   if (fastify) return fastify({ message: String(e.message) });
   if (err instanceof SyntaxError && e.statusCode === 400) return FASTIFY_ERRORS.FST_ERR_CTP_INVALID_JSON_BODY!({ message: "" });
   if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
-    const message = typeof e.message === "string" ? e.message : "bad request";
-    return invalidRequest(`invalid request: ${message}`, [{ field: "(root)", rule: message }]);
+    // A client error of Fastify's we have no words of our own for: its message names no secret
+    // and no body (the body is never quoted by Fastify's errors).
+    const message = typeof e.message === "string" && e.message.length > 0 ? e.message.slice(0, 200) : "bad request";
+    return invalidRequest(`invalid request: ${message}`, [{ field: "(request)", rule: message }]);
   }
   return { status: 500, body: { error: "INTERNAL", message: "internal error; it has been logged" } };
 }
+
+/**
+ * What Node's HTTP parser refused before Fastify saw a request (the server's `clientError`), as an
+ * answer of the API's shape: the field is the part of the request that was wrong.
+ */
+export function clientErrorAnswer(err: { code?: unknown }): HttpAnswer {
+  const code = typeof err.code === "string" ? err.code : "";
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    return {
+      status: 408,
+      body: { error: "REQUEST_TIMEOUT", message: "the request (headers and body) did not arrive in time (HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS)" },
+    };
+  }
+  if (code === "HPE_HEADER_OVERFLOW") return { status: 431, body: { error: "HEADERS_TOO_LARGE", message: "the request headers are too large" } };
+  const [field, rule] = PARSER_ERRORS[code] ?? ["(request)", "must be a well-formed HTTP/1.1 request"];
+  return invalidRequest(`invalid request: ${field}: ${rule}`, [{ field, rule }]);
+}
+
+/** llhttp's error codes, by the part of the request they are about. */
+const PARSER_ERRORS: Record<string, [field: string, rule: string]> = {
+  HPE_INVALID_CONTENT_LENGTH: ["content-length", "must be one non-negative whole number"],
+  HPE_UNEXPECTED_CONTENT_LENGTH: ["content-length", "must not be sent together with Transfer-Encoding: chunked"],
+  HPE_INVALID_TRANSFER_ENCODING: ["transfer-encoding", "must be chunked, as the last encoding"],
+  HPE_INVALID_CHUNK_SIZE: ["transfer-encoding", "chunk sizes must be hexadecimal numbers"],
+  HPE_INVALID_HEADER_TOKEN: ["(headers)", "header names and values must be valid HTTP tokens and text"],
+  HPE_INVALID_METHOD: ["(method)", "must be a known HTTP method"],
+  HPE_INVALID_URL: ["(url)", "must be a valid request target"],
+  HPE_INVALID_VERSION: ["(version)", "must be HTTP/1.0 or HTTP/1.1"],
+};

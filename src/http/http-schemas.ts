@@ -64,5 +64,9 @@ export const healthSchema = z.object({ status: z.literal("ok") });
 
 export const readinessSchema = z.object({
   status: z.enum(["ready", "not-ready"]),
-  checks: z.object({ redis: z.enum(["ok", "down"]), queue: z.enum(["running", "paused", "unknown"]) }),
+  checks: z.object({
+    redis: z.enum(["ok", "down"]),
+    queue: z.enum(["running", "paused", "unknown"]),
+    memory: z.enum(["ok", "full", "unknown"]).describe("`full`: Redis refuses writes (maxmemory reached); enqueues get 503 REDIS_FULL."),
+  }),
 });

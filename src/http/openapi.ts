@@ -86,6 +86,7 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
           parameters: [{ name: "id", in: "path", required: true, description: "`jobId` returned by the POST.", schema: { type: "string" } }],
           responses: {
             "200": { description: "Found.", content: json("AcceptanceStatus") },
+            "400": error("INVALID_REQUEST: the id in the URL is not validly percent-encoded."),
             ...commonErrors,
             "404": error("NOT_FOUND: neither the request nor its outcome exists (never enqueued, or past retention)."),
           },
@@ -96,7 +97,7 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
         get: {
           ...publicOp,
           operationId: "readiness",
-          summary: "Redis answers PING and the requests queue is not paused",
+          summary: "Redis answers PING, accepts writes (not full), and the requests queue is not paused",
           responses: { "200": { description: "Ready.", content: json("Readiness") }, "503": { description: "Not ready.", content: json("Readiness") } },
         },
       },
@@ -119,7 +120,8 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
       responses: {
         Unauthorized: { description: "UNAUTHORIZED: no or wrong bearer token.", content: json("Error") },
         Unavailable: {
-          description: "BACKLOG_FULL (requests queue backlog over HTTP_MAX_BACKLOG) or REDIS_UNAVAILABLE. Retry after `Retry-After` seconds.",
+          description:
+            "BACKLOG_FULL (requests queue backlog over HTTP_MAX_BACKLOG), REDIS_UNAVAILABLE, REDIS_FULL (Redis refuses writes; nothing was enqueued) or SHUTTING_DOWN. Retry after `Retry-After` seconds.",
           headers: retryAfter,
           content: json("Error"),
         },

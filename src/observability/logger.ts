@@ -1,24 +1,110 @@
 import { pino, type Logger } from "pino";
+import { maskSecretsInText } from "../config/redact.js";
 
 export type { Logger };
 
 /**
  * Structured JSON logs on stderr (stdout is kept for data: NDJSON outcomes, summaries).
- * Redaction is a second line of defence: nothing secret is logged on purpose.
+ *
+ * Nothing secret or caller-supplied is logged on purpose, and every line passes through
+ * `scrubLogValue` as well, whatever the code path that logged it:
+ * - an error (an `Error`, or anything with a string `message`) loses `command`, `args`,
+ *   `previousErrors` and `rawPacket`: ioredis puts the failed command's arguments there (AUTH/HELLO
+ *   carry the Redis password; a refused MULTI carries every job, request metadata included) and
+ *   Node's HTTP parser the raw request bytes (Authorization header included). Its `cause` chain
+ *   and nested errors are scrubbed the same way.
+ * - every string, the message included, has URL credentials masked (`redis://u:***@h`,
+ *   `?password=***`).
+ * - the redaction paths below are a last line of defence for fields named like secrets.
  */
 export function createLogger(options: { level?: string; name?: string } = {}): Logger {
   return pino(
     {
       name: options.name ?? "pc-invitations",
       level: options.level ?? "info",
+      serializers: { err: scrubLogValue },
+      formatters: {
+        log: (object) => scrubLogValue(object) as Record<string, unknown>,
+        bindings: (bindings) => scrubLogValue(bindings) as Record<string, unknown>,
+      },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((a) => (typeof a === "string" ? maskSecretsInText(a) : a)) as Parameters<typeof method>);
+        },
+      },
       redact: {
         paths: [
           "*.secretAccessKey", "*.sessionToken", "*.accessKeyId", "*.authorization", "*.Authorization",
-          "credentials", "*.credentials", "*.password", "redisUrl", "*.redisUrl",
+          "credentials", "*.credentials", "password", "*.password", "redisUrl", "*.redisUrl",
         ],
         censor: "[redacted]",
       },
     },
     pino.destination({ dest: 2, sync: false }),
   );
+}
+
+/** Keys of an error that hold command arguments or raw request bytes: never logged. */
+const ERROR_KEYS_DROPPED = new Set(["command", "args", "previousErrors", "rawPacket"]);
+/** Deeper than this, a logged value is replaced by a marker (logs are not a place for deep data). */
+const MAX_LOG_DEPTH = 8;
+
+/**
+ * A copy of `value` safe to log: errors as plain objects without command arguments, URL
+ * credentials masked in every string. Pure; never throws (cycles and depth are cut).
+ */
+export function scrubLogValue(value: unknown): unknown {
+  return scrub(value, 0, new Set());
+}
+
+function scrub(value: unknown, depth: number, seen: Set<object>): unknown {
+  if (typeof value === "string") return maskSecretsInText(value);
+  if (value === null || typeof value !== "object") return value;
+  if (seen.has(value)) return "[circular]";
+  if (depth >= MAX_LOG_DEPTH) return "[too deep]";
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return `[${value.constructor.name} of ${value.byteLength} bytes]`;
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1, seen));
+    if (isErrorLike(value)) return scrubError(value, depth, seen);
+    const proto = Object.getPrototypeOf(value) as unknown;
+    // Class instances: their JSON form (a Date's ISO string, a URL's href…), scrubbed like the rest.
+    if (proto !== Object.prototype && proto !== null) {
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      return typeof toJSON === "function" ? scrub(safely(() => toJSON.call(value) as unknown), depth + 1, seen) : maskSecretsInText(String(value));
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1, seen);
+    return out;
+  } finally {
+    seen.delete(value);
+  }
+}
+
+function safely(f: () => unknown): unknown {
+  try {
+    return f();
+  } catch {
+    return "[unserialisable]";
+  }
+}
+
+function isErrorLike(value: object): value is Error {
+  return value instanceof Error || typeof (value as { message?: unknown }).message === "string" && "stack" in value;
+}
+
+/** pino's error shape (`type`, `message`, `stack`, own fields), minus what ERROR_KEYS_DROPPED names. */
+function scrubError(err: Error, depth: number, seen: Set<object>): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    type: (err as { type?: unknown }).type ?? err.constructor?.name ?? "Error",
+    message: maskSecretsInText(String(err.message)),
+  };
+  if (typeof err.stack === "string") out.stack = maskSecretsInText(err.stack);
+  for (const [k, v] of Object.entries(err)) {
+    if (ERROR_KEYS_DROPPED.has(k) || k === "type" || k === "message" || k === "stack") continue;
+    out[k] = scrub(v, depth + 1, seen);
+  }
+  if (err.cause !== undefined) out.cause = scrub(err.cause, depth + 1, seen);
+  if (err instanceof AggregateError) out.errors = scrub(err.errors, depth + 1, seen);
+  return out;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Queue, type Telemetry } from "bullmq";
-import { createRedis, type RedisConnection } from "../queues/connection.js";
+import { createRedis, toRedisError, type RedisConnection } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
 import { createTxQueue } from "../queues/transaction.js";
 import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
@@ -37,11 +37,12 @@ export interface ProducerOptions {
 export type EnqueueResult = SubmissionResult;
 
 export interface Producer {
-  /** @throws RequestValidationError, IdempotencyConflictError */
+  /** @throws RequestValidationError, IdempotencyConflictError, RedisFullError (nothing enqueued) */
   enqueue(request: unknown): Promise<EnqueueResult>;
   /**
    * Validates every request first; one invalid request (BatchValidationError) or one idempotency
    * conflict (IdempotencyConflictError with `index`) refuses the whole batch. One MULTI per batch.
+   * @throws BatchValidationError, IdempotencyConflictError, RedisFullError (nothing of the batch enqueued)
    */
   enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]>;
   readonly queue: Queue;
@@ -59,6 +60,11 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   // Reservations run on a connection of their own (WATCH is per connection), one at a time.
   const tx = createTxQueue(connection, queueName, { prefix, defaultJobOptions: jobOptions, ...telemetry });
   defineRecordCommands(tx.redis);
+  // Connection errors reach BullMQ queues as 'error' events; with no listener BullMQ prints them
+  // with console.error, command arguments included. A producer's failures surface through the
+  // calls that fail (enqueue rejects), so the events themselves are dropped here.
+  queue.on("error", () => {});
+  tx.queue.on("error", () => {});
 
   function prepare(request: AcceptRequest, index: number, enqueuedAt: string): PreparedRequest {
     const idempotencyKey = request.idempotencyKey ?? defaultIdempotencyKey(request.catalog, request.identifier);
@@ -97,7 +103,13 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     if (valid.length === 0) return [];
     const enqueuedAt = new Date().toISOString();
     const items = valid.map((r, i) => prepare(r, i, enqueuedAt));
-    return tx.exclusive(() => reserveAndEnqueue(tx, items, jobOptions));
+    try {
+      return await tx.exclusive(() => reserveAndEnqueue(tx, items, jobOptions));
+    } catch (err) {
+      // A full Redis refuses the MULTI whole (EXECABORT) or the script at its first write (OOM):
+      // nothing of the batch is written, and the caller gets one typed error for it.
+      throw toRedisError(err) ?? err;
+    }
   }
 
   return {
@@ -114,9 +126,34 @@ export function createProducer(options: ProducerOptions = {}): Producer {
       }
     },
     async close() {
+      // Let both queue handles finish starting first (BullMQ's INFO, script loading and queue
+      // meta write are in flight for a few ms after creation): a connection closed under them
+      // rejects those commands with "Connection is closed". Bounded, so a Redis that is away does
+      // not hold close() up.
+      await settled(Promise.all([queue.waitUntilReady(), tx.queue.waitUntilReady()]), CLOSE_SETTLE_MS);
       await tx.close();
       await queue.close();
-      if (ownsConnection) connection.disconnect();
+      if (ownsConnection) await quitConnection(connection);
     },
   };
+}
+
+/** Longest close() waits for the queues' start-up commands, and for QUIT, before dropping the connection. */
+const CLOSE_SETTLE_MS = 2000;
+
+/** Resolves when `promise` settles or after `ms`, whichever is first; never rejects. */
+async function settled(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+/**
+ * QUIT (Redis answers every command sent before it, then closes; on a Cluster every node does)
+ * rather than disconnect (which rejects whatever is still pending with "Connection is closed").
+ * Falls back to disconnect when QUIT fails or does not come back in time.
+ */
+async function quitConnection(connection: RedisConnection): Promise<void> {
+  await settled(connection.quit(), CLOSE_SETTLE_MS);
+  if (connection.status !== "end") connection.disconnect();
 }

@@ -1,6 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
-import { RedisUnavailableError } from "../errors/index.js";
-import { redactUrl } from "../config/load-config.js";
+import { RedisAuthError, RedisFullError, RedisUnavailableError } from "../errors/index.js";
+import { redactUrl } from "../config/redact.js";
 
 /** A standalone Redis (or a Sentinel-managed one) or a Redis Cluster: every part accepts both. */
 export type RedisConnection = Redis | Cluster;
@@ -31,26 +31,185 @@ export function duplicateConnection(connection: RedisConnection): RedisConnectio
   return connection instanceof Cluster ? connection.duplicate() : connection.duplicate();
 }
 
+/** One failed try of the start-up check, for the caller's log (no secret in it). */
+export interface StartupRetry {
+  attempt: number;
+  /** Why this try failed: the error's message (Redis replies and socket errors carry no password). */
+  error: string;
+  retryInMs: number;
+  elapsedMs: number;
+  timeoutMs: number;
+  /** REDIS_URL without credentials. */
+  url: string;
+}
+
+export interface StartupCheckOptions {
+  /**
+   * How long to keep trying while Redis is unreachable (a restart, a failover, a container that
+   * starts after this one), ms; 0 = one try. Tries back off exponentially (250 ms doubling, at
+   * most 5 s apart). @defaultValue 0
+   */
+  timeoutMs?: number;
+  /** Bound of one try (TCP connect + PING), ms. @defaultValue 2000 */
+  tryTimeoutMs?: number;
+  /** REDIS_URL names a seed node of a Redis Cluster (the write probe then goes through a Cluster client). */
+  cluster?: boolean;
+  /**
+   * Also check that Redis accepts writes, with a write probe on this key (in the queue prefix's
+   * slot): a full Redis fails the check with RedisFullError at once (waiting does not free memory).
+   */
+  writeProbeKey?: string;
+  /** Called before each wait between tries. */
+  onRetry?: (retry: StartupRetry) => void;
+}
+
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 5000;
+
 /**
- * Fails fast with one clear error when Redis is not there, instead of BullMQ's endless
- * reconnect loop. Used at start-up by the CLI.
+ * The start-up check of every CLI command that needs Redis: one clear error instead of BullMQ's
+ * endless reconnect loop or a stack trace. Waits (with backoff, up to `timeoutMs`) while Redis is
+ * unreachable; fails at once on what waiting does not fix.
+ * @throws RedisUnavailableError still unreachable after `timeoutMs`
+ * @throws RedisAuthError wrong or missing password (never retried)
+ * @throws RedisFullError `writeProbeKey` given and Redis refuses writes (maxmemory reached)
  */
-export async function assertRedisReachable(url: string, timeoutMs = 2000): Promise<void> {
+export async function assertRedisReachable(url: string, options: StartupCheckOptions = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 0;
+  const tryTimeoutMs = options.tryTimeoutMs ?? 2000;
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    const failure = await pingOnce(url, tryTimeoutMs);
+    if (failure === undefined) break;
+    const known = toRedisError(failure, url);
+    if (known) throw known;
+    const elapsedMs = Date.now() - started;
+    const retryInMs = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1), timeoutMs - elapsedMs);
+    if (retryInMs <= 0) throw new RedisUnavailableError(redactUrl(url), { cause: failure });
+    options.onRetry?.({ attempt, error: errorMessage(failure), retryInMs, elapsedMs, timeoutMs, url: redactUrl(url) });
+    await new Promise((resolve) => setTimeout(resolve, retryInMs));
+  }
+  if (options.writeProbeKey !== undefined) await assertWritable(url, options.writeProbeKey, { cluster: options.cluster ?? false, tryTimeoutMs });
+}
+
+/** Connects and PINGs once; the error when that failed (the AUTH reply, when that was the reason). */
+async function pingOnce(url: string, tryTimeoutMs: number): Promise<Error | undefined> {
   const probe = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
-    connectTimeout: timeoutMs,
+    connectTimeout: tryTimeoutMs,
     retryStrategy: () => null,
     enableOfflineQueue: false,
     enableReadyCheck: false,
   });
-  probe.on("error", () => {});
+  // A refused password arrives as an 'error' event; connect() itself only says "Connection is closed".
+  let replyError: Error | undefined;
+  probe.on("error", (err: Error) => {
+    if (toRedisError(err, url)) replyError ??= err;
+  });
   try {
     await probe.connect();
     await probe.ping();
-  } catch (cause) {
-    throw new RedisUnavailableError(redactUrl(url), { cause });
+    return undefined;
+  } catch (err) {
+    return replyError ?? (err instanceof Error ? err : new Error(String(err)));
   } finally {
     await probe.quit().catch(() => probe.disconnect());
   }
+}
+
+async function assertWritable(url: string, key: string, options: { cluster: boolean; tryTimeoutMs: number }): Promise<void> {
+  const connection = createRedis(url, {
+    cluster: options.cluster,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: options.tryTimeoutMs,
+    retryStrategy: () => null,
+  });
+  connection.on("error", () => {});
+  let verdict: "ok" | "full" | Error;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // Bounded: a Cluster client keeps retrying (and queueing) while it cannot settle.
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("write probe timed out")), 2 * options.tryTimeoutMs)));
+    verdict = await Promise.race([probeWrites(connection, key), timeout]);
+  } catch (err) {
+    verdict = err instanceof Error ? err : new Error(String(err));
+  } finally {
+    clearTimeout(timer);
+    connection.disconnect();
+  }
+  if (verdict === "full") throw new RedisFullError(redactUrl(url));
+  // Any other failure (an ACL without SETRANGE, a Cluster still settling) says nothing about
+  // memory: the command goes on, and a full Redis would still stop it with RedisFullError.
+  if (verdict instanceof Error) {
+    const known = toRedisError(verdict, url);
+    if (known) throw known;
+  }
+}
+
+/** The key `probeWrites` uses: in the queue prefix's slot, never written (the probe writes nothing). */
+export function writeProbeKey(prefix: string): string {
+  return `${prefix}:write-probe`;
+}
+
+/**
+ * Whether Redis accepts writes right now, asked of the node that holds `key` (any key in the queue
+ * prefix's hash-tag slot): `SETRANGE key 0 ""` is a write command, so a Redis over maxmemory with
+ * `noeviction` refuses it with OOM, yet it writes nothing (an empty range changes no value and
+ * creates no key). Exact (Redis's own verdict, not a guess from INFO numbers), one round trip.
+ * @throws what the connection throws for anything but OOM (unreachable, auth)
+ */
+export async function probeWrites(connection: RedisConnection, key: string): Promise<"ok" | "full"> {
+  try {
+    await connection.setrange(key, 0, "");
+    return "ok";
+  } catch (err) {
+    if (classifyRedisError(err) === "full") return "full";
+    throw err;
+  }
+}
+
+/** What a Redis error means here, or undefined for any other error. */
+export function classifyRedisError(err: unknown): "full" | "wrong-password" | "password-required" | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const message = e.message;
+    if (/^OOM |OOM command not allowed/.test(message)) return "full";
+    if (/^EXECABORT/.test(message)) {
+      const previous = (e as { previousErrors?: unknown }).previousErrors;
+      if (Array.isArray(previous) && previous.some((p) => classifyRedisError(p) === "full")) return "full";
+    }
+    if (/^WRONGPASS|invalid password|invalid username-password/i.test(message)) return "wrong-password";
+    if (/^NOAUTH|Authentication required/i.test(message)) return "password-required";
+  }
+  return undefined;
+}
+
+/**
+ * The typed error for a Redis reply that means "full" or "credentials refused", with the reply as
+ * its `cause`; undefined for any other error. `url` (REDIS_URL) is shown without credentials.
+ */
+export function toRedisError(err: unknown, url?: string): RedisFullError | RedisAuthError | undefined {
+  const kind = classifyRedisError(err);
+  if (kind === undefined) return undefined;
+  const shown = url === undefined ? undefined : redactUrl(url);
+  if (kind === "full") return new RedisFullError(shown, { cause: err });
+  return new RedisAuthError(shown ?? "(unknown)", redisUsername(url), kind, { cause: err });
+}
+
+/** The user REDIS_URL authenticates as: its user part, `?username=`, or Redis's `default`. */
+function redisUsername(url: string | undefined): string {
+  try {
+    const u = new URL(url ?? "");
+    return decodeURIComponent(u.username) || u.searchParams.get("username") || "default";
+  } catch {
+    return "default";
+  }
+}
+
+function errorMessage(err: Error): string {
+  // AggregateError (e.g. ECONNREFUSED on ::1 and 127.0.0.1) has an empty message of its own.
+  if (err.message) return err.message;
+  const first = (err as { errors?: unknown[] }).errors?.[0];
+  return first instanceof Error ? first.message : err.name;
 }

@@ -36,11 +36,20 @@ export function createTxQueue(connection: RedisConnection, name: string, options
       return client.multi() as unknown as ChainableCommander;
     },
     async close() {
-      // Let BullMQ's start-up commands finish first: dropping the connection while they are
-      // pending rejects them with "Connection is closed" where no one is listening.
-      await queue.waitUntilReady().catch(() => undefined);
+      // Let BullMQ's start-up commands finish first (INFO, then the queue meta write it sends once
+      // ready): dropping the connection while they are pending rejects them with "Connection is
+      // closed". Then QUIT, not disconnect: Redis answers what was sent before QUIT (on a Cluster,
+      // every node does), where disconnect would reject it. Both bounded, so a Redis that is away
+      // cannot hold close() up; then the socket is dropped.
+      const bounded = async (p: Promise<unknown>) => {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([p.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+        clearTimeout(timer);
+      };
+      await bounded(queue.waitUntilReady());
       await queue.close();
-      redis.disconnect();
+      await bounded(redis.quit());
+      if (redis.status !== "end") redis.disconnect();
     },
   };
 }

@@ -52,18 +52,42 @@ export function rateLimitRedisKey(prefix: string, limitKey: string): string {
   return `${prefix}:ratelimit:${limitKey}`;
 }
 
-/** The problems of a (partial) settings object, as `field: rule`; empty when valid. */
-export function limitSettingsIssues(s: Partial<LimitSettings>): string[] {
+/**
+ * Bounds of a limit's settings. The rate bounds keep the GCRA arithmetic (µs per call) meaningful:
+ * below MIN_RATE a call would be admitted less than once in ~17 minutes, which is a typo, not a
+ * limit. (RATE_LIMIT_RPS and RATE_LIMIT_MIN_RPS in the config schema use the same bounds; a test
+ * checks they agree.)
+ */
+export const LIMIT_BOUNDS = Object.freeze({
+  minRate: 0.001,
+  maxRate: 1_000_000,
+  maxBurst: 1_000_000,
+  maxRetryMinPerMinute: 1_000_000,
+});
+
+/**
+ * The problems of a (partial) settings object, as `field: rule`; empty when valid. The one place
+ * these rules live: `limits set` (CLI), `setLimits` and the limiter's defaults all check with it.
+ * Cross-field rule: a `minRate` given must be ≤ the rate, the one given or else `current.rate`
+ * (the ceiling in force), so a floor set alone is judged against the ceiling it will live with.
+ */
+export function limitSettingsIssues(s: Partial<LimitSettings>, current?: Partial<LimitSettings>): string[] {
   const issues: string[] = [];
   const check = (field: keyof LimitSettings, ok: (v: number) => boolean, rule: string) => {
     const v = s[field];
     if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && ok(v))) issues.push(`${field}: ${rule}`);
   };
-  check("rate", (v) => v > 0 && v <= 1_000_000, "must be > 0 and ≤ 1000000 calls/s");
-  check("burst", (v) => Number.isInteger(v) && v >= 1 && v <= 1_000_000, "must be a whole number from 1 to 1000000");
-  check("minRate", (v) => v > 0 && v <= 1_000_000, "must be > 0 and ≤ 1000000 calls/s");
-  check("retryRatio", (v) => v >= 0 && v <= 1, "must be between 0 and 1");
-  check("retryMinPerMinute", (v) => Number.isInteger(v) && v >= 0, "must be a whole number ≥ 0");
+  const { minRate: low, maxRate: high, maxBurst, maxRetryMinPerMinute } = LIMIT_BOUNDS;
+  check("rate", (v) => v >= low && v <= high, `must be from ${low} to ${high} calls/s`);
+  check("burst", (v) => Number.isInteger(v) && v >= 1 && v <= maxBurst, `must be a whole number from 1 to ${maxBurst}`);
+  check("minRate", (v) => v >= low && v <= high, `must be from ${low} to ${high} calls/s`);
+  check("retryRatio", (v) => v >= 0 && v <= 1, "must be from 0 to 1");
+  check("retryMinPerMinute", (v) => Number.isInteger(v) && v >= 0 && v <= maxRetryMinPerMinute, `must be a whole number from 0 to ${maxRetryMinPerMinute}`);
+  if (issues.length > 0) return issues;
+  // A floor set above the ceiling is a mistake. Lowering only the ceiling below the floor in force
+  // is not: the scripts cap the floor at the ceiling (as limitSettingsFrom does for the env).
+  const rate = s.rate ?? current?.rate;
+  if (s.minRate !== undefined && rate !== undefined && s.minRate > rate) issues.push(`minRate: must be ≤ rate (${rate} calls/s)`);
   return issues;
 }
 

@@ -8,6 +8,10 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .min(min, { error: `must be ≥ ${min}` })
     .max(max, { error: `must be ≤ ${max}` });
 
+/** A rate, calls/s: the bounds of limitSettingsIssues (ratelimit/limit-settings.ts LIMIT_BOUNDS; a test checks they agree). */
+const rate = () =>
+  z.coerce.number({ error: "must be a number" }).min(0.001, { error: "must be ≥ 0.001" }).max(1_000_000, { error: "must be ≤ 1000000" });
+
 /** true/false (also 1/0, yes/no, on/off); a boolean is accepted too, so a parsed config parses again. */
 const flag = () => z.union([z.boolean(), z.stringbool()], { error: "must be true or false" });
 
@@ -20,6 +24,12 @@ export const configSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).default("redis://127.0.0.1:6379"),
   /** REDIS_URL names one node of a Redis Cluster (seed); the cluster is discovered from it. @defaultValue false */
   REDIS_CLUSTER: flag().default(false),
+  /**
+   * At start-up, how long a CLI command (worker, serve, enqueue, outcomes, limits) keeps trying to
+   * reach Redis before it gives up with exit 3, ms; tries back off from 250 ms to 5 s apart and
+   * each is logged. 0 = one try. A wrong password is not retried. @defaultValue 30000
+   */
+  REDIS_STARTUP_TIMEOUT_MS: int(0).default(30_000),
   /** BullMQ key prefix. Braces make it a Redis Cluster hash tag, so all keys share one slot. @defaultValue {pci} */
   QUEUE_PREFIX: z.string().min(1).regex(/^[^\s:]+$/, { error: "must be non-empty without spaces or ':'" }).default("{pci}"),
   /** Name of the requests queue. @defaultValue accept-invitation */
@@ -46,12 +56,12 @@ export const configSchema = z.object({
    * `{catalog}` in it is replaced by each request's catalog, for one limit per catalog. @defaultValue default
    */
   RATE_LIMIT_KEY: limitKeySchema.default("default"),
-  /** Initial ceiling of the shared adaptive rate limit, calls/s (fractions allowed). @defaultValue 5 */
-  RATE_LIMIT_RPS: z.coerce.number({ error: "must be a number" }).gt(0, { error: "must be > 0" }).max(1_000_000, { error: "must be ≤ 1000000" }).default(5),
+  /** Initial ceiling of the shared adaptive rate limit, calls/s (fractions allowed, ≥ 0.001). @defaultValue 5 */
+  RATE_LIMIT_RPS: rate().default(5),
   /** Initial burst: calls that may go back to back after an idle spell; no 1 s window has more than RPS + BURST calls. @defaultValue 5 */
   RATE_LIMIT_BURST: int(1, 1_000_000).default(5),
   /** Initial floor of the adaptive rate after throttles, calls/s (capped at RATE_LIMIT_RPS). @defaultValue 1 */
-  RATE_LIMIT_MIN_RPS: z.coerce.number({ error: "must be a number" }).gt(0, { error: "must be > 0" }).max(1_000_000, { error: "must be ≤ 1000000" }).default(1),
+  RATE_LIMIT_MIN_RPS: rate().default(1),
   /** Initial retry budget: retries may be at most this fraction (0-1) of the calls of the last minute… @defaultValue 0.1 */
   RETRY_BUDGET_RATIO: z.coerce.number({ error: "must be a number" }).min(0, { error: "must be ≥ 0" }).max(1, { error: "must be ≤ 1" }).default(0.1),
   /** …or this many retries per minute, whichever is more, so a quiet system can still retry. @defaultValue 10 */
@@ -128,6 +138,29 @@ export const configSchema = z.object({
   HTTP_REDIS_TIMEOUT_MS: int(1).default(2000),
   /** `Retry-After` sent with a 503 (backlog full, Redis unreachable), s. @defaultValue 5 */
   HTTP_RETRY_AFTER_SECONDS: int(1).default(5),
+  /**
+   * The whole request, headers and body, must arrive within this, ms; a client that trickles or
+   * stalls its body gets 408 and its connection is closed. @defaultValue 30000
+   */
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+  /**
+   * The request headers must arrive within this, ms (≤ HTTP_REQUEST_TIMEOUT_MS); a connection that
+   * sends nothing, or trickles its headers, gets 408 and is closed. @defaultValue 10000
+   */
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
+  /** An idle keep-alive connection (between two requests) is closed after this, ms. @defaultValue 5000 */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 3_600_000).default(5000),
+  /**
+   * A connection on which nothing is sent or received for this long is closed, ms (a client that
+   * stops reading its answer, a dead peer). Must exceed HTTP_REDIS_TIMEOUT_MS. @defaultValue 30000
+   */
+  HTTP_IDLE_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+  /**
+   * Most open connections; when one more arrives, the oldest connection that has no request in
+   * progress (idle, or still sending headers) is closed to make room, else the new one is. Keep it
+   * below the process's file-descriptor limit (`ulimit -n`) minus ~50. @defaultValue 512
+   */
+  HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(512),
   /** Serve the bull-board dashboard at /admin/queues (behind the bearer tokens). @defaultValue true */
   HTTP_DASHBOARD: flag().default(true),
   /** Port of the Prometheus /metrics server of worker processes; 0 = any free port. Unset = no server. */
@@ -139,6 +172,15 @@ export const configSchema = z.object({
   HEALTH_FILE: z.string().min(1).optional(),
   /** OTLP/HTTP collector base URL (traces go to `<url>/v1/traces`). Unset = tracing off, at no cost. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+}).check((ctx) => {
+  // Cross-variable rules, reported on the variable to change.
+  const c = ctx.value;
+  if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
+    ctx.issues.push({ code: "custom", input: c.HTTP_HEADERS_TIMEOUT_MS, path: ["HTTP_HEADERS_TIMEOUT_MS"], message: "must be ≤ HTTP_REQUEST_TIMEOUT_MS" });
+  }
+  if (c.HTTP_IDLE_TIMEOUT_MS <= c.HTTP_REDIS_TIMEOUT_MS) {
+    ctx.issues.push({ code: "custom", input: c.HTTP_IDLE_TIMEOUT_MS, path: ["HTTP_IDLE_TIMEOUT_MS"], message: "must be > HTTP_REDIS_TIMEOUT_MS" });
+  }
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

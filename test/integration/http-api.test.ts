@@ -30,12 +30,10 @@ const running: Running[] = [];
 /** A server on 127.0.0.1:0 over real Redis, under a prefix of its own. */
 async function startServer(overrides: Record<string, unknown> = {}, producerOverride?: AcceptancePort): Promise<Running> {
   const prefix = uniquePrefix("http");
-  const createdAt = Date.now();
   const producer = createProducer({ redis, prefix });
   const config = loadConfig({}, { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: `${TOKEN_A},${TOKEN_B}`, LOG_LEVEL: "silent", ...overrides });
   const app = await buildHttpServer({ producer: producerOverride ?? producer, redis, config, logger: createLogger({ level: "silent" }) }).catch(
     async (err: unknown) => {
-      await producerSettled(createdAt);
       await producer.close();
       await deletePrefix(redis, prefix);
       throw err;
@@ -48,7 +46,6 @@ async function startServer(overrides: Record<string, unknown> = {}, producerOver
     producer,
     async close() {
       await app.close();
-      await producerSettled(createdAt);
       await producer.close();
       await deletePrefix(redis, prefix);
     },
@@ -57,14 +54,6 @@ async function startServer(overrides: Record<string, unknown> = {}, producerOver
   return r;
 }
 
-/**
- * Closing a producer within a few ms of creating it can leave an unhandled "Connection is closed"
- * (its second connection is dropped while BullMQ's start-up INFO is pending): let it settle first.
- */
-async function producerSettled(createdAt: number): Promise<void> {
-  const wait = createdAt + 100 - Date.now();
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-}
 
 async function call(
   s: Running,

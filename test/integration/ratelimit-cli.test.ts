@@ -52,7 +52,11 @@ describe("pc-invitations limits", () => {
     [[], /show or set/],
     [["stop"], /unknown action/],
     [["set"], /at least one of/],
-    [["set", "--rate", "0"], /--rate must be a number > 0/],
+    [["set", "--rate", "0"], /--rate must be from 0.001 to 1000000 calls\/s/],
+    [["set", "--rate", "0.0000001"], /--rate must be from 0.001/],
+    [["set", "--rate", "1", "--min-rate", "2"], /--min-rate must be ≤ rate \(1 calls\/s\)/],
+    [["set", "--rate", "0x10"], /--rate must be a decimal number/],
+    [["set", "--retry-min-per-minute", "1e300"], /--retry-min-per-minute must be a decimal number/],
     [["set", "--burst", "1.5"], /--burst must be a whole number/],
     [["show", "--rate", "3"], /show takes only --key/],
     [["show", "--key", "has space"], /--key must be 1-128 printable ASCII characters/],
@@ -61,6 +65,15 @@ describe("pc-invitations limits", () => {
     const r = await runCli(["limits", ...args], e);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
+  });
+
+  it("refuses a floor above the ceiling in force when only one of them is given", async () => {
+    const { prefix, env: e } = env();
+    expect((await runCli(["limits", "set", "--rate", "5"], e)).code).toBe(0);
+    const r = await runCli(["limits", "set", "--min-rate", "50"], e);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--min-rate must be ≤ rate \(5 calls\/s\)/);
+    expect(await redis.hget(`${prefix}:ratelimit:default`, "minRate")).not.toBe("50");
   });
 
   it("is listed in --help", async () => {

@@ -44,7 +44,7 @@ describe("OpenAPI document", () => {
     const ops = doc.paths as Record<string, Record<string, Json>>;
     expect(Object.keys(ops["/v1/acceptances"]!.post!.responses).sort()).toEqual(["202", "400", "401", "409", "413", "415", "503"]);
     expect(Object.keys(ops["/v1/acceptances/batch"]!.post!.responses).sort()).toEqual(["202", "400", "401", "409", "413", "415", "503"]);
-    expect(Object.keys(ops["/v1/acceptances/{id}"]!.get!.responses).sort()).toEqual(["200", "401", "404", "503"]);
+    expect(Object.keys(ops["/v1/acceptances/{id}"]!.get!.responses).sort()).toEqual(["200", "400", "401", "404", "503"]);
     for (const path of ["/healthz", "/readyz", "/metrics", "/openapi.json"]) expect(ops[path]!.get!.security, path).toEqual([]);
     expect(doc.security).toEqual([{ bearer: [] }]);
     expect(doc.components.schemas.AcceptRequest.properties.catalog.description).toMatch(/catalog/i);

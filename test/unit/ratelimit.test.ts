@@ -29,11 +29,11 @@ describe("limitSettingsIssues / adaptationIssues", () => {
   });
   it("names each bad field and its rule", () => {
     expect(limitSettingsIssues({ rate: 0, burst: 1.5, minRate: -1, retryRatio: 2, retryMinPerMinute: Number.NaN })).toEqual([
-      "rate: must be > 0 and ≤ 1000000 calls/s",
+      "rate: must be from 0.001 to 1000000 calls/s",
       "burst: must be a whole number from 1 to 1000000",
-      "minRate: must be > 0 and ≤ 1000000 calls/s",
-      "retryRatio: must be between 0 and 1",
-      "retryMinPerMinute: must be a whole number ≥ 0",
+      "minRate: must be from 0.001 to 1000000 calls/s",
+      "retryRatio: must be from 0 to 1",
+      "retryMinPerMinute: must be a whole number from 0 to 1000000",
     ]);
     expect(adaptationIssues({ decreaseFactor: 1, increaseStep: 0 })).toEqual([
       "decreaseFactor: must be between 0 and 1 (exclusive)",

@@ -34,8 +34,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const table = values.table ?? (!values.json && process.stdout.isTTY === true);
   // The failures the demo provokes are in the table; their warn lines would only break it up.
   process.env.LOG_LEVEL ??= table ? "error" : "warn";
+  // A local trial says at once that there is no Redis (and how to start one), unless told to wait.
+  process.env.REDIS_STARTUP_TIMEOUT_MS ??= "0";
 
-  const { config: base, logger } = await prepareRuntime("demo");
+  const { config: base, logger } = await prepareRuntime("demo", { writes: true });
   const prefix = `{pci-demo-${randomBytes(4).toString("hex")}}`;
   const out = (line: string) => process.stdout.write(line + "\n");
 

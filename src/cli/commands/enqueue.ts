@@ -1,34 +1,54 @@
 import { producerFromConfig } from "../../app/from-config.js";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import type { EnqueueResult, Producer } from "../../producer/producer.js";
 import { validateRequest } from "../../producer/validate-request.js";
+import { IdempotencyConflictError, PcInvitationsError } from "../../errors/index.js";
 import { formatFieldIssues, type FieldIssue } from "../../schemas/issues.js";
 import type { AcceptRequest } from "../../schemas/request.js";
 import { createRedis } from "../../queues/connection.js";
 import { prepareRuntime } from "../runtime.js";
 import { intArg, parse, UsageError } from "../args.js";
 import { createProgress } from "../progress.js";
+import { ndjsonLines } from "../ndjson-lines.js";
 
 export const enqueueHelp = `pc-invitations enqueue: add "accept this invitation" requests to the queue
 
   pc-invitations enqueue --catalog AWS --identifier pacinv-ABCDEFGHIJKLM [--client-token T]
-                         [--correlation-id C] [--metadata '{"k":"v"}']
+                         [--correlation-id C] [--metadata '{"k":"v"}'] [--idempotency-key K]
   pc-invitations enqueue --file requests.ndjson     (one JSON request per line; '-' = stdin)
   cat requests.ndjson | pc-invitations enqueue
 
-A request line: {"catalog":"AWS","identifier":"pacinv-…","clientToken"?,"correlationId"?,"metadata"?}
+A request line: {"catalog":"AWS","identifier":"pacinv-…","clientToken"?,"correlationId"?,"metadata"?,"idempotencyKey"?}
+(at most ${64 * 1024} bytes; a UTF-8 byte order mark at the start of the input is ignored)
 Options: --batch-size N (default 500), --json (summary as JSON)
-Exit: 0 all enqueued (duplicates included), 2 some lines invalid (valid ones were enqueued), 1 error.`;
+Every line is enqueued unless it is invalid or reuses an idempotency key with another payload
+(a conflict); each refused line is listed with its number and reason.
+Exit: 0 all enqueued (duplicates included), 2 some lines refused (the others were enqueued),
+3 Redis unreachable or credentials refused, 4 Redis full (the summary says how far it got), 1 error.`;
 
 const BATCH = 500;
+/** Longest accepted NDJSON line, bytes: a request is at most a few KiB (metadata ≤ 4 KiB, escaped). */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+export interface LineConflict {
+  line: number;
+  idempotencyKey: string;
+  /** Fields whose value differs from the request that holds the key. */
+  differences: string[];
+  /** The job of the request that holds the key. */
+  existingJobId: string;
+}
 
 export interface EnqueueSummary {
+  /** Non-blank lines read. */
   read: number;
   enqueued: number;
   duplicates: number;
+  conflicts: LineConflict[];
   invalid: Array<{ line: number; issues: FieldIssue[] }>;
+  /** Set when Redis stopped the run (full, gone): this line and every later one were not enqueued. */
+  stoppedAtLine?: number;
   jobs?: EnqueueResult[];
 }
 
@@ -38,6 +58,7 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
     identifier: { type: "string" },
     "client-token": { type: "string" },
     "correlation-id": { type: "string" },
+    "idempotency-key": { type: "string" },
     metadata: { type: "string" },
     file: { type: "string" },
     "batch-size": { type: "string" },
@@ -47,12 +68,16 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
   if (single && values.file) throw new UsageError("use either --catalog/--identifier or --file, not both");
   if (!single && !values.file && process.stdin.isTTY) throw new UsageError("nothing to enqueue: give --catalog and --identifier, --file, or pipe NDJSON on stdin");
   const batchSize = intArg(values["batch-size"], "batch-size", 1) ?? BATCH;
+  const fromFile = values.file && values.file !== "-" ? values.file : undefined;
+  const fileSize = fromFile ? await stat(fromFile).then((s) => s.size, (err: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read --file ${fromFile}: ${err.code ?? err.message}`);
+  }) : undefined;
 
-  const { config } = await prepareRuntime("enqueue");
+  const { config } = await prepareRuntime("enqueue", { writes: true });
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   const producer = producerFromConfig(config, redis);
+  const summary: EnqueueSummary = { read: 0, enqueued: 0, duplicates: 0, conflicts: [], invalid: [] };
   try {
-    const summary: EnqueueSummary = { read: 0, enqueued: 0, duplicates: 0, invalid: [] };
     if (single) {
       let metadata: unknown;
       if (values.metadata !== undefined) {
@@ -67,21 +92,25 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
         identifier: values.identifier,
         ...(values["client-token"] !== undefined ? { clientToken: values["client-token"] } : {}),
         ...(values["correlation-id"] !== undefined ? { correlationId: values["correlation-id"] } : {}),
+        ...(values["idempotency-key"] !== undefined ? { idempotencyKey: values["idempotency-key"] } : {}),
         ...(metadata !== undefined ? { metadata } : {}),
       };
       summary.read = 1;
       if (summary.invalid.length === 0) await addLines(producer, [{ line: 1, raw: request }], summary, true);
     } else {
-      const fromFile = values.file && values.file !== "-" ? values.file : undefined;
       const input = fromFile ? createReadStream(fromFile) : process.stdin;
-      await enqueueStream(producer, input, summary, batchSize, fromFile ? (await stat(fromFile)).size : undefined);
+      await enqueueStream(producer, input, summary, batchSize, fileSize);
     }
-    report(summary, values.json ?? false);
-    return summary.invalid.length > 0 ? 2 : 0;
+  } catch (err) {
+    // Redis stopped the run (full, gone): say how far it got before main prints the reason.
+    if (err instanceof PcInvitationsError && !single) report(summary, values.json ?? false);
+    throw err;
   } finally {
     await producer.close();
-    redis.disconnect();
+    await redis.quit().catch(() => redis.disconnect());
   }
+  report(summary, values.json ?? false);
+  return summary.invalid.length > 0 || summary.conflicts.length > 0 ? 2 : 0;
 }
 
 async function enqueueStream(
@@ -94,58 +123,102 @@ async function enqueueStream(
   const progress = createProgress(process.stderr, totalBytes);
   const bytesRead = () => (input as { bytesRead?: number }).bytesRead ?? 0;
   let batch: Array<{ line: number; raw: unknown }> = [];
-  let lineNo = 0;
-  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-    lineNo++;
-    if (text.trim() === "") continue;
+  let lastLine = 0;
+  const flush = async () => {
+    try {
+      await addLines(producer, batch, summary);
+    } catch (err) {
+      summary.stoppedAtLine = batch[0]?.line ?? lastLine;
+      throw err;
+    }
+    batch = [];
+  };
+  for await (const item of ndjsonLines(input as AsyncIterable<Buffer>, MAX_LINE_BYTES)) {
+    lastLine = item.lineNo;
+    if ("tooLong" in item) {
+      summary.read++;
+      summary.invalid.push({ line: item.lineNo, issues: [{ field: "(line)", rule: `must be at most ${MAX_LINE_BYTES} bytes (this one has ${item.bytes} bytes)` }] });
+      continue;
+    }
+    if (item.text.trim() === "") continue;
     summary.read++;
     let raw: unknown;
     try {
-      raw = JSON.parse(text);
+      raw = JSON.parse(item.text);
     } catch {
-      summary.invalid.push({ line: lineNo, issues: [{ field: "(line)", rule: "must be one JSON object" }] });
+      summary.invalid.push({ line: item.lineNo, issues: [{ field: "(line)", rule: "must be one JSON object" }] });
       continue;
     }
-    batch.push({ line: lineNo, raw });
+    batch.push({ line: item.lineNo, raw });
     if (batch.length >= batchSize) {
-      await addLines(producer, batch, summary);
-      batch = [];
+      await flush();
       progress.update(summary, bytesRead());
     }
   }
-  await addLines(producer, batch, summary);
+  await flush();
   progress.done(summary);
 }
 
-/** Validates each line with the library's rules; valid ones go in one enqueueMany (addBulk). */
+/**
+ * Validates each line with the library's rules; the valid ones go in one enqueueMany (addBulk).
+ * A line that reuses an idempotency key with another payload refuses the whole call (that is the
+ * library's rule for a batch): it is set aside as a conflict, with its line number, and the batch
+ * is sent again without it, until every other line is in.
+ */
 async function addLines(
   producer: Producer,
   lines: Array<{ line: number; raw: unknown }>,
   summary: EnqueueSummary,
   keepJobs = false,
 ): Promise<void> {
-  const valid: AcceptRequest[] = [];
+  let valid: Array<{ line: number; request: AcceptRequest }> = [];
   for (const { line, raw } of lines) {
     const r = validateRequest(raw);
-    if (r.ok) valid.push(r.request);
+    if (r.ok) valid.push({ line, request: r.request });
     else summary.invalid.push({ line, issues: r.issues });
   }
-  if (valid.length === 0) return;
-  const results = await producer.enqueueMany(valid);
-  for (const r of results) r.duplicate ? summary.duplicates++ : summary.enqueued++;
-  if (keepJobs) summary.jobs = results;
+  const conflicts: LineConflict[] = [];
+  while (valid.length > 0) {
+    let results: EnqueueResult[];
+    try {
+      results = await producer.enqueueMany(valid.map((v) => v.request));
+    } catch (err) {
+      if (!(err instanceof IdempotencyConflictError) || err.index === undefined || valid[err.index] === undefined) throw err;
+      const at = err.index;
+      conflicts.push({ line: valid[at]!.line, idempotencyKey: err.idempotencyKey, differences: err.differences, existingJobId: err.existingJobId });
+      valid = valid.filter((_, i) => i !== at);
+      continue;
+    }
+    for (const r of results) r.duplicate ? summary.duplicates++ : summary.enqueued++;
+    // A key first used by a line of this same batch: its job id is the one the final try wrote.
+    for (const c of conflicts) c.existingJobId = results.find((r) => r.idempotencyKey === c.idempotencyKey)?.jobId ?? c.existingJobId;
+    if (keepJobs) summary.jobs = results;
+    break;
+  }
+  summary.conflicts.push(...conflicts.sort((a, b) => a.line - b.line));
 }
 
 function report(summary: EnqueueSummary, json: boolean): void {
+  summary.invalid.sort((a, b) => a.line - b.line);
   if (json) {
     process.stdout.write(JSON.stringify(summary) + "\n");
     return;
   }
-  const lines = [`read ${summary.read}, enqueued ${summary.enqueued}, duplicates ${summary.duplicates}, invalid ${summary.invalid.length}`];
+  const lines = [
+    `read ${summary.read}, enqueued ${summary.enqueued}, duplicates ${summary.duplicates}, conflicts ${summary.conflicts.length}, invalid ${summary.invalid.length}` +
+      (summary.stoppedAtLine !== undefined ? `; stopped at line ${summary.stoppedAtLine} (it and later lines were not enqueued)` : ""),
+  ];
   for (const job of summary.jobs ?? []) {
     lines.push(`job ${job.jobId}${job.duplicate ? " (duplicate: already queued)" : ""} clientToken=${job.clientToken} correlationId=${job.correlationId}`);
   }
-  for (const bad of summary.invalid.slice(0, 100)) lines.push(`line ${bad.line}: ${formatFieldIssues(bad.issues)}`);
-  if (summary.invalid.length > 100) lines.push(`… and ${summary.invalid.length - 100} more invalid lines`);
+  const refused = [
+    ...summary.invalid.map((bad) => ({ line: bad.line, text: formatFieldIssues(bad.issues) })),
+    ...summary.conflicts.map((c) => ({
+      line: c.line,
+      text: `idempotencyKey: "${c.idempotencyKey}" is already used with a different payload (differs in: ${c.differences.join(", ")}); existing job ${c.existingJobId}`,
+    })),
+  ].sort((a, b) => a.line - b.line);
+  for (const r of refused.slice(0, 100)) lines.push(`line ${r.line}: ${r.text}`);
+  if (refused.length > 100) lines.push(`… and ${refused.length - 100} more refused lines`);
   process.stdout.write(lines.join("\n") + "\n");
 }

@@ -2,6 +2,7 @@ import { createRedis } from "../../queues/connection.js";
 import { rateLimiterFromConfig } from "../../app/from-config.js";
 import { limitKeyIssue } from "../../schemas/limit-key.js";
 import type { LimitSettings } from "../../ratelimit/shared-rate-limiter.js";
+import { limitSettingsIssues } from "../../ratelimit/limit-settings.js";
 import { parse, UsageError } from "../args.js";
 import { prepareRuntime } from "../runtime.js";
 
@@ -15,6 +16,15 @@ show: current rate, ceiling, burst, throttles, retry budget left (writes nothing
 set:  takes effect at once for every worker; --rate is the new ceiling and the new current
       rate. Limits live in Redis under QUEUE_PREFIX; --key defaults to RATE_LIMIT_KEY.
 See docs/rate-limits.md.`;
+
+/** Each setting and its flag. */
+const FLAGS: ReadonlyArray<[keyof LimitSettings, string]> = [
+  ["rate", "rate"],
+  ["burst", "burst"],
+  ["minRate", "min-rate"],
+  ["retryRatio", "retry-ratio"],
+  ["retryMinPerMinute", "retry-min-per-minute"],
+];
 
 export async function limitsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -33,34 +43,45 @@ export async function limitsCommand(argv: string[]): Promise<number> {
   if (action !== "show" && action !== "set") throw new UsageError(action ? `unknown action "${action}" (show or set)` : "say show or set");
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
 
+  // The rules are the library's (limitSettingsIssues); the CLI only turns text into numbers.
   const changes: Partial<LimitSettings> = {};
-  const put = (field: keyof LimitSettings, flag: string, ok: (n: number) => boolean, rule: string) => {
+  for (const [field, flag] of FLAGS) {
     const raw = (values as Record<string, string | undefined>)[flag];
-    if (raw === undefined) return;
-    const n = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(n) || !ok(n)) throw new UsageError(`--${flag} ${rule}, got "${raw}"`);
-    changes[field] = n;
-  };
-  put("rate", "rate", (n) => n > 0 && n <= 1_000_000, "must be a number > 0 (calls/s)");
-  put("burst", "burst", (n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000, "must be a whole number ≥ 1");
-  put("minRate", "min-rate", (n) => n > 0 && n <= 1_000_000, "must be a number > 0 (calls/s)");
-  put("retryRatio", "retry-ratio", (n) => n >= 0 && n <= 1, "must be between 0 and 1");
-  put("retryMinPerMinute", "retry-min-per-minute", (n) => Number.isInteger(n) && n >= 0, "must be a whole number ≥ 0");
+    if (raw === undefined) continue;
+    // Plain decimal notation only: Number() would also take "0x10", "1e3" or "" as numbers.
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) throw new UsageError(`--${flag} must be a decimal number, got "${raw}"`);
+    changes[field] = Number(raw);
+    const [issue] = limitSettingsIssues({ [field]: changes[field] });
+    if (issue) throw new UsageError(`--${flag} ${issue.slice(issue.indexOf(":") + 2)}, got "${raw}"`);
+  }
+  const [pairIssue] = limitSettingsIssues(changes);
+  if (pairIssue) throw new UsageError(flagged(pairIssue));
   if (action === "show" && Object.keys(changes).length > 0) throw new UsageError("show takes only --key");
   if (action === "set" && Object.keys(changes).length === 0) throw new UsageError("set needs at least one of --rate, --burst, --min-rate, --retry-ratio, --retry-min-per-minute");
 
   const keyIssue = values.key === undefined ? undefined : limitKeyIssue(values.key);
   if (keyIssue) throw new UsageError(`--key ${keyIssue}, got ${JSON.stringify(values.key)}`);
 
-  const { config } = await prepareRuntime("limits");
+  const { config } = await prepareRuntime("limits", { writes: action === "set" });
   const limitKey = values.key ?? config.RATE_LIMIT_KEY;
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   try {
     const limiter = rateLimiterFromConfig(config, redis);
+    if (action === "set") {
+      // Cross-field rules (floor ≤ ceiling) against what is in force for the fields not given.
+      const current = await limiter.getState(limitKey);
+      const [issue] = limitSettingsIssues(changes, { rate: current.ceiling, minRate: current.minRate });
+      if (issue) throw new UsageError(flagged(issue));
+    }
     const state = action === "show" ? await limiter.getState(limitKey) : await limiter.setLimits(limitKey, changes);
     process.stdout.write(JSON.stringify(state, null, 2) + "\n");
     return 0;
   } finally {
     await redis.quit().catch(() => redis.disconnect());
   }
+}
+
+/** `minRate: must be ≤ rate (5 calls/s)` → `--min-rate must be ≤ rate (5 calls/s)` */
+function flagged(issue: string): string {
+  return issue.replace(/^(\w+):/, (_, field: string) => `--${FLAGS.find(([k]) => k === field)?.[1] ?? field}`);
 }

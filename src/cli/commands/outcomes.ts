@@ -14,7 +14,7 @@ queue will not see them).`;
 
 export async function outcomesCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { drain: { type: "boolean" }, follow: { type: "boolean" } });
-  const { config } = await prepareRuntime("outcomes");
+  const { config } = await prepareRuntime("outcomes", { writes: true });
   const loc = queueLocationFrom(config);
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   const consumer = consumeOutcomes(

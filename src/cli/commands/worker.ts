@@ -16,7 +16,7 @@ SIGTERM/SIGINT: stop taking jobs, finish in-flight ones within SHUTDOWN_GRACE_MS
 
 export async function workerCommand(argv: string[]): Promise<number> {
   parse(argv, {});
-  const { config, logger } = await prepareRuntime("worker");
+  const { config, logger } = await prepareRuntime("worker", { writes: true });
   const tracing = await initTracing("pc-invitations-worker", config);
   const running = await startWorker(config, logger, tracing.telemetry ? { telemetry: tracing.telemetry } : {});
   return new Promise<number>((resolve) => {

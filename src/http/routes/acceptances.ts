@@ -8,6 +8,13 @@ import { sendAnswer, type HttpContext } from "../http-context.js";
 const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
 /** Longest id a lookup accepts; longer cannot be a job id of ours. */
 export const MAX_ID_LENGTH = 512;
+/**
+ * What a request id can look like: `<catalog>.<rest>`, without `:`. Anything else is not ours and
+ * is answered 404 without asking Redis: BullMQ keeps queue-level keys next to the jobs (`events`,
+ * `meta`, `id`, `wait`… none has a `.`) and per-job ones after a `:` (`<id>:lock`, `<id>:logs`), and
+ * looking those up as jobs would fail with WRONGTYPE.
+ */
+const REQUEST_ID = /^[A-Za-z0-9-]{1,64}\.[A-Za-z0-9._-]+$/;
 
 /**
  * /v1/acceptances: enqueue one or a batch, look one up. Validation is the producer's (the same
@@ -54,8 +61,8 @@ export async function acceptanceRoutes(app: FastifyInstance, ctx: HttpContext): 
 
   app.get<{ Params: { id: string } }>("/v1/acceptances/:id", async (request, reply) => {
     const { id } = request.params;
-    const status = await ctx.bounded(readAcceptanceStatus(ctx.requests, ctx.outcomes, id));
-    if (!status) return reply.code(404).send({ error: "NOT_FOUND", message: `no request or outcome with id "${id.slice(0, 80)}"` });
+    const status = REQUEST_ID.test(id) ? await ctx.bounded(readAcceptanceStatus(ctx.requests, ctx.outcomes, id)) : undefined;
+    if (!status) return reply.code(404).send({ error: "NOT_FOUND", message: `no request or outcome with id ${JSON.stringify(id.slice(0, 80))}` });
     return reply.send(status);
   });
 }

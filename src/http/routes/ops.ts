@@ -1,4 +1,6 @@
 import type { FastifyInstance } from "fastify";
+import { probeWrites, writeProbeKey } from "../../queues/connection.js";
+import { queueLocationFrom } from "../../queues/queue-names.js";
 import type { HttpContext } from "../http-context.js";
 
 /**
@@ -8,14 +10,25 @@ import type { HttpContext } from "../http-context.js";
 export async function opsRoutes(app: FastifyInstance, ctx: HttpContext & { openapi: object }): Promise<void> {
   app.get("/healthz", async () => ({ status: "ok" }));
 
+  const probeKey = writeProbeKey(queueLocationFrom(ctx.config).prefix);
+  // Each check bounded by HTTP_REDIS_TIMEOUT_MS. `memory`: a write probe that a full Redis refuses
+  // (maxmemory reached, noeviction) yet that writes nothing; one round trip, on the queues' slot.
   app.get("/readyz", async (_request, reply) => {
     const redis = await ctx.bounded(ctx.redis.ping()).then(
       () => "ok" as const,
       () => "down" as const,
     );
-    const queue = redis === "ok" ? await ctx.bounded(ctx.requests.isPaused()).then((p) => (p ? ("paused" as const) : ("running" as const)), () => "unknown" as const) : "unknown";
-    const ready = redis === "ok" && queue === "running";
-    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not-ready", checks: { redis, queue } });
+    const [queue, memory] =
+      redis === "ok"
+        ? await Promise.all([
+            ctx.bounded(ctx.requests.isPaused()).then((p) => (p ? ("paused" as const) : ("running" as const)), () => "unknown" as const),
+            ctx.bounded(probeWrites(ctx.redis, probeKey)).catch(() => "unknown" as const),
+          ])
+        : (["unknown", "unknown"] as const);
+    // `unknown` memory (the probe timed out, or an ACL forbids SETRANGE) does not take the
+    // instance out: only a Redis known to refuse writes does.
+    const ready = redis === "ok" && queue === "running" && memory !== "full";
+    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not-ready", checks: { redis, queue, memory } });
   });
 
   app.get("/metrics", async (_request, reply) => {

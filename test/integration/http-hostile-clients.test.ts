@@ -1,0 +1,165 @@
+import { connect, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import type { FastifyInstance } from "fastify";
+import { buildHttpServer } from "../../src/http/build-http-server.js";
+import { createProducer } from "../../src/producer/producer.js";
+import { loadConfig } from "../../src/config/load-config.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { waitFor } from "../helpers/wait.js";
+
+/**
+ * Slow and hostile clients, with real sockets. Timeouts are configured short; the assertions are
+ * on outcomes (the socket was closed, the answer had our shape, a real client was served), never
+ * on how long anything took.
+ */
+const TOKEN = "hostile-token-0123456789abcdef";
+const redis = newRedis();
+const cleanups: Array<() => Promise<unknown>> = [];
+const sockets: Socket[] = [];
+afterEach(async () => {
+  sockets.splice(0).forEach((s) => s.destroy());
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+afterAll(() => redis.disconnect());
+
+async function start(overrides: Record<string, unknown> = {}): Promise<{ app: FastifyInstance; port: number }> {
+  const prefix = uniquePrefix("hostile");
+  const producer = createProducer({ redis, prefix });
+  const config = loadConfig(
+    {},
+    {
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      HTTP_AUTH_TOKENS: TOKEN,
+      LOG_LEVEL: "silent",
+      HTTP_HEADERS_TIMEOUT_MS: 400,
+      HTTP_REQUEST_TIMEOUT_MS: 800,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 400,
+      HTTP_REDIS_TIMEOUT_MS: 1000,
+      HTTP_IDLE_TIMEOUT_MS: 3000,
+      ...overrides,
+    },
+  );
+  const app = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }) });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  cleanups.push(async () => {
+    await app.close();
+    await producer.close();
+    await deletePrefix(redis, prefix);
+  });
+  return { app, port: (app.server.address() as AddressInfo).port };
+}
+
+/** A raw connection that records what it receives and whether the server closed it. */
+function rawClient(port: number): { socket: Socket; received: () => string; closed: Promise<void> } {
+  const socket = connect(port, "127.0.0.1");
+  sockets.push(socket);
+  let data = "";
+  socket.setEncoding("utf8");
+  socket.on("data", (d: string) => (data += d));
+  socket.on("error", () => {});
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  return { socket, received: () => data, closed };
+}
+
+/** Writes `text` one byte at a time, `everyMs` apart, until the socket closes or the text ends. */
+function trickle(socket: Socket, text: string, everyMs: number): void {
+  let i = 0;
+  const timer = setInterval(() => {
+    if (socket.destroyed || i >= text.length) return clearInterval(timer);
+    socket.write(text[i++]!);
+  }, everyMs);
+  socket.once("close", () => clearInterval(timer));
+}
+
+const within = <T>(p: Promise<T>, ms: number, what: string) =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms: ${what}`)), ms))]);
+
+describe("the HTTP server under slow and hostile clients", () => {
+  it("cuts off a request that announces a body and sends nothing, with a 408 of the API's shape", async () => {
+    const { port } = await start();
+    const c = rawClient(port);
+    c.socket.write(
+      `POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`,
+    );
+    await within(c.closed, 20_000, "the server to close the stalled request");
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(c.received().split("\r\n\r\n")[1]!)).toMatchObject({ error: "REQUEST_TIMEOUT", message: expect.any(String) });
+  });
+
+  it("cuts off a client trickling its headers one byte at a time, and one trickling a body it is not authorised to send", async () => {
+    const { port } = await start();
+    const headers = rawClient(port);
+    trickle(headers.socket, "GET /v1/acceptances/AWS.pacinv-ABCDEFGHIJKLM.x HTTP/1.1\r\nHost: x\r\nX-Padding: " + "a".repeat(500), 50);
+    const body = rawClient(port);
+    body.socket.write("POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n");
+    trickle(body.socket, "{".repeat(1000), 50);
+    await within(Promise.all([headers.closed, body.closed]), 20_000, "both tricklers to be cut off");
+    expect(headers.received()).toMatch(/^HTTP\/1\.1 408 /);
+    // The unauthenticated one got its 401 at once, and the connection was closed with it.
+    expect(body.received()).toMatch(/^HTTP\/1\.1 401 /);
+    expect(body.received().toLowerCase()).toContain("connection: close");
+  });
+
+  it("closes idle keep-alive connections", async () => {
+    const { port } = await start();
+    const c = rawClient(port);
+    c.socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    await within(c.closed, 20_000, "the idle keep-alive connection to be closed");
+    expect(c.received()).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it("keeps serving real clients while the connection cap is full of idle and trickling sockets", async () => {
+    // Long timeouts here: the idle sockets stay, only the cap can make room.
+    const { app, port } = await start({ HTTP_MAX_CONNECTIONS: 5, HTTP_HEADERS_TIMEOUT_MS: 60_000, HTTP_REQUEST_TIMEOUT_MS: 60_000, HTTP_IDLE_TIMEOUT_MS: 60_000, HTTP_KEEP_ALIVE_TIMEOUT_MS: 60_000 });
+    const hogs = Array.from({ length: 12 }, () => rawClient(port));
+    for (const h of hogs.slice(0, 6)) trickle(h.socket, "GET /healthz HTTP/1.1\r\nHost: x\r\n" + "X-Pad: y\r\n".repeat(500), 100);
+    const connections = () => new Promise<number>((resolve, reject) => app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    await waitFor(async () => (await connections()) >= 5 || undefined, 10_000, "the hogs to fill the cap");
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/acceptances`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ catalog: "AWS", identifier: `pacinv-CAPFULL00000${i}` }),
+      });
+      expect(res.status).toBe(202);
+    }
+    expect(await connections()).toBeLessThanOrEqual(5);
+    // Hogs were closed to make room (the oldest first), not the real clients.
+    const closedHogs = (await Promise.all(hogs.map((h) => Promise.race([h.closed.then(() => 1), new Promise<number>((r) => setTimeout(() => r(0), 100))])))).reduce((a, b) => a + b, 0);
+    expect(closedHogs).toBeGreaterThanOrEqual(12 - 5);
+  });
+
+  it("answers what Node's parser refuses with the API's error shape, naming the part at fault", async () => {
+    const { port } = await start();
+    const cases: Array<[string, number, string, string]> = [
+      ["POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400, "INVALID_REQUEST", "content-length"],
+      ["POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400, "INVALID_REQUEST", "content-length"],
+      ["GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", 400, "INVALID_REQUEST", "(headers)"],
+      ["GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + "z".repeat(20_000) + "\r\n\r\n", 431, "HEADERS_TOO_LARGE", ""],
+    ];
+    for (const [raw, status, error, field] of cases) {
+      const c = rawClient(port);
+      c.socket.write(raw);
+      await within(c.closed, 10_000, `an answer to ${JSON.stringify(raw.slice(0, 40))}`);
+      expect(c.received(), raw.slice(0, 60)).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      const body = JSON.parse(c.received().split("\r\n\r\n")[1]!) as { error: string; message: string; issues?: Array<{ field: string }> };
+      expect(body).toMatchObject({ error, message: expect.any(String) });
+      if (field) expect(body.issues?.[0]?.field).toBe(field);
+    }
+  });
+
+  it("answers 404 for ids that collide with BullMQ's own keys, and 400 of the API's shape for a bad URL", async () => {
+    const { port } = await start();
+    for (const id of ["events", "meta", "id", "wait", "stalled-check", "AWS.pacinv-ABCDEFGHIJKLM.x:lock", "AWS.x.y:logs"]) {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/acceptances/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.status, id).toBe(404);
+      expect(await res.json()).toMatchObject({ error: "NOT_FOUND" });
+    }
+    const bad = await fetch(`http://127.0.0.1:${port}/v1/acceptances/%E0%A4%A`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: "INVALID_REQUEST", issues: [{ field: "(url)" }] });
+  });
+});
