@@ -80,6 +80,7 @@ export async function startWorker(config: Config, logger: Logger, options: Start
   const metricsOn = config.METRICS_PORT !== undefined;
   // A read handle on the requests queue (metrics gauges, the sweeper); the queue's meta is the producer's.
   const requestsQueue = new Queue(location.requestsQueue, { connection, prefix: location.prefix, skipMetasUpdate: true });
+  requestsQueue.on("error", () => {}); // its callers (metrics, sweeper) see their own errors
   const metrics = metricsOn ? createMetrics({ queues: [requestsQueue, outcomes.queue] }) : undefined;
   const limiter = rateLimiterFromConfig(config, connection);
   const limitKeys = new Set<string>();

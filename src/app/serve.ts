@@ -26,7 +26,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const producer = producerFromConfig(config, redis, tracing.telemetry ? { telemetry: tracing.telemetry } : {});
   const release = async () => {
     await producer.close();
-    redis.disconnect();
+    await redis.quit().catch(() => redis.disconnect());
     await tracing.shutdown();
   };
   let app: FastifyInstance;

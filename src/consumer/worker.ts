@@ -51,6 +51,9 @@ export interface WorkerOptions {
 /** The BullMQ Worker, and the fault it is paused for, if any (for health checks). */
 export type AcceptWorker = Worker & { readonly fault: FaultPause["fault"] };
 
+/** At most one "worker error" log line per this many ms (the others are counted in the next). */
+const ERROR_LOG_INTERVAL_MS = 10_000;
+
 /** What a request job returns in BullMQ when it finished with an outcome. */
 export interface RequestJobResult {
   outcome: "accepted" | "failed" | "already-published";
@@ -162,7 +165,19 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
       ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
     },
   );
-  worker.on("error", (err) => opts.logger.error({ err }, "worker error"));
+  // While Redis refuses writes BullMQ reports an error per fetch attempt: one line per 10 s, with a count.
+  let lastErrorLog = 0;
+  let suppressedErrors = 0;
+  worker.on("error", (err) => {
+    const now = Date.now();
+    if (now - lastErrorLog < ERROR_LOG_INTERVAL_MS) {
+      suppressedErrors++;
+      return;
+    }
+    opts.logger.error({ err, ...(suppressedErrors > 0 ? { suppressedSinceLast: suppressedErrors } : {}) }, "worker error");
+    lastErrorLog = now;
+    suppressedErrors = 0;
+  });
   // A fault of the worker's own: stop taking jobs, log once per episode, probe again after a backoff.
   const faults = createFaultPause({
     pause: () => void worker.pause(true),

@@ -64,7 +64,6 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   // with console.error, command arguments included. A producer's failures surface through the
   // calls that fail (enqueue rejects), so the events themselves are dropped here.
   queue.on("error", () => {});
-  tx.queue.on("error", () => {});
 
   function prepare(request: AcceptRequest, index: number, enqueuedAt: string): PreparedRequest {
     const idempotencyKey = request.idempotencyKey ?? defaultIdempotencyKey(request.catalog, request.identifier);

@@ -22,6 +22,9 @@ export interface TxQueue {
 export function createTxQueue(connection: RedisConnection, name: string, options: Omit<QueueOptions, "connection">): TxQueue {
   const redis = duplicateConnection(connection);
   const queue = new Queue(name, { ...options, connection: redis });
+  // Errors reach the callers of each transaction; without a listener BullMQ prints them whole
+  // (console.error), AUTH arguments included.
+  queue.on("error", () => {});
   let tail: Promise<unknown> = Promise.resolve();
   return {
     queue,

@@ -86,7 +86,9 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): Shared
       return toState(limitKey, (await run.pciRateLimitState(keyOf(limitKey), ...argv0)) as string[]);
     },
     async setLimits(limitKey, limits) {
-      const bad = limitSettingsIssues(limits);
+      // A floor alone is checked against the ceiling in force (the stored one).
+      const current = limits.minRate !== undefined && limits.rate === undefined ? toState(limitKey, (await run.pciRateLimitState(keyOf(limitKey), ...argv0)) as string[]) : undefined;
+      const bad = limitSettingsIssues(limits, current ? { rate: current.ceiling, minRate: current.minRate } : undefined);
       if (bad.length > 0) throw new RangeError(`invalid limits: ${bad.join("; ")}`);
       const v = (x: number | undefined) => (x === undefined ? "" : String(x));
       const reply = (await run.pciRateLimitSet(

@@ -87,6 +87,14 @@ describe("shared rate limiter (GCRA on Redis)", () => {
     }
   });
 
+  it("setLimits refuses a floor above the ceiling in force, set alone, as the CLI does", async () => {
+    const prefix = freshPrefix("floor");
+    const l = limiterOn(prefix, { defaults: { rate: 10, burst: 5 } });
+    await l.setLimits("k", { rate: 10 });
+    await expect(l.setLimits("k", { minRate: 20 })).rejects.toThrow(/minRate: must be ≤ rate \(10 calls\/s\)/);
+    await expect(l.setLimits("k", { minRate: 5 })).resolves.toMatchObject({ minRate: 5, ceiling: 10 });
+  });
+
   it("shows a limit that does not exist yet with the defaults, without creating it", async () => {
     const prefix = freshPrefix("show");
     const l = limiterOn(prefix, { defaults: { rate: 7, burst: 3, retryRatio: 0.2, retryMinPerMinute: 4 } });
