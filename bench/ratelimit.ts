@@ -27,7 +27,7 @@
  * BENCH_RL_CONCURRENCY (8, WORKER_CONCURRENCY), BENCH_RL_LATENCY_MS (20), BENCH_RL_API_LIMIT (40),
  * BENCH_RL_CEILING (200), BENCH_RL_ADAPT_BURST (10), BENCH_RL_ADAPT_REQUESTS (L × (S + 2.5)),
  * BENCH_RL_DRAIN_TIMEOUT_S (60, from the first call), BENCH_RL_MAX_THROTTLE_REQUEUES (1000),
- * BENCH_RL_BACKOFF_MS (100), BENCH_RL_LOG_LEVEL (warn), BENCH_RL_ONLY (accuracy | adaptation),
+ * BENCH_RL_BACKOFF_MS (100), BENCH_RL_LOG_LEVEL (warn), BENCH_RL_ONLY (accuracy, adaptation, background; comma-separated),
  * BENCH_RL_SKIP_BULLMQ (1 = skip the BullMQ run).
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -68,6 +68,8 @@ interface Settings {
   only: string;
   skipBullmq: boolean;
   runs: number;
+  bgCeiling: number;
+  bgShare: number;
 }
 
 function settingsFromEnv(): Settings {
@@ -92,6 +94,8 @@ function settingsFromEnv(): Settings {
     only: process.env.BENCH_RL_ONLY ?? "",
     skipBullmq: process.env.BENCH_RL_SKIP_BULLMQ === "1",
     runs: envInt("BENCH_RL_RUNS", 3, 1),
+    bgCeiling: envInt("BENCH_RL_BG_CEILING", 200, 1),
+    bgShare: Number(process.env.BENCH_RL_BG_SHARE || "0.05"),
   };
 }
 
@@ -196,13 +200,30 @@ async function benchAccuracy(emu: PartnerCentralEmulator, admin: Redis, s: Setti
   return { result, svg };
 }
 
-async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Settings) {
+/**
+ * The limit adapting to the API. `cap`: the API throttles above s.apiLimit calls/s (throttles that
+ * follow our rate). `background`: the API throttles s.bgShare of the calls whatever our rate (other
+ * traffic on the account) under a ceiling of s.bgCeiling; slowing down would only lose work.
+ */
+async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Settings, kind: "cap" | "background" = "cap") {
   const durationMs = s.adaptSeconds * 1000;
-  const n = s.adaptRequests;
+  const background = kind === "background";
+  // What goodput is measured against: the API's cap, or (background) the ceiling.
+  const reference = background ? s.bgCeiling : s.apiLimit;
+  const ceiling = background ? s.bgCeiling : s.ceiling;
+  const n = background ? Math.round(s.bgCeiling * (s.adaptSeconds + 2.5)) : s.adaptRequests;
   emu.reset();
-  emu.setFaults({ throttleAboveRps: s.apiLimit, errorRate: undefined, latencyMs: s.latencyMs });
-  progress(`ratelimit adaptation: API throttles above ${s.apiLimit}/s, ceiling ${s.ceiling}/s, ${s.procs} worker processes × ${s.concurrency}, ${n} requests`);
-  const fleet = await startFleet(emu, admin, fleetOptions(s, "bench-rl-adapt", n, { rate: s.ceiling, burst: s.adaptBurst, minRate: 1 }));
+  emu.setFaults(
+    background
+      ? { throttleAboveRps: undefined, throttleRate: s.bgShare, errorRate: undefined, latencyMs: s.latencyMs }
+      : { throttleAboveRps: s.apiLimit, throttleRate: undefined, errorRate: undefined, latencyMs: s.latencyMs },
+  );
+  progress(
+    background
+      ? `ratelimit background: the API throttles ${s.bgShare * 100}% of calls whatever the rate, ceiling ${ceiling}/s, ${s.procs} worker processes × ${s.concurrency}, ${n} requests`
+      : `ratelimit adaptation: API throttles above ${s.apiLimit}/s, ceiling ${ceiling}/s, ${s.procs} worker processes × ${s.concurrency}, ${n} requests`,
+  );
+  const fleet = await startFleet(emu, admin, fleetOptions(s, background ? "bench-rl-bg" : "bench-rl-adapt", n, { rate: ceiling, burst: s.adaptBurst, minRate: 1 }));
   const limiter = createRedisRateLimiter({ redis: admin, prefix: fleet.prefix });
   const rateAt: Array<[number, number]> = [];
   let sampling = true;
@@ -241,7 +262,7 @@ async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Set
     sampling = false;
     await sampler;
     workers = await closeFleet(admin, fleet);
-    emu.setFaults({ throttleAboveRps: undefined });
+    emu.setFaults({ throttleAboveRps: undefined, throttleRate: undefined });
   }
 
   const all = acceptCalls(emu);
@@ -276,25 +297,28 @@ async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Set
   const perSecThrottled = perSecond(all, t0, chartS, throttled);
   const rateSamples = rateAt.map(([t, r]) => [(t - t0) / 1000, r] as [number, number]).filter(([t]) => t >= 0);
   const svg = lineChartSvg({
-    title: `Adaptation: API throttles above ${s.apiLimit}/s, ceiling ${s.ceiling}/s, ${s.procs} worker processes`,
+    title: background
+      ? `Background throttles: ${s.bgShare * 100}% of calls whatever the rate, ceiling ${ceiling}/s, ${s.procs} worker processes`
+      : `Adaptation: API throttles above ${s.apiLimit}/s, ceiling ${ceiling}/s, ${s.procs} worker processes`,
     xLabel: "time since the first call (s)",
     yLabel: "calls per second",
     series: [
       { name: "accepted / s", points: perSecOk, color: "#2ca02c", width: 2, step: true },
       { name: "throttled / s", points: perSecThrottled, color: "#d62728", step: true },
       { name: "limiter rate (Redis)", points: rateSamples.filter(([t]) => t <= chartS), color: "#1f77b4" },
-      { name: `API limit ${s.apiLimit}/s`, points: [[0, s.apiLimit], [chartS, s.apiLimit]], color: "#555", dashed: true },
-      { name: `end of window (${s.adaptSeconds} s)`, points: [[s.adaptSeconds, 0], [s.adaptSeconds, s.apiLimit * 2]], color: "#bbb", dashed: true },
+      { name: background ? `ceiling ${ceiling}/s` : `API limit ${s.apiLimit}/s`, points: [[0, reference], [chartS, reference]], color: "#555", dashed: true },
+      { name: `end of window (${s.adaptSeconds} s)`, points: [[s.adaptSeconds, 0], [s.adaptSeconds, reference * 2]], color: "#bbb", dashed: true },
     ],
     xMax: chartS,
-    yMax: Math.max(80, Math.ceil(Math.max(s.apiLimit * 2, ...perSecThrottled.map((p) => p[1]), ...perSecOk.map((p) => p[1])) / 20) * 20),
+    yMax: Math.max(80, Math.ceil(Math.max(reference * 1.2, ...perSecThrottled.map((p) => p[1]), ...perSecOk.map((p) => p[1])) / 20) * 20),
   });
-  const firstOkSecond = perSecOk.findIndex(([, v]) => v >= 0.9 * s.apiLimit);
+  const firstOkSecond = perSecOk.findIndex(([, v]) => v >= 0.9 * reference);
   const oneOutcomeEach = events.length === n && perRequest.size === n && missing === 0 && duplicated === 0;
   const result = {
     system: `${s.procs} × pc-invitations worker (dist/src/cli/main.js worker), requests from createProducer().enqueueMany`,
-    apiLimitRps: s.apiLimit,
-    ceilingRps: s.ceiling,
+    kind,
+    ...(background ? { backgroundThrottledShareOfApi: s.bgShare } : { apiLimitRps: s.apiLimit }),
+    ceilingRps: ceiling,
     burst: s.adaptBurst,
     processes: s.procs,
     concurrencyPerProcess: s.concurrency,
@@ -303,11 +327,12 @@ async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Set
     apiLatencyMs: s.latencyMs,
     maxThrottleRequeues: s.maxThrottleRequeues,
     goodputAfter10sRps: round(goodput),
-    goodputAfter10sPctOfApiLimit: round((100 * goodput) / s.apiLimit, 1),
+    goodputAfter10sPctOfApiLimit: round((100 * goodput) / reference, 1),
     throttledShareAfter10sPct: round((100 * throttledAfter10) / Math.max(1, after10.length), 2),
     callsAfter10s: after10.length,
     throttledAfter10s: throttledAfter10,
     firstSecondAt90PctOfApiLimit: firstOkSecond < 0 ? null : firstOkSecond + 1,
+    limiterLearntBackgroundShare: state.backgroundThrottledShare,
     throttledFirst10s: inRun.filter((c) => c.at < t0 + 10_000 && throttled(c)).length,
     limiterAtEnd: { rate: state.rate, ceiling: state.ceiling, throttles: state.throttles },
     meanLimiterRateAfter10s: round(mean(rateSamples.filter(([t]) => t >= 10 && t < s.adaptSeconds).map(([, v]) => v))),
@@ -336,11 +361,13 @@ async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Set
       limiterRateAtS: perSecOk.map(([sec]) => round(rateSamples.filter(([t]) => t <= sec).at(-1)?.[1] ?? Number.NaN, 1)),
     },
     workers,
-    targets: {
-      goodputAtLeast90PctOfApiLimit: goodput >= 0.9 * s.apiLimit,
-      throttledShareAtMost5Pct: throttledAfter10 <= 0.05 * after10.length,
-      everyRequestExactlyOneOutcome: oneOutcomeEach,
-    },
+    targets: background
+      ? { goodputAtLeast80PctOfCeiling: goodput >= 0.8 * ceiling, everyRequestExactlyOneOutcome: oneOutcomeEach }
+      : {
+          goodputAtLeast90PctOfApiLimit: goodput >= 0.9 * s.apiLimit,
+          throttledShareAtMost5Pct: throttledAfter10 <= 0.05 * after10.length,
+          everyRequestExactlyOneOutcome: oneOutcomeEach,
+        },
   };
   return { result, svg };
 }
@@ -357,13 +384,17 @@ async function main(): Promise<void> {
     // last run in full (its per-second timeline is what the charts draw).
     const accuracyRuns: Array<Awaited<ReturnType<typeof benchAccuracy>>> = [];
     const adaptationRuns: Array<Awaited<ReturnType<typeof benchAdaptation>>> = [];
+    const backgroundRuns: Array<Awaited<ReturnType<typeof benchAdaptation>>> = [];
+    const wanted = (name: string) => s.only === "" || s.only.split(",").includes(name);
     for (let run = 1; run <= s.runs; run++) {
       progress(`run ${run}/${s.runs}`);
-      if (s.only !== "adaptation") accuracyRuns.push(await benchAccuracy(emu, admin, s));
-      if (s.only !== "accuracy") adaptationRuns.push(await benchAdaptation(emu, admin, s));
+      if (wanted("accuracy")) accuracyRuns.push(await benchAccuracy(emu, admin, s));
+      if (wanted("adaptation")) adaptationRuns.push(await benchAdaptation(emu, admin, s, "cap"));
+      if (wanted("background")) backgroundRuns.push(await benchAdaptation(emu, admin, s, "background"));
     }
     const accuracy = accuracyRuns.at(-1);
     const adaptation = adaptationRuns.at(-1);
+    const background = backgroundRuns.at(-1);
     const doc = {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadavgAtEnd: loadavg().map((x) => round(x)) },
       source: sourceInfo(repoRoot()),
@@ -392,9 +423,21 @@ async function main(): Promise<void> {
             adaptation: adaptation.result,
           }
         : {}),
+      ...(background
+        ? {
+            backgroundSpread: {
+              goodputAfter10sPctOfCeiling: spread(backgroundRuns.map((r) => r.result.goodputAfter10sPctOfApiLimit)),
+              throttledShareAfter10sPct: spread(backgroundRuns.map((r) => r.result.throttledShareAfter10sPct)),
+              missingOutcomes: spread(backgroundRuns.map((r) => r.result.requests.missingOutcomes)),
+              duplicatedOutcomes: spread(backgroundRuns.map((r) => r.result.requests.duplicatedOutcomes)),
+            },
+            background: background.result,
+          }
+        : {}),
     };
     if (accuracy) await writeFile(join(dir, "ratelimit-accuracy.svg"), accuracy.svg);
     if (adaptation) await writeFile(join(dir, "ratelimit-adaptation.svg"), adaptation.svg);
+    if (background) await writeFile(join(dir, "ratelimit-background.svg"), background.svg);
     const json = JSON.stringify(doc, null, 2);
     await writeFile(join(dir, "ratelimit.json"), json + "\n");
     process.stdout.write(json + "\n");

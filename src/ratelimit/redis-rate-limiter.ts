@@ -136,6 +136,7 @@ export function toState(limitKey: string, reply: readonly string[]): RateLimitSt
     burstAvailable: blockedForMs > 0 || slack < 0 ? 0 : Math.min(burst, Math.floor(slack / T) + 1),
     retryBudgetLeft: retryBudgetLeft({ ratio, minPerMinute, calls, retries }),
     retryBudget: { ratio, minPerMinute, callsLastMinute: calls, retriesLastMinute: retries },
+    backgroundThrottledShare: raw.bg === "" ? null : round3(num(raw.bg)),
   };
 }
 

@@ -93,4 +93,9 @@ export interface RateLimitState {
   /** Retries that could still be admitted right now (first attempts are never limited by it). */
   retryBudgetLeft: number;
   retryBudget: { ratio: number; minPerMinute: number; callsLastMinute: number; retriesLastMinute: number };
+  /**
+   * The throttled share of calls found not to follow our rate (other traffic on the account):
+   * throttles within it do not lower the rate. Null until such throttles were seen.
+   */
+  backgroundThrottledShare: number | null;
 }

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import { createRedisRateLimiter, type RedisRateLimiterOptions } from "../../src/ratelimit/redis-rate-limiter.js";
+import type { RateLimitState, SharedRateLimiter } from "../../src/ratelimit/shared-rate-limiter.js";
 import { RateLimitedError } from "../../src/ratelimit/rate-limited-error.js";
 import { maxInSlidingWindow } from "../../bench/window-stats.js";
-import type { SharedRateLimiter } from "../../src/ratelimit/shared-rate-limiter.js";
 import { deletePrefix, newRedis, uniquePrefix } from "../helpers/redis.js";
 
 const admin = newRedis();
@@ -158,10 +158,12 @@ describe("shared rate limiter: adaptation (AIMD)", () => {
     await sleep(220);
     await l.recordThrottle("api"); // 20 × 0.25 = 5
     await sleep(220);
-    await l.recordSuccess("api"); // halfway back toward 20: 12.5
-    expect((await l.getState("api")).rate).toBe(12.5);
+    // Halfway back toward one factor above the last decreased rate (5 / 0.5 = 10), not toward the
+    // rate before the compounding descent (20): that overshot once after every deep descent.
+    await l.recordSuccess("api"); // 7.5
+    expect((await l.getState("api")).rate).toBe(7.5);
     await sleep(220);
-    expect((await l.recordThrottle("api")).rate).toBe(6.25);
+    expect((await l.recordThrottle("api")).rate).toBe(3.75);
   });
 
   it("drops the burst credit on a throttle: the next calls are spaced at the new rate", async () => {
@@ -186,9 +188,10 @@ describe("shared rate limiter: adaptation (AIMD)", () => {
     expect((await l.getState("api")).rate).toBe(5); // 40 × 0.5 × 0.5²
     await sleep(160);
     // 20 successes at once from two connections: one rise per quiet interval, not one per success.
-    // The first rise goes halfway back toward the last throttled rate (20), at least the step (2).
+    // The first rise goes halfway back toward one factor above the last decreased rate (5 / 0.5 =
+    // 10), at least the step (2): 7.5.
     await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? l : other).recordSuccess("api")));
-    expect((await l.getState("api")).rate).toBe(12.5);
+    expect((await l.getState("api")).rate).toBe(7.5);
 
     const seen: number[] = [];
     const deadline = Date.now() + 5000;
@@ -201,7 +204,7 @@ describe("shared rate limiter: adaptation (AIMD)", () => {
     }
     expect(seen.at(-1)).toBe(40);
     for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThan(seen[i - 1]!);
-    // Halfway back toward the last throttled rate (20), then probing with doubling steps: gradual.
+    // Halfway back toward 10, then probing with doubling steps: gradual.
     expect(seen.length).toBeGreaterThanOrEqual(4);
     for (let i = 0; i < 4; i++) {
       await l.recordSuccess("api");
@@ -227,6 +230,51 @@ describe("shared rate limiter: adaptation (AIMD)", () => {
     const started = Date.now();
     await b.acquire("api");
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  });
+});
+
+describe("shared rate limiter: throttles that do not follow our rate", () => {
+  /**
+   * Drives the limiter like a worker against a simulated API: acquire, answer, report. `answer`
+   * gets the call's number and says whether the API throttled it. Stops when `done` holds or at
+   * the deadline (generous: a loaded machine makes fewer calls per second, never wrong ones).
+   */
+  async function drive(l: SharedRateLimiter, answer: (n: number) => boolean, done: (s: RateLimitState) => boolean, deadlineMs = 30_000) {
+    const end = Date.now() + deadlineMs;
+    for (let n = 0; Date.now() < end; n++) {
+      await l.acquire("api", { maxWaitMs: 5000 });
+      if (answer(n)) await l.recordThrottle("api");
+      else await l.recordSuccess("api");
+      if (n % 50 === 0 && done(await l.getState("api"))) break;
+    }
+    return l.getState("api");
+  }
+
+  it("5% of calls throttled whatever the rate: learnt as background, the rate goes back to the ceiling", async () => {
+    const l = limiterOn(freshPrefix("bg"), { defaults: { rate: 200, burst: 10, minRate: 1 } });
+    const end = await drive(l, (n) => n % 20 === 19, (st) => st.backgroundThrottledShare !== null && st.rate === st.ceiling);
+    expect(end.backgroundThrottledShare).toBeGreaterThan(0.02);
+    expect(end.backgroundThrottledShare).toBeLessThan(0.1);
+    expect(end.rate).toBe(200);
+  });
+
+  it("throttles above a hidden cap follow our rate: the rate comes down and stays down, no background learnt", async () => {
+    const l = limiterOn(freshPrefix("cap"), { defaults: { rate: 200, burst: 10, minRate: 1 } });
+    // The API takes 80 calls per wall-clock second and throttles the rest.
+    let second = 0;
+    let okThisSecond = 0;
+    const answer = () => {
+      const s = Math.floor(Date.now() / 1000);
+      if (s !== second) [second, okThisSecond] = [s, 0];
+      if (okThisSecond >= 80) return true;
+      okThisSecond++;
+      return false;
+    };
+    // 12 s: long enough for several probes near the cap to have been judged.
+    const started = Date.now();
+    const end = await drive(l, answer, () => Date.now() - started > 12_000);
+    expect(end.rate).toBeLessThanOrEqual(100);
+    expect(end.backgroundThrottledShare).toBeNull();
   });
 });
 

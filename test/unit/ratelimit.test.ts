@@ -110,6 +110,7 @@ describe("toState", () => {
       burstAvailable: 0,
       retryBudgetLeft: 6,
       retryBudget: { ratio: 0.1, minPerMinute: 10, callsLastMinute: 100, retriesLastMinute: 4 },
+      backgroundThrottledShare: null,
     });
   });
   it("derives the burst credit from the GCRA schedule", () => {
