@@ -11,7 +11,7 @@ import type { SharedRateLimiter } from "../ratelimit/shared-rate-limiter.js";
 /** The producer of a CLI or API process: queue location and job retry policy from the config. */
 export function producerFromConfig(config: Config, redis: RedisConnection, extra: { telemetry?: Telemetry } = {}): Producer {
   const loc = queueLocationFrom(config);
-  return createProducer({ redis, prefix: loc.prefix, queueName: loc.requestsQueue, retry: retryPolicyFrom(config), ...extra });
+  return createProducer({ redis, prefix: loc.prefix, queueName: loc.requestsQueue, outcomesQueueName: loc.outcomesQueue, retry: retryPolicyFrom(config), ...extra });
 }
 
 /** The shared limiter of a deployment, under its queue prefix, with the env's settings for new limits. */

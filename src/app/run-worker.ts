@@ -86,7 +86,7 @@ export async function startWorker(config: Config, logger: Logger, options: Start
   const limitKeys = new Set<string>();
   const stopping = new AbortController();
   const keyFor = limitKeyTemplate(config.RATE_LIMIT_KEY);
-  const workerApi = instrumentApi(api ?? sdk!, metrics);
+  const workerApi = instrumentApi(api ?? sdk!, metrics, { tracing: telemetry !== undefined });
   const pacing: Pacing = {
     limiter,
     keyFor: (catalog) => {

@@ -1,18 +1,23 @@
 import type { InvitationApi } from "./invitation-api.js";
 import { classifyError } from "./classify-error.js";
 import type { Metrics } from "../observability/metrics.js";
+import type { Span } from "@opentelemetry/api";
 import { startSpan } from "../observability/tracing.js";
 
 /**
- * Decorates the InvitationApi port: every call becomes a child span (of the job's span) and a
- * latency observation labelled by operation and outcome; throttles are counted. The calls
- * themselves are unchanged.
+ * Decorates the InvitationApi port: every call becomes a child span (of the job's span) when
+ * `tracing` is on, and a latency observation labelled by operation and outcome when there are
+ * metrics; throttles are counted. The calls themselves are unchanged; with neither, the port is
+ * returned as it is (nothing on the hot path).
  */
-export function instrumentApi(api: InvitationApi, metrics?: Metrics): InvitationApi {
+export function instrumentApi(api: InvitationApi, metrics?: Metrics, options: { tracing?: boolean } = {}): InvitationApi {
+  if (!metrics && !options.tracing) return api;
+  const spanned = <R>(operation: string, fn: (span?: Span) => Promise<R>): Promise<R> =>
+    options.tracing ? startSpan(operation, fn, { "rpc.system": "aws-api", "rpc.service": "PartnerCentralAccount", "rpc.method": operation }) : fn();
   const wrap =
     <A extends unknown[], R>(operation: string, call: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> =>
-      startSpan(
+      spanned(
         operation,
         async (span) => {
           const started = performance.now();
@@ -24,11 +29,10 @@ export function instrumentApi(api: InvitationApi, metrics?: Metrics): Invitation
             const kind = classifyError(err).kind;
             metrics?.observeAwsCall(operation, kind, (performance.now() - started) / 1000);
             if (kind === "throttle") metrics?.recordThrottle();
-            span.setAttribute("aws.error_kind", kind);
+            span?.setAttribute("aws.error_kind", kind);
             throw err;
           }
         },
-        { "rpc.system": "aws-api", "rpc.service": "PartnerCentralAccount", "rpc.method": operation },
       );
   return {
     acceptInvitation: wrap("AcceptConnectionInvitation", api.acceptInvitation.bind(api)),

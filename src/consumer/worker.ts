@@ -88,7 +88,7 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
     opts.location.requestsQueue,
     async (job: Job, token?: string, signal?: AbortSignal): Promise<RequestJobResult> => {
       const jobId = job.id ?? "(no id)";
-      const log = opts.logger.child({ jobId, correlationId: correlationOf(job.data) });
+      const log = jobLogger(opts.logger, { jobId, correlationId: correlationOf(job.data) });
       // With telemetry, BullMQ runs this inside its CONSUMER span, a child of the enqueue's context.
       const view = { id: jobId, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, ...(token ? { token } : {}) };
       let result: Awaited<ReturnType<typeof processJob>>;
@@ -227,6 +227,21 @@ async function backLater(job: Job, token: string | undefined, delayMs: number): 
   const jitter = Math.floor(Math.random() * Math.min(250, 10 + delayMs / 10));
   await job.moveToDelayed(Date.now() + delayMs + jitter, token);
   throw new DelayedError();
+}
+
+/**
+ * The job's ids on every line, without a pino child logger per job (a child serialises and scrubs
+ * its bindings each time it is made: a cost on every request for lines most requests never log).
+ */
+function jobLogger(logger: Logger, ids: { jobId: string; correlationId: string | undefined }) {
+  const at =
+    (level: "info" | "warn" | "debug") =>
+    (fieldsOrMessage: object | string, message?: string): void => {
+      if (!logger.isLevelEnabled(level)) return;
+      if (typeof fieldsOrMessage === "string") logger[level](ids, fieldsOrMessage);
+      else logger[level]({ ...ids, ...fieldsOrMessage }, message);
+    };
+  return { info: at("info"), warn: at("warn"), debug: at("debug") };
 }
 
 function correlationOf(data: unknown): string | undefined {

@@ -49,9 +49,12 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeStore & { 
     },
     ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
   };
-  const tx = createTxQueue(opts.connection, opts.queueName, queueOptions);
-  defineRecordCommands(tx.redis);
-  const { queue: txQueue, redis } = tx;
+  // The outcome is stored once, in the outcome event, when that outlives the record (it is kept
+  // RETENTION_SECONDS after it is consumed; the record IDEMPOTENCY_RETENTION_SECONDS after it is
+  // published). Otherwise the record keeps a copy to answer re-submissions with.
+  const recordKeepsOutcome = opts.idempotencyRetentionSeconds > opts.retentionSeconds;
+  const tx = createTxQueue(opts.connection, opts.queueName, { ...queueOptions, onConnection: defineRecordCommands });
+  const txQueue = tx.queue;
 
   return {
     queue: txQueue,
@@ -59,8 +62,8 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeStore & { 
       return (await opts.connection.exists(txQueue.toKey(requestId))) === 1;
     },
     publish(event, options = {}) {
-      return tx.exclusive(() =>
-        producerSpan(txQueue, "add", `${opts.queueName}.${event.type}`, async (telemetryMetadata): Promise<PublishResult> => {
+      return tx.exclusive(({ queue: sessionQueue, redis, multi: openMulti }) =>
+        producerSpan(sessionQueue, "add", `${opts.queueName}.${event.type}`, async (telemetryMetadata): Promise<PublishResult> => {
           const outcomeKey = txQueue.toKey(event.requestId);
           const lockKey = options.fence ? jobLockKey(opts.prefix, opts.requestsQueueName, options.fence.jobId) : undefined;
           const jobOpts = { ...queueOptions.defaultJobOptions, ...(telemetryMetadata ? { telemetry: { metadata: telemetryMetadata } } : {}) };
@@ -79,12 +82,12 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeStore & { 
               await redis.unwatch();
               return "already-published";
             }
-            const multi = await tx.multi();
-            addJobInTransaction(txQueue, multi, { name: event.type, data: event, opts: jobOpts, jobId: event.requestId });
+            const multi = await openMulti();
+            addJobInTransaction(sessionQueue, multi, { name: event.type, data: event, opts: jobOpts, jobId: event.requestId });
             if (options.idempotencyKey) {
               completeRecord(multi, idempotencyRecordKey(opts.prefix, opts.requestsQueueName, options.idempotencyKey), {
                 jobId: event.requestId,
-                outcomeJson: JSON.stringify(event),
+                outcomeJson: recordKeepsOutcome ? JSON.stringify(event) : null,
                 completedAt: event.completedAt,
                 retentionSeconds: opts.idempotencyRetentionSeconds,
               });

@@ -21,6 +21,8 @@ export interface ProducerOptions {
   prefix?: string;
   /** @defaultValue REQUESTS_QUEUE's default, "accept-invitation" */
   queueName?: string;
+  /** Where a completed request's outcome is read from for a re-submission. @defaultValue OUTCOMES_QUEUE's default, "invitation-outcomes" */
+  outcomesQueueName?: string;
   /** @defaultValue DEFAULT_RETRY_POLICY (the JOB_ATTEMPTS, BACKOFF_* and RETENTION_SECONDS defaults) */
   retry?: Partial<RetryPolicy>;
   /**
@@ -54,12 +56,12 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   const connection = typeof options.redis === "object" ? options.redis : createRedis(options.redis ?? "redis://127.0.0.1:6379");
   const prefix = options.prefix ?? DEFAULT_QUEUE_LOCATION.prefix;
   const queueName = options.queueName ?? DEFAULT_QUEUE_LOCATION.requestsQueue;
+  const outcomeKeyPrefix = `${prefix}:${options.outcomesQueueName ?? DEFAULT_QUEUE_LOCATION.outcomesQueue}:`;
   const jobOptions = requestJobOptions({ ...DEFAULT_RETRY_POLICY, ...options.retry });
   const telemetry = options.telemetry ? { telemetry: options.telemetry } : {};
   const queue = new Queue(queueName, { connection, prefix, defaultJobOptions: jobOptions, ...telemetry });
   // Reservations run on a connection of their own (WATCH is per connection), one at a time.
-  const tx = createTxQueue(connection, queueName, { prefix, defaultJobOptions: jobOptions, ...telemetry });
-  defineRecordCommands(tx.redis);
+  const tx = createTxQueue(connection, queueName, { prefix, defaultJobOptions: jobOptions, ...telemetry, onConnection: defineRecordCommands });
   // Connection errors reach BullMQ queues as 'error' events; with no listener BullMQ prints them
   // with console.error, command arguments included. A producer's failures surface through the
   // calls that fail (enqueue rejects), so the events themselves are dropped here.
@@ -103,7 +105,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     const enqueuedAt = new Date().toISOString();
     const items = valid.map((r, i) => prepare(r, i, enqueuedAt));
     try {
-      return await tx.exclusive(() => reserveAndEnqueue(tx, items, jobOptions));
+      return await tx.exclusive((session) => reserveAndEnqueue(session, items, jobOptions, outcomeKeyPrefix));
     } catch (err) {
       // A full Redis refuses the MULTI whole (EXECABORT) or the script at its first write (OOM):
       // nothing of the batch is written, and the caller gets one typed error for it.

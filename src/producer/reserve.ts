@@ -1,7 +1,7 @@
 import type { JobsOptions } from "bullmq";
 import { IdempotencyConflictError } from "../errors/index.js";
 import type { AcceptJobData } from "../schemas/job.js";
-import { addJobInTransaction, producerSpan, type TxQueue } from "../queues/transaction.js";
+import { addJobInTransaction, producerSpan, type TxSession } from "../queues/transaction.js";
 import type { FingerprintPayload } from "../request-record/fingerprint.js";
 import { judgeSubmission, parseRecord, submissionResult, type RequestRecord, type SubmissionResult } from "../request-record/record.js";
 import { queueRecords, readRecords } from "../request-record/transitions.js";
@@ -34,17 +34,17 @@ const MAX_TRIES = 20;
  * - same key, different payload: IdempotencyConflictError naming the differing fields; nothing
  *   of the batch is written
  *
- * `tx` must have run defineRecordCommands on its connection. With BullMQ telemetry on the queue,
+ * `tx` (one connection of a TxQueue, used by this call alone) must have run defineRecordCommands on its connection. With BullMQ telemetry on the queue,
  * the batch is one PRODUCER span and every new job carries its context to the worker.
  */
-export async function reserveAndEnqueue(tx: TxQueue, items: PreparedRequest[], jobOptions: JobsOptions): Promise<SubmissionResult[]> {
+export async function reserveAndEnqueue(tx: TxSession, items: PreparedRequest[], jobOptions: JobsOptions, outcomeKeyPrefix = ""): Promise<SubmissionResult[]> {
   const { queue, redis } = tx;
   return producerSpan(queue, "addBulk", queue.name, async (telemetryMetadata) => {
     const opts: JobsOptions = telemetryMetadata ? { ...jobOptions, telemetry: { metadata: telemetryMetadata } } : jobOptions;
     for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
       const recordKeys = [...new Set(items.map((i) => i.recordKey))];
       // WATCH, then one read of every record of the batch (and whether an open record lost its job).
-      const [, rows] = await Promise.all([redis.watch(...recordKeys), readRecords(redis, recordKeys, queue.toKey(""))]);
+      const [, rows] = await Promise.all([redis.watch(...recordKeys), readRecords(redis, recordKeys, queue.toKey(""), outcomeKeyPrefix)]);
       const existing = new Map<string, RequestRecord>();
       const jobMissing = new Set<string>();
       recordKeys.forEach((k, i) => {

@@ -2,41 +2,80 @@ import { Job, Queue, SpanKind, type JobsOptions, type QueueOptions } from "bullm
 import type { ChainableCommander } from "ioredis";
 import { duplicateConnection, type RedisConnection } from "./connection.js";
 
+/** One connection of a TxQueue's pool, used by one transaction at a time. */
+export interface TxSession {
+  /** A Queue on this connection (BullMQ's scripts are loaded here, so a MULTI opened here can add jobs). */
+  readonly queue: Queue;
+  /** The connection: WATCH and the reads of a transaction go here. */
+  readonly redis: RedisConnection;
+  /** A MULTI on this connection. */
+  multi(): Promise<ChainableCommander>;
+}
+
 /**
- * A Queue on a connection of its own, for optimistic transactions (WATCH … MULTI … EXEC) that add
- * jobs together with other writes. WATCH state belongs to a connection, so the transactions of one
- * TxQueue run one at a time (`exclusive`); BullMQ's scripts are loaded on that same connection, so
- * a MULTI opened here can run BullMQ's addJob.
+ * Queues on connections of their own, for optimistic transactions (WATCH … MULTI … EXEC) that add
+ * jobs together with other writes. WATCH state belongs to a connection, so each connection serves
+ * one transaction at a time; a small pool of them (opened as the load asks for them, up to `size`)
+ * lets transactions on different keys run side by side, where one connection would queue them all.
  */
 export interface TxQueue {
+  /** The queue of the first connection (names and keys are the same on every connection). */
   readonly queue: Queue;
-  /** The dedicated connection: WATCH and the reads of a transaction go here. */
-  readonly redis: RedisConnection;
-  /** Runs `fn` alone on the connection. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T>;
-  /** A MULTI on the dedicated connection. */
-  multi(): Promise<ChainableCommander>;
+  /** Runs `fn` with a connection no other transaction is using; waits first-in first-out for one. */
+  exclusive<T>(fn: (session: TxSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
-export function createTxQueue(connection: RedisConnection, name: string, options: Omit<QueueOptions, "connection">): TxQueue {
-  const redis = duplicateConnection(connection);
-  const queue = new Queue(name, { ...options, connection: redis });
-  // Errors reach the callers of each transaction; without a listener BullMQ prints them whole
-  // (console.error), AUTH arguments included.
-  queue.on("error", () => {});
-  let tail: Promise<unknown> = Promise.resolve();
+export interface TxQueueOptions extends Omit<QueueOptions, "connection"> {
+  /** Most connections of the pool. @defaultValue 4 */
+  poolSize?: number;
+  /** Runs on each connection when it is opened (e.g. to define scripts on it). */
+  onConnection?: (redis: RedisConnection) => void;
+}
+
+export function createTxQueue(connection: RedisConnection, name: string, options: TxQueueOptions): TxQueue {
+  const { poolSize = 4, onConnection, ...queueOptions } = options;
+  const sessions: TxSession[] = [];
+  const free: TxSession[] = [];
+  const waiting: Array<(s: TxSession) => void> = [];
+  const open = (): TxSession => {
+    const redis = duplicateConnection(connection);
+    onConnection?.(redis);
+    const queue = new Queue(name, { ...queueOptions, connection: redis });
+    // Errors reach the callers of each transaction; without a listener BullMQ prints them whole
+    // (console.error), AUTH arguments included.
+    queue.on("error", () => {});
+    const session: TxSession = {
+      queue,
+      redis,
+      async multi() {
+        const client = await queue.getBackend().client;
+        return client.multi() as unknown as ChainableCommander;
+      },
+    };
+    sessions.push(session);
+    return session;
+  };
+  const first = open();
+  free.push(first);
+  const take = (): Promise<TxSession> => {
+    const s = free.pop() ?? (sessions.length < Math.max(1, poolSize) ? open() : undefined);
+    return s ? Promise.resolve(s) : new Promise((resolve) => waiting.push(resolve));
+  };
+  const give = (s: TxSession) => {
+    const next = waiting.shift();
+    if (next) next(s);
+    else free.push(s);
+  };
   return {
-    queue,
-    redis,
-    exclusive<T>(fn: () => Promise<T>): Promise<T> {
-      const result = tail.then(fn, fn);
-      tail = result.catch(() => undefined);
-      return result;
-    },
-    async multi() {
-      const client = await queue.getBackend().client;
-      return client.multi() as unknown as ChainableCommander;
+    queue: first.queue,
+    async exclusive<T>(fn: (session: TxSession) => Promise<T>): Promise<T> {
+      const session = await take();
+      try {
+        return await fn(session);
+      } finally {
+        give(session);
+      }
     },
     async close() {
       // Let BullMQ's start-up commands finish first (INFO, then the queue meta write it sends once
@@ -49,10 +88,14 @@ export function createTxQueue(connection: RedisConnection, name: string, options
         await Promise.race([p.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
         clearTimeout(timer);
       };
-      await bounded(queue.waitUntilReady());
-      await queue.close();
-      await bounded(redis.quit());
-      if (redis.status !== "end") redis.disconnect();
+      await Promise.all(
+        sessions.map(async ({ queue, redis }) => {
+          await bounded(queue.waitUntilReady());
+          await queue.close();
+          await bounded(redis.quit());
+          if (redis.status !== "end") redis.disconnect();
+        }),
+      );
     },
   };
 }

@@ -57,9 +57,18 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): Shared
   const argv0 = defaultsArgv(defaults);
   const keyOf = (limitKey: string) => rateLimitRedisKey(prefix, limitKey);
 
+  // Limits whose last admission here found the rate at its ceiling: a success report would
+  // change nothing (rises stop at the ceiling), so none is sent until a throttle or an admission
+  // below the ceiling says otherwise. Saves a script call per successful call in the steady state.
+  const atCeiling = new Set<string>();
+
   async function tryAcquire(limitKey: string, opts: { retry?: boolean } = {}): Promise<AcquireResult> {
-    const reply = (await run.pciRateLimitAcquire(keyOf(limitKey), ...argv0, opts.retry ? "1" : "0")) as [number, number, string?];
-    if (reply[0] === 1) return { admitted: true, atMs: reply[1] / 1000 };
+    const reply = (await run.pciRateLimitAcquire(keyOf(limitKey), ...argv0, opts.retry ? "1" : "0")) as [number, number, number | string];
+    if (reply[0] === 1) {
+      if (reply[2] === 1) atCeiling.add(limitKey);
+      else atCeiling.delete(limitKey);
+      return { admitted: true, atMs: reply[1] / 1000 };
+    }
     return { admitted: false, retryInMs: Math.max(1, Math.ceil(reply[1] / 1000)), reason: reply[2] as RefusalReason };
   }
 
@@ -69,6 +78,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): Shared
     tryAcquire,
     acquire,
     async recordThrottle(limitKey, retryAfterMs) {
+      atCeiling.delete(limitKey);
       const ra = retryAfterMs !== undefined && retryAfterMs !== null && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : 0;
       const reply = (await run.pciRateLimitThrottle(
         keyOf(limitKey),
@@ -80,6 +90,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): Shared
       return { rate: Number(reply[0]), decreased: reply[1] === 1, blockedForMs: Math.ceil(reply[2] / 1000) };
     },
     async recordSuccess(limitKey) {
+      if (atCeiling.has(limitKey)) return;
       await run.pciRateLimitSuccess(keyOf(limitKey), ...argv0, String(adaptation.increaseIntervalMs), String(adaptation.increaseStep));
     },
     async getState(limitKey) {

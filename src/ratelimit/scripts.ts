@@ -103,7 +103,8 @@ end
  * ARGV[4]  default retry ratio         ARGV[5] default retries per minute that are always allowed
  * ARGV[6]  '1' when the call is a retry, '0' for a first attempt
  *
- * Returns {1, nowUs} when admitted (the call is counted), else {0, waitUs, reason} with reason
+ * Returns {1, nowUs, atCeiling} when admitted (the call is counted; atCeiling is 1 when the rate
+ * is at its ceiling, so a success report would change nothing), else {0, waitUs, reason} with reason
  *   'retry-after'   a Retry-After from the API blocks every admission until then;
  *   'retry-budget'  a retry, and admitting it would make retries more than retryRatio of the calls
  *                   of the last 60 s (and more than retryMin); waitUs: until the oldest counted
@@ -115,7 +116,7 @@ end
  */
 export const ACQUIRE_LUA: string = `${PRELUDE}
 ensure()
-local h = load('rate', 'burst', 'tat', 'blockedUntil', 'retryRatio', 'retryMin', 'bStart', 'bCalls', 'bRetries')
+local h = load('rate', 'ceiling', 'burst', 'tat', 'blockedUntil', 'retryRatio', 'retryMin', 'bStart', 'bCalls', 'bRetries')
 if h.blockedUntil ~= nil and now < h.blockedUntil then
   return {0, h.blockedUntil - now, 'retry-after'}
 end
@@ -148,7 +149,9 @@ if isRetry then
   retries = retries + 1
 end
 redis.call('HSET', key, 'tat', fmt(tat + T), 'bStart', bStart, 'bCalls', calls + 1, 'bRetries', retries)
-return {1, now}
+local atCeiling = 0
+if h.ceiling ~= nil and h.rate >= h.ceiling then atCeiling = 1 end
+return {1, now, atCeiling}
 `;
 
 /**

@@ -45,9 +45,12 @@ export interface ReadRecord {
   jobMissing: boolean;
 }
 
-/** Reads records in one call (in `keys` order). `jobKeyPrefix` is the requests queue's `toKey("")`. */
-export async function readRecords(redis: RedisConnection, keys: string[], jobKeyPrefix: string): Promise<ReadRecord[]> {
-  const rows = await commands(redis).pciReadRecords(keys.length, ...keys, jobKeyPrefix);
+/**
+ * Reads records in one call (in `keys` order). `jobKeyPrefix` is the requests queue's `toKey("")`,
+ * `outcomeKeyPrefix` the outcomes queue's (where a completed record without its own copy finds its outcome).
+ */
+export async function readRecords(redis: RedisConnection, keys: string[], jobKeyPrefix: string, outcomeKeyPrefix = ""): Promise<ReadRecord[]> {
+  const rows = await commands(redis).pciReadRecords(keys.length, ...keys, jobKeyPrefix, outcomeKeyPrefix);
   return rows.map((row) => {
     const hash: Record<string, string> = {};
     RECORD_FIELDS.forEach((f, i) => {
@@ -84,11 +87,14 @@ export async function markInProgress(redis: RedisConnection, key: string, jobId:
   return (await commands(redis).pciMarkInProgress(key, jobId)) === 1;
 }
 
-/** → completed with the outcome, on `tx`: the MULTI that adds the outcome event. */
+/**
+ * → completed, on `tx`: the MULTI that adds the outcome event. `outcomeJson` null keeps no copy in
+ * the record (the outcome is stored once, in the outcome event, which outlives the record).
+ */
 export function completeRecord(
   tx: ChainableCommander,
   key: string,
-  completion: { jobId: string; outcomeJson: string; completedAt: string; retentionSeconds: number },
+  completion: { jobId: string; outcomeJson: string | null; completedAt: string; retentionSeconds: number },
 ): void {
-  commands(tx).pciCompleteRecord(key, openRecordsKey(key), completion.jobId, completion.outcomeJson, completion.completedAt, String(completion.retentionSeconds));
+  commands(tx).pciCompleteRecord(key, openRecordsKey(key), completion.jobId, completion.outcomeJson ?? "", completion.completedAt, String(completion.retentionSeconds));
 }

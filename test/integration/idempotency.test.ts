@@ -30,13 +30,32 @@ describe("idempotency keys", () => {
     expect(third).toMatchObject({ duplicate: true, state: "completed", jobId: first.jobId });
     expect(third.outcome).toEqual(event);
 
-    // BullMQ's retention must not reopen the window: remove the job and the outcome event.
+    // BullMQ's retention of request jobs must not reopen the window: remove the job. (The outcome
+    // event outlives the record with the default retentions, and answers for it.)
     await (await p.producer.queue.getJob(first.jobId))!.remove();
-    await p.redis.del(`${p.prefix}:invitation-outcomes:${first.jobId}`);
     const fourth = await p.producer.enqueue(req);
     expect(fourth).toMatchObject({ duplicate: true, state: "completed", jobId: first.jobId });
     expect(fourth.outcome).toEqual(event);
     expect(await p.producer.queue.getJob(first.jobId)).toBeUndefined();
+    expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
+    // The outcome is stored once: in the outcome event, not in the record too.
+    const recordKey = idempotencyRecordKey(p.prefix, "accept-invitation", "order-42");
+    expect(await p.redis.hexists(recordKey, "outcome")).toBe(0);
+  });
+
+  it("keeps a copy of the outcome in the record when the record outlives the outcome event, and answers with it", async () => {
+    p = await startPipeline({ label: "idem-copy" });
+    const inv = p.emulator.seedInvitation();
+    const req = { catalog: inv.catalog, identifier: inv.identifier, idempotencyKey: "order-43" };
+    const first = await p.producer.enqueue(req);
+    // Records kept a day, consumed outcome events ten minutes: the record needs its own copy.
+    await p.startWorker({ IDEMPOTENCY_RETENTION_SECONDS: 86_400, RETENTION_SECONDS: 600 });
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
+    await (await p.producer.queue.getJob(first.jobId))!.remove();
+    await p.redis.del(`${p.prefix}:invitation-outcomes:${first.jobId}`);
+    const again = await p.producer.enqueue(req);
+    expect(again).toMatchObject({ duplicate: true, state: "completed", jobId: first.jobId });
+    expect(again.outcome).toEqual(event);
     expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
   });
 

@@ -7,8 +7,11 @@ const field = (name: (typeof RECORD_FIELDS)[number]) => RECORD_FIELDS.indexOf(na
  *
  *   KEYS[i]  record keys (all under the queue prefix's hash tag, so one Cluster slot)
  *   ARGV[1]  job key prefix, `<prefix>:<requests queue>:` (BullMQ's job hash is ARGV[1] .. jobId)
+ *   ARGV[2]  outcome job key prefix, `<prefix>:<outcomes queue>:` ('' = none)
  *   returns  per key: the fields in RECORD_FIELDS order (false where absent), then one more
- *            element: 1 when the record is not completed and its job hash is gone, else 0
+ *            element: 1 when the record is not completed and its job hash is gone, else 0.
+ *            A completed record that keeps no copy of its outcome (the outcome is stored once,
+ *            see complete-record.ts) gets its outcome event from the outcome job's data.
  *   writes   nothing (read-only: may run on a replica, and under WATCH before a MULTI)
  *
  * The job check lets the producer give a record back its job (no record without a job).
@@ -20,6 +23,9 @@ for i, key in ipairs(KEYS) do
   local missing = 0
   local jobId, state = values[${field("jobId")}], values[${field("state")}]
   if jobId and state ~= 'completed' and redis.call('EXISTS', ARGV[1] .. jobId) == 0 then missing = 1 end
+  if jobId and state == 'completed' and not values[${field("outcome")}] and ARGV[2] ~= '' then
+    values[${field("outcome")}] = redis.call('HGET', ARGV[2] .. jobId, 'data')
+  end
   values[#values + 1] = missing
   out[i] = values
 end
