@@ -40,6 +40,7 @@ import {
   percentiles,
   progress,
   round,
+  sleep,
   settle,
   startCpuSample,
   uniquePrefix,
@@ -58,6 +59,8 @@ export interface PipelineBenchOptions {
   latencyMs: number;
   /** Requests of the closed-loop latency probe per run (0 = skip). */
   probeN: number;
+  /** Requests of the open-loop probe at half the pipeline's measured throughput (0 = skip). */
+  halfN: number;
   /** enqueueMany batch size. */
   batchSize: number;
   /** consumeOutcomes concurrency (1 = its default, keeps publication order). */
@@ -77,6 +80,7 @@ export function pipelineOptionsFromEnv(): PipelineBenchOptions {
     concurrency: envInt("BENCH_CONCURRENCY", 16, 1),
     latencyMs: envInt("BENCH_LATENCY_MS", 20, 0),
     probeN: envInt("BENCH_PROBE_N", 500, 0),
+    halfN: envInt("BENCH_HALF_N", 500, 0),
     batchSize: envInt("BENCH_BATCH", 500, 1),
     consumerConcurrency: envInt("BENCH_CONSUMER_CONCURRENCY", 1, 1),
     warmupN: envInt("BENCH_WARMUP_N", 300, 0),
@@ -175,6 +179,11 @@ interface ProbeRun {
   enqueueCallMs: Percentiles;
   /** completedAt - enqueuedAt from the events (ms resolution). */
   completedMinusEnqueuedMs: Percentiles;
+  /**
+   * Open loop at half the drain's throughput: one enqueue() every 2/rps ms, whatever the answers
+   * (arrivals as from many independent callers); enqueue() call → its outcome event received.
+   */
+  halfCapacity?: { rps: number; endToEndMs: Percentiles };
 }
 
 export interface PipelineRunResult {
@@ -408,7 +417,39 @@ async function measurePipeline(ctx: Ctx, run: number, n: number, probeN: number)
         }),
       );
       const probeMs = performance.now() - tp;
+      // 5. Open-loop probe at half the capacity the drain measured.
+      let halfCapacity: ProbeRun["halfCapacity"];
+      if (o.halfN > 0) {
+        const rate = pipeline.rps / 2;
+        const interval = 1000 / rate;
+        const halfInvitations = emulator.seedInvitations(o.halfN, { catalog: o.catalog });
+        const e2eHalf = new Float64Array(o.halfN);
+        await settle();
+        const th = performance.now();
+        const pending: Array<Promise<void>> = [];
+        for (let i = 0; i < o.halfN; i++) {
+          const wait = th + i * interval - performance.now();
+          if (wait > 1) await sleep(wait);
+          const inv = halfInvitations[i]!;
+          const got = new Promise<{ t: number; e: OutcomeEvent }>((resolve) =>
+            waiters.set(`${inv.catalog}/${inv.identifier}`, (t, e) => resolve({ t, e })),
+          );
+          const start = performance.now();
+          pending.push(
+            producer
+              .enqueue({ catalog: inv.catalog, identifier: inv.identifier })
+              .then(() => withTimeout(got, 30_000, `half-capacity outcome ${inv.identifier}`))
+              .then(({ t, e }) => {
+                e2eHalf[i] = t - start;
+                if (e.type !== "accepted") probeFailed++;
+              }),
+          );
+        }
+        await Promise.all(pending);
+        halfCapacity = { rps: round(rate), endToEndMs: percentiles(e2eHalf) };
+      }
       probe = {
+        ...(halfCapacity ? { halfCapacity } : {}),
         n: probeN,
         failed: probeFailed,
         rps: round((probeN * 1000) / probeMs),
@@ -452,7 +493,7 @@ async function oneRun(ctx: Ctx, run: number, n: number, probeN: number): Promise
     ratio: round(piped.pipeline.rps / baseline.rps, 4),
     ...(piped.probe ? { probe: piped.probe } : {}),
     apiCalls,
-    expectedApiCalls: 2 * n + probeN,
+    expectedApiCalls: 2 * n + probeN + (piped.probe?.halfCapacity ? ctx.o.halfN : 0),
   };
 }
 
@@ -522,6 +563,21 @@ export async function benchPipeline(o: PipelineBenchOptions = pipelineOptionsFro
             probeEnqueueCallMs: medianPercentiles(probes.map((p) => p.enqueueCallMs)),
             probeRps: round(median(probes.map((p) => p.rps))),
           }
+        : {}),
+      ...(probes.some((p) => p.halfCapacity)
+        ? (() => {
+            const halves = probes.flatMap((p) => (p.halfCapacity ? [p.halfCapacity] : []));
+            const e2e = medianPercentiles(halves.map((h) => h.endToEndMs));
+            const sdkP99 = medianPercentiles(runs.map((r) => r.baseline.callLatencyMs)).p99;
+            return {
+              halfCapacity: {
+                rps: round(median(halves.map((h) => h.rps))),
+                endToEndLatencyMs: e2e,
+                /** End-to-end p99 minus the SDK call's own p99 (target ≤ 5 ms). */
+                p99OverSdkCallP99Ms: round(e2e.p99 - sdkP99),
+              },
+            };
+          })()
         : {}),
       backlogCompletedMinusEnqueuedMs: medianPercentiles(runs.map((r) => r.pipeline.backlogCompletedMinusEnqueuedMs)),
       baselineCpu: medianCpu(runs.map((r) => r.baseline.cpu)),

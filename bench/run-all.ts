@@ -34,8 +34,15 @@ async function main(): Promise<void> {
   };
 
   let pipeline: PipelineBenchResult | undefined;
+  let pipelineNoLatency: PipelineBenchResult | undefined;
   let enqueue: EnqueueBenchResult | undefined;
   if (only !== "enqueue") pipeline = await benchPipeline(pipelineOptions);
+  // The same at 0 ms of API latency (BENCH_ZERO_LATENCY=0 skips it): where our own CPU and Redis
+  // round trips, not the API, set the pace.
+  if (only !== "enqueue" && pipelineOptions.latencyMs > 0 && process.env.BENCH_ZERO_LATENCY !== "0") {
+    progress("pipeline at 0 ms of API latency");
+    pipelineNoLatency = await benchPipeline({ ...pipelineOptions, latencyMs: 0 });
+  }
   if (only !== "pipeline") enqueue = await benchEnqueue(enqueueOptions);
 
   const doc = {
@@ -45,6 +52,7 @@ async function main(): Promise<void> {
     startedAt: new Date(started).toISOString(),
     durationS: round((Date.now() - started) / 1000, 1),
     ...(pipeline ? { pipeline } : {}),
+    ...(pipelineNoLatency ? { pipelineNoLatency } : {}),
     ...(enqueue ? { enqueue } : {}),
   };
   const json = JSON.stringify(doc, null, 2);
