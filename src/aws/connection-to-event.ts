@@ -1,4 +1,5 @@
 import type { Connection } from "../schemas/connection.js";
+import type { Invitation } from "../schemas/invitation.js";
 
 /**
  * SDK output → outcome-event JSON: Dates become ISO-8601 strings and the SDK's `$unknown: [key,
@@ -6,6 +7,11 @@ import type { Connection } from "../schemas/connection.js";
  */
 export function connectionToEvent(sdkConnection: unknown): Connection {
   return toJson(sdkConnection) as Connection;
+}
+
+/** SDK invitation record (GetConnectionInvitation, RejectConnectionInvitation) → outcome-event JSON, the same way. */
+export function invitationToEvent(sdkInvitation: unknown): Invitation {
+  return toJson(sdkInvitation) as Invitation;
 }
 
 function toJson(value: unknown): unknown {

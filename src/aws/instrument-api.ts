@@ -36,7 +36,9 @@ export function instrumentApi(api: InvitationApi, metrics?: Metrics, options: { 
       );
   return {
     acceptInvitation: wrap("AcceptConnectionInvitation", api.acceptInvitation.bind(api)),
+    rejectInvitation: wrap("RejectConnectionInvitation", api.rejectInvitation.bind(api)),
     getInvitation: wrap("GetConnectionInvitation", api.getInvitation.bind(api)),
+    listInvitations: wrap("ListConnectionInvitations", api.listInvitations.bind(api)),
     getConnection: wrap("GetConnection", api.getConnection.bind(api)),
     listConnections: wrap("ListConnections", api.listConnections.bind(api)),
   };

@@ -1,4 +1,5 @@
 import type { Connection } from "../schemas/connection.js";
+import type { Invitation } from "../schemas/invitation.js";
 
 /** The few Partner Central calls pc-invitations makes: the port the worker depends on. */
 export interface InvitationApi {
@@ -7,8 +8,12 @@ export interface InvitationApi {
    * new one per send()). Throws the SDK's exception on failure; classify it with classifyError.
    */
   acceptInvitation(input: AcceptInvitationInput, options?: CallOptions): Promise<AcceptInvitationResult>;
+  /** RejectConnectionInvitation with our ClientToken (as acceptInvitation) and the optional Reason. */
+  rejectInvitation(input: RejectInvitationInput, options?: CallOptions): Promise<RejectInvitationResult>;
   /** GetConnectionInvitation: the invitation's status, whom it is with, and (maybe) its connection id. */
   getInvitation(input: { catalog: string; identifier: string }, options?: CallOptions): Promise<InvitationStatusResult>;
+  /** ListConnectionInvitations with filters, one page at a time (NextToken). */
+  listInvitations(input: ListInvitationsInput, options?: CallOptions): Promise<ListInvitationsResult>;
   /** GetConnection, in outcome-event form. */
   getConnection(input: { catalog: string; connectionId: string }, options?: CallOptions): Promise<AcceptInvitationResult>;
   /** ListConnections with a participant and a connection type, one page at a time (NextToken). */
@@ -31,6 +36,20 @@ export interface AcceptInvitationResult {
   awsRequestId: string | null;
 }
 
+export interface RejectInvitationInput {
+  catalog: string;
+  identifier: string;
+  clientToken: string;
+  /** RejectConnectionInvitation's optional `Reason` (at most 256 characters). */
+  reason?: string;
+}
+
+export interface RejectInvitationResult {
+  /** The invitation record AWS returned, as in outcome events (timestamps ISO-8601, unknown members kept). */
+  invitation: Invitation;
+  awsRequestId: string | null;
+}
+
 export interface InvitationStatusResult {
   /** PENDING | ACCEPTED | REJECTED | CANCELED | EXPIRED, or a value AWS adds later. */
   status: string;
@@ -40,6 +59,39 @@ export interface InvitationStatusResult {
   otherParticipantIdentifier: string | null;
   /** OPPORTUNITY_COLLABORATION, SUBSIDIARY, or a value AWS adds later, when AWS says. */
   connectionType: string | null;
+  /** The whole record, as in outcome events (the `rejected` outcome of an invitation found REJECTED). */
+  invitation: Invitation;
+  awsRequestId: string | null;
+}
+
+export interface ListInvitationsInput {
+  catalog: string;
+  /** RECEIVER: invitations sent to us. */
+  participantType?: string;
+  status?: string;
+  nextToken?: string;
+  /** Page size, 1-100 (AWS's default when unset: 20). */
+  maxResults?: number;
+}
+
+/**
+ * One invitation of a list page (ConnectionInvitationSummary). AWS leaves the inviter's name,
+ * e-mail and message out of summaries: GetConnectionInvitation has them.
+ */
+export interface InvitationSummary {
+  catalog: string;
+  identifier: string;
+  status: string;
+  connectionType: string | null;
+  participantType: string | null;
+  otherParticipantIdentifier: string | null;
+  createdAt: string | null;
+  expiresAt: string | null;
+}
+
+export interface ListInvitationsResult {
+  invitations: InvitationSummary[];
+  nextToken: string | null;
 }
 
 export interface ListConnectionsInput {

@@ -2,13 +2,15 @@ import {
   AcceptConnectionInvitationCommand,
   GetConnectionCommand,
   GetConnectionInvitationCommand,
+  ListConnectionInvitationsCommand,
   ListConnectionsCommand,
   PartnerCentralAccountClient,
+  RejectConnectionInvitationCommand,
   type PartnerCentralAccountClientConfig,
 } from "@aws-sdk/client-partnercentral-account";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import type { CallOptions, InvitationApi } from "./invitation-api.js";
-import { connectionToEvent } from "./connection-to-event.js";
+import { connectionToEvent, invitationToEvent } from "./connection-to-event.js";
 
 export interface SdkInvitationApiOptions {
   /** @defaultValue AWS_REGION's default, us-east-1 (the only region of this API) */
@@ -74,13 +76,62 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
       );
       return { connection: connectionToEvent(out.Connection), awsRequestId: out.$metadata.requestId ?? null };
     },
+    async rejectInvitation(input, callOptions) {
+      const { $metadata, ...invitation } = await send(callOptions, (o) =>
+        client.send(
+          new RejectConnectionInvitationCommand({
+            Catalog: input.catalog,
+            Identifier: input.identifier,
+            ClientToken: input.clientToken,
+            ...(input.reason !== undefined ? { Reason: input.reason } : {}),
+          }),
+          o,
+        ),
+      );
+      return { invitation: invitationToEvent(invitation), awsRequestId: $metadata.requestId ?? null };
+    },
     async getInvitation(input, callOptions) {
-      const out = await send(callOptions, (o) => client.send(new GetConnectionInvitationCommand({ Catalog: input.catalog, Identifier: input.identifier }), o));
+      const { $metadata, ...out } = await send(callOptions, (o) => client.send(new GetConnectionInvitationCommand({ Catalog: input.catalog, Identifier: input.identifier }), o));
       return {
         status: String(out.Status),
         connectionId: out.ConnectionId ?? null,
         otherParticipantIdentifier: out.OtherParticipantIdentifier ?? null,
         connectionType: out.ConnectionType ?? null,
+        invitation: invitationToEvent(out),
+        awsRequestId: $metadata.requestId ?? null,
+      };
+    },
+    async listInvitations(input, callOptions) {
+      const out = await send(callOptions, (o) =>
+        client.send(
+          new ListConnectionInvitationsCommand({
+            Catalog: input.catalog,
+            ...(input.participantType ? { ParticipantType: input.participantType as never } : {}),
+            ...(input.status ? { Status: input.status as never } : {}),
+            ...(input.nextToken ? { NextToken: input.nextToken } : {}),
+            ...(input.maxResults !== undefined ? { MaxResults: input.maxResults } : {}),
+          }),
+          o,
+        ),
+      );
+      return {
+        invitations: (out.ConnectionInvitationSummaries ?? []).flatMap((s) =>
+          s.Id
+            ? [
+                {
+                  catalog: s.Catalog ?? input.catalog,
+                  identifier: s.Id,
+                  status: String(s.Status),
+                  connectionType: s.ConnectionType ?? null,
+                  participantType: s.ParticipantType ?? null,
+                  otherParticipantIdentifier: s.OtherParticipantIdentifier ?? null,
+                  createdAt: s.CreatedAt ? s.CreatedAt.toISOString() : null,
+                  expiresAt: s.ExpiresAt ? s.ExpiresAt.toISOString() : null,
+                },
+              ]
+            : [],
+        ),
+        nextToken: out.NextToken ?? null,
       };
     },
     async getConnection(input, callOptions) {

@@ -34,8 +34,9 @@ export async function reportToLimiter(pacing: Pacing | undefined, key: string, e
 }
 
 /**
- * The look-up calls of reconciliation count against the same AWS limit: each waits for a slot
- * (no maxWait: it can only end by admission or abort) and reports its answer.
+ * The look-up calls of reconciliation, discovery and redrives count against the same AWS limit:
+ * each waits for a slot (no maxWait: it can only end by admission or abort) and reports its answer.
+ * Accept and Reject pass through: processJob paces them itself (with a bounded wait).
  */
 export function pacedLookups(api: InvitationApi, pacing: Pacing | undefined, key: string, signal?: AbortSignal): InvitationApi {
   if (!pacing) return api;
@@ -54,7 +55,9 @@ export function pacedLookups(api: InvitationApi, pacing: Pacing | undefined, key
     };
   return {
     acceptInvitation: api.acceptInvitation.bind(api),
+    rejectInvitation: api.rejectInvitation.bind(api),
     getInvitation: paced(api.getInvitation.bind(api)),
+    listInvitations: paced(api.listInvitations.bind(api)),
     getConnection: paced(api.getConnection.bind(api)),
     listConnections: paced(api.listConnections.bind(api)),
   };

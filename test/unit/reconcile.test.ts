@@ -8,6 +8,8 @@ function fakeApi(invitation: InvitationStatusResult, pages: ConnectionSummary[][
     listed: 0,
     got: [] as string[],
     acceptInvitation: () => Promise.reject(new Error("not used")),
+    rejectInvitation: () => Promise.reject(new Error("not used")),
+    listInvitations: () => Promise.reject(new Error("not used")),
     getInvitation: async () => invitation,
     getConnection: async ({ connectionId }: { connectionId: string }) => {
       api.got.push(connectionId);
@@ -27,6 +29,8 @@ const accepted = (extra: Partial<InvitationStatusResult> = {}): InvitationStatus
   connectionId: null,
   otherParticipantIdentifier: "111122223333",
   connectionType: "OPPORTUNITY_COLLABORATION",
+  invitation: { Id: "pacinv-X", Status: extra.status ?? "ACCEPTED" } as InvitationStatusResult["invitation"],
+  awsRequestId: "req-get",
   ...extra,
 });
 const summary = (id: string, status: string, updatedAt: string, type = "OPPORTUNITY_COLLABORATION"): ConnectionSummary => ({ id, typeStatuses: { [type]: status }, updatedAt });
