@@ -11,6 +11,9 @@ export {
   METADATA_MAX_BYTES,
   IDEMPOTENCY_KEY_MAX_LENGTH,
   CORRELATION_ID_MAX_LENGTH,
+  REJECT_REASON_MAX_LENGTH,
+  REQUEST_ACTIONS,
+  actionOf,
   catalogSchema,
   invitationIdSchema,
   clientTokenSchema,
@@ -18,20 +21,26 @@ export {
   acceptRequestSchema,
   type AcceptRequest,
   type AcceptRequestInput,
+  type RequestAction,
 } from "./schemas/request.js";
 export { JOB_DATA_VERSION, acceptJobDataSchema, type AcceptJobData } from "./schemas/job.js";
 export { participantSchema, connectionTypeDetailSchema, connectionSchema, type Connection, type Participant } from "./schemas/connection.js";
+export { invitationSchema, type Invitation } from "./schemas/invitation.js";
 export {
   OUTCOME_SCHEMA_VERSION,
+  OUTCOME_TYPES,
   AWS_ERROR_NAMES,
   OWN_ERROR_NAMES,
   errorNameSchema,
   outcomeErrorSchema,
   acceptedOutcomeSchema,
+  rejectedOutcomeSchema,
   failedOutcomeSchema,
   outcomeEventSchema,
   type OutcomeEvent,
+  type OutcomeType,
   type AcceptedOutcome,
+  type RejectedOutcome,
   type FailedOutcome,
   type OutcomeError,
 } from "./schemas/outcome.js";
@@ -73,4 +82,14 @@ export { processJob, type JobView, type ProcessDeps, type ProcessResult } from "
 export { decide, type Decision } from "./consumer/decide.js";
 export { classifyError, type ClassifiedError, type ErrorKind } from "./aws/classify-error.js";
 export { createSdkInvitationApi, type SdkInvitationApiOptions } from "./aws/sdk-invitation-api.js";
-export type { InvitationApi, AcceptInvitationInput, AcceptInvitationResult } from "./aws/invitation-api.js";
+export type {
+  InvitationApi,
+  AcceptInvitationInput,
+  AcceptInvitationResult,
+  RejectInvitationInput,
+  RejectInvitationResult,
+  InvitationStatusResult,
+  ListInvitationsInput,
+  ListInvitationsResult,
+  InvitationSummary,
+} from "./aws/invitation-api.js";

@@ -24,12 +24,19 @@ export function tableHeader(): string[] {
 }
 
 export function tableRow(event: OutcomeEvent): string {
-  const outcome = event.type === "accepted" ? (event.alreadyAccepted ? "accepted (already)" : "accepted") : "failed";
-  const detail =
-    event.type === "accepted"
-      ? (event.connection?.Id ?? "(connection not found)")
-      : `${event.error.name}${event.error.reason ? `: ${event.error.reason}` : ""}${event.error.invitationStatus ? ` (${event.error.invitationStatus})` : ""}`;
-  return row([event.identifier ?? "(invalid job)", outcome, detail, String(event.attempts)]);
+  return row([event.identifier ?? "(invalid job)", ...outcomeCells(event), String(event.attempts)]);
+}
+
+/** The outcome and the connection / error columns of one event. */
+function outcomeCells(event: OutcomeEvent): [string, string] {
+  switch (event.type) {
+    case "accepted":
+      return [event.alreadyAccepted ? "accepted (already)" : "accepted", event.connection?.Id ?? "(connection not found)"];
+    case "rejected":
+      return [event.alreadyRejected ? "rejected (already)" : "rejected", event.rejectReason ?? ""];
+    case "failed":
+      return ["failed", `${event.error.name}${event.error.reason ? `: ${event.error.reason}` : ""}${event.error.invitationStatus ? ` (${event.error.invitationStatus})` : ""}`];
+  }
 }
 
 export interface OutcomeSummary {

@@ -1,11 +1,10 @@
-import type { AcceptInvitationResult } from "../aws/invitation-api.js";
+import type { AcceptInvitationResult, RejectInvitationResult } from "../aws/invitation-api.js";
 import { injectTraceContext } from "../observability/tracing.js";
 import { outcomeEventId } from "../request-record/identity.js";
 import type { AcceptJobData } from "../schemas/job.js";
-import { OUTCOME_SCHEMA_VERSION, type AcceptedOutcome, type OutcomeError, type OutcomeEvent } from "../schemas/outcome.js";
+import { OUTCOME_SCHEMA_VERSION, type OutcomeEnvelope, type OutcomeError, type OutcomeEvent } from "../schemas/outcome.js";
+import { actionOf, REQUEST_ACTIONS } from "../schemas/request.js";
 
-/** The fields every outcome event has, whatever its type. */
-export type OutcomeEnvelope = Omit<AcceptedOutcome, "type" | "connection" | "awsRequestId" | "alreadyAccepted" | "reason">;
 
 /** The envelope of a request whose job data is valid. */
 export function envelopeOf(requestId: string, data: AcceptJobData, attempts: number, completedAt: Date): OutcomeEnvelope {
@@ -14,6 +13,8 @@ export function envelopeOf(requestId: string, data: AcceptJobData, attempts: num
     schemaVersion: OUTCOME_SCHEMA_VERSION,
     eventId: outcomeEventId(requestId),
     requestId,
+    action: actionOf(data.request),
+    ...(data.request.reason !== undefined ? { rejectReason: data.request.reason } : {}),
     correlationId: data.request.correlationId,
     metadata: data.request.metadata ?? null,
     catalog: data.request.catalog,
@@ -35,11 +36,14 @@ export function salvagedEnvelope(requestId: string, raw: unknown, completedAt: D
   const str = (v: unknown) => (typeof v === "string" ? v : null);
   const meta = r.metadata !== null && typeof r.metadata === "object" && !Array.isArray(r.metadata) ? r.metadata : null;
   const enqueuedAt = str(d.enqueuedAt);
+  // No action field was an accept; one we cannot read is unknown.
+  const action = r.action === undefined ? "accept" : (REQUEST_ACTIONS.find((a) => a === r.action) ?? null);
   return {
     ...traceOfRun(),
     schemaVersion: OUTCOME_SCHEMA_VERSION,
     eventId: outcomeEventId(requestId),
     requestId,
+    action,
     correlationId: str(r.correlationId),
     metadata: (meta as Record<string, never>) ?? null,
     catalog: str(r.catalog),
@@ -63,8 +67,24 @@ export function acceptedEvent(envelope: OutcomeEnvelope, result: AcceptInvitatio
   };
 }
 
+/** A rejected outcome: the invitation record of the Reject (or of the look-up that found it REJECTED). */
+export function rejectedEvent(envelope: OutcomeEnvelope, result: RejectInvitationResult, alreadyRejected: boolean): OutcomeEvent {
+  return { ...envelope, type: "rejected", invitation: result.invitation, awsRequestId: result.awsRequestId, alreadyRejected };
+}
+
 export function failedEvent(envelope: OutcomeEnvelope, error: OutcomeError): OutcomeEvent {
   return { ...envelope, type: "failed", error };
+}
+
+/**
+ * The outcome of an invitation that a look-up found already in the status the request wanted:
+ * `accepted` with alreadyAccepted, or `rejected` with alreadyRejected.
+ */
+export function alreadyDoneEvent(
+  envelope: OutcomeEnvelope,
+  found: { found: "accepted"; result: AcceptInvitationResult | null; note?: string } | { found: "rejected"; result: RejectInvitationResult },
+): OutcomeEvent {
+  return found.found === "accepted" ? acceptedEvent(envelope, found.result, true, found.note) : rejectedEvent(envelope, found.result, true);
 }
 
 /** The error of an InvalidJob outcome: the job never reached the API. */

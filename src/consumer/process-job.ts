@@ -6,10 +6,12 @@ import type { OutcomeEvent, OutcomeError } from "../schemas/outcome.js";
 import type { Fence, OutcomeStore } from "../outcomes/outcome-store.js";
 import type { RecordTracker } from "../request-record/record-store.js";
 import { RateLimitedError } from "../ratelimit/rate-limited-error.js";
+import { actionOf } from "../schemas/request.js";
 import { decide, toOutcomeError, type AttemptContext, type Decision } from "./decide.js";
 import { reconcile } from "./reconcile.js";
 import { pacedLookups, reportToLimiter, type Pacing } from "./pacing.js";
-import { acceptedEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope } from "./outcome-events.js";
+import { alreadyDoneEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope } from "./outcome-events.js";
+import { callAction, DONE } from "./invitation-action.js";
 
 /** The parts of a BullMQ job the core needs; the worker shell fills it in. */
 export interface JobView {
@@ -49,11 +51,12 @@ export type ProcessResult =
 const STATE_CONFLICT = "INCOMPATIBLE_CONNECTION_INVITATION_STATE";
 
 /**
- * One attempt at one request. Guarantees: a request whose outcome exists is never sent again;
- * the ClientToken sent is the one stored in the job; a job whose data breaks the schema is
- * answered with an InvalidJob outcome and never reaches the API; a run that lost its job's lock
- * publishes nothing; a state conflict or an unanswered call is reconciled by looking the
- * invitation up, so an acceptance that happened is reported as accepted.
+ * One attempt at one request (accept or reject, see invitation-action.ts). Guarantees: a request
+ * whose outcome exists is never sent again; the ClientToken sent is the one stored in the job; a
+ * job whose data breaks the schema is answered with an InvalidJob outcome and never reaches the
+ * API; a run that lost its job's lock publishes nothing; a state conflict or an unanswered call is
+ * reconciled by looking the invitation up, so an acceptance (rejection) that happened is reported
+ * as accepted (rejected).
  */
 export async function processJob(job: JobView, deps: ProcessDeps, signal?: AbortSignal): Promise<ProcessResult> {
   const now = deps.now ?? (() => new Date());
@@ -83,6 +86,7 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
     maxThrottleRequeues: deps.maxThrottleRequeues,
   };
   const { catalog, identifier } = data.request;
+  const action = actionOf(data.request);
   const callOptions = signal ? { signal } : undefined;
   const limitKey = deps.pacing?.keyFor(catalog) ?? "";
   const lookups = pacedLookups(deps.api, deps.pacing, limitKey, signal);
@@ -103,9 +107,9 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
 
   let error: ClassifiedError;
   try {
-    const result = await deps.api.acceptInvitation({ catalog, identifier, clientToken: data.clientToken }, callOptions);
+    const succeeded = await callAction(deps.api, data, callOptions);
     await reportToLimiter(deps.pacing, limitKey, null);
-    return send(acceptedEvent(envelope(), result, false));
+    return send(succeeded(envelope()));
   } catch (err) {
     if (signal?.aborted) return { action: "fenced" };
     error = classifyError(err, now().getTime());
@@ -115,15 +119,16 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
   // A ConflictException, whatever its Reason (AWS documents none for "already accepted"): what
   // state is the invitation in? Only its status says whether the request succeeded.
   if (error.kind === "terminal" && error.name === "ConflictException") {
-    const found = await reconcile(lookups, catalog, identifier, callOptions);
+    const found = await reconcile(lookups, catalog, identifier, callOptions, action);
     switch (found.found) {
       case "accepted":
-        return send(acceptedEvent(envelope(), found.result, true, found.note));
+      case "rejected":
+        return send(alreadyDoneEvent(envelope(), found));
       case "final":
         return fail({
           ...toOutcomeError(error, false),
           invitationStatus: found.status,
-          message: `the invitation is ${found.status}; it can no longer be accepted (${error.message})`,
+          message: `the invitation is ${found.status}; it can no longer be ${DONE[action]} (${error.message})`,
         });
       case "pending":
         // Still PENDING: a state conflict may pass (retried like a transient error); any other
@@ -139,8 +144,8 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
   const decision = decide(error, ctx);
   // Out of attempts after calls that may have reached AWS: did one of them succeed after all?
   if (decision.action === "fail" && decision.error.name === "RetriesExhausted" && error.indeterminate) {
-    const found = await reconcile(lookups, catalog, identifier, callOptions);
-    if (found.found === "accepted") return send(acceptedEvent(envelope(), found.result, true, found.note));
+    const found = await reconcile(lookups, catalog, identifier, callOptions, action);
+    if (found.found === "accepted" || found.found === "rejected") return send(alreadyDoneEvent(envelope(), found));
     if (found.found === "final") return fail({ ...decision.error, invitationStatus: found.status });
   }
   return act(decision);
@@ -160,8 +165,8 @@ export async function finishAbandonedJob(job: JobView, why: string, deps: Proces
   const envelope = envelopeOf(job.id, data, job.attemptsMade + data.throttleRequeues, now());
   const send = (o: OutcomeEvent) => publish(deps, o, undefined, data.idempotencyKey, undefined);
   const key = deps.pacing?.keyFor(data.request.catalog) ?? "";
-  const found = await reconcile(pacedLookups(deps.api, deps.pacing, key), data.request.catalog, data.request.identifier);
-  if (found.found === "accepted") return send(acceptedEvent(envelope, found.result, true, found.note));
+  const found = await reconcile(pacedLookups(deps.api, deps.pacing, key), data.request.catalog, data.request.identifier, undefined, actionOf(data.request));
+  if (found.found === "accepted" || found.found === "rejected") return send(alreadyDoneEvent(envelope, found));
   return send(
     failedEvent(envelope, {
       name: "RetriesExhausted",

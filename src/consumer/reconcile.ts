@@ -1,8 +1,11 @@
-import type { AcceptInvitationResult, CallOptions, InvitationApi, InvitationStatusResult } from "../aws/invitation-api.js";
+import type { AcceptInvitationResult, CallOptions, InvitationApi, InvitationStatusResult, RejectInvitationResult } from "../aws/invitation-api.js";
 import { classifyError, type ClassifiedError } from "../aws/classify-error.js";
+import type { RequestAction } from "../schemas/request.js";
 
 /** Statuses after which an invitation can never be accepted. */
 export const FINAL_NOT_ACCEPTED = new Set(["REJECTED", "CANCELED", "EXPIRED"]);
+/** Statuses after which an invitation can never be rejected. */
+export const FINAL_NOT_REJECTED = new Set(["ACCEPTED", "CANCELED", "EXPIRED"]);
 
 /** Most ListConnections pages read while looking for an accepted invitation's connection. */
 const MAX_CONNECTION_PAGES = 10;
@@ -13,7 +16,9 @@ export type Reconciliation =
    * could be found; `note` then says why.
    */
   | { found: "accepted"; result: AcceptInvitationResult | null; note?: string }
-  /** The invitation is REJECTED, CANCELED or EXPIRED. */
+  /** A reject's invitation is REJECTED: the record GetConnectionInvitation returned. */
+  | { found: "rejected"; result: RejectInvitationResult }
+  /** The invitation is in a final status the action cannot change (REJECTED, CANCELED or EXPIRED for an accept; ACCEPTED, CANCELED or EXPIRED for a reject). */
   | { found: "final"; status: string }
   /** Still PENDING (or a status AWS adds later): the accept may be tried again. */
   | { found: "pending"; status: string }
@@ -21,15 +26,21 @@ export type Reconciliation =
   | { found: "error"; error: ClassifiedError };
 
 /**
- * Looks the invitation up to learn what really happened when Accept answered with a conflict or
- * never answered. Nothing is assumed about what AWS leaves out: `ConnectionId` is optional in
- * GetConnectionInvitation's output, so without it the connection is searched for with
- * ListConnections (the invitation's other participant and connection type) and read with
- * GetConnection. An ACCEPTED invitation is reported accepted, found connection or not.
+ * Looks the invitation up to learn what really happened when Accept or Reject answered with a
+ * conflict or never answered (and, for a redrive, before calling at all). For an accept, nothing
+ * is assumed about what AWS leaves out: `ConnectionId` is optional in GetConnectionInvitation's
+ * output, so without it the connection is searched for with ListConnections (the invitation's
+ * other participant and connection type) and read with GetConnection. An ACCEPTED invitation is
+ * reported accepted, found connection or not; for a reject, a REJECTED one is reported rejected.
  */
-export async function reconcile(api: InvitationApi, catalog: string, identifier: string, options?: CallOptions): Promise<Reconciliation> {
+export async function reconcile(api: InvitationApi, catalog: string, identifier: string, options?: CallOptions, action: RequestAction = "accept"): Promise<Reconciliation> {
   try {
     const inv = await api.getInvitation({ catalog, identifier }, options);
+    if (action === "reject") {
+      if (inv.status === "REJECTED") return { found: "rejected", result: { invitation: inv.invitation, awsRequestId: inv.awsRequestId } };
+      if (FINAL_NOT_REJECTED.has(inv.status)) return { found: "final", status: inv.status };
+      return { found: "pending", status: inv.status };
+    }
     if (inv.status === "ACCEPTED") {
       const connectionId = inv.connectionId ?? (await findConnection(api, catalog, inv, options));
       if (!connectionId) {

@@ -4,8 +4,10 @@ import type { OutcomeEvent } from "../schemas/outcome.js";
 import type { PublishResult } from "../outcomes/outcome-store.js";
 import { defaultIdempotencyKey } from "../request-record/identity.js";
 import type { RequestRecord } from "../request-record/record.js";
+import type { FingerprintPayload } from "../request-record/fingerprint.js";
+import { actionOf } from "../schemas/request.js";
 import { reconcile } from "./reconcile.js";
-import { acceptedEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope } from "./outcome-events.js";
+import { alreadyDoneEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope } from "./outcome-events.js";
 
 /**
  * The sweeper: no path may end a request without its outcome. Whatever lost a request's job
@@ -13,8 +15,9 @@ import { acceptedEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelo
  * the job up, a job removed by hand, a Redis failover that dropped the last writes), the request's
  * record stays open, or its job sits failed without an outcome. A sweep finds both and finishes
  * them, reconciling with the API first: an invitation found ACCEPTED (by a call whose answer was
- * lost) is reported accepted; one found REJECTED, CANCELED or EXPIRED is reported failed; one still
- * PENDING gets its job back (same id, same ClientToken), at most `maxRevivals` times.
+ * lost) is reported accepted (for a reject: one found REJECTED is reported rejected); one found in
+ * another final status is reported failed; one still PENDING gets its job back (same id, same
+ * ClientToken), at most `maxRevivals` times.
  *
  * Pure orchestration over ports; the adapters (BullMQ, Redis) are wired in src/app.
  */
@@ -123,7 +126,7 @@ async function finish(
 ): Promise<Finished> {
   if (await ports.outcomeExists(job.jobId)) return "nothing";
   const { catalog, identifier } = job.data.request;
-  const found = await reconcile(ports.lookupsFor(catalog), catalog, identifier);
+  const found = await reconcile(ports.lookupsFor(catalog), catalog, identifier, undefined, actionOf(job.data.request));
   const envelope = () => envelopeOf(job.jobId, job.data, job.attemptsMade + job.data.throttleRequeues, now());
   const publish = async (event: OutcomeEvent): Promise<Finished> => {
     await ports.publish(event, job.data.idempotencyKey);
@@ -131,7 +134,8 @@ async function finish(
   };
   switch (found.found) {
     case "accepted":
-      return publish(acceptedEvent(envelope(), found.result, true, found.note));
+    case "rejected":
+      return publish(alreadyDoneEvent(envelope(), found));
     case "final":
       return publish(failedEvent(envelope(), lostError(`the invitation is ${found.status}`, found.status)));
     case "error":
@@ -167,13 +171,15 @@ function jobDataOf(raw: unknown): AcceptJobData | undefined {
 
 /** The job data of a request, rebuilt from its record (what the producer wrote with it). */
 export function jobDataFromRecord(record: RequestRecord): AcceptJobData {
-  const payload = JSON.parse(record.payload) as { catalog: string; identifier: string; clientToken?: string; metadata?: Record<string, never> };
+  const payload = JSON.parse(record.payload) as FingerprintPayload & { catalog: string; identifier: string; metadata?: Record<string, never> };
   const callerKey = record.key !== defaultIdempotencyKey(payload.catalog, payload.identifier);
   return {
     v: JOB_DATA_VERSION,
     request: {
       catalog: payload.catalog,
       identifier: payload.identifier,
+      ...(payload.action !== undefined ? { action: payload.action } : {}),
+      ...(payload.reason !== undefined ? { reason: payload.reason } : {}),
       clientToken: record.clientToken,
       correlationId: record.correlationId,
       ...(payload.metadata !== undefined ? { metadata: payload.metadata } : {}),

@@ -56,7 +56,7 @@ const ERROR_LOG_INTERVAL_MS = 10_000;
 
 /** What a request job returns in BullMQ when it finished with an outcome. */
 export interface RequestJobResult {
-  outcome: "accepted" | "failed" | "already-published";
+  outcome: "accepted" | "rejected" | "failed" | "already-published";
   eventId?: string;
 }
 
@@ -122,15 +122,21 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
         case "published": {
           const o = result.outcome;
           opts.metrics?.recordOutcome(o.type, o.type === "failed" ? o.error.name : null);
-          if (o.type === "accepted") {
-            log.info(
-              { connectionId: o.connection?.Id ?? null, attempts: o.attempts, awsRequestId: o.awsRequestId, alreadyAccepted: o.alreadyAccepted, ...(o.reason ? { reason: o.reason } : {}) },
-              "invitation accepted",
-            );
-            return { outcome: "accepted", eventId: o.eventId };
+          switch (o.type) {
+            case "accepted":
+              log.info(
+                { connectionId: o.connection?.Id ?? null, attempts: o.attempts, awsRequestId: o.awsRequestId, alreadyAccepted: o.alreadyAccepted, ...(o.reason ? { reason: o.reason } : {}) },
+                "invitation accepted",
+              );
+              return { outcome: "accepted", eventId: o.eventId };
+            case "rejected":
+              log.info({ attempts: o.attempts, awsRequestId: o.awsRequestId, alreadyRejected: o.alreadyRejected }, "invitation rejected");
+              return { outcome: "rejected", eventId: o.eventId };
+            case "failed":
+              log.warn({ error: o.error, attempts: o.attempts }, "request failed");
+              throw new UnrecoverableError(`${o.error.name}${o.error.reason ? ` (${o.error.reason})` : ""}: ${o.error.message}`);
           }
-          log.warn({ error: o.error, attempts: o.attempts }, "request failed");
-          throw new UnrecoverableError(`${o.error.name}${o.error.reason ? ` (${o.error.reason})` : ""}: ${o.error.message}`);
+          break;
         }
         case "retry":
           opts.metrics?.recordRetry();

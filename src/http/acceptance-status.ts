@@ -19,7 +19,7 @@ export interface JobReader {
 /**
  * Status of one request, from its job on the requests queue and its outcome job on the outcomes
  * queue (same id). Either may be gone (retention): with only the outcome left, the state follows
- * the outcome (accepted → completed, failed → failed). Undefined when neither exists.
+ * the outcome (accepted, rejected → completed; failed → failed). Undefined when neither exists.
  */
 export async function readAcceptanceStatus(requests: JobReader, outcomes: JobReader, id: string): Promise<AcceptanceStatus | undefined> {
   const [job, outcomeJob] = await Promise.all([requests.getJob(id), outcomes.getJob(id)]);
@@ -33,7 +33,7 @@ export async function readAcceptanceStatus(requests: JobReader, outcomes: JobRea
 export function toAcceptanceStatus(id: string, job: { state: string; attemptsMade: number } | undefined, outcome: OutcomeEvent | null): AcceptanceStatus {
   const state: AcceptanceState = job
     ? ((ACCEPTANCE_STATES as readonly string[]).includes(job.state) ? (job.state as AcceptanceState) : "unknown")
-    : outcome?.type === "accepted"
+    : outcome?.type === "accepted" || outcome?.type === "rejected"
       ? "completed"
       : outcome?.type === "failed"
         ? "failed"

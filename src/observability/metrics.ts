@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Queue } from "bullmq";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { OutcomeType } from "../schemas/outcome.js";
 
 /**
  * Prometheus metrics of pc-invitations: one Registry per process (or per test), never prom-client's
@@ -20,7 +21,7 @@ export interface Metrics {
   /** After producer.enqueue/enqueueMany: one per request, duplicate = it already existed. */
   recordEnqueued(duplicate: boolean, count?: number): void;
   /** After an outcome event is published. `errorName` = event.error.name for failed ones. */
-  recordOutcome(type: "accepted" | "failed", errorName?: string | null): void;
+  recordOutcome(type: OutcomeType, errorName?: string | null): void;
   /** Around every AWS API call, throttled and failed ones included. */
   observeAwsCall(operation: string, outcome: AwsCallOutcome, seconds: number): void;
   /** When a job is put back for a retry with backoff (Decision "retry"). */
@@ -58,7 +59,7 @@ export function createMetrics(options: { queues?: readonly QueueProbe[]; default
   });
   const outcomes = new Counter({
     name: "pci_outcomes_total",
-    help: "Outcome events published, by type (accepted|failed) and error name (empty for accepted).",
+    help: "Outcome events published, by type (accepted|rejected|failed) and error name (empty unless failed).",
     labelNames: ["type", "error_name"] as const,
     registers: [registry],
   });

@@ -4,7 +4,7 @@ import { createRedis, toRedisError, type RedisConnection } from "../queues/conne
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
 import { createTxQueue } from "../queues/transaction.js";
 import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
-import type { AcceptRequest } from "../schemas/request.js";
+import { actionOf, type AcceptRequest } from "../schemas/request.js";
 import { BatchValidationError, IdempotencyConflictError, RequestValidationError } from "../errors/index.js";
 import { canonicalJson, fingerprint, fingerprintPayload } from "../request-record/fingerprint.js";
 import { defaultIdempotencyKey, deriveClientToken, idempotencyRecordKey, newRequestJobId } from "../request-record/identity.js";
@@ -71,7 +71,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     const idempotencyKey = request.idempotencyKey ?? defaultIdempotencyKey(request.catalog, request.identifier);
     const payload = fingerprintPayload(request);
     const payloadJson = canonicalJson(payload);
-    const clientToken = request.clientToken ?? deriveClientToken(idempotencyKey);
+    const clientToken = request.clientToken ?? deriveClientToken(idempotencyKey, actionOf(request));
     const data: AcceptJobData = {
       v: JOB_DATA_VERSION,
       request: { ...request, clientToken, correlationId: request.correlationId ?? randomUUID() },

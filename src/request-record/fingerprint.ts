@@ -4,14 +4,18 @@ import type { AcceptRequest } from "../schemas/request.js";
 /**
  * The part of a request that must be identical for a re-submission to count as the same request.
  * `correlationId` and `idempotencyKey` are left out: tracing ids may differ between tries.
- * `clientToken` and `metadata` count only when the caller set them.
+ * `clientToken` and `metadata` count only when the caller set them. `action` and `reason` count
+ * only for a reject: an accept is the default and leaves them out, so the payload (and the
+ * fingerprint) of an accept is what it was before requests could reject, and accept and reject of
+ * one invitation under one key differ in `action`.
  */
-export const FINGERPRINT_FIELDS = ["catalog", "identifier", "clientToken", "metadata"] as const;
+export const FINGERPRINT_FIELDS = ["catalog", "identifier", "action", "reason", "clientToken", "metadata"] as const;
 export type FingerprintPayload = Partial<Pick<AcceptRequest, (typeof FINGERPRINT_FIELDS)[number]>>;
 
 export function fingerprintPayload(request: AcceptRequest): FingerprintPayload {
   const out: FingerprintPayload = {};
-  for (const f of FINGERPRINT_FIELDS) if (request[f] !== undefined) (out as Record<string, unknown>)[f] = request[f];
+  const source: Record<string, unknown> = request.action === "reject" ? { ...request } : { ...request, action: undefined, reason: undefined };
+  for (const f of FINGERPRINT_FIELDS) if (source[f] !== undefined) (out as Record<string, unknown>)[f] = source[f];
   return out;
 }
 

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
+import type { RequestAction } from "../schemas/request.js";
 
 /**
  * The identities of a request, all derived here:
  *   idempotency key   the caller's, or `<catalog>.<identifier>`: names the request record
  *   job id            `<catalog>.<identifier>.<suffix>`: the request's BullMQ job, fixed by its record
- *   ClientToken       a function of the idempotency key: the same on every retry, redelivery and
- *                     re-submission, so AWS replays its first answer instead of accepting twice
+ *   ClientToken       a function of the idempotency key and the action: the same on every retry,
+ *                     redelivery and re-submission, so AWS replays its first answer instead of acting twice
  *   event id          a function of the job id: the same on every redelivery of the outcome
  */
 
@@ -47,11 +48,14 @@ const PROCESS_NONCE = randomBytes(3).toString("hex");
 let sequence = 0;
 
 /**
- * The ClientToken sent to AWS when the caller gave none: a function of the idempotency key only.
- * 43 base64url characters: within the API's 1-64 `^[A-Za-z0-9-_]+$`.
+ * The ClientToken sent to AWS when the caller gave none: a function of the idempotency key and the
+ * action. 43 base64url characters: within the API's 1-64 `^[A-Za-z0-9-_]+$`. An accept's token is
+ * what it always was; a reject's comes from a namespace of its own, so the two actions never send
+ * one token (AWS remembers tokens per operation, but nothing of ours should depend on that).
  */
-export function deriveClientToken(idempotencyKey: string): string {
-  return createHash("sha256").update(`pc-invitations/client-token/v1\0${idempotencyKey}`).digest("base64url");
+export function deriveClientToken(idempotencyKey: string, action: RequestAction = "accept"): string {
+  const namespace = action === "accept" ? "pc-invitations/client-token/v1" : `pc-invitations/client-token/${action}/v1`;
+  return createHash("sha256").update(`${namespace}\0${idempotencyKey}`).digest("base64url");
 }
 
 /** Deterministic event id of a request's outcome (UUID v5 shape): the same on every redelivery. */

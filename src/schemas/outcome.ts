@@ -1,7 +1,18 @@
 import { z } from "zod";
 import { connectionSchema } from "./connection.js";
+import { invitationSchema } from "./invitation.js";
+import { REQUEST_ACTIONS } from "./request.js";
 
+/**
+ * Version of the outcome event contract. Additive changes (a new optional or always-present
+ * field, a new `type`, a new error name) keep it; consumers ignore fields and types they do not
+ * know. Only a change that breaks a reader of version 1 (a field removed, renamed, or given
+ * another meaning) would make it 2.
+ */
 export const OUTCOME_SCHEMA_VERSION = 1;
+
+/** The types of outcome events: one per way a request can end. */
+export const OUTCOME_TYPES = ["accepted", "rejected", "failed"] as const;
 
 /** Exceptions AcceptConnectionInvitation can throw (npm 3.1086.0 `@throws`). */
 export const AWS_ERROR_NAMES = [
@@ -28,7 +39,7 @@ export const errorNameSchema = z
   .union([z.enum(AWS_ERROR_NAMES), z.enum(OWN_ERROR_NAMES), z.string().min(1)])
   .describe("AWS exception name, one of our codes (InvalidJob, RetriesExhausted, NetworkError), or an unmodelled AWS error name.");
 
-export const outcomeErrorSchema = z.strictObject({
+export const outcomeErrorSchema = z.looseObject({
   name: errorNameSchema,
   /** AWS `Reason` (e.g. INCOMPATIBLE_CONNECTION_INVITATION_STATE), or for RetriesExhausted the last error's name. */
   reason: z.string().nullable(),
@@ -37,7 +48,7 @@ export const outcomeErrorSchema = z.strictObject({
   awsRequestId: z.string().nullable(),
   /** Whether this kind of error is transient (would succeed on a later try). */
   retryable: z.boolean(),
-  /** The invitation's status when reconciliation found it REJECTED, CANCELED or EXPIRED. */
+  /** The invitation's status when it was found in one the request's action cannot change (e.g. REJECTED for an accept). */
   invitationStatus: z.string().optional(),
   /** Per-field problems: from ValidationException.ErrorDetails or from our job schema. */
   details: z.array(z.record(z.string(), z.unknown())).optional(),
@@ -49,6 +60,13 @@ const envelope = {
   eventId: z.string(),
   /** The BullMQ job id of the request. Also the outcome's job id on the outcomes queue. */
   requestId: z.string(),
+  /**
+   * What the request did: "accept" or "reject". Null only for an InvalidJob whose action could
+   * not be read; events published before there was a choice have none (read as "accept").
+   */
+  action: z.enum(REQUEST_ACTIONS).nullable().default("accept"),
+  /** A reject: the `reason` it sent to RejectConnectionInvitation, when it gave one. */
+  rejectReason: z.string().optional(),
   correlationId: z.string().nullable(),
   metadata: z.record(z.string(), z.json()).nullable(),
   catalog: z.string().nullable(),
@@ -62,7 +80,10 @@ const envelope = {
   trace: z.record(z.string(), z.string()).optional(),
 };
 
-export const acceptedOutcomeSchema = z.strictObject({
+/** The fields every outcome event has, whatever its type. */
+export type OutcomeEnvelope = z.output<z.ZodObject<typeof envelope>>;
+
+export const acceptedOutcomeSchema = z.looseObject({
   ...envelope,
   type: z.literal("accepted"),
   /**
@@ -81,15 +102,36 @@ export const acceptedOutcomeSchema = z.strictObject({
   reason: z.string().optional(),
 });
 
-export const failedOutcomeSchema = z.strictObject({
+export const rejectedOutcomeSchema = z.looseObject({
+  ...envelope,
+  type: z.literal("rejected"),
+  /** The invitation record RejectConnectionInvitation (or, when already rejected, GetConnectionInvitation) returned. */
+  invitation: invitationSchema,
+  awsRequestId: z.string().nullable(),
+  /**
+   * True when our Reject call did not itself succeed but the invitation was found REJECTED
+   * (rejected earlier, by another token, or by a call whose answer was lost).
+   */
+  alreadyRejected: z.boolean(),
+});
+
+export const failedOutcomeSchema = z.looseObject({
   ...envelope,
   type: z.literal("failed"),
   error: outcomeErrorSchema,
 });
 
-export const outcomeEventSchema = z.discriminatedUnion("type", [acceptedOutcomeSchema, failedOutcomeSchema]);
+/**
+ * One outcome per request. Consumers must ignore fields and `type`s they do not know (new ones
+ * come without a new schemaVersion; see OUTCOME_SCHEMA_VERSION): every shape is a loose object,
+ * so its JSON Schema allows fields added later and parsing keeps them.
+ */
+export const outcomeEventSchema = z.discriminatedUnion("type", [acceptedOutcomeSchema, rejectedOutcomeSchema, failedOutcomeSchema]);
 
 export type OutcomeEvent = z.infer<typeof outcomeEventSchema>;
+export type OutcomeType = OutcomeEvent["type"];
 export type AcceptedOutcome = z.infer<typeof acceptedOutcomeSchema>;
+export type RejectedOutcome = z.infer<typeof rejectedOutcomeSchema>;
 export type FailedOutcome = z.infer<typeof failedOutcomeSchema>;
+
 export type OutcomeError = z.infer<typeof outcomeErrorSchema>;

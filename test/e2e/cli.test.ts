@@ -68,6 +68,21 @@ describe("pc-invitations CLI", () => {
     expect((await redis.keys(`${prefix}:*`)).filter((k) => !k.endsWith(":meta"))).toEqual([]);
   });
 
+  it("enqueues a reject with its reason, and refuses a reason on an accept", async () => {
+    const prefix = uniquePrefix("cli-reject");
+    prefixes.push(prefix);
+    const env = { REDIS_URL, QUEUE_PREFIX: prefix };
+    const r = await runCli(["enqueue", "--catalog", "AWS", "--identifier", "pacinv-RRRRRRRRRRRRR", "--action", "reject", "--reason", "Not a fit", "--json"], env);
+    expect(r.code).toBe(0);
+    const jobId = JSON.parse(r.stdout).jobs[0].jobId as string;
+    const q = new Queue("accept-invitation", { connection: redis, prefix });
+    expect((await q.getJob(jobId))!.data.request).toMatchObject({ action: "reject", reason: "Not a fit" });
+    await q.close();
+    const bad = await runCli(["enqueue", "--catalog", "AWS", "--identifier", "pacinv-SSSSSSSSSSSSS", "--reason", "Not a fit"], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toContain('line 1: reason: only allowed with action "reject"');
+  });
+
   it("enqueues NDJSON from a file or stdin, counting duplicates and listing invalid lines with their rule", async () => {
     const prefix = uniquePrefix("cli-file");
     prefixes.push(prefix);

@@ -16,4 +16,21 @@ describe("request fingerprints", () => {
     expect(differingFields(a, a)).toEqual([]);
     expect(fingerprint(a)).not.toBe(fingerprint(b));
   });
+  it("leaves an accept's payload as it was before requests could reject, so existing records keep matching", () => {
+    const accept = fingerprintPayload({ ...base, metadata: { a: 1 } });
+    expect(canonicalJson(accept)).toBe('{"catalog":"AWS","identifier":"pacinv-ABCDEFGHIJKLM","metadata":{"a":1}}');
+    // The value pc-invitations 0.2 computed for this request.
+    expect(fingerprint(accept)).toBe("X4ceXzRDsXUtM3WSL6aM0gwO-MNl5qxKPehrM8NGHdk");
+    expect(fingerprintPayload({ ...base, metadata: { a: 1 }, action: "accept" })).toEqual(accept);
+  });
+  it("puts action and reason in a reject's payload: accept and reject of one invitation differ", () => {
+    const accept = fingerprintPayload(base);
+    const reject = fingerprintPayload({ ...base, action: "reject" });
+    const rejectWithReason = fingerprintPayload({ ...base, action: "reject", reason: "Not a fit" });
+    expect(reject).toEqual({ ...base, action: "reject" });
+    expect(differingFields(accept, reject)).toEqual(["action"]);
+    expect(differingFields(accept, rejectWithReason)).toEqual(["action", "reason"]);
+    expect(differingFields(reject, rejectWithReason)).toEqual(["reason"]);
+    expect(new Set([accept, reject, rejectWithReason].map((p) => fingerprint(p))).size).toBe(3);
+  });
 });

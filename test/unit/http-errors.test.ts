@@ -59,6 +59,7 @@ describe("toHttpAnswer", () => {
 describe("toAcceptanceStatus", () => {
   const accepted = { type: "accepted", attempts: 2 } as OutcomeEvent;
   const failed = { type: "failed", attempts: 1 } as OutcomeEvent;
+  const rejected = { type: "rejected", attempts: 1 } as OutcomeEvent;
   it.each([
     [{ state: "waiting", attemptsMade: 0 }, null, "waiting", 0],
     [{ state: "active", attemptsMade: 1 }, null, "active", 1],
@@ -66,6 +67,7 @@ describe("toAcceptanceStatus", () => {
     [{ state: "completed", attemptsMade: 1 }, accepted, "completed", 2],
     [undefined, accepted, "completed", 2],
     [undefined, failed, "failed", 1],
+    [undefined, rejected, "completed", 1],
   ] as const)("job %j with outcome %j → %s, %i attempts", (job, outcome, state, attempts) => {
     expect(toAcceptanceStatus("id-1", job, outcome)).toEqual({ id: "id-1", state, attempts, outcome });
   });

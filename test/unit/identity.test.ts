@@ -21,6 +21,16 @@ describe("identity", () => {
     expect(t.length).toBeGreaterThanOrEqual(1);
     expect(t.length).toBeLessThanOrEqual(64);
   });
+  it("derives an accept's ClientToken exactly as before requests could reject, and a reject's in a namespace of its own", () => {
+    // The token pc-invitations 0.2 sent for this key: requests queued before the upgrade send it still.
+    expect(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM")).toBe("cGC0JtfoMCuvhfZWBl6PcSfYVQh65yY5pIgFOd4Xyb0");
+    expect(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM", "accept")).toBe("cGC0JtfoMCuvhfZWBl6PcSfYVQh65yY5pIgFOd4Xyb0");
+    const reject = deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM", "reject");
+    expect(reject).not.toBe(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM"));
+    expect(reject).toBe(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM", "reject"));
+    expect(reject).toMatch(CLIENT_TOKEN_PATTERN);
+    expect(reject).toHaveLength(43);
+  });
   it("derives a stable, UUID-shaped event id per request", () => {
     const id = outcomeEventId("AWS.pacinv-ABCDEFGHIJKLM");
     expect(id).toBe(outcomeEventId("AWS.pacinv-ABCDEFGHIJKLM"));

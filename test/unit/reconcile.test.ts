@@ -66,4 +66,15 @@ describe("reconcile", () => {
     const failing = { ...fakeApi(accepted(), []), getInvitation: () => Promise.reject(Object.assign(new Error("x"), { name: "InternalServerException", $metadata: { httpStatusCode: 500 } })) };
     expect(await reconcile(failing, "AWS", "pacinv-X")).toMatchObject({ found: "error", error: { kind: "transient" } });
   });
+
+  it("for a reject: REJECTED is rejected with the record, ACCEPTED/CANCELED/EXPIRED are final, PENDING is pending", async () => {
+    const rejected = await reconcile(fakeApi(accepted({ status: "REJECTED" }), []), "AWS", "pacinv-X", undefined, "reject");
+    expect(rejected).toEqual({ found: "rejected", result: { invitation: { Id: "pacinv-X", Status: "REJECTED" }, awsRequestId: "req-get" } });
+    for (const status of ["ACCEPTED", "CANCELED", "EXPIRED"]) {
+      expect(await reconcile(fakeApi(accepted({ status }), []), "AWS", "pacinv-X", undefined, "reject")).toEqual({ found: "final", status });
+    }
+    expect(await reconcile(fakeApi(accepted({ status: "PENDING" }), []), "AWS", "pacinv-X", undefined, "reject")).toEqual({ found: "pending", status: "PENDING" });
+    // An accept's reading of the same statuses is unchanged.
+    expect(await reconcile(fakeApi(accepted({ status: "REJECTED" }), []), "AWS", "pacinv-X")).toEqual({ found: "final", status: "REJECTED" });
+  });
 });

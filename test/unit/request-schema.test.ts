@@ -28,11 +28,23 @@ describe("accept request schema", () => {
     [{ ...ok, correlationId: "" }, "correlationId", "1-128"],
     [{ ...ok, extra: 1 }, "(root)", "unknown field(s): extra"],
     [{ identifier: ok.identifier }, "catalog", ""],
+    [{ ...ok, action: "approve" }, "action", 'must be "accept" or "reject"'],
+    [{ ...ok, action: "reject", reason: "x".repeat(257) }, "reason", "at most 256 characters"],
+    [{ ...ok, action: "reject", reason: 7 }, "reason", "must be a string"],
+    [{ ...ok, reason: "Not a fit" }, "reason", 'only allowed with action "reject"'],
+    [{ ...ok, action: "accept", reason: "Not a fit" }, "reason", 'only allowed with action "reject"'],
   ])("rejects bad input #%# naming its field", (input, field, rule) => {
     const issues = issuesOf(input);
     const issue = issues.find((i) => i.field === field);
     expect(issue, JSON.stringify(issues)).toBeDefined();
     expect(issue!.rule).toContain(rule);
+  });
+  it("takes an action, accept by default, and a reason of at most 256 characters with a reject", () => {
+    expect(validateRequest({ ...ok, action: "accept" }).ok).toBe(true);
+    expect(validateRequest({ ...ok, action: "reject" }).ok).toBe(true);
+    expect(validateRequest({ ...ok, action: "reject", reason: "x".repeat(256) }).ok).toBe(true);
+    const r = validateRequest(ok);
+    expect(r.ok && r.request.action).toBeUndefined();
   });
   it("names every broken field at once", () => {
     const fields = issuesOf({ catalog: "?", identifier: "x", clientToken: "" }).map((i) => i.field).sort();

@@ -12,14 +12,15 @@ import { intArg, parse, UsageError } from "../args.js";
 import { createProgress } from "../progress.js";
 import { ndjsonLines } from "../ndjson-lines.js";
 
-export const enqueueHelp = `pc-invitations enqueue: add "accept this invitation" requests to the queue
+export const enqueueHelp = `pc-invitations enqueue: add "accept (or reject) this invitation" requests to the queue
 
   pc-invitations enqueue --catalog AWS --identifier pacinv-ABCDEFGHIJKLM [--client-token T]
                          [--correlation-id C] [--metadata '{"k":"v"}'] [--idempotency-key K]
+                         [--action reject [--reason TEXT]]
   pc-invitations enqueue --file requests.ndjson     (one JSON request per line; '-' = stdin)
   cat requests.ndjson | pc-invitations enqueue
 
-A request line: {"catalog":"AWS","identifier":"pacinv-…","clientToken"?,"correlationId"?,"metadata"?,"idempotencyKey"?}
+A request line: {"catalog":"AWS","identifier":"pacinv-…","action"?:"accept"|"reject","reason"?,"clientToken"?,"correlationId"?,"metadata"?,"idempotencyKey"?}
 (at most ${64 * 1024} bytes; a UTF-8 byte order mark at the start of the input is ignored)
 Options: --batch-size N (default 500), --json (summary as JSON)
 Every line is enqueued unless it is invalid or reuses an idempotency key with another payload
@@ -56,6 +57,8 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     catalog: { type: "string" },
     identifier: { type: "string" },
+    action: { type: "string" },
+    reason: { type: "string" },
     "client-token": { type: "string" },
     "correlation-id": { type: "string" },
     "idempotency-key": { type: "string" },
@@ -90,6 +93,8 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
       const request = {
         catalog: values.catalog,
         identifier: values.identifier,
+        ...(values.action !== undefined ? { action: values.action } : {}),
+        ...(values.reason !== undefined ? { reason: values.reason } : {}),
         ...(values["client-token"] !== undefined ? { clientToken: values["client-token"] } : {}),
         ...(values["correlation-id"] !== undefined ? { correlationId: values["correlation-id"] } : {}),
         ...(values["idempotency-key"] !== undefined ? { idempotencyKey: values["idempotency-key"] } : {}),
