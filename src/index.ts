@@ -45,6 +45,16 @@ export {
   type OutcomeError,
 } from "./schemas/outcome.js";
 export { configSchema, CONFIG_DEFAULTS, type Config, type ConfigInput } from "./schemas/config.js";
+export {
+  POLICY_DECISIONS,
+  discoveryPolicySchema,
+  policyRuleSchema,
+  policyConditionsSchema,
+  type DiscoveryPolicy,
+  type DiscoveryPolicyInput,
+  type PolicyDecision,
+  type PolicyRule,
+} from "./schemas/policy.js";
 export { toFieldIssues, formatFieldIssues, type FieldIssue } from "./schemas/issues.js";
 
 // Errors: match on `code`.
@@ -57,6 +67,8 @@ export {
   RedisAuthError,
   BatchValidationError,
   IdempotencyConflictError,
+  PolicyValidationError,
+  PartnerCentralCallError,
 } from "./errors/index.js";
 
 // Configuration and logging.
@@ -68,6 +80,11 @@ export { createProducer, type Producer, type ProducerOptions, type EnqueueResult
 export { validateRequest, type ValidationResult } from "./producer/validate-request.js";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./producer/job-options.js";
 export { DEFAULT_QUEUE_LOCATION, type QueueLocation } from "./queues/queue-names.js";
+
+// Discovering pending invitations (pc-invitations discover).
+export { discover, type DiscoveryPorts, type DiscoveryOptions, type DiscoverySummary, type DiscoveredInvitation } from "./producer/discover.js";
+export { parsePolicy, parsePolicyText, applyPolicy, type PolicyVerdict } from "./producer/discovery-policy.js";
+export { createDiscovery, type Discovery } from "./app/discovery.js";
 
 // Request identity (what the producer derives; useful to correlate outside).
 export { defaultIdempotencyKey, newRequestJobId, deriveClientToken, outcomeEventId } from "./request-record/identity.js";

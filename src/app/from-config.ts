@@ -7,6 +7,10 @@ import { retryPolicyFrom } from "../producer/job-options.js";
 import { createRedisRateLimiter } from "../ratelimit/redis-rate-limiter.js";
 import { limitSettingsFrom, type AdaptationOptions } from "../ratelimit/limit-settings.js";
 import type { SharedRateLimiter } from "../ratelimit/shared-rate-limiter.js";
+import { createSdkInvitationApi } from "../aws/sdk-invitation-api.js";
+import type { InvitationApi } from "../aws/invitation-api.js";
+import { instrumentApi } from "../aws/instrument-api.js";
+import { limitKeyTemplate, type Pacing } from "../consumer/pacing.js";
 
 /** The producer of a CLI or API process: queue location and job retry policy from the config. */
 export function producerFromConfig(config: Config, redis: RedisConnection, extra: { telemetry?: Telemetry } = {}): Producer {
@@ -17,4 +21,24 @@ export function producerFromConfig(config: Config, redis: RedisConnection, extra
 /** The shared limiter of a deployment, under its queue prefix, with the env's settings for new limits. */
 export function rateLimiterFromConfig(config: Config, redis: RedisConnection, adaptation?: Partial<AdaptationOptions>): SharedRateLimiter {
   return createRedisRateLimiter({ redis, prefix: config.QUEUE_PREFIX, defaults: limitSettingsFrom(config), ...(adaptation ? { adaptation } : {}) });
+}
+
+/**
+ * The Partner Central API of a process that calls it outside a worker (discover, redrive, serve):
+ * the SDK adapter on the standard credential chain, AWS_REGION, PARTNERCENTRAL_ENDPOINT and
+ * AWS_REQUEST_TIMEOUT_MS, each call a span. `destroy()` closes its sockets.
+ */
+export function apiFromConfig(config: Config): InvitationApi & { destroy(): void } {
+  const sdk = createSdkInvitationApi({
+    region: config.AWS_REGION,
+    requestTimeoutMs: config.AWS_REQUEST_TIMEOUT_MS,
+    ...(config.PARTNERCENTRAL_ENDPOINT ? { endpoint: config.PARTNERCENTRAL_ENDPOINT } : {}),
+  });
+  // instrumentApi may return the adapter itself (nothing to instrument): destroy the adapter's sockets, never a copy's.
+  return { ...instrumentApi(sdk), destroy: () => sdk.destroy() };
+}
+
+/** How calls outside a worker are paced: the shared limit of RATE_LIMIT_KEY (per catalog with `{catalog}`), as a worker's. */
+export function pacingFromConfig(config: Config, limiter: SharedRateLimiter): Pacing {
+  return { limiter, keyFor: limitKeyTemplate(config.RATE_LIMIT_KEY), maxWaitMs: config.RATE_LIMIT_MAX_WAIT_MS };
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { ConfigError, PcInvitationsError, RedisAuthError, RedisFullError, RedisUnavailableError } from "../errors/index.js";
+import { ConfigError, PcInvitationsError, PolicyValidationError, RedisAuthError, RedisFullError, RedisUnavailableError } from "../errors/index.js";
 import { toRedisError } from "../queues/connection.js";
 import { UsageError } from "./args.js";
 import { demoCommand, demoHelp } from "./commands/demo.js";
+import { discoverCommand, discoverHelp } from "./commands/discover.js";
 import { emulatorCommand, emulatorHelp } from "./commands/emulator.js";
 import { enqueueCommand, enqueueHelp } from "./commands/enqueue.js";
 import { limitsCommand, limitsHelp } from "./commands/limits.js";
@@ -15,6 +16,7 @@ import { packageVersion } from "./version.js";
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   enqueue: { run: enqueueCommand, help: enqueueHelp },
+  discover: { run: discoverCommand, help: discoverHelp },
   worker: { run: workerCommand, help: workerHelp },
   serve: { run: serveCommand, help: serveHelp },
   outcomes: { run: outcomesCommand, help: outcomesHelp },
@@ -25,7 +27,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
   healthcheck: { run: healthcheckCommand, help: healthcheckHelp },
 };
 
-const usage = `pc-invitations: accept AWS Partner Central connection invitations at scale
+const usage = `pc-invitations: accept (or reject) AWS Partner Central connection invitations at scale
 
 Usage: pc-invitations <command> [options]      pc-invitations <command> --help
        pc-invitations --version
@@ -83,6 +85,10 @@ async function main(argv: string[]): Promise<number> {
       const again = name === "enqueue" ? "run it again (lines already enqueued count as duplicates)" : "run it again";
       process.stderr.write(`pc-invitations ${name}: ${err.message}. Free memory (consume outcomes, lower RETENTION_SECONDS) or raise maxmemory, then ${again}.\n`);
       return 4;
+    }
+    if (err instanceof PolicyValidationError) {
+      process.stderr.write(`pc-invitations ${name}: ${err.message}\n`);
+      return 2;
     }
     if (err instanceof ConfigError) {
       process.stderr.write(`pc-invitations: invalid configuration:\n${err.issues.map((i) => `  ${i.field}: ${i.rule}`).join("\n")}\n`);

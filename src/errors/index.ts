@@ -104,3 +104,35 @@ export class RedisAuthError extends PcInvitationsError {
     );
   }
 }
+
+/** A discovery policy broke its schema; `issues` names the rule and field (`rules.2.when.connectionTypes.0`). */
+export class PolicyValidationError extends PcInvitationsError {
+  override readonly name = "PolicyValidationError";
+  readonly code = "INVALID_POLICY";
+  constructor(
+    readonly issues: FieldIssue[],
+    /** Where the policy came from (a file name), when it came from one. */
+    readonly source?: string,
+  ) {
+    super(`invalid policy${source ? ` ${source}` : ""}: ${formatFieldIssues(issues)}`);
+  }
+}
+
+/**
+ * A Partner Central call of a discovery or redrive failed for good (after its own retries of
+ * throttles and transient errors): `operation`, and AWS's error `name`, `reason` and status.
+ */
+export class PartnerCentralCallError extends PcInvitationsError {
+  override readonly name = "PartnerCentralCallError";
+  readonly code = "AWS_ERROR";
+  constructor(
+    readonly operation: string,
+    readonly errorName: string,
+    readonly reason: string | null,
+    readonly httpStatus: number | null,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${operation} failed: ${errorName}${reason ? ` (${reason})` : ""}: ${detail}`, options);
+  }
+}

@@ -10,7 +10,7 @@ import { canonicalJson, fingerprint, fingerprintPayload } from "../request-recor
 import { defaultIdempotencyKey, deriveClientToken, idempotencyRecordKey, newRequestJobId } from "../request-record/identity.js";
 import type { SubmissionResult } from "../request-record/record.js";
 import { defineRecordCommands } from "../request-record/transitions.js";
-import { reserveAndEnqueue, type PreparedRequest } from "./reserve.js";
+import { previewReservations, reserveAndEnqueue, type PreparedRequest, type ReservationPreview } from "./reserve.js";
 import { validateRequest } from "./validate-request.js";
 import { DEFAULT_RETRY_POLICY, requestJobOptions, type RetryPolicy } from "./job-options.js";
 
@@ -47,6 +47,12 @@ export interface Producer {
    * @throws BatchValidationError, IdempotencyConflictError, RedisFullError (nothing of the batch enqueued)
    */
   enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]>;
+  /**
+   * What enqueueMany would do with each request, without writing anything: `new`, `duplicate`
+   * (with the existing job) or `conflict` (with the differing fields). For dry runs.
+   * @throws BatchValidationError
+   */
+  preview(requests: readonly unknown[]): Promise<ReservationPreview[]>;
   readonly queue: Queue;
   close(): Promise<void>;
 }
@@ -92,7 +98,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     };
   }
 
-  async function enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]> {
+  function prepareAll(requests: readonly unknown[]): PreparedRequest[] {
     const valid: AcceptRequest[] = [];
     const invalid: Array<{ index: number; issues: RequestValidationError["issues"] }> = [];
     requests.forEach((input, index) => {
@@ -101,9 +107,13 @@ export function createProducer(options: ProducerOptions = {}): Producer {
       else invalid.push({ index, issues: r.issues });
     });
     if (invalid.length > 0) throw new BatchValidationError(invalid);
-    if (valid.length === 0) return [];
     const enqueuedAt = new Date().toISOString();
-    const items = valid.map((r, i) => prepare(r, i, enqueuedAt));
+    return valid.map((r, i) => prepare(r, i, enqueuedAt));
+  }
+
+  async function enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]> {
+    const items = prepareAll(requests);
+    if (items.length === 0) return [];
     try {
       return await tx.exclusive((session) => reserveAndEnqueue(session, items, jobOptions, outcomeKeyPrefix));
     } catch (err) {
@@ -116,6 +126,10 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   return {
     queue,
     enqueueMany,
+    async preview(requests) {
+      const items = prepareAll(requests);
+      return items.length === 0 ? [] : tx.exclusive((session) => previewReservations(session, items));
+    },
     async enqueue(request) {
       try {
         const [result] = await enqueueMany([request]);

@@ -103,3 +103,31 @@ export async function reserveAndEnqueue(tx: TxSession, items: PreparedRequest[],
     throw new Error(`could not reserve idempotency records after ${MAX_TRIES} tries (heavy contention on the same keys)`);
   });
 }
+
+/** What reserveAndEnqueue would do with one request (previewReservations). */
+export type ReservationPreview =
+  | { verdict: "new"; idempotencyKey: string }
+  | { verdict: "duplicate"; idempotencyKey: string; jobId: string; state: SubmissionResult["state"] }
+  | { verdict: "conflict"; idempotencyKey: string; existingJobId: string; differences: string[] };
+
+/**
+ * What reserveAndEnqueue would do with each item, read in one round trip and written nowhere: the
+ * dry run of `discover` and `redrive`. A concurrent producer may change the answer a moment later.
+ */
+export async function previewReservations(tx: TxSession, items: PreparedRequest[]): Promise<ReservationPreview[]> {
+  const recordKeys = [...new Set(items.map((i) => i.recordKey))];
+  const rows = await readRecords(tx.redis, recordKeys, tx.queue.toKey(""));
+  const existing = new Map<string, RequestRecord>();
+  recordKeys.forEach((k, i) => {
+    const record = parseRecord(rows[i]?.hash);
+    if (record) existing.set(k, record);
+  });
+  return items.map((item) => {
+    const judged = judgeSubmission(existing.get(item.recordKey), item.fp, item.payload);
+    if (judged.verdict === "conflict") return { verdict: "conflict", idempotencyKey: item.idempotencyKey, existingJobId: judged.record.jobId, differences: judged.differences };
+    if (judged.verdict === "duplicate") return { verdict: "duplicate", idempotencyKey: item.idempotencyKey, jobId: judged.record.jobId, state: judged.record.state };
+    // A repeat within this batch is a duplicate of this one.
+    existing.set(item.recordKey, { key: item.idempotencyKey, fp: item.fp, payload: item.payloadJson, jobId: item.jobId, clientToken: "", correlationId: "", state: "queued", createdAt: "" });
+    return { verdict: "new", idempotencyKey: item.idempotencyKey };
+  });
+}

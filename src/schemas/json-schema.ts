@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { acceptRequestSchema } from "./request.js";
 import { outcomeEventSchema } from "./outcome.js";
+import { discoveryPolicySchema } from "./policy.js";
 
 /**
  * JSON Schema (draft 2020-12) of the public contracts, for consumers not written in TypeScript.
@@ -17,6 +18,11 @@ export function contractJsonSchemas(): Record<string, unknown> {
       $id: "https://pc-invitations.dev/schemas/outcome-event.schema.json",
       title: "OutcomeEvent",
       ...z.toJSONSchema(outcomeEventSchema, { io: "output", unrepresentable: "any" }),
+    },
+    "discovery-policy.schema.json": {
+      $id: "https://pc-invitations.dev/schemas/discovery-policy.schema.json",
+      title: "DiscoveryPolicy",
+      ...z.toJSONSchema(discoveryPolicySchema, { io: "input", unrepresentable: "any" }),
     },
   };
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { contractJsonSchemas } from "../../schemas/json-schema.js";
 import { parse } from "../args.js";
 
-export const exportSchemasHelp = `pc-invitations export-schemas [DIR]: write the JSON Schema of the request and of the outcome event (default DIR: schemas)`;
+export const exportSchemasHelp = `pc-invitations export-schemas [DIR]: write the JSON Schema of the request, the outcome event and the discovery policy (default DIR: schemas)`;
 
 export async function exportSchemasCommand(argv: string[]): Promise<number> {
   const { positionals } = parse(argv, {}, true);

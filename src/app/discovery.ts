@@ -1,0 +1,27 @@
+import type { InvitationApi } from "../aws/invitation-api.js";
+import { pacedLookups, type Pacing } from "../consumer/pacing.js";
+import type { Producer } from "../producer/producer.js";
+import { discover, type DiscoveryOptions, type DiscoverySummary } from "../producer/discover.js";
+
+/** A discovery with everything but its options wired: what `discover`, `serve` and the scheduler run. */
+export type Discovery = (options: DiscoveryOptions) => Promise<DiscoverySummary>;
+
+/**
+ * Discovery over the API and the producer, every API call through the shared limit of its
+ * catalog (the limit a worker's calls for that catalog count against).
+ */
+export function createDiscovery(deps: { api: InvitationApi; pacing: Pacing; producer: Pick<Producer, "enqueueMany" | "preview"> }): Discovery {
+  const lookups = (catalog: string) => pacedLookups(deps.api, deps.pacing, deps.pacing.keyFor(catalog));
+  return (options) =>
+    discover(
+      {
+        api: {
+          listInvitations: (input, callOptions) => lookups(input.catalog).listInvitations(input, callOptions),
+          getInvitation: (input, callOptions) => lookups(input.catalog).getInvitation(input, callOptions),
+        },
+        enqueueMany: (requests) => deps.producer.enqueueMany(requests),
+        preview: (requests) => deps.producer.preview(requests),
+      },
+      options,
+    );
+}

@@ -1,0 +1,120 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PartnerCentralEmulator } from "../../src/emulator/index.js";
+import { runCli, startCli, stopCli } from "../helpers/cli.js";
+import { waitForOutcomes } from "../helpers/outcomes.js";
+import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import type { DiscoverySummary } from "../../src/producer/discover.js";
+
+const redis = newRedis();
+const dir = mkdtempSync(join(tmpdir(), "pci-discover-"));
+let emulator: PartnerCentralEmulator;
+beforeAll(async () => {
+  emulator = await PartnerCentralEmulator.start();
+});
+afterAll(async () => {
+  await emulator.close();
+  redis.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const env = (prefix: string) => ({ REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: emulator.url, RATE_LIMIT_RPS: "1000", RATE_LIMIT_BURST: "1000", LOG_LEVEL: "warn" });
+
+const POLICY_YAML = `# accept Acme, reject Globex's subsidiary invitations, hold the rest
+default: hold
+rules:
+  - action: accept
+    when:
+      otherParticipantIdentifiers: ["111122223333"]
+  - action: reject
+    reason: We do not take subsidiaries from Globex
+    when:
+      connectionTypes: [SUBSIDIARY]
+      inviterEmailDomains: [globex.example]
+`;
+
+describe("pc-invitations discover", () => {
+  it("discovers 130 pending invitations across pages, accepts some, rejects some, holds the rest; a second run enqueues nothing", async () => {
+    emulator.reset();
+    const prefix = uniquePrefix("cli-discover");
+    const policyFile = join(dir, "policy.yaml");
+    writeFileSync(policyFile, POLICY_YAML);
+    const pending = emulator.seedInvitations(130);
+    emulator.seedInvitations(6, { status: "ACCEPTED" });
+    const acme = pending.filter((i) => i.otherParticipantIdentifier === "111122223333");
+    const globexSub = pending.filter((i) => i.connectionType === "SUBSIDIARY" && i.inviterEmail.endsWith("@globex.example"));
+    const held = pending.length - acme.length - globexSub.length;
+    try {
+      const first = await runCli(["discover", "--catalog", "AWS", "--policy", policyFile], env(prefix));
+      expect(first.code, first.stderr).toBe(0);
+      const lines = first.stdout.trim().split("\n");
+      expect(lines[0]).toBe(
+        `found 130 pending invitation(s) in AWS; enqueued ${acme.length} accept, ${globexSub.length} reject; 0 duplicate(s); ${held} held; 0 conflict(s)`,
+      );
+      expect(lines).toHaveLength(131);
+      for (const i of acme) expect(first.stdout).toMatch(new RegExp(`^accept AWS ${i.identifier} 111122223333 \\S+ \\(rule 0\\): enqueued AWS\\.${i.identifier}\\.`, "m"));
+      for (const i of globexSub) expect(first.stdout).toMatch(new RegExp(`^reject AWS ${i.identifier} \\d+ SUBSIDIARY \\(rule 1\\): enqueued`, "m"));
+      expect(first.stdout.match(/^hold {3}.*\(default\): held$/gm)).toHaveLength(held);
+      // Two pages of ListConnectionInvitations (100 a page).
+      expect(emulator.calls({ operation: "ListConnectionInvitations" })).toHaveLength(2);
+
+      const second = await runCli(["discover", "--catalog", "AWS", "--policy", policyFile, "--json"], env(prefix));
+      expect(second.code, second.stderr).toBe(0);
+      const summary = JSON.parse(second.stdout) as DiscoverySummary;
+      expect(summary).toMatchObject({ found: 130, enqueued: { accept: 0, reject: 0 }, duplicates: acme.length + globexSub.length, held, conflicts: 0 });
+      expect(summary.invitations).toHaveLength(130);
+
+      const worker = startCli(["worker"], env(prefix));
+      const events = await waitForOutcomes(redis, prefix, acme.length + globexSub.length, { timeoutMs: 30_000 });
+      expect((await stopCli(worker)).code).toBe(0);
+      expect(events.filter((e) => e.type === "accepted")).toHaveLength(acme.length);
+      expect(events.filter((e) => e.type === "rejected").map((e) => e.rejectReason)).toEqual(globexSub.map(() => "We do not take subsidiaries from Globex"));
+      const statuses = pending.map((i) => emulator.getInvitation("AWS", i.identifier)!.Status);
+      expect(statuses.filter((s) => s === "ACCEPTED")).toHaveLength(acme.length);
+      expect(statuses.filter((s) => s === "REJECTED")).toHaveLength(globexSub.length);
+      expect(statuses.filter((s) => s === "PENDING")).toHaveLength(held);
+
+      // Nothing is pending-and-decided any more: a third run finds only the held ones.
+      const third = await runCli(["discover", "--catalog", "AWS", "--policy", policyFile, "--json"], env(prefix));
+      expect(JSON.parse(third.stdout)).toMatchObject({ found: held, enqueued: { accept: 0, reject: 0 }, duplicates: 0, held });
+    } finally {
+      await deletePrefix(redis, prefix);
+    }
+  });
+
+  it("holds everything without --policy, and --dry-run enqueues nothing", async () => {
+    emulator.reset();
+    const prefix = uniquePrefix("cli-discover-dry");
+    emulator.seedInvitations(5, { catalog: "Sandbox" });
+    try {
+      const held = await runCli(["discover", "--catalog", "Sandbox"], env(prefix));
+      expect(held.code, held.stderr).toBe(0);
+      expect(held.stdout.split("\n")[0]).toBe("found 5 pending invitation(s) in Sandbox; enqueued 0 accept, 0 reject; 0 duplicate(s); 5 held; 0 conflict(s)");
+      const policyFile = join(dir, "accept-all.json");
+      writeFileSync(policyFile, JSON.stringify({ default: "accept" }));
+      const dry = await runCli(["discover", "--catalog", "Sandbox", "--policy", policyFile, "--dry-run"], env(prefix));
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout.split("\n")[0]).toBe("dry run, nothing enqueued: found 5 pending invitation(s) in Sandbox; would enqueue 5 accept, 0 reject; 0 duplicate(s); 0 held; 0 conflict(s)");
+      expect(dry.stdout).toMatch(/^accept Sandbox pacinv-\S+ \d+ \S+ \(default\): would enqueue$/m);
+      expect((await redis.keys(`${prefix}:accept-invitation:*`)).filter((k) => !/:(meta|id|events)$/.test(k))).toEqual([]);
+    } finally {
+      await deletePrefix(redis, prefix);
+    }
+  });
+
+  it("refuses a bad policy naming the rule and field, and a missing --catalog, with exit 2", async () => {
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, "rules:\n  - action: accept\n  - action: reject\n    when:\n      connectionTypes: [SUBSIDARY]\n");
+    const r = await runCli(["discover", "--catalog", "AWS", "--policy", bad], { REDIS_URL });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`invalid policy ${bad}: rules.1.when.connectionTypes.0: must be one of OPPORTUNITY_COLLABORATION, SUBSIDIARY`);
+    const none = await runCli(["discover"], { REDIS_URL });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("give at least one --catalog");
+    const help = await runCli(["discover", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--policy FILE");
+  });
+});
