@@ -36,6 +36,8 @@ export const configSchema = z.object({
   REQUESTS_QUEUE: z.string().min(1).default("accept-invitation"),
   /** Name of the outcomes queue. @defaultValue invitation-outcomes */
   OUTCOMES_QUEUE: z.string().min(1).default("invitation-outcomes"),
+  /** Name of the queue whose job scheduler runs `discover --every` once per period for the whole fleet. @defaultValue invitation-discovery */
+  DISCOVERY_QUEUE: z.string().min(1).default("invitation-discovery"),
   /** AWS region of the Partner Central Account API (only us-east-1 exists). @defaultValue us-east-1 */
   AWS_REGION: z.string().min(1).default("us-east-1"),
   /** Endpoint override, e.g. the emulator. Unset = the real AWS endpoint. */

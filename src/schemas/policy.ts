@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { REJECT_REASON_MAX_LENGTH } from "./request.js";
+import { catalogSchema, REJECT_REASON_MAX_LENGTH } from "./request.js";
 
 /**
  * A discovery policy: what `pc-invitations discover` does with each pending invitation. Rules are
@@ -84,3 +84,22 @@ export type PolicyRule = z.infer<typeof policyRuleSchema>;
 
 /** Without a policy every pending invitation is held. */
 export const HOLD_ALL_POLICY: DiscoveryPolicy = Object.freeze({ default: "hold", rules: [] }) as DiscoveryPolicy;
+
+/**
+ * What one discovery is asked to do: the body of `POST /v1/discoveries`, and the data of the
+ * scheduled discovery job of `discover --every` (so every process of the fleet runs the same one).
+ */
+export const discoveryRequestSchema = z.strictObject(
+  {
+    catalogs: z
+      .array(catalogSchema, { error: "must be a list of catalogs" })
+      .min(1, { error: "must list at least one catalog" })
+      .max(16, { error: "must list at most 16 catalogs" })
+      .describe("Catalogs to look in, e.g. [\"AWS\"]."),
+    policy: discoveryPolicySchema.optional().describe("The policy; without one every pending invitation is held."),
+    dryRun: z.boolean({ error: "must be true or false" }).optional().describe("Read and decide, enqueue nothing."),
+  },
+  unknownFields("an object with catalogs, policy and dryRun"),
+);
+
+export type DiscoveryRequest = z.infer<typeof discoveryRequestSchema>;

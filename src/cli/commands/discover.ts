@@ -1,17 +1,18 @@
 import { readFile } from "node:fs/promises";
 import { apiFromConfig, pacingFromConfig, producerFromConfig, rateLimiterFromConfig } from "../../app/from-config.js";
 import { createDiscovery } from "../../app/discovery.js";
+import { startDiscoverySchedule, type ScheduledRun } from "../../app/discovery-schedule.js";
 import { parsePolicyText } from "../../producer/discovery-policy.js";
 import type { DiscoverySummary } from "../../producer/discover.js";
 import { createRedis } from "../../queues/connection.js";
 import { catalogSchema } from "../../schemas/request.js";
 import { HOLD_ALL_POLICY, type DiscoveryPolicy } from "../../schemas/policy.js";
-import { parse, UsageError } from "../args.js";
+import { durationArg, parse, UsageError } from "../args.js";
 import { prepareRuntime } from "../runtime.js";
 
 export const discoverHelp = `pc-invitations discover: find the invitations waiting for us and enqueue what the policy decides
 
-  pc-invitations discover --catalog AWS [--catalog Sandbox] [--policy FILE] [--dry-run] [--json]
+  pc-invitations discover --catalog AWS [--catalog Sandbox] [--policy FILE] [--dry-run] [--every DURATION] [--json]
 
 Lists the pending invitations sent to us (ListConnectionInvitations, ParticipantType=RECEIVER,
 Status=PENDING, every page), each call through the shared rate limit, decides each by the policy
@@ -24,6 +25,11 @@ conflicts, then one line per invitation (--json: the summary as JSON).
                    "when":{"otherParticipantIdentifiers"?:[…],"connectionTypes"?:[…],"inviterEmailDomains"?:[…]}}]}
                   The first rule that matches decides. Without --policy every invitation is held.
   --dry-run       decide and list, enqueue nothing
+  --every 5m      keep running and discover once per period for the whole fleet, however many
+                  discover --every processes run (a BullMQ job scheduler on DISCOVERY_QUEUE; the
+                  last process started with other settings sets them for all); prints each run
+                  this process made; SIGTERM/SIGINT: finish the run in progress, exit 0.
+                  Durations: a whole number and ms, s, m, h or d.
 
 Needs AWS credentials (standard chain) and, for the emulator, PARTNERCENTRAL_ENDPOINT, like a worker.
 Exit: 0 done, 1 some invitation conflicted with an existing request (another action or reason) or
@@ -35,17 +41,37 @@ export async function discoverCommand(argv: string[]): Promise<number> {
     policy: { type: "string" },
     "dry-run": { type: "boolean" },
     json: { type: "boolean" },
+    every: { type: "string" },
   });
   const catalogs = catalogsArg(values.catalog);
+  const everyMs = durationArg(values.every, "every");
+  if (everyMs !== undefined && everyMs < 1000) throw new UsageError(`--every must be at least 1s, got "${values.every}"`);
   const policy = values.policy === undefined ? HOLD_ALL_POLICY : await readPolicy(values.policy);
   const dryRun = values["dry-run"] === true;
 
-  const { config } = await prepareRuntime("discover", { writes: !dryRun });
+  // --every writes the fleet's schedule even for a dry run.
+  const { config, logger } = await prepareRuntime("discover", { writes: !dryRun || everyMs !== undefined });
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   const producer = producerFromConfig(config, redis);
   const api = apiFromConfig(config);
   try {
     const run = createDiscovery({ api, pacing: pacingFromConfig(config, rateLimiterFromConfig(config, redis)), producer });
+    if (everyMs !== undefined) {
+      const schedule = await startDiscoverySchedule({
+        connection: redis,
+        prefix: config.QUEUE_PREFIX,
+        queueName: config.DISCOVERY_QUEUE,
+        everyMs,
+        request: { catalogs, policy, dryRun },
+        run,
+        logger,
+        onRun: (r) => process.stdout.write(values.json ? JSON.stringify({ ...r.summary, scheduledAt: r.scheduledAt, jobId: r.jobId }) + "\n" : formatScheduledRun(r)),
+      });
+      await untilSignal();
+      logger.info("stopping: the discovery in progress finishes, the schedule stays for the fleet");
+      await schedule.close();
+      return 0;
+    }
     const summary = await run({ catalogs, policy, dryRun });
     process.stdout.write(values.json ? JSON.stringify(summary) + "\n" : formatDiscovery(summary));
     return summary.conflicts > 0 ? 1 : 0;
@@ -72,6 +98,18 @@ export async function readPolicy(file: string): Promise<DiscoveryPolicy> {
     throw new UsageError(`cannot read --policy ${file}: ${err.code ?? err.message}`);
   });
   return parsePolicyText(text, file);
+}
+
+/** Resolves at the first SIGTERM or SIGINT. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+}
+
+function formatScheduledRun(r: ScheduledRun): string {
+  return `scheduled discovery for ${r.scheduledAt} (job ${r.jobId}, run ${r.summary.runId}):\n${formatDiscovery(r.summary)}`;
 }
 
 /** The summary for people: one line of counts, then one line per invitation. */
