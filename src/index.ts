@@ -36,12 +36,14 @@ export {
   acceptedOutcomeSchema,
   rejectedOutcomeSchema,
   failedOutcomeSchema,
+  canceledOutcomeSchema,
   outcomeEventSchema,
   type OutcomeEvent,
   type OutcomeType,
   type AcceptedOutcome,
   type RejectedOutcome,
   type FailedOutcome,
+  type CanceledOutcome,
   type OutcomeError,
 } from "./schemas/outcome.js";
 export { configSchema, CONFIG_DEFAULTS, type Config, type ConfigInput } from "./schemas/config.js";
@@ -68,6 +70,8 @@ export {
   BatchValidationError,
   IdempotencyConflictError,
   PolicyValidationError,
+  RequestNotCancelableError,
+  RequestNotFoundError,
   PartnerCentralCallError,
 } from "./errors/index.js";
 
@@ -85,6 +89,10 @@ export { DEFAULT_QUEUE_LOCATION, type QueueLocation } from "./queues/queue-names
 export { discover, type DiscoveryPorts, type DiscoveryOptions, type DiscoverySummary, type DiscoveredInvitation } from "./producer/discover.js";
 export { parsePolicy, parsePolicyText, applyPolicy, type PolicyVerdict } from "./producer/discovery-policy.js";
 export { createDiscovery, type Discovery } from "./app/discovery.js";
+
+// Acting on enqueued requests (pc-invitations cancel).
+export { cancelRequest, type CancelDeps } from "./outcomes/cancel.js";
+export { createRequestControl, type RequestControl } from "./app/request-control.js";
 
 // Request identity (what the producer derives; useful to correlate outside).
 export { defaultIdempotencyKey, newRequestJobId, deriveClientToken, outcomeEventId } from "./request-record/identity.js";

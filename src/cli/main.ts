@@ -2,6 +2,7 @@
 import { ConfigError, PcInvitationsError, PolicyValidationError, RedisAuthError, RedisFullError, RedisUnavailableError } from "../errors/index.js";
 import { toRedisError } from "../queues/connection.js";
 import { UsageError } from "./args.js";
+import { cancelCommand, cancelHelp } from "./commands/cancel.js";
 import { demoCommand, demoHelp } from "./commands/demo.js";
 import { discoverCommand, discoverHelp } from "./commands/discover.js";
 import { emulatorCommand, emulatorHelp } from "./commands/emulator.js";
@@ -17,6 +18,7 @@ import { packageVersion } from "./version.js";
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   enqueue: { run: enqueueCommand, help: enqueueHelp },
   discover: { run: discoverCommand, help: discoverHelp },
+  cancel: { run: cancelCommand, help: cancelHelp },
   worker: { run: workerCommand, help: workerHelp },
   serve: { run: serveCommand, help: serveHelp },
   outcomes: { run: outcomesCommand, help: outcomesHelp },

@@ -34,6 +34,8 @@ function outcomeCells(event: OutcomeEvent): [string, string] {
       return [event.alreadyAccepted ? "accepted (already)" : "accepted", event.connection?.Id ?? "(connection not found)"];
     case "rejected":
       return [event.alreadyRejected ? "rejected (already)" : "rejected", event.rejectReason ?? ""];
+    case "canceled":
+      return ["canceled", event.reason ?? ""];
     case "failed":
       return ["failed", `${event.error.name}${event.error.reason ? `: ${event.error.reason}` : ""}${event.error.invitationStatus ? ` (${event.error.invitationStatus})` : ""}`];
   }

@@ -76,6 +76,11 @@ export function failedEvent(envelope: OutcomeEnvelope, error: OutcomeError): Out
   return { ...envelope, type: "failed", error };
 }
 
+/** A canceled outcome: the request was removed before it started; nothing was sent to AWS for it. */
+export function canceledEvent(envelope: OutcomeEnvelope, reason: string | null): OutcomeEvent {
+  return { ...envelope, type: "canceled", reason };
+}
+
 /**
  * The outcome of an invitation that a look-up found already in the status the request wanted:
  * `accepted` with alreadyAccepted, or `rejected` with alreadyRejected.

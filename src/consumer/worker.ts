@@ -135,6 +135,9 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
             case "failed":
               log.warn({ error: o.error, attempts: o.attempts }, "request failed");
               throw new UnrecoverableError(`${o.error.name}${o.error.reason ? ` (${o.error.reason})` : ""}: ${o.error.message}`);
+            case "canceled":
+              // A run never publishes `canceled` (cancelRequest does, for a job no run has taken).
+              return { outcome: "already-published", eventId: o.eventId };
           }
           break;
         }

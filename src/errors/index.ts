@@ -105,6 +105,30 @@ export class RedisAuthError extends PcInvitationsError {
   }
 }
 
+/** No request with this id: neither its job nor its outcome exists (never enqueued, or past retention). */
+export class RequestNotFoundError extends PcInvitationsError {
+  override readonly name = "RequestNotFoundError";
+  readonly code = "NOT_FOUND";
+  constructor(readonly requestId: string) {
+    super(`no request with id ${JSON.stringify(requestId)} (never enqueued, or past retention)`);
+  }
+}
+
+/**
+ * The request has started or finished, so it can no longer be canceled: `state` is its job's
+ * state (active, completed, failed…) or, once the job is gone, its outcome's type.
+ */
+export class RequestNotCancelableError extends PcInvitationsError {
+  override readonly name = "RequestNotCancelableError";
+  readonly code = "NOT_CANCELABLE";
+  constructor(
+    readonly requestId: string,
+    readonly state: string,
+  ) {
+    super(`request ${requestId} is ${state}: only a request that has not started (waiting, delayed, prioritized) can be canceled`);
+  }
+}
+
 /** A discovery policy broke its schema; `issues` names the rule and field (`rules.2.when.connectionTypes.0`). */
 export class PolicyValidationError extends PcInvitationsError {
   override readonly name = "PolicyValidationError";

@@ -1,6 +1,6 @@
 import type { OutcomeEvent } from "../schemas/outcome.js";
 
-export const ACCEPTANCE_STATES = ["waiting", "active", "delayed", "completed", "failed", "prioritized", "unknown"] as const;
+export const ACCEPTANCE_STATES = ["waiting", "active", "delayed", "completed", "failed", "prioritized", "canceled", "unknown"] as const;
 export type AcceptanceState = (typeof ACCEPTANCE_STATES)[number];
 
 export interface AcceptanceStatus {
@@ -19,7 +19,9 @@ export interface JobReader {
 /**
  * Status of one request, from its job on the requests queue and its outcome job on the outcomes
  * queue (same id). Either may be gone (retention): with only the outcome left, the state follows
- * the outcome (accepted, rejected → completed; failed → failed). Undefined when neither exists.
+ * the outcome (accepted, rejected → completed; failed → failed; canceled → canceled). A canceled
+ * request is `canceled` whatever its job says (a cancel that died before removing the job leaves
+ * it waiting, to finish without a call). Undefined when neither exists.
  */
 export async function readAcceptanceStatus(requests: JobReader, outcomes: JobReader, id: string): Promise<AcceptanceStatus | undefined> {
   const [job, outcomeJob] = await Promise.all([requests.getJob(id), outcomes.getJob(id)]);
@@ -31,12 +33,17 @@ export async function readAcceptanceStatus(requests: JobReader, outcomes: JobRea
 
 /** Pure part of the lookup. */
 export function toAcceptanceStatus(id: string, job: { state: string; attemptsMade: number } | undefined, outcome: OutcomeEvent | null): AcceptanceStatus {
-  const state: AcceptanceState = job
-    ? ((ACCEPTANCE_STATES as readonly string[]).includes(job.state) ? (job.state as AcceptanceState) : "unknown")
-    : outcome?.type === "accepted" || outcome?.type === "rejected"
-      ? "completed"
-      : outcome?.type === "failed"
-        ? "failed"
-        : "unknown";
+  const state: AcceptanceState =
+    outcome?.type === "canceled"
+      ? "canceled"
+      : job
+        ? (ACCEPTANCE_STATES as readonly string[]).includes(job.state)
+          ? (job.state as AcceptanceState)
+          : "unknown"
+        : outcome?.type === "accepted" || outcome?.type === "rejected"
+          ? "completed"
+          : outcome?.type === "failed"
+            ? "failed"
+            : "unknown";
   return { id, state, attempts: outcome?.attempts ?? job?.attemptsMade ?? 0, outcome };
 }

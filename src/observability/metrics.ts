@@ -59,7 +59,7 @@ export function createMetrics(options: { queues?: readonly QueueProbe[]; default
   });
   const outcomes = new Counter({
     name: "pci_outcomes_total",
-    help: "Outcome events published, by type (accepted|rejected|failed) and error name (empty unless failed).",
+    help: "Outcome events published, by type (accepted|rejected|failed|canceled) and error name (empty unless failed).",
     labelNames: ["type", "error_name"] as const,
     registers: [registry],
   });

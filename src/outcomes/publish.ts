@@ -4,6 +4,7 @@ import { jobLockKey } from "../queues/job-lock.js";
 import { addJobInTransaction, createTxQueue, producerSpan } from "../queues/transaction.js";
 import { idempotencyRecordKey } from "../request-record/identity.js";
 import { completeRecord, defineRecordCommands } from "../request-record/transitions.js";
+import type { OutcomeEvent } from "../schemas/outcome.js";
 import type { OutcomeStore, PublishResult } from "./outcome-store.js";
 
 /**
@@ -30,15 +31,30 @@ export interface OutcomeQueueOptions {
 
 const MAX_TRIES = 20;
 
+/** The outcomes queue: the OutcomeStore of the workers, and the publication of a cancel. */
+export interface OutcomeQueue extends OutcomeStore {
+  readonly queue: Queue;
+  /**
+   * Publishes the outcome of a request whose job no run has taken (waiting, delayed, prioritized:
+   * its lock does not exist) and completes its record, in one MULTI under WATCH of the job's lock
+   * and the outcome key; `jobState` (BullMQ's state of the job) is read after the WATCH. A job
+   * that a run takes meanwhile writes its lock, which makes the EXEC fail and the state be read
+   * again. `{ started: state }` when the job is active or finished.
+   */
+  publishUnlessStarted(event: OutcomeEvent, options: { idempotencyKey?: string; jobState(): Promise<string> }): Promise<PublishResult | { started: string }>;
+  close(): Promise<void>;
+}
+
 /**
  * Publishes outcome events as jobs of the outcomes queue (job id = requestId) in one MULTI with
  * the completion of the request's record, under WATCH of the request job's lock and of the
  * outcome's key. Guarantees:
  * - at most one outcome per request: an existing outcome is never overwritten or repeated;
  * - a worker that lost the job's lock (its lock token no longer in Redis) publishes nothing;
+ * - a cancel publishes only while no run holds the job (publishUnlessStarted);
  * - the record says `completed` exactly when the outcome exists (completeRecord in the same EXEC).
  */
-export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeStore & { queue: Queue; close(): Promise<void> } {
+export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeQueue {
   const queueOptions = {
     prefix: opts.prefix,
     defaultJobOptions: {
@@ -56,52 +72,87 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeStore & { 
   const tx = createTxQueue(opts.connection, opts.queueName, { ...queueOptions, onConnection: defineRecordCommands });
   const txQueue = tx.queue;
 
+  /**
+   * The one way an outcome is written: under WATCH of its key and of the request job's lock key,
+   * `admit` looks at the lock's value (read after the WATCH) and either lets the publication go on
+   * (undefined) or refuses it with its own answer; then one MULTI adds the outcome job and
+   * completes the record. Whatever changes the lock or the outcome before EXEC makes it look again.
+   */
+  function publishGuarded<R extends string | object>(
+    event: OutcomeEvent,
+    guard: { jobId?: string; idempotencyKey?: string; admit(lock: string | null): Promise<R | undefined> },
+  ): Promise<PublishResult | R> {
+    return tx.exclusive(({ queue: sessionQueue, redis, multi: openMulti }) =>
+      producerSpan(sessionQueue, "add", `${opts.queueName}.${event.type}`, async (telemetryMetadata): Promise<PublishResult | R> => {
+        const outcomeKey = txQueue.toKey(event.requestId);
+        const lockKey = guard.jobId !== undefined ? jobLockKey(opts.prefix, opts.requestsQueueName, guard.jobId) : undefined;
+        const jobOpts = { ...queueOptions.defaultJobOptions, ...(telemetryMetadata ? { telemetry: { metadata: telemetryMetadata } } : {}) };
+        for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
+          // WATCH and the reads go out together: one connection keeps their order.
+          const [, lock, outcomeExists] = await Promise.all([
+            lockKey ? redis.watch(outcomeKey, lockKey) : redis.watch(outcomeKey),
+            lockKey ? redis.get(lockKey) : Promise.resolve(null),
+            redis.exists(outcomeKey),
+          ]);
+          const refused = await guard.admit(lock);
+          if (refused !== undefined) {
+            await redis.unwatch();
+            return refused;
+          }
+          if (outcomeExists === 1) {
+            await redis.unwatch();
+            return "already-published";
+          }
+          const multi = await openMulti();
+          addJobInTransaction(sessionQueue, multi, { name: event.type, data: event, opts: jobOpts, jobId: event.requestId });
+          if (guard.idempotencyKey) {
+            completeRecord(multi, idempotencyRecordKey(opts.prefix, opts.requestsQueueName, guard.idempotencyKey), {
+              jobId: event.requestId,
+              outcomeJson: recordKeepsOutcome ? JSON.stringify(event) : null,
+              completedAt: event.completedAt,
+              retentionSeconds: opts.idempotencyRetentionSeconds,
+            });
+          }
+          const res = await multi.exec();
+          if (res === null) continue; // lock or outcome changed under us: look again
+          const failed = res.find(([err]) => err);
+          if (failed) throw failed[0];
+          return "published";
+        }
+        throw new Error(`could not publish the outcome of ${event.requestId}: too much contention`);
+      }),
+    );
+  }
+
   return {
     queue: txQueue,
     async exists(requestId) {
       return (await opts.connection.exists(txQueue.toKey(requestId))) === 1;
     },
     publish(event, options = {}) {
-      return tx.exclusive(({ queue: sessionQueue, redis, multi: openMulti }) =>
-        producerSpan(sessionQueue, "add", `${opts.queueName}.${event.type}`, async (telemetryMetadata): Promise<PublishResult> => {
-          const outcomeKey = txQueue.toKey(event.requestId);
-          const lockKey = options.fence ? jobLockKey(opts.prefix, opts.requestsQueueName, options.fence.jobId) : undefined;
-          const jobOpts = { ...queueOptions.defaultJobOptions, ...(telemetryMetadata ? { telemetry: { metadata: telemetryMetadata } } : {}) };
-          for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
-            // WATCH and the reads go out together: one connection keeps their order.
-            const [, lock, outcomeExists] = await Promise.all([
-              lockKey ? redis.watch(outcomeKey, lockKey) : redis.watch(outcomeKey),
-              lockKey ? redis.get(lockKey) : Promise.resolve(null),
-              redis.exists(outcomeKey),
-            ]);
-            if (options.fence && lock !== options.fence.token) {
-              await redis.unwatch();
-              return "fenced";
-            }
-            if (outcomeExists === 1) {
-              await redis.unwatch();
-              return "already-published";
-            }
-            const multi = await openMulti();
-            addJobInTransaction(sessionQueue, multi, { name: event.type, data: event, opts: jobOpts, jobId: event.requestId });
-            if (options.idempotencyKey) {
-              completeRecord(multi, idempotencyRecordKey(opts.prefix, opts.requestsQueueName, options.idempotencyKey), {
-                jobId: event.requestId,
-                outcomeJson: recordKeepsOutcome ? JSON.stringify(event) : null,
-                completedAt: event.completedAt,
-                retentionSeconds: opts.idempotencyRetentionSeconds,
-              });
-            }
-            const res = await multi.exec();
-            if (res === null) continue; // lock or outcome changed under us: look again
-            const failed = res.find(([err]) => err);
-            if (failed) throw failed[0];
-            return "published";
-          }
-          throw new Error(`could not publish the outcome of ${event.requestId}: too much contention`);
-        }),
-      );
+      const fence = options.fence;
+      return publishGuarded(event, {
+        ...(fence ? { jobId: fence.jobId } : {}),
+        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+        // A run whose token is no longer the lock's has lost the job: it publishes nothing.
+        admit: async (lock) => (fence && lock !== fence.token ? ("fenced" as const) : undefined),
+      });
+    },
+    publishUnlessStarted(event, options) {
+      return publishGuarded(event, {
+        jobId: event.requestId,
+        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+        // A run holds the job (its lock exists), or the job has moved on: too late to cancel.
+        admit: async (lock) => {
+          if (lock !== null) return { started: "active" };
+          const state = await options.jobState();
+          return NOT_STARTED.has(state) ? undefined : { started: state };
+        },
+      });
     },
     close: () => tx.close(),
   };
 }
+
+/** BullMQ states of a job no run has taken yet. */
+const NOT_STARTED = new Set(["waiting", "delayed", "prioritized"]);

@@ -12,7 +12,7 @@ import { REQUEST_ACTIONS } from "./request.js";
 export const OUTCOME_SCHEMA_VERSION = 1;
 
 /** The types of outcome events: one per way a request can end. */
-export const OUTCOME_TYPES = ["accepted", "rejected", "failed"] as const;
+export const OUTCOME_TYPES = ["accepted", "rejected", "failed", "canceled"] as const;
 
 /** Exceptions AcceptConnectionInvitation can throw (npm 3.1086.0 `@throws`). */
 export const AWS_ERROR_NAMES = [
@@ -121,17 +121,25 @@ export const failedOutcomeSchema = z.looseObject({
   error: outcomeErrorSchema,
 });
 
+export const canceledOutcomeSchema = z.looseObject({
+  ...envelope,
+  type: z.literal("canceled"),
+  /** Why it was canceled, as the canceller said (`cancel --reason`), or null. */
+  reason: z.string().nullable(),
+});
+
 /**
  * One outcome per request. Consumers must ignore fields and `type`s they do not know (new ones
  * come without a new schemaVersion; see OUTCOME_SCHEMA_VERSION): every shape is a loose object,
  * so its JSON Schema allows fields added later and parsing keeps them.
  */
-export const outcomeEventSchema = z.discriminatedUnion("type", [acceptedOutcomeSchema, rejectedOutcomeSchema, failedOutcomeSchema]);
+export const outcomeEventSchema = z.discriminatedUnion("type", [acceptedOutcomeSchema, rejectedOutcomeSchema, failedOutcomeSchema, canceledOutcomeSchema]);
 
 export type OutcomeEvent = z.infer<typeof outcomeEventSchema>;
 export type OutcomeType = OutcomeEvent["type"];
 export type AcceptedOutcome = z.infer<typeof acceptedOutcomeSchema>;
 export type RejectedOutcome = z.infer<typeof rejectedOutcomeSchema>;
 export type FailedOutcome = z.infer<typeof failedOutcomeSchema>;
+export type CanceledOutcome = z.infer<typeof canceledOutcomeSchema>;
 
 export type OutcomeError = z.infer<typeof outcomeErrorSchema>;

@@ -60,6 +60,7 @@ describe("toAcceptanceStatus", () => {
   const accepted = { type: "accepted", attempts: 2 } as OutcomeEvent;
   const failed = { type: "failed", attempts: 1 } as OutcomeEvent;
   const rejected = { type: "rejected", attempts: 1 } as OutcomeEvent;
+  const canceled = { type: "canceled", attempts: 0 } as OutcomeEvent;
   it.each([
     [{ state: "waiting", attemptsMade: 0 }, null, "waiting", 0],
     [{ state: "active", attemptsMade: 1 }, null, "active", 1],
@@ -68,6 +69,9 @@ describe("toAcceptanceStatus", () => {
     [undefined, accepted, "completed", 2],
     [undefined, failed, "failed", 1],
     [undefined, rejected, "completed", 1],
+    [undefined, canceled, "canceled", 0],
+    // A cancel that died before removing its job: the job waits, to end without a call.
+    [{ state: "waiting", attemptsMade: 0 }, canceled, "canceled", 0],
   ] as const)("job %j with outcome %j → %s, %i attempts", (job, outcome, state, attempts) => {
     expect(toAcceptanceStatus("id-1", job, outcome)).toEqual({ id: "id-1", state, attempts, outcome });
   });

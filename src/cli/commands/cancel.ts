@@ -1,0 +1,35 @@
+import { createRequestControl } from "../../app/request-control.js";
+import { createRedis } from "../../queues/connection.js";
+import { parse, UsageError } from "../args.js";
+import { prepareRuntime } from "../runtime.js";
+
+export const cancelHelp = `pc-invitations cancel REQUEST_ID: cancel a request that has not started
+
+  pc-invitations cancel AWS.pacinv-ABCDEFGHIJKLM.mihq0f2k9c1a2b [--reason TEXT] [--json]
+
+A request whose job is waiting, delayed or prioritized is removed and ends with exactly one outcome
+of type "canceled" (with --reason as its reason); its idempotency record completes with it, so a
+re-submission gets that outcome back. Nothing is sent to AWS for it. Canceling it again prints the
+same outcome. A request already running (active) or finished is refused with its state.
+Prints the outcome (--json: the outcome event as JSON).
+Exit: 0 canceled, 1 refused (running or finished) or unknown, 2 usage, 3 Redis unreachable, 4 Redis full.`;
+
+export async function cancelCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { reason: { type: "string" }, json: { type: "boolean" } }, true);
+  const [requestId, extra] = positionals;
+  if (!requestId) throw new UsageError("give the request id (the jobId enqueue printed)");
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  const { config } = await prepareRuntime("cancel", { writes: true });
+  const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
+  const control = createRequestControl(config, redis);
+  try {
+    const outcome = await control.cancel(requestId, values.reason !== undefined ? { reason: values.reason } : {});
+    process.stdout.write(
+      values.json ? JSON.stringify(outcome) + "\n" : `canceled ${outcome.requestId} (${outcome.catalog ?? "?"} ${outcome.identifier ?? "?"}); nothing was sent to AWS for it\n`,
+    );
+    return 0;
+  } finally {
+    await control.close();
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}

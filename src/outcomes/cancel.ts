@@ -1,0 +1,72 @@
+import type { Queue } from "bullmq";
+import { canceledEvent, envelopeOf, salvagedEnvelope } from "../consumer/outcome-events.js";
+import { RequestNotCancelableError, RequestNotFoundError } from "../errors/index.js";
+import { acceptJobDataSchema } from "../schemas/job.js";
+import type { CanceledOutcome, OutcomeEvent } from "../schemas/outcome.js";
+import type { OutcomeQueue } from "./publish.js";
+
+export interface CancelDeps {
+  /** The requests queue (a read handle is enough: jobs are read, and removed once canceled). */
+  requests: Queue;
+  outcomes: Pick<OutcomeQueue, "publishUnlessStarted" | "queue">;
+  now?: () => Date;
+}
+
+/**
+ * Cancels a request that has not started (its job waiting, delayed or prioritized): it ends with
+ * exactly one outcome, `canceled`, published together with the completion of its record (one
+ * MULTI, fenced like a worker's publication: it happens only while no run holds the job), then its
+ * job is removed. The outcome, not the removal, is what counts: if the process dies between the
+ * two, the job stays queued, and the worker that takes it finds its outcome and finishes without
+ * calling AWS. Canceling again returns the same outcome.
+ * @throws RequestNotCancelableError (with `state`) when the request is running or finished
+ * @throws RequestNotFoundError when neither its job nor its outcome exists
+ */
+export async function cancelRequest(deps: CancelDeps, requestId: string, options: { reason?: string } = {}): Promise<CanceledOutcome> {
+  const now = deps.now ?? (() => new Date());
+  const job = await deps.requests.getJob(requestId);
+  if (!job) return answerWithoutJob(deps, requestId);
+
+  const parsed = acceptJobDataSchema.safeParse(job.data);
+  const envelope = parsed.success
+    ? envelopeOf(requestId, parsed.data, job.attemptsMade + parsed.data.throttleRequeues, now())
+    : salvagedEnvelope(requestId, job.data, now());
+  const event = canceledEvent(envelope, options.reason ?? null) as CanceledOutcome;
+  const result = await deps.outcomes.publishUnlessStarted(event, {
+    ...(parsed.success ? { idempotencyKey: parsed.data.idempotencyKey } : {}),
+    jobState: () => deps.requests.getJobState(requestId),
+  });
+  if (typeof result === "object") throw new RequestNotCancelableError(requestId, result.started);
+  if (result === "already-published") {
+    const existing = await deps.outcomes.queue.getJob(requestId);
+    const outcome = existing?.data as OutcomeEvent | undefined;
+    if (outcome?.type !== "canceled") throw new RequestNotCancelableError(requestId, stateOf(outcome, await deps.requests.getJobState(requestId)));
+    await removeQuietly(deps.requests, requestId); // a cancel that died before removing it
+    return outcome;
+  }
+  await removeQuietly(deps.requests, requestId);
+  return event;
+}
+
+/** The job is gone: its outcome says how the request ended (a canceled one is canceled again). */
+async function answerWithoutJob(deps: CancelDeps, requestId: string): Promise<CanceledOutcome> {
+  const outcome = (await deps.outcomes.queue.getJob(requestId))?.data as OutcomeEvent | undefined;
+  if (!outcome) throw new RequestNotFoundError(requestId);
+  if (outcome.type === "canceled") return outcome;
+  throw new RequestNotCancelableError(requestId, stateOf(outcome, "unknown"));
+}
+
+/** A finished request's state as status lookups name it: its job's, or its outcome's. */
+function stateOf(outcome: OutcomeEvent | undefined, jobState: string): string {
+  if (jobState !== "unknown") return jobState;
+  if (outcome?.type === "failed") return "failed";
+  return outcome ? "completed" : "unknown";
+}
+
+/**
+ * Removes the canceled job. A run may have taken it between the publication and here (its lock
+ * makes BullMQ refuse the removal): that run finds the outcome and ends without calling AWS.
+ */
+async function removeQuietly(requests: Queue, requestId: string): Promise<void> {
+  await requests.remove(requestId).catch(() => 0);
+}

@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
+import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
+import { waitFor } from "../helpers/wait.js";
+import { createRequestControl, type RequestControl } from "../../src/app/request-control.js";
+import { createOutcomeQueue } from "../../src/outcomes/publish.js";
+import { canceledEvent, envelopeOf } from "../../src/consumer/outcome-events.js";
+import { RequestNotCancelableError, RequestNotFoundError } from "../../src/errors/index.js";
+import { acceptJobDataSchema } from "../../src/schemas/job.js";
+import { idempotencyRecordKey } from "../../src/request-record/identity.js";
+import { parseRecord } from "../../src/request-record/record.js";
+import { outcomeEventSchema } from "../../src/schemas/outcome.js";
+
+let p: Pipeline | undefined;
+let control: RequestControl | undefined;
+afterEach(async () => {
+  await control?.close();
+  control = undefined;
+  await p?.close();
+  p = undefined;
+});
+const acceptCalls = (pl: Pipeline) => pl.emulator.calls({ operation: "AcceptConnectionInvitation" });
+const refusal = (e: unknown) => e as RequestNotCancelableError;
+
+describe("cancel", () => {
+  it("ends a waiting request with one canceled outcome, completes its record, removes its job; nothing reaches AWS", async () => {
+    p = await startPipeline({ label: "cancel" });
+    control = createRequestControl(p.config, p.redis);
+    const inv = p.emulator.seedInvitation();
+    const req = { catalog: inv.catalog, identifier: inv.identifier, metadata: { order: 1 } };
+    const r = await p.producer.enqueue(req);
+    const outcome = await control.cancel(r.jobId, { reason: "ordered by mistake" });
+    expect(outcomeEventSchema.parse(outcome)).toEqual(outcome);
+    expect(outcome).toMatchObject({ type: "canceled", requestId: r.jobId, reason: "ordered by mistake", action: "accept", attempts: 0, metadata: { order: 1 }, clientToken: r.clientToken });
+    expect(await p.producer.queue.getJob(r.jobId)).toBeUndefined();
+    const record = parseRecord(await p.redis.hgetall(idempotencyRecordKey(p.prefix, "accept-invitation", r.idempotencyKey)));
+    expect(record).toMatchObject({ state: "completed", jobId: r.jobId });
+    // A re-submission gets the canceled outcome back; canceling again too.
+    expect(await p.producer.enqueue(req)).toMatchObject({ duplicate: true, state: "completed", outcome });
+    expect(await control.cancel(r.jobId)).toEqual(outcome);
+    await p.startWorker();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await waitForOutcomes(p.redis, p.prefix, 1)).toEqual([outcome]);
+    expect(acceptCalls(p)).toHaveLength(0);
+    expect(p.emulator.getInvitation(inv.catalog, inv.identifier)?.Status).toBe("PENDING");
+  });
+
+  it("cancels a delayed request (waiting for its next attempt): no further call", async () => {
+    p = await startPipeline({ label: "cancel-delayed", retry: { attempts: 3, backoffDelayMs: 60_000 } });
+    control = createRequestControl(p.config, p.redis);
+    const inv = p.emulator.seedInvitation();
+    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "InternalServerException" });
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    await waitFor(async () => (await p!.producer.queue.getJobState(r.jobId)) === "delayed" || undefined, 10_000, "the job to be delayed");
+    const outcome = await control.cancel(r.jobId);
+    expect(outcome).toMatchObject({ type: "canceled", attempts: 1, reason: null });
+    expect(await p.producer.queue.getJob(r.jobId)).toBeUndefined();
+    expect(acceptCalls(p)).toHaveLength(1);
+  });
+
+  it("refuses a request that is running with its state, and one that finished with its state", async () => {
+    p = await startPipeline({ label: "cancel-active", emulator: { latencyMs: 1500 } });
+    control = createRequestControl(p.config, p.redis);
+    const inv = p.emulator.seedInvitation();
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    await waitFor(() => acceptCalls(p!).length > 0 || undefined, 10_000, "the call to start");
+    const active = await control.cancel(r.jobId).catch((e: unknown) => e);
+    expect(active).toBeInstanceOf(RequestNotCancelableError);
+    expect(refusal(active)).toMatchObject({ code: "NOT_CANCELABLE", state: "active", requestId: r.jobId });
+    expect(refusal(active).message).toContain("is active");
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
+    expect(event).toMatchObject({ type: "accepted" });
+    await waitFor(async () => (await p!.producer.queue.getJobState(r.jobId)) === "completed" || undefined, 5000, "the job to complete");
+    await expect(control.cancel(r.jobId)).rejects.toMatchObject({ state: "completed" });
+    // Once BullMQ removed the job, the outcome still says how it ended.
+    await p.producer.queue.remove(r.jobId);
+    await expect(control.cancel(r.jobId)).rejects.toMatchObject({ state: "completed" });
+    expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
+  });
+
+  it("refuses a request that failed, naming it failed", async () => {
+    p = await startPipeline({ label: "cancel-failed" });
+    control = createRequestControl(p.config, p.redis);
+    const r = await p.producer.enqueue({ catalog: "AWS", identifier: "pacinv-NOTSEEDED0000" });
+    await p.startWorker();
+    await waitForOutcomes(p.redis, p.prefix, 1);
+    await waitFor(async () => (await p!.producer.queue.getJobState(r.jobId)) === "failed" || undefined, 5000, "the job to fail");
+    await expect(control.cancel(r.jobId)).rejects.toMatchObject({ state: "failed" });
+  });
+
+  it("answers an unknown id with RequestNotFoundError", async () => {
+    p = await startPipeline({ label: "cancel-unknown" });
+    control = createRequestControl(p.config, p.redis);
+    await expect(control.cancel("AWS.pacinv-NOSUCHREQUEST.x")).rejects.toBeInstanceOf(RequestNotFoundError);
+  });
+
+  it("if the process dies after publishing and before removing the job, the worker that takes it finishes without calling AWS", async () => {
+    p = await startPipeline({ label: "cancel-crash" });
+    const inv = p.emulator.seedInvitation();
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    // The first half of a cancel: the outcome and the record, as cancelRequest writes them.
+    const outcomes = createOutcomeQueue({ connection: p.redis, prefix: p.prefix, queueName: "invitation-outcomes", requestsQueueName: "accept-invitation", retentionSeconds: 60, idempotencyRetentionSeconds: 60 });
+    const job = await p.producer.queue.getJob(r.jobId);
+    const data = acceptJobDataSchema.parse(job!.data);
+    const event = canceledEvent(envelopeOf(r.jobId, data, 0, new Date()), null);
+    expect(await outcomes.publishUnlessStarted(event, { idempotencyKey: data.idempotencyKey, jobState: () => p!.producer.queue.getJobState(r.jobId) })).toBe("published");
+    await outcomes.close();
+    expect(await p.producer.queue.getJobState(r.jobId)).toBe("waiting");
+    await p.startWorker();
+    await waitFor(async () => (await p!.producer.queue.getJobState(r.jobId)) === "completed" || undefined, 10_000, "the job to finish");
+    expect(acceptCalls(p)).toHaveLength(0);
+    expect(await waitForOutcomes(p.redis, p.prefix, 1)).toEqual([event]);
+  });
+});
