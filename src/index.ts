@@ -80,7 +80,8 @@ export { loadConfig } from "./config/load-config.js";
 export { createLogger, type Logger } from "./observability/logger.js";
 
 // Producing requests.
-export { createProducer, type Producer, type ProducerOptions, type EnqueueResult } from "./producer/producer.js";
+export { createProducer, type Producer, type ProducerOptions, type EnqueueResult, type RedriveItem } from "./producer/producer.js";
+export type { ReservationPreview } from "./producer/reserve.js";
 export { validateRequest, type ValidationResult } from "./producer/validate-request.js";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./producer/job-options.js";
 export { DEFAULT_QUEUE_LOCATION, type QueueLocation } from "./queues/queue-names.js";
@@ -90,12 +91,14 @@ export { discover, type DiscoveryPorts, type DiscoveryOptions, type DiscoverySum
 export { parsePolicy, parsePolicyText, applyPolicy, type PolicyVerdict } from "./producer/discovery-policy.js";
 export { createDiscovery, type Discovery } from "./app/discovery.js";
 
-// Acting on enqueued requests (pc-invitations cancel).
+// Acting on enqueued and finished requests (pc-invitations cancel, redrive).
 export { cancelRequest, type CancelDeps } from "./outcomes/cancel.js";
+export { redrive, type RedrivePorts, type RedriveOptions, type RedriveSummary, type RedrivenRequest } from "./producer/redrive.js";
+export { readFailedOutcomes, type FailedOutcomeFilter } from "./outcomes/failed-outcomes.js";
 export { createRequestControl, type RequestControl } from "./app/request-control.js";
 
 // Request identity (what the producer derives; useful to correlate outside).
-export { defaultIdempotencyKey, newRequestJobId, deriveClientToken, outcomeEventId } from "./request-record/identity.js";
+export { defaultIdempotencyKey, newRequestJobId, deriveClientToken, redriveIdempotencyKey, outcomeEventId } from "./request-record/identity.js";
 
 // Consuming outcomes.
 export { consumeOutcomes, type ConsumeOutcomesOptions, type OutcomeConsumer } from "./outcomes/consume.js";

@@ -11,6 +11,7 @@ import { limitsCommand, limitsHelp } from "./commands/limits.js";
 import { exportSchemasCommand, exportSchemasHelp } from "./commands/export-schemas.js";
 import { healthcheckCommand, healthcheckHelp } from "./commands/healthcheck.js";
 import { outcomesCommand, outcomesHelp } from "./commands/outcomes.js";
+import { redriveCommand, redriveHelp } from "./commands/redrive.js";
 import { serveCommand, serveHelp } from "./commands/serve.js";
 import { workerCommand, workerHelp } from "./commands/worker.js";
 import { packageVersion } from "./version.js";
@@ -19,6 +20,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
   enqueue: { run: enqueueCommand, help: enqueueHelp },
   discover: { run: discoverCommand, help: discoverHelp },
   cancel: { run: cancelCommand, help: cancelHelp },
+  redrive: { run: redriveCommand, help: redriveHelp },
   worker: { run: workerCommand, help: workerHelp },
   serve: { run: serveCommand, help: serveHelp },
   outcomes: { run: outcomesCommand, help: outcomesHelp },

@@ -1,6 +1,6 @@
 import type { CallOptions, InvitationApi } from "../aws/invitation-api.js";
 import type { AcceptJobData } from "../schemas/job.js";
-import type { OutcomeEnvelope, OutcomeEvent } from "../schemas/outcome.js";
+import type { OutcomeEnvelope, OutcomeError, OutcomeEvent } from "../schemas/outcome.js";
 import { actionOf, type RequestAction } from "../schemas/request.js";
 import { acceptedEvent, rejectedEvent } from "./outcome-events.js";
 
@@ -26,4 +26,17 @@ export async function callAction(api: InvitationApi, data: AcceptJobData, option
   }
   const result = await api.acceptInvitation({ catalog, identifier, clientToken: data.clientToken }, options);
   return (envelope) => acceptedEvent(envelope, result, false);
+}
+
+/** The failure of a redrive that found its invitation in a status its action cannot change: no call was made. */
+export function notPendingError(action: RequestAction, status: string): OutcomeError {
+  return {
+    name: "InvitationNotPending",
+    reason: status,
+    message: `the invitation is ${status}; it can no longer be ${DONE[action]} (read before redriving; the API was not called)`,
+    httpStatus: null,
+    awsRequestId: null,
+    retryable: false,
+    invitationStatus: status,
+  };
 }

@@ -14,6 +14,7 @@ export function envelopeOf(requestId: string, data: AcceptJobData, attempts: num
     eventId: outcomeEventId(requestId),
     requestId,
     action: actionOf(data.request),
+    ...(data.redriveOf !== undefined ? { redriveOf: data.redriveOf } : {}),
     ...(data.request.reason !== undefined ? { rejectReason: data.request.reason } : {}),
     correlationId: data.request.correlationId,
     metadata: data.request.metadata ?? null,

@@ -11,7 +11,7 @@ import { decide, toOutcomeError, type AttemptContext, type Decision } from "./de
 import { reconcile } from "./reconcile.js";
 import { pacedLookups, reportToLimiter, type Pacing } from "./pacing.js";
 import { alreadyDoneEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope } from "./outcome-events.js";
-import { callAction, DONE } from "./invitation-action.js";
+import { callAction, DONE, notPendingError } from "./invitation-action.js";
 
 /** The parts of a BullMQ job the core needs; the worker shell fills it in. */
 export interface JobView {
@@ -56,7 +56,7 @@ const STATE_CONFLICT = "INCOMPATIBLE_CONNECTION_INVITATION_STATE";
  * job whose data breaks the schema is answered with an InvalidJob outcome and never reaches the
  * API; a run that lost its job's lock publishes nothing; a state conflict or an unanswered call is
  * reconciled by looking the invitation up, so an acceptance (rejection) that happened is reported
- * as accepted (rejected).
+ * as accepted (rejected); a redrive reads the invitation before it calls at all.
  */
 export async function processJob(job: JobView, deps: ProcessDeps, signal?: AbortSignal): Promise<ProcessResult> {
   const now = deps.now ?? (() => new Date());
@@ -90,6 +90,26 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
   const callOptions = signal ? { signal } : undefined;
   const limitKey = deps.pacing?.keyFor(catalog) ?? "";
   const lookups = pacedLookups(deps.api, deps.pacing, limitKey, signal);
+
+  // A redrive runs a request that failed before, maybe long ago: what is the invitation now? Only
+  // a PENDING one is worth a call (with the redrive's own, new ClientToken).
+  if (data.redriveOf !== undefined) {
+    const found = await reconcile(lookups, catalog, identifier, callOptions, action);
+    if (signal?.aborted) return { action: "fenced" };
+    const uncalled = () => envelopeOf(job.id, data, job.attemptsMade + data.throttleRequeues, now());
+    switch (found.found) {
+      case "accepted":
+      case "rejected":
+        return send(alreadyDoneEvent(uncalled(), found));
+      case "final":
+        return send(failedEvent(uncalled(), notPendingError(action, found.status)));
+      case "error":
+        if (found.error.kind === "terminal") return send(failedEvent(uncalled(), toOutcomeError(found.error, false)));
+        return act(decide(found.error, ctx));
+      case "pending":
+        break;
+    }
+  }
 
   if (deps.pacing) {
     try {

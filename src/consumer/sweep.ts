@@ -189,5 +189,6 @@ export function jobDataFromRecord(record: RequestRecord): AcceptJobData {
     idempotencyKey: record.key,
     enqueuedAt: record.createdAt,
     throttleRequeues: 0,
+    ...(payload.redriveOf !== undefined ? { redriveOf: payload.redriveOf } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
 import { actionOf, type AcceptRequest } from "../schemas/request.js";
 import { BatchValidationError, IdempotencyConflictError, RequestValidationError } from "../errors/index.js";
 import { canonicalJson, fingerprint, fingerprintPayload } from "../request-record/fingerprint.js";
-import { defaultIdempotencyKey, deriveClientToken, idempotencyRecordKey, newRequestJobId } from "../request-record/identity.js";
+import { defaultIdempotencyKey, deriveClientToken, idempotencyRecordKey, newRequestJobId, redriveIdempotencyKey } from "../request-record/identity.js";
 import type { SubmissionResult } from "../request-record/record.js";
 import { defineRecordCommands } from "../request-record/transitions.js";
 import { previewReservations, reserveAndEnqueue, type PreparedRequest, type ReservationPreview } from "./reserve.js";
@@ -53,8 +53,25 @@ export interface Producer {
    * @throws BatchValidationError
    */
   preview(requests: readonly unknown[]): Promise<ReservationPreview[]>;
+  /**
+   * Enqueues the redrive of each failed request: a new request (new job id) with the given
+   * request's payload, idempotency key `redrive:<redriveOf>` and a ClientToken derived from it
+   * (never the old one), whose job carries `redriveOf`. Otherwise as enqueueMany: a second redrive
+   * of the same request is a duplicate. Callers cannot set `redriveOf` in a request (it is not part
+   * of the request schema); this is the one way in, used by `redrive`.
+   * @throws BatchValidationError, IdempotencyConflictError, RedisFullError (nothing of the batch enqueued)
+   */
+  enqueueRedrives(items: readonly RedriveItem[]): Promise<EnqueueResult[]>;
+  /** What enqueueRedrives would do with each item, writing nothing (see preview). @throws BatchValidationError */
+  previewRedrives(items: readonly RedriveItem[]): Promise<ReservationPreview[]>;
   readonly queue: Queue;
   close(): Promise<void>;
+}
+
+/** A failed request to run again: its request (as callers submit one) and its request id. */
+export interface RedriveItem {
+  request: unknown;
+  redriveOf: string;
 }
 
 export function createProducer(options: ProducerOptions = {}): Producer {
@@ -73,9 +90,9 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   // calls that fail (enqueue rejects), so the events themselves are dropped here.
   queue.on("error", () => {});
 
-  function prepare(request: AcceptRequest, index: number, enqueuedAt: string): PreparedRequest {
+  function prepare(request: AcceptRequest, index: number, enqueuedAt: string, redriveOf?: string): PreparedRequest {
     const idempotencyKey = request.idempotencyKey ?? defaultIdempotencyKey(request.catalog, request.identifier);
-    const payload = fingerprintPayload(request);
+    const payload = fingerprintPayload(request, redriveOf);
     const payloadJson = canonicalJson(payload);
     const clientToken = request.clientToken ?? deriveClientToken(idempotencyKey, actionOf(request));
     const data: AcceptJobData = {
@@ -85,6 +102,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
       idempotencyKey,
       enqueuedAt,
       throttleRequeues: 0,
+      ...(redriveOf !== undefined ? { redriveOf } : {}),
     };
     return {
       index,
@@ -98,7 +116,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     };
   }
 
-  function prepareAll(requests: readonly unknown[]): PreparedRequest[] {
+  function prepareAll(requests: readonly unknown[], redriveOf?: readonly string[]): PreparedRequest[] {
     const valid: AcceptRequest[] = [];
     const invalid: Array<{ index: number; issues: RequestValidationError["issues"] }> = [];
     requests.forEach((input, index) => {
@@ -108,11 +126,20 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     });
     if (invalid.length > 0) throw new BatchValidationError(invalid);
     const enqueuedAt = new Date().toISOString();
-    return valid.map((r, i) => prepare(r, i, enqueuedAt));
+    return valid.map((r, i) => prepare(r, i, enqueuedAt, redriveOf?.[i]));
   }
 
-  async function enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]> {
-    const items = prepareAll(requests);
+  /** Redrives as requests: the redrive key, no ClientToken (a new one is derived from that key). */
+  function redriveRequests(items: readonly RedriveItem[]): unknown[] {
+    return items.map(({ request, redriveOf }) => {
+      if (request === null || typeof request !== "object") return request;
+      const { clientToken: _old, ...rest } = request as Record<string, unknown>;
+      return { ...rest, idempotencyKey: redriveIdempotencyKey(redriveOf) };
+    });
+  }
+
+  async function enqueueMany(requests: readonly unknown[], redriveOf?: readonly string[]): Promise<EnqueueResult[]> {
+    const items = prepareAll(requests, redriveOf);
     if (items.length === 0) return [];
     try {
       return await tx.exclusive((session) => reserveAndEnqueue(session, items, jobOptions, outcomeKeyPrefix));
@@ -125,10 +152,22 @@ export function createProducer(options: ProducerOptions = {}): Producer {
 
   return {
     queue,
-    enqueueMany,
+    enqueueMany: (requests) => enqueueMany(requests),
     async preview(requests) {
       const items = prepareAll(requests);
       return items.length === 0 ? [] : tx.exclusive((session) => previewReservations(session, items));
+    },
+    enqueueRedrives: (items) =>
+      enqueueMany(
+        redriveRequests(items),
+        items.map((i) => i.redriveOf),
+      ),
+    async previewRedrives(items) {
+      const prepared = prepareAll(
+        redriveRequests(items),
+        items.map((i) => i.redriveOf),
+      );
+      return prepared.length === 0 ? [] : tx.exclusive((session) => previewReservations(session, prepared));
     },
     async enqueue(request) {
       try {

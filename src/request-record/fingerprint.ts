@@ -7,14 +7,17 @@ import type { AcceptRequest } from "../schemas/request.js";
  * `clientToken` and `metadata` count only when the caller set them. `action` and `reason` count
  * only for a reject: an accept is the default and leaves them out, so the payload (and the
  * fingerprint) of an accept is what it was before requests could reject, and accept and reject of
- * one invitation under one key differ in `action`.
+ * one invitation under one key differ in `action`. `redriveOf` is set by the producer for a
+ * redrive only (never by callers): the record of a redrive says which request it runs again, and
+ * a caller's own key `redrive:…` can never pass for one.
  */
-export const FINGERPRINT_FIELDS = ["catalog", "identifier", "action", "reason", "clientToken", "metadata"] as const;
-export type FingerprintPayload = Partial<Pick<AcceptRequest, (typeof FINGERPRINT_FIELDS)[number]>>;
+export const FINGERPRINT_FIELDS = ["catalog", "identifier", "action", "reason", "clientToken", "metadata", "redriveOf"] as const;
+export type FingerprintPayload = Partial<Pick<AcceptRequest, Exclude<(typeof FINGERPRINT_FIELDS)[number], "redriveOf">>> & { redriveOf?: string };
 
-export function fingerprintPayload(request: AcceptRequest): FingerprintPayload {
+export function fingerprintPayload(request: AcceptRequest, redriveOf?: string): FingerprintPayload {
   const out: FingerprintPayload = {};
   const source: Record<string, unknown> = request.action === "reject" ? { ...request } : { ...request, action: undefined, reason: undefined };
+  if (redriveOf !== undefined) source.redriveOf = redriveOf;
   for (const f of FINGERPRINT_FIELDS) if (source[f] !== undefined) (out as Record<string, unknown>)[f] = source[f];
   return out;
 }

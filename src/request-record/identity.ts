@@ -58,6 +58,15 @@ export function deriveClientToken(idempotencyKey: string, action: RequestAction 
   return createHash("sha256").update(`${namespace}\0${idempotencyKey}`).digest("base64url");
 }
 
+/**
+ * The idempotency key of the redrive of a failed request: one per failed request, so running the
+ * same redrive twice finds the first one (a duplicate) instead of acting again. Its ClientToken,
+ * derived from it, is new: the old one may be bound to the old answer.
+ */
+export function redriveIdempotencyKey(requestId: string): string {
+  return `redrive:${requestId}`;
+}
+
 /** Deterministic event id of a request's outcome (UUID v5 shape): the same on every redelivery. */
 export function outcomeEventId(requestId: string): string {
   const h = createHash("sha256").update(`pc-invitations/outcome/v1\0${requestId}`).digest("hex");

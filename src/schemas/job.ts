@@ -20,6 +20,11 @@ export const acceptJobDataSchema = z.strictObject({
   trace: z.record(z.string(), z.string()).optional(),
   /** ISO-8601 time the producer accepted the request. */
   enqueuedAt: z.iso.datetime(),
+  /**
+   * Set on a redrive (never by callers: it is not part of the request schema): the request id of
+   * the failed request this one runs again. The run reads the invitation before any call.
+   */
+  redriveOf: z.string().min(1).optional(),
   /** Times this job was put back because AWS throttled it (bounded by MAX_THROTTLE_REQUEUES). */
   throttleRequeues: z.number().int().nonnegative().default(0),
 });

@@ -31,13 +31,18 @@ export const OWN_ERROR_NAMES = [
   "InvalidJob",
   /** Transient failures on every allowed attempt; `reason` names the last one. */
   "RetriesExhausted",
+  /**
+   * A redrive read the invitation before calling the API and found it in a status its action
+   * cannot change (`invitationStatus` names it); the API was not called.
+   */
+  "InvitationNotPending",
   /** No HTTP answer: connection refused/reset, DNS, timeout. */
   "NetworkError",
 ] as const;
 
 export const errorNameSchema = z
   .union([z.enum(AWS_ERROR_NAMES), z.enum(OWN_ERROR_NAMES), z.string().min(1)])
-  .describe("AWS exception name, one of our codes (InvalidJob, RetriesExhausted, NetworkError), or an unmodelled AWS error name.");
+  .describe("AWS exception name, one of our codes (InvalidJob, RetriesExhausted, InvitationNotPending, NetworkError), or an unmodelled AWS error name.");
 
 export const outcomeErrorSchema = z.looseObject({
   name: errorNameSchema,
@@ -65,6 +70,8 @@ const envelope = {
    * not be read; events published before there was a choice have none (read as "accept").
    */
   action: z.enum(REQUEST_ACTIONS).nullable().default("accept"),
+  /** A redrive: the request id of the failed request this one runs again. */
+  redriveOf: z.string().optional(),
   /** A reject: the `reason` it sent to RejectConnectionInvitation, when it gave one. */
   rejectReason: z.string().optional(),
   correlationId: z.string().nullable(),

@@ -17,7 +17,7 @@ describe("pc-invitations CLI", () => {
   it("--help documents every command", async () => {
     const r = await runCli(["--help"]);
     expect(r.code).toBe(0);
-    for (const cmd of ["enqueue", "discover", "cancel", "worker", "serve", "outcomes", "limits", "emulator", "demo", "export-schemas"]) expect(r.stdout).toContain(`pc-invitations ${cmd}`);
+    for (const cmd of ["enqueue", "discover", "cancel", "redrive", "worker", "serve", "outcomes", "limits", "emulator", "demo", "export-schemas"]) expect(r.stdout).toContain(`pc-invitations ${cmd}`);
     const sub = await runCli(["enqueue", "--help"]);
     expect(sub.stdout).toContain("--file");
   });

@@ -25,7 +25,7 @@ const refusal = (e: unknown) => e as RequestNotCancelableError;
 describe("cancel", () => {
   it("ends a waiting request with one canceled outcome, completes its record, removes its job; nothing reaches AWS", async () => {
     p = await startPipeline({ label: "cancel" });
-    control = createRequestControl(p.config, p.redis);
+    control = createRequestControl(p.config, p.redis, p.producer);
     const inv = p.emulator.seedInvitation();
     const req = { catalog: inv.catalog, identifier: inv.identifier, metadata: { order: 1 } };
     const r = await p.producer.enqueue(req);
@@ -47,7 +47,7 @@ describe("cancel", () => {
 
   it("cancels a delayed request (waiting for its next attempt): no further call", async () => {
     p = await startPipeline({ label: "cancel-delayed", retry: { attempts: 3, backoffDelayMs: 60_000 } });
-    control = createRequestControl(p.config, p.redis);
+    control = createRequestControl(p.config, p.redis, p.producer);
     const inv = p.emulator.seedInvitation();
     p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "InternalServerException" });
     const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
@@ -61,7 +61,7 @@ describe("cancel", () => {
 
   it("refuses a request that is running with its state, and one that finished with its state", async () => {
     p = await startPipeline({ label: "cancel-active", emulator: { latencyMs: 1500 } });
-    control = createRequestControl(p.config, p.redis);
+    control = createRequestControl(p.config, p.redis, p.producer);
     const inv = p.emulator.seedInvitation();
     const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
     await p.startWorker();
@@ -82,7 +82,7 @@ describe("cancel", () => {
 
   it("refuses a request that failed, naming it failed", async () => {
     p = await startPipeline({ label: "cancel-failed" });
-    control = createRequestControl(p.config, p.redis);
+    control = createRequestControl(p.config, p.redis, p.producer);
     const r = await p.producer.enqueue({ catalog: "AWS", identifier: "pacinv-NOTSEEDED0000" });
     await p.startWorker();
     await waitForOutcomes(p.redis, p.prefix, 1);
@@ -92,7 +92,7 @@ describe("cancel", () => {
 
   it("answers an unknown id with RequestNotFoundError", async () => {
     p = await startPipeline({ label: "cancel-unknown" });
-    control = createRequestControl(p.config, p.redis);
+    control = createRequestControl(p.config, p.redis, p.producer);
     await expect(control.cancel("AWS.pacinv-NOSUCHREQUEST.x")).rejects.toBeInstanceOf(RequestNotFoundError);
   });
 

@@ -1,4 +1,5 @@
 import { createRequestControl } from "../../app/request-control.js";
+import { producerFromConfig } from "../../app/from-config.js";
 import { createRedis } from "../../queues/connection.js";
 import { parse, UsageError } from "../args.js";
 import { prepareRuntime } from "../runtime.js";
@@ -21,7 +22,8 @@ export async function cancelCommand(argv: string[]): Promise<number> {
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
   const { config } = await prepareRuntime("cancel", { writes: true });
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
-  const control = createRequestControl(config, redis);
+  const producer = producerFromConfig(config, redis);
+  const control = createRequestControl(config, redis, producer);
   try {
     const outcome = await control.cancel(requestId, values.reason !== undefined ? { reason: values.reason } : {});
     process.stdout.write(
@@ -30,6 +32,7 @@ export async function cancelCommand(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await control.close();
+    await producer.close();
     await redis.quit().catch(() => redis.disconnect());
   }
 }

@@ -1,0 +1,69 @@
+import { producerFromConfig } from "../../app/from-config.js";
+import { createRequestControl } from "../../app/request-control.js";
+import type { RedriveSummary } from "../../producer/redrive.js";
+import { createRedis } from "../../queues/connection.js";
+import { durationArg, parse, UsageError } from "../args.js";
+import { prepareRuntime } from "../runtime.js";
+
+export const redriveHelp = `pc-invitations redrive: run again the requests whose outcome was failed
+
+  pc-invitations redrive [--error NAME]... [--since DURATION] [--dry-run] [--json]
+
+  --error NAME      only failures with this error.name (repeat for several), e.g. AccessDeniedException
+  --since 1d        only failures that ended within this duration (a whole number and ms, s, m, h or d)
+  --dry-run         list what would be redriven, change nothing
+
+Each failed request is enqueued again as a new request (new request id, redriveOf = the failed
+one; same catalog, identifier, action, reason, metadata, correlationId) with idempotency key
+redrive:<request id> and a new ClientToken: redriving twice redrives once. Before calling the API,
+its run reads the invitation: already ACCEPTED (REJECTED for a reject) ends as that outcome without
+a call; PENDING makes a new attempt; any other status fails with invitationStatus.
+Prints a summary (found, redriven, duplicates, conflicts, skipped) and one line per failed request.
+Exit: 0 done, 1 some redrive conflicted, 2 usage, 3 Redis unreachable, 4 Redis full.`;
+
+export async function redriveCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    error: { type: "string", multiple: true },
+    since: { type: "string" },
+    "dry-run": { type: "boolean" },
+    json: { type: "boolean" },
+  });
+  const sinceMs = durationArg(values.since, "since");
+  const errorNames = values.error ?? [];
+  for (const name of errorNames) if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(name)) throw new UsageError(`--error must be an error name such as AccessDeniedException, got ${JSON.stringify(name)}`);
+  const dryRun = values["dry-run"] === true;
+
+  const { config } = await prepareRuntime("redrive", { writes: !dryRun });
+  const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
+  const producer = producerFromConfig(config, redis);
+  const control = createRequestControl(config, redis, producer);
+  try {
+    const summary = await control.redrive({ errorNames, ...(sinceMs !== undefined ? { sinceMs } : {}), dryRun });
+    process.stdout.write(values.json ? JSON.stringify(summary) + "\n" : formatRedrive(summary));
+    return summary.conflicts > 0 ? 1 : 0;
+  } finally {
+    await control.close();
+    await producer.close();
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+/** The summary for people: one line of counts, then one line per failed request. */
+export function formatRedrive(s: RedriveSummary): string {
+  const verb = s.dryRun ? "would redrive" : "redrove";
+  const filter = [s.errorNames.length > 0 ? `errors ${s.errorNames.join(", ")}` : "any error", s.since ? `since ${s.since}` : "any time"].join(", ");
+  const lines = [
+    `${s.dryRun ? "dry run, nothing enqueued: " : ""}found ${s.found} failed request(s) (${filter}); ${verb} ${s.redriven}; ` +
+      `${s.duplicates} already redriven; ${s.conflicts} conflict(s); ${s.skipped} skipped`,
+  ];
+  for (const r of s.requests) {
+    const what =
+      r.result === "redriven"
+        ? `${verb}${r.jobId ? ` as ${r.jobId}` : ""}`
+        : r.result === "duplicate"
+          ? `already redriven as ${r.jobId}`
+          : `${r.result}: ${r.detail}`;
+    lines.push(`${r.requestId} (${r.action ?? "?"}, ${r.error} at ${r.failedAt}): ${what}`);
+  }
+  return lines.join("\n") + "\n";
+}

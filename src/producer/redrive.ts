@@ -1,0 +1,142 @@
+import { formatFieldIssues } from "../schemas/issues.js";
+import type { FailedOutcome, OutcomeEvent } from "../schemas/outcome.js";
+import { validateRequest } from "./validate-request.js";
+import { enqueueEach, previewedDispositions, type Disposition } from "./enqueue-each.js";
+import type { EnqueueResult, RedriveItem } from "./producer.js";
+import type { ReservationPreview } from "./reserve.js";
+
+/**
+ * Redrive: run again the requests whose outcome was `failed` (e.g. every AccessDeniedException of
+ * the last day, once the IAM policy is fixed). Each is a new request, with the old one's catalog,
+ * identifier, action, reason, metadata and correlationId, idempotency key `redrive:<old request
+ * id>` and a ClientToken derived from that key, whose job carries `redriveOf`: its run reads the
+ * invitation before any call (processJob). Redriving twice redrives once (the second finds the
+ * first: a duplicate). Pure orchestration over ports.
+ */
+export interface RedrivePorts {
+  /** Failed outcome events matching the filter, oldest first (outcomes/failed-outcomes.ts). */
+  failedOutcomes(filter: { errorNames?: readonly string[]; sinceMs?: number }): Promise<FailedOutcome[]>;
+  enqueueRedrives(items: readonly RedriveItem[]): Promise<EnqueueResult[]>;
+  previewRedrives(items: readonly RedriveItem[]): Promise<ReservationPreview[]>;
+  now?: () => Date;
+}
+
+export interface RedriveOptions {
+  /** Only failures with one of these `error.name`s (any, when empty). */
+  errorNames?: readonly string[];
+  /** Only failures completed within this many ms before now. */
+  sinceMs?: number;
+  /** List what would be redriven, write nothing. @defaultValue false */
+  dryRun?: boolean;
+}
+
+/** One failed request and what the redrive did with it. */
+export interface RedrivenRequest {
+  /** The failed request. */
+  requestId: string;
+  catalog: string | null;
+  identifier: string | null;
+  action: string | null;
+  error: string;
+  failedAt: string;
+  /** redriven (a dry run: would be); duplicate (redriven before); conflict; skipped (cannot be redriven). */
+  result: "redriven" | "duplicate" | "conflict" | "skipped";
+  /** The redrive's request (new, or the one of an earlier redrive); null for a dry run's new one. */
+  jobId?: string | null;
+  /** skipped: why; conflict: what differs. */
+  detail?: string;
+}
+
+export interface RedriveSummary {
+  dryRun: boolean;
+  errorNames: string[];
+  since: string | null;
+  /** Failed outcomes that matched. */
+  found: number;
+  redriven: number;
+  duplicates: number;
+  conflicts: number;
+  skipped: number;
+  requests: RedrivenRequest[];
+}
+
+const BATCH = 500;
+
+export async function redrive(ports: RedrivePorts, options: RedriveOptions = {}): Promise<RedriveSummary> {
+  const now = ports.now ?? (() => new Date());
+  const sinceMs = options.sinceMs !== undefined ? now().getTime() - options.sinceMs : undefined;
+  const errorNames = [...(options.errorNames ?? [])];
+  const failed = await ports.failedOutcomes({ errorNames, ...(sinceMs !== undefined ? { sinceMs } : {}) });
+  const summary: RedriveSummary = {
+    dryRun: options.dryRun === true,
+    errorNames,
+    since: sinceMs !== undefined ? new Date(sinceMs).toISOString() : null,
+    found: failed.length,
+    redriven: 0,
+    duplicates: 0,
+    conflicts: 0,
+    skipped: 0,
+    requests: [],
+  };
+  const toEnqueue: Array<{ entry: RedrivenRequest; item: RedriveItem }> = [];
+  for (const event of failed) {
+    const entry: RedrivenRequest = {
+      requestId: event.requestId,
+      catalog: event.catalog,
+      identifier: event.identifier,
+      action: event.action,
+      error: event.error.name,
+      failedAt: event.completedAt,
+      result: "skipped",
+    };
+    summary.requests.push(entry);
+    const request = requestOf(event);
+    const checked = validateRequest(request);
+    if (event.action === null || !checked.ok) {
+      entry.detail = event.action === null ? "its action could not be read" : `its request cannot be rebuilt: ${formatFieldIssues(checked.ok ? [] : checked.issues)}`;
+      summary.skipped++;
+      continue;
+    }
+    toEnqueue.push({ entry, item: { request, redriveOf: event.requestId } });
+  }
+
+  for (let i = 0; i < toEnqueue.length; i += BATCH) {
+    const batch = toEnqueue.slice(i, i + BATCH);
+    const items = batch.map((b) => b.item);
+    const dispositions: Disposition[] = summary.dryRun
+      ? previewedDispositions(await ports.previewRedrives(items))
+      : await enqueueEach((some) => ports.enqueueRedrives(some as RedriveItem[]), items);
+    dispositions.forEach((d, j) => {
+      const entry = batch[j]!.entry;
+      switch (d.disposition) {
+        case "enqueued":
+          entry.result = "redriven";
+          entry.jobId = d.jobId;
+          summary.redriven++;
+          break;
+        case "duplicate":
+          entry.result = "duplicate";
+          entry.jobId = d.jobId;
+          summary.duplicates++;
+          break;
+        case "conflict":
+          entry.result = "conflict";
+          entry.detail = `its redrive key holds another payload (differs in: ${d.differences.join(", ")}; existing job ${d.existingJobId})`;
+          summary.conflicts++;
+          break;
+      }
+    });
+  }
+  return summary;
+}
+
+/** The request a failed outcome came from, as callers submit one (minus its key and token: a redrive has its own). */
+function requestOf(event: OutcomeEvent): Record<string, unknown> {
+  return {
+    catalog: event.catalog,
+    identifier: event.identifier,
+    ...(event.action === "reject" ? { action: "reject", ...(event.rejectReason !== undefined ? { reason: event.rejectReason } : {}) } : {}),
+    ...(event.metadata !== null ? { metadata: event.metadata } : {}),
+    ...(event.correlationId !== null ? { correlationId: event.correlationId } : {}),
+  };
+}
