@@ -24,18 +24,18 @@ export function rateLimiterFromConfig(config: Config, redis: RedisConnection, ad
 }
 
 /**
- * The Partner Central API of a process that calls it outside a worker (discover, redrive, serve):
- * the SDK adapter on the standard credential chain, AWS_REGION, PARTNERCENTRAL_ENDPOINT and
- * AWS_REQUEST_TIMEOUT_MS, each call a span. `destroy()` closes its sockets.
+ * The Partner Central API of a process that calls it outside a worker (discover, serve): the SDK
+ * adapter on the standard credential chain, AWS_REGION, PARTNERCENTRAL_ENDPOINT and
+ * AWS_REQUEST_TIMEOUT_MS; each call a span when `tracing` is on. `destroy()` closes its sockets.
  */
-export function apiFromConfig(config: Config): InvitationApi & { destroy(): void } {
+export function apiFromConfig(config: Config, options: { tracing?: boolean } = {}): InvitationApi & { destroy(): void } {
   const sdk = createSdkInvitationApi({
     region: config.AWS_REGION,
     requestTimeoutMs: config.AWS_REQUEST_TIMEOUT_MS,
     ...(config.PARTNERCENTRAL_ENDPOINT ? { endpoint: config.PARTNERCENTRAL_ENDPOINT } : {}),
   });
   // instrumentApi may return the adapter itself (nothing to instrument): destroy the adapter's sockets, never a copy's.
-  return { ...instrumentApi(sdk), destroy: () => sdk.destroy() };
+  return { ...instrumentApi(sdk, undefined, { tracing: options.tracing === true }), destroy: () => sdk.destroy() };
 }
 
 /** How calls outside a worker are paced: the shared limit of RATE_LIMIT_KEY (per catalog with `{catalog}`), as a worker's. */

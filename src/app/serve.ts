@@ -5,7 +5,9 @@ import { initTracing } from "../observability/tracing.js";
 import { startHeartbeat } from "../observability/heartbeat.js";
 import { createRedis } from "../queues/connection.js";
 import { buildHttpServer } from "../http/build-http-server.js";
-import { producerFromConfig } from "./from-config.js";
+import { apiFromConfig, pacingFromConfig, producerFromConfig, rateLimiterFromConfig } from "./from-config.js";
+import { createDiscovery } from "./discovery.js";
+import { createRequestControl } from "./request-control.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -15,7 +17,9 @@ export interface RunningServer {
 
 /**
  * Composition root of `serve`: tracing, Redis, the producer and the HTTP API, listening on
- * HTTP_HOST:HTTP_PORT. Whatever was opened is closed again when start-up fails.
+ * HTTP_HOST:HTTP_PORT; discoveries call Partner Central (the SDK on the standard credential chain,
+ * PARTNERCENTRAL_ENDPOINT), through the shared limit. Whatever was opened is closed again when
+ * start-up fails.
  */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const tracing = await initTracing("pc-invitations-http", config);
@@ -24,14 +28,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   redis.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis connection error"));
   // The HTTP request's span is the parent of the enqueue's PRODUCER span, which the job carries.
   const producer = producerFromConfig(config, redis, tracing.telemetry ? { telemetry: tracing.telemetry } : {});
+  // Credentials are resolved at the first call: a server without them serves everything but discoveries.
+  const api = apiFromConfig(config, { tracing: tracing.telemetry !== undefined });
+  const discovery = createDiscovery({ api, pacing: pacingFromConfig(config, rateLimiterFromConfig(config, redis)), producer });
+  const requestControl = createRequestControl(config, redis, producer);
   const release = async () => {
+    await requestControl.close();
+    api.destroy();
     await producer.close();
     await redis.quit().catch(() => redis.disconnect());
     await tracing.shutdown();
   };
   let app: FastifyInstance;
   try {
-    app = await buildHttpServer({ producer, redis, config, logger, tracing: tracing.telemetry !== undefined });
+    app = await buildHttpServer({ producer, discovery, requestControl, redis, config, logger, tracing: tracing.telemetry !== undefined });
     await app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
   } catch (err) {
     await release();

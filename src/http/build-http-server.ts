@@ -13,18 +13,27 @@ import type { Config } from "../schemas/config.js";
 import { createBacklogGate } from "./backlog-gate.js";
 import { createBearerAuth } from "./bearer-auth.js";
 import { registerDashboard } from "./dashboard.js";
-import type { AcceptancePort, HttpContext } from "./http-context.js";
+import type { AcceptancePort, DiscoveryPort, HttpContext, RequestControlPort } from "./http-context.js";
 import { sendAnswer } from "./http-context.js";
 import { capConnections } from "./connection-cap.js";
 import { clientErrorAnswer, toHttpAnswer, unavailable, UNAUTHORIZED, type HttpAnswer } from "./http-errors.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { acceptanceRoutes, MAX_ID_LENGTH } from "./routes/acceptances.js";
 import { opsRoutes } from "./routes/ops.js";
+import { operationRoutes } from "./routes/operations.js";
 import { withTimeout } from "./with-timeout.js";
 
 export interface HttpServerDeps {
   /** Enqueues requests: the library's Producer (its queue must be the one of `config`). */
   producer: AcceptancePort;
+  /**
+   * Discoveries for POST /v1/discoveries (createDiscovery over the API and the shared limit: the
+   * server then needs AWS credentials and PARTNERCENTRAL_ENDPOINT like a worker). Without it that
+   * route answers 501 NOT_CONFIGURED.
+   */
+  discovery?: DiscoveryPort;
+  /** Cancel and redrive (createRequestControl). Without it those routes answer 501 NOT_CONFIGURED. */
+  requestControl?: RequestControlPort;
   /** Connection for status lookups, backlog counts, readiness and the dashboard. Not closed here. */
   redis: Redis | Cluster;
   config: Config;
@@ -94,7 +103,18 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
       return (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
     },
   });
-  const ctx: HttpContext = { producer: deps.producer, redis, requests, outcomes, config, metrics, gate, bounded };
+  const ctx: HttpContext = {
+    producer: deps.producer,
+    ...(deps.discovery ? { discovery: deps.discovery } : {}),
+    ...(deps.requestControl ? { requestControl: deps.requestControl } : {}),
+    redis,
+    requests,
+    outcomes,
+    config,
+    metrics,
+    gate,
+    bounded,
+  };
 
   const app = Fastify({
     // pino 10 vs Fastify's pino 9 logger types differ only in generics; the instance is the same.
@@ -180,6 +200,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   await app.register(async (scope) => {
     scope.addHook("onRequest", authenticate);
     await acceptanceRoutes(scope, ctx);
+    await operationRoutes(scope, ctx);
     if (config.HTTP_DASHBOARD) await registerDashboard(scope, [requests, outcomes], DASHBOARD_PATH);
   });
   return app;

@@ -5,6 +5,9 @@ import type { Config } from "../schemas/config.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { GateVerdict } from "./backlog-gate.js";
 import type { HttpAnswer } from "./http-errors.js";
+import type { DiscoveryOptions, DiscoverySummary } from "../producer/discover.js";
+import type { RedriveOptions, RedriveSummary } from "../producer/redrive.js";
+import type { CanceledOutcome } from "../schemas/outcome.js";
 
 /**
  * The producer as the HTTP API needs it: any object with these two calls (the library's Producer,
@@ -15,9 +18,23 @@ export interface AcceptancePort {
   enqueueMany(requests: readonly unknown[]): Promise<readonly object[]>;
 }
 
+/** Discoveries (app/discovery.ts createDiscovery: the API through the shared limit, and the producer). */
+export type DiscoveryPort = (options: DiscoveryOptions) => Promise<DiscoverySummary>;
+
+/** Cancel and redrive (app/request-control.ts createRequestControl). */
+export interface RequestControlPort {
+  /** @throws RequestNotCancelableError, RequestNotFoundError */
+  cancel(requestId: string, options?: { reason?: string }): Promise<CanceledOutcome>;
+  redrive(options?: RedriveOptions): Promise<RedriveSummary>;
+}
+
 /** What route modules share, built once by buildHttpServer. */
 export interface HttpContext {
   producer: AcceptancePort;
+  /** Absent: POST /v1/discoveries answers 501 NOT_CONFIGURED. */
+  discovery?: DiscoveryPort;
+  /** Absent: cancel and redrive answer 501 NOT_CONFIGURED. */
+  requestControl?: RequestControlPort;
   redis: Redis | Cluster;
   requests: Queue;
   outcomes: Queue;

@@ -1,9 +1,13 @@
 import {
   BatchValidationError,
   IdempotencyConflictError,
+  PartnerCentralCallError,
+  PolicyValidationError,
   RedisAuthError,
   RedisFullError,
   RedisUnavailableError,
+  RequestNotCancelableError,
+  RequestNotFoundError,
   RequestValidationError,
 } from "../errors/index.js";
 import { toRedisError } from "../queues/connection.js";
@@ -24,6 +28,7 @@ export const ERROR_CODES = [
   "UNAUTHORIZED",
   "NOT_FOUND",
   "IDEMPOTENCY_CONFLICT",
+  "NOT_CANCELABLE",
   "PAYLOAD_TOO_LARGE",
   "UNSUPPORTED_MEDIA_TYPE",
   "REQUEST_TIMEOUT",
@@ -32,6 +37,8 @@ export const ERROR_CODES = [
   "REDIS_UNAVAILABLE",
   "REDIS_FULL",
   "SHUTTING_DOWN",
+  "NOT_CONFIGURED",
+  "AWS_ERROR",
   "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -100,6 +107,18 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
         existingJobId: err.existingJobId,
         ...(typeof index === "number" ? { index } : {}),
       },
+    };
+  }
+  if (err instanceof RequestNotCancelableError) {
+    return { status: 409, body: { error: "NOT_CANCELABLE", message: err.message, requestId: err.requestId, state: err.state } };
+  }
+  if (err instanceof RequestNotFoundError) return { status: 404, body: { error: "NOT_FOUND", message: err.message } };
+  if (err instanceof PolicyValidationError) return invalidRequest(err.message, err.issues);
+  // AWS refused a discovery's call for good (after its own retries): the gateway's answer, with AWS's words.
+  if (err instanceof PartnerCentralCallError) {
+    return {
+      status: 502,
+      body: { error: "AWS_ERROR", message: err.message, operation: err.operation, awsError: err.errorName, reason: err.reason, awsHttpStatus: err.httpStatus },
     };
   }
   if (err instanceof RedisUnavailableError) return unavailable("REDIS_UNAVAILABLE", "Redis is unreachable; retry later", options.retryAfterSeconds);

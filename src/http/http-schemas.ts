@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { acceptRequestSchema } from "../schemas/request.js";
 import { outcomeEventSchema } from "../schemas/outcome.js";
+import { durationSchema } from "../schemas/duration.js";
+import { POLICY_DECISIONS } from "../schemas/policy.js";
 import { ACCEPTANCE_STATES } from "./acceptance-status.js";
 import { ERROR_CODES } from "./http-errors.js";
 
@@ -58,6 +60,12 @@ export const errorBodySchema = z.looseObject({
   differences: z.array(z.string()).optional().describe("IDEMPOTENCY_CONFLICT: fields that differ from the first submission."),
   existingJobId: z.string().optional().describe("IDEMPOTENCY_CONFLICT: the job of the first submission."),
   index: z.number().int().nonnegative().optional().describe("IDEMPOTENCY_CONFLICT in a batch: position of the conflicting request."),
+  requestId: z.string().optional().describe("NOT_CANCELABLE: the request."),
+  state: z.string().optional().describe("NOT_CANCELABLE: its state (active, completed, failed…)."),
+  operation: z.string().optional().describe("AWS_ERROR: the Partner Central operation that failed."),
+  awsError: z.string().optional().describe("AWS_ERROR: AWS's error name."),
+  reason: z.string().nullable().optional().describe("AWS_ERROR: AWS's Reason."),
+  awsHttpStatus: z.number().int().nullable().optional().describe("AWS_ERROR: the status AWS answered."),
 });
 
 export const healthSchema = z.object({ status: z.literal("ok") });
@@ -70,3 +78,93 @@ export const readinessSchema = z.object({
     memory: z.enum(["ok", "full", "unknown"]).describe("`full`: Redis refuses writes (maxmemory reached); enqueues get 503 REDIS_FULL."),
   }),
 });
+
+/** POST /v1/acceptances/{id}/cancel: an optional body. */
+export const cancelBodySchema = z.strictObject(
+  {
+    reason: z
+      .string({ error: "must be a string" })
+      .min(1, { error: "must be 1-256 characters" })
+      .max(256, { error: "must be 1-256 characters" })
+      .optional()
+      .describe("Why; carried as the canceled outcome's `reason`."),
+  },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be an object") },
+);
+
+/** POST /v1/redrives. */
+export const redriveBodySchema = z.strictObject(
+  {
+    errors: z
+      .array(z.string({ error: "must be a string" }).regex(/^[A-Za-z0-9_.:-]{1,128}$/, { error: "must be an error name such as AccessDeniedException" }), {
+        error: "must be a list of error names",
+      })
+      .max(50, { error: "must list at most 50 error names" })
+      .optional()
+      .describe("Only failures whose error.name is one of these (any, when absent)."),
+    since: durationSchema.optional().describe("Only failures that ended within this duration before now: 30s, 5m, 1h, 1d."),
+    dryRun: z.boolean({ error: "must be true or false" }).optional().describe("List what would be redriven, change nothing."),
+  },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be an object") },
+);
+
+const countsByAction = z.object({ accept: z.number().int().nonnegative(), reject: z.number().int().nonnegative() });
+
+/** What POST /v1/discoveries answers (producer/discover.ts DiscoverySummary). */
+export const discoverySummarySchema = z
+  .looseObject({
+    runId: z.string().describe("Also the requests' correlationId: discover-<runId>."),
+    dryRun: z.boolean(),
+    catalogs: z.array(z.string()),
+    startedAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime(),
+    found: z.number().int().nonnegative().describe("Pending invitations sent to us."),
+    enqueued: countsByAction.describe("New requests per action (dry run: would be)."),
+    duplicates: z.number().int().nonnegative().describe("Invitations whose request exists already: nothing new."),
+    conflicts: z.number().int().nonnegative().describe("Invitations requested before with another action or reason: not enqueued."),
+    held: z.number().int().nonnegative(),
+    calls: z.object({ list: z.number().int(), get: z.number().int() }).describe("ListConnectionInvitations pages and GetConnectionInvitation reads made."),
+    invitations: z.array(
+      z.looseObject({
+        catalog: z.string(),
+        identifier: z.string(),
+        otherParticipantIdentifier: z.string().nullable(),
+        connectionType: z.string().nullable(),
+        inviterEmail: z.string().nullable().optional(),
+        decision: z.enum(POLICY_DECISIONS),
+        rule: z.number().int().nullable().describe("Index of the deciding rule; null: the policy's default."),
+        result: z.enum(["held", "enqueued", "duplicate", "conflict"]),
+        jobId: z.string().nullable().optional(),
+        existingJobId: z.string().optional(),
+        differences: z.array(z.string()).optional(),
+      }),
+    ),
+  })
+  .describe("One discovery: counts, then each pending invitation and what was done with it.");
+
+/** What POST /v1/redrives answers (producer/redrive.ts RedriveSummary). */
+export const redriveSummarySchema = z
+  .looseObject({
+    dryRun: z.boolean(),
+    errorNames: z.array(z.string()),
+    since: z.iso.datetime().nullable(),
+    found: z.number().int().nonnegative().describe("Failed outcomes that matched."),
+    redriven: z.number().int().nonnegative().describe("New redrives (dry run: would be)."),
+    duplicates: z.number().int().nonnegative().describe("Failures redriven before: nothing new."),
+    conflicts: z.number().int().nonnegative(),
+    skipped: z.number().int().nonnegative().describe("Failures whose request cannot be rebuilt (InvalidJob)."),
+    requests: z.array(
+      z.looseObject({
+        requestId: z.string().describe("The failed request."),
+        catalog: z.string().nullable(),
+        identifier: z.string().nullable(),
+        action: z.string().nullable(),
+        error: z.string(),
+        failedAt: z.iso.datetime(),
+        result: z.enum(["redriven", "duplicate", "conflict", "skipped"]),
+        jobId: z.string().nullable().optional().describe("The redrive's request id (null: a dry run's new one)."),
+        detail: z.string().optional(),
+      }),
+    ),
+  })
+  .describe("One redrive: counts, then each failed request and what became of it.");

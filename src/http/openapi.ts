@@ -1,14 +1,19 @@
 import { z } from "zod";
 import { acceptRequestSchema } from "../schemas/request.js";
 import { outcomeEventSchema } from "../schemas/outcome.js";
+import { discoveryRequestSchema } from "../schemas/policy.js";
 import {
   acceptanceStatusSchema,
   batchRequestSchema,
   batchResultSchema,
+  cancelBodySchema,
+  discoverySummarySchema,
   enqueueResultSchema,
   errorBodySchema,
   healthSchema,
   readinessSchema,
+  redriveBodySchema,
+  redriveSummarySchema,
 } from "./http-schemas.js";
 
 /** HTTP_MAX_BATCH's default: the committed openapi.json is generated with it. */
@@ -31,6 +36,11 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
     ["BatchResult", batchResultSchema, "output"],
     ["AcceptanceStatus", acceptanceStatusSchema, "output"],
     ["OutcomeEvent", outcomeEventSchema, "output"],
+    ["DiscoveryRequest", discoveryRequestSchema, "input"],
+    ["DiscoverySummary", discoverySummarySchema, "output"],
+    ["CancelRequest", cancelBodySchema, "input"],
+    ["RedriveRequest", redriveBodySchema, "input"],
+    ["RedriveSummary", redriveSummarySchema, "output"],
     ["Error", errorBodySchema, "output"],
     ["Health", healthSchema, "output"],
     ["Readiness", readinessSchema, "output"],
@@ -48,6 +58,14 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
     "409": error("IDEMPOTENCY_CONFLICT: the idempotency key was used before with a different payload; nothing enqueued."),
     "413": error("PAYLOAD_TOO_LARGE: body over HTTP_BODY_LIMIT_BYTES."),
     "415": error("UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json."),
+  };
+  const notConfigured = { "501": error("NOT_CONFIGURED: the server was built without this feature (pc-invitations serve has it).") };
+  const workPostErrors = {
+    "400": error("INVALID_REQUEST: malformed JSON, or fields breaking the body's schema (`issues` names each field and rule)."),
+    ...commonErrors,
+    "413": error("PAYLOAD_TOO_LARGE: body over HTTP_BODY_LIMIT_BYTES."),
+    "415": error("UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json."),
+    ...notConfigured,
   };
   const publicOp = { security: [] };
 
@@ -90,6 +108,52 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
             ...commonErrors,
             "404": error("NOT_FOUND: neither the request nor its outcome exists (never enqueued, or past retention)."),
           },
+        },
+      },
+      "/v1/acceptances/{id}/cancel": {
+        post: {
+          operationId: "cancelAcceptance",
+          summary: "Cancel a request that has not started (waiting, delayed, prioritized)",
+          description:
+            "The request ends with exactly one outcome of type `canceled` (its idempotency record completes with it) and its job is removed; nothing is sent to AWS for it. " +
+            "Canceling again answers the same outcome. The body is optional.",
+          parameters: [{ name: "id", in: "path", required: true, description: "`jobId` returned by the POST.", schema: { type: "string" } }],
+          requestBody: { required: false, content: json("CancelRequest") },
+          responses: {
+            "200": { description: "Canceled: the `canceled` outcome event.", content: json("OutcomeEvent") },
+            "400": error("INVALID_REQUEST: a body breaking the cancel schema."),
+            ...commonErrors,
+            "404": error("NOT_FOUND: neither the request nor its outcome exists."),
+            "409": error("NOT_CANCELABLE: the request is running or finished; `state` says which (active, completed, failed…)."),
+            ...notConfigured,
+          },
+        },
+      },
+      "/v1/discoveries": {
+        post: {
+          operationId: "discover",
+          summary: "Discover the pending invitations sent to us and enqueue what the policy decides",
+          description:
+            "ListConnectionInvitations (RECEIVER, PENDING, every page) through the shared rate limit, each invitation decided by the policy (default: hold), " +
+            "accepts and rejects enqueued with their default idempotency key (a second discovery enqueues nothing twice). Answers when done: " +
+            "a discovery takes as long as its paced API calls.",
+          requestBody: { required: true, content: json("DiscoveryRequest") },
+          responses: {
+            "200": { description: "The discovery's summary.", content: json("DiscoverySummary") },
+            ...workPostErrors,
+            "502": error("AWS_ERROR: a Partner Central call failed for good (after retries of throttles and 5xx); `operation`, `awsError`, `reason`."),
+          },
+        },
+      },
+      "/v1/redrives": {
+        post: {
+          operationId: "redrive",
+          summary: "Run again the requests whose outcome was failed",
+          description:
+            "Each matching failed request becomes a new request (redriveOf, key redrive:<request id>, a new ClientToken) that reads the invitation before calling; " +
+            "redriving twice redrives once.",
+          requestBody: { required: true, content: json("RedriveRequest") },
+          responses: { "200": { description: "The redrive's summary.", content: json("RedriveSummary") }, ...workPostErrors },
         },
       },
       "/healthz": { get: { ...publicOp, operationId: "health", summary: "The process is alive", responses: { "200": { description: "Always.", content: json("Health") } } } },

@@ -45,6 +45,11 @@ describe("OpenAPI document", () => {
     expect(Object.keys(ops["/v1/acceptances"]!.post!.responses).sort()).toEqual(["202", "400", "401", "409", "413", "415", "503"]);
     expect(Object.keys(ops["/v1/acceptances/batch"]!.post!.responses).sort()).toEqual(["202", "400", "401", "409", "413", "415", "503"]);
     expect(Object.keys(ops["/v1/acceptances/{id}"]!.get!.responses).sort()).toEqual(["200", "400", "401", "404", "503"]);
+    expect(Object.keys(ops["/v1/acceptances/{id}/cancel"]!.post!.responses).sort()).toEqual(["200", "400", "401", "404", "409", "501", "503"]);
+    expect(Object.keys(ops["/v1/discoveries"]!.post!.responses).sort()).toEqual(["200", "400", "401", "413", "415", "501", "502", "503"]);
+    expect(Object.keys(ops["/v1/redrives"]!.post!.responses).sort()).toEqual(["200", "400", "401", "413", "415", "501", "503"]);
+    expect(doc.components.schemas.DiscoveryRequest.properties.policy).toBeDefined();
+    expect(doc.components.schemas.RedriveRequest.properties.since.type).toBe("string");
     for (const path of ["/healthz", "/readyz", "/metrics", "/openapi.json"]) expect(ops[path]!.get!.security, path).toEqual([]);
     expect(doc.security).toEqual([{ bearer: [] }]);
     expect(doc.components.schemas.AcceptRequest.properties.catalog.description).toMatch(/catalog/i);

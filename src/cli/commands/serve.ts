@@ -3,7 +3,7 @@ import { buildOpenApiDocument } from "../../http/openapi.js";
 import { parse } from "../args.js";
 import { prepareRuntime } from "../runtime.js";
 
-export const serveHelp = `pc-invitations serve: run the HTTP API (enqueue, status, metrics, dashboard)
+export const serveHelp = `pc-invitations serve: run the HTTP API (enqueue, status, cancel, discover, redrive, metrics, dashboard)
 
   pc-invitations serve                  listen on HTTP_HOST:HTTP_PORT (default 0.0.0.0:8080)
   pc-invitations serve --print-openapi  print the OpenAPI 3.1 document and exit
@@ -11,6 +11,8 @@ export const serveHelp = `pc-invitations serve: run the HTTP API (enqueue, statu
 Needs HTTP_AUTH_TOKENS (comma-separated bearer tokens); without it, serve refuses to start unless
 HTTP_AUTH_DISABLED=true. Also reads REDIS_URL, QUEUE_PREFIX, REQUESTS_QUEUE, OUTCOMES_QUEUE,
 JOB_ATTEMPTS, BACKOFF_*, RETENTION_SECONDS, HTTP_* and OTEL_EXPORTER_OTLP_ENDPOINT (see README).
+POST /v1/discoveries calls Partner Central: AWS credentials (standard chain), AWS_REGION,
+PARTNERCENTRAL_ENDPOINT (the emulator) and RATE_LIMIT_* (the shared limit), as a worker.
 Endpoints: docs/http-api.md. SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0.`;
 
 export async function serveCommand(argv: string[]): Promise<number> {

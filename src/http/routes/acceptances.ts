@@ -1,11 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { formatFieldIssues, toFieldIssues } from "../../schemas/issues.js";
 import { readAcceptanceStatus } from "../acceptance-status.js";
 import { batchEnvelopeSchema } from "../http-schemas.js";
-import { invalidRequest, unavailable } from "../http-errors.js";
+import { invalidRequest } from "../http-errors.js";
 import { sendAnswer, type HttpContext } from "../http-context.js";
-
-const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
+import { admission } from "../admission.js";
 /** Longest id a lookup accepts; longer cannot be a job id of ours. */
 export const MAX_ID_LENGTH = 512;
 /**
@@ -14,7 +13,7 @@ export const MAX_ID_LENGTH = 512;
  * `meta`, `id`, `wait`… none has a `.`) and per-job ones after a `:` (`<id>:lock`, `<id>:logs`), and
  * looking those up as jobs would fail with WRONGTYPE.
  */
-const REQUEST_ID = /^[A-Za-z0-9-]{1,64}\.[A-Za-z0-9._-]+$/;
+export const REQUEST_ID = /^[A-Za-z0-9-]{1,64}\.[A-Za-z0-9._-]+$/;
 
 /**
  * /v1/acceptances: enqueue one or a batch, look one up. Validation is the producer's (the same
@@ -22,22 +21,7 @@ const REQUEST_ID = /^[A-Za-z0-9-]{1,64}\.[A-Za-z0-9._-]+$/;
  */
 export async function acceptanceRoutes(app: FastifyInstance, ctx: HttpContext): Promise<void> {
   const envelope = batchEnvelopeSchema(ctx.config.HTTP_MAX_BATCH);
-
-  /** Content type, then backpressure: both before any work is done for the request. */
-  async function admit(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    if (!JSON_MEDIA_TYPE.test(request.headers["content-type"] ?? "")) {
-      return reply.code(415).send({ error: "UNSUPPORTED_MEDIA_TYPE", message: "send the body as Content-Type: application/json" });
-    }
-    const verdict = await ctx.gate.check();
-    if (verdict.open) return undefined;
-    const retryAfter = ctx.config.HTTP_RETRY_AFTER_SECONDS;
-    return sendAnswer(
-      reply,
-      verdict.reason === "backlog"
-        ? unavailable("BACKLOG_FULL", `the requests queue backlog is over HTTP_MAX_BACKLOG (${ctx.config.HTTP_MAX_BACKLOG}); retry later`, retryAfter)
-        : unavailable("REDIS_UNAVAILABLE", "Redis is unreachable; retry later", retryAfter),
-    );
-  }
+  const admit = admission(ctx);
 
   app.post("/v1/acceptances", { preHandler: admit }, async (request, reply) => {
     const result = await ctx.bounded(ctx.producer.enqueue(request.body));

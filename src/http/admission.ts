@@ -1,0 +1,26 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { unavailable } from "./http-errors.js";
+import { sendAnswer, type HttpContext } from "./http-context.js";
+
+const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
+
+/**
+ * The preHandler of every POST that adds work (enqueues, discoveries, redrives): content type,
+ * then backpressure, both before any work is done for the request.
+ */
+export function admission(ctx: HttpContext) {
+  return async function admit(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    if (!JSON_MEDIA_TYPE.test(request.headers["content-type"] ?? "")) {
+      return reply.code(415).send({ error: "UNSUPPORTED_MEDIA_TYPE", message: "send the body as Content-Type: application/json" });
+    }
+    const verdict = await ctx.gate.check();
+    if (verdict.open) return undefined;
+    const retryAfter = ctx.config.HTTP_RETRY_AFTER_SECONDS;
+    return sendAnswer(
+      reply,
+      verdict.reason === "backlog"
+        ? unavailable("BACKLOG_FULL", `the requests queue backlog is over HTTP_MAX_BACKLOG (${ctx.config.HTTP_MAX_BACKLOG}); retry later`, retryAfter)
+        : unavailable("REDIS_UNAVAILABLE", "Redis is unreachable; retry later", retryAfter),
+    );
+  };
+}
