@@ -53,7 +53,7 @@ module.exports = {
       name: "pure-core-without-redis",
       severity: "error",
       comment: "contracts, errors, the AWS port, the decision core and the emulator know nothing of BullMQ or Redis",
-      from: { path: ["^src/(schemas|config|errors|emulator)/", "^src/aws/", "^src/consumer/(process-job|decide|reconcile|pacing|outcome-events)\\.ts$"] },
+      from: { path: ["^src/(schemas|config|errors|emulator)/", "^src/aws/", "^src/consumer/(process-job|invitation-action|decide|reconcile|pacing|outcome-events)\\.ts$"] },
       to: { path: ["(^|/)node_modules/(bullmq|ioredis|bullmq-otel)/", "^(bullmq|ioredis|bullmq-otel)$"] },
     },
     {
