@@ -57,22 +57,49 @@ export async function startRedisServer(options: { port?: number; args?: string[]
   };
 }
 
-/** Fills Redis with `fill:*` strings until it refuses writes (maxmemory reached, noeviction). */
+const limitsBeforeFill = new WeakMap<Redis, string>();
+
+/**
+ * Fills Redis with `fill:*` strings until it refuses writes (maxmemory reached, noeviction), then
+ * lowers maxmemory 512 KB below what it uses, so that memory freed afterwards (client buffers,
+ * lazy frees) cannot let a write through by chance. unfill restores the limit.
+ */
 export async function fillUntilFull(admin: Redis): Promise<void> {
   const value = "x".repeat(4096);
   for (let i = 0; i < 100_000; i++) {
     try {
       await admin.set(`fill:${i}`, value);
     } catch (err) {
-      if (/OOM/.test((err as Error).message)) return;
-      throw err;
+      if (!/OOM/.test((err as Error).message)) throw err;
+      const [, limit] = (await admin.config("GET", "maxmemory")) as [string, string];
+      if (!limitsBeforeFill.has(admin)) limitsBeforeFill.set(admin, limit);
+      const used = Number(/used_memory:(\d+)/.exec(await admin.info("memory"))?.[1]);
+      await admin.config("SET", "maxmemory", String(Math.max(1, Math.min(Number(limit), used - 512 * 1024))));
+      return;
     }
   }
   throw new Error("Redis never filled up: is --maxmemory set?");
 }
 
-/** Frees what fillUntilFull wrote. */
+/** Frees what fillUntilFull wrote and restores the limit it lowered. */
 export async function unfill(admin: Redis): Promise<void> {
+  const limit = limitsBeforeFill.get(admin);
+  if (limit !== undefined) {
+    await admin.config("SET", "maxmemory", limit);
+    limitsBeforeFill.delete(admin);
+  }
   const keys = await admin.keys("fill:*");
   for (let i = 0; i < keys.length; i += 500) await admin.del(...keys.slice(i, i + 500));
+}
+
+/** Makes the server full at once (noeviction, maxmemory below what it uses now): every write that needs memory is refused with OOM. */
+export async function fillUp(admin: Redis): Promise<void> {
+  await admin.config("SET", "maxmemory-policy", "noeviction");
+  const used = Number(/used_memory:(\d+)/.exec(await admin.info("memory"))?.[1]);
+  await admin.config("SET", "maxmemory", String(Math.max(1, used - 1024 * 1024)));
+}
+
+/** Room again after fillUp (no memory limit). */
+export async function makeRoom(admin: Redis): Promise<void> {
+  await admin.config("SET", "maxmemory", "0");
 }

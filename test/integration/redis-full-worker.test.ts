@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes, countOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
-import { fillUp, makeRoom, startOwnRedis, type OwnRedis } from "../helpers/own-redis.js";
+import { fillUp, makeRoom, startRedisServer, type OwnRedis } from "../helpers/redis-server.js";
 
 let server: OwnRedis;
 let p: Pipeline | undefined;
 beforeAll(async () => {
-  server = await startOwnRedis();
+  server = await startRedisServer();
 });
 afterAll(async () => {
   await makeRoom(server.admin).catch(() => undefined);
