@@ -2,10 +2,18 @@
  * `npm run bench:cost`: what pc-invitations' guarantees cost per request, beside the least a
  * BullMQ + SDK pipeline can do (bench/cost-bare-child.ts), measured side by side in one run:
  *
+ * Three phases, each starting with all of its input present, so no figure depends on how fast the
+ * previous stage happened to be (an idle BullMQ worker polls: ~7 commands per empty fetch):
+ *   1. enqueue     N requests (enqueueMany / addBulk, batches of 500), the requests queue paused;
+ *   2. processing  the queue resumed; the worker alone, until N outcome events wait (LLEN / 20 ms);
+ *   3. consuming   the outcome consumer (consumeOutcomes / a plain Worker) reads the N events.
+ *
  *   workerCpuMsPerRequest   CPU of the worker process (a child: `pc-invitations worker`, or the
- *                           bare worker), from its ready line to the N-th outcome consumed
+ *                           bare worker) during phase 2, from /proc, / N
  *   redisCommandsPerRequest commands Redis executed (INFO commandstats, scripts' inner commands
- *                           included) for enqueue + processing + consuming, / N
+ *                           included) in phases 1 + 2, / N; also enqueueCommandsPerRequest,
+ *                           processingCommandsPerRequest and (not in the total)
+ *                           consumingCommandsPerRequest; redisCommandsByName per phase
  *   redisBytesPerRequest    used_memory retained once every request is finished and consumed
  *                           (finished jobs and outcome events kept for their retention, records), / N
  *
@@ -43,8 +51,15 @@ type Side = "pcInvitations" | "bare";
 interface SideResult {
   workerCpuMsPerRequest: number;
   redisCommandsPerRequest: number;
+  /** Of which: the producer's (enqueueMany / addBulk) and the worker's. */
+  enqueueCommandsPerRequest: number;
+  processingCommandsPerRequest: number;
+  /** Reading the outcome events afterwards (consumeOutcomes / a plain Worker): not in redisCommandsPerRequest. */
+  consumingCommandsPerRequest: number;
   redisBytesPerRequest: number;
   wallMs: number;
+  /** Per request, by command (scripts' inner commands included), most first, for each phase. */
+  redisCommandsByName: { enqueue: Record<string, number>; processing: Record<string, number>; consuming: Record<string, number> };
 }
 
 /** CPU (user + system) of a process so far, ms, from /proc. */
@@ -140,22 +155,22 @@ async function measure(side: Side, url: string, admin: Redis, emu: PartnerCentra
   try {
     if (side === "bare") await waitForLine(child, "stdout", "ready");
     else await waitForHealthy(healthFile);
+    // Phase 1, enqueue: the requests queue is paused, so the worker takes nothing yet and the
+    // processing phase starts with every job waiting (no idle polls that depend on how fast the
+    // producer is). Phase 2, processing: from resume to the N-th outcome consumed.
+    const requestsQueueName = side === "bare" ? "requests" : "accept-invitation";
+    const controlConnection = new Redis(url, { maxRetriesPerRequest: null });
+    const control = new Queue(requestsQueueName, { connection: controlConnection, prefix });
+    await control.pause();
     await admin.config("RESETSTAT");
     const memBefore = await usedMemory(admin);
-    const cpuBefore = procCpuMs(child.pid!);
-    const started = performance.now();
 
-    let consumed = 0;
-    let done!: () => void;
-    const allConsumed = new Promise<void>((r) => (done = r));
-    const count = () => {
-      if (++consumed === N) done();
-    };
-    let closeConsumer: () => Promise<void>;
+    let startConsumer: (count: () => void) => void;
+    let closeAll: () => Promise<void>;
+    const outcomesWait = `${prefix}:${side === "bare" ? "outcomes" : "invitation-outcomes"}:wait`;
     if (side === "bare") {
       const connection = new Redis(url, { maxRetriesPerRequest: null });
       const queue = new Queue("requests", { connection, prefix });
-      const consumer = new Worker("outcomes", async () => count(), { connection: connection.duplicate(), prefix, concurrency: 1 });
       for (let i = 0; i < N; i += BATCH) {
         await queue.addBulk(
           invitations.slice(i, i + BATCH).map((inv) => ({
@@ -165,37 +180,66 @@ async function measure(side: Side, url: string, admin: Redis, emu: PartnerCentra
           })),
         );
       }
-      closeConsumer = async () => {
-        await consumer.close();
+      let consumer: Worker | undefined;
+      startConsumer = (count) => {
+        consumer = new Worker("outcomes", async () => count(), { connection: connection.duplicate(), prefix, concurrency: 1 });
+      };
+      closeAll = async () => {
+        await consumer?.close();
         await queue.close();
         connection.disconnect();
       };
     } else {
       const redis = new Redis(url, { maxRetriesPerRequest: null });
       const producer = createProducer({ redis, prefix });
-      const consumer = consumeOutcomes(() => count(), { redis, prefix });
       for (let i = 0; i < N; i += BATCH) await producer.enqueueMany(invitations.slice(i, i + BATCH).map((inv) => ({ catalog: inv.catalog, identifier: inv.identifier })));
-      closeConsumer = async () => {
-        await consumer.close();
+      let consumer: { close(): Promise<void> } | undefined;
+      startConsumer = (count) => {
+        consumer = consumeOutcomes(() => count(), { redis, prefix });
+      };
+      closeAll = async () => {
+        await consumer?.close();
         await producer.close();
         redis.disconnect();
       };
     }
-    await allConsumed;
+    const enqueueStats = await commandStats(admin);
+
+    // Phase 2, processing: the worker alone, until every outcome event waits on the outcomes queue
+    // (one LLEN per 20 ms to know; both sides pay it).
+    const cpuBefore = procCpuMs(child.pid!);
+    const started = performance.now();
+    await control.resume();
+    while ((await admin.llen(outcomesWait)) < N) await sleep(20);
     const wallMs = performance.now() - started;
     const cpuAfter = procCpuMs(child.pid!);
     // Let completions (moveToFinished of the last jobs) land before counting.
     await sleep(300);
+    const processedStats = await commandStats(admin);
+
+    // Phase 3, consuming: the outcome consumer reads the N events.
+    let consumed = 0;
+    await new Promise<void>((resolve) => startConsumer(() => ++consumed === N && resolve()));
+    await sleep(300);
     const stats = await commandStats(admin);
-    const commands = Object.values(stats).reduce((a, b) => a + b, 0);
-    if (process.env.BENCH_COST_COMMANDS) progress(`${side} commands per request: ${JSON.stringify(Object.fromEntries(Object.entries(stats).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v / N, 2)])))}`);
+    await control.close();
+    controlConnection.disconnect();
+    const total = (st: Record<string, number>) => Object.values(st).reduce((a, b) => a + b, 0);
+    const minus = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v - (b[k] ?? 0)]));
+    const perRequest = (st: Record<string, number>) => Object.fromEntries(Object.entries(st).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]).map(([k, v]) => [k, round(v / N, 2)]));
+    const byName = { enqueue: perRequest(enqueueStats), processing: perRequest(minus(processedStats, enqueueStats)), consuming: perRequest(minus(stats, processedStats)) };
+    if (process.env.BENCH_COST_COMMANDS) progress(`${side} commands per request: ${JSON.stringify(byName)}`);
     const memAfter = await usedMemory(admin);
-    await closeConsumer();
+    await closeAll();
     return {
       workerCpuMsPerRequest: (cpuAfter - cpuBefore) / N,
-      redisCommandsPerRequest: commands / N,
+      redisCommandsPerRequest: total(processedStats) / N,
+      enqueueCommandsPerRequest: total(enqueueStats) / N,
+      processingCommandsPerRequest: (total(processedStats) - total(enqueueStats)) / N,
+      consumingCommandsPerRequest: (total(stats) - total(processedStats)) / N,
       redisBytesPerRequest: (memAfter - memBefore) / N,
       wallMs,
+      redisCommandsByName: byName,
     };
   } finally {
     await stopChild(child);
@@ -227,7 +271,7 @@ async function main(): Promise<void> {
     await emu.close();
     await server.stop();
   }
-  const figure = (name: keyof SideResult) => ({
+  const figure = (name: Exclude<keyof SideResult, "redisCommandsByName">) => ({
     pcInvitations: spread(runs.map((r) => r.pcInvitations[name])),
     bare: spread(runs.map((r) => r.bare[name])),
     ratio: spread(runs.map((r) => r.pcInvitations[name] / r.bare[name])),
@@ -242,6 +286,9 @@ async function main(): Promise<void> {
     perRequest: {
       workerCpuMs: figure("workerCpuMsPerRequest"),
       redisCommands: figure("redisCommandsPerRequest"),
+      enqueueCommands: figure("enqueueCommandsPerRequest"),
+      processingCommands: figure("processingCommandsPerRequest"),
+      consumingCommands: figure("consumingCommandsPerRequest"),
       redisBytesRetained: figure("redisBytesPerRequest"),
       wallMs: figure("wallMs"),
     },
