@@ -7,7 +7,6 @@ import { hostname } from "node:os";
 import { createRedis } from "../queues/connection.js";
 import { createWriteGate } from "../queues/write-gate.js";
 import { queueLocationFrom } from "../queues/queue-names.js";
-import { createRecordTracker } from "../request-record/record-store.js";
 import { createOutcomeQueue } from "../outcomes/publish.js";
 import { createAcceptWorker, type AcceptWorker } from "../consumer/worker.js";
 import { limitKeyTemplate, type Pacing } from "../consumer/pacing.js";
@@ -102,7 +101,6 @@ export async function startWorker(config: Config, logger: Logger, options: Start
     location,
     api: workerApi,
     outcomes,
-    records: createRecordTracker(connection, location),
     // One probe key per process: a short-lived SET that a full Redis refuses.
     writeGate: createWriteGate(connection, `${location.prefix}:probe:${hostname()}:${process.pid}`),
     logger,

@@ -4,7 +4,6 @@ import { acceptJobDataSchema, unparseableJobExcerpt } from "../schemas/job.js";
 import { formatFieldIssues, toFieldIssues } from "../schemas/issues.js";
 import type { OutcomeEvent, OutcomeError } from "../schemas/outcome.js";
 import type { Fence, OutcomeStore } from "../outcomes/outcome-store.js";
-import type { RecordTracker } from "../request-record/record-store.js";
 import { RateLimitedError } from "../ratelimit/rate-limited-error.js";
 import { actionOf } from "../schemas/request.js";
 import { decide, toOutcomeError, type AttemptContext, type Decision } from "./decide.js";
@@ -26,8 +25,6 @@ export interface JobView {
 export interface ProcessDeps {
   api: InvitationApi;
   outcomes: OutcomeStore;
-  /** The request records (queued → in_progress); without it records are left as they are (unit tests). */
-  records?: RecordTracker;
   maxThrottleRequeues: number;
   /** The shared rate limit; without it calls are not paced (unit tests). */
   pacing?: Pacing;
@@ -74,7 +71,6 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
   }
 
   const data = parsed.data;
-  await deps.records?.markInProgress(data.idempotencyKey, job.id);
   const envelope = () => envelopeOf(job.id, data, job.attemptsMade + data.throttleRequeues + 1, now());
   const send = (o: OutcomeEvent) => publish(deps, o, fence, data.idempotencyKey, signal);
   const fail = (error: OutcomeError) => send(failedEvent(envelope(), error));

@@ -2,7 +2,6 @@ import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type 
 import type { InvitationApi } from "../aws/invitation-api.js";
 import type { Logger } from "../observability/logger.js";
 import type { OutcomeStore } from "../outcomes/outcome-store.js";
-import type { RecordTracker } from "../request-record/record-store.js";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import type { QueueLocation } from "../queues/queue-names.js";
 import { finishAbandonedJob, processJob, type ProcessDeps } from "./process-job.js";
@@ -17,8 +16,6 @@ export interface WorkerOptions {
   location: QueueLocation;
   api: InvitationApi;
   outcomes: OutcomeStore;
-  /** Request records (queued → in_progress when a run starts). */
-  records?: RecordTracker;
   logger: Logger;
   /** The shared, adaptive rate limit every call passes (see docs/rate-limits.md). */
   pacing?: Pacing;
@@ -81,7 +78,6 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
     api: opts.api,
     outcomes: opts.outcomes,
     maxThrottleRequeues: opts.maxThrottleRequeues ?? CONFIG_DEFAULTS.MAX_THROTTLE_REQUEUES,
-    ...(opts.records ? { records: opts.records } : {}),
     ...(opts.pacing ? { pacing: opts.pacing } : {}),
   };
   const worker: Worker = new Worker(

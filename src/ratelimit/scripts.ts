@@ -61,6 +61,17 @@ local function load(...)
   return h
 end
 
+-- load() of a limit that exists, with the caller's defaults written first when it does not (a
+-- limit always has a ceiling): ensure() without its EXISTS on the hot path. Names must include 'ceiling'.
+local function loadEnsured(...)
+  local h = load(...)
+  if h.ceiling == nil then
+    ensure()
+    h = load(...)
+  end
+  return h
+end
+
 -- Moves the retry-budget window to end at the current second: buckets older than 59 s are
 -- subtracted from the running sums and, if write is true, deleted. At most 60 seconds are visited.
 local function rollBudget(h, write)
@@ -115,8 +126,7 @@ end
  * are never refused for the retry budget.
  */
 export const ACQUIRE_LUA: string = `${PRELUDE}
-ensure()
-local h = load('rate', 'ceiling', 'burst', 'tat', 'blockedUntil', 'retryRatio', 'retryMin', 'bStart', 'bCalls', 'bRetries')
+local h = loadEnsured('rate', 'ceiling', 'burst', 'tat', 'blockedUntil', 'retryRatio', 'retryMin', 'bStart', 'bCalls', 'bRetries')
 if h.blockedUntil ~= nil and now < h.blockedUntil then
   return {0, h.blockedUntil - now, 'retry-after'}
 end
@@ -183,8 +193,7 @@ return {1, now, atCeiling}
  * rate); a Retry-After never shortens an existing block.
  */
 export const THROTTLE_LUA: string = `${PRELUDE}
-ensure()
-local h = load('rate', 'ceiling', 'minRate', 'burst', 'tat', 'blockedUntil', 'decreasedAt', 'streak', 'bg', 'pFrac', 'preRate')
+local h = loadEnsured('rate', 'ceiling', 'minRate', 'burst', 'tat', 'blockedUntil', 'decreasedAt', 'streak', 'bg', 'pFrac', 'preRate')
 local retryAfterMs = tonumber(ARGV[6]) or 0
 local factor = tonumber(ARGV[7])
 local cooldown = tonumber(ARGV[8]) * 1000
@@ -277,8 +286,7 @@ return {fmt(rate), decreased, math.max(blockedUntil - now, 0), verdict}
  * workers, however many successes are reported.
  */
 export const SUCCESS_LUA: string = `${PRELUDE}
-ensure()
-local h = load('rate', 'ceiling', 'changedAt', 'throttledAt', 'wmax', 'probe')
+local h = loadEnsured('rate', 'ceiling', 'changedAt', 'throttledAt', 'wmax', 'probe')
 local interval = tonumber(ARGV[6]) * 1000
 local step = tonumber(ARGV[7])
 local rate = h.rate

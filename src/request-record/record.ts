@@ -16,12 +16,14 @@ import { differingFields, type FingerprintPayload } from "./fingerprint.js";
  * State machine (each arrow is one function of transitions.ts, run by one Lua script):
  *
  *   (none) ──queueRecords, in the MULTI that adds the job──▶ queued (and in the open-records index)
- *   queued ──markInProgress, when a worker takes the job──▶ in_progress
- *   queued | in_progress ──completeRecord, in the MULTI that adds the outcome──▶ completed (out of the index)
+ *   queued ──completeRecord, in the MULTI that adds the outcome──▶ completed (out of the index)
  *   completed ──IDEMPOTENCY_RETENTION_SECONDS──▶ (none)
  *
- * Never backwards; no TTL while queued or in progress. `completed` holds exactly when the
- * request's outcome event was published: both are written by one EXEC.
+ * `in_progress` is read, not written: a queued record whose job a worker has taken (the job hash
+ * has BullMQ's processedOn) reads as in_progress (readRecords), so a run costs no record write of
+ * its own. (Records written as in_progress by 0.1 still read and complete as such.)
+ * Never backwards; no TTL while open. `completed` holds exactly when the request's outcome event
+ * was published: both are written by one EXEC.
  */
 export const RECORD_STATES = ["queued", "in_progress", "completed"] as const;
 export type RecordState = (typeof RECORD_STATES)[number];

@@ -3,12 +3,11 @@ import type { RedisConnection } from "../queues/connection.js";
 import { openRecordsKey } from "./identity.js";
 import { RECORD_FIELDS, type RequestRecord } from "./record.js";
 import { COMPLETE_RECORD_LUA } from "./scripts/complete-record.js";
-import { MARK_IN_PROGRESS_LUA } from "./scripts/mark-in-progress.js";
 import { QUEUE_RECORDS_LUA } from "./scripts/queue-records.js";
 import { READ_RECORDS_LUA } from "./scripts/read-records.js";
 
 /**
- * The life of a request record as functions: one read and the three transitions of record.ts.
+ * The life of a request record as functions: one read and the two transitions of record.ts.
  * Transitions that must be atomic with a job write take the caller's transaction (a MULTI on a
  * connection that ran `defineRecordCommands`); the others take a connection.
  */
@@ -16,7 +15,6 @@ import { READ_RECORDS_LUA } from "./scripts/read-records.js";
 interface RecordCommands {
   pciReadRecords(numKeys: number, ...args: string[]): Promise<Array<Array<string | null | number>>>;
   pciQueueRecords(numKeys: number, ...args: string[]): unknown;
-  pciMarkInProgress(key: string, jobId: string): Promise<number>;
   pciCompleteRecord(key: string, openKey: string, jobId: string, outcome: string, completedAt: string, retentionSeconds: string): unknown;
 }
 
@@ -32,7 +30,6 @@ export function defineRecordCommands(redis: RedisConnection): void {
   };
   define("pciReadRecords", READ_RECORDS_LUA, undefined, true);
   define("pciQueueRecords", QUEUE_RECORDS_LUA);
-  define("pciMarkInProgress", MARK_IN_PROGRESS_LUA, 1);
   define("pciCompleteRecord", COMPLETE_RECORD_LUA, 2);
 }
 
@@ -80,11 +77,6 @@ export function queueRecords(tx: ChainableCommander, records: Array<{ key: strin
   const args = records.flatMap(({ record }) => RECORD_FIELDS.map((f) => record[f] ?? ""));
   const score = String(Date.parse(records[0]!.record.createdAt) || Date.now());
   commands(tx).pciQueueRecords(records.length + 1, openRecordsKey(records[0]!.key), ...records.map((r) => r.key), score, ...args);
-}
-
-/** queued → in_progress, for the record's own job only. Resolves true when it moved. */
-export async function markInProgress(redis: RedisConnection, key: string, jobId: string): Promise<boolean> {
-  return (await commands(redis).pciMarkInProgress(key, jobId)) === 1;
 }
 
 /**

@@ -43,6 +43,23 @@ describe("idempotency keys", () => {
     expect(await p.redis.hexists(recordKey, "outcome")).toBe(0);
   });
 
+  it("a re-submission while a worker runs the request says in_progress (read from the job: the run writes nothing to the record)", async () => {
+    // The call takes 3 s: long enough to look while it is in flight, whatever the load.
+    p = await startPipeline({ label: "idem-running", emulator: { latencyMs: 3000 } });
+    const inv = p.emulator.seedInvitation();
+    const req = { catalog: inv.catalog, identifier: inv.identifier };
+    const first = await p.producer.enqueue(req);
+    await p.startWorker();
+    await waitFor(async () => acceptCalls(p!, inv.identifier).length === 1 || (await p!.producer.queue.getJobCounts("active")).active === 1, 10_000, "the run to start");
+    const running = await p.producer.enqueue(req);
+    expect(running).toMatchObject({ duplicate: true, jobId: first.jobId, state: "in_progress" });
+    const recordKey = idempotencyRecordKey(p.prefix, "accept-invitation", `${inv.catalog}.${inv.identifier}`);
+    expect(await p.redis.hget(recordKey, "state")).toBe("queued");
+    await waitForOutcomes(p.redis, p.prefix, 1);
+    expect(await p.producer.enqueue(req)).toMatchObject({ duplicate: true, state: "completed" });
+    expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
+  });
+
   it("keeps a copy of the outcome in the record when the record outlives the outcome event, and answers with it", async () => {
     p = await startPipeline({ label: "idem-copy" });
     const inv = p.emulator.seedInvitation();

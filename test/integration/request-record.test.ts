@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createRedis } from "../../src/queues/connection.js";
 import { RECORD_FIELDS, parseRecord, type RequestRecord } from "../../src/request-record/record.js";
-import { completeRecord, defineRecordCommands, markInProgress, queueRecords, readRecords } from "../../src/request-record/transitions.js";
+import { completeRecord, defineRecordCommands, queueRecords, readRecords } from "../../src/request-record/transitions.js";
 import { deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import type { Redis } from "ioredis";
 
@@ -35,7 +35,7 @@ describe("request record scripts", () => {
     expect(info).toMatch(/\bresp=3\b/);
   });
 
-  it("walk queued → in_progress → completed, read back in every state, absent fields as absent", async () => {
+  it("walk queued → (in_progress, read from the job) → completed, read back in every state, absent fields as absent", async () => {
     const key = `${prefix}:accept-invitation:idem:a`;
     const missingKey = `${prefix}:accept-invitation:idem:none`;
     const jobPrefix = `${prefix}:accept-invitation:`;
@@ -50,10 +50,12 @@ describe("request record scripts", () => {
     expect(queued!.jobMissing).toBe(false);
     expect(absent).toEqual({ hash: undefined, jobMissing: false });
 
-    expect(await markInProgress(redis, key, "another-job")).toBe(false);
-    expect(await markInProgress(redis, key, "job-a")).toBe(true);
-    expect(await markInProgress(redis, key, "job-a")).toBe(false);
+    // Another job's start says nothing about this record; its own job's start (BullMQ's processedOn) does.
+    await redis.hset(`${jobPrefix}another-job`, "processedOn", "1");
+    expect((await readRecords(redis, [key], jobPrefix))[0]!.hash?.state).toBe("queued");
+    await redis.hset(`${jobPrefix}job-a`, "processedOn", String(Date.now()));
     expect((await readRecords(redis, [key], jobPrefix))[0]!.hash?.state).toBe("in_progress");
+    expect(await redis.hget(key, "state")).toBe("queued"); // read, never written
 
     const done = redis.multi();
     completeRecord(done, key, { jobId: "another-job", outcomeJson: "{}", completedAt: "x", retentionSeconds: 60 });
@@ -62,7 +64,7 @@ describe("request record scripts", () => {
     const [completed] = await readRecords(redis, [key], jobPrefix);
     expect(parseRecord(completed!.hash)).toMatchObject({ state: "completed", outcome: '{"type":"accepted"}', completedAt: "2026-11-30T00:00:01.000Z" });
     expect(await redis.ttl(key)).toBeGreaterThan(0);
-    expect(await markInProgress(redis, key, "job-a")).toBe(false); // never backwards
+    expect((await readRecords(redis, [key], jobPrefix))[0]!.hash?.state).toBe("completed"); // never backwards, whatever the job says
   });
 
   it("says when an open record lost its job", async () => {

@@ -10,6 +10,8 @@ const field = (name: (typeof RECORD_FIELDS)[number]) => RECORD_FIELDS.indexOf(na
  *   ARGV[2]  outcome job key prefix, `<prefix>:<outcomes queue>:` ('' = none)
  *   returns  per key: the fields in RECORD_FIELDS order (false where absent), then one more
  *            element: 1 when the record is not completed and its job hash is gone, else 0.
+ *            A queued record whose job a worker has taken (BullMQ set the job's processedOn)
+ *            reads as in_progress: no write per run says so (record.ts).
  *            A completed record that keeps no copy of its outcome (the outcome is stored once,
  *            see complete-record.ts) gets its outcome event from the outcome job's data.
  *   writes   nothing (read-only: may run on a replica, and under WATCH before a MULTI)
@@ -22,7 +24,13 @@ for i, key in ipairs(KEYS) do
   local values = redis.call('HMGET', key, ${RECORD_FIELDS.map((f) => `'${f}'`).join(", ")})
   local missing = 0
   local jobId, state = values[${field("jobId")}], values[${field("state")}]
-  if jobId and state ~= 'completed' and redis.call('EXISTS', ARGV[1] .. jobId) == 0 then missing = 1 end
+  if jobId and state ~= 'completed' then
+    if redis.call('EXISTS', ARGV[1] .. jobId) == 0 then
+      missing = 1
+    elseif state == 'queued' and redis.call('HEXISTS', ARGV[1] .. jobId, 'processedOn') == 1 then
+      values[${field("state")}] = 'in_progress'
+    end
+  end
   if jobId and state == 'completed' and not values[${field("outcome")}] and ARGV[2] ~= '' then
     values[${field("outcome")}] = redis.call('HGET', ARGV[2] .. jobId, 'data')
   end
