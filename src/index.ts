@@ -48,6 +48,7 @@ export {
   RedisAuthError,
   BatchValidationError,
   IdempotencyConflictError,
+  OutcomeParkedError,
 } from "./errors/index.js";
 
 // Configuration and logging.
@@ -64,7 +65,8 @@ export { DEFAULT_QUEUE_LOCATION, type QueueLocation } from "./queues/queue-names
 export { defaultIdempotencyKey, newRequestJobId, deriveClientToken, outcomeEventId } from "./request-record/identity.js";
 
 // Consuming outcomes.
-export { consumeOutcomes, type ConsumeOutcomesOptions, type OutcomeConsumer } from "./outcomes/consume.js";
+export { consumeOutcomes, OUTCOME_MAX_STALLED_COUNT, type ConsumeOutcomesOptions, type OutcomeConsumer } from "./outcomes/consume.js";
+export { listParkedOutcomes, replayParkedOutcomes, type ParkedOutcome, type ParkedLocation, type ReplayResult } from "./outcomes/parked.js";
 
 // Running workers.
 export { startWorker, type RunningWorker, type StartWorkerOptions } from "./app/run-worker.js";
