@@ -1,0 +1,174 @@
+/**
+ * One function per fault. Each injects its fault into a running system, waits until the fault is
+ * over (Redis back, window passed), and says how much it injected. docs/chaos.md describes what
+ * each one stands for and what the system must still guarantee.
+ */
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { PartnerCentralEmulator, RecordedCall } from "../src/emulator/index.js";
+import type { FaultKind, ChaosOptions } from "./options.js";
+import type { Child } from "./processes.js";
+import type { ChaosRedis, Fsync } from "./redis-server.js";
+import type { InjectedJob } from "./evaluate.js";
+
+export interface FaultContext {
+  o: ChaosOptions;
+  redis: ChaosRedis;
+  /** The harness's own connection (commands queue while Redis is away). */
+  admin: Redis;
+  requestsQueue: Queue;
+  prefix: string;
+  emulator: PartnerCentralEmulator;
+  workers(): Child[];
+  startWorker(): Child;
+  consumer(): Child;
+  restartConsumer(): Promise<Child>;
+  injectedJobs: InjectedJob[];
+  fsyncLossWindows: Array<{ from: number; to: number }>;
+  progress(line: string): void;
+}
+
+/** What one injection did: a count (processes killed, answers faulted, jobs written…) and details. */
+export interface Injection {
+  count: number;
+  detail?: Record<string, unknown>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** appendfsync everysec may lose up to ~1 s of acknowledged writes; Redis allows up to 2 s when fsync is slow. */
+export const EVERYSEC_LOSS_WINDOW_MS = 2000;
+
+async function restartRedis(ctx: FaultContext, signal: "SIGKILL" | "SIGTERM", fsync: Fsync): Promise<Injection> {
+  // The policy in force when the server goes down is what decides what survives.
+  await ctx.admin.config("SET", "appendfsync", fsync);
+  await sleep(300);
+  const at = Date.now();
+  await ctx.redis.stop(signal);
+  if (signal === "SIGKILL" && fsync === "everysec") ctx.fsyncLossWindows.push({ from: at - EVERYSEC_LOSS_WINDOW_MS, to: at });
+  await sleep(ctx.o.redisDownMs);
+  const t = Date.now();
+  await ctx.redis.spawn("everysec");
+  return { count: 1, detail: { signal, appendfsync: fsync, downMs: Date.now() - at, loadMs: Date.now() - t } };
+}
+
+let injectedSeq = 0;
+
+export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<Injection>> = {
+  async "worker-kill"(ctx) {
+    const alive = ctx.workers().filter((w) => w.alive());
+    const victim = alive[Math.floor(Math.random() * alive.length)];
+    if (!victim) return { count: 0 };
+    victim.proc.kill("SIGKILL");
+    await victim.exited;
+    await sleep(200);
+    ctx.startWorker();
+    return { count: 1, detail: { killed: victim.name } };
+  },
+
+  async "api-5xx-before"(ctx) {
+    const from = Date.now();
+    ctx.emulator.setFaults({ errorRate: 0.3 });
+    await sleep(ctx.o.faultWindowMs);
+    ctx.emulator.setFaults({ errorRate: undefined });
+    const faulted = ctx.emulator.calls().filter((c) => c.at >= from && c.status === 500 && c.errorType === "InternalServerException").length;
+    return { count: faulted, detail: { errorRate: 0.3, windowMs: ctx.o.faultWindowMs } };
+  },
+
+  async "api-5xx-after"(ctx) {
+    const times = ctx.o.scriptedFaults;
+    const from = Date.now();
+    ctx.emulator.script({ operation: "AcceptConnectionInvitation", times, error: "InternalServerException", applyFirst: true });
+    const faulted = await waitForFaultedCalls(ctx, from, times, (c) => c.status === 500 && c.errorType === "InternalServerException");
+    return { count: faulted, detail: { scripted: times } };
+  },
+
+  async "connection-reset"(ctx) {
+    const half = Math.ceil(ctx.o.scriptedFaults / 2);
+    const from = Date.now();
+    ctx.emulator.script({ operation: "AcceptConnectionInvitation", times: half, error: "ConnectionReset" });
+    ctx.emulator.script({ operation: "AcceptConnectionInvitation", times: half, error: "ConnectionReset", applyFirst: true });
+    const faulted = await waitForFaultedCalls(ctx, from, 2 * half, (c) => c.errorType === "ConnectionReset");
+    return { count: faulted, detail: { resetBeforeTheOperation: half, resetAfterTheOperation: half } };
+  },
+
+  async "invalid-job"(ctx) {
+    // JSON, but not what a producer writes: the worker must answer it with an InvalidJob outcome.
+    for (let i = 0; i < ctx.o.corruptJobs; i++) {
+      const id = `chaos-invalid-${process.pid}-${++injectedSeq}`;
+      await ctx.requestsQueue.add("accept", { v: 1, request: { catalog: "AWS" }, note: "written by the chaos harness" }, { jobId: id, attempts: ctx.o.jobAttempts });
+      ctx.injectedJobs.push({ id, kind: "invalid-json" });
+    }
+    return { count: ctx.o.corruptJobs };
+  },
+
+  async "corrupt-job"(ctx) {
+    // Data that is not JSON at all, written straight into the job hash. The job is added delayed
+    // so no worker can take it before its data is replaced, then promoted to waiting.
+    for (let i = 0; i < ctx.o.corruptJobs; i++) {
+      const id = `chaos-notjson-${process.pid}-${++injectedSeq}`;
+      const job = await ctx.requestsQueue.add("accept", { placeholder: true }, { jobId: id, delay: 3_600_000, attempts: ctx.o.jobAttempts });
+      await ctx.admin.hset(ctx.requestsQueue.toKey(id), "data", '{"v":1,"request":{"catalog":"AWS", <truncated');
+      await job.promote();
+      ctx.injectedJobs.push({ id, kind: "not-json" });
+    }
+    return { count: ctx.o.corruptJobs };
+  },
+
+  async "consumer-throw"(ctx) {
+    const c = ctx.consumer();
+    const before = c.lines.filter((l) => l.thrown).length;
+    c.send({ throwRate: 0.5 });
+    await sleep(ctx.o.faultWindowMs);
+    c.send({ throwRate: 0 });
+    return { count: c.lines.filter((l) => l.thrown).length - before, detail: { throwRate: 0.5, windowMs: ctx.o.faultWindowMs } };
+  },
+
+  async "consumer-kill"(ctx) {
+    const c = ctx.consumer();
+    const seen = c.lines.length;
+    c.send({ hangNext: true });
+    // Killed in the middle of a handler when there is an event to handle; if none comes, killed idle.
+    const deadline = Date.now() + 15_000;
+    let hanging: unknown;
+    while (Date.now() < deadline && !(hanging = c.lines.slice(seen).find((l) => l.hanging)?.hanging)) await sleep(50);
+    c.proc.kill("SIGKILL");
+    await c.exited;
+    await ctx.restartConsumer();
+    return { count: 1, detail: { midHandler: hanging ?? null } };
+  },
+
+  async "redis-freeze"(ctx) {
+    ctx.redis.freeze();
+    await sleep(ctx.o.freezeMs);
+    ctx.redis.thaw();
+    return { count: 1, detail: { frozenMs: ctx.o.freezeMs, lockDurationMs: ctx.o.lockDurationMs } };
+  },
+
+  "redis-term-always": (ctx) => restartRedis(ctx, "SIGTERM", "always"),
+  "redis-term-everysec": (ctx) => restartRedis(ctx, "SIGTERM", "everysec"),
+  "redis-kill-always": (ctx) => restartRedis(ctx, "SIGKILL", "always"),
+  "redis-kill-everysec": (ctx) => restartRedis(ctx, "SIGKILL", "everysec"),
+
+  async "redis-full"(ctx) {
+    const info = await ctx.admin.info("memory");
+    const used = Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? "0");
+    const [, original] = (await ctx.admin.config("GET", "maxmemory")) as [string, string];
+    const limit = Math.max(1024 * 1024, Math.floor(used / 2));
+    await ctx.admin.config("SET", "maxmemory", String(limit));
+    await sleep(ctx.o.redisFullMs);
+    await ctx.admin.config("SET", "maxmemory", original);
+    return { count: 1, detail: { usedBytes: used, maxmemoryBytes: limit, fullMs: ctx.o.redisFullMs } };
+  },
+};
+
+/**
+ * Waits (bounded) until `times` Accept calls since `from` were answered with the scripted fault
+ * (scripts take the next matching calls), and returns how many were.
+ */
+async function waitForFaultedCalls(ctx: FaultContext, from: number, times: number, faulted: (c: RecordedCall) => boolean): Promise<number> {
+  const deadline = Date.now() + Math.max(5000, ctx.o.faultWindowMs * 3);
+  let n = 0;
+  while ((n = ctx.emulator.calls({ operation: "AcceptConnectionInvitation" }).filter((c) => c.at >= from && faulted(c)).length) < times && Date.now() < deadline) await sleep(50);
+  return n;
+}
