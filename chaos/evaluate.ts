@@ -64,13 +64,46 @@ export interface Observations {
   /** Windows before a SIGKILL of Redis under appendfsync everysec: acknowledged writes there may be lost. */
   fsyncLossWindows: Array<{ from: number; to: number }>;
   resubmission: { resubmitted: number; recovered: number; newRequests: number } | null;
+  /** Where the request jobs left without a delivered outcome ended (BullMQ state, failedReason…), by job id. */
+  requestsWithoutOutcome: Record<string, RequestJobState>;
 }
+
+export interface RequestJobState {
+  /** BullMQ state, or "missing" when the job hash is gone. */
+  state: string;
+  failedReason: string | null;
+  attemptsMade: number;
+  stalledCounter: number;
+  /** The request record's state, or "missing". */
+  record: string;
+}
+
+/** The invariants every run is judged on (the keys of `evaluate(...).invariants`). */
+export const INVARIANT_NAMES = [
+  "noAcknowledgedRequestLost",
+  "lostRequestsRecoveredByResubmission",
+  "noDuplicateOutcome",
+  "noInvitationActedOnTwice",
+  "oneClientTokenPerInvitation",
+  "noRecordLeftOpen",
+  "everyRequestJobFinished",
+  "everyOutcomeDelivered",
+  "outcomesAgreeWithAws",
+  "injectedJobsEnd",
+] as const;
+export type InvariantName = (typeof INVARIANT_NAMES)[number];
 
 export interface Invariant {
   pass: boolean;
   /** The figure the verdict is based on. */
   value: number;
   rule: string;
+}
+
+function countBy(keys: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = (out[k] ?? 0) + 1;
+  return out;
 }
 
 const inWindow = (at: number, windows: Observations["fsyncLossWindows"]) => windows.some((w) => at >= w.from && at <= w.to);
@@ -170,7 +203,8 @@ export function evaluate(o: Observations) {
     outcomes: ackedOutcomes,
     lost: lost.length,
     lostInFsyncWindow: lostInFsyncWindow.length,
-    lostSample: sample(lost.map((a) => a.jobId)),
+    lostSample: lost.slice(0, 10).map((a) => ({ jobId: a.jobId, ...o.requestsWithoutOutcome[a.jobId] })),
+    lostByState: countBy(lost.map((a) => { const s = o.requestsWithoutOutcome[a.jobId]; return s ? `${s.state}/record ${s.record}${s.failedReason ? `: ${s.failedReason}` : ""}` : "?"; })),
     duplicates: duplicateIds.size,
     duplicateDetail: {
       requestsWithSeveralEventIds: severalEventIds.length,
@@ -209,7 +243,7 @@ export function evaluate(o: Observations) {
   const unexplainedLoss = lost.length - lostInFsyncWindow.length;
   const allowedDuplicates = new Set(duplicatesInFsyncWindow.filter((id) => !severalEventIds.includes(id)));
   const unexplainedDuplicates = [...duplicateIds].filter((id) => !allowedDuplicates.has(id)).length + invitationsWithSeveralRequests.length;
-  const invariants: Record<string, Invariant> = {
+  const invariants: Record<InvariantName, Invariant> = {
     noAcknowledgedRequestLost: {
       pass: unexplainedLoss === 0,
       value: unexplainedLoss,

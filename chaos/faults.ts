@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import type { PartnerCentralEmulator, RecordedCall } from "../src/emulator/index.js";
 import type { FaultKind, ChaosOptions } from "./options.js";
 import type { Child } from "./processes.js";
-import type { ChaosRedis, Fsync } from "./redis-server.js";
+import type { AofPosition, ChaosRedis, Fsync } from "./redis-server.js";
 import type { InjectedJob } from "./evaluate.js";
 
 export interface FaultContext {
@@ -39,17 +39,41 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** appendfsync everysec may lose up to ~1 s of acknowledged writes; Redis allows up to 2 s when fsync is slow. */
 export const EVERYSEC_LOSS_WINDOW_MS = 2000;
 
+/**
+ * Stops Redis under the given fsync policy and starts it again on its AOF. A SIGKILL under
+ * everysec stands for the host going down, not only the process: on Linux a killed process loses
+ * nothing it had written (the kernel's page cache still has it), but a host crash loses what was
+ * not fsynced yet, up to the last ~1 s. So after that kill the AOF is cut back to its size of 1 s
+ * before. Under always every acknowledged write was fsynced: nothing is cut.
+ */
 async function restartRedis(ctx: FaultContext, signal: "SIGKILL" | "SIGTERM", fsync: Fsync): Promise<Injection> {
   // The policy in force when the server goes down is what decides what survives.
   await ctx.admin.config("SET", "appendfsync", fsync);
-  await sleep(300);
+  const hostCrash = signal === "SIGKILL" && fsync === "everysec";
+  const positions: AofPosition[] = [];
+  const until = Date.now() + (hostCrash ? 1300 : 300);
+  while (Date.now() < until) {
+    if (hostCrash) {
+      const p = await ctx.redis.aofTail();
+      if (p) positions.push(p);
+    }
+    await sleep(100);
+  }
   const at = Date.now();
   await ctx.redis.stop(signal);
-  if (signal === "SIGKILL" && fsync === "everysec") ctx.fsyncLossWindows.push({ from: at - EVERYSEC_LOSS_WINDOW_MS, to: at });
+  let droppedBytes: number | undefined;
+  if (hostCrash) {
+    ctx.fsyncLossWindows.push({ from: at - EVERYSEC_LOSS_WINDOW_MS, to: at });
+    const lastFsynced = positions.filter((p) => p.at <= at - 1000).at(-1);
+    if (lastFsynced) droppedBytes = await ctx.redis.truncateAof(lastFsynced);
+  }
   await sleep(ctx.o.redisDownMs);
   const t = Date.now();
   await ctx.redis.spawn("everysec");
-  return { count: 1, detail: { signal, appendfsync: fsync, downMs: Date.now() - at, loadMs: Date.now() - t } };
+  return {
+    count: 1,
+    detail: { signal, appendfsync: fsync, downMs: Date.now() - at, loadMs: Date.now() - t, ...(hostCrash ? { aofBytesDroppedAsByAHostCrash: droppedBytes ?? null } : {}) },
+  };
 }
 
 let injectedSeq = 0;

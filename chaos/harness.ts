@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { PartnerCentralEmulator } from "../src/emulator/index.js";
-import { createProducer, outcomeEventSchema } from "../src/index.js";
+import { createProducer, defaultIdempotencyKey, outcomeEventSchema } from "../src/index.js";
+import { idempotencyRecordKey } from "../src/request-record/identity.js";
 import { evaluate, type Ack, type Delivery, type InjectedJob, type Observations, type OutcomeJob } from "./evaluate.js";
 import { FAULTS, type FaultContext } from "./faults.js";
 import type { ChaosOptions, FaultKind } from "./options.js";
@@ -44,7 +45,7 @@ export interface RunSummary {
   label: string;
   faultsSelected: FaultKind[];
   durationS: number;
-  settle: { reason: "complete" | "stalled" | "timeout"; seconds: number };
+  settle: { reason: "complete" | "only-vanished-requests-left" | "stalled" | "timeout"; seconds: number };
   faultsInjected: Partial<Record<FaultKind, number>>;
   faultLog: FaultEvent[];
   figures: ReturnType<typeof evaluate>["figures"];
@@ -206,7 +207,7 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
     // Settle: until every acknowledged request and injected job has a delivered outcome, or
     // nothing moves for stallTimeoutMs, or settleTimeoutMs passed.
     const wanted = () => [...new Set([...acks.map((a) => a.jobId), ...injectedJobs.map((j) => j.id)])];
-    const settle = await waitForDeliveries(() => wanted(), () => producers.every((p) => !p.alive()), deliveries, acks, o, say);
+    const settle = await waitForDeliveries(() => wanted(), () => producers.every((p) => !p.alive()), deliveries, acks, o, say, admin);
 
     // The caller's recovery: re-submit (same idempotency key) every acknowledged request without outcome.
     let resubmission: Observations["resubmission"] = null;
@@ -219,7 +220,7 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
         const results = await producer.enqueueMany(missing.map((a) => ({ catalog: "AWS", identifier: a.identifier })));
         await producer.close();
         const jobIds = results.map((r) => r.jobId);
-        await waitForDeliveries(() => jobIds, () => true, deliveries, acks, { ...o, settleTimeoutMs: Math.min(o.settleTimeoutMs, 60_000) }, say);
+        await waitForDeliveries(() => jobIds, () => true, deliveries, acks, { ...o, settleTimeoutMs: Math.min(o.settleTimeoutMs, 60_000), stallTimeoutMs: Math.min(o.stallTimeoutMs, 20_000) }, say, admin);
         const deliveredNow = new Set(deliveries.map((d) => d.identifier));
         resubmission = {
           resubmitted: missing.length,
@@ -235,6 +236,8 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
     await Promise.all(workers.map((w) => w.stop(8000)));
 
     const snapshot = await readRedis(admin);
+    const deliveredIds = new Set(deliveries.map((d) => d.requestId));
+    const requestsWithoutOutcome = await readRequestJobs(admin, [...new Set(acks.map((a) => a.jobId))].filter((id) => !deliveredIds.has(id)), acks);
     const acceptCalls = emulator.calls({ operation: "AcceptConnectionInvitation" }).map((c) => ({
       identifier: c.identifier ?? "",
       clientToken: c.clientToken ?? null,
@@ -253,6 +256,7 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
       injectedJobs,
       fsyncLossWindows,
       resubmission,
+      requestsWithoutOutcome,
     });
     const faultsInjected: Partial<Record<FaultKind, number>> = {};
     for (const f of faultLog) faultsInjected[f.kind] = (faultsInjected[f.kind] ?? 0) + f.count;
@@ -311,15 +315,18 @@ async function waitForDeliveries(
   acks: Ack[],
   o: ChaosOptions,
   say: (line: string) => void,
-): Promise<{ reason: "complete" | "stalled" | "timeout"; seconds: number }> {
+  redis: Redis,
+): Promise<{ reason: "complete" | "only-vanished-requests-left" | "stalled" | "timeout"; seconds: number }> {
   const start = Date.now();
   let lastChange = Date.now();
   let last = -1;
   let lastSaid = 0;
+  let lastLook = 0;
   for (;;) {
     const delivered = new Set(deliveries.map((d) => d.requestId));
     const want = wanted();
-    const missing = want.filter((id) => !delivered.has(id)).length;
+    const missingIds = want.filter((id) => !delivered.has(id));
+    const missing = missingIds.length;
     const moved = deliveries.length + acks.length;
     if (moved !== last) {
       last = moved;
@@ -327,6 +334,17 @@ async function waitForDeliveries(
     }
     const seconds = Math.round((Date.now() - start) / 100) / 10;
     if (producersDone() && missing === 0) return { reason: "complete", seconds };
+    // A request whose job hash and outcome are both gone (lost with Redis's last writes) will
+    // never be delivered: once only such requests are left there is nothing to wait for.
+    if (producersDone() && missing > 0 && missing <= 2000 && Date.now() - lastLook > 2000) {
+      lastLook = Date.now();
+      const keys = missingIds.flatMap((id) => [`${PREFIX}:${REQUESTS_QUEUE}:${id}`, `${PREFIX}:${OUTCOMES_QUEUE}:${id}`]);
+      const present = await redis.exists(...keys);
+      if (present === 0) {
+        say(`settle: the ${missing} request(s) still without outcome have neither a job nor an outcome in Redis any more`);
+        return { reason: "only-vanished-requests-left", seconds };
+      }
+    }
     if (Date.now() - lastChange > o.stallTimeoutMs) {
       say(`settle: nothing delivered for ${o.stallTimeoutMs / 1000} s; ${missing} of ${want.length} still without a delivered outcome`);
       return { reason: "stalled", seconds };
@@ -338,6 +356,37 @@ async function waitForDeliveries(
     }
     await sleep(250);
   }
+}
+
+/** Where each of these request jobs ended, and its record's state. */
+async function readRequestJobs(redis: Redis, ids: string[], acks: Ack[]): Promise<Observations["requestsWithoutOutcome"]> {
+  const out: Observations["requestsWithoutOutcome"] = {};
+  const identifierOf = new Map(acks.map((a) => [a.jobId, a.identifier]));
+  for (const id of ids.slice(0, 1000)) {
+    const jobKey = `${PREFIX}:${REQUESTS_QUEUE}:${id}`;
+    const [exists, failedReason, atm, stc] = await Promise.all([
+      redis.exists(jobKey),
+      redis.hget(jobKey, "failedReason"),
+      redis.hget(jobKey, "atm"),
+      redis.hget(jobKey, "stc"),
+    ]);
+    let state = "missing";
+    if (exists) {
+      state = "unknown";
+      for (const s of ["completed", "failed", "delayed", "prioritized"]) if ((await redis.zscore(`${PREFIX}:${REQUESTS_QUEUE}:${s}`, id)) !== null) state = s;
+      for (const s of ["wait", "active"]) if ((await redis.lpos(`${PREFIX}:${REQUESTS_QUEUE}:${s}`, id)) !== null) state = s === "wait" ? "waiting" : s;
+    }
+    const recordKey = idempotencyRecordKey(PREFIX, REQUESTS_QUEUE, defaultIdempotencyKey("AWS", identifierOf.get(id) ?? ""));
+    const [recordState, recordJob] = await redis.hmget(recordKey, "state", "jobId");
+    out[id] = {
+      state,
+      failedReason,
+      attemptsMade: Number(atm ?? 0),
+      stalledCounter: Number(stc ?? 0),
+      record: recordState == null ? "missing" : recordJob === id ? recordState : `${recordState}, for a later request`,
+    };
+  }
+  return out;
 }
 
 /** Reads the end state from Redis with raw commands (a job whose data is not JSON breaks BullMQ's getters). */

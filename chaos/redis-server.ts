@@ -3,11 +3,19 @@
  * kills, restarts, freezes and fills it, which it must never do to a Redis someone else uses.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFile, stat, truncate } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 
 export type Fsync = "always" | "everysec";
+
+/** A point in the AOF: the file Redis was appending to, its size then, and when (ms). */
+export interface AofPosition {
+  file: string;
+  size: number;
+  at: number;
+}
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -89,6 +97,31 @@ export class ChaosRedis {
   thaw(): void {
     this.proc?.kill("SIGCONT");
     this.frozen = false;
+  }
+
+  /** The AOF file Redis appends to now (the manifest's last incr file) and its size. */
+  async aofTail(): Promise<AofPosition | undefined> {
+    const manifest = await readFile(join(this.dir, "appendonlydir", "appendonly.aof.manifest"), "utf8").catch(() => "");
+    const file = manifest
+      .split("\n")
+      .filter((l) => / type i\b/.test(l))
+      .map((l) => l.split(" ")[1])
+      .at(-1);
+    if (!file) return undefined;
+    const { size } = await stat(join(this.dir, "appendonlydir", file));
+    return { file, size, at: Date.now() };
+  }
+
+  /**
+   * Cuts the AOF of a stopped server back to an earlier position: what a host crash leaves of a
+   * file whose last writes were in the page cache, never fsynced. Returns the bytes dropped, or
+   * undefined when Redis has started another file since (a rewrite) and the position means nothing.
+   */
+  async truncateAof(to: AofPosition): Promise<number | undefined> {
+    const now = await this.aofTail();
+    if (!now || now.file !== to.file) return undefined;
+    await truncate(join(this.dir, "appendonlydir", to.file), to.size);
+    return now.size - to.size;
   }
 
   /** Ends the server whatever state it is in (for cleanup). */

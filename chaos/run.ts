@@ -9,6 +9,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { INVARIANT_NAMES } from "./evaluate.js";
 import { runChaos, type RunSummary } from "./harness.js";
 import { chaosOptions, type ChaosOptions } from "./options.js";
 
@@ -68,9 +69,9 @@ async function main(): Promise<number> {
     pass: runs.every((r) => r.pass),
     // Per invariant, the runs in which it failed.
     failedInvariants: Object.fromEntries(
-      [...new Set(runs.flatMap((r) => Object.keys(r.invariants)))]
-        .map((name) => [name, runs.filter((r) => !r.invariants[name]!.pass).map((r) => `${r.label} (${r.invariants[name]!.value})`)] as const)
-        .filter(([, failing]) => failing.length > 0),
+      INVARIANT_NAMES.map((name) => [name, runs.filter((r) => !r.invariants[name].pass).map((r) => `${r.label} (${r.invariants[name].value})`)] as const).filter(
+        ([, failing]) => failing.length > 0,
+      ),
     ),
     runs,
   };
