@@ -107,13 +107,21 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<Injection>
     return { count: faulted, detail: { scripted: times } };
   },
 
-  async "connection-reset"(ctx) {
+  async "api-connection-reset"(ctx) {
     const half = Math.ceil(ctx.o.scriptedFaults / 2);
     const from = Date.now();
     ctx.emulator.script({ operation: "AcceptConnectionInvitation", times: half, error: "ConnectionReset" });
     ctx.emulator.script({ operation: "AcceptConnectionInvitation", times: half, error: "ConnectionReset", applyFirst: true });
     const faulted = await waitForFaultedCalls(ctx, from, 2 * half, (c) => c.errorType === "ConnectionReset");
     return { count: faulted, detail: { resetBeforeTheOperation: half, resetAfterTheOperation: half } };
+  },
+
+  async "redis-connection-reset"(ctx) {
+    // Every connection to Redis but the harness's own is dropped at once, mid-command for some:
+    // blocking waits, WATCH…EXEC transactions, lock renewals. The clients reconnect by themselves.
+    const killed = Number(await ctx.admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"));
+    await sleep(200);
+    return { count: killed, detail: { connectionsDropped: killed } };
   },
 
   async "invalid-job"(ctx) {

@@ -301,7 +301,7 @@ function estimateMs(kind: FaultKind, o: ChaosOptions): number {
       return 800 + o.redisDownMs;
     case "consumer-kill":
     case "api-5xx-after":
-    case "connection-reset":
+    case "api-connection-reset":
       return 1000;
     default:
       return 200;

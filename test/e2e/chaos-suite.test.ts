@@ -16,7 +16,8 @@ const PASSING: FaultKind[] = [
   "worker-kill",
   "api-5xx-before",
   "api-5xx-after",
-  "connection-reset",
+  "api-connection-reset",
+  "redis-connection-reset",
   "invalid-job",
   "consumer-throw",
   "consumer-kill",
@@ -35,7 +36,7 @@ const KNOWN_FAILING: Partial<Record<FaultKind, string>> = {
 };
 
 /** Faults that inject something whatever the traffic (the others depend on calls or events in their window). */
-const ALWAYS_INJECTED: FaultKind[] = ["worker-kill", "consumer-kill", "invalid-job", "redis-freeze", "redis-term-always", "redis-term-everysec", "redis-kill-always", "redis-kill-everysec"];
+const ALWAYS_INJECTED: FaultKind[] = ["worker-kill", "redis-connection-reset", "consumer-kill", "invalid-job", "redis-freeze", "redis-term-always", "redis-term-everysec", "redis-kill-always", "redis-kill-everysec"];
 
 let run: RunSummary;
 let stderr = "";
