@@ -46,6 +46,8 @@ export interface InjectedJob {
 }
 
 export interface Observations {
+  /** Requests handed to the producers (one per invitation). */
+  submitted: number;
   acks: Ack[];
   deliveries: Delivery[];
   /** Handler throws of the consumer (on purpose). */
@@ -80,6 +82,7 @@ export interface RequestJobState {
 
 /** The invariants every run is judged on (the keys of `evaluate(...).invariants`). */
 export const INVARIANT_NAMES = [
+  "everyRequestAcknowledged",
   "noAcknowledgedRequestLost",
   "lostRequestsRecoveredByResubmission",
   "noDuplicateOutcome",
@@ -198,7 +201,10 @@ export function evaluate(o: Observations) {
   for (const j of o.outcomeJobs) if (j.type === "failed" && !injectedIds.has(j.id)) failedByName[j.errorName ?? "?"] = (failedByName[j.errorName ?? "?"] ?? 0) + 1;
   const ackedOutcomes = [...ackById.keys()].filter((id) => outcomeById.has(id) || deliveriesById.has(id)).length;
 
+  const acknowledgedInvitations = new Set([...ackById.values()].map((a) => a.identifier)).size;
   const figures = {
+    submitted: o.submitted,
+    notAcknowledged: o.submitted - acknowledgedInvitations,
     acknowledged: ackById.size,
     outcomes: ackedOutcomes,
     lost: lost.length,
@@ -244,6 +250,11 @@ export function evaluate(o: Observations) {
   const allowedDuplicates = new Set(duplicatesInFsyncWindow.filter((id) => !severalEventIds.includes(id)));
   const unexplainedDuplicates = [...duplicateIds].filter((id) => !allowedDuplicates.has(id)).length + invitationsWithSeveralRequests.length;
   const invariants: Record<InvariantName, Invariant> = {
+    everyRequestAcknowledged: {
+      pass: acknowledgedInvitations === o.submitted,
+      value: o.submitted - acknowledgedInvitations,
+      rule: "every request a producer was given is acknowledged in the end (producers retry until Redis takes it)",
+    },
     noAcknowledgedRequestLost: {
       pass: unexplainedLoss === 0,
       value: unexplainedLoss,

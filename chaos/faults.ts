@@ -21,6 +21,8 @@ export interface FaultContext {
   emulator: PartnerCentralEmulator;
   workers(): Child[];
   startWorker(): Child;
+  /** Seeds n more invitations and starts a producer process for them, all released at once. */
+  startLateProducer(n: number): Promise<Child>;
   consumer(): Child;
   restartConsumer(): Promise<Child>;
   injectedJobs: InjectedJob[];
@@ -183,16 +185,40 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<Injection>
   "redis-kill-everysec": (ctx) => restartRedis(ctx, "SIGKILL", "everysec"),
 
   async "redis-full"(ctx) {
-    const info = await ctx.admin.info("memory");
-    const used = Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? "0");
+    const used = await usedMemory(ctx);
     const [, original] = (await ctx.admin.config("GET", "maxmemory")) as [string, string];
-    const limit = Math.max(1024 * 1024, Math.floor(used / 2));
+    const limit = Math.max(1, Math.floor(used / 2));
     await ctx.admin.config("SET", "maxmemory", String(limit));
+    // A producer that starts while Redis is full (a new pod, a restarted API server): its first
+    // writes are refused; once Redis has room again it must get its requests through.
+    const late = Math.max(5, Math.ceil(ctx.o.requests / 100));
+    await ctx.startLateProducer(late);
     await sleep(ctx.o.redisFullMs);
     await ctx.admin.config("SET", "maxmemory", original);
-    return { count: 1, detail: { usedBytes: used, maxmemoryBytes: limit, fullMs: ctx.o.redisFullMs } };
+    return { count: 1, detail: { usedBytes: used, maxmemoryBytes: limit, fullMs: ctx.o.redisFullMs, producerStartedWhileFull: late } };
+  },
+
+  async "redis-restart-full"(ctx) {
+    // Redis comes back from a restart (a failover, a move to a smaller instance) with less memory
+    // than its data: it loads the AOF, then refuses writes. Its script cache starts empty, so
+    // every client's first use of every script falls in the full window.
+    const used = await usedMemory(ctx);
+    const limit = Math.max(1, Math.floor(used / 2));
+    const at = Date.now();
+    await ctx.redis.stop("SIGTERM");
+    await ctx.redis.spawn("everysec", { maxmemoryBytes: limit });
+    const late = Math.max(5, Math.ceil(ctx.o.requests / 100));
+    await ctx.startLateProducer(late);
+    await sleep(ctx.o.redisFullMs);
+    await ctx.admin.config("SET", "maxmemory", "0");
+    return { count: 1, detail: { usedBytes: used, maxmemoryBytes: limit, fullMs: Date.now() - at, producerStartedWhileFull: late } };
   },
 };
+
+async function usedMemory(ctx: FaultContext): Promise<number> {
+  const info = await ctx.admin.info("memory");
+  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? "0");
+}
 
 /**
  * Waits (bounded) until `times` Accept calls since `from` were answered with the scripted fault

@@ -70,6 +70,7 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
     requestsQueue = new Queue(REQUESTS_QUEUE, { connection: admin, prefix: PREFIX });
     requestsQueue.on("error", () => {});
     emulator = await PartnerCentralEmulator.start({ latencyMs: o.latencyMs });
+    // Every invitation a producer was given (faults may add producers with their own).
     const seeded = emulator.seedInvitations(o.requests);
     say(`redis-server :${redis.port} (AOF everysec), emulator ${emulator.url}, ${o.requests} invitations, faults: ${faults.join(", ") || "none"}`);
 
@@ -133,10 +134,10 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
     const acks: Ack[] = [];
     const producers: Child[] = [];
     const slices: number[] = [];
-    for (let p = 0; p < o.producers; p++) {
-      const slice = seeded.filter((_, i) => i % o.producers === p).map((s) => ({ catalog: s.catalog, identifier: s.identifier }));
+    const startProducer = async (requests: Array<{ catalog: string; identifier: string }>): Promise<Child> => {
+      const p = producers.length;
       const file = join(dir, `requests-${p}.ndjson`);
-      await writeFile(file, slice.map((r) => JSON.stringify(r)).join("\n") + "\n");
+      await writeFile(file, requests.map((r) => JSON.stringify(r)).join("\n") + "\n");
       const child = spawnChild(`producer-${p}`, [PRODUCER], {
         ...baseEnv,
         CHAOS_REQUESTS_FILE: file,
@@ -149,7 +150,11 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
       });
       producers.push(child);
       children.push(child);
-      slices.push(slice.length);
+      slices.push(requests.length);
+      return child;
+    };
+    for (let p = 0; p < o.producers; p++) {
+      await startProducer(seeded.filter((_, i) => i % o.producers === p).map((s) => ({ catalog: s.catalog, identifier: s.identifier })));
     }
     const release = (fraction: number) => producers.forEach((p, i) => p.send({ release: Math.ceil(slices[i]! * Math.min(1, fraction)) }));
 
@@ -164,6 +169,13 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
       emulator,
       workers: () => workers,
       startWorker,
+      async startLateProducer(n) {
+        const more = emulator!.seedInvitations(n);
+        seeded.push(...more);
+        const child = await startProducer(more.map((s) => ({ catalog: s.catalog, identifier: s.identifier })));
+        child.send({ release: n });
+        return child;
+      },
       consumer: () => consumer,
       async restartConsumer() {
         return startConsumer();
@@ -182,7 +194,9 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
     release(0.05);
     const releaser = setInterval(() => release(0.05 + (Date.now() - releaseFrom) / scheduleMs), 100);
     try {
-      await sleep(1000);
+      // Faults hit a running system: wait for the first outcome to come through (bounded).
+      const warm = Date.now() + 30_000;
+      while (deliveries.length === 0 && Date.now() < warm) await sleep(100);
       for (const [i, kind] of steps.entries()) {
         await sleep(300);
         const at = Date.now();
@@ -243,6 +257,7 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
     }));
     const invitationStatus = new Map(seeded.map((s) => [s.identifier, emulator!.getInvitation(s.catalog, s.identifier)?.Status ?? "MISSING"]));
     const result = evaluate({
+      submitted: seeded.length,
       acks,
       deliveries,
       thrown: thrown.length,
@@ -290,6 +305,7 @@ function estimateMs(kind: FaultKind, o: ChaosOptions): number {
     case "redis-freeze":
       return o.freezeMs;
     case "redis-full":
+    case "redis-restart-full":
       return o.redisFullMs;
     case "redis-term-always":
     case "redis-term-everysec":

@@ -22,6 +22,7 @@ export const FAULT_KINDS = [
   "redis-kill-everysec",
   "corrupt-job",
   "redis-full",
+  "redis-restart-full",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -82,7 +83,7 @@ const FAST: Partial<ChaosOptions> = {
   batch: 25,
   lockDurationMs: 2000,
   stalledIntervalMs: 500,
-  redisFullMs: 3000,
+  redisFullMs: 5000,
   freezeMs: 3000,
   redisDownMs: 300,
   faultWindowMs: 1500,

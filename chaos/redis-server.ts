@@ -52,11 +52,12 @@ export class ChaosRedis {
   }
 
   /** Starts redis-server on the same port and dir (so it loads the AOF) and waits until it has loaded. */
-  async spawn(fsync: Fsync): Promise<void> {
+  async spawn(fsync: Fsync, options: { maxmemoryBytes?: number } = {}): Promise<void> {
     const args = [
       "--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir,
       "--appendonly", "yes", "--appendfsync", fsync, "--save", "",
       "--maxmemory-policy", "noeviction", "--logfile", join(this.dir, "redis.log"),
+      ...(options.maxmemoryBytes !== undefined ? ["--maxmemory", String(options.maxmemoryBytes)] : []),
     ];
     const proc = spawn("redis-server", args, { stdio: "ignore" });
     this.proc = proc;

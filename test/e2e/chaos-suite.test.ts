@@ -30,9 +30,11 @@ const PASSING: FaultKind[] = [
 
 const KNOWN_FAILING: Partial<Record<FaultKind, string>> = {
   "corrupt-job":
-    "a request job whose data is not JSON never ends (BullMQ's Job.fromJSON throws before the processor runs; it stays active, no InvalidJob outcome): everyRequestJobFinished, injectedJobsEnd",
+    "a request job whose data is not JSON never ends: BullMQ's Job.fromJSON throws in the worker before the processor runs, the job stays active, no InvalidJob outcome (everyRequestJobFinished, injectedJobsEnd)",
   "redis-full":
-    "writes refused while Redis is full (OOM): a job given up by BullMQ meanwhile cannot publish its outcome, the request stays in_progress with no outcome and re-submission returns the stuck request: noAcknowledgedRequestLost, noRecordLeftOpen",
+    "while Redis refuses writes, jobs spend all their attempts on OOM errors of the rate limiter's and the record's scripts and fail without an outcome; their records stay queued/in_progress and a re-submission returns the stuck request (noAcknowledgedRequestLost, lostRequestsRecoveredByResubmission, noRecordLeftOpen)",
+  "redis-restart-full":
+    "when Redis comes back full, the first EVAL of each record script is refused; ioredis then takes the script as loaded on that connection and sends EVALSHA inside MULTI, which fails with NOSCRIPT for good: producers never enqueue again (everyRequestAcknowledged), and jobs fail as under redis-full",
 };
 
 /** Faults that inject something whatever the traffic (the others depend on calls or events in their window). */

@@ -32,6 +32,7 @@ const call = (n: number, over: Partial<{ clientToken: string; status: number; re
 /** Two requests, both accepted, delivered once, nothing left behind. */
 function clean(): Observations {
   return {
+    submitted: 2,
     acks: [ack(1), ack(2)],
     deliveries: [delivery(1), delivery(2)],
     thrown: 0,
@@ -87,6 +88,13 @@ describe("chaos evaluate", () => {
 
     o.deliveries.push(delivery(1, { eventId: "another" }));
     expect(failing(o)).toEqual(["noDuplicateOutcome"]);
+  });
+
+  it("fails a request a producer never got acknowledged", () => {
+    const o = clean();
+    o.submitted = 3;
+    expect(failing(o)).toEqual(["everyRequestAcknowledged"]);
+    expect(evaluate(o).figures).toMatchObject({ submitted: 3, notAcknowledged: 1 });
   });
 
   it("fails an invitation called with two ClientTokens, or acted on twice", () => {
