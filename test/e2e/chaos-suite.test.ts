@@ -26,19 +26,17 @@ const PASSING: FaultKind[] = [
   "redis-term-everysec",
   "redis-kill-always",
   "redis-kill-everysec",
+  "corrupt-job",
+  "redis-full",
 ];
 
 const KNOWN_FAILING: Partial<Record<FaultKind, string>> = {
-  "corrupt-job":
-    "a request job whose data is not JSON never ends: BullMQ's Job.fromJSON throws in the worker before the processor runs, the job stays active, no InvalidJob outcome (everyRequestJobFinished, injectedJobsEnd)",
-  "redis-full":
-    "while Redis refuses writes, jobs spend all their attempts on OOM errors of the rate limiter's and the record's scripts and fail without an outcome; their records stay queued/in_progress and a re-submission returns the stuck request (noAcknowledgedRequestLost, lostRequestsRecoveredByResubmission, noRecordLeftOpen)",
   "redis-restart-full":
-    "when Redis comes back full, the first EVAL of each record script is refused; ioredis then takes the script as loaded on that connection and sends EVALSHA inside MULTI, which fails with NOSCRIPT for good: producers never enqueue again (everyRequestAcknowledged), and jobs fail as under redis-full",
+    "when Redis comes back from a restart full, each client's first EVAL of a record script is refused (OOM); ioredis then takes the script as loaded on that connection and sends EVALSHA inside MULTI, which fails with NOSCRIPT for good: producers never enqueue again (everyRequestAcknowledged), jobs fail with NOSCRIPT and no outcome (noAcknowledgedRequestLost, noRecordLeftOpen)",
 };
 
 /** Faults that inject something whatever the traffic (the others depend on calls or events in their window). */
-const ALWAYS_INJECTED: FaultKind[] = ["worker-kill", "redis-connection-reset", "consumer-kill", "invalid-job", "redis-freeze", "redis-term-always", "redis-term-everysec", "redis-kill-always", "redis-kill-everysec"];
+const ALWAYS_INJECTED: FaultKind[] = ["worker-kill", "redis-connection-reset", "consumer-kill", "invalid-job", "corrupt-job", "redis-full", "redis-freeze", "redis-term-always", "redis-term-everysec", "redis-kill-always", "redis-kill-everysec"];
 
 let run: RunSummary;
 let stderr = "";
