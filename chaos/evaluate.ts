@@ -142,7 +142,11 @@ export function evaluate(o: Observations) {
     if (publications.size > 1) {
       republished.push(id);
       if (new Set(list.map((d) => d.type)).size > 1) differentTypes.push(id);
-      if (inWindow(Math.min(...list.map((d) => d.at)), o.fsyncLossWindows)) duplicatesInFsyncWindow.push(id);
+      // Allowed when the first publication (its completedAt: when the worker built it, just
+      // before publishing) fell in a window whose writes a host crash took back. Not the delivery
+      // time: an event fetched just before the crash may be handled just after it.
+      const firstPublished = Math.min(...list.map((d) => Date.parse(d.completedAt)));
+      if (inWindow(firstPublished, o.fsyncLossWindows)) duplicatesInFsyncWindow.push(id);
     }
   }
   const duplicateIds = new Set([...severalEventIds, ...republished]);

@@ -65,7 +65,8 @@ async function restartRedis(ctx: FaultContext, signal: "SIGKILL" | "SIGTERM", fs
   await ctx.redis.stop(signal);
   let droppedBytes: number | undefined;
   if (hostCrash) {
-    ctx.fsyncLossWindows.push({ from: at - EVERYSEC_LOSS_WINDOW_MS, to: at });
+    // Until the server was gone: a write between the signal and the exit is lost too.
+    ctx.fsyncLossWindows.push({ from: at - EVERYSEC_LOSS_WINDOW_MS, to: Date.now() });
     const lastFsynced = positions.filter((p) => p.at <= at - 1000).at(-1);
     if (lastFsynced) droppedBytes = await ctx.redis.truncateAof(lastFsynced);
   }

@@ -82,8 +82,12 @@ describe("chaos evaluate", () => {
 
     o.deliveries.push(delivery(2, { completedAt: "2026-11-30T00:00:09.000Z" }));
     expect(failing(o)).toEqual(["noDuplicateOutcome"]);
-    // …unless the first publication was lost with the last second of an everysec AOF.
+    // …unless the first publication was lost with the last second of an everysec AOF: judged by
+    // when it was published, not when it was delivered.
+    const published = Date.parse("2026-11-30T00:00:00.000Z");
     o.fsyncLossWindows.push({ from: T, to: T + 1000 });
+    expect(failing(o)).toEqual(["noDuplicateOutcome"]);
+    o.fsyncLossWindows.push({ from: published - 1500, to: published + 10 });
     expect(failing(o)).toEqual([]);
 
     o.deliveries.push(delivery(1, { eventId: "another" }));
