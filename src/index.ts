@@ -73,6 +73,7 @@ export {
   RequestNotCancelableError,
   RequestNotFoundError,
   PartnerCentralCallError,
+  OutcomeParkedError,
 } from "./errors/index.js";
 
 // Configuration and logging.
@@ -101,7 +102,8 @@ export { createRequestControl, type RequestControl } from "./app/request-control
 export { defaultIdempotencyKey, newRequestJobId, deriveClientToken, redriveIdempotencyKey, outcomeEventId } from "./request-record/identity.js";
 
 // Consuming outcomes.
-export { consumeOutcomes, type ConsumeOutcomesOptions, type OutcomeConsumer } from "./outcomes/consume.js";
+export { consumeOutcomes, OUTCOME_MAX_STALLED_COUNT, type ConsumeOutcomesOptions, type OutcomeConsumer } from "./outcomes/consume.js";
+export { listParkedOutcomes, replayParkedOutcomes, type ParkedOutcome, type ParkedLocation, type ReplayResult } from "./outcomes/parked.js";
 
 // Running workers.
 export { startWorker, type RunningWorker, type StartWorkerOptions } from "./app/run-worker.js";

@@ -160,3 +160,23 @@ export class PartnerCentralCallError extends PcInvitationsError {
     super(`${operation} failed: ${errorName}${reason ? ` (${reason})` : ""}: ${detail}`, options);
   }
 }
+
+/**
+ * An outcome event a consumer gave up on: its consumer was lost (crashed, killed, blocked past
+ * the lock) more than `maxStalledCount` times, its handler failed `maxAttempts` times, or it is
+ * not an outcome event. It stays in the outcomes queue's failed set ("parked"), where
+ * `pc-invitations outcomes --parked` lists it and `pc-invitations outcomes replay` delivers it again.
+ */
+export class OutcomeParkedError extends PcInvitationsError {
+  override readonly name = "OutcomeParkedError";
+  readonly code = "OUTCOME_PARKED";
+  constructor(
+    /** The outcome job's id: the request id. */
+    readonly requestId: string,
+    /** Why BullMQ failed the job, e.g. "job stalled more than allowable limit". */
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`outcome ${requestId} parked (${reason}); replay it with: pc-invitations outcomes replay --id ${requestId}`, options);
+  }
+}

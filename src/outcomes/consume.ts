@@ -1,7 +1,16 @@
 import { UnrecoverableError, Worker, type Job, type Telemetry } from "bullmq";
+import { OutcomeParkedError } from "../errors/index.js";
+import type { Logger } from "../observability/logger.js";
 import { createRedis, type RedisConnection } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
 import { outcomeEventSchema, type OutcomeEvent } from "../schemas/outcome.js";
+
+/**
+ * Default of `maxStalledCount`: "practically never give up". BullMQ's own default is 1, which
+ * parks an event the second time its consumer dies while handling it (an OOM-killed pod, a
+ * deploy that SIGKILLs, a node lost): a few unlucky restarts would be enough.
+ */
+export const OUTCOME_MAX_STALLED_COUNT = 1_000_000;
 
 export interface ConsumeOutcomesOptions {
   /** An ioredis Redis or Cluster (not closed here) or a URL. @defaultValue redis://127.0.0.1:6379 */
@@ -16,9 +25,36 @@ export interface ConsumeOutcomesOptions {
   retryDelayMs?: number;
   /** @defaultValue 60000 */
   maxRetryDelayMs?: number;
+  /**
+   * Handler failures (throws or rejections) after which an event is parked instead of retried.
+   * @defaultValue unbounded: the event's own attempts, 1,000,000 (set by the publisher)
+   */
+  maxAttempts?: number;
+  /**
+   * Times an event may lose its consumer (a process that died or was blocked past
+   * `lockDurationMs` while handling it) and still be delivered again; one more and it is parked.
+   * Consumers sharing a queue should agree on it: whichever runs the stalled check applies its own.
+   * @defaultValue OUTCOME_MAX_STALLED_COUNT, 1,000,000
+   */
+  maxStalledCount?: number;
+  /**
+   * How long an event stays claimed by a consumer that stopped renewing its lock, ms: how soon the
+   * event of a crashed consumer can go to another. A handler may run longer (the lock is renewed
+   * every lockDurationMs/2); only a process that is dead or blocked loses it.
+   * @defaultValue 30000 (BullMQ's)
+   */
+  lockDurationMs?: number;
+  /** How often this consumer looks for events whose consumer was lost, ms. @defaultValue 30000 (BullMQ's) */
+  stalledIntervalMs?: number;
   /** Resolve `done` and stop once the queue has no waiting outcome (one-shot drain). @defaultValue false */
   drain?: boolean;
+  /**
+   * Called with the handler's error each time it fails (the event will be retried), and with an
+   * OutcomeParkedError (cause: what made BullMQ give up) when an event is parked.
+   */
   onError?: (error: unknown, event: unknown) => void;
+  /** Parked events (error), handler failures and lost consumers (warn) are logged here. @defaultValue none */
+  logger?: Logger;
   /** BullMQ telemetry: each handled event is a CONSUMER span, a child of the worker run that published it. */
   telemetry?: Telemetry;
 }
@@ -30,10 +66,18 @@ export interface OutcomeConsumer {
 }
 
 /**
- * Calls `handler` once per outcome event. When the handler throws, the event is retried later
- * with exponential backoff (capped), never dropped; an event is acknowledged only when the
- * handler resolved. Delivery is at-least-once: a crash after the handler but before the ack
- * replays that event, so handlers should be idempotent on `eventId`.
+ * Calls `handler` for every outcome event, at least once. The contract:
+ * - an event is acknowledged only after the handler resolved;
+ * - a handler that throws gets the event again later (exponential backoff, capped);
+ * - a consumer that dies or blocks while handling loses the event after `lockDurationMs`, and
+ *   another consumer (or this one, restarted) gets it again;
+ * - an event is never dropped silently: past `maxAttempts` handler failures or
+ *   `maxStalledCount` lost consumers (both practically unbounded by default), or when it is not
+ *   an outcome event, it is parked in the outcomes queue's failed set (kept, never removed),
+ *   `onError` gets an OutcomeParkedError and the logger an error line; `pc-invitations outcomes
+ *   --parked` lists such events and `pc-invitations outcomes replay` delivers them again.
+ * Redelivery means a handler may see an event more than once (a crash after the handler, before
+ * the acknowledgement): handlers should be idempotent on `eventId`.
  */
 export function consumeOutcomes(
   handler: (event: OutcomeEvent) => Promise<void> | void,
@@ -43,17 +87,24 @@ export function consumeOutcomes(
   const connection = typeof options.redis === "object" ? options.redis : createRedis(options.redis ?? "redis://127.0.0.1:6379");
   const base = options.retryDelayMs ?? 1000;
   const cap = options.maxRetryDelayMs ?? 60_000;
+  const maxAttempts = options.maxAttempts ?? Infinity;
+  const log = options.logger;
   const worker = new Worker(
     options.queueName ?? DEFAULT_QUEUE_LOCATION.outcomesQueue,
     async (job: Job) => {
       const parsed = outcomeEventSchema.safeParse(job.data);
-      // A malformed event can never succeed: park it in the failed set (kept, visible) at once.
+      // A malformed event can never succeed: park it at once.
       if (!parsed.success) throw new UnrecoverableError(`outcome ${job.id} does not match the outcome schema`);
       const event = parsed.data;
       try {
         await handler(event);
       } catch (err) {
+        const failures = job.attemptsMade + 1;
         options.onError?.(err, event);
+        log?.warn({ requestId: event.requestId, eventId: event.eventId, failures, err }, "outcome handler failed; the event will be delivered again");
+        if (failures >= maxAttempts) {
+          throw Object.assign(new UnrecoverableError(`the handler failed ${failures} times (maxAttempts ${maxAttempts}); last: ${messageOf(err)}`), { cause: err });
+        }
         throw err;
       }
     },
@@ -61,11 +112,37 @@ export function consumeOutcomes(
       connection,
       prefix: options.prefix ?? DEFAULT_QUEUE_LOCATION.prefix,
       concurrency: options.concurrency ?? 1,
+      maxStalledCount: options.maxStalledCount ?? OUTCOME_MAX_STALLED_COUNT,
+      ...(options.lockDurationMs !== undefined ? { lockDuration: options.lockDurationMs } : {}),
+      ...(options.stalledIntervalMs !== undefined ? { stalledInterval: options.stalledIntervalMs } : {}),
       ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       settings: { backoffStrategy: (attemptsMade: number) => Math.min(cap, base * 2 ** Math.max(0, attemptsMade - 1)) },
     },
   );
-  worker.on("error", () => {});
+  worker.on("error", (err) => log?.warn({ err: { message: err.message } }, "outcome consumer error"));
+  // BullMQ emits `stalled` when it hands the event of a lost consumer out again.
+  worker.on("stalled", (jobId) => log?.warn({ requestId: jobId }, "an outcome event lost its consumer (died or blocked); delivering it again"));
+  // A job that failed for good (finishedOn set) is parked: BullMQ gave up on it, whichever way.
+  // Without this, the stalled-limit case would be invisible: BullMQ fails such a job in another
+  // consumer without running the processor, so nothing above sees it.
+  worker.on("failed", (job, err) => {
+    if (!job?.finishedOn) return; // a failed attempt that will be retried
+    const requestId = job.id ?? "(no id)";
+    const reason = job.failedReason ?? err.message;
+    const parked = new OutcomeParkedError(requestId, reason, { cause: err });
+    log?.error(
+      {
+        requestId,
+        eventId: eventIdOf(job.data),
+        reason,
+        handlerFailures: job.attemptsMade,
+        lostConsumers: job.stalledCounter,
+        replay: `pc-invitations outcomes replay --id ${requestId}`,
+      },
+      "outcome event parked: it will not be delivered again until replayed",
+    );
+    options.onError?.(parked, job.data);
+  });
 
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -78,4 +155,13 @@ export function consumeOutcomes(
     })());
   if (options.drain) worker.on("drained", () => void close());
   return { done, close };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function eventIdOf(data: unknown): string | undefined {
+  const id = (data as { eventId?: unknown } | null)?.eventId;
+  return typeof id === "string" ? id : undefined;
 }

@@ -1,5 +1,9 @@
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { OutcomeParkedError } from "../../src/errors/index.js";
 import { consumeOutcomes } from "../../src/outcomes/consume.js";
+import { listParkedOutcomes, replayParkedOutcomes } from "../../src/outcomes/parked.js";
 import type { OutcomeEvent } from "../../src/schemas/outcome.js";
 import { startPipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
@@ -30,6 +34,51 @@ describe("consumeOutcomes", () => {
       const first = [...handled.values()].find((e) => e.identifier === invs[0]!.identifier)!.requestId;
       expect(seen.filter((id) => id === first)).toHaveLength(3);
       expect([...handled.values()].map((e) => e.identifier).sort()).toEqual(invs.map((i) => i.identifier).sort());
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("parks an event whose handler failed maxAttempts times: onError gets an OutcomeParkedError, the log an error line, replay delivers it again", async () => {
+    const p = await startPipeline({ label: "consume-park" });
+    try {
+      const [inv] = p.emulator.seedInvitations(1);
+      await p.producer.enqueue({ catalog: inv!.catalog, identifier: inv!.identifier });
+      await p.startWorker();
+      const [published] = await waitForOutcomes(p.redis, p.prefix, 1);
+      const logLines: Array<Record<string, unknown>> = [];
+      const logger = pino({ level: "info" }, new Writable({ write: (chunk, _enc, cb) => (logLines.push(JSON.parse(String(chunk))), cb()) }));
+      const errors: unknown[] = [];
+      let failing = true;
+      const handled: string[] = [];
+      const consumer = consumeOutcomes(
+        (event) => {
+          if (failing) throw new Error("downstream unavailable");
+          handled.push(event.requestId);
+        },
+        { redis: p.redis, prefix: p.prefix, retryDelayMs: 10, maxAttempts: 3, logger, onError: (e) => errors.push(e) },
+      );
+      try {
+        const parked = await waitFor(() => errors.find((e): e is OutcomeParkedError => e instanceof OutcomeParkedError), 10_000, "the event to be parked");
+        expect(parked).toMatchObject({ requestId: published!.requestId, code: "OUTCOME_PARKED" });
+        expect(parked.reason).toMatch(/handler failed 3 times/);
+        expect(errors.filter((e) => !(e instanceof OutcomeParkedError)).map((e) => (e as Error).message)).toEqual(Array(3).fill("downstream unavailable"));
+        expect(logLines.find((l) => l.msg === "outcome event parked: it will not be delivered again until replayed")).toMatchObject({
+          level: 50,
+          requestId: published!.requestId,
+          eventId: published!.eventId,
+          handlerFailures: 3,
+        });
+        const location = { redis: p.redis, prefix: p.prefix, queueName: "invitation-outcomes" };
+        expect(await listParkedOutcomes(location)).toMatchObject([{ requestId: published!.requestId, handlerFailures: 3, lostConsumers: 0 }]);
+
+        failing = false;
+        expect(await replayParkedOutcomes(location)).toEqual({ replayed: [published!.requestId], notParked: [], dryRun: false });
+        await waitFor(() => handled.length === 1 || undefined, 10_000, "the replayed event to be handled");
+        expect(await listParkedOutcomes(location)).toEqual([]);
+      } finally {
+        await consumer.close();
+      }
     } finally {
       await p.close();
     }

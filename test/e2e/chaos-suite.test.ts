@@ -1,0 +1,73 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { INVARIANT_NAMES } from "../../chaos/evaluate.js";
+import type { RunSummary } from "../../chaos/harness.js";
+import type { FaultKind } from "../../chaos/options.js";
+
+/**
+ * The fast variant of `npm run chaos` (docs/chaos.md): a few hundred requests, each fault that
+ * passes today injected once, on a redis-server of the harness's own. The faults known to break an
+ * invariant today are listed as todo with what they break; they are being fixed elsewhere.
+ */
+const RUN = fileURLToPath(new URL("../../dist/chaos/run.js", import.meta.url));
+
+const PASSING: FaultKind[] = [
+  "worker-kill",
+  "api-5xx-before",
+  "api-5xx-after",
+  "api-connection-reset",
+  "redis-connection-reset",
+  "invalid-job",
+  "consumer-throw",
+  "consumer-kill",
+  "redis-freeze",
+  "redis-term-always",
+  "redis-term-everysec",
+  "redis-kill-always",
+  "redis-kill-everysec",
+  "corrupt-job",
+  "redis-full",
+];
+
+const KNOWN_FAILING: Partial<Record<FaultKind, string>> = {
+  "redis-restart-full":
+    "when Redis comes back from a restart full, each client's first EVAL of a record script is refused (OOM); ioredis then takes the script as loaded on that connection and sends EVALSHA inside MULTI, which fails with NOSCRIPT for good: producers never enqueue again (everyRequestAcknowledged), jobs fail with NOSCRIPT and no outcome (noAcknowledgedRequestLost, noRecordLeftOpen)",
+};
+
+/** Faults that inject something whatever the traffic (the others depend on calls or events in their window). */
+const ALWAYS_INJECTED: FaultKind[] = ["worker-kill", "redis-connection-reset", "consumer-kill", "invalid-job", "corrupt-job", "redis-full", "redis-freeze", "redis-term-always", "redis-term-everysec", "redis-kill-always", "redis-kill-everysec"];
+
+let run: RunSummary;
+let stderr = "";
+
+beforeAll(async () => {
+  const child = spawn(process.execPath, [RUN, "--fast", "--faults", PASSING.join(","), "--results-file", ""], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+  // 0: every invariant held, 1: some did not (the its below say which); 2: the harness broke.
+  expect(code === 0 || code === 1, `the chaos harness exited ${code}:\n${stderr}`).toBe(true);
+  run = (JSON.parse(stdout) as { runs: RunSummary[] }).runs[0]!;
+  console.log(`chaos (fast) ${JSON.stringify({ faultsInjected: run.faultsInjected, settle: run.settle, durationS: run.durationS, figures: { acknowledged: run.figures.acknowledged, outcomes: run.figures.outcomes, lost: run.figures.lost, duplicates: run.figures.duplicates, redeliveries: run.figures.redeliveries } })}`);
+}, 240_000);
+
+describe("chaos suite, fast variant", () => {
+  it("injected every selected fault", () => {
+    expect(run.faultLog.filter((f) => f.error)).toEqual([]);
+    expect(run.faultLog.map((f) => f.kind)).toEqual(PASSING);
+    for (const kind of ALWAYS_INJECTED) expect(run.faultsInjected[kind], kind).toBeGreaterThan(0);
+    expect(run.figures.acknowledged).toBeGreaterThan(0);
+  });
+
+  it.each(INVARIANT_NAMES)("%s", (name) => {
+    const { figures } = run;
+    expect(run.invariants[name], `${name} (${run.invariants[name].rule}); figures: ${JSON.stringify(figures)}; logs: ${run.logs ?? "removed"}`).toMatchObject({ pass: true });
+  });
+
+  for (const [fault, reason] of Object.entries(KNOWN_FAILING)) it.todo(`${fault}: ${reason}`);
+});
