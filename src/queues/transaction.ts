@@ -45,12 +45,37 @@ export function createTxQueue(connection: RedisConnection, name: string, options
     // Errors reach the callers of each transaction; without a listener BullMQ prints them whole
     // (console.error), AUTH arguments included.
     queue.on("error", () => {});
+    // Whether Redis knows every script of this connection since its socket connected (see multi()).
+    // A Cluster has a socket per node, each of which may reconnect on its own: never assumed there.
+    let scriptsKnown = false;
+    const isCluster = "nodes" in redis && typeof redis.nodes === "function";
+    redis.on("connect", () => (scriptsKnown = false));
     const session: TxSession = {
       queue,
       redis,
       async multi() {
-        const client = await queue.getBackend().client;
-        return client.multi() as unknown as ChainableCommander;
+        const client = (await queue.getBackend().client) as unknown as RedisConnection;
+        const tx = client.multi();
+        // ioredis sends a script's body (EVAL) the first time it is used on a socket, its SHA after
+        // that, whether or not the EVAL ran. A MULTI that did not execute (WATCH saw a change, Redis
+        // refused it: OOM, EXECABORT) leaves such a script unknown to Redis, and the next MULTI's
+        // EVALSHA would fail with NOSCRIPT inside EXEC, where nothing is rolled back: the other
+        // writes would land without the script's. So after any EXEC that did not fully succeed,
+        // Redis is taught every script of the connection (SCRIPT LOAD, allowed even when Redis is
+        // full) before the session serves another transaction; once per socket is enough.
+        const exec = tx.exec.bind(tx);
+        tx.exec = (async () => {
+          let results: Awaited<ReturnType<typeof exec>>;
+          try {
+            results = await exec();
+          } catch (err) {
+            if (!scriptsKnown) scriptsKnown = (await teachScripts(client)) && !isCluster;
+            throw err;
+          }
+          if (!scriptsKnown && (results === null || results.some(([err]) => err))) scriptsKnown = (await teachScripts(client)) && !isCluster;
+          return results;
+        }) as typeof tx.exec;
+        return tx as unknown as ChainableCommander;
       },
     };
     sessions.push(session);
@@ -98,6 +123,30 @@ export function createTxQueue(connection: RedisConnection, name: string, options
       );
     },
   };
+}
+
+/**
+ * SCRIPT LOAD of every script defined on the connection (ours and BullMQ's), on every master of a
+ * Cluster. Resolves true when Redis knows them all, false when it could not be told (it is away:
+ * the connection's next socket starts afresh anyway).
+ */
+async function teachScripts(client: RedisConnection): Promise<boolean> {
+  const scripts = Object.values((client as unknown as { scriptsSet: Record<string, { lua: string }> }).scriptsSet ?? {});
+  const targets = "nodes" in client && typeof client.nodes === "function" ? client.nodes("master") : [client];
+  try {
+    await Promise.all(
+      targets.map(async (node) => {
+        const pipeline = node.pipeline();
+        for (const script of scripts) pipeline.script("LOAD", script.lua);
+        const results = await pipeline.exec();
+        const failed = results?.find(([err]) => err);
+        if (failed) throw failed[0];
+      }),
+    );
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -28,15 +28,13 @@ const PASSING: FaultKind[] = [
   "redis-kill-everysec",
   "corrupt-job",
   "redis-full",
+  "redis-restart-full",
 ];
 
-const KNOWN_FAILING: Partial<Record<FaultKind, string>> = {
-  "redis-restart-full":
-    "when Redis comes back from a restart full, each client's first EVAL of a record script is refused (OOM); ioredis then takes the script as loaded on that connection and sends EVALSHA inside MULTI, which fails with NOSCRIPT for good: producers never enqueue again (everyRequestAcknowledged), jobs fail with NOSCRIPT and no outcome (noAcknowledgedRequestLost, noRecordLeftOpen)",
-};
+const KNOWN_FAILING: Partial<Record<FaultKind, string>> = {};
 
 /** Faults that inject something whatever the traffic (the others depend on calls or events in their window). */
-const ALWAYS_INJECTED: FaultKind[] = ["worker-kill", "redis-connection-reset", "consumer-kill", "invalid-job", "corrupt-job", "redis-full", "redis-freeze", "redis-term-always", "redis-term-everysec", "redis-kill-always", "redis-kill-everysec"];
+const ALWAYS_INJECTED: FaultKind[] = ["worker-kill", "redis-connection-reset", "consumer-kill", "invalid-job", "corrupt-job", "redis-full", "redis-freeze", "redis-term-always", "redis-term-everysec", "redis-kill-always", "redis-kill-everysec", "redis-restart-full"];
 
 let run: RunSummary;
 let stderr = "";
