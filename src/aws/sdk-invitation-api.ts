@@ -53,12 +53,22 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
    * error after which AWS may have acted (classifyError: transient, indeterminate).
    */
   async function send<T>(callOptions: CallOptions | undefined, call: (opts: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const abortSignal = callOptions?.signal ? AbortSignal.any([callOptions.signal, timeout]) : timeout;
+    // One controller, a timer and a listener: AbortSignal.timeout + AbortSignal.any cost ~20 µs of
+    // CPU per call (composite signals are tracked through weak references), the whole call ~350.
+    const controller = new AbortController();
+    const parent = callOptions?.signal;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError"));
+    }, timeoutMs);
+    const onAbort = () => controller.abort(parent!.reason);
+    if (parent?.aborted) onAbort();
+    else parent?.addEventListener("abort", onAbort, { once: true });
     try {
-      return await call({ abortSignal });
+      return await call({ abortSignal: controller.signal });
     } catch (err) {
-      if (timeout.aborted && !callOptions?.signal?.aborted) {
+      if (timedOut && !parent?.aborted) {
         throw Object.assign(new Error(`no answer from Partner Central within ${timeoutMs} ms (AWS_REQUEST_TIMEOUT_MS)`), {
           name: "TimeoutError",
           code: "ETIMEDOUT",
@@ -66,6 +76,9 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
         });
       }
       throw err;
+    } finally {
+      clearTimeout(timer);
+      parent?.removeEventListener("abort", onAbort);
     }
   }
 

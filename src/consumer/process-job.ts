@@ -111,8 +111,12 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
     try {
       // Retries after 5xx/network errors count against the retry budget; re-attempts after a
       // throttle do not (the lowered shared rate already paces them).
-      const waitSignal = anySignal(signal, deps.pacing.stopping);
-      await deps.pacing.limiter.acquire(limitKey, { retry: job.attemptsMade > 0, maxWaitMs: deps.pacing.maxWaitMs, ...(waitSignal ? { signal: waitSignal } : {}) });
+      const wait = eitherSignal(signal, deps.pacing.stopping);
+      try {
+        await deps.pacing.limiter.acquire(limitKey, { retry: job.attemptsMade > 0, maxWaitMs: deps.pacing.maxWaitMs, ...(wait.signal ? { signal: wait.signal } : {}) });
+      } finally {
+        wait.dispose();
+      }
     } catch (err) {
       if (err instanceof RateLimitedError) return { action: "delay", delayMs: err.retryInMs, reason: err.reason };
       if (deps.pacing.stopping?.aborted && !signal?.aborted) return { action: "delay", delayMs: 0, reason: "shutdown" };
@@ -196,9 +200,28 @@ export async function finishAbandonedJob(job: JobView, why: string, deps: Proces
   );
 }
 
-function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+/**
+ * A signal aborted when either is, and a dispose that unhooks it. (AbortSignal.any would do, at
+ * ~10 µs of CPU per request for a composite signal tracked through weak references.)
+ */
+function eitherSignal(a: AbortSignal | undefined, b: AbortSignal | undefined): { signal: AbortSignal | undefined; dispose(): void } {
+  if (!a || !b) return { signal: a ?? b, dispose: () => undefined };
+  const controller = new AbortController();
+  const onA = () => controller.abort(a.reason);
+  const onB = () => controller.abort(b.reason);
+  if (a.aborted) onA();
+  else if (b.aborted) onB();
+  else {
+    a.addEventListener("abort", onA, { once: true });
+    b.addEventListener("abort", onB, { once: true });
+  }
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      a.removeEventListener("abort", onA);
+      b.removeEventListener("abort", onB);
+    },
+  };
 }
 
 async function publish(
