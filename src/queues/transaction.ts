@@ -45,11 +45,6 @@ export function createTxQueue(connection: RedisConnection, name: string, options
     // Errors reach the callers of each transaction; without a listener BullMQ prints them whole
     // (console.error), AUTH arguments included.
     queue.on("error", () => {});
-    // Whether Redis knows every script of this connection since its socket connected (see multi()).
-    // A Cluster has a socket per node, each of which may reconnect on its own: never assumed there.
-    let scriptsKnown = false;
-    const isCluster = "nodes" in redis && typeof redis.nodes === "function";
-    redis.on("connect", () => (scriptsKnown = false));
     const session: TxSession = {
       queue,
       redis,
@@ -60,19 +55,19 @@ export function createTxQueue(connection: RedisConnection, name: string, options
         // that, whether or not the EVAL ran. A MULTI that did not execute (WATCH saw a change, Redis
         // refused it: OOM, EXECABORT) leaves such a script unknown to Redis, and the next MULTI's
         // EVALSHA would fail with NOSCRIPT inside EXEC, where nothing is rolled back: the other
-        // writes would land without the script's. So after any EXEC that did not fully succeed,
-        // Redis is taught every script of the connection (SCRIPT LOAD, allowed even when Redis is
-        // full) before the session serves another transaction; once per socket is enough.
+        // writes would land without the script's. So after an EXEC that did not fully succeed,
+        // Redis is taught the scripts this MULTI sent as bodies (SCRIPT LOAD, allowed even when
+        // Redis is full) before the session serves another transaction.
         const exec = tx.exec.bind(tx);
         tx.exec = (async () => {
           let results: Awaited<ReturnType<typeof exec>>;
           try {
             results = await exec();
           } catch (err) {
-            if (!scriptsKnown) scriptsKnown = (await teachScripts(client)) && !isCluster;
+            await teachScripts(client, tx);
             throw err;
           }
-          if (!scriptsKnown && (results === null || results.some(([err]) => err))) scriptsKnown = (await teachScripts(client)) && !isCluster;
+          if (results === null || results.some(([err]) => err)) await teachScripts(client, tx);
           return results;
         }) as typeof tx.exec;
         return tx as unknown as ChainableCommander;
@@ -126,27 +121,24 @@ export function createTxQueue(connection: RedisConnection, name: string, options
 }
 
 /**
- * SCRIPT LOAD of every script defined on the connection (ours and BullMQ's), on every master of a
- * Cluster. Resolves true when Redis knows them all, false when it could not be told (it is away:
- * the connection's next socket starts afresh anyway).
+ * SCRIPT LOAD of the scripts a MULTI sent as bodies (EVAL: their first use on the socket), on every
+ * master of a Cluster. Only those: loading every script of the connection (BullMQ has dozens) would
+ * take memory a full Redis does not have. Reads ioredis' queue of the pipeline's commands (`_queue`,
+ * internal; test/integration/transaction-scripts.test.ts fails if it goes). Best effort: a Redis
+ * that cannot be told is away, and the connection's next socket starts afresh.
  */
-async function teachScripts(client: RedisConnection): Promise<boolean> {
-  const scripts = Object.values((client as unknown as { scriptsSet: Record<string, { lua: string }> }).scriptsSet ?? {});
+async function teachScripts(client: RedisConnection, tx: unknown): Promise<void> {
+  const queued = (tx as { _queue?: Array<{ name: string; args: unknown[] }> })._queue ?? [];
+  const bodies = [...new Set(queued.filter((c) => c.name === "eval" && typeof c.args[0] === "string").map((c) => c.args[0] as string))];
+  if (bodies.length === 0) return;
   const targets = "nodes" in client && typeof client.nodes === "function" ? client.nodes("master") : [client];
-  try {
-    await Promise.all(
-      targets.map(async (node) => {
-        const pipeline = node.pipeline();
-        for (const script of scripts) pipeline.script("LOAD", script.lua);
-        const results = await pipeline.exec();
-        const failed = results?.find(([err]) => err);
-        if (failed) throw failed[0];
-      }),
-    );
-    return true;
-  } catch {
-    return false;
-  }
+  await Promise.all(
+    targets.map(async (node) => {
+      const pipeline = node.pipeline();
+      for (const lua of bodies) pipeline.script("LOAD", lua);
+      await pipeline.exec();
+    }),
+  ).catch(() => undefined);
 }
 
 /**
