@@ -1,7 +1,7 @@
 /**
  * Faults of the worker's own (no usable credentials, an expired session token, an unknown access
  * key, a skewed clock) are not the request's failure: the work pauses, the worker says so
- * (health, metrics, one log line), the requests stay queued with their attempts intact, and they
+ * (health, metrics, one error line per episode), the requests stay queued with their attempts intact, and they
  * are accepted once the fault is over. Each answer comes from the emulator's front-door checks
  * through the real SDK.
  */
