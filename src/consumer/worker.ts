@@ -217,6 +217,13 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
     const jobView = { id: job.id, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
     finishAbandonedJob(jobView, job.failedReason ?? "failed", deps).then(
       (r) => {
+        if (r.action === "pause") {
+          // AWS refused the look-up for the worker's own fault: no outcome; the sweeper finishes the job later.
+          opts.metrics?.recordFault(r.error.name);
+          faults.trip(r.error);
+          opts.logger.warn({ jobId: job.id, reason: job.failedReason, error: { name: r.error.name } }, "abandoned job left to the sweeper: AWS refused the look-up (worker fault)");
+          return;
+        }
         if (r.action !== "published") return;
         opts.metrics?.recordOutcome(r.outcome.type, r.outcome.type === "failed" ? r.outcome.error.name : null);
         opts.logger.warn({ jobId: job.id, reason: job.failedReason }, "abandoned job given its outcome");

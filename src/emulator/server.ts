@@ -255,7 +255,7 @@ export class PartnerCentralEmulator implements ControlTarget {
     const refused = checkSignature(api.signature, sw, this.switchBoard.now()) ?? api.early;
     const decision = refused
       ? undefined
-      : this.faultCtl.decide(operation, identifier, arrivedAt, { retryAfterSeconds: sw.throttleRetryAfterSeconds });
+      : this.faultCtl.decide(operation, identifier, arrivedAt, { retryAfterSeconds: sw.throttleRetryAfterSeconds, authErrorStatus: sw.authErrorStatus });
 
     await this.delay(this.faultCtl.latencyMs);
     if (this.closed) {

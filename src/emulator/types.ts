@@ -288,17 +288,35 @@ export interface RecordedCall {
   requestId?: string;
 }
 
-export type ScriptedErrorName =
-  | "ThrottlingException"
-  | "InternalServerException"
-  | "AccessDeniedException"
-  | "ResourceNotFoundException"
-  | "ConflictException"
-  | "ServiceQuotaExceededException"
-  | "ValidationException"
-  | "ServiceUnavailable503"
-  | "ConnectionReset"
-  | "Hang";
+/**
+ * The answers of AWS's front door (signature.ts) a script can give as well: what a worker meets when
+ * its session token expires, its key is deactivated or a proxy mangles its signature between two
+ * calls, which the switches (on for every call) cannot place.
+ */
+export const FRONT_DOOR_ERROR_NAMES = [
+  "MissingAuthenticationTokenException",
+  "IncompleteSignatureException",
+  "UnrecognizedClientException",
+  "ExpiredTokenException",
+  "InvalidSignatureException",
+] as const;
+export type FrontDoorErrorName = (typeof FRONT_DOOR_ERROR_NAMES)[number];
+
+/** What a scripted failure answers: a modelled exception, a transport failure, or a front-door refusal. */
+export const SCRIPTED_ERROR_NAMES = [
+  "ThrottlingException",
+  "InternalServerException",
+  "AccessDeniedException",
+  "ResourceNotFoundException",
+  "ConflictException",
+  "ServiceQuotaExceededException",
+  "ValidationException",
+  "ServiceUnavailable503",
+  "ConnectionReset",
+  "Hang",
+  ...FRONT_DOOR_ERROR_NAMES,
+] as const;
+export type ScriptedErrorName = (typeof SCRIPTED_ERROR_NAMES)[number];
 
 export interface ScriptedFailure {
   /** Operation name, e.g. "AcceptConnectionInvitation"; "*" (extension) matches any operation. */
