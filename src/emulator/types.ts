@@ -138,6 +138,11 @@ export interface EmulatorSwitches {
   maxClockSkewSeconds?: number;
   /** HTTP status of those signature errors: 403 (default, AWS's common-errors table) or 400 (older awsJson services). */
   authErrorStatus?: 400 | 403;
+  /**
+   * ListConnections lists only connections with at least one ACTIVE type, as AWS's documentation
+   * words it ("Lists active connections…"); by default it lists them whatever their status.
+   */
+  listConnectionsActiveOnly?: boolean;
 }
 
 /** The fault knobs that can be changed at run time. */
