@@ -16,19 +16,7 @@ import { startHeartbeat } from "../observability/heartbeat.js";
 import { rateLimiterFromConfig } from "./from-config.js";
 import { startSweeper } from "./sweeper.js";
 import type { SweepReport } from "../consumer/sweep.js";
-
-/** Longest wait for each step of a shutdown after the grace period, ms. */
-const CLOSE_STEP_MS = 5000;
-
-/** The promise's value, or "timeout" if it takes longer than ms. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { shutdownPlan, within } from "./shutdown-plan.js";
 
 /** How often a worker reads the state of its shared limits (gauge, log on change), ms. */
 const RATE_WATCH_INTERVAL_MS = 5000;
@@ -37,10 +25,25 @@ export interface RunningWorker {
   worker: AcceptWorker;
   /** Port of the /metrics listener, when METRICS_PORT is set (0 picks a free one). */
   metricsPort?: number;
-  /** Stops taking jobs, lets in-flight ones finish within graceMs, then closes everything. */
-  shutdown(reason: string): Promise<void>;
+  /**
+   * Stops taking jobs, lets in-flight ones finish, cancels those still running, closes everything,
+   * all within SHUTDOWN_GRACE_MS (see shutdown-plan.ts). Idempotent.
+   */
+  shutdown(reason: string): Promise<ShutdownResult>;
   /** One sweep now, whatever the fleet's sweeper lease (see app/sweeper.ts). */
   sweep(): Promise<SweepReport | null>;
+}
+
+/** How a shutdown went. */
+export interface ShutdownResult {
+  /**
+   * drained: every run in flight finished; cancelled: runs still in flight when the drain time was
+   * over were cancelled (their jobs are redelivered after their lock expires, same ClientToken);
+   * stuck: even cancelled, they had not ended by the close deadline (left behind, redelivered alike).
+   */
+  how: "drained" | "cancelled" | "stuck";
+  /** Every closing step finished before the deadline (else it was cut short). */
+  closed: boolean;
 }
 
 export interface StartWorkerOptions {
@@ -170,31 +173,41 @@ export async function startWorker(config: Config, logger: Logger, options: Start
     "worker started",
   );
 
-  let closing: Promise<void> | undefined;
+  let closing: Promise<ShutdownResult> | undefined;
   const shutdown = (reason: string) =>
-    (closing ??= (async () => {
-      logger.info({ reason, graceMs: config.SHUTDOWN_GRACE_MS }, "shutting down: no new jobs, finishing in-flight ones");
-      await heartbeat?.stop(`shutting down (${reason})`);
+    (closing ??= (async (): Promise<ShutdownResult> => {
+      // Every step below is bounded by the plan's deadlines, counted from now: the grace period is
+      // a hard bound (the CLI exits at its end whatever still runs).
+      const startedAt = Date.now();
+      const plan = shutdownPlan(config.SHUTDOWN_GRACE_MS);
+      const left = (untilMs: number) => startedAt + untilMs - Date.now();
+      logger.info({ reason, graceMs: plan.graceMs, drainMs: plan.drainMs }, "shutting down: no new jobs, finishing in-flight ones");
+      let closed = (await within(heartbeat?.stop(`shutting down (${reason})`) ?? Promise.resolve(), left(plan.drainMs))) !== "timeout";
       const graceful = worker.close().then(() => "drained" as const);
       // Calls in flight finish; jobs still waiting for a rate-limit slot go back to the queue.
       stopping.abort();
-      let how: "drained" | "cancelled" | "timeout" = await within(graceful, config.SHUTDOWN_GRACE_MS);
-      if (how === "timeout") {
-        // The grace period is a hard bound: the runs still in flight are cancelled (their AWS calls
-        // aborted), and publish nothing. Their jobs keep the lock until it expires; BullMQ's stalled
-        // check then hands them to another worker, which sends the same ClientToken. Nothing is lost.
+      let how: ShutdownResult["how"] = (await within(graceful, left(plan.drainMs))) === "timeout" ? "stuck" : "drained";
+      if (how === "stuck") {
+        // The runs still in flight are cancelled (their AWS calls aborted) and publish nothing. Their
+        // jobs keep the lock until it expires; BullMQ's stalled check then hands them to another
+        // worker, which sends the same ClientToken. Nothing is lost.
         logger.warn("grace period over; cancelling the runs in flight (their jobs will be redelivered)");
         worker.cancelAllJobs("shutdown: grace period over");
-        how = (await within(graceful, CLOSE_STEP_MS)) === "timeout" ? "timeout" : "cancelled";
-        if (how === "timeout") logger.error("the worker did not close after its runs were cancelled; leaving without it");
+        // Half of what is left for the cancelled runs to end, the rest for the connections.
+        how = (await within(graceful, left(plan.closeByMs) / 2)) === "timeout" ? "stuck" : "cancelled";
+        if (how === "stuck") logger.error("the worker did not close after its runs were cancelled; leaving without it");
       }
       clearInterval(rateWatch);
       sweeper.stop();
-      // Each step bounded: a frozen Redis or a stuck socket must not hold the process.
-      await within(Promise.allSettled([metricsServer?.close(), requestsQueue.close(), outcomes.close()]), CLOSE_STEP_MS);
+      // Each step cut short at the deadline: a frozen Redis or a stuck socket must not hold the process.
+      if ((await within(Promise.allSettled([metricsServer?.close(), requestsQueue.close(), outcomes.close()]), left(plan.closeByMs))) === "timeout") closed = false;
       sdk?.destroy();
-      if ((await within(connection.quit(), CLOSE_STEP_MS).catch(() => "timeout")) === "timeout") connection.disconnect();
-      logger.info({ how }, "worker stopped");
+      if ((await within(connection.quit(), left(plan.closeByMs)).catch(() => "timeout" as const)) === "timeout") {
+        connection.disconnect();
+        closed = false;
+      }
+      logger.info({ how, closed, ms: Date.now() - startedAt }, "worker stopped");
+      return { how, closed };
     })());
   return { worker, shutdown, sweep: () => sweeper.sweep({ force: true }), ...(metricsServer ? { metricsPort: metricsServer.port } : {}) };
 }

@@ -69,6 +69,11 @@ export function startSweeper(deps: {
       },
       { graceMs: config.SWEEP_GRACE_MS, batch: 500, maxRevivals: config.SWEEP_MAX_REVIVALS, failedSinceMs: previous - config.SWEEP_GRACE_MS },
     );
+    if (report.fault) {
+      // Stopped early: the failed jobs not looked at are looked at from the same cursor next time.
+      logger.warn({ ...report }, "sweep stopped: AWS refused a look-up for the worker's own fault (credentials, signature); the rest waits for the next sweep");
+      return report;
+    }
     await redis.set(cursorKey, String(startedAt));
     if (report.revived + report.finished + report.deferred > 0) logger.warn({ ...report }, "sweeper finished requests whose job had been lost");
     return report;

@@ -167,6 +167,9 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
     const found = await reconcile(lookups, catalog, identifier, callOptions, action);
     if (found.found === "accepted" || found.found === "rejected") return send(alreadyDoneEvent(envelope(), found));
     if (found.found === "final") return fail({ ...decision.error, invitationStatus: found.status });
+    // The look-up was refused for the worker's own fault: the question is still open, and it is
+    // not the request's failure. The job goes back (attempts as they are) and the work pauses.
+    if (found.found === "error" && found.error.kind === "fault") return { action: "pause", error: found.error };
   }
   return act(decision);
 }
@@ -174,7 +177,9 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
 /**
  * A job BullMQ failed without running processJob (it lost its worker more than MAX_STALLED_COUNT
  * times, e.g. a poison job that kills workers): it still gets exactly one outcome. The invitation
- * is looked up first, since one of the lost runs may have accepted it.
+ * is looked up first, since one of the lost runs may have accepted it. If AWS refuses the look-up
+ * for the worker's own fault, nothing is published (`pause`): the job stays failed without an
+ * outcome and its record open, which the sweeper finishes (or revives) once the fault is over.
  */
 export async function finishAbandonedJob(job: JobView, why: string, deps: ProcessDeps): Promise<ProcessResult> {
   const now = deps.now ?? (() => new Date());
@@ -187,6 +192,7 @@ export async function finishAbandonedJob(job: JobView, why: string, deps: Proces
   const key = deps.pacing?.keyFor(data.request.catalog) ?? "";
   const found = await reconcile(pacedLookups(deps.api, deps.pacing, key), data.request.catalog, data.request.identifier, undefined, actionOf(data.request));
   if (found.found === "accepted" || found.found === "rejected") return send(alreadyDoneEvent(envelope, found));
+  if (found.found === "error" && found.error.kind === "fault") return { action: "pause", error: found.error };
   return send(
     failedEvent(envelope, {
       name: "RetriesExhausted",

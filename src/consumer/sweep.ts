@@ -17,7 +17,9 @@ import { alreadyDoneEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnv
  * them, reconciling with the API first: an invitation found ACCEPTED (by a call whose answer was
  * lost) is reported accepted (for a reject: one found REJECTED is reported rejected); one found in
  * another final status is reported failed; one still PENDING gets its job back (same id, same
- * ClientToken), at most `maxRevivals` times.
+ * ClientToken), at most `maxRevivals` times. A look-up that fails leaves the request for the next
+ * sweep; one that AWS refuses for the worker's own fault (credentials, signature) stops the sweep,
+ * since every other look-up would be refused too: nothing is finished for a fault of ours.
  *
  * Pure orchestration over ports; the adapters (BullMQ, Redis) are wired in src/app.
  */
@@ -70,6 +72,8 @@ export interface SweepReport {
   finished: number;
   /** Left for the next sweep: the API could not be asked. */
   deferred: number;
+  /** Set when AWS refused a look-up for the worker's own fault: the sweep stopped there. */
+  fault?: string;
 }
 
 export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promise<SweepReport> {
@@ -89,7 +93,8 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
       report.finished++;
       continue;
     }
-    count(report, await finish(ports, options, { jobId: job.jobId, data: parsed, status: "failed", attemptsMade: job.attemptsMade, recordKey: undefined }, now));
+    const result = await finish(ports, options, { jobId: job.jobId, data: parsed, status: "failed", attemptsMade: job.attemptsMade, recordKey: undefined }, now);
+    if (count(report, result)) return report;
   }
 
   // 2. Open records whose job is not live.
@@ -105,17 +110,25 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
       report.live++;
       continue;
     }
-    count(report, await finish(ports, options, { jobId: record.jobId, data: jobDataFromRecord(record), status, attemptsMade: 0, recordKey }, now));
+    const result = await finish(ports, options, { jobId: record.jobId, data: jobDataFromRecord(record), status, attemptsMade: 0, recordKey }, now);
+    if (count(report, result)) return report;
   }
   return report;
 }
 
-type Finished = "finished" | "revived" | "deferred" | "nothing";
+type Finished = "finished" | "revived" | "deferred" | { fault: string } | "nothing";
 
-function count(report: SweepReport, result: Finished): void {
+/** Counts a result; true when the sweep must stop (a fault of the worker's own). */
+function count(report: SweepReport, result: Finished): boolean {
   if (result === "finished") report.finished++;
   else if (result === "revived") report.revived++;
   else if (result === "deferred") report.deferred++;
+  else if (typeof result === "object") {
+    report.deferred++;
+    report.fault = result.fault;
+    return true;
+  }
+  return false;
 }
 
 async function finish(
@@ -139,7 +152,7 @@ async function finish(
     case "final":
       return publish(failedEvent(envelope(), lostError(`the invitation is ${found.status}`, found.status)));
     case "error":
-      return "deferred";
+      return found.error.kind === "fault" ? { fault: found.error.name } : "deferred";
     case "pending": {
       const revivals = job.recordKey ? await ports.countRevival(job.recordKey) : 1;
       if (revivals > options.maxRevivals) {

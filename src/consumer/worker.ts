@@ -9,7 +9,7 @@ import type { Pacing } from "./pacing.js";
 import type { Metrics } from "../observability/metrics.js";
 import { isRedisRefusal } from "../queues/redis-errors.js";
 import type { WriteGate } from "../queues/write-gate.js";
-import { createFaultPause, type FaultPause } from "./fault-pause.js";
+import { createFaultPause, faultPauseLogLine, faultRecoveredLogLine, type FaultLogLine, type FaultPause } from "./fault-pause.js";
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -38,9 +38,9 @@ export interface WorkerOptions {
    * and runs again once Redis accepts a write. Without it such a refusal fails the attempt.
    */
   writeGate?: WriteGate;
-  /** Pause after a fault of the worker's own (credentials…): first pause, ms. @defaultValue 5000 */
+  /** Pause after a fault of the worker's own (credentials…): first pause, ms. @defaultValue FAULT_PAUSE_MS's default, 5000 */
   faultMinBackoffMs?: number;
-  /** Longest pause after repeated faults, ms. @defaultValue 300000 */
+  /** Longest pause after repeated faults, ms. @defaultValue FAULT_PAUSE_MAX_MS's default, 300000 */
   faultMaxBackoffMs?: number;
   autorun?: boolean;
 }
@@ -183,19 +183,19 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
     lastErrorLog = now;
     suppressedErrors = 0;
   });
-  // A fault of the worker's own: stop taking jobs, log once per episode, probe again after a backoff.
+  // A fault of the worker's own: stop taking jobs, probe again after a backoff. Logged as
+  // faultPauseLogLine says: an error when the episode starts, a warning per failed probe.
+  const logFault = (line: FaultLogLine) => opts.logger[line.level](line.fields, line.message);
   const faults = createFaultPause({
     pause: () => void worker.pause(true),
     resume: () => void Promise.resolve(worker.resume()).catch(() => undefined),
     onPause: (error, backoffMs, first) => {
       opts.metrics?.setPausedByFault(true);
-      const fields = { error: { name: error.name, message: error.message, httpStatus: error.httpStatus }, pauseMs: backoffMs };
-      if (first) opts.logger.error(fields, "AWS refused the worker's credentials or signature: taking no jobs (requests stay queued, attempts intact)");
-      else opts.logger.warn(fields, "still refused; pausing longer");
+      logFault(faultPauseLogLine(error, backoffMs, first));
     },
     onRecover: (error, pausedMs) => {
       opts.metrics?.setPausedByFault(false);
-      opts.logger.info({ error: { name: error.name }, pausedMs }, "AWS accepts the worker's calls again; taking jobs");
+      logFault(faultRecoveredLogLine(error, pausedMs));
     },
     ...(opts.faultMinBackoffMs !== undefined ? { minBackoffMs: opts.faultMinBackoffMs } : {}),
     ...(opts.faultMaxBackoffMs !== undefined ? { maxBackoffMs: opts.faultMaxBackoffMs } : {}),
@@ -217,6 +217,13 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
     const jobView = { id: job.id, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
     finishAbandonedJob(jobView, job.failedReason ?? "failed", deps).then(
       (r) => {
+        if (r.action === "pause") {
+          // AWS refused the look-up for the worker's own fault: no outcome; the sweeper finishes the job later.
+          opts.metrics?.recordFault(r.error.name);
+          faults.trip(r.error);
+          opts.logger.warn({ jobId: job.id, reason: job.failedReason, error: { name: r.error.name } }, "abandoned job left to the sweeper: AWS refused the look-up (worker fault)");
+          return;
+        }
         if (r.action !== "published") return;
         opts.metrics?.recordOutcome(r.outcome.type, r.outcome.type === "failed" ? r.outcome.error.name : null);
         opts.logger.warn({ jobId: job.id, reason: job.failedReason }, "abandoned job given its outcome");

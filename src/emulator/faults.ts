@@ -9,10 +9,13 @@
  *
  * A scripted "Hang" never answers (the request is parked until the client
  * gives up or the emulator closes); with `applyFirst` the operation is
- * carried out first, so the client cannot know that it was.
+ * carried out first, so the client cannot know that it was. A scripted
+ * front-door error (ExpiredTokenException…) is answered as the signature
+ * checks answer it (signature.ts, `authErrorStatus`), for that call only.
  */
-import type { EmulatorOptions, FaultSettings, ScriptedErrorName, ScriptedFailure } from "./types.js";
-import { errorResponse, type ApiResponse } from "./wire.js";
+import { FRONT_DOOR_MESSAGES } from "./signature.js";
+import { FRONT_DOOR_ERROR_NAMES, SCRIPTED_ERROR_NAMES, type EmulatorOptions, type FaultSettings, type FrontDoorErrorName, type ScriptedErrorName, type ScriptedFailure } from "./types.js";
+import { errorResponse, frontDoorError, type ApiResponse } from "./wire.js";
 
 /** Operations that share the throttle budget (the read/accept hot path). */
 export const THROTTLED_OPERATIONS: ReadonlySet<string> = new Set([
@@ -21,18 +24,9 @@ export const THROTTLED_OPERATIONS: ReadonlySet<string> = new Set([
   "GetConnection",
 ]);
 
-const SCRIPTABLE: ReadonlySet<ScriptedErrorName> = new Set<ScriptedErrorName>([
-  "ThrottlingException",
-  "InternalServerException",
-  "AccessDeniedException",
-  "ResourceNotFoundException",
-  "ConflictException",
-  "ServiceQuotaExceededException",
-  "ValidationException",
-  "ServiceUnavailable503",
-  "ConnectionReset",
-  "Hang",
-]);
+const SCRIPTABLE: ReadonlySet<ScriptedErrorName> = new Set<ScriptedErrorName>(SCRIPTED_ERROR_NAMES);
+const FRONT_DOOR: ReadonlySet<string> = new Set<string>(FRONT_DOOR_ERROR_NAMES);
+const isFrontDoor = (name: ScriptedErrorName): name is FrontDoorErrorName => FRONT_DOOR.has(name);
 
 const WINDOW_MS = 1000;
 
@@ -46,9 +40,11 @@ export type FaultDecision =
   | { kind: "hang"; applyFirst?: boolean }
   | undefined;
 
-/** How the throttle gate words its answer (from the switches). */
+/** How the throttle gate and scripted front-door errors word their answers (from the switches). */
 export interface ThrottleAnswer {
   retryAfterSeconds?: number | undefined;
+  /** Status of a scripted front-door error, as of the signature checks (`authErrorStatus`); default 403. */
+  authErrorStatus?: number | undefined;
 }
 
 export class FaultController {
@@ -119,7 +115,7 @@ export class FaultController {
 
   decide(operation: string, identifier: string | undefined, nowMs: number, answer: ThrottleAnswer = {}): FaultDecision {
     const scripted = this.takeScript(operation, identifier);
-    if (scripted) return scriptedDecision(scripted);
+    if (scripted) return scriptedDecision(scripted, answer.authErrorStatus ?? 403);
 
     const limit = this.current.throttleAboveRps;
     if (limit !== undefined && THROTTLED_OPERATIONS.has(operation)) {
@@ -169,14 +165,17 @@ export class FaultController {
   }
 }
 
-function scriptedDecision(s: ScriptedFailure): FaultDecision {
-  const decision = scriptedAnswer(s);
+function scriptedDecision(s: ScriptedFailure, authErrorStatus: number): FaultDecision {
+  const decision = scriptedAnswer(s, authErrorStatus);
   return s.applyFirst && decision ? { ...decision, applyFirst: true } : decision;
 }
 
-function scriptedAnswer(s: ScriptedFailure): FaultDecision {
+function scriptedAnswer(s: ScriptedFailure, authErrorStatus: number): FaultDecision {
   if (s.error === "ConnectionReset") return { kind: "reset" };
   if (s.error === "Hang") return { kind: "hang" };
+  if (isFrontDoor(s.error)) {
+    return { kind: "respond", response: frontDoorError(s.error, s.message ?? FRONT_DOOR_MESSAGES[s.error], authErrorStatus) };
+  }
   const headers: Record<string, string> = {};
   if (s.retryAfterSeconds !== undefined) headers["Retry-After"] = String(s.retryAfterSeconds);
   if (s.error === "ServiceUnavailable503") {

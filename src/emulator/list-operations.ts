@@ -13,7 +13,9 @@
  * - ListConnections' `ConnectionType` (a `ConnectionTypeFilter` string,
  *   `^[a-zA-Z_-]+(:[a-zA-Z]+)?$`) is a type name, optionally `:<status>`
  *   (`SUBSIDIARY:ACTIVE`); a name no connection has matches nothing;
- * - ListConnections lists connections whatever the status of their types.
+ * - ListConnections lists connections whatever the status of their types
+ *   (AWS's documentation says "Lists active connections": the
+ *   `listConnectionsActiveOnly` switch leaves out those without an ACTIVE type).
  */
 import { DEFAULT_MAX_RESULTS, decodeNextToken, encodeNextToken, takePage } from "./paging.js";
 import type { EmulatorStore } from "./state.js";
@@ -81,13 +83,14 @@ export function listConnectionInvitations(store: EmulatorStore, input: Input): A
   });
 }
 
-export function listConnections(store: EmulatorStore, input: Input): ApiResponse {
+export function listConnections(store: EmulatorStore, input: Input, options: { activeOnly?: boolean } = {}): ApiResponse {
   const op = "ListConnections";
   const filter = filterKey(input, ["Catalog", "ConnectionType", "OtherParticipantIdentifiers"]);
   const after = decodeNextToken(input.NextToken, op, filter);
   const ids = identifiersOf(input);
   const [typeName, typeStatus] = typeof input.ConnectionType === "string" ? input.ConnectionType.split(":") : [];
   const keep = (c: ConnectionRecord): boolean => {
+    if (options.activeOnly && !Object.values(c.ConnectionTypes).some((d) => d?.Status === "ACTIVE")) return false;
     if (typeName !== undefined) {
       const detail = (c.ConnectionTypes as Record<string, { Status: string } | undefined>)[typeName];
       if (!detail || (typeStatus !== undefined && detail.Status !== typeStatus.toUpperCase())) return false;

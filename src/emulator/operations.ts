@@ -28,6 +28,8 @@ import { fail, ok, type ApiResponse } from "./wire.js";
 export interface OperationContext {
   /** Reason of the ConflictException for a transition from `status`; undefined = the default. */
   conflictReasonFor?: (status: InvitationStatus) => string | undefined;
+  /** ListConnections leaves out connections without an ACTIVE type (the `listConnectionsActiveOnly` switch). */
+  listConnectionsActiveOnly?: boolean;
 }
 
 export interface OperationResult {
@@ -115,7 +117,7 @@ function run(
     case "ListConnectionInvitations":
       return listConnectionInvitations(store, input);
     case "ListConnections":
-      return listConnections(store, input);
+      return listConnections(store, input, { activeOnly: context.listConnectionsActiveOnly === true });
     case "GetConnectionInvitation": {
       const inv = store.getInvitation(catalog, id);
       if (!inv) notFoundInvitation(catalog, id);

@@ -251,11 +251,14 @@ export class PartnerCentralEmulator implements ControlTarget {
     if (this.switchBoard.hangs(operation)) return this.hang(call, req, res);
 
     const sw = this.switchBoard.view;
-    const context: OperationContext = { conflictReasonFor: (s) => this.switchBoard.conflictReasonFor(s) };
+    const context: OperationContext = {
+      conflictReasonFor: (s) => this.switchBoard.conflictReasonFor(s),
+      listConnectionsActiveOnly: sw.listConnectionsActiveOnly === true,
+    };
     const refused = checkSignature(api.signature, sw, this.switchBoard.now()) ?? api.early;
     const decision = refused
       ? undefined
-      : this.faultCtl.decide(operation, identifier, arrivedAt, { retryAfterSeconds: sw.throttleRetryAfterSeconds });
+      : this.faultCtl.decide(operation, identifier, arrivedAt, { retryAfterSeconds: sw.throttleRetryAfterSeconds, authErrorStatus: sw.authErrorStatus });
 
     await this.delay(this.faultCtl.latencyMs);
     if (this.closed) {

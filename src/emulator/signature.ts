@@ -22,8 +22,22 @@
  * clock, see clockOffsetMs), corrects its offset and, when it has attempts
  * left, retries with a fresh signature (reference §5.3).
  */
-import type { EmulatorSwitches } from "./types.js";
+import type { EmulatorSwitches, FrontDoorErrorName } from "./types.js";
 import { frontDoorError, type ApiResponse } from "./wire.js";
+
+/**
+ * AWS's wording of each front-door refusal, for a scripted one (faults.ts). The checks below word
+ * theirs from the request (which parameter is missing, which dates); InvalidSignatureException is
+ * here the signature mismatch (a signed header changed on the way), not the clock check.
+ */
+export const FRONT_DOOR_MESSAGES: Readonly<Record<FrontDoorErrorName, string>> = {
+  MissingAuthenticationTokenException: "Request is missing Authentication Token",
+  IncompleteSignatureException: "Authorization header requires 'Signature' parameter.",
+  UnrecognizedClientException: "The security token included in the request is invalid.",
+  ExpiredTokenException: "The security token included in the request is expired",
+  InvalidSignatureException:
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+};
 
 export interface SignatureHeaders {
   authorization?: string | undefined;

@@ -51,6 +51,7 @@ export const switchesSchema = z
     expiredSessionTokens: z.union([z.literal("all"), z.array(z.string().min(1))]),
     maxClockSkewSeconds: z.number().min(0),
     authErrorStatus: z.union([z.literal(400), z.literal(403)]),
+    listConnectionsActiveOnly: z.boolean(),
   })
   .partial()
   .strict();

@@ -138,6 +138,11 @@ export interface EmulatorSwitches {
   maxClockSkewSeconds?: number;
   /** HTTP status of those signature errors: 403 (default, AWS's common-errors table) or 400 (older awsJson services). */
   authErrorStatus?: 400 | 403;
+  /**
+   * ListConnections lists only connections with at least one ACTIVE type, as AWS's documentation
+   * words it ("Lists active connections…"); by default it lists them whatever their status.
+   */
+  listConnectionsActiveOnly?: boolean;
 }
 
 /** The fault knobs that can be changed at run time. */
@@ -288,17 +293,35 @@ export interface RecordedCall {
   requestId?: string;
 }
 
-export type ScriptedErrorName =
-  | "ThrottlingException"
-  | "InternalServerException"
-  | "AccessDeniedException"
-  | "ResourceNotFoundException"
-  | "ConflictException"
-  | "ServiceQuotaExceededException"
-  | "ValidationException"
-  | "ServiceUnavailable503"
-  | "ConnectionReset"
-  | "Hang";
+/**
+ * The answers of AWS's front door (signature.ts) a script can give as well: what a worker meets when
+ * its session token expires, its key is deactivated or a proxy mangles its signature between two
+ * calls, which the switches (on for every call) cannot place.
+ */
+export const FRONT_DOOR_ERROR_NAMES = [
+  "MissingAuthenticationTokenException",
+  "IncompleteSignatureException",
+  "UnrecognizedClientException",
+  "ExpiredTokenException",
+  "InvalidSignatureException",
+] as const;
+export type FrontDoorErrorName = (typeof FRONT_DOOR_ERROR_NAMES)[number];
+
+/** What a scripted failure answers: a modelled exception, a transport failure, or a front-door refusal. */
+export const SCRIPTED_ERROR_NAMES = [
+  "ThrottlingException",
+  "InternalServerException",
+  "AccessDeniedException",
+  "ResourceNotFoundException",
+  "ConflictException",
+  "ServiceQuotaExceededException",
+  "ValidationException",
+  "ServiceUnavailable503",
+  "ConnectionReset",
+  "Hang",
+  ...FRONT_DOOR_ERROR_NAMES,
+] as const;
+export type ScriptedErrorName = (typeof SCRIPTED_ERROR_NAMES)[number];
 
 export interface ScriptedFailure {
   /** Operation name, e.g. "AcceptConnectionInvitation"; "*" (extension) matches any operation. */

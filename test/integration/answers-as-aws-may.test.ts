@@ -52,14 +52,25 @@ describe("answers as AWS may give them", () => {
     expect(job!.attemptsMade).toBe(1);
   });
 
-  it("rate throttles carrying Retry-After are honoured, and every request is accepted", async () => {
-    p = await startPipeline({ label: "ratethrottle", emulator: { throttleAboveRps: 5, throttleRetryAfterSeconds: 1 } as never });
-    const invs = p.emulator.seedInvitations(20);
+  it("rate throttles carrying Retry-After are honoured: no call reaches AWS before it has passed, and every request is accepted", async () => {
+    const retryAfterMs = 1000;
+    p = await startPipeline({ label: "ratethrottle", emulator: { throttleAboveRps: 3, throttleRetryAfterSeconds: retryAfterMs / 1000 } as never });
+    const invs = p.emulator.seedInvitations(12);
     await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
-    await p.startWorker({ RATE_LIMIT_RPS: 50, RATE_LIMIT_BURST: 10, MAX_THROTTLE_REQUEUES: 100 });
-    const events = await waitForOutcomes(p.redis, p.prefix, 20, { timeoutMs: 60_000 });
+    // One call at a time: each call after a throttled one was admitted after the worker had the
+    // throttle's answer, so its arrival at the emulator can be held against the throttle's.
+    await p.startWorker({ WORKER_CONCURRENCY: 1, RATE_LIMIT_RPS: 50, RATE_LIMIT_BURST: 10, MAX_THROTTLE_REQUEUES: 100 });
+    const events = await waitForOutcomes(p.redis, p.prefix, 12, { timeoutMs: 60_000 });
     expect(events.every((e) => e.type === "accepted")).toBe(true);
-    const throttled = p.emulator.calls({ operation: "AcceptConnectionInvitation" }).filter((c) => c.errorType === "ThrottlingException");
+    const calls = p.emulator.calls();
+    const throttled = calls.filter((c) => c.errorType === "ThrottlingException");
     expect(throttled.length).toBeGreaterThan(0);
+    // The emulator's own arrival times: the first call after each throttle came Retry-After later or more.
+    const tooSoon = throttled
+      .map((t) => ({ throttledAt: t.at, next: calls.find((c) => c.seq > t.seq) }))
+      .filter(({ throttledAt, next }) => next !== undefined && next.at < throttledAt + retryAfterMs)
+      .map(({ throttledAt, next }) => ({ throttledAt, nextAt: next!.at, gapMs: next!.at - throttledAt }));
+    expect(tooSoon).toEqual([]);
+    expect(throttled.every((t) => calls.some((c) => c.seq > t.seq))).toBe(true);
   });
 });

@@ -347,6 +347,27 @@ describe("signature checks", () => {
     expect((await failure(getInv(known, inv))).name).toBe("AccessDeniedException");
   });
 
+  it.each([
+    ["ExpiredTokenException", 403, /security token included in the request is expired/],
+    ["IncompleteSignatureException", 403, /requires 'Signature' parameter/],
+    ["InvalidSignatureException", 400, /signature we calculated does not match/],
+    ["UnrecognizedClientException", 403, /security token included in the request is invalid/],
+    ["MissingAuthenticationTokenException", 403, /missing Authentication Token/],
+  ] as const)("a scripted %s answers one call as the front door does, then the next passes", async (name, status, message) => {
+    if (status === 400) emu.setSwitches({ authErrorStatus: 400 });
+    const inv = emu.seedInvitation();
+    emu.script({ operation: "GetConnectionInvitation", identifier: inv.identifier, times: 1, error: name });
+    const c = makeClient();
+    // Another operation is not scripted: it passes.
+    expect((await accept(c, inv, "tok-script")).Connection?.Id).toMatch(/^pac-/);
+    const err = await failure(getInv(c, inv));
+    expect(err).toBeInstanceOf(PartnerCentralAccountServiceException);
+    expect(err).toMatchObject({ name, $fault: "client", $metadata: { httpStatusCode: status } });
+    expect(err.message).toMatch(message);
+    expect(emu.calls({ operation: "GetConnectionInvitation" })[0]).toMatchObject({ status, errorType: name });
+    expect((await getInv(c, inv)).Status).toBe("ACCEPTED");
+  });
+
   it("front-door errors use Coral's namespace and a lower-case message on the wire; the format switch applies", async () => {
     emu.setSwitches({ requireSignature: true, errorNamespace: "com.amazonaws.partnercentral" });
     const raw = () =>

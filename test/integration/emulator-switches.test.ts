@@ -9,6 +9,7 @@ import {
   ConflictException,
   GetConnectionInvitationCommand,
   ListConnectionInvitationsCommand,
+  ListConnectionsCommand,
   PartnerCentralAccountClient,
   RejectConnectionInvitationCommand,
   ThrottlingException,
@@ -66,6 +67,7 @@ const ALL_OFF: Record<keyof EmulatorSwitches, undefined> = {
   expiredSessionTokens: undefined,
   maxClockSkewSeconds: undefined,
   authErrorStatus: undefined,
+  listConnectionsActiveOnly: undefined,
 };
 
 beforeAll(async () => {
@@ -394,5 +396,21 @@ describe("setting switches", () => {
     expect((await ctl("switches", [1])).status).toBe(400);
     await ctl("reset", {});
     expect(emu.switches()).toEqual({ stateConflictReason: { ACCEPTED: "DUPLICATE_CONNECTION" } });
+  });
+});
+
+describe("listConnectionsActiveOnly", () => {
+  it("ListConnections leaves out connections without an ACTIVE type; GetConnection still reads them", async () => {
+    const active = emu.seedInvitation({ status: "ACCEPTED", otherParticipantAccountId: "111122223333" });
+    const canceled = emu.seedInvitation({ status: "ACCEPTED", otherParticipantAccountId: "111122223333", connectionStatus: "CANCELED" });
+    const ids = (active: SeededInvitation) => emu.getInvitation(active.catalog, active.identifier)!.ConnectionId!;
+    const list = async () =>
+      (await client.send(new ListConnectionsCommand({ Catalog: "AWS", OtherParticipantIdentifiers: ["111122223333"] }))).ConnectionSummaries!.map((c) => c.Id);
+    expect(await list()).toEqual([ids(active), ids(canceled)]);
+    emu.setSwitches({ listConnectionsActiveOnly: true });
+    expect(await list()).toEqual([ids(active)]);
+    expect(emu.getConnection("AWS", ids(canceled))!.ConnectionTypes.OPPORTUNITY_COLLABORATION!.Status).toBe("CANCELED");
+    emu.setSwitches({ listConnectionsActiveOnly: undefined });
+    expect(await list()).toHaveLength(2);
   });
 });

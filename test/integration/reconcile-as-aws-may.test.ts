@@ -45,6 +45,52 @@ describe("reconciliation without assumptions", () => {
     expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" })).toHaveLength(1);
   });
 
+  it("an ACCEPTED invitation without ConnectionId whose connection cannot be found: accepted, alreadyAccepted, connection null and why", async () => {
+    // AWS leaves ConnectionId out, and lists only active connections: the other side canceled this one.
+    p = await startPipeline({
+      label: "noconnfound",
+      emulator: { omitOutputFields: { GetConnectionInvitation: ["ConnectionId"] }, listConnectionsActiveOnly: true } as never,
+    });
+    const inv = p.emulator.seedInvitation({ status: "ACCEPTED", connectionStatus: "CANCELED", otherParticipantAccountId: "111122223333" });
+    // An active connection with another partner, and one of another type with the same partner: neither is it.
+    p.emulator.seedInvitation({ status: "ACCEPTED", otherParticipantAccountId: "444455556666" });
+    p.emulator.seedInvitation({ status: "ACCEPTED", otherParticipantAccountId: "111122223333", connectionType: "SUBSIDIARY" });
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier, correlationId: "corr-noconn", metadata: { batch: "b-1" } });
+    await p.startWorker();
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
+    expect(event).toEqual({
+      schemaVersion: 1,
+      eventId: expect.any(String),
+      requestId: r.jobId,
+      action: "accept",
+      correlationId: "corr-noconn",
+      metadata: { batch: "b-1" },
+      catalog: inv.catalog,
+      identifier: inv.identifier,
+      clientToken: r.clientToken,
+      attempts: 1,
+      enqueuedAt: expect.any(String),
+      completedAt: expect.any(String),
+      type: "accepted",
+      connection: null,
+      awsRequestId: null,
+      alreadyAccepted: true,
+      reason:
+        "the invitation is ACCEPTED, but GetConnectionInvitation named no ConnectionId and ListConnections " +
+        `found no OPPORTUNITY_COLLABORATION connection with ${inv.otherParticipantIdentifier}`,
+    });
+    // The calls that led there, over HTTP: the Accept's 409, the look-up, the search that found nothing.
+    expect(p.emulator.calls().map((c) => [c.operation, c.status])).toEqual([
+      ["AcceptConnectionInvitation", 409],
+      ["GetConnectionInvitation", 200],
+      ["ListConnections", 200],
+    ]);
+    expect(p.emulator.calls({ operation: "ListConnections" })[0]!.input).toMatchObject({
+      OtherParticipantIdentifiers: [inv.otherParticipantIdentifier],
+      ConnectionType: "OPPORTUNITY_COLLABORATION",
+    });
+  });
+
   it("a ConflictException other than a state conflict on a PENDING invitation fails at once, with the status", async () => {
     p = await startPipeline({ label: "tokenconflict" });
     const [a, b] = p.emulator.seedInvitations(2, { catalog: "AWS" });

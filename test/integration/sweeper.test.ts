@@ -64,6 +64,27 @@ describe("the sweeper", () => {
     expect(p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: acceptedMeanwhile!.identifier })).toHaveLength(1);
   });
 
+  it("stops at a look-up AWS refuses for the worker's own fault: nothing finished, the rest left for the next sweep", async () => {
+    p = await startPipeline({ label: "sweep-fault" });
+    const invs = p.emulator.seedInvitations(2);
+    await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
+    const connection = newRedis();
+    const rogue = new Worker("accept-invitation", async () => { throw new UnrecoverableError("lost"); }, { connection, prefix: p.prefix });
+    await waitFor(async () => ((await p!.producer.queue.getJobCountByTypes("failed")) === 2 ? true : undefined), 20_000, "both jobs to fail");
+    await rogue.close();
+    connection.disconnect();
+    p.emulator.script({ operation: "GetConnectionInvitation", times: 1, error: "UnrecognizedClientException" });
+
+    const w = await p.startWorker(manualSweeper);
+    expect(await w.sweep()).toEqual({ recordsChecked: 0, failedJobsChecked: 1, live: 0, revived: 0, finished: 0, deferred: 1, fault: "UnrecognizedClientException" });
+    expect(p.emulator.calls({ operation: "GetConnectionInvitation" })).toHaveLength(1);
+    expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
+    // The fault is over: the next sweep looks at both again (same cursor) and gives them back.
+    expect(await w.sweep()).toMatchObject({ failedJobsChecked: 2, revived: 2, deferred: 0 });
+    const events = await waitForOutcomes(p.redis, p.prefix, 2);
+    expect(events.map((e) => e.type)).toEqual(["accepted", "accepted"]);
+  });
+
   it("re-adds a job left in no state set (a script cut short on a full Redis)", async () => {
     p = await startPipeline({ label: "sweep-orphan" });
     const inv = p.emulator.seedInvitation();

@@ -1,18 +1,22 @@
 /**
  * Faults of the worker's own (no usable credentials, an expired session token, an unknown access
  * key, a skewed clock) are not the request's failure: the work pauses, the worker says so
- * (health, metrics, one log line), the requests stay queued with their attempts intact, and they
+ * (health, metrics, one error line per episode), the requests stay queued with their attempts intact, and they
  * are accepted once the fault is over. Each answer comes from the emulator's front-door checks
  * through the real SDK.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "bullmq";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { startPipeline, TEST_CREDENTIALS, type Pipeline } from "../helpers/pipeline.js";
 import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
+import { newRedis } from "../helpers/redis.js";
 import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
+import type { InvitationApi } from "../../src/aws/invitation-api.js";
+import type { SeededInvitation } from "../../src/emulator/index.js";
 import { readHeartbeat } from "../../src/observability/heartbeat.js";
 
 let p: Pipeline | undefined;
@@ -95,3 +99,150 @@ describe("a fault of the worker's own", () => {
   });
 });
 
+
+/** The SDK adapter, with a hook after each AcceptConnectionInvitation (to change the world between two calls). */
+function withAfterAccept(api: InvitationApi, after: (acceptsSoFar: number) => void): InvitationApi {
+  let accepts = 0;
+  return {
+    acceptInvitation: async (input, options) => {
+      try {
+        return await api.acceptInvitation(input, options);
+      } finally {
+        after(++accepts);
+      }
+    },
+    rejectInvitation: (input, options) => api.rejectInvitation(input, options),
+    getInvitation: (input, options) => api.getInvitation(input, options),
+    listInvitations: (input, options) => api.listInvitations(input, options),
+    getConnection: (input, options) => api.getConnection(input, options),
+    listConnections: (input, options) => api.listConnections(input, options),
+  };
+}
+
+const faultCount = (port: number, name: string) => metric(port, new RegExp(`pci_worker_faults_total\\{error_name="${name}"\\} (\\d+)`));
+
+describe("a fault of the worker's own during a look-up of the invitation", () => {
+  /**
+   * How AWS comes to refuse the look-up: a scripted front-door answer for that one call (a token
+   * expiring, a key deactivated, a signature mangled between two calls), or a switch the test turns
+   * on right after the last Accept (and `lift` turns off again).
+   */
+  type Setup = (p: Pipeline, inv: SeededInvitation) => { api?: InvitationApi; lift?: () => void };
+  const scripted =
+    (error: "ExpiredTokenException" | "InvalidSignatureException" | "UnrecognizedClientException" | "IncompleteSignatureException"): Setup =>
+    (pl, inv) => {
+      pl.emulator.script({ operation: "GetConnectionInvitation", identifier: inv.identifier, times: 1, error });
+      return {};
+    };
+  const cases: Array<[string, Setup]> = [
+    ["ExpiredTokenException", scripted("ExpiredTokenException")],
+    ["InvalidSignatureException", scripted("InvalidSignatureException")],
+    ["UnrecognizedClientException", scripted("UnrecognizedClientException")],
+    ["IncompleteSignatureException", scripted("IncompleteSignatureException")],
+    [
+      "ExpiredTokenException",
+      (pl) => {
+        // The session token expires between the last Accept and the look-up (expiredSessionTokens switch).
+        const sdk = createSdkInvitationApi({ endpoint: pl.emulator.url, credentials: { ...TEST_CREDENTIALS, sessionToken: "session-1" } });
+        apis.push(sdk);
+        return {
+          api: withAfterAccept(sdk, (n) => n === 2 && pl.emulator.setSwitches({ expiredSessionTokens: ["session-1"] })),
+          lift: () => pl.emulator.setSwitches({ expiredSessionTokens: null } as never),
+        };
+      },
+    ],
+    [
+      "CredentialsProviderError",
+      (pl) => {
+        // The credential source stops answering between the last Accept and the look-up.
+        let gone = false;
+        const sdk = createSdkInvitationApi({
+          endpoint: pl.emulator.url,
+          credentials: async () => {
+            if (gone) throw Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" });
+            // Short-lived, so the SDK asks again for every call.
+            return { ...TEST_CREDENTIALS, expiration: new Date(Date.now() + 60_000) };
+          },
+        });
+        apis.push(sdk);
+        return { api: withAfterAccept(sdk, (n) => void (n === 2 && (gone = true))), lift: () => void (gone = false) };
+      },
+    ],
+  ];
+
+  it.each(cases)(
+    "%s after the last attempt's call went unanswered: no failed outcome, the job goes back with its attempts, and is accepted once the fault is over",
+    async (name, setup) => {
+      p = await startPipeline({ label: "lookupfault", retry: { attempts: 2 } });
+      const inv = p.emulator.seedInvitation();
+      // Both attempts end in a 500; the second was carried out first (its answer lost), so only the look-up can tell.
+      p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "InternalServerException" });
+      p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "InternalServerException", applyFirst: true });
+      const { api, lift } = setup(p, inv);
+      const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+      const w = await p.startWorker({ FAULT_PAUSE_MS: 200, FAULT_PAUSE_MAX_MS: 400, METRICS_PORT: 0 }, api ? { api } : {});
+
+      // The refused look-up, or (were it the request's failure) an outcome.
+      await waitFor(async () => ((await faultCount(w.metricsPort!, name)) >= 1 || (await countOutcomes(p!.redis, p!.prefix)) > 0 ? true : undefined), 20_000, `a ${name} on the look-up`);
+      if (lift) {
+        // While the fault lasts: paused, no outcome, the job queued with the one attempt it used.
+        await waitFor(() => w.worker.fault ?? undefined, 10_000, "the worker to pause");
+        expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
+        const job = await p.producer.queue.getJob(r.jobId);
+        expect(["delayed", "waiting", "active", "prioritized"]).toContain(await job!.getState());
+        expect(job!.attemptsMade).toBe(1);
+        lift();
+      }
+
+      const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
+      // The run after the pause sent the same ClientToken; AWS replayed the acceptance it had made.
+      expect(event).toMatchObject({ type: "accepted", requestId: r.jobId, attempts: 2 });
+      expect(await faultCount(w.metricsPort!, name)).toBeGreaterThanOrEqual(1);
+      expect((await p.producer.queue.getJob(r.jobId))!.attemptsMade).toBe(2);
+      const accepts = p.emulator.calls({ operation: "AcceptConnectionInvitation" });
+      expect(new Set(accepts.map((c) => c.clientToken))).toEqual(new Set([r.clientToken]));
+      expect(accepts.at(-1)).toMatchObject({ status: 200, replayed: true });
+      await waitFor(() => (w.worker.fault === null ? true : undefined), 10_000, "the fault to clear");
+    },
+  );
+
+  it("IncompleteSignatureException on the look-up after a ConflictException: paused, then accepted (alreadyAccepted)", async () => {
+    p = await startPipeline({ label: "conflictfault" });
+    const inv = p.emulator.seedInvitation({ status: "ACCEPTED" });
+    p.emulator.script({ operation: "GetConnectionInvitation", identifier: inv.identifier, times: 1, error: "IncompleteSignatureException" });
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    const w = await p.startWorker({ FAULT_PAUSE_MS: 200, FAULT_PAUSE_MAX_MS: 400, METRICS_PORT: 0 });
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
+    expect(event).toMatchObject({ type: "accepted", alreadyAccepted: true, attempts: 1 });
+    expect((await p.producer.queue.getJob(r.jobId))!.attemptsMade).toBe(1);
+    expect(await faultCount(w.metricsPort!, "IncompleteSignatureException")).toBe(1);
+    expect(p.emulator.calls({ operation: "GetConnectionInvitation" }).map((c) => c.errorType ?? c.status)).toEqual(["IncompleteSignatureException", 200]);
+  });
+
+  it("a job BullMQ gave up on (lost workers) whose look-up is refused gets no outcome; the sweeper defers it while the fault lasts, then gives it back", async () => {
+    p = await startPipeline({ label: "abandonfault" });
+    const inv = p.emulator.seedInvitation();
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    // A worker takes the job and dies holding it (its lock is not renewed).
+    const connection = newRedis();
+    const lost = new Worker(p.config.REQUESTS_QUEUE, () => new Promise<never>(() => undefined), { connection, prefix: p.prefix, lockDuration: 1000, skipStalledCheck: true });
+    await waitFor(async () => ((await p!.producer.queue.getJobCountByTypes("active")) === 1 ? true : undefined), 20_000, "the lost worker to take the job");
+    await lost.close(true);
+    connection.disconnect();
+    // Refused: the abandoned job's look-up, then the first sweep's.
+    p.emulator.script({ operation: "GetConnectionInvitation", identifier: inv.identifier, times: 2, error: "ExpiredTokenException" });
+    const w = await p.startWorker({ MAX_STALLED_COUNT: 0, STALLED_INTERVAL_MS: 300, SWEEP_INTERVAL_MS: 0, SWEEP_GRACE_MS: 0, FAULT_PAUSE_MS: 200, FAULT_PAUSE_MAX_MS: 400 });
+
+    // The abandoned job's refused look-up trips the worker's fault pause (or, were it the request's failure, an outcome).
+    await waitFor(async () => (w.worker.fault !== null || (await countOutcomes(p!.redis, p!.prefix)) > 0 ? true : undefined), 30_000, "the refused look-up of the abandoned job");
+    expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
+    expect(w.worker.fault?.error.name).toBe("ExpiredTokenException");
+    expect(await p.producer.queue.getJobState(r.jobId)).toBe("failed");
+
+    expect(await w.sweep()).toMatchObject({ failedJobsChecked: 1, deferred: 1, fault: "ExpiredTokenException", revived: 0, finished: 0 });
+    expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
+    expect(await w.sweep()).toMatchObject({ revived: 1, deferred: 0 });
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
+    expect(event).toMatchObject({ type: "accepted", requestId: r.jobId, clientToken: r.clientToken, alreadyAccepted: false });
+  });
+});

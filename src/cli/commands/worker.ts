@@ -1,7 +1,18 @@
-import { startWorker } from "../../app/run-worker.js";
+import { startWorker, type ShutdownResult } from "../../app/run-worker.js";
+import { shutdownPlan, within } from "../../app/shutdown-plan.js";
 import { initTracing } from "../../observability/tracing.js";
 import { prepareRuntime } from "../runtime.js";
 import { parse } from "../args.js";
+
+/** How a worker process ended after SIGTERM/SIGINT (README, "Exit codes"). */
+export const WORKER_EXIT = {
+  /** Every run in flight finished within the grace period; everything closed. */
+  drained: 0,
+  /** The grace period ran out: the runs still in flight were cancelled; their jobs are redelivered (same ClientToken). */
+  cancelled: 5,
+  /** Something did not close by the end of SHUTDOWN_GRACE_MS: the process exited anyway (jobs redelivered alike). */
+  forced: 6,
+} as const;
 
 export const workerHelp = `pc-invitations worker: run a worker that accepts queued invitations
 
@@ -12,7 +23,9 @@ PARTNERCENTRAL_ENDPOINT, WORKER_CONCURRENCY, RATE_LIMIT_KEY/RPS/BURST (initial v
 shared limit; see "pc-invitations limits"), MAX_THROTTLE_REQUEUES, SHUTDOWN_GRACE_MS, LOCK_DURATION_MS,
 AWS credentials (standard chain).
 METRICS_PORT: Prometheus /metrics on that port. OTEL_EXPORTER_OTLP_ENDPOINT: export trace spans.
-SIGTERM/SIGINT: stop taking jobs, finish in-flight ones within SHUTDOWN_GRACE_MS, exit 0.`;
+SIGTERM/SIGINT: stop taking jobs and exit within SHUTDOWN_GRACE_MS, whatever runs: exit 0 when the
+runs in flight finished, 5 when some were cancelled at the end of the grace period (their jobs are
+redelivered, same ClientToken), 6 when closing did not finish in time and the process left anyway.`;
 
 export async function workerCommand(argv: string[]): Promise<number> {
   parse(argv, {});
@@ -21,13 +34,19 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const running = await startWorker(config, logger, tracing.telemetry ? { telemetry: tracing.telemetry } : {});
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
-      // The last resort of the grace period's bound: whatever hangs, the process ends.
+      const startedAt = Date.now();
+      const plan = shutdownPlan(config.SHUTDOWN_GRACE_MS);
+      // The grace period is a hard bound: whatever still runs or hangs, the process ends at its end.
       setTimeout(() => {
-        logger.error({ graceMs: config.SHUTDOWN_GRACE_MS }, "shutdown did not finish; exiting");
-        process.exit(1);
-      }, config.SHUTDOWN_GRACE_MS + 15_000).unref();
-      running.shutdown(signal).then(tracing.shutdown).then(
-        () => resolve(0),
+        logger.error({ graceMs: plan.graceMs }, "shutdown did not finish within SHUTDOWN_GRACE_MS; exiting");
+        process.exit(WORKER_EXIT.forced);
+      }, plan.graceMs).unref();
+      running.shutdown(signal).then(
+        async (result: ShutdownResult) => {
+          const traced = await within(tracing.shutdown(), startedAt + plan.closeByMs - Date.now()).catch(() => "timeout" as const);
+          if (!result.closed || result.how === "stuck" || traced === "timeout") resolve(WORKER_EXIT.forced);
+          else resolve(result.how === "drained" ? WORKER_EXIT.drained : WORKER_EXIT.cancelled);
+        },
         (err) => {
           logger.error({ err }, "shutdown failed");
           resolve(1);
