@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Queue, type Telemetry } from "bullmq";
 import { createRedis, toRedisError, type RedisConnection } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
+import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import { createTxQueue } from "../queues/transaction.js";
 import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
 import { actionOf, type AcceptRequest } from "../schemas/request.js";
@@ -76,7 +77,7 @@ export interface RedriveItem {
 
 export function createProducer(options: ProducerOptions = {}): Producer {
   const ownsConnection = typeof options.redis !== "object";
-  const connection = typeof options.redis === "object" ? options.redis : createRedis(options.redis ?? "redis://127.0.0.1:6379");
+  const connection = typeof options.redis === "object" ? options.redis : createRedis(options.redis ?? CONFIG_DEFAULTS.REDIS_URL);
   const prefix = options.prefix ?? DEFAULT_QUEUE_LOCATION.prefix;
   const queueName = options.queueName ?? DEFAULT_QUEUE_LOCATION.requestsQueue;
   const outcomeKeyPrefix = `${prefix}:${options.outcomesQueueName ?? DEFAULT_QUEUE_LOCATION.outcomesQueue}:`;
