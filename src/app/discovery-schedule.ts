@@ -7,6 +7,7 @@ import { toFieldIssues, formatFieldIssues } from "../schemas/issues.js";
 import { discoveryRequestSchema, HOLD_ALL_POLICY, type DiscoveryRequest } from "../schemas/policy.js";
 import type { DiscoverySummary } from "../producer/discover.js";
 import type { Discovery } from "./discovery.js";
+import { RELEASE_LOCK_LUA } from "./scripts/release-lock.js";
 
 /** The one job scheduler of a deployment's discovery queue: every `discover --every` process shares it. */
 export const DISCOVERY_SCHEDULER_ID = "discover";
@@ -117,7 +118,7 @@ async function withLock(redis: RedisConnection, key: string, fn: () => Promise<v
   try {
     await fn();
   } finally {
-    await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, key, token);
+    await redis.eval(RELEASE_LOCK_LUA, 1, key, token);
   }
 }
 const LOCK_MS = 10_000;

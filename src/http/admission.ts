@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { unavailable } from "./http-errors.js";
+import { toHttpAnswer, unavailable } from "./http-errors.js";
 import { sendAnswer, type HttpContext } from "./http-context.js";
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
@@ -20,7 +20,7 @@ export function admission(ctx: HttpContext) {
       reply,
       verdict.reason === "backlog"
         ? unavailable("BACKLOG_FULL", `the requests queue backlog is over HTTP_MAX_BACKLOG (${ctx.config.HTTP_MAX_BACKLOG}); retry later`, retryAfter)
-        : unavailable("REDIS_UNAVAILABLE", "Redis is unreachable; retry later", retryAfter),
+        : toHttpAnswer(ctx.redisDown(), { retryAfterSeconds: retryAfter }),
     );
   };
 }

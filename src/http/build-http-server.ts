@@ -4,10 +4,11 @@ import type { Socket } from "node:net";
 import { Queue } from "bullmq";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Cluster, Redis } from "ioredis";
-import { ConfigError, RedisUnavailableError } from "../errors/index.js";
+import { ConfigError, RedisAuthError, RedisUnavailableError } from "../errors/index.js";
 import { redactUrl } from "../config/load-config.js";
 import type { Logger } from "../observability/logger.js";
 import { createMetrics, type Metrics } from "../observability/metrics.js";
+import { toRedisError } from "../queues/connection.js";
 import { queueLocationFrom } from "../queues/queue-names.js";
 import type { Config } from "../schemas/config.js";
 import { createBacklogGate } from "./backlog-gate.js";
@@ -76,8 +77,25 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   // Read-only handles (counts, lookups, dashboard): they leave the queues' meta to producer and worker.
   const requests = new Queue(loc.requestsQueue, { connection: redis, prefix: loc.prefix, skipMetasUpdate: true });
   const outcomes = new Queue(loc.outcomesQueue, { connection: redis, prefix: loc.prefix, skipMetasUpdate: true });
+  // Their connection's errors reach the callers of each lookup (and the answer below). Without a
+  // listener BullMQ prints them whole with console.error, a refused AUTH's password included.
+  requests.on("error", () => {});
+  outcomes.on("error", () => {});
   const metrics = deps.metrics ?? createMetrics({ queues: [requests, outcomes] });
-  const redisDown = () => new RedisUnavailableError(redactUrl(config.REDIS_URL));
+  // Why Redis is out of reach, when Redis said why: a password refused on reconnect (rotated under
+  // a running server) is answered as such, not as "unreachable". Forgotten once the connection is
+  // ready again.
+  let refused: RedisAuthError | undefined;
+  const onRedisError = (err: unknown) => {
+    const known = toRedisError(err, config.REDIS_URL);
+    if (known instanceof RedisAuthError) refused = known;
+  };
+  const onRedisReady = () => {
+    refused = undefined;
+  };
+  redis.on("error", onRedisError);
+  redis.on("ready", onRedisReady);
+  const redisDown = (): RedisUnavailableError | RedisAuthError => refused ?? new RedisUnavailableError(redactUrl(config.REDIS_URL));
   // Redis calls still running, so close() can let them finish before the caller closes the producer
   // (a client that hung up leaves its handler running).
   const inFlight = new Set<Promise<unknown>>();
@@ -114,6 +132,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     metrics,
     gate,
     bounded,
+    redisDown,
   };
 
   const app = Fastify({
@@ -188,6 +207,8 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   app.addHook("onClose", async () => {
     await withTimeout(Promise.allSettled([...inFlight]), config.HTTP_REDIS_TIMEOUT_MS, () => new Error("drain")).catch(() => {});
     await Promise.all([requests.close(), outcomes.close()]);
+    redis.off("error", onRedisError);
+    redis.off("ready", onRedisReady);
   });
 
   const verify = tokens.length > 0 && !config.HTTP_AUTH_DISABLED ? createBearerAuth(tokens) : undefined;

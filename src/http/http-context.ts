@@ -43,6 +43,8 @@ export interface HttpContext {
   gate: { check(): Promise<GateVerdict> };
   /** Bounds a Redis-backed call by HTTP_REDIS_TIMEOUT_MS; a timeout becomes a 503. */
   bounded<T>(promise: Promise<T>): Promise<T>;
+  /** Why Redis is out of reach: RedisAuthError while it refuses our password, else RedisUnavailableError. */
+  redisDown(): Error;
 }
 
 export function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {

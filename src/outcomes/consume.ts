@@ -3,6 +3,7 @@ import { OutcomeParkedError } from "../errors/index.js";
 import type { Logger } from "../observability/logger.js";
 import { createRedis, type RedisConnection } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
+import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import { outcomeEventSchema, type OutcomeEvent } from "../schemas/outcome.js";
 
 /**
@@ -13,7 +14,7 @@ import { outcomeEventSchema, type OutcomeEvent } from "../schemas/outcome.js";
 export const OUTCOME_MAX_STALLED_COUNT = 1_000_000;
 
 export interface ConsumeOutcomesOptions {
-  /** An ioredis Redis or Cluster (not closed here) or a URL. @defaultValue redis://127.0.0.1:6379 */
+  /** An ioredis Redis or Cluster (not closed here) or a URL. @defaultValue REDIS_URL's default, redis://127.0.0.1:6379 */
   redis?: RedisConnection | string;
   /** @defaultValue QUEUE_PREFIX's default, "{pci}" */
   prefix?: string;
@@ -84,7 +85,7 @@ export function consumeOutcomes(
   options: ConsumeOutcomesOptions = {},
 ): OutcomeConsumer {
   const ownsConnection = typeof options.redis !== "object";
-  const connection = typeof options.redis === "object" ? options.redis : createRedis(options.redis ?? "redis://127.0.0.1:6379");
+  const connection = typeof options.redis === "object" ? options.redis : createRedis(options.redis ?? CONFIG_DEFAULTS.REDIS_URL);
   const base = options.retryDelayMs ?? 1000;
   const cap = options.maxRetryDelayMs ?? 60_000;
   const maxAttempts = options.maxAttempts ?? Infinity;

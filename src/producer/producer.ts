@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Queue, type Telemetry } from "bullmq";
 import { createRedis, toRedisError, type RedisConnection } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
+import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import { createTxQueue } from "../queues/transaction.js";
 import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
 import { actionOf, type AcceptRequest } from "../schemas/request.js";
@@ -39,12 +40,12 @@ export interface ProducerOptions {
 export type EnqueueResult = SubmissionResult;
 
 export interface Producer {
-  /** @throws RequestValidationError, IdempotencyConflictError, RedisFullError (nothing enqueued) */
+  /** @throws RequestValidationError, IdempotencyConflictError, RedisFullError (nothing enqueued), RedisAuthError (password refused) */
   enqueue(request: unknown): Promise<EnqueueResult>;
   /**
    * Validates every request first; one invalid request (BatchValidationError) or one idempotency
    * conflict (IdempotencyConflictError with `index`) refuses the whole batch. One MULTI per batch.
-   * @throws BatchValidationError, IdempotencyConflictError, RedisFullError (nothing of the batch enqueued)
+   * @throws BatchValidationError, IdempotencyConflictError, RedisFullError (nothing of the batch enqueued), RedisAuthError
    */
   enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]>;
   /**
@@ -75,8 +76,11 @@ export interface RedriveItem {
 }
 
 export function createProducer(options: ProducerOptions = {}): Producer {
-  const ownsConnection = typeof options.redis !== "object";
-  const connection = typeof options.redis === "object" ? options.redis : createRedis(options.redis ?? "redis://127.0.0.1:6379");
+  // A URL: the producer opens (and closes) the connection, and names the URL, without its
+  // credentials, in its Redis errors.
+  const url = typeof options.redis === "object" ? undefined : (options.redis ?? CONFIG_DEFAULTS.REDIS_URL);
+  const ownsConnection = url !== undefined;
+  const connection = url === undefined ? (options.redis as RedisConnection) : createRedis(url);
   const prefix = options.prefix ?? DEFAULT_QUEUE_LOCATION.prefix;
   const queueName = options.queueName ?? DEFAULT_QUEUE_LOCATION.requestsQueue;
   const outcomeKeyPrefix = `${prefix}:${options.outcomesQueueName ?? DEFAULT_QUEUE_LOCATION.outcomesQueue}:`;
@@ -145,8 +149,9 @@ export function createProducer(options: ProducerOptions = {}): Producer {
       return await tx.exclusive((session) => reserveAndEnqueue(session, items, jobOptions, outcomeKeyPrefix));
     } catch (err) {
       // A full Redis refuses the MULTI whole (EXECABORT) or the script at its first write (OOM):
-      // nothing of the batch is written, and the caller gets one typed error for it.
-      throw toRedisError(err) ?? err;
+      // nothing of the batch is written, and the caller gets one typed error for it. So does a
+      // refused password (WRONGPASS, or NOAUTH without one): RedisAuthError, never retried.
+      throw toRedisError(err, url) ?? err;
     }
   }
 

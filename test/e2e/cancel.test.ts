@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
+import { startPipeline, TEST_CREDENTIALS, type Pipeline } from "../helpers/pipeline.js";
+import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
+import type { InvitationApi } from "../../src/aws/invitation-api.js";
 import { runCli } from "../helpers/cli.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
@@ -25,25 +27,47 @@ describe("pc-invitations cancel", () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toBe(`canceled ${waiting.jobId} (${a!.catalog} ${a!.identifier}); nothing was sent to AWS for it\n`);
 
-    // The first accept hangs until the worker's request timeout (20 s) ends it, so the request is
-    // active for as long as the cancel CLI takes to start, however loaded the machine (a fixed API
-    // latency of 2 s, then 8 s, was not always enough beside a CPU hog). The retry is answered.
-    p.emulator.setSwitches({ hang: ["AcceptConnectionInvitation"] });
     const active = await p.producer.enqueue({ catalog: b!.catalog, identifier: b!.identifier });
-    await p.startWorker({ AWS_REQUEST_TIMEOUT_MS: 20_000, BACKOFF_DELAY_MS: 100 });
-    await waitFor(() => p!.emulator.calls({ operation: "AcceptConnectionInvitation" }).length > 0 || undefined, 10_000, "the accept to start");
-    const refused = await runCli(["cancel", active.jobId], env);
-    p.emulator.setSwitches({ hang: false });
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`request ${active.jobId} is active: only a request that has not started (waiting, delayed, prioritized) can be canceled`);
-    const events = await waitForOutcomes(p.redis, p.prefix, 2, { timeoutMs: 45_000 });
+    // The worker's Accept waits until the refusal has been seen: the request stays active however
+    // long the CLI takes to start (an emulator latency would be a window a loaded machine can miss).
+    const sdk = createSdkInvitationApi({ endpoint: p.emulator.url, credentials: TEST_CREDENTIALS });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    const held: InvitationApi = {
+      ...sdk,
+      async acceptInvitation(input, options) {
+        started = true;
+        await released;
+        return sdk.acceptInvitation(input, options);
+      },
+    };
+    try {
+      await p.startWorker({}, { api: held });
+      await waitFor(() => started || undefined, 10_000, "the accept to start");
+      const refused = await runCli(["cancel", active.jobId], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`request ${active.jobId} is active: only a request that has not started (waiting, delayed, prioritized) can be canceled`);
+    } finally {
+      release();
+    }
+    const events = await waitForOutcomes(p.redis, p.prefix, 2);
     expect(events.map((e) => e.type).sort()).toEqual(["accepted", "canceled"]);
-    expect(new Set(p.emulator.calls({ operation: "AcceptConnectionInvitation" }).map((c) => c.identifier))).toEqual(new Set([b!.identifier]));
+    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" }).map((c) => c.identifier)).toEqual([b!.identifier]);
+    sdk.destroy();
 
     const unknown = await runCli(["cancel", "AWS.pacinv-NOSUCHREQUEST.x"], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("no request with id");
     const usage = await runCli(["cancel"], env);
     expect(usage.code).toBe(2);
-  }, 150_000); // five CLI runs and a 20 s hang: on a loaded machine a CLI run alone took 14 s
+  }, 150_000); // five CLI runs: on a loaded machine (load 14) one CLI run alone took 14 s
+
+  it("--help prints the usage with every flag and exits 0", async () => {
+    const help = await runCli(["cancel", "--help"]);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toContain("pc-invitations cancel AWS.pacinv-ABCDEFGHIJKLM.mihq0f2k9c1a2b [--reason TEXT] [--json]");
+    expect(help.stdout).toContain("Exit: 0 canceled, 1 refused");
+    expect(help.stderr).toBe("");
+  });
 });

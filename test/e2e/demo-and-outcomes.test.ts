@@ -104,6 +104,26 @@ describe("pc-invitations emulator", () => {
   });
 });
 
+describe("pc-invitations emulator and SIGTERM", () => {
+  it("exits 0 on a SIGTERM sent the moment it prints 'listening', while it is still seeding", async () => {
+    const port = await freePort();
+    // 20,000 seeded invitations are created and printed after the "listening" line: a SIGTERM
+    // sent on that line arrives while the command is still at work, before it waits for signals.
+    // Its handler must be in place already, or the signal's default action kills the process.
+    const emu = startCli(["emulator", "--port", String(port), "--seed", "20000"]);
+    let sent = false;
+    emu.child.stderr!.on("data", () => {
+      if (!sent && emu.stderr().includes("listening on")) {
+        sent = true;
+        emu.child.kill("SIGTERM");
+      }
+    });
+    const run = await emu.exited;
+    expect(sent).toBe(true);
+    expect({ code: run.code, signal: run.signal }, run.stderr).toEqual({ code: 0, signal: null });
+  });
+});
+
 describe("pc-invitations emulator --switches", () => {
   it("starts with the switches given (read back from the control plane) and refuses an unknown one", async () => {
     const port = await freePort();

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Queue } from "bullmq";
 import { PartnerCentralEmulator } from "../../src/emulator/index.js";
 import { runCli, startCli, stopCli } from "../helpers/cli.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
@@ -79,6 +80,58 @@ describe("pc-invitations discover", () => {
       // Nothing is pending-and-decided any more: a third run finds only the held ones.
       const third = await runCli(["discover", "--catalog", "AWS", "--policy", policyFile, "--json"], env(prefix));
       expect(JSON.parse(third.stdout)).toMatchObject({ found: held, enqueued: { accept: 0, reject: 0 }, duplicates: 0, held });
+    } finally {
+      await deletePrefix(redis, prefix);
+    }
+  });
+
+  it("discovers in every catalog given by repeated --catalog flags, each decided by the policy and enqueued under its own catalog", async () => {
+    emulator.reset();
+    const prefix = uniquePrefix("cli-discover-catalogs");
+    const policyFile = join(dir, "policy-catalogs.yaml");
+    writeFileSync(policyFile, POLICY_YAML);
+    // Spread over both catalogs (and every partner and connection type in each).
+    const pending = emulator.seedInvitations(24, { catalogs: ["AWS", "Sandbox"] });
+    const decision = (i: (typeof pending)[number]) =>
+      i.otherParticipantIdentifier === "111122223333" ? "accept" : i.connectionType === "SUBSIDIARY" && i.inviterEmail.endsWith("@globex.example") ? "reject" : "hold";
+    const inCatalog = (c: string) => pending.filter((i) => i.catalog === c);
+    expect(inCatalog("AWS")).toHaveLength(12);
+    expect(inCatalog("Sandbox")).toHaveLength(12);
+    const accepts = pending.filter((i) => decision(i) === "accept");
+    const rejects = pending.filter((i) => decision(i) === "reject");
+    for (const c of ["AWS", "Sandbox"]) {
+      expect(accepts.some((i) => i.catalog === c)).toBe(true);
+      expect(rejects.some((i) => i.catalog === c)).toBe(true);
+    }
+    try {
+      const r = await runCli(["discover", "--catalog", "AWS", "--catalog", "Sandbox", "--policy", policyFile, "--json"], env(prefix));
+      expect(r.code, r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout) as DiscoverySummary;
+      expect(summary).toMatchObject({
+        catalogs: ["AWS", "Sandbox"],
+        found: 24,
+        enqueued: { accept: accepts.length, reject: rejects.length },
+        duplicates: 0,
+        held: 24 - accepts.length - rejects.length,
+        conflicts: 0,
+      });
+      // Every invitation of both catalogs, each with the decision the policy gives it, and each
+      // request under its own catalog (job id and default idempotency key <catalog>.<identifier>).
+      expect(summary.invitations.map((i) => `${i.catalog} ${i.identifier} ${i.decision}`).sort()).toEqual(
+        pending.map((i) => `${i.catalog} ${i.identifier} ${decision(i)}`).sort(),
+      );
+      for (const i of summary.invitations.filter((x) => x.decision !== "hold")) {
+        expect(i).toMatchObject({ result: "enqueued" });
+        expect(i.jobId!.startsWith(`${i.catalog}.${i.identifier}.`)).toBe(true);
+      }
+      const queue = new Queue("accept-invitation", { connection: redis, prefix });
+      const jobs = await queue.getJobs(["waiting"]);
+      await queue.close();
+      expect(jobs.map((j) => `${j.data.request.catalog} ${j.data.request.identifier} ${j.data.request.action ?? "accept"}`).sort()).toEqual(
+        [...accepts, ...rejects].map((i) => `${i.catalog} ${i.identifier} ${decision(i)}`).sort(),
+      );
+      // One listing per catalog (12 fit on a page), each in its own catalog.
+      expect(emulator.calls({ operation: "ListConnectionInvitations" }).map((c) => c.catalog).sort()).toEqual(["AWS", "Sandbox"]);
     } finally {
       await deletePrefix(redis, prefix);
     }

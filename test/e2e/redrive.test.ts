@@ -61,4 +61,41 @@ describe("pc-invitations redrive", () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("--since must be a whole number and a unit: ms, s, m, h or d (e.g. 30s, 5m, 1h, 1d), got \"yesterday\"");
   });
+
+  it("redrives the failures of every error named by repeated --error flags, and no other", async () => {
+    p = await startPipeline({ label: "cli-redrive-errors" });
+    const env = { REDIS_URL, QUEUE_PREFIX: p.prefix, LOG_LEVEL: "warn" };
+    const [denied, invalid, notFound] = p.emulator.seedInvitations(3);
+    const errors = ["AccessDeniedException", "ValidationException", "ResourceNotFoundException"] as const;
+    [denied!, invalid!, notFound!].forEach((inv, k) =>
+      p!.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: errors[k]! }),
+    );
+    const requests = await p.producer.enqueueMany([denied!, invalid!, notFound!].map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
+    await p.startWorker();
+    const failed = await waitForOutcomes(p.redis, p.prefix, 3);
+    expect(failed.map((e) => (e.type === "failed" ? e.error.name : e.type)).sort()).toEqual([...errors].sort());
+
+    const run = await runCli(["redrive", "--error", "AccessDeniedException", "--error", "ValidationException", "--json"], env);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as RedriveSummary;
+    expect(summary).toMatchObject({ errorNames: ["AccessDeniedException", "ValidationException"], found: 2, redriven: 2, duplicates: 0, conflicts: 0 });
+    expect(summary.requests.map((r) => r.requestId).sort()).toEqual([requests[0]!.jobId, requests[1]!.jobId].sort());
+
+    const events = await waitForOutcomes(p.redis, p.prefix, 5);
+    const redriven = events.filter((e) => e.redriveOf !== undefined);
+    expect(redriven.map((e) => `${e.type} ${e.redriveOf}`).sort()).toEqual([`accepted ${requests[0]!.jobId}`, `accepted ${requests[1]!.jobId}`].sort());
+    // The ResourceNotFoundException was not named: not redriven, no second call for it.
+    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: notFound!.identifier })).toHaveLength(1);
+    expect(p.emulator.getInvitation(notFound!.catalog, notFound!.identifier)?.Status).toBe("PENDING");
+    expect(p.emulator.getInvitation(denied!.catalog, denied!.identifier)?.Status).toBe("ACCEPTED");
+    expect(p.emulator.getInvitation(invalid!.catalog, invalid!.identifier)?.Status).toBe("ACCEPTED");
+  });
+
+  it("--help prints the usage with every flag and exits 0", async () => {
+    const help = await runCli(["redrive", "--help"]);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toContain("pc-invitations redrive [--error NAME]... [--since DURATION] [--dry-run] [--json]");
+    for (const flag of ["--error NAME", "--since 1d", "--dry-run"]) expect(help.stdout).toContain(flag);
+    expect(help.stderr).toBe("");
+  });
 });

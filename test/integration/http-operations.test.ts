@@ -78,6 +78,55 @@ describe("HTTP API: discoveries, cancel, redrives", () => {
     expect(unauth.status).toBe(401);
   });
 
+  it("POST /v1/discoveries over several pages of invitations accepts some, rejects some and holds the rest; a second identical one enqueues nothing", async () => {
+    p = await startPipeline({ label: "http-discover-pages" });
+    const base = await serve(p);
+    // The server lists 100 a page (discover's default): 230 pending invitations are three pages.
+    const pending = p.emulator.seedInvitations(230);
+    p.emulator.seedInvitations(5, { status: "ACCEPTED" });
+    const body = {
+      catalogs: ["AWS"],
+      policy: {
+        default: "hold",
+        rules: [
+          { action: "accept", when: { otherParticipantIdentifiers: ["111122223333"] } },
+          { action: "reject", reason: "no subsidiaries from Globex", when: { otherParticipantIdentifiers: ["222233334444"], connectionTypes: ["SUBSIDIARY"] } },
+        ],
+      },
+    };
+    const accepts = pending.filter((i) => i.otherParticipantIdentifier === "111122223333");
+    const rejects = pending.filter((i) => i.otherParticipantIdentifier === "222233334444" && i.connectionType === "SUBSIDIARY");
+    const held = pending.length - accepts.length - rejects.length;
+    expect(accepts.length).toBeGreaterThan(0);
+    expect(rejects.length).toBeGreaterThan(0);
+    expect(held).toBeGreaterThan(0);
+
+    const first = await post(base, "/v1/discoveries", body);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      dryRun: false,
+      catalogs: ["AWS"],
+      found: 230,
+      enqueued: { accept: accepts.length, reject: rejects.length },
+      duplicates: 0,
+      held,
+      conflicts: 0,
+      calls: { list: 3, get: 0 },
+    });
+    // Every pending invitation once, none lost or repeated at a page boundary, each decided by the policy.
+    const seen = (first.body.invitations as Array<{ identifier: string; decision: string; result: string }>).map((i) => `${i.identifier} ${i.decision} ${i.result}`);
+    const decisionOf = (id: string) => (accepts.some((i) => i.identifier === id) ? "accept enqueued" : rejects.some((i) => i.identifier === id) ? "reject enqueued" : "hold held");
+    expect(seen.sort()).toEqual(pending.map((i) => `${i.identifier} ${decisionOf(i.identifier)}`).sort());
+    const listings = p.emulator.calls({ operation: "ListConnectionInvitations" });
+    expect(listings.map((c) => c.input.NextToken === undefined)).toEqual([true, false, false]);
+    expect(await p.producer.queue.count()).toBe(accepts.length + rejects.length);
+
+    const second = await post(base, "/v1/discoveries", body);
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ found: 230, enqueued: { accept: 0, reject: 0 }, duplicates: accepts.length + rejects.length, held, conflicts: 0 });
+    expect(await p.producer.queue.count()).toBe(accepts.length + rejects.length);
+  });
+
   it("POST /v1/discoveries answers 502 AWS_ERROR when AWS refuses the listing, and 501 without a discovery", async () => {
     p = await startPipeline({ label: "http-discover-denied" });
     const base = await serve(p);
@@ -133,5 +182,32 @@ describe("HTTP API: discoveries, cancel, redrives", () => {
     expect((await post(base, "/v1/redrives", { errors: ["AccessDeniedException"] })).body).toMatchObject({ redriven: 0, duplicates: 1 });
     const bad = await post(base, "/v1/redrives", { since: "yesterday" });
     expect(bad).toMatchObject({ status: 400, body: { issues: [{ field: "since", rule: "must be a whole number and a unit: ms, s, m, h or d (e.g. 30s, 5m, 1h, 1d)" }] } });
+  });
+
+  it("POST /v1/redrives of a failure whose invitation was accepted meanwhile ends as accepted (alreadyAccepted) without calling Accept", async () => {
+    p = await startPipeline({ label: "http-redrive-accepted" });
+    const base = await serve(p);
+    const inv = p.emulator.seedInvitation();
+    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "AccessDeniedException", reason: "ACCESS_DENIED" });
+    const original = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    const [failed] = await waitForOutcomes(p.redis, p.prefix, 1);
+    expect(failed).toMatchObject({ type: "failed", requestId: original.jobId, error: { name: "AccessDeniedException" } });
+    // Someone accepts it another way meanwhile (the console, another tool).
+    const byHand = createSdkInvitationApi({ endpoint: p.emulator.url, credentials: TEST_CREDENTIALS });
+    closers.push(() => byHand.destroy());
+    await byHand.acceptInvitation({ catalog: inv.catalog, identifier: inv.identifier, clientToken: "accepted-by-hand-0001" });
+    expect(p.emulator.getInvitation(inv.catalog, inv.identifier)?.Status).toBe("ACCEPTED");
+    const acceptsBefore = p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: inv.identifier }).length;
+
+    const run = await post(base, "/v1/redrives", { errors: ["AccessDeniedException"] });
+    expect(run).toMatchObject({ status: 200, body: { dryRun: false, found: 1, redriven: 1, duplicates: 0, conflicts: 0 } });
+    const events = await waitForOutcomes(p.redis, p.prefix, 2);
+    const redriven = events.find((e) => e.redriveOf !== undefined);
+    expect(redriven).toMatchObject({ type: "accepted", alreadyAccepted: true, attempts: 0, redriveOf: original.jobId, identifier: inv.identifier });
+    expect(redriven!.requestId).not.toBe(original.jobId);
+    // The redrive read the invitation and made no Accept call of its own.
+    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: inv.identifier })).toHaveLength(acceptsBefore);
+    expect(p.emulator.calls({ operation: "GetConnectionInvitation", identifier: inv.identifier }).length).toBeGreaterThan(0);
   });
 });

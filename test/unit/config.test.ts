@@ -1,6 +1,19 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadConfig, redactUrl } from "../../src/config/load-config.js";
 import { ConfigError } from "../../src/errors/index.js";
+import { CONFIG_DEFAULTS } from "../../src/schemas/config.js";
+
+const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
+
+/** The code of a module without its comments (doc comments may name a default for readers). */
+function codeOf(file: string): string {
+  return readFileSync(file, "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/^\s*\/\/.*$/gm, "");
+}
 
 describe("loadConfig", () => {
   it("applies documented defaults, with a hash-tagged prefix for Redis Cluster", () => {
@@ -28,6 +41,14 @@ describe("loadConfig", () => {
       expect(fields.BACKOFF_JITTER).toMatch(/≤ 1/);
       expect(fields.LOG_LEVEL).toBeDefined();
     }
+  });
+  it("keeps one source of defaults: no module but the config schema spells a default of its own", () => {
+    const files = readdirSync(SRC, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => join(SRC, f));
+    const names = ["REDIS_URL", "QUEUE_PREFIX", "REQUESTS_QUEUE", "OUTCOMES_QUEUE", "DISCOVERY_QUEUE", "AWS_REGION"] as const;
+    const spelled = files
+      .filter((f) => relative(SRC, f) !== join("schemas", "config.ts"))
+      .flatMap((f) => names.filter((n) => codeOf(f).includes(JSON.stringify(CONFIG_DEFAULTS[n]))).map((n) => `${relative(SRC, f)}: ${n}`));
+    expect(spelled, "read these from CONFIG_DEFAULTS").toEqual([]);
   });
   it("redacts passwords in URLs", () => {
     expect(redactUrl("redis://user:hunter2@h:6379/0")).toBe("redis://user:***@h:6379/0");

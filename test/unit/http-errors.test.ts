@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toHttpAnswer } from "../../src/http/http-errors.js";
 import { toAcceptanceStatus } from "../../src/http/acceptance-status.js";
-import { BatchValidationError, IdempotencyConflictError, RedisUnavailableError, RequestValidationError } from "../../src/errors/index.js";
+import { BatchValidationError, IdempotencyConflictError, RedisAuthError, RedisUnavailableError, RequestValidationError } from "../../src/errors/index.js";
 import type { OutcomeEvent } from "../../src/schemas/outcome.js";
 
 const opts = { retryAfterSeconds: 5 };
@@ -38,6 +38,15 @@ describe("toHttpAnswer", () => {
 
   it("503 with Retry-After when Redis is unreachable", () => {
     expect(toHttpAnswer(new RedisUnavailableError("redis://h:6379"), opts)).toMatchObject({ status: 503, body: { error: "REDIS_UNAVAILABLE" }, headers: { "retry-after": "5" } });
+  });
+
+  it("503 REDIS_UNAVAILABLE naming the refused credentials, never the password, for RedisAuthError and a bare WRONGPASS or NOAUTH reply", () => {
+    const reply = Object.assign(new Error("WRONGPASS invalid username-password pair or user is disabled."), { command: { name: "hello", args: ["3", "AUTH", "default", "hunter2"] } });
+    const expected = { status: 503, body: { error: "REDIS_UNAVAILABLE", message: "Redis refused our credentials; retry later" }, headers: { "retry-after": "5" } };
+    expect(toHttpAnswer(new RedisAuthError("redis://:***@h:6379", "default", "wrong-password", { cause: reply }), opts)).toEqual(expected);
+    expect(toHttpAnswer(reply, opts)).toEqual(expected);
+    expect(toHttpAnswer(new Error("NOAUTH Authentication required."), opts)).toEqual(expected);
+    expect(JSON.stringify(toHttpAnswer(reply, opts))).not.toContain("hunter2");
   });
 
   it.each([

@@ -14,6 +14,11 @@ describe("README", () => {
     const value = defaults[name];
     if (value !== undefined) expect(row).toContain(`\`${String(value)}\``);
   });
+  it("says what the published package ships, as package.json's files says: dist/src and schemas, no dist/bench", () => {
+    expect(pkg.files).toEqual(["dist/src", "schemas"]);
+    expect(readme).toMatch(/The published package ships `dist\/src` .*\n?.* and\s+`schemas` .* only: package\.json's `files`/);
+    expect(readme).toMatch(/`dist\/bench` and `dist\/chaos`[^.]*; neither is in the package/);
+  });
   it("gives the two commands, and CI runs the test one after npm ci", () => {
     expect(readme).toContain("npm ci && npm start");
     expect(readme).toContain("npm test");

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { formatFieldIssues, toFieldIssues } from "../../schemas/issues.js";
 import { discoveryRequestSchema, HOLD_ALL_POLICY } from "../../schemas/policy.js";
 import { cancelBodySchema, redriveBodySchema } from "../http-schemas.js";
-import { invalidRequest, unavailable, type HttpAnswer } from "../http-errors.js";
+import { invalidRequest, toHttpAnswer, type HttpAnswer } from "../http-errors.js";
 import { sendAnswer, type HttpContext } from "../http-context.js";
 import { admission } from "../admission.js";
 import { REQUEST_ID } from "./acceptances.js";
@@ -66,7 +66,7 @@ function notConfigured(what: string): HttpAnswer {
 }
 
 function redisDown(ctx: HttpContext): HttpAnswer {
-  return unavailable("REDIS_UNAVAILABLE", "Redis is unreachable; retry later", ctx.config.HTTP_RETRY_AFTER_SECONDS);
+  return toHttpAnswer(ctx.redisDown(), { retryAfterSeconds: ctx.config.HTTP_RETRY_AFTER_SECONDS });
 }
 
 /**
