@@ -2,7 +2,8 @@ import type { Queue, Telemetry } from "bullmq";
 import type { RedisConnection } from "../queues/connection.js";
 import { jobLockKey } from "../queues/job-lock.js";
 import { addJobInTransaction, createTxQueue, producerSpan } from "../queues/transaction.js";
-import { idempotencyRecordKey } from "../request-record/identity.js";
+import { idempotencyRecordKey, openRecordsKey } from "../request-record/identity.js";
+import { publishOutcomeScript } from "./publish-script.js";
 import { completeRecord, defineRecordCommands } from "../request-record/transitions.js";
 import type { OutcomeEvent } from "../schemas/outcome.js";
 import type { OutcomeStore, PublishResult } from "./outcome-store.js";
@@ -46,9 +47,9 @@ export interface OutcomeQueue extends OutcomeStore {
 }
 
 /**
- * Publishes outcome events as jobs of the outcomes queue (job id = requestId) in one MULTI with
- * the completion of the request's record, under WATCH of the request job's lock and of the
- * outcome's key. Guarantees:
+ * Publishes outcome events as jobs of the outcomes queue (job id = requestId) atomically with the
+ * completion of the request's record: a worker's in one script (publish-script.ts), a cancel's in
+ * one MULTI under WATCH of the request job's lock and of the outcome's key. Guarantees:
  * - at most one outcome per request: an existing outcome is never overwritten or repeated;
  * - a worker that lost the job's lock (its lock token no longer in Redis) publishes nothing;
  * - a cancel publishes only while no run holds the job (publishUnlessStarted);
@@ -129,13 +130,34 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeQueue {
     async exists(requestId) {
       return (await opts.connection.exists(txQueue.toKey(requestId))) === 1;
     },
+    // A worker's publication: one script (publish-script.ts) where a cancel's needs a transaction.
     publish(event, options = {}) {
       const fence = options.fence;
-      return publishGuarded(event, {
-        ...(fence ? { jobId: fence.jobId } : {}),
-        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
-        // A run whose token is no longer the lock's has lost the job: it publishes nothing.
-        admit: async (lock) => (fence && lock !== fence.token ? ("fenced" as const) : undefined),
+      return producerSpan(txQueue, "add", `${opts.queueName}.${event.type}`, async (telemetryMetadata): Promise<PublishResult> => {
+        const outcomeKey = txQueue.toKey(event.requestId);
+        const recordKey = options.idempotencyKey ? idempotencyRecordKey(opts.prefix, opts.requestsQueueName, options.idempotencyKey) : undefined;
+        const jobOpts = { ...queueOptions.defaultJobOptions, ...(telemetryMetadata ? { telemetry: { metadata: telemetryMetadata } } : {}) };
+        const answer = await publishOutcomeScript.run(
+          opts.connection,
+          txQueue,
+          { name: event.type, data: event, opts: jobOpts, jobId: event.requestId },
+          {
+            keys: [outcomeKey, fence ? jobLockKey(opts.prefix, opts.requestsQueueName, fence.jobId) : outcomeKey, recordKey ?? outcomeKey, recordKey ? openRecordsKey(recordKey) : outcomeKey],
+            args: [
+              // A run whose token is no longer the lock's has lost the job: it publishes nothing.
+              fence?.token ?? "",
+              event.requestId,
+              recordKey ? "1" : "0",
+              recordKeepsOutcome ? JSON.stringify(event) : "",
+              event.completedAt,
+              String(opts.idempotencyRetentionSeconds),
+            ],
+          },
+        );
+        if (answer === "pci:fenced") return "fenced";
+        if (answer === "pci:already-published") return "already-published";
+        if (answer !== event.requestId) throw new Error(`publishing the outcome of ${event.requestId}: unexpected answer ${String(answer)}`);
+        return "published";
       });
     },
     publishUnlessStarted(event, options) {

@@ -126,7 +126,8 @@ end
  * are never refused for the retry budget.
  */
 export const ACQUIRE_LUA: string = `${PRELUDE}
-local h = loadEnsured('rate', 'ceiling', 'burst', 'tat', 'blockedUntil', 'retryRatio', 'retryMin', 'bStart', 'bCalls', 'bRetries')
+local cNow, rNow = 'c:' .. nowSec, 'r:' .. nowSec
+local h = loadEnsured('rate', 'ceiling', 'burst', 'tat', 'blockedUntil', 'retryRatio', 'retryMin', 'bStart', 'bCalls', 'bRetries', cNow, rNow)
 if h.blockedUntil ~= nil and now < h.blockedUntil then
   return {0, h.blockedUntil - now, 'retry-after'}
 end
@@ -153,12 +154,15 @@ if tat - tau > now then
   return {0, tat - tau - now, 'rate'}
 end
 
-redis.call('HINCRBY', key, 'c:' .. nowSec, 1)
+-- This second's buckets were read with the rest (one HMGET) and are written with the rest (one
+-- HSET): the script is atomic, so no HINCRBY is needed to count the call.
 if isRetry then
-  redis.call('HINCRBY', key, 'r:' .. nowSec, 1)
   retries = retries + 1
+  redis.call('HSET', key, 'tat', fmt(tat + T), 'bStart', bStart, 'bCalls', calls + 1, 'bRetries', retries,
+    cNow, (h[cNow] or 0) + 1, rNow, (h[rNow] or 0) + 1)
+else
+  redis.call('HSET', key, 'tat', fmt(tat + T), 'bStart', bStart, 'bCalls', calls + 1, 'bRetries', retries, cNow, (h[cNow] or 0) + 1)
 end
-redis.call('HSET', key, 'tat', fmt(tat + T), 'bStart', bStart, 'bCalls', calls + 1, 'bRetries', retries)
 local atCeiling = 0
 if h.ceiling ~= nil and h.rate >= h.ceiling then atCeiling = 1 end
 return {1, now, atCeiling}

@@ -1,4 +1,20 @@
 /**
+ * The completion as a Lua function, for scripts that complete a record alongside other writes (the
+ * outcome publication, outcomes/publish-script.ts): `completeRecord(key, openKey, outcome,
+ * completedAt, retentionSeconds)`. The caller has checked that the record is this job's.
+ */
+export const COMPLETE_RECORD_FN = `
+local function completeRecord(key, openKey, outcome, completedAt, retentionSeconds)
+  if outcome == '' then
+    redis.call('HSET', key, 'state', 'completed', 'completedAt', completedAt)
+  else
+    redis.call('HSET', key, 'state', 'completed', 'outcome', outcome, 'completedAt', completedAt)
+  end
+  redis.call('EXPIRE', key, tonumber(retentionSeconds))
+  redis.call('ZREM', openKey, key)
+end`;
+
+/**
  * pciCompleteRecord: queued | in_progress → completed, with the outcome.
  *
  *   KEYS[1]  record key               KEYS[2]  the open-records index
@@ -14,11 +30,6 @@
  */
 export const COMPLETE_RECORD_LUA = `
 if redis.call('HGET', KEYS[1], 'jobId') ~= ARGV[1] then return 0 end
-if ARGV[2] == '' then
-  redis.call('HSET', KEYS[1], 'state', 'completed', 'completedAt', ARGV[3])
-else
-  redis.call('HSET', KEYS[1], 'state', 'completed', 'outcome', ARGV[2], 'completedAt', ARGV[3])
-end
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
-redis.call('ZREM', KEYS[2], KEYS[1])
+${COMPLETE_RECORD_FN}
+completeRecord(KEYS[1], KEYS[2], ARGV[2], ARGV[3], ARGV[4])
 return 1`;
