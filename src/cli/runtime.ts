@@ -49,3 +49,21 @@ function routeConsoleThroughLogger(logger: Logger): void {
     console[level] = (...args: unknown[]) => logger[level]({ console: args.length === 1 ? args[0] : args }, `console.${level}`);
   }
 }
+
+/**
+ * The first SIGTERM or SIGINT, listened for from the call on. Long-running commands call it before
+ * they start anything that may say it is ready ("worker started", "listening"): a supervisor or a
+ * test that signals the moment it reads that line must find the handler in place, or Node's default
+ * action kills the process (no exit code, nothing closed).
+ */
+export function firstSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off("SIGTERM", on);
+      process.off("SIGINT", on);
+      resolve(signal);
+    };
+    process.on("SIGTERM", on);
+    process.on("SIGINT", on);
+  });
+}

@@ -8,7 +8,7 @@ import { createRedis } from "../../queues/connection.js";
 import { catalogSchema } from "../../schemas/request.js";
 import { HOLD_ALL_POLICY, type DiscoveryPolicy } from "../../schemas/policy.js";
 import { durationArg, parse, UsageError } from "../args.js";
-import { prepareRuntime } from "../runtime.js";
+import { firstSignal, prepareRuntime } from "../runtime.js";
 
 export const discoverHelp = `pc-invitations discover: find the invitations waiting for us and enqueue what the policy decides
 
@@ -50,6 +50,8 @@ export async function discoverCommand(argv: string[]): Promise<number> {
   const dryRun = values["dry-run"] === true;
 
   // --every writes the fleet's schedule even for a dry run.
+  // --every runs until a signal: listened for from here, before the schedule logs that it started.
+  const signalled = everyMs !== undefined ? firstSignal() : undefined;
   const { config, logger } = await prepareRuntime("discover", { writes: !dryRun || everyMs !== undefined });
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   const producer = producerFromConfig(config, redis);
@@ -67,7 +69,7 @@ export async function discoverCommand(argv: string[]): Promise<number> {
         logger,
         onRun: (r) => process.stdout.write(values.json ? JSON.stringify({ ...r.summary, scheduledAt: r.scheduledAt, jobId: r.jobId }) + "\n" : formatScheduledRun(r)),
       });
-      await untilSignal();
+      await signalled!;
       logger.info("stopping: the discovery in progress finishes, the schedule stays for the fleet");
       await schedule.close();
       return 0;
@@ -98,14 +100,6 @@ export async function readPolicy(file: string): Promise<DiscoveryPolicy> {
     throw new UsageError(`cannot read --policy ${file}: ${err.code ?? err.message}`);
   });
   return parsePolicyText(text, file);
-}
-
-/** Resolves at the first SIGTERM or SIGINT. */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
 }
 
 function formatScheduledRun(r: ScheduledRun): string {

@@ -2,6 +2,7 @@ import { runEmulatorCli } from "../../emulator/index.js";
 import { loadConfig } from "../../config/load-config.js";
 import { startHeartbeat } from "../../observability/heartbeat.js";
 import { intArg, parse, UsageError } from "../args.js";
+import { firstSignal } from "../runtime.js";
 
 export const emulatorHelp = `pc-invitations emulator: a local Partner Central Account API (awsJson1_0) for trials and tests
 
@@ -29,10 +30,7 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
   const throttle = intArg(values["throttle-above-rps"], "throttle-above-rps", 1);
   const latency = intArg(values["latency-ms"], "latency-ms", 0);
   // Signal handlers first: a SIGTERM that arrives right after "listening" must still stop it cleanly.
-  const stopped = new Promise<void>((resolve) => {
-    process.once("SIGTERM", () => resolve());
-    process.once("SIGINT", () => resolve());
-  });
+  const stopped = firstSignal();
   let switches: Record<string, unknown> = {};
   if (values.switches !== undefined) {
     try {

@@ -3,7 +3,7 @@ import { consumeOutcomes } from "../../outcomes/consume.js";
 import { listParkedOutcomes, replayParkedOutcomes, type ParkedLocation } from "../../outcomes/parked.js";
 import { queueLocationFrom } from "../../queues/queue-names.js";
 import { createRedis } from "../../queues/connection.js";
-import { prepareRuntime } from "../runtime.js";
+import { firstSignal, prepareRuntime } from "../runtime.js";
 import { intArg, parse, UsageError } from "../args.js";
 
 export const outcomesHelp = `pc-invitations outcomes: print outcome events as NDJSON on stdout, acknowledging each; list and replay parked ones
@@ -39,6 +39,7 @@ export async function outcomesCommand(argv: string[]): Promise<number> {
   if (values.json) throw new UsageError("--json goes with --parked or replay (events are always NDJSON)");
   const maxAttempts = intArg(values["max-attempts"], "max-attempts", 1);
   const maxStalledCount = intArg(values["max-stalled-count"], "max-stalled-count", 0);
+  const signalled = firstSignal();
   const { config, logger } = await prepareRuntime("outcomes", { writes: true });
   const loc = queueLocationFrom(config);
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
@@ -57,9 +58,7 @@ export async function outcomesCommand(argv: string[]): Promise<number> {
       ...(maxStalledCount !== undefined ? { maxStalledCount } : {}),
     },
   );
-  const stop = () => void consumer.close();
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+  void signalled.then(() => consumer.close());
   await consumer.done;
   redis.disconnect();
   return 0;

@@ -1,7 +1,7 @@
 import { startServer } from "../../app/serve.js";
 import { buildOpenApiDocument } from "../../http/openapi.js";
 import { parse } from "../args.js";
-import { prepareRuntime } from "../runtime.js";
+import { firstSignal, prepareRuntime } from "../runtime.js";
 
 export const serveHelp = `pc-invitations serve: run the HTTP API (enqueue, status, cancel, discover, redrive, metrics, dashboard)
 
@@ -21,20 +21,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(buildOpenApiDocument(), null, 2) + "\n");
     return 0;
   }
+  // Listening before "listening" is logged: a SIGTERM sent on that line must stop it cleanly.
+  const signalled = firstSignal();
   const { config, logger } = await prepareRuntime("serve");
   const server = await startServer(config, logger);
-  return new Promise<number>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, "shutting down: no new connections, finishing in-flight requests");
-      server.close().then(
-        () => resolve(0),
-        (err: unknown) => {
-          logger.error({ err }, "shutdown failed");
-          resolve(1);
-        },
-      );
-    };
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
-  });
+  const signal = await signalled;
+  logger.info({ signal }, "shutting down: no new connections, finishing in-flight requests");
+  try {
+    await server.close();
+    return 0;
+  } catch (err) {
+    logger.error({ err }, "shutdown failed");
+    return 1;
+  }
 }

@@ -1,7 +1,7 @@
 import { startWorker, type ShutdownResult } from "../../app/run-worker.js";
 import { shutdownPlan, within } from "../../app/shutdown-plan.js";
 import { initTracing } from "../../observability/tracing.js";
-import { prepareRuntime } from "../runtime.js";
+import { firstSignal, prepareRuntime } from "../runtime.js";
 import { parse } from "../args.js";
 
 /** How a worker process ended after SIGTERM/SIGINT (README, "Exit codes"). */
@@ -29,31 +29,26 @@ redelivered, same ClientToken), 6 when closing did not finish in time and the pr
 
 export async function workerCommand(argv: string[]): Promise<number> {
   parse(argv, {});
+  // Listening before "worker started" is logged: a SIGTERM sent on that line must stop it cleanly.
+  const signalled = firstSignal();
   const { config, logger } = await prepareRuntime("worker", { writes: true });
   const tracing = await initTracing("pc-invitations-worker", config);
   const running = await startWorker(config, logger, tracing.telemetry ? { telemetry: tracing.telemetry } : {});
-  return new Promise<number>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      const startedAt = Date.now();
-      const plan = shutdownPlan(config.SHUTDOWN_GRACE_MS);
-      // The grace period is a hard bound: whatever still runs or hangs, the process ends at its end.
-      setTimeout(() => {
-        logger.error({ graceMs: plan.graceMs }, "shutdown did not finish within SHUTDOWN_GRACE_MS; exiting");
-        process.exit(WORKER_EXIT.forced);
-      }, plan.graceMs).unref();
-      running.shutdown(signal).then(
-        async (result: ShutdownResult) => {
-          const traced = await within(tracing.shutdown(), startedAt + plan.closeByMs - Date.now()).catch(() => "timeout" as const);
-          if (!result.closed || result.how === "stuck" || traced === "timeout") resolve(WORKER_EXIT.forced);
-          else resolve(result.how === "drained" ? WORKER_EXIT.drained : WORKER_EXIT.cancelled);
-        },
-        (err) => {
-          logger.error({ err }, "shutdown failed");
-          resolve(1);
-        },
-      );
-    };
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
-  });
+  const signal = await signalled;
+  const startedAt = Date.now();
+  const plan = shutdownPlan(config.SHUTDOWN_GRACE_MS);
+  // The grace period is a hard bound: whatever still runs or hangs, the process ends at its end.
+  setTimeout(() => {
+    logger.error({ graceMs: plan.graceMs }, "shutdown did not finish within SHUTDOWN_GRACE_MS; exiting");
+    process.exit(WORKER_EXIT.forced);
+  }, plan.graceMs).unref();
+  try {
+    const result: ShutdownResult = await running.shutdown(signal);
+    const traced = await within(tracing.shutdown(), startedAt + plan.closeByMs - Date.now()).catch(() => "timeout" as const);
+    if (!result.closed || result.how === "stuck" || traced === "timeout") return WORKER_EXIT.forced;
+    return result.how === "drained" ? WORKER_EXIT.drained : WORKER_EXIT.cancelled;
+  } catch (err) {
+    logger.error({ err }, "shutdown failed");
+    return 1;
+  }
 }
