@@ -60,7 +60,7 @@ export const configSchema = z.object({
   RATE_LIMIT_KEY: limitKeySchema.default("default"),
   /** Initial ceiling of the shared adaptive rate limit, calls/s (fractions allowed, ≥ 0.001). @defaultValue 5 */
   RATE_LIMIT_RPS: rate().default(5),
-  /** Initial burst: calls that may go back to back after an idle spell; no 1 s window has more than RPS + BURST calls. @defaultValue 5 */
+  /** Initial burst: calls that may go back to back after an idle spell; the limiter admits at most RPS + BURST calls in any 1 s window (Redis time; arrivals at the API carry jitter). @defaultValue 5 */
   RATE_LIMIT_BURST: int(1, 1_000_000).default(5),
   /** Initial floor of the adaptive rate after throttles, calls/s (capped at RATE_LIMIT_RPS). @defaultValue 1 */
   RATE_LIMIT_MIN_RPS: rate().default(1),
