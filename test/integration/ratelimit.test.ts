@@ -236,18 +236,25 @@ describe("shared rate limiter: adaptation (AIMD)", () => {
 describe("shared rate limiter: throttles that do not follow our rate", () => {
   /**
    * Drives the limiter like a worker against a simulated API: acquire, answer, report. `answer`
-   * gets the call's number and says whether the API throttled it. Stops when `done` holds or at
-   * the deadline (generous: a loaded machine makes fewer calls per second, never wrong ones).
+   * gets the call's number and says whether the API throttled it. Stops when `done` holds (given
+   * the state and the decreases so far) or at the deadline (generous: a loaded machine makes
+   * fewer calls per second, never wrong ones). Returns the state and the decreases.
    */
-  async function drive(l: SharedRateLimiter, answer: (n: number) => boolean, done: (s: RateLimitState) => boolean, deadlineMs = 30_000) {
+  async function drive(
+    l: SharedRateLimiter,
+    answer: (n: number) => boolean | Promise<boolean>,
+    done: (s: RateLimitState, decreases: number) => boolean,
+    deadlineMs = 30_000,
+  ) {
     const end = Date.now() + deadlineMs;
+    let decreases = 0;
     for (let n = 0; Date.now() < end; n++) {
       await l.acquire("api", { maxWaitMs: 5000 });
-      if (answer(n)) await l.recordThrottle("api");
+      if (await answer(n)) decreases += (await l.recordThrottle("api")).decreased ? 1 : 0;
       else await l.recordSuccess("api");
-      if (n % 50 === 0 && done(await l.getState("api"))) break;
+      if (n % 50 === 0 && done(await l.getState("api"), decreases)) break;
     }
-    return l.getState("api");
+    return { ...(await l.getState("api")), decreases };
   }
 
   it("5% of calls throttled whatever the rate: learnt as background, the rate goes back to the ceiling", async () => {
@@ -260,19 +267,25 @@ describe("shared rate limiter: throttles that do not follow our rate", () => {
 
   it("throttles above a hidden cap follow our rate: the rate comes down and stays down, no background learnt", async () => {
     const l = limiterOn(freshPrefix("cap"), { defaults: { rate: 200, burst: 10, minRate: 1 } });
-    // The API takes 80 calls per wall-clock second and throttles the rest.
-    let second = 0;
-    let okThisSecond = 0;
-    const answer = () => {
-      const s = Math.floor(Date.now() / 1000);
-      if (s !== second) [second, okThisSecond] = [s, 0];
-      if (okThisSecond >= 80) return true;
-      okThisSecond++;
-      return false;
+    // The API takes 80 calls/s and throttles the rest: of calls sent at rate r, the share
+    // 1 - 80/r, spread evenly. r is the limiter's rate, not how fast this loop manages to ask: a
+    // loaded machine asks slower than the limiter allows (below 80/s an API counting calls per
+    // wall-clock second throttled nothing, and the rate rightly stayed at 200), while the share
+    // of our calls a cap throttles is what the limiter has to tell apart from a background.
+    let rate = 200;
+    let owed = 0;
+    const answer = async (n: number) => {
+      if (n % 5 === 0) rate = (await l.getState("api")).rate;
+      owed += Math.max(0, 1 - 80 / rate);
+      if (owed < 1) return false;
+      owed -= 1;
+      return true;
     };
-    // 12 s: long enough for several probes near the cap to have been judged.
+    // Until 12 s have passed (several probes near the cap judged, each over a window of Redis
+    // time) and the rate was lowered 4 times at least (it came down to the cap more than once).
     const started = Date.now();
-    const end = await drive(l, answer, () => Date.now() - started > 12_000);
+    const end = await drive(l, answer, (_, decreases) => Date.now() - started > 12_000 && decreases >= 4, 45_000);
+    expect(end.decreases).toBeGreaterThanOrEqual(4);
     expect(end.rate).toBeLessThanOrEqual(100);
     expect(end.backgroundThrottledShare).toBeNull();
   });
