@@ -21,15 +21,30 @@ function workerEnv(prefix: string, extra: Record<string, string> = {}): Record<s
 }
 
 
-/** Largest number of calls whose arrival times fall in any window of `windowMs`. */
-function maxInWindow(times: number[], windowMs: number): number {
-  const t = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; j < t.length; j++) {
-    while (t[j]! - t[i]! >= windowMs) i++;
-    best = Math.max(best, j - i + 1);
+/**
+ * Calls admitted by a limit, per second of Redis time: the limit's own count of its admissions
+ * (the `c:<second>` fields of its hash, kept 60 s for the retry budget; docs/rate-limits.md).
+ */
+async function admittedPerRedisSecond(prefix: string, limitKey: string): Promise<Map<number, number>> {
+  const hash = await redis.hgetall(`${prefix}:ratelimit:${limitKey}`);
+  const perSecond = new Map<number, number>();
+  for (const [field, value] of Object.entries(hash)) {
+    const m = /^c:(\d+)$/.exec(field);
+    if (m) perSecond.set(Number(m[1]), Number(value));
   }
-  return best;
+  return perSecond;
+}
+
+/** Most admissions in any run of `k` consecutive seconds, for every k from 1 to the whole span. */
+function busiestRuns(perSecond: Map<number, number>): Array<{ seconds: number; admitted: number }> {
+  const secs = [...perSecond.keys()];
+  const first = Math.min(...secs);
+  const counts = Array.from({ length: Math.max(...secs) - first + 1 }, (_, i) => perSecond.get(first + i) ?? 0);
+  return counts.map((_, k) => {
+    let most = 0;
+    for (let i = 0; i + k < counts.length; i++) most = Math.max(most, counts.slice(i, i + k + 1).reduce((a, b) => a + b, 0));
+    return { seconds: k + 1, admitted: most };
+  });
 }
 
 describe("worker processes", () => {
@@ -46,11 +61,14 @@ describe("worker processes", () => {
       await waitForOutcomes(redis, prefix, 20, { timeoutMs: 20_000 });
       const calls = emulator.calls({ operation: "AcceptConnectionInvitation" });
       expect(calls).toHaveLength(20);
-      const times = calls.map((c) => c.at);
-      // The shared GCRA limit: no sliding second holds more than rate + burst = 6 calls, and 20
-      // calls at 5/s with a burst of 1 are spread over at least 19 × 200 ms.
-      expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(6);
-      expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(3700);
+      // The shared GCRA limit promises at most L·rate + burst admissions in any L seconds of
+      // Redis time (docs/rate-limits.md); when the calls reach the emulator also depends on how
+      // soon each loaded process gets the CPU (7 in one second once, beside CPU hogs), so the
+      // admissions are counted where the limit stamps them. Every call was admitted once, by the
+      // one limit both processes share, and no run of k Redis seconds holds more than 5k + 1.
+      const perSecond = await admittedPerRedisSecond(prefix, "default");
+      expect([...perSecond.values()].reduce((a, b) => a + b, 0)).toBe(calls.length);
+      for (const run of busiestRuns(perSecond)) expect(run.admitted, `${run.seconds} s`).toBeLessThanOrEqual(5 * run.seconds + 1);
       // Both processes did part of the work. A run logs "invitation accepted" after it published,
       // so the last lines may still be on their way when the 20th outcome is seen: wait for them.
       const accepted = () => workers.map((w) => (w.stderr().match(/"msg":"invitation accepted"/g) ?? []).length);
