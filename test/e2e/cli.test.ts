@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, startCli, stopCli } from "../helpers/cli.js";
+import { PROCESS_START_MS, runCli, startCli, stopCli } from "../helpers/cli.js";
 import { waitFor } from "../helpers/wait.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { Queue } from "bullmq";
@@ -33,13 +33,13 @@ describe("pc-invitations CLI", () => {
     const prefix = uniquePrefix("cli-start");
     prefixes.push(prefix);
     const worker = startCli(["worker"], { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: "http://127.0.0.1:9" });
-    await waitFor(() => worker.stderr().includes("worker started") || undefined, 20_000, "the worker to start");
+    await waitFor(() => worker.stderr().includes("worker started") || undefined, PROCESS_START_MS, "the worker to start");
     const run = await stopCli(worker);
     expect(run.code).toBe(0);
     // The AWS SDK warns on end-of-life Node versions ("...please upgrade to node >=22"); Node
     // itself prints DeprecationWarning/ExperimentalWarning lines. None may appear.
     expect(run.stderr).not.toMatch(/upgrade to node|node version|NodeDeprecationWarning|ExperimentalWarning|\(node:\d+\)/i);
-  });
+  }, PROCESS_START_MS + 60_000);
 
   it("says in one line that Redis is unreachable, how to start one, and exits non-zero", async () => {
     const port = await freePort();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CLI, runCli, runCommand, startCli } from "../helpers/cli.js";
+import { CLI, PROCESS_START_MS, runCli, runCommand, startCli } from "../helpers/cli.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
 import { freePort } from "../helpers/net.js";
@@ -91,7 +91,7 @@ describe("pc-invitations emulator", () => {
       const lines = await waitFor(() => {
         const out = emu.stdout().split("\n").filter((l) => l.endsWith("}"));
         return out.length >= 2 ? out : undefined;
-      }, 20_000, "the emulator to start and print its seeded requests");
+      }, PROCESS_START_MS, "the emulator to start and print its seeded requests");
       expect(emu.stderr()).toContain("listening on");
       const seeded = lines.map((l) => JSON.parse(l));
       expect(seeded).toHaveLength(2);
@@ -101,7 +101,7 @@ describe("pc-invitations emulator", () => {
       emu.child.kill("SIGTERM");
       expect((await emu.exited).code).toBe(0);
     }
-  });
+  }, PROCESS_START_MS + 60_000);
 });
 
 describe("pc-invitations emulator and SIGTERM", () => {
@@ -129,7 +129,7 @@ describe("pc-invitations emulator --switches", () => {
     const port = await freePort();
     const emu = startCli(["emulator", "--port", String(port), "--switches", '{"omitOutputFields":{"GetConnectionInvitation":["ConnectionId"]},"throttleStatus":400}']);
     try {
-      await waitFor(() => emu.stderr().includes("listening on") || undefined, 20_000, "emulator start");
+      await waitFor(() => emu.stderr().includes("listening on") || undefined, PROCESS_START_MS, "emulator start");
       const switches = (await (await fetch(`http://127.0.0.1:${port}/_emulator/switches`)).json()) as Record<string, unknown>;
       expect(switches).toMatchObject({ omitOutputFields: { GetConnectionInvitation: ["ConnectionId"] }, throttleStatus: 400 });
     } finally {
@@ -139,7 +139,7 @@ describe("pc-invitations emulator --switches", () => {
     const bad = await runCli(["emulator", "--port", "0", "--switches", '{"hang":["Nope"]}']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--switches: hang: unknown operation Nope");
-  });
+  }, PROCESS_START_MS + 60_000);
 });
 
 describe("the prefix helper", () => {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
+import { PROCESS_START_MS, runCli } from "../helpers/cli.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
 import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { REDIS_URL } from "../helpers/redis.js";
@@ -41,9 +41,16 @@ function startConsumer(prefix: string, env: Record<string, string> = {}): Consum
   return p;
 }
 
+/**
+ * Each step below starts a process (a consumer or a CLI run): one start took 14 s beside CPU hogs
+ * on 2 cores. A wait for a consumer to start and get the event is bounded by PROCESS_START_MS,
+ * and each test's timeout allows its number of starts at 14 s, with margin.
+ */
+const WORST_START_MS = 14_000;
+
 /** Waits until the consumer announced the event, then SIGKILLs it mid-handler. */
 async function killWhileHandling(c: ConsumerProcess, requestId: string): Promise<void> {
-  await waitFor(() => c.lines().some((l) => l.handling === requestId) || undefined, 20_000, "the consumer to start handling the event");
+  await waitFor(() => c.lines().some((l) => l.handling === requestId) || undefined, PROCESS_START_MS, "the consumer to start handling the event");
   c.child.kill("SIGKILL");
   await c.exited;
 }
@@ -79,19 +86,19 @@ describe("an outcome consumer killed while handling an event", () => {
     await killWhileHandling(startConsumer(p.prefix, { HANG: "1" }), requestId);
     await killWhileHandling(startConsumer(p.prefix, { HANG: "1" }), requestId);
     const third = startConsumer(p.prefix);
-    await waitFor(() => third.lines().some((l) => l.handled === requestId) || undefined, 20_000, "the third consumer to handle the event");
+    await waitFor(() => third.lines().some((l) => l.handled === requestId) || undefined, PROCESS_START_MS, "the third consumer to handle the event");
     await waitFor(async () => (await outcomeState(p, requestId)) === "completed" || undefined, 10_000, "the event to be acknowledged");
     expect(third.lines().filter((l) => l.onError)).toEqual([]);
     // The loss was visible, not silent.
     expect(third.stderr()).toMatch(/lost its consumer/);
-  });
+  }, 3 * WORST_START_MS + 60_000); // 3 consumer starts
 
   it("past a configured maxStalledCount it is parked: onError, an error log line, listed by --parked, delivered again by replay", async () => {
     const bounded = { MAX_STALLED_COUNT: "1" };
     await killWhileHandling(startConsumer(p.prefix, { HANG: "1", ...bounded }), requestId);
     await killWhileHandling(startConsumer(p.prefix, { HANG: "1", ...bounded }), requestId);
     const third = startConsumer(p.prefix, bounded);
-    const onError = await waitFor(() => third.lines().find((l) => l.onError)?.onError as Record<string, unknown> | undefined, 20_000, "onError");
+    const onError = await waitFor(() => third.lines().find((l) => l.onError)?.onError as Record<string, unknown> | undefined, PROCESS_START_MS, "onError");
     expect(onError).toMatchObject({ name: "OutcomeParkedError", code: "OUTCOME_PARKED", requestId });
     await waitFor(() => third.stderr().includes("outcome event parked") || undefined, 5_000, "the parked log line");
     const logged = third.stderr().split("\n").filter((l) => l.includes("outcome event parked")).map((l) => JSON.parse(l));
@@ -122,12 +129,12 @@ describe("an outcome consumer killed while handling an event", () => {
     expect(replay.stdout).toContain("not parked: AWS.pacinv-NOSUCHREQUEST1.x (missing)");
     await killWhileHandling(startConsumer(p.prefix, { HANG: "1", ...bounded }), requestId);
     const fifth = startConsumer(p.prefix, bounded);
-    await waitFor(() => fifth.lines().some((l) => l.handled === requestId) || undefined, 20_000, "the replayed event to be handled");
+    await waitFor(() => fifth.lines().some((l) => l.handled === requestId) || undefined, PROCESS_START_MS, "the replayed event to be handled");
     await waitFor(async () => (await outcomeState(p, requestId)) === "completed" || undefined, 10_000, "the event to be acknowledged");
     expect(fifth.lines().filter((l) => l.onError)).toEqual([]);
     const after = await runCli(["outcomes", "--parked", "--json"], env);
     expect(JSON.parse(after.stdout)).toEqual({ count: 0, parked: [] });
-  });
+  }, 10 * WORST_START_MS + 100_000); // 5 consumer starts and 5 CLI runs, one after the other: 240 s
 });
 
 describe("pc-invitations outcomes replay", () => {

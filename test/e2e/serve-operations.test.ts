@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PartnerCentralEmulator } from "../../src/emulator/index.js";
-import { startCli, stopCli } from "../helpers/cli.js";
+import { PROCESS_START_MS, startCli, stopCli } from "../helpers/cli.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
 import { freePort } from "../helpers/net.js";
@@ -42,7 +42,7 @@ describe("pc-invitations serve: discoveries, cancel and redrives over HTTP (CLI 
       return { status: res.status, body: (await res.json()) as any };
     };
     try {
-      await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok, 15_000, "serve to listen");
+      await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok, PROCESS_START_MS, "serve to listen");
       const invs = emulator.seedInvitations(30);
       const found = await post("/v1/discoveries", { catalogs: ["AWS"], policy: { default: "reject", rules: [{ action: "hold", when: { connectionTypes: ["SUBSIDIARY"] } }] } });
       expect(found.status).toBe(200);
@@ -59,5 +59,5 @@ describe("pc-invitations serve: discoveries, cancel and redrives over HTTP (CLI 
       expect(run.code).toBe(0);
       await deletePrefix(redis, prefix);
     }
-  });
+  }, PROCESS_START_MS + 60_000);
 });

@@ -4,6 +4,14 @@ import { fileURLToPath } from "node:url";
 /** The built CLI (npm test builds first), run exactly as users run `pc-invitations`. */
 export const CLI = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url));
 
+/**
+ * Bound on waiting for a started process (CLI or fixture) to come up: listen, log "worker
+ * started", pick up a job. Beside CPU hogs on 2 cores one start took 14 s, so 10-20 s bounds
+ * failed. It is a bound, not a wait: a test goes on as soon as the process is up. A test that
+ * waits on it must allow for it in its own timeout.
+ */
+export const PROCESS_START_MS = 60_000;
+
 export interface CliRun {
   code: number | null;
   signal: NodeJS.Signals | null;

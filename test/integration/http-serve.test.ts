@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli, startCli } from "../helpers/cli.js";
+import { PROCESS_START_MS, runCli, startCli } from "../helpers/cli.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
 import { freePort } from "../helpers/net.js";
@@ -35,7 +35,7 @@ describe.skipIf(!built)("pc-invitations serve (CLI process)", () => {
     const port = await freePort();
     const p = startCli(["serve"], { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_HOST: "127.0.0.1", HTTP_PORT: String(port), HTTP_AUTH_TOKENS: TOKEN, LOG_LEVEL: "info" });
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok, 10_000, "serve to listen");
+    await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok, PROCESS_START_MS, "serve to listen");
     const res = await fetch(`${base}/v1/acceptances`, {
       method: "POST",
       headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", "x-request-id": "cli-req-1" },
@@ -53,5 +53,5 @@ describe.skipIf(!built)("pc-invitations serve (CLI process)", () => {
     expect(run.stderr).not.toContain(TOKEN);
     expect(run.stderr).not.toContain("body-value-xyz");
     expect(run.stderr).not.toContain("SERVECLI");
-  });
+  }, PROCESS_START_MS + 60_000);
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, startCli, stopCli } from "../helpers/cli.js";
+import { PROCESS_START_MS, runCli, startCli, stopCli } from "../helpers/cli.js";
 import { freePort } from "../helpers/net.js";
 import { uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
@@ -32,7 +32,7 @@ describe("no secret and no request body in any log line", () => {
     const env = { REDIS_URL: `redis://:${PASSWORD}@127.0.0.1:${secured.port}`, QUEUE_PREFIX: uniquePrefix("log-auth"), LOG_LEVEL: "debug", PARTNERCENTRAL_ENDPOINT: "http://127.0.0.1:9" };
     const worker = startCli(["worker"], env);
     try {
-      await waitFor(() => worker.stderr().includes("worker started") || undefined, 20_000, "the worker to start");
+      await waitFor(() => worker.stderr().includes("worker started") || undefined, PROCESS_START_MS, "the worker to start");
       // Rotate the password under the worker and cut its connections: every reconnect now sends
       // the old password (HELLO 3 AUTH default <password>) and is refused.
       await secured.admin.config("SET", "requirepass", "the-new-one-0000");
@@ -48,7 +48,7 @@ describe("no secret and no request body in any log line", () => {
       expect(run.stderr + run.stdout).not.toContain(PASSWORD);
       expect(run.stderr).not.toMatch(/"command"|"args"/);
     }
-  });
+  }, PROCESS_START_MS + 60_000);
 
   it("REDIS_URL with ?password= is masked in start-up retries and in the final line", async () => {
     const port = await freePort();
@@ -72,7 +72,7 @@ describe("no secret and no request body in any log line", () => {
     const port = await freePort();
     const serve = startCli(["serve"], { REDIS_URL: full.url, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, HTTP_PORT: String(port), HTTP_HOST: "127.0.0.1", LOG_LEVEL: "debug" });
     try {
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok, 20_000, "serve to listen");
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok, PROCESS_START_MS, "serve to listen");
       await fillUntilFull(full.admin);
       const body = { catalog: "AWS", identifier: "pacinv-LOGSECRET0001", correlationId: `corr-${METADATA_VALUE}`, metadata: { crm: METADATA_VALUE, nested: { again: METADATA_VALUE } } };
       const res = await fetch(`http://127.0.0.1:${port}/v1/acceptances`, {
@@ -91,7 +91,7 @@ describe("no secret and no request body in any log line", () => {
       expect(run.stderr).not.toContain(TOKEN);
       expect(run.stderr).not.toMatch(/"previousErrors"|"command"/);
     }
-  });
+  }, PROCESS_START_MS + 60_000);
 });
 
 describe("scrubLogValue and the URL redaction", () => {

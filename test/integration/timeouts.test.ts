@@ -20,14 +20,22 @@ describe("AWS_REQUEST_TIMEOUT_MS", () => {
   it("ends a call the endpoint never answers; the request is retried with the same token and accepted", async () => {
     p = await startPipeline({ label: "timeout" });
     const inv = p.emulator.seedInvitation();
+    // Only the first call hangs; without the timeout it would hang for ever and no outcome come.
     p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "Hang" });
-    await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
-    await p.startWorker({ AWS_REQUEST_TIMEOUT_MS: 500 });
+    const request = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    // The timeout bounds every call, answered ones too, and the emulator answers in this (maybe
+    // loaded) process: with 500 ms a loaded machine's answer to the retry missed it (3 attempts).
+    await p.startWorker({ AWS_REQUEST_TIMEOUT_MS: 2000 });
     const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
-    expect(event).toMatchObject({ type: "accepted", attempts: 2 });
+    // Retried and accepted; a retry whose answer was late too is one more attempt, not a failure.
+    expect(event).toMatchObject({ type: "accepted" });
+    expect(event!.attempts).toBeGreaterThanOrEqual(2);
     const calls = p.emulator.calls({ operation: "AcceptConnectionInvitation" });
-    expect(calls.map((c) => c.errorType ?? c.status)).toEqual(["Hang", 200]);
-    expect(new Set(calls.map((c) => c.clientToken)).size).toBe(1);
+    expect(calls[0]!.errorType).toBe("Hang");
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    expect(calls.at(-1)!.status).toBe(200);
+    // Every call, the hung one and each retry, carries the request's one ClientToken.
+    expect(new Set(calls.map((c) => c.clientToken))).toEqual(new Set([request.clientToken]));
   });
 });
 
