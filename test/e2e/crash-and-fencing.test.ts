@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PartnerCentralEmulator } from "../../src/emulator/index.js";
 import { createProducer } from "../../src/producer/producer.js";
-import { startCli, stopCli, type CliProcess } from "../helpers/cli.js";
+import { startCli, stopCli, type CliProcess, PROCESS_START_MS } from "../helpers/cli.js";
 import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
@@ -34,7 +34,7 @@ const env = (prefix: string, extra: Record<string, string> = {}) => ({
 const tokensPerInvitation = (identifier: string) =>
   new Set(emulator.calls({ operation: "AcceptConnectionInvitation", identifier }).map((c) => c.clientToken));
 
-describe("crashes and stale workers", () => {
+describe("crashes and stale workers", { timeout: 240_000 }, () => {
   it("kill -9 during the call: the job is redelivered, AWS sees one ClientToken, one outcome", async () => {
     emulator.reset();
     emulator.setFaults({ latencyMs: 700 });
@@ -45,11 +45,11 @@ describe("crashes and stale workers", () => {
     const first = startCli(["worker"], env(prefix));
     let second: CliProcess | undefined;
     try {
-      await waitFor(() => emulator.calls({ operation: "AcceptConnectionInvitation" }).length === 1 || undefined, 15_000, "the call in flight");
+      await waitFor(() => emulator.calls({ operation: "AcceptConnectionInvitation" }).length === 1 || undefined, PROCESS_START_MS, "the call in flight");
       first.child.kill("SIGKILL");
       expect((await first.exited).signal).toBe("SIGKILL");
       second = startCli(["worker"], env(prefix));
-      const [event] = await waitForOutcomes(redis, prefix, 1, { timeoutMs: 20_000 });
+      const [event] = await waitForOutcomes(redis, prefix, 1, { timeoutMs: PROCESS_START_MS });
       expect(event!.type).toBe("accepted");
       const calls = emulator.calls({ operation: "AcceptConnectionInvitation", identifier: inv.identifier });
       expect(calls.length).toBeGreaterThanOrEqual(2);
@@ -76,11 +76,11 @@ describe("crashes and stale workers", () => {
     const first = startCli(["worker"], noStalls);
     let second: CliProcess | undefined;
     try {
-      await waitFor(() => emulator.calls({ operation: "AcceptConnectionInvitation" }).length === 1 || undefined, 15_000, "the call in flight");
+      await waitFor(() => emulator.calls({ operation: "AcceptConnectionInvitation" }).length === 1 || undefined, PROCESS_START_MS, "the call in flight");
       first.child.kill("SIGKILL");
       await first.exited;
       second = startCli(["worker"], noStalls);
-      const [event] = await waitForOutcomes(redis, prefix, 1, { timeoutMs: 20_000 });
+      const [event] = await waitForOutcomes(redis, prefix, 1, { timeoutMs: PROCESS_START_MS });
       // BullMQ failed the job without running it again; the killed run's call had been carried out.
       expect(event).toMatchObject({ type: "accepted", alreadyAccepted: true });
       expect(emulator.calls({ operation: "AcceptConnectionInvitation" })).toHaveLength(1);
@@ -111,13 +111,13 @@ describe("crashes and stale workers", () => {
     const blockerExit = new Promise<number | null>((r) => blocker.on("close", (code) => r(code)));
     let other: CliProcess | undefined;
     try {
-      await waitFor(() => stderr.includes("blocking the event loop") || undefined, 15_000, "the blocking worker to block");
+      await waitFor(() => stderr.includes("blocking the event loop") || undefined, PROCESS_START_MS, "the blocking worker to block");
       other = startCli(["worker"], env(prefix));
-      await waitForOutcomes(redis, prefix, 1, { timeoutMs: 20_000 });
+      await waitForOutcomes(redis, prefix, 1, { timeoutMs: PROCESS_START_MS });
       // Let the blocked worker wake up and try to publish.
       // The stale run notices and drops what it learnt. (The same process may later run the job
       // again as its new, rightful owner: that is a different run with a fresh lock.)
-      await waitFor(() => stderr.includes("lost the job's lock; published nothing") || undefined, 15_000, "the stale run to be fenced");
+      await waitFor(() => stderr.includes("lost the job's lock; published nothing") || undefined, PROCESS_START_MS, "the stale run to be fenced");
       await new Promise((r) => setTimeout(r, 300));
       expect(await countOutcomes(redis, prefix)).toBe(1);
       expect(tokensPerInvitation(inv.identifier).size).toBe(1);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, startCli, stopCli } from "../helpers/cli.js";
+import { runCli, startCli, stopCli, PROCESS_START_MS } from "../helpers/cli.js";
 import { freePort } from "../helpers/net.js";
 import { uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
@@ -18,7 +18,7 @@ const logLines = (stderr: string) =>
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-describe("start-up while Redis is not up yet", () => {
+describe("start-up while Redis is not up yet", { timeout: 240_000 }, () => {
   it("worker, enqueue and serve keep trying (one log line per try) and succeed once Redis is there", async () => {
     const port = await freePort();
     const httpPort = await freePort();
@@ -38,7 +38,7 @@ describe("start-up while Redis is not up yet", () => {
       // Every command has tried at least twice and is still waiting (not exited 3).
       await waitFor(
         () => [worker, serve, enqueue].every((p) => (p.stderr().match(/Redis not reachable yet; retrying/g)?.length ?? 0) >= 2) || undefined,
-        30_000,
+        PROCESS_START_MS,
         "two logged tries of each command",
       );
       expect([worker, serve, enqueue].map((p) => p.child.exitCode)).toEqual([null, null, null]);
@@ -53,8 +53,8 @@ describe("start-up while Redis is not up yet", () => {
       expect(tries[0]!.retryInMs).toBeGreaterThan(0);
       expect(tries.map((t) => t.attempt)).toEqual(tries.map((_, i) => i + 1));
 
-      await waitFor(() => worker.stderr().includes("worker started") || undefined, 30_000, "the worker to start");
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined))?.status === 200 || undefined, 30_000, "serve to be ready");
+      await waitFor(() => worker.stderr().includes("worker started") || undefined, PROCESS_START_MS, "the worker to start");
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined))?.status === 200 || undefined, PROCESS_START_MS, "serve to be ready");
     } finally {
       for (const p of [worker, serve, enqueue]) await stopCli(p);
     }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PartnerCentralEmulator } from "../../src/emulator/index.js";
 import { createProducer } from "../../src/producer/producer.js";
-import { startCli, stopCli } from "../helpers/cli.js";
+import { startCli, stopCli, PROCESS_START_MS } from "../helpers/cli.js";
 import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
@@ -47,7 +47,7 @@ function busiestRuns(perSecond: Map<number, number>): Array<{ seconds: number; a
   });
 }
 
-describe("worker processes", () => {
+describe("worker processes", { timeout: 240_000 }, () => {
   it("share one rate limit across two processes", async () => {
     emulator.reset();
     emulator.setFaults({ latencyMs: 30 });
@@ -58,7 +58,7 @@ describe("worker processes", () => {
     const env = workerEnv(prefix, { RATE_LIMIT_RPS: "5", RATE_LIMIT_BURST: "1", WORKER_CONCURRENCY: "4" });
     const workers = [startCli(["worker"], env), startCli(["worker"], env)];
     try {
-      await waitForOutcomes(redis, prefix, 20, { timeoutMs: 20_000 });
+      await waitForOutcomes(redis, prefix, 20, { timeoutMs: PROCESS_START_MS });
       const calls = emulator.calls({ operation: "AcceptConnectionInvitation" });
       expect(calls).toHaveLength(20);
       // The shared GCRA limit promises at most L·rate + burst admissions in any L seconds of
@@ -95,7 +95,7 @@ describe("worker processes", () => {
     const env = workerEnv(prefix, { RATE_LIMIT_RPS: "1000", RATE_LIMIT_BURST: "1000", WORKER_CONCURRENCY: "4", SHUTDOWN_GRACE_MS: "10000" });
     const first = startCli(["worker"], env);
     try {
-      await waitFor(async () => (await countOutcomes(redis, prefix)) >= 4 || undefined, 15_000, "first outcomes");
+      await waitFor(async () => (await countOutcomes(redis, prefix)) >= 4 || undefined, PROCESS_START_MS, "first outcomes");
       first.child.kill("SIGTERM");
       const r = await first.exited;
       expect(r.code).toBe(0);
@@ -108,7 +108,7 @@ describe("worker processes", () => {
       expect(doneBefore).toBeLessThan(30);
 
       const second = startCli(["worker"], env);
-      const events = await waitForOutcomes(redis, prefix, 30, { timeoutMs: 20_000 });
+      const events = await waitForOutcomes(redis, prefix, 30, { timeoutMs: PROCESS_START_MS });
       expect((await stopCli(second)).code).toBe(0);
       expect(new Set(events.map((e) => e.requestId)).size).toBe(30);
       expect(events.every((e) => e.type === "accepted")).toBe(true);
