@@ -66,7 +66,10 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
     if (parent?.aborted) onAbort();
     else parent?.addEventListener("abort", onAbort, { once: true });
     try {
-      return await call({ abortSignal: controller.signal });
+      // The SDK looks at the signal only once the request is on the wire: a phase before it (a
+      // credential provider that never answers, signing) would go on past the abort. The race ends
+      // the call at the abort whatever phase it is in (the SDK's own rejection, later, is ignored).
+      return await Promise.race([call({ abortSignal: controller.signal }), abortedSignal(controller.signal)]);
     } catch (err) {
       if (timedOut && !parent?.aborted) {
         throw Object.assign(new Error(`no answer from Partner Central within ${timeoutMs} ms (AWS_REQUEST_TIMEOUT_MS)`), {
@@ -182,4 +185,16 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
     },
     destroy: () => client.destroy(),
   };
+}
+
+/**
+ * Rejects when `signal` aborts, with the error the SDK's HTTP handler gives an aborted request
+ * (name AbortError, the signal's reason as `cause`), so callers see one shape whichever comes first.
+ */
+function abortedSignal(signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    const fail = () => reject(Object.assign(new Error("Request aborted"), { name: "AbortError", cause: signal.reason as unknown }));
+    if (signal.aborted) fail();
+    else signal.addEventListener("abort", fail, { once: true });
+  });
 }

@@ -1,7 +1,10 @@
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 import { maskSecretsInText } from "../config/redact.js";
 
 export type { Logger };
+
+/** Logged fields with these names are replaced by "[redacted]" (see createLogger). */
+const SECRET_FIELD_NAMES = ["secretAccessKey", "sessionToken", "accessKeyId", "authorization", "Authorization", "credentials", "password", "redisUrl"] as const;
 
 /**
  * Structured JSON logs on stderr (stdout is kept for data: NDJSON outcomes, summaries).
@@ -16,8 +19,10 @@ export type { Logger };
  * - every string, the message included, has URL credentials masked (`redis://u:***@h`,
  *   `?password=***`).
  * - the redaction paths below are a last line of defence for fields named like secrets.
+ *
+ * `destination` (tests): where the lines go instead of stderr.
  */
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+export function createLogger(options: { level?: string; name?: string; destination?: DestinationStream } = {}): Logger {
   return pino(
     {
       name: options.name ?? "pc-invitations",
@@ -33,14 +38,12 @@ export function createLogger(options: { level?: string; name?: string } = {}): L
         },
       },
       redact: {
-        paths: [
-          "*.secretAccessKey", "*.sessionToken", "*.accessKeyId", "*.authorization", "*.Authorization",
-          "credentials", "*.credentials", "password", "*.password", "redisUrl", "*.redisUrl",
-        ],
+        // At the top level and one level down (pino's paths have no deeper wildcard).
+        paths: SECRET_FIELD_NAMES.flatMap((name) => [name, `*.${name}`]),
         censor: "[redacted]",
       },
     },
-    pino.destination({ dest: 2, sync: false }),
+    options.destination ?? pino.destination({ dest: 2, sync: false }),
   );
 }
 

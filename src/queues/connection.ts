@@ -67,6 +67,14 @@ const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
 
 /**
+ * The wait after the `attempt`-th failed try of the start-up check (1 = the first), ms: 250 ms,
+ * doubling, at most 5 s, and never longer than `leftMs` (what is left of the timeout).
+ */
+export function startupRetryDelayMs(attempt: number, leftMs = Infinity): number {
+  return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1), leftMs);
+}
+
+/**
  * The start-up check of every CLI command that needs Redis: one clear error instead of BullMQ's
  * endless reconnect loop or a stack trace. Waits (with backoff, up to `timeoutMs`) while Redis is
  * unreachable; fails at once on what waiting does not fix.
@@ -84,7 +92,7 @@ export async function assertRedisReachable(url: string, options: StartupCheckOpt
     const known = toRedisError(failure, url);
     if (known) throw known;
     const elapsedMs = Date.now() - started;
-    const retryInMs = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1), timeoutMs - elapsedMs);
+    const retryInMs = startupRetryDelayMs(attempt, timeoutMs - elapsedMs);
     if (retryInMs <= 0) throw new RedisUnavailableError(redactUrl(url), { cause: failure });
     options.onRetry?.({ attempt, error: errorMessage(failure), retryInMs, elapsedMs, timeoutMs, url: redactUrl(url) });
     await new Promise((resolve) => setTimeout(resolve, retryInMs));

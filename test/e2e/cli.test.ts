@@ -41,6 +41,24 @@ describe("pc-invitations CLI", () => {
     expect(run.stderr).not.toMatch(/upgrade to node|node version|NodeDeprecationWarning|ExperimentalWarning|\(node:\d+\)/i);
   }, PROCESS_START_MS + 60_000);
 
+  it("exits 0 on a SIGTERM sent the moment it logs 'worker started' (its handler is in place before it says so)", async () => {
+    const prefix = uniquePrefix("cli-sigterm");
+    prefixes.push(prefix);
+    const worker = startCli(["worker"], { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: "http://127.0.0.1:9" });
+    // Sent from the output's own event, not a poll: as close to the line as a supervisor gets.
+    let sent = false;
+    worker.child.stderr!.on("data", () => {
+      if (!sent && worker.stderr().includes("worker started")) {
+        sent = true;
+        worker.child.kill("SIGTERM");
+      }
+    });
+    const run = await Promise.race([worker.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 40_000))]);
+    if (!run) worker.child.kill("SIGKILL");
+    expect(sent).toBe(true);
+    expect({ code: run?.code, signal: run?.signal }, run?.stderr).toEqual({ code: 0, signal: null });
+  });
+
   it("says in one line that Redis is unreachable, how to start one, and exits non-zero", async () => {
     const port = await freePort();
     const r = await runCli(["demo"], { REDIS_URL: `redis://127.0.0.1:${port}` });

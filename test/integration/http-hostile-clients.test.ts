@@ -111,6 +111,22 @@ describe("the HTTP server under slow and hostile clients", () => {
     expect(c.received()).toMatch(/^HTTP\/1\.1 200 /);
   });
 
+  it("closes a connection with no traffic either way after HTTP_IDLE_TIMEOUT_MS, when no other timeout would", async () => {
+    // The header, request and keep-alive timeouts far off: only the idle timeout can end these.
+    const { port } = await start({
+      HTTP_HEADERS_TIMEOUT_MS: 200_000,
+      HTTP_REQUEST_TIMEOUT_MS: 250_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 250_000,
+      HTTP_REDIS_TIMEOUT_MS: 200,
+      HTTP_IDLE_TIMEOUT_MS: 1000,
+    });
+    const silent = rawClient(port);
+    const halfway = rawClient(port);
+    halfway.socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    await within(Promise.all([silent.closed, halfway.closed]), 30_000, "the idle connections to be closed");
+    expect(silent.received()).toBe("");
+  });
+
   it("keeps serving real clients while the connection cap is full of idle and trickling sockets", async () => {
     // Long timeouts here: the idle sockets stay, only the cap can make room.
     const { app, port } = await start({ HTTP_MAX_CONNECTIONS: 5, HTTP_HEADERS_TIMEOUT_MS: 60_000, HTTP_REQUEST_TIMEOUT_MS: 60_000, HTTP_IDLE_TIMEOUT_MS: 60_000, HTTP_KEEP_ALIVE_TIMEOUT_MS: 60_000 });

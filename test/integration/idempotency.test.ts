@@ -4,7 +4,7 @@ import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
 import { IdempotencyConflictError } from "../../src/errors/index.js";
 import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
-import { idempotencyRecordKey } from "../../src/request-record/identity.js";
+import { idempotencyRecordKey, openRecordsKey } from "../../src/request-record/identity.js";
 
 let p: Pipeline | undefined;
 afterEach(async () => {
@@ -98,6 +98,37 @@ describe("idempotency keys", () => {
     expect(batchErr).toMatchObject({ index: 1, differences: ["clientToken", "metadata"] });
     expect(await requestCounts(p)).toEqual(before);
     expect(await p.redis.exists(idempotencyRecordKey(p.prefix, "accept-invitation", `${other.catalog}.${other.identifier}`))).toBe(0);
+  });
+
+  it("a queued or in-progress record never expires and stays in the open-records index; only its completion gives it the retention", async () => {
+    // Every Accept hangs (each attempt ends at AWS_REQUEST_TIMEOUT_MS and is retried) until the
+    // switch is lifted: the record cannot complete meanwhile, however slow the machine.
+    p = await startPipeline({ label: "idem-ttl", retry: { attempts: 50 } });
+    p.emulator.setSwitches({ hang: ["AcceptConnectionInvitation"] } as never);
+    const inv = p.emulator.seedInvitation();
+    const req = { catalog: inv.catalog, identifier: inv.identifier };
+    const r = await p.producer.enqueue(req);
+    const recordKey = idempotencyRecordKey(p.prefix, "accept-invitation", `${inv.catalog}.${inv.identifier}`);
+    const openKey = openRecordsKey(recordKey);
+    // Queued: no TTL (-1: the key exists and has none), and listed as open.
+    expect(await p.redis.ttl(recordKey)).toBe(-1);
+    expect(await p.redis.zscore(openKey, recordKey)).not.toBeNull();
+
+    await p.startWorker({ AWS_REQUEST_TIMEOUT_MS: 1000 });
+    await waitFor(() => (acceptCalls(p!, inv.identifier).length >= 1 ? true : undefined), 20_000, "the first call to hang");
+    // In progress (a run has taken the job): still no TTL, still open.
+    expect(await p.producer.enqueue(req)).toMatchObject({ duplicate: true, jobId: r.jobId, state: "in_progress" });
+    expect(await p.redis.ttl(recordKey)).toBe(-1);
+    expect(await p.redis.zscore(openKey, recordKey)).not.toBeNull();
+
+    p.emulator.setSwitches({ hang: null } as never);
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
+    expect(event).toMatchObject({ type: "accepted", requestId: r.jobId });
+    // Completed: kept IDEMPOTENCY_RETENTION_SECONDS (default 24 h), no longer open.
+    const ttl = await p.redis.ttl(recordKey);
+    expect(ttl).toBeGreaterThan(86_000);
+    expect(ttl).toBeLessThanOrEqual(86_400);
+    expect(await p.redis.zscore(openKey, recordKey)).toBeNull();
   });
 
   it("writes the record and the job together: a record never lacks its job", async () => {

@@ -104,4 +104,25 @@ describe("reconciliation without assumptions", () => {
     expect(failed).toMatchObject({ type: "failed", attempts: 1, error: { name: "ConflictException", reason: "CONFLICT_CLIENT_TOKEN", invitationStatus: "PENDING", retryable: false } });
     expect(p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: b!.identifier })).toHaveLength(1);
   });
+
+  it("a state conflict (INCOMPATIBLE_CONNECTION_INVITATION_STATE) on an invitation still PENDING is retried, not failed: accepted on the next attempt", async () => {
+    p = await startPipeline({ label: "pendingconflict" });
+    const inv = p.emulator.seedInvitation();
+    // AWS refuses the Accept for the invitation's state, yet the look-up after it reads PENDING
+    // (a state in flux): the conflict may pass, so the request is retried with its own token.
+    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "ConflictException", reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE" });
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
+    expect(event).toMatchObject({ type: "accepted", requestId: r.jobId, alreadyAccepted: false, attempts: 2 });
+    expect((event as AcceptedOutcome).connection!.Id).toBe(p.emulator.getInvitation(inv.catalog, inv.identifier)!.ConnectionId);
+    const accepts = p.emulator.calls({ operation: "AcceptConnectionInvitation" });
+    expect(accepts.map((c) => c.status)).toEqual([409, 200]);
+    expect(accepts[0]).toMatchObject({ reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE" });
+    expect(new Set(accepts.map((c) => c.clientToken))).toEqual(new Set([r.clientToken]));
+    // The look-up that found it PENDING came between the two calls.
+    const lookup = p.emulator.calls({ operation: "GetConnectionInvitation" })[0];
+    expect(lookup!.seq).toBeGreaterThan(accepts[0]!.seq);
+    expect(lookup!.seq).toBeLessThan(accepts[1]!.seq);
+  });
 });

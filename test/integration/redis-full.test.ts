@@ -155,6 +155,37 @@ describe("enqueue --file when Redis fills up midway", () => {
   });
 });
 
+describe("a batch when Redis fills up midway", () => {
+  it("library: a batch that fills Redis midway is refused whole, not only its last writes: no record and no job of it", async () => {
+    const prefix = uniquePrefix("full-batch");
+    const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    const producer = createProducer({ redis, prefix });
+    const used = async () => Number(/used_memory:(\d+)/.exec(await server.admin.info("memory"))![1]);
+    // ~3 KB of metadata each, in the record and in the job: the batch needs several times the room
+    // left below, each of its writes alone far less.
+    const batch = Array.from({ length: 100 }, (_, i) => request(20_000 + i, { metadata: { note: "m".repeat(3000), i } }));
+    try {
+      await producer.enqueue(request(19_999)); // BullMQ's scripts loaded, the queue started
+      const before = await keysOf(server.admin, prefix);
+      // Room for part of the batch only: Redis is not full when the batch starts.
+      await server.admin.config("SET", "maxmemory", String((await used()) + 200_000));
+      const refused = await producer.enqueueMany(batch).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(RedisFullError);
+      expect((await keysOf(server.admin, prefix)).sort()).toEqual(before.sort());
+
+      await server.admin.config("SET", "maxmemory", "0");
+      const again = await producer.enqueueMany(batch);
+      expect(again.filter((r) => r.duplicate)).toEqual([]);
+      expect(await producer.queue.getJobCountByTypes("waiting")).toBe(101);
+    } finally {
+      await server.admin.config("SET", "maxmemory", "2mb");
+      await producer.close();
+      await server.admin.eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end`, 0, `${prefix}:*`);
+      redis.disconnect();
+    }
+  });
+});
+
 describe("a Redis that refuses the password", () => {
   const password = "right-horse-battery-staple-42";
   let secured: OwnRedis;

@@ -74,3 +74,38 @@ describe("the SDK adapter (real SDK, emulator over HTTP)", () => {
     expect(call.input).toMatchObject({ Catalog: "Sandbox", ParticipantType: "RECEIVER", Status: "PENDING", MaxResults: 3 });
   });
 });
+
+describe("the SDK adapter's hard bound on a call", () => {
+  /** The call's settlement, or "still running" if it has not settled within `ms` (a loose bound). */
+  const settled = (call: Promise<unknown>, ms = 20_000) =>
+    Promise.race([call.then(() => "answered", (err: unknown) => err), new Promise((resolve) => setTimeout(() => resolve("still running"), ms))]);
+  const neverAnswers = () => new Promise<never>(() => undefined);
+
+  it("ends a call that never reaches the wire (a credential provider that never answers) at AWS_REQUEST_TIMEOUT_MS: TimeoutError, ETIMEDOUT", async () => {
+    emulator.reset();
+    const inv = emulator.seedInvitation();
+    const stuck = createSdkInvitationApi({ endpoint: emulator.url, credentials: neverAnswers, requestTimeoutMs: 300 });
+    try {
+      const result = await settled(stuck.acceptInvitation({ catalog: inv.catalog, identifier: inv.identifier, clientToken: "stuck-token-1" }));
+      expect(result).toMatchObject({ name: "TimeoutError", code: "ETIMEDOUT", message: expect.stringContaining("AWS_REQUEST_TIMEOUT_MS") });
+      expect(emulator.calls()).toHaveLength(0);
+    } finally {
+      stuck.destroy();
+    }
+  });
+
+  it("ends such a call when the caller's signal aborts (a run that lost its lock, a shutdown), long before the timeout", async () => {
+    emulator.reset();
+    const inv = emulator.seedInvitation();
+    const stuck = createSdkInvitationApi({ endpoint: emulator.url, credentials: neverAnswers, requestTimeoutMs: 600_000 });
+    try {
+      const controller = new AbortController();
+      const call = stuck.getInvitation({ catalog: inv.catalog, identifier: inv.identifier }, { signal: controller.signal });
+      setTimeout(() => controller.abort(new Error("lock lost")), 100);
+      expect(await settled(call)).toMatchObject({ name: "AbortError" });
+      expect(emulator.calls()).toHaveLength(0);
+    } finally {
+      stuck.destroy();
+    }
+  });
+});

@@ -75,6 +75,22 @@ describe("a fault of the worker's own", () => {
     await waitFor(async () => ((await readHeartbeat(health, 60_000)).ok ? true : undefined), 20_000, "a healthy heartbeat again");
   });
 
+  it("while paused takes no other job: only the runs in flight when the fault came reach AWS during FAULT_PAUSE_MS", async () => {
+    p = await startPipeline({ label: "pausefault" });
+    p.emulator.setSwitches({ knownAccessKeyIds: ["AKIDSOMEONEELSE"] } as never);
+    const api = createSdkInvitationApi({ endpoint: p.emulator.url, credentials: TEST_CREDENTIALS });
+    apis.push(api);
+    const invs = p.emulator.seedInvitations(8);
+    await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
+    // A pause far longer than the look below: a worker that kept taking jobs would call for all 8.
+    const w = await p.startWorker({ WORKER_CONCURRENCY: 2, FAULT_PAUSE_MS: 120_000, FAULT_PAUSE_MAX_MS: 120_000 }, { api });
+    await waitFor(() => w.worker.fault ?? undefined, 20_000, "the worker to pause");
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(p.emulator.calls().length).toBeLessThanOrEqual(2);
+    expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
+    expect(await p.producer.queue.getJobCountByTypes("waiting")).toBeGreaterThanOrEqual(6);
+  });
+
   it.each([
     ["ExpiredTokenException", { expiredSessionTokens: "all" }, { ...TEST_CREDENTIALS, sessionToken: "session-past-expiry" }],
     ["UnrecognizedClientException", { knownAccessKeyIds: ["AKIDSOMEONEELSE"] }, TEST_CREDENTIALS],
