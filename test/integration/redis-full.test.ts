@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { buildHttpServer } from "../../src/http/build-http-server.js";
@@ -7,11 +10,34 @@ import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { IdempotencyConflictError, RedisFullError } from "../../src/errors/index.js";
 import { runCli } from "../helpers/cli.js";
+import { waitForOutcomes } from "../helpers/outcomes.js";
+import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { uniquePrefix } from "../helpers/redis.js";
 import { fillUntilFull, startRedisServer, unfill, type OwnRedis } from "../helpers/redis-server.js";
+import type { DiscoverySummary } from "../../src/producer/discover.js";
+import type { RedriveSummary } from "../../src/producer/redrive.js";
 
 const TOKEN = "redis-full-token-0123456789";
 const request = (n: number, extra: Record<string, unknown> = {}) => ({ catalog: "AWS", identifier: `pacinv-FULL${String(n).padStart(9, "0")}`, ...extra });
+
+/**
+ * Every key of a prefix with its content (not DUMP's bytes: a hash table's field order can change
+ * as Redis rehashes it, without any write): equal snapshots, nothing written, added or removed.
+ */
+async function snapshot(admin: Redis, prefix: string): Promise<Map<string, string>> {
+  const read = async (key: string): Promise<unknown> => {
+    const type = await admin.type(key);
+    if (type === "string") return await admin.get(key);
+    if (type === "hash") return Object.entries(await admin.hgetall(key)).sort();
+    if (type === "list") return await admin.lrange(key, 0, -1);
+    if (type === "set") return (await admin.smembers(key)).sort();
+    if (type === "zset") return await admin.zrange(key, 0, -1, "WITHSCORES");
+    if (type === "stream") return await admin.xrange(key, "-", "+");
+    return type;
+  };
+  const keys = (await admin.keys(`${prefix}:*`)).sort();
+  return new Map(await Promise.all(keys.map(async (k) => [k, JSON.stringify(await read(k))] as const)));
+}
 
 /** Keys of a prefix, but BullMQ's queue `meta` hash (written when a queue handle starts). */
 async function keysOf(admin: Redis, prefix: string): Promise<string[]> {
@@ -184,6 +210,81 @@ describe("a batch when Redis fills up midway", () => {
       redis.disconnect();
     }
   });
+});
+
+// Last of the tests on `server`: a worker's connections and scripts leave it over 2 MB.
+describe("discover, cancel and redrive on a full Redis", () => {
+  let p: Pipeline | undefined;
+  const dir = mkdtempSync(join(tmpdir(), "pci-full-ops-"));
+  afterAll(async () => {
+    await p?.close();
+    await server.admin.config("SET", "maxmemory", "2mb");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("CLI: each, about to write (a pending invitation to enqueue, a queued request, a failed one), says so in one line and exits 4; nothing written", async () => {
+    // Room for the set-up (a worker's connections and BullMQ's scripts do not fit in 2 MB).
+    await server.admin.config("SET", "maxmemory", "0");
+    p = await startPipeline({ label: "full-ops", redisUrl: server.url });
+    const pipeline = p;
+    // A failed request to redrive: AWS denied it once.
+    const [denied, queued, fresh] = pipeline.emulator.seedInvitations(3);
+    pipeline.emulator.script({ operation: "AcceptConnectionInvitation", identifier: denied!.identifier, times: 1, error: "AccessDeniedException", reason: "ACCESS_DENIED" });
+    const failed = await pipeline.producer.enqueue({ catalog: denied!.catalog, identifier: denied!.identifier });
+    const worker = await pipeline.startWorker();
+    expect(await waitForOutcomes(pipeline.redis, pipeline.prefix, 1, { timeoutMs: 60_000 })).toMatchObject([{ type: "failed", requestId: failed.jobId }]);
+    await worker.shutdown("the failure is there");
+    // A queued request to cancel (no worker runs from here on).
+    const waiting = await pipeline.producer.enqueue({ catalog: queued!.catalog, identifier: queued!.identifier });
+    // A pending invitation for discover to enqueue (every invitation accepted by the policy).
+    const policyFile = join(dir, "accept-all.json");
+    writeFileSync(policyFile, JSON.stringify({ default: "accept", rules: [] }));
+    const env = { REDIS_URL: server.url, QUEUE_PREFIX: pipeline.prefix, PARTNERCENTRAL_ENDPOINT: pipeline.emulator.url, RATE_LIMIT_RPS: "1000", RATE_LIMIT_BURST: "1000", LOG_LEVEL: "warn" };
+    const commands = [
+      ["discover", "--catalog", "AWS", "--policy", policyFile, "--json"],
+      ["cancel", waiting.jobId, "--json"],
+      ["redrive", "--error", "AccessDeniedException", "--json"],
+    ];
+
+    const used = Number(/used_memory:(\d+)/.exec(await server.admin.info("memory"))![1]);
+    await server.admin.config("SET", "maxmemory", String(used + 1024 * 1024));
+    await fillUntilFull(server.admin);
+    try {
+      const before = await snapshot(server.admin, pipeline.prefix);
+      const awsCalls = pipeline.emulator.calls().length;
+      const runs = await Promise.all(commands.map((args) => runCli(args, env, undefined, 120_000)));
+      runs.forEach((r, i) => {
+        const name = commands[i]![0]!;
+        // Soft: each command's verdict is reported, not only the first one's.
+        expect.soft(r.code, `${name}: ${r.stderr}`).toBe(4);
+        expect.soft(r.stderr.trim().split("\n"), `${name}: ${r.stderr}`).toEqual([
+          expect.stringMatching(new RegExp(`^pc-invitations ${name}: Redis at redis://127\\.0\\.0\\.1:\\d+ is full \\(used memory reached maxmemory\\) and refuses writes`)),
+        ]);
+        expect.soft(r.stdout, name).toBe("");
+      });
+      const after = await snapshot(server.admin, pipeline.prefix);
+      const changed = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k));
+      expect(changed, "keys written, added or removed").toEqual([]);
+      expect(pipeline.emulator.calls().slice(awsCalls), "calls to AWS while Redis is full").toEqual([]);
+      expect(await pipeline.producer.queue.getJobState(waiting.jobId)).toBe("waiting");
+    } finally {
+      await unfill(server.admin);
+      await server.admin.config("SET", "maxmemory", "0");
+    }
+
+    // With room again the same commands write: each was one step from its writes.
+    const cancel = await runCli(commands[1]!, env, undefined, 120_000);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(JSON.parse(cancel.stdout)).toMatchObject({ type: "canceled", requestId: waiting.jobId });
+    const redrive = await runCli(commands[2]!, env, undefined, 120_000);
+    expect(redrive.code, redrive.stderr).toBe(0);
+    expect(JSON.parse(redrive.stdout) as RedriveSummary).toMatchObject({ found: 1, redriven: 1, requests: [{ requestId: failed.jobId, result: "redriven" }] });
+    const discover = await runCli(commands[0]!, env, undefined, 120_000);
+    expect(discover.code, discover.stderr).toBe(0);
+    const summary = JSON.parse(discover.stdout) as DiscoverySummary;
+    expect(summary).toMatchObject({ found: 3, enqueued: { accept: 1, reject: 0 } });
+    expect(summary.invitations.find((i) => i.identifier === fresh!.identifier)).toMatchObject({ result: "enqueued" });
+  }, 300_000);
 });
 
 describe("a Redis that refuses the password", () => {
