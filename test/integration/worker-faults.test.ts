@@ -18,6 +18,7 @@ import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
 import type { InvitationApi } from "../../src/aws/invitation-api.js";
 import type { SeededInvitation } from "../../src/emulator/index.js";
 import { readHeartbeat } from "../../src/observability/heartbeat.js";
+import { createRequestControl } from "../../src/app/request-control.js";
 
 let p: Pipeline | undefined;
 const apis: Array<{ destroy(): void }> = [];
@@ -261,4 +262,86 @@ describe("a fault of the worker's own during a look-up of the invitation", () =>
     const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
     expect(event).toMatchObject({ type: "accepted", requestId: r.jobId, clientToken: r.clientToken, alreadyAccepted: false });
   });
+});
+
+describe("a fault of the worker's own on a redrive's read of the invitation", () => {
+  /**
+   * How AWS comes to refuse the read the redrive's run makes before any call: the session token
+   * expires once the first request has failed (the expiredSessionTokens switch, lifted by the test),
+   * or one scripted front-door refusal of that read.
+   */
+  interface Fault {
+    sessionToken?: string;
+    start(pl: Pipeline, inv: SeededInvitation): void;
+    lift?(pl: Pipeline): void;
+  }
+  const cases: Array<[string, Fault]> = [
+    [
+      "ExpiredTokenException",
+      {
+        sessionToken: "session-1",
+        start: (pl) => pl.emulator.setSwitches({ expiredSessionTokens: ["session-1"] }),
+        lift: (pl) => pl.emulator.setSwitches({ expiredSessionTokens: null } as never),
+      },
+    ],
+    ["InvalidSignatureException", { start: (pl, inv) => pl.emulator.script({ operation: "GetConnectionInvitation", identifier: inv.identifier, times: 1, error: "InvalidSignatureException" }) }],
+  ];
+
+  it.each(cases)(
+    "%s on the read: the redriven request does not fail; the worker pauses, the job keeps its attempts, and it is accepted once the fault is over",
+    async (name, fault) => {
+      p = await startPipeline({ label: "redrivefault" });
+      const inv = p.emulator.seedInvitation();
+      p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "AccessDeniedException", reason: "ACCESS_DENIED" });
+      const sdk = createSdkInvitationApi({ endpoint: p.emulator.url, credentials: { ...TEST_CREDENTIALS, ...(fault.sessionToken ? { sessionToken: fault.sessionToken } : {}) } });
+      apis.push(sdk);
+      const failed = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+      const w = await p.startWorker({ FAULT_PAUSE_MS: 200, FAULT_PAUSE_MAX_MS: 400, METRICS_PORT: 0 }, { api: sdk });
+      expect(await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 })).toMatchObject([{ type: "failed", requestId: failed.jobId, error: { name: "AccessDeniedException" } }]);
+
+      fault.start(p, inv);
+      const control = createRequestControl(p.config, p.redis, p.producer);
+      let redriven: string;
+      try {
+        const summary = await control.redrive({ errorNames: ["AccessDeniedException"] });
+        expect(summary).toMatchObject({ found: 1, redriven: 1 });
+        redriven = summary.requests[0]!.jobId!;
+      } finally {
+        await control.close();
+      }
+
+      // The refused read, or (were it the request's failure) a second outcome.
+      await waitFor(
+        async () => ((await faultCount(w.metricsPort!, name)) >= 1 || (await countOutcomes(p!.redis, p!.prefix)) > 1 ? true : undefined),
+        30_000,
+        `a ${name} on the redrive's read`,
+      );
+      if (fault.lift) {
+        // While the fault lasts: paused, no outcome for the redrive, its job queued without a spent attempt, no Accept.
+        await waitFor(async () => w.worker.fault ?? ((await countOutcomes(p!.redis, p!.prefix)) > 1 ? "an outcome" : undefined), 10_000, "the worker to pause");
+        expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
+        expect(w.worker.fault!.error).toMatchObject({ name, kind: "fault" });
+        const job = await p.producer.queue.getJob(redriven);
+        expect(["delayed", "waiting", "active", "prioritized"]).toContain(await job!.getState());
+        expect(job!.attemptsMade).toBe(0);
+        expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" })).toHaveLength(1);
+        fault.lift(p);
+      }
+
+      const events = await waitForOutcomes(p.redis, p.prefix, 2, { timeoutMs: 30_000 });
+      const event = events.find((e) => e.requestId === redriven);
+      // One attempt: the runs the fault stopped did not count.
+      expect(event).toMatchObject({ type: "accepted", redriveOf: failed.jobId, alreadyAccepted: false, attempts: 1 });
+      expect((await p.producer.queue.getJob(redriven))!.attemptsMade).toBe(1);
+      expect(await faultCount(w.metricsPort!, name)).toBeGreaterThanOrEqual(1);
+      const reads = p.emulator.calls({ operation: "GetConnectionInvitation", identifier: inv.identifier });
+      expect(reads[0]).toMatchObject({ errorType: name });
+      expect(reads.at(-1)).toMatchObject({ status: 200 });
+      // Then one Accept, with the redrive's own ClientToken.
+      const accepts = p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: inv.identifier });
+      expect(accepts.map((c) => c.clientToken)).toEqual([failed.clientToken, (event as { clientToken: string }).clientToken]);
+      expect(accepts[1]!.clientToken).not.toBe(failed.clientToken);
+      await waitFor(() => (w.worker.fault === null ? true : undefined), 10_000, "the fault to clear");
+    },
+  );
 });
