@@ -31,7 +31,7 @@ async function snapshot(admin: Redis, prefix: string): Promise<Map<string, strin
     if (type === "hash") return Object.entries(await admin.hgetall(key)).sort();
     if (type === "list") return await admin.lrange(key, 0, -1);
     if (type === "set") return (await admin.smembers(key)).sort();
-    if (type === "zset") return await admin.zrange(key, 0, -1, "WITHSCORES");
+    if (type === "zset") return await admin.zrange(key, "0", "-1", "WITHSCORES");
     if (type === "stream") return await admin.xrange(key, "-", "+");
     return type;
   };
