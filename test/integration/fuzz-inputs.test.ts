@@ -43,7 +43,7 @@ const badInputs: fc.Arbitrary<BadInput> = fc.oneof(
   fc.string({ minLength: 1, maxLength: 80 }).filter((s) => !/^[A-Za-z0-9-_]{1,64}$/.test(s)).map((s) => ({ json: JSON.stringify({ ...valid, clientToken: s }), field: "clientToken" })),
   fc.oneof(fc.constant(""), fc.string({ minLength: 257, maxLength: 300 }), fc.string({ minLength: 1, maxLength: 20 }).map((s) => `${s} ${s}`)).map((s) => ({ json: JSON.stringify({ ...valid, idempotencyKey: s }), field: "idempotencyKey" })),
   // Unknown fields, __proto__ included.
-  fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !(FIELDS as readonly string[]).includes(k)).map((k) => ({ json: JSON.stringify({ ...valid }).replace(/^\{/, `{${JSON.stringify(k)}:1,`), field: "(root)" })),
+  fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !(FIELDS as readonly string[]).includes(k)).map((k) => ({ json: JSON.stringify({ ...valid }).replace(/^\{/, () => `{${JSON.stringify(k)}:1,`), field: "(root)" })),
   // Metadata: too deep, __proto__ anywhere, numbers out of range, too big.
   deepMetadata.map((m) => ({ json: `{"catalog":"AWS","identifier":"pacinv-ABCDEFGHIJKLM","metadata":${m}}`, field: "metadata" })),
   keyPath.map((path) => {
