@@ -74,25 +74,26 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeQueue {
   const txQueue = tx.queue;
 
   /**
-   * The one way an outcome is written: under WATCH of its key and of the request job's lock key,
-   * `admit` looks at the lock's value (read after the WATCH) and either lets the publication go on
-   * (undefined) or refuses it with its own answer; then one MULTI adds the outcome job and
-   * completes the record. Whatever changes the lock or the outcome before EXEC makes it look again.
+   * A cancel's publication (a worker's is one script: publish-script.ts): under WATCH of the
+   * outcome's key and of the request job's lock key, `admit` looks at the lock's value (read after
+   * the WATCH) and either lets the publication go on (undefined) or refuses it with its own answer;
+   * then one MULTI adds the outcome job and completes the record. Whatever changes the lock or the
+   * outcome before EXEC makes it look again.
    */
   function publishGuarded<R extends string | object>(
     event: OutcomeEvent,
-    guard: { jobId?: string; idempotencyKey?: string; admit(lock: string | null): Promise<R | undefined> },
+    guard: { idempotencyKey?: string; admit(lock: string | null): Promise<R | undefined> },
   ): Promise<PublishResult | R> {
     return tx.exclusive(({ queue: sessionQueue, redis, multi: openMulti }) =>
       producerSpan(sessionQueue, "add", `${opts.queueName}.${event.type}`, async (telemetryMetadata): Promise<PublishResult | R> => {
         const outcomeKey = txQueue.toKey(event.requestId);
-        const lockKey = guard.jobId !== undefined ? jobLockKey(opts.prefix, opts.requestsQueueName, guard.jobId) : undefined;
+        const lockKey = jobLockKey(opts.prefix, opts.requestsQueueName, event.requestId);
         const jobOpts = { ...queueOptions.defaultJobOptions, ...(telemetryMetadata ? { telemetry: { metadata: telemetryMetadata } } : {}) };
         for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
           // WATCH and the reads go out together: one connection keeps their order.
           const [, lock, outcomeExists] = await Promise.all([
-            lockKey ? redis.watch(outcomeKey, lockKey) : redis.watch(outcomeKey),
-            lockKey ? redis.get(lockKey) : Promise.resolve(null),
+            redis.watch(outcomeKey, lockKey),
+            redis.get(lockKey),
             redis.exists(outcomeKey),
           ]);
           const refused = await guard.admit(lock);
@@ -162,7 +163,6 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeQueue {
     },
     publishUnlessStarted(event, options) {
       return publishGuarded(event, {
-        jobId: event.requestId,
         ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
         // A run holds the job (its lock exists), or the job has moved on: too late to cancel.
         admit: async (lock) => {
