@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Queue, type Telemetry } from "bullmq";
-import { createRedis, toRedisError, type RedisConnection } from "../queues/connection.js";
+import { classifyRedisError, createRedis, toRedisError, type RedisConnection } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import { createTxQueue } from "../queues/transaction.js";
@@ -11,6 +11,7 @@ import { canonicalJson, fingerprint, fingerprintPayload } from "../request-recor
 import { defaultIdempotencyKey, deriveClientToken, idempotencyRecordKey, newRequestJobId, redriveIdempotencyKey } from "../request-record/identity.js";
 import type { SubmissionResult } from "../request-record/record.js";
 import { defineRecordCommands } from "../request-record/transitions.js";
+import { enqueueInOneScript } from "./enqueue-script.js";
 import { previewReservations, reserveAndEnqueue, type PreparedRequest, type ReservationPreview } from "./reserve.js";
 import { validateRequest } from "./validate-request.js";
 import { DEFAULT_RETRY_POLICY, requestJobOptions, type RetryPolicy } from "./job-options.js";
@@ -44,7 +45,8 @@ export interface Producer {
   enqueue(request: unknown): Promise<EnqueueResult>;
   /**
    * Validates every request first; one invalid request (BatchValidationError) or one idempotency
-   * conflict (IdempotencyConflictError with `index`) refuses the whole batch. One MULTI per batch.
+   * conflict (IdempotencyConflictError with `index`) refuses the whole batch. One script per batch
+   * (enqueue-script.ts): records and jobs written together or not at all.
    * @throws BatchValidationError, IdempotencyConflictError, RedisFullError (nothing of the batch enqueued), RedisAuthError
    */
   enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]>;
@@ -87,7 +89,8 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   const jobOptions = requestJobOptions({ ...DEFAULT_RETRY_POLICY, ...options.retry });
   const telemetry = options.telemetry ? { telemetry: options.telemetry } : {};
   const queue = new Queue(queueName, { connection, prefix, defaultJobOptions: jobOptions, ...telemetry });
-  // Reservations run on a connection of their own (WATCH is per connection), one at a time.
+  // A batch whose duplicate lost its job is reserved by a WATCH transaction (reserve.ts), on a
+  // pool of connections of its own (WATCH is per connection); every other batch is one script.
   const tx = createTxQueue(connection, queueName, { prefix, defaultJobOptions: jobOptions, ...telemetry, onConnection: defineRecordCommands });
   // Connection errors reach BullMQ queues as 'error' events; with no listener BullMQ prints them
   // with console.error, command arguments included. A producer's failures surface through the
@@ -146,6 +149,15 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     const items = prepareAll(requests, redriveOf);
     if (items.length === 0) return [];
     try {
+      const results = await enqueueInOneScript(connection, queue, items, jobOptions, outcomeKeyPrefix).catch((err: unknown) => {
+        // A full Redis refuses the script before it reads anything. The transaction below still
+        // answers what needs no write (duplicates, conflicts), and is refused (EXECABORT) at its
+        // first write, writing nothing.
+        if (classifyRedisError(err) === "full") return "refused" as const;
+        throw err;
+      });
+      if (Array.isArray(results)) return results;
+      // "job-missing": a duplicate's record lost its job, which the transaction gives back.
       return await tx.exclusive((session) => reserveAndEnqueue(session, items, jobOptions, outcomeKeyPrefix));
     } catch (err) {
       // A full Redis refuses the MULTI whole (EXECABORT) or the script at its first write (OOM):

@@ -24,7 +24,25 @@ export const REQUEST_JOB_NAME = "accept";
 
 const MAX_TRIES = 20;
 
+/** The record a new request gets: queued, with its job id, ClientToken and correlation id. */
+export function newRecord(item: PreparedRequest): RequestRecord {
+  return {
+    key: item.idempotencyKey,
+    fp: item.fp,
+    payload: item.payloadJson,
+    jobId: item.jobId,
+    clientToken: item.data.clientToken,
+    correlationId: item.data.request.correlationId,
+    state: "queued",
+    createdAt: item.data.enqueuedAt,
+  };
+}
+
 /**
+ * The producer's slower way, for a batch in which a duplicate's open record has lost its job
+ * (enqueue-script.ts returns "job-missing" then, having written nothing): the record gets its job
+ * back, with its own ClientToken and correlation id, in a transaction.
+ *
  * Reserves request records and adds the jobs of new requests in ONE MULTI/EXEC, guarded by WATCH
  * on every record key: either both the record and its job are written or neither is, and a
  * concurrent producer that wrote one of the records first makes this EXEC fail and re-read.
@@ -71,16 +89,7 @@ export async function reserveAndEnqueue(tx: TxSession, items: PreparedRequest[],
           results.push(submissionResult(rec, true));
           continue;
         }
-        const record: RequestRecord = {
-          key: item.idempotencyKey,
-          fp: item.fp,
-          payload: item.payloadJson,
-          jobId: item.jobId,
-          clientToken: item.data.clientToken,
-          correlationId: item.data.request.correlationId,
-          state: "queued",
-          createdAt: item.data.enqueuedAt,
-        };
+        const record = newRecord(item);
         existing.set(item.recordKey, record); // a repeat within this batch is a duplicate of this one
         toRecord.push({ key: item.recordKey, record });
         toAdd.push({ jobId: item.jobId, data: item.data });

@@ -33,6 +33,18 @@ export interface AddedJob {
 
 const BULLMQ_KEYS = addStandardJob.keys;
 
+/**
+ * BullMQ's addStandardJob as a Lua function, for scripts that add several jobs in one command
+ * (the producer's enqueue, producer/enqueue-script.ts): `bullmqAddStandardJob(KEYS, ARGV)` takes
+ * what addJobArguments returns (its `keys` and `args`, as two Lua tables) and returns what the
+ * script returns (the job id). The script's text is wrapped unchanged: its KEYS and ARGV are the
+ * function's parameters.
+ */
+export const BULLMQ_ADD_STANDARD_JOB_FN = `local function bullmqAddStandardJob(KEYS, ARGV)\n${addStandardJob.content}\nend`;
+
+/** How many keys BullMQ's addStandardJob takes (the first of addJobArguments' keys are these). */
+export const BULLMQ_ADD_KEY_COUNT = BULLMQ_KEYS;
+
 /** `name` is the script's command name on each connection; `guardLua` its guard (see GuardedAdd). */
 export function defineGuardedAdd(name: string, guardLua: string): GuardedAdd {
   const lua = [

@@ -3,7 +3,7 @@ import type { RedisConnection } from "../queues/connection.js";
 import { openRecordsKey } from "./identity.js";
 import { RECORD_FIELDS, type RequestRecord } from "./record.js";
 import { COMPLETE_RECORD_LUA } from "./scripts/complete-record.js";
-import { QUEUE_RECORDS_LUA } from "./scripts/queue-records.js";
+import { NEW_RECORD_FIELDS, QUEUE_RECORDS_LUA } from "./scripts/queue-records.js";
 import { READ_RECORDS_LUA } from "./scripts/read-records.js";
 
 /**
@@ -71,12 +71,16 @@ export async function forgetOpenRecord(redis: RedisConnection, recordKey: string
   await redis.zrem(openRecordsKey(recordKey), recordKey);
 }
 
-/** (none) → queued, on `tx`: the MULTI that adds the records' jobs. The records enter the open-records index. */
+/**
+ * (none) → queued, on `tx`: the MULTI that adds the records' jobs. The records enter the
+ * open-records index. They are a batch's new records: they share its createdAt (the first's).
+ */
 export function queueRecords(tx: ChainableCommander, records: Array<{ key: string; record: RequestRecord }>): void {
   if (records.length === 0) return;
-  const args = records.flatMap(({ record }) => RECORD_FIELDS.map((f) => record[f] ?? ""));
-  const score = String(Date.parse(records[0]!.record.createdAt) || Date.now());
-  commands(tx).pciQueueRecords(records.length + 1, openRecordsKey(records[0]!.key), ...records.map((r) => r.key), score, ...args);
+  const args = records.flatMap(({ record }) => NEW_RECORD_FIELDS.map((f) => record[f]));
+  const createdAt = records[0]!.record.createdAt;
+  const score = String(Date.parse(createdAt) || Date.now());
+  commands(tx).pciQueueRecords(records.length + 1, openRecordsKey(records[0]!.key), ...records.map((r) => r.key), score, createdAt, ...args);
 }
 
 /**

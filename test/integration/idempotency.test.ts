@@ -150,6 +150,43 @@ describe("idempotency keys", () => {
     expect(await p.redis.ttl(recKey)).toBeGreaterThan(86_000);
   });
 
+  it("judges a key repeated within one batch against its first use: same payload → its duplicate, another → a conflict, nothing written", async () => {
+    p = await startPipeline({ label: "idem-batch" });
+    const [a, b, c] = p.emulator.seedInvitations(3);
+    const req = (inv: typeof a, extra: object = {}) => ({ catalog: inv!.catalog, identifier: inv!.identifier, ...extra });
+    // Twice the same new request, and a new one: one job each for the two requests.
+    const results = await p.producer.enqueueMany([req(a), req(b), req(a)]);
+    expect(results.map((r) => r.duplicate)).toEqual([false, false, true]);
+    expect(results[2]).toMatchObject({ jobId: results[0]!.jobId, clientToken: results[0]!.clientToken, state: "queued" });
+    expect((await requestCounts(p)).waiting).toBe(2);
+    // An existing request twice (duplicates of its record), then the same key with another payload.
+    const before = await requestCounts(p);
+    const err = await p.producer.enqueueMany([req(c), req(b), req(b), req(b, { metadata: { x: 1 } })]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IdempotencyConflictError);
+    expect(err).toMatchObject({ index: 3, differences: ["metadata"], existingJobId: results[1]!.jobId });
+    // A new key used twice with two payloads: the conflict names the batch's own first use.
+    const key = { idempotencyKey: "batch-k" };
+    const inBatch = await p.producer.enqueueMany([req(c, key), req(c, { ...key, metadata: { y: 2 } })]).catch((e: unknown) => e);
+    expect(inBatch).toMatchObject({ index: 1, differences: ["metadata"] });
+    // Nothing of either refused batch was written: no job, no record for c.
+    expect(await requestCounts(p)).toEqual(before);
+    expect(await p.redis.exists(idempotencyRecordKey(p.prefix, "accept-invitation", `${c!.catalog}.${c!.identifier}`))).toBe(0);
+    expect(await p.redis.exists(idempotencyRecordKey(p.prefix, "accept-invitation", "batch-k"))).toBe(0);
+  });
+
+  it("a batch with a duplicate whose job was removed: the job given back, the batch's new requests enqueued", async () => {
+    p = await startPipeline({ label: "idem-batch-heal" });
+    const [a, b] = p.emulator.seedInvitations(2);
+    const first = await p.producer.enqueue({ catalog: a!.catalog, identifier: a!.identifier });
+    await (await p.producer.queue.getJob(first.jobId))!.remove();
+    const [again, fresh] = await p.producer.enqueueMany([a, b].map((i) => ({ catalog: i!.catalog, identifier: i!.identifier })));
+    expect(again).toMatchObject({ duplicate: true, jobId: first.jobId, clientToken: first.clientToken, state: "queued" });
+    expect(fresh).toMatchObject({ duplicate: false });
+    expect((await p.producer.queue.getJob(first.jobId))?.data).toMatchObject({ clientToken: first.clientToken });
+    expect(await p.producer.queue.getJob(fresh!.jobId)).toBeDefined();
+    expect((await requestCounts(p)).waiting).toBe(2);
+  });
+
   it("concurrent producers with the same key create one job", async () => {
     p = await startPipeline({ label: "idem-race" });
     const inv = p.emulator.seedInvitation();

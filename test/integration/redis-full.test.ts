@@ -58,7 +58,7 @@ describe("a full Redis (maxmemory reached, noeviction)", () => {
     const redis = new Redis(server.url, { maxRetriesPerRequest: null });
     const producer = createProducer({ redis, prefix });
     try {
-      await producer.enqueue(request(1)); // a queue that already has a job and a record
+      const first = await producer.enqueue(request(1)); // a queue that already has a job and a record
       await fillUntilFull(server.admin);
       const before = await keysOf(server.admin, prefix);
 
@@ -74,6 +74,9 @@ describe("a full Redis (maxmemory reached, noeviction)", () => {
       // A conflict is still a conflict (judged on reads, before any write).
       const conflict = await producer.enqueue(request(1, { clientToken: "other-token" })).catch((e: unknown) => e);
       expect(conflict).toBeInstanceOf(IdempotencyConflictError);
+      // …and a re-submission is answered with the first submission's job (it writes nothing).
+      const again = await producer.enqueue(request(1));
+      expect(again).toMatchObject({ duplicate: true, jobId: first.jobId });
 
       await unfill(server.admin);
       const after = await producer.enqueueMany([request(3), request(4)]);
