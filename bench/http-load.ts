@@ -7,6 +7,8 @@
  *   npm run build && node dist/bench/http-load.js
  *   BENCH_HTTP_DURATION_S=10 BENCH_HTTP_CONNECTIONS=50 BENCH_HTTP_BATCH=0 (0 = POST /v1/acceptances,
  *   N = POST /v1/acceptances/batch with N requests each)
+ *   BENCH_HTTP_CLI=<another build's dist/src/cli/main.js> serves with that build instead (an older
+ *   commit, for a side-by-side comparison: bench/http-compare.ts)
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -21,7 +23,7 @@ const DURATION_S = bounded("BENCH_HTTP_DURATION_S", 10, 1, 60);
 const CONNECTIONS = bounded("BENCH_HTTP_CONNECTIONS", 50, 1, 500);
 const BATCH = bounded("BENCH_HTTP_BATCH", 0, 0, 500);
 const TOKEN = randomBytes(24).toString("base64url");
-const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const CLI = process.env.BENCH_HTTP_CLI || fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 
 function bounded(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
         timeouts: result.timeouts,
         jobsWaiting: jobs,
         node: process.version,
+        cli: CLI,
       }) + "\n",
     );
   } finally {
