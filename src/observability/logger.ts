@@ -3,8 +3,9 @@ import { maskSecretsInText } from "../config/redact.js";
 
 export type { Logger };
 
-/** Logged fields with these names are replaced by "[redacted]" (see createLogger). */
-const SECRET_FIELD_NAMES = ["secretAccessKey", "sessionToken", "accessKeyId", "authorization", "Authorization", "credentials", "password", "redisUrl"] as const;
+/** Logged fields with these names are replaced by "[redacted]", at any depth (see scrubLogValue). */
+const SECRET_FIELD_NAMES = new Set(["secretAccessKey", "sessionToken", "accessKeyId", "authorization", "Authorization", "credentials", "password", "redisUrl"]);
+const REDACTED = "[redacted]";
 
 /**
  * Structured JSON logs on stderr (stdout is kept for data: NDJSON outcomes, summaries).
@@ -18,12 +19,14 @@ const SECRET_FIELD_NAMES = ["secretAccessKey", "sessionToken", "accessKeyId", "a
  *   and nested errors are scrubbed the same way.
  * - every string, the message included, has URL credentials masked (`redis://u:***@h`,
  *   `?password=***`).
- * - the redaction paths below are a last line of defence for fields named like secrets.
+ * - a field named like a secret (SECRET_FIELD_NAMES), at any depth, in an error too, is logged as
+ *   "[redacted]": a last line of defence. (Done here, in the one pass every line gets anyway, rather
+ *   than by pino's `redact` paths, which reach one level down only and cost a second pass.)
  *
  * `destination` (tests): where the lines go instead of stderr.
  */
 export function createLogger(options: { level?: string; name?: string; destination?: DestinationStream } = {}): Logger {
-  return pino(
+  const logger = pino(
     {
       name: options.name ?? "pc-invitations",
       level: options.level ?? "info",
@@ -37,14 +40,17 @@ export function createLogger(options: { level?: string; name?: string; destinati
           method.apply(this, args.map((a) => (typeof a === "string" ? maskSecretsInText(a) : a)) as Parameters<typeof method>);
         },
       },
-      redact: {
-        // At the top level and one level down (pino's paths have no deeper wildcard).
-        paths: SECRET_FIELD_NAMES.flatMap((name) => [name, `*.${name}`]),
-        censor: "[redacted]",
-      },
     },
     options.destination ?? pino.destination({ dest: 2, sync: false }),
   );
+  // pino's `bindings` formatter sees the root's bindings only, not a child's: a child's are
+  // scrubbed here, once, when it is made. Children inherit this method (pino makes a child with
+  // Object.create of its parent), so grandchildren are scrubbed too.
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, childOptions) {
+    return child.call(this, scrubLogValue(bindings) as typeof bindings, childOptions);
+  } as typeof logger.child;
+  return logger;
 }
 
 /** Keys of an error that hold command arguments or raw request bytes: never logged. */
@@ -77,7 +83,7 @@ function scrub(value: unknown, depth: number, seen: Set<object>): unknown {
       return typeof toJSON === "function" ? scrub(safely(() => toJSON.call(value) as unknown), depth + 1, seen) : maskSecretsInText(String(value));
     }
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1, seen);
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELD_NAMES.has(k) ? REDACTED : scrub(v, depth + 1, seen);
     return out;
   } finally {
     seen.delete(value);
@@ -105,7 +111,7 @@ function scrubError(err: Error, depth: number, seen: Set<object>): Record<string
   if (typeof err.stack === "string") out.stack = maskSecretsInText(err.stack);
   for (const [k, v] of Object.entries(err)) {
     if (ERROR_KEYS_DROPPED.has(k) || k === "type" || k === "message" || k === "stack") continue;
-    out[k] = scrub(v, depth + 1, seen);
+    out[k] = SECRET_FIELD_NAMES.has(k) ? REDACTED : scrub(v, depth + 1, seen);
   }
   if (err.cause !== undefined) out.cause = scrub(err.cause, depth + 1, seen);
   if (err instanceof AggregateError) out.errors = scrub(err.errors, depth + 1, seen);

@@ -1,7 +1,7 @@
 /**
- * The logger's last line of defence (observability/logger.ts, pino `redact`): fields named like
- * secrets are logged as "[redacted]", at the top level of a line and one level down, in the
- * fields of a call, of a child's bindings and of a logged error. Lines go to a captured stream.
+ * The logger's last line of defence (observability/logger.ts, scrubLogValue): fields named like
+ * secrets are logged as "[redacted]", at any depth, in the fields of a call, of a child's
+ * bindings and of a logged error. Lines go to a captured stream.
  */
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../src/observability/logger.js";
@@ -69,6 +69,25 @@ describe("the logger redacts fields named like secrets", () => {
     expectNoSecret(lines.join(""));
   });
 
+  it("deeper down: two and more levels, inside arrays, in an error's cause", () => {
+    const { logger, lines, parsed } = captured();
+    logger.error(
+      {
+        deploy: { target: { aws: { secretAccessKey: SECRETS.secretAccessKey, region: "eu-west-1" } } },
+        attempts: [{ request: { headers: { authorization: SECRETS.authorization } } }],
+        err: new Error("outer", { cause: Object.assign(new Error("inner"), { detail: { password: SECRETS.password } }) }),
+      },
+      "deep",
+    );
+    const [line] = parsed();
+    expect(line).toMatchObject({
+      deploy: { target: { aws: { secretAccessKey: "[redacted]", region: "eu-west-1" } } },
+      attempts: [{ request: { headers: { authorization: "[redacted]" } } }],
+      err: { message: "outer", cause: { message: "inner", detail: { password: "[redacted]" } } },
+    });
+    expectNoSecret(lines.join(""));
+  });
+
   it("in a child logger's bindings and in the fields of a logged error", () => {
     const { logger, lines, parsed } = captured();
     const child = logger.child({ redisUrl: SECRETS.redisUrl, aws: { sessionToken: SECRETS.sessionToken } });
@@ -80,6 +99,9 @@ describe("the logger redacts fields named like secrets", () => {
       err: { message: "Redis refused", password: "[redacted]", authorization: "[redacted]" },
       msg: "failed",
     });
+    // A child's child: its own bindings too, and the parent's still there.
+    child.child({ job: { credentials: { accessKeyId: SECRETS.accessKeyId } }, jobId: "j-2" }).warn("grandchild");
+    expect(parsed()[1]).toMatchObject({ redisUrl: "[redacted]", job: { credentials: "[redacted]" }, jobId: "j-2", msg: "grandchild" });
     expectNoSecret(lines.join(""));
   });
 });
