@@ -2,7 +2,10 @@ import { performance } from "node:perf_hooks";
 import { RateLimitedError } from "./rate-limited-error.js";
 import type { AcquireOptions, AcquireResult } from "./shared-rate-limiter.js";
 
-export type TryAcquire = (limitKey: string, opts: AcquireOptions) => Promise<AcquireResult>;
+export type TryAcquire = (limitKey: string, opts: AcquireOptions & { count?: number }) => Promise<AcquireResult>;
+
+/** Most first attempts asked for in one poll. */
+const MAX_BATCH = 64;
 
 export interface WaitOptions extends AcquireOptions {
   signal?: AbortSignal;
@@ -32,12 +35,15 @@ interface KeyQueue {
  * `acquire` on top of `tryAcquire`: the waiters of one process are served first in, first out,
  * per limit key, and only the oldest one polls, sleeping exactly the `retryInMs` the limiter
  * answered. So N waiters in a process cost one poll per admission instead of N (no thundering
- * herd at each slot), and admissions across processes stay as exact as tryAcquire itself.
+ * herd at each slot), and admissions across processes stay as exact as tryAcquire itself. The
+ * first attempts waiting in a row at the head are polled for together (`count`): when the
+ * schedule has room for several calls now, one round trip admits them all, where one poll per
+ * call would serialise every admission behind a Redis round trip.
  *
- * Guarantees: a waiter resolves only after its own admission was counted; an aborted waiter
- * rejects with the signal's reason at once. An abort that races an admission in flight passes
- * the admission to the next waiter of the same kind (retry or first attempt), else that one slot
- * goes unused.
+ * Guarantees: a waiter resolves only after an admission for it was counted (one admission, one
+ * waiter); an aborted waiter rejects with the signal's reason at once. An abort that races an
+ * admission in flight passes the admission to the next waiter of the same kind (retry or first
+ * attempt), else that slot goes unused.
  */
 export function createAdmissionQueue(tryAcquire: TryAcquire, now: () => number = () => performance.now()) {
   const queues = new Map<string, KeyQueue>();
@@ -58,22 +64,31 @@ export function createAdmissionQueue(tryAcquire: TryAcquire, now: () => number =
     try {
       while (q.waiters.length > 0) {
         const head = q.waiters[0]!;
+        const kind = head.retry;
+        // The first attempts waiting in a row at the head are asked for together: one poll admits
+        // as many of them as the schedule allows now. A retry is asked for alone.
+        let count = 1;
+        if (!kind) while (count < MAX_BATCH && count < q.waiters.length && !q.waiters[count]!.retry) count++;
         let r: AcquireResult;
         try {
-          r = await tryAcquire(limitKey, { retry: head.retry });
+          r = await tryAcquire(limitKey, count > 1 ? { retry: false, count } : { retry: kind });
         } catch (err) {
           settle(head, q, { err });
           continue;
         }
-        if (head.done) {
-          const next = q.waiters[0];
-          if (r.admitted && next && next.retry === head.retry) settle(next, q, { ok: now() - next.startedAt });
-          continue;
-        }
         if (r.admitted) {
-          settle(head, q, { ok: now() - head.startedAt });
+          // To the oldest waiters of the kind admitted, the head first (or, if it was aborted
+          // meanwhile, the next of its kind); an admission nobody is left to take goes unused.
+          let granted = Math.max(1, r.count ?? 1);
+          for (const w of [...q.waiters]) {
+            if (granted === 0) break;
+            if (w.retry !== kind) continue;
+            settle(w, q, { ok: now() - w.startedAt });
+            granted--;
+          }
           continue;
         }
+        if (head.done) continue;
         const waited = now() - head.startedAt;
         if (r.reason === "retry-budget" || waited + r.retryInMs > head.maxWaitMs) {
           settle(head, q, { err: new RateLimitedError(limitKey, r.reason, r.retryInMs) });

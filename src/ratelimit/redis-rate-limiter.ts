@@ -62,12 +62,13 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): Shared
   // below the ceiling says otherwise. Saves a script call per successful call in the steady state.
   const atCeiling = new Set<string>();
 
-  async function tryAcquire(limitKey: string, opts: { retry?: boolean } = {}): Promise<AcquireResult> {
-    const reply = (await run.pciRateLimitAcquire(keyOf(limitKey), ...argv0, opts.retry ? "1" : "0")) as [number, number, number | string];
+  async function tryAcquire(limitKey: string, opts: { retry?: boolean; count?: number } = {}): Promise<AcquireResult> {
+    const count = opts.retry ? 1 : Math.max(1, Math.floor(opts.count ?? 1));
+    const reply = (await run.pciRateLimitAcquire(keyOf(limitKey), ...argv0, opts.retry ? "1" : "0", String(count))) as [number, number, number | string, number?];
     if (reply[0] === 1) {
       if (reply[2] === 1) atCeiling.add(limitKey);
       else atCeiling.delete(limitKey);
-      return { admitted: true, atMs: reply[1] / 1000 };
+      return { admitted: true, atMs: reply[1] / 1000, count: reply[3] ?? 1 };
     }
     return { admitted: false, retryInMs: Math.max(1, Math.ceil(reply[1] / 1000)), reason: reply[2] as RefusalReason };
   }

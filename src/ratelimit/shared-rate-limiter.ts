@@ -3,11 +3,16 @@
  * adapting to throttles. `createRedisRateLimiter` is the implementation; unit fakes satisfy it too.
  */
 export interface SharedRateLimiter {
-  /** Admit one call now, or say how long to wait. Counts the call when admitted. */
-  tryAcquire(limitKey: string, opts?: AcquireOptions): Promise<AcquireResult>;
+  /**
+   * Admit one call now (or up to `count` first attempts, as many as the schedule allows now), or
+   * say how long to wait. Counts each call admitted.
+   */
+  tryAcquire(limitKey: string, opts?: AcquireOptions & { count?: number }): Promise<AcquireResult>;
   /**
    * Wait until admitted; resolves with the ms waited. Waiters of one process are served first in,
-   * first out, and only the oldest asks Redis, so a thousand waiters cost one poll at a time.
+   * first out, and only the oldest asks Redis, so a thousand waiters cost one poll at a time; a
+   * poll asks for as many first attempts as are waiting in a row at the head, so they are
+   * admitted together when the schedule allows (one round trip for many calls).
    * @throws RateLimitedError when a retry is over the retry budget, or when the wait would be
    *   longer than `maxWaitMs` (the caller should delay the job instead of holding a slot).
    * @throws the signal's reason when aborted.
@@ -43,8 +48,11 @@ export const REFUSAL_REASONS = ["rate", "retry-after", "retry-budget"] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export type AcquireResult =
-  /** `atMs`: Redis time of the admission, ms since the epoch (fractional). */
-  | { admitted: true; atMs: number }
+  /**
+   * `atMs`: Redis time of the admission, ms since the epoch (fractional). `count`: how many calls
+   * were admitted (≤ the count asked for; absent = 1).
+   */
+  | { admitted: true; atMs: number; count?: number }
   | { admitted: false; retryInMs: number; reason: RefusalReason };
 
 export interface ThrottleResult {

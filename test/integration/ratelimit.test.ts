@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { createRedisRateLimiter, type RedisRateLimiterOptions } from "../../src/ratelimit/redis-rate-limiter.js";
 import type { RateLimitState, SharedRateLimiter } from "../../src/ratelimit/shared-rate-limiter.js";
 import { RateLimitedError } from "../../src/ratelimit/rate-limited-error.js";
+import { createAdmissionQueue } from "../../src/ratelimit/admission-queue.js";
 import { maxInSlidingWindow } from "../../bench/window-stats.js";
 import { deletePrefix, newRedis, uniquePrefix } from "../helpers/redis.js";
 
@@ -127,6 +128,46 @@ describe("shared rate limiter (GCRA on Redis)", () => {
       retryBudget: { ratio: 0.2, minPerMinute: 4, callsLastMinute: 0, retriesLastMinute: 0 },
     });
     expect(await admin.exists(`${prefix}:ratelimit:nobody`)).toBe(0);
+  });
+
+  it("admits several first attempts in one call, as many as the burst has room for, each counted; a retry alone", async () => {
+    const prefix = freshPrefix("batch");
+    const l = limiterOn(prefix, { defaults: { rate: 1, burst: 4, retryRatio: 1, retryMinPerMinute: 10 } });
+    // Ten wanted at once: the burst's four conform now, back to back; the rest must wait.
+    expect(await l.tryAcquire("api", { count: 10 })).toMatchObject({ admitted: true, count: 4 });
+    expect(await l.tryAcquire("api", { count: 10 })).toMatchObject({ admitted: false, reason: "rate" });
+    expect((await l.getState("api")).retryBudget.callsLastMinute).toBe(4);
+    // A retry is asked for alone, whatever count says.
+    const wide = limiterOn(prefix, { defaults: { rate: 1000, burst: 50, retryRatio: 1, retryMinPerMinute: 10 } });
+    expect(await wide.tryAcquire("wide", { retry: true, count: 10 })).toMatchObject({ admitted: true, count: 1 });
+    expect(await wide.tryAcquire("wide", { count: 3 })).toMatchObject({ admitted: true, count: 3 });
+    expect((await wide.getState("wide")).retryBudget).toMatchObject({ callsLastMinute: 4, retriesLastMinute: 1 });
+  });
+
+  it("acquire with many callers waiting: their polls ask for many calls at once, and still at most rate + burst in any sliding second", async () => {
+    const prefix = freshPrefix("batch-window");
+    const R = 40;
+    const B = 8;
+    const l = limiterOn(prefix, { defaults: { rate: R, burst: B } });
+    // The limiter's own admission queue over its real tryAcquire, recording each admission at its
+    // Redis time (what the guarantee is about) and what each poll asked for.
+    const at: number[] = [];
+    let mostAsked = 0;
+    const acquire = createAdmissionQueue(async (key, opts) => {
+      mostAsked = Math.max(mostAsked, opts.count ?? 1);
+      const r = await l.tryAcquire(key, opts);
+      if (r.admitted) for (let i = 0; i < (r.count ?? 1); i++) at.push(r.atMs);
+      return r;
+    });
+    // 32 callers in one process, each taking 4 admissions.
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (let i = 0; i < 4; i++) await acquire("api");
+      }),
+    );
+    expect(at).toHaveLength(128);
+    expect(mostAsked).toBeGreaterThan(1);
+    expect(maxInSlidingWindow(at, 1000)).toBeLessThanOrEqual(R + B);
   });
 
   it("keeps limit keys independent: own hash, own schedule, own adaptation", async () => {
