@@ -49,6 +49,9 @@ import {
   type Percentiles,
 } from "./common.js";
 
+/** Issue 12: the pipeline at ≥ 0.9× the SDK alone, at 0 ms and at 20 ms of API latency. */
+const PIPELINE_TARGET = 0.9;
+
 export interface PipelineBenchOptions {
   runs: number;
   /** Requests per measurement (baseline and pipeline each). */
@@ -549,8 +552,8 @@ export async function benchPipeline(o: PipelineBenchOptions = pipelineOptionsFro
       baselineRps: round(median(runs.map((r) => r.baseline.rps))),
       pipelineRps: round(median(runs.map((r) => r.pipeline.rps))),
       ratio,
-      target: 0.85,
-      meetsTarget: ratio >= 0.85,
+      target: PIPELINE_TARGET,
+      meetsTarget: ratio >= PIPELINE_TARGET,
       idealRps: o.latencyMs > 0 ? round((o.concurrency * 1000) / o.latencyMs) : null,
       publishedRps: round(median(runs.map((r) => r.pipeline.publishedRps))),
       workerStartMs: round(median(runs.map((r) => r.pipeline.workerStartMs))),
@@ -594,7 +597,7 @@ export async function benchPipeline(o: PipelineBenchOptions = pipelineOptionsFro
             baselineRps: round(median(quiet.map((r) => r.baseline.rps))),
             pipelineRps: round(median(quiet.map((r) => r.pipeline.rps))),
             ratio: quietRatio,
-            meetsTarget: quietRatio >= 0.85,
+            meetsTarget: quietRatio >= PIPELINE_TARGET,
           },
     runs,
   };

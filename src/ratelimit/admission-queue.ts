@@ -4,7 +4,7 @@ import type { AcquireOptions, AcquireResult } from "./shared-rate-limiter.js";
 
 export type TryAcquire = (limitKey: string, opts: AcquireOptions & { count?: number }) => Promise<AcquireResult>;
 
-/** Most first attempts asked for in one poll. */
+/** Most first attempts looked at for one poll (half of them are asked for). */
 const MAX_BATCH = 64;
 
 export interface WaitOptions extends AcquireOptions {
@@ -35,8 +35,8 @@ interface KeyQueue {
  * `acquire` on top of `tryAcquire`: the waiters of one process are served first in, first out,
  * per limit key, and only the oldest one polls, sleeping exactly the `retryInMs` the limiter
  * answered. So N waiters in a process cost one poll per admission instead of N (no thundering
- * herd at each slot), and admissions across processes stay as exact as tryAcquire itself. The
- * first attempts waiting in a row at the head are polled for together (`count`): when the
+ * herd at each slot), and admissions across processes stay as exact as tryAcquire itself. Half
+ * of the first attempts waiting in a row at the head are polled for together (`count`): when the
  * schedule has room for several calls now, one round trip admits them all, where one poll per
  * call would serialise every admission behind a Redis round trip.
  *
@@ -65,10 +65,15 @@ export function createAdmissionQueue(tryAcquire: TryAcquire, now: () => number =
       while (q.waiters.length > 0) {
         const head = q.waiters[0]!;
         const kind = head.retry;
-        // The first attempts waiting in a row at the head are asked for together: one poll admits
-        // as many of them as the schedule allows now. A retry is asked for alone.
-        let count = 1;
-        if (!kind) while (count < MAX_BATCH && count < q.waiters.length && !q.waiters[count]!.retry) count++;
+        // Half of the first attempts waiting in a row at the head (rounded up) are asked for
+        // together: one poll admits as many of them as the schedule allows now. A retry is asked
+        // for alone. Half, not all: jobs admitted together call, finish and come back together,
+        // and a whole run admitted at once would keep them in lockstep (their CPU work bunched, in
+        // a process that has nothing else to do meanwhile); halving splits every clump, so the
+        // runs shrink when the queue is short and stay long only while it is long.
+        let run = 1;
+        if (!kind) while (run < MAX_BATCH && run < q.waiters.length && !q.waiters[run]!.retry) run++;
+        const count = Math.ceil(run / 2);
         let r: AcquireResult;
         try {
           r = await tryAcquire(limitKey, count > 1 ? { retry: false, count } : { retry: kind });

@@ -11,8 +11,8 @@ export interface SharedRateLimiter {
   /**
    * Wait until admitted; resolves with the ms waited. Waiters of one process are served first in,
    * first out, and only the oldest asks Redis, so a thousand waiters cost one poll at a time; a
-   * poll asks for as many first attempts as are waiting in a row at the head, so they are
-   * admitted together when the schedule allows (one round trip for many calls).
+   * poll asks for half of the first attempts waiting in a row at the head, so they are admitted
+   * together when the schedule allows (one round trip for many calls).
    * @throws RateLimitedError when a retry is over the retry budget, or when the wait would be
    *   longer than `maxWaitMs` (the caller should delay the job instead of holding a slot).
    * @throws the signal's reason when aborted.

@@ -152,25 +152,35 @@ describe("acquire (admission queue)", () => {
     expect(fake.stats.polls).toBeLessThanOrEqual(8 + 7 * 2);
   });
 
-  it("asks for the first attempts waiting in a row at the head together, and hands out exactly the admissions granted", async () => {
+  it("asks for half of the first attempts waiting in a row at the head together, and hands out exactly the admissions granted", async () => {
     const asked: Array<{ retry?: boolean; count?: number }> = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const acquire = createAdmissionQueue(async (_key, opts) => {
       asked.push({ ...opts });
       await gate; // every waiter is queued before the first answer
-      return { admitted: true, atMs: 0, count: Math.min(opts.count ?? 1, 2) };
+      // One fewer than asked for, when more than one is: the schedule had less room.
+      return { admitted: true, atMs: 0, count: Math.max(1, (opts.count ?? 1) - 1) };
     });
     const order: string[] = [];
-    const names = ["f0", "f1", "f2", "f3", "r4", "f5"];
+    const names = ["f0", "f1", "f2", "f3", "f4", "f5", "f6", "r7", "f8"];
     const all = names.map((n) => acquire("k", { retry: n.startsWith("r") }).then(() => order.push(n)));
     release();
     await Promise.all(all);
     expect(order).toEqual(names);
-    // f0 polled alone (the others came while its poll was out). Then f1–f3 together (the retry
-    // ends the run), two granted: f1 and f2. Then f3 alone (the retry behind it), the retry
-    // alone, f5 alone.
-    expect(asked).toEqual([{ retry: false }, { retry: false, count: 3 }, { retry: false }, { retry: true }, { retry: false }]);
+    // f0 polled alone (the others came while its poll was out). Then f1–f6 in a row (the retry
+    // ends the run): 3 asked for, 2 granted (f1, f2); f3–f6: 2 asked, 1 granted (f3); f4–f6: the
+    // same (f4); f5–f6: 1; f6: 1; the retry alone; f8.
+    expect(asked).toEqual([
+      { retry: false },
+      { retry: false, count: 3 },
+      { retry: false, count: 2 },
+      { retry: false, count: 2 },
+      { retry: false },
+      { retry: false },
+      { retry: true },
+      { retry: false },
+    ]);
   });
 
   it("resolves with the time waited", async () => {
