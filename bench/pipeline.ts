@@ -13,7 +13,7 @@
  */
 import { cpus } from "node:os";
 import { performance } from "node:perf_hooks";
-import { Queue } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { PartnerCentralEmulator } from "../src/emulator/index.js";
 import {
@@ -189,12 +189,24 @@ interface ProbeRun {
   halfCapacity?: { rps: number; endToEndMs: Percentiles };
 }
 
+/** The least a BullMQ pipeline does for one request, in this process: see measureBare. */
+interface BareRun {
+  rps: number;
+  drainMs: number;
+  cpu: CpuPerRequest;
+}
+
 export interface PipelineRunResult {
   run: number;
   order: string;
   baseline: BaselineRun;
   pipeline: PipelineRun;
   ratio: number;
+  bare: BareRun;
+  /** bare rps / baseline rps: the ceiling of any BullMQ pipeline laid out like this one. */
+  bareRatio: number;
+  /** pipeline rps / bare rps: what pc-invitations' guarantees cost. */
+  pipelineOverBare: number;
   probe?: ProbeRun;
   apiCalls: number;
   expectedApiCalls: number;
@@ -225,6 +237,10 @@ export interface PipelineBenchResult {
     pipelineCpu: CpuPerRequest;
     pipelineApiCallLatencyMs: Percentiles;
     pipelineApiInFlightAvg: number;
+    bareRps: number;
+    bareRatio: number;
+    pipelineOverBare: number;
+    bareCpu: CpuPerRequest;
   };
   /**
    * The same medians over the runs where neither side shared the machine with more than
@@ -277,6 +293,76 @@ async function measureBaseline(ctx: Ctx, n: number): Promise<BaselineRun> {
   const cpu = perRequest(await stopCpu(), n, elapsedMs);
   api.destroy();
   return { rps: round((n * 1000) / elapsedMs), elapsedMs: round(elapsedMs), errors, callLatencyMs: percentiles(latency), cpu };
+}
+
+/**
+ * The bare pipeline: N jobs `{catalog, identifier, clientToken}` added with addBulk (untimed), then
+ * a plain BullMQ Worker (same concurrency) calls acceptInvitation through the same SDK adapter and
+ * adds an outcome job (jobId = request id), and a plain Worker on the outcomes queue takes them:
+ * rps = N / (worker created → Nth outcome taken). None of pc-invitations' guarantees (no record,
+ * no shared limit, no fencing, no outcome-exists check, no schema, no logs), the same process,
+ * emulator and Redis: the ceiling any BullMQ pipeline laid out like this one can reach.
+ */
+async function measureBare(ctx: Ctx, run: number, n: number): Promise<BareRun> {
+  const { o, emulator, redis, prefix } = ctx;
+  const requestsName = `bare-requests-r${run}`;
+  const outcomesName = `bare-outcomes-r${run}`;
+  const invitations = emulator.seedInvitations(n, { catalog: o.catalog });
+  const api = createSdkInvitationApi({ endpoint: emulator.url, credentials: BENCH_CREDENTIALS });
+  const requests = new Queue(requestsName, { connection: redis, prefix });
+  const outcomes = new Queue(outcomesName, { connection: redis, prefix });
+  const workerConnection = redis.duplicate();
+  const consumerConnection = redis.duplicate();
+  let worker: Worker | undefined;
+  let consumer: Worker | undefined;
+  try {
+    for (let i = 0; i < n; i += o.batchSize) {
+      await requests.addBulk(
+        invitations.slice(i, i + o.batchSize).map((inv) => ({
+          name: "accept",
+          data: { catalog: inv.catalog, identifier: inv.identifier, clientToken: deriveClientToken(defaultIdempotencyKey(inv.catalog, inv.identifier)) },
+        })),
+      );
+    }
+    let taken = 0;
+    let resolveAll!: (t: number) => void;
+    const allDone = new Promise<number>((r) => (resolveAll = r));
+    consumer = new Worker(
+      outcomesName,
+      async () => {
+        if (++taken === n) resolveAll(performance.now());
+      },
+      { connection: consumerConnection, prefix, concurrency: o.consumerConcurrency },
+    );
+    await consumer.waitUntilReady();
+    await settle(300);
+    const stopCpu = await startCpuSample(redis);
+    const t0 = performance.now();
+    worker = new Worker(
+      requestsName,
+      async (job) => {
+        const { catalog, identifier, clientToken } = job.data as { catalog: string; identifier: string; clientToken: string };
+        const result = await api.acceptInvitation({ catalog, identifier, clientToken });
+        await outcomes.add("accepted", { requestId: job.id, type: "accepted", connection: result.connection, completedAt: new Date().toISOString() }, { jobId: job.id! });
+        return { outcome: "accepted" };
+      },
+      { connection: workerConnection, prefix, concurrency: o.concurrency },
+    );
+    const tEnd = await withTimeout(allDone, 60_000 + n * 50, `bare run ${run}: ${n} outcomes`);
+    const cpu = perRequest(await stopCpu(), n, performance.now() - t0);
+    const drainMs = tEnd - t0;
+    return { rps: round((n * 1000) / drainMs), drainMs: round(drainMs), cpu };
+  } finally {
+    await worker?.close();
+    await consumer?.close();
+    for (const q of [requests, outcomes]) {
+      await q.obliterate({ force: true }).catch(() => undefined);
+      await q.close();
+    }
+    workerConnection.disconnect();
+    consumerConnection.disconnect();
+    api.destroy();
+  }
 }
 
 async function measurePipeline(ctx: Ctx, run: number, n: number, probeN: number): Promise<{ pipeline: PipelineRun; probe?: ProbeRun }> {
@@ -487,16 +573,20 @@ async function oneRun(ctx: Ctx, run: number, n: number, probeN: number): Promise
     piped = await measurePipeline(ctx, run, n, probeN);
     baseline = await measureBaseline(ctx, n);
   }
+  const bare = await measureBare(ctx, run, n);
   const apiCalls = ctx.emulator.calls({ operation: "AcceptConnectionInvitation" }).length;
   return {
     run,
-    order: baselineFirst ? "baseline,pipeline" : "pipeline,baseline",
+    order: `${baselineFirst ? "baseline,pipeline" : "pipeline,baseline"},bare`,
     baseline,
     pipeline: piped.pipeline,
     ratio: round(piped.pipeline.rps / baseline.rps, 4),
+    bare,
+    bareRatio: round(bare.rps / baseline.rps, 4),
+    pipelineOverBare: round(piped.pipeline.rps / bare.rps, 4),
     ...(piped.probe ? { probe: piped.probe } : {}),
     apiCalls,
-    expectedApiCalls: 2 * n + probeN + (piped.probe?.halfCapacity ? ctx.o.halfN : 0),
+    expectedApiCalls: 3 * n + probeN + (piped.probe?.halfCapacity ? ctx.o.halfN : 0),
   };
 }
 
@@ -516,6 +606,7 @@ export async function benchPipeline(o: PipelineBenchOptions = pipelineOptionsFro
       progress(
         `pipeline run ${run + 1}/${o.runs} (${r.order}): baseline ${r.baseline.rps} rps, pipeline ${r.pipeline.rps} rps, ratio ${r.ratio}` +
           (r.probe ? `, e2e p50 ${r.probe.endToEndMs.p50} ms` : "") +
+          `, bare BullMQ ${r.bare.rps} rps (${r.bareRatio} of the SDK alone)` +
           `, other load ${r.baseline.cpu.foreignCores}/${r.pipeline.cpu.foreignCores} cores`,
       );
       runs.push(r);
@@ -546,6 +637,8 @@ export async function benchPipeline(o: PipelineBenchOptions = pipelineOptionsFro
       cpu: "process.cpuUsage and Redis INFO cpu deltas over the measured window / n (Redis figure includes any other client of that Redis); elu = event-loop utilisation of this process's main thread; machineBusy = busy fraction of all CPUs of the machine (/proc/stat), ~1 means the box was saturated; foreignCores = cores used by anything but this process and Redis during the window (other tenants): a run whose sides saw different foreignCores compared unequal conditions",
       pipelineApiCallLatencyMs:
         "acceptInvitation durations inside the worker during the drain (the worker gets a pass-through wrapper that times each call); apiInFlightAvg = their sum / drain time",
+      bare:
+        "after the two sides, in the same process: N jobs addBulk'd, a plain BullMQ Worker (same concurrency) calling acceptInvitation through the same SDK adapter and adding an outcome job, a plain Worker taking the outcomes; rps = N / (worker created -> Nth outcome taken). bareRatio = bare/SDK alone: the ceiling of any BullMQ pipeline laid out like this one; pipelineOverBare = what the guarantees cost",
       medians: "median over runs of each per-run number; percentile objects are element-wise medians",
     },
     median: {
@@ -587,6 +680,10 @@ export async function benchPipeline(o: PipelineBenchOptions = pipelineOptionsFro
       pipelineCpu: medianCpu(runs.map((r) => r.pipeline.cpu)),
       pipelineApiCallLatencyMs: medianPercentiles(runs.map((r) => r.pipeline.apiCallLatencyMs)),
       pipelineApiInFlightAvg: round(median(runs.map((r) => r.pipeline.apiInFlightAvg))),
+      bareRps: round(median(runs.map((r) => r.bare.rps))),
+      bareRatio: round(median(runs.map((r) => r.bareRatio)), 4),
+      pipelineOverBare: round(median(runs.map((r) => r.pipelineOverBare)), 4),
+      bareCpu: medianCpu(runs.map((r) => r.bare.cpu)),
     },
     quietRuns:
       quiet.length === 0
