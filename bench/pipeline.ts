@@ -321,6 +321,8 @@ async function measureBare(ctx: Ctx, run: number, n: number): Promise<BareRun> {
         invitations.slice(i, i + o.batchSize).map((inv) => ({
           name: "accept",
           data: { catalog: inv.catalog, identifier: inv.identifier, clientToken: deriveClientToken(defaultIdempotencyKey(inv.catalog, inv.identifier)) },
+          // A string id (BullMQ refuses integer custom ids), reused as the outcome's job id.
+          opts: { jobId: `${inv.catalog}.${inv.identifier}` },
         })),
       );
     }
@@ -348,7 +350,11 @@ async function measureBare(ctx: Ctx, run: number, n: number): Promise<BareRun> {
       },
       { connection: workerConnection, prefix, concurrency: o.concurrency },
     );
-    const tEnd = await withTimeout(allDone, 60_000 + n * 50, `bare run ${run}: ${n} outcomes`);
+    let firstError: string | undefined;
+    worker.on("failed", (_job, err) => (firstError ??= err.message));
+    const tEnd = await withTimeout(allDone, 60_000 + n * 50, `bare run ${run}: ${n} outcomes`).catch((err: Error) => {
+      throw new Error(`${err.message}${firstError ? ` (a job failed: ${firstError})` : ""}`);
+    });
     const cpu = perRequest(await stopCpu(), n, performance.now() - t0);
     const drainMs = tEnd - t0;
     return { rps: round((n * 1000) / drainMs), drainMs: round(drainMs), cpu };
