@@ -64,4 +64,29 @@ describe("pc-invitations discover --every", () => {
       await deletePrefix(redis, prefix);
     }
   });
+
+  it("exits 0 on a SIGTERM sent the moment it logs that it set the schedule (its handler is in place before it says so), three starts in a row", async () => {
+    const prefix = uniquePrefix("cli-every-sigterm");
+    const env = { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: emulator.url, LOG_LEVEL: "info" };
+    try {
+      // Three starts: the first sets the schedule, the others join it; each is stopped from the
+      // output's own event on its ready line, as close to it as a supervisor gets.
+      for (let i = 0; i < 3; i++) {
+        const cli = startCli(["discover", "--catalog", "AWS", "--every", "1h", "--json"], env);
+        let sent = false;
+        cli.child.stderr!.on("data", () => {
+          if (!sent && /discovery schedule set for the fleet|joined the fleet's discovery schedule/.test(cli.stderr())) {
+            sent = true;
+            cli.child.kill("SIGTERM");
+          }
+        });
+        const run = await Promise.race([cli.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 40_000))]);
+        if (!run) cli.child.kill("SIGKILL");
+        expect(sent).toBe(true);
+        expect({ code: run?.code, signal: run?.signal }, run?.stderr).toEqual({ code: 0, signal: null });
+      }
+    } finally {
+      await deletePrefix(redis, prefix);
+    }
+  }, 150_000);
 });
