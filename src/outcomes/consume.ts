@@ -63,6 +63,8 @@ export interface ConsumeOutcomesOptions {
 export interface OutcomeConsumer {
   /** Resolves when the consumer stopped (drained in drain mode, or close() was called). */
   done: Promise<void>;
+  /** Resolves once the consumer is connected and taking events; never rejects (a connection that fails stays pending). */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -155,7 +157,11 @@ export function consumeOutcomes(
       resolveDone();
     })());
   if (options.drain) worker.on("drained", () => void close());
-  return { done, close };
+  const ready = worker.waitUntilReady().then(
+    () => undefined,
+    () => new Promise<void>(() => undefined),
+  );
+  return { done, ready, close };
 }
 
 function messageOf(err: unknown): string {

@@ -59,6 +59,25 @@ describe("pc-invitations CLI", () => {
     expect({ code: run?.code, signal: run?.signal }, run?.stderr).toEqual({ code: 0, signal: null });
   });
 
+  it("outcomes: exits 0 on a SIGTERM sent the moment it logs 'consuming outcome events', three starts in a row", async () => {
+    const prefix = uniquePrefix("cli-outcomes-sigterm");
+    prefixes.push(prefix);
+    for (let i = 0; i < 3; i++) {
+      const consumer = startCli(["outcomes"], { REDIS_URL, QUEUE_PREFIX: prefix });
+      let sent = false;
+      consumer.child.stderr!.on("data", () => {
+        if (!sent && consumer.stderr().includes("consuming outcome events")) {
+          sent = true;
+          consumer.child.kill("SIGTERM");
+        }
+      });
+      const run = await Promise.race([consumer.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 40_000))]);
+      if (!run) consumer.child.kill("SIGKILL");
+      expect(sent).toBe(true);
+      expect({ code: run?.code, signal: run?.signal }, run?.stderr).toEqual({ code: 0, signal: null });
+    }
+  }, 150_000);
+
   it("says in one line that Redis is unreachable, how to start one, and exits non-zero", async () => {
     const port = await freePort();
     const r = await runCli(["demo"], { REDIS_URL: `redis://127.0.0.1:${port}` });

@@ -58,6 +58,8 @@ export async function outcomesCommand(argv: string[]): Promise<number> {
       ...(maxStalledCount !== undefined ? { maxStalledCount } : {}),
     },
   );
+  // The ready line a supervisor (or a test) can wait for; the signal handler is already in place.
+  void consumer.ready.then(() => logger.info({ queue: loc.outcomesQueue, drain: values.drain === true }, "consuming outcome events"));
   void signalled.then(() => consumer.close());
   await consumer.done;
   redis.disconnect();
