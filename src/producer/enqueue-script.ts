@@ -33,6 +33,11 @@ const at = (name: (typeof RECORD_FIELDS)[number]) => RECORD_FIELDS.indexOf(name)
  *                   { 'job-missing' }: a duplicate's record is open and its job is gone: nothing
  *                   written (the caller gives the job back with a transaction, reserve.ts)
  *
+ * BullMQ's add is not asked what it did: with a request job's options (no parent, no
+ * deduplication, a job id made fresh for the request) it always adds the job. An option that lets
+ * it refuse or deduplicate would need its own check before the writes (a Lua error does not undo
+ * the writes made before it).
+ *
  * Guarantees: judged first, written after, so a conflict anywhere refuses the whole batch; a
  * record and its job are written together (one script) or not at all: the shebang makes a full
  * Redis refuse the script before it runs. A concurrent producer's script runs before or after

@@ -59,8 +59,16 @@ export async function outcomesCommand(argv: string[]): Promise<number> {
     },
   );
   // The ready line a supervisor (or a test) can wait for; the signal handler is already in place.
-  void consumer.ready.then(() => logger.info({ queue: loc.outcomesQueue, drain: values.drain === true }, "consuming outcome events"));
-  void signalled.then(() => consumer.close());
+  // Not logged once the consumer is stopping (a signal, or a drain that ended first).
+  let stopping = false;
+  void consumer.done.then(() => (stopping = true));
+  void consumer.ready.then(() => {
+    if (!stopping) logger.info({ queue: loc.outcomesQueue, drain: values.drain === true }, "consuming outcome events");
+  });
+  void signalled.then(() => {
+    stopping = true;
+    return consumer.close();
+  });
   await consumer.done;
   redis.disconnect();
   return 0;
