@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { PROCESS_START_MS, runCli, startCli, stopCli } from "../helpers/cli.js";
+import { PROCESS_START_MS, runCli, sigtermOnReadyLine, sigtermTestTimeout, startCli, stopCli } from "../helpers/cli.js";
 import { waitFor } from "../helpers/wait.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { Queue } from "bullmq";
@@ -44,39 +44,18 @@ describe("pc-invitations CLI", () => {
   it("exits 0 on a SIGTERM sent the moment it logs 'worker started' (its handler is in place before it says so)", async () => {
     const prefix = uniquePrefix("cli-sigterm");
     prefixes.push(prefix);
-    const worker = startCli(["worker"], { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: "http://127.0.0.1:9" });
-    // Sent from the output's own event, not a poll: as close to the line as a supervisor gets.
-    let sent = false;
-    worker.child.stderr!.on("data", () => {
-      if (!sent && worker.stderr().includes("worker started")) {
-        sent = true;
-        worker.child.kill("SIGTERM");
-      }
-    });
-    const run = await Promise.race([worker.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 40_000))]);
-    if (!run) worker.child.kill("SIGKILL");
-    expect(sent).toBe(true);
-    expect({ code: run?.code, signal: run?.signal }, run?.stderr).toEqual({ code: 0, signal: null });
-  });
+    const run = await sigtermOnReadyLine(["worker"], { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: "http://127.0.0.1:9" }, /worker started/);
+    expect({ sent: run.sent, code: run.code, signal: run.signal }, run.stderr).toEqual({ sent: true, code: 0, signal: null });
+  }, sigtermTestTimeout(1));
 
   it("outcomes: exits 0 on a SIGTERM sent the moment it logs 'consuming outcome events', three starts in a row", async () => {
     const prefix = uniquePrefix("cli-outcomes-sigterm");
     prefixes.push(prefix);
     for (let i = 0; i < 3; i++) {
-      const consumer = startCli(["outcomes"], { REDIS_URL, QUEUE_PREFIX: prefix });
-      let sent = false;
-      consumer.child.stderr!.on("data", () => {
-        if (!sent && consumer.stderr().includes("consuming outcome events")) {
-          sent = true;
-          consumer.child.kill("SIGTERM");
-        }
-      });
-      const run = await Promise.race([consumer.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 40_000))]);
-      if (!run) consumer.child.kill("SIGKILL");
-      expect(sent).toBe(true);
-      expect({ code: run?.code, signal: run?.signal }, run?.stderr).toEqual({ code: 0, signal: null });
+      const run = await sigtermOnReadyLine(["outcomes"], { REDIS_URL, QUEUE_PREFIX: prefix }, /consuming outcome events/);
+      expect({ sent: run.sent, code: run.code, signal: run.signal }, run.stderr).toEqual({ sent: true, code: 0, signal: null });
     }
-  }, 150_000);
+  }, sigtermTestTimeout(3));
 
   it("says in one line that Redis is unreachable, how to start one, and exits non-zero", async () => {
     const port = await freePort();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Queue } from "bullmq";
 import { PartnerCentralEmulator } from "../../src/emulator/index.js";
-import { startCli, stopCli } from "../helpers/cli.js";
+import { sigtermOnReadyLine, sigtermTestTimeout, startCli, stopCli } from "../helpers/cli.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -69,24 +69,13 @@ describe("pc-invitations discover --every", () => {
     const prefix = uniquePrefix("cli-every-sigterm");
     const env = { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: emulator.url, LOG_LEVEL: "info" };
     try {
-      // Three starts: the first sets the schedule, the others join it; each is stopped from the
-      // output's own event on its ready line, as close to it as a supervisor gets.
+      // Three starts: the first sets the schedule, the others join it.
       for (let i = 0; i < 3; i++) {
-        const cli = startCli(["discover", "--catalog", "AWS", "--every", "1h", "--json"], env);
-        let sent = false;
-        cli.child.stderr!.on("data", () => {
-          if (!sent && /discovery schedule set for the fleet|joined the fleet's discovery schedule/.test(cli.stderr())) {
-            sent = true;
-            cli.child.kill("SIGTERM");
-          }
-        });
-        const run = await Promise.race([cli.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 40_000))]);
-        if (!run) cli.child.kill("SIGKILL");
-        expect(sent).toBe(true);
-        expect({ code: run?.code, signal: run?.signal }, run?.stderr).toEqual({ code: 0, signal: null });
+        const run = await sigtermOnReadyLine(["discover", "--catalog", "AWS", "--every", "1h", "--json"], env, /discovery schedule set for the fleet|joined the fleet's discovery schedule/);
+        expect({ sent: run.sent, code: run.code, signal: run.signal }, run.stderr).toEqual({ sent: true, code: 0, signal: null });
       }
     } finally {
       await deletePrefix(redis, prefix);
     }
-  }, 150_000);
+  }, sigtermTestTimeout(3));
 });

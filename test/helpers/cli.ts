@@ -50,6 +50,34 @@ export function startCli(args: string[], env: Record<string, string> = {}, input
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
+/**
+ * Starts the CLI with `args` and sends it SIGTERM from the output's own event the moment its
+ * stderr matches `ready` (as close to the line as a supervisor gets, not a poll). Resolves with
+ * whether the signal was sent and how the process ended; SIGKILL after PROCESS_START_MS + 30 s.
+ */
+export async function sigtermOnReadyLine(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ sent: boolean; code: number | null | undefined; signal: NodeJS.Signals | null | undefined; stderr: string | undefined }> {
+  const p = startCli(args, env);
+  let sent = false;
+  p.child.stderr!.on("data", () => {
+    if (!sent && ready.test(p.stderr())) {
+      sent = true;
+      p.child.kill("SIGTERM");
+    }
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const run = await Promise.race([p.exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), PROCESS_START_MS + 30_000)))]);
+  clearTimeout(timer);
+  if (!run) p.child.kill("SIGKILL");
+  return { sent, code: run?.code, signal: run?.signal, stderr: run?.stderr };
+}
+
+/** Test timeout for `starts` calls of sigtermOnReadyLine in a row. */
+export const sigtermTestTimeout = (starts: number) => starts * (PROCESS_START_MS + 30_000) + 30_000;
+
 export async function runCli(args: string[], env: Record<string, string> = {}, input?: string, timeoutMs = 30_000): Promise<CliRun> {
   const p = startCli(args, env, input);
   const timer = setTimeout(() => p.child.kill("SIGKILL"), timeoutMs);

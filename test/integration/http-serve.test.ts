@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { PROCESS_START_MS, runCli, startCli } from "../helpers/cli.js";
+import { PROCESS_START_MS, runCli, sigtermOnReadyLine, sigtermTestTimeout, startCli } from "../helpers/cli.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
 import { freePort } from "../helpers/net.js";
@@ -36,21 +36,10 @@ describe.skipIf(!built)("pc-invitations serve (CLI process)", () => {
     // so three starts (one after the other, not to load the machine).
     const runs: Array<{ sent: boolean; code?: number | null; signal?: NodeJS.Signals | null; stderr?: string }> = [];
     for (let i = 0; i < 3; i++) {
-      const p = startCli(["serve"], { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_HOST: "127.0.0.1", HTTP_PORT: "0", HTTP_AUTH_TOKENS: TOKEN, LOG_LEVEL: "info" });
-      // Sent from the output's own event, not a poll: as close to the line as a supervisor gets.
-      let sent = false;
-      p.child.stderr!.on("data", () => {
-        if (!sent && p.stderr().includes("Server listening at")) {
-          sent = true;
-          p.child.kill("SIGTERM");
-        }
-      });
-      const run = await Promise.race([p.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), PROCESS_START_MS + 30_000))]);
-      if (!run) p.child.kill("SIGKILL");
-      runs.push({ sent, code: run?.code, signal: run?.signal, stderr: run?.stderr });
+      runs.push(await sigtermOnReadyLine(["serve"], { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_HOST: "127.0.0.1", HTTP_PORT: "0", HTTP_AUTH_TOKENS: TOKEN, LOG_LEVEL: "info" }, /Server listening at/));
     }
     for (const run of runs) expect({ sent: run.sent, code: run.code, signal: run.signal }, run.stderr).toEqual({ sent: true, code: 0, signal: null });
-  }, 3 * (PROCESS_START_MS + 30_000) + 30_000);
+  }, sigtermTestTimeout(3));
 
   it("serves, logs one line per request without token or body, and exits 0 on SIGTERM", async () => {
     const port = await freePort();
