@@ -7,6 +7,7 @@ import { differingFields } from "../request-record/fingerprint.js";
 import { openRecordsKey } from "../request-record/identity.js";
 import { judgeSubmission, parseRecord, RECORD_FIELDS, submissionResult, type RequestRecord, type SubmissionResult } from "../request-record/record.js";
 import { NEW_RECORD_FIELDS, QUEUE_RECORD_FN } from "../request-record/scripts/queue-records.js";
+import { recordHashOf } from "../request-record/transitions.js";
 import { READ_RECORD_FN } from "../request-record/scripts/read-records.js";
 import { newRecord, REQUEST_JOB_NAME, type PreparedRequest } from "./reserve.js";
 
@@ -146,11 +147,7 @@ export async function enqueueInOneScript(
 
 /** A record's fields as the script returns them (RECORD_FIELDS order, null where unset) → record. */
 function toRecord(row: Row): RequestRecord {
-  const hash: Record<string, string> = {};
-  RECORD_FIELDS.forEach((f, i) => {
-    const v = row[i];
-    if (typeof v === "string") hash[f] = v;
-  });
+  const hash = recordHashOf(row);
   const record = parseRecord(hash);
   if (!record) throw new Error(`the request record of idempotency key ${JSON.stringify(hash.key ?? "?")} is not a record (fields: ${Object.keys(hash).join(", ")})`);
   return record;

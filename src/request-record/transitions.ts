@@ -49,13 +49,19 @@ export interface ReadRecord {
 export async function readRecords(redis: RedisConnection, keys: string[], jobKeyPrefix: string, outcomeKeyPrefix = ""): Promise<ReadRecord[]> {
   const rows = await commands(redis).pciReadRecords(keys.length, ...keys, jobKeyPrefix, outcomeKeyPrefix);
   return rows.map((row) => {
-    const hash: Record<string, string> = {};
-    RECORD_FIELDS.forEach((f, i) => {
-      const v = row[i];
-      if (typeof v === "string") hash[f] = v;
-    });
+    const hash = recordHashOf(row);
     return { hash: Object.keys(hash).length > 0 ? hash : undefined, jobMissing: row[RECORD_FIELDS.length] === 1 };
   });
+}
+
+/** A record's fields as the scripts' readRecord returns them (RECORD_FIELDS order, null where unset) → its hash. */
+export function recordHashOf(row: ReadonlyArray<unknown>): Record<string, string> {
+  const hash: Record<string, string> = {};
+  RECORD_FIELDS.forEach((f, i) => {
+    const v = row[i];
+    if (typeof v === "string") hash[f] = v;
+  });
+  return hash;
 }
 
 /**
