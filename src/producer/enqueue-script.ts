@@ -140,7 +140,11 @@ export async function enqueueInOneScript(
     return reply[1].map((r, i) => {
       if (r === "new") return submissionResult(records[i]!, false);
       if (typeof r === "number") return submissionResult(records[r - 1]!, true);
-      return submissionResult(toRecord(r), true);
+      // A record with this very submission's job id (new for each preparation) is this
+      // submission's: the script ran before and its reply was lost (ioredis sends a command again
+      // after a reconnect). It is new, not a duplicate of itself.
+      const record = toRecord(r);
+      return submissionResult(record, record.jobId !== items[i]!.jobId);
     });
   });
 }

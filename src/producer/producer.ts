@@ -97,44 +97,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   // calls that fail (enqueue rejects), so the events themselves are dropped here.
   queue.on("error", () => {});
 
-  function prepare(request: AcceptRequest, index: number, enqueuedAt: string, redriveOf?: string): PreparedRequest {
-    const idempotencyKey = request.idempotencyKey ?? defaultIdempotencyKey(request.catalog, request.identifier);
-    const payload = fingerprintPayload(request, redriveOf);
-    const payloadJson = canonicalJson(payload);
-    const clientToken = request.clientToken ?? deriveClientToken(idempotencyKey, actionOf(request));
-    const data: AcceptJobData = {
-      v: JOB_DATA_VERSION,
-      request: { ...request, clientToken, correlationId: request.correlationId ?? randomUUID() },
-      clientToken,
-      idempotencyKey,
-      enqueuedAt,
-      throttleRequeues: 0,
-      ...(redriveOf !== undefined ? { redriveOf } : {}),
-    };
-    return {
-      index,
-      idempotencyKey,
-      recordKey: idempotencyRecordKey(prefix, queueName, idempotencyKey),
-      fp: fingerprint(payload, payloadJson),
-      payload,
-      payloadJson,
-      jobId: newRequestJobId(request.catalog, request.identifier),
-      data,
-    };
-  }
-
-  function prepareAll(requests: readonly unknown[], redriveOf?: readonly string[]): PreparedRequest[] {
-    const valid: AcceptRequest[] = [];
-    const invalid: Array<{ index: number; issues: RequestValidationError["issues"] }> = [];
-    requests.forEach((input, index) => {
-      const r = validateRequest(input);
-      if (r.ok) valid.push(r.request);
-      else invalid.push({ index, issues: r.issues });
-    });
-    if (invalid.length > 0) throw new BatchValidationError(invalid);
-    const enqueuedAt = new Date().toISOString();
-    return valid.map((r, i) => prepare(r, i, enqueuedAt, redriveOf?.[i]));
-  }
+  const prepareAll = (requests: readonly unknown[], redriveOf?: readonly string[]) => prepareRequests(requests, { prefix, queueName }, redriveOf);
 
   /** Redrives as requests: the redrive key, no ClientToken (a new one is derived from that key). */
   function redriveRequests(items: readonly RedriveItem[]): unknown[] {
@@ -206,6 +169,50 @@ export function createProducer(options: ProducerOptions = {}): Producer {
       await queue.close();
       if (ownsConnection) await quitConnection(connection);
     },
+  };
+}
+
+/**
+ * Validates every request (one invalid request refuses the batch: BatchValidationError) and derives
+ * what enqueueing each needs: idempotency key and record key, payload fingerprint, ClientToken,
+ * correlation id, a new job id and the job's data. The requests of one call share `enqueuedAt`.
+ */
+export function prepareRequests(requests: readonly unknown[], location: { prefix: string; queueName: string }, redriveOf?: readonly string[]): PreparedRequest[] {
+  const valid: AcceptRequest[] = [];
+  const invalid: Array<{ index: number; issues: RequestValidationError["issues"] }> = [];
+  requests.forEach((input, index) => {
+    const r = validateRequest(input);
+    if (r.ok) valid.push(r.request);
+    else invalid.push({ index, issues: r.issues });
+  });
+  if (invalid.length > 0) throw new BatchValidationError(invalid);
+  const enqueuedAt = new Date().toISOString();
+  return valid.map((r, i) => prepareRequest(r, i, enqueuedAt, location, redriveOf?.[i]));
+}
+
+function prepareRequest(request: AcceptRequest, index: number, enqueuedAt: string, location: { prefix: string; queueName: string }, redriveOf?: string): PreparedRequest {
+  const idempotencyKey = request.idempotencyKey ?? defaultIdempotencyKey(request.catalog, request.identifier);
+  const payload = fingerprintPayload(request, redriveOf);
+  const payloadJson = canonicalJson(payload);
+  const clientToken = request.clientToken ?? deriveClientToken(idempotencyKey, actionOf(request));
+  const data: AcceptJobData = {
+    v: JOB_DATA_VERSION,
+    request: { ...request, clientToken, correlationId: request.correlationId ?? randomUUID() },
+    clientToken,
+    idempotencyKey,
+    enqueuedAt,
+    throttleRequeues: 0,
+    ...(redriveOf !== undefined ? { redriveOf } : {}),
+  };
+  return {
+    index,
+    idempotencyKey,
+    recordKey: idempotencyRecordKey(location.prefix, location.queueName, idempotencyKey),
+    fp: fingerprint(payload, payloadJson),
+    payload,
+    payloadJson,
+    jobId: newRequestJobId(request.catalog, request.identifier),
+    data,
   };
 }
 

@@ -5,6 +5,9 @@ import { waitFor } from "../helpers/wait.js";
 import { IdempotencyConflictError } from "../../src/errors/index.js";
 import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
 import { idempotencyRecordKey, openRecordsKey } from "../../src/request-record/identity.js";
+import { prepareRequests } from "../../src/producer/producer.js";
+import { enqueueInOneScript } from "../../src/producer/enqueue-script.js";
+import { DEFAULT_RETRY_POLICY, requestJobOptions } from "../../src/producer/job-options.js";
 
 let p: Pipeline | undefined;
 afterEach(async () => {
@@ -185,6 +188,22 @@ describe("idempotency keys", () => {
     expect((await p.producer.queue.getJob(first.jobId))?.data).toMatchObject({ clientToken: first.clientToken });
     expect(await p.producer.queue.getJob(fresh!.jobId)).toBeDefined();
     expect((await requestCounts(p)).waiting).toBe(2);
+  });
+
+  it("an enqueue script sent twice (its reply lost to a reconnect, ioredis sends it again) reports its requests as new, not as duplicates of themselves", async () => {
+    p = await startPipeline({ label: "idem-resend" });
+    const requests = p.emulator.seedInvitations(2).map((i) => ({ catalog: i.catalog, identifier: i.identifier }));
+    const items = prepareRequests(requests, { prefix: p.prefix, queueName: p.producer.queue.name });
+    const opts = requestJobOptions(DEFAULT_RETRY_POLICY);
+    const first = await enqueueInOneScript(p.redis, p.producer.queue, items, opts, "");
+    const again = await enqueueInOneScript(p.redis, p.producer.queue, items, opts, "");
+    expect(first).not.toBe("job-missing");
+    expect((first as Array<{ duplicate: boolean }>).map((r) => r.duplicate)).toEqual([false, false]);
+    expect(again).toEqual(first);
+    expect((await requestCounts(p)).waiting).toBe(2);
+    // A real re-submission (prepared again: another job id) is a duplicate of them.
+    const resubmitted = await p.producer.enqueueMany(requests);
+    expect(resubmitted.map((r) => [r.duplicate, r.jobId])).toEqual((first as Array<{ jobId: string }>).map((r) => [true, r.jobId]));
   });
 
   it("concurrent producers with the same key create one job", async () => {
