@@ -5,6 +5,9 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 
@@ -191,4 +194,20 @@ export function spread(values: number[]): { median: number; min: number; max: nu
   const mid = sorted.length >> 1;
   const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return { median: round(median, 2), min: round(sorted[0] ?? NaN, 2), max: round(sorted.at(-1) ?? NaN, 2), runs: values.map((v) => round(v, 2)) };
+}
+
+/** The repository's root, whether the bench runs from dist/bench or with a TS loader from bench/. */
+export function repoRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.split(/[\\/]/).slice(-2, -1)[0] === "dist" ? resolve(here, "..", "..") : resolve(here, "..");
+}
+
+/** Writes a bench's JSON document to bench/results/`name` and prints it on stdout; returns the file's path. */
+export async function writeResult(name: string, doc: unknown): Promise<string> {
+  const json = JSON.stringify(doc, null, 2);
+  const dir = join(repoRoot(), "bench", "results");
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, name), json + "\n");
+  process.stdout.write(json + "\n");
+  return join(dir, name);
 }

@@ -25,7 +25,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue, Worker } from "bullmq";
@@ -35,8 +34,7 @@ import { createProducer } from "../src/producer/producer.js";
 import { consumeOutcomes } from "../src/outcomes/consume.js";
 import { deriveClientToken } from "../src/request-record/identity.js";
 import { readHeartbeat } from "../src/observability/heartbeat.js";
-import { BENCH_CREDENTIALS, envInt, progress, round, sleep, sourceInfo, spread, uniquePrefix } from "./common.js";
-import { repoRoot } from "./ratelimit-workers.js";
+import { BENCH_CREDENTIALS, envInt, progress, repoRoot, round, sleep, sourceInfo, spread, uniquePrefix, writeResult } from "./common.js";
 
 const N = envInt("BENCH_COST_N", 2000, 100);
 const RUNS = envInt("BENCH_COST_RUNS", 3, 1);
@@ -302,11 +300,7 @@ async function main(): Promise<void> {
     },
     runs,
   };
-  const json = JSON.stringify(doc, null, 2);
-  const dir = join(repoRoot(), "bench", "results");
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "cost.json"), json + "\n");
-  process.stdout.write(json + "\n");
+  await writeResult("cost.json", doc);
 }
 
 function median(values: number[]): number {

@@ -10,13 +10,10 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { envInt, envString, progress, round, sourceInfo, spread } from "./common.js";
-import { repoRoot } from "./ratelimit-workers.js";
+import { envInt, envString, progress, repoRoot, round, sourceInfo, spread, writeResult } from "./common.js";
 
 interface LoadResult {
   requestsPerSec: number;
@@ -65,11 +62,7 @@ async function main(): Promise<void> {
     targets: { atLeast2xBaseline: spread(runs.map((r) => r.ratio)).median >= 2 },
     runs,
   };
-  const json = JSON.stringify(doc, null, 2);
-  const dir = join(repoRoot(), "bench", "results");
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "http.json"), json + "\n");
-  process.stdout.write(json + "\n");
+  await writeResult("http.json", doc);
 }
 
 main().catch((err) => {

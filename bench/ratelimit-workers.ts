@@ -5,7 +5,7 @@
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -13,17 +13,13 @@ import type { PartnerCentralEmulator, RecordedCall } from "../src/emulator/index
 import { createProducer, type Producer } from "../src/producer/producer.js";
 import { createRedisRateLimiter } from "../src/ratelimit/redis-rate-limiter.js";
 import { maxInSlidingWindow } from "./window-stats.js";
-import { BENCH_CREDENTIALS, REDIS_URL, deletePrefix, round, sleep, uniquePrefix } from "./common.js";
+import { BENCH_CREDENTIALS, REDIS_URL, deletePrefix, repoRoot, round, sleep, uniquePrefix } from "./common.js";
 import type { BullmqChildStats, BullmqRunMessage } from "./ratelimit-child.js";
 
 export const REQUESTS_QUEUE = "accept-invitation";
 export const OUTCOMES_QUEUE = "invitation-outcomes";
 
-/** The repository root, whether this runs from dist/bench or from bench/. */
-export function repoRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return here.split(/[\\/]/).slice(-2, -1)[0] === "dist" ? resolve(here, "..", "..") : resolve(here, "..");
-}
+export { repoRoot };
 
 /** The built CLI, `pc-invitations`. */
 export function cliPath(): string {

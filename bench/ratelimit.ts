@@ -38,7 +38,7 @@ import { Redis } from "ioredis";
 import { PartnerCentralEmulator, type RecordedCall } from "../src/emulator/index.js";
 import { createRedisRateLimiter } from "../src/ratelimit/redis-rate-limiter.js";
 import { outcomeEventSchema } from "../src/schemas/outcome.js";
-import { REDIS_URL, deletePrefix, envInt, progress, round, sleep, sourceInfo, spread, uniquePrefix } from "./common.js";
+import { REDIS_URL, deletePrefix, envInt, progress, round, sleep, sourceInfo, spread, uniquePrefix, writeResult } from "./common.js";
 import { lineChartSvg, type Series } from "./plot-svg.js";
 import {
   OUTCOMES_QUEUE, REQUESTS_QUEUE, accuracyFigures, closeFleet, jobCounts, mean, perSecond, repoRoot, runBullmqChildren, slidingRateSeries,
@@ -438,10 +438,7 @@ async function main(): Promise<void> {
     if (accuracy) await writeFile(join(dir, "ratelimit-accuracy.svg"), accuracy.svg);
     if (adaptation) await writeFile(join(dir, "ratelimit-adaptation.svg"), adaptation.svg);
     if (background) await writeFile(join(dir, "ratelimit-background.svg"), background.svg);
-    const json = JSON.stringify(doc, null, 2);
-    await writeFile(join(dir, "ratelimit.json"), json + "\n");
-    process.stdout.write(json + "\n");
-    progress(`wrote ${join(dir, "ratelimit.json")} and the SVGs in ${doc.durationS} s`);
+    progress(`wrote ${await writeResult("ratelimit.json", doc)} and the SVGs in ${doc.durationS} s`);
   } finally {
     await emu.close();
     admin.disconnect();

@@ -3,20 +3,11 @@
  * writes it to bench/results/latest.json. Progress goes to stderr. Set BENCH_ONLY=pipeline|enqueue
  * to run one of them.
  */
-import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { benchPipeline, pipelineOptionsFromEnv, type PipelineBenchResult } from "./pipeline.js";
 import { benchEnqueue, enqueueOptionsFromEnv, type EnqueueBenchResult } from "./enqueue.js";
-import { progress, round, sourceInfo } from "./common.js";
+import { progress, repoRoot, round, sourceInfo, writeResult } from "./common.js";
 
-/** bench/results next to the sources, whether run from dist/bench or with a TS loader from bench/. */
-function resultsDir(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const root = here.split(/[\\/]/).slice(-2, -1)[0] === "dist" ? resolve(here, "..", "..") : resolve(here, "..");
-  return join(root, "bench", "results");
-}
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
@@ -48,19 +39,14 @@ async function main(): Promise<void> {
   const doc = {
     machine: { ...machine, loadavgAtEnd: loadavg().map((x) => round(x)) },
     runs: pipelineOptions.runs,
-    source: sourceInfo(resolve(resultsDir(), "..", "..")) ?? null,
+    source: sourceInfo(repoRoot()) ?? null,
     startedAt: new Date(started).toISOString(),
     durationS: round((Date.now() - started) / 1000, 1),
     ...(pipeline ? { pipeline } : {}),
     ...(pipelineNoLatency ? { pipelineNoLatency } : {}),
     ...(enqueue ? { enqueue } : {}),
   };
-  const json = JSON.stringify(doc, null, 2);
-  const dir = resultsDir();
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "latest.json"), json + "\n");
-  process.stdout.write(json + "\n");
-  progress(`wrote ${join(dir, "latest.json")} in ${doc.durationS} s`);
+  progress(`wrote ${await writeResult("latest.json", doc)} in ${doc.durationS} s`);
 }
 
 main().then(
