@@ -1,13 +1,13 @@
 import type { JobsOptions, Queue } from "bullmq";
 import { IdempotencyConflictError } from "../errors/index.js";
 import type { RedisConnection } from "../queues/connection.js";
-import { addJobArguments, BULLMQ_ADD_KEY_COUNT, BULLMQ_ADD_STANDARD_JOB_FN } from "../queues/guarded-add.js";
+import { addJobArguments, BULLMQ_ADD_KEY_COUNT, BULLMQ_ADD_STANDARD_JOB_FN, runScript } from "../queues/guarded-add.js";
 import { producerSpan } from "../queues/transaction.js";
 import { differingFields } from "../request-record/fingerprint.js";
 import { openRecordsKey } from "../request-record/identity.js";
 import { judgeSubmission, parseRecord, RECORD_FIELDS, submissionResult, type RequestRecord, type SubmissionResult } from "../request-record/record.js";
 import { NEW_RECORD_FIELDS, QUEUE_RECORD_FN } from "../request-record/scripts/queue-records.js";
-import { recordHashOf } from "../request-record/transitions.js";
+import { openRecordScore, recordHashOf } from "../request-record/transitions.js";
 import { READ_RECORD_FN } from "../request-record/scripts/read-records.js";
 import { newRecord, REQUEST_JOB_NAME, type PreparedRequest } from "./reserve.js";
 
@@ -112,7 +112,7 @@ export async function enqueueInOneScript(
     const records = items.map(newRecord);
     let bullKeys: string[] | undefined;
     const createdAt = records[0]!.createdAt;
-    const args: Array<string | Buffer> = [queue.toKey(""), outcomeKeyPrefix, String(Date.parse(createdAt) || Date.now()), createdAt];
+    const args: Array<string | Buffer> = [queue.toKey(""), outcomeKeyPrefix, openRecordScore(createdAt), createdAt];
     items.forEach((item, i) => {
       const add = addJobArguments(queue, { name: REQUEST_JOB_NAME, data: item.data, opts, jobId: item.jobId });
       bullKeys ??= add.keys;
@@ -121,9 +121,7 @@ export async function enqueueInOneScript(
       args.push(...add.args);
     });
     const keys = [...bullKeys!, openRecordsKey(items[0]!.recordKey), ...items.map((i) => i.recordKey)];
-    const client = redis as unknown as Record<string, unknown>;
-    if (typeof client[COMMAND] !== "function") redis.defineCommand(COMMAND, { lua: ENQUEUE_LUA });
-    const reply = (await (client[COMMAND] as (...a: unknown[]) => Promise<Reply>).call(redis, keys.length, ...keys, ...args)) as Reply;
+    const reply = (await runScript(redis, COMMAND, ENQUEUE_LUA, keys, args)) as Reply;
 
     if (reply[0] === "job-missing") return "job-missing";
     if (reply[0] === "conflict") {

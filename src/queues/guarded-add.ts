@@ -31,7 +31,8 @@ export interface AddedJob {
   jobId: string;
 }
 
-const BULLMQ_KEYS = addStandardJob.keys;
+/** How many keys BullMQ's addStandardJob takes (the first of addJobArguments' keys are these). */
+export const BULLMQ_ADD_KEY_COUNT = addStandardJob.keys;
 
 /**
  * BullMQ's addStandardJob as a Lua function, for scripts that add several jobs in one command
@@ -42,14 +43,21 @@ const BULLMQ_KEYS = addStandardJob.keys;
  */
 export const BULLMQ_ADD_STANDARD_JOB_FN = `local function bullmqAddStandardJob(KEYS, ARGV)\n${addStandardJob.content}\nend`;
 
-/** How many keys BullMQ's addStandardJob takes (the first of addJobArguments' keys are these). */
-export const BULLMQ_ADD_KEY_COUNT = BULLMQ_KEYS;
+/**
+ * Runs `lua` as the command `name` of `redis`, defined there on first use (ioredis sends EVALSHA,
+ * and the script's body on NOSCRIPT).
+ */
+export function runScript(redis: RedisConnection, name: string, lua: string, keys: readonly string[], args: ReadonlyArray<string | Buffer>): Promise<unknown> {
+  const client = redis as unknown as Record<string, unknown>;
+  if (typeof client[name] !== "function") redis.defineCommand(name, { lua });
+  return (client[name] as (...a: unknown[]) => Promise<unknown>).call(redis, keys.length, ...keys, ...args);
+}
 
 /** `name` is the script's command name on each connection; `guardLua` its guard (see GuardedAdd). */
 export function defineGuardedAdd(name: string, guardLua: string): GuardedAdd {
   const lua = [
     "#!lua",
-    `local PKEYS = { unpack(KEYS, ${BULLMQ_KEYS + 1}) }`,
+    `local PKEYS = { unpack(KEYS, ${BULLMQ_ADD_KEY_COUNT + 1}) }`,
     "local PARGV = { unpack(ARGV, 4) }",
     guardLua,
     addStandardJob.content,
@@ -57,10 +65,7 @@ export function defineGuardedAdd(name: string, guardLua: string): GuardedAdd {
   return {
     run(redis, queue, job, guard) {
       const bull = addJobArguments(queue, job);
-      const client = redis as unknown as Record<string, unknown>;
-      if (typeof client[name] !== "function") redis.defineCommand(name, { lua });
-      const command = client[name] as (...args: unknown[]) => Promise<unknown>;
-      return command.call(redis, BULLMQ_KEYS + guard.keys.length, ...bull.keys, ...guard.keys, ...bull.args, ...guard.args);
+      return runScript(redis, name, lua, [...bull.keys, ...guard.keys], [...bull.args, ...guard.args]);
     },
   };
 }
@@ -78,8 +83,8 @@ export function addJobArguments(queue: Queue, job: AddedJob): { keys: string[]; 
     },
   };
   void new Job(queue, job.name, job.data, { ...job.opts, jobId: job.jobId }, job.jobId).addJob(recorder as never).catch(() => undefined);
-  if (!captured || !captured.name.startsWith(`${addStandardJob.name}:`) || captured.list.length !== BULLMQ_KEYS + 3) {
+  if (!captured || !captured.name.startsWith(`${addStandardJob.name}:`) || captured.list.length !== BULLMQ_ADD_KEY_COUNT + 3) {
     throw new Error(`BullMQ did not build a standard add for job ${job.jobId} (got ${captured?.name ?? "nothing"}): a delayed or prioritized job cannot be added by a guarded add`);
   }
-  return { keys: captured.list.slice(0, BULLMQ_KEYS) as string[], args: captured.list.slice(BULLMQ_KEYS) };
+  return { keys: captured.list.slice(0, BULLMQ_ADD_KEY_COUNT) as string[], args: captured.list.slice(BULLMQ_ADD_KEY_COUNT) };
 }

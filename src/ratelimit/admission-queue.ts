@@ -1,8 +1,8 @@
 import { performance } from "node:perf_hooks";
 import { RateLimitedError } from "./rate-limited-error.js";
-import type { AcquireOptions, AcquireResult } from "./shared-rate-limiter.js";
+import type { AcquireOptions, AcquireResult, TryAcquireOptions } from "./shared-rate-limiter.js";
 
-export type TryAcquire = (limitKey: string, opts: AcquireOptions & { count?: number }) => Promise<AcquireResult>;
+export type TryAcquire = (limitKey: string, opts: TryAcquireOptions) => Promise<AcquireResult>;
 
 /** Most first attempts looked at for one poll (half of them are asked for). */
 const MAX_BATCH = 64;

@@ -12,7 +12,7 @@ import {
 } from "./limit-settings.js";
 import { retryBudgetLeft } from "./retry-budget.js";
 import { ACQUIRE_LUA, SET_LUA, STATE_FIELDS, STATE_LUA, SUCCESS_LUA, THROTTLE_LUA } from "./scripts.js";
-import type { AcquireResult, LimitSettings, RateLimitState, RefusalReason, SharedRateLimiter } from "./shared-rate-limiter.js";
+import type { AcquireResult, LimitSettings, RateLimitState, RefusalReason, SharedRateLimiter, TryAcquireOptions } from "./shared-rate-limiter.js";
 
 export interface RedisRateLimiterOptions {
   /** A connection of the caller's (a single node or a Cluster); never closed by the limiter. */
@@ -62,7 +62,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): Shared
   // below the ceiling says otherwise. Saves a script call per successful call in the steady state.
   const atCeiling = new Set<string>();
 
-  async function tryAcquire(limitKey: string, opts: { retry?: boolean; count?: number } = {}): Promise<AcquireResult> {
+  async function tryAcquire(limitKey: string, opts: TryAcquireOptions = {}): Promise<AcquireResult> {
     const count = opts.retry ? 1 : Math.max(1, Math.floor(opts.count ?? 1));
     const reply = (await run.pciRateLimitAcquire(keyOf(limitKey), ...argv0, opts.retry ? "1" : "0", String(count))) as [number, number, number | string, number?];
     if (reply[0] === 1) {

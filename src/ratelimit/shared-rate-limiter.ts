@@ -7,7 +7,7 @@ export interface SharedRateLimiter {
    * Admit one call now (or up to `count` first attempts, as many as the schedule allows now), or
    * say how long to wait. Counts each call admitted.
    */
-  tryAcquire(limitKey: string, opts?: AcquireOptions & { count?: number }): Promise<AcquireResult>;
+  tryAcquire(limitKey: string, opts?: TryAcquireOptions): Promise<AcquireResult>;
   /**
    * Wait until admitted; resolves with the ms waited. Waiters of one process are served first in,
    * first out, and only the oldest asks Redis, so a thousand waiters cost one poll at a time; a
@@ -38,6 +38,11 @@ export interface SharedRateLimiter {
 export interface AcquireOptions {
   /** A re-attempt of a call that failed: counted against the retry budget. @defaultValue false */
   retry?: boolean;
+}
+
+export interface TryAcquireOptions extends AcquireOptions {
+  /** First attempts wanted now (ignored for a retry, which is always asked for alone). @defaultValue 1 */
+  count?: number;
 }
 
 export const REFUSAL_REASONS = ["rate", "retry-after", "retry-budget"] as const;

@@ -85,8 +85,12 @@ export function queueRecords(tx: ChainableCommander, records: Array<{ key: strin
   if (records.length === 0) return;
   const args = records.flatMap(({ record }) => NEW_RECORD_FIELDS.map((f) => record[f]));
   const createdAt = records[0]!.record.createdAt;
-  const score = String(Date.parse(createdAt) || Date.now());
-  commands(tx).pciQueueRecords(records.length + 1, openRecordsKey(records[0]!.key), ...records.map((r) => r.key), score, createdAt, ...args);
+  commands(tx).pciQueueRecords(records.length + 1, openRecordsKey(records[0]!.key), ...records.map((r) => r.key), openRecordScore(createdAt), createdAt, ...args);
+}
+
+/** A new record's score in the open-records index: its creation time, ms (now if unreadable). */
+export function openRecordScore(createdAt: string): string {
+  return String(Date.parse(createdAt) || Date.now());
 }
 
 /**
