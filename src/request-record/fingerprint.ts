@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { AcceptRequest } from "../schemas/request.js";
 
 /**
@@ -24,19 +24,22 @@ export function fingerprintPayload(request: AcceptRequest, redriveOf?: string): 
 
 /** JSON with object keys sorted at every depth, so equal payloads give equal text. */
 export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  // One string built in place (no entries, filter and map arrays): it runs for every request.
+  const object = value as Record<string, unknown>;
+  let out = "";
+  for (const k of Object.keys(object).sort()) {
+    const v = object[k];
+    if (v === undefined) continue;
+    out += `${out === "" ? "" : ","}${JSON.stringify(k)}:${canonicalJson(v)}`;
   }
-  return JSON.stringify(value);
+  return `{${out}}`;
 }
 
 /** Fingerprint of a payload, from its canonical JSON (pass it when it is already computed). */
 export function fingerprint(payload: FingerprintPayload, json: string = canonicalJson(payload)): string {
-  return createHash("sha256").update(json).digest("base64url");
+  return hash("sha256", json, "base64url");
 }
 
 /** Names of the fingerprint fields whose values differ (a field present on one side only differs). */

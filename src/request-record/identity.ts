@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import type { RequestAction } from "../schemas/request.js";
 
 /**
@@ -20,7 +20,7 @@ export function defaultIdempotencyKey(catalog: string, identifier: string): stri
  * Cluster. The caller's key is hashed: any length or character set stays a short, safe key.
  */
 export function idempotencyRecordKey(prefix: string, queueName: string, idempotencyKey: string): string {
-  return `${prefix}:${queueName}:idem:${createHash("sha256").update(idempotencyKey).digest("base64url")}`;
+  return `${prefix}:${queueName}:idem:${hash("sha256", idempotencyKey, "base64url")}`;
 }
 
 /**
@@ -55,7 +55,7 @@ let sequence = 0;
  */
 export function deriveClientToken(idempotencyKey: string, action: RequestAction = "accept"): string {
   const namespace = action === "accept" ? "pc-invitations/client-token/v1" : `pc-invitations/client-token/${action}/v1`;
-  return createHash("sha256").update(`${namespace}\0${idempotencyKey}`).digest("base64url");
+  return hash("sha256", `${namespace}\0${idempotencyKey}`, "base64url");
 }
 
 /**
@@ -69,6 +69,6 @@ export function redriveIdempotencyKey(requestId: string): string {
 
 /** Deterministic event id of a request's outcome (UUID v5 shape): the same on every redelivery. */
 export function outcomeEventId(requestId: string): string {
-  const h = createHash("sha256").update(`pc-invitations/outcome/v1\0${requestId}`).digest("hex");
+  const h = hash("sha256", `pc-invitations/outcome/v1\0${requestId}`, "hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
 }
