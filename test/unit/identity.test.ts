@@ -12,6 +12,8 @@ describe("identity", () => {
   it("keeps idempotency records inside the queue prefix's hash tag, whatever the key", () => {
     const k = idempotencyRecordKey("{pci}", "accept-invitation", "any key with spaces and ünïcode ".repeat(20));
     expect(k).toMatch(/^\{pci\}:accept-invitation:idem:[A-Za-z0-9_-]{43}$/);
+    // The key 0.2 wrote this record under (SHA-256 of the UTF-8 key): records written before an upgrade are found after it.
+    expect(k).toBe("{pci}:accept-invitation:idem:LEybYJkTNyMApOsyKhtMn4bjSdFEaf9eRbIqYTc4t4k");
   });
   it("derives a stable ClientToken that satisfies the API's pattern and length", () => {
     const t = deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM");
@@ -36,5 +38,7 @@ describe("identity", () => {
     expect(id).toBe(outcomeEventId("AWS.pacinv-ABCDEFGHIJKLM"));
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(id).not.toBe(outcomeEventId("AWS.pacinv-ABCDEFGHIJKLN"));
+    // The id 0.2 gave this request's event: consumers that deduplicate by it keep doing so across an upgrade.
+    expect(id).toBe("f8330bde-7866-59f3-bce3-e6bae9f461a3");
   });
 });
