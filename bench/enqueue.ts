@@ -6,6 +6,11 @@
  * identifiers in every measurement; the order of the two alternates between runs; each
  * measurement gets its own empty queue. The warm-up checks that a raw job and a producer job
  * have the same data keys (reported as jobShape), so a drift of the job format shows up.
+ *
+ * A third measurement, `script`, runs the producer's own enqueue script (enqueueInOneScript) on
+ * requests prepared before the clock starts: the record and the job written in one script, with
+ * validation and derivation free. Its ratio to raw is the ceiling of any producer that writes
+ * this record atomically with its job.
  */
 import { performance } from "node:perf_hooks";
 import { randomUUID } from "node:crypto";
@@ -22,6 +27,8 @@ import {
   type AcceptJobData,
 } from "../src/index.js";
 import { requestJobOptions } from "../src/producer/job-options.js";
+import { enqueueInOneScript } from "../src/producer/enqueue-script.js";
+import { prepareRequests } from "../src/producer/producer.js";
 import { REDIS_URL, deletePrefix, envInt, freshIdentifiers, median, newRedis, progress, round, settle, uniquePrefix } from "./common.js";
 
 export interface EnqueueBenchOptions {
@@ -57,18 +64,22 @@ export interface EnqueueRunResult {
   order: string;
   producer: Measurement & { duplicates: number };
   raw: Measurement;
+  script: Measurement;
   ratio: number;
+  /** script.rps / raw.rps */
+  scriptRatio: number;
 }
 
 export interface EnqueueBenchResult {
   config: Omit<EnqueueBenchOptions, "redisUrl">;
   jobShape: Awaited<ReturnType<typeof checkJobShape>>;
   method: Record<string, string>;
-  median: { producerRps: number; rawRps: number; ratio: number; target: number; meetsTarget: boolean };
+  median: { producerRps: number; rawRps: number; ratio: number; target: number; meetsTarget: boolean; scriptRps: number; scriptRatio: number };
   runs: EnqueueRunResult[];
 }
 
-type Variant = "producer" | "raw";
+const VARIANTS = ["producer", "script", "raw"] as const;
+type Variant = (typeof VARIANTS)[number];
 
 async function countJobs(queue: Queue): Promise<number> {
   return queue.getJobCountByTypes("waiting", "delayed", "prioritized");
@@ -94,6 +105,31 @@ async function measureProducer(redis: Redis, prefix: string, queueName: string, 
   await obliterate(producer.queue);
   await producer.close();
   return { rps: round((n * 1000) / elapsedMs), elapsedMs: round(elapsedMs), jobsInQueue, duplicates };
+}
+
+/**
+ * The producer's enqueue script alone: requests validated and derived (prepareRequests) before the
+ * clock starts, then timed: each batch's script call, its arguments built (BullMQ's job encoding,
+ * the records' fields) and the reply read.
+ */
+async function measureScript(redis: Redis, prefix: string, queueName: string, o: EnqueueBenchOptions, n: number): Promise<Measurement> {
+  const producer = createProducer({ redis, prefix, queueName });
+  await producer.queue.waitUntilReady();
+  const requests = freshIdentifiers(n).map((identifier) => ({ catalog: o.catalog, identifier }));
+  const batches: Array<ReturnType<typeof prepareRequests>> = [];
+  for (let i = 0; i < n; i += o.batchSize) batches.push(prepareRequests(requests.slice(i, i + o.batchSize), { prefix, queueName }));
+  const opts = requestJobOptions(DEFAULT_RETRY_POLICY);
+  await settle();
+  const t0 = performance.now();
+  for (const items of batches) {
+    const results = await enqueueInOneScript(redis, producer.queue, items, opts, "");
+    if (!Array.isArray(results) || results.some((r) => r.duplicate)) throw new Error("bench enqueue: the script found existing records for fresh requests");
+  }
+  const elapsedMs = performance.now() - t0;
+  const jobsInQueue = await countJobs(producer.queue);
+  await obliterate(producer.queue);
+  await producer.close();
+  return { rps: round((n * 1000) / elapsedMs), elapsedMs: round(elapsedMs), jobsInQueue };
 }
 
 /** The producer's job data for a request {catalog, identifier}, built without the producer. */
@@ -160,33 +196,35 @@ export async function benchEnqueue(o: EnqueueBenchOptions = enqueueOptionsFromEn
   const redis = newRedis(o.redisUrl);
   const prefix = uniquePrefix("bench-enq");
   const runs: EnqueueRunResult[] = [];
-  const measure = (variant: Variant, run: number, n: number) =>
+  const measure = (variant: Variant, run: number, n: number): Promise<Measurement & { duplicates?: number }> =>
     variant === "producer"
       ? measureProducer(redis, prefix, `enqueue-producer-r${run}`, o, n)
-      : measureRaw(redis, prefix, `enqueue-raw-r${run}`, o, n);
+      : variant === "script"
+        ? measureScript(redis, prefix, `enqueue-script-r${run}`, o, n)
+        : measureRaw(redis, prefix, `enqueue-raw-r${run}`, o, n);
   let jobShape: Awaited<ReturnType<typeof checkJobShape>>;
   try {
     jobShape = await checkJobShape(redis, prefix, o.catalog);
     if (o.warmupN > 0) {
       progress(`enqueue: warm-up (N=${o.warmupN} per variant, discarded)`);
-      await measure("producer", -1, o.warmupN);
-      await measure("raw", -1, o.warmupN);
+      for (const v of VARIANTS) await measure(v, -1, o.warmupN);
     }
     for (let run = 0; run < o.runs; run++) {
-      const order: Variant[] = run % 2 === 0 ? ["producer", "raw"] : ["raw", "producer"];
-      const got: Partial<{ producer: Awaited<ReturnType<typeof measureProducer>>; raw: Measurement }> = {};
-      for (const v of order) {
-        if (v === "producer") got.producer = await measureProducer(redis, prefix, `enqueue-producer-r${run}`, o, o.n);
-        else got.raw = await measure("raw", run, o.n);
-      }
+      // Alternating order: each variant first in some runs and last in others.
+      const order: Variant[] = run % 2 === 0 ? [...VARIANTS] : [...VARIANTS].reverse();
+      const got: Partial<Record<Variant, Measurement & { duplicates?: number }>> = {};
+      for (const v of order) got[v] = await measure(v, run, o.n);
+      const raw = got.raw!;
       const r: EnqueueRunResult = {
         run,
         order: order.join(","),
-        producer: got.producer!,
-        raw: got.raw!,
-        ratio: round(got.producer!.rps / got.raw!.rps, 4),
+        producer: { ...got.producer!, duplicates: got.producer!.duplicates ?? 0 },
+        raw,
+        script: got.script!,
+        ratio: round(got.producer!.rps / raw.rps, 4),
+        scriptRatio: round(got.script!.rps / raw.rps, 4),
       };
-      progress(`enqueue run ${run + 1}/${o.runs} (${r.order}): producer ${r.producer.rps} rps, raw ${r.raw.rps} rps, ratio ${r.ratio}`);
+      progress(`enqueue run ${run + 1}/${o.runs} (${r.order}): producer ${r.producer.rps} rps, script ${r.script.rps} rps, raw ${raw.rps} rps, ratio ${r.ratio}, script ratio ${r.scriptRatio}`);
       runs.push(r);
     }
   } finally {
@@ -202,12 +240,16 @@ export async function benchEnqueue(o: EnqueueBenchOptions = enqueueOptionsFromEn
       producer:
         "createProducer({redis shared}).enqueueMany(batch) for n fresh requests {catalog, identifier}; includes validation, job building and whatever the producer does for duplicates/idempotency",
       raw: "new Queue(same default job options).addBulk(batch) of jobs built like the producer's (same data keys, jobId scheme); timing includes building job data (sha256 clientToken, randomUUID correlationId, job id) but no validation and no idempotency bookkeeping",
-      ratio: "per run producer.rps / raw.rps (same run, order alternating, each in its own empty queue), then the median",
+      script:
+        "the producer's enqueue script alone (enqueueInOneScript, as enqueueMany runs it) on requests validated and derived by prepareRequests before the clock starts: the record written with its job in one script, validation and derivation free",
+      ratio: "per run producer.rps / raw.rps (same run, order alternating, each in its own empty queue), then the median; scriptRatio likewise script.rps / raw.rps: the ceiling of any producer writing this record atomically with its job",
     },
     median: {
       producerRps: round(median(runs.map((r) => r.producer.rps))),
       rawRps: round(median(runs.map((r) => r.raw.rps))),
       ratio,
+      scriptRps: round(median(runs.map((r) => r.script.rps))),
+      scriptRatio: round(median(runs.map((r) => r.scriptRatio)), 4),
       target: 0.9,
       meetsTarget: ratio >= 0.9,
     },
