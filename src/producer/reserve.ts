@@ -62,7 +62,7 @@ export async function reserveAndEnqueue(tx: TxSession, items: PreparedRequest[],
     for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
       const recordKeys = [...new Set(items.map((i) => i.recordKey))];
       // WATCH, then one read of every record of the batch (and whether an open record lost its job).
-      const [, rows] = await Promise.all([redis.watch(...recordKeys), readRecords(redis, recordKeys, queue.toKey(""), outcomeKeyPrefix)]);
+      const [, rows] = await Promise.all([redis.watch(recordKeys), readRecords(redis, recordKeys, queue.toKey(""), outcomeKeyPrefix)]);
       const existing = new Map<string, RequestRecord>();
       const jobMissing = new Set<string>();
       recordKeys.forEach((k, i) => {

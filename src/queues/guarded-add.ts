@@ -45,12 +45,14 @@ export const BULLMQ_ADD_STANDARD_JOB_FN = `local function bullmqAddStandardJob(K
 
 /**
  * Runs `lua` as the command `name` of `redis`, defined there on first use (ioredis sends EVALSHA,
- * and the script's body on NOSCRIPT).
+ * and the script's body on NOSCRIPT). `keys` and `args` go as two arrays, which ioredis flattens:
+ * a batch's arguments spread into one JavaScript call would overflow the call stack (RangeError)
+ * from some 10,000 requests on.
  */
 export function runScript(redis: RedisConnection, name: string, lua: string, keys: readonly string[], args: ReadonlyArray<string | Buffer>): Promise<unknown> {
   const client = redis as unknown as Record<string, unknown>;
   if (typeof client[name] !== "function") redis.defineCommand(name, { lua });
-  return (client[name] as (...a: unknown[]) => Promise<unknown>).call(redis, keys.length, ...keys, ...args);
+  return (client[name] as (...a: unknown[]) => Promise<unknown>).call(redis, keys.length, keys, args);
 }
 
 /** `name` is the script's command name on each connection; `guardLua` its guard (see GuardedAdd). */

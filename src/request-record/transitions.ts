@@ -12,9 +12,13 @@ import { READ_RECORDS_LUA } from "./scripts/read-records.js";
  * connection that ran `defineRecordCommands`); the others take a connection.
  */
 
+/**
+ * A batch's keys and arguments go to the batch commands as arrays, which ioredis flattens: spread
+ * into one JavaScript call, a batch of some 10,000 records overflows the call stack (RangeError).
+ */
 interface RecordCommands {
-  pciReadRecords(numKeys: number, ...args: string[]): Promise<Array<Array<string | null | number>>>;
-  pciQueueRecords(numKeys: number, ...args: string[]): unknown;
+  pciReadRecords(numKeys: number, keys: string[], ...args: string[]): Promise<Array<Array<string | null | number>>>;
+  pciQueueRecords(numKeys: number, openKey: string, keys: string[], score: string, createdAt: string, args: string[]): unknown;
   pciCompleteRecord(key: string, openKey: string, jobId: string, outcome: string, completedAt: string, retentionSeconds: string): unknown;
 }
 
@@ -47,7 +51,7 @@ export interface ReadRecord {
  * `outcomeKeyPrefix` the outcomes queue's (where a completed record without its own copy finds its outcome).
  */
 export async function readRecords(redis: RedisConnection, keys: string[], jobKeyPrefix: string, outcomeKeyPrefix = ""): Promise<ReadRecord[]> {
-  const rows = await commands(redis).pciReadRecords(keys.length, ...keys, jobKeyPrefix, outcomeKeyPrefix);
+  const rows = await commands(redis).pciReadRecords(keys.length, keys, jobKeyPrefix, outcomeKeyPrefix);
   return rows.map((row) => {
     const hash = recordHashOf(row);
     return { hash: Object.keys(hash).length > 0 ? hash : undefined, jobMissing: row[RECORD_FIELDS.length] === 1 };
@@ -85,7 +89,7 @@ export function queueRecords(tx: ChainableCommander, records: Array<{ key: strin
   if (records.length === 0) return;
   const args = records.flatMap(({ record }) => NEW_RECORD_FIELDS.map((f) => record[f]));
   const createdAt = records[0]!.record.createdAt;
-  commands(tx).pciQueueRecords(records.length + 1, openRecordsKey(records[0]!.key), ...records.map((r) => r.key), openRecordScore(createdAt), createdAt, ...args);
+  commands(tx).pciQueueRecords(records.length + 1, openRecordsKey(records[0]!.key), records.map((r) => r.key), openRecordScore(createdAt), createdAt, args);
 }
 
 /** A new record's score in the open-records index: its creation time, ms (now if unreadable). */

@@ -206,6 +206,19 @@ describe("idempotency keys", () => {
     expect(resubmitted.map((r) => [r.duplicate, r.jobId])).toEqual((first as Array<{ jobId: string }>).map((r) => [true, r.jobId]));
   });
 
+  it("takes a batch of 15,000 requests in one call: one script of some 150,000 arguments", async () => {
+    p = await startPipeline({ label: "idem-large" });
+    const N = 15_000;
+    const requests = Array.from({ length: N }, (_, i) => ({ catalog: "AWS", identifier: `pacinv-L${i.toString(36).padStart(12, "0")}` }));
+    // Ten script arguments per request: spread into one JavaScript call they overflow the call
+    // stack (RangeError) from some 13,000 requests on, long before Redis minds the size.
+    const results = await p.producer.enqueueMany(requests);
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(N);
+    expect((await requestCounts(p)).waiting).toBe(N);
+    const again = await p.producer.enqueueMany(requests.slice(0, 3));
+    expect(again.map((r) => [r.duplicate, r.jobId])).toEqual(results.slice(0, 3).map((r) => [true, r.jobId]));
+  }, 120_000);
+
   it("concurrent producers with the same key create one job", async () => {
     p = await startPipeline({ label: "idem-race" });
     const inv = p.emulator.seedInvitation();

@@ -76,4 +76,14 @@ describe("request record scripts", () => {
     expect(row!.jobMissing).toBe(true);
     expect(Object.keys(row!.hash!).sort()).toEqual(RECORD_FIELDS.filter((f) => f !== "outcome" && f !== "completedAt").sort());
   });
+
+  it("write and read 20,000 records in one call each (some 140,000 arguments: ioredis gets them as arrays, not spread)", async () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => `${prefix}:accept-invitation:idem:many-${i}`);
+    const tx = redis.multi();
+    queueRecords(tx, keys.map((key, i) => ({ key, record: record(`job-many-${i}`) })));
+    expect((await tx.exec())!.map(([err, reply]) => [err, reply])).toEqual([[null, keys.length]]);
+    const rows = await readRecords(redis, keys, `${prefix}:accept-invitation:`);
+    expect(rows).toHaveLength(keys.length);
+    expect(rows.map((r) => r.hash?.jobId)).toEqual(keys.map((_, i) => `job-many-${i}`));
+  });
 });
