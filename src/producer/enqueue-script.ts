@@ -8,7 +8,7 @@ import { openRecordsKey } from "../request-record/identity.js";
 import { judgeSubmission, parseRecord, RECORD_FIELDS, submissionResult, type RequestRecord, type SubmissionResult } from "../request-record/record.js";
 import { NEW_RECORD_FIELDS, QUEUE_RECORD_FN } from "../request-record/scripts/queue-records.js";
 import { openRecordScore, recordHashOf } from "../request-record/transitions.js";
-import { READ_RECORD_FN } from "../request-record/scripts/read-records.js";
+import { IS_RECORD_FN, READ_RECORD_FN } from "../request-record/scripts/read-records.js";
 import { newRecord, REQUEST_JOB_NAME, type PreparedRequest } from "./reserve.js";
 
 const NF = NEW_RECORD_FIELDS.length;
@@ -34,6 +34,11 @@ const at = (name: (typeof RECORD_FIELDS)[number]) => RECORD_FIELDS.indexOf(name)
  *                   { 'job-missing' }: a duplicate's record is open and its job is gone: nothing
  *                   written (the caller gives the job back with a transaction, reserve.ts)
  *
+ * A record key holding a hash that is not a record (IS_RECORD_FN: a field missing, an unknown
+ * state, a stray field alone) is judged as no record, as `preview` and the transaction judge it
+ * (parseRecord), and is replaced whole when the batch is written. The check is the schema's, so
+ * every row this script returns as a record parses as one in Node: nothing throws after a write.
+ *
  * BullMQ's add is not asked what it did: with a request job's options (no parent, no
  * deduplication, a job id made fresh for the request) it always adds the job. An option that lets
  * it refuse or deduplicate would need its own check before the writes (a Lua error does not undo
@@ -48,14 +53,15 @@ const ENQUEUE_LUA = [
   "#!lua",
   BULLMQ_ADD_STANDARD_JOB_FN,
   READ_RECORD_FN,
+  IS_RECORD_FN,
   QUEUE_RECORD_FN,
   `
 local NB, NF, S = ${BULLMQ_ADD_KEY_COUNT}, ${NF}, ${NF + 3}
-local FP, ITEM_FP, JOB_ID = ${at("fp")}, ${NEW_RECORD_FIELDS.indexOf("fp") + 1}, ${at("jobId")}
+local FP, ITEM_FP = ${at("fp")}, ${NEW_RECORD_FIELDS.indexOf("fp") + 1}
 local bullKeys = { unpack(KEYS, 1, NB) }
 local openKey = KEYS[NB + 1]
 local n = #KEYS - NB - 1
-local out, firstOf, new = {}, {}, {}
+local out, firstOf, new, stale = {}, {}, {}, {}
 for i = 1, n do
   local key = KEYS[NB + 1 + i]
   local fp = ARGV[4 + (i - 1) * S + ITEM_FP]
@@ -75,14 +81,21 @@ for i = 1, n do
       new[#new + 1] = i
     else
       local values, missing = readRecord(key, ARGV[1], ARGV[2])
-      if not values[JOB_ID] or values[FP] ~= fp then return { 'conflict', i, values } end
-      if missing == 1 then return { 'job-missing' } end
-      out[i] = values
+      if not isRecord(values) then
+        out[i] = 'new'
+        new[#new + 1] = i
+        stale[i] = true
+      else
+        if values[FP] ~= fp then return { 'conflict', i, values } end
+        if missing == 1 then return { 'job-missing' } end
+        out[i] = values
+      end
     end
   end
 end
 for _, i in ipairs(new) do
   local base = 4 + (i - 1) * S
+  if stale[i] then redis.call('DEL', KEYS[NB + 1 + i]) end
   queueRecord(KEYS[NB + 1 + i], openKey, ARGV[3], ARGV, base + 1, ARGV[4])
   bullmqAddStandardJob(bullKeys, { ARGV[base + NF + 1], ARGV[base + NF + 2], ARGV[base + NF + 3] })
 end

@@ -8,9 +8,17 @@ export interface RecordSweepStore {
   /** Open records (queued, in progress) created before `beforeMs`, oldest first; undefined where the hash is gone. */
   openRecords(beforeMs: number, limit: number): Promise<Array<{ recordKey: string; record: RequestRecord | undefined }>>;
   forgetRecord(recordKey: string): Promise<void>;
-  /** One more revival of the request's job; returns how many it has had (kept in the record, `revivals`). */
+  /**
+   * One more revival of the request's job; returns how many it has had (kept in the record,
+   * `revivals`). A record gone meanwhile (completed and expired, deleted) is not re-created as a
+   * hash holding `revivals` alone: 1 is returned and nothing written.
+   */
   countRevival(recordKey: string): Promise<number>;
 }
+
+/** HINCRBY on an existing record only (HINCRBY alone would create the hash). */
+const COUNT_REVIVAL_LUA = `if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
+return redis.call('HINCRBY', KEYS[1], 'revivals', 1)`;
 
 export function createRecordSweepStore(redis: RedisConnection, location: { prefix: string; requestsQueue: string }): RecordSweepStore {
   const openKey = openRecordsKey(idempotencyRecordKey(location.prefix, location.requestsQueue, "any"));
@@ -21,6 +29,6 @@ export function createRecordSweepStore(redis: RedisConnection, location: { prefi
       return keys.map((recordKey, i) => ({ recordKey, record: parseRecord(hashes[i]) }));
     },
     forgetRecord: (recordKey) => forgetOpenRecord(redis, recordKey),
-    countRevival: (recordKey) => redis.hincrby(recordKey, "revivals", 1),
+    countRevival: async (recordKey) => Number(await redis.eval(COUNT_REVIVAL_LUA, 1, recordKey)),
   };
 }

@@ -206,6 +206,39 @@ describe("idempotency keys", () => {
     expect(resubmitted.map((r) => [r.duplicate, r.jobId])).toEqual((first as Array<{ jobId: string }>).map((r) => [true, r.jobId]));
   });
 
+  it("judges a record key holding a hash that is not a record as no record, in preview and both write paths alike, and replaces it whole", async () => {
+    p = await startPipeline({ label: "idem-stray" });
+    const pl = p;
+    const req = (i: number) => ({ catalog: "AWS", identifier: `pacinv-STRAY${i}0000000` });
+    const [a, b, c, d, e, f] = [req(0), req(1), req(2), req(3), req(4), req(5)];
+    const keyOf = (r: { catalog: string; identifier: string }) => idempotencyRecordKey(pl.prefix, "accept-invitation", `${r.catalog}.${r.identifier}`);
+    // a: a stray field alone (what an HINCRBY on a record that had gone would leave); b: a record
+    // missing a required field; c and f: an unknown state. b, c and f also carry a stray field.
+    await pl.redis.hset(keyOf(a), "revivals", "3");
+    for (const r of [b, c, f]) await pl.producer.enqueue(r);
+    await pl.redis.hdel(keyOf(b), "createdAt");
+    for (const r of [b, c, f]) await pl.redis.hset(keyOf(r), "revivals", "2");
+    for (const r of [c, f]) await pl.redis.hset(keyOf(r), "state", "archived");
+    expect((await pl.producer.preview([a, b, c, f])).map((v) => v.verdict)).toEqual(["new", "new", "new", "new"]);
+
+    // The script path: the batch is written whole (before, d was written, then it threw).
+    const viaScript = await pl.producer.enqueueMany([d, a, b, c]);
+    expect(viaScript.map((r) => r.duplicate)).toEqual([false, false, false, false]);
+    // The transaction path (a duplicate whose job was removed leads the batch) judges f the same way.
+    await (await pl.producer.queue.getJob(viaScript[0]!.jobId))!.remove();
+    const viaTransaction = await pl.producer.enqueueMany([d, f, e]);
+    expect(viaTransaction.map((r) => r.duplicate)).toEqual([true, false, false]);
+    for (const r of [a, b, c, f]) {
+      const hash = await pl.redis.hgetall(keyOf(r));
+      expect(hash).not.toHaveProperty("revivals");
+      expect(hash).toMatchObject({ state: "queued", createdAt: expect.any(String), jobId: expect.any(String) });
+    }
+    // Each is a record again: a re-submission is its duplicate, with its job.
+    const again = await pl.producer.enqueueMany([a, b, c, f]);
+    expect(again.map((r) => r.duplicate)).toEqual([true, true, true, true]);
+    expect(again.map((r) => r.jobId)).toEqual([...viaScript.slice(1, 4).map((r) => r.jobId), viaTransaction[1]!.jobId]);
+  });
+
   it("takes a batch of 15,000 requests in one call: one script of some 150,000 arguments", async () => {
     p = await startPipeline({ label: "idem-large" });
     const N = 15_000;

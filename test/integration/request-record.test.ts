@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createRedis } from "../../src/queues/connection.js";
 import { RECORD_FIELDS, parseRecord, type RequestRecord } from "../../src/request-record/record.js";
 import { completeRecord, defineRecordCommands, queueRecords, readRecords } from "../../src/request-record/transitions.js";
+import { createRecordSweepStore } from "../../src/request-record/record-store.js";
 import { deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import type { Redis } from "ioredis";
 
@@ -75,6 +76,19 @@ describe("request record scripts", () => {
     const [row] = await readRecords(redis, [key], `${prefix}:accept-invitation:`);
     expect(row!.jobMissing).toBe(true);
     expect(Object.keys(row!.hash!).sort()).toEqual(RECORD_FIELDS.filter((f) => f !== "outcome" && f !== "completedAt").sort());
+  });
+
+  it("count a sweeper revival in the record, and never re-create a record that has gone as a hash of `revivals` alone", async () => {
+    const store = createRecordSweepStore(redis, { prefix, requestsQueue: "accept-invitation" });
+    const key = `${prefix}:accept-invitation:idem:revived`;
+    const tx = redis.multi();
+    queueRecords(tx, [{ key, record: record("job-revived") }]);
+    await tx.exec();
+    expect([await store.countRevival(key), await store.countRevival(key)]).toEqual([1, 2]);
+    expect(await redis.hget(key, "revivals")).toBe("2");
+    const gone = `${prefix}:accept-invitation:idem:gone`;
+    expect(await store.countRevival(gone)).toBe(1);
+    expect(await redis.exists(gone)).toBe(0);
   });
 
   it("write and read 20,000 records in one call each (some 140,000 arguments: ioredis gets them as arrays, not spread)", async () => {

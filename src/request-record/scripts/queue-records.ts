@@ -4,7 +4,7 @@ import type { RequestRecord } from "../record.js";
 export const NEW_RECORD_FIELDS = ["key", "fp", "payload", "jobId", "clientToken", "correlationId"] as const satisfies ReadonlyArray<keyof RequestRecord>;
 
 /**
- * (none) → queued for one record, as a Lua function, for scripts that write a record alongside
+ * (none, or a hash that is not a record: see IS_RECORD_FN) → queued for one record, as a Lua function, for scripts that write a record alongside
  * its job (pciQueueRecords below; the producer's enqueue, producer/enqueue-script.ts):
  * `queueRecord(key, openKey, score, values, from, createdAt)` writes the record with the
  * ${NEW_RECORD_FIELDS.length} values `values[from ..]` (NEW_RECORD_FIELDS order), state `queued` and
@@ -26,6 +26,9 @@ end`;
  *   ARGV[3..] ${NEW_RECORD_FIELDS.length} values per record, in NEW_RECORD_FIELDS order
  *   returns   the number of records written
  *
+ * A key may hold a hash that is not a record (read-records.ts IS_RECORD_FN: the caller judged it
+ * as none): it is deleted first, so the record is written whole, without the stray fields.
+ *
  * Guarantee: run inside the MULTI that adds the records' jobs, under WATCH of the same keys, so a
  * record and its job are written together or not at all, and a concurrent producer that wrote one
  * of these records first makes the EXEC fail. No TTL: a queued record never expires, and stays
@@ -34,6 +37,7 @@ end`;
 export const QUEUE_RECORDS_LUA = `
 ${QUEUE_RECORD_FN}
 for i = 2, #KEYS do
+  redis.call('DEL', KEYS[i])
   queueRecord(KEYS[i], KEYS[1], ARGV[1], ARGV, 3 + (i - 2) * ${NEW_RECORD_FIELDS.length}, ARGV[2])
 end
 return #KEYS - 1`;

@@ -1,6 +1,24 @@
-import { RECORD_FIELDS } from "../record.js";
+import { RECORD_FIELDS, RECORD_STATES, requestRecordSchema } from "../record.js";
 
 const field = (name: (typeof RECORD_FIELDS)[number]) => RECORD_FIELDS.indexOf(name) + 1;
+
+/** The fields every record has (the schema's non-optional ones), as Lua indices into readRecord's values. */
+const REQUIRED_FIELDS = RECORD_FIELDS.filter((f) => !requestRecordSchema.shape[f].safeParse(undefined).success).map(field);
+
+/**
+ * `isRecord(values)`: readRecord's values are a record, by the rules of record.ts's schema (every
+ * required field present, a known state), the rules `parseRecord` applies in Node. A hash that
+ * fails them (a stray field alone, a partial restore) is not a record: every reader judges it as
+ * no record, and the write that follows replaces it whole (DEL, then the new record's fields).
+ */
+export const IS_RECORD_FN = `
+local RECORD_STATES = { ${RECORD_STATES.map((s) => `['${s}'] = true`).join(", ")} }
+local function isRecord(values)
+  for _, i in ipairs({ ${REQUIRED_FIELDS.join(", ")} }) do
+    if not values[i] then return false end
+  end
+  return RECORD_STATES[values[${field("state")}]] == true
+end`;
 
 /**
  * The read of one record as a Lua function, for scripts that judge a submission against its
