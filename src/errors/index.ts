@@ -52,6 +52,10 @@ export class BatchValidationError extends PcInvitationsError {
 /**
  * The idempotency key was already used with a different payload. Nothing was enqueued.
  * `differences` names each field whose value differs from the first submission.
+ * In a batch, `index` is the conflicting request's position. When the key's first use is an
+ * earlier request of the same batch, `firstIndex` is that request's position, and
+ * `existingJobId` the job id it was given: written only when the batch is sent again without the
+ * conflicting request (enqueueEach does, and then reports the id written).
  */
 export class IdempotencyConflictError extends PcInvitationsError {
   override readonly name = "IdempotencyConflictError";
@@ -62,8 +66,14 @@ export class IdempotencyConflictError extends PcInvitationsError {
     readonly existingJobId: string,
     /** Position in the batch, for enqueueMany. */
     readonly index?: number,
+    /** Position of the key's first use, when that is an earlier request of the same batch. */
+    readonly firstIndex?: number,
   ) {
-    super(`idempotency key "${idempotencyKey}" was already used with a different payload (differs in: ${differences.join(", ")}); nothing enqueued`);
+    super(
+      firstIndex === undefined
+        ? `idempotency key "${idempotencyKey}" was already used with a different payload (differs in: ${differences.join(", ")}); nothing enqueued`
+        : `idempotency key "${idempotencyKey}" is used by request #${firstIndex} of this batch with a different payload (differs in: ${differences.join(", ")}); nothing enqueued`,
+    );
   }
 }
 

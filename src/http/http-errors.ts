@@ -104,7 +104,8 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
         message: err.message,
         idempotencyKey: err.idempotencyKey,
         differences: err.differences,
-        existingJobId: err.existingJobId,
+        // A key first used earlier in the same (refused) batch has no job yet: its position instead.
+        ...(err.firstIndex === undefined ? { existingJobId: err.existingJobId } : { firstIndex: err.firstIndex }),
         ...(typeof index === "number" ? { index } : {}),
       },
     };

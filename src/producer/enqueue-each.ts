@@ -13,11 +13,13 @@ export type Disposition =
  * Enqueues a batch in one call and, where one request reuses an idempotency key with another
  * payload (which refuses the whole call: the library's rule for a batch), sets that one aside as a
  * conflict and sends the rest again, until every other request is in. Results in request order.
+ * A conflict with an earlier request of the same batch names the job that request got in the end.
  * Any other error is thrown (nothing of the failed call was written; earlier calls stand).
  */
 export async function enqueueEach(enqueueMany: (requests: readonly unknown[]) => Promise<EnqueueResult[]>, requests: readonly unknown[]): Promise<Disposition[]> {
   const out: Disposition[] = new Array<Disposition>(requests.length);
   let pending = requests.map((request, index) => ({ request, index }));
+  const firstUses = new Map<number, number>(); // a conflict's request index → its key's first use in the batch
   while (pending.length > 0) {
     try {
       const results = await enqueueMany(pending.map((p) => p.request));
@@ -25,11 +27,16 @@ export async function enqueueEach(enqueueMany: (requests: readonly unknown[]) =>
         const r = results[i]!;
         out[p.index] = r.duplicate ? { disposition: "duplicate", jobId: r.jobId, state: r.state } : { disposition: "enqueued", jobId: r.jobId };
       });
+      for (const [conflict, first] of firstUses) {
+        const written = out[first];
+        if (written?.disposition !== "conflict" && written?.jobId && out[conflict]?.disposition === "conflict") out[conflict] = { ...out[conflict], existingJobId: written.jobId };
+      }
       break;
     } catch (err) {
       if (!(err instanceof IdempotencyConflictError) || err.index === undefined || pending[err.index] === undefined) throw err;
       const at = err.index;
       out[pending[at]!.index] = { disposition: "conflict", existingJobId: err.existingJobId, differences: err.differences };
+      if (err.firstIndex !== undefined && pending[err.firstIndex]) firstUses.set(pending[at]!.index, pending[err.firstIndex]!.index);
       pending = pending.filter((_, i) => i !== at);
     }
   }

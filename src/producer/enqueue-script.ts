@@ -142,7 +142,7 @@ export async function enqueueInOneScript(
       const against = reply[2];
       if (typeof against === "number") {
         const earlier = items[against - 1]!;
-        throw new IdempotencyConflictError(item.idempotencyKey, differingFields(earlier.payload, item.payload), earlier.jobId, item.index);
+        throw new IdempotencyConflictError(item.idempotencyKey, differingFields(earlier.payload, item.payload), earlier.jobId, item.index, earlier.index);
       }
       const record = toRecord(against);
       const judged = judgeSubmission(record, item.fp, item.payload);

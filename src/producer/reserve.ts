@@ -73,13 +73,14 @@ export async function reserveAndEnqueue(tx: TxSession, items: PreparedRequest[],
       });
 
       const results: SubmissionResult[] = [];
+      const firstInBatch = new Map<string, number>(); // record key → index of the batch's request that is new with it
       const toAdd: Array<{ jobId: string; data: AcceptJobData }> = [];
       const toRecord: Array<{ key: string; record: RequestRecord }> = [];
       for (const item of items) {
         const judged = judgeSubmission(existing.get(item.recordKey), item.fp, item.payload);
         if (judged.verdict === "conflict") {
           await redis.unwatch();
-          throw new IdempotencyConflictError(item.idempotencyKey, judged.differences, judged.record.jobId, item.index);
+          throw new IdempotencyConflictError(item.idempotencyKey, judged.differences, judged.record.jobId, item.index, firstInBatch.get(item.recordKey));
         }
         if (judged.verdict === "duplicate") {
           const rec = judged.record;
@@ -91,6 +92,7 @@ export async function reserveAndEnqueue(tx: TxSession, items: PreparedRequest[],
         }
         const record = newRecord(item);
         existing.set(item.recordKey, record); // a repeat within this batch is a duplicate of this one
+        firstInBatch.set(item.recordKey, item.index);
         toRecord.push({ key: item.recordKey, record });
         toAdd.push({ jobId: item.jobId, data: item.data });
         results.push(submissionResult(record, false));
@@ -117,7 +119,8 @@ export async function reserveAndEnqueue(tx: TxSession, items: PreparedRequest[],
 export type ReservationPreview =
   | { verdict: "new"; idempotencyKey: string }
   | { verdict: "duplicate"; idempotencyKey: string; jobId: string; state: SubmissionResult["state"] }
-  | { verdict: "conflict"; idempotencyKey: string; existingJobId: string; differences: string[] };
+  /** `firstIndex`: the key's first use is that earlier item of the batch (see IdempotencyConflictError). */
+  | { verdict: "conflict"; idempotencyKey: string; existingJobId: string; differences: string[]; firstIndex?: number };
 
 /**
  * What reserveAndEnqueue would do with each item, read in one round trip and written nowhere: the
@@ -131,12 +134,17 @@ export async function previewReservations(tx: TxSession, items: PreparedRequest[
     const record = parseRecord(rows[i]?.hash);
     if (record) existing.set(k, record);
   });
-  return items.map((item) => {
+  const firstInBatch = new Map<string, number>();
+  return items.map((item): ReservationPreview => {
     const judged = judgeSubmission(existing.get(item.recordKey), item.fp, item.payload);
-    if (judged.verdict === "conflict") return { verdict: "conflict", idempotencyKey: item.idempotencyKey, existingJobId: judged.record.jobId, differences: judged.differences };
+    if (judged.verdict === "conflict") {
+      const firstIndex = firstInBatch.get(item.recordKey);
+      return { verdict: "conflict", idempotencyKey: item.idempotencyKey, existingJobId: judged.record.jobId, differences: judged.differences, ...(firstIndex !== undefined ? { firstIndex } : {}) };
+    }
     if (judged.verdict === "duplicate") return { verdict: "duplicate", idempotencyKey: item.idempotencyKey, jobId: judged.record.jobId, state: judged.record.state };
     // A repeat within this batch is a duplicate of this one.
     existing.set(item.recordKey, { key: item.idempotencyKey, fp: item.fp, payload: item.payloadJson, jobId: item.jobId, clientToken: "", correlationId: "", state: "queued", createdAt: "" });
+    firstInBatch.set(item.recordKey, item.index);
     return { verdict: "new", idempotencyKey: item.idempotencyKey };
   });
 }

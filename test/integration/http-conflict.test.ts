@@ -47,8 +47,20 @@ describe("HTTP API: a real idempotency conflict", () => {
         ],
       });
       expect(batch.status).toBe(409);
-      expect(batch.body).toMatchObject({ error: "IDEMPOTENCY_CONFLICT", idempotencyKey: "order-7", differences: ["metadata"] });
-      // All or nothing: the batch's valid first request was not enqueued either.
+      expect(batch.body).toMatchObject({ error: "IDEMPOTENCY_CONFLICT", idempotencyKey: "order-7", differences: ["metadata"], index: 1, existingJobId: first.body.jobId });
+      // A key first used by an earlier request of the same batch: its position, no job id (none was written).
+      const inBatch = await post("/v1/acceptances/batch", {
+        requests: [
+          { catalog: "AWS", identifier: "pacinv-CONFLICT00004", idempotencyKey: "order-8" },
+          { catalog: "AWS", identifier: "pacinv-CONFLICT00005" },
+          { catalog: "AWS", identifier: "pacinv-CONFLICT00006", idempotencyKey: "order-8" },
+        ],
+      });
+      expect(inBatch.status).toBe(409);
+      expect(inBatch.body).toMatchObject({ error: "IDEMPOTENCY_CONFLICT", idempotencyKey: "order-8", differences: ["identifier"], index: 2, firstIndex: 0 });
+      expect(inBatch.body).not.toHaveProperty("existingJobId");
+      expect(inBatch.body.message).toContain("request #0 of this batch");
+      // All or nothing: the batches' valid requests were not enqueued either.
       expect(await producer.queue.getJobCountByTypes("waiting", "delayed", "prioritized")).toBe(jobsBefore);
     } finally {
       await app.close();

@@ -7,6 +7,7 @@ import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.j
 import { idempotencyRecordKey, openRecordsKey } from "../../src/request-record/identity.js";
 import { prepareRequests } from "../../src/producer/producer.js";
 import { enqueueInOneScript } from "../../src/producer/enqueue-script.js";
+import { enqueueEach } from "../../src/producer/enqueue-each.js";
 import { DEFAULT_RETRY_POLICY, requestJobOptions } from "../../src/producer/job-options.js";
 
 let p: Pipeline | undefined;
@@ -170,11 +171,38 @@ describe("idempotency keys", () => {
     // A new key used twice with two payloads: the conflict names the batch's own first use.
     const key = { idempotencyKey: "batch-k" };
     const inBatch = await p.producer.enqueueMany([req(c, key), req(c, { ...key, metadata: { y: 2 } })]).catch((e: unknown) => e);
-    expect(inBatch).toMatchObject({ index: 1, differences: ["metadata"] });
-    // Nothing of either refused batch was written: no job, no record for c.
-    expect(await requestCounts(p)).toEqual(before);
+    expect(inBatch).toMatchObject({ index: 1, firstIndex: 0, differences: ["metadata"] });
+    expect(err).toMatchObject({ firstIndex: undefined });
+    // preview says the same, and so does the transaction (a duplicate whose job was removed leads the batch).
+    const [, , , viaPreview] = await p.producer.preview([req(a), req(c, key), req(b), req(c, { ...key, metadata: { y: 2 } })]);
+    expect(viaPreview).toMatchObject({ verdict: "conflict", firstIndex: 1, differences: ["metadata"] });
+    await (await p.producer.queue.getJob(results[0]!.jobId))!.remove();
+    const viaTransaction = await p.producer.enqueueMany([req(a), req(c, key), req(b), req(c, { ...key, metadata: { y: 2 } })]).catch((e: unknown) => e);
+    expect(viaTransaction).toMatchObject({ index: 3, firstIndex: 1, differences: ["metadata"] });
+    await p.producer.enqueue(req(a)); // gives a its job back
+    const before2 = await requestCounts(p);
+    // Nothing of the refused batches was written: no job, no record for c.
+    expect(await requestCounts(p)).toEqual(before2);
+    expect(before2.waiting).toBe(before.waiting);
     expect(await p.redis.exists(idempotencyRecordKey(p.prefix, "accept-invitation", `${c!.catalog}.${c!.identifier}`))).toBe(0);
     expect(await p.redis.exists(idempotencyRecordKey(p.prefix, "accept-invitation", "batch-k"))).toBe(0);
+  });
+
+  it("enqueueEach sets a conflict aside and names the job its key's first use got in the end, also when that use is in the same batch", async () => {
+    p = await startPipeline({ label: "idem-each" });
+    const pl = p;
+    const [a, b, c] = pl.emulator.seedInvitations(3).map((i) => ({ catalog: i.catalog, identifier: i.identifier }));
+    const existing = await pl.producer.enqueue({ ...c!, idempotencyKey: "each-old" });
+    const dispositions = await enqueueEach((rs) => pl.producer.enqueueMany(rs), [
+      { ...a!, idempotencyKey: "each-k" },
+      { ...b!, idempotencyKey: "each-old" }, // conflicts with a record in Redis
+      { ...b!, idempotencyKey: "each-k" }, // conflicts with request 0 of this batch
+    ]);
+    expect(dispositions.map((d) => d.disposition)).toEqual(["enqueued", "conflict", "conflict"]);
+    const jobs = (await pl.producer.queue.getJobs(["waiting"])).map((j) => j.id);
+    expect(dispositions[1]).toMatchObject({ existingJobId: existing.jobId });
+    expect(dispositions[2]).toMatchObject({ existingJobId: (dispositions[0] as { jobId: string }).jobId });
+    expect(jobs).toContain((dispositions[2] as { existingJobId: string }).existingJobId);
   });
 
   it("a batch with a duplicate whose job was removed: the job given back, the batch's new requests enqueued", async () => {
