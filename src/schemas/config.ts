@@ -183,6 +183,12 @@ export const configSchema = z.object({
   if (c.HTTP_IDLE_TIMEOUT_MS <= c.HTTP_REDIS_TIMEOUT_MS) {
     ctx.issues.push({ code: "custom", input: c.HTTP_IDLE_TIMEOUT_MS, path: ["HTTP_IDLE_TIMEOUT_MS"], message: "must be > HTTP_REDIS_TIMEOUT_MS" });
   }
+  // Every script touches keys of both queues and the records: on a Cluster they must share a slot,
+  // which only a hash tag in the prefix gives (Redis hashes the text between the first '{' and
+  // the next '}' when it is not empty). Without one, every script fails with CROSSSLOT at run time.
+  if (c.REDIS_CLUSTER && !/^[^{]*\{[^}]+\}/.test(c.QUEUE_PREFIX)) {
+    ctx.issues.push({ code: "custom", input: c.QUEUE_PREFIX, path: ["QUEUE_PREFIX"], message: "must hold a Redis Cluster hash tag, e.g. {pci}, when REDIS_CLUSTER is true" });
+  }
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

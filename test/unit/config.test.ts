@@ -42,6 +42,21 @@ describe("loadConfig", () => {
       expect(fields.LOG_LEVEL).toBeDefined();
     }
   });
+  it("on a Redis Cluster, wants a hash tag in QUEUE_PREFIX (without one every script fails with CROSSSLOT)", () => {
+    for (const prefix of ["pci", "{}pci", "pci}{", "{}"]) {
+      const err = (() => {
+        try {
+          loadConfig({ REDIS_CLUSTER: "true", QUEUE_PREFIX: prefix });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err, prefix).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).issues).toEqual([{ field: "QUEUE_PREFIX", rule: "must hold a Redis Cluster hash tag, e.g. {pci}, when REDIS_CLUSTER is true" }]);
+    }
+    for (const prefix of ["{pci}", "app{pci}", "{a}b", "x{y}z{"]) expect(loadConfig({ REDIS_CLUSTER: "true", QUEUE_PREFIX: prefix }).QUEUE_PREFIX).toBe(prefix);
+    expect(loadConfig({ QUEUE_PREFIX: "pci" }).QUEUE_PREFIX).toBe("pci"); // one node: any prefix
+  });
   it("keeps one source of defaults: no module but the config schema spells a default of its own", () => {
     const files = readdirSync(SRC, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => join(SRC, f));
     const names = ["REDIS_URL", "QUEUE_PREFIX", "REQUESTS_QUEUE", "OUTCOMES_QUEUE", "DISCOVERY_QUEUE", "AWS_REGION"] as const;
