@@ -47,7 +47,9 @@ export interface Producer {
    * Validates every request first; one invalid request (BatchValidationError) or one idempotency
    * conflict (IdempotencyConflictError with `index`) refuses the whole batch. One script per batch
    * (enqueue-script.ts): records and jobs written together or not at all.
-   * @throws BatchValidationError, IdempotencyConflictError, RedisFullError (nothing of the batch enqueued), RedisAuthError
+   * One result per request, in order; a hole in a sparse array is an invalid request at its index.
+   * @throws BatchValidationError, IdempotencyConflictError, RedisFullError (nothing of the batch enqueued), RedisAuthError;
+   * RequestValidationError (field `requests`) when `requests` is not an array
    */
   enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]>;
   /**
@@ -101,6 +103,7 @@ export function createProducer(options: ProducerOptions = {}): Producer {
 
   /** Redrives as requests: the redrive key, no ClientToken (a new one is derived from that key). */
   function redriveRequests(items: readonly RedriveItem[]): unknown[] {
+    if (!Array.isArray(items)) throw new RequestValidationError([{ field: "items", rule: "must be an array of redrives" }]);
     return items.map(({ request, redriveOf }) => {
       if (request === null || typeof request !== "object") return request;
       const { clientToken: _old, ...rest } = request as Record<string, unknown>;
@@ -178,13 +181,17 @@ export function createProducer(options: ProducerOptions = {}): Producer {
  * correlation id, a new job id and the job's data. The requests of one call share `enqueuedAt`.
  */
 export function prepareRequests(requests: readonly unknown[], location: { prefix: string; queueName: string }, redriveOf?: readonly string[]): PreparedRequest[] {
+  // A JavaScript caller may pass anything: say so in the library's words, not with a TypeError.
+  if (!Array.isArray(requests)) throw new RequestValidationError([{ field: "requests", rule: "must be an array of requests" }]);
   const valid: AcceptRequest[] = [];
   const invalid: Array<{ index: number; issues: RequestValidationError["issues"] }> = [];
-  requests.forEach((input, index) => {
-    const r = validateRequest(input);
+  // A plain loop, not forEach: a hole in a sparse array is a request too (an invalid one), so
+  // results and error indexes keep the caller's positions.
+  for (let index = 0; index < requests.length; index++) {
+    const r = validateRequest(requests[index]);
     if (r.ok) valid.push(r.request);
     else invalid.push({ index, issues: r.issues });
-  });
+  }
   if (invalid.length > 0) throw new BatchValidationError(invalid);
   const enqueuedAt = new Date().toISOString();
   return valid.map((r, i) => prepareRequest(r, i, enqueuedAt, location, redriveOf?.[i]));
