@@ -159,7 +159,7 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
     }
     if (toEnqueue.length === 0) return;
     const requests = toEnqueue.map((t) => t.request);
-    const dispositions: Disposition[] = summary.dryRun ? previewedDispositions(await ports.preview(requests)) : await enqueueEach(ports.enqueueMany, requests);
+    const dispositions: Disposition[] = summary.dryRun ? previewedDispositions(await ports.preview(requests)) : await enqueueEach(ports.enqueueMany, requests, ports.preview);
     dispositions.forEach((d, i) => {
       const entry = toEnqueue[i]!.entry;
       switch (d.disposition) {

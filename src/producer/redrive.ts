@@ -105,7 +105,7 @@ export async function redrive(ports: RedrivePorts, options: RedriveOptions = {})
     const items = batch.map((b) => b.item);
     const dispositions: Disposition[] = summary.dryRun
       ? previewedDispositions(await ports.previewRedrives(items))
-      : await enqueueEach((some) => ports.enqueueRedrives(some as RedriveItem[]), items);
+      : await enqueueEach((some) => ports.enqueueRedrives(some as RedriveItem[]), items, (some) => ports.previewRedrives(some as RedriveItem[]));
     dispositions.forEach((d, j) => {
       const entry = batch[j]!.entry;
       switch (d.disposition) {

@@ -205,6 +205,26 @@ describe("idempotency keys", () => {
     expect(jobs).toContain((dispositions[2] as { existingJobId: string }).existingJobId);
   });
 
+  it("enqueueEach finds every conflict of a batch at its first refusal (one preview), so the batch is sent twice, not once per conflict", async () => {
+    p = await startPipeline({ label: "idem-each-many" });
+    const pl = p;
+    const req = (i: number, key?: string) => ({ catalog: "AWS", identifier: `pacinv-MANY${String(i).padStart(9, "0")}`, ...(key ? { idempotencyKey: key } : {}) });
+    await pl.producer.enqueueMany(Array.from({ length: 10 }, (_, i) => req(i, `many-${i}`)));
+    // 40 requests: 10 reuse those keys for other invitations, 10 reuse one key of their own batch.
+    const batch = [...Array.from({ length: 20 }, (_, i) => req(100 + i)), ...Array.from({ length: 10 }, (_, i) => req(200 + i, `many-${i}`)), ...Array.from({ length: 10 }, (_, i) => req(300 + i, "many-own"))];
+    let sends = 0;
+    let previews = 0;
+    const dispositions = await enqueueEach(
+      (rs) => (sends++, pl.producer.enqueueMany(rs)),
+      batch,
+      (rs) => (previews++, pl.producer.preview(rs)),
+    );
+    expect([sends, previews]).toEqual([2, 1]);
+    expect(dispositions.map((d) => d.disposition)).toEqual([...Array<string>(20).fill("enqueued"), ...Array<string>(10).fill("conflict"), "enqueued", ...Array<string>(9).fill("conflict")]);
+    expect(dispositions.slice(31).every((d) => d.disposition === "conflict" && d.existingJobId === (dispositions[30] as { jobId: string }).jobId)).toBe(true);
+    expect((await requestCounts(pl)).waiting).toBe(10 + 21);
+  });
+
   it("a batch with a duplicate whose job was removed: the job given back, the batch's new requests enqueued", async () => {
     p = await startPipeline({ label: "idem-batch-heal" });
     const [a, b] = p.emulator.seedInvitations(2);

@@ -3,7 +3,8 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { EnqueueResult, Producer } from "../../producer/producer.js";
 import { validateRequest } from "../../producer/validate-request.js";
-import { IdempotencyConflictError, PcInvitationsError } from "../../errors/index.js";
+import { PcInvitationsError } from "../../errors/index.js";
+import { enqueueEach } from "../../producer/enqueue-each.js";
 import { formatFieldIssues, type FieldIssue } from "../../schemas/issues.js";
 import type { AcceptRequest } from "../../schemas/request.js";
 import { createRedis } from "../../queues/connection.js";
@@ -165,10 +166,10 @@ async function enqueueStream(
 }
 
 /**
- * Validates each line with the library's rules; the valid ones go in one enqueueMany (addBulk).
- * A line that reuses an idempotency key with another payload refuses the whole call (that is the
- * library's rule for a batch): it is set aside as a conflict, with its line number, and the batch
- * is sent again without it, until every other line is in.
+ * Validates each line with the library's rules; the valid ones go in one enqueueMany (one script).
+ * Lines that reuse an idempotency key with another payload refuse the whole call (that is the
+ * library's rule for a batch): enqueueEach sets them aside as conflicts, all at once, and sends
+ * the batch again without them.
  */
 async function addLines(
   producer: Producer,
@@ -176,30 +177,29 @@ async function addLines(
   summary: EnqueueSummary,
   keepJobs = false,
 ): Promise<void> {
-  let valid: Array<{ line: number; request: AcceptRequest }> = [];
+  const valid: Array<{ line: number; request: AcceptRequest }> = [];
   for (const { line, raw } of lines) {
     const r = validateRequest(raw);
     if (r.ok) valid.push({ line, request: r.request });
     else summary.invalid.push({ line, issues: r.issues });
   }
   const conflicts: LineConflict[] = [];
-  while (valid.length > 0) {
-    let results: EnqueueResult[];
-    try {
-      results = await producer.enqueueMany(valid.map((v) => v.request));
-    } catch (err) {
-      if (!(err instanceof IdempotencyConflictError) || err.index === undefined || valid[err.index] === undefined) throw err;
-      const at = err.index;
-      conflicts.push({ line: valid[at]!.line, idempotencyKey: err.idempotencyKey, differences: err.differences, existingJobId: err.existingJobId });
-      valid = valid.filter((_, i) => i !== at);
-      continue;
+  const jobs: EnqueueResult[] = [];
+  const dispositions = await enqueueEach(
+    (requests) => producer.enqueueMany(requests),
+    valid.map((v) => v.request),
+    (requests) => producer.preview(requests),
+  );
+  dispositions.forEach((d, i) => {
+    if (d.disposition === "conflict") {
+      conflicts.push({ line: valid[i]!.line, idempotencyKey: d.idempotencyKey, differences: d.differences, existingJobId: d.existingJobId });
+      return;
     }
-    for (const r of results) r.duplicate ? summary.duplicates++ : summary.enqueued++;
-    // A key first used by a line of this same batch: its job id is the one the final try wrote.
-    for (const c of conflicts) c.existingJobId = results.find((r) => r.idempotencyKey === c.idempotencyKey)?.jobId ?? c.existingJobId;
-    if (keepJobs) summary.jobs = results;
-    break;
-  }
+    if (d.disposition === "duplicate") summary.duplicates++;
+    else summary.enqueued++;
+    if (d.result) jobs.push(d.result);
+  });
+  if (keepJobs && dispositions.some((d) => d.disposition !== "conflict")) summary.jobs = jobs;
   summary.conflicts.push(...conflicts.sort((a, b) => a.line - b.line));
 }
 
