@@ -31,8 +31,16 @@ export class ConfigError extends PcInvitationsError {
 export class RedisUnavailableError extends PcInvitationsError {
   override readonly name = "RedisUnavailableError";
   readonly code = "REDIS_UNAVAILABLE";
-  constructor(readonly url: string, options?: ErrorOptions) {
-    super(`cannot reach Redis at ${url}`, options);
+  /**
+   * @param timedOutAfterMs set when Redis was reachable but did not answer in time: what was sent
+   * may have been carried out (an enqueue written), so the answer is unknown, not "nothing done".
+   */
+  constructor(
+    readonly url: string,
+    options?: ErrorOptions,
+    readonly timedOutAfterMs?: number,
+  ) {
+    super(timedOutAfterMs === undefined ? `cannot reach Redis at ${url}` : `Redis at ${url} did not answer within ${timedOutAfterMs} ms`, options);
   }
 }
 

@@ -55,6 +55,8 @@ const BACKLOG_CACHE_MS = 1000;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const DASHBOARD_PATH = "/admin/queues";
 const CONNECTION_LOST = new Set(["reconnecting", "close", "end"]);
+/** Connected: a call that times out then reached Redis, which was slow, not away. */
+const CONNECTED = new Set(["ready"]);
 
 /**
  * The HTTP API as a Fastify instance, not listening yet: tests call `listen({ port: 0 })`, the
@@ -111,7 +113,10 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
       promise.catch(() => {});
       return Promise.reject(redisDown());
     }
-    return withTimeout(promise, config.HTTP_REDIS_TIMEOUT_MS, redisDown);
+    return withTimeout(promise, config.HTTP_REDIS_TIMEOUT_MS, () => {
+      const down = redisDown();
+      return down instanceof RedisUnavailableError && CONNECTED.has(redis.status) ? new RedisUnavailableError(down.url, undefined, config.HTTP_REDIS_TIMEOUT_MS) : down;
+    });
   };
   const gate = createBacklogGate({
     max: config.HTTP_MAX_BACKLOG,

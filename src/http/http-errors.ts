@@ -122,7 +122,15 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
       body: { error: "AWS_ERROR", message: err.message, operation: err.operation, awsError: err.errorName, reason: err.reason, awsHttpStatus: err.httpStatus },
     };
   }
-  if (err instanceof RedisUnavailableError) return unavailable("REDIS_UNAVAILABLE", "Redis is unreachable; retry later", options.retryAfterSeconds);
+  if (err instanceof RedisUnavailableError) {
+    // Connected but slow (a long script of someone else's, a batch too big for the timeout): the
+    // call may have been carried out. Sending it again is safe: the idempotency key finds it.
+    const message =
+      err.timedOutAfterMs === undefined
+        ? "Redis is unreachable; retry later"
+        : `Redis did not answer within ${err.timedOutAfterMs} ms (HTTP_REDIS_TIMEOUT_MS); the request may have been carried out: sending it again with the same idempotency key is safe`;
+    return unavailable("REDIS_UNAVAILABLE", message, options.retryAfterSeconds);
+  }
   const redis = err instanceof RedisFullError || err instanceof RedisAuthError ? err : toRedisError(err);
   if (redis instanceof RedisFullError) {
     return unavailable("REDIS_FULL", "Redis is full and refuses writes; nothing was enqueued; retry later", options.retryAfterSeconds);

@@ -130,8 +130,12 @@ export const configSchema = z.object({
     .optional(),
   /** Run the HTTP API without authentication (only behind something that authenticates). @defaultValue false */
   HTTP_AUTH_DISABLED: flag().default(false),
-  /** Most requests in one `POST /v1/acceptances/batch`. @defaultValue 500 */
-  HTTP_MAX_BATCH: int(1, 100_000).default(500),
+  /**
+   * Most requests in one `POST /v1/acceptances/batch`, at most 10,000: a batch is one Redis script,
+   * which holds Redis for all of it (~40 µs a request), and must end within HTTP_REDIS_TIMEOUT_MS.
+   * @defaultValue 500
+   */
+  HTTP_MAX_BATCH: int(1, 10_000).default(500),
   /** Largest accepted HTTP request body, bytes; larger → 413. @defaultValue 1048576 */
   HTTP_BODY_LIMIT_BYTES: int(1).default(1_048_576),
   /** Requests queue backlog (waiting + delayed + prioritized) above which POSTs get 503. @defaultValue 100000 */

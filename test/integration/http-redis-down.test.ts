@@ -91,4 +91,47 @@ describe("HTTP API when Redis goes away", () => {
     await waitFor(async () => (await post(4)).status === 202 || undefined, 5000, "a 202 after recovery");
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
+
+  it("a Redis that is there but does not answer in time: 503 saying the request may have been carried out, and sending it again finds it", async () => {
+    const port = await freePort();
+    const server = await startRedisServer(port);
+    cleanup.push(() => stopRedisServer(server));
+    const url = `redis://127.0.0.1:${port}`;
+    const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    redis.on("error", () => {});
+    cleanup.push(() => redis.disconnect());
+    const prefix = uniquePrefix("http-slow");
+    const producer: Producer = createProducer({ redis, prefix });
+    cleanup.push(() => producer.close());
+    const config = loadConfig({}, { REDIS_URL: url, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, HTTP_REDIS_TIMEOUT_MS: 300, LOG_LEVEL: "silent" });
+    const app: FastifyInstance = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }) });
+    cleanup.push(() => app.close());
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+    const post = (n: number) => fetch(`${base}/v1/acceptances`, { method: "POST", headers, body: JSON.stringify({ catalog: "AWS", identifier: `pacinv-SLOW${String(n).padStart(9, "0")}` }) });
+    cleanup.push(() => server.kill("SIGCONT"));
+
+    // Frozen (a long script of someone else's, a VM pause): the connection stays up, nothing
+    // answers. A POST first asks the backlog gate, whose count is cached for a second: a 202 just
+    // before the freeze lets the next POST reach the enqueue (a slow machine may need a few goes;
+    // when the gate's own count times out, nothing was sent and the go is repeated).
+    let n = 0;
+    let late: { status: number; body: { error?: string; message?: string } } | undefined;
+    for (let go = 0; go < 10 && !late; go++) {
+      expect((await post(++n)).status).toBe(202);
+      server.kill("SIGSTOP");
+      const res = await post(++n);
+      const body = (await res.json()) as { error?: string; message?: string };
+      server.kill("SIGCONT");
+      if (!body.message?.includes("unreachable")) late = { status: res.status, body };
+    }
+    expect(late).toMatchObject({ status: 503, body: { error: "REDIS_UNAVAILABLE", message: expect.stringContaining("may have been carried out") } });
+    expect(redis.status).toBe("ready");
+    // Redis ran what it was sent once it woke: the request was enqueued after all, and the same
+    // request again finds it.
+    const again = await post(n);
+    expect(again.status).toBe(202);
+    expect(await again.json()).toMatchObject({ duplicate: true });
+  });
 });

@@ -57,6 +57,10 @@ describe("loadConfig", () => {
     for (const prefix of ["{pci}", "app{pci}", "{a}b", "x{y}z{"]) expect(loadConfig({ REDIS_CLUSTER: "true", QUEUE_PREFIX: prefix }).QUEUE_PREFIX).toBe(prefix);
     expect(loadConfig({ QUEUE_PREFIX: "pci" }).QUEUE_PREFIX).toBe("pci"); // one node: any prefix
   });
+  it("bounds HTTP_MAX_BATCH at 10,000 (a batch is one Redis script, which must end within HTTP_REDIS_TIMEOUT_MS)", () => {
+    expect(loadConfig({ HTTP_MAX_BATCH: "10000" }).HTTP_MAX_BATCH).toBe(10_000);
+    expect(() => loadConfig({ HTTP_MAX_BATCH: "10001" })).toThrow(/HTTP_MAX_BATCH: must be ≤ 10000/);
+  });
   it("keeps one source of defaults: no module but the config schema spells a default of its own", () => {
     const files = readdirSync(SRC, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => join(SRC, f));
     const names = ["REDIS_URL", "QUEUE_PREFIX", "REQUESTS_QUEUE", "OUTCOMES_QUEUE", "DISCOVERY_QUEUE", "AWS_REGION"] as const;
