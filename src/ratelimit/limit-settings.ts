@@ -65,6 +65,15 @@ export const LIMIT_BOUNDS = Object.freeze({
   maxRetryMinPerMinute: 1_000_000,
 });
 
+/** The rule of each setting, as its problem says it (`field: rule`); the CLI quotes it for text that is no number. */
+export const LIMIT_SETTING_RULES: Readonly<Record<keyof LimitSettings, string>> = Object.freeze({
+  rate: `must be from ${LIMIT_BOUNDS.minRate} to ${LIMIT_BOUNDS.maxRate} calls/s`,
+  burst: `must be a whole number from 1 to ${LIMIT_BOUNDS.maxBurst}`,
+  minRate: `must be from ${LIMIT_BOUNDS.minRate} to ${LIMIT_BOUNDS.maxRate} calls/s`,
+  retryRatio: "must be from 0 to 1",
+  retryMinPerMinute: `must be a whole number from 0 to ${LIMIT_BOUNDS.maxRetryMinPerMinute}`,
+});
+
 /**
  * The problems of a (partial) settings object, as `field: rule`; empty when valid. The one place
  * these rules live: `limits set` (CLI), `setLimits` and the limiter's defaults all check with it.
@@ -73,16 +82,16 @@ export const LIMIT_BOUNDS = Object.freeze({
  */
 export function limitSettingsIssues(s: Partial<LimitSettings>, current?: Partial<LimitSettings>): string[] {
   const issues: string[] = [];
-  const check = (field: keyof LimitSettings, ok: (v: number) => boolean, rule: string) => {
+  const check = (field: keyof LimitSettings, ok: (v: number) => boolean) => {
     const v = s[field];
-    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && ok(v))) issues.push(`${field}: ${rule}`);
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && ok(v))) issues.push(`${field}: ${LIMIT_SETTING_RULES[field]}`);
   };
   const { minRate: low, maxRate: high, maxBurst, maxRetryMinPerMinute } = LIMIT_BOUNDS;
-  check("rate", (v) => v >= low && v <= high, `must be from ${low} to ${high} calls/s`);
-  check("burst", (v) => Number.isInteger(v) && v >= 1 && v <= maxBurst, `must be a whole number from 1 to ${maxBurst}`);
-  check("minRate", (v) => v >= low && v <= high, `must be from ${low} to ${high} calls/s`);
-  check("retryRatio", (v) => v >= 0 && v <= 1, "must be from 0 to 1");
-  check("retryMinPerMinute", (v) => Number.isInteger(v) && v >= 0 && v <= maxRetryMinPerMinute, `must be a whole number from 0 to ${maxRetryMinPerMinute}`);
+  check("rate", (v) => v >= low && v <= high);
+  check("burst", (v) => Number.isInteger(v) && v >= 1 && v <= maxBurst);
+  check("minRate", (v) => v >= low && v <= high);
+  check("retryRatio", (v) => v >= 0 && v <= 1);
+  check("retryMinPerMinute", (v) => Number.isInteger(v) && v >= 0 && v <= maxRetryMinPerMinute);
   if (issues.length > 0) return issues;
   // A floor set above the ceiling is a mistake. Lowering only the ceiling below the floor in force
   // is not: the scripts cap the floor at the ceiling (as limitSettingsFrom does for the env).

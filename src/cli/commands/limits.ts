@@ -2,7 +2,7 @@ import { createRedis } from "../../queues/connection.js";
 import { rateLimiterFromConfig } from "../../app/from-config.js";
 import { limitKeyIssue } from "../../schemas/limit-key.js";
 import type { LimitSettings } from "../../ratelimit/shared-rate-limiter.js";
-import { limitSettingsIssues } from "../../ratelimit/limit-settings.js";
+import { LIMIT_SETTING_RULES, limitSettingsIssues } from "../../ratelimit/limit-settings.js";
 import { parse, UsageError } from "../args.js";
 import { prepareRuntime } from "../runtime.js";
 
@@ -48,8 +48,10 @@ export async function limitsCommand(argv: string[]): Promise<number> {
   for (const [field, flag] of FLAGS) {
     const raw = (values as Record<string, string | undefined>)[flag];
     if (raw === undefined) continue;
-    // Plain decimal notation only: Number() would also take "0x10", "1e3" or "" as numbers.
-    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) throw new UsageError(`--${flag} must be a decimal number, got "${raw}"`);
+    // Plain decimal notation only: Number() would also take "0x10", "1e3" or "" as numbers. The
+    // message gives the setting's rule (its bounds) too: "1e9" is refused for its notation, but
+    // the one who typed it needs the bound as much ("must be a decimal number" hid it).
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) throw new UsageError(`--${flag} ${LIMIT_SETTING_RULES[field]}, written in plain decimal digits (no exponent, sign or hex), got "${raw}"`);
     changes[field] = Number(raw);
     const [issue] = limitSettingsIssues({ [field]: changes[field] });
     if (issue) throw new UsageError(`--${flag} ${issue.slice(issue.indexOf(":") + 2)}, got "${raw}"`);
