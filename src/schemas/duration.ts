@@ -9,9 +9,13 @@ const DURATION = /^(\d{1,9})(ms|s|m|h|d)$/;
 
 export const DURATION_RULE = "must be a whole number and a unit: ms, s, m, h or d (e.g. 30s, 5m, 1h, 1d)";
 
-/** Milliseconds of a duration, or undefined when it is not one (see DURATION_RULE). */
+/**
+ * Milliseconds of a duration, or undefined when it is not one (see DURATION_RULE). The text is
+ * taken as it is: surrounding whitespace (" 1d", "1d\n") is refused, not trimmed, here and so for
+ * the CLI and the HTTP API alike.
+ */
 export function parseDuration(text: string): number | undefined {
-  const m = DURATION.exec(text.trim());
+  const m = DURATION.exec(text);
   return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : undefined;
 }
 
