@@ -65,6 +65,17 @@ describe("enqueue --file with refused lines", () => {
     expect(text.stdout).toContain(`line 701: idempotencyKey: "k-5" is already used with a different payload (differs in: identifier); existing job ${jobs.get("k-5")}`);
   });
 
+  it("refuses a --file that is missing or a directory in one line, exit 2, before connecting to Redis", async () => {
+    dir = await mkdtemp(join(tmpdir(), "pci-enqueue-"));
+    // An unreachable Redis: the answer must come before any connection is tried.
+    const env = { REDIS_URL: "redis://127.0.0.1:1", REDIS_STARTUP_TIMEOUT_MS: "60000" };
+    const missing = await runCli(["enqueue", "--file", join(dir, "nope.ndjson")], env);
+    expect([missing.code, missing.stderr.split("\n")[0]]).toEqual([2, `pc-invitations enqueue: cannot read --file ${join(dir, "nope.ndjson")}: ENOENT`]);
+    const directory = await runCli(["enqueue", "--file", dir], env);
+    expect([directory.code, directory.stderr.split("\n")[0]]).toEqual([2, `pc-invitations enqueue: cannot read --file ${dir}: EISDIR (it is a directory)`]);
+    expect(directory.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
   it("accepts a UTF-8 byte order mark, and refuses an over-long line by number while reading on", async () => {
     const prefix = uniquePrefix("cli-bom");
     prefixes.push(prefix);

@@ -22,7 +22,7 @@ export const enqueueHelp = `pc-invitations enqueue: add "accept (or reject) this
   cat requests.ndjson | pc-invitations enqueue
 
 A request line: {"catalog":"AWS","identifier":"pacinv-…","action"?:"accept"|"reject","reason"?,"clientToken"?,"correlationId"?,"metadata"?,"idempotencyKey"?}
-(at most ${64 * 1024} bytes; a UTF-8 byte order mark at the start of the input is ignored)
+(at most ${64 * 1024} bytes, its \n or \r\n not counted; a UTF-8 byte order mark at the start of the input is ignored)
 Options: --batch-size N (default 500), --json (summary as JSON)
 Every line is enqueued unless it is invalid or reuses an idempotency key with another payload
 (a conflict); each refused line is listed with its number and reason.
@@ -73,9 +73,18 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
   if (!single && !values.file && process.stdin.isTTY) throw new UsageError("nothing to enqueue: give --catalog and --identifier, --file, or pipe NDJSON on stdin");
   const batchSize = intArg(values["batch-size"], "batch-size", 1) ?? BATCH;
   const fromFile = values.file && values.file !== "-" ? values.file : undefined;
-  const fileSize = fromFile ? await stat(fromFile).then((s) => s.size, (err: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot read --file ${fromFile}: ${err.code ?? err.message}`);
-  }) : undefined;
+  const fileSize = fromFile
+    ? await stat(fromFile).then(
+        (s) => {
+          // A directory stats fine and fails only when read, after Redis: say so now, as for a missing file.
+          if (s.isDirectory()) throw new UsageError(`cannot read --file ${fromFile}: EISDIR (it is a directory)`);
+          return s.size;
+        },
+        (err: NodeJS.ErrnoException) => {
+          throw new UsageError(`cannot read --file ${fromFile}: ${err.code ?? err.message}`);
+        },
+      )
+    : undefined;
 
   const { config } = await prepareRuntime("enqueue", { writes: true });
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
