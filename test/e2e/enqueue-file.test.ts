@@ -5,7 +5,6 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { Queue } from "bullmq";
 import { runCli } from "../helpers/cli.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
-import { ndjsonLines } from "../../src/cli/ndjson-lines.js";
 
 const redis = newRedis();
 const prefixes: string[] = [];
@@ -90,34 +89,5 @@ describe("enqueue --file with refused lines", () => {
       invalid: [{ line: 2, issues: [{ field: "(line)", rule: expect.stringMatching(/^must be at most 65536 bytes \(this one has 2000\d\d bytes\)$/) }] }],
     });
     expect([...(await jobsByKey(prefix)).keys()].sort()).toEqual(["k-1", "k-3"]);
-  });
-});
-
-describe("ndjsonLines", () => {
-  async function* chunks(...parts: string[]) {
-    for (const p of parts) yield Buffer.from(p);
-  }
-  const all = async (it: AsyncIterable<unknown>) => {
-    const out: unknown[] = [];
-    for await (const x of it) out.push(x);
-    return out;
-  };
-
-  it("splits across chunks, drops a leading BOM only, handles CRLF and a last line without newline", async () => {
-    expect(await all(ndjsonLines(chunks("\uFEFFa", "b\r\nc\n\n\uFEFFd"), 100))).toEqual([
-      { lineNo: 1, text: "ab" },
-      { lineNo: 2, text: "c" },
-      { lineNo: 3, text: "" },
-      { lineNo: 4, text: "\uFEFFd" },
-    ]);
-  });
-
-  it("never holds more than the bound of one line: a longer one is skipped and reported with its size", async () => {
-    const big = "y".repeat(10_000);
-    expect(await all(ndjsonLines(chunks("ok\n", big.slice(0, 5000), big.slice(5000) + "\nafter"), 1000))).toEqual([
-      { lineNo: 1, text: "ok" },
-      { lineNo: 2, tooLong: true, bytes: 10_000 },
-      { lineNo: 3, text: "after" },
-    ]);
   });
 });

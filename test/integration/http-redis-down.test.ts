@@ -45,23 +45,31 @@ afterEach(async () => {
   cleanup = [];
 });
 
+/**
+ * The HTTP API in this process on a redis-server of the test's own (port `port`): the connection
+ * retries every 50 ms and never gives up, as serve's does. Everything is closed after the test.
+ */
+async function startApi(port: number, label: string, overrides: Record<string, unknown>) {
+  const url = `redis://127.0.0.1:${port}`;
+  const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+  redis.on("error", () => {});
+  cleanup.push(() => redis.disconnect());
+  const prefix = uniquePrefix(label);
+  const producer: Producer = createProducer({ redis, prefix });
+  cleanup.push(() => producer.close());
+  const config = loadConfig({}, { REDIS_URL: url, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, LOG_LEVEL: "silent", ...overrides });
+  const app: FastifyInstance = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }) });
+  cleanup.push(() => app.close());
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  return { redis, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
 describe("HTTP API when Redis goes away", () => {
   it("answers 503 with Retry-After (and /readyz 503) while Redis is down, and recovers when it is back", async () => {
     const port = await freePort();
     let server = await startRedisServer(port);
     cleanup.push(() => stopRedisServer(server));
-    const url = `redis://127.0.0.1:${port}`;
-    const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
-    redis.on("error", () => {});
-    cleanup.push(() => redis.disconnect());
-    const prefix = uniquePrefix("http-down");
-    const producer: Producer = createProducer({ redis, prefix });
-    cleanup.push(() => producer.close());
-    const config = loadConfig({}, { REDIS_URL: url, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, HTTP_REDIS_TIMEOUT_MS: 500, HTTP_RETRY_AFTER_SECONDS: 3, LOG_LEVEL: "silent" });
-    const app: FastifyInstance = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }) });
-    cleanup.push(() => app.close());
-    await app.listen({ port: 0, host: "127.0.0.1" });
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const { redis, base } = await startApi(port, "http-down", { HTTP_REDIS_TIMEOUT_MS: 500, HTTP_RETRY_AFTER_SECONDS: 3 });
     const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
     const post = (n: number) =>
       fetch(`${base}/v1/acceptances`, { method: "POST", headers, body: JSON.stringify({ catalog: "AWS", identifier: `pacinv-DOWN${String(n).padStart(9, "0")}` }) });
@@ -96,18 +104,7 @@ describe("HTTP API when Redis goes away", () => {
     const port = await freePort();
     const server = await startRedisServer(port);
     cleanup.push(() => stopRedisServer(server));
-    const url = `redis://127.0.0.1:${port}`;
-    const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
-    redis.on("error", () => {});
-    cleanup.push(() => redis.disconnect());
-    const prefix = uniquePrefix("http-slow");
-    const producer: Producer = createProducer({ redis, prefix });
-    cleanup.push(() => producer.close());
-    const config = loadConfig({}, { REDIS_URL: url, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, HTTP_REDIS_TIMEOUT_MS: 300, LOG_LEVEL: "silent" });
-    const app: FastifyInstance = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }) });
-    cleanup.push(() => app.close());
-    await app.listen({ port: 0, host: "127.0.0.1" });
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const { redis, base } = await startApi(port, "http-slow", { HTTP_REDIS_TIMEOUT_MS: 300 });
     const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
     const post = (n: number) => fetch(`${base}/v1/acceptances`, { method: "POST", headers, body: JSON.stringify({ catalog: "AWS", identifier: `pacinv-SLOW${String(n).padStart(9, "0")}` }) });
     cleanup.push(() => server.kill("SIGCONT"));

@@ -58,3 +58,23 @@ describe("ndjsonLines: the per-line bound counts the line, not its ending", () =
     expect(await all(ndjsonLines(chunks("ab\r", "c\r\n"), 4))).toEqual([{ lineNo: 1, text: "ab\rc" }]);
   });
 });
+
+describe("ndjsonLines", () => {
+  it("splits across chunks, drops a leading BOM only, handles CRLF and a last line without newline", async () => {
+    expect(await all(ndjsonLines(chunks("\uFEFFa", "b\r\nc\n\n\uFEFFd"), 100))).toEqual([
+      { lineNo: 1, text: "ab" },
+      { lineNo: 2, text: "c" },
+      { lineNo: 3, text: "" },
+      { lineNo: 4, text: "\uFEFFd" },
+    ]);
+  });
+
+  it("never holds more than the bound of one line: a longer one is skipped and reported with its size", async () => {
+    const big = "y".repeat(10_000);
+    expect(await all(ndjsonLines(chunks("ok\n", big.slice(0, 5000), big.slice(5000) + "\nafter"), 1000))).toEqual([
+      { lineNo: 1, text: "ok" },
+      { lineNo: 2, tooLong: true, bytes: 10_000 },
+      { lineNo: 3, text: "after" },
+    ]);
+  });
+});
