@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { STATUS_CODES } from "node:http";
+import { maxHeaderSize, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import { Queue } from "bullmq";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -19,7 +19,7 @@ import { sendAnswer } from "./http-context.js";
 import { capConnections } from "./connection-cap.js";
 import { clientErrorAnswer, toHttpAnswer, unavailable, UNAUTHORIZED, type HttpAnswer } from "./http-errors.js";
 import { buildOpenApiDocument } from "./openapi.js";
-import { acceptanceRoutes, MAX_ID_LENGTH } from "./routes/acceptances.js";
+import { acceptanceRoutes } from "./routes/acceptances.js";
 import { opsRoutes } from "./routes/ops.js";
 import { operationRoutes } from "./routes/operations.js";
 import { withTimeout } from "./with-timeout.js";
@@ -153,8 +153,13 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     },
     // Our own 503 while closing (onRequest below), in the API's error shape.
     return503OnClosing: false,
-    // Request ids can be longer than find-my-way's default of 100 (a catalog is up to 64 characters).
-    routerOptions: { maxParamLength: MAX_ID_LENGTH },
+    // The router never refuses a path parameter: each route judges its own, after authentication
+    // (an id too long to be ours is 404 NOT_FOUND like any other non-id). A bound below the URL's
+    // would answer first, before auth, in Fastify's words (FST_ERR_MAX_PARAM_LENGTH). The router's
+    // work stays bounded: Node refuses a request line and headers over maxHeaderSize (16 KiB unless
+    // --max-http-header-size; 431 HEADERS_TOO_LARGE) before Fastify sees them, so no segment is
+    // longer than this, and our routes' parameters are plain ones (no regex), matched in one pass.
+    routerOptions: { maxParamLength: maxHeaderSize },
     // Slow and hostile clients: every phase of a connection is bounded (see HTTP_* in the config).
     // Node checks the header and request deadlines every connectionsCheckingInterval (default 30 s).
     http: {

@@ -79,6 +79,9 @@ const FASTIFY_ERRORS: Record<string, (err: { message: string }) => HttpAnswer> =
   FST_ERR_CTP_INVALID_JSON_BODY: () => invalidRequest("invalid request: (root): must be valid JSON", [{ field: "(root)", rule: "must be valid JSON" }]),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
     invalidRequest("invalid request: content-length: must be the length of the body", [{ field: "content-length", rule: "must be the length of the body" }]),
+  // Unreachable while the router's maxParamLength is Node's header limit (build-http-server.ts):
+  // kept so that a lower bound would still answer in our words, as the route does for a non-id.
+  FST_ERR_MAX_PARAM_LENGTH: () => ({ status: 404, body: { error: "NOT_FOUND", message: "no route or request: a segment of the URL's path is too long to be an id" } }),
   FST_ERR_BAD_URL: () => invalidRequest("invalid request: (url): must be validly percent-encoded", [{ field: "(url)", rule: "must be validly percent-encoded" }]),
 };
 
@@ -163,7 +166,7 @@ export function clientErrorAnswer(err: { code?: unknown }): HttpAnswer {
       body: { error: "REQUEST_TIMEOUT", message: "the request (headers and body) did not arrive in time (HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS)" },
     };
   }
-  if (code === "HPE_HEADER_OVERFLOW") return { status: 431, body: { error: "HEADERS_TOO_LARGE", message: "the request headers are too large" } };
+  if (code === "HPE_HEADER_OVERFLOW") return { status: 431, body: { error: "HEADERS_TOO_LARGE", message: "the request line (its URL) and headers are too large" } };
   const [field, rule] = PARSER_ERRORS[code] ?? ["(request)", "must be a well-formed HTTP/1.1 request"];
   return invalidRequest(`invalid request: ${field}: ${rule}`, [{ field, rule }]);
 }

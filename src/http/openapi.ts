@@ -15,11 +15,15 @@ import {
   redriveBodySchema,
   redriveSummarySchema,
 } from "./http-schemas.js";
+import { MAX_ID_LENGTH } from "./routes/acceptances.js";
 
 /** HTTP_MAX_BATCH's default: the committed openapi.json is generated with it. */
 export const DEFAULT_MAX_BATCH = 500;
 
 type Json = Record<string, unknown>;
+
+/** What cannot be a request id, and is answered 404 without a look-up. */
+const NOT_AN_ID = `not \`<catalog>.<…>\`, a \`:\` in it, or over ${MAX_ID_LENGTH} characters; never looked up`;
 
 /**
  * OpenAPI 3.1 document of the HTTP API, generated from the zod schemas (so it cannot disagree with
@@ -106,7 +110,7 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
             "200": { description: "Found.", content: json("AcceptanceStatus") },
             "400": error("INVALID_REQUEST: the id in the URL is not validly percent-encoded."),
             ...commonErrors,
-            "404": error("NOT_FOUND: neither the request nor its outcome exists (never enqueued, or past retention)."),
+            "404": error(`NOT_FOUND: neither the request nor its outcome exists (never enqueued, or past retention), or the id cannot be one (${NOT_AN_ID}).`),
           },
         },
       },
@@ -123,7 +127,7 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
             "200": { description: "Canceled: the `canceled` outcome event.", content: json("OutcomeEvent") },
             "400": error("INVALID_REQUEST: a body breaking the cancel schema."),
             ...commonErrors,
-            "404": error("NOT_FOUND: neither the request nor its outcome exists."),
+            "404": error(`NOT_FOUND: neither the request nor its outcome exists, or the id cannot be one (${NOT_AN_ID}).`),
             "409": error("NOT_CANCELABLE: the request is running or finished; `state` says which (active, completed, failed…)."),
             ...notConfigured,
           },

@@ -4,6 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { buildHttpServer } from "../../src/http/build-http-server.js";
 import { createProducer } from "../../src/producer/producer.js";
+import { createRequestControl } from "../../src/app/request-control.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
@@ -24,7 +25,7 @@ afterEach(async () => {
 });
 afterAll(() => redis.disconnect());
 
-async function start(overrides: Record<string, unknown> = {}): Promise<{ app: FastifyInstance; port: number }> {
+async function start(overrides: Record<string, unknown> = {}, parts: { control?: boolean } = {}): Promise<{ app: FastifyInstance; port: number }> {
   const prefix = uniquePrefix("hostile");
   const producer = createProducer({ redis, prefix });
   const config = loadConfig(
@@ -42,10 +43,12 @@ async function start(overrides: Record<string, unknown> = {}): Promise<{ app: Fa
       ...overrides,
     },
   );
-  const app = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }) });
+  const requestControl = parts.control ? createRequestControl(config, redis, producer) : undefined;
+  const app = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }), ...(requestControl ? { requestControl } : {}) });
   await app.listen({ port: 0, host: "127.0.0.1" });
   cleanups.push(async () => {
     await app.close();
+    await requestControl?.close();
     await producer.close();
     await deletePrefix(redis, prefix);
   });
@@ -177,5 +180,36 @@ describe("the HTTP server under slow and hostile clients", () => {
     const bad = await fetch(`http://127.0.0.1:${port}/v1/acceptances/%E0%A4%A`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: "INVALID_REQUEST", issues: [{ field: "(url)" }] });
+  });
+
+  it("authenticates first, then answers 404 NOT_FOUND in our words for an id too long to be one (509-520 characters, 10 kB), on lookup and cancel; a URL over Node's header limit is 431", async () => {
+    const { port } = await start({}, { control: true });
+    const ids = [...Array.from({ length: 12 }, (_, i) => 509 + i), 10_000].map((n) => "AWS." + "a".repeat(n - 4));
+    expect(ids.map((id) => id.length)).toEqual([509, 510, 511, 512, 513, 514, 515, 516, 517, 518, 519, 520, 10_000]);
+    const call = async (method: "GET" | "POST", path: string, token: boolean) => {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: token ? { authorization: `Bearer ${TOKEN}` } : {} });
+      return { status: res.status, text: await res.text() };
+    };
+    for (const id of ids) {
+      for (const [method, path] of [["GET", `/v1/acceptances/${id}`], ["POST", `/v1/acceptances/${id}/cancel`]] as const) {
+        const what = `${method} ${path.slice(0, 30)}… (id of ${id.length})`;
+        const anonymous = await call(method, path, false);
+        expect(anonymous.status, what).toBe(401);
+        expect(JSON.parse(anonymous.text), what).toMatchObject({ error: "UNAUTHORIZED" });
+        const known = await call(method, path, true);
+        expect(known.status, what).toBe(404);
+        expect(JSON.parse(known.text), what).toEqual({ error: "NOT_FOUND", message: expect.stringMatching(/^no request (or outcome )?with id "AWS\.a+"/) });
+        expect(known.text, what).not.toMatch(/FST_|max param length/i);
+      }
+    }
+    // The bound on what the router is given: Node refuses a request line and headers over its
+    // header limit (16 KiB) before any route or hook runs, in the API's shape.
+    for (const token of [false, true]) {
+      const c = rawClient(port);
+      c.socket.write(`GET /v1/acceptances/AWS.${"a".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n${token ? `Authorization: Bearer ${TOKEN}\r\n` : ""}\r\n`);
+      await within(c.closed, 10_000, "an answer to a 20 kB URL");
+      expect(c.received()).toMatch(/^HTTP\/1\.1 431 /);
+      expect(JSON.parse(c.received().split("\r\n\r\n")[1]!)).toMatchObject({ error: "HEADERS_TOO_LARGE" });
+    }
   });
 });

@@ -55,6 +55,7 @@ describe("toHttpAnswer", () => {
     [{ code: "FST_ERR_CTP_INVALID_JSON_BODY", statusCode: 400 }, 400, "INVALID_REQUEST"],
     [{ code: "FST_ERR_CTP_EMPTY_JSON_BODY", statusCode: 400 }, 400, "INVALID_REQUEST"],
     [Object.assign(new SyntaxError("Unexpected end of JSON input"), { statusCode: 400 }), 400, "INVALID_REQUEST"],
+    [{ code: "FST_ERR_MAX_PARAM_LENGTH", statusCode: 414, message: "'/v1/acceptances/AWS.aaa' is exceeding the max param length" }, 404, "NOT_FOUND"],
     [{ code: "FST_ERR_SOMETHING_NEW", statusCode: 400, message: "odd" }, 400, "INVALID_REQUEST"],
     [new Error("boom: secret detail"), 500, "INTERNAL"],
   ])("maps %j to %i %s", (err, status, code) => {

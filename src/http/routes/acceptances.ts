@@ -5,7 +5,7 @@ import { batchEnvelopeSchema } from "../http-schemas.js";
 import { invalidRequest } from "../http-errors.js";
 import { sendAnswer, type HttpContext } from "../http-context.js";
 import { admission } from "../admission.js";
-/** Longest id a lookup accepts; longer cannot be a job id of ours. */
+/** Longest id a lookup accepts; longer cannot be a job id of ours (and is not looked up). */
 export const MAX_ID_LENGTH = 512;
 /**
  * What a request id can look like: `<catalog>.<rest>`, without `:`. Anything else is not ours and
@@ -14,6 +14,11 @@ export const MAX_ID_LENGTH = 512;
  * looking those up as jobs would fail with WRONGTYPE.
  */
 export const REQUEST_ID = /^[A-Za-z0-9-]{1,64}\.[A-Za-z0-9._-]+$/;
+
+/** Whether `id` can be one of our request ids: at most MAX_ID_LENGTH characters, of REQUEST_ID's form. */
+export function isRequestId(id: string): boolean {
+  return id.length <= MAX_ID_LENGTH && REQUEST_ID.test(id);
+}
 
 /**
  * /v1/acceptances: enqueue one or a batch, look one up. Validation is the producer's (the same
@@ -45,7 +50,7 @@ export async function acceptanceRoutes(app: FastifyInstance, ctx: HttpContext): 
 
   app.get<{ Params: { id: string } }>("/v1/acceptances/:id", async (request, reply) => {
     const { id } = request.params;
-    const status = REQUEST_ID.test(id) ? await ctx.bounded(readAcceptanceStatus(ctx.requests, ctx.outcomes, id)) : undefined;
+    const status = isRequestId(id) ? await ctx.bounded(readAcceptanceStatus(ctx.requests, ctx.outcomes, id)) : undefined;
     if (!status) return reply.code(404).send({ error: "NOT_FOUND", message: `no request or outcome with id ${JSON.stringify(id.slice(0, 80))}` });
     return reply.send(status);
   });

@@ -6,7 +6,7 @@ import { cancelBodySchema, redriveBodySchema } from "../http-schemas.js";
 import { invalidRequest, toHttpAnswer, type HttpAnswer } from "../http-errors.js";
 import { sendAnswer, type HttpContext } from "../http-context.js";
 import { admission } from "../admission.js";
-import { REQUEST_ID } from "./acceptances.js";
+import { isRequestId } from "./acceptances.js";
 
 const CONNECTION_LOST = new Set(["reconnecting", "close", "end"]);
 
@@ -35,7 +35,7 @@ export async function operationRoutes(app: FastifyInstance, ctx: HttpContext): P
     const body = parseBody(cancelBodySchema, request.body ?? {}, "cancel");
     if ("status" in body) return sendAnswer(reply, body);
     const { id } = request.params;
-    if (!REQUEST_ID.test(id)) return reply.code(404).send({ error: "NOT_FOUND", message: `no request with id ${JSON.stringify(id.slice(0, 80))}` });
+    if (!isRequestId(id)) return reply.code(404).send({ error: "NOT_FOUND", message: `no request with id ${JSON.stringify(id.slice(0, 80))}` });
     const outcome = await ctx.bounded(ctx.requestControl.cancel(id, body.value.reason !== undefined ? { reason: body.value.reason } : {}));
     return reply.send(outcome);
   });
