@@ -58,6 +58,8 @@ export {
   type PolicyRule,
 } from "./schemas/policy.js";
 export { toFieldIssues, formatFieldIssues, type FieldIssue } from "./schemas/issues.js";
+export { REQUEST_ID, MAX_REQUEST_ID_LENGTH, isRequestId } from "./schemas/request-id.js";
+export { CANCEL_REASON_MAX_LENGTH, cancelReasonSchema } from "./schemas/cancel.js";
 
 // Errors: match on `code`.
 export {
@@ -72,6 +74,7 @@ export {
   PolicyValidationError,
   RequestNotCancelableError,
   RequestNotFoundError,
+  CancelValidationError,
   PartnerCentralCallError,
   OutcomeParkedError,
 } from "./errors/index.js";
@@ -93,7 +96,7 @@ export { parsePolicy, parsePolicyText, applyPolicy, type PolicyVerdict } from ".
 export { createDiscovery, type Discovery } from "./app/discovery.js";
 
 // Acting on enqueued and finished requests (pc-invitations cancel, redrive).
-export { cancelRequest, type CancelDeps } from "./outcomes/cancel.js";
+export { cancelRequest, assertCancelArguments, type CancelDeps } from "./outcomes/cancel.js";
 export { redrive, type RedrivePorts, type RedriveOptions, type RedriveSummary, type RedrivenRequest } from "./producer/redrive.js";
 export { readFailedOutcomes, type FailedOutcomeFilter } from "./outcomes/failed-outcomes.js";
 export { createRequestControl, type RequestControl } from "./app/request-control.js";

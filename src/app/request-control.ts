@@ -11,7 +11,7 @@ import { redrive, type RedriveOptions, type RedriveSummary } from "../producer/r
 
 /** What an operator does to requests already enqueued: the CLI's and the HTTP API's. */
 export interface RequestControl {
-  /** @throws RequestNotCancelableError, RequestNotFoundError (see cancelRequest) */
+  /** @throws CancelValidationError, RequestNotCancelableError, RequestNotFoundError (see cancelRequest) */
   cancel(requestId: string, options?: { reason?: string }): Promise<CanceledOutcome>;
   /** Runs again the requests whose outcome was failed (see producer/redrive.ts). */
   redrive(options?: RedriveOptions): Promise<RedriveSummary>;

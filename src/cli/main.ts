@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, PcInvitationsError, PolicyValidationError, RedisAuthError, RedisFullError, RedisUnavailableError } from "../errors/index.js";
+import { CancelValidationError, ConfigError, PcInvitationsError, PolicyValidationError, RedisAuthError, RedisFullError, RedisUnavailableError } from "../errors/index.js";
 import { toRedisError } from "../queues/connection.js";
 import { UsageError } from "./args.js";
 import { cancelCommand, cancelHelp } from "./commands/cancel.js";
@@ -90,7 +90,8 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`pc-invitations ${name}: ${err.message}. Free memory (consume outcomes, lower RETENTION_SECONDS) or raise maxmemory, then ${again}.\n`);
       return 4;
     }
-    if (err instanceof PolicyValidationError) {
+    // Refused arguments the library checks itself: one line naming the field and the rule.
+    if (err instanceof PolicyValidationError || err instanceof CancelValidationError) {
       process.stderr.write(`pc-invitations ${name}: ${err.message}\n`);
       return 2;
     }

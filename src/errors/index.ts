@@ -133,6 +133,18 @@ export class RequestNotFoundError extends PcInvitationsError {
 }
 
 /**
+ * A cancel's arguments broke a rule (checked before Redis is asked anything): `issues` names the
+ * field (`requestId`, `reason`) and the rule, in the words the HTTP API answers with.
+ */
+export class CancelValidationError extends PcInvitationsError {
+  override readonly name = "CancelValidationError";
+  readonly code = "INVALID_CANCEL";
+  constructor(readonly issues: FieldIssue[]) {
+    super(`invalid cancel: ${formatFieldIssues(issues)}`);
+  }
+}
+
+/**
  * The request has started or finished, so it can no longer be canceled: `state` is its job's
  * state (active, completed, failed…) or, once the job is gone, its outcome's type.
  */

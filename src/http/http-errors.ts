@@ -1,5 +1,6 @@
 import {
   BatchValidationError,
+  CancelValidationError,
   IdempotencyConflictError,
   PartnerCentralCallError,
   PolicyValidationError,
@@ -117,7 +118,7 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
     return { status: 409, body: { error: "NOT_CANCELABLE", message: err.message, requestId: err.requestId, state: err.state } };
   }
   if (err instanceof RequestNotFoundError) return { status: 404, body: { error: "NOT_FOUND", message: err.message } };
-  if (err instanceof PolicyValidationError) return invalidRequest(err.message, err.issues);
+  if (err instanceof PolicyValidationError || err instanceof CancelValidationError) return invalidRequest(err.message, err.issues);
   // AWS refused a discovery's call for good (after its own retries): the gateway's answer, with AWS's words.
   if (err instanceof PartnerCentralCallError) {
     return {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { acceptRequestSchema } from "../schemas/request.js";
+import { cancelReasonSchema } from "../schemas/cancel.js";
 import { outcomeEventSchema } from "../schemas/outcome.js";
 import { durationSchema } from "../schemas/duration.js";
 import { POLICY_DECISIONS } from "../schemas/policy.js";
@@ -83,12 +84,8 @@ export const readinessSchema = z.object({
 /** POST /v1/acceptances/{id}/cancel: an optional body. */
 export const cancelBodySchema = z.strictObject(
   {
-    reason: z
-      .string({ error: "must be a string" })
-      .min(1, { error: "must be 1-256 characters" })
-      .max(256, { error: "must be 1-256 characters" })
-      .optional()
-      .describe("Why; carried as the canceled outcome's `reason`."),
+    // The library's rule (cancelRequest checks it too, in the same words).
+    reason: cancelReasonSchema.optional().describe("Why; carried as the canceled outcome's `reason`."),
   },
   { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be an object") },
 );

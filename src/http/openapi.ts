@@ -15,7 +15,7 @@ import {
   redriveBodySchema,
   redriveSummarySchema,
 } from "./http-schemas.js";
-import { MAX_ID_LENGTH } from "./routes/acceptances.js";
+import { MAX_REQUEST_ID_LENGTH } from "../schemas/request-id.js";
 
 /** HTTP_MAX_BATCH's default: the committed openapi.json is generated with it. */
 export const DEFAULT_MAX_BATCH = 500;
@@ -23,7 +23,7 @@ export const DEFAULT_MAX_BATCH = 500;
 type Json = Record<string, unknown>;
 
 /** What cannot be a request id, and is answered 404 without a look-up. */
-const NOT_AN_ID = `not \`<catalog>.<…>\`, a \`:\` in it, or over ${MAX_ID_LENGTH} characters; never looked up`;
+const NOT_AN_ID = `not \`<catalog>.<…>\`, a \`:\` in it, or over ${MAX_REQUEST_ID_LENGTH} characters; never looked up`;
 
 /**
  * OpenAPI 3.1 document of the HTTP API, generated from the zod schemas (so it cannot disagree with

@@ -1,6 +1,7 @@
 import type { Queue } from "bullmq";
 import { canceledEvent, envelopeOf, salvagedEnvelope } from "../consumer/outcome-events.js";
-import { RequestNotCancelableError, RequestNotFoundError } from "../errors/index.js";
+import { CancelValidationError, RequestNotCancelableError, RequestNotFoundError } from "../errors/index.js";
+import { cancelIssues } from "../schemas/cancel.js";
 import { acceptJobDataSchema } from "../schemas/job.js";
 import type { CanceledOutcome, OutcomeEvent } from "../schemas/outcome.js";
 import type { OutcomeQueue } from "./publish.js";
@@ -19,10 +20,13 @@ export interface CancelDeps {
  * job is removed. The outcome, not the removal, is what counts: if the process dies between the
  * two, the job stays queued, and the worker that takes it finds its outcome and finishes without
  * calling AWS. Canceling again returns the same outcome.
+ * @throws CancelValidationError when `requestId` cannot be a request id or `reason` is not 1-256
+ *   characters (before Redis is asked anything: see assertCancelArguments)
  * @throws RequestNotCancelableError (with `state`) when the request is running or finished
  * @throws RequestNotFoundError when neither its job nor its outcome exists
  */
 export async function cancelRequest(deps: CancelDeps, requestId: string, options: { reason?: string } = {}): Promise<CanceledOutcome> {
+  assertCancelArguments(requestId, options);
   const now = deps.now ?? (() => new Date());
   const job = await deps.requests.getJob(requestId);
   if (!job) return answerWithoutJob(deps, requestId);
@@ -46,6 +50,17 @@ export async function cancelRequest(deps: CancelDeps, requestId: string, options
   }
   await removeQuietly(deps.requests, requestId);
   return event;
+}
+
+/**
+ * The rules of a cancel's arguments, for every caller (the CLI checks them before it connects):
+ * the id must be one of ours (REQUEST_ID: anything else would read one of BullMQ's own keys as a
+ * job), the reason 1-256 characters (the HTTP body's rule).
+ * @throws CancelValidationError naming each field and its rule
+ */
+export function assertCancelArguments(requestId: string, options: { reason?: string } = {}): void {
+  const issues = cancelIssues(requestId, options);
+  if (issues.length > 0) throw new CancelValidationError(issues);
 }
 
 /** The job is gone: its outcome says how the request ended (a canceled one is canceled again). */

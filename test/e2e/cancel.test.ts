@@ -3,7 +3,7 @@ import { startPipeline, TEST_CREDENTIALS, type Pipeline } from "../helpers/pipel
 import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
 import type { InvitationApi } from "../../src/aws/invitation-api.js";
 import { runCli } from "../helpers/cli.js";
-import { waitForOutcomes } from "../helpers/outcomes.js";
+import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
 import { REDIS_URL } from "../helpers/redis.js";
 
@@ -62,6 +62,33 @@ describe("pc-invitations cancel", () => {
     const usage = await runCli(["cancel"], env);
     expect(usage.code).toBe(2);
   }, 150_000); // five CLI runs: on a loaded machine (load 14) one CLI run alone took 14 s
+
+  it("refuses an id that cannot be a request id (BullMQ's job counter, a job's lock) and a --reason outside 1-256 characters: one line naming the field and the rule, exit 2, nothing canceled", async () => {
+    p = await startPipeline({ label: "cli-cancel-malformed" });
+    const env = { REDIS_URL, QUEUE_PREFIX: p.prefix, LOG_LEVEL: "warn" };
+    const [a, b] = p.emulator.seedInvitations(2);
+    const waiting = await p.producer.enqueue({ catalog: a!.catalog, identifier: a!.identifier });
+    const running = await p.producer.enqueue({ catalog: b!.catalog, identifier: b!.identifier });
+    // Keys that hold strings: a running job's lock (as a worker sets it), the job counter.
+    await p.redis.set(`${p.prefix}:accept-invitation:${running.jobId}:lock`, "a-worker-token", "PX", 120_000);
+    expect(await p.redis.type(`${p.prefix}:accept-invitation:id`)).toBe("string");
+    const idRule = 'requestId: must be a request id: <catalog>.<…> of letters, digits, ".", "_" and "-" (no ":"), at most 512 characters';
+    const cases: Array<[string[], string]> = [
+      [["cancel", "id"], idRule],
+      [["cancel", `${running.jobId}:lock`], idRule],
+      [["cancel", waiting.jobId, "--reason", ""], "reason: must be 1-256 characters"],
+      [["cancel", waiting.jobId, "--reason", "x".repeat(300)], "reason: must be 1-256 characters"],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => runCli(args, env)));
+    runs.forEach((r, i) => {
+      const [args, rule] = cases[i]!;
+      expect(r.code, `${args.join(" ").slice(0, 60)}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toBe(`pc-invitations cancel: invalid cancel: ${rule}\n`);
+      expect(r.stdout).toBe("");
+    });
+    expect(await p.producer.queue.getJobState(waiting.jobId)).toBe("waiting");
+    expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
+  }, 150_000);
 
   it("--help prints the usage with every flag and exits 0", async () => {
     const help = await runCli(["cancel", "--help"]);

@@ -5,7 +5,8 @@ import { waitFor } from "../helpers/wait.js";
 import { createRequestControl, type RequestControl } from "../../src/app/request-control.js";
 import { createOutcomeQueue } from "../../src/outcomes/publish.js";
 import { canceledEvent, envelopeOf } from "../../src/consumer/outcome-events.js";
-import { RequestNotCancelableError, RequestNotFoundError } from "../../src/errors/index.js";
+import { CancelValidationError, RequestNotCancelableError, RequestNotFoundError } from "../../src/errors/index.js";
+import { REQUEST_ID_RULE } from "../../src/schemas/request-id.js";
 import { acceptJobDataSchema } from "../../src/schemas/job.js";
 import { idempotencyRecordKey } from "../../src/request-record/identity.js";
 import { parseRecord } from "../../src/request-record/record.js";
@@ -94,6 +95,33 @@ describe("cancel", () => {
     p = await startPipeline({ label: "cancel-unknown" });
     control = createRequestControl(p.config, p.redis, p.producer);
     await expect(control.cancel("AWS.pacinv-NOSUCHREQUEST.x")).rejects.toBeInstanceOf(RequestNotFoundError);
+  });
+
+  it("refuses, before asking Redis anything, an id that cannot be a request id (BullMQ's own keys: a lock, the job counter, the meta hash; 513 characters) and a reason outside 1-256 characters", async () => {
+    p = await startPipeline({ label: "cancel-malformed" });
+    control = createRequestControl(p.config, p.redis, p.producer);
+    const inv = p.emulator.seedInvitation();
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    const queueKey = `${p.prefix}:accept-invitation`;
+    // A lock as a running job's (a string), beside the counter BullMQ keeps as a string too.
+    await p.redis.set(`${queueKey}:${r.jobId}:lock`, "a-worker-token", "PX", 60_000);
+    expect(await p.redis.type(`${queueKey}:id`)).toBe("string");
+    expect(await p.redis.type(`${queueKey}:meta`)).toBe("hash");
+    for (const id of [`${r.jobId}:lock`, "id", "meta", "events", "AWS." + "a".repeat(509)]) {
+      const refused = await control.cancel(id).catch((e: unknown) => e);
+      expect(refused, id.slice(0, 40)).toBeInstanceOf(CancelValidationError);
+      expect(refused, id.slice(0, 40)).toMatchObject({ code: "INVALID_CANCEL", issues: [{ field: "requestId", rule: REQUEST_ID_RULE }] });
+    }
+    await p.redis.del(`${queueKey}:${r.jobId}:lock`);
+    for (const reason of ["", "x".repeat(257), "x".repeat(300)]) {
+      const refused = await control.cancel(r.jobId, { reason }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(CancelValidationError);
+      expect((refused as CancelValidationError).message).toBe("invalid cancel: reason: must be 1-256 characters");
+    }
+    // Nothing was written: the request still waits, with no outcome.
+    expect(await p.producer.queue.getJobState(r.jobId)).toBe("waiting");
+    expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
+    expect(await control.cancel(r.jobId, { reason: "x".repeat(256) })).toMatchObject({ type: "canceled", reason: "x".repeat(256) });
   });
 
   it("if the process dies after publishing and before removing the job, the worker that takes it finishes without calling AWS", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toHttpAnswer } from "../../src/http/http-errors.js";
 import { toAcceptanceStatus } from "../../src/http/acceptance-status.js";
-import { BatchValidationError, IdempotencyConflictError, RedisAuthError, RedisUnavailableError, RequestValidationError } from "../../src/errors/index.js";
+import { BatchValidationError, CancelValidationError, IdempotencyConflictError, RedisAuthError, RedisUnavailableError, RequestValidationError } from "../../src/errors/index.js";
 import type { OutcomeEvent } from "../../src/schemas/outcome.js";
 
 const opts = { retryAfterSeconds: 5 };
@@ -33,6 +33,14 @@ describe("toHttpAnswer", () => {
     expect(toHttpAnswer(err, opts)).toEqual({
       status: 409,
       body: { error: "IDEMPOTENCY_CONFLICT", message: err.message, idempotencyKey: "order-42", differences: ["metadata"], existingJobId: "AWS.pacinv-ABCDEFGHIJKLM.x" },
+    });
+  });
+
+  it("400 with the library's message and issues for CancelValidationError (the cancel body's own words)", () => {
+    const err = new CancelValidationError([{ field: "reason", rule: "must be 1-256 characters" }]);
+    expect(toHttpAnswer(err, opts)).toEqual({
+      status: 400,
+      body: { error: "INVALID_REQUEST", message: "invalid cancel: reason: must be 1-256 characters", issues: [{ field: "reason", rule: "must be 1-256 characters" }] },
     });
   });
 

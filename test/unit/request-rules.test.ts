@@ -6,6 +6,10 @@ import { METADATA_MAX_DEPTH, metadataIssues } from "../../src/schemas/request.js
 import { ruleOf, toFieldIssues } from "../../src/schemas/issues.js";
 import { configSchema } from "../../src/schemas/config.js";
 import { LIMIT_BOUNDS, limitSettingsIssues } from "../../src/ratelimit/limit-settings.js";
+import { isRequestId, MAX_REQUEST_ID_LENGTH, REQUEST_ID_RULE } from "../../src/schemas/request-id.js";
+import { cancelIssues } from "../../src/schemas/cancel.js";
+import { newRequestJobId } from "../../src/request-record/identity.js";
+import { cancelBodySchema } from "../../src/http/http-schemas.js";
 
 const base = { catalog: "AWS", identifier: "pacinv-ABCDEFGHIJKLM" };
 const nested = (depth: number): Record<string, unknown> => {
@@ -105,6 +109,38 @@ describe("limit settings: one set of rules for the CLI, setLimits and the config
       expect(field.safeParse(LIMIT_BOUNDS.minRate / 2).success, name).toBe(false);
       expect(field.safeParse(LIMIT_BOUNDS.maxRate).success, name).toBe(true);
       expect(field.safeParse(LIMIT_BOUNDS.maxRate * 2).success, name).toBe(false);
+    }
+  });
+});
+
+describe("request ids and cancel arguments: one rule for the HTTP API, the library and the CLI", () => {
+  it("takes our job ids up to 512 characters, and nothing that names one of BullMQ's own keys", () => {
+    expect(isRequestId(newRequestJobId("AWS", "pacinv-ABCDEFGHIJKLM"))).toBe(true);
+    expect(isRequestId(newRequestJobId("a".repeat(64), "pacinv-ABCDEFGHIJKLM"))).toBe(true);
+    expect(isRequestId("AWS." + "a".repeat(MAX_REQUEST_ID_LENGTH - 4))).toBe(true);
+    const job = newRequestJobId("AWS", "pacinv-ABCDEFGHIJKLM");
+    for (const id of ["AWS." + "a".repeat(MAX_REQUEST_ID_LENGTH - 3), "AWS." + "a".repeat(10_000), "id", "meta", "events", "wait", "stalled-check", `${job}:lock`, `${job}:logs`, "", ".x", "AWS.", "AWS x.y", "a".repeat(65) + ".x"]) {
+      expect(isRequestId(id), id.slice(0, 40)).toBe(false);
+    }
+  });
+
+  it("names the field and the rule of a malformed id and of a reason outside 1-256 characters, in the HTTP body's words", () => {
+    const id = newRequestJobId("AWS", "pacinv-ABCDEFGHIJKLM");
+    expect(cancelIssues(id, {})).toEqual([]);
+    expect(cancelIssues(id, { reason: "x" })).toEqual([]);
+    expect(cancelIssues(id, { reason: "x".repeat(256) })).toEqual([]);
+    const reasonRule = { field: "reason", rule: "must be 1-256 characters" };
+    expect(cancelIssues(id, { reason: "" })).toEqual([reasonRule]);
+    expect(cancelIssues(id, { reason: "x".repeat(257) })).toEqual([reasonRule]);
+    expect(cancelIssues(id, { reason: "x".repeat(300) })).toEqual([reasonRule]);
+    expect(cancelIssues(id, { reason: 42 })).toEqual([{ field: "reason", rule: "must be a string" }]);
+    expect(cancelIssues(`${id}:lock`, { reason: "" })).toEqual([{ field: "requestId", rule: REQUEST_ID_RULE }, reasonRule]);
+    expect(REQUEST_ID_RULE).toMatch(/^must be a request id: .*no ":".*at most 512 characters$/);
+    // The HTTP body's schema says the same of the same reasons.
+    for (const reason of ["", "x".repeat(257)]) {
+      const parsed = cancelBodySchema.safeParse({ reason });
+      expect(parsed.success).toBe(false);
+      expect(toFieldIssues(parsed.error!)).toEqual([reasonRule]);
     }
   });
 });

@@ -5,20 +5,7 @@ import { batchEnvelopeSchema } from "../http-schemas.js";
 import { invalidRequest } from "../http-errors.js";
 import { sendAnswer, type HttpContext } from "../http-context.js";
 import { admission } from "../admission.js";
-/** Longest id a lookup accepts; longer cannot be a job id of ours (and is not looked up). */
-export const MAX_ID_LENGTH = 512;
-/**
- * What a request id can look like: `<catalog>.<rest>`, without `:`. Anything else is not ours and
- * is answered 404 without asking Redis: BullMQ keeps queue-level keys next to the jobs (`events`,
- * `meta`, `id`, `wait`… none has a `.`) and per-job ones after a `:` (`<id>:lock`, `<id>:logs`), and
- * looking those up as jobs would fail with WRONGTYPE.
- */
-export const REQUEST_ID = /^[A-Za-z0-9-]{1,64}\.[A-Za-z0-9._-]+$/;
-
-/** Whether `id` can be one of our request ids: at most MAX_ID_LENGTH characters, of REQUEST_ID's form. */
-export function isRequestId(id: string): boolean {
-  return id.length <= MAX_ID_LENGTH && REQUEST_ID.test(id);
-}
+import { isRequestId } from "../../schemas/request-id.js";
 
 /**
  * /v1/acceptances: enqueue one or a batch, look one up. Validation is the producer's (the same
@@ -48,6 +35,7 @@ export async function acceptanceRoutes(app: FastifyInstance, ctx: HttpContext): 
     return reply.code(202).send({ results });
   });
 
+  // An id that cannot be one of ours (schemas/request-id.ts) is answered 404 without asking Redis.
   app.get<{ Params: { id: string } }>("/v1/acceptances/:id", async (request, reply) => {
     const { id } = request.params;
     const status = isRequestId(id) ? await ctx.bounded(readAcceptanceStatus(ctx.requests, ctx.outcomes, id)) : undefined;

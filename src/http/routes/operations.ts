@@ -6,7 +6,7 @@ import { cancelBodySchema, redriveBodySchema } from "../http-schemas.js";
 import { invalidRequest, toHttpAnswer, type HttpAnswer } from "../http-errors.js";
 import { sendAnswer, type HttpContext } from "../http-context.js";
 import { admission } from "../admission.js";
-import { isRequestId } from "./acceptances.js";
+import { isRequestId } from "../../schemas/request-id.js";
 
 const CONNECTION_LOST = new Set(["reconnecting", "close", "end"]);
 
