@@ -72,6 +72,7 @@ export {
   BatchValidationError,
   IdempotencyConflictError,
   PolicyValidationError,
+  RecordUnreadableError,
   RequestNotCancelableError,
   RequestNotFoundError,
   CancelValidationError,

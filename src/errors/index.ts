@@ -123,6 +123,26 @@ export class RedisAuthError extends PcInvitationsError {
   }
 }
 
+/**
+ * The key's record names a job that still exists but is not a record this version can read (a
+ * field missing, an unknown state: a partial restore, a record of another version). It belongs to
+ * a live request, so nothing is written over it: nothing of the batch is enqueued. Repair or
+ * delete the record (`fields` says what it holds), or wait for its job to end.
+ */
+export class RecordUnreadableError extends PcInvitationsError {
+  override readonly name = "RecordUnreadableError";
+  readonly code = "RECORD_UNREADABLE";
+  constructor(
+    readonly idempotencyKey: string,
+    readonly jobId: string,
+    readonly fields: string[],
+    /** Position in the batch, for enqueueMany. */
+    readonly index?: number,
+  ) {
+    super(`the request record of idempotency key "${idempotencyKey}" names job ${jobId}, which exists, but is not a record this version can read (fields: ${fields.join(", ")}); nothing enqueued`);
+  }
+}
+
 /** No request with this id: neither its job nor its outcome exists (never enqueued, or past retention). */
 export class RequestNotFoundError extends PcInvitationsError {
   override readonly name = "RequestNotFoundError";

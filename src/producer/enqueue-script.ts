@@ -1,5 +1,5 @@
 import type { JobsOptions, Queue } from "bullmq";
-import { IdempotencyConflictError } from "../errors/index.js";
+import { IdempotencyConflictError, RecordUnreadableError } from "../errors/index.js";
 import type { RedisConnection } from "../queues/connection.js";
 import { addJobArguments, BULLMQ_ADD_KEY_COUNT, BULLMQ_ADD_STANDARD_JOB_FN, runScript } from "../queues/guarded-add.js";
 import { producerSpan } from "../queues/transaction.js";
@@ -33,11 +33,15 @@ const at = (name: (typeof RECORD_FIELDS)[number]) => RECORD_FIELDS.indexOf(name)
  *                   its record's (or from item j's, earlier in the batch): nothing written
  *                   { 'job-missing' }: a duplicate's record is open and its job is gone: nothing
  *                   written (the caller gives the job back with a transaction, reserve.ts)
+ *                   { 'unreadable', i, the hash's fields }: item i's key holds a hash that is not
+ *                   a record and names a live job: nothing written
  *
  * A record key holding a hash that is not a record (IS_RECORD_FN: a field missing, an unknown
- * state, a stray field alone) is judged as no record, as `preview` and the transaction judge it
- * (parseRecord), and is replaced whole when the batch is written. The check is the schema's, so
- * every row this script returns as a record parses as one in Node: nothing throws after a write.
+ * state, a stray field alone) is judged as no record, and replaced whole when the batch is
+ * written, if no live request can own it (isReplaceable: it names no job, or its job is gone);
+ * otherwise the reply is { 'unreadable', i, its fields }, nothing written (RecordUnreadableError).
+ * `preview` and the transaction judge alike (record.ts). The check is the schema's, so every row
+ * this script returns as a record parses as one in Node.
  *
  * BullMQ's add is not asked what it did: with a request job's options (no parent, no
  * deduplication, a job id made fresh for the request) it always adds the job. An option that lets
@@ -82,6 +86,7 @@ for i = 1, n do
     else
       local values, missing = readRecord(key, ARGV[1], ARGV[2])
       if not isRecord(values) then
+        if not isReplaceable(values, missing) then return { 'unreadable', i, values } end
         out[i] = 'new'
         new[#new + 1] = i
         stale[i] = true
@@ -105,7 +110,7 @@ return { 'ok', out }`,
 const COMMAND = "pciEnqueue";
 
 type Row = Array<string | null>;
-type Reply = ["ok", Array<"new" | number | Row>] | ["conflict", number, number | Row] | ["job-missing"];
+type Reply = ["ok", Array<"new" | number | Row>] | ["conflict", number, number | Row] | ["job-missing"] | ["unreadable", number, Row];
 
 /**
  * Reserves the items' records and adds the new requests' jobs with pciEnqueue (see above).
@@ -137,6 +142,11 @@ export async function enqueueInOneScript(
     const reply = (await runScript(redis, COMMAND, ENQUEUE_LUA, keys, args)) as Reply;
 
     if (reply[0] === "job-missing") return "job-missing";
+    if (reply[0] === "unreadable") {
+      const item = items[reply[1] - 1]!;
+      const hash = recordHashOf(reply[2]);
+      throw new RecordUnreadableError(item.idempotencyKey, hash.jobId ?? "?", Object.keys(hash), item.index);
+    }
     if (reply[0] === "conflict") {
       const item = items[reply[1] - 1]!;
       const against = reply[2];

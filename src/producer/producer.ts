@@ -48,7 +48,7 @@ export interface Producer {
    * conflict (IdempotencyConflictError with `index`) refuses the whole batch. One script per batch
    * (enqueue-script.ts): records and jobs written together or not at all.
    * One result per request, in order; a hole in a sparse array is an invalid request at its index.
-   * @throws BatchValidationError, IdempotencyConflictError, RedisFullError (nothing of the batch enqueued), RedisAuthError;
+   * @throws BatchValidationError, IdempotencyConflictError, RecordUnreadableError, RedisFullError (nothing of the batch enqueued), RedisAuthError;
    * RequestValidationError (field `requests`) when `requests` is not an array
    */
   enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]>;

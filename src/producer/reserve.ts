@@ -1,10 +1,10 @@
 import type { JobsOptions } from "bullmq";
-import { IdempotencyConflictError } from "../errors/index.js";
+import { IdempotencyConflictError, RecordUnreadableError } from "../errors/index.js";
 import type { AcceptJobData } from "../schemas/job.js";
 import { addJobInTransaction, producerSpan, type TxSession } from "../queues/transaction.js";
 import type { FingerprintPayload } from "../request-record/fingerprint.js";
-import { judgeSubmission, parseRecord, submissionResult, type RequestRecord, type SubmissionResult } from "../request-record/record.js";
-import { queueRecords, readRecords } from "../request-record/transitions.js";
+import { isReplaceable, judgeSubmission, parseRecord, submissionResult, type RequestRecord, type SubmissionResult } from "../request-record/record.js";
+import { queueRecords, readRecords, type ReadRecord } from "../request-record/transitions.js";
 
 /** One validated request, with everything derived for it, ready to be reserved. */
 export interface PreparedRequest {
@@ -63,20 +63,18 @@ export async function reserveAndEnqueue(tx: TxSession, items: PreparedRequest[],
       const recordKeys = [...new Set(items.map((i) => i.recordKey))];
       // WATCH, then one read of every record of the batch (and whether an open record lost its job).
       const [, rows] = await Promise.all([redis.watch(recordKeys), readRecords(redis, recordKeys, queue.toKey(""), outcomeKeyPrefix)]);
-      const existing = new Map<string, RequestRecord>();
-      const jobMissing = new Set<string>();
-      recordKeys.forEach((k, i) => {
-        const record = parseRecord(rows[i]?.hash);
-        if (!record) return;
-        existing.set(k, record);
-        if (rows[i]!.jobMissing) jobMissing.add(record.jobId);
-      });
+      const { existing, jobMissing, unreadable } = judgeRows(recordKeys, rows);
 
       const results: SubmissionResult[] = [];
       const firstInBatch = new Map<string, number>(); // record key → index of the batch's request that is new with it
       const toAdd: Array<{ jobId: string; data: AcceptJobData }> = [];
       const toRecord: Array<{ key: string; record: RequestRecord }> = [];
       for (const item of items) {
+        const stray = unreadable.get(item.recordKey);
+        if (stray) {
+          await redis.unwatch();
+          throw new RecordUnreadableError(item.idempotencyKey, stray.jobId ?? "?", Object.keys(stray), item.index);
+        }
         const judged = judgeSubmission(existing.get(item.recordKey), item.fp, item.payload);
         if (judged.verdict === "conflict") {
           await redis.unwatch();
@@ -115,6 +113,30 @@ export async function reserveAndEnqueue(tx: TxSession, items: PreparedRequest[],
   });
 }
 
+/**
+ * The records read for a batch: `existing` (parsed), the job ids of open records whose job is gone,
+ * and the hashes that are not records but name a live job (`unreadable`: never written over).
+ * A hash that is not a record and isReplaceable is left out: judged as no record, replaced whole
+ * by queueRecords.
+ */
+function judgeRows(recordKeys: readonly string[], rows: readonly ReadRecord[]) {
+  const existing = new Map<string, RequestRecord>();
+  const jobMissing = new Set<string>();
+  const unreadable = new Map<string, Record<string, string>>();
+  recordKeys.forEach((k, i) => {
+    const row = rows[i];
+    if (!row?.hash) return;
+    const record = parseRecord(row.hash);
+    if (!record) {
+      if (!isReplaceable(row.hash, row.jobMissing)) unreadable.set(k, row.hash);
+      return;
+    }
+    existing.set(k, record);
+    if (row.jobMissing) jobMissing.add(record.jobId);
+  });
+  return { existing, jobMissing, unreadable };
+}
+
 /** What reserveAndEnqueue would do with one request (previewReservations). */
 export type ReservationPreview =
   | { verdict: "new"; idempotencyKey: string }
@@ -129,13 +151,11 @@ export type ReservationPreview =
 export async function previewReservations(tx: TxSession, items: PreparedRequest[]): Promise<ReservationPreview[]> {
   const recordKeys = [...new Set(items.map((i) => i.recordKey))];
   const rows = await readRecords(tx.redis, recordKeys, tx.queue.toKey(""));
-  const existing = new Map<string, RequestRecord>();
-  recordKeys.forEach((k, i) => {
-    const record = parseRecord(rows[i]?.hash);
-    if (record) existing.set(k, record);
-  });
+  const { existing, unreadable } = judgeRows(recordKeys, rows);
   const firstInBatch = new Map<string, number>();
   return items.map((item): ReservationPreview => {
+    const stray = unreadable.get(item.recordKey);
+    if (stray) throw new RecordUnreadableError(item.idempotencyKey, stray.jobId ?? "?", Object.keys(stray), item.index);
     const judged = judgeSubmission(existing.get(item.recordKey), item.fp, item.payload);
     if (judged.verdict === "conflict") {
       const firstIndex = firstInBatch.get(item.recordKey);

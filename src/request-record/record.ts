@@ -52,6 +52,17 @@ export function parseRecord(hash: Record<string, string> | null | undefined): Re
   return parsed.success ? parsed.data : undefined;
 }
 
+/**
+ * A hash at a record key that is not a record (parseRecord: undefined) is judged as no record, and
+ * replaced whole by the write that follows, only when no live request can own it: it names no job,
+ * or it is not completed and its job is gone. One that names a job still there is unreadable and
+ * never written over (RecordUnreadableError). The scripts' isReplaceable (scripts/read-records.ts)
+ * is this rule in Lua; `jobMissing` is readRecord's flag.
+ */
+export function isReplaceable(hash: Record<string, string>, jobMissing: boolean): boolean {
+  return hash.jobId === undefined || jobMissing;
+}
+
 /** What a producer returns for one request: its record's view. */
 export interface SubmissionResult {
   jobId: string;

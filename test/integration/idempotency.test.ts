@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
-import { IdempotencyConflictError } from "../../src/errors/index.js";
+import { IdempotencyConflictError, RecordUnreadableError } from "../../src/errors/index.js";
 import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
 import { idempotencyRecordKey, openRecordsKey } from "../../src/request-record/identity.js";
 import { prepareRequests } from "../../src/producer/producer.js";
@@ -182,8 +182,7 @@ describe("idempotency keys", () => {
     await p.producer.enqueue(req(a)); // gives a its job back
     const before2 = await requestCounts(p);
     // Nothing of the refused batches was written: no job, no record for c.
-    expect(await requestCounts(p)).toEqual(before2);
-    expect(before2.waiting).toBe(before.waiting);
+    expect(before2).toEqual(before);
     expect(await p.redis.exists(idempotencyRecordKey(p.prefix, "accept-invitation", `${c!.catalog}.${c!.identifier}`))).toBe(0);
     expect(await p.redis.exists(idempotencyRecordKey(p.prefix, "accept-invitation", "batch-k"))).toBe(0);
   });
@@ -254,18 +253,22 @@ describe("idempotency keys", () => {
     expect(resubmitted.map((r) => [r.duplicate, r.jobId])).toEqual((first as Array<{ jobId: string }>).map((r) => [true, r.jobId]));
   });
 
-  it("judges a record key holding a hash that is not a record as no record, in preview and both write paths alike, and replaces it whole", async () => {
+  it("judges a record key holding a hash that is not a record as no record when no live request owns it, in preview and both write paths alike, and replaces it whole", async () => {
     p = await startPipeline({ label: "idem-stray" });
     const pl = p;
     const req = (i: number) => ({ catalog: "AWS", identifier: `pacinv-STRAY${i}0000000` });
     const [a, b, c, d, e, f] = [req(0), req(1), req(2), req(3), req(4), req(5)];
     const keyOf = (r: { catalog: string; identifier: string }) => idempotencyRecordKey(pl.prefix, "accept-invitation", `${r.catalog}.${r.identifier}`);
-    // a: a stray field alone (what an HINCRBY on a record that had gone would leave); b: a record
-    // missing a required field; c and f: an unknown state. b, c and f also carry a stray field.
+    // a: a stray field alone, no job named (what an HINCRBY on a record that had gone would leave);
+    // b: a record missing a required field; c and f: an unknown state. b, c and f also carry a
+    // stray field, and their jobs are gone: no live request owns them.
     await pl.redis.hset(keyOf(a), "revivals", "3");
-    for (const r of [b, c, f]) await pl.producer.enqueue(r);
+    for (const r of [b, c, f]) {
+      const { jobId } = await pl.producer.enqueue(r);
+      await (await pl.producer.queue.getJob(jobId))!.remove();
+      await pl.redis.hset(keyOf(r), "revivals", "2");
+    }
     await pl.redis.hdel(keyOf(b), "createdAt");
-    for (const r of [b, c, f]) await pl.redis.hset(keyOf(r), "revivals", "2");
     for (const r of [c, f]) await pl.redis.hset(keyOf(r), "state", "archived");
     expect((await pl.producer.preview([a, b, c, f])).map((v) => v.verdict)).toEqual(["new", "new", "new", "new"]);
 
@@ -285,6 +288,28 @@ describe("idempotency keys", () => {
     const again = await pl.producer.enqueueMany([a, b, c, f]);
     expect(again.map((r) => r.duplicate)).toEqual([true, true, true, true]);
     expect(again.map((r) => r.jobId)).toEqual([...viaScript.slice(1, 4).map((r) => r.jobId), viaTransaction[1]!.jobId]);
+  });
+
+  it("never writes over a hash that is not a record but names a live job: RecordUnreadableError, nothing of the batch written, by every path", async () => {
+    p = await startPipeline({ label: "idem-unreadable" });
+    const pl = p;
+    const req = (i: number) => ({ catalog: "AWS", identifier: `pacinv-UNRD${i}00000000` });
+    const [a, b, c, d] = [req(0), req(1), req(2), req(3)];
+    const keyOf = (r: { catalog: string; identifier: string }) => idempotencyRecordKey(pl.prefix, "accept-invitation", `${r.catalog}.${r.identifier}`);
+    // a's record, from a version with a state this one does not know, names its job, still queued.
+    const first = await pl.producer.enqueue(a);
+    await pl.redis.hset(keyOf(a), "state", "paused-by-operator");
+    const lost = await pl.producer.enqueue(d);
+    const before = await requestCounts(pl);
+    const refused = (e: unknown) => expect(e).toMatchObject({ code: "RECORD_UNREADABLE", idempotencyKey: `AWS.${a.identifier}`, jobId: first.jobId, index: 1 });
+    refused(await pl.producer.enqueueMany([b, a, c]).catch((e: unknown) => e));
+    refused(await pl.producer.preview([b, a, c]).catch((e: unknown) => e));
+    // The transaction path: a duplicate whose job was removed leads the batch.
+    await (await pl.producer.queue.getJob(lost.jobId))!.remove();
+    refused(await pl.producer.enqueueMany([d, a, c]).catch((e: unknown) => e).then((e) => (expect(e).toBeInstanceOf(RecordUnreadableError), e)));
+    expect((await requestCounts(pl)).waiting).toBe(before.waiting! - 1); // only d's removal
+    expect(await pl.redis.exists(keyOf(b), keyOf(c))).toBe(0);
+    expect(await pl.redis.hgetall(keyOf(a))).toMatchObject({ jobId: first.jobId, state: "paused-by-operator" });
   });
 
   it("takes a batch of 15,000 requests in one call: one script of some 150,000 arguments", async () => {

@@ -26,8 +26,9 @@ end`;
  *   ARGV[3..] ${NEW_RECORD_FIELDS.length} values per record, in NEW_RECORD_FIELDS order
  *   returns   the number of records written
  *
- * A key may hold a hash that is not a record (read-records.ts IS_RECORD_FN: the caller judged it
- * as none): it is deleted first, so the record is written whole, without the stray fields.
+ * A key may hold a hash that is not a record and that no live request owns (record.ts
+ * isReplaceable: the caller judged it as none): it is deleted first, so the record is written
+ * whole, without the stray fields.
  *
  * Guarantee: run inside the MULTI that adds the records' jobs, under WATCH of the same keys, so a
  * record and its job are written together or not at all, and a concurrent producer that wrote one

@@ -7,9 +7,11 @@ const REQUIRED_FIELDS = RECORD_FIELDS.filter((f) => !requestRecordSchema.shape[f
 
 /**
  * `isRecord(values)`: readRecord's values are a record, by the rules of record.ts's schema (every
- * required field present, a known state), the rules `parseRecord` applies in Node. A hash that
- * fails them (a stray field alone, a partial restore) is not a record: every reader judges it as
- * no record, and the write that follows replaces it whole (DEL, then the new record's fields).
+ * required field present, a known state), the rules `parseRecord` applies in Node.
+ * `isReplaceable(values, missing)`: a hash that is not a record may be judged as none and replaced
+ * whole (DEL, then the new record's fields) only when it names no job, or its job is gone while it
+ * is not completed (record.ts isReplaceable, the same rule in Node); one naming a live job is
+ * unreadable, and never written over.
  */
 export const IS_RECORD_FN = `
 local RECORD_STATES = { ${RECORD_STATES.map((s) => `['${s}'] = true`).join(", ")} }
@@ -18,6 +20,9 @@ local function isRecord(values)
     if not values[i] then return false end
   end
   return RECORD_STATES[values[${field("state")}]] == true
+end
+local function isReplaceable(values, missing)
+  return not values[${field("jobId")}] or missing == 1
 end`;
 
 /**
