@@ -20,7 +20,10 @@ export function admission(ctx: HttpContext) {
       reply,
       verdict.reason === "backlog"
         ? unavailable("BACKLOG_FULL", `the requests queue backlog is over HTTP_MAX_BACKLOG (${ctx.config.HTTP_MAX_BACKLOG}); retry later`, retryAfter)
-        : toHttpAnswer(ctx.redisDown(), { retryAfterSeconds: retryAfter }),
+        : ctx.redis.status === "ready"
+          ? // Connected but slow: the backlog count timed out, and nothing of this request was sent.
+            unavailable("REDIS_UNAVAILABLE", `Redis did not answer within ${ctx.config.HTTP_REDIS_TIMEOUT_MS} ms (HTTP_REDIS_TIMEOUT_MS); nothing was done: retry later`, retryAfter)
+          : toHttpAnswer(ctx.redisDown(), { retryAfterSeconds: retryAfter }),
     );
   };
 }

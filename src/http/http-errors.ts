@@ -132,7 +132,7 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
     const message =
       err.timedOutAfterMs === undefined
         ? "Redis is unreachable; retry later"
-        : `Redis did not answer within ${err.timedOutAfterMs} ms (HTTP_REDIS_TIMEOUT_MS); the request may have been carried out: sending it again with the same idempotency key is safe`;
+        : `Redis did not answer within ${err.timedOutAfterMs} ms (HTTP_REDIS_TIMEOUT_MS); the request may have been carried out: sending it again is safe (an enqueue finds its idempotency key, a cancel its outcome)`;
     return unavailable("REDIS_UNAVAILABLE", message, options.retryAfterSeconds);
   }
   const redis = err instanceof RedisFullError || err instanceof RedisAuthError ? err : toRedisError(err);

@@ -112,8 +112,18 @@ describe("HTTP API when Redis goes away", () => {
     // Frozen (a long script of someone else's, a VM pause): the connection stays up, nothing
     // answers. A POST first asks the backlog gate, whose count is cached for a second: a 202 just
     // before the freeze lets the next POST reach the enqueue (a slow machine may need a few goes;
-    // when the gate's own count times out, nothing was sent and the go is repeated).
+    // when the gate's own count times out, nothing was sent, the answer says so, and the go is repeated).
+    // Frozen past the gate's cached count (1 s): the POST's backlog count times out, nothing of it
+    // was sent, and the answer says so.
     let n = 0;
+    expect((await post(++n)).status).toBe(202);
+    server.kill("SIGSTOP");
+    await new Promise((r) => setTimeout(r, 1100));
+    const gated = await post(++n);
+    server.kill("SIGCONT");
+    expect(gated.status).toBe(503);
+    expect(await gated.json()).toMatchObject({ error: "REDIS_UNAVAILABLE", message: expect.stringContaining("nothing was done") });
+
     let late: { status: number; body: { error?: string; message?: string } } | undefined;
     for (let go = 0; go < 10 && !late; go++) {
       expect((await post(++n)).status).toBe(202);
@@ -121,7 +131,8 @@ describe("HTTP API when Redis goes away", () => {
       const res = await post(++n);
       const body = (await res.json()) as { error?: string; message?: string };
       server.kill("SIGCONT");
-      if (!body.message?.includes("unreachable")) late = { status: res.status, body };
+      if (body.message?.includes("nothing was done")) expect(res.status).toBe(503);
+      else late = { status: res.status, body };
     }
     expect(late).toMatchObject({ status: 503, body: { error: "REDIS_UNAVAILABLE", message: expect.stringContaining("may have been carried out") } });
     expect(redis.status).toBe("ready");
