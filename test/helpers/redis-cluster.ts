@@ -51,18 +51,38 @@ async function freeClusterPort(taken: Set<number>): Promise<number> {
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
+  while (
+    !(await check().catch((err: unknown) => {
+      if (err instanceof NodeExitedError) throw err;
+      return false;
+    }))
+  ) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
+/** A node's redis-server exited before it answered: most often its port was taken meanwhile. */
+class NodeExitedError extends Error {}
+
 /**
  * Starts a throw-away 3-master Redis Cluster on free ports in a temp dir (no persistence), creates
  * it with `redis-cli --cluster create … --cluster-replicas 0`, and waits for `cluster_state:ok`
- * on every node.
+ * on every node. A port found free can be taken by another process before redis-server binds it
+ * (other tests and tools start servers on free ports too): a node that exits at start-up makes
+ * the whole cluster start again on other ports, up to 3 times.
  */
 export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisClusterOnce(masters);
+    } catch (err) {
+      if (!(err instanceof NodeExitedError) || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startRedisClusterOnce(masters: number): Promise<RedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), "pci-redis-cluster-"));
   const taken = new Set<number>();
   const ports: number[] = [];
@@ -105,9 +125,11 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       );
       servers.push(s);
     }
-    for (const port of ports) {
+    for (const [i, port] of ports.entries()) {
       await waitUntil(async () => {
-        const r = new Redis(port, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+        const server = servers[i]!;
+        if (server.exitCode !== null || server.signalCode !== null) throw new NodeExitedError(`redis-server on ${port} exited at start-up (${server.exitCode ?? server.signalCode})`);
+        const r = new Redis(port, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000, commandTimeout: 2000 });
         r.on("error", () => {});
         try {
           await r.connect();
@@ -115,7 +137,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
         } finally {
           r.disconnect();
         }
-      }, 10_000, `redis-server on ${port}`);
+      }, 30_000, `redis-server on ${port}`);
     }
     await run("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"], {
       timeout: 30_000,

@@ -6,6 +6,8 @@ import { waitFor } from "./wait.js";
 export interface OwnRedis {
   port: number;
   url: string;
+  /** The redis-server process (tests freeze it with SIGSTOP, for one). */
+  process: ChildProcess;
   /** A plain client (with the password, when there is one); disconnected by stop(). */
   admin: Redis;
   /** SIGKILL, waits for the exit; idempotent. */
@@ -15,35 +17,54 @@ export interface OwnRedis {
 /**
  * A throw-away redis-server of the test's own (never the shared one), on a free port, without
  * persistence. `args` are extra redis-server options (`--maxmemory 2mb`, `--requirepass x`).
+ * A port found free may be taken by another process before redis-server binds it (other tests
+ * and tools start servers on free ports too): the server is known ours by its process id, and
+ * one that exits at start-up is started again on another free port (up to 3 times; not when the
+ * caller chose the port).
  */
 export async function startRedisServer(options: { port?: number; args?: string[]; password?: string } = {}): Promise<OwnRedis> {
-  const port = options.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort());
+    const started = await startOn(port, options);
+    if (started) return started;
+    if (options.port !== undefined || attempt >= 3) throw new Error(`redis-server on ${port} exited at start-up (port taken?)`);
+  }
+}
+
+/** The server on `port`, or undefined when it exited before answering. */
+async function startOn(port: number, options: { args?: string[]; password?: string }): Promise<OwnRedis | undefined> {
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", ...(options.args ?? [])];
   if (options.password) args.push("--requirepass", options.password);
   const child: ChildProcess = spawn("redis-server", args, { stdio: "ignore" });
-  const admin = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: null, ...(options.password ? { password: options.password } : {}) });
-  admin.on("error", () => {});
-  await waitFor(
+  const auth = options.password ? { password: options.password } : {};
+  const up = await waitFor(
     async () => {
-      const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, ...(options.password ? { password: options.password } : {}) });
+      if (child.exitCode !== null || child.signalCode !== null) return "exited";
+      // Bounded: whatever holds the port may accept and never answer.
+      const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000, commandTimeout: 2000, ...auth });
       probe.on("error", () => {});
       try {
         await probe.connect();
-        return (await probe.ping()) === "PONG";
+        // Ours, not a server someone else started on this port meanwhile.
+        return Number(/process_id:(\d+)/.exec(await probe.info("server"))?.[1]) === child.pid ? "up" : undefined;
       } catch {
-        return false;
+        return undefined;
       } finally {
         probe.disconnect();
       }
     },
-    10_000,
+    30_000,
     `redis-server on ${port}`,
   );
+  if (up === "exited") return undefined;
+  const admin = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: null, ...auth });
+  admin.on("error", () => {});
   await admin.connect();
   let stopped = false;
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    process: child,
     admin,
     async stop() {
       if (stopped) return;

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
@@ -9,35 +8,9 @@ import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
-import { freePort } from "../helpers/net.js";
+import { startRedisServer } from "../helpers/redis-server.js";
 
 const TOKEN = "redis-down-token-0123456789";
-
-/** A throw-away redis-server of this test's own (never the shared one), on a free port. */
-async function startRedisServer(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"], { stdio: "ignore" });
-  const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  probe.on("error", () => {});
-  await waitFor(async () => {
-    try {
-      await probe.connect();
-      return (await probe.ping()) === "PONG";
-    } catch {
-      probe.disconnect();
-      return false;
-    }
-  }, 5000, "redis-server to start");
-  probe.disconnect();
-  return child;
-}
-
-async function stopRedisServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGKILL");
-  await exited;
-}
-
 
 let cleanup: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -66,9 +39,9 @@ async function startApi(port: number, label: string, overrides: Record<string, u
 
 describe("HTTP API when Redis goes away", () => {
   it("answers 503 with Retry-After (and /readyz 503) while Redis is down, and recovers when it is back", async () => {
-    const port = await freePort();
-    let server = await startRedisServer(port);
-    cleanup.push(() => stopRedisServer(server));
+    let server = await startRedisServer();
+    const port = server.port;
+    cleanup.push(() => server.stop());
     const { redis, base } = await startApi(port, "http-down", { HTTP_REDIS_TIMEOUT_MS: 500, HTTP_RETRY_AFTER_SECONDS: 3 });
     const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
     const post = (n: number) =>
@@ -77,7 +50,7 @@ describe("HTTP API when Redis goes away", () => {
     expect((await post(1)).status).toBe(202);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
 
-    await stopRedisServer(server);
+    await server.stop();
     await waitFor(() => redis.status === "reconnecting" || undefined, 5000, "the connection to notice");
 
     const started = Date.now();
@@ -94,20 +67,20 @@ describe("HTTP API when Redis goes away", () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(Date.now() - started, "answers fast, without waiting for Redis").toBeLessThan(2000);
 
-    server = await startRedisServer(port);
+    server = await startRedisServer({ port });
     await waitFor(() => redis.status === "ready" || undefined, 5000, "the connection to come back");
     await waitFor(async () => (await post(4)).status === 202 || undefined, 5000, "a 202 after recovery");
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
 
   it("a Redis that is there but does not answer in time: 503 saying the request may have been carried out, and sending it again finds it", async () => {
-    const port = await freePort();
-    const server = await startRedisServer(port);
-    cleanup.push(() => stopRedisServer(server));
+    const server = await startRedisServer();
+    const port = server.port;
+    cleanup.push(() => server.stop());
     const { redis, base } = await startApi(port, "http-slow", { HTTP_REDIS_TIMEOUT_MS: 300 });
     const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
     const post = (n: number) => fetch(`${base}/v1/acceptances`, { method: "POST", headers, body: JSON.stringify({ catalog: "AWS", identifier: `pacinv-SLOW${String(n).padStart(9, "0")}` }) });
-    cleanup.push(() => server.kill("SIGCONT"));
+    cleanup.push(() => server.process.kill("SIGCONT"));
 
     // Frozen (a long script of someone else's, a VM pause): the connection stays up, nothing
     // answers. A POST first asks the backlog gate, whose count is cached for a second: a 202 just
@@ -117,20 +90,20 @@ describe("HTTP API when Redis goes away", () => {
     // was sent, and the answer says so.
     let n = 0;
     expect((await post(++n)).status).toBe(202);
-    server.kill("SIGSTOP");
+    server.process.kill("SIGSTOP");
     await new Promise((r) => setTimeout(r, 1100));
     const gated = await post(++n);
-    server.kill("SIGCONT");
+    server.process.kill("SIGCONT");
     expect(gated.status).toBe(503);
     expect(await gated.json()).toMatchObject({ error: "REDIS_UNAVAILABLE", message: expect.stringContaining("nothing was done") });
 
     let late: { status: number; body: { error?: string; message?: string } } | undefined;
     for (let go = 0; go < 10 && !late; go++) {
       expect((await post(++n)).status).toBe(202);
-      server.kill("SIGSTOP");
+      server.process.kill("SIGSTOP");
       const res = await post(++n);
       const body = (await res.json()) as { error?: string; message?: string };
-      server.kill("SIGCONT");
+      server.process.kill("SIGCONT");
       if (body.message?.includes("nothing was done")) expect(res.status).toBe(503);
       else late = { status: res.status, body };
     }
