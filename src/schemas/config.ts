@@ -8,6 +8,13 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .min(min, { error: `must be ≥ ${min}` })
     .max(max, { error: `must be ≤ ${max}` });
 
+/**
+ * A duration in ms that a timer waits: at most 2^31 − 1 (~24.8 days), Node's timers' largest
+ * delay (a larger one fires after 1 ms, with only a TimeoutOverflowWarning to say so).
+ */
+const ms = (min: number) => int(min, MAX_TIMER_MS);
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** A rate, calls/s: the bounds of limitSettingsIssues (ratelimit/limit-settings.ts LIMIT_BOUNDS; a test checks they agree). */
 const rate = () =>
   z.coerce.number({ error: "must be a number" }).min(0.001, { error: "must be ≥ 0.001" }).max(1_000_000, { error: "must be ≤ 1000000" });
@@ -29,7 +36,7 @@ export const configSchema = z.object({
    * reach Redis before it gives up with exit 3, ms; tries back off from 250 ms to 5 s apart and
    * each is logged. 0 = one try. A wrong password is not retried. @defaultValue 30000
    */
-  REDIS_STARTUP_TIMEOUT_MS: int(0).default(30_000),
+  REDIS_STARTUP_TIMEOUT_MS: ms(0).default(30_000),
   /** BullMQ key prefix. Braces make it a Redis Cluster hash tag, so all keys share one slot. @defaultValue {pci} */
   QUEUE_PREFIX: z.string().min(1).regex(/^[^\s:]+$/, { error: "must be non-empty without spaces or ':'" }).default("{pci}"),
   /** Name of the requests queue. @defaultValue accept-invitation */
@@ -43,7 +50,7 @@ export const configSchema = z.object({
   /** Endpoint override, e.g. the emulator. Unset = the real AWS endpoint. */
   PARTNERCENTRAL_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   /** Timeout of one API call, ms. @defaultValue 10000 */
-  AWS_REQUEST_TIMEOUT_MS: int(100).default(10_000),
+  AWS_REQUEST_TIMEOUT_MS: ms(100).default(10_000),
   /** Jobs one worker process runs at once. @defaultValue 4 */
   WORKER_CONCURRENCY: int(1, 1000).default(4),
   // Shared adaptive rate limit (src/ratelimit): these are only the initial values, written to Redis
@@ -52,7 +59,7 @@ export const configSchema = z.object({
    * Longest a job waits for a slot of the shared limit while holding its worker slot, ms; past it
    * the job is put back in the delayed set. @defaultValue 20000
    */
-  RATE_LIMIT_MAX_WAIT_MS: int(0).default(20_000),
+  RATE_LIMIT_MAX_WAIT_MS: ms(0).default(20_000),
   /**
    * Name of the limit the worker's calls count against (free-form, e.g. per credential profile);
    * `{catalog}` in it is replaced by each request's catalog, for one limit per catalog. @defaultValue default
@@ -71,7 +78,7 @@ export const configSchema = z.object({
   /** API attempts per request, first call included, for transient errors. @defaultValue 6 */
   JOB_ATTEMPTS: int(1, 100).default(6),
   /** Base of the exponential backoff between attempts, ms. @defaultValue 1000 */
-  BACKOFF_DELAY_MS: int(0).default(1000),
+  BACKOFF_DELAY_MS: ms(0).default(1000),
   /** Jitter fraction (0-1) applied to each backoff delay. @defaultValue 0.5 */
   BACKOFF_JITTER: z.coerce.number({ error: "must be a number" }).min(0, { error: "must be ≥ 0" }).max(1, { error: "must be ≤ 1" }).default(0.5),
   /** Times one job may be put back for throttling before throttles count as failed attempts. @defaultValue 10 */
@@ -80,26 +87,26 @@ export const configSchema = z.object({
    * First pause of a worker whose calls AWS refuses for a fault of its own (no usable credentials,
    * an expired token, a skewed clock), ms; it doubles while the fault lasts. @defaultValue 5000
    */
-  FAULT_PAUSE_MS: int(10).default(5000),
+  FAULT_PAUSE_MS: ms(10).default(5000),
   /** Longest such pause, ms. @defaultValue 300000 */
-  FAULT_PAUSE_MAX_MS: int(10).default(300_000),
+  FAULT_PAUSE_MAX_MS: ms(10).default(300_000),
   /** On SIGTERM/SIGINT, how long in-flight jobs may run before the worker exits anyway, ms. @defaultValue 30000 */
-  SHUTDOWN_GRACE_MS: int(0).default(30_000),
+  SHUTDOWN_GRACE_MS: ms(0).default(30_000),
   /** How long finished request jobs (and so duplicate detection) and outcome events are kept, s. @defaultValue 86400 */
   RETENTION_SECONDS: int(1).default(86_400),
   /** BullMQ job lock, ms: a worker that does not renew it for this long loses the job. @defaultValue 30000 */
-  LOCK_DURATION_MS: int(1000).default(30_000),
+  LOCK_DURATION_MS: ms(1000).default(30_000),
   /** How often workers look for jobs whose worker died (lock expired), ms. @defaultValue 30000 */
-  STALLED_INTERVAL_MS: int(100).default(30_000),
+  STALLED_INTERVAL_MS: ms(100).default(30_000),
   /** Times a job may lose its worker before it is given up (with an outcome). @defaultValue 5 */
   MAX_STALLED_COUNT: int(0).default(5),
   /**
    * How often a worker process looks for requests whose job was lost without an outcome (one
    * process of the fleet at a time), ms; 0 = never. @defaultValue 60000
    */
-  SWEEP_INTERVAL_MS: int(0).default(60_000),
+  SWEEP_INTERVAL_MS: ms(0).default(60_000),
   /** Requests younger than this, and jobs failed more recently, are left to their worker, ms. @defaultValue 60000 */
-  SWEEP_GRACE_MS: int(0).default(60_000),
+  SWEEP_GRACE_MS: ms(0).default(60_000),
   /** Times the sweeper gives a lost PENDING request its job back before ending it failed. @defaultValue 3 */
   SWEEP_MAX_REVIVALS: int(0, 100).default(3),
   /** How long a completed request's idempotency record answers re-submissions, s. @defaultValue 86400 */
@@ -141,7 +148,7 @@ export const configSchema = z.object({
   /** Requests queue backlog (waiting + delayed + prioritized) above which POSTs get 503. @defaultValue 100000 */
   HTTP_MAX_BACKLOG: int(0).default(100_000),
   /** How long one HTTP request waits for Redis before answering 503, ms. @defaultValue 2000 */
-  HTTP_REDIS_TIMEOUT_MS: int(1).default(2000),
+  HTTP_REDIS_TIMEOUT_MS: ms(1).default(2000),
   /** `Retry-After` sent with a 503 (backlog full, Redis unreachable), s. @defaultValue 5 */
   HTTP_RETRY_AFTER_SECONDS: int(1).default(5),
   /**

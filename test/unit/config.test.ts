@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadConfig, redactUrl } from "../../src/config/load-config.js";
 import { ConfigError } from "../../src/errors/index.js";
-import { CONFIG_DEFAULTS } from "../../src/schemas/config.js";
+import { CONFIG_DEFAULTS, configSchema, MAX_TIMER_MS } from "../../src/schemas/config.js";
 
 const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
 
@@ -60,6 +60,22 @@ describe("loadConfig", () => {
   it("bounds HTTP_MAX_BATCH at 10,000 (a batch is one Redis script, which must end within HTTP_REDIS_TIMEOUT_MS)", () => {
     expect(loadConfig({ HTTP_MAX_BATCH: "10000" }).HTTP_MAX_BATCH).toBe(10_000);
     expect(() => loadConfig({ HTTP_MAX_BATCH: "10001" })).toThrow(/HTTP_MAX_BATCH: must be ≤ 10000/);
+  });
+  it("refuses every duration in ms above what a Node timer can wait (2^31 − 1: more fires after 1 ms)", () => {
+    const durations = Object.keys(configSchema.shape).filter((k) => k.endsWith("_MS"));
+    expect(durations.length).toBeGreaterThan(10);
+    for (const name of durations) {
+      const err = (() => {
+        try {
+          loadConfig({ [name]: String(MAX_TIMER_MS + 1) });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err, name).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).issues.find((i) => i.field === name)?.rule, name).toMatch(/must be ≤ (2147483647|3600000)/);
+    }
+    expect(loadConfig({ SWEEP_INTERVAL_MS: String(MAX_TIMER_MS), AWS_REQUEST_TIMEOUT_MS: String(MAX_TIMER_MS) }).SWEEP_INTERVAL_MS).toBe(MAX_TIMER_MS);
   });
   it("keeps one source of defaults: no module but the config schema spells a default of its own", () => {
     const files = readdirSync(SRC, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => join(SRC, f));
