@@ -3,7 +3,7 @@ import { injectTraceContext } from "../observability/tracing.js";
 import { outcomeEventId } from "../request-record/identity.js";
 import type { AcceptJobData } from "../schemas/job.js";
 import { OUTCOME_SCHEMA_VERSION, type OutcomeEnvelope, type OutcomeError, type OutcomeEvent } from "../schemas/outcome.js";
-import { actionOf, REQUEST_ACTIONS } from "../schemas/request.js";
+import { actionOf, metadataIssues, REQUEST_ACTIONS } from "../schemas/request.js";
 
 
 /** The envelope of a request whose job data is valid. */
@@ -35,7 +35,10 @@ export function salvagedEnvelope(requestId: string, raw: unknown, completedAt: D
   const d = (raw !== null && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
   const r = (d.request !== null && typeof d.request === "object" ? d.request : {}) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === "string" ? v : null);
-  const meta = r.metadata !== null && typeof r.metadata === "object" && !Array.isArray(r.metadata) ? r.metadata : null;
+  // The job's metadata only when it keeps the request's rules (an object of JSON values, 4 KiB, 32
+  // levels: metadataIssues, which walks without recursion): a broken job's metadata may be what
+  // broke it, and the event must stay within the contract and readable by every consumer.
+  const meta = r.metadata !== null && typeof r.metadata === "object" && !Array.isArray(r.metadata) && metadataIssues(r.metadata).length === 0 ? r.metadata : null;
   const enqueuedAt = str(d.enqueuedAt);
   // No action field was an accept; one we cannot read is unknown.
   const action = r.action === undefined ? "accept" : (REQUEST_ACTIONS.find((a) => a === r.action) ?? null);

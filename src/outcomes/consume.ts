@@ -82,6 +82,15 @@ export interface OutcomeConsumer {
  * Redelivery means a handler may see an event more than once (a crash after the handler, before
  * the acknowledgement): handlers should be idempotent on `eventId`.
  */
+function safeParseOutcome(data: unknown): { success: true; data: OutcomeEvent } | { success: false; reason?: string } {
+  try {
+    const parsed = outcomeEventSchema.safeParse(data);
+    return parsed.success ? { success: true, data: parsed.data } : { success: false };
+  } catch (err) {
+    return { success: false, reason: `could not be read: ${messageOf(err)}` };
+  }
+}
+
 export function consumeOutcomes(
   handler: (event: OutcomeEvent) => Promise<void> | void,
   options: ConsumeOutcomesOptions = {},
@@ -95,9 +104,11 @@ export function consumeOutcomes(
   const worker = new Worker(
     options.queueName ?? DEFAULT_QUEUE_LOCATION.outcomesQueue,
     async (job: Job) => {
-      const parsed = outcomeEventSchema.safeParse(job.data);
-      // A malformed event can never succeed: park it at once.
-      if (!parsed.success) throw new UnrecoverableError(`outcome ${job.id} does not match the outcome schema`);
+      // A malformed event can never succeed: park it at once. So is one the parser cannot even walk
+      // (zod recurses into nested values: metadata nested thousands deep overflows the stack),
+      // which would otherwise be retried for ever, never handled, never parked.
+      const parsed = safeParseOutcome(job.data);
+      if (!parsed.success) throw new UnrecoverableError(`outcome ${job.id} does not match the outcome schema${parsed.reason ? ` (${parsed.reason})` : ""}`);
       const event = parsed.data;
       try {
         await handler(event);

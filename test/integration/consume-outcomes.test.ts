@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
+import { Queue } from "bullmq";
 import { describe, expect, it } from "vitest";
 import { OutcomeParkedError } from "../../src/errors/index.js";
 import { consumeOutcomes } from "../../src/outcomes/consume.js";
@@ -10,6 +11,33 @@ import { waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
 
 describe("consumeOutcomes", () => {
+  it("parks at once an event the parser cannot even walk (metadata nested 2,000 deep overflows zod's recursion) instead of retrying it for ever", async () => {
+    const p = await startPipeline({ label: "consume-deep" });
+    try {
+      const [inv] = p.emulator.seedInvitations(1);
+      await p.producer.enqueue({ catalog: inv!.catalog, identifier: inv!.identifier });
+      await p.startWorker();
+      const [published] = await waitForOutcomes(p.redis, p.prefix, 1);
+      // The same event again under another id, its metadata nested 2,000 deep (written by hand:
+      // nothing of ours writes such an event).
+      let metadata: Record<string, unknown> = {};
+      for (let i = 0; i < 2000; i++) metadata = { a: metadata };
+      const outcomes = new Queue("invitation-outcomes", { connection: p.redis, prefix: p.prefix });
+      const deepJob = await outcomes.add("outcome", { ...published!, requestId: "AWS.deep.1", metadata }, { jobId: "AWS.deep.1", attempts: 1_000_000, backoff: { type: "fixed", delay: 10 } });
+      const handled: string[] = [];
+      const consumer = consumeOutcomes((event) => void handled.push(event.requestId), { redis: p.redis, prefix: p.prefix, retryDelayMs: 10 });
+      await waitFor(async () => (await deepJob.getState()) === "failed" || undefined, 10_000, "the unreadable event to be parked");
+      await consumer.close();
+      const parked = await outcomes.getJob("AWS.deep.1");
+      expect(parked?.failedReason).toMatch(/does not match the outcome schema \(could not be read: Maximum call stack size exceeded\)/);
+      expect(parked?.attemptsMade).toBe(1);
+      expect(handled).toEqual([published!.requestId]);
+      await outcomes.close();
+    } finally {
+      await p.close();
+    }
+  });
+
   it("retries an outcome whose handler threw instead of losing it", async () => {
     const p = await startPipeline({ label: "consume" });
     try {
