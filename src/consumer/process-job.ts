@@ -6,6 +6,7 @@ import type { OutcomeEvent, OutcomeError } from "../schemas/outcome.js";
 import type { Fence, OutcomeStore } from "../outcomes/outcome-store.js";
 import { RateLimitedError } from "../ratelimit/rate-limited-error.js";
 import { actionOf } from "../schemas/request.js";
+import { canCarryOutcome } from "../schemas/request-id.js";
 import { decide, toOutcomeError, type AttemptContext, type Decision } from "./decide.js";
 import { reconcile } from "./reconcile.js";
 import { pacedLookups, reportToLimiter, type Pacing } from "./pacing.js";
@@ -43,7 +44,13 @@ export type ProcessResult =
   /** This run lost the job (lock gone or signal aborted): it published nothing. */
   | { action: "fenced"; outcome?: OutcomeEvent }
   /** No call made: the shared limit asked to wait longer than RATE_LIMIT_MAX_WAIT_MS, the retry budget is spent, or the worker is stopping. */
-  | { action: "delay"; delayMs: number; reason: string };
+  | { action: "delay"; delayMs: number; reason: string }
+  /**
+   * The job's id cannot carry an outcome (schemas/request-id.ts canCarryOutcome: one added
+   * without a jobId gets a number from BullMQ, which it refuses as the outcome's id): no producer
+   * of ours made it. Nothing called, nothing published.
+   */
+  | { action: "not-a-request" };
 
 const STATE_CONFLICT = "INCOMPATIBLE_CONNECTION_INVITATION_STATE";
 
@@ -53,9 +60,11 @@ const STATE_CONFLICT = "INCOMPATIBLE_CONNECTION_INVITATION_STATE";
  * job whose data breaks the schema is answered with an InvalidJob outcome and never reaches the
  * API; a run that lost its job's lock publishes nothing; a state conflict or an unanswered call is
  * reconciled by looking the invitation up, so an acceptance (rejection) that happened is reported
- * as accepted (rejected); a redrive reads the invitation before it calls at all.
+ * as accepted (rejected); a redrive reads the invitation before it calls at all; a job whose id
+ * cannot carry an outcome is never sent.
  */
 export async function processJob(job: JobView, deps: ProcessDeps, signal?: AbortSignal): Promise<ProcessResult> {
+  if (!canCarryOutcome(job.id)) return { action: "not-a-request" };
   const now = deps.now ?? (() => new Date());
   const fence: Fence | undefined = job.token ? { jobId: job.id, token: job.token } : undefined;
   if (await deps.outcomes.exists(job.id)) return { action: "already-published" };
@@ -182,6 +191,7 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
  * outcome and its record open, which the sweeper finishes (or revives) once the fault is over.
  */
 export async function finishAbandonedJob(job: JobView, why: string, deps: ProcessDeps): Promise<ProcessResult> {
+  if (!canCarryOutcome(job.id)) return { action: "not-a-request" };
   const now = deps.now ?? (() => new Date());
   if (await deps.outcomes.exists(job.id)) return { action: "already-published" };
   const parsed = acceptJobDataSchema.safeParse(job.data);

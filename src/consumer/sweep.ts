@@ -6,6 +6,7 @@ import { defaultIdempotencyKey } from "../request-record/identity.js";
 import type { RequestRecord } from "../request-record/record.js";
 import type { FingerprintPayload } from "../request-record/fingerprint.js";
 import { actionOf } from "../schemas/request.js";
+import { canCarryOutcome } from "../schemas/request-id.js";
 import { reconcile } from "./reconcile.js";
 import { alreadyDoneEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope } from "./outcome-events.js";
 
@@ -70,30 +71,49 @@ export interface SweepReport {
   live: number;
   revived: number;
   finished: number;
-  /** Left for the next sweep: the API could not be asked. */
+  /** Left for the next sweep: the API could not be asked, or finishing it threw (see `errors`). */
   deferred: number;
+  /** Failed jobs whose id cannot carry an outcome (schemas/request-id.ts canCarryOutcome): not ours, left alone. */
+  notRequests: number;
+  /** What threw while finishing a request (at most 10): the sweep went on with the others. */
+  errors?: Array<{ jobId: string; message: string }>;
   /** Set when AWS refused a look-up for the worker's own fault: the sweep stopped there. */
   fault?: string;
 }
 
 export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promise<SweepReport> {
   const now = ports.now ?? (() => new Date());
-  const report: SweepReport = { recordsChecked: 0, failedJobsChecked: 0, live: 0, revived: 0, finished: 0, deferred: 0 };
+  const report: SweepReport = { recordsChecked: 0, failedJobsChecked: 0, live: 0, revived: 0, finished: 0, deferred: 0, notRequests: 0 };
   const seen = new Set<string>();
+  // One request that cannot be finished (a write refused, a job BullMQ will not take) must not
+  // keep the sweeper from all the others: it is left for the next sweep, and said.
+  const guarded = async (jobId: string, work: () => Promise<Finished>): Promise<Finished> => {
+    try {
+      return await work();
+    } catch (err) {
+      if ((report.errors ??= []).length < 10) report.errors.push({ jobId, message: err instanceof Error ? err.message : String(err) });
+      return "deferred";
+    }
+  };
 
   // 1. Failed jobs without an outcome (BullMQ gave them up, and the outcome could not be written).
   for (const job of await ports.failedJobsSince(options.failedSinceMs, options.batch)) {
     report.failedJobsChecked++;
     seen.add(job.jobId);
-    if (job.finishedOn > now().getTime() - options.graceMs) continue; // its own 'failed' handler may still be publishing
-    if (await ports.outcomeExists(job.jobId)) continue;
-    const parsed = jobDataOf(job.data);
-    if (!parsed) {
-      await ports.publish(failedEvent(salvagedEnvelope(job.jobId, job.data, now()), invalidJobError("job data does not match the job schema (found by the sweeper)")), undefined);
-      report.finished++;
+    if (!canCarryOutcome(job.jobId)) {
+      report.notRequests++;
       continue;
     }
-    const result = await finish(ports, options, { jobId: job.jobId, data: parsed, status: "failed", attemptsMade: job.attemptsMade, recordKey: undefined }, now);
+    if (job.finishedOn > now().getTime() - options.graceMs) continue; // its own 'failed' handler may still be publishing
+    const result = await guarded(job.jobId, async () => {
+      if (await ports.outcomeExists(job.jobId)) return "nothing";
+      const parsed = jobDataOf(job.data);
+      if (!parsed) {
+        await ports.publish(failedEvent(salvagedEnvelope(job.jobId, job.data, now()), invalidJobError("job data does not match the job schema (found by the sweeper)")), undefined);
+        return "finished";
+      }
+      return finish(ports, options, { jobId: job.jobId, data: parsed, status: "failed", attemptsMade: job.attemptsMade, recordKey: undefined }, now);
+    });
     if (count(report, result)) return report;
   }
 
@@ -105,12 +125,14 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
       continue;
     }
     if (seen.has(record.jobId)) continue;
-    const status = await ports.jobStatus(record.jobId);
-    if (status === "live") {
-      report.live++;
-      continue;
-    }
-    const result = await finish(ports, options, { jobId: record.jobId, data: jobDataFromRecord(record), status, attemptsMade: 0, recordKey }, now);
+    const result = await guarded(record.jobId, async () => {
+      const status = await ports.jobStatus(record.jobId);
+      if (status === "live") {
+        report.live++;
+        return "nothing";
+      }
+      return finish(ports, options, { jobId: record.jobId, data: jobDataFromRecord(record), status, attemptsMade: 0, recordKey }, now);
+    });
     if (count(report, result)) return report;
   }
   return report;

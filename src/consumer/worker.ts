@@ -107,6 +107,9 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
       }
       if (result.action !== "pause" && result.action !== "delay" && result.action !== "already-published" && result.action !== "fenced") faults.clear();
       switch (result.action) {
+        case "not-a-request":
+          log.warn("the job's id cannot carry an outcome: no pc-invitations producer enqueued it (one added without a jobId is numbered by BullMQ, which refuses a number as the outcome's id); failed without calling the API and without an outcome");
+          throw new UnrecoverableError(`job id ${JSON.stringify(jobId.slice(0, 80))} cannot carry an outcome (enqueue requests with the producer); not sent`);
         case "already-published":
           log.info("outcome already published; not calling the API again");
           return { outcome: "already-published" };

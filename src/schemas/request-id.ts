@@ -20,3 +20,13 @@ export const REQUEST_ID_RULE = `must be a request id: <catalog>.<…> of letters
 export function isRequestId(id: string): boolean {
   return id.length <= MAX_REQUEST_ID_LENGTH && REQUEST_ID.test(id);
 }
+
+/**
+ * Whether BullMQ takes `id` as a custom job id: not a number ("Custom Id cannot be integers"), no
+ * ":". A request's outcome is stored under its request's id, so a job whose id breaks this (one
+ * added without a jobId, which BullMQ numbers) can never get an outcome: it is not a request of
+ * ours, and the worker and the sweeper leave it alone without calling the API.
+ */
+export function canCarryOutcome(id: string): boolean {
+  return String(Number.parseInt(id, 10)) !== id && !id.includes(":");
+}

@@ -23,6 +23,28 @@ afterEach(async () => {
 const manualSweeper = { SWEEP_INTERVAL_MS: 0, SWEEP_GRACE_MS: 0 };
 
 describe("the sweeper", () => {
+  it("never sends a job whose id cannot carry an outcome (added without a jobId: BullMQ numbers it), and such a job does not keep the sweeper from the others", async () => {
+    p = await startPipeline({ label: "sweep-foreign" });
+    const [foreignInv, lostInv] = p.emulator.seedInvitations(2);
+    // A well-formed request's data, added by hand without a jobId: BullMQ gives it the id "1",
+    // under which no outcome can ever be stored (BullMQ refuses a number as a custom id).
+    const data = { v: 1, request: { catalog: foreignInv!.catalog, identifier: foreignInv!.identifier, clientToken: "tok-foreign", correlationId: "c" }, clientToken: "tok-foreign", idempotencyKey: `${foreignInv!.catalog}.${foreignInv!.identifier}`, enqueuedAt: new Date().toISOString(), throttleRequeues: 0 };
+    const foreign = await p.producer.queue.add("accept", data, { attempts: 3 });
+    expect(foreign.id).toMatch(/^\d+$/);
+    const lost = await p.producer.enqueue({ catalog: lostInv!.catalog, identifier: lostInv!.identifier });
+    await p.producer.queue.remove(lost.jobId);
+    const w = await p.startWorker(manualSweeper);
+    await waitFor(async () => ((await p!.producer.queue.getJobState(foreign.id!)) === "failed" ? true : undefined), 20_000, "the foreign job to fail");
+    const failed = await p.producer.queue.getJob(foreign.id!);
+    expect(failed).toMatchObject({ attemptsMade: 1, failedReason: expect.stringContaining("cannot carry an outcome") });
+    expect(p.emulator.calls({ identifier: foreignInv!.identifier })).toEqual([]);
+    // The sweeper leaves it alone, and finishes the other request.
+    expect(await w.sweep()).toMatchObject({ failedJobsChecked: 1, notRequests: 1, revived: 1 });
+    const events = await waitForOutcomes(p.redis, p.prefix, 1);
+    expect(events.map((e) => [e.requestId, e.type])).toEqual([[lost.jobId, "accepted"]]);
+    expect(p.emulator.calls({ identifier: foreignInv!.identifier })).toEqual([]);
+  });
+
   it("gives a request whose job was removed its job back, and it is accepted once", async () => {
     p = await startPipeline({ label: "sweep-removed" });
     const inv = p.emulator.seedInvitation();
@@ -76,7 +98,7 @@ describe("the sweeper", () => {
     p.emulator.script({ operation: "GetConnectionInvitation", times: 1, error: "UnrecognizedClientException" });
 
     const w = await p.startWorker(manualSweeper);
-    expect(await w.sweep()).toEqual({ recordsChecked: 0, failedJobsChecked: 1, live: 0, revived: 0, finished: 0, deferred: 1, fault: "UnrecognizedClientException" });
+    expect(await w.sweep()).toEqual({ recordsChecked: 0, failedJobsChecked: 1, live: 0, revived: 0, finished: 0, deferred: 1, notRequests: 0, fault: "UnrecognizedClientException" });
     expect(p.emulator.calls({ operation: "GetConnectionInvitation" })).toHaveLength(1);
     expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
     // The fault is over: the next sweep looks at both again (same cursor) and gives them back.

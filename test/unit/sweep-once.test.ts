@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { sweepOnce, type SweepPorts } from "../../src/consumer/sweep.js";
+import type { OutcomeEvent } from "../../src/schemas/outcome.js";
+
+/** Ports over in-memory failed jobs whose data breaks the schema (each gets an InvalidJob outcome). */
+function ports(failed: Array<{ jobId: string }>, publishFails: Set<string>) {
+  const published: string[] = [];
+  const p: SweepPorts = {
+    lookupsFor: () => {
+      throw new Error("no look-up expected");
+    },
+    openRecords: async () => [],
+    forgetRecord: async () => {},
+    countRevival: async () => 1,
+    jobStatus: async () => "failed",
+    failedJobsSince: async () => failed.map((f) => ({ ...f, data: { broken: true }, attemptsMade: 1, finishedOn: 0 })),
+    reviveJob: async () => {},
+    outcomeExists: async () => false,
+    publish: async (event: OutcomeEvent) => {
+      if (publishFails.has(event.requestId)) throw new Error(`cannot write ${event.requestId}`);
+      published.push(event.requestId);
+      return "published" as never;
+    },
+    now: () => new Date(1_000_000),
+  };
+  return { p, published };
+}
+
+describe("sweepOnce (pure orchestration over its ports)", () => {
+  it("goes on past a request it cannot finish, says which and why, and leaves it for the next sweep", async () => {
+    const { p, published } = ports([{ jobId: "AWS.a.1" }, { jobId: "AWS.b.1" }, { jobId: "AWS.c.1" }], new Set(["AWS.a.1"]));
+    const report = await sweepOnce(p, { graceMs: 0, batch: 10, maxRevivals: 3, failedSinceMs: 0 });
+    expect(published).toEqual(["AWS.b.1", "AWS.c.1"]);
+    expect(report).toMatchObject({ failedJobsChecked: 3, finished: 2, deferred: 1, errors: [{ jobId: "AWS.a.1", message: "cannot write AWS.a.1" }] });
+  });
+
+  it("leaves alone a failed job whose id cannot carry an outcome (a number): no outcome can be stored under it", async () => {
+    const { p, published } = ports([{ jobId: "21" }, { jobId: "AWS.b.1" }], new Set());
+    const report = await sweepOnce(p, { graceMs: 0, batch: 10, maxRevivals: 3, failedSinceMs: 0 });
+    expect(published).toEqual(["AWS.b.1"]);
+    expect(report).toMatchObject({ failedJobsChecked: 2, notRequests: 1, finished: 1 });
+    expect(report.errors).toBeUndefined();
+  });
+});
