@@ -119,7 +119,10 @@ export function consumeOutcomes(
         if (failures >= maxAttempts) {
           throw Object.assign(new UnrecoverableError(`the handler failed ${failures} times (maxAttempts ${maxAttempts}); last: ${messageOf(err)}`), { cause: err });
         }
-        throw err;
+        // BullMQ reads the thrown value's message and name: a handler that throws undefined or
+        // rejects with null would leave the event active until its lock ran out (and count as a
+        // lost consumer), not retried after retryDelayMs as any other failure.
+        throw err instanceof Error ? err : Object.assign(new Error(`the outcome handler threw ${messageOf(err)}`), { cause: err });
       }
     },
     {

@@ -63,7 +63,11 @@ export async function replayParkedOutcomes(
     const targets: Job[] = [];
     if (options.ids && options.ids.length > 0) {
       for (const id of new Set(options.ids)) {
-        const job = await queue.getJob(id);
+        // An id naming one of BullMQ's own keys (`events`, `id`: not hashes) is no job: never read as one.
+        const job = await queue.getJob(id).catch((err: unknown) => {
+          if (/WRONGTYPE/.test((err as Error)?.message ?? "")) return undefined;
+          throw err;
+        });
         const state = job ? await job.getState() : "missing";
         if (job && state === "failed") targets.push(job);
         else result.notParked.push({ requestId: id, state });

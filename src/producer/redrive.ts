@@ -64,7 +64,9 @@ const BATCH = 500;
 
 export async function redrive(ports: RedrivePorts, options: RedriveOptions = {}): Promise<RedriveSummary> {
   const now = ports.now ?? (() => new Date());
-  const sinceMs = options.sinceMs !== undefined ? now().getTime() - options.sinceMs : undefined;
+  // A window reaching before 1970 is all of it: the cutoff stays a date JavaScript can write (a
+  // `since` of 999999999d would be before its range, and toISOString throws).
+  const sinceMs = options.sinceMs !== undefined ? Math.max(0, now().getTime() - options.sinceMs) : undefined;
   const errorNames = [...(options.errorNames ?? [])];
   const failed = await ports.failedOutcomes({ errorNames, ...(sinceMs !== undefined ? { sinceMs } : {}) });
   const summary: RedriveSummary = {

@@ -11,6 +11,35 @@ import { waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
 
 describe("consumeOutcomes", () => {
+  it("retries after retryDelayMs an event whose handler threw undefined or rejected with null, as any other failure, counted towards maxAttempts", async () => {
+    const p = await startPipeline({ label: "consume-throw-undefined" });
+    try {
+      const invs = p.emulator.seedInvitations(2);
+      await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
+      await p.startWorker();
+      await waitForOutcomes(p.redis, p.prefix, 2);
+      const calls = new Map<string, number>();
+      const handled: string[] = [];
+      const errors: unknown[] = [];
+      const consumer = consumeOutcomes(
+        (event) => {
+          const n = (calls.get(event.requestId) ?? 0) + 1;
+          calls.set(event.requestId, n);
+          if (n === 1) return event.identifier === invs[0]!.identifier ? Promise.reject(null) : (() => { throw undefined; })();
+          handled.push(event.requestId);
+        },
+        // A lock far longer than the test: a redelivery can only come from the retry, not from a lost lock.
+        { redis: p.redis, prefix: p.prefix, retryDelayMs: 20, lockDurationMs: 600_000, onError: (e) => errors.push(e) },
+      );
+      await waitFor(() => handled.length === 2 || undefined, 15_000, "both events handled on their second delivery");
+      await consumer.close();
+      expect([...calls.values()]).toEqual([2, 2]);
+      expect([...errors].sort()).toEqual([null, undefined]);
+    } finally {
+      await p.close();
+    }
+  });
+
   it("parks at once an event the parser cannot even walk (metadata nested 2,000 deep overflows zod's recursion) instead of retrying it for ever", async () => {
     const p = await startPipeline({ label: "consume-deep" });
     try {
@@ -99,6 +128,15 @@ describe("consumeOutcomes", () => {
         });
         const location = { redis: p.redis, prefix: p.prefix, queueName: "invitation-outcomes" };
         expect(await listParkedOutcomes(location)).toMatchObject([{ requestId: published!.requestId, handlerFailures: 3, lostConsumers: 0 }]);
+        // Ids naming BullMQ's own keys of the queue (a stream, a counter: not hashes) are no events.
+        expect(await replayParkedOutcomes(location, { ids: ["events", "id"], dryRun: true })).toEqual({
+          replayed: [],
+          notParked: [
+            { requestId: "events", state: "missing" },
+            { requestId: "id", state: "missing" },
+          ],
+          dryRun: true,
+        });
 
         failing = false;
         expect(await replayParkedOutcomes(location)).toEqual({ replayed: [published!.requestId], notParked: [], dryRun: false });
