@@ -41,7 +41,7 @@ export function createRequestControl(config: Config, redis: RedisConnection, pro
     redrive: (options) =>
       redrive(
         {
-          failedOutcomes: (filter) => readFailedOutcomes(outcomes.queue, filter),
+          failedOutcomes: (filter) => readFailedOutcomes(outcomes.queue, redis, filter),
           enqueueRedrives: (items) => producer.enqueueRedrives(items),
           previewRedrives: (items) => producer.previewRedrives(items),
         },

@@ -7,6 +7,8 @@ import { deriveClientToken, idempotencyRecordKey } from "../../src/request-recor
 import { parseRecord } from "../../src/request-record/record.js";
 import { jobDataFromRecord } from "../../src/consumer/sweep.js";
 import { IdempotencyConflictError } from "../../src/errors/index.js";
+import { readFailedOutcomes } from "../../src/outcomes/failed-outcomes.js";
+import { consumeOutcomes } from "../../src/outcomes/consume.js";
 import type { AcceptedOutcome, FailedOutcome, OutcomeEvent, RejectedOutcome } from "../../src/schemas/outcome.js";
 
 let p: Pipeline | undefined;
@@ -29,6 +31,34 @@ async function withFailures(label: string) {
 }
 
 describe("redrive", () => {
+  it("finds every failed outcome while a consumer drains them (one snapshot of all states, not state by state)", async () => {
+    const pl = await startPipeline({ label: "redrive-drain" });
+    p = pl;
+    // One real failure, then 2,000 more like it under their own ids, all waiting to be consumed.
+    await pl.producer.enqueue({ catalog: "AWS", identifier: "pacinv-NOTFOUND00001" });
+    await pl.startWorker();
+    const [failure] = await waitForOutcomes(pl.redis, pl.prefix, 1);
+    expect(failure).toMatchObject({ type: "failed" });
+    const outcomes = new Queue("invitation-outcomes", { connection: pl.redis, prefix: pl.prefix });
+    const N = 2000;
+    const ids = Array.from({ length: N }, (_, i) => `AWS.pacinv-DRAIN${String(i).padStart(8, "0")}.x`);
+    for (let i = 0; i < N; i += 500) {
+      await outcomes.addBulk(ids.slice(i, i + 500).map((id) => ({ name: "failed", data: { ...failure!, requestId: id, eventId: id }, opts: { jobId: id } })));
+    }
+    const all = new Set([failure!.requestId, ...ids]);
+    // A consumer drains them while the failures are read, again and again.
+    const consumer = consumeOutcomes(() => {}, { redis: pl.redis, prefix: pl.prefix, concurrency: 16 });
+    const counts: number[] = [];
+    while ((await outcomes.getJobCountByTypes("waiting", "active")) > 0 || counts.length === 0) {
+      const found = await readFailedOutcomes(outcomes, pl.redis);
+      counts.push(found.filter((e) => all.has(e.requestId)).length);
+    }
+    await consumer.close();
+    await outcomes.close();
+    expect(counts.length).toBeGreaterThan(0);
+    expect(new Set(counts)).toEqual(new Set([N + 1]));
+  });
+
   it("runs again the AccessDeniedExceptions once AWS stops denying: new request, new ClientToken, one new outcome; twice redrives once", async () => {
     const pl = await withFailures("redrive");
     const [denied, fine] = pl.emulator.seedInvitations(2);
