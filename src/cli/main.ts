@@ -15,6 +15,7 @@ import { redriveCommand, redriveHelp } from "./commands/redrive.js";
 import { serveCommand, serveHelp } from "./commands/serve.js";
 import { workerCommand, workerHelp } from "./commands/worker.js";
 import { packageVersion } from "./version.js";
+import { stdoutClosed } from "./runtime.js";
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   enqueue: { run: enqueueCommand, help: enqueueHelp },
@@ -48,6 +49,8 @@ ${Object.values(commands)
   .join("\n\n")}`;
 
 async function main(argv: string[]): Promise<number> {
+  // A reader that goes away (`… | head -1`) is no crash: see stdoutClosed.
+  void stdoutClosed();
   const [name, ...rest] = argv;
   if (name === "--version" || name === "-V" || name === "version") {
     process.stdout.write(`pc-invitations ${packageVersion()} (node ${process.version})\n`);

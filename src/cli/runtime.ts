@@ -56,6 +56,23 @@ function routeConsoleThroughLogger(logger: Logger): void {
  * test that signals the moment it reads that line must find the handler in place, or Node's default
  * action kills the process (no exit code, nothing closed).
  */
+/**
+ * Resolves when the reader of stdout has gone (EPIPE: `… | head -1` has read what it wanted).
+ * From the first call on, such a write error is no crash ("Unhandled 'error' event"): writes
+ * after it fail in their callbacks, and a command that streams (outcomes) stops on it. Any other
+ * stdout error is still thrown.
+ */
+export function stdoutClosed(): Promise<void> {
+  stdoutClosedPromise ??= new Promise<void>((resolve) => {
+    process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") throw err;
+      resolve();
+    });
+  });
+  return stdoutClosedPromise;
+}
+let stdoutClosedPromise: Promise<void> | undefined;
+
 export function firstSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (signal: NodeJS.Signals) => {

@@ -1,3 +1,4 @@
+import { Queue } from "bullmq";
 import { describe, expect, it } from "vitest";
 import { CLI, PROCESS_START_MS, runCli, runCommand, startCli } from "../helpers/cli.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
@@ -76,6 +77,41 @@ describe("pc-invitations outcomes", () => {
       // Consumed: a second drain prints nothing.
       const again = await runCli(["outcomes", "--drain"], { REDIS_URL, QUEUE_PREFIX: p.prefix });
       expect(again.stdout).toBe("");
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe("pc-invitations outcomes, its reader gone (… | head -1)", () => {
+  it("stops without a stack trace, exit 0, and loses no event: whatever it could not write is delivered again", async () => {
+    const p = await startPipeline({ label: "drain-epipe" });
+    try {
+      const invs = p.emulator.seedInvitations(30);
+      await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
+      await p.startWorker();
+      await waitForOutcomes(p.redis, p.prefix, 30);
+      const drain = startCli(["outcomes", "--drain"], { REDIS_URL, QUEUE_PREFIX: p.prefix });
+      // Read the first line, then go away as `head -1` does.
+      await waitFor(() => drain.stdout().includes("\n") || undefined, PROCESS_START_MS, "the first event");
+      drain.child.stdout!.destroy();
+      const r = await drain.exited;
+      // Structured log lines only (the events it could not write are logged as handler failures), no crash.
+      expect(r.stderr).not.toMatch(/Unhandled 'error' event/);
+      for (const line of r.stderr.trim().split("\n").filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow();
+      expect(r.code, r.stderr).toBe(0);
+      // Every event is either consumed (written before the reader went) or still there to deliver.
+      const again = await runCli(["outcomes", "--drain"], { REDIS_URL, QUEUE_PREFIX: p.prefix }, undefined, 60_000);
+      expect(again.code, again.stderr).toBe(0);
+      const rest = again.stdout.trim().split("\n").filter(Boolean).map((l) => outcomeEventSchema.parse(JSON.parse(l)).identifier);
+      const outcomes = new Queue("invitation-outcomes", { connection: p.redis, prefix: p.prefix });
+      const counts = await outcomes.getJobCounts("completed", "delayed", "waiting", "active", "failed");
+      await outcomes.close();
+      expect(new Set(rest).size).toBe(rest.length);
+      expect(rest.length).toBeLessThan(30);
+      // Consumed, or waiting for their retry (a failed write is retried after retryDelayMs): none parked, none gone.
+      expect(counts.failed).toBe(0);
+      expect(counts.completed! + counts.delayed! + counts.waiting! + counts.active!).toBe(30);
     } finally {
       await p.close();
     }

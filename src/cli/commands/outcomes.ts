@@ -3,7 +3,7 @@ import { consumeOutcomes } from "../../outcomes/consume.js";
 import { listParkedOutcomes, replayParkedOutcomes, type ParkedLocation } from "../../outcomes/parked.js";
 import { queueLocationFrom } from "../../queues/queue-names.js";
 import { createRedis } from "../../queues/connection.js";
-import { firstSignal, prepareRuntime } from "../runtime.js";
+import { firstSignal, prepareRuntime, stdoutClosed } from "../runtime.js";
 import { intArg, parse, UsageError } from "../args.js";
 
 export const outcomesHelp = `pc-invitations outcomes: print outcome events as NDJSON on stdout, acknowledging each; list and replay parked ones
@@ -65,7 +65,9 @@ export async function outcomesCommand(argv: string[]): Promise<number> {
   void consumer.ready.then(() => {
     if (!stopping) logger.info({ queue: loc.outcomesQueue, drain: values.drain === true }, "consuming outcome events");
   });
-  void signalled.then(() => {
+  // A signal, or the reader gone (EPIPE): stop. An event whose line could not be written was not
+  // handled (its write failed, so did the handler) and is delivered again later, to whoever reads.
+  void Promise.race([signalled, stdoutClosed()]).then(() => {
     stopping = true;
     return consumer.close();
   });
