@@ -5,8 +5,7 @@ import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redi
 import { waitFor } from "../helpers/wait.js";
 import { freePort } from "../helpers/net.js";
 import { outcomeEventSchema } from "../../src/schemas/outcome.js";
-import { startPipeline } from "../helpers/pipeline.js";
-import { waitForOutcomes } from "../helpers/outcomes.js";
+import { pipelineWithOutcomes } from "../helpers/outcomes.js";
 
 describe("npm start (pc-invitations demo)", () => {
   it("runs the whole flow on local defaults, prints every outcome and a summary, and leaves no keys", async () => {
@@ -64,12 +63,8 @@ describe("npm start on a terminal", () => {
 
 describe("pc-invitations outcomes", () => {
   it("--drain prints the outcome events as NDJSON and exits", async () => {
-    const p = await startPipeline({ label: "drain" });
+    const { p, invs } = await pipelineWithOutcomes("drain", 3);
     try {
-      const invs = p.emulator.seedInvitations(3);
-      await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
-      await p.startWorker();
-      await waitForOutcomes(p.redis, p.prefix, 3);
       const r = await runCli(["outcomes", "--drain"], { REDIS_URL, QUEUE_PREFIX: p.prefix });
       expect(r.code, r.stderr).toBe(0);
       const events = r.stdout.trim().split("\n").map((l) => outcomeEventSchema.parse(JSON.parse(l)));
@@ -85,12 +80,8 @@ describe("pc-invitations outcomes", () => {
 
 describe("pc-invitations outcomes, its reader gone (… | head -1)", () => {
   it("stops without a stack trace, exit 0, and loses no event: whatever it could not write is delivered again", async () => {
-    const p = await startPipeline({ label: "drain-epipe" });
+    const { p } = await pipelineWithOutcomes("drain-epipe", 30);
     try {
-      const invs = p.emulator.seedInvitations(30);
-      await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
-      await p.startWorker();
-      await waitForOutcomes(p.redis, p.prefix, 30);
       const drain = startCli(["outcomes", "--drain"], { REDIS_URL, QUEUE_PREFIX: p.prefix });
       // Read the first line, then go away as `head -1` does.
       await waitFor(() => drain.stdout().includes("\n") || undefined, PROCESS_START_MS, "the first event");

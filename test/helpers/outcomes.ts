@@ -2,6 +2,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { outcomeEventSchema, type OutcomeEvent } from "../../src/schemas/outcome.js";
 import { waitFor } from "./wait.js";
+import { startPipeline } from "./pipeline.js";
 
 /** Every state an outcome job can be in: consumed ones are kept as completed. */
 const OUTCOME_STATES = ["waiting", "completed", "active", "delayed", "failed", "prioritized"] as const;
@@ -44,5 +45,23 @@ export async function countOutcomes(redis: Redis, prefix: string, queueName = "i
     return await totalJobs(queue);
   } finally {
     await queue.close();
+  }
+}
+
+/**
+ * A pipeline (startPipeline) whose worker has accepted `n` fresh invitations: their outcome
+ * events wait on the outcomes queue, unconsumed. The caller closes `p`.
+ */
+export async function pipelineWithOutcomes(label: string, n: number) {
+  const p = await startPipeline({ label });
+  try {
+    const invs = p.emulator.seedInvitations(n);
+    await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
+    await p.startWorker();
+    const events = await waitForOutcomes(p.redis, p.prefix, n);
+    return { p, invs, events };
+  } catch (err) {
+    await p.close();
+    throw err;
   }
 }

@@ -7,17 +7,13 @@ import { consumeOutcomes } from "../../src/outcomes/consume.js";
 import { listParkedOutcomes, replayParkedOutcomes } from "../../src/outcomes/parked.js";
 import type { OutcomeEvent } from "../../src/schemas/outcome.js";
 import { startPipeline } from "../helpers/pipeline.js";
-import { waitForOutcomes } from "../helpers/outcomes.js";
+import { pipelineWithOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
 
 describe("consumeOutcomes", () => {
   it("retries after retryDelayMs an event whose handler threw undefined or rejected with null, as any other failure, counted towards maxAttempts", async () => {
-    const p = await startPipeline({ label: "consume-throw-undefined" });
+    const { p, invs } = await pipelineWithOutcomes("consume-throw-undefined", 2);
     try {
-      const invs = p.emulator.seedInvitations(2);
-      await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
-      await p.startWorker();
-      await waitForOutcomes(p.redis, p.prefix, 2);
       const calls = new Map<string, number>();
       const handled: string[] = [];
       const errors: unknown[] = [];
@@ -41,12 +37,11 @@ describe("consumeOutcomes", () => {
   });
 
   it("parks at once an event the parser cannot even walk (metadata nested 2,000 deep overflows zod's recursion) instead of retrying it for ever", async () => {
-    const p = await startPipeline({ label: "consume-deep" });
+    const {
+      p,
+      events: [published],
+    } = await pipelineWithOutcomes("consume-deep", 1);
     try {
-      const [inv] = p.emulator.seedInvitations(1);
-      await p.producer.enqueue({ catalog: inv!.catalog, identifier: inv!.identifier });
-      await p.startWorker();
-      const [published] = await waitForOutcomes(p.redis, p.prefix, 1);
       // The same event again under another id, its metadata nested 2,000 deep (written by hand:
       // nothing of ours writes such an event).
       let metadata: Record<string, unknown> = {};
@@ -68,12 +63,8 @@ describe("consumeOutcomes", () => {
   });
 
   it("retries an outcome whose handler threw instead of losing it", async () => {
-    const p = await startPipeline({ label: "consume" });
+    const { p, invs } = await pipelineWithOutcomes("consume", 2);
     try {
-      const invs = p.emulator.seedInvitations(2);
-      await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
-      await p.startWorker();
-      await waitForOutcomes(p.redis, p.prefix, 2);
 
       const seen: string[] = [];
       const handled = new Map<string, OutcomeEvent>();
