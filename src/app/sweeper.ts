@@ -4,7 +4,7 @@ import type { RedisConnection } from "../queues/connection.js";
 import { failedJobsSince, inspectJob, repairUnparseableJobs, reviveJob } from "../queues/job-inspection.js";
 import type { OutcomeStore } from "../outcomes/outcome-store.js";
 import { createRecordSweepStore } from "../request-record/record-store.js";
-import { sweepOnce, type SweepReport } from "../consumer/sweep.js";
+import { nextFailedCursor, sweepOnce, type SweepReport } from "../consumer/sweep.js";
 import { pacedLookups, type Pacing } from "../consumer/pacing.js";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import type { Logger } from "../observability/logger.js";
@@ -74,7 +74,7 @@ export function startSweeper(deps: {
       logger.warn({ ...report }, "sweep stopped: AWS refused a look-up for the worker's own fault (credentials, signature); the rest waits for the next sweep");
       return report;
     }
-    await redis.set(cursorKey, String(startedAt));
+    await redis.set(cursorKey, String(nextFailedCursor(startedAt, report, config.SWEEP_GRACE_MS)));
     if (report.revived + report.finished + report.deferred > 0) logger.warn({ ...report }, "sweeper finished requests whose job had been lost");
     return report;
   };

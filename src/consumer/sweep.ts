@@ -77,6 +77,12 @@ export interface SweepReport {
   notRequests: number;
   /** What threw while finishing a request (at most 10): the sweep went on with the others. */
   errors?: Array<{ jobId: string; message: string }>;
+  /**
+   * The earliest failure time (finishedOn, ms) of a failed job left for the next sweep: the
+   * next sweep must read failed jobs from there on (nextFailedCursor), or it would never see it
+   * again (a failed job without a record is found by no other way).
+   */
+  retryFailedFrom?: number;
   /** Set when AWS refused a look-up for the worker's own fault: the sweep stopped there. */
   fault?: string;
 }
@@ -114,6 +120,7 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
       }
       return finish(ports, options, { jobId: job.jobId, data: parsed, status: "failed", attemptsMade: job.attemptsMade, recordKey: undefined }, now);
     });
+    if (result === "deferred" || typeof result === "object") report.retryFailedFrom = Math.min(report.retryFailedFrom ?? Infinity, job.finishedOn);
     if (count(report, result)) return report;
   }
 
@@ -139,6 +146,14 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
 }
 
 type Finished = "finished" | "revived" | "deferred" | { fault: string } | "nothing";
+
+/**
+ * Where the next sweep reads failed jobs from (the sweeper's cursor; it reads from the cursor
+ * minus `graceMs`): this sweep's start, or earlier when a failed job was left for the next sweep.
+ */
+export function nextFailedCursor(startedAt: number, report: SweepReport, graceMs: number): number {
+  return report.retryFailedFrom === undefined ? startedAt : Math.min(startedAt, report.retryFailedFrom + graceMs);
+}
 
 /** Counts a result; true when the sweep must stop (a fault of the worker's own). */
 function count(report: SweepReport, result: Finished): boolean {

@@ -105,7 +105,7 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
           }
         }
       }
-      if (result.action !== "pause" && result.action !== "delay" && result.action !== "already-published" && result.action !== "fenced") faults.clear();
+      if (result.action !== "pause" && result.action !== "delay" && result.action !== "already-published" && result.action !== "fenced" && result.action !== "not-a-request") faults.clear();
       switch (result.action) {
         case "not-a-request":
           log.warn("the job's id cannot carry an outcome: no pc-invitations producer enqueued it (one added without a jobId is numbered by BullMQ, which refuses a number as the outcome's id); failed without calling the API and without an outcome");

@@ -98,7 +98,7 @@ describe("the sweeper", () => {
     p.emulator.script({ operation: "GetConnectionInvitation", times: 1, error: "UnrecognizedClientException" });
 
     const w = await p.startWorker(manualSweeper);
-    expect(await w.sweep()).toEqual({ recordsChecked: 0, failedJobsChecked: 1, live: 0, revived: 0, finished: 0, deferred: 1, notRequests: 0, fault: "UnrecognizedClientException" });
+    expect(await w.sweep()).toEqual({ recordsChecked: 0, failedJobsChecked: 1, live: 0, revived: 0, finished: 0, deferred: 1, notRequests: 0, fault: "UnrecognizedClientException", retryFailedFrom: expect.any(Number) });
     expect(p.emulator.calls({ operation: "GetConnectionInvitation" })).toHaveLength(1);
     expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
     // The fault is over: the next sweep looks at both again (same cursor) and gives them back.

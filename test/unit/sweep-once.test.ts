@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sweepOnce, type SweepPorts } from "../../src/consumer/sweep.js";
+import { nextFailedCursor, sweepOnce, type SweepPorts } from "../../src/consumer/sweep.js";
 import type { OutcomeEvent } from "../../src/schemas/outcome.js";
 
 /** Ports over in-memory failed jobs whose data breaks the schema (each gets an InvalidJob outcome). */
@@ -13,7 +13,7 @@ function ports(failed: Array<{ jobId: string }>, publishFails: Set<string>) {
     forgetRecord: async () => {},
     countRevival: async () => 1,
     jobStatus: async () => "failed",
-    failedJobsSince: async () => failed.map((f) => ({ ...f, data: { broken: true }, attemptsMade: 1, finishedOn: 0 })),
+    failedJobsSince: async () => failed.map((f, i) => ({ ...f, data: { broken: true }, attemptsMade: 1, finishedOn: 10_000 + i * 1000 })),
     reviveJob: async () => {},
     outcomeExists: async () => false,
     publish: async (event: OutcomeEvent) => {
@@ -32,6 +32,16 @@ describe("sweepOnce (pure orchestration over its ports)", () => {
     const report = await sweepOnce(p, { graceMs: 0, batch: 10, maxRevivals: 3, failedSinceMs: 0 });
     expect(published).toEqual(["AWS.b.1", "AWS.c.1"]);
     expect(report).toMatchObject({ failedJobsChecked: 3, finished: 2, deferred: 1, errors: [{ jobId: "AWS.a.1", message: "cannot write AWS.a.1" }] });
+    // The next sweep reads failed jobs from before the one left over (it has no record: no other way finds it).
+    expect(report.retryFailedFrom).toBe(10_000);
+    expect(nextFailedCursor(900_000, report, 500)).toBe(10_500);
+  });
+
+  it("moves the failed-jobs cursor to the sweep's start when nothing was left over", async () => {
+    const { p } = ports([{ jobId: "AWS.a.1" }], new Set());
+    const report = await sweepOnce(p, { graceMs: 0, batch: 10, maxRevivals: 3, failedSinceMs: 0 });
+    expect(report.retryFailedFrom).toBeUndefined();
+    expect(nextFailedCursor(900_000, report, 500)).toBe(900_000);
   });
 
   it("leaves alone a failed job whose id cannot carry an outcome (a number): no outcome can be stored under it", async () => {
