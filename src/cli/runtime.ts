@@ -51,12 +51,6 @@ function routeConsoleThroughLogger(logger: Logger): void {
 }
 
 /**
- * The first SIGTERM or SIGINT, listened for from the call on. Long-running commands call it before
- * they start anything that may say it is ready ("worker started", "listening"): a supervisor or a
- * test that signals the moment it reads that line must find the handler in place, or Node's default
- * action kills the process (no exit code, nothing closed).
- */
-/**
  * Resolves when the reader of stdout has gone (EPIPE: `… | head -1` has read what it wanted).
  * From the first call on, such a write error is no crash ("Unhandled 'error' event"): writes
  * after it fail in their callbacks, and a command that streams (outcomes) stops on it. Any other
@@ -73,6 +67,12 @@ export function stdoutClosed(): Promise<void> {
 }
 let stdoutClosedPromise: Promise<void> | undefined;
 
+/**
+ * The first SIGTERM or SIGINT, listened for from the call on. Long-running commands call it before
+ * they start anything that may say it is ready ("worker started", "listening"): a supervisor or a
+ * test that signals the moment it reads that line must find the handler in place, or Node's default
+ * action kills the process (no exit code, nothing closed).
+ */
 export function firstSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (signal: NodeJS.Signals) => {

@@ -68,6 +68,16 @@ export interface OutcomeConsumer {
   close(): Promise<void>;
 }
 
+/** An event from Redis → the outcome event, or why it is none (refused by the schema, or too deep for the parser to walk). */
+function safeParseOutcome(data: unknown): { success: true; data: OutcomeEvent } | { success: false; reason?: string } {
+  try {
+    const parsed = outcomeEventSchema.safeParse(data);
+    return parsed.success ? { success: true, data: parsed.data } : { success: false };
+  } catch (err) {
+    return { success: false, reason: `could not be read: ${messageOf(err)}` };
+  }
+}
+
 /**
  * Calls `handler` for every outcome event, at least once. The contract:
  * - an event is acknowledged only after the handler resolved;
@@ -82,15 +92,6 @@ export interface OutcomeConsumer {
  * Redelivery means a handler may see an event more than once (a crash after the handler, before
  * the acknowledgement): handlers should be idempotent on `eventId`.
  */
-function safeParseOutcome(data: unknown): { success: true; data: OutcomeEvent } | { success: false; reason?: string } {
-  try {
-    const parsed = outcomeEventSchema.safeParse(data);
-    return parsed.success ? { success: true, data: parsed.data } : { success: false };
-  } catch (err) {
-    return { success: false, reason: `could not be read: ${messageOf(err)}` };
-  }
-}
-
 export function consumeOutcomes(
   handler: (event: OutcomeEvent) => Promise<void> | void,
   options: ConsumeOutcomesOptions = {},
