@@ -27,8 +27,11 @@ describe("consumeOutcomes", () => {
         // A lock far longer than the test: a redelivery can only come from the retry, not from a lost lock.
         { redis: p.redis, prefix: p.prefix, retryDelayMs: 20, lockDurationMs: 600_000, onError: (e) => errors.push(e) },
       );
-      await waitFor(() => handled.length === 2 || undefined, 15_000, "both events handled on their second delivery");
-      await consumer.close();
+      try {
+        await waitFor(() => handled.length === 2 || undefined, 15_000, "both events handled on their second delivery");
+      } finally {
+        await consumer.close(); // before the prefix is deleted, whatever happened: nothing left behind
+      }
       expect([...calls.values()]).toEqual([2, 2]);
       expect([...errors].sort()).toEqual([null, undefined]);
     } finally {
@@ -50,13 +53,17 @@ describe("consumeOutcomes", () => {
       const deepJob = await outcomes.add("outcome", { ...published!, requestId: "AWS.deep.1", metadata }, { jobId: "AWS.deep.1", attempts: 1_000_000, backoff: { type: "fixed", delay: 10 } });
       const handled: string[] = [];
       const consumer = consumeOutcomes((event) => void handled.push(event.requestId), { redis: p.redis, prefix: p.prefix, retryDelayMs: 10 });
-      await waitFor(async () => (await deepJob.getState()) === "failed" || undefined, 10_000, "the unreadable event to be parked");
-      await consumer.close();
-      const parked = await outcomes.getJob("AWS.deep.1");
-      expect(parked?.failedReason).toMatch(/does not match the outcome schema \(could not be read: Maximum call stack size exceeded\)/);
-      expect(parked?.attemptsMade).toBe(1);
-      expect(handled).toEqual([published!.requestId]);
-      await outcomes.close();
+      try {
+        await waitFor(async () => (await deepJob.getState()) === "failed" || undefined, 10_000, "the unreadable event to be parked");
+        const parked = await outcomes.getJob("AWS.deep.1");
+        expect(parked?.failedReason).toMatch(/does not match the outcome schema \(could not be read: Maximum call stack size exceeded\)/);
+        expect(parked?.attemptsMade).toBe(1);
+        expect(handled).toEqual([published!.requestId]);
+      } finally {
+        // Before the prefix is deleted, whatever happened: a consumer still running would write it again.
+        await consumer.close();
+        await outcomes.close();
+      }
     } finally {
       await p.close();
     }

@@ -49,12 +49,15 @@ describe("redrive", () => {
     // A consumer drains them while the failures are read, again and again.
     const consumer = consumeOutcomes(() => {}, { redis: pl.redis, prefix: pl.prefix, concurrency: 16 });
     const counts: number[] = [];
-    while ((await outcomes.getJobCountByTypes("waiting", "active")) > 0 || counts.length === 0) {
-      const found = await readFailedOutcomes(outcomes, pl.redis);
-      counts.push(found.filter((e) => all.has(e.requestId)).length);
+    try {
+      while ((await outcomes.getJobCountByTypes("waiting", "active")) > 0 || counts.length === 0) {
+        const found = await readFailedOutcomes(outcomes, pl.redis);
+        counts.push(found.filter((e) => all.has(e.requestId)).length);
+      }
+    } finally {
+      await consumer.close(); // before the prefix is deleted, whatever happened
+      await outcomes.close();
     }
-    await consumer.close();
-    await outcomes.close();
     expect(counts.length).toBeGreaterThan(0);
     expect(new Set(counts)).toEqual(new Set([N + 1]));
   });
