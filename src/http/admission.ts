@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { toHttpAnswer, unavailable } from "./http-errors.js";
-import { sendAnswer, type HttpContext } from "./http-context.js";
+import { redisConnected, sendAnswer, type HttpContext } from "./http-context.js";
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
 
@@ -20,7 +20,7 @@ export function admission(ctx: HttpContext) {
       reply,
       verdict.reason === "backlog"
         ? unavailable("BACKLOG_FULL", `the requests queue backlog is over HTTP_MAX_BACKLOG (${ctx.config.HTTP_MAX_BACKLOG}); retry later`, retryAfter)
-        : ctx.redis.status === "ready"
+        : redisConnected(ctx.redis)
           ? // Connected but slow: the backlog count timed out, and nothing of this request was sent.
             unavailable("REDIS_UNAVAILABLE", `Redis did not answer within ${ctx.config.HTTP_REDIS_TIMEOUT_MS} ms (HTTP_REDIS_TIMEOUT_MS); nothing was done: retry later`, retryAfter)
           : toHttpAnswer(ctx.redisDown(), { retryAfterSeconds: retryAfter }),

@@ -15,7 +15,7 @@ import { createBacklogGate } from "./backlog-gate.js";
 import { createBearerAuth } from "./bearer-auth.js";
 import { registerDashboard } from "./dashboard.js";
 import type { AcceptancePort, DiscoveryPort, HttpContext, RequestControlPort } from "./http-context.js";
-import { sendAnswer } from "./http-context.js";
+import { redisConnected, redisConnectionLost, sendAnswer } from "./http-context.js";
 import { capConnections } from "./connection-cap.js";
 import { clientErrorAnswer, toHttpAnswer, unavailable, UNAUTHORIZED, type HttpAnswer } from "./http-errors.js";
 import { buildOpenApiDocument } from "./openapi.js";
@@ -54,9 +54,6 @@ const BACKLOG_CACHE_MS = 1000;
 /** An incoming x-request-id is kept when it looks like an id; anything else is replaced. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const DASHBOARD_PATH = "/admin/queues";
-const CONNECTION_LOST = new Set(["reconnecting", "close", "end"]);
-/** Connected: a call that times out then reached Redis, which was slow, not away. */
-const CONNECTED = new Set(["ready"]);
 
 /**
  * The HTTP API as a Fastify instance, not listening yet: tests call `listen({ port: 0 })`, the
@@ -109,13 +106,13 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     );
     // Commands issued while the connection is lost would wait in ioredis' offline queue until it
     // is back: answer now instead. (While first connecting, the timeout below decides.)
-    if (CONNECTION_LOST.has(redis.status)) {
+    if (redisConnectionLost(redis)) {
       promise.catch(() => {});
       return Promise.reject(redisDown());
     }
     return withTimeout(promise, config.HTTP_REDIS_TIMEOUT_MS, () => {
       const down = redisDown();
-      return down instanceof RedisUnavailableError && CONNECTED.has(redis.status) ? new RedisUnavailableError(down.url, undefined, config.HTTP_REDIS_TIMEOUT_MS) : down;
+      return down instanceof RedisUnavailableError && redisConnected(redis) ? new RedisUnavailableError(down.url, undefined, config.HTTP_REDIS_TIMEOUT_MS) : down;
     });
   };
   const gate = createBacklogGate({

@@ -53,3 +53,16 @@ export function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyRepl
     .headers(answer.headers ?? {})
     .send(answer.body);
 }
+
+/**
+ * The connection is lost (ioredis is reconnecting, or gave up): a command would wait in the
+ * offline queue, so the API answers 503 at once instead.
+ */
+export function redisConnectionLost(redis: Redis | Cluster): boolean {
+  return redis.status === "reconnecting" || redis.status === "close" || redis.status === "end";
+}
+
+/** The connection is up: a call that timed out reached Redis, which was slow, not away. */
+export function redisConnected(redis: Redis | Cluster): boolean {
+  return redis.status === "ready";
+}

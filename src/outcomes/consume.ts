@@ -4,7 +4,7 @@ import type { Logger } from "../observability/logger.js";
 import { createRedis, type RedisConnection } from "../queues/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
-import { outcomeEventSchema, type OutcomeEvent } from "../schemas/outcome.js";
+import { outcomeEventSchema, parseStoredEvent, type OutcomeEvent } from "../schemas/outcome.js";
 
 /**
  * Default of `maxStalledCount`: "practically never give up". BullMQ's own default is 1, which
@@ -68,16 +68,6 @@ export interface OutcomeConsumer {
   close(): Promise<void>;
 }
 
-/** An event from Redis → the outcome event, or why it is none (refused by the schema, or too deep for the parser to walk). */
-function safeParseOutcome(data: unknown): { success: true; data: OutcomeEvent } | { success: false; reason?: string } {
-  try {
-    const parsed = outcomeEventSchema.safeParse(data);
-    return parsed.success ? { success: true, data: parsed.data } : { success: false };
-  } catch (err) {
-    return { success: false, reason: `could not be read: ${messageOf(err)}` };
-  }
-}
-
 /**
  * Calls `handler` for every outcome event, at least once. The contract:
  * - an event is acknowledged only after the handler resolved;
@@ -108,7 +98,7 @@ export function consumeOutcomes(
       // A malformed event can never succeed: park it at once. So is one the parser cannot even walk
       // (zod recurses into nested values: metadata nested thousands deep overflows the stack),
       // which would otherwise be retried for ever, never handled, never parked.
-      const parsed = safeParseOutcome(job.data);
+      const parsed = parseStoredEvent(outcomeEventSchema, job.data);
       if (!parsed.success) throw new UnrecoverableError(`outcome ${job.id} does not match the outcome schema${parsed.reason ? ` (${parsed.reason})` : ""}`);
       const event = parsed.data;
       try {

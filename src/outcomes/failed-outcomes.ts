@@ -1,6 +1,6 @@
 import type { Queue } from "bullmq";
 import type { RedisConnection } from "../queues/connection.js";
-import { failedOutcomeSchema, type FailedOutcome } from "../schemas/outcome.js";
+import { failedOutcomeSchema, parseStoredEvent, type FailedOutcome } from "../schemas/outcome.js";
 
 /**
  * Where an outcome job can be, by the key that holds its id: consumed ones are kept as completed,
@@ -72,10 +72,12 @@ export async function readFailedOutcomes(outcomes: Queue, client: RedisConnectio
 
 /** A stored event's JSON → the failed outcome, or undefined when it is none (not JSON, refused by the schema, or too deep for it). */
 function parseFailedOutcome(json: string): FailedOutcome | undefined {
+  let data: unknown;
   try {
-    const parsed = failedOutcomeSchema.safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : undefined;
+    data = JSON.parse(json);
   } catch {
     return undefined;
   }
+  const parsed = parseStoredEvent(failedOutcomeSchema, data);
+  return parsed.success ? parsed.data : undefined;
 }

@@ -1,5 +1,5 @@
 import type { JobsOptions, Queue } from "bullmq";
-import { IdempotencyConflictError, RecordUnreadableError } from "../errors/index.js";
+import { IdempotencyConflictError } from "../errors/index.js";
 import type { RedisConnection } from "../queues/connection.js";
 import { addJobArguments, BULLMQ_ADD_KEY_COUNT, BULLMQ_ADD_STANDARD_JOB_FN, runScript } from "../queues/guarded-add.js";
 import { producerSpan } from "../queues/transaction.js";
@@ -9,7 +9,7 @@ import { judgeSubmission, parseRecord, RECORD_FIELDS, submissionResult, type Req
 import { NEW_RECORD_FIELDS, QUEUE_RECORD_FN } from "../request-record/scripts/queue-records.js";
 import { openRecordScore, recordHashOf } from "../request-record/transitions.js";
 import { IS_RECORD_FN, READ_RECORD_FN } from "../request-record/scripts/read-records.js";
-import { newRecord, REQUEST_JOB_NAME, type PreparedRequest } from "./reserve.js";
+import { newRecord, REQUEST_JOB_NAME, unreadableRecordError, type PreparedRequest } from "./reserve.js";
 
 const NF = NEW_RECORD_FIELDS.length;
 const at = (name: (typeof RECORD_FIELDS)[number]) => RECORD_FIELDS.indexOf(name) + 1;
@@ -143,9 +143,7 @@ export async function enqueueInOneScript(
 
     if (reply[0] === "job-missing") return "job-missing";
     if (reply[0] === "unreadable") {
-      const item = items[reply[1] - 1]!;
-      const hash = recordHashOf(reply[2]);
-      throw new RecordUnreadableError(item.idempotencyKey, hash.jobId ?? "?", Object.keys(hash), item.index);
+      throw unreadableRecordError(items[reply[1] - 1]!, recordHashOf(reply[2]));
     }
     if (reply[0] === "conflict") {
       const item = items[reply[1] - 1]!;

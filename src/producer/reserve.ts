@@ -73,7 +73,7 @@ export async function reserveAndEnqueue(tx: TxSession, items: PreparedRequest[],
         const stray = unreadable.get(item.recordKey);
         if (stray) {
           await redis.unwatch();
-          throw new RecordUnreadableError(item.idempotencyKey, stray.jobId ?? "?", Object.keys(stray), item.index);
+          throw unreadableRecordError(item, stray);
         }
         const judged = judgeSubmission(existing.get(item.recordKey), item.fp, item.payload);
         if (judged.verdict === "conflict") {
@@ -137,6 +137,11 @@ function judgeRows(recordKeys: readonly string[], rows: readonly ReadRecord[]) {
   return { existing, jobMissing, unreadable };
 }
 
+/** The refusal of `item`, whose record key holds `hash`: not a record, and naming a live job. */
+export function unreadableRecordError(item: PreparedRequest, hash: Record<string, string>): RecordUnreadableError {
+  return new RecordUnreadableError(item.idempotencyKey, hash.jobId ?? "?", Object.keys(hash), item.index);
+}
+
 /** What reserveAndEnqueue would do with one request (previewReservations). */
 export type ReservationPreview =
   | { verdict: "new"; idempotencyKey: string }
@@ -155,7 +160,7 @@ export async function previewReservations(tx: TxSession, items: PreparedRequest[
   const firstInBatch = new Map<string, number>();
   return items.map((item): ReservationPreview => {
     const stray = unreadable.get(item.recordKey);
-    if (stray) throw new RecordUnreadableError(item.idempotencyKey, stray.jobId ?? "?", Object.keys(stray), item.index);
+    if (stray) throw unreadableRecordError(item, stray);
     const judged = judgeSubmission(existing.get(item.recordKey), item.fp, item.payload);
     if (judged.verdict === "conflict") {
       const firstIndex = firstInBatch.get(item.recordKey);

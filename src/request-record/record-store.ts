@@ -1,4 +1,5 @@
 import type { RedisConnection } from "../queues/connection.js";
+import { runScript } from "../queues/guarded-add.js";
 import { idempotencyRecordKey, openRecordsKey } from "./identity.js";
 import { parseRecord, type RequestRecord } from "./record.js";
 import { forgetOpenRecord, openRecordKeys } from "./transitions.js";
@@ -29,6 +30,6 @@ export function createRecordSweepStore(redis: RedisConnection, location: { prefi
       return keys.map((recordKey, i) => ({ recordKey, record: parseRecord(hashes[i]) }));
     },
     forgetRecord: (recordKey) => forgetOpenRecord(redis, recordKey),
-    countRevival: async (recordKey) => Number(await redis.eval(COUNT_REVIVAL_LUA, 1, recordKey)),
+    countRevival: async (recordKey) => Number(await runScript(redis, "pciCountRevival", COUNT_REVIVAL_LUA, [recordKey], [])),
   };
 }

@@ -150,3 +150,17 @@ export type FailedOutcome = z.infer<typeof failedOutcomeSchema>;
 export type CanceledOutcome = z.infer<typeof canceledOutcomeSchema>;
 
 export type OutcomeError = z.infer<typeof outcomeErrorSchema>;
+
+/**
+ * `schema.safeParse(data)` for an event read back from Redis, which never throws: zod walks nested
+ * values by recursion, so a value nested thousands deep (metadata written by hand) overflows the
+ * stack. Such a value is no event either; `reason` says why it could not be read.
+ */
+export function parseStoredEvent<T>(schema: z.ZodType<T>, data: unknown): { success: true; data: T } | { success: false; reason?: string } {
+  try {
+    const parsed = schema.safeParse(data);
+    return parsed.success ? { success: true, data: parsed.data } : { success: false };
+  } catch (err) {
+    return { success: false, reason: `could not be read: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}

@@ -4,11 +4,10 @@ import { formatFieldIssues, toFieldIssues } from "../../schemas/issues.js";
 import { discoveryRequestSchema, HOLD_ALL_POLICY } from "../../schemas/policy.js";
 import { cancelBodySchema, redriveBodySchema } from "../http-schemas.js";
 import { invalidRequest, toHttpAnswer, type HttpAnswer } from "../http-errors.js";
-import { sendAnswer, type HttpContext } from "../http-context.js";
+import { redisConnectionLost, sendAnswer, type HttpContext } from "../http-context.js";
 import { admission } from "../admission.js";
 import { isRequestId } from "../../schemas/request-id.js";
 
-const CONNECTION_LOST = new Set(["reconnecting", "close", "end"]);
 
 /**
  * The work around the queue, over HTTP: discover (POST /v1/discoveries), cancel
@@ -22,7 +21,7 @@ export async function operationRoutes(app: FastifyInstance, ctx: HttpContext): P
     if (!ctx.discovery) return sendAnswer(reply, notConfigured("discoveries"));
     const body = parseBody(discoveryRequestSchema, request.body, "discovery");
     if ("status" in body) return sendAnswer(reply, body);
-    if (CONNECTION_LOST.has(ctx.redis.status)) return sendAnswer(reply, redisDown(ctx));
+    if (redisConnectionLost(ctx.redis)) return sendAnswer(reply, redisDown(ctx));
     const { catalogs, policy, dryRun } = body.value;
     const summary = await withoutIdleTimeout(request, ctx, () => ctx.discovery!({ catalogs, policy: policy ?? HOLD_ALL_POLICY, dryRun: dryRun ?? false }));
     ctx.metrics.recordEnqueued(false, summary.enqueued.accept + summary.enqueued.reject);
@@ -44,7 +43,7 @@ export async function operationRoutes(app: FastifyInstance, ctx: HttpContext): P
     if (!ctx.requestControl) return sendAnswer(reply, notConfigured("redrives"));
     const body = parseBody(redriveBodySchema, request.body, "redrive");
     if ("status" in body) return sendAnswer(reply, body);
-    if (CONNECTION_LOST.has(ctx.redis.status)) return sendAnswer(reply, redisDown(ctx));
+    if (redisConnectionLost(ctx.redis)) return sendAnswer(reply, redisDown(ctx));
     const { errors, since, dryRun } = body.value;
     const summary = await withoutIdleTimeout(request, ctx, () =>
       ctx.requestControl!.redrive({ ...(errors ? { errorNames: errors } : {}), ...(since !== undefined ? { sinceMs: since } : {}), dryRun: dryRun ?? false }),
