@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 
-export const REDIS_URL = process.env.REDIS_URL && process.env.REDIS_URL !== "" ? process.env.REDIS_URL : "redis://127.0.0.1:6379";
+export const REDIS_URL =
+  process.env.REDIS_URL && process.env.REDIS_URL !== "" ? process.env.REDIS_URL : "redis://127.0.0.1:6379";
 
 /** Static credentials for the emulator (it does not check them). */
 export const BENCH_CREDENTIALS = { accessKeyId: "AKIDBENCH", secretAccessKey: "bench-secret-not-real" };
@@ -21,7 +22,8 @@ export function envInt(name: string, fallback: number, min = 0): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -179,7 +181,8 @@ export async function startCpuSample(redis: Redis): Promise<() => Promise<CpuSam
 /** Which code was measured: HEAD and whether src/ had uncommitted changes (read-only git). */
 export function sourceInfo(root: string): { commit: string; srcUncommittedFiles: number } | undefined {
   try {
-    const git = (...args: string[]) => execFileSync("git", ["-C", root, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-C", root, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     const commit = git("rev-parse", "--short", "HEAD");
     const dirty = git("status", "--porcelain", "--", "src");
     return { commit, srcUncommittedFiles: dirty === "" ? 0 : dirty.split("\n").length };
@@ -193,7 +196,12 @@ export function spread(values: number[]): { median: number; min: number; max: nu
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median: round(median, 2), min: round(sorted[0] ?? NaN, 2), max: round(sorted.at(-1) ?? NaN, 2), runs: values.map((v) => round(v, 2)) };
+  return {
+    median: round(median, 2),
+    min: round(sorted[0] ?? NaN, 2),
+    max: round(sorted.at(-1) ?? NaN, 2),
+    runs: values.map((v) => round(v, 2)),
+  };
 }
 
 /** The repository's root, whether the bench runs from dist/bench or with a TS loader from bench/. */
@@ -207,7 +215,7 @@ export async function writeResult(name: string, doc: unknown): Promise<string> {
   const json = JSON.stringify(doc, null, 2);
   const dir = join(repoRoot(), "bench", "results");
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, name), json + "\n");
-  process.stdout.write(json + "\n");
+  await writeFile(join(dir, name), `${json}\n`);
+  process.stdout.write(`${json}\n`);
   return join(dir, name);
 }

@@ -21,13 +21,25 @@ const connection = new Redis(env("REDIS_URL"), { maxRetriesPerRequest: null });
 const prefix = env("PREFIX");
 const retention = Number(process.env.RETENTION_SECONDS ?? 86_400);
 const api = createSdkInvitationApi({ endpoint: env("ENDPOINT"), credentials: BENCH_CREDENTIALS });
-const outcomes = new Queue("outcomes", { connection, prefix, defaultJobOptions: { removeOnComplete: { age: retention } } });
+const outcomes = new Queue("outcomes", {
+  connection,
+  prefix,
+  defaultJobOptions: { removeOnComplete: { age: retention } },
+});
 const worker = new Worker(
   "requests",
   async (job) => {
-    const { catalog, identifier, clientToken } = job.data as { catalog: string; identifier: string; clientToken: string };
+    const { catalog, identifier, clientToken } = job.data as {
+      catalog: string;
+      identifier: string;
+      clientToken: string;
+    };
     const result = await api.acceptInvitation({ catalog, identifier, clientToken });
-    await outcomes.add("accepted", { requestId: job.id, type: "accepted", connection: result.connection, completedAt: new Date().toISOString() }, { jobId: job.id! });
+    await outcomes.add(
+      "accepted",
+      { requestId: job.id, type: "accepted", connection: result.connection, completedAt: new Date().toISOString() },
+      { jobId: job.id! },
+    );
     return { outcome: "accepted" };
   },
   { connection: connection.duplicate(), prefix, concurrency: Number(process.env.CONCURRENCY ?? 16) },

@@ -34,7 +34,18 @@ import { createProducer } from "../src/producer/producer.js";
 import { consumeOutcomes } from "../src/outcomes/consume.js";
 import { deriveClientToken } from "../src/request-record/identity.js";
 import { readHeartbeat } from "../src/observability/heartbeat.js";
-import { BENCH_CREDENTIALS, envInt, progress, repoRoot, round, sleep, sourceInfo, spread, uniquePrefix, writeResult } from "./common.js";
+import {
+  BENCH_CREDENTIALS,
+  envInt,
+  progress,
+  repoRoot,
+  round,
+  sleep,
+  sourceInfo,
+  spread,
+  uniquePrefix,
+  writeResult,
+} from "./common.js";
 
 const N = envInt("BENCH_COST_N", 2000, 100);
 const RUNS = envInt("BENCH_COST_RUNS", 3, 1);
@@ -57,7 +68,11 @@ interface SideResult {
   redisBytesPerRequest: number;
   wallMs: number;
   /** Per request, by command (scripts' inner commands included), most first, for each phase. */
-  redisCommandsByName: { enqueue: Record<string, number>; processing: Record<string, number>; consuming: Record<string, number> };
+  redisCommandsByName: {
+    enqueue: Record<string, number>;
+    processing: Record<string, number>;
+    consuming: Record<string, number>;
+  };
 }
 
 /** CPU (user + system) of a process so far, ms, from /proc. */
@@ -68,7 +83,11 @@ function procCpuMs(pid: number): number {
 
 async function startRedisServer(): Promise<{ url: string; admin: Redis; stop(): Promise<void> }> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const child = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: "ignore" },
+  );
   const admin = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: null, retryStrategy: () => 50 });
   admin.on("error", () => {});
   for (let i = 0; i < 200 && (await admin.ping().catch(() => "")) !== "PONG"; i++) await sleep(50);
@@ -90,10 +109,18 @@ async function usedMemory(admin: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await admin.info("memory"))?.[1]);
 }
 
-function waitForLine(child: ChildProcess, stream: "stdout" | "stderr", needle: string, timeoutMs = 30_000): Promise<void> {
+function waitForLine(
+  child: ChildProcess,
+  stream: "stdout" | "stderr",
+  needle: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let text = "";
-    const timer = setTimeout(() => reject(new Error(`no "${needle}" from the child within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no "${needle}" from the child within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     child[stream]!.on("data", (d: Buffer) => {
       if (text.length < 1_000_000) text += d;
       if (text.includes(needle)) {
@@ -173,14 +200,28 @@ async function measure(side: Side, url: string, admin: Redis, emu: PartnerCentra
         await queue.addBulk(
           invitations.slice(i, i + BATCH).map((inv) => ({
             name: "accept",
-            data: { catalog: inv.catalog, identifier: inv.identifier, clientToken: deriveClientToken(`${inv.catalog}.${inv.identifier}`) },
-            opts: { jobId: `${inv.catalog}.${inv.identifier}`, attempts: 6, backoff: { type: "exponential", delay: 1000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 86_400 } },
+            data: {
+              catalog: inv.catalog,
+              identifier: inv.identifier,
+              clientToken: deriveClientToken(`${inv.catalog}.${inv.identifier}`),
+            },
+            opts: {
+              jobId: `${inv.catalog}.${inv.identifier}`,
+              attempts: 6,
+              backoff: { type: "exponential", delay: 1000 },
+              removeOnComplete: { age: 86_400 },
+              removeOnFail: { age: 86_400 },
+            },
           })),
         );
       }
       let consumer: Worker | undefined;
       startConsumer = (count) => {
-        consumer = new Worker("outcomes", async () => count(), { connection: connection.duplicate(), prefix, concurrency: 1 });
+        consumer = new Worker("outcomes", async () => count(), {
+          connection: connection.duplicate(),
+          prefix,
+          concurrency: 1,
+        });
       };
       closeAll = async () => {
         await consumer?.close();
@@ -190,7 +231,10 @@ async function measure(side: Side, url: string, admin: Redis, emu: PartnerCentra
     } else {
       const redis = new Redis(url, { maxRetriesPerRequest: null });
       const producer = createProducer({ redis, prefix });
-      for (let i = 0; i < N; i += BATCH) await producer.enqueueMany(invitations.slice(i, i + BATCH).map((inv) => ({ catalog: inv.catalog, identifier: inv.identifier })));
+      for (let i = 0; i < N; i += BATCH)
+        await producer.enqueueMany(
+          invitations.slice(i, i + BATCH).map((inv) => ({ catalog: inv.catalog, identifier: inv.identifier })),
+        );
       let consumer: { close(): Promise<void> } | undefined;
       startConsumer = (count) => {
         consumer = consumeOutcomes(() => count(), { redis, prefix });
@@ -209,7 +253,11 @@ async function measure(side: Side, url: string, admin: Redis, emu: PartnerCentra
     const started = performance.now();
     await control.resume();
     let polls = 0;
-    while ((polls++, await admin.llen(outcomesWait)) < N) await sleep(20);
+    while ((await admin.llen(outcomesWait)) < N) {
+      polls++;
+      await sleep(20);
+    }
+    polls++;
     const wallMs = performance.now() - started;
     const cpuAfter = procCpuMs(child.pid!);
     // Let completions (moveToFinished of the last jobs) land before counting.
@@ -226,9 +274,20 @@ async function measure(side: Side, url: string, admin: Redis, emu: PartnerCentra
     await control.close();
     controlConnection.disconnect();
     const total = (st: Record<string, number>) => Object.values(st).reduce((a, b) => a + b, 0);
-    const minus = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v - (b[k] ?? 0)]));
-    const perRequest = (st: Record<string, number>) => Object.fromEntries(Object.entries(st).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]).map(([k, v]) => [k, round(v / N, 2)]));
-    const byName = { enqueue: perRequest(enqueueStats), processing: perRequest(minus(processedStats, enqueueStats)), consuming: perRequest(minus(stats, processedRaw)) };
+    const minus = (a: Record<string, number>, b: Record<string, number>) =>
+      Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v - (b[k] ?? 0)]));
+    const perRequest = (st: Record<string, number>) =>
+      Object.fromEntries(
+        Object.entries(st)
+          .filter(([, v]) => v > 0)
+          .sort((x, y) => y[1] - x[1])
+          .map(([k, v]) => [k, round(v / N, 2)]),
+      );
+    const byName = {
+      enqueue: perRequest(enqueueStats),
+      processing: perRequest(minus(processedStats, enqueueStats)),
+      consuming: perRequest(minus(stats, processedRaw)),
+    };
     if (process.env.BENCH_COST_COMMANDS) progress(`${side} commands per request: ${JSON.stringify(byName)}`);
     const memAfter = await usedMemory(admin);
     await closeAll();
@@ -263,8 +322,10 @@ async function main(): Promise<void> {
       for (const side of order) run[side] = await measure(side, server.url, server.admin, emu);
       runs.push(run);
       progress(
-        `cost run ${r + 1}/${RUNS}: cpu ${round(run.pcInvitations.workerCpuMsPerRequest, 3)} vs ${round(run.bare.workerCpuMsPerRequest, 3)} ms, ` +
-          `commands ${round(run.pcInvitations.redisCommandsPerRequest, 1)} vs ${round(run.bare.redisCommandsPerRequest, 1)}, ` +
+        `cost run ${r + 1}/${RUNS}: cpu ${round(run.pcInvitations.workerCpuMsPerRequest, 3)} ` +
+          `vs ${round(run.bare.workerCpuMsPerRequest, 3)} ms, ` +
+          `commands ${round(run.pcInvitations.redisCommandsPerRequest, 1)} ` +
+          `vs ${round(run.bare.redisCommandsPerRequest, 1)}, ` +
           `bytes ${Math.round(run.pcInvitations.redisBytesPerRequest)} vs ${Math.round(run.bare.redisBytesPerRequest)}`,
       );
     }
@@ -279,7 +340,12 @@ async function main(): Promise<void> {
   });
   const doc = {
     bench: "cost",
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadavgAtEnd: loadavg().map((x) => round(x)) },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "unknown",
+      node: process.version,
+      loadavgAtEnd: loadavg().map((x) => round(x)),
+    },
     source: sourceInfo(repoRoot()),
     startedAt: new Date(started).toISOString(),
     durationS: round((Date.now() - started) / 1000, 1),
@@ -294,9 +360,12 @@ async function main(): Promise<void> {
       wallMs: figure("wallMs"),
     },
     targets: {
-      workerCpuAtMost1_5xBare: median(runs.map((r) => r.pcInvitations.workerCpuMsPerRequest / r.bare.workerCpuMsPerRequest)) <= 1.5,
-      redisCommandsAtMost1_3xBare: median(runs.map((r) => r.pcInvitations.redisCommandsPerRequest / r.bare.redisCommandsPerRequest)) <= 1.3,
-      redisBytesAtMost1_5xBare: median(runs.map((r) => r.pcInvitations.redisBytesPerRequest / r.bare.redisBytesPerRequest)) <= 1.5,
+      workerCpuAtMost1_5xBare:
+        median(runs.map((r) => r.pcInvitations.workerCpuMsPerRequest / r.bare.workerCpuMsPerRequest)) <= 1.5,
+      redisCommandsAtMost1_3xBare:
+        median(runs.map((r) => r.pcInvitations.redisCommandsPerRequest / r.bare.redisCommandsPerRequest)) <= 1.3,
+      redisBytesAtMost1_5xBare:
+        median(runs.map((r) => r.pcInvitations.redisBytesPerRequest / r.bare.redisBytesPerRequest)) <= 1.5,
     },
     runs,
   };

@@ -29,7 +29,18 @@ import {
 import { requestJobOptions } from "../src/producer/job-options.js";
 import { enqueueInOneScript } from "../src/producer/enqueue-script.js";
 import { prepareRequests } from "../src/producer/producer.js";
-import { REDIS_URL, deletePrefix, envInt, freshIdentifiers, median, newRedis, progress, round, settle, uniquePrefix } from "./common.js";
+import {
+  REDIS_URL,
+  deletePrefix,
+  envInt,
+  freshIdentifiers,
+  median,
+  newRedis,
+  progress,
+  round,
+  settle,
+  uniquePrefix,
+} from "./common.js";
 
 export interface EnqueueBenchOptions {
   runs: number;
@@ -74,7 +85,15 @@ export interface EnqueueBenchResult {
   config: Omit<EnqueueBenchOptions, "redisUrl">;
   jobShape: Awaited<ReturnType<typeof checkJobShape>>;
   method: Record<string, string>;
-  median: { producerRps: number; rawRps: number; ratio: number; target: number; meetsTarget: boolean; scriptRps: number; scriptRatio: number };
+  median: {
+    producerRps: number;
+    rawRps: number;
+    ratio: number;
+    target: number;
+    meetsTarget: boolean;
+    scriptRps: number;
+    scriptRatio: number;
+  };
   runs: EnqueueRunResult[];
 }
 
@@ -112,18 +131,26 @@ async function measureProducer(redis: Redis, prefix: string, queueName: string, 
  * clock starts, then timed: each batch's script call, its arguments built (BullMQ's job encoding,
  * the records' fields) and the reply read.
  */
-async function measureScript(redis: Redis, prefix: string, queueName: string, o: EnqueueBenchOptions, n: number): Promise<Measurement> {
+async function measureScript(
+  redis: Redis,
+  prefix: string,
+  queueName: string,
+  o: EnqueueBenchOptions,
+  n: number,
+): Promise<Measurement> {
   const producer = createProducer({ redis, prefix, queueName });
   await producer.queue.waitUntilReady();
   const requests = freshIdentifiers(n).map((identifier) => ({ catalog: o.catalog, identifier }));
   const batches: Array<ReturnType<typeof prepareRequests>> = [];
-  for (let i = 0; i < n; i += o.batchSize) batches.push(prepareRequests(requests.slice(i, i + o.batchSize), { prefix, queueName }));
+  for (let i = 0; i < n; i += o.batchSize)
+    batches.push(prepareRequests(requests.slice(i, i + o.batchSize), { prefix, queueName }));
   const opts = requestJobOptions(DEFAULT_RETRY_POLICY);
   await settle();
   const t0 = performance.now();
   for (const items of batches) {
     const results = await enqueueInOneScript(redis, producer.queue, items, opts, "");
-    if (!Array.isArray(results) || results.some((r) => r.duplicate)) throw new Error("bench enqueue: the script found existing records for fresh requests");
+    if (!Array.isArray(results) || results.some((r) => r.duplicate))
+      throw new Error("bench enqueue: the script found existing records for fresh requests");
   }
   const elapsedMs = performance.now() - t0;
   const jobsInQueue = await countJobs(producer.queue);
@@ -169,15 +196,30 @@ async function checkJobShape(redis: Redis, prefix: string, catalog: string) {
   const jobIdPattern = (id: string) => id.replace(/[A-Za-z0-9]/g, "x");
   await producer.queue.obliterate({ force: true });
   await producer.close();
-  const equal = rawValid && producerKeys.join() === rawKeys.join() && jobIdPattern(res!.jobId) === jobIdPattern(raw.opts.jobId);
-  if (!equal) progress(`enqueue: WARNING raw jobs differ from producer jobs: producer ${producerKeys.join()} / raw ${rawKeys.join()} (raw valid: ${rawValid})`);
+  const equal =
+    rawValid && producerKeys.join() === rawKeys.join() && jobIdPattern(res!.jobId) === jobIdPattern(raw.opts.jobId);
+  if (!equal)
+    progress(
+      `enqueue: WARNING raw jobs differ from producer jobs: producer ` +
+        `${producerKeys.join()} / raw ${rawKeys.join()} (raw valid: ${rawValid})`,
+    );
   return { equal, rawPassesJobSchema: rawValid, keys: producerKeys, ...(equal ? {} : { rawKeys }) };
 }
 
 /** What a hand-written producer without validation or idempotency records would do. */
-async function measureRaw(redis: Redis, prefix: string, queueName: string, o: EnqueueBenchOptions, n: number): Promise<Measurement> {
+async function measureRaw(
+  redis: Redis,
+  prefix: string,
+  queueName: string,
+  o: EnqueueBenchOptions,
+  n: number,
+): Promise<Measurement> {
   const inputs = freshIdentifiers(n).map((identifier) => ({ catalog: o.catalog, identifier }));
-  const queue = new Queue(queueName, { connection: redis, prefix, defaultJobOptions: requestJobOptions(DEFAULT_RETRY_POLICY) });
+  const queue = new Queue(queueName, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: requestJobOptions(DEFAULT_RETRY_POLICY),
+  });
   await queue.waitUntilReady();
   await settle();
   const t0 = performance.now();
@@ -224,7 +266,10 @@ export async function benchEnqueue(o: EnqueueBenchOptions = enqueueOptionsFromEn
         ratio: round(got.producer!.rps / raw.rps, 4),
         scriptRatio: round(got.script!.rps / raw.rps, 4),
       };
-      progress(`enqueue run ${run + 1}/${o.runs} (${r.order}): producer ${r.producer.rps} rps, script ${r.script.rps} rps, raw ${raw.rps} rps, ratio ${r.ratio}, script ratio ${r.scriptRatio}`);
+      progress(
+        `enqueue run ${run + 1}/${o.runs} (${r.order}): producer ${r.producer.rps} rps, script ` +
+          `${r.script.rps} rps, raw ${raw.rps} rps, ratio ${r.ratio}, script ratio ${r.scriptRatio}`,
+      );
       runs.push(r);
     }
   } finally {
@@ -238,11 +283,20 @@ export async function benchEnqueue(o: EnqueueBenchOptions = enqueueOptionsFromEn
     jobShape,
     method: {
       producer:
-        "createProducer({redis shared}).enqueueMany(batch) for n fresh requests {catalog, identifier}; includes validation, job building and whatever the producer does for duplicates/idempotency",
-      raw: "new Queue(same default job options).addBulk(batch) of jobs built like the producer's (same data keys, jobId scheme); timing includes building job data (sha256 clientToken, randomUUID correlationId, job id) but no validation and no idempotency bookkeeping",
+        "createProducer({redis shared}).enqueueMany(batch) for n fresh requests {catalog, identifier}; " +
+        "includes validation, job building and whatever the producer does for duplicates/idempotency",
+      raw:
+        "new Queue(same default job options).addBulk(batch) of jobs built like the producer's (same data keys, " +
+        "jobId scheme); timing includes building job data (sha256 clientToken, randomUUID " +
+        "correlationId, job id) but no validation and no idempotency bookkeeping",
       script:
-        "the producer's enqueue script alone (enqueueInOneScript, as enqueueMany runs it) on requests validated and derived by prepareRequests before the clock starts: the record written with its job in one script, validation and derivation free",
-      ratio: "per run producer.rps / raw.rps (same run, order alternating, each in its own empty queue), then the median; scriptRatio likewise script.rps / raw.rps: the ceiling of any producer writing this record atomically with its job",
+        "the producer's enqueue script alone (enqueueInOneScript, as enqueueMany runs it) on requests validated and " +
+        "derived by prepareRequests before the clock starts: the record " +
+        "written with its job in one script, validation and derivation free",
+      ratio:
+        "per run producer.rps / raw.rps (same run, order alternating, each in its own empty queue), then the median; " +
+        "scriptRatio likewise script.rps / raw.rps: the ceiling of " +
+        "any producer writing this record atomically with its job",
     },
     median: {
       producerRps: round(median(runs.map((r) => r.producer.rps))),

@@ -34,7 +34,8 @@ async function load(cli: string | undefined): Promise<LoadResult> {
 
 async function main(): Promise<void> {
   const baselineCli = envString("BENCH_HTTP_BASELINE_CLI", "");
-  if (!baselineCli || !existsSync(baselineCli)) throw new Error("BENCH_HTTP_BASELINE_CLI must name another build's dist/src/cli/main.js (see this file's header)");
+  if (!baselineCli || !existsSync(baselineCli))
+    throw new Error("BENCH_HTTP_BASELINE_CLI must name another build's dist/src/cli/main.js (see this file's header)");
   const label = envString("BENCH_HTTP_BASELINE_LABEL", baselineCli);
   const pairs = envInt("BENCH_HTTP_PAIRS", 3, 1);
   const started = Date.now();
@@ -46,18 +47,38 @@ async function main(): Promise<void> {
     const [current, baseline] = baselineFirst ? [second, first] : [first, second];
     const ratio = round(current.requestsPerSec / baseline.requestsPerSec, 3);
     runs.push({ pair, order: baselineFirst ? "baseline,current" : "current,baseline", current, baseline, ratio });
-    progress(`http-compare pair ${pair + 1}/${pairs}: ${current.requestsPerSec} vs ${baseline.requestsPerSec} req/s (×${ratio})`);
+    progress(
+      `http-compare pair ${pair + 1}/${pairs}: ${current.requestsPerSec} ` +
+        `vs ${baseline.requestsPerSec} req/s (×${ratio})`,
+    );
   }
   const doc = {
     bench: "http-compare",
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadavgAtEnd: loadavg().map((x) => round(x)) },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "unknown",
+      node: process.version,
+      loadavgAtEnd: loadavg().map((x) => round(x)),
+    },
     source: sourceInfo(repoRoot()),
     baseline: label,
     startedAt: new Date(started).toISOString(),
     durationS: round((Date.now() - started) / 1000, 1),
-    settings: { pairs, durationS: envInt("BENCH_HTTP_DURATION_S", 10, 1), connections: envInt("BENCH_HTTP_CONNECTIONS", 50, 1), batch: envInt("BENCH_HTTP_BATCH", 0, 0) },
-    requestsPerSec: { current: spread(runs.map((r) => r.current.requestsPerSec)), baseline: spread(runs.map((r) => r.baseline.requestsPerSec)), ratio: spread(runs.map((r) => r.ratio)) },
-    p99Ms: { current: spread(runs.map((r) => r.current.latencyMs.p99)), baseline: spread(runs.map((r) => r.baseline.latencyMs.p99)) },
+    settings: {
+      pairs,
+      durationS: envInt("BENCH_HTTP_DURATION_S", 10, 1),
+      connections: envInt("BENCH_HTTP_CONNECTIONS", 50, 1),
+      batch: envInt("BENCH_HTTP_BATCH", 0, 0),
+    },
+    requestsPerSec: {
+      current: spread(runs.map((r) => r.current.requestsPerSec)),
+      baseline: spread(runs.map((r) => r.baseline.requestsPerSec)),
+      ratio: spread(runs.map((r) => r.ratio)),
+    },
+    p99Ms: {
+      current: spread(runs.map((r) => r.current.latencyMs.p99)),
+      baseline: spread(runs.map((r) => r.baseline.latencyMs.p99)),
+    },
     failures: runs.reduce((n, r) => n + r.current.non2xx + r.current.errors + r.baseline.non2xx + r.baseline.errors, 0),
     targets: { atLeast2xBaseline: spread(runs.map((r) => r.ratio)).median >= 2 },
     runs,

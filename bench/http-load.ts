@@ -41,9 +41,16 @@ async function freePort(): Promise<number> {
 }
 
 /** `pacinv-` + 5 random + 8 base-36 counter characters: never used before. */
-const TAG = randomBytes(5).toString("hex").replace(/[^A-Za-z0-9]/g, "").slice(0, 5).toUpperCase();
+const TAG = randomBytes(5)
+  .toString("hex")
+  .replace(/[^A-Za-z0-9]/g, "")
+  .slice(0, 5)
+  .toUpperCase();
 let counter = 0;
-const nextRequest = () => ({ catalog: "Sandbox", identifier: `pacinv-${TAG}${(counter++).toString(36).padStart(8, "0")}` });
+const nextRequest = () => ({
+  catalog: "Sandbox",
+  identifier: `pacinv-${TAG}${(counter++).toString(36).padStart(8, "0")}`,
+});
 
 async function main(): Promise<void> {
   const prefix = `{pci-bench-http-${randomBytes(4).toString("hex")}}`;
@@ -87,15 +94,20 @@ async function main(): Promise<void> {
     });
     const jobs = await redis.llen(`${prefix}:accept-invitation:wait`);
     process.stdout.write(
-      JSON.stringify({
+      `${JSON.stringify({
         bench: "http-load",
         endpoint: `POST ${path}`,
         batch: BATCH,
         durationS: DURATION_S,
         connections: CONNECTIONS,
         requestsPerSec: result.requests.average,
-        jobsPerSec: Math.round((result.requests.average * Math.max(BATCH, 1)) * 10) / 10,
-        latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+        jobsPerSec: Math.round(result.requests.average * Math.max(BATCH, 1) * 10) / 10,
+        latencyMs: {
+          p50: result.latency.p50,
+          p90: result.latency.p90,
+          p99: result.latency.p99,
+          max: result.latency.max,
+        },
         requests: result.requests.total,
         non2xx: result.non2xx,
         errors: result.errors,
@@ -103,7 +115,7 @@ async function main(): Promise<void> {
         jobsWaiting: jobs,
         node: process.version,
         cli: CLI,
-      }) + "\n",
+      })}\n`,
     );
   } finally {
     server.kill("SIGTERM");

@@ -246,7 +246,14 @@ export interface PipelineBenchResult {
    * The same medians over the runs where neither side shared the machine with more than
    * QUIET_FOREIGN_CORES of other load (see cpu.foreignCores); null when no run qualified.
    */
-  quietRuns: { threshold: number; count: number; baselineRps: number; pipelineRps: number; ratio: number; meetsTarget: boolean } | null;
+  quietRuns: {
+    threshold: number;
+    count: number;
+    baselineRps: number;
+    pipelineRps: number;
+    ratio: number;
+    meetsTarget: boolean;
+  } | null;
   runs: PipelineRunResult[];
 }
 
@@ -292,7 +299,13 @@ async function measureBaseline(ctx: Ctx, n: number): Promise<BaselineRun> {
   const elapsedMs = performance.now() - t0;
   const cpu = perRequest(await stopCpu(), n, elapsedMs);
   api.destroy();
-  return { rps: round((n * 1000) / elapsedMs), elapsedMs: round(elapsedMs), errors, callLatencyMs: percentiles(latency), cpu };
+  return {
+    rps: round((n * 1000) / elapsedMs),
+    elapsedMs: round(elapsedMs),
+    errors,
+    callLatencyMs: percentiles(latency),
+    cpu,
+  };
 }
 
 /**
@@ -320,7 +333,11 @@ async function measureBare(ctx: Ctx, run: number, n: number): Promise<BareRun> {
       await requests.addBulk(
         invitations.slice(i, i + o.batchSize).map((inv) => ({
           name: "accept",
-          data: { catalog: inv.catalog, identifier: inv.identifier, clientToken: deriveClientToken(defaultIdempotencyKey(inv.catalog, inv.identifier)) },
+          data: {
+            catalog: inv.catalog,
+            identifier: inv.identifier,
+            clientToken: deriveClientToken(defaultIdempotencyKey(inv.catalog, inv.identifier)),
+          },
           // A string id (BullMQ refuses integer custom ids), reused as the outcome's job id.
           opts: { jobId: `${inv.catalog}.${inv.identifier}` },
         })),
@@ -343,9 +360,17 @@ async function measureBare(ctx: Ctx, run: number, n: number): Promise<BareRun> {
     worker = new Worker(
       requestsName,
       async (job) => {
-        const { catalog, identifier, clientToken } = job.data as { catalog: string; identifier: string; clientToken: string };
+        const { catalog, identifier, clientToken } = job.data as {
+          catalog: string;
+          identifier: string;
+          clientToken: string;
+        };
         const result = await api.acceptInvitation({ catalog, identifier, clientToken });
-        await outcomes.add("accepted", { requestId: job.id, type: "accepted", connection: result.connection, completedAt: new Date().toISOString() }, { jobId: job.id! });
+        await outcomes.add(
+          "accepted",
+          { requestId: job.id, type: "accepted", connection: result.connection, completedAt: new Date().toISOString() },
+          { jobId: job.id! },
+        );
         return { outcome: "accepted" };
       },
       { connection: workerConnection, prefix, concurrency: o.concurrency },
@@ -371,7 +396,12 @@ async function measureBare(ctx: Ctx, run: number, n: number): Promise<BareRun> {
   }
 }
 
-async function measurePipeline(ctx: Ctx, run: number, n: number, probeN: number): Promise<{ pipeline: PipelineRun; probe?: ProbeRun }> {
+async function measurePipeline(
+  ctx: Ctx,
+  run: number,
+  n: number,
+  probeN: number,
+): Promise<{ pipeline: PipelineRun; probe?: ProbeRun }> {
   const { o, emulator, redis, prefix } = ctx;
   const requestsQueue = `requests-r${run}`;
   const outcomesQueue = `outcomes-r${run}`;
@@ -610,7 +640,8 @@ export async function benchPipeline(o: PipelineBenchOptions = pipelineOptionsFro
     for (let run = 0; run < o.runs; run++) {
       const r = await oneRun(ctx, run, o.n, o.probeN);
       progress(
-        `pipeline run ${run + 1}/${o.runs} (${r.order}): baseline ${r.baseline.rps} rps, pipeline ${r.pipeline.rps} rps, ratio ${r.ratio}` +
+        `pipeline run ${run + 1}/${o.runs} (${r.order}): baseline ` +
+          `${r.baseline.rps} rps, pipeline ${r.pipeline.rps} rps, ratio ${r.ratio}` +
           (r.probe ? `, e2e p50 ${r.probe.endToEndMs.p50} ms` : "") +
           `, bare BullMQ ${r.bare.rps} rps (${r.bareRatio} of the SDK alone)` +
           `, other load ${r.baseline.cpu.foreignCores}/${r.pipeline.cpu.foreignCores} cores`,
@@ -624,27 +655,46 @@ export async function benchPipeline(o: PipelineBenchOptions = pipelineOptionsFro
   }
 
   const probes = runs.flatMap((r) => (r.probe ? [r.probe] : []));
-  const quiet = runs.filter((r) => Math.max(r.baseline.cpu.foreignCores, r.pipeline.cpu.foreignCores) < QUIET_FOREIGN_CORES);
+  const quiet = runs.filter(
+    (r) => Math.max(r.baseline.cpu.foreignCores, r.pipeline.cpu.foreignCores) < QUIET_FOREIGN_CORES,
+  );
   const quietRatio = round(median(quiet.map((r) => r.ratio)), 4);
   const ratio = round(median(runs.map((r) => r.ratio)), 4);
   const { redisUrl: _redisUrl, ...shown } = o;
   return {
     config: { ...shown, rateLimitMax: RATE_LIMIT_MAX },
     method: {
-      baseline: "createSdkInvitationApi (static credentials) + exactly `concurrency` loops calling acceptInvitation on fresh invitations; rps = n / elapsed",
+      baseline:
+        "createSdkInvitationApi (static credentials) + exactly `concurrency` " +
+        "loops calling acceptInvitation on fresh invitations; rps = n / elapsed",
       pipeline:
-        "n fresh invitations enqueued first (enqueueMany, batches of batchSize; timed separately as enqueueRps), then startWorker(concurrency) + consumeOutcomes; rps = n / (startWorker call -> nth outcome received). Worker start-up is inside the window.",
+        "n fresh invitations enqueued first (enqueueMany, batches of batchSize; timed separately as enqueueRps), " +
+        "then startWorker(concurrency) + consumeOutcomes; rps = n / (startWorker " +
+        "call -> nth outcome received). Worker start-up is inside the window.",
       ratio: "per run pipeline.rps / baseline.rps (same run, order alternating), then the median",
-      publishedRps: "n / (startWorker call -> latest completedAt among the n events): the worker side alone, without consumer lag",
+      publishedRps:
+        "n / (startWorker call -> latest completedAt among the n events): the worker side alone, without consumer lag",
       withEnqueueRps: "n / (enqueue time + drain time)",
       endToEndLatencyMs:
-        "closed-loop probe after the drain, same worker: `concurrency` loops each enqueue(one) -> wait for its outcome event; compare with baselineCallLatencyMs (also `concurrency` in flight)",
-      backlogCompletedMinusEnqueuedMs: "completedAt - enqueuedAt of the drain's events; dominated by waiting in the pre-loaded backlog, not a service latency",
-      cpu: "process.cpuUsage and Redis INFO cpu deltas over the measured window / n (Redis figure includes any other client of that Redis); elu = event-loop utilisation of this process's main thread; machineBusy = busy fraction of all CPUs of the machine (/proc/stat), ~1 means the box was saturated; foreignCores = cores used by anything but this process and Redis during the window (other tenants): a run whose sides saw different foreignCores compared unequal conditions",
+        "closed-loop probe after the drain, same worker: `concurrency` loops each enqueue(one) -> wait " +
+        "for its outcome event; compare with baselineCallLatencyMs (also `concurrency` in flight)",
+      backlogCompletedMinusEnqueuedMs:
+        "completedAt - enqueuedAt of the drain's events; dominated " +
+        "by waiting in the pre-loaded backlog, not a service latency",
+      cpu:
+        "process.cpuUsage and Redis INFO cpu deltas over the measured window / n (Redis figure includes any other " +
+        "client of that Redis); elu = event-loop utilisation of this process's main thread; machineBusy = busy " +
+        "fraction of all CPUs of the machine (/proc/stat), ~1 means the box was saturated; foreignCores = cores used " +
+        "by anything but this process and Redis during the window (other tenants): " +
+        "a run whose sides saw different foreignCores compared unequal conditions",
       pipelineApiCallLatencyMs:
-        "acceptInvitation durations inside the worker during the drain (the worker gets a pass-through wrapper that times each call); apiInFlightAvg = their sum / drain time",
+        "acceptInvitation durations inside the worker during the drain (the worker gets a " +
+        "pass-through wrapper that times each call); apiInFlightAvg = their sum / drain time",
       bare:
-        "after the two sides, in the same process: N jobs addBulk'd, a plain BullMQ Worker (same concurrency) calling acceptInvitation through the same SDK adapter and adding an outcome job, a plain Worker taking the outcomes; rps = N / (worker created -> Nth outcome taken). bareRatio = bare/SDK alone: the ceiling of any BullMQ pipeline laid out like this one; pipelineOverBare = what the guarantees cost",
+        "after the two sides, in the same process: N jobs addBulk'd, a plain BullMQ Worker (same concurrency) " +
+        "calling acceptInvitation through the same SDK adapter and adding an outcome job, a plain Worker taking the " +
+        "outcomes; rps = N / (worker created -> Nth outcome taken). bareRatio = bare/SDK alone: the " +
+        "ceiling of any BullMQ pipeline laid out like this one; pipelineOverBare = what the guarantees cost",
       medians: "median over runs of each per-run number; percentile objects are element-wise medians",
     },
     median: {

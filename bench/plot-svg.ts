@@ -62,7 +62,10 @@ export function lineChartSvg(o: ChartOptions): string {
   const Y = (y: number) => m.top + ph - (Math.min(Math.max(y, 0), yMax) / yMax) * ph;
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" ` +
+      `viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   out.push(`<text x="${m.left}" y="22" font-size="15" font-weight="bold">${esc(o.title)}</text>`);
   for (let y = 0; y <= yMax + 1e-9; y += yStep) {
@@ -76,7 +79,9 @@ export function lineChartSvg(o: ChartOptions): string {
   out.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${m.top + ph}" y2="${m.top + ph}" stroke="#444"/>`);
   out.push(`<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${m.top + ph}" stroke="#444"/>`);
   out.push(`<text x="${m.left + pw / 2}" y="${H - 10}" text-anchor="middle">${esc(o.xLabel)}</text>`);
-  out.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`);
+  out.push(
+    `<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`,
+  );
 
   o.series.forEach((s, i) => {
     const pts: string[] = [];
@@ -85,11 +90,17 @@ export function lineChartSvg(o: ChartOptions): string {
       pts.push(`${fmt(X(x))},${fmt(Y(y))}`);
     });
     const dash = s.dashed ? ` stroke-dasharray="6 4"` : "";
-    out.push(`<polyline fill="none" stroke="${esc(s.color)}" stroke-width="${s.width ?? 1.5}"${dash} points="${pts.join(" ")}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${esc(s.color)}" ` +
+        `stroke-width="${s.width ?? 1.5}"${dash} points="${pts.join(" ")}"/>`,
+    );
     const ly = m.top + 8 + i * 20;
-    out.push(`<line x1="${W - m.right + 14}" x2="${W - m.right + 40}" y1="${ly}" y2="${ly}" stroke="${esc(s.color)}" stroke-width="2.5"${dash}/>`);
+    out.push(
+      `<line x1="${W - m.right + 14}" x2="${W - m.right + 40}" y1="${ly}" ` +
+        `y2="${ly}" stroke="${esc(s.color)}" stroke-width="2.5"${dash}/>`,
+    );
     out.push(`<text x="${W - m.right + 46}" y="${ly + 4}">${esc(s.name)}</text>`);
   });
   out.push(`</svg>`);
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }

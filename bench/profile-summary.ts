@@ -11,7 +11,11 @@
 import { readFileSync } from "node:fs";
 
 export interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
+  nodes: Array<{
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }>;
   samples: number[];
   timeDeltas: number[];
 }
@@ -23,15 +27,24 @@ export function packageOf(frame: { functionName: string; url: string }): string 
   if (pkg) return pkg[1]!;
   const src = /\/dist\/(src\/[^/]+|bench)\//.exec(url);
   if (src) return src[1]!;
-  if (url.startsWith("node:")) return url.split("/").slice(0, 2).join("/").replace(/^node:internal\//, "node:");
+  if (url.startsWith("node:"))
+    return url
+      .split("/")
+      .slice(0, 2)
+      .join("/")
+      .replace(/^node:internal\//, "node:");
   if (url === "") return frame.functionName || "(native)";
   return url.split("/").slice(-2).join("/");
 }
 
 /** Self time (µs) by package and by function (`name package:line`). */
-export function selfTimes(profile: CpuProfile): { total: number; byPackage: Map<string, number>; byFunction: Map<string, number> } {
+export function selfTimes(profile: CpuProfile): {
+  total: number;
+  byPackage: Map<string, number>;
+  byFunction: Map<string, number>;
+} {
   const byNode = new Map<number, number>();
-  profile.samples.forEach((id, i) => byNode.set(id, (byNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  for (const [i, id] of profile.samples.entries()) byNode.set(id, (byNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
@@ -62,12 +75,17 @@ function main(argv: string[]): void {
     process.exit(2);
   }
   const load = (f: string) => selfTimes(JSON.parse(readFileSync(f, "utf8")) as CpuProfile);
-  const scale = requests > 0 ? (us: number) => Math.round((us / requests) * 10) / 10 : (us: number) => Math.round(us / 100) / 10;
+  const scale =
+    requests > 0 ? (us: number) => Math.round((us / requests) * 10) / 10 : (us: number) => Math.round(us / 100) / 10;
   const mine = load(file);
   const other = diffFile ? load(diffFile) : undefined;
   const rows = (m: Map<string, number>, o?: Map<string, number>) =>
     [...new Set([...m.keys(), ...(o?.keys() ?? [])])]
-      .map((k) => ({ name: k, self: scale(m.get(k) ?? 0), ...(o ? { other: scale(o.get(k) ?? 0), added: scale((m.get(k) ?? 0) - (o.get(k) ?? 0)) } : {}) }))
+      .map((k) => ({
+        name: k,
+        self: scale(m.get(k) ?? 0),
+        ...(o ? { other: scale(o.get(k) ?? 0), added: scale((m.get(k) ?? 0) - (o.get(k) ?? 0)) } : {}),
+      }))
       .sort((a, b) => (o ? b.added! - a.added! : b.self - a.self))
       .slice(0, top);
   const doc = {
@@ -79,7 +97,7 @@ function main(argv: string[]): void {
     byPackage: rows(mine.byPackage, other?.byPackage),
     byFunction: rows(mine.byFunction, other?.byFunction),
   };
-  process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
+  process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) main(process.argv.slice(2));

@@ -31,7 +31,11 @@ async function child(): Promise<void> {
   const send = (m: unknown) => process.send!(m);
   const run = await new Promise<BullmqRunMessage>((r) => process.once("message", (m) => r(m as BullmqRunMessage)));
   const redis = new Redis(run.redisUrl, { maxRetriesPerRequest: null });
-  const api = createSdkInvitationApi({ endpoint: run.endpoint, credentials: BENCH_CREDENTIALS, requestTimeoutMs: 10_000 });
+  const api = createSdkInvitationApi({
+    endpoint: run.endpoint,
+    credentials: BENCH_CREDENTIALS,
+    requestTimeoutMs: 10_000,
+  });
   const stats: BullmqChildStats = { pid: process.pid, succeeded: 0, otherErrors: 0 };
   const worker = new Worker(
     run.queueName,
@@ -44,7 +48,13 @@ async function child(): Promise<void> {
         stats.otherErrors++;
       }
     },
-    { connection: redis, prefix: run.prefix, concurrency: run.concurrency, limiter: { max: run.max, duration: 1000 }, autorun: false },
+    {
+      connection: redis,
+      prefix: run.prefix,
+      concurrency: run.concurrency,
+      limiter: { max: run.max, duration: 1000 },
+      autorun: false,
+    },
   );
   await worker.waitUntilReady();
   send({ type: "ready" });

@@ -97,13 +97,20 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
 }
 
 /** Waits until `n` BullMQ workers are connected to the requests queue (bounded). */
-export async function waitForWorkers(redis: Redis, prefix: string, n: number, workers: WorkerProcess[], timeoutMs = 30_000): Promise<number> {
+export async function waitForWorkers(
+  redis: Redis,
+  prefix: string,
+  n: number,
+  workers: WorkerProcess[],
+  timeoutMs = 30_000,
+): Promise<number> {
   const queue = new Queue(REQUESTS_QUEUE, { connection: redis, prefix });
   const t0 = Date.now();
   try {
     for (;;) {
       const dead = workers.find((w) => w.child.exitCode !== null);
-      if (dead) throw new Error(`a worker exited with ${dead.child.exitCode} during start-up: ${dead.log.samples.join("\n")}`);
+      if (dead)
+        throw new Error(`a worker exited with ${dead.child.exitCode} during start-up: ${dead.log.samples.join("\n")}`);
       if ((await queue.getWorkersCount()) >= n) return Date.now() - t0;
       if (Date.now() - t0 > timeoutMs) throw new Error(`${n} workers not connected after ${timeoutMs} ms`);
       await sleep(100);
@@ -117,7 +124,10 @@ export async function waitForWorkers(redis: Redis, prefix: string, n: number, wo
  * SIGTERM to every worker (each stops taking jobs, finishes its in-flight ones and exits 0);
  * SIGKILL for any still running after `timeoutMs`. Returns exit codes and how long it took.
  */
-export async function stopWorkers(workers: WorkerProcess[], timeoutMs = 20_000): Promise<{ exitCodes: Array<number | null>; killed: number; stopMs: number }> {
+export async function stopWorkers(
+  workers: WorkerProcess[],
+  timeoutMs = 20_000,
+): Promise<{ exitCodes: Array<number | null>; killed: number; stopMs: number }> {
   const t0 = Date.now();
   for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGTERM");
   let killed = 0;
@@ -146,10 +156,22 @@ export function mergeLogs(logs: WorkerLog[]): WorkerLog {
 }
 
 /** Jobs on a queue, by state, and their total. */
-export async function jobCounts(redis: Redis, prefix: string, name: string): Promise<{ total: number; counts: Record<string, number> }> {
+export async function jobCounts(
+  redis: Redis,
+  prefix: string,
+  name: string,
+): Promise<{ total: number; counts: Record<string, number> }> {
   const queue = new Queue(name, { connection: redis, prefix });
   try {
-    const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized", "waiting-children", "completed", "failed");
+    const counts = await queue.getJobCounts(
+      "waiting",
+      "active",
+      "delayed",
+      "prioritized",
+      "waiting-children",
+      "completed",
+      "failed",
+    );
     return { total: Object.values(counts).reduce((a, b) => a + b, 0), counts };
   } finally {
     await queue.close();
@@ -181,7 +203,13 @@ export interface AccuracyFigures {
   maxIn100ms: number;
 }
 
-export function accuracyFigures(times: number[], t0: number, durationMs: number, rate: number, burst: number): AccuracyFigures {
+export function accuracyFigures(
+  times: number[],
+  t0: number,
+  durationMs: number,
+  rate: number,
+  burst: number,
+): AccuracyFigures {
   const steady = times.filter((t) => t >= t0 + 2000);
   const maxIn1s = maxInSlidingWindow(times, 1000);
   return {
@@ -197,7 +225,12 @@ export function accuracyFigures(times: number[], t0: number, durationMs: number,
 }
 
 /** Calls in the trailing 1 s window, sampled every `stepMs`: "calls per second" over time. */
-export function slidingRateSeries(times: number[], t0: number, durationMs: number, stepMs = 100): Array<[number, number]> {
+export function slidingRateSeries(
+  times: number[],
+  t0: number,
+  durationMs: number,
+  stepMs = 100,
+): Array<[number, number]> {
   const t = [...times].sort((a, b) => a - b);
   const out: Array<[number, number]> = [];
   let lo = 0;
@@ -212,7 +245,12 @@ export function slidingRateSeries(times: number[], t0: number, durationMs: numbe
 }
 
 /** Calls matching `pick` in each whole second after t0, as [second, count] (x = end of the second). */
-export function perSecond(calls: RecordedCall[], t0: number, seconds: number, pick: (c: RecordedCall) => boolean): Array<[number, number]> {
+export function perSecond(
+  calls: RecordedCall[],
+  t0: number,
+  seconds: number,
+  pick: (c: RecordedCall) => boolean,
+): Array<[number, number]> {
   const bins = new Array<number>(seconds).fill(0);
   for (const c of calls) {
     const b = Math.floor((c.at - t0) / 1000);
@@ -261,13 +299,20 @@ export async function startFleet(emu: PartnerCentralEmulator, admin: Redis, o: F
   const prefix = uniquePrefix(o.label);
   await createRedisRateLimiter({ redis: admin, prefix, defaults: o.limit }).setLimits(o.limitKey, o.limit);
   const invitations = emu.seedInvitations(o.requests, { catalog: o.catalog });
-  const producer = createProducer({ redis: admin, prefix, queueName: REQUESTS_QUEUE, retry: { attempts: o.jobAttempts, backoffDelayMs: o.backoffMs } });
+  const producer = createProducer({
+    redis: admin,
+    prefix,
+    queueName: REQUESTS_QUEUE,
+    retry: { attempts: o.jobAttempts, backoffDelayMs: o.backoffMs },
+  });
   const fleet: Fleet = { prefix, producer, workers: [], jobIds: [], enqueueMs: 0, workersReadyMs: 0 };
   try {
     await producer.queue.pause();
     const t0 = Date.now();
     for (let i = 0; i < invitations.length; i += 500) {
-      const res = await producer.enqueueMany(invitations.slice(i, i + 500).map((x) => ({ catalog: x.catalog, identifier: x.identifier })));
+      const res = await producer.enqueueMany(
+        invitations.slice(i, i + 500).map((x) => ({ catalog: x.catalog, identifier: x.identifier })),
+      );
       fleet.jobIds.push(...res.map((r) => r.jobId));
     }
     fleet.enqueueMs = Date.now() - t0;
@@ -303,13 +348,22 @@ export async function closeFleet(admin: Redis, fleet: Fleet) {
   await fleet.producer.close();
   await deletePrefix(admin, fleet.prefix);
   const log = mergeLogs(fleet.workers.map((w) => w.log));
-  return { ...stopped, workersReadyMs: fleet.workersReadyMs, enqueueMs: fleet.enqueueMs, log: log.byMsg, logSamples: log.samples };
+  return {
+    ...stopped,
+    workersReadyMs: fleet.workersReadyMs,
+    enqueueMs: fleet.enqueueMs,
+    log: log.byMsg,
+    logSamples: log.samples,
+  };
 }
 
 // ─── BullMQ's own limiter, for comparison ────────────────────────────────────────────────────
 
 /** Forks `n` bench/ratelimit-child.js processes, starts them together, collects their stats. */
-export async function runBullmqChildren(n: number, run: Omit<BullmqRunMessage, "type">): Promise<{ startAt: number; stats: BullmqChildStats[] }> {
+export async function runBullmqChildren(
+  n: number,
+  run: Omit<BullmqRunMessage, "type">,
+): Promise<{ startAt: number; stats: BullmqChildStats[] }> {
   const script = join(dirname(fileURLToPath(import.meta.url)), "ratelimit-child.js");
   const children: ChildProcess[] = [];
   const message = (c: ChildProcess, type: string) =>
@@ -326,13 +380,16 @@ export async function runBullmqChildren(n: number, run: Omit<BullmqRunMessage, "
   try {
     for (let i = 0; i < n; i++) children.push(fork(script, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] }));
     const ready = children.map((c) => message(c, "ready"));
-    children.forEach((c) => c.send({ type: "run", ...run }));
+    for (const c of children) c.send({ type: "run", ...run });
     await Promise.all(ready);
     const done = children.map((c) => message(c, "done"));
     const startAt = Date.now() + 300;
-    children.forEach((c) => c.send({ type: "go", startAt }));
+    for (const c of children) c.send({ type: "go", startAt });
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error("bench children did not finish in time")), run.durationMs + 30_000)));
+    const timeout = new Promise<never>(
+      (_, rej) =>
+        (timer = setTimeout(() => rej(new Error("bench children did not finish in time")), run.durationMs + 30_000)),
+    );
     try {
       const results = (await Promise.race([Promise.all(done), timeout])) as Array<{ stats: BullmqChildStats }>;
       return { startAt, stats: results.map((r) => r.stats) };

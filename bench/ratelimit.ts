@@ -27,7 +27,8 @@
  * BENCH_RL_CONCURRENCY (8, WORKER_CONCURRENCY), BENCH_RL_LATENCY_MS (20), BENCH_RL_API_LIMIT (40),
  * BENCH_RL_CEILING (200), BENCH_RL_ADAPT_BURST (10), BENCH_RL_ADAPT_REQUESTS (L × (S + 2.5)),
  * BENCH_RL_DRAIN_TIMEOUT_S (60, from the first call), BENCH_RL_MAX_THROTTLE_REQUEUES (1000),
- * BENCH_RL_BACKOFF_MS (100), BENCH_RL_LOG_LEVEL (warn), BENCH_RL_ONLY (accuracy, adaptation, background; comma-separated),
+ * BENCH_RL_BACKOFF_MS (100), BENCH_RL_LOG_LEVEL (warn), BENCH_RL_ONLY (accuracy, adaptation, background;
+ * comma-separated),
  * BENCH_RL_SKIP_BULLMQ (1 = skip the BullMQ run).
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -38,11 +39,33 @@ import { Redis } from "ioredis";
 import { PartnerCentralEmulator, type RecordedCall } from "../src/emulator/index.js";
 import { createRedisRateLimiter } from "../src/ratelimit/redis-rate-limiter.js";
 import { outcomeEventSchema } from "../src/schemas/outcome.js";
-import { REDIS_URL, deletePrefix, envInt, progress, round, sleep, sourceInfo, spread, uniquePrefix, writeResult } from "./common.js";
+import {
+  REDIS_URL,
+  deletePrefix,
+  envInt,
+  progress,
+  round,
+  sleep,
+  sourceInfo,
+  spread,
+  uniquePrefix,
+  writeResult,
+} from "./common.js";
 import { lineChartSvg, type Series } from "./plot-svg.js";
 import {
-  OUTCOMES_QUEUE, REQUESTS_QUEUE, accuracyFigures, closeFleet, jobCounts, mean, perSecond, repoRoot, runBullmqChildren, slidingRateSeries,
-  startFleet, waitForFirstCall, type FleetOptions,
+  OUTCOMES_QUEUE,
+  REQUESTS_QUEUE,
+  accuracyFigures,
+  closeFleet,
+  jobCounts,
+  mean,
+  perSecond,
+  repoRoot,
+  runBullmqChildren,
+  slidingRateSeries,
+  startFleet,
+  waitForFirstCall,
+  type FleetOptions,
 } from "./ratelimit-workers.js";
 
 const CATALOG = "AWS";
@@ -103,8 +126,17 @@ const acceptCalls = (emu: PartnerCentralEmulator) => emu.calls({ operation: "Acc
 
 function fleetOptions(s: Settings, label: string, requests: number, limit: FleetOptions["limit"]): FleetOptions {
   return {
-    label, requests, limit, catalog: CATALOG, limitKey: LIMIT_KEY, procs: s.procs, concurrency: s.concurrency, logLevel: s.logLevel,
-    jobAttempts: 6, backoffMs: s.backoffMs, maxThrottleRequeues: s.maxThrottleRequeues,
+    label,
+    requests,
+    limit,
+    catalog: CATALOG,
+    limitKey: LIMIT_KEY,
+    procs: s.procs,
+    concurrency: s.concurrency,
+    logLevel: s.logLevel,
+    jobAttempts: 6,
+    backoffMs: s.backoffMs,
+    maxThrottleRequeues: s.maxThrottleRequeues,
   };
 }
 
@@ -115,8 +147,15 @@ async function benchAccuracy(emu: PartnerCentralEmulator, admin: Redis, s: Setti
   emu.reset();
   emu.setFaults({ throttleAboveRps: undefined, errorRate: undefined, latencyMs: s.latencyMs });
   const requests = s.rate * (s.seconds + 5) + s.burst;
-  progress(`ratelimit accuracy: GCRA ${s.rate}/s burst ${s.burst}, ${s.procs} worker processes × ${s.concurrency}, ${s.seconds} s, ${requests} requests`);
-  const fleet = await startFleet(emu, admin, fleetOptions(s, "bench-rl", requests, { rate: s.rate, burst: s.burst, minRate: 1 }));
+  progress(
+    `ratelimit accuracy: GCRA ${s.rate}/s burst ${s.burst}, ${s.procs} worker ` +
+      `processes × ${s.concurrency}, ${s.seconds} s, ${requests} requests`,
+  );
+  const fleet = await startFleet(
+    emu,
+    admin,
+    fleetOptions(s, "bench-rl", requests, { rate: s.rate, burst: s.burst, minRate: 1 }),
+  );
   let gT0: number;
   let backlogAtEnd: number;
   let workers: Awaited<ReturnType<typeof closeFleet>>;
@@ -150,18 +189,38 @@ async function benchAccuracy(emu: PartnerCentralEmulator, admin: Redis, s: Setti
     const bPrefix = uniquePrefix("bench-rl-bullmq");
     const queue = new Queue("bench-accept", { connection: admin, prefix: bPrefix });
     for (let i = 0; i < bIds.length; i += 500) {
-      await queue.addBulk(bIds.slice(i, i + 500).map((identifier) => ({ name: "accept", data: { identifier }, opts: { removeOnComplete: true, attempts: 1 } })));
+      await queue.addBulk(
+        bIds.slice(i, i + 500).map((identifier) => ({
+          name: "accept",
+          data: { identifier },
+          opts: { removeOnComplete: true, attempts: 1 },
+        })),
+      );
     }
-    progress(`ratelimit accuracy: BullMQ limiter max ${s.rate} per 1000 ms, ${s.procs} processes × ${s.concurrency}, ${s.seconds} s`);
+    progress(
+      `ratelimit accuracy: BullMQ limiter max ${s.rate} per 1000 ` +
+        `ms, ${s.procs} processes × ${s.concurrency}, ${s.seconds} s`,
+    );
     try {
       const b = await runBullmqChildren(s.procs, {
-        redisUrl: REDIS_URL, prefix: bPrefix, queueName: "bench-accept", endpoint: emu.url, catalog: CATALOG, concurrency: s.concurrency,
-        durationMs: durationMs + 500, max: s.rate,
+        redisUrl: REDIS_URL,
+        prefix: bPrefix,
+        queueName: "bench-accept",
+        endpoint: emu.url,
+        catalog: CATALOG,
+        concurrency: s.concurrency,
+        durationMs: durationMs + 500,
+        max: s.rate,
       });
-      const all = acceptCalls(emu).map((c) => c.at).filter((t) => t >= b.startAt);
+      const all = acceptCalls(emu)
+        .map((c) => c.at)
+        .filter((t) => t >= b.startAt);
       bT0 = Math.min(...all);
       bTimes = all.filter((t) => t < bT0 + durationMs);
-      bullmq = { ...accuracyFigures(bTimes, bT0, durationMs, s.rate, s.burst), processes: b.stats.map((x) => x.succeeded + x.otherErrors) };
+      bullmq = {
+        ...accuracyFigures(bTimes, bT0, durationMs, s.rate, s.burst),
+        processes: b.stats.map((x) => x.succeeded + x.otherErrors),
+      };
     } finally {
       await queue.close();
       await deletePrefix(admin, bPrefix);
@@ -169,10 +228,33 @@ async function benchAccuracy(emu: PartnerCentralEmulator, admin: Redis, s: Setti
   }
 
   const series: Series[] = [
-    { name: `GCRA ${s.rate}/s burst ${s.burst}`, points: slidingRateSeries(gTimes, gT0, durationMs), color: "#1f77b4", width: 2 },
-    ...(bullmq ? [{ name: `BullMQ max ${s.rate}/1000 ms`, points: slidingRateSeries(bTimes, bT0, durationMs), color: "#d62728" }] : []),
-    { name: `rate ${s.rate}/s`, points: [[0, s.rate], [s.seconds, s.rate]], color: "#555", dashed: true },
-    { name: `rate + burst ${s.rate + s.burst}`, points: [[0, s.rate + s.burst], [s.seconds, s.rate + s.burst]], color: "#999", dashed: true },
+    {
+      name: `GCRA ${s.rate}/s burst ${s.burst}`,
+      points: slidingRateSeries(gTimes, gT0, durationMs),
+      color: "#1f77b4",
+      width: 2,
+    },
+    ...(bullmq
+      ? [{ name: `BullMQ max ${s.rate}/1000 ms`, points: slidingRateSeries(bTimes, bT0, durationMs), color: "#d62728" }]
+      : []),
+    {
+      name: `rate ${s.rate}/s`,
+      points: [
+        [0, s.rate],
+        [s.seconds, s.rate],
+      ],
+      color: "#555",
+      dashed: true,
+    },
+    {
+      name: `rate + burst ${s.rate + s.burst}`,
+      points: [
+        [0, s.rate + s.burst],
+        [s.seconds, s.rate + s.burst],
+      ],
+      color: "#999",
+      dashed: true,
+    },
   ];
   const svg = lineChartSvg({
     title: `Accuracy: calls in the trailing 1 s at the API, ${s.procs} worker processes`,
@@ -182,7 +264,9 @@ async function benchAccuracy(emu: PartnerCentralEmulator, admin: Redis, s: Setti
     xMax: s.seconds,
   });
   const result = {
-    system: `${s.procs} × pc-invitations worker (dist/src/cli/main.js worker), requests from createProducer().enqueueMany`,
+    system:
+      `${s.procs} × pc-invitations worker (dist/src/cli/main.js ` +
+      `worker), requests from createProducer().enqueueMany`,
     limit: { rate: s.rate, burst: s.burst },
     processes: s.procs,
     concurrencyPerProcess: s.concurrency,
@@ -205,7 +289,12 @@ async function benchAccuracy(emu: PartnerCentralEmulator, admin: Redis, s: Setti
  * follow our rate). `background`: the API throttles s.bgShare of the calls whatever our rate (other
  * traffic on the account) under a ceiling of s.bgCeiling; slowing down would only lose work.
  */
-async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Settings, kind: "cap" | "background" = "cap") {
+async function benchAdaptation(
+  emu: PartnerCentralEmulator,
+  admin: Redis,
+  s: Settings,
+  kind: "cap" | "background" = "cap",
+) {
   const durationMs = s.adaptSeconds * 1000;
   const background = kind === "background";
   // What goodput is measured against: the API's cap, or (background) the ceiling.
@@ -220,10 +309,20 @@ async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Set
   );
   progress(
     background
-      ? `ratelimit background: the API throttles ${s.bgShare * 100}% of calls whatever the rate, ceiling ${ceiling}/s, ${s.procs} worker processes × ${s.concurrency}, ${n} requests`
-      : `ratelimit adaptation: API throttles above ${s.apiLimit}/s, ceiling ${ceiling}/s, ${s.procs} worker processes × ${s.concurrency}, ${n} requests`,
+      ? `ratelimit background: the API throttles ${s.bgShare * 100}% of calls whatever the rate, ` +
+          `ceiling ${ceiling}/s, ${s.procs} worker processes × ${s.concurrency}, ${n} requests`
+      : `ratelimit adaptation: API throttles above ${s.apiLimit}/s, ceiling ` +
+          `${ceiling}/s, ${s.procs} worker processes × ${s.concurrency}, ${n} requests`,
   );
-  const fleet = await startFleet(emu, admin, fleetOptions(s, background ? "bench-rl-bg" : "bench-rl-adapt", n, { rate: ceiling, burst: s.adaptBurst, minRate: 1 }));
+  const fleet = await startFleet(
+    emu,
+    admin,
+    fleetOptions(s, background ? "bench-rl-bg" : "bench-rl-adapt", n, {
+      rate: ceiling,
+      burst: s.adaptBurst,
+      minRate: 1,
+    }),
+  );
   const limiter = createRedisRateLimiter({ redis: admin, prefix: fleet.prefix });
   const rateAt: Array<[number, number]> = [];
   let sampling = true;
@@ -235,7 +334,13 @@ async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Set
   })();
   let t0 = 0;
   let outcomeCount = 0;
-  let events: Array<{ requestId: string; type: string; attempts: number; completedAt: string; error?: { name: string } }> = [];
+  let events: Array<{
+    requestId: string;
+    type: string;
+    attempts: number;
+    completedAt: string;
+    error?: { name: string };
+  }> = [];
   let state: Awaited<ReturnType<typeof limiter.getState>>;
   let requestJobs: Record<string, number>;
   let workers: Awaited<ReturnType<typeof closeFleet>>;
@@ -281,7 +386,8 @@ async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Set
   const duplicated = [...perRequest.values()].filter((v) => v > 1).length;
   const accepted = events.filter((e) => e.type === "accepted").length;
   const failedBy: Record<string, number> = {};
-  for (const e of events) if (e.type === "failed") failedBy[e.error?.name ?? "?"] = (failedBy[e.error?.name ?? "?"] ?? 0) + 1;
+  for (const e of events)
+    if (e.type === "failed") failedBy[e.error?.name ?? "?"] = (failedBy[e.error?.name ?? "?"] ?? 0) + 1;
   const lastCompleted = Math.max(0, ...events.map((e) => Date.parse(e.completedAt)));
   // At the API: calls per invitation, and invitations accepted more than once (never expected).
   const byId = new Map<string, { calls: number; accepted: number }>();
@@ -298,7 +404,8 @@ async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Set
   const rateSamples = rateAt.map(([t, r]) => [(t - t0) / 1000, r] as [number, number]).filter(([t]) => t >= 0);
   const svg = lineChartSvg({
     title: background
-      ? `Background throttles: ${s.bgShare * 100}% of calls whatever the rate, ceiling ${ceiling}/s, ${s.procs} worker processes`
+      ? `Background throttles: ${s.bgShare * 100}% of calls whatever ` +
+        `the rate, ceiling ${ceiling}/s, ${s.procs} worker processes`
       : `Adaptation: API throttles above ${s.apiLimit}/s, ceiling ${ceiling}/s, ${s.procs} worker processes`,
     xLabel: "time since the first call (s)",
     yLabel: "calls per second",
@@ -306,16 +413,37 @@ async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Set
       { name: "accepted / s", points: perSecOk, color: "#2ca02c", width: 2, step: true },
       { name: "throttled / s", points: perSecThrottled, color: "#d62728", step: true },
       { name: "limiter rate (Redis)", points: rateSamples.filter(([t]) => t <= chartS), color: "#1f77b4" },
-      { name: background ? `ceiling ${ceiling}/s` : `API limit ${s.apiLimit}/s`, points: [[0, reference], [chartS, reference]], color: "#555", dashed: true },
-      { name: `end of window (${s.adaptSeconds} s)`, points: [[s.adaptSeconds, 0], [s.adaptSeconds, reference * 2]], color: "#bbb", dashed: true },
+      {
+        name: background ? `ceiling ${ceiling}/s` : `API limit ${s.apiLimit}/s`,
+        points: [
+          [0, reference],
+          [chartS, reference],
+        ],
+        color: "#555",
+        dashed: true,
+      },
+      {
+        name: `end of window (${s.adaptSeconds} s)`,
+        points: [
+          [s.adaptSeconds, 0],
+          [s.adaptSeconds, reference * 2],
+        ],
+        color: "#bbb",
+        dashed: true,
+      },
     ],
     xMax: chartS,
-    yMax: Math.max(80, Math.ceil(Math.max(reference * 1.2, ...perSecThrottled.map((p) => p[1]), ...perSecOk.map((p) => p[1])) / 20) * 20),
+    yMax: Math.max(
+      80,
+      Math.ceil(Math.max(reference * 1.2, ...perSecThrottled.map((p) => p[1]), ...perSecOk.map((p) => p[1])) / 20) * 20,
+    ),
   });
   const firstOkSecond = perSecOk.findIndex(([, v]) => v >= 0.9 * reference);
   const oneOutcomeEach = events.length === n && perRequest.size === n && missing === 0 && duplicated === 0;
   const result = {
-    system: `${s.procs} × pc-invitations worker (dist/src/cli/main.js worker), requests from createProducer().enqueueMany`,
+    system:
+      `${s.procs} × pc-invitations worker (dist/src/cli/main.js ` +
+      `worker), requests from createProducer().enqueueMany`,
     kind,
     ...(background ? { backgroundThrottledShareOfApi: s.bgShare } : { apiLimitRps: s.apiLimit }),
     ceilingRps: ceiling,
@@ -358,7 +486,9 @@ async function benchAdaptation(emu: PartnerCentralEmulator, admin: Redis, s: Set
     timeline: {
       acceptedPerS: perSecOk.map(([, v]) => v),
       throttledPerS: perSecThrottled.map(([, v]) => v),
-      limiterRateAtS: perSecOk.map(([sec]) => round(rateSamples.filter(([t]) => t <= sec).at(-1)?.[1] ?? Number.NaN, 1)),
+      limiterRateAtS: perSecOk.map(([sec]) =>
+        round(rateSamples.filter(([t]) => t <= sec).at(-1)?.[1] ?? Number.NaN, 1),
+      ),
     },
     workers,
     targets: background
@@ -396,7 +526,12 @@ async function main(): Promise<void> {
     const adaptation = adaptationRuns.at(-1);
     const background = backgroundRuns.at(-1);
     const doc = {
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadavgAtEnd: loadavg().map((x) => round(x)) },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? "unknown",
+        node: process.version,
+        loadavgAtEnd: loadavg().map((x) => round(x)),
+      },
       source: sourceInfo(repoRoot()),
       startedAt: new Date(started).toISOString(),
       durationS: round((Date.now() - started) / 1000, 1),
@@ -407,7 +542,9 @@ async function main(): Promise<void> {
               gcraAchievedPctOfRate: spread(accuracyRuns.map((r) => r.result.gcra.achievedPctOfRate)),
               gcraMaxIn1s: spread(accuracyRuns.map((r) => r.result.gcra.maxIn1s)),
               gcraMaxIn1sPctOfRatePlusBurst: spread(accuracyRuns.map((r) => r.result.gcra.maxIn1sPctOfRatePlusBurst)),
-              ...(accuracy.result.bullmq ? { bullmqMaxIn1s: spread(accuracyRuns.map((r) => r.result.bullmq?.maxIn1s ?? NaN)) } : {}),
+              ...(accuracy.result.bullmq
+                ? { bullmqMaxIn1s: spread(accuracyRuns.map((r) => r.result.bullmq?.maxIn1s ?? NaN)) }
+                : {}),
             },
             accuracy: accuracy.result,
           }

@@ -8,7 +8,6 @@ import { benchPipeline, pipelineOptionsFromEnv, type PipelineBenchResult } from 
 import { benchEnqueue, enqueueOptionsFromEnv, type EnqueueBenchResult } from "./enqueue.js";
 import { progress, repoRoot, round, sourceInfo, writeResult } from "./common.js";
 
-
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
   const started = Date.now();

@@ -17,7 +17,7 @@ process.on("message", (m: { throwRate?: number; hangNext?: boolean }) => {
   if (m.hangNext) hangNext = true;
 });
 process.on("disconnect", () => process.exit(1));
-const out = (o: unknown) => process.stdout.write(JSON.stringify(o) + "\n");
+const out = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 const consumer = consumeOutcomes(
   async (event) => {
@@ -30,7 +30,14 @@ const consumer = consumeOutcomes(
       out({ thrown: event.requestId });
       throw new Error("chaos: downstream unavailable");
     }
-    out({ d: event.requestId, e: event.eventId, t: event.type, c: event.completedAt, i: event.identifier, at: Date.now() });
+    out({
+      d: event.requestId,
+      e: event.eventId,
+      t: event.type,
+      c: event.completedAt,
+      i: event.identifier,
+      at: Date.now(),
+    });
   },
   {
     redis: env.REDIS_URL,

@@ -12,7 +12,11 @@ export const REQUESTS_QUEUE = "accept-invitation";
 export const OUTCOMES_QUEUE = "invitation-outcomes";
 
 /** Where each of these request jobs ended, and its record's state. */
-export async function readRequestJobs(redis: Redis, ids: string[], acks: Ack[]): Promise<Observations["requestsWithoutOutcome"]> {
+export async function readRequestJobs(
+  redis: Redis,
+  ids: string[],
+  acks: Ack[],
+): Promise<Observations["requestsWithoutOutcome"]> {
   const out: Observations["requestsWithoutOutcome"] = {};
   const identifierOf = new Map(acks.map((a) => [a.jobId, a.identifier]));
   for (const id of ids.slice(0, 1000)) {
@@ -26,10 +30,16 @@ export async function readRequestJobs(redis: Redis, ids: string[], acks: Ack[]):
     let state = "missing";
     if (exists) {
       state = "unknown";
-      for (const s of ["completed", "failed", "delayed", "prioritized"]) if ((await redis.zscore(`${PREFIX}:${REQUESTS_QUEUE}:${s}`, id)) !== null) state = s;
-      for (const s of ["wait", "active"]) if ((await redis.lpos(`${PREFIX}:${REQUESTS_QUEUE}:${s}`, id)) !== null) state = s === "wait" ? "waiting" : s;
+      for (const s of ["completed", "failed", "delayed", "prioritized"])
+        if ((await redis.zscore(`${PREFIX}:${REQUESTS_QUEUE}:${s}`, id)) !== null) state = s;
+      for (const s of ["wait", "active"])
+        if ((await redis.lpos(`${PREFIX}:${REQUESTS_QUEUE}:${s}`, id)) !== null) state = s === "wait" ? "waiting" : s;
     }
-    const recordKey = idempotencyRecordKey(PREFIX, REQUESTS_QUEUE, defaultIdempotencyKey("AWS", identifierOf.get(id) ?? ""));
+    const recordKey = idempotencyRecordKey(
+      PREFIX,
+      REQUESTS_QUEUE,
+      defaultIdempotencyKey("AWS", identifierOf.get(id) ?? ""),
+    );
     const [recordState, recordJob] = await redis.hmget(recordKey, "state", "jobId");
     out[id] = {
       state,
@@ -43,7 +53,9 @@ export async function readRequestJobs(redis: Redis, ids: string[], acks: Ack[]):
 }
 
 /** Outcome jobs (every state), unfinished request jobs, and request records still open. */
-export async function readRedis(redis: Redis): Promise<Pick<Observations, "outcomeJobs" | "requestJobsUnfinished" | "openRecords">> {
+export async function readRedis(
+  redis: Redis,
+): Promise<Pick<Observations, "outcomeJobs" | "requestJobsUnfinished" | "openRecords">> {
   const key = (queue: string, part: string) => `${PREFIX}:${queue}:${part}`;
   const ids = async (queue: string, state: string) =>
     state === "wait" || state === "active" || state === "paused"
@@ -52,7 +64,10 @@ export async function readRedis(redis: Redis): Promise<Pick<Observations, "outco
 
   const requestJobsUnfinished: Record<string, string[]> = {};
   for (const state of ["wait", "active", "delayed", "prioritized", "paused", "waiting-children"]) {
-    requestJobsUnfinished[state === "wait" ? "waiting" : state] = state === "waiting-children" ? await redis.zrange(key(REQUESTS_QUEUE, state), "0", "-1") : await ids(REQUESTS_QUEUE, state);
+    requestJobsUnfinished[state === "wait" ? "waiting" : state] =
+      state === "waiting-children"
+        ? await redis.zrange(key(REQUESTS_QUEUE, state), "0", "-1")
+        : await ids(REQUESTS_QUEUE, state);
   }
 
   const outcomeJobs: OutcomeJob[] = [];

@@ -109,7 +109,8 @@ function countBy(keys: string[]): Record<string, number> {
   return out;
 }
 
-const inWindow = (at: number, windows: Observations["fsyncLossWindows"]) => windows.some((w) => at >= w.from && at <= w.to);
+const inWindow = (at: number, windows: Observations["fsyncLossWindows"]) =>
+  windows.some((w) => at >= w.from && at <= w.to);
 const sample = (ids: Iterable<string>, n = 10) => [...ids].slice(0, n);
 
 export function evaluate(o: Observations) {
@@ -187,7 +188,11 @@ export function evaluate(o: Observations) {
   const notDelivered: Record<string, number> = {};
   for (const j of o.outcomeJobs) if (j.state !== "completed") notDelivered[j.state] = (notDelivered[j.state] ?? 0) + 1;
   const parked = o.outcomeJobs.filter((j) => j.state === "failed").map((j) => j.id);
-  const unfinished = Object.fromEntries(Object.entries(o.requestJobsUnfinished).filter(([, ids]) => ids.length > 0).map(([s, ids]) => [s, ids.length]));
+  const unfinished = Object.fromEntries(
+    Object.entries(o.requestJobsUnfinished)
+      .filter(([, ids]) => ids.length > 0)
+      .map(([s, ids]) => [s, ids.length]),
+  );
   const unfinishedTotal = Object.values(unfinished).reduce((a, b) => a + b, 0);
 
   const injected = (kind: InjectedJob["kind"]) => {
@@ -202,7 +207,9 @@ export function evaluate(o: Observations) {
   };
 
   const failedByName: Record<string, number> = {};
-  for (const j of o.outcomeJobs) if (j.type === "failed" && !injectedIds.has(j.id)) failedByName[j.errorName ?? "?"] = (failedByName[j.errorName ?? "?"] ?? 0) + 1;
+  for (const j of o.outcomeJobs)
+    if (j.type === "failed" && !injectedIds.has(j.id))
+      failedByName[j.errorName ?? "?"] = (failedByName[j.errorName ?? "?"] ?? 0) + 1;
   const ackedOutcomes = [...ackById.keys()].filter((id) => outcomeById.has(id) || deliveriesById.has(id)).length;
 
   const acknowledgedInvitations = new Set([...ackById.values()].map((a) => a.identifier)).size;
@@ -214,7 +221,12 @@ export function evaluate(o: Observations) {
     lost: lost.length,
     lostInFsyncWindow: lostInFsyncWindow.length,
     lostSample: lost.slice(0, 10).map((a) => ({ jobId: a.jobId, ...o.requestsWithoutOutcome[a.jobId] })),
-    lostByState: countBy(lost.map((a) => { const s = o.requestsWithoutOutcome[a.jobId]; return s ? `${s.state}/record ${s.record}${s.failedReason ? `: ${s.failedReason}` : ""}` : "?"; })),
+    lostByState: countBy(
+      lost.map((a) => {
+        const s = o.requestsWithoutOutcome[a.jobId];
+        return s ? `${s.state}/record ${s.record}${s.failedReason ? `: ${s.failedReason}` : ""}` : "?";
+      }),
+    ),
     duplicates: duplicateIds.size,
     duplicateDetail: {
       requestsWithSeveralEventIds: severalEventIds.length,
@@ -232,7 +244,11 @@ export function evaluate(o: Observations) {
     recordsLeftOpen: o.openRecords.length,
     recordsLeftOpenSample: o.openRecords.slice(0, 10),
     requestJobsUnfinished: unfinished,
-    requestJobsUnfinishedSample: Object.fromEntries(Object.entries(o.requestJobsUnfinished).filter(([, ids]) => ids.length).map(([s, ids]) => [s, sample(ids, 5)])),
+    requestJobsUnfinishedSample: Object.fromEntries(
+      Object.entries(o.requestJobsUnfinished)
+        .filter(([, ids]) => ids.length)
+        .map(([s, ids]) => [s, sample(ids, 5)]),
+    ),
     outcomesNotDelivered: notDelivered,
     parkedOutcomes: parked.length,
     parkedReported: o.parkedReported.length,
@@ -252,7 +268,8 @@ export function evaluate(o: Observations) {
 
   const unexplainedLoss = lost.length - lostInFsyncWindow.length;
   const allowedDuplicates = new Set(duplicatesInFsyncWindow.filter((id) => !severalEventIds.includes(id)));
-  const unexplainedDuplicates = [...duplicateIds].filter((id) => !allowedDuplicates.has(id)).length + invitationsWithSeveralRequests.length;
+  const unexplainedDuplicates =
+    [...duplicateIds].filter((id) => !allowedDuplicates.has(id)).length + invitationsWithSeveralRequests.length;
   const invariants: Record<InvariantName, Invariant> = {
     everyRequestAcknowledged: {
       pass: acknowledgedInvitations === o.submitted,
@@ -262,7 +279,9 @@ export function evaluate(o: Observations) {
     noAcknowledgedRequestLost: {
       pass: unexplainedLoss === 0,
       value: unexplainedLoss,
-      rule: "every acknowledged request gets an outcome, except one acknowledged within 2 s before a SIGKILL of Redis under appendfsync everysec",
+      rule:
+        "every acknowledged request gets an outcome, except one acknowledged " +
+        "within 2 s before a SIGKILL of Redis under appendfsync everysec",
     },
     lostRequestsRecoveredByResubmission: {
       pass: o.resubmission === null ? lost.length === 0 : o.resubmission.recovered === o.resubmission.resubmitted,
@@ -272,18 +291,40 @@ export function evaluate(o: Observations) {
     noDuplicateOutcome: {
       pass: unexplainedDuplicates === 0,
       value: unexplainedDuplicates,
-      rule: "one outcome event per request (one eventId, published once) and one request per invitation; a republication of an outcome lost with the last second of an everysec AOF is allowed",
+      rule:
+        "one outcome event per request (one eventId, published once) and one request per invitation; " +
+        "a republication of an outcome lost with the last second of an everysec AOF is allowed",
     },
-    noInvitationActedOnTwice: { pass: actedOnTwice.length === 0, value: actedOnTwice.length, rule: "at most one Accept answered 200 without replay per invitation" },
-    oneClientTokenPerInvitation: { pass: severalTokens.length === 0, value: severalTokens.length, rule: "every Accept call of an invitation sends the same ClientToken" },
-    noRecordLeftOpen: { pass: o.openRecords.length === 0, value: o.openRecords.length, rule: "no request record left queued or in_progress" },
-    everyRequestJobFinished: { pass: unfinishedTotal === 0, value: unfinishedTotal, rule: "no request job left waiting, active, delayed or prioritized" },
+    noInvitationActedOnTwice: {
+      pass: actedOnTwice.length === 0,
+      value: actedOnTwice.length,
+      rule: "at most one Accept answered 200 without replay per invitation",
+    },
+    oneClientTokenPerInvitation: {
+      pass: severalTokens.length === 0,
+      value: severalTokens.length,
+      rule: "every Accept call of an invitation sends the same ClientToken",
+    },
+    noRecordLeftOpen: {
+      pass: o.openRecords.length === 0,
+      value: o.openRecords.length,
+      rule: "no request record left queued or in_progress",
+    },
+    everyRequestJobFinished: {
+      pass: unfinishedTotal === 0,
+      value: unfinishedTotal,
+      rule: "no request job left waiting, active, delayed or prioritized",
+    },
     everyOutcomeDelivered: {
       pass: o.outcomeJobs.length > 0 ? Object.keys(notDelivered).length === 0 : true,
       value: Object.values(notDelivered).reduce((a, b) => a + b, 0),
       rule: "every outcome event handled by the consumer and acknowledged; none parked or left waiting",
     },
-    outcomesAgreeWithAws: { pass: disagreeing.length === 0, value: disagreeing.length, rule: "accepted outcome ⇔ the invitation is ACCEPTED at AWS" },
+    outcomesAgreeWithAws: {
+      pass: disagreeing.length === 0,
+      value: disagreeing.length,
+      rule: "accepted outcome ⇔ the invitation is ACCEPTED at AWS",
+    },
     injectedJobsEnd: {
       pass: o.injectedJobs.every((j) => outcomeById.get(j.id)?.errorName === "InvalidJob"),
       value: o.injectedJobs.filter((j) => outcomeById.get(j.id)?.errorName !== "InvalidJob").length,

@@ -75,7 +75,13 @@ async function restartRedis(ctx: FaultContext, signal: "SIGKILL" | "SIGTERM", fs
   await ctx.redis.spawn("everysec");
   return {
     count: 1,
-    detail: { signal, appendfsync: fsync, downMs: Date.now() - at, loadMs: Date.now() - t, ...(hostCrash ? { aofBytesDroppedAsByAHostCrash: droppedBytes ?? null } : {}) },
+    detail: {
+      signal,
+      appendfsync: fsync,
+      downMs: Date.now() - at,
+      loadMs: Date.now() - t,
+      ...(hostCrash ? { aofBytesDroppedAsByAHostCrash: droppedBytes ?? null } : {}),
+    },
   };
 }
 
@@ -98,15 +104,27 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<Injection>
     ctx.emulator.setFaults({ errorRate: 0.3 });
     await sleep(ctx.o.faultWindowMs);
     ctx.emulator.setFaults({ errorRate: undefined });
-    const faulted = ctx.emulator.calls().filter((c) => c.at >= from && c.status === 500 && c.errorType === "InternalServerException").length;
+    const faulted = ctx.emulator
+      .calls()
+      .filter((c) => c.at >= from && c.status === 500 && c.errorType === "InternalServerException").length;
     return { count: faulted, detail: { errorRate: 0.3, windowMs: ctx.o.faultWindowMs } };
   },
 
   async "api-5xx-after"(ctx) {
     const times = ctx.o.scriptedFaults;
     const from = Date.now();
-    ctx.emulator.script({ operation: "AcceptConnectionInvitation", times, error: "InternalServerException", applyFirst: true });
-    const faulted = await waitForFaultedCalls(ctx, from, times, (c) => c.status === 500 && c.errorType === "InternalServerException");
+    ctx.emulator.script({
+      operation: "AcceptConnectionInvitation",
+      times,
+      error: "InternalServerException",
+      applyFirst: true,
+    });
+    const faulted = await waitForFaultedCalls(
+      ctx,
+      from,
+      times,
+      (c) => c.status === 500 && c.errorType === "InternalServerException",
+    );
     return { count: faulted, detail: { scripted: times } };
   },
 
@@ -114,7 +132,12 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<Injection>
     const half = Math.ceil(ctx.o.scriptedFaults / 2);
     const from = Date.now();
     ctx.emulator.script({ operation: "AcceptConnectionInvitation", times: half, error: "ConnectionReset" });
-    ctx.emulator.script({ operation: "AcceptConnectionInvitation", times: half, error: "ConnectionReset", applyFirst: true });
+    ctx.emulator.script({
+      operation: "AcceptConnectionInvitation",
+      times: half,
+      error: "ConnectionReset",
+      applyFirst: true,
+    });
     const faulted = await waitForFaultedCalls(ctx, from, 2 * half, (c) => c.errorType === "ConnectionReset");
     return { count: faulted, detail: { resetBeforeTheOperation: half, resetAfterTheOperation: half } };
   },
@@ -131,7 +154,11 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<Injection>
     // JSON, but not what a producer writes: the worker must answer it with an InvalidJob outcome.
     for (let i = 0; i < ctx.o.corruptJobs; i++) {
       const id = `chaos-invalid-${process.pid}-${++injectedSeq}`;
-      await ctx.requestsQueue.add("accept", { v: 1, request: { catalog: "AWS" }, note: "written by the chaos harness" }, { jobId: id, attempts: ctx.o.jobAttempts });
+      await ctx.requestsQueue.add(
+        "accept",
+        { v: 1, request: { catalog: "AWS" }, note: "written by the chaos harness" },
+        { jobId: id, attempts: ctx.o.jobAttempts },
+      );
       ctx.injectedJobs.push({ id, kind: "invalid-json" });
     }
     return { count: ctx.o.corruptJobs };
@@ -142,7 +169,11 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<Injection>
     // so no worker can take it before its data is replaced, then promoted to waiting.
     for (let i = 0; i < ctx.o.corruptJobs; i++) {
       const id = `chaos-notjson-${process.pid}-${++injectedSeq}`;
-      const job = await ctx.requestsQueue.add("accept", { placeholder: true }, { jobId: id, delay: 3_600_000, attempts: ctx.o.jobAttempts });
+      const job = await ctx.requestsQueue.add(
+        "accept",
+        { placeholder: true },
+        { jobId: id, delay: 3_600_000, attempts: ctx.o.jobAttempts },
+      );
       await ctx.admin.hset(ctx.requestsQueue.toKey(id), "data", '{"v":1,"request":{"catalog":"AWS", <truncated');
       await job.promote();
       ctx.injectedJobs.push({ id, kind: "not-json" });
@@ -156,7 +187,10 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<Injection>
     c.send({ throwRate: 0.5 });
     await sleep(ctx.o.faultWindowMs);
     c.send({ throwRate: 0 });
-    return { count: c.lines.filter((l) => l.thrown).length - before, detail: { throwRate: 0.5, windowMs: ctx.o.faultWindowMs } };
+    return {
+      count: c.lines.filter((l) => l.thrown).length - before,
+      detail: { throwRate: 0.5, windowMs: ctx.o.faultWindowMs },
+    };
   },
 
   async "consumer-kill"(ctx) {
@@ -196,7 +230,10 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<Injection>
     await ctx.startLateProducer(late);
     await sleep(ctx.o.redisFullMs);
     await ctx.admin.config("SET", "maxmemory", original);
-    return { count: 1, detail: { usedBytes: used, maxmemoryBytes: limit, fullMs: ctx.o.redisFullMs, producerStartedWhileFull: late } };
+    return {
+      count: 1,
+      detail: { usedBytes: used, maxmemoryBytes: limit, fullMs: ctx.o.redisFullMs, producerStartedWhileFull: late },
+    };
   },
 
   async "redis-restart-full"(ctx) {
@@ -212,7 +249,10 @@ export const FAULTS: Record<FaultKind, (ctx: FaultContext) => Promise<Injection>
     await ctx.startLateProducer(late);
     await sleep(ctx.o.redisFullMs);
     await ctx.admin.config("SET", "maxmemory", "0");
-    return { count: 1, detail: { usedBytes: used, maxmemoryBytes: limit, fullMs: Date.now() - at, producerStartedWhileFull: late } };
+    return {
+      count: 1,
+      detail: { usedBytes: used, maxmemoryBytes: limit, fullMs: Date.now() - at, producerStartedWhileFull: late },
+    };
   },
 };
 
@@ -225,9 +265,20 @@ async function usedMemory(ctx: FaultContext): Promise<number> {
  * Waits (bounded) until `times` Accept calls since `from` were answered with the scripted fault
  * (scripts take the next matching calls), and returns how many were.
  */
-async function waitForFaultedCalls(ctx: FaultContext, from: number, times: number, faulted: (c: RecordedCall) => boolean): Promise<number> {
+async function waitForFaultedCalls(
+  ctx: FaultContext,
+  from: number,
+  times: number,
+  faulted: (c: RecordedCall) => boolean,
+): Promise<number> {
   const deadline = Date.now() + Math.max(5000, ctx.o.faultWindowMs * 3);
   let n = 0;
-  while ((n = ctx.emulator.calls({ operation: "AcceptConnectionInvitation" }).filter((c) => c.at >= from && faulted(c)).length) < times && Date.now() < deadline) await sleep(50);
+  while (
+    (n = ctx.emulator
+      .calls({ operation: "AcceptConnectionInvitation" })
+      .filter((c) => c.at >= from && faulted(c)).length) < times &&
+    Date.now() < deadline
+  )
+    await sleep(50);
   return n;
 }

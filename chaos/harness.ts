@@ -51,7 +51,12 @@ export interface RunSummary {
   logs?: string;
 }
 
-export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: string, progress: (line: string) => void): Promise<RunSummary> {
+export async function runChaos(
+  o: ChaosOptions,
+  faults: FaultKind[],
+  label: string,
+  progress: (line: string) => void,
+): Promise<RunSummary> {
   const started = Date.now();
   const since = () => Math.round((Date.now() - started) / 100) / 10;
   const say = (line: string) => progress(`[${label} ${since().toFixed(1)}s] ${line}`);
@@ -72,7 +77,10 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
     emulator = await PartnerCentralEmulator.start({ latencyMs: o.latencyMs });
     // Every invitation a producer was given (faults may add producers with their own).
     const seeded = emulator.seedInvitations(o.requests);
-    say(`redis-server :${redis.port} (AOF everysec), emulator ${emulator.url}, ${o.requests} invitations, faults: ${faults.join(", ") || "none"}`);
+    say(
+      `redis-server :${redis.port} (AOF everysec), emulator ${emulator.url}, ` +
+        `${o.requests} invitations, faults: ${faults.join(", ") || "none"}`,
+    );
 
     const baseEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH ?? "",
@@ -120,7 +128,14 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
       const c = spawnChild(name, [CONSUMER], baseEnv, join(dir, `${name}.log`), true);
       c.onLine((l) => {
         if (typeof l.d === "string") {
-          deliveries.push({ requestId: l.d, eventId: String(l.e), type: String(l.t), completedAt: String(l.c), identifier: (l.i as string | null) ?? null, at: Number(l.at) });
+          deliveries.push({
+            requestId: l.d,
+            eventId: String(l.e),
+            type: String(l.t),
+            completedAt: String(l.c),
+            identifier: (l.i as string | null) ?? null,
+            at: Number(l.at),
+          });
         } else if (typeof l.thrown === "string") thrown.push(l.thrown);
         else if (typeof l.parked === "string") parkedReported.push(l.parked);
       });
@@ -137,14 +152,20 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
     const startProducer = async (requests: Array<{ catalog: string; identifier: string }>): Promise<Child> => {
       const p = producers.length;
       const file = join(dir, `requests-${p}.ndjson`);
-      await writeFile(file, requests.map((r) => JSON.stringify(r)).join("\n") + "\n");
-      const child = spawnChild(`producer-${p}`, [PRODUCER], {
-        ...baseEnv,
-        CHAOS_REQUESTS_FILE: file,
-        CHAOS_BATCH: String(o.batch),
-        JOB_ATTEMPTS: String(o.jobAttempts),
-        BACKOFF_DELAY_MS: String(o.backoffDelayMs),
-      }, join(dir, `producer-${p}.log`), true);
+      await writeFile(file, `${requests.map((r) => JSON.stringify(r)).join("\n")}\n`);
+      const child = spawnChild(
+        `producer-${p}`,
+        [PRODUCER],
+        {
+          ...baseEnv,
+          CHAOS_REQUESTS_FILE: file,
+          CHAOS_BATCH: String(o.batch),
+          JOB_ATTEMPTS: String(o.jobAttempts),
+          BACKOFF_DELAY_MS: String(o.backoffDelayMs),
+        },
+        join(dir, `producer-${p}.log`),
+        true,
+      );
       child.onLine((l) => {
         if (typeof l.ack === "string") acks.push({ jobId: l.ack, identifier: String(l.identifier), at: Number(l.at) });
       });
@@ -154,9 +175,13 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
       return child;
     };
     for (let p = 0; p < o.producers; p++) {
-      await startProducer(seeded.filter((_, i) => i % o.producers === p).map((s) => ({ catalog: s.catalog, identifier: s.identifier })));
+      await startProducer(
+        seeded.filter((_, i) => i % o.producers === p).map((s) => ({ catalog: s.catalog, identifier: s.identifier })),
+      );
     }
-    const release = (fraction: number) => producers.forEach((p, i) => p.send({ release: Math.ceil(slices[i]! * Math.min(1, fraction)) }));
+    const release = (fraction: number) => {
+      for (const [i, p] of producers.entries()) p.send({ release: Math.ceil(slices[i]! * Math.min(1, fraction)) });
+    };
 
     const injectedJobs: InjectedJob[] = [];
     const fsyncLossWindows: Array<{ from: number; to: number }> = [];
@@ -203,9 +228,21 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
         say(`fault ${i + 1}/${steps.length}: ${kind} (acknowledged ${acks.length}, delivered ${deliveries.length})`);
         try {
           const r = await FAULTS[kind](ctx);
-          faultLog.push({ kind, atS: Math.round((at - started) / 100) / 10, durationS: Math.round((Date.now() - at) / 100) / 10, count: r.count, ...(r.detail ? { detail: r.detail } : {}) });
+          faultLog.push({
+            kind,
+            atS: Math.round((at - started) / 100) / 10,
+            durationS: Math.round((Date.now() - at) / 100) / 10,
+            count: r.count,
+            ...(r.detail ? { detail: r.detail } : {}),
+          });
         } catch (err) {
-          faultLog.push({ kind, atS: Math.round((at - started) / 100) / 10, durationS: Math.round((Date.now() - at) / 100) / 10, count: 0, error: (err as Error).message });
+          faultLog.push({
+            kind,
+            atS: Math.round((at - started) / 100) / 10,
+            durationS: Math.round((Date.now() - at) / 100) / 10,
+            count: 0,
+            error: (err as Error).message,
+          });
           say(`fault ${kind} could not be injected: ${(err as Error).message}`);
         }
         await sleep(o.gapMs);
@@ -218,7 +255,15 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
     // Settle: until every acknowledged request and injected job has a delivered outcome, or
     // nothing moves for stallTimeoutMs, or settleTimeoutMs passed.
     const wanted = () => [...new Set([...acks.map((a) => a.jobId), ...injectedJobs.map((j) => j.id)])];
-    const settle = await waitForDeliveries(() => wanted(), () => producers.every((p) => !p.alive()), deliveries, acks, o, say, admin);
+    const settle = await waitForDeliveries(
+      () => wanted(),
+      () => producers.every((p) => !p.alive()),
+      deliveries,
+      acks,
+      o,
+      say,
+      admin,
+    );
 
     // The caller's recovery: re-submit (same idempotency key) every acknowledged request without outcome.
     let resubmission: Observations["resubmission"] = null;
@@ -227,11 +272,27 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
       const missing = [...new Map(acks.filter((a) => !delivered.has(a.jobId)).map((a) => [a.identifier, a])).values()];
       if (missing.length > 0) {
         say(`re-submitting ${missing.length} acknowledged request(s) without outcome, as their caller would`);
-        const producer = createProducer({ redis: admin, prefix: PREFIX, retry: { attempts: o.jobAttempts, backoffDelayMs: o.backoffDelayMs, backoffJitter: 0.5 } });
+        const producer = createProducer({
+          redis: admin,
+          prefix: PREFIX,
+          retry: { attempts: o.jobAttempts, backoffDelayMs: o.backoffDelayMs, backoffJitter: 0.5 },
+        });
         const results = await producer.enqueueMany(missing.map((a) => ({ catalog: "AWS", identifier: a.identifier })));
         await producer.close();
         const jobIds = results.map((r) => r.jobId);
-        await waitForDeliveries(() => jobIds, () => true, deliveries, acks, { ...o, settleTimeoutMs: Math.min(o.settleTimeoutMs, 60_000), stallTimeoutMs: Math.min(o.stallTimeoutMs, 20_000) }, say, admin);
+        await waitForDeliveries(
+          () => jobIds,
+          () => true,
+          deliveries,
+          acks,
+          {
+            ...o,
+            settleTimeoutMs: Math.min(o.settleTimeoutMs, 60_000),
+            stallTimeoutMs: Math.min(o.stallTimeoutMs, 20_000),
+          },
+          say,
+          admin,
+        );
         const deliveredNow = new Set(deliveries.map((d) => d.identifier));
         resubmission = {
           resubmitted: missing.length,
@@ -248,14 +309,20 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
 
     const snapshot = await readRedis(admin);
     const deliveredIds = new Set(deliveries.map((d) => d.requestId));
-    const requestsWithoutOutcome = await readRequestJobs(admin, [...new Set(acks.map((a) => a.jobId))].filter((id) => !deliveredIds.has(id)), acks);
+    const requestsWithoutOutcome = await readRequestJobs(
+      admin,
+      [...new Set(acks.map((a) => a.jobId))].filter((id) => !deliveredIds.has(id)),
+      acks,
+    );
     const acceptCalls = emulator.calls({ operation: "AcceptConnectionInvitation" }).map((c) => ({
       identifier: c.identifier ?? "",
       clientToken: c.clientToken ?? null,
       status: c.status,
       replayed: c.replayed === true,
     }));
-    const invitationStatus = new Map(seeded.map((s) => [s.identifier, emulator!.getInvitation(s.catalog, s.identifier)?.Status ?? "MISSING"]));
+    const invitationStatus = new Map(
+      seeded.map((s) => [s.identifier, emulator!.getInvitation(s.catalog, s.identifier)?.Status ?? "MISSING"]),
+    );
     const result = evaluate({
       submitted: seeded.length,
       acks,
@@ -273,7 +340,14 @@ export async function runChaos(o: ChaosOptions, faults: FaultKind[], label: stri
     const faultsInjected: Partial<Record<FaultKind, number>> = {};
     for (const f of faultLog) faultsInjected[f.kind] = (faultsInjected[f.kind] ?? 0) + f.count;
     failed = !result.pass;
-    say(`${result.pass ? "PASS" : "FAIL"}: ${Object.entries(result.invariants).filter(([, v]) => !v.pass).map(([k, v]) => `${k}=${v.value}`).join(", ") || "every invariant held"}`);
+    say(
+      `${result.pass ? "PASS" : "FAIL"}: ${
+        Object.entries(result.invariants)
+          .filter(([, v]) => !v.pass)
+          .map(([k, v]) => `${k}=${v.value}`)
+          .join(", ") || "every invariant held"
+      }`,
+    );
     return {
       label,
       faultsSelected: faults,
@@ -351,15 +425,23 @@ async function waitForDeliveries(
     // never be delivered: once only such requests are left there is nothing to wait for.
     if (producersDone() && missing > 0 && missing <= 2000 && Date.now() - lastLook > 2000) {
       lastLook = Date.now();
-      const keys = missingIds.flatMap((id) => [`${PREFIX}:${REQUESTS_QUEUE}:${id}`, `${PREFIX}:${OUTCOMES_QUEUE}:${id}`]);
+      const keys = missingIds.flatMap((id) => [
+        `${PREFIX}:${REQUESTS_QUEUE}:${id}`,
+        `${PREFIX}:${OUTCOMES_QUEUE}:${id}`,
+      ]);
       const present = await redis.exists(...keys);
       if (present === 0) {
-        say(`settle: the ${missing} request(s) still without outcome have neither a job nor an outcome in Redis any more`);
+        say(
+          `settle: the ${missing} request(s) still without outcome have neither a job nor an outcome in Redis any more`,
+        );
         return { reason: "only-vanished-requests-left", seconds };
       }
     }
     if (Date.now() - lastChange > o.stallTimeoutMs) {
-      say(`settle: nothing delivered for ${o.stallTimeoutMs / 1000} s; ${missing} of ${want.length} still without a delivered outcome`);
+      say(
+        `settle: nothing delivered for ${o.stallTimeoutMs / 1000} s; ` +
+          `${missing} of ${want.length} still without a delivered outcome`,
+      );
       return { reason: "stalled", seconds };
     }
     if (Date.now() - start > o.settleTimeoutMs) return { reason: "timeout", seconds };

@@ -150,10 +150,15 @@ const NUMERIC: Array<[keyof ChaosOptions, string, number]> = [
 
 /** A comma-separated fault list; `all` = every fault, `none` = no fault. */
 export function parseFaultList(raw: string, what: string): FaultKind[] {
-  const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  const names = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.includes("all")) return [...FAULT_KINDS];
   if (names.includes("none")) return [];
-  for (const n of names) if (!(FAULT_KINDS as readonly string[]).includes(n)) throw new Error(`${what}: unknown fault "${n}"; known: ${FAULT_KINDS.join(", ")}, all, none`);
+  for (const n of names)
+    if (!(FAULT_KINDS as readonly string[]).includes(n))
+      throw new Error(`${what}: unknown fault "${n}"; known: ${FAULT_KINDS.join(", ")}, all, none`);
   return FAULT_KINDS.filter((k) => names.includes(k));
 }
 
@@ -178,7 +183,8 @@ export function chaosOptions(argv: string[], env: NodeJS.ProcessEnv): ChaosOptio
     const raw = env[name];
     if (raw === undefined || raw === "") continue;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number ≥ ${min}, got ${JSON.stringify(raw)}`);
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`${name} must be a whole number ≥ ${min}, got ${JSON.stringify(raw)}`);
     (o as unknown as Record<string, number>)[key] = n;
   }
   if (values.requests !== undefined) {

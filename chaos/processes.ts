@@ -21,7 +21,10 @@ export interface Child {
 }
 
 export function spawnChild(name: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, ipc = false): Child {
-  const proc = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe", ...(ipc ? (["ipc"] as const) : [])] });
+  const proc = spawn(process.execPath, args, {
+    env,
+    stdio: ["ignore", "pipe", "pipe", ...(ipc ? (["ipc"] as const) : [])],
+  });
   const log = createWriteStream(logFile, { flags: "a" });
   proc.stderr!.pipe(log);
   const lines: Array<Record<string, unknown>> = [];

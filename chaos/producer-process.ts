@@ -19,7 +19,11 @@ const CALL_TIMEOUT_MS = 60_000;
 const producer = createProducer({
   redis: env.REDIS_URL,
   prefix: env.QUEUE_PREFIX,
-  retry: { attempts: Number(env.JOB_ATTEMPTS ?? "6"), backoffDelayMs: Number(env.BACKOFF_DELAY_MS ?? "100"), backoffJitter: 0.5 },
+  retry: {
+    attempts: Number(env.JOB_ATTEMPTS ?? "6"),
+    backoffDelayMs: Number(env.BACKOFF_DELAY_MS ?? "100"),
+    backoffJitter: 0.5,
+  },
 });
 
 let released = 0;
@@ -33,7 +37,7 @@ process.on("message", (m: { release?: number }) => {
 process.on("disconnect", () => process.exit(1));
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const out = (o: unknown) => process.stdout.write(JSON.stringify(o) + "\n");
+const out = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 let next = 0;
 let failures = 0;
@@ -47,14 +51,23 @@ while (next < requests.length) {
     let timer: NodeJS.Timeout | undefined;
     const results = await Promise.race([
       producer.enqueueMany(slice),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`enqueueMany: no answer after ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS))),
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(
+            () => reject(new Error(`enqueueMany: no answer after ${CALL_TIMEOUT_MS} ms`)),
+            CALL_TIMEOUT_MS,
+          )),
+      ),
     ]).finally(() => clearTimeout(timer));
     const at = Date.now();
-    results.forEach((r, i) => out({ ack: r.jobId, identifier: slice[i]!.identifier, duplicate: r.duplicate, at }));
+    for (const [i, r] of results.entries())
+      out({ ack: r.jobId, identifier: slice[i]!.identifier, duplicate: r.duplicate, at });
     next += slice.length;
   } catch (err) {
     failures++;
-    process.stderr.write(JSON.stringify({ msg: "enqueueMany failed; retrying the batch", err: (err as Error).message, failures }) + "\n");
+    process.stderr.write(
+      `${JSON.stringify({ msg: "enqueueMany failed; retrying the batch", err: (err as Error).message, failures })}\n`,
+    );
     await sleep(250);
   }
 }

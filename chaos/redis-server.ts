@@ -54,9 +54,22 @@ export class ChaosRedis {
   /** Starts redis-server on the same port and dir (so it loads the AOF) and waits until it has loaded. */
   async spawn(fsync: Fsync, options: { maxmemoryBytes?: number } = {}): Promise<void> {
     const args = [
-      "--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir,
-      "--appendonly", "yes", "--appendfsync", fsync, "--save", "",
-      "--maxmemory-policy", "noeviction", "--logfile", join(this.dir, "redis.log"),
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      this.dir,
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      fsync,
+      "--save",
+      "",
+      "--maxmemory-policy",
+      "noeviction",
+      "--logfile",
+      join(this.dir, "redis.log"),
       ...(options.maxmemoryBytes !== undefined ? ["--maxmemory", String(options.maxmemoryBytes)] : []),
     ];
     const proc = spawn("redis-server", args, { stdio: "ignore" });
@@ -64,8 +77,14 @@ export class ChaosRedis {
     this.exited = new Promise((r) => proc.once("exit", () => r()));
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}; see ${join(this.dir, "redis.log")}`);
-      const probe = new Redis(this.port, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableReadyCheck: false });
+      if (proc.exitCode !== null)
+        throw new Error(`redis-server exited with ${proc.exitCode}; see ${join(this.dir, "redis.log")}`);
+      const probe = new Redis(this.port, "127.0.0.1", {
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+        enableReadyCheck: false,
+      });
       probe.on("error", () => {});
       try {
         await probe.connect();

@@ -18,9 +18,13 @@ const ROOT = HERE.split(/[\\/]/).at(-2) === "dist" ? resolve(HERE, "..", "..") :
 
 function sourceInfo(): { commit: string; srcUncommittedFiles: number } | null {
   try {
-    const git = (...args: string[]) => execFileSync("git", ["-C", ROOT, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-C", ROOT, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     const dirty = git("status", "--porcelain", "--", "src");
-    return { commit: git("rev-parse", "--short", "HEAD"), srcUncommittedFiles: dirty === "" ? 0 : dirty.split("\n").length };
+    return {
+      commit: git("rev-parse", "--short", "HEAD"),
+      srcUncommittedFiles: dirty === "" ? 0 : dirty.split("\n").length,
+    };
   } catch {
     return null;
   }
@@ -64,14 +68,23 @@ async function main(): Promise<number> {
     startedAt: new Date(started).toISOString(),
     durationS: Math.round((Date.now() - started) / 100) / 10,
     source: sourceInfo(),
-    machine: { cpus: cpus().length, node: process.version, redis: redisVersion(), loadavgAtStart: loadavg().map((x) => Math.round(x * 100) / 100) },
+    machine: {
+      cpus: cpus().length,
+      node: process.version,
+      redis: redisVersion(),
+      loadavgAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+    },
     settings: { ...settingsOf(o), faults: o.faults },
     pass: runs.every((r) => r.pass),
     // Per invariant, the runs in which it failed.
     failedInvariants: Object.fromEntries(
-      INVARIANT_NAMES.map((name) => [name, runs.filter((r) => !r.invariants[name].pass).map((r) => `${r.label} (${r.invariants[name].value})`)] as const).filter(
-        ([, failing]) => failing.length > 0,
-      ),
+      INVARIANT_NAMES.map(
+        (name) =>
+          [
+            name,
+            runs.filter((r) => !r.invariants[name].pass).map((r) => `${r.label} (${r.invariants[name].value})`),
+          ] as const,
+      ).filter(([, failing]) => failing.length > 0),
     ),
     runs,
   };
@@ -79,10 +92,10 @@ async function main(): Promise<number> {
   const file = o.resultsFile === undefined ? join(ROOT, "chaos", "results", "latest.json") : o.resultsFile;
   if (file) {
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, json + "\n");
+    await writeFile(file, `${json}\n`);
     progress(`wrote ${file}`);
   }
-  process.stdout.write(json + "\n");
+  process.stdout.write(`${json}\n`);
   return doc.pass ? 0 : 1;
 }
 

@@ -24,7 +24,13 @@ export {
   type RequestAction,
 } from "./schemas/request.js";
 export { JOB_DATA_VERSION, acceptJobDataSchema, type AcceptJobData } from "./schemas/job.js";
-export { participantSchema, connectionTypeDetailSchema, connectionSchema, type Connection, type Participant } from "./schemas/connection.js";
+export {
+  participantSchema,
+  connectionTypeDetailSchema,
+  connectionSchema,
+  type Connection,
+  type Participant,
+} from "./schemas/connection.js";
 export { invitationSchema, type Invitation } from "./schemas/invitation.js";
 export {
   OUTCOME_SCHEMA_VERSION,
@@ -85,29 +91,64 @@ export { loadConfig } from "./config/load-config.js";
 export { createLogger, type Logger } from "./observability/logger.js";
 
 // Producing requests.
-export { createProducer, type Producer, type ProducerOptions, type EnqueueResult, type RedriveItem } from "./producer/producer.js";
+export {
+  createProducer,
+  type Producer,
+  type ProducerOptions,
+  type EnqueueResult,
+  type RedriveItem,
+} from "./producer/producer.js";
 export type { ReservationPreview } from "./producer/reserve.js";
 export { validateRequest, type ValidationResult } from "./producer/validate-request.js";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./producer/job-options.js";
 export { DEFAULT_QUEUE_LOCATION, type QueueLocation } from "./queues/queue-names.js";
 
 // Discovering pending invitations (pc-invitations discover).
-export { discover, type DiscoveryPorts, type DiscoveryOptions, type DiscoverySummary, type DiscoveredInvitation } from "./producer/discover.js";
+export {
+  discover,
+  type DiscoveryPorts,
+  type DiscoveryOptions,
+  type DiscoverySummary,
+  type DiscoveredInvitation,
+} from "./producer/discover.js";
 export { parsePolicy, parsePolicyText, applyPolicy, type PolicyVerdict } from "./producer/discovery-policy.js";
 export { createDiscovery, type Discovery } from "./app/discovery.js";
 
 // Acting on enqueued and finished requests (pc-invitations cancel, redrive).
 export { cancelRequest, assertCancelArguments, type CancelDeps } from "./outcomes/cancel.js";
-export { redrive, type RedrivePorts, type RedriveOptions, type RedriveSummary, type RedrivenRequest } from "./producer/redrive.js";
+export {
+  redrive,
+  type RedrivePorts,
+  type RedriveOptions,
+  type RedriveSummary,
+  type RedrivenRequest,
+} from "./producer/redrive.js";
 export { readFailedOutcomes, type FailedOutcomeFilter } from "./outcomes/failed-outcomes.js";
 export { createRequestControl, type RequestControl } from "./app/request-control.js";
 
 // Request identity (what the producer derives; useful to correlate outside).
-export { defaultIdempotencyKey, newRequestJobId, deriveClientToken, redriveIdempotencyKey, outcomeEventId } from "./request-record/identity.js";
+export {
+  defaultIdempotencyKey,
+  newRequestJobId,
+  deriveClientToken,
+  redriveIdempotencyKey,
+  outcomeEventId,
+} from "./request-record/identity.js";
 
 // Consuming outcomes.
-export { consumeOutcomes, OUTCOME_MAX_STALLED_COUNT, type ConsumeOutcomesOptions, type OutcomeConsumer } from "./outcomes/consume.js";
-export { listParkedOutcomes, replayParkedOutcomes, type ParkedOutcome, type ParkedLocation, type ReplayResult } from "./outcomes/parked.js";
+export {
+  consumeOutcomes,
+  OUTCOME_MAX_STALLED_COUNT,
+  type ConsumeOutcomesOptions,
+  type OutcomeConsumer,
+} from "./outcomes/consume.js";
+export {
+  listParkedOutcomes,
+  replayParkedOutcomes,
+  type ParkedOutcome,
+  type ParkedLocation,
+  type ReplayResult,
+} from "./outcomes/parked.js";
 
 // Running workers.
 export { startWorker, type RunningWorker, type StartWorkerOptions } from "./app/run-worker.js";

@@ -61,16 +61,32 @@ export async function startDiscoverySchedule(options: DiscoveryScheduleOptions):
   // who sets it and who joins it.
   await withLock(connection, queue.toKey("schedule-lock"), async () => {
     const existing = await queue.getJobScheduler(DISCOVERY_SCHEDULER_ID);
-    if (existing && existing.every === options.everyMs && canonicalJson(existing.template?.data ?? null) === canonicalJson(data)) {
+    if (
+      existing &&
+      existing.every === options.everyMs &&
+      canonicalJson(existing.template?.data ?? null) === canonicalJson(data)
+    ) {
       logger.info({ everyMs: options.everyMs, catalogs: data.catalogs }, "joined the fleet's discovery schedule");
       return;
     }
     await queue.upsertJobScheduler(
       DISCOVERY_SCHEDULER_ID,
       { every: options.everyMs },
-      { name: DISCOVERY_JOB_NAME, data, opts: { attempts: 1, removeOnComplete: { count: KEEP_FINISHED }, removeOnFail: { count: KEEP_FINISHED } } },
+      {
+        name: DISCOVERY_JOB_NAME,
+        data,
+        opts: { attempts: 1, removeOnComplete: { count: KEEP_FINISHED }, removeOnFail: { count: KEEP_FINISHED } },
+      },
     );
-    logger.info({ everyMs: options.everyMs, catalogs: data.catalogs, dryRun: data.dryRun ?? false, replaced: existing !== undefined }, "discovery schedule set for the fleet");
+    logger.info(
+      {
+        everyMs: options.everyMs,
+        catalogs: data.catalogs,
+        dryRun: data.dryRun ?? false,
+        replaced: existing !== undefined,
+      },
+      "discovery schedule set for the fleet",
+    );
   });
 
   const worker = new Worker(
@@ -78,7 +94,11 @@ export async function startDiscoverySchedule(options: DiscoveryScheduleOptions):
     async (job: Job) => {
       // The job carries the fleet's discovery (the scheduler's template), not this process's flags.
       const parsed = discoveryRequestSchema.safeParse(job.data);
-      if (!parsed.success) throw new Error(`discovery job ${job.id} does not match the discovery schema: ${formatFieldIssues(toFieldIssues(parsed.error))}`);
+      if (!parsed.success)
+        throw new Error(
+          `discovery job ${job.id} does not match the discovery ` +
+            `schema: ${formatFieldIssues(toFieldIssues(parsed.error))}`,
+        );
       const { catalogs, policy, dryRun } = parsed.data;
       const summary = await options.run({ catalogs, policy: policy ?? HOLD_ALL_POLICY, dryRun: dryRun ?? false });
       const scheduledAt = new Date(slotOf(job)).toISOString();
@@ -89,7 +109,12 @@ export async function startDiscoverySchedule(options: DiscoveryScheduleOptions):
     { connection, prefix, concurrency: 1 },
   );
   worker.on("error", (err) => logger.warn({ err: { message: err.message } }, "discovery worker error"));
-  worker.on("failed", (job, err) => logger.error({ jobId: job?.id, err: { name: err.name, message: err.message } }, "scheduled discovery failed; the next period tries again"));
+  worker.on("failed", (job, err) =>
+    logger.error(
+      { jobId: job?.id, err: { name: err.name, message: err.message } },
+      "scheduled discovery failed; the next period tries again",
+    ),
+  );
   await worker.waitUntilReady();
 
   let closing: Promise<void> | undefined;

@@ -10,7 +10,11 @@ export type Discovery = (options: DiscoveryOptions) => Promise<DiscoverySummary>
  * Discovery over the API and the producer, every API call through the shared limit of its
  * catalog (the limit a worker's calls for that catalog count against).
  */
-export function createDiscovery(deps: { api: InvitationApi; pacing: Pacing; producer: Pick<Producer, "enqueueMany" | "preview"> }): Discovery {
+export function createDiscovery(deps: {
+  api: InvitationApi;
+  pacing: Pacing;
+  producer: Pick<Producer, "enqueueMany" | "preview">;
+}): Discovery {
   const lookups = (catalog: string) => pacedLookups(deps.api, deps.pacing, deps.pacing.keyFor(catalog));
   return (options) =>
     discover(

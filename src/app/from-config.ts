@@ -13,14 +13,34 @@ import { instrumentApi } from "../aws/instrument-api.js";
 import { limitKeyTemplate, type Pacing } from "../consumer/pacing.js";
 
 /** The producer of a CLI or API process: queue location and job retry policy from the config. */
-export function producerFromConfig(config: Config, redis: RedisConnection, extra: { telemetry?: Telemetry } = {}): Producer {
+export function producerFromConfig(
+  config: Config,
+  redis: RedisConnection,
+  extra: { telemetry?: Telemetry } = {},
+): Producer {
   const loc = queueLocationFrom(config);
-  return createProducer({ redis, prefix: loc.prefix, queueName: loc.requestsQueue, outcomesQueueName: loc.outcomesQueue, retry: retryPolicyFrom(config), ...extra });
+  return createProducer({
+    redis,
+    prefix: loc.prefix,
+    queueName: loc.requestsQueue,
+    outcomesQueueName: loc.outcomesQueue,
+    retry: retryPolicyFrom(config),
+    ...extra,
+  });
 }
 
 /** The shared limiter of a deployment, under its queue prefix, with the env's settings for new limits. */
-export function rateLimiterFromConfig(config: Config, redis: RedisConnection, adaptation?: Partial<AdaptationOptions>): SharedRateLimiter {
-  return createRedisRateLimiter({ redis, prefix: config.QUEUE_PREFIX, defaults: limitSettingsFrom(config), ...(adaptation ? { adaptation } : {}) });
+export function rateLimiterFromConfig(
+  config: Config,
+  redis: RedisConnection,
+  adaptation?: Partial<AdaptationOptions>,
+): SharedRateLimiter {
+  return createRedisRateLimiter({
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    defaults: limitSettingsFrom(config),
+    ...(adaptation ? { adaptation } : {}),
+  });
 }
 
 /**
@@ -28,7 +48,10 @@ export function rateLimiterFromConfig(config: Config, redis: RedisConnection, ad
  * adapter on the standard credential chain, AWS_REGION, PARTNERCENTRAL_ENDPOINT and
  * AWS_REQUEST_TIMEOUT_MS; each call a span when `tracing` is on. `destroy()` closes its sockets.
  */
-export function apiFromConfig(config: Config, options: { tracing?: boolean } = {}): InvitationApi & { destroy(): void } {
+export function apiFromConfig(
+  config: Config,
+  options: { tracing?: boolean } = {},
+): InvitationApi & { destroy(): void } {
   const sdk = createSdkInvitationApi({
     region: config.AWS_REGION,
     requestTimeoutMs: config.AWS_REQUEST_TIMEOUT_MS,
@@ -38,7 +61,8 @@ export function apiFromConfig(config: Config, options: { tracing?: boolean } = {
   return { ...instrumentApi(sdk, undefined, { tracing: options.tracing === true }), destroy: () => sdk.destroy() };
 }
 
-/** How calls outside a worker are paced: the shared limit of RATE_LIMIT_KEY (per catalog with `{catalog}`), as a worker's. */
+/** How calls outside a worker are paced: the shared limit of RATE_LIMIT_KEY (per catalog with `{catalog}`), as a
+ * worker's. */
 export function pacingFromConfig(config: Config, limiter: SharedRateLimiter): Pacing {
   return { limiter, keyFor: limitKeyTemplate(config.RATE_LIMIT_KEY), maxWaitMs: config.RATE_LIMIT_MAX_WAIT_MS };
 }

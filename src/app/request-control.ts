@@ -23,7 +23,11 @@ export interface RequestControl {
  * Request control on the deployment's queues (QUEUE_PREFIX, REQUESTS_QUEUE, OUTCOMES_QUEUE,
  * retention settings); redrives are enqueued by `producer` (one on the same requests queue).
  */
-export function createRequestControl(config: Config, redis: RedisConnection, producer: Pick<Producer, "enqueueRedrives" | "previewRedrives">): RequestControl {
+export function createRequestControl(
+  config: Config,
+  redis: RedisConnection,
+  producer: Pick<Producer, "enqueueRedrives" | "previewRedrives">,
+): RequestControl {
   const loc = queueLocationFrom(config);
   // A handle that leaves the queue's meta to producers and workers.
   const requests = new Queue(loc.requestsQueue, { connection: redis, prefix: loc.prefix, skipMetasUpdate: true });

@@ -57,7 +57,11 @@ export interface StartWorkerOptions {
  * Composition root of a worker process: config → SDK client, Redis, outcome queue, worker.
  * Credentials come from the standard AWS chain (env, profile, SSO, IMDS...) unless `api` is given.
  */
-export async function startWorker(config: Config, logger: Logger, options: StartWorkerOptions = {}): Promise<RunningWorker> {
+export async function startWorker(
+  config: Config,
+  logger: Logger,
+  options: StartWorkerOptions = {},
+): Promise<RunningWorker> {
   const { api, telemetry } = options;
   const connection = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   connection.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis connection error"));
@@ -81,7 +85,11 @@ export async function startWorker(config: Config, logger: Logger, options: Start
   // Metrics only when METRICS_PORT is set: the queue gauges cost Redis calls at each scrape.
   const metricsOn = config.METRICS_PORT !== undefined;
   // A read handle on the requests queue (metrics gauges, the sweeper); the queue's meta is the producer's.
-  const requestsQueue = new Queue(location.requestsQueue, { connection, prefix: location.prefix, skipMetasUpdate: true });
+  const requestsQueue = new Queue(location.requestsQueue, {
+    connection,
+    prefix: location.prefix,
+    skipMetasUpdate: true,
+  });
   requestsQueue.on("error", () => {}); // its callers (metrics, sweeper) see their own errors
   const metrics = metricsOn ? createMetrics({ queues: [requestsQueue, outcomes.queue] }) : undefined;
   const limiter = rateLimiterFromConfig(config, connection);
@@ -119,7 +127,15 @@ export async function startWorker(config: Config, logger: Logger, options: Start
     maxStalledCount: config.MAX_STALLED_COUNT,
   });
   await worker.waitUntilReady();
-  const sweeper = startSweeper({ config, redis: connection, queue: requestsQueue, outcomes, api: workerApi, pacing, logger });
+  const sweeper = startSweeper({
+    config,
+    redis: connection,
+    queue: requestsQueue,
+    outcomes,
+    api: workerApi,
+    pacing,
+    logger,
+  });
   // A job BullMQ cannot read fails before any processor runs: have it repaired soon, not at the next sweep.
   worker.on("error", (err) => {
     if (err instanceof SyntaxError) sweeper.repairSoon();
@@ -130,7 +146,12 @@ export async function startWorker(config: Config, logger: Logger, options: Start
         file: config.HEALTH_FILE,
         check: () =>
           worker.fault
-            ? { healthy: false, reason: `paused since ${worker.fault.since.toISOString()}: AWS refuses the worker's calls (${worker.fault.error.name}: ${worker.fault.error.message})` }
+            ? {
+                healthy: false,
+                reason:
+                  `paused since ${worker.fault.since.toISOString()}: AWS refuses the worker's ` +
+                  `calls (${worker.fault.error.name}: ${worker.fault.error.message})`,
+              }
             : !worker.isRunning()
               ? { healthy: false, reason: "the worker is not running" }
               : connection.status !== "ready"
@@ -153,7 +174,14 @@ export async function startWorker(config: Config, logger: Logger, options: Start
       if (lastRate.get(key) !== state.rate) {
         lastRate.set(key, state.rate);
         logger.info(
-          { limitKey: key, rate: state.rate, ceiling: state.ceiling, burst: state.burst, throttles: state.throttles, retryBudgetLeft: state.retryBudgetLeft },
+          {
+            limitKey: key,
+            rate: state.rate,
+            ceiling: state.ceiling,
+            burst: state.burst,
+            throttles: state.throttles,
+            retryBudgetLeft: state.retryBudgetLeft,
+          },
           "shared rate limit",
         );
       }
@@ -166,7 +194,11 @@ export async function startWorker(config: Config, logger: Logger, options: Start
       queue: location.requestsQueue,
       prefix: location.prefix,
       concurrency: config.WORKER_CONCURRENCY,
-      rateLimit: { key: config.RATE_LIMIT_KEY, initialRps: config.RATE_LIMIT_RPS, initialBurst: config.RATE_LIMIT_BURST },
+      rateLimit: {
+        key: config.RATE_LIMIT_KEY,
+        initialRps: config.RATE_LIMIT_RPS,
+        initialBurst: config.RATE_LIMIT_BURST,
+      },
       endpoint: config.PARTNERCENTRAL_ENDPOINT ?? "aws",
       region: config.AWS_REGION,
     },
@@ -181,8 +213,13 @@ export async function startWorker(config: Config, logger: Logger, options: Start
       const startedAt = Date.now();
       const plan = shutdownPlan(config.SHUTDOWN_GRACE_MS);
       const left = (untilMs: number) => startedAt + untilMs - Date.now();
-      logger.info({ reason, graceMs: plan.graceMs, drainMs: plan.drainMs }, "shutting down: no new jobs, finishing in-flight ones");
-      let closed = (await within(heartbeat?.stop(`shutting down (${reason})`) ?? Promise.resolve(), left(plan.drainMs))) !== "timeout";
+      logger.info(
+        { reason, graceMs: plan.graceMs, drainMs: plan.drainMs },
+        "shutting down: no new jobs, finishing in-flight ones",
+      );
+      let closed =
+        (await within(heartbeat?.stop(`shutting down (${reason})`) ?? Promise.resolve(), left(plan.drainMs))) !==
+        "timeout";
       const graceful = worker.close().then(() => "drained" as const);
       // Calls in flight finish; jobs still waiting for a rate-limit slot go back to the queue.
       stopping.abort();
@@ -200,7 +237,13 @@ export async function startWorker(config: Config, logger: Logger, options: Start
       clearInterval(rateWatch);
       sweeper.stop();
       // Each step cut short at the deadline: a frozen Redis or a stuck socket must not hold the process.
-      if ((await within(Promise.allSettled([metricsServer?.close(), requestsQueue.close(), outcomes.close()]), left(plan.closeByMs))) === "timeout") closed = false;
+      if (
+        (await within(
+          Promise.allSettled([metricsServer?.close(), requestsQueue.close(), outcomes.close()]),
+          left(plan.closeByMs),
+        )) === "timeout"
+      )
+        closed = false;
       sdk?.destroy();
       if ((await within(connection.quit(), left(plan.closeByMs)).catch(() => "timeout" as const)) === "timeout") {
         connection.disconnect();
@@ -209,5 +252,10 @@ export async function startWorker(config: Config, logger: Logger, options: Start
       logger.info({ how, closed, ms: Date.now() - startedAt }, "worker stopped");
       return { how, closed };
     })());
-  return { worker, shutdown, sweep: () => sweeper.sweep({ force: true }), ...(metricsServer ? { metricsPort: metricsServer.port } : {}) };
+  return {
+    worker,
+    shutdown,
+    sweep: () => sweeper.sweep({ force: true }),
+    ...(metricsServer ? { metricsPort: metricsServer.port } : {}),
+  };
 }

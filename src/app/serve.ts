@@ -30,7 +30,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const producer = producerFromConfig(config, redis, tracing.telemetry ? { telemetry: tracing.telemetry } : {});
   // Credentials are resolved at the first call: a server without them serves everything but discoveries.
   const api = apiFromConfig(config, { tracing: tracing.telemetry !== undefined });
-  const discovery = createDiscovery({ api, pacing: pacingFromConfig(config, rateLimiterFromConfig(config, redis)), producer });
+  const discovery = createDiscovery({
+    api,
+    pacing: pacingFromConfig(config, rateLimiterFromConfig(config, redis)),
+    producer,
+  });
   const requestControl = createRequestControl(config, redis, producer);
   const release = async () => {
     await requestControl.close();
@@ -41,14 +45,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   };
   let app: FastifyInstance;
   try {
-    app = await buildHttpServer({ producer, discovery, requestControl, redis, config, logger, tracing: tracing.telemetry !== undefined });
+    app = await buildHttpServer({
+      producer,
+      discovery,
+      requestControl,
+      redis,
+      config,
+      logger,
+      tracing: tracing.telemetry !== undefined,
+    });
     await app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
   } catch (err) {
     await release();
     throw err;
   }
   // HEALTH_FILE: healthy while listening (Redis trouble is answered with 503s, not fixed by a restart).
-  const heartbeat = config.HEALTH_FILE ? startHeartbeat({ file: config.HEALTH_FILE, check: () => ({ healthy: app.server.listening }) }) : undefined;
+  const heartbeat = config.HEALTH_FILE
+    ? startHeartbeat({ file: config.HEALTH_FILE, check: () => ({ healthy: app.server.listening }) })
+    : undefined;
   return {
     app,
     close: async () => {

@@ -32,7 +32,10 @@ export function shutdownPlan(graceMs: number): ShutdownPlan {
 export async function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), Math.max(0, ms))))]);
+    return await Promise.race([
+      promise,
+      new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), Math.max(0, ms)))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -46,7 +46,11 @@ export function startSweeper(deps: {
 
   const repair = async () => {
     const repaired = await repairUnparseableJobs(queue, redis);
-    if (repaired.length > 0) logger.warn({ jobIds: repaired.slice(0, 20), count: repaired.length }, "jobs BullMQ could not read were rewritten to end as InvalidJob");
+    if (repaired.length > 0)
+      logger.warn(
+        { jobIds: repaired.slice(0, 20), count: repaired.length },
+        "jobs BullMQ could not read were rewritten to end as InvalidJob",
+      );
   };
 
   const sweep = async (options: { force?: boolean } = {}): Promise<SweepReport | null> => {
@@ -63,26 +67,43 @@ export function startSweeper(deps: {
         countRevival: records.countRevival,
         jobStatus: (jobId) => inspectJob(queue, redis, jobId),
         failedJobsSince: (since, limit) => failedJobsSince(queue, redis, since, limit),
-        reviveJob: (jobId, status, data) => reviveJob(queue, jobId, status, { name: REQUEST_JOB_NAME, data, opts: jobOptions }),
+        reviveJob: (jobId, status, data) =>
+          reviveJob(queue, jobId, status, { name: REQUEST_JOB_NAME, data, opts: jobOptions }),
         outcomeExists: (id) => deps.outcomes.exists(id),
         publish: (event, idempotencyKey) => deps.outcomes.publish(event, idempotencyKey ? { idempotencyKey } : {}),
       },
-      { graceMs: config.SWEEP_GRACE_MS, batch: 500, maxRevivals: config.SWEEP_MAX_REVIVALS, failedSinceMs: previous - config.SWEEP_GRACE_MS },
+      {
+        graceMs: config.SWEEP_GRACE_MS,
+        batch: 500,
+        maxRevivals: config.SWEEP_MAX_REVIVALS,
+        failedSinceMs: previous - config.SWEEP_GRACE_MS,
+      },
     );
     if (report.fault) {
       // Stopped early: the failed jobs not looked at are looked at from the same cursor next time.
-      logger.warn({ ...report }, "sweep stopped: AWS refused a look-up for the worker's own fault (credentials, signature); the rest waits for the next sweep");
+      logger.warn(
+        { ...report },
+        "sweep stopped: AWS refused a look-up for the worker's own fault " +
+          "(credentials, signature); the rest waits for the next sweep",
+      );
       return report;
     }
     await redis.set(cursorKey, String(nextFailedCursor(startedAt, report, config.SWEEP_GRACE_MS)));
-    if (report.revived + report.finished + report.deferred > 0) logger.warn({ ...report }, "sweeper finished requests whose job had been lost");
+    if (report.revived + report.finished + report.deferred > 0)
+      logger.warn({ ...report }, "sweeper finished requests whose job had been lost");
     return report;
   };
 
   let repairQueued: NodeJS.Timeout | undefined;
   const timer =
     config.SWEEP_INTERVAL_MS > 0
-      ? setInterval(() => void sweep().catch((err: unknown) => logger.warn({ err: { message: (err as Error)?.message } }, "sweep failed; next time")), config.SWEEP_INTERVAL_MS)
+      ? setInterval(
+          () =>
+            void sweep().catch((err: unknown) =>
+              logger.warn({ err: { message: (err as Error)?.message } }, "sweep failed; next time"),
+            ),
+          config.SWEEP_INTERVAL_MS,
+        )
       : undefined;
   timer?.unref();
   return {

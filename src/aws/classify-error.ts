@@ -29,7 +29,15 @@ export interface ClassifiedError {
 }
 
 const NETWORK_CODES = new Set([
-  "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNABORTED",
 ]);
 const TIMEOUT_NAMES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
 /**
@@ -81,7 +89,8 @@ export function classifyError(error: unknown, now: number = Date.now()): Classif
     ...(Array.isArray(e.ErrorDetails) ? { details: e.ErrorDetails as Array<Record<string, unknown>> } : {}),
   };
 
-  if (name === "ThrottlingException" || httpStatus === 429) return { ...base, name, kind: "throttle", indeterminate: false };
+  if (name === "ThrottlingException" || httpStatus === 429)
+    return { ...base, name, kind: "throttle", indeterminate: false };
   // Authentication is checked before AWS acts on a request: nothing can have happened.
   if (FAULT_NAMES.has(name)) return { ...base, name, kind: "fault", indeterminate: false };
   const code = httpStatus === null ? networkCode(e) : undefined;
@@ -112,7 +121,8 @@ function networkCode(e: SdkLikeError): string | undefined {
 function retryAfter(headers: Record<string, unknown> | undefined, now: number): number | null {
   if (!headers) return null;
   const get = (k: string) => {
-    for (const [hk, hv] of Object.entries(headers)) if (hk.toLowerCase() === k) return typeof hv === "string" ? hv : undefined;
+    for (const [hk, hv] of Object.entries(headers))
+      if (hk.toLowerCase() === k) return typeof hv === "string" ? hv : undefined;
     return undefined;
   };
   const ms = get("x-amz-retry-after");

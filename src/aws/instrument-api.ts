@@ -10,30 +10,37 @@ import { startSpan } from "../observability/tracing.js";
  * metrics; throttles are counted. The calls themselves are unchanged; with neither, the port is
  * returned as it is (nothing on the hot path).
  */
-export function instrumentApi(api: InvitationApi, metrics?: Metrics, options: { tracing?: boolean } = {}): InvitationApi {
+export function instrumentApi(
+  api: InvitationApi,
+  metrics?: Metrics,
+  options: { tracing?: boolean } = {},
+): InvitationApi {
   if (!metrics && !options.tracing) return api;
   const spanned = <R>(operation: string, fn: (span?: Span) => Promise<R>): Promise<R> =>
-    options.tracing ? startSpan(operation, fn, { "rpc.system": "aws-api", "rpc.service": "PartnerCentralAccount", "rpc.method": operation }) : fn();
+    options.tracing
+      ? startSpan(operation, fn, {
+          "rpc.system": "aws-api",
+          "rpc.service": "PartnerCentralAccount",
+          "rpc.method": operation,
+        })
+      : fn();
   const wrap =
     <A extends unknown[], R>(operation: string, call: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> =>
-      spanned(
-        operation,
-        async (span) => {
-          const started = performance.now();
-          try {
-            const result = await call(...args);
-            metrics?.observeAwsCall(operation, "success", (performance.now() - started) / 1000);
-            return result;
-          } catch (err) {
-            const kind = classifyError(err).kind;
-            metrics?.observeAwsCall(operation, kind, (performance.now() - started) / 1000);
-            if (kind === "throttle") metrics?.recordThrottle();
-            span?.setAttribute("aws.error_kind", kind);
-            throw err;
-          }
-        },
-      );
+      spanned(operation, async (span) => {
+        const started = performance.now();
+        try {
+          const result = await call(...args);
+          metrics?.observeAwsCall(operation, "success", (performance.now() - started) / 1000);
+          return result;
+        } catch (err) {
+          const kind = classifyError(err).kind;
+          metrics?.observeAwsCall(operation, kind, (performance.now() - started) / 1000);
+          if (kind === "throttle") metrics?.recordThrottle();
+          span?.setAttribute("aws.error_kind", kind);
+          throw err;
+        }
+      });
   return {
     acceptInvitation: wrap("AcceptConnectionInvitation", api.acceptInvitation.bind(api)),
     rejectInvitation: wrap("RejectConnectionInvitation", api.rejectInvitation.bind(api)),

@@ -15,7 +15,10 @@ export interface InvitationApi {
   /** ListConnectionInvitations with filters, one page at a time (NextToken). */
   listInvitations(input: ListInvitationsInput, options?: CallOptions): Promise<ListInvitationsResult>;
   /** GetConnection, in outcome-event form. */
-  getConnection(input: { catalog: string; connectionId: string }, options?: CallOptions): Promise<AcceptInvitationResult>;
+  getConnection(
+    input: { catalog: string; connectionId: string },
+    options?: CallOptions,
+  ): Promise<AcceptInvitationResult>;
   /** ListConnections with a participant and a connection type, one page at a time (NextToken). */
   listConnections(input: ListConnectionsInput, options?: CallOptions): Promise<ListConnectionsResult>;
 }

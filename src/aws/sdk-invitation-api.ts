@@ -52,7 +52,10 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
    * whichever comes first. A timeout is reported as a TimeoutError with code ETIMEDOUT: a network
    * error after which AWS may have acted (classifyError: transient, indeterminate).
    */
-  async function send<T>(callOptions: CallOptions | undefined, call: (opts: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
+  async function send<T>(
+    callOptions: CallOptions | undefined,
+    call: (opts: { abortSignal: AbortSignal }) => Promise<T>,
+  ): Promise<T> {
     // One controller, a timer and a listener: AbortSignal.timeout + AbortSignal.any cost ~20 µs of
     // CPU per call (composite signals are tracked through weak references), the whole call ~350.
     const controller = new AbortController();
@@ -72,11 +75,14 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
       return await Promise.race([call({ abortSignal: controller.signal }), abortedSignal(controller.signal)]);
     } catch (err) {
       if (timedOut && !parent?.aborted) {
-        throw Object.assign(new Error(`no answer from Partner Central within ${timeoutMs} ms (AWS_REQUEST_TIMEOUT_MS)`), {
-          name: "TimeoutError",
-          code: "ETIMEDOUT",
-          cause: err,
-        });
+        throw Object.assign(
+          new Error(`no answer from Partner Central within ${timeoutMs} ms (AWS_REQUEST_TIMEOUT_MS)`),
+          {
+            name: "TimeoutError",
+            code: "ETIMEDOUT",
+            cause: err,
+          },
+        );
       }
       throw err;
     } finally {
@@ -88,7 +94,14 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
   return {
     async acceptInvitation(input, callOptions) {
       const out = await send(callOptions, (o) =>
-        client.send(new AcceptConnectionInvitationCommand({ Catalog: input.catalog, Identifier: input.identifier, ClientToken: input.clientToken }), o),
+        client.send(
+          new AcceptConnectionInvitationCommand({
+            Catalog: input.catalog,
+            Identifier: input.identifier,
+            ClientToken: input.clientToken,
+          }),
+          o,
+        ),
       );
       return { connection: connectionToEvent(out.Connection), awsRequestId: out.$metadata.requestId ?? null };
     },
@@ -107,7 +120,9 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
       return { invitation: invitationToEvent(invitation), awsRequestId: $metadata.requestId ?? null };
     },
     async getInvitation(input, callOptions) {
-      const { $metadata, ...out } = await send(callOptions, (o) => client.send(new GetConnectionInvitationCommand({ Catalog: input.catalog, Identifier: input.identifier }), o));
+      const { $metadata, ...out } = await send(callOptions, (o) =>
+        client.send(new GetConnectionInvitationCommand({ Catalog: input.catalog, Identifier: input.identifier }), o),
+      );
       return {
         status: String(out.Status),
         connectionId: out.ConnectionId ?? null,
@@ -161,7 +176,9 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
         client.send(
           new ListConnectionsCommand({
             Catalog: input.catalog,
-            ...(input.otherParticipantIdentifier ? { OtherParticipantIdentifiers: [input.otherParticipantIdentifier] } : {}),
+            ...(input.otherParticipantIdentifier
+              ? { OtherParticipantIdentifiers: [input.otherParticipantIdentifier] }
+              : {}),
             ...(input.connectionType ? { ConnectionType: input.connectionType } : {}),
             ...(input.nextToken ? { NextToken: input.nextToken } : {}),
           }),
@@ -174,7 +191,9 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
             ? [
                 {
                   id: c.Id,
-                  typeStatuses: Object.fromEntries(Object.entries(c.ConnectionTypes ?? {}).map(([type, summary]) => [type, String(summary?.Status)])),
+                  typeStatuses: Object.fromEntries(
+                    Object.entries(c.ConnectionTypes ?? {}).map(([type, summary]) => [type, String(summary?.Status)]),
+                  ),
                   updatedAt: c.UpdatedAt ? c.UpdatedAt.toISOString() : null,
                 },
               ]
@@ -193,7 +212,8 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
  */
 function abortedSignal(signal: AbortSignal): Promise<never> {
   return new Promise<never>((_, reject) => {
-    const fail = () => reject(Object.assign(new Error("Request aborted"), { name: "AbortError", cause: signal.reason as unknown }));
+    const fail = () =>
+      reject(Object.assign(new Error("Request aborted"), { name: "AbortError", cause: signal.reason as unknown }));
     if (signal.aborted) fail();
     else signal.addEventListener("abort", fail, { once: true });
   });

@@ -1,5 +1,13 @@
 #!/usr/bin/env node
-import { CancelValidationError, ConfigError, PcInvitationsError, PolicyValidationError, RedisAuthError, RedisFullError, RedisUnavailableError } from "../errors/index.js";
+import {
+  CancelValidationError,
+  ConfigError,
+  PcInvitationsError,
+  PolicyValidationError,
+  RedisAuthError,
+  RedisFullError,
+  RedisUnavailableError,
+} from "../errors/index.js";
 import { toRedisError } from "../queues/connection.js";
 import { UsageError } from "./args.js";
 import { cancelCommand, cancelHelp } from "./commands/cancel.js";
@@ -39,7 +47,7 @@ Usage: pc-invitations <command> [options]      pc-invitations <command> --help
 
 Commands:
 ${Object.values(commands)
-  .map((c) => "  " + c.help.split("\n")[0]!.replace(/^pc-invitations /, ""))
+  .map((c) => `  ${c.help.split("\n")[0]!.replace(/^pc-invitations /, "")}`)
   .join("\n")}
 
 Configuration is read from environment variables; see the README for the full table.
@@ -57,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(usage + "\n");
+    process.stdout.write(`${usage}\n`);
     return name ? 0 : 2;
   }
   const command = commands[name];
@@ -66,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(command.help + "\n");
+    process.stdout.write(`${command.help}\n`);
     return 0;
   }
   try {
@@ -80,7 +88,8 @@ async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof RedisUnavailableError) {
       process.stderr.write(
-        `pc-invitations: ${err.message}. Start one with \`redis-server\` (or \`docker compose up -d redis\`) or set REDIS_URL.\n`,
+        `pc-invitations: ${err.message}. Start one with \`redis-server\` ` +
+          `(or \`docker compose up -d redis\`) or set REDIS_URL.\n`,
       );
       return 3;
     }
@@ -90,7 +99,10 @@ async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof RedisFullError) {
       const again = name === "enqueue" ? "run it again (lines already enqueued count as duplicates)" : "run it again";
-      process.stderr.write(`pc-invitations ${name}: ${err.message}. Free memory (consume outcomes, lower RETENTION_SECONDS) or raise maxmemory, then ${again}.\n`);
+      process.stderr.write(
+        `pc-invitations ${name}: ${err.message}. Free memory (consume outcomes, ` +
+          `lower RETENTION_SECONDS) or raise maxmemory, then ${again}.\n`,
+      );
       return 4;
     }
     // Refused arguments the library checks itself: one line naming the field and the rule.
@@ -99,7 +111,9 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof ConfigError) {
-      process.stderr.write(`pc-invitations: invalid configuration:\n${err.issues.map((i) => `  ${i.field}: ${i.rule}`).join("\n")}\n`);
+      process.stderr.write(
+        `pc-invitations: invalid configuration:\n${err.issues.map((i) => `  ${i.field}: ${i.rule}`).join("\n")}\n`,
+      );
       return 2;
     }
     if (err instanceof PcInvitationsError) {
@@ -118,7 +132,7 @@ main(process.argv.slice(2)).then(
     setTimeout(() => process.exit(code), 50).unref();
   },
   (err) => {
-    process.stderr.write(String(err) + "\n");
+    process.stderr.write(`${String(err)}\n`);
     process.exit(1);
   },
 );

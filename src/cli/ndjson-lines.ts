@@ -14,7 +14,10 @@ const BOM = "\uFEFF";
  * the same verdict with either ending. Memory stays bounded by `maxLineBytes` + 1 (a trailing `\r`
  * whose `\n` is in the next chunk) plus one chunk, whatever the input.
  */
-export async function* ndjsonLines(input: AsyncIterable<Buffer | string>, maxLineBytes: number): AsyncGenerator<NdjsonLine> {
+export async function* ndjsonLines(
+  input: AsyncIterable<Buffer | string>,
+  maxLineBytes: number,
+): AsyncGenerator<NdjsonLine> {
   let parts: Buffer[] = [];
   let held = 0; // bytes in `parts`
   let skipped = -1; // bytes of the current over-long line, or -1 while it fits

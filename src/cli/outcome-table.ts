@@ -12,7 +12,8 @@ const COLUMNS = [
   { title: "attempts", width: 8 },
 ] as const;
 
-const cell = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width));
+const cell = (text: string, width: number) =>
+  text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
 const row = (values: readonly string[]) =>
   values
     .map((v, i) => cell(v, COLUMNS[i]!.width))
@@ -31,13 +32,18 @@ export function tableRow(event: OutcomeEvent): string {
 function outcomeCells(event: OutcomeEvent): [string, string] {
   switch (event.type) {
     case "accepted":
-      return [event.alreadyAccepted ? "accepted (already)" : "accepted", event.connection?.Id ?? "(connection not found)"];
+      return [
+        event.alreadyAccepted ? "accepted (already)" : "accepted",
+        event.connection?.Id ?? "(connection not found)",
+      ];
     case "rejected":
       return [event.alreadyRejected ? "rejected (already)" : "rejected", event.rejectReason ?? ""];
     case "canceled":
       return ["canceled", event.reason ?? ""];
-    case "failed":
-      return ["failed", `${event.error.name}${event.error.reason ? `: ${event.error.reason}` : ""}${event.error.invitationStatus ? ` (${event.error.invitationStatus})` : ""}`];
+    case "failed": {
+      const { name, reason, invitationStatus } = event.error;
+      return ["failed", `${name}${reason ? `: ${reason}` : ""}${invitationStatus ? ` (${invitationStatus})` : ""}`];
+    }
   }
 }
 
@@ -58,7 +64,9 @@ export function summarize(events: readonly OutcomeEvent[], requests: number, acc
     accepted: events.filter((e) => e.type === "accepted").length,
     alreadyAccepted: events.filter((e) => e.type === "accepted" && e.alreadyAccepted).length,
     failed: events.filter((e) => e.type === "failed").length,
-    failures: events.flatMap((e) => (e.type === "failed" ? [`${e.error.name}${e.error.reason ? `/${e.error.reason}` : ""}`] : [])),
+    failures: events.flatMap((e) =>
+      e.type === "failed" ? [`${e.error.name}${e.error.reason ? `/${e.error.reason}` : ""}`] : [],
+    ),
     acceptCalls,
   };
 }

@@ -11,7 +11,9 @@ export function createProgress(stream: NodeJS.WriteStream, totalBytes?: number) 
     lastRender = Date.now();
     const secs = (Date.now() - started) / 1000;
     const rate = secs > 0 ? Math.round(s.read / secs) : 0;
-    const counts = `${s.read} read, ${s.enqueued} enqueued, ${s.duplicates} dup, ${s.conflicts.length} conflicts, ${s.invalid.length} invalid, ${rate}/s`;
+    const counts =
+      `${s.read} read, ${s.enqueued} enqueued, ${s.duplicates} dup, ` +
+      `${s.conflicts.length} conflicts, ${s.invalid.length} invalid, ${rate}/s`;
     let line = counts;
     if (totalBytes && totalBytes > 0) {
       const frac = Math.min(1, bytes / totalBytes);

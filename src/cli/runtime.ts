@@ -46,7 +46,8 @@ export async function prepareRuntime(name: string, needs: RuntimeNeeds = {}): Pr
  */
 function routeConsoleThroughLogger(logger: Logger): void {
   for (const level of ["error", "warn"] as const) {
-    console[level] = (...args: unknown[]) => logger[level]({ console: args.length === 1 ? args[0] : args }, `console.${level}`);
+    console[level] = (...args: unknown[]) =>
+      logger[level]({ console: args.length === 1 ? args[0] : args }, `console.${level}`);
   }
 }
 

@@ -16,7 +16,8 @@ export type Decision =
   | { action: "fail"; error: OutcomeError }
   /** Throw so BullMQ retries this job after its exponential backoff. */
   | { action: "retry"; error: ClassifiedError }
-  /** Put this job back after delayMs (AWS's Retry-After, else at once: the shared rate has dropped) without using an attempt. */
+  /** Put this job back after delayMs (AWS's Retry-After, else at once: the shared rate has dropped) without using an
+   * attempt. */
   | { action: "rate-limit"; delayMs: number; error: ClassifiedError }
   /** The worker cannot authenticate its calls: put the job back without using an attempt and pause the work. */
   | { action: "pause"; error: ClassifiedError };
@@ -42,7 +43,9 @@ export function decide(error: ClassifiedError, ctx: AttemptContext): Decision {
       ...toOutcomeError(error, true),
       name: "RetriesExhausted",
       reason: error.name,
-      message: `gave up after ${ctx.attemptsMade + 1 + ctx.throttleRequeues} attempt(s); last error ${error.name}: ${error.message}`,
+      message:
+        `gave up after ${ctx.attemptsMade + 1 + ctx.throttleRequeues} ` +
+        `attempt(s); last error ${error.name}: ${error.message}`,
     },
   };
 }

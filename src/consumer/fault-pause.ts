@@ -96,12 +96,24 @@ export interface FaultLogLine {
  * and one info line when AWS takes the worker's calls again, with how long it was paused.
  */
 export function faultPauseLogLine(error: ClassifiedError, backoffMs: number, firstOfEpisode: boolean): FaultLogLine {
-  const fields = { error: { name: error.name, message: error.message, httpStatus: error.httpStatus }, pauseMs: backoffMs };
+  const fields = {
+    error: { name: error.name, message: error.message, httpStatus: error.httpStatus },
+    pauseMs: backoffMs,
+  };
   return firstOfEpisode
-    ? { level: "error", fields, message: "AWS refused the worker's credentials or signature: taking no jobs (requests stay queued, attempts intact)" }
+    ? {
+        level: "error",
+        fields,
+        message:
+          "AWS refused the worker's credentials or signature: taking no jobs (requests stay queued, attempts intact)",
+      }
     : { level: "warn", fields, message: "still refused; pausing again" };
 }
 
 export function faultRecoveredLogLine(error: ClassifiedError, pausedMs: number): FaultLogLine {
-  return { level: "info", fields: { error: { name: error.name }, pausedMs }, message: "AWS accepts the worker's calls again; taking jobs" };
+  return {
+    level: "info",
+    fields: { error: { name: error.name }, pausedMs },
+    message: "AWS accepts the worker's calls again; taking jobs",
+  };
 }

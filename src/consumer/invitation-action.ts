@@ -11,17 +11,27 @@ import { acceptedEvent, rejectedEvent } from "./outcome-events.js";
  */
 
 /** The past tense of each action, as outcome types and messages say it. */
-export const DONE: Readonly<Record<RequestAction, "accepted" | "rejected">> = { accept: "accepted", reject: "rejected" };
+export const DONE: Readonly<Record<RequestAction, "accepted" | "rejected">> = {
+  accept: "accepted",
+  reject: "rejected",
+};
 
 /**
  * The request's one API call, with the job's ClientToken: AcceptConnectionInvitation or
  * RejectConnectionInvitation (with its Reason). Resolves to the outcome of its success, given the
  * envelope; throws the SDK's exception otherwise.
  */
-export async function callAction(api: InvitationApi, data: AcceptJobData, options?: CallOptions): Promise<(envelope: OutcomeEnvelope) => OutcomeEvent> {
+export async function callAction(
+  api: InvitationApi,
+  data: AcceptJobData,
+  options?: CallOptions,
+): Promise<(envelope: OutcomeEnvelope) => OutcomeEvent> {
   const { catalog, identifier, reason } = data.request;
   if (actionOf(data.request) === "reject") {
-    const result = await api.rejectInvitation({ catalog, identifier, clientToken: data.clientToken, ...(reason !== undefined ? { reason } : {}) }, options);
+    const result = await api.rejectInvitation(
+      { catalog, identifier, clientToken: data.clientToken, ...(reason !== undefined ? { reason } : {}) },
+      options,
+    );
     return (envelope) => rejectedEvent(envelope, result, false);
   }
   const result = await api.acceptInvitation({ catalog, identifier, clientToken: data.clientToken }, options);
@@ -33,7 +43,9 @@ export function notPendingError(action: RequestAction, status: string): OutcomeE
   return {
     name: "InvitationNotPending",
     reason: status,
-    message: `the invitation is ${status}; it can no longer be ${DONE[action]} (read before redriving; the API was not called)`,
+    message:
+      `the invitation is ${status}; it can no longer be ` +
+      `${DONE[action]} (read before redriving; the API was not called)`,
     httpStatus: null,
     awsRequestId: null,
     retryable: false,

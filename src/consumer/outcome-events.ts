@@ -2,12 +2,21 @@ import type { AcceptInvitationResult, RejectInvitationResult } from "../aws/invi
 import { injectTraceContext } from "../observability/tracing.js";
 import { outcomeEventId } from "../request-record/identity.js";
 import type { AcceptJobData } from "../schemas/job.js";
-import { OUTCOME_SCHEMA_VERSION, type OutcomeEnvelope, type OutcomeError, type OutcomeEvent } from "../schemas/outcome.js";
+import {
+  OUTCOME_SCHEMA_VERSION,
+  type OutcomeEnvelope,
+  type OutcomeError,
+  type OutcomeEvent,
+} from "../schemas/outcome.js";
 import { actionOf, metadataIssues, REQUEST_ACTIONS } from "../schemas/request.js";
 
-
 /** The envelope of a request whose job data is valid. */
-export function envelopeOf(requestId: string, data: AcceptJobData, attempts: number, completedAt: Date): OutcomeEnvelope {
+export function envelopeOf(
+  requestId: string,
+  data: AcceptJobData,
+  attempts: number,
+  completedAt: Date,
+): OutcomeEnvelope {
   return {
     ...traceOfRun(),
     schemaVersion: OUTCOME_SCHEMA_VERSION,
@@ -38,7 +47,13 @@ export function salvagedEnvelope(requestId: string, raw: unknown, completedAt: D
   // The job's metadata only when it keeps the request's rules (an object of JSON values, 4 KiB, 32
   // levels: metadataIssues, which walks without recursion): a broken job's metadata may be what
   // broke it, and the event must stay within the contract and readable by every consumer.
-  const meta = r.metadata !== null && typeof r.metadata === "object" && !Array.isArray(r.metadata) && metadataIssues(r.metadata).length === 0 ? r.metadata : null;
+  const meta =
+    r.metadata !== null &&
+    typeof r.metadata === "object" &&
+    !Array.isArray(r.metadata) &&
+    metadataIssues(r.metadata).length === 0
+      ? r.metadata
+      : null;
   const enqueuedAt = str(d.enqueuedAt);
   // No action field was an accept; one we cannot read is unknown.
   const action = r.action === undefined ? "accept" : (REQUEST_ACTIONS.find((a) => a === r.action) ?? null);
@@ -59,8 +74,14 @@ export function salvagedEnvelope(requestId: string, raw: unknown, completedAt: D
   };
 }
 
-/** An accepted outcome; `result` null (with a `reason`) when the accepted invitation's connection could not be found. */
-export function acceptedEvent(envelope: OutcomeEnvelope, result: AcceptInvitationResult | null, alreadyAccepted: boolean, reason?: string): OutcomeEvent {
+/** An accepted outcome; `result` null (with a `reason`) when the accepted invitation's connection could not be found.
+ * */
+export function acceptedEvent(
+  envelope: OutcomeEnvelope,
+  result: AcceptInvitationResult | null,
+  alreadyAccepted: boolean,
+  reason?: string,
+): OutcomeEvent {
   return {
     ...envelope,
     type: "accepted",
@@ -72,8 +93,18 @@ export function acceptedEvent(envelope: OutcomeEnvelope, result: AcceptInvitatio
 }
 
 /** A rejected outcome: the invitation record of the Reject (or of the look-up that found it REJECTED). */
-export function rejectedEvent(envelope: OutcomeEnvelope, result: RejectInvitationResult, alreadyRejected: boolean): OutcomeEvent {
-  return { ...envelope, type: "rejected", invitation: result.invitation, awsRequestId: result.awsRequestId, alreadyRejected };
+export function rejectedEvent(
+  envelope: OutcomeEnvelope,
+  result: RejectInvitationResult,
+  alreadyRejected: boolean,
+): OutcomeEvent {
+  return {
+    ...envelope,
+    type: "rejected",
+    invitation: result.invitation,
+    awsRequestId: result.awsRequestId,
+    alreadyRejected,
+  };
 }
 
 export function failedEvent(envelope: OutcomeEnvelope, error: OutcomeError): OutcomeEvent {
@@ -91,9 +122,13 @@ export function canceledEvent(envelope: OutcomeEnvelope, reason: string | null):
  */
 export function alreadyDoneEvent(
   envelope: OutcomeEnvelope,
-  found: { found: "accepted"; result: AcceptInvitationResult | null; note?: string } | { found: "rejected"; result: RejectInvitationResult },
+  found:
+    | { found: "accepted"; result: AcceptInvitationResult | null; note?: string }
+    | { found: "rejected"; result: RejectInvitationResult },
 ): OutcomeEvent {
-  return found.found === "accepted" ? acceptedEvent(envelope, found.result, true, found.note) : rejectedEvent(envelope, found.result, true);
+  return found.found === "accepted"
+    ? acceptedEvent(envelope, found.result, true, found.note)
+    : rejectedEvent(envelope, found.result, true);
 }
 
 /** The error of an InvalidJob outcome: the job never reached the API. */

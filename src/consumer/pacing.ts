@@ -23,7 +23,11 @@ export function limitKeyTemplate(template: string): (catalog: string) => string 
  * and faults (credentials, signature: refused before AWS processed the call) say nothing about
  * the rate. Reporting never fails the job.
  */
-export async function reportToLimiter(pacing: Pacing | undefined, key: string, error: ClassifiedError | null): Promise<void> {
+export async function reportToLimiter(
+  pacing: Pacing | undefined,
+  key: string,
+  error: ClassifiedError | null,
+): Promise<void> {
   if (!pacing) return;
   try {
     if (error === null || error.kind === "terminal") await pacing.limiter.recordSuccess(key);
@@ -38,7 +42,12 @@ export async function reportToLimiter(pacing: Pacing | undefined, key: string, e
  * each waits for a slot (no maxWait: it can only end by admission or abort) and reports its answer.
  * Accept and Reject pass through: processJob paces them itself (with a bounded wait).
  */
-export function pacedLookups(api: InvitationApi, pacing: Pacing | undefined, key: string, signal?: AbortSignal): InvitationApi {
+export function pacedLookups(
+  api: InvitationApi,
+  pacing: Pacing | undefined,
+  key: string,
+  signal?: AbortSignal,
+): InvitationApi {
   if (!pacing) return api;
   const paced =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>

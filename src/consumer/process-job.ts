@@ -43,7 +43,8 @@ export type ProcessResult =
   | { action: "already-published" }
   /** This run lost the job (lock gone or signal aborted): it published nothing. */
   | { action: "fenced"; outcome?: OutcomeEvent }
-  /** No call made: the shared limit asked to wait longer than RATE_LIMIT_MAX_WAIT_MS, the retry budget is spent, or the worker is stopping. */
+  /** No call made: the shared limit asked to wait longer than RATE_LIMIT_MAX_WAIT_MS, the retry budget is spent, or
+   * the worker is stopping. */
   | { action: "delay"; delayMs: number; reason: string }
   /**
    * The job's id cannot carry an outcome (schemas/request-id.ts canCarryOutcome: one added
@@ -74,8 +75,14 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
     const issues = toFieldIssues(parsed.error);
     const unreadable = unparseableJobExcerpt(job.data);
     const error = unreadable
-      ? invalidJobError(`the job's data or options in Redis were not JSON (data: ${JSON.stringify(unreadable.data)}, opts: ${JSON.stringify(unreadable.opts)})`)
-      : invalidJobError(`job data does not match the job schema: ${formatFieldIssues(issues)}`, issues.map((i) => ({ ...i })));
+      ? invalidJobError(
+          `the job's data or options in Redis were not JSON (data: ` +
+            `${JSON.stringify(unreadable.data)}, opts: ${JSON.stringify(unreadable.opts)})`,
+        )
+      : invalidJobError(
+          `job data does not match the job schema: ${formatFieldIssues(issues)}`,
+          issues.map((i) => ({ ...i })),
+        );
     return publish(deps, failedEvent(salvagedEnvelope(job.id, job.data, now()), error), fence, undefined, signal);
   }
 
@@ -122,7 +129,11 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
       // throttle do not (the lowered shared rate already paces them).
       const wait = eitherSignal(signal, deps.pacing.stopping);
       try {
-        await deps.pacing.limiter.acquire(limitKey, { retry: job.attemptsMade > 0, maxWaitMs: deps.pacing.maxWaitMs, ...(wait.signal ? { signal: wait.signal } : {}) });
+        await deps.pacing.limiter.acquire(limitKey, {
+          retry: job.attemptsMade > 0,
+          maxWaitMs: deps.pacing.maxWaitMs,
+          ...(wait.signal ? { signal: wait.signal } : {}),
+        });
       } finally {
         wait.dispose();
       }
@@ -195,12 +206,25 @@ export async function finishAbandonedJob(job: JobView, why: string, deps: Proces
   const now = deps.now ?? (() => new Date());
   if (await deps.outcomes.exists(job.id)) return { action: "already-published" };
   const parsed = acceptJobDataSchema.safeParse(job.data);
-  if (!parsed.success) return publish(deps, failedEvent(salvagedEnvelope(job.id, job.data, now()), invalidJobError(why)), undefined, undefined, undefined);
+  if (!parsed.success)
+    return publish(
+      deps,
+      failedEvent(salvagedEnvelope(job.id, job.data, now()), invalidJobError(why)),
+      undefined,
+      undefined,
+      undefined,
+    );
   const data = parsed.data;
   const envelope = envelopeOf(job.id, data, job.attemptsMade + data.throttleRequeues, now());
   const send = (o: OutcomeEvent) => publish(deps, o, undefined, data.idempotencyKey, undefined);
   const key = deps.pacing?.keyFor(data.request.catalog) ?? "";
-  const found = await reconcile(pacedLookups(deps.api, deps.pacing, key), data.request.catalog, data.request.identifier, undefined, actionOf(data.request));
+  const found = await reconcile(
+    pacedLookups(deps.api, deps.pacing, key),
+    data.request.catalog,
+    data.request.identifier,
+    undefined,
+    actionOf(data.request),
+  );
   if (found.found === "accepted" || found.found === "rejected") return send(alreadyDoneEvent(envelope, found));
   if (found.found === "error" && found.error.kind === "fault") return { action: "pause", error: found.error };
   return send(
@@ -220,7 +244,10 @@ export async function finishAbandonedJob(job: JobView, why: string, deps: Proces
  * A signal aborted when either is, and a dispose that unhooks it. (AbortSignal.any would do, at
  * ~10 µs of CPU per request for a composite signal tracked through weak references.)
  */
-function eitherSignal(a: AbortSignal | undefined, b: AbortSignal | undefined): { signal: AbortSignal | undefined; dispose(): void } {
+function eitherSignal(
+  a: AbortSignal | undefined,
+  b: AbortSignal | undefined,
+): { signal: AbortSignal | undefined; dispose(): void } {
   if (!a || !b) return { signal: a ?? b, dispose: () => undefined };
   const controller = new AbortController();
   const onA = () => controller.abort(a.reason);
@@ -248,7 +275,10 @@ async function publish(
   signal: AbortSignal | undefined,
 ): Promise<ProcessResult> {
   if (signal?.aborted) return { action: "fenced", outcome };
-  const res = await deps.outcomes.publish(outcome, { ...(fence ? { fence } : {}), ...(idempotencyKey ? { idempotencyKey } : {}) });
+  const res = await deps.outcomes.publish(outcome, {
+    ...(fence ? { fence } : {}),
+    ...(idempotencyKey ? { idempotencyKey } : {}),
+  });
   if (res === "fenced") return { action: "fenced", outcome };
   if (res === "already-published") return { action: "already-published" };
   return { action: "published", outcome };

@@ -1,4 +1,10 @@
-import type { AcceptInvitationResult, CallOptions, InvitationApi, InvitationStatusResult, RejectInvitationResult } from "../aws/invitation-api.js";
+import type {
+  AcceptInvitationResult,
+  CallOptions,
+  InvitationApi,
+  InvitationStatusResult,
+  RejectInvitationResult,
+} from "../aws/invitation-api.js";
 import { classifyError, type ClassifiedError } from "../aws/classify-error.js";
 import type { RequestAction } from "../schemas/request.js";
 
@@ -33,11 +39,18 @@ export type Reconciliation =
  * other participant and connection type) and read with GetConnection. An ACCEPTED invitation is
  * reported accepted, found connection or not; for a reject, a REJECTED one is reported rejected.
  */
-export async function reconcile(api: InvitationApi, catalog: string, identifier: string, options?: CallOptions, action: RequestAction = "accept"): Promise<Reconciliation> {
+export async function reconcile(
+  api: InvitationApi,
+  catalog: string,
+  identifier: string,
+  options?: CallOptions,
+  action: RequestAction = "accept",
+): Promise<Reconciliation> {
   try {
     const inv = await api.getInvitation({ catalog, identifier }, options);
     if (action === "reject") {
-      if (inv.status === "REJECTED") return { found: "rejected", result: { invitation: inv.invitation, awsRequestId: inv.awsRequestId } };
+      if (inv.status === "REJECTED")
+        return { found: "rejected", result: { invitation: inv.invitation, awsRequestId: inv.awsRequestId } };
       if (FINAL_NOT_REJECTED.has(inv.status)) return { found: "final", status: inv.status };
       return { found: "pending", status: inv.status };
     }
@@ -65,22 +78,36 @@ export async function reconcile(api: InvitationApi, catalog: string, identifier:
  * The connection an accepted invitation made: among the connections with its other participant
  * that have its connection type, an ACTIVE one (else any), the most recently updated.
  */
-async function findConnection(api: InvitationApi, catalog: string, inv: InvitationStatusResult, options?: CallOptions): Promise<string | undefined> {
+async function findConnection(
+  api: InvitationApi,
+  catalog: string,
+  inv: InvitationStatusResult,
+  options?: CallOptions,
+): Promise<string | undefined> {
   if (!inv.otherParticipantIdentifier) return undefined;
   const candidates: Array<{ id: string; active: boolean; updatedAt: string }> = [];
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_CONNECTION_PAGES; page++) {
     const out = await api.listConnections(
-      { catalog, otherParticipantIdentifier: inv.otherParticipantIdentifier, ...(inv.connectionType ? { connectionType: inv.connectionType } : {}), ...(nextToken ? { nextToken } : {}) },
+      {
+        catalog,
+        otherParticipantIdentifier: inv.otherParticipantIdentifier,
+        ...(inv.connectionType ? { connectionType: inv.connectionType } : {}),
+        ...(nextToken ? { nextToken } : {}),
+      },
       options,
     );
     for (const c of out.connections) {
       const status = inv.connectionType ? c.typeStatuses[inv.connectionType] : Object.values(c.typeStatuses)[0];
-      if (status !== undefined) candidates.push({ id: c.id, active: status === "ACTIVE", updatedAt: c.updatedAt ?? "" });
+      if (status !== undefined)
+        candidates.push({ id: c.id, active: status === "ACTIVE", updatedAt: c.updatedAt ?? "" });
     }
     if (!out.nextToken) break;
     nextToken = out.nextToken;
   }
-  candidates.sort((a, b) => Number(b.active) - Number(a.active) || (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
+  candidates.sort(
+    (a, b) =>
+      Number(b.active) - Number(a.active) || (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0),
+  );
   return candidates[0]?.id;
 }

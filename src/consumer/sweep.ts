@@ -39,14 +39,20 @@ export interface SweepPorts {
   /** The API's look-ups for a catalog, paced by the shared limit like a worker's. */
   lookupsFor(catalog: string): InvitationApi;
   /** Open records created before `beforeMs`, oldest first. */
-  openRecords(beforeMs: number, limit: number): Promise<Array<{ recordKey: string; record: RequestRecord | undefined }>>;
+  openRecords(
+    beforeMs: number,
+    limit: number,
+  ): Promise<Array<{ recordKey: string; record: RequestRecord | undefined }>>;
   /** Drops a key from the open-records index (its record is gone). */
   forgetRecord(recordKey: string): Promise<void>;
   /** Records one more revival of the request; returns how many it has had. */
   countRevival(recordKey: string): Promise<number>;
   jobStatus(jobId: string): Promise<JobStatus>;
   /** Jobs that failed since `sinceMs` (BullMQ's failed set), with their raw data when readable. */
-  failedJobsSince(sinceMs: number, limit: number): Promise<Array<{ jobId: string; data: unknown; attemptsMade: number; finishedOn: number }>>;
+  failedJobsSince(
+    sinceMs: number,
+    limit: number,
+  ): Promise<Array<{ jobId: string; data: unknown; attemptsMade: number; finishedOn: number }>>;
   /** Gives the request its job back (a failed one is retried; a missing or orphaned one added again). */
   reviveJob(jobId: string, status: JobStatus, data: AcceptJobData): Promise<void>;
   outcomeExists(requestId: string): Promise<boolean>;
@@ -89,7 +95,15 @@ export interface SweepReport {
 
 export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promise<SweepReport> {
   const now = ports.now ?? (() => new Date());
-  const report: SweepReport = { recordsChecked: 0, failedJobsChecked: 0, live: 0, revived: 0, finished: 0, deferred: 0, notRequests: 0 };
+  const report: SweepReport = {
+    recordsChecked: 0,
+    failedJobsChecked: 0,
+    live: 0,
+    revived: 0,
+    finished: 0,
+    deferred: 0,
+    notRequests: 0,
+  };
   const seen = new Set<string>();
   // One request that cannot be finished (a write refused, a job BullMQ will not take) must not
   // keep the sweeper from all the others: it is left for the next sweep, and said.
@@ -97,7 +111,8 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
     try {
       return await work();
     } catch (err) {
-      if ((report.errors ??= []).length < 10) report.errors.push({ jobId, message: err instanceof Error ? err.message : String(err) });
+      if ((report.errors ??= []).length < 10)
+        report.errors.push({ jobId, message: err instanceof Error ? err.message : String(err) });
       return "deferred";
     }
   };
@@ -110,17 +125,30 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
       report.notRequests++;
       continue;
     }
-    if (job.finishedOn > now().getTime() - options.graceMs) continue; // its own 'failed' handler may still be publishing
+    // its own 'failed' handler may still be publishing
+    if (job.finishedOn > now().getTime() - options.graceMs) continue;
     const result = await guarded(job.jobId, async () => {
       if (await ports.outcomeExists(job.jobId)) return "nothing";
       const parsed = jobDataOf(job.data);
       if (!parsed) {
-        await ports.publish(failedEvent(salvagedEnvelope(job.jobId, job.data, now()), invalidJobError("job data does not match the job schema (found by the sweeper)")), undefined);
+        await ports.publish(
+          failedEvent(
+            salvagedEnvelope(job.jobId, job.data, now()),
+            invalidJobError("job data does not match the job schema (found by the sweeper)"),
+          ),
+          undefined,
+        );
         return "finished";
       }
-      return finish(ports, options, { jobId: job.jobId, data: parsed, status: "failed", attemptsMade: job.attemptsMade, recordKey: undefined }, now);
+      return finish(
+        ports,
+        options,
+        { jobId: job.jobId, data: parsed, status: "failed", attemptsMade: job.attemptsMade, recordKey: undefined },
+        now,
+      );
     });
-    if (result === "deferred" || typeof result === "object") report.retryFailedFrom = Math.min(report.retryFailedFrom ?? Infinity, job.finishedOn);
+    if (result === "deferred" || typeof result === "object")
+      report.retryFailedFrom = Math.min(report.retryFailedFrom ?? Infinity, job.finishedOn);
     if (count(report, result)) return report;
   }
 
@@ -138,7 +166,12 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
         report.live++;
         return "nothing";
       }
-      return finish(ports, options, { jobId: record.jobId, data: jobDataFromRecord(record), status, attemptsMade: 0, recordKey }, now);
+      return finish(
+        ports,
+        options,
+        { jobId: record.jobId, data: jobDataFromRecord(record), status, attemptsMade: 0, recordKey },
+        now,
+      );
     });
     if (count(report, result)) return report;
   }
@@ -221,7 +254,11 @@ function jobDataOf(raw: unknown): AcceptJobData | undefined {
 
 /** The job data of a request, rebuilt from its record (what the producer wrote with it). */
 export function jobDataFromRecord(record: RequestRecord): AcceptJobData {
-  const payload = JSON.parse(record.payload) as FingerprintPayload & { catalog: string; identifier: string; metadata?: Record<string, never> };
+  const payload = JSON.parse(record.payload) as FingerprintPayload & {
+    catalog: string;
+    identifier: string;
+    metadata?: Record<string, never>;
+  };
   const callerKey = record.key !== defaultIdempotencyKey(payload.catalog, payload.identifier);
   return {
     v: JOB_DATA_VERSION,

@@ -9,7 +9,13 @@ import type { Pacing } from "./pacing.js";
 import type { Metrics } from "../observability/metrics.js";
 import { isRedisRefusal } from "../queues/redis-errors.js";
 import type { WriteGate } from "../queues/write-gate.js";
-import { createFaultPause, faultPauseLogLine, faultRecoveredLogLine, type FaultLogLine, type FaultPause } from "./fault-pause.js";
+import {
+  createFaultPause,
+  faultPauseLogLine,
+  faultRecoveredLogLine,
+  type FaultLogLine,
+  type FaultPause,
+} from "./fault-pause.js";
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -38,7 +44,8 @@ export interface WorkerOptions {
    * and runs again once Redis accepts a write. Without it such a refusal fails the attempt.
    */
   writeGate?: WriteGate;
-  /** Pause after a fault of the worker's own (credentials…): first pause, ms. @defaultValue FAULT_PAUSE_MS's default, 5000 */
+  /** Pause after a fault of the worker's own (credentials…): first pause, ms. @defaultValue FAULT_PAUSE_MS's default,
+   * 5000 */
   faultMinBackoffMs?: number;
   /** Longest pause after repeated faults, ms. @defaultValue FAULT_PAUSE_MAX_MS's default, 300000 */
   faultMaxBackoffMs?: number;
@@ -86,7 +93,13 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
       const jobId = job.id ?? "(no id)";
       const log = jobLogger(opts.logger, { jobId, correlationId: correlationOf(job.data) });
       // With telemetry, BullMQ runs this inside its CONSUMER span, a child of the enqueue's context.
-      const view = { id: jobId, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1, ...(token ? { token } : {}) };
+      const view = {
+        id: jobId,
+        data: job.data,
+        attemptsMade: job.attemptsMade,
+        maxAttempts: job.opts.attempts ?? 1,
+        ...(token ? { token } : {}),
+      };
       let result: Awaited<ReturnType<typeof processJob>>;
       for (let refusals = 0; ; refusals++) {
         try {
@@ -95,7 +108,11 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
         } catch (err) {
           if (!opts.writeGate || !isRedisRefusal(err)) throw err;
           opts.metrics?.recordRedisRefusal();
-          if (refusals === 0) log.warn({ err: { message: (err as Error).message } }, "Redis refused a write; the job waits for room, its attempts intact");
+          if (refusals === 0)
+            log.warn(
+              { err: { message: (err as Error).message } },
+              "Redis refused a write; the job waits for room, its attempts intact",
+            );
           try {
             await opts.writeGate.untilWritable(signal);
           } catch {
@@ -105,11 +122,25 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
           }
         }
       }
-      if (result.action !== "pause" && result.action !== "delay" && result.action !== "already-published" && result.action !== "fenced" && result.action !== "not-a-request") faults.clear();
+      if (
+        result.action !== "pause" &&
+        result.action !== "delay" &&
+        result.action !== "already-published" &&
+        result.action !== "fenced" &&
+        result.action !== "not-a-request"
+      )
+        faults.clear();
       switch (result.action) {
         case "not-a-request":
-          log.warn("the job's id cannot carry an outcome: no pc-invitations producer enqueued it (one added without a jobId is numbered by BullMQ, which refuses a number as the outcome's id); failed without calling the API and without an outcome");
-          throw new UnrecoverableError(`job id ${JSON.stringify(jobId.slice(0, 80))} cannot carry an outcome (enqueue requests with the producer); not sent`);
+          log.warn(
+            "the job's id cannot carry an outcome: no pc-invitations producer enqueued it (one added without a jobId " +
+              "is numbered by BullMQ, which refuses a number as the outcome's " +
+              "id); failed without calling the API and without an outcome",
+          );
+          throw new UnrecoverableError(
+            `job id ${JSON.stringify(jobId.slice(0, 80))} cannot carry ` +
+              `an outcome (enqueue requests with the producer); not sent`,
+          );
         case "already-published":
           log.info("outcome already published; not calling the API again");
           return { outcome: "already-published" };
@@ -124,16 +155,27 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
           switch (o.type) {
             case "accepted":
               log.info(
-                { connectionId: o.connection?.Id ?? null, attempts: o.attempts, awsRequestId: o.awsRequestId, alreadyAccepted: o.alreadyAccepted, ...(o.reason ? { reason: o.reason } : {}) },
+                {
+                  connectionId: o.connection?.Id ?? null,
+                  attempts: o.attempts,
+                  awsRequestId: o.awsRequestId,
+                  alreadyAccepted: o.alreadyAccepted,
+                  ...(o.reason ? { reason: o.reason } : {}),
+                },
                 "invitation accepted",
               );
               return { outcome: "accepted", eventId: o.eventId };
             case "rejected":
-              log.info({ attempts: o.attempts, awsRequestId: o.awsRequestId, alreadyRejected: o.alreadyRejected }, "invitation rejected");
+              log.info(
+                { attempts: o.attempts, awsRequestId: o.awsRequestId, alreadyRejected: o.alreadyRejected },
+                "invitation rejected",
+              );
               return { outcome: "rejected", eventId: o.eventId };
             case "failed":
               log.warn({ error: o.error, attempts: o.attempts }, "request failed");
-              throw new UnrecoverableError(`${o.error.name}${o.error.reason ? ` (${o.error.reason})` : ""}: ${o.error.message}`);
+              throw new UnrecoverableError(
+                `${o.error.name}${o.error.reason ? ` (${o.error.reason})` : ""}: ${o.error.message}`,
+              );
             case "canceled":
               // A run never publishes `canceled` (cancelRequest does, for a job no run has taken).
               return { outcome: "already-published", eventId: o.eventId };
@@ -142,7 +184,10 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
         }
         case "retry":
           opts.metrics?.recordRetry();
-          log.warn({ error: result.error, attemptsMade: job.attemptsMade + 1 }, "transient error; will retry with backoff");
+          log.warn(
+            { error: result.error, attemptsMade: job.attemptsMade + 1 },
+            "transient error; will retry with backoff",
+          );
           throw new TransientAttemptError(`${result.error.name}: ${result.error.message}`);
         case "rate-limit": {
           // Only a valid job reaches the API, so its data has throttleRequeues.
@@ -182,7 +227,10 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
       suppressedErrors++;
       return;
     }
-    opts.logger.error({ err, ...(suppressedErrors > 0 ? { suppressedSinceLast: suppressedErrors } : {}) }, "worker error");
+    opts.logger.error(
+      { err, ...(suppressedErrors > 0 ? { suppressedSinceLast: suppressedErrors } : {}) },
+      "worker error",
+    );
     lastErrorLog = now;
     suppressedErrors = 0;
   });
@@ -224,14 +272,21 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
           // AWS refused the look-up for the worker's own fault: no outcome; the sweeper finishes the job later.
           opts.metrics?.recordFault(r.error.name);
           faults.trip(r.error);
-          opts.logger.warn({ jobId: job.id, reason: job.failedReason, error: { name: r.error.name } }, "abandoned job left to the sweeper: AWS refused the look-up (worker fault)");
+          opts.logger.warn(
+            { jobId: job.id, reason: job.failedReason, error: { name: r.error.name } },
+            "abandoned job left to the sweeper: AWS refused the look-up (worker fault)",
+          );
           return;
         }
         if (r.action !== "published") return;
         opts.metrics?.recordOutcome(r.outcome.type, r.outcome.type === "failed" ? r.outcome.error.name : null);
         opts.logger.warn({ jobId: job.id, reason: job.failedReason }, "abandoned job given its outcome");
       },
-      (err) => opts.logger.error({ err, jobId: job.id }, "could not publish the outcome of an abandoned job (the sweeper will finish it)"),
+      (err) =>
+        opts.logger.error(
+          { err, jobId: job.id },
+          "could not publish the outcome of an abandoned job (the sweeper will finish it)",
+        ),
     );
   });
   return Object.defineProperty(worker, "fault", { get: () => faults.fault }) as AcceptWorker;

@@ -39,7 +39,11 @@ export function omitFields(body: Record<string, unknown>, paths: readonly string
   return copy;
 }
 
-function spellErrorType(name: string, namespace: string | undefined, format: EmulatorSwitches["errorTypeFormat"]): string {
+function spellErrorType(
+  name: string,
+  namespace: string | undefined,
+  format: EmulatorSwitches["errorTypeFormat"],
+): string {
   if (namespace === undefined || format === "bare") return name;
   if (format === "coral") return `${name}:http://internal.amazon.com/coral/${namespace}/`;
   return `${namespace}#${name}`;

@@ -6,15 +6,18 @@
  *
  * Routes:
  *   GET  /_emulator/health                          → { ok: true, url }
- *   POST /_emulator/invitations                     body SeedInvitationInput, or { count, ...SeedManyInput } → SeededInvitationDetail[]
+ *   POST /_emulator/invitations                     body SeedInvitationInput, or { count, ...SeedManyInput } →
+ * SeededInvitationDetail[]
  *   GET  /_emulator/invitations/<catalog>/<id>      → InvitationRecord | 404
  *   GET  /_emulator/connections/<catalog>/<id>      → ConnectionRecord | 404
  *   GET  /_emulator/calls?operation=&identifier=    → RecordedCall[]
  *   POST /_emulator/script                          body ScriptedFailure | ScriptedFailure[] → { ok, added }
  *   GET  /_emulator/faults                          → current fault settings
- *   POST /_emulator/faults                          body Partial<fault settings>; null turns a fault off → current settings
+ *   POST /_emulator/faults                          body Partial<fault settings>; null turns a fault off → current
+ * settings
  *   GET  /_emulator/switches                        → the switches that are on
- *   POST /_emulator/switches                        body Partial<EmulatorSwitches>; null turns a switch off → the switches that are on
+ *   POST /_emulator/switches                        body Partial<EmulatorSwitches>; null turns a switch off → the
+ * switches that are on
  *   POST /_emulator/reset                           → { ok: true } (keeps faults and switches)
  */
 import { z } from "zod";
@@ -164,7 +167,9 @@ function route(target: ControlTarget, method: string, url: URL, json: unknown): 
 
   if (method === "GET" && (parts[0] === "invitations" || parts[0] === "connections") && parts.length === 3) {
     const record =
-      parts[0] === "invitations" ? target.getInvitation(parts[1]!, parts[2]!) : target.getConnection(parts[1]!, parts[2]!);
+      parts[0] === "invitations"
+        ? target.getInvitation(parts[1]!, parts[2]!)
+        : target.getConnection(parts[1]!, parts[2]!);
     if (!record) throw new ControlError(404, `${parts[0].slice(0, -1)} ${parts[1]}/${parts[2]} not found`);
     return { status: 200, body: record };
   }
@@ -192,7 +197,8 @@ function route(target: ControlTarget, method: string, url: URL, json: unknown): 
 
   if (path === "switches" && (method === "GET" || method === "POST")) {
     if (method === "POST") {
-      if (json === null || typeof json !== "object" || Array.isArray(json)) throw new ControlError(400, "body must be an object");
+      if (json === null || typeof json !== "object" || Array.isArray(json))
+        throw new ControlError(400, "body must be an object");
       target.setSwitches(json as Partial<EmulatorSwitches>);
     }
     return { status: 200, body: target.switches() };

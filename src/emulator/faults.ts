@@ -14,7 +14,15 @@
  * checks answer it (signature.ts, `authErrorStatus`), for that call only.
  */
 import { FRONT_DOOR_MESSAGES } from "./signature.js";
-import { FRONT_DOOR_ERROR_NAMES, SCRIPTED_ERROR_NAMES, type EmulatorOptions, type FaultSettings, type FrontDoorErrorName, type ScriptedErrorName, type ScriptedFailure } from "./types.js";
+import {
+  FRONT_DOOR_ERROR_NAMES,
+  SCRIPTED_ERROR_NAMES,
+  type EmulatorOptions,
+  type FaultSettings,
+  type FrontDoorErrorName,
+  type ScriptedErrorName,
+  type ScriptedFailure,
+} from "./types.js";
 import { errorResponse, frontDoorError, type ApiResponse } from "./wire.js";
 
 /** Operations that share the throttle budget (the read/accept hot path). */
@@ -135,9 +143,13 @@ export class FaultController {
     if (throttleRate > 0 && THROTTLED_OPERATIONS.has(operation) && this.random() < throttleRate) {
       return {
         kind: "respond",
-        response: errorResponse("ThrottlingException", "Rate exceeded (injected by throttleRate: other traffic on the account)", {
-          ...(answer.retryAfterSeconds !== undefined ? { retryAfterSeconds: answer.retryAfterSeconds } : {}),
-        }),
+        response: errorResponse(
+          "ThrottlingException",
+          "Rate exceeded (injected by throttleRate: other traffic on the account)",
+          {
+            ...(answer.retryAfterSeconds !== undefined ? { retryAfterSeconds: answer.retryAfterSeconds } : {}),
+          },
+        ),
       };
     }
 
@@ -174,7 +186,10 @@ function scriptedAnswer(s: ScriptedFailure, authErrorStatus: number): FaultDecis
   if (s.error === "ConnectionReset") return { kind: "reset" };
   if (s.error === "Hang") return { kind: "hang" };
   if (isFrontDoor(s.error)) {
-    return { kind: "respond", response: frontDoorError(s.error, s.message ?? FRONT_DOOR_MESSAGES[s.error], authErrorStatus) };
+    return {
+      kind: "respond",
+      response: frontDoorError(s.error, s.message ?? FRONT_DOOR_MESSAGES[s.error], authErrorStatus),
+    };
   }
   const headers: Record<string, string> = {};
   if (s.retryAfterSeconds !== undefined) headers["Retry-After"] = String(s.retryAfterSeconds);

@@ -32,7 +32,9 @@ const identifiersOf = (input: Input): string[] | undefined => {
 /** Canonical form of the filters a NextToken is bound to. */
 function filterKey(input: Input, members: readonly string[]): string {
   const ids = identifiersOf(input);
-  return JSON.stringify(members.map((m) => (m === "OtherParticipantIdentifiers" ? (ids ? [...ids].sort() : null) : (input[m] ?? null))));
+  return JSON.stringify(
+    members.map((m) => (m === "OtherParticipantIdentifiers" ? (ids ? [...ids].sort() : null) : (input[m] ?? null))),
+  );
 }
 
 function invitationSummary(r: InvitationRecord): Record<string, unknown> {
@@ -67,7 +69,13 @@ function participantIdsOf(c: ConnectionRecord): Set<string> {
 
 export function listConnectionInvitations(store: EmulatorStore, input: Input): ApiResponse {
   const op = "ListConnectionInvitations";
-  const filter = filterKey(input, ["Catalog", "ConnectionType", "OtherParticipantIdentifiers", "ParticipantType", "Status"]);
+  const filter = filterKey(input, [
+    "Catalog",
+    "ConnectionType",
+    "OtherParticipantIdentifiers",
+    "ParticipantType",
+    "Status",
+  ]);
   const after = decodeNextToken(input.NextToken, op, filter);
   const ids = identifiersOf(input);
   const keep = (r: InvitationRecord): boolean =>
@@ -83,7 +91,11 @@ export function listConnectionInvitations(store: EmulatorStore, input: Input): A
   });
 }
 
-export function listConnections(store: EmulatorStore, input: Input, options: { activeOnly?: boolean } = {}): ApiResponse {
+export function listConnections(
+  store: EmulatorStore,
+  input: Input,
+  options: { activeOnly?: boolean } = {},
+): ApiResponse {
   const op = "ListConnections";
   const filter = filterKey(input, ["Catalog", "ConnectionType", "OtherParticipantIdentifiers"]);
   const after = decodeNextToken(input.NextToken, op, filter);

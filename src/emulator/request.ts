@@ -52,7 +52,10 @@ export function readApiRequest(req: IncomingMessage, text: string, tooLarge: boo
   try {
     const parsed: unknown = tooLarge ? undefined : text.trim() === "" ? {} : JSON.parse(text);
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      early = protocolError("SerializationException", tooLarge ? "Request body too large" : "Body must be a JSON object");
+      early = protocolError(
+        "SerializationException",
+        tooLarge ? "Request body too large" : "Body must be a JSON object",
+      );
     } else {
       input = parsed as Record<string, unknown>;
     }

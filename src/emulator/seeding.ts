@@ -19,10 +19,30 @@ import {
 
 /** Built-in partners: distinct account ids, names and email domains (RFC 2606 `.example`). */
 const NAMED_PARTICIPANTS: readonly SeedParticipant[] = [
-  { accountId: "111122223333", name: "Acme Cloud Partners", emailDomain: "acme.example", profileId: "pprofile-ACME000000001" },
-  { accountId: "222233334444", name: "Globex Consulting", emailDomain: "globex.example", profileId: "pprofile-GLOBEX0000001" },
-  { accountId: "333344445555", name: "Initech Solutions", emailDomain: "initech.example", profileId: "pprofile-INITECH000001" },
-  { accountId: "444455556666", name: "Umbrella Data", emailDomain: "umbrella.example", profileId: "pprofile-UMBRELLA00001" },
+  {
+    accountId: "111122223333",
+    name: "Acme Cloud Partners",
+    emailDomain: "acme.example",
+    profileId: "pprofile-ACME000000001",
+  },
+  {
+    accountId: "222233334444",
+    name: "Globex Consulting",
+    emailDomain: "globex.example",
+    profileId: "pprofile-GLOBEX0000001",
+  },
+  {
+    accountId: "333344445555",
+    name: "Initech Solutions",
+    emailDomain: "initech.example",
+    profileId: "pprofile-INITECH000001",
+  },
+  {
+    accountId: "444455556666",
+    name: "Umbrella Data",
+    emailDomain: "umbrella.example",
+    profileId: "pprofile-UMBRELLA00001",
+  },
 ];
 
 export const DEFAULT_PARTICIPANT_COUNT = 4;
@@ -59,10 +79,13 @@ function nonEmpty<T>(name: string, list: readonly T[] | undefined, fallback: rea
 export function spreadSeedInputs(n: number, input: SeedManyInput = {}): SeedInvitationInput[] {
   if (!Number.isInteger(n) || n < 0) throw new Error(`count must be an integer >= 0, got ${n}`);
   const { catalogs, statuses, connectionTypes, participants, emailDomains, ...pinned } = input;
-  const statusList = pinned.status !== undefined ? [pinned.status] : nonEmpty<InvitationStatus>("statuses", statuses, ["PENDING"]);
+  const statusList =
+    pinned.status !== undefined ? [pinned.status] : nonEmpty<InvitationStatus>("statuses", statuses, ["PENDING"]);
   const catalogList = pinned.catalog !== undefined ? [pinned.catalog] : nonEmpty("catalogs", catalogs, ["AWS"]);
   const typeList =
-    pinned.connectionType !== undefined ? [pinned.connectionType] : nonEmpty("connectionTypes", connectionTypes, CONNECTION_TYPES);
+    pinned.connectionType !== undefined
+      ? [pinned.connectionType]
+      : nonEmpty("connectionTypes", connectionTypes, CONNECTION_TYPES);
   const people = participantsOf(participants);
   const domains = emailDomains === undefined ? undefined : nonEmpty("emailDomains", emailDomains, []);
 

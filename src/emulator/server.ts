@@ -75,7 +75,11 @@ export class PartnerCentralEmulator implements ControlTarget {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent && !res.destroyed) {
-          writeResponse(res, errorResponse("InternalServerException", `Emulator failure: ${String(err)}`), randomUUID());
+          writeResponse(
+            res,
+            errorResponse("InternalServerException", `Emulator failure: ${String(err)}`),
+            randomUUID(),
+          );
         }
       });
     });
@@ -258,7 +262,10 @@ export class PartnerCentralEmulator implements ControlTarget {
     const refused = checkSignature(api.signature, sw, this.switchBoard.now()) ?? api.early;
     const decision = refused
       ? undefined
-      : this.faultCtl.decide(operation, identifier, arrivedAt, { retryAfterSeconds: sw.throttleRetryAfterSeconds, authErrorStatus: sw.authErrorStatus });
+      : this.faultCtl.decide(operation, identifier, arrivedAt, {
+          retryAfterSeconds: sw.throttleRetryAfterSeconds,
+          authErrorStatus: sw.authErrorStatus,
+        });
 
     await this.delay(this.faultCtl.latencyMs);
     if (this.closed) {

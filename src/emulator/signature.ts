@@ -36,7 +36,8 @@ export const FRONT_DOOR_MESSAGES: Readonly<Record<FrontDoorErrorName, string>> =
   UnrecognizedClientException: "The security token included in the request is invalid.",
   ExpiredTokenException: "The security token included in the request is expired",
   InvalidSignatureException:
-    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+    "The request signature we calculated does not match the signature you provided. Check your " +
+    "AWS Secret Access Key and signing method. Consult the service documentation for details.",
 };
 
 export interface SignatureHeaders {
@@ -77,7 +78,10 @@ export function parseAmzDate(value: string | undefined): number | undefined {
 }
 
 export function formatAmzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 }
 
 function skewText(seconds: number): string {
@@ -89,9 +93,14 @@ export function checkSignature(h: SignatureHeaders, sw: EmulatorSwitches, nowMs:
   const parsed = h.authorization === undefined ? undefined : parseAuthorization(h.authorization);
 
   if (sw.requireSignature) {
-    if (parsed === undefined) return frontDoorError("MissingAuthenticationTokenException", "Request is missing Authentication Token", status);
+    if (parsed === undefined)
+      return frontDoorError("MissingAuthenticationTokenException", "Request is missing Authentication Token", status);
     if (!parsed.algorithmOk) {
-      return frontDoorError("IncompleteSignatureException", "Unsupported AWS 'algorithm': expected AWS4-HMAC-SHA256", status);
+      return frontDoorError(
+        "IncompleteSignatureException",
+        "Unsupported AWS 'algorithm': expected AWS4-HMAC-SHA256",
+        status,
+      );
     }
     if (parsed.missing.length > 0) {
       const text = [...new Set(parsed.missing)].map((p) => `Authorization header requires '${p}' parameter.`).join(" ");
@@ -107,7 +116,11 @@ export function checkSignature(h: SignatureHeaders, sw: EmulatorSwitches, nowMs:
   }
 
   if (sw.knownAccessKeyIds !== undefined && !sw.knownAccessKeyIds.includes(parsed?.accessKeyId ?? "")) {
-    return frontDoorError("UnrecognizedClientException", "The security token included in the request is invalid.", status);
+    return frontDoorError(
+      "UnrecognizedClientException",
+      "The security token included in the request is invalid.",
+      status,
+    );
   }
 
   const token = h.securityToken;
@@ -130,14 +143,16 @@ export function checkSignature(h: SignatureHeaders, sw: EmulatorSwitches, nowMs:
     if (at < nowMs - maxMs) {
       return frontDoorError(
         "InvalidSignatureException",
-        `Signature expired: ${h.amzDate} is now earlier than ${formatAmzDate(nowMs - maxMs)} (${formatAmzDate(nowMs)} - ${skew})`,
+        `Signature expired: ${h.amzDate} is now earlier than ` +
+          `${formatAmzDate(nowMs - maxMs)} (${formatAmzDate(nowMs)} - ${skew})`,
         status,
       );
     }
     if (at > nowMs + maxMs) {
       return frontDoorError(
         "InvalidSignatureException",
-        `Signature not yet current: ${h.amzDate} is still later than ${formatAmzDate(nowMs + maxMs)} (${formatAmzDate(nowMs)} + ${skew})`,
+        `Signature not yet current: ${h.amzDate} is still later than ` +
+          `${formatAmzDate(nowMs + maxMs)} (${formatAmzDate(nowMs)} + ${skew})`,
         status,
       );
     }

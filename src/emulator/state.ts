@@ -112,10 +112,22 @@ export class EmulatorStore {
     const id = input.identifier ?? this.freshId("pacinv-", catalog, this.invitations);
     if (!PATTERNS.invitationId.test(id)) throw new Error(`invalid invitation identifier: ${id}`);
     const status = check<InvitationStatus>("status", input.status ?? "PENDING", INVITATION_STATUSES);
-    const type = check<ConnectionType>("connectionType", input.connectionType ?? "OPPORTUNITY_COLLABORATION", CONNECTION_TYPES);
+    const type = check<ConnectionType>(
+      "connectionType",
+      input.connectionType ?? "OPPORTUNITY_COLLABORATION",
+      CONNECTION_TYPES,
+    );
     const side = check("participantType", input.participantType ?? "RECEIVER", PARTICIPANT_TYPES);
-    const kind = check<ParticipantKind>("otherParticipantKind", input.otherParticipantKind ?? "PartnerProfile", PARTICIPANT_KINDS);
-    const typeStatus = check<ConnectionTypeStatus>("connectionStatus", input.connectionStatus ?? "ACTIVE", CONNECTION_TYPE_STATUSES);
+    const kind = check<ParticipantKind>(
+      "otherParticipantKind",
+      input.otherParticipantKind ?? "PartnerProfile",
+      PARTICIPANT_KINDS,
+    );
+    const typeStatus = check<ConnectionTypeStatus>(
+      "connectionStatus",
+      input.connectionStatus ?? "ACTIVE",
+      CONNECTION_TYPE_STATUSES,
+    );
     const otherAccountId = input.otherParticipantAccountId ?? newAccountId();
     if (!PATTERNS.accountId.test(otherAccountId)) throw new Error(`invalid account id: ${otherAccountId}`);
     const inviterEmail = input.inviterEmail ?? `inviter@${input.emailDomain ?? "example.com"}`;
@@ -207,7 +219,11 @@ export class EmulatorStore {
   }
 
   /** Invitations of one catalog in list order, each after `afterSeq`, that satisfy `keep`; copies. */
-  *invitationsOf(catalog: string, afterSeq: number, keep: (r: InvitationRecord) => boolean): Generator<Listed<InvitationRecord>> {
+  *invitationsOf(
+    catalog: string,
+    afterSeq: number,
+    keep: (r: InvitationRecord) => boolean,
+  ): Generator<Listed<InvitationRecord>> {
     for (const e of this.invitations.values()) {
       if (e.seq > afterSeq && e.record.Catalog === catalog && keep(e.record)) {
         yield { seq: e.seq, record: structuredClone(e.record) };
@@ -216,7 +232,11 @@ export class EmulatorStore {
   }
 
   /** Connections of one catalog in list order, each after `afterSeq`, that satisfy `keep`; copies. */
-  *connectionsOf(catalog: string, afterSeq: number, keep: (r: ConnectionRecord) => boolean): Generator<Listed<ConnectionRecord>> {
+  *connectionsOf(
+    catalog: string,
+    afterSeq: number,
+    keep: (r: ConnectionRecord) => boolean,
+  ): Generator<Listed<ConnectionRecord>> {
     for (const e of this.connections.values()) {
       if (e.seq > afterSeq && e.record.Catalog === catalog && keep(e.record)) {
         yield { seq: e.seq, record: structuredClone(e.record) };

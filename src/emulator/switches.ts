@@ -114,7 +114,10 @@ export class SwitchBoard {
     if (parsed.data.omitOutputFields !== undefined) {
       omitted.clear();
       for (const [op, names] of Object.entries(parsed.data.omitOutputFields)) {
-        omitted.set(op, names.map((n) => resolveOmittable(op, n)));
+        omitted.set(
+          op,
+          names.map((n) => resolveOmittable(op, n)),
+        );
       }
     }
     if (parsed.data.hang !== undefined && Array.isArray(parsed.data.hang)) {

@@ -115,7 +115,8 @@ export interface EmulatorSwitches {
   errorTypeFormat?: "namespaced" | "bare" | "coral";
   /** Namespace of modelled errors; default "com.amazonaws.partnercentralaccount". */
   errorNamespace?: string;
-  /** HTTP status of every ThrottlingException: 429 (the model's @httpError, default) or 400 (AWS's common-errors table). */
+  /** HTTP status of every ThrottlingException: 429 (the model's @httpError, default) or 400 (AWS's common-errors
+   * table). */
   throttleStatus?: 400 | 429;
   /** `Retry-After` (seconds) on the answers of the `throttleAboveRps` gate. */
   throttleRetryAfterSeconds?: number;
@@ -136,7 +137,8 @@ export interface EmulatorSwitches {
    * clock → InvalidSignatureException "Signature expired" (AWS allows 300).
    */
   maxClockSkewSeconds?: number;
-  /** HTTP status of those signature errors: 403 (default, AWS's common-errors table) or 400 (older awsJson services). */
+  /** HTTP status of those signature errors: 403 (default, AWS's common-errors table) or 400 (older awsJson services).
+   * */
   authErrorStatus?: 400 | 403;
   /**
    * ListConnections lists only connections with at least one ACTIVE type, as AWS's documentation
@@ -169,7 +171,8 @@ export interface SeedInvitationInput {
   partnerName?: string;
   /** Extension: 12-digit account id of the inviter (`OtherParticipantIdentifier`). Generated if absent. */
   otherParticipantAccountId?: string;
-  /** Id of the other side's profile (`pprofile-…` for PartnerProfile, `^[a-zA-Z0-9-]+$` for SellerProfile). Generated if absent. */
+  /** Id of the other side's profile (`pprofile-…` for PartnerProfile, `^[a-zA-Z0-9-]+$` for SellerProfile). Generated
+   * if absent. */
   partnerProfileId?: string;
   /** Which `Participant` union member describes the other side in the connection; default PartnerProfile. */
   otherParticipantKind?: ParticipantKind;
@@ -209,7 +212,8 @@ export interface SeedManyInput extends Omit<SeedInvitationInput, "identifier"> {
   connectionTypes?: ConnectionType[];
   /** The other partners: a count taken from the built-in list, or explicit entries; default 4. */
   participants?: number | SeedParticipant[];
-  /** Email domains to spread over (independently of participants) when neither `emailDomain` nor `inviterEmail` is pinned. */
+  /** Email domains to spread over (independently of participants) when neither `emailDomain` nor `inviterEmail` is
+   * pinned. */
   emailDomains?: string[];
 }
 

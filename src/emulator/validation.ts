@@ -48,8 +48,10 @@ export const PATTERNS = {
   /** Model text: `^[A-Za-z0-9-_]+$` (letters, digits, '-' and '_'). */
   clientToken: /^[A-Za-z0-9_-]+$/,
   participantIdentifier: /^[a-zA-Z0-9-]+$/,
-  email:
-    /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/,
+  email: new RegExp(
+    String.raw`^[a-zA-Z0-9.!#$%&'*+/=?^_\`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?` +
+      String.raw`(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$`,
+  ),
   unicodeString: /^[\u0020-\u007E\u00A0-\uD7FF\uE000-\uFFFD]+$/,
   /** The newer model also allows `\n` in the invitation message; accept the wider set. */
   unicodeStringWithNewline: /^[\n\u0020-\u007E\u00A0-\uD7FF\uE000-\uFFFD]+$/,
@@ -117,7 +119,7 @@ export const OPERATION_RULES = {
 export type OperationName = keyof typeof OPERATION_RULES;
 
 export function isOperationName(name: string): name is OperationName {
-  return Object.prototype.hasOwnProperty.call(OPERATION_RULES, name);
+  return Object.hasOwn(OPERATION_RULES, name);
 }
 
 function codePointLength(s: string): number {

@@ -41,7 +41,7 @@ export const DEFAULT_REASONS: Partial<Record<ModeledErrorName, string>> = {
 };
 
 export function isModeledErrorName(name: string): name is ModeledErrorName {
-  return Object.prototype.hasOwnProperty.call(ERROR_STATUS, name);
+  return Object.hasOwn(ERROR_STATUS, name);
 }
 
 /** One member of the `ValidationError` union (the `FieldValidationError` variant). */

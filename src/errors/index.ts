@@ -13,7 +13,10 @@ export abstract class PcInvitationsError extends Error {
 export class RequestValidationError extends PcInvitationsError {
   override readonly name = "RequestValidationError";
   readonly code = "INVALID_REQUEST";
-  constructor(readonly issues: FieldIssue[], readonly index?: number) {
+  constructor(
+    readonly issues: FieldIssue[],
+    readonly index?: number,
+  ) {
     super(`${index === undefined ? "invalid request" : `invalid request #${index}`}: ${formatFieldIssues(issues)}`);
   }
 }
@@ -40,7 +43,12 @@ export class RedisUnavailableError extends PcInvitationsError {
     options?: ErrorOptions,
     readonly timedOutAfterMs?: number,
   ) {
-    super(timedOutAfterMs === undefined ? `cannot reach Redis at ${url}` : `Redis at ${url} did not answer within ${timedOutAfterMs} ms`, options);
+    super(
+      timedOutAfterMs === undefined
+        ? `cannot reach Redis at ${url}`
+        : `Redis at ${url} did not answer within ${timedOutAfterMs} ms`,
+      options,
+    );
   }
 }
 
@@ -51,7 +59,10 @@ export class BatchValidationError extends PcInvitationsError {
   constructor(readonly invalid: Array<{ index: number; issues: FieldIssue[] }>) {
     super(
       `${invalid.length} invalid request(s), nothing enqueued: ` +
-        invalid.slice(0, 5).map((i) => `#${i.index} ${formatFieldIssues(i.issues)}`).join(" | ") +
+        invalid
+          .slice(0, 5)
+          .map((i) => `#${i.index} ${formatFieldIssues(i.issues)}`)
+          .join(" | ") +
         (invalid.length > 5 ? ` | … ${invalid.length - 5} more` : ""),
     );
   }
@@ -79,8 +90,10 @@ export class IdempotencyConflictError extends PcInvitationsError {
   ) {
     super(
       firstIndex === undefined
-        ? `idempotency key "${idempotencyKey}" was already used with a different payload (differs in: ${differences.join(", ")}); nothing enqueued`
-        : `idempotency key "${idempotencyKey}" is used by request #${firstIndex} of this batch with a different payload (differs in: ${differences.join(", ")}); nothing enqueued`,
+        ? `idempotency key "${idempotencyKey}" was already used with a different ` +
+            `payload (differs in: ${differences.join(", ")}); nothing enqueued`
+        : `idempotency key "${idempotencyKey}" is used by request #${firstIndex} of this batch ` +
+            `with a different payload (differs in: ${differences.join(", ")}); nothing enqueued`,
     );
   }
 }
@@ -95,8 +108,14 @@ export class IdempotencyConflictError extends PcInvitationsError {
 export class RedisFullError extends PcInvitationsError {
   override readonly name = "RedisFullError";
   readonly code = "REDIS_FULL";
-  constructor(readonly url?: string, options?: ErrorOptions) {
-    super(`Redis${url ? ` at ${url}` : ""} is full (used memory reached maxmemory) and refuses writes; nothing was written`, options);
+  constructor(
+    readonly url?: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `Redis${url ? ` at ${url}` : ""} is full (used memory reached maxmemory) and refuses writes; nothing was written`,
+      options,
+    );
   }
 }
 
@@ -117,7 +136,8 @@ export class RedisAuthError extends PcInvitationsError {
     super(
       reason === "wrong-password"
         ? `Redis at ${url} refused the password for user "${username}"`
-        : `Redis at ${url} requires a password and none was given (REDIS_URL=redis://${username === "default" ? "" : username}:PASSWORD@host:port)`,
+        : `Redis at ${url} requires a password and none was given ` +
+            `(REDIS_URL=redis://${username === "default" ? "" : username}:PASSWORD@host:port)`,
       options,
     );
   }
@@ -139,7 +159,10 @@ export class RecordUnreadableError extends PcInvitationsError {
     /** Position in the batch, for enqueueMany. */
     readonly index?: number,
   ) {
-    super(`the request record of idempotency key "${idempotencyKey}" names job ${jobId}, which exists, but is not a record this version can read (fields: ${fields.join(", ")}); nothing enqueued`);
+    super(
+      `the request record of idempotency key "${idempotencyKey}" names job ${jobId}, which exists, ` +
+        `but is not a record this version can read (fields: ${fields.join(", ")}); nothing enqueued`,
+    );
   }
 }
 
@@ -175,7 +198,10 @@ export class RequestNotCancelableError extends PcInvitationsError {
     readonly requestId: string,
     readonly state: string,
   ) {
-    super(`request ${requestId} is ${state}: only a request that has not started (waiting, delayed, prioritized) can be canceled`);
+    super(
+      `request ${requestId} is ${state}: only a request that has ` +
+        `not started (waiting, delayed, prioritized) can be canceled`,
+    );
   }
 }
 
@@ -227,6 +253,9 @@ export class OutcomeParkedError extends PcInvitationsError {
     readonly reason: string,
     options?: ErrorOptions,
   ) {
-    super(`outcome ${requestId} parked (${reason}); replay it with: pc-invitations outcomes replay --id ${requestId}`, options);
+    super(
+      `outcome ${requestId} parked (${reason}); replay it with: pc-invitations outcomes replay --id ${requestId}`,
+      options,
+    );
   }
 }

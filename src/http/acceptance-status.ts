@@ -1,6 +1,15 @@
 import type { OutcomeEvent } from "../schemas/outcome.js";
 
-export const ACCEPTANCE_STATES = ["waiting", "active", "delayed", "completed", "failed", "prioritized", "canceled", "unknown"] as const;
+export const ACCEPTANCE_STATES = [
+  "waiting",
+  "active",
+  "delayed",
+  "completed",
+  "failed",
+  "prioritized",
+  "canceled",
+  "unknown",
+] as const;
 export type AcceptanceState = (typeof ACCEPTANCE_STATES)[number];
 
 export interface AcceptanceStatus {
@@ -23,16 +32,28 @@ export interface JobReader {
  * request is `canceled` whatever its job says (a cancel that died before removing the job leaves
  * it waiting, to finish without a call). Undefined when neither exists.
  */
-export async function readAcceptanceStatus(requests: JobReader, outcomes: JobReader, id: string): Promise<AcceptanceStatus | undefined> {
+export async function readAcceptanceStatus(
+  requests: JobReader,
+  outcomes: JobReader,
+  id: string,
+): Promise<AcceptanceStatus | undefined> {
   const [job, outcomeJob] = await Promise.all([requests.getJob(id), outcomes.getJob(id)]);
   if (!job && !outcomeJob) return undefined;
   const outcome = outcomeJob ? (outcomeJob.data as OutcomeEvent) : null;
   const jobState = job ? await job.getState() : undefined;
-  return toAcceptanceStatus(id, job ? { state: jobState ?? "unknown", attemptsMade: job.attemptsMade } : undefined, outcome);
+  return toAcceptanceStatus(
+    id,
+    job ? { state: jobState ?? "unknown", attemptsMade: job.attemptsMade } : undefined,
+    outcome,
+  );
 }
 
 /** Pure part of the lookup. */
-export function toAcceptanceStatus(id: string, job: { state: string; attemptsMade: number } | undefined, outcome: OutcomeEvent | null): AcceptanceStatus {
+export function toAcceptanceStatus(
+  id: string,
+  job: { state: string; attemptsMade: number } | undefined,
+  outcome: OutcomeEvent | null,
+): AcceptanceStatus {
   const state: AcceptanceState =
     outcome?.type === "canceled"
       ? "canceled"

@@ -11,7 +11,9 @@ const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
 export function admission(ctx: HttpContext) {
   return async function admit(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     if (!JSON_MEDIA_TYPE.test(request.headers["content-type"] ?? "")) {
-      return reply.code(415).send({ error: "UNSUPPORTED_MEDIA_TYPE", message: "send the body as Content-Type: application/json" });
+      return reply
+        .code(415)
+        .send({ error: "UNSUPPORTED_MEDIA_TYPE", message: "send the body as Content-Type: application/json" });
     }
     const verdict = await ctx.gate.check();
     if (verdict.open) return undefined;
@@ -19,10 +21,19 @@ export function admission(ctx: HttpContext) {
     return sendAnswer(
       reply,
       verdict.reason === "backlog"
-        ? unavailable("BACKLOG_FULL", `the requests queue backlog is over HTTP_MAX_BACKLOG (${ctx.config.HTTP_MAX_BACKLOG}); retry later`, retryAfter)
+        ? unavailable(
+            "BACKLOG_FULL",
+            `the requests queue backlog is over HTTP_MAX_BACKLOG (${ctx.config.HTTP_MAX_BACKLOG}); retry later`,
+            retryAfter,
+          )
         : redisConnected(ctx.redis)
           ? // Connected but slow: the backlog count timed out, and nothing of this request was sent.
-            unavailable("REDIS_UNAVAILABLE", `Redis did not answer within ${ctx.config.HTTP_REDIS_TIMEOUT_MS} ms (HTTP_REDIS_TIMEOUT_MS); nothing was done: retry later`, retryAfter)
+            unavailable(
+              "REDIS_UNAVAILABLE",
+              `Redis did not answer within ${ctx.config.HTTP_REDIS_TIMEOUT_MS} ` +
+                `ms (HTTP_REDIS_TIMEOUT_MS); nothing was done: retry later`,
+              retryAfter,
+            )
           : toHttpAnswer(ctx.redisDown(), { retryAfterSeconds: retryAfter }),
     );
   };

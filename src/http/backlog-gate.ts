@@ -4,7 +4,10 @@
  * one count in flight, so a busy API costs Redis at most one count per `ttlMs`, not one per request.
  * Failures are not cached: the next request asks again.
  */
-export type GateVerdict = { open: true } | { open: false; reason: "backlog"; backlog: number } | { open: false; reason: "redis-unavailable" };
+export type GateVerdict =
+  | { open: true }
+  | { open: false; reason: "backlog"; backlog: number }
+  | { open: false; reason: "redis-unavailable" };
 
 export interface BacklogGateOptions {
   /** Jobs waiting to be processed (waiting + delayed + prioritized). Rejects when Redis is unreachable. */

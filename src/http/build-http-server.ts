@@ -2,7 +2,13 @@ import { randomUUID } from "node:crypto";
 import { maxHeaderSize, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import { Queue } from "bullmq";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { Cluster, Redis } from "ioredis";
 import { ConfigError, RedisAuthError, RedisUnavailableError } from "../errors/index.js";
 import { redactUrl } from "../config/load-config.js";
@@ -67,10 +73,16 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   const tokens = config.HTTP_AUTH_TOKENS ?? [];
   if (tokens.length === 0 && !config.HTTP_AUTH_DISABLED) {
     throw new ConfigError([
-      { field: "HTTP_AUTH_TOKENS", rule: "must be set (comma-separated bearer tokens), or set HTTP_AUTH_DISABLED=true to serve without authentication" },
+      {
+        field: "HTTP_AUTH_TOKENS",
+        rule:
+          "must be set (comma-separated bearer tokens), or set " +
+          "HTTP_AUTH_DISABLED=true to serve without authentication",
+      },
     ]);
   }
-  if (config.HTTP_AUTH_DISABLED) deps.logger.warn("HTTP_AUTH_DISABLED=true: the HTTP API accepts requests without a bearer token");
+  if (config.HTTP_AUTH_DISABLED)
+    deps.logger.warn("HTTP_AUTH_DISABLED=true: the HTTP API accepts requests without a bearer token");
 
   const loc = queueLocationFrom(config);
   // Read-only handles (counts, lookups, dashboard): they leave the queues' meta to producer and worker.
@@ -94,7 +106,8 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   };
   redis.on("error", onRedisError);
   redis.on("ready", onRedisReady);
-  const redisDown = (): RedisUnavailableError | RedisAuthError => refused ?? new RedisUnavailableError(redactUrl(config.REDIS_URL));
+  const redisDown = (): RedisUnavailableError | RedisAuthError =>
+    refused ?? new RedisUnavailableError(redactUrl(config.REDIS_URL));
   // Redis calls still running, so close() can let them finish before the caller closes the producer
   // (a client that hung up leaves its handler running).
   const inFlight = new Set<Promise<unknown>>();
@@ -112,7 +125,9 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     }
     return withTimeout(promise, config.HTTP_REDIS_TIMEOUT_MS, () => {
       const down = redisDown();
-      return down instanceof RedisUnavailableError && redisConnected(redis) ? new RedisUnavailableError(down.url, undefined, config.HTTP_REDIS_TIMEOUT_MS) : down;
+      return down instanceof RedisUnavailableError && redisConnected(redis)
+        ? new RedisUnavailableError(down.url, undefined, config.HTTP_REDIS_TIMEOUT_MS)
+        : down;
     });
   };
   const gate = createBacklogGate({
@@ -183,7 +198,15 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     closing = true;
   });
   app.addHook("onRequest", async (_request, reply) => {
-    if (closing) return sendAnswer(reply, unavailable("SHUTTING_DOWN", "the server is shutting down; retry (another instance)", config.HTTP_RETRY_AFTER_SECONDS));
+    if (closing)
+      return sendAnswer(
+        reply,
+        unavailable(
+          "SHUTTING_DOWN",
+          "the server is shutting down; retry (another instance)",
+          config.HTTP_RETRY_AFTER_SECONDS,
+        ),
+      );
     return undefined;
   });
   // JSON only: Fastify's default text/plain parser would let other media types through.
@@ -201,7 +224,16 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "(unmatched)";
     metrics.observeHttpRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    request.log.info({ method: request.method, url: request.url, route, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        route,
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
   });
   app.setErrorHandler((err, request, reply) => {
     const answer = toHttpAnswer(err, { retryAfterSeconds: config.HTTP_RETRY_AFTER_SECONDS });
@@ -210,9 +242,13 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     else if (answer.status >= 500) request.log.error({ err }, "request failed");
     return sendAnswer(reply, answer);
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: "NOT_FOUND", message: `no route ${request.method} ${request.url.split("?")[0]}` }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: "NOT_FOUND", message: `no route ${request.method} ${request.url.split("?")[0]}` }),
+  );
   app.addHook("onClose", async () => {
-    await withTimeout(Promise.allSettled([...inFlight]), config.HTTP_REDIS_TIMEOUT_MS, () => new Error("drain")).catch(() => {});
+    await withTimeout(Promise.allSettled([...inFlight]), config.HTTP_REDIS_TIMEOUT_MS, () => new Error("drain")).catch(
+      () => {},
+    );
     await Promise.all([requests.close(), outcomes.close()]);
     redis.off("error", onRedisError);
     redis.off("ready", onRedisReady);
@@ -250,7 +286,8 @@ function writeClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 function rawHttpAnswer(answer: HttpAnswer): string {
   const body = JSON.stringify(answer.body);
   return (
-    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ""}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ""}\r\nContent-Type: ` +
+    `application/json; charset=utf-8\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
 }

@@ -6,7 +6,11 @@ import type { FastifyInstance } from "fastify";
  * auth, apply to it). Imported dynamically: with HTTP_DASHBOARD=false bull-board is never loaded.
  * Read-only on purpose: removing or retrying jobs by hand could break "one outcome per request".
  */
-export async function registerDashboard(scope: FastifyInstance, queues: readonly Queue[], basePath: string): Promise<void> {
+export async function registerDashboard(
+  scope: FastifyInstance,
+  queues: readonly Queue[],
+  basePath: string,
+): Promise<void> {
   const [{ createBullBoard }, { BullMQAdapter }, { FastifyAdapter }] = await Promise.all([
     import("@bull-board/api"),
     import("@bull-board/api/bullMQAdapter"),

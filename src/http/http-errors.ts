@@ -59,7 +59,11 @@ export function invalidRequest(message: string, issues: Array<FieldIssue | Batch
   return { status: 400, body: { error: "INVALID_REQUEST", message, issues } };
 }
 
-export function unavailable(code: "BACKLOG_FULL" | "REDIS_UNAVAILABLE" | "REDIS_FULL" | "SHUTTING_DOWN", message: string, retryAfterSeconds: number): HttpAnswer {
+export function unavailable(
+  code: "BACKLOG_FULL" | "REDIS_UNAVAILABLE" | "REDIS_FULL" | "SHUTTING_DOWN",
+  message: string,
+  retryAfterSeconds: number,
+): HttpAnswer {
   return { status: 503, body: { error: code, message }, headers: { "retry-after": String(retryAfterSeconds) } };
 }
 
@@ -71,19 +75,34 @@ export const UNAUTHORIZED: HttpAnswer = {
 
 /** Fastify's own client errors, by code. Anything else with a 4xx status keeps it as INVALID_REQUEST. */
 const FASTIFY_ERRORS: Record<string, (err: { message: string }) => HttpAnswer> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: () => ({ status: 413, body: { error: "PAYLOAD_TOO_LARGE", message: "request body is larger than HTTP_BODY_LIMIT_BYTES" } }),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => ({
+    status: 413,
+    body: { error: "PAYLOAD_TOO_LARGE", message: "request body is larger than HTTP_BODY_LIMIT_BYTES" },
+  }),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => ({
     status: 415,
     body: { error: "UNSUPPORTED_MEDIA_TYPE", message: "send the body as Content-Type: application/json" },
   }),
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => invalidRequest("invalid request: (root): must be a JSON object", [{ field: "(root)", rule: "must be a JSON object" }]),
-  FST_ERR_CTP_INVALID_JSON_BODY: () => invalidRequest("invalid request: (root): must be valid JSON", [{ field: "(root)", rule: "must be valid JSON" }]),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    invalidRequest("invalid request: (root): must be a JSON object", [
+      { field: "(root)", rule: "must be a JSON object" },
+    ]),
+  FST_ERR_CTP_INVALID_JSON_BODY: () =>
+    invalidRequest("invalid request: (root): must be valid JSON", [{ field: "(root)", rule: "must be valid JSON" }]),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
-    invalidRequest("invalid request: content-length: must be the length of the body", [{ field: "content-length", rule: "must be the length of the body" }]),
+    invalidRequest("invalid request: content-length: must be the length of the body", [
+      { field: "content-length", rule: "must be the length of the body" },
+    ]),
   // Unreachable while the router's maxParamLength is Node's header limit (build-http-server.ts):
   // kept so that a lower bound would still answer in our words, as the route does for a non-id.
-  FST_ERR_MAX_PARAM_LENGTH: () => ({ status: 404, body: { error: "NOT_FOUND", message: "no route or request: a segment of the URL's path is too long to be an id" } }),
-  FST_ERR_BAD_URL: () => invalidRequest("invalid request: (url): must be validly percent-encoded", [{ field: "(url)", rule: "must be validly percent-encoded" }]),
+  FST_ERR_MAX_PARAM_LENGTH: () => ({
+    status: 404,
+    body: { error: "NOT_FOUND", message: "no route or request: a segment of the URL's path is too long to be an id" },
+  }),
+  FST_ERR_BAD_URL: () =>
+    invalidRequest("invalid request: (url): must be validly percent-encoded", [
+      { field: "(url)", rule: "must be validly percent-encoded" },
+    ]),
 };
 
 /**
@@ -96,7 +115,9 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
   if (err instanceof BatchValidationError) {
     return invalidRequest(
       err.message,
-      err.invalid.flatMap((item) => item.issues.map((issue) => ({ index: item.index, field: issue.field, rule: issue.rule }))),
+      err.invalid.flatMap((item) =>
+        item.issues.map((issue) => ({ index: item.index, field: issue.field, rule: issue.rule })),
+      ),
     );
   }
   if (err instanceof IdempotencyConflictError) {
@@ -115,15 +136,26 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
     };
   }
   if (err instanceof RequestNotCancelableError) {
-    return { status: 409, body: { error: "NOT_CANCELABLE", message: err.message, requestId: err.requestId, state: err.state } };
+    return {
+      status: 409,
+      body: { error: "NOT_CANCELABLE", message: err.message, requestId: err.requestId, state: err.state },
+    };
   }
   if (err instanceof RequestNotFoundError) return { status: 404, body: { error: "NOT_FOUND", message: err.message } };
-  if (err instanceof PolicyValidationError || err instanceof CancelValidationError) return invalidRequest(err.message, err.issues);
+  if (err instanceof PolicyValidationError || err instanceof CancelValidationError)
+    return invalidRequest(err.message, err.issues);
   // AWS refused a discovery's call for good (after its own retries): the gateway's answer, with AWS's words.
   if (err instanceof PartnerCentralCallError) {
     return {
       status: 502,
-      body: { error: "AWS_ERROR", message: err.message, operation: err.operation, awsError: err.errorName, reason: err.reason, awsHttpStatus: err.httpStatus },
+      body: {
+        error: "AWS_ERROR",
+        message: err.message,
+        operation: err.operation,
+        awsError: err.errorName,
+        reason: err.reason,
+        awsHttpStatus: err.httpStatus,
+      },
     };
   }
   if (err instanceof RedisUnavailableError) {
@@ -132,20 +164,27 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
     const message =
       err.timedOutAfterMs === undefined
         ? "Redis is unreachable; retry later"
-        : `Redis did not answer within ${err.timedOutAfterMs} ms (HTTP_REDIS_TIMEOUT_MS); the request may have been carried out: sending it again is safe (an enqueue finds its idempotency key, a cancel its outcome)`;
+        : `Redis did not answer within ${err.timedOutAfterMs} ms (HTTP_REDIS_TIMEOUT_MS); the request may have ` +
+          `been carried out: sending it again is safe (an enqueue finds its idempotency key, a cancel its outcome)`;
     return unavailable("REDIS_UNAVAILABLE", message, options.retryAfterSeconds);
   }
   const redis = err instanceof RedisFullError || err instanceof RedisAuthError ? err : toRedisError(err);
   if (redis instanceof RedisFullError) {
-    return unavailable("REDIS_FULL", "Redis is full and refuses writes; nothing was enqueued; retry later", options.retryAfterSeconds);
+    return unavailable(
+      "REDIS_FULL",
+      "Redis is full and refuses writes; nothing was enqueued; retry later",
+      options.retryAfterSeconds,
+    );
   }
   // The credentials were valid at start-up (serve checks them): this is an operator's problem.
-  if (redis instanceof RedisAuthError) return unavailable("REDIS_UNAVAILABLE", "Redis refused our credentials; retry later", options.retryAfterSeconds);
+  if (redis instanceof RedisAuthError)
+    return unavailable("REDIS_UNAVAILABLE", "Redis refused our credentials; retry later", options.retryAfterSeconds);
 
   const e = (err ?? {}) as { code?: unknown; statusCode?: unknown; message?: unknown };
   const fastify = typeof e.code === "string" ? FASTIFY_ERRORS[e.code] : undefined;
   if (fastify) return fastify({ message: String(e.message) });
-  if (err instanceof SyntaxError && e.statusCode === 400) return FASTIFY_ERRORS.FST_ERR_CTP_INVALID_JSON_BODY!({ message: "" });
+  if (err instanceof SyntaxError && e.statusCode === 400)
+    return FASTIFY_ERRORS.FST_ERR_CTP_INVALID_JSON_BODY!({ message: "" });
   if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
     // A client error of Fastify's we have no words of our own for: its message names no secret
     // and no body (the body is never quoted by Fastify's errors).
@@ -164,10 +203,18 @@ export function clientErrorAnswer(err: { code?: unknown }): HttpAnswer {
   if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
     return {
       status: 408,
-      body: { error: "REQUEST_TIMEOUT", message: "the request (headers and body) did not arrive in time (HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS)" },
+      body: {
+        error: "REQUEST_TIMEOUT",
+        message:
+          "the request (headers and body) did not arrive in time (HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS)",
+      },
     };
   }
-  if (code === "HPE_HEADER_OVERFLOW") return { status: 431, body: { error: "HEADERS_TOO_LARGE", message: "the request line (its URL) and headers are too large" } };
+  if (code === "HPE_HEADER_OVERFLOW")
+    return {
+      status: 431,
+      body: { error: "HEADERS_TOO_LARGE", message: "the request line (its URL) and headers are too large" },
+    };
   const [field, rule] = PARSER_ERRORS[code] ?? ["(request)", "must be a well-formed HTTP/1.1 request"];
   return invalidRequest(`invalid request: ${field}: ${rule}`, [{ field, rule }]);
 }

@@ -18,35 +18,52 @@ export function batchEnvelopeSchema(maxBatch: number) {
   const count = `must be an array of 1-${maxBatch} requests`;
   return z.strictObject(
     { requests: z.array(z.unknown(), { error: count }).min(1, { error: count }).max(maxBatch, { error: count }) },
-    { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be an object") },
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be an object",
+    },
   );
 }
 
 /** The batch body as documented. */
 export function batchRequestSchema(maxBatch: number) {
   return z.strictObject({
-    requests: z.array(acceptRequestSchema).min(1).max(maxBatch).describe(`1-${maxBatch} requests (HTTP_MAX_BATCH); one invalid item refuses the whole batch.`),
+    requests: z
+      .array(acceptRequestSchema)
+      .min(1)
+      .max(maxBatch)
+      .describe(`1-${maxBatch} requests (HTTP_MAX_BATCH); one invalid item refuses the whole batch.`),
   });
 }
 
 export const enqueueResultSchema = z
   .looseObject({
-    jobId: z.string().describe("The request's id: use it with GET /v1/acceptances/{id}. Also requestId of its outcome event."),
+    jobId: z
+      .string()
+      .describe("The request's id: use it with GET /v1/acceptances/{id}. Also requestId of its outcome event."),
     duplicate: z.boolean().describe("True when this request already existed: nothing new was enqueued."),
     clientToken: z.string().describe("The ClientToken AWS sees for this request."),
     correlationId: z.string(),
     idempotencyKey: z.string().optional(),
     state: z.string().optional().describe("State of the request, for a re-submission of a known one."),
-    outcome: outcomeEventSchema.optional().describe("The recorded outcome, when a re-submitted request is already complete."),
+    outcome: outcomeEventSchema
+      .optional()
+      .describe("The recorded outcome, when a re-submitted request is already complete."),
   })
   .describe("What the library's producer.enqueue returns, passed through unchanged; new fields may appear.");
 
-export const batchResultSchema = z.object({ results: z.array(enqueueResultSchema).describe("One result per request, in request order.") });
+export const batchResultSchema = z.object({
+  results: z.array(enqueueResultSchema).describe("One result per request, in request order."),
+});
 
 export const acceptanceStatusSchema = z.object({
   id: z.string(),
   state: z.enum(ACCEPTANCE_STATES),
-  attempts: z.number().int().nonnegative().describe("API calls made: the outcome's count once there is one, before that the job's attempts made."),
+  attempts: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe("API calls made: the outcome's count once there is one, before that the job's attempts made."),
   outcome: outcomeEventSchema.nullable().describe("The outcome event, once published."),
 });
 
@@ -54,14 +71,42 @@ export const errorBodySchema = z.looseObject({
   error: z.enum(ERROR_CODES),
   message: z.string(),
   issues: z
-    .array(z.object({ index: z.number().int().nonnegative().optional().describe("Batch only: position in `requests`."), field: z.string(), rule: z.string() }))
+    .array(
+      z.object({
+        index: z.number().int().nonnegative().optional().describe("Batch only: position in `requests`."),
+        field: z.string(),
+        rule: z.string(),
+      }),
+    )
     .optional()
     .describe("INVALID_REQUEST: each broken rule, by field (and item index for a batch)."),
   idempotencyKey: z.string().optional().describe("IDEMPOTENCY_CONFLICT: the key that was reused."),
-  differences: z.array(z.string()).optional().describe("IDEMPOTENCY_CONFLICT: fields that differ from the first submission."),
-  existingJobId: z.string().optional().describe("IDEMPOTENCY_CONFLICT: the job of the first submission (absent when that is an earlier request of the same batch: see firstIndex)."),
-  index: z.number().int().nonnegative().optional().describe("IDEMPOTENCY_CONFLICT in a batch: position of the conflicting request."),
-  firstIndex: z.number().int().nonnegative().optional().describe("IDEMPOTENCY_CONFLICT in a batch: position of the earlier request of the same batch that uses the key with another payload (nothing of the batch was written)."),
+  differences: z
+    .array(z.string())
+    .optional()
+    .describe("IDEMPOTENCY_CONFLICT: fields that differ from the first submission."),
+  existingJobId: z
+    .string()
+    .optional()
+    .describe(
+      "IDEMPOTENCY_CONFLICT: the job of the first submission (absent when " +
+        "that is an earlier request of the same batch: see firstIndex).",
+    ),
+  index: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe("IDEMPOTENCY_CONFLICT in a batch: position of the conflicting request."),
+  firstIndex: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe(
+      "IDEMPOTENCY_CONFLICT in a batch: position of the earlier request of the same " +
+        "batch that uses the key with another payload (nothing of the batch was written).",
+    ),
   requestId: z.string().optional().describe("NOT_CANCELABLE: the request."),
   state: z.string().optional().describe("NOT_CANCELABLE: its state (active, completed, failed…)."),
   operation: z.string().optional().describe("AWS_ERROR: the Partner Central operation that failed."),
@@ -77,7 +122,9 @@ export const readinessSchema = z.object({
   checks: z.object({
     redis: z.enum(["ok", "down"]),
     queue: z.enum(["running", "paused", "unknown"]),
-    memory: z.enum(["ok", "full", "unknown"]).describe("`full`: Redis refuses writes (maxmemory reached); enqueues get 503 REDIS_FULL."),
+    memory: z
+      .enum(["ok", "full", "unknown"])
+      .describe("`full`: Redis refuses writes (maxmemory reached); enqueues get 503 REDIS_FULL."),
   }),
 });
 
@@ -87,23 +134,39 @@ export const cancelBodySchema = z.strictObject(
     // The library's rule (cancelRequest checks it too, in the same words).
     reason: cancelReasonSchema.optional().describe("Why; carried as the canceled outcome's `reason`."),
   },
-  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be an object") },
+  {
+    error: (issue) =>
+      issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be an object",
+  },
 );
 
 /** POST /v1/redrives. */
 export const redriveBodySchema = z.strictObject(
   {
     errors: z
-      .array(z.string({ error: "must be a string" }).regex(/^[A-Za-z0-9_.:-]{1,128}$/, { error: "must be an error name such as AccessDeniedException" }), {
-        error: "must be a list of error names",
-      })
+      .array(
+        z
+          .string({ error: "must be a string" })
+          .regex(/^[A-Za-z0-9_.:-]{1,128}$/, { error: "must be an error name such as AccessDeniedException" }),
+        {
+          error: "must be a list of error names",
+        },
+      )
       .max(50, { error: "must list at most 50 error names" })
       .optional()
       .describe("Only failures whose error.name is one of these (any, when absent)."),
-    since: durationSchema.optional().describe("Only failures that ended within this duration before now: 30s, 5m, 1h, 1d."),
-    dryRun: z.boolean({ error: "must be true or false" }).optional().describe("List what would be redriven, change nothing."),
+    since: durationSchema
+      .optional()
+      .describe("Only failures that ended within this duration before now: 30s, 5m, 1h, 1d."),
+    dryRun: z
+      .boolean({ error: "must be true or false" })
+      .optional()
+      .describe("List what would be redriven, change nothing."),
   },
-  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be an object") },
+  {
+    error: (issue) =>
+      issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be an object",
+  },
 );
 
 const countsByAction = z.object({ accept: z.number().int().nonnegative(), reject: z.number().int().nonnegative() });
@@ -119,9 +182,15 @@ export const discoverySummarySchema = z
     found: z.number().int().nonnegative().describe("Pending invitations sent to us."),
     enqueued: countsByAction.describe("New requests per action (dry run: would be)."),
     duplicates: z.number().int().nonnegative().describe("Invitations whose request exists already: nothing new."),
-    conflicts: z.number().int().nonnegative().describe("Invitations requested before with another action or reason: not enqueued."),
+    conflicts: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe("Invitations requested before with another action or reason: not enqueued."),
     held: z.number().int().nonnegative(),
-    calls: z.object({ list: z.number().int(), get: z.number().int() }).describe("ListConnectionInvitations pages and GetConnectionInvitation reads made."),
+    calls: z
+      .object({ list: z.number().int(), get: z.number().int() })
+      .describe("ListConnectionInvitations pages and GetConnectionInvitation reads made."),
     invitations: z.array(
       z.looseObject({
         catalog: z.string(),

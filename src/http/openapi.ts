@@ -51,21 +51,31 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
   ]);
   const json = (name: string) => ({ "application/json": { schema: ref(name) } });
   const error = (description: string) => ({ description, content: json("Error") });
-  const retryAfter = { "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } } };
+  const retryAfter = {
+    "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } },
+  };
   const commonErrors = {
     "401": { $ref: "#/components/responses/Unauthorized" },
     "503": { $ref: "#/components/responses/Unavailable" },
   };
   const postErrors = {
-    "400": error("INVALID_REQUEST: malformed JSON, or fields breaking the request schema (`issues` names each field and rule)."),
+    "400": error(
+      "INVALID_REQUEST: malformed JSON, or fields breaking the request schema (`issues` names each field and rule).",
+    ),
     ...commonErrors,
-    "409": error("IDEMPOTENCY_CONFLICT: the idempotency key was used before with a different payload; nothing enqueued."),
+    "409": error(
+      "IDEMPOTENCY_CONFLICT: the idempotency key was used before with a different payload; nothing enqueued.",
+    ),
     "413": error("PAYLOAD_TOO_LARGE: body over HTTP_BODY_LIMIT_BYTES."),
     "415": error("UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json."),
   };
-  const notConfigured = { "501": error("NOT_CONFIGURED: the server was built without this feature (pc-invitations serve has it).") };
+  const notConfigured = {
+    "501": error("NOT_CONFIGURED: the server was built without this feature (pc-invitations serve has it)."),
+  };
   const workPostErrors = {
-    "400": error("INVALID_REQUEST: malformed JSON, or fields breaking the body's schema (`issues` names each field and rule)."),
+    "400": error(
+      "INVALID_REQUEST: malformed JSON, or fields breaking the body's schema (`issues` names each field and rule).",
+    ),
     ...commonErrors,
     "413": error("PAYLOAD_TOO_LARGE: body over HTTP_BODY_LIMIT_BYTES."),
     "415": error("UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json."),
@@ -89,28 +99,50 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
           operationId: "enqueueAcceptance",
           summary: "Enqueue one acceptance",
           requestBody: { required: true, content: json("AcceptRequest") },
-          responses: { "202": { description: "Enqueued (or an existing request: `duplicate: true`).", content: json("EnqueueResult") }, ...postErrors },
+          responses: {
+            "202": {
+              description: "Enqueued (or an existing request: `duplicate: true`).",
+              content: json("EnqueueResult"),
+            },
+            ...postErrors,
+          },
         },
       },
       "/v1/acceptances/batch": {
         post: {
           operationId: "enqueueAcceptances",
           summary: `Enqueue 1-${maxBatch} acceptances at once`,
-          description: "All or nothing: one invalid item refuses the whole batch with 400, naming every bad item's index, field and rule.",
+          description:
+            "All or nothing: one invalid item refuses the whole batch " +
+            "with 400, naming every bad item's index, field and rule.",
           requestBody: { required: true, content: json("BatchRequest") },
-          responses: { "202": { description: "Enqueued; `results` in request order.", content: json("BatchResult") }, ...postErrors },
+          responses: {
+            "202": { description: "Enqueued; `results` in request order.", content: json("BatchResult") },
+            ...postErrors,
+          },
         },
       },
       "/v1/acceptances/{id}": {
         get: {
           operationId: "getAcceptance",
           summary: "State of one request, and its outcome event once there is one",
-          parameters: [{ name: "id", in: "path", required: true, description: "`jobId` returned by the POST.", schema: { type: "string" } }],
+          parameters: [
+            {
+              name: "id",
+              in: "path",
+              required: true,
+              description: "`jobId` returned by the POST.",
+              schema: { type: "string" },
+            },
+          ],
           responses: {
             "200": { description: "Found.", content: json("AcceptanceStatus") },
             "400": error("INVALID_REQUEST: the id in the URL is not validly percent-encoded."),
             ...commonErrors,
-            "404": error(`NOT_FOUND: neither the request nor its outcome exists (never enqueued, or past retention), or the id cannot be one (${NOT_AN_ID}).`),
+            "404": error(
+              `NOT_FOUND: neither the request nor its outcome exists (never ` +
+                `enqueued, or past retention), or the id cannot be one (${NOT_AN_ID}).`,
+            ),
           },
         },
       },
@@ -119,16 +151,29 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
           operationId: "cancelAcceptance",
           summary: "Cancel a request that has not started (waiting, delayed, prioritized)",
           description:
-            "The request ends with exactly one outcome of type `canceled` (its idempotency record completes with it) and its job is removed; nothing is sent to AWS for it. " +
+            "The request ends with exactly one outcome of type `canceled` (its idempotency " +
+            "record completes with it) and its job is removed; nothing is sent to AWS for it. " +
             "Canceling again answers the same outcome. The body is optional.",
-          parameters: [{ name: "id", in: "path", required: true, description: "`jobId` returned by the POST.", schema: { type: "string" } }],
+          parameters: [
+            {
+              name: "id",
+              in: "path",
+              required: true,
+              description: "`jobId` returned by the POST.",
+              schema: { type: "string" },
+            },
+          ],
           requestBody: { required: false, content: json("CancelRequest") },
           responses: {
             "200": { description: "Canceled: the `canceled` outcome event.", content: json("OutcomeEvent") },
             "400": error("INVALID_REQUEST: a body breaking the cancel schema."),
             ...commonErrors,
-            "404": error(`NOT_FOUND: neither the request nor its outcome exists, or the id cannot be one (${NOT_AN_ID}).`),
-            "409": error("NOT_CANCELABLE: the request is running or finished; `state` says which (active, completed, failed…)."),
+            "404": error(
+              `NOT_FOUND: neither the request nor its outcome exists, or the id cannot be one (${NOT_AN_ID}).`,
+            ),
+            "409": error(
+              "NOT_CANCELABLE: the request is running or finished; `state` says which (active, completed, failed…).",
+            ),
             ...notConfigured,
           },
         },
@@ -138,14 +183,19 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
           operationId: "discover",
           summary: "Discover the pending invitations sent to us and enqueue what the policy decides",
           description:
-            "ListConnectionInvitations (RECEIVER, PENDING, every page) through the shared rate limit, each invitation decided by the policy (default: hold), " +
-            "accepts and rejects enqueued with their default idempotency key (a second discovery enqueues nothing twice). Answers when done: " +
+            "ListConnectionInvitations (RECEIVER, PENDING, every page) through the " +
+            "shared rate limit, each invitation decided by the policy (default: hold), " +
+            "accepts and rejects enqueued with their default idempotency key " +
+            "(a second discovery enqueues nothing twice). Answers when done: " +
             "a discovery takes as long as its paced API calls.",
           requestBody: { required: true, content: json("DiscoveryRequest") },
           responses: {
             "200": { description: "The discovery's summary.", content: json("DiscoverySummary") },
             ...workPostErrors,
-            "502": error("AWS_ERROR: a Partner Central call failed for good (after retries of throttles and 5xx); `operation`, `awsError`, `reason`."),
+            "502": error(
+              "AWS_ERROR: a Partner Central call failed for good (after retries " +
+                "of throttles and 5xx); `operation`, `awsError`, `reason`.",
+            ),
           },
         },
       },
@@ -154,42 +204,79 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
           operationId: "redrive",
           summary: "Run again the requests whose outcome was failed",
           description:
-            "Each matching failed request becomes a new request (redriveOf, key redrive:<request id>, a new ClientToken) that reads the invitation before calling; " +
+            "Each matching failed request becomes a new request (redriveOf, key redrive:<request " +
+            "id>, a new ClientToken) that reads the invitation before calling; " +
             "redriving twice redrives once.",
           requestBody: { required: true, content: json("RedriveRequest") },
-          responses: { "200": { description: "The redrive's summary.", content: json("RedriveSummary") }, ...workPostErrors },
+          responses: {
+            "200": { description: "The redrive's summary.", content: json("RedriveSummary") },
+            ...workPostErrors,
+          },
         },
       },
-      "/healthz": { get: { ...publicOp, operationId: "health", summary: "The process is alive", responses: { "200": { description: "Always.", content: json("Health") } } } },
+      "/healthz": {
+        get: {
+          ...publicOp,
+          operationId: "health",
+          summary: "The process is alive",
+          responses: { "200": { description: "Always.", content: json("Health") } },
+        },
+      },
       "/readyz": {
         get: {
           ...publicOp,
           operationId: "readiness",
           summary: "Redis answers PING, accepts writes (not full), and the requests queue is not paused",
-          responses: { "200": { description: "Ready.", content: json("Readiness") }, "503": { description: "Not ready.", content: json("Readiness") } },
+          responses: {
+            "200": { description: "Ready.", content: json("Readiness") },
+            "503": { description: "Not ready.", content: json("Readiness") },
+          },
         },
       },
       "/metrics": {
-        get: { ...publicOp, operationId: "metrics", summary: "Prometheus metrics", responses: { "200": { description: "Prometheus text format.", content: { "text/plain": { schema: { type: "string" } } } } } },
+        get: {
+          ...publicOp,
+          operationId: "metrics",
+          summary: "Prometheus metrics",
+          responses: {
+            "200": {
+              description: "Prometheus text format.",
+              content: { "text/plain": { schema: { type: "string" } } },
+            },
+          },
+        },
       },
       "/openapi.json": {
-        get: { ...publicOp, operationId: "openapi", summary: "This document", responses: { "200": { description: "OpenAPI 3.1.", content: { "application/json": { schema: { type: "object" } } } } } },
+        get: {
+          ...publicOp,
+          operationId: "openapi",
+          summary: "This document",
+          responses: {
+            "200": { description: "OpenAPI 3.1.", content: { "application/json": { schema: { type: "object" } } } },
+          },
+        },
       },
       "/admin/queues": {
         get: {
           operationId: "dashboard",
           summary: "bull-board dashboard of both queues (read-only; off when HTTP_DASHBOARD=false)",
-          responses: { "200": { description: "HTML.", content: { "text/html": { schema: { type: "string" } } } }, "401": { $ref: "#/components/responses/Unauthorized" } },
+          responses: {
+            "200": { description: "HTML.", content: { "text/html": { schema: { type: "string" } } } },
+            "401": { $ref: "#/components/responses/Unauthorized" },
+          },
         },
       },
     },
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "One of the tokens in HTTP_AUTH_TOKENS." } },
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "One of the tokens in HTTP_AUTH_TOKENS." },
+      },
       responses: {
         Unauthorized: { description: "UNAUTHORIZED: no or wrong bearer token.", content: json("Error") },
         Unavailable: {
           description:
-            "BACKLOG_FULL (requests queue backlog over HTTP_MAX_BACKLOG), REDIS_UNAVAILABLE, REDIS_FULL (Redis refuses writes; nothing was enqueued) or SHUTTING_DOWN. Retry after `Retry-After` seconds.",
+            "BACKLOG_FULL (requests queue backlog over HTTP_MAX_BACKLOG), REDIS_UNAVAILABLE, REDIS_FULL (Redis " +
+            "refuses writes; nothing was enqueued) or SHUTTING_DOWN. Retry after `Retry-After` seconds.",
           headers: retryAfter,
           content: json("Error"),
         },
@@ -221,7 +308,11 @@ function componentSchemas(entries: Array<[string, z.ZodType, "input" | "output"]
   const out: Record<string, Json> = {};
   const anonymous = new Map<string, string>(); // content → component name
   for (const [id, schema, io] of entries) {
-    const { $defs = {}, ...root } = z.toJSONSchema(schema, { metadata: registry, io, unrepresentable: "any" }) as Json & { $defs?: Record<string, Json> };
+    const { $defs = {}, ...root } = z.toJSONSchema(schema, {
+      metadata: registry,
+      io,
+      unrepresentable: "any",
+    }) as Json & { $defs?: Record<string, Json> };
     const names = new Map<string, string>();
     for (const [key, def] of Object.entries($defs)) {
       if (!key.startsWith("__")) {
@@ -238,7 +329,11 @@ function componentSchemas(entries: Array<[string, z.ZodType, "input" | "output"]
     // A named root comes back as { $ref: "#/$defs/<id>" } with its body in $defs.
     if (root.$ref === undefined) put(out, id, rewrite(withoutDialect(root)) as Json);
   }
-  return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]!]));
+  return Object.fromEntries(
+    Object.keys(out)
+      .sort()
+      .map((k) => [k, out[k]!]),
+  );
 }
 
 function put(out: Record<string, Json>, name: string, schema: Json): void {

@@ -36,7 +36,10 @@ export function startHeartbeat(options: {
   let stopped = false;
   const beat = async () => {
     if (stopped) return;
-    const state = await Promise.resolve(options.check()).catch((err: unknown) => ({ healthy: false, reason: `health check threw: ${(err as Error)?.message ?? err}` }));
+    const state = await Promise.resolve(options.check()).catch((err: unknown) => ({
+      healthy: false,
+      reason: `health check threw: ${(err as Error)?.message ?? err}`,
+    }));
     if (!stopped) await write(state).catch(() => undefined);
   };
   void beat();
@@ -60,10 +63,22 @@ export async function readHeartbeat(file: string, maxAgeMs: number, now = Date.n
   try {
     beat = JSON.parse(await readFile(file, "utf8")) as Beat;
   } catch (err) {
-    return { ok: false, reason: (err as NodeJS.ErrnoException)?.code === "ENOENT" ? `no heartbeat at ${file} (process not started, or stopped)` : `unreadable heartbeat at ${file}` };
+    return {
+      ok: false,
+      reason:
+        (err as NodeJS.ErrnoException)?.code === "ENOENT"
+          ? `no heartbeat at ${file} (process not started, or stopped)`
+          : `unreadable heartbeat at ${file}`,
+    };
   }
   const age = now - Date.parse(beat.at);
-  if (!(age <= maxAgeMs)) return { ok: false, reason: `last heartbeat ${Math.round(age / 1000)} s ago (over ${Math.round(maxAgeMs / 1000)} s): process hung or gone` };
+  if (!(age <= maxAgeMs))
+    return {
+      ok: false,
+      reason:
+        `last heartbeat ${Math.round(age / 1000)} s ago (over ` +
+        `${Math.round(maxAgeMs / 1000)} s): process hung or gone`,
+    };
   if (!beat.healthy) return { ok: false, reason: `unhealthy: ${beat.reason ?? "no reason given"}` };
   return { ok: true, beat };
 }

@@ -4,7 +4,16 @@ import { maskSecretsInText } from "../config/redact.js";
 export type { Logger };
 
 /** Logged fields with these names are replaced by "[redacted]", at any depth (see scrubLogValue). */
-const SECRET_FIELD_NAMES = new Set(["secretAccessKey", "sessionToken", "accessKeyId", "authorization", "Authorization", "credentials", "password", "redisUrl"]);
+const SECRET_FIELD_NAMES = new Set([
+  "secretAccessKey",
+  "sessionToken",
+  "accessKeyId",
+  "authorization",
+  "Authorization",
+  "credentials",
+  "password",
+  "redisUrl",
+]);
 const REDACTED = "[redacted]";
 
 /**
@@ -37,7 +46,10 @@ export function createLogger(options: { level?: string; name?: string; destinati
       },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((a) => (typeof a === "string" ? maskSecretsInText(a) : a)) as Parameters<typeof method>);
+          method.apply(
+            this,
+            args.map((a) => (typeof a === "string" ? maskSecretsInText(a) : a)) as Parameters<typeof method>,
+          );
         },
       },
     },
@@ -71,7 +83,8 @@ function scrub(value: unknown, depth: number, seen: Set<object>): unknown {
   if (value === null || typeof value !== "object") return value;
   if (seen.has(value)) return "[circular]";
   if (depth >= MAX_LOG_DEPTH) return "[too deep]";
-  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return `[${value.constructor.name} of ${value.byteLength} bytes]`;
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value))
+    return `[${value.constructor.name} of ${value.byteLength} bytes]`;
   seen.add(value);
   try {
     if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1, seen));
@@ -80,10 +93,17 @@ function scrub(value: unknown, depth: number, seen: Set<object>): unknown {
     // Class instances: their JSON form (a Date's ISO string, a URL's href…), scrubbed like the rest.
     if (proto !== Object.prototype && proto !== null) {
       const toJSON = (value as { toJSON?: unknown }).toJSON;
-      return typeof toJSON === "function" ? scrub(safely(() => toJSON.call(value) as unknown), depth + 1, seen) : maskSecretsInText(String(value));
+      return typeof toJSON === "function"
+        ? scrub(
+            safely(() => toJSON.call(value) as unknown),
+            depth + 1,
+            seen,
+          )
+        : maskSecretsInText(String(value));
     }
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELD_NAMES.has(k) ? REDACTED : scrub(v, depth + 1, seen);
+    for (const [k, v] of Object.entries(value))
+      out[k] = SECRET_FIELD_NAMES.has(k) ? REDACTED : scrub(v, depth + 1, seen);
     return out;
   } finally {
     seen.delete(value);
@@ -99,7 +119,7 @@ function safely(f: () => unknown): unknown {
 }
 
 function isErrorLike(value: object): value is Error {
-  return value instanceof Error || typeof (value as { message?: unknown }).message === "string" && "stack" in value;
+  return value instanceof Error || (typeof (value as { message?: unknown }).message === "string" && "stack" in value);
 }
 
 /** pino's error shape (`type`, `message`, `stack`, own fields), minus what ERROR_KEYS_DROPPED names. */

@@ -41,7 +41,15 @@ export interface Metrics {
 }
 
 /** Job states reported by pci_queue_jobs. */
-export const QUEUE_STATES = ["waiting", "active", "delayed", "prioritized", "completed", "failed", "waiting-children"] as const;
+export const QUEUE_STATES = [
+  "waiting",
+  "active",
+  "delayed",
+  "prioritized",
+  "completed",
+  "failed",
+  "waiting-children",
+] as const;
 
 /** A scrape never waits longer than this for Redis; a queue that did not answer is left out. */
 const SCRAPE_TIMEOUT_MS = 2000;
@@ -65,13 +73,23 @@ export function createMetrics(options: { queues?: readonly QueueProbe[]; default
   });
   const awsCalls = new Histogram({
     name: "pci_aws_call_duration_seconds",
-    help: "Latency of AWS Partner Central API calls, by operation and outcome (success|throttle|transient|terminal|fault).",
+    help:
+      "Latency of AWS Partner Central API calls, by operation " +
+      "and outcome (success|throttle|transient|terminal|fault).",
     labelNames: ["operation", "outcome"] as const,
     buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const retries = new Counter({ name: "pci_retries_total", help: "Jobs put back for a retry with backoff after a transient error.", registers: [registry] });
-  const throttles = new Counter({ name: "pci_throttles_total", help: "AWS calls answered with throttling (ThrottlingException or HTTP 429).", registers: [registry] });
+  const retries = new Counter({
+    name: "pci_retries_total",
+    help: "Jobs put back for a retry with backoff after a transient error.",
+    registers: [registry],
+  });
+  const throttles = new Counter({
+    name: "pci_throttles_total",
+    help: "AWS calls answered with throttling (ThrottlingException or HTTP 429).",
+    registers: [registry],
+  });
   const sharedRate = new Gauge({
     name: "pci_shared_rate_limit",
     help: "Shared rate limit currently in force, calls per second, by limiter key.",
@@ -80,7 +98,9 @@ export function createMetrics(options: { queues?: readonly QueueProbe[]; default
   });
   const faults = new Counter({
     name: "pci_worker_faults_total",
-    help: "AWS calls refused for a fault of the worker (no usable credentials, expired token, skewed clock), by error name.",
+    help:
+      "AWS calls refused for a fault of the worker (no usable " +
+      "credentials, expired token, skewed clock), by error name.",
     labelNames: ["error_name"] as const,
     registers: [registry],
   });
@@ -146,7 +166,8 @@ export function createMetrics(options: { queues?: readonly QueueProbe[]; default
     recordRetry: () => retries.inc(),
     recordThrottle: () => throttles.inc(),
     setSharedRate: (limitKey, callsPerSecond) => sharedRate.set({ limit_key: limitKey }, callsPerSecond),
-    observeHttpRequest: (method, route, statusCode, seconds) => http.observe({ method, route, status_code: String(statusCode) }, seconds),
+    observeHttpRequest: (method, route, statusCode, seconds) =>
+      http.observe({ method, route, status_code: String(statusCode) }, seconds),
     recordFault: (errorName) => faults.inc({ error_name: errorName }),
     setPausedByFault: (paused) => pausedByFault.set(paused ? 1 : 0),
     recordRedisRefusal: () => redisRefusals.inc(),
@@ -156,7 +177,9 @@ export function createMetrics(options: { queues?: readonly QueueProbe[]; default
 /** The value, or undefined when Redis failed or was slower than a scrape may wait. */
 async function bounded<T>(promise: Promise<T>): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SCRAPE_TIMEOUT_MS)));
+  const timeout = new Promise<undefined>(
+    (resolve) => (timer = setTimeout(() => resolve(undefined), SCRAPE_TIMEOUT_MS)),
+  );
   try {
     return await Promise.race([promise.catch(() => undefined), timeout]);
   } finally {
@@ -175,7 +198,11 @@ export interface MetricsServer {
  * API, e.g. workers with METRICS_PORT set. Unauthenticated, like most scrape targets: bind it to a
  * private interface.
  */
-export function startMetricsServer(options: { port: number; host?: string; registry: Registry }): Promise<MetricsServer> {
+export function startMetricsServer(options: {
+  port: number;
+  host?: string;
+  registry: Registry;
+}): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");

@@ -28,7 +28,10 @@ export const TRACER_NAME = "pc-invitations";
  * a process without tracing never loads it. Only traces: metrics are prom-client's, logs pino's.
  * Other standard OTEL_* variables (headers, sampler, resource attributes) are read by the SDK itself.
  */
-export async function initTracing(serviceName: string, config: Pick<Config, "OTEL_EXPORTER_OTLP_ENDPOINT">): Promise<Tracing> {
+export async function initTracing(
+  serviceName: string,
+  config: Pick<Config, "OTEL_EXPORTER_OTLP_ENDPOINT">,
+): Promise<Tracing> {
   const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!endpoint) return { shutdown: async () => {} };
   const [{ NodeSDK }, { OTLPTraceExporter }] = await Promise.all([
@@ -63,7 +66,11 @@ export function injectTraceContext(): TraceCarrier {
  * Runs `fn` inside a new active span, ended when `fn` settles. A thrown error or rejected promise
  * is recorded on the span and re-thrown unchanged.
  */
-export function startSpan<T>(name: string, fn: (span: Span) => T, attributes: Record<string, string | number | boolean> = {}): T {
+export function startSpan<T>(
+  name: string,
+  fn: (span: Span) => T,
+  attributes: Record<string, string | number | boolean> = {},
+): T {
   return trace.getTracer(TRACER_NAME).startActiveSpan(name, { attributes }, (span) => {
     const fail = (err: unknown): never => {
       span.recordException(err instanceof Error ? err : String(err));

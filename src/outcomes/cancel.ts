@@ -25,7 +25,11 @@ export interface CancelDeps {
  * @throws RequestNotCancelableError (with `state`) when the request is running or finished
  * @throws RequestNotFoundError when neither its job nor its outcome exists
  */
-export async function cancelRequest(deps: CancelDeps, requestId: string, options: { reason?: string } = {}): Promise<CanceledOutcome> {
+export async function cancelRequest(
+  deps: CancelDeps,
+  requestId: string,
+  options: { reason?: string } = {},
+): Promise<CanceledOutcome> {
   assertCancelArguments(requestId, options);
   const now = deps.now ?? (() => new Date());
   const job = await deps.requests.getJob(requestId);
@@ -44,7 +48,8 @@ export async function cancelRequest(deps: CancelDeps, requestId: string, options
   if (result === "already-published") {
     const existing = await deps.outcomes.queue.getJob(requestId);
     const outcome = existing?.data as OutcomeEvent | undefined;
-    if (outcome?.type !== "canceled") throw new RequestNotCancelableError(requestId, stateOf(outcome, await deps.requests.getJobState(requestId)));
+    if (outcome?.type !== "canceled")
+      throw new RequestNotCancelableError(requestId, stateOf(outcome, await deps.requests.getJobState(requestId)));
     await removeQuietly(deps.requests, requestId); // a cancel that died before removing it
     return outcome;
   }

@@ -14,7 +14,8 @@ import { outcomeEventSchema, parseStoredEvent, type OutcomeEvent } from "../sche
 export const OUTCOME_MAX_STALLED_COUNT = 1_000_000;
 
 export interface ConsumeOutcomesOptions {
-  /** An ioredis Redis or Cluster (not closed here) or a URL. @defaultValue REDIS_URL's default, redis://127.0.0.1:6379 */
+  /** An ioredis Redis or Cluster (not closed here) or a URL. @defaultValue REDIS_URL's default, redis://127.0.0.1:6379
+   * */
   redis?: RedisConnection | string;
   /** @defaultValue QUEUE_PREFIX's default, "{pci}" */
   prefix?: string;
@@ -63,7 +64,8 @@ export interface ConsumeOutcomesOptions {
 export interface OutcomeConsumer {
   /** Resolves when the consumer stopped (drained in drain mode, or close() was called). */
   done: Promise<void>;
-  /** Resolves once the consumer is connected and taking events; never rejects (a connection that fails stays pending). */
+  /** Resolves once the consumer is connected and taking events; never rejects (a connection that fails stays pending).
+   * */
   ready: Promise<void>;
   close(): Promise<void>;
 }
@@ -87,7 +89,8 @@ export function consumeOutcomes(
   options: ConsumeOutcomesOptions = {},
 ): OutcomeConsumer {
   const ownsConnection = typeof options.redis !== "object";
-  const connection = typeof options.redis === "object" ? options.redis : createRedis(options.redis ?? CONFIG_DEFAULTS.REDIS_URL);
+  const connection =
+    typeof options.redis === "object" ? options.redis : createRedis(options.redis ?? CONFIG_DEFAULTS.REDIS_URL);
   const base = options.retryDelayMs ?? 1000;
   const cap = options.maxRetryDelayMs ?? 60_000;
   const maxAttempts = options.maxAttempts ?? Infinity;
@@ -99,21 +102,34 @@ export function consumeOutcomes(
       // (zod recurses into nested values: metadata nested thousands deep overflows the stack),
       // which would otherwise be retried for ever, never handled, never parked.
       const parsed = parseStoredEvent(outcomeEventSchema, job.data);
-      if (!parsed.success) throw new UnrecoverableError(`outcome ${job.id} does not match the outcome schema${parsed.reason ? ` (${parsed.reason})` : ""}`);
+      if (!parsed.success)
+        throw new UnrecoverableError(
+          `outcome ${job.id} does not match the outcome schema${parsed.reason ? ` (${parsed.reason})` : ""}`,
+        );
       const event = parsed.data;
       try {
         await handler(event);
       } catch (err) {
         const failures = job.attemptsMade + 1;
         options.onError?.(err, event);
-        log?.warn({ requestId: event.requestId, eventId: event.eventId, failures, err }, "outcome handler failed; the event will be delivered again");
+        log?.warn(
+          { requestId: event.requestId, eventId: event.eventId, failures, err },
+          "outcome handler failed; the event will be delivered again",
+        );
         if (failures >= maxAttempts) {
-          throw Object.assign(new UnrecoverableError(`the handler failed ${failures} times (maxAttempts ${maxAttempts}); last: ${messageOf(err)}`), { cause: err });
+          throw Object.assign(
+            new UnrecoverableError(
+              `the handler failed ${failures} times (maxAttempts ${maxAttempts}); last: ${messageOf(err)}`,
+            ),
+            { cause: err },
+          );
         }
         // BullMQ reads the thrown value's message and name: a handler that throws undefined or
         // rejects with null would leave the event active until its lock ran out (and count as a
         // lost consumer), not retried after retryDelayMs as any other failure.
-        throw err instanceof Error ? err : Object.assign(new Error(`the outcome handler threw ${messageOf(err)}`), { cause: err });
+        throw err instanceof Error
+          ? err
+          : Object.assign(new Error(`the outcome handler threw ${messageOf(err)}`), { cause: err });
       }
     },
     {
@@ -129,7 +145,9 @@ export function consumeOutcomes(
   );
   worker.on("error", (err) => log?.warn({ err: { message: err.message } }, "outcome consumer error"));
   // BullMQ emits `stalled` when it hands the event of a lost consumer out again.
-  worker.on("stalled", (jobId) => log?.warn({ requestId: jobId }, "an outcome event lost its consumer (died or blocked); delivering it again"));
+  worker.on("stalled", (jobId) =>
+    log?.warn({ requestId: jobId }, "an outcome event lost its consumer (died or blocked); delivering it again"),
+  );
   // A job that failed for good (finishedOn set) is parked: BullMQ gave up on it, whichever way.
   // Without this, the stalled-limit case would be invisible: BullMQ fails such a job in another
   // consumer without running the processor, so nothing above sees it.

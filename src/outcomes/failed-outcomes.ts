@@ -36,7 +36,11 @@ export interface FailedOutcomeFilter {
  * list skipped others. The jobs' names and data are then read 500 at a time (a job removed by its
  * retention meanwhile is gone, and skipped).
  */
-export async function readFailedOutcomes(outcomes: Queue, client: RedisConnection, filter: FailedOutcomeFilter = {}): Promise<FailedOutcome[]> {
+export async function readFailedOutcomes(
+  outcomes: Queue,
+  client: RedisConnection,
+  filter: FailedOutcomeFilter = {},
+): Promise<FailedOutcome[]> {
   const names = filter.errorNames && filter.errorNames.length > 0 ? new Set(filter.errorNames) : undefined;
   const snapshot = client.multi();
   for (const [set, type] of OUTCOME_JOB_SETS) {
@@ -70,7 +74,8 @@ export async function readFailedOutcomes(outcomes: Queue, client: RedisConnectio
   return found.sort((a, b) => a.completedAt.localeCompare(b.completedAt) || a.requestId.localeCompare(b.requestId));
 }
 
-/** A stored event's JSON → the failed outcome, or undefined when it is none (not JSON, refused by the schema, or too deep for it). */
+/** A stored event's JSON → the failed outcome, or undefined when it is none (not JSON, refused by the schema, or too
+ * deep for it). */
 function parseFailedOutcome(json: string): FailedOutcome | undefined {
   let data: unknown;
   try {

@@ -42,7 +42,10 @@ export interface OutcomeQueue extends OutcomeStore {
    * that a run takes meanwhile writes its lock, which makes the EXEC fail and the state be read
    * again. `{ started: state }` when the job is active or finished.
    */
-  publishUnlessStarted(event: OutcomeEvent, options: { idempotencyKey?: string; jobState(): Promise<string> }): Promise<PublishResult | { started: string }>;
+  publishUnlessStarted(
+    event: OutcomeEvent,
+    options: { idempotencyKey?: string; jobState(): Promise<string> },
+  ): Promise<PublishResult | { started: string }>;
   close(): Promise<void>;
 }
 
@@ -85,44 +88,57 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeQueue {
     guard: { idempotencyKey?: string; admit(lock: string | null): Promise<R | undefined> },
   ): Promise<PublishResult | R> {
     return tx.exclusive(({ queue: sessionQueue, redis, multi: openMulti }) =>
-      producerSpan(sessionQueue, "add", `${opts.queueName}.${event.type}`, async (telemetryMetadata): Promise<PublishResult | R> => {
-        const outcomeKey = txQueue.toKey(event.requestId);
-        const lockKey = jobLockKey(opts.prefix, opts.requestsQueueName, event.requestId);
-        const jobOpts = { ...queueOptions.defaultJobOptions, ...(telemetryMetadata ? { telemetry: { metadata: telemetryMetadata } } : {}) };
-        for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
-          // WATCH and the reads go out together: one connection keeps their order.
-          const [, lock, outcomeExists] = await Promise.all([
-            redis.watch(outcomeKey, lockKey),
-            redis.get(lockKey),
-            redis.exists(outcomeKey),
-          ]);
-          const refused = await guard.admit(lock);
-          if (refused !== undefined) {
-            await redis.unwatch();
-            return refused;
-          }
-          if (outcomeExists === 1) {
-            await redis.unwatch();
-            return "already-published";
-          }
-          const multi = await openMulti();
-          addJobInTransaction(sessionQueue, multi, { name: event.type, data: event, opts: jobOpts, jobId: event.requestId });
-          if (guard.idempotencyKey) {
-            completeRecord(multi, idempotencyRecordKey(opts.prefix, opts.requestsQueueName, guard.idempotencyKey), {
+      producerSpan(
+        sessionQueue,
+        "add",
+        `${opts.queueName}.${event.type}`,
+        async (telemetryMetadata): Promise<PublishResult | R> => {
+          const outcomeKey = txQueue.toKey(event.requestId);
+          const lockKey = jobLockKey(opts.prefix, opts.requestsQueueName, event.requestId);
+          const jobOpts = {
+            ...queueOptions.defaultJobOptions,
+            ...(telemetryMetadata ? { telemetry: { metadata: telemetryMetadata } } : {}),
+          };
+          for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
+            // WATCH and the reads go out together: one connection keeps their order.
+            const [, lock, outcomeExists] = await Promise.all([
+              redis.watch(outcomeKey, lockKey),
+              redis.get(lockKey),
+              redis.exists(outcomeKey),
+            ]);
+            const refused = await guard.admit(lock);
+            if (refused !== undefined) {
+              await redis.unwatch();
+              return refused;
+            }
+            if (outcomeExists === 1) {
+              await redis.unwatch();
+              return "already-published";
+            }
+            const multi = await openMulti();
+            addJobInTransaction(sessionQueue, multi, {
+              name: event.type,
+              data: event,
+              opts: jobOpts,
               jobId: event.requestId,
-              outcomeJson: recordKeepsOutcome ? JSON.stringify(event) : null,
-              completedAt: event.completedAt,
-              retentionSeconds: opts.idempotencyRetentionSeconds,
             });
+            if (guard.idempotencyKey) {
+              completeRecord(multi, idempotencyRecordKey(opts.prefix, opts.requestsQueueName, guard.idempotencyKey), {
+                jobId: event.requestId,
+                outcomeJson: recordKeepsOutcome ? JSON.stringify(event) : null,
+                completedAt: event.completedAt,
+                retentionSeconds: opts.idempotencyRetentionSeconds,
+              });
+            }
+            const res = await multi.exec();
+            if (res === null) continue; // lock or outcome changed under us: look again
+            const failed = res.find(([err]) => err);
+            if (failed) throw failed[0];
+            return "published";
           }
-          const res = await multi.exec();
-          if (res === null) continue; // lock or outcome changed under us: look again
-          const failed = res.find(([err]) => err);
-          if (failed) throw failed[0];
-          return "published";
-        }
-        throw new Error(`could not publish the outcome of ${event.requestId}: too much contention`);
-      }),
+          throw new Error(`could not publish the outcome of ${event.requestId}: too much contention`);
+        },
+      ),
     );
   }
 
@@ -134,32 +150,48 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeQueue {
     // A worker's publication: one script (publish-script.ts) where a cancel's needs a transaction.
     publish(event, options = {}) {
       const fence = options.fence;
-      return producerSpan(txQueue, "add", `${opts.queueName}.${event.type}`, async (telemetryMetadata): Promise<PublishResult> => {
-        const outcomeKey = txQueue.toKey(event.requestId);
-        const recordKey = options.idempotencyKey ? idempotencyRecordKey(opts.prefix, opts.requestsQueueName, options.idempotencyKey) : undefined;
-        const jobOpts = { ...queueOptions.defaultJobOptions, ...(telemetryMetadata ? { telemetry: { metadata: telemetryMetadata } } : {}) };
-        const answer = await publishOutcomeScript.run(
-          opts.connection,
-          txQueue,
-          { name: event.type, data: event, opts: jobOpts, jobId: event.requestId },
-          {
-            keys: [outcomeKey, fence ? jobLockKey(opts.prefix, opts.requestsQueueName, fence.jobId) : outcomeKey, recordKey ?? outcomeKey, recordKey ? openRecordsKey(recordKey) : outcomeKey],
-            args: [
-              // A run whose token is no longer the lock's has lost the job: it publishes nothing.
-              fence?.token ?? "",
-              event.requestId,
-              recordKey ? "1" : "0",
-              recordKeepsOutcome ? JSON.stringify(event) : "",
-              event.completedAt,
-              String(opts.idempotencyRetentionSeconds),
-            ],
-          },
-        );
-        if (answer === "pci:fenced") return "fenced";
-        if (answer === "pci:already-published") return "already-published";
-        if (answer !== event.requestId) throw new Error(`publishing the outcome of ${event.requestId}: unexpected answer ${String(answer)}`);
-        return "published";
-      });
+      return producerSpan(
+        txQueue,
+        "add",
+        `${opts.queueName}.${event.type}`,
+        async (telemetryMetadata): Promise<PublishResult> => {
+          const outcomeKey = txQueue.toKey(event.requestId);
+          const recordKey = options.idempotencyKey
+            ? idempotencyRecordKey(opts.prefix, opts.requestsQueueName, options.idempotencyKey)
+            : undefined;
+          const jobOpts = {
+            ...queueOptions.defaultJobOptions,
+            ...(telemetryMetadata ? { telemetry: { metadata: telemetryMetadata } } : {}),
+          };
+          const answer = await publishOutcomeScript.run(
+            opts.connection,
+            txQueue,
+            { name: event.type, data: event, opts: jobOpts, jobId: event.requestId },
+            {
+              keys: [
+                outcomeKey,
+                fence ? jobLockKey(opts.prefix, opts.requestsQueueName, fence.jobId) : outcomeKey,
+                recordKey ?? outcomeKey,
+                recordKey ? openRecordsKey(recordKey) : outcomeKey,
+              ],
+              args: [
+                // A run whose token is no longer the lock's has lost the job: it publishes nothing.
+                fence?.token ?? "",
+                event.requestId,
+                recordKey ? "1" : "0",
+                recordKeepsOutcome ? JSON.stringify(event) : "",
+                event.completedAt,
+                String(opts.idempotencyRetentionSeconds),
+              ],
+            },
+          );
+          if (answer === "pci:fenced") return "fenced";
+          if (answer === "pci:already-published") return "already-published";
+          if (answer !== event.requestId)
+            throw new Error(`publishing the outcome of ${event.requestId}: unexpected answer ${String(answer)}`);
+          return "published";
+        },
+      );
     },
     publishUnlessStarted(event, options) {
       return publishGuarded(event, {

@@ -54,7 +54,8 @@ export interface DiscoveredInvitation {
   decision: PolicyDecision;
   /** Index of the rule that decided, or null for the policy's default. */
   rule: number | null;
-  /** held; enqueued (a dry run: would be); duplicate (an existing request); conflict (its key holds another payload). */
+  /** held; enqueued (a dry run: would be); duplicate (an existing request); conflict (its key holds another payload).
+   * */
   result: "held" | "enqueued" | "duplicate" | "conflict";
   /** The request's job (a new one, or the existing one of a duplicate); null for a dry run's new request. */
   jobId?: string | null;
@@ -102,14 +103,21 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
     calls: { list: 0, get: 0 },
     invitations: [],
   };
-  const call = <T>(operation: string, fn: () => Promise<T>) => withRetries(operation, fn, options.maxTries ?? DEFAULT_MAX_TRIES, ports.sleep ?? sleep);
+  const call = <T>(operation: string, fn: () => Promise<T>) =>
+    withRetries(operation, fn, options.maxTries ?? DEFAULT_MAX_TRIES, ports.sleep ?? sleep);
 
   for (const catalog of new Set(options.catalogs)) {
     let nextToken: string | undefined;
     do {
       summary.calls.list++;
       const page = await call("ListConnectionInvitations", () =>
-        ports.api.listInvitations({ catalog, participantType: "RECEIVER", status: "PENDING", maxResults: options.pageSize ?? DEFAULT_PAGE_SIZE, ...(nextToken ? { nextToken } : {}) }),
+        ports.api.listInvitations({
+          catalog,
+          participantType: "RECEIVER",
+          status: "PENDING",
+          maxResults: options.pageSize ?? DEFAULT_PAGE_SIZE,
+          ...(nextToken ? { nextToken } : {}),
+        }),
       );
       await decidePage(page.invitations);
       nextToken = page.nextToken ?? undefined;
@@ -137,7 +145,9 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
       summary.invitations.push(entry);
       const verdict = await applyPolicy(options.policy, inv, async () => {
         summary.calls.get++;
-        const read = await call("GetConnectionInvitation", () => ports.api.getInvitation({ catalog: inv.catalog, identifier: inv.identifier }));
+        const read = await call("GetConnectionInvitation", () =>
+          ports.api.getInvitation({ catalog: inv.catalog, identifier: inv.identifier }),
+        );
         entry.inviterEmail = read.invitation.InviterEmail ?? null;
         return entry.inviterEmail;
       });
@@ -152,14 +162,18 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
         request: {
           catalog: inv.catalog,
           identifier: inv.identifier,
-          ...(verdict.decision === "reject" ? { action: "reject", ...(verdict.reason !== undefined ? { reason: verdict.reason } : {}) } : {}),
+          ...(verdict.decision === "reject"
+            ? { action: "reject", ...(verdict.reason !== undefined ? { reason: verdict.reason } : {}) }
+            : {}),
           correlationId: `discover-${runId}`,
         },
       });
     }
     if (toEnqueue.length === 0) return;
     const requests = toEnqueue.map((t) => t.request);
-    const dispositions: Disposition[] = summary.dryRun ? previewedDispositions(await ports.preview(requests)) : await enqueueEach(ports.enqueueMany, requests, ports.preview);
+    const dispositions: Disposition[] = summary.dryRun
+      ? previewedDispositions(await ports.preview(requests))
+      : await enqueueEach(ports.enqueueMany, requests, ports.preview);
     dispositions.forEach((d, i) => {
       const entry = toEnqueue[i]!.entry;
       switch (d.disposition) {
@@ -190,7 +204,12 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
  * lost answer. Anything else, or the last try, ends the run with PartnerCentralCallError. Look-ups
  * change nothing, so trying again is always safe.
  */
-async function withRetries<T>(operation: string, fn: () => Promise<T>, maxTries: number, wait: (ms: number) => Promise<void>): Promise<T> {
+async function withRetries<T>(
+  operation: string,
+  fn: () => Promise<T>,
+  maxTries: number,
+  wait: (ms: number) => Promise<void>,
+): Promise<T> {
   for (let tryNo = 1; ; tryNo++) {
     try {
       return await fn();

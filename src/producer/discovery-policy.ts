@@ -41,12 +41,21 @@ export interface PolicyVerdict {
  * summary carries are checked first; the inviter's e-mail (which only GetConnectionInvitation
  * gives) is asked for only when a rule's other conditions already hold, and at most once.
  */
-export async function applyPolicy(policy: DiscoveryPolicy, invitation: InvitationSummary, inviterEmail: () => Promise<string | null>): Promise<PolicyVerdict> {
+export async function applyPolicy(
+  policy: DiscoveryPolicy,
+  invitation: InvitationSummary,
+  inviterEmail: () => Promise<string | null>,
+): Promise<PolicyVerdict> {
   let email: Promise<string | null> | undefined;
   for (const [index, rule] of policy.rules.entries()) {
     const when = rule.when ?? {};
-    if (when.otherParticipantIdentifiers && !when.otherParticipantIdentifiers.includes(invitation.otherParticipantIdentifier ?? "")) continue;
-    if (when.connectionTypes && !(when.connectionTypes as readonly string[]).includes(invitation.connectionType ?? "")) continue;
+    if (
+      when.otherParticipantIdentifiers &&
+      !when.otherParticipantIdentifiers.includes(invitation.otherParticipantIdentifier ?? "")
+    )
+      continue;
+    if (when.connectionTypes && !(when.connectionTypes as readonly string[]).includes(invitation.connectionType ?? ""))
+      continue;
     if (when.inviterEmailDomains) {
       const domain = emailDomain(await (email ??= inviterEmail()));
       if (domain === undefined || !when.inviterEmailDomains.some((d) => d.toLowerCase() === domain)) continue;

@@ -39,21 +39,32 @@ export async function enqueueEach(
       const results = await enqueueMany(pending.map((p) => p.request));
       pending.forEach((p, i) => {
         const r = results[i]!;
-        out[p.index] = r.duplicate ? { disposition: "duplicate", jobId: r.jobId, state: r.state, result: r } : { disposition: "enqueued", jobId: r.jobId, result: r };
+        out[p.index] = r.duplicate
+          ? { disposition: "duplicate", jobId: r.jobId, state: r.state, result: r }
+          : { disposition: "enqueued", jobId: r.jobId, result: r };
       });
       for (const [conflict, first] of firstUses) {
         const written = out[first];
-        if (written?.disposition !== "conflict" && written?.jobId && out[conflict]?.disposition === "conflict") out[conflict] = { ...out[conflict], existingJobId: written.jobId };
+        if (written?.disposition !== "conflict" && written?.jobId && out[conflict]?.disposition === "conflict")
+          out[conflict] = { ...out[conflict], existingJobId: written.jobId };
       }
       break;
     } catch (err) {
-      if (!(err instanceof IdempotencyConflictError) || err.index === undefined || pending[err.index] === undefined) throw err;
+      if (!(err instanceof IdempotencyConflictError) || err.index === undefined || pending[err.index] === undefined)
+        throw err;
       const conflicts = new Map<number, Conflict>();
-      for (const [i, p] of (preview ? await preview(pending.map((q) => q.request)) : []).entries()) if (p.verdict === "conflict") conflicts.set(i, p);
+      for (const [i, p] of (preview ? await preview(pending.map((q) => q.request)) : []).entries())
+        if (p.verdict === "conflict") conflicts.set(i, p);
       if (!conflicts.has(err.index)) conflicts.set(err.index, err);
       for (const [at, c] of conflicts) {
-        out[pending[at]!.index] = { disposition: "conflict", idempotencyKey: c.idempotencyKey, existingJobId: c.existingJobId, differences: c.differences };
-        if (c.firstIndex !== undefined && pending[c.firstIndex]) firstUses.set(pending[at]!.index, pending[c.firstIndex]!.index);
+        out[pending[at]!.index] = {
+          disposition: "conflict",
+          idempotencyKey: c.idempotencyKey,
+          existingJobId: c.existingJobId,
+          differences: c.differences,
+        };
+        if (c.firstIndex !== undefined && pending[c.firstIndex])
+          firstUses.set(pending[at]!.index, pending[c.firstIndex]!.index);
       }
       pending = pending.filter((_, i) => !conflicts.has(i));
     }
@@ -64,7 +75,13 @@ export async function enqueueEach(
 /** The dry-run counterpart of enqueueEach: the same dispositions, read from a preview (nothing written). */
 export function previewedDispositions(previews: readonly ReservationPreview[]): Disposition[] {
   return previews.map((p): Disposition => {
-    if (p.verdict === "conflict") return { disposition: "conflict", idempotencyKey: p.idempotencyKey, existingJobId: p.existingJobId, differences: p.differences };
+    if (p.verdict === "conflict")
+      return {
+        disposition: "conflict",
+        idempotencyKey: p.idempotencyKey,
+        existingJobId: p.existingJobId,
+        differences: p.differences,
+      };
     if (p.verdict === "duplicate") return { disposition: "duplicate", jobId: p.jobId, state: p.state };
     return { disposition: "enqueued", jobId: null };
   });

@@ -5,7 +5,14 @@ import { addJobArguments, BULLMQ_ADD_KEY_COUNT, BULLMQ_ADD_STANDARD_JOB_FN, runS
 import { producerSpan } from "../queues/transaction.js";
 import { differingFields } from "../request-record/fingerprint.js";
 import { openRecordsKey } from "../request-record/identity.js";
-import { judgeSubmission, parseRecord, RECORD_FIELDS, submissionResult, type RequestRecord, type SubmissionResult } from "../request-record/record.js";
+import {
+  judgeSubmission,
+  parseRecord,
+  RECORD_FIELDS,
+  submissionResult,
+  type RequestRecord,
+  type SubmissionResult,
+} from "../request-record/record.js";
 import { NEW_RECORD_FIELDS, QUEUE_RECORD_FN } from "../request-record/scripts/queue-records.js";
 import { openRecordScore, recordHashOf } from "../request-record/transitions.js";
 import { IS_RECORD_FN, READ_RECORD_FN } from "../request-record/scripts/read-records.js";
@@ -110,7 +117,11 @@ return { 'ok', out }`,
 const COMMAND = "pciEnqueue";
 
 type Row = Array<string | null>;
-type Reply = ["ok", Array<"new" | number | Row>] | ["conflict", number, number | Row] | ["job-missing"] | ["unreadable", number, Row];
+type Reply =
+  | ["ok", Array<"new" | number | Row>]
+  | ["conflict", number, number | Row]
+  | ["job-missing"]
+  | ["unreadable", number, Row];
 
 /**
  * Reserves the items' records and adds the new requests' jobs with pciEnqueue (see above).
@@ -126,7 +137,9 @@ export async function enqueueInOneScript(
   outcomeKeyPrefix: string,
 ): Promise<SubmissionResult[] | "job-missing"> {
   return producerSpan(queue, "addBulk", queue.name, async (telemetryMetadata) => {
-    const opts: JobsOptions = telemetryMetadata ? { ...jobOptions, telemetry: { metadata: telemetryMetadata } } : jobOptions;
+    const opts: JobsOptions = telemetryMetadata
+      ? { ...jobOptions, telemetry: { metadata: telemetryMetadata } }
+      : jobOptions;
     const records = items.map(newRecord);
     let bullKeys: string[] | undefined;
     const createdAt = records[0]!.createdAt;
@@ -150,11 +163,22 @@ export async function enqueueInOneScript(
       const against = reply[2];
       if (typeof against === "number") {
         const earlier = items[against - 1]!;
-        throw new IdempotencyConflictError(item.idempotencyKey, differingFields(earlier.payload, item.payload), earlier.jobId, item.index, earlier.index);
+        throw new IdempotencyConflictError(
+          item.idempotencyKey,
+          differingFields(earlier.payload, item.payload),
+          earlier.jobId,
+          item.index,
+          earlier.index,
+        );
       }
       const record = toRecord(against);
       const judged = judgeSubmission(record, item.fp, item.payload);
-      throw new IdempotencyConflictError(item.idempotencyKey, judged.verdict === "conflict" ? judged.differences : [], record.jobId, item.index);
+      throw new IdempotencyConflictError(
+        item.idempotencyKey,
+        judged.verdict === "conflict" ? judged.differences : [],
+        record.jobId,
+        item.index,
+      );
     }
     return reply[1].map((r, i) => {
       if (r === "new") return submissionResult(records[i]!, false);
@@ -172,6 +196,9 @@ export async function enqueueInOneScript(
 function toRecord(row: Row): RequestRecord {
   const hash = recordHashOf(row);
   const record = parseRecord(hash);
-  if (!record) throw new Error(`the request record of idempotency key ${JSON.stringify(hash.key ?? "?")} is not a record (fields: ${Object.keys(hash).join(", ")})`);
+  if (!record)
+    throw new Error(
+      `the request record of idempotency key ${JSON.stringify(hash.key ?? "?")} is not a record (fields: ${Object.keys(hash).join(", ")})`,
+    );
   return record;
 }

@@ -13,7 +13,9 @@ export interface RetryPolicy {
   retentionSeconds: number;
 }
 
-export function retryPolicyFrom(config: Pick<Config, "JOB_ATTEMPTS" | "BACKOFF_DELAY_MS" | "BACKOFF_JITTER" | "RETENTION_SECONDS">): RetryPolicy {
+export function retryPolicyFrom(
+  config: Pick<Config, "JOB_ATTEMPTS" | "BACKOFF_DELAY_MS" | "BACKOFF_JITTER" | "RETENTION_SECONDS">,
+): RetryPolicy {
   return {
     attempts: config.JOB_ATTEMPTS,
     backoffDelayMs: config.BACKOFF_DELAY_MS,

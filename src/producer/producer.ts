@@ -8,7 +8,13 @@ import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
 import { actionOf, type AcceptRequest } from "../schemas/request.js";
 import { BatchValidationError, IdempotencyConflictError, RequestValidationError } from "../errors/index.js";
 import { canonicalJson, fingerprint, fingerprintPayload } from "../request-record/fingerprint.js";
-import { defaultIdempotencyKey, deriveClientToken, idempotencyRecordKey, newRequestJobId, redriveIdempotencyKey } from "../request-record/identity.js";
+import {
+  defaultIdempotencyKey,
+  deriveClientToken,
+  idempotencyRecordKey,
+  newRequestJobId,
+  redriveIdempotencyKey,
+} from "../request-record/identity.js";
 import type { SubmissionResult } from "../request-record/record.js";
 import { defineRecordCommands } from "../request-record/transitions.js";
 import { enqueueInOneScript } from "./enqueue-script.js";
@@ -17,13 +23,15 @@ import { validateRequest } from "./validate-request.js";
 import { DEFAULT_RETRY_POLICY, requestJobOptions, type RetryPolicy } from "./job-options.js";
 
 export interface ProducerOptions {
-  /** An ioredis Redis or Cluster (not closed by the producer) or a URL. @defaultValue REDIS_URL's default, redis://127.0.0.1:6379 */
+  /** An ioredis Redis or Cluster (not closed by the producer) or a URL. @defaultValue REDIS_URL's default,
+   * redis://127.0.0.1:6379 */
   redis?: RedisConnection | string;
   /** @defaultValue QUEUE_PREFIX's default, "{pci}" */
   prefix?: string;
   /** @defaultValue REQUESTS_QUEUE's default, "accept-invitation" */
   queueName?: string;
-  /** Where a completed request's outcome is read from for a re-submission. @defaultValue OUTCOMES_QUEUE's default, "invitation-outcomes" */
+  /** Where a completed request's outcome is read from for a re-submission. @defaultValue OUTCOMES_QUEUE's default,
+   * "invitation-outcomes" */
   outcomesQueueName?: string;
   /** @defaultValue DEFAULT_RETRY_POLICY (the JOB_ATTEMPTS, BACKOFF_* and RETENTION_SECONDS defaults) */
   retry?: Partial<RetryPolicy>;
@@ -41,14 +49,16 @@ export interface ProducerOptions {
 export type EnqueueResult = SubmissionResult;
 
 export interface Producer {
-  /** @throws RequestValidationError, IdempotencyConflictError, RedisFullError (nothing enqueued), RedisAuthError (password refused) */
+  /** @throws RequestValidationError, IdempotencyConflictError, RedisFullError (nothing enqueued), RedisAuthError
+   * (password refused) */
   enqueue(request: unknown): Promise<EnqueueResult>;
   /**
    * Validates every request first; one invalid request (BatchValidationError) or one idempotency
    * conflict (IdempotencyConflictError with `index`) refuses the whole batch. One script per batch
    * (enqueue-script.ts): records and jobs written together or not at all.
    * One result per request, in order; a hole in a sparse array is an invalid request at its index.
-   * @throws BatchValidationError, IdempotencyConflictError, RecordUnreadableError, RedisFullError (nothing of the batch enqueued), RedisAuthError;
+   * @throws BatchValidationError, IdempotencyConflictError, RecordUnreadableError, RedisFullError (nothing of the
+   * batch enqueued), RedisAuthError;
    * RequestValidationError (field `requests`) when `requests` is not an array
    */
   enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]>;
@@ -93,17 +103,24 @@ export function createProducer(options: ProducerOptions = {}): Producer {
   const queue = new Queue(queueName, { connection, prefix, defaultJobOptions: jobOptions, ...telemetry });
   // A batch whose duplicate lost its job is reserved by a WATCH transaction (reserve.ts), on a
   // pool of connections of its own (WATCH is per connection); every other batch is one script.
-  const tx = createTxQueue(connection, queueName, { prefix, defaultJobOptions: jobOptions, ...telemetry, onConnection: defineRecordCommands });
+  const tx = createTxQueue(connection, queueName, {
+    prefix,
+    defaultJobOptions: jobOptions,
+    ...telemetry,
+    onConnection: defineRecordCommands,
+  });
   // Connection errors reach BullMQ queues as 'error' events; with no listener BullMQ prints them
   // with console.error, command arguments included. A producer's failures surface through the
   // calls that fail (enqueue rejects), so the events themselves are dropped here.
   queue.on("error", () => {});
 
-  const prepareAll = (requests: readonly unknown[], redriveOf?: readonly string[]) => prepareRequests(requests, { prefix, queueName }, redriveOf);
+  const prepareAll = (requests: readonly unknown[], redriveOf?: readonly string[]) =>
+    prepareRequests(requests, { prefix, queueName }, redriveOf);
 
   /** Redrives as requests: the redrive key, no ClientToken (a new one is derived from that key). */
   function redriveRequests(items: readonly RedriveItem[]): unknown[] {
-    if (!Array.isArray(items)) throw new RequestValidationError([{ field: "items", rule: "must be an array of redrives" }]);
+    if (!Array.isArray(items))
+      throw new RequestValidationError([{ field: "items", rule: "must be an array of redrives" }]);
     return items.map(({ request, redriveOf }) => {
       if (request === null || typeof request !== "object") return request;
       const { clientToken: _old, ...rest } = request as Record<string, unknown>;
@@ -115,13 +132,15 @@ export function createProducer(options: ProducerOptions = {}): Producer {
     const items = prepareAll(requests, redriveOf);
     if (items.length === 0) return [];
     try {
-      const results = await enqueueInOneScript(connection, queue, items, jobOptions, outcomeKeyPrefix).catch((err: unknown) => {
-        // A full Redis refuses the script before it reads anything. The transaction below still
-        // answers what needs no write (duplicates, conflicts), and is refused (EXECABORT) at its
-        // first write, writing nothing.
-        if (classifyRedisError(err) === "full") return "refused" as const;
-        throw err;
-      });
+      const results = await enqueueInOneScript(connection, queue, items, jobOptions, outcomeKeyPrefix).catch(
+        (err: unknown) => {
+          // A full Redis refuses the script before it reads anything. The transaction below still
+          // answers what needs no write (duplicates, conflicts), and is refused (EXECABORT) at its
+          // first write, writing nothing.
+          if (classifyRedisError(err) === "full") return "refused" as const;
+          throw err;
+        },
+      );
       if (Array.isArray(results)) return results;
       // "job-missing": a duplicate's record lost its job, which the transaction gives back.
       return await tx.exclusive((session) => reserveAndEnqueue(session, items, jobOptions, outcomeKeyPrefix));
@@ -158,7 +177,8 @@ export function createProducer(options: ProducerOptions = {}): Producer {
         return result!;
       } catch (err) {
         if (err instanceof BatchValidationError) throw new RequestValidationError(err.invalid[0]!.issues);
-        if (err instanceof IdempotencyConflictError) throw new IdempotencyConflictError(err.idempotencyKey, err.differences, err.existingJobId);
+        if (err instanceof IdempotencyConflictError)
+          throw new IdempotencyConflictError(err.idempotencyKey, err.differences, err.existingJobId);
         throw err;
       }
     },
@@ -180,9 +200,14 @@ export function createProducer(options: ProducerOptions = {}): Producer {
  * what enqueueing each needs: idempotency key and record key, payload fingerprint, ClientToken,
  * correlation id, a new job id and the job's data. The requests of one call share `enqueuedAt`.
  */
-export function prepareRequests(requests: readonly unknown[], location: { prefix: string; queueName: string }, redriveOf?: readonly string[]): PreparedRequest[] {
+export function prepareRequests(
+  requests: readonly unknown[],
+  location: { prefix: string; queueName: string },
+  redriveOf?: readonly string[],
+): PreparedRequest[] {
   // A JavaScript caller may pass anything: say so in the library's words, not with a TypeError.
-  if (!Array.isArray(requests)) throw new RequestValidationError([{ field: "requests", rule: "must be an array of requests" }]);
+  if (!Array.isArray(requests))
+    throw new RequestValidationError([{ field: "requests", rule: "must be an array of requests" }]);
   const valid: AcceptRequest[] = [];
   const invalid: Array<{ index: number; issues: RequestValidationError["issues"] }> = [];
   // A plain loop, not forEach: a hole in a sparse array is a request too (an invalid one), so
@@ -197,7 +222,13 @@ export function prepareRequests(requests: readonly unknown[], location: { prefix
   return valid.map((r, i) => prepareRequest(r, i, enqueuedAt, location, redriveOf?.[i]));
 }
 
-function prepareRequest(request: AcceptRequest, index: number, enqueuedAt: string, location: { prefix: string; queueName: string }, redriveOf?: string): PreparedRequest {
+function prepareRequest(
+  request: AcceptRequest,
+  index: number,
+  enqueuedAt: string,
+  location: { prefix: string; queueName: string },
+  redriveOf?: string,
+): PreparedRequest {
   const idempotencyKey = request.idempotencyKey ?? defaultIdempotencyKey(request.catalog, request.identifier);
   const payload = fingerprintPayload(request, redriveOf);
   const payloadJson = canonicalJson(payload);

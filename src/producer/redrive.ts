@@ -95,7 +95,10 @@ export async function redrive(ports: RedrivePorts, options: RedriveOptions = {})
     const request = requestOf(event);
     const checked = validateRequest(request);
     if (event.action === null || !checked.ok) {
-      entry.detail = event.action === null ? "its action could not be read" : `its request cannot be rebuilt: ${formatFieldIssues(checked.ok ? [] : checked.issues)}`;
+      entry.detail =
+        event.action === null
+          ? "its action could not be read"
+          : `its request cannot be rebuilt: ${formatFieldIssues(checked.ok ? [] : checked.issues)}`;
       summary.skipped++;
       continue;
     }
@@ -107,7 +110,11 @@ export async function redrive(ports: RedrivePorts, options: RedriveOptions = {})
     const items = batch.map((b) => b.item);
     const dispositions: Disposition[] = summary.dryRun
       ? previewedDispositions(await ports.previewRedrives(items))
-      : await enqueueEach((some) => ports.enqueueRedrives(some as RedriveItem[]), items, (some) => ports.previewRedrives(some as RedriveItem[]));
+      : await enqueueEach(
+          (some) => ports.enqueueRedrives(some as RedriveItem[]),
+          items,
+          (some) => ports.previewRedrives(some as RedriveItem[]),
+        );
     dispositions.forEach((d, j) => {
       const entry = batch[j]!.entry;
       switch (d.disposition) {
@@ -123,7 +130,9 @@ export async function redrive(ports: RedrivePorts, options: RedriveOptions = {})
           break;
         case "conflict":
           entry.result = "conflict";
-          entry.detail = `its redrive key holds another payload (differs in: ${d.differences.join(", ")}; existing job ${d.existingJobId})`;
+          entry.detail =
+            `its redrive key holds another payload (differs in: ` +
+            `${d.differences.join(", ")}; existing job ${d.existingJobId})`;
           summary.conflicts++;
           break;
       }
@@ -137,7 +146,9 @@ function requestOf(event: OutcomeEvent): Record<string, unknown> {
   return {
     catalog: event.catalog,
     identifier: event.identifier,
-    ...(event.action === "reject" ? { action: "reject", ...(event.rejectReason !== undefined ? { reason: event.rejectReason } : {}) } : {}),
+    ...(event.action === "reject"
+      ? { action: "reject", ...(event.rejectReason !== undefined ? { reason: event.rejectReason } : {}) }
+      : {}),
     ...(event.metadata !== null ? { metadata: event.metadata } : {}),
     ...(event.correlationId !== null ? { correlationId: event.correlationId } : {}),
   };

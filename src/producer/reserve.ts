@@ -3,7 +3,14 @@ import { IdempotencyConflictError, RecordUnreadableError } from "../errors/index
 import type { AcceptJobData } from "../schemas/job.js";
 import { addJobInTransaction, producerSpan, type TxSession } from "../queues/transaction.js";
 import type { FingerprintPayload } from "../request-record/fingerprint.js";
-import { isReplaceable, judgeSubmission, parseRecord, submissionResult, type RequestRecord, type SubmissionResult } from "../request-record/record.js";
+import {
+  isReplaceable,
+  judgeSubmission,
+  parseRecord,
+  submissionResult,
+  type RequestRecord,
+  type SubmissionResult,
+} from "../request-record/record.js";
 import { queueRecords, readRecords, type ReadRecord } from "../request-record/transitions.js";
 
 /** One validated request, with everything derived for it, ready to be reserved. */
@@ -52,17 +59,28 @@ export function newRecord(item: PreparedRequest): RequestRecord {
  * - same key, different payload: IdempotencyConflictError naming the differing fields; nothing
  *   of the batch is written
  *
- * `tx` (one connection of a TxQueue, used by this call alone) must have run defineRecordCommands on its connection. With BullMQ telemetry on the queue,
+ * `tx` (one connection of a TxQueue, used by this call alone) must have run defineRecordCommands on its connection.
+ * With BullMQ telemetry on the queue,
  * the batch is one PRODUCER span and every new job carries its context to the worker.
  */
-export async function reserveAndEnqueue(tx: TxSession, items: PreparedRequest[], jobOptions: JobsOptions, outcomeKeyPrefix = ""): Promise<SubmissionResult[]> {
+export async function reserveAndEnqueue(
+  tx: TxSession,
+  items: PreparedRequest[],
+  jobOptions: JobsOptions,
+  outcomeKeyPrefix = "",
+): Promise<SubmissionResult[]> {
   const { queue, redis } = tx;
   return producerSpan(queue, "addBulk", queue.name, async (telemetryMetadata) => {
-    const opts: JobsOptions = telemetryMetadata ? { ...jobOptions, telemetry: { metadata: telemetryMetadata } } : jobOptions;
+    const opts: JobsOptions = telemetryMetadata
+      ? { ...jobOptions, telemetry: { metadata: telemetryMetadata } }
+      : jobOptions;
     for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
       const recordKeys = [...new Set(items.map((i) => i.recordKey))];
       // WATCH, then one read of every record of the batch (and whether an open record lost its job).
-      const [, rows] = await Promise.all([redis.watch(recordKeys), readRecords(redis, recordKeys, queue.toKey(""), outcomeKeyPrefix)]);
+      const [, rows] = await Promise.all([
+        redis.watch(recordKeys),
+        readRecords(redis, recordKeys, queue.toKey(""), outcomeKeyPrefix),
+      ]);
       const { existing, jobMissing, unreadable } = judgeRows(recordKeys, rows);
 
       const results: SubmissionResult[] = [];
@@ -78,12 +96,25 @@ export async function reserveAndEnqueue(tx: TxSession, items: PreparedRequest[],
         const judged = judgeSubmission(existing.get(item.recordKey), item.fp, item.payload);
         if (judged.verdict === "conflict") {
           await redis.unwatch();
-          throw new IdempotencyConflictError(item.idempotencyKey, judged.differences, judged.record.jobId, item.index, firstInBatch.get(item.recordKey));
+          throw new IdempotencyConflictError(
+            item.idempotencyKey,
+            judged.differences,
+            judged.record.jobId,
+            item.index,
+            firstInBatch.get(item.recordKey),
+          );
         }
         if (judged.verdict === "duplicate") {
           const rec = judged.record;
           if (jobMissing.delete(rec.jobId)) {
-            toAdd.push({ jobId: rec.jobId, data: { ...item.data, clientToken: rec.clientToken, request: { ...item.data.request, correlationId: rec.correlationId } } });
+            toAdd.push({
+              jobId: rec.jobId,
+              data: {
+                ...item.data,
+                clientToken: rec.clientToken,
+                request: { ...item.data.request, correlationId: rec.correlationId },
+              },
+            });
           }
           results.push(submissionResult(rec, true));
           continue;
@@ -102,14 +133,17 @@ export async function reserveAndEnqueue(tx: TxSession, items: PreparedRequest[],
       }
       const multi = await tx.multi();
       queueRecords(multi, toRecord);
-      for (const { jobId, data } of toAdd) addJobInTransaction(queue, multi, { name: REQUEST_JOB_NAME, data, opts, jobId });
+      for (const { jobId, data } of toAdd)
+        addJobInTransaction(queue, multi, { name: REQUEST_JOB_NAME, data, opts, jobId });
       const outcome = await multi.exec();
       if (outcome === null) continue; // a watched record changed: read again
       const failed = outcome.find(([err]) => err);
       if (failed) throw failed[0];
       return results;
     }
-    throw new Error(`could not reserve idempotency records after ${MAX_TRIES} tries (heavy contention on the same keys)`);
+    throw new Error(
+      `could not reserve idempotency records after ${MAX_TRIES} tries (heavy contention on the same keys)`,
+    );
   });
 }
 
@@ -164,11 +198,32 @@ export async function previewReservations(tx: TxSession, items: PreparedRequest[
     const judged = judgeSubmission(existing.get(item.recordKey), item.fp, item.payload);
     if (judged.verdict === "conflict") {
       const firstIndex = firstInBatch.get(item.recordKey);
-      return { verdict: "conflict", idempotencyKey: item.idempotencyKey, existingJobId: judged.record.jobId, differences: judged.differences, ...(firstIndex !== undefined ? { firstIndex } : {}) };
+      return {
+        verdict: "conflict",
+        idempotencyKey: item.idempotencyKey,
+        existingJobId: judged.record.jobId,
+        differences: judged.differences,
+        ...(firstIndex !== undefined ? { firstIndex } : {}),
+      };
     }
-    if (judged.verdict === "duplicate") return { verdict: "duplicate", idempotencyKey: item.idempotencyKey, jobId: judged.record.jobId, state: judged.record.state };
+    if (judged.verdict === "duplicate")
+      return {
+        verdict: "duplicate",
+        idempotencyKey: item.idempotencyKey,
+        jobId: judged.record.jobId,
+        state: judged.record.state,
+      };
     // A repeat within this batch is a duplicate of this one.
-    existing.set(item.recordKey, { key: item.idempotencyKey, fp: item.fp, payload: item.payloadJson, jobId: item.jobId, clientToken: "", correlationId: "", state: "queued", createdAt: "" });
+    existing.set(item.recordKey, {
+      key: item.idempotencyKey,
+      fp: item.fp,
+      payload: item.payloadJson,
+      jobId: item.jobId,
+      clientToken: "",
+      correlationId: "",
+      state: "queued",
+      createdAt: "",
+    });
     firstInBatch.set(item.recordKey, item.index);
     return { verdict: "new", idempotencyKey: item.idempotencyKey };
   });

@@ -97,7 +97,8 @@ export async function assertRedisReachable(url: string, options: StartupCheckOpt
     options.onRetry?.({ attempt, error: errorMessage(failure), retryInMs, elapsedMs, timeoutMs, url: redactUrl(url) });
     await new Promise((resolve) => setTimeout(resolve, retryInMs));
   }
-  if (options.writeProbeKey !== undefined) await assertWritable(url, options.writeProbeKey, { cluster: options.cluster ?? false, tryTimeoutMs });
+  if (options.writeProbeKey !== undefined)
+    await assertWritable(url, options.writeProbeKey, { cluster: options.cluster ?? false, tryTimeoutMs });
 }
 
 /** Connects and PINGs once; the error when that failed (the AUTH reply, when that was the reason). */
@@ -126,7 +127,11 @@ async function pingOnce(url: string, tryTimeoutMs: number): Promise<Error | unde
   }
 }
 
-async function assertWritable(url: string, key: string, options: { cluster: boolean; tryTimeoutMs: number }): Promise<void> {
+async function assertWritable(
+  url: string,
+  key: string,
+  options: { cluster: boolean; tryTimeoutMs: number },
+): Promise<void> {
   const connection = createRedis(url, {
     cluster: options.cluster,
     lazyConnect: true,
@@ -139,7 +144,9 @@ async function assertWritable(url: string, key: string, options: { cluster: bool
   let timer: NodeJS.Timeout | undefined;
   try {
     // Bounded: a Cluster client keeps retrying (and queueing) while it cannot settle.
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("write probe timed out")), 2 * options.tryTimeoutMs)));
+    const timeout = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error("write probe timed out")), 2 * options.tryTimeoutMs)),
+    );
     verdict = await Promise.race([probeWrites(connection, key), timeout]);
   } catch (err) {
     verdict = err instanceof Error ? err : new Error(String(err));

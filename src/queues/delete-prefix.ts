@@ -7,7 +7,8 @@ import type { RedisConnection } from "./connection.js";
  * never point it at a live prefix. Returns how many keys were removed.
  */
 export async function deletePrefix(redis: RedisConnection, prefix: string): Promise<number> {
-  const nodes: Redis[] = "nodes" in redis && typeof redis.nodes === "function" && redis.isCluster ? redis.nodes("master") : [redis as Redis];
+  const nodes: Redis[] =
+    "nodes" in redis && typeof redis.nodes === "function" && redis.isCluster ? redis.nodes("master") : [redis as Redis];
   let removed = 0;
   for (const node of nodes) {
     let cursor = "0";

@@ -49,7 +49,13 @@ export const BULLMQ_ADD_STANDARD_JOB_FN = `local function bullmqAddStandardJob(K
  * a batch's arguments spread into one JavaScript call would overflow the call stack (RangeError)
  * from some 10,000 requests on.
  */
-export function runScript(redis: RedisConnection, name: string, lua: string, keys: readonly string[], args: ReadonlyArray<string | Buffer>): Promise<unknown> {
+export function runScript(
+  redis: RedisConnection,
+  name: string,
+  lua: string,
+  keys: readonly string[],
+  args: ReadonlyArray<string | Buffer>,
+): Promise<unknown> {
   const client = redis as unknown as Record<string, unknown>;
   if (typeof client[name] !== "function") redis.defineCommand(name, { lua });
   return (client[name] as (...a: unknown[]) => Promise<unknown>).call(redis, keys.length, keys, args);
@@ -84,9 +90,16 @@ export function addJobArguments(queue: Queue, job: AddedJob): { keys: string[]; 
       return recorder;
     },
   };
-  void new Job(queue, job.name, job.data, { ...job.opts, jobId: job.jobId }, job.jobId).addJob(recorder as never).catch(() => undefined);
-  if (!captured || !captured.name.startsWith(`${addStandardJob.name}:`) || captured.list.length !== BULLMQ_ADD_KEY_COUNT + 3) {
-    throw new Error(`BullMQ did not build a standard add for job ${job.jobId} (got ${captured?.name ?? "nothing"}): a delayed or prioritized job cannot be added by a guarded add`);
+  void new Job(queue, job.name, job.data, { ...job.opts, jobId: job.jobId }, job.jobId)
+    .addJob(recorder as never)
+    .catch(() => undefined);
+  if (!captured?.name.startsWith(`${addStandardJob.name}:`) || captured.list.length !== BULLMQ_ADD_KEY_COUNT + 3) {
+    throw new Error(
+      `BullMQ did not build a standard add for job ${job.jobId} (got ${captured?.name ?? "nothing"}): a delayed or prioritized job cannot be added by a guarded add`,
+    );
   }
-  return { keys: captured.list.slice(0, BULLMQ_ADD_KEY_COUNT) as string[], args: captured.list.slice(BULLMQ_ADD_KEY_COUNT) };
+  return {
+    keys: captured.list.slice(0, BULLMQ_ADD_KEY_COUNT) as string[],
+    args: captured.list.slice(BULLMQ_ADD_KEY_COUNT),
+  };
 }

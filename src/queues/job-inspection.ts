@@ -29,7 +29,12 @@ export async function failedJobsSince(
   const rows = await Promise.all(ids.map((id) => redis.hmget(queue.toKey(id), "data", "atm", "finishedOn")));
   return ids.map((jobId, i) => {
     const [data, atm, finishedOn] = rows[i]!;
-    return { jobId, data: parseOrRaw(data ?? null), attemptsMade: Number(atm ?? 0) || 0, finishedOn: Number(finishedOn ?? 0) || 0 };
+    return {
+      jobId,
+      data: parseOrRaw(data ?? null),
+      attemptsMade: Number(atm ?? 0) || 0,
+      finishedOn: Number(finishedOn ?? 0) || 0,
+    };
   });
 }
 
@@ -37,7 +42,12 @@ export async function failedJobsSince(
  * Gives a request its job back: a failed job is retried with fresh attempts; an orphaned hash (in no
  * state set) is removed and the job added again; a missing one is added again, same id and data.
  */
-export async function reviveJob(queue: Queue, jobId: string, status: InspectedStatus, job: { name: string; data: unknown; opts: JobsOptions }): Promise<void> {
+export async function reviveJob(
+  queue: Queue,
+  jobId: string,
+  status: InspectedStatus,
+  job: { name: string; data: unknown; opts: JobsOptions },
+): Promise<void> {
   if (status === "failed") {
     const existing = await queue.getJob(jobId);
     if (existing) {
@@ -58,7 +68,10 @@ export async function reviveJob(queue: Queue, jobId: string, status: InspectedSt
  * of the wait list; returns the ids it repaired.
  */
 export async function repairUnparseableJobs(queue: Queue, redis: RedisConnection, waitHead = 100): Promise<string[]> {
-  const [active, waiting] = await Promise.all([redis.lrange(queue.keys.active!, 0, -1), redis.lrange(queue.keys.wait!, -waitHead, -1)]);
+  const [active, waiting] = await Promise.all([
+    redis.lrange(queue.keys.active!, 0, -1),
+    redis.lrange(queue.keys.wait!, -waitHead, -1),
+  ]);
   const repaired: string[] = [];
   for (const id of new Set([...active, ...waiting])) {
     const [data = null, opts = null] = await redis.hmget(queue.toKey(id), "data", "opts");
@@ -67,7 +80,13 @@ export async function repairUnparseableJobs(queue: Queue, redis: RedisConnection
     const optsOk = opts === null || parses(opts);
     if (dataOk && optsOk) continue;
     const excerpt = (s: string | null) => (s === null ? null : s.slice(0, 200));
-    await redis.hset(queue.toKey(id), "data", JSON.stringify({ [UNPARSEABLE_JOB_MARKER]: { data: excerpt(data), opts: excerpt(opts) } }), "opts", "{}");
+    await redis.hset(
+      queue.toKey(id),
+      "data",
+      JSON.stringify({ [UNPARSEABLE_JOB_MARKER]: { data: excerpt(data), opts: excerpt(opts) } }),
+      "opts",
+      "{}",
+    );
     repaired.push(id);
   }
   return repaired;

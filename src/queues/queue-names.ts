@@ -7,7 +7,9 @@ export interface QueueLocation {
   outcomesQueue: string;
 }
 
-export function queueLocationFrom(config: Pick<Config, "QUEUE_PREFIX" | "REQUESTS_QUEUE" | "OUTCOMES_QUEUE">): QueueLocation {
+export function queueLocationFrom(
+  config: Pick<Config, "QUEUE_PREFIX" | "REQUESTS_QUEUE" | "OUTCOMES_QUEUE">,
+): QueueLocation {
   return { prefix: config.QUEUE_PREFIX, requestsQueue: config.REQUESTS_QUEUE, outcomesQueue: config.OUTCOMES_QUEUE };
 }
 

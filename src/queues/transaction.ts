@@ -129,7 +129,11 @@ export function createTxQueue(connection: RedisConnection, name: string, options
  */
 async function teachScripts(client: RedisConnection, tx: unknown): Promise<void> {
   const queued = (tx as { _queue?: Array<{ name: string; args: unknown[] }> })._queue ?? [];
-  const bodies = [...new Set(queued.filter((c) => c.name === "eval" && typeof c.args[0] === "string").map((c) => c.args[0] as string))];
+  const bodies = [
+    ...new Set(
+      queued.filter((c) => c.name === "eval" && typeof c.args[0] === "string").map((c) => c.args[0] as string),
+    ),
+  ];
   if (bodies.length === 0) return;
   const targets = "nodes" in client && typeof client.nodes === "function" ? client.nodes("master") : [client];
   await Promise.all(
@@ -145,8 +149,14 @@ async function teachScripts(client: RedisConnection, tx: unknown): Promise<void>
  * Queues BullMQ's own addJob script for one job on `tx`: the job is written when, and only if, the
  * transaction executes. (BullMQ's public add runs its own command; this is how a job joins ours.)
  */
-export function addJobInTransaction(queue: Queue, tx: ChainableCommander, job: { name: string; data: unknown; opts: JobsOptions; jobId: string }): void {
-  void new Job(queue, job.name, job.data, { ...job.opts, jobId: job.jobId }, job.jobId).addJob(tx as never).catch(() => undefined);
+export function addJobInTransaction(
+  queue: Queue,
+  tx: ChainableCommander,
+  job: { name: string; data: unknown; opts: JobsOptions; jobId: string },
+): void {
+  void new Job(queue, job.name, job.data, { ...job.opts, jobId: job.jobId }, job.jobId)
+    .addJob(tx as never)
+    .catch(() => undefined);
 }
 
 /**
@@ -154,6 +164,11 @@ export function addJobInTransaction(queue: Queue, tx: ChainableCommander, job: {
  * span's context as BullMQ's telemetry metadata: store it on each job's `opts.telemetry.metadata`
  * and the worker's CONSUMER span becomes its child, as with BullMQ's own `add`.
  */
-export async function producerSpan<T>(queue: Queue, operation: string, destination: string, fn: (telemetryMetadata: string | undefined) => Promise<T>): Promise<T> {
+export async function producerSpan<T>(
+  queue: Queue,
+  operation: string,
+  destination: string,
+  fn: (telemetryMetadata: string | undefined) => Promise<T>,
+): Promise<T> {
   return await queue.trace(SpanKind.PRODUCER, operation, destination, (_span, metadata) => fn(metadata));
 }

@@ -13,7 +13,11 @@ export interface WriteGate {
   readonly waiting: boolean;
 }
 
-export function createWriteGate(redis: RedisConnection, probeKey: string, options: { minDelayMs?: number; maxDelayMs?: number; onProbeFailed?: (err: unknown) => void } = {}): WriteGate {
+export function createWriteGate(
+  redis: RedisConnection,
+  probeKey: string,
+  options: { minDelayMs?: number; maxDelayMs?: number; onProbeFailed?: (err: unknown) => void } = {},
+): WriteGate {
   const minDelay = options.minDelayMs ?? 250;
   const maxDelay = options.maxDelayMs ?? 10_000;
   let loop: Promise<void> | undefined;

@@ -2,7 +2,10 @@ import { CONFIG_DEFAULTS, type Config } from "../schemas/config.js";
 import { limitKeyIssue } from "../schemas/limit-key.js";
 import type { LimitSettings } from "./shared-rate-limiter.js";
 
-type LimitConfig = Pick<Config, "RATE_LIMIT_RPS" | "RATE_LIMIT_BURST" | "RATE_LIMIT_MIN_RPS" | "RETRY_BUDGET_RATIO" | "RETRY_BUDGET_MIN_PER_MINUTE">;
+type LimitConfig = Pick<
+  Config,
+  "RATE_LIMIT_RPS" | "RATE_LIMIT_BURST" | "RATE_LIMIT_MIN_RPS" | "RETRY_BUDGET_RATIO" | "RETRY_BUDGET_MIN_PER_MINUTE"
+>;
 
 /** The settings of a new limit, from RATE_LIMIT_RPS, RATE_LIMIT_BURST, RATE_LIMIT_MIN_RPS, RETRY_BUDGET_*. */
 export function limitSettingsFrom(config: LimitConfig): LimitSettings {
@@ -84,7 +87,8 @@ export function limitSettingsIssues(s: Partial<LimitSettings>, current?: Partial
   const issues: string[] = [];
   const check = (field: keyof LimitSettings, ok: (v: number) => boolean) => {
     const v = s[field];
-    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && ok(v))) issues.push(`${field}: ${LIMIT_SETTING_RULES[field]}`);
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && ok(v)))
+      issues.push(`${field}: ${LIMIT_SETTING_RULES[field]}`);
   };
   const { minRate: low, maxRate: high, maxBurst, maxRetryMinPerMinute } = LIMIT_BOUNDS;
   check("rate", (v) => v >= low && v <= high);
@@ -96,7 +100,8 @@ export function limitSettingsIssues(s: Partial<LimitSettings>, current?: Partial
   // A floor set above the ceiling is a mistake. Lowering only the ceiling below the floor in force
   // is not: the scripts cap the floor at the ceiling (as limitSettingsFrom does for the env).
   const rate = s.rate ?? current?.rate;
-  if (s.minRate !== undefined && rate !== undefined && s.minRate > rate) issues.push(`minRate: must be ≤ rate (${rate} calls/s)`);
+  if (s.minRate !== undefined && rate !== undefined && s.minRate > rate)
+    issues.push(`minRate: must be ≤ rate (${rate} calls/s)`);
   return issues;
 }
 

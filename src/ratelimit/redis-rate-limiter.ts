@@ -12,7 +12,14 @@ import {
 } from "./limit-settings.js";
 import { retryBudgetLeft } from "./retry-budget.js";
 import { ACQUIRE_LUA, SET_LUA, STATE_FIELDS, STATE_LUA, SUCCESS_LUA, THROTTLE_LUA } from "./scripts.js";
-import type { AcquireResult, LimitSettings, RateLimitState, RefusalReason, SharedRateLimiter, TryAcquireOptions } from "./shared-rate-limiter.js";
+import type {
+  AcquireResult,
+  LimitSettings,
+  RateLimitState,
+  RefusalReason,
+  SharedRateLimiter,
+  TryAcquireOptions,
+} from "./shared-rate-limiter.js";
 
 export interface RedisRateLimiterOptions {
   /** A connection of the caller's (a single node or a Cluster); never closed by the limiter. */
@@ -51,7 +58,8 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): Shared
 
   const redis = options.redis;
   for (const [name, lua] of Object.entries(COMMANDS)) {
-    if (typeof (redis as unknown as Record<string, unknown>)[name] !== "function") redis.defineCommand(name, { numberOfKeys: 1, lua });
+    if (typeof (redis as unknown as Record<string, unknown>)[name] !== "function")
+      redis.defineCommand(name, { numberOfKeys: 1, lua });
   }
   const run = redis as unknown as ScriptRunner;
   const argv0 = defaultsArgv(defaults);
@@ -64,7 +72,12 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): Shared
 
   async function tryAcquire(limitKey: string, opts: TryAcquireOptions = {}): Promise<AcquireResult> {
     const count = opts.retry ? 1 : Math.max(1, Math.floor(opts.count ?? 1));
-    const reply = (await run.pciRateLimitAcquire(keyOf(limitKey), ...argv0, opts.retry ? "1" : "0", String(count))) as [number, number, number | string, number?];
+    const reply = (await run.pciRateLimitAcquire(keyOf(limitKey), ...argv0, opts.retry ? "1" : "0", String(count))) as [
+      number,
+      number,
+      number | string,
+      number?,
+    ];
     if (reply[0] === 1) {
       if (reply[2] === 1) atCeiling.add(limitKey);
       else atCeiling.delete(limitKey);
@@ -80,7 +93,10 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): Shared
     acquire,
     async recordThrottle(limitKey, retryAfterMs) {
       atCeiling.delete(limitKey);
-      const ra = retryAfterMs !== undefined && retryAfterMs !== null && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : 0;
+      const ra =
+        retryAfterMs !== undefined && retryAfterMs !== null && Number.isFinite(retryAfterMs) && retryAfterMs > 0
+          ? retryAfterMs
+          : 0;
       const reply = (await run.pciRateLimitThrottle(
         keyOf(limitKey),
         ...argv0,
@@ -92,15 +108,26 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): Shared
     },
     async recordSuccess(limitKey) {
       if (atCeiling.has(limitKey)) return;
-      await run.pciRateLimitSuccess(keyOf(limitKey), ...argv0, String(adaptation.increaseIntervalMs), String(adaptation.increaseStep));
+      await run.pciRateLimitSuccess(
+        keyOf(limitKey),
+        ...argv0,
+        String(adaptation.increaseIntervalMs),
+        String(adaptation.increaseStep),
+      );
     },
     async getState(limitKey) {
       return toState(limitKey, (await run.pciRateLimitState(keyOf(limitKey), ...argv0)) as string[]);
     },
     async setLimits(limitKey, limits) {
       // A floor alone is checked against the ceiling in force (the stored one).
-      const current = limits.minRate !== undefined && limits.rate === undefined ? toState(limitKey, (await run.pciRateLimitState(keyOf(limitKey), ...argv0)) as string[]) : undefined;
-      const bad = limitSettingsIssues(limits, current ? { rate: current.ceiling, minRate: current.minRate } : undefined);
+      const current =
+        limits.minRate !== undefined && limits.rate === undefined
+          ? toState(limitKey, (await run.pciRateLimitState(keyOf(limitKey), ...argv0)) as string[])
+          : undefined;
+      const bad = limitSettingsIssues(
+        limits,
+        current ? { rate: current.ceiling, minRate: current.minRate } : undefined,
+      );
       if (bad.length > 0) throw new RangeError(`invalid limits: ${bad.join("; ")}`);
       const v = (x: number | undefined) => (x === undefined ? "" : String(x));
       const reply = (await run.pciRateLimitSet(
@@ -119,7 +146,10 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): Shared
 
 /** The flat reply of STATE_LUA / SET_LUA as a RateLimitState. Pure. */
 export function toState(limitKey: string, reply: readonly string[]): RateLimitState {
-  const raw = Object.fromEntries(STATE_FIELDS.map((f, i) => [f, reply[i] ?? ""])) as Record<(typeof STATE_FIELDS)[number], string>;
+  const raw = Object.fromEntries(STATE_FIELDS.map((f, i) => [f, reply[i] ?? ""])) as Record<
+    (typeof STATE_FIELDS)[number],
+    string
+  >;
   const num = (s: string) => (s === "" ? 0 : Number(s));
   const iso = (us: string) => (us === "" ? null : new Date(Number(us) / 1000).toISOString());
   const now = num(raw.now);

@@ -57,8 +57,7 @@ export type AcquireResult =
    * `atMs`: Redis time of the admission, ms since the epoch (fractional). `count`: how many calls
    * were admitted (≤ the count asked for; absent = 1).
    */
-  | { admitted: true; atMs: number; count?: number }
-  | { admitted: false; retryInMs: number; reason: RefusalReason };
+  { admitted: true; atMs: number; count?: number } | { admitted: false; retryInMs: number; reason: RefusalReason };
 
 export interface ThrottleResult {
   /** Rate after the report, calls/s. */

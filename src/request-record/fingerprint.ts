@@ -11,12 +11,23 @@ import type { AcceptRequest } from "../schemas/request.js";
  * redrive only (never by callers): the record of a redrive says which request it runs again, and
  * a caller's own key `redrive:…` can never pass for one.
  */
-export const FINGERPRINT_FIELDS = ["catalog", "identifier", "action", "reason", "clientToken", "metadata", "redriveOf"] as const;
-export type FingerprintPayload = Partial<Pick<AcceptRequest, Exclude<(typeof FINGERPRINT_FIELDS)[number], "redriveOf">>> & { redriveOf?: string };
+export const FINGERPRINT_FIELDS = [
+  "catalog",
+  "identifier",
+  "action",
+  "reason",
+  "clientToken",
+  "metadata",
+  "redriveOf",
+] as const;
+export type FingerprintPayload = Partial<
+  Pick<AcceptRequest, Exclude<(typeof FINGERPRINT_FIELDS)[number], "redriveOf">>
+> & { redriveOf?: string };
 
 export function fingerprintPayload(request: AcceptRequest, redriveOf?: string): FingerprintPayload {
   const out: FingerprintPayload = {};
-  const source: Record<string, unknown> = request.action === "reject" ? { ...request } : { ...request, action: undefined, reason: undefined };
+  const source: Record<string, unknown> =
+    request.action === "reject" ? { ...request } : { ...request, action: undefined, reason: undefined };
   if (redriveOf !== undefined) source.redriveOf = redriveOf;
   for (const f of FINGERPRINT_FIELDS) if (source[f] !== undefined) (out as Record<string, unknown>)[f] = source[f];
   return out;

@@ -70,5 +70,6 @@ export function redriveIdempotencyKey(requestId: string): string {
 /** Deterministic event id of a request's outcome (UUID v5 shape): the same on every redelivery. */
 export function outcomeEventId(requestId: string): string {
   const h = hash("sha256", `pc-invitations/outcome/v1\0${requestId}`, "hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+  const variant = ((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(18, 20)}-${h.slice(20, 32)}`;
 }

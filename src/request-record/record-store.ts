@@ -7,7 +7,10 @@ import { forgetOpenRecord, openRecordKeys } from "./transitions.js";
 /** What the sweeper reads and writes of the records of one requests queue. */
 export interface RecordSweepStore {
   /** Open records (queued, in progress) created before `beforeMs`, oldest first; undefined where the hash is gone. */
-  openRecords(beforeMs: number, limit: number): Promise<Array<{ recordKey: string; record: RequestRecord | undefined }>>;
+  openRecords(
+    beforeMs: number,
+    limit: number,
+  ): Promise<Array<{ recordKey: string; record: RequestRecord | undefined }>>;
   forgetRecord(recordKey: string): Promise<void>;
   /**
    * One more revival of the request's job; returns how many it has had (kept in the record,
@@ -21,7 +24,10 @@ export interface RecordSweepStore {
 const COUNT_REVIVAL_LUA = `if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
 return redis.call('HINCRBY', KEYS[1], 'revivals', 1)`;
 
-export function createRecordSweepStore(redis: RedisConnection, location: { prefix: string; requestsQueue: string }): RecordSweepStore {
+export function createRecordSweepStore(
+  redis: RedisConnection,
+  location: { prefix: string; requestsQueue: string },
+): RecordSweepStore {
   const openKey = openRecordsKey(idempotencyRecordKey(location.prefix, location.requestsQueue, "any"));
   return {
     async openRecords(beforeMs, limit) {
@@ -30,6 +36,7 @@ export function createRecordSweepStore(redis: RedisConnection, location: { prefi
       return keys.map((recordKey, i) => ({ recordKey, record: parseRecord(hashes[i]) }));
     },
     forgetRecord: (recordKey) => forgetOpenRecord(redis, recordKey),
-    countRevival: async (recordKey) => Number(await runScript(redis, "pciCountRevival", COUNT_REVIVAL_LUA, [recordKey], [])),
+    countRevival: async (recordKey) =>
+      Number(await runScript(redis, "pciCountRevival", COUNT_REVIVAL_LUA, [recordKey], [])),
   };
 }

@@ -99,5 +99,9 @@ export type Judgement =
 export function judgeSubmission(record: RequestRecord | undefined, fp: string, payload: FingerprintPayload): Judgement {
   if (!record) return { verdict: "new" };
   if (record.fp === fp) return { verdict: "duplicate", record };
-  return { verdict: "conflict", record, differences: differingFields(JSON.parse(record.payload) as FingerprintPayload, payload) };
+  return {
+    verdict: "conflict",
+    record,
+    differences: differingFields(JSON.parse(record.payload) as FingerprintPayload, payload),
+  };
 }

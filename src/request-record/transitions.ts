@@ -18,8 +18,22 @@ import { READ_RECORDS_LUA } from "./scripts/read-records.js";
  */
 interface RecordCommands {
   pciReadRecords(numKeys: number, keys: string[], ...args: string[]): Promise<Array<Array<string | null | number>>>;
-  pciQueueRecords(numKeys: number, openKey: string, keys: string[], score: string, createdAt: string, args: string[]): unknown;
-  pciCompleteRecord(key: string, openKey: string, jobId: string, outcome: string, completedAt: string, retentionSeconds: string): unknown;
+  pciQueueRecords(
+    numKeys: number,
+    openKey: string,
+    keys: string[],
+    score: string,
+    createdAt: string,
+    args: string[],
+  ): unknown;
+  pciCompleteRecord(
+    key: string,
+    openKey: string,
+    jobId: string,
+    outcome: string,
+    completedAt: string,
+    retentionSeconds: string,
+  ): unknown;
 }
 
 /**
@@ -29,7 +43,11 @@ interface RecordCommands {
 export function defineRecordCommands(redis: RedisConnection): void {
   const define = (name: keyof RecordCommands, lua: string, numberOfKeys?: number, readOnly = false) => {
     if (typeof (redis as unknown as Record<string, unknown>)[name] !== "function") {
-      redis.defineCommand(name, { lua, ...(numberOfKeys !== undefined ? { numberOfKeys } : {}), ...(readOnly ? { readOnly } : {}) });
+      redis.defineCommand(name, {
+        lua,
+        ...(numberOfKeys !== undefined ? { numberOfKeys } : {}),
+        ...(readOnly ? { readOnly } : {}),
+      });
     }
   };
   define("pciReadRecords", READ_RECORDS_LUA, undefined, true);
@@ -50,7 +68,12 @@ export interface ReadRecord {
  * Reads records in one call (in `keys` order). `jobKeyPrefix` is the requests queue's `toKey("")`,
  * `outcomeKeyPrefix` the outcomes queue's (where a completed record without its own copy finds its outcome).
  */
-export async function readRecords(redis: RedisConnection, keys: string[], jobKeyPrefix: string, outcomeKeyPrefix = ""): Promise<ReadRecord[]> {
+export async function readRecords(
+  redis: RedisConnection,
+  keys: string[],
+  jobKeyPrefix: string,
+  outcomeKeyPrefix = "",
+): Promise<ReadRecord[]> {
   const rows = await commands(redis).pciReadRecords(keys.length, keys, jobKeyPrefix, outcomeKeyPrefix);
   return rows.map((row) => {
     const hash = recordHashOf(row);
@@ -72,11 +95,17 @@ export function recordHashOf(row: ReadonlyArray<unknown>): Record<string, string
  * Open records created before `beforeMs`, oldest first, at most `limit`: the sweeper's work list.
  * `openKey` is `openRecordsKey(<a record key of the queue>)`.
  */
-export async function openRecordKeys(redis: RedisConnection, openKey: string, beforeMs: number, limit: number): Promise<string[]> {
+export async function openRecordKeys(
+  redis: RedisConnection,
+  openKey: string,
+  beforeMs: number,
+  limit: number,
+): Promise<string[]> {
   return redis.zrangebyscore(openKey, "-inf", String(beforeMs), "LIMIT", 0, limit);
 }
 
-/** Removes a record from the open-records index when it is gone (expired by hand, or never completed by an older version). */
+/** Removes a record from the open-records index when it is gone (expired by hand, or never completed by an older
+ * version). */
 export async function forgetOpenRecord(redis: RedisConnection, recordKey: string): Promise<void> {
   await redis.zrem(openRecordsKey(recordKey), recordKey);
 }
@@ -89,7 +118,14 @@ export function queueRecords(tx: ChainableCommander, records: Array<{ key: strin
   if (records.length === 0) return;
   const args = records.flatMap(({ record }) => NEW_RECORD_FIELDS.map((f) => record[f]));
   const createdAt = records[0]!.record.createdAt;
-  commands(tx).pciQueueRecords(records.length + 1, openRecordsKey(records[0]!.key), records.map((r) => r.key), openRecordScore(createdAt), createdAt, args);
+  commands(tx).pciQueueRecords(
+    records.length + 1,
+    openRecordsKey(records[0]!.key),
+    records.map((r) => r.key),
+    openRecordScore(createdAt),
+    createdAt,
+    args,
+  );
 }
 
 /** A new record's score in the open-records index: its creation time, ms (now if unreadable). */
@@ -106,5 +142,12 @@ export function completeRecord(
   key: string,
   completion: { jobId: string; outcomeJson: string | null; completedAt: string; retentionSeconds: number },
 ): void {
-  commands(tx).pciCompleteRecord(key, openRecordsKey(key), completion.jobId, completion.outcomeJson ?? "", completion.completedAt, String(completion.retentionSeconds));
+  commands(tx).pciCompleteRecord(
+    key,
+    openRecordsKey(key),
+    completion.jobId,
+    completion.outcomeJson ?? "",
+    completion.completedAt,
+    String(completion.retentionSeconds),
+  );
 }

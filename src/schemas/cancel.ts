@@ -17,7 +17,8 @@ const cancelOptionsSchema = z.object({ reason: cancelReasonSchema.optional() });
 
 /** What is wrong with a cancel's arguments, by field (`requestId`, `reason`); empty when nothing. */
 export function cancelIssues(requestId: unknown, options: { reason?: unknown }): FieldIssue[] {
-  const issues: FieldIssue[] = typeof requestId === "string" && isRequestId(requestId) ? [] : [{ field: "requestId", rule: REQUEST_ID_RULE }];
+  const issues: FieldIssue[] =
+    typeof requestId === "string" && isRequestId(requestId) ? [] : [{ field: "requestId", rule: REQUEST_ID_RULE }];
   const parsed = cancelOptionsSchema.safeParse({ reason: options.reason });
   if (!parsed.success) issues.push(...toFieldIssues(parsed.error));
   return issues;

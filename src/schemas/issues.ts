@@ -33,14 +33,17 @@ export function formatFieldIssues(issues: FieldIssue[]): string {
  * zod's English defaults all open with one of these words; the rules our schemas give never do
  * (they read "must …", "unknown field(s) …"). A message that opens so is zod's, and is rewritten.
  */
-const ZOD_DEFAULT_MESSAGE = /^(Invalid|Too (big|small)|Unrecognized key|Expected|Required|Number must|String must|Array must)/;
+const ZOD_DEFAULT_MESSAGE =
+  /^(Invalid|Too (big|small)|Unrecognized key|Expected|Required|Number must|String must|Array must)/;
 
 /** The rule an issue broke, in our words: the schema's own message, or one made from the issue. */
 export function ruleOf(issue: z.core.$ZodIssue): string {
   if (issue.message && !ZOD_DEFAULT_MESSAGE.test(issue.message)) return issue.message;
   switch (issue.code) {
     case "invalid_type":
-      return issue.expected === "undefined" || issue.expected === "never" ? "must not be set" : `must be ${article(TYPE_NAMES[issue.expected] ?? issue.expected)}`;
+      return issue.expected === "undefined" || issue.expected === "never"
+        ? "must not be set"
+        : `must be ${article(TYPE_NAMES[issue.expected] ?? issue.expected)}`;
     case "too_small":
       return `must be ${bound(issue.origin, "at least", issue.minimum, issue.inclusive, "more than")}`;
     case "too_big":
@@ -60,7 +63,9 @@ export function ruleOf(issue: z.core.$ZodIssue): string {
     case "invalid_union":
       return "must be a JSON value (string, finite number, boolean, null, array or object)";
     case "invalid_value":
-      return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+      return issue.values.length === 1
+        ? `must be ${JSON.stringify(issue.values[0])}`
+        : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     case "custom":
       return "breaks a rule of its field";
     default:
@@ -93,7 +98,13 @@ function article(noun: string): string {
   return noun === "null" ? "null" : `${/^[aeiou]/i.test(noun) ? "an" : "a"} ${noun}`;
 }
 
-function bound(origin: string, inclusiveWord: string, limit: unknown, inclusive: boolean | undefined, exclusiveWord: string): string {
+function bound(
+  origin: string,
+  inclusiveWord: string,
+  limit: unknown,
+  inclusive: boolean | undefined,
+  exclusiveWord: string,
+): string {
   const n = String(limit);
   const word = inclusive === false ? exclusiveWord : inclusiveWord;
   switch (origin) {

@@ -41,5 +41,7 @@ export const UNPARSEABLE_JOB_MARKER = "pciUnparseableJob";
 /** What an unparseable job held, as the repair kept it; undefined for any other data. */
 export function unparseableJobExcerpt(data: unknown): { data: string | null; opts: string | null } | undefined {
   const marked = (data as Record<string, unknown> | null)?.[UNPARSEABLE_JOB_MARKER];
-  return marked !== null && typeof marked === "object" ? (marked as { data: string | null; opts: string | null }) : undefined;
+  return marked !== null && typeof marked === "object"
+    ? (marked as { data: string | null; opts: string | null })
+    : undefined;
 }

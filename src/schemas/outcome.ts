@@ -42,7 +42,10 @@ export const OWN_ERROR_NAMES = [
 
 export const errorNameSchema = z
   .union([z.enum(AWS_ERROR_NAMES), z.enum(OWN_ERROR_NAMES), z.string().min(1)])
-  .describe("AWS exception name, one of our codes (InvalidJob, RetriesExhausted, InvitationNotPending, NetworkError), or an unmodelled AWS error name.");
+  .describe(
+    "AWS exception name, one of our codes (InvalidJob, RetriesExhausted, " +
+      "InvitationNotPending, NetworkError), or an unmodelled AWS error name.",
+  );
 
 export const outcomeErrorSchema = z.looseObject({
   name: errorNameSchema,
@@ -53,7 +56,8 @@ export const outcomeErrorSchema = z.looseObject({
   awsRequestId: z.string().nullable(),
   /** Whether this kind of error is transient (would succeed on a later try). */
   retryable: z.boolean(),
-  /** The invitation's status when it was found in one the request's action cannot change (e.g. REJECTED for an accept). */
+  /** The invitation's status when it was found in one the request's action cannot change (e.g. REJECTED for an
+   * accept). */
   invitationStatus: z.string().optional(),
   /** Per-field problems: from ValidationException.ErrorDetails or from our job schema. */
   details: z.array(z.record(z.string(), z.unknown())).optional(),
@@ -140,7 +144,12 @@ export const canceledOutcomeSchema = z.looseObject({
  * come without a new schemaVersion; see OUTCOME_SCHEMA_VERSION): every shape is a loose object,
  * so its JSON Schema allows fields added later and parsing keeps them.
  */
-export const outcomeEventSchema = z.discriminatedUnion("type", [acceptedOutcomeSchema, rejectedOutcomeSchema, failedOutcomeSchema, canceledOutcomeSchema]);
+export const outcomeEventSchema = z.discriminatedUnion("type", [
+  acceptedOutcomeSchema,
+  rejectedOutcomeSchema,
+  failedOutcomeSchema,
+  canceledOutcomeSchema,
+]);
 
 export type OutcomeEvent = z.infer<typeof outcomeEventSchema>;
 export type OutcomeType = OutcomeEvent["type"];
@@ -156,7 +165,10 @@ export type OutcomeError = z.infer<typeof outcomeErrorSchema>;
  * values by recursion, so a value nested thousands deep (metadata written by hand) overflows the
  * stack. Such a value is no event either; `reason` says why it could not be read.
  */
-export function parseStoredEvent<T>(schema: z.ZodType<T>, data: unknown): { success: true; data: T } | { success: false; reason?: string } {
+export function parseStoredEvent<T>(
+  schema: z.ZodType<T>,
+  data: unknown,
+): { success: true; data: T } | { success: false; reason?: string } {
   try {
     const parsed = schema.safeParse(data);
     return parsed.success ? { success: true, data: parsed.data } : { success: false };

@@ -16,32 +16,46 @@ export const POLICY_CONNECTION_TYPES = ["OPPORTUNITY_COLLABORATION", "SUBSIDIARY
 /** `ParticipantIdentifier` of the model: an account id or a profile id. */
 const PARTICIPANT_IDENTIFIER = /^[a-zA-Z0-9-]{1,100}$/;
 /** A DNS name, compared without case: `acme.example`. */
-const EMAIL_DOMAIN = /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const EMAIL_DOMAIN =
+  /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
 const unknownFields = (what: string) => ({
-  error: (issue: { code: string; keys?: string[] }) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys!.join(", ")}` : `must be ${what}`),
+  error: (issue: { code: string; keys?: string[] }) =>
+    issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys!.join(", ")}` : `must be ${what}`,
 });
 
 const list = <T extends z.ZodType>(item: T, what: string) =>
-  z.array(item, { error: `must be a list of ${what}` }).min(1, { error: "must list at least one value (leave the condition out to match every invitation)" });
+  z
+    .array(item, { error: `must be a list of ${what}` })
+    .min(1, { error: "must list at least one value (leave the condition out to match every invitation)" });
 
 export const policyConditionsSchema = z.strictObject(
   {
     otherParticipantIdentifiers: list(
-      z.string({ error: "must be a string" }).regex(PARTICIPANT_IDENTIFIER, { error: "must match ^[a-zA-Z0-9-]+$ (1-100 characters): an account or profile id" }),
+      z.string({ error: "must be a string" }).regex(PARTICIPANT_IDENTIFIER, {
+        error: "must match ^[a-zA-Z0-9-]+$ (1-100 characters): an account or profile id",
+      }),
       "account or profile ids",
     )
       .optional()
       .describe("The invitation's OtherParticipantIdentifier is one of these (account ids or profile ids)."),
-    connectionTypes: list(z.enum(POLICY_CONNECTION_TYPES, { error: `must be one of ${POLICY_CONNECTION_TYPES.join(", ")}` }), "connection types")
+    connectionTypes: list(
+      z.enum(POLICY_CONNECTION_TYPES, { error: `must be one of ${POLICY_CONNECTION_TYPES.join(", ")}` }),
+      "connection types",
+    )
       .optional()
       .describe("The invitation's ConnectionType is one of these."),
     inviterEmailDomains: list(
-      z.string({ error: "must be a string" }).regex(EMAIL_DOMAIN, { error: "must be a domain name, e.g. acme.example" }),
+      z
+        .string({ error: "must be a string" })
+        .regex(EMAIL_DOMAIN, { error: "must be a domain name, e.g. acme.example" }),
       "domain names",
     )
       .optional()
-      .describe("The inviter's e-mail address is at one of these domains (exact, without case; subdomains are other domains). Read with GetConnectionInvitation: list summaries do not carry it."),
+      .describe(
+        "The inviter's e-mail address is at one of these domains (exact, without case; subdomains " +
+          "are other domains). Read with GetConnectionInvitation: list summaries do not carry it.",
+      ),
   },
   unknownFields("an object of conditions"),
 );
@@ -61,7 +75,12 @@ export const policyRuleSchema = z
   )
   .check((ctx) => {
     if (ctx.value.reason !== undefined && ctx.value.action !== "reject") {
-      ctx.issues.push({ code: "custom", input: ctx.value.reason, path: ["reason"], message: 'only allowed with action "reject"' });
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value.reason,
+        path: ["reason"],
+        message: 'only allowed with action "reject"',
+      });
     }
   });
 
@@ -72,7 +91,10 @@ export const discoveryPolicySchema = z
         .enum(POLICY_DECISIONS, { error: 'must be "accept", "reject" or "hold"' })
         .default("hold")
         .describe("What happens to an invitation no rule matches. Default: hold (nothing is accepted by surprise)."),
-      rules: z.array(policyRuleSchema, { error: "must be a list of rules" }).default([]).describe("Tried in order; the first that matches decides."),
+      rules: z
+        .array(policyRuleSchema, { error: "must be a list of rules" })
+        .default([])
+        .describe("Tried in order; the first that matches decides."),
     },
     unknownFields("an object with default and rules"),
   )
@@ -95,7 +117,7 @@ export const discoveryRequestSchema = z.strictObject(
       .array(catalogSchema, { error: "must be a list of catalogs" })
       .min(1, { error: "must list at least one catalog" })
       .max(16, { error: "must list at most 16 catalogs" })
-      .describe("Catalogs to look in, e.g. [\"AWS\"]."),
+      .describe('Catalogs to look in, e.g. ["AWS"].'),
     policy: discoveryPolicySchema.optional().describe("The policy; without one every pending invitation is held."),
     dryRun: z.boolean({ error: "must be true or false" }).optional().describe("Read and decide, enqueue nothing."),
   },

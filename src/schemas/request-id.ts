@@ -11,7 +11,9 @@ export const MAX_REQUEST_ID_LENGTH = 512;
 export const REQUEST_ID = /^[A-Za-z0-9-]{1,64}\.[A-Za-z0-9._-]+$/;
 
 /** The rule in words, as errors name it. */
-export const REQUEST_ID_RULE = `must be a request id: <catalog>.<…> of letters, digits, ".", "_" and "-" (no ":"), at most ${MAX_REQUEST_ID_LENGTH} characters`;
+export const REQUEST_ID_RULE =
+  `must be a request id: <catalog>.<…> of letters, digits, ".", "_" ` +
+  `and "-" (no ":"), at most ${MAX_REQUEST_ID_LENGTH} characters`;
 
 /**
  * Whether `id` can be one of our request ids. The one check of every caller that takes an id from

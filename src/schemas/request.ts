@@ -59,7 +59,10 @@ export const metadataSchema = z
     },
     z.record(z.string(), z.json(), { error: "must be a JSON object" }),
   )
-  .describe(`Caller's JSON object (≤ ${METADATA_MAX_BYTES} bytes, ≤ ${METADATA_MAX_DEPTH} levels), carried untouched to the outcome event.`);
+  .describe(
+    `Caller's JSON object (≤ ${METADATA_MAX_BYTES} bytes, ≤ ` +
+      `${METADATA_MAX_DEPTH} levels), carried untouched to the outcome event.`,
+  );
 
 /** At most this many value-level issues are reported for one `metadata` (the first ones found). */
 const MAX_METADATA_ISSUES = 10;
@@ -82,14 +85,16 @@ export function metadataIssues(root: unknown): Array<{ path: PropertyKey[]; mess
   let nodes = 0;
   while (stack.length > 0) {
     const { value, path } = stack.pop()!;
-    if (++nodes > METADATA_MAX_BYTES) return [{ path: [], message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON` }];
+    if (++nodes > METADATA_MAX_BYTES)
+      return [{ path: [], message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON` }];
     const problem = jsonValueProblem(value);
     if (problem) {
       if (issues.length < MAX_METADATA_ISSUES) issues.push({ path, message: problem });
       continue;
     }
     if (value === null || typeof value !== "object") continue;
-    if (path.length >= METADATA_MAX_DEPTH) return [{ path: [], message: `must be at most ${METADATA_MAX_DEPTH} levels deep` }];
+    if (path.length >= METADATA_MAX_DEPTH)
+      return [{ path: [], message: `must be at most ${METADATA_MAX_DEPTH} levels deep` }];
     if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] });
       continue;
@@ -98,7 +103,8 @@ export function metadataIssues(root: unknown): Array<{ path: PropertyKey[]; mess
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
       if (key === "__proto__") {
-        if (issues.length < MAX_METADATA_ISSUES) issues.push({ path: [...path, key], message: '"__proto__" is not allowed as a key' });
+        if (issues.length < MAX_METADATA_ISSUES)
+          issues.push({ path: [...path, key], message: '"__proto__" is not allowed as a key' });
         continue;
       }
       stack.push({ value: (value as Record<string, unknown>)[key], path: [...path, key] });
@@ -106,7 +112,9 @@ export function metadataIssues(root: unknown): Array<{ path: PropertyKey[]; mess
   }
   if (issues.length > 0) return issues;
   // Only JSON values, bounded depth: JSON.stringify is exact here and cannot overflow.
-  return Buffer.byteLength(JSON.stringify(root), "utf8") > METADATA_MAX_BYTES ? [{ path: [], message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON` }] : [];
+  return Buffer.byteLength(JSON.stringify(root), "utf8") > METADATA_MAX_BYTES
+    ? [{ path: [], message: `must be at most ${METADATA_MAX_BYTES} bytes as JSON` }]
+    : [];
 }
 
 function jsonValueProblem(value: unknown): string | undefined {
@@ -115,10 +123,15 @@ function jsonValueProblem(value: unknown): string | undefined {
     case "boolean":
       return undefined;
     case "number":
-      return Number.isFinite(value) ? undefined : "must be a finite number (JSON numbers are at most ±1.7976931348623157e308)";
+      return Number.isFinite(value)
+        ? undefined
+        : "must be a finite number (JSON numbers are at most ±1.7976931348623157e308)";
     case "object":
       if (value === null || Array.isArray(value) || isPlainObject(value)) return undefined;
-      return `must be a JSON value (string, number, boolean, null, array or object), not a ${value.constructor?.name ?? "non-plain object"}`;
+      return (
+        `must be a JSON value (string, number, boolean, null, array or ` +
+        `object), not a ${value.constructor?.name ?? "non-plain object"}`
+      );
     default:
       return `must be a JSON value (string, number, boolean, null, array or object), not ${typeof value}`;
   }
@@ -147,7 +160,10 @@ export const acceptRequestSchema = z
         .string({ error: "must be a string" })
         .max(REJECT_REASON_MAX_LENGTH, { error: `must be at most ${REJECT_REASON_MAX_LENGTH} characters` })
         .optional()
-        .describe(`With action "reject" only: the Reason sent to RejectConnectionInvitation (at most ${REJECT_REASON_MAX_LENGTH} characters).`),
+        .describe(
+          `With action "reject" only: the Reason sent to RejectConnectionInvitation ` +
+            `(at most ${REJECT_REASON_MAX_LENGTH} characters).`,
+        ),
       clientToken: clientTokenSchema.optional(),
       correlationId: z
         .string({ error: "must be a string" })
@@ -162,14 +178,24 @@ export const acceptRequestSchema = z
         .max(IDEMPOTENCY_KEY_MAX_LENGTH, { error: `must be 1-${IDEMPOTENCY_KEY_MAX_LENGTH} characters` })
         .regex(/^[\x21-\x7E]+$/, { error: "must be printable ASCII without spaces" })
         .optional()
-        .describe("Caller's idempotency key. Default: `<catalog>.<identifier>`. Same key + same payload = the same request."),
+        .describe(
+          "Caller's idempotency key. Default: `<catalog>.<identifier>`. Same key + same payload = the same request.",
+        ),
     },
-    { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be an object") },
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be an object",
+    },
   )
   .check((ctx) => {
     // A reason would be dropped without a word by an accept (AcceptConnectionInvitation has none).
     if (ctx.value.reason !== undefined && ctx.value.action !== "reject") {
-      ctx.issues.push({ code: "custom", input: ctx.value.reason, path: ["reason"], message: 'only allowed with action "reject"' });
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value.reason,
+        path: ["reason"],
+        message: 'only allowed with action "reject"',
+      });
     }
   });
 

@@ -22,10 +22,17 @@ describe("pc-invitations cancel", () => {
 
     const r = await runCli(["cancel", waiting.jobId, "--reason", "not needed after all", "--json"], env);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ type: "canceled", requestId: waiting.jobId, reason: "not needed after all", identifier: a!.identifier });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      type: "canceled",
+      requestId: waiting.jobId,
+      reason: "not needed after all",
+      identifier: a!.identifier,
+    });
     const text = await runCli(["cancel", waiting.jobId], env);
     expect(text.code).toBe(0);
-    expect(text.stdout).toBe(`canceled ${waiting.jobId} (${a!.catalog} ${a!.identifier}); nothing was sent to AWS for it\n`);
+    expect(text.stdout).toBe(
+      `canceled ${waiting.jobId} (${a!.catalog} ${a!.identifier}); nothing was sent to AWS for it\n`,
+    );
 
     const active = await p.producer.enqueue({ catalog: b!.catalog, identifier: b!.identifier });
     // The worker's Accept waits until the refusal has been seen: the request stays active however
@@ -47,13 +54,18 @@ describe("pc-invitations cancel", () => {
       await waitFor(() => started || undefined, 10_000, "the accept to start");
       const refused = await runCli(["cancel", active.jobId], env);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toContain(`request ${active.jobId} is active: only a request that has not started (waiting, delayed, prioritized) can be canceled`);
+      expect(refused.stderr).toContain(
+        `request ${active.jobId} is active: only a request that has ` +
+          `not started (waiting, delayed, prioritized) can be canceled`,
+      );
     } finally {
       release();
     }
     const events = await waitForOutcomes(p.redis, p.prefix, 2);
     expect(events.map((e) => e.type).sort()).toEqual(["accepted", "canceled"]);
-    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" }).map((c) => c.identifier)).toEqual([b!.identifier]);
+    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" }).map((c) => c.identifier)).toEqual([
+      b!.identifier,
+    ]);
     sdk.destroy();
 
     const unknown = await runCli(["cancel", "AWS.pacinv-NOSUCHREQUEST.x"], env);
@@ -63,7 +75,8 @@ describe("pc-invitations cancel", () => {
     expect(usage.code).toBe(2);
   }, 150_000); // five CLI runs: on a loaded machine (load 14) one CLI run alone took 14 s
 
-  it("refuses an id that cannot be a request id (BullMQ's job counter, a job's lock) and a --reason outside 1-256 characters: one line naming the field and the rule, exit 2, nothing canceled", async () => {
+  it("refuses an id that cannot be a request id (BullMQ's job counter, a job's lock) and a --reason " +
+    "outside 1-256 characters: one line naming the field and the rule, exit 2, nothing canceled", async () => {
     p = await startPipeline({ label: "cli-cancel-malformed" });
     const env = { REDIS_URL, QUEUE_PREFIX: p.prefix, LOG_LEVEL: "warn" };
     const [a, b] = p.emulator.seedInvitations(2);
@@ -72,7 +85,9 @@ describe("pc-invitations cancel", () => {
     // Keys that hold strings: a running job's lock (as a worker sets it), the job counter.
     await p.redis.set(`${p.prefix}:accept-invitation:${running.jobId}:lock`, "a-worker-token", "PX", 120_000);
     expect(await p.redis.type(`${p.prefix}:accept-invitation:id`)).toBe("string");
-    const idRule = 'requestId: must be a request id: <catalog>.<…> of letters, digits, ".", "_" and "-" (no ":"), at most 512 characters';
+    const idRule =
+      "requestId: must be a request id: <catalog>.<…> of letters, " +
+      'digits, ".", "_" and "-" (no ":"), at most 512 characters';
     const cases: Array<[string[], string]> = [
       [["cancel", "id"], idRule],
       [["cancel", `${running.jobId}:lock`], idRule],
@@ -93,7 +108,9 @@ describe("pc-invitations cancel", () => {
   it("--help prints the usage with every flag and exits 0", async () => {
     const help = await runCli(["cancel", "--help"]);
     expect(help.code, help.stderr).toBe(0);
-    expect(help.stdout).toContain("pc-invitations cancel AWS.pacinv-ABCDEFGHIJKLM.mihq0f2k9c1a2b [--reason TEXT] [--json]");
+    expect(help.stdout).toContain(
+      "pc-invitations cancel AWS.pacinv-ABCDEFGHIJKLM.mihq0f2k9c1a2b [--reason TEXT] [--json]",
+    );
     expect(help.stdout).toContain("Exit: 0 canceled, 1 refused");
     expect(help.stderr).toBe("");
   });

@@ -15,7 +15,20 @@ const RUN = fileURLToPath(new URL("../../dist/chaos/run.js", import.meta.url));
 const FAULTS: FaultKind[] = [...FAULT_KINDS];
 
 /** Faults that inject something whatever the traffic (the others depend on calls or events in their window). */
-const ALWAYS_INJECTED: FaultKind[] = ["worker-kill", "redis-connection-reset", "consumer-kill", "invalid-job", "corrupt-job", "redis-full", "redis-freeze", "redis-term-always", "redis-term-everysec", "redis-kill-always", "redis-kill-everysec", "redis-restart-full"];
+const ALWAYS_INJECTED: FaultKind[] = [
+  "worker-kill",
+  "redis-connection-reset",
+  "consumer-kill",
+  "invalid-job",
+  "corrupt-job",
+  "redis-full",
+  "redis-freeze",
+  "redis-term-always",
+  "redis-term-everysec",
+  "redis-kill-always",
+  "redis-kill-everysec",
+  "redis-restart-full",
+];
 
 let run: RunSummary;
 let stderr = "";
@@ -32,7 +45,9 @@ beforeAll(async () => {
   // 0: every invariant held, 1: some did not (the its below say which); 2: the harness broke.
   expect(code === 0 || code === 1, `the chaos harness exited ${code}:\n${stderr}`).toBe(true);
   run = (JSON.parse(stdout) as { runs: RunSummary[] }).runs[0]!;
-  console.log(`chaos (fast) ${JSON.stringify({ faultsInjected: run.faultsInjected, settle: run.settle, durationS: run.durationS, figures: { acknowledged: run.figures.acknowledged, outcomes: run.figures.outcomes, lost: run.figures.lost, duplicates: run.figures.duplicates, redeliveries: run.figures.redeliveries } })}`);
+  console.log(
+    `chaos (fast) ${JSON.stringify({ faultsInjected: run.faultsInjected, settle: run.settle, durationS: run.durationS, figures: { acknowledged: run.figures.acknowledged, outcomes: run.figures.outcomes, lost: run.figures.lost, duplicates: run.figures.duplicates, redeliveries: run.figures.redeliveries } })}`,
+  );
 }, 240_000);
 
 describe("chaos suite, fast variant", () => {
@@ -45,6 +60,9 @@ describe("chaos suite, fast variant", () => {
 
   it.each(INVARIANT_NAMES)("%s", (name) => {
     const { figures } = run;
-    expect(run.invariants[name], `${name} (${run.invariants[name].rule}); figures: ${JSON.stringify(figures)}; logs: ${run.logs ?? "removed"}`).toMatchObject({ pass: true });
+    expect(
+      run.invariants[name],
+      `${name} (${run.invariants[name].rule}); figures: ${JSON.stringify(figures)}; logs: ${run.logs ?? "removed"}`,
+    ).toMatchObject({ pass: true });
   });
 });

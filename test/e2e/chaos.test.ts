@@ -20,7 +20,8 @@ afterAll(async () => {
 });
 
 describe("chaos run", () => {
-  it(`${N} requests, 20% submitted twice, 4 workers of which two killed with SIGKILL and one added: ${N} outcomes, no duplicate, no invitation with two tokens`, async () => {
+  it(`${N} requests, 20% submitted twice, 4 workers of which two killed with SIGKILL ` +
+    `and one added: ${N} outcomes, no duplicate, no invitation with two tokens`, async () => {
     const prefix = uniquePrefix("chaos");
     const env = {
       REDIS_URL,
@@ -47,7 +48,8 @@ describe("chaos run", () => {
       for (let i = 0; i < N; i += 250) await producer.enqueueMany(requests.slice(i, i + 250));
       await waitFor(async () => (await countOutcomes(redis, prefix)) >= N * 0.15 || undefined, 60_000, "15% done");
       workers[0]!.child.kill("SIGKILL");
-      for (let i = 0; i < resubmitted.length; i += 100) dupResults.push(...(await producer.enqueueMany(resubmitted.slice(i, i + 100))));
+      for (let i = 0; i < resubmitted.length; i += 100)
+        dupResults.push(...(await producer.enqueueMany(resubmitted.slice(i, i + 100))));
       await waitFor(async () => (await countOutcomes(redis, prefix)) >= N * 0.5 || undefined, 60_000, "50% done");
       workers[1]!.child.kill("SIGKILL");
       workers.push(startCli(["worker"], env));
@@ -78,7 +80,8 @@ describe("chaos run", () => {
         acceptCalls: emulator.calls({ operation: "AcceptConnectionInvitation" }).length,
         replayedCalls: emulator.calls({ operation: "AcceptConnectionInvitation" }).filter((c) => c.replayed).length,
         invitationsWithTwoTokens: [...tokens.values()].filter((s) => s.size > 1).length,
-        invitationsAccepted: invs.filter((i) => emulator.getInvitation(i.catalog, i.identifier)?.Status === "ACCEPTED").length,
+        invitationsAccepted: invs.filter((i) => emulator.getInvitation(i.catalog, i.identifier)?.Status === "ACCEPTED")
+          .length,
         seconds: (Date.now() - started) / 1000,
       };
       console.log(`chaos figures ${JSON.stringify(figures)}`);

@@ -12,12 +12,24 @@ afterEach(async () => {
   for (const p of prefixes.splice(0)) await deletePrefix(redis, p);
 });
 
-
 describe("pc-invitations CLI", () => {
   it("--help documents every command", async () => {
     const r = await runCli(["--help"]);
     expect(r.code).toBe(0);
-    for (const cmd of ["enqueue", "discover", "cancel", "redrive", "worker", "serve", "outcomes", "limits", "emulator", "demo", "export-schemas"]) expect(r.stdout).toContain(`pc-invitations ${cmd}`);
+    for (const cmd of [
+      "enqueue",
+      "discover",
+      "cancel",
+      "redrive",
+      "worker",
+      "serve",
+      "outcomes",
+      "limits",
+      "emulator",
+      "demo",
+      "export-schemas",
+    ])
+      expect(r.stdout).toContain(`pc-invitations ${cmd}`);
     const sub = await runCli(["enqueue", "--help"]);
     expect(sub.stdout).toContain("--file");
   });
@@ -29,33 +41,71 @@ describe("pc-invitations CLI", () => {
     expect(r.stdout.trim()).toBe(`pc-invitations ${pkg.version} (node ${process.version})`);
   });
 
-  it("starts a worker without any warning about the Node.js version", async () => {
-    const prefix = uniquePrefix("cli-start");
-    prefixes.push(prefix);
-    const worker = startCli(["worker"], { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: "http://127.0.0.1:9" });
-    await waitFor(() => worker.stderr().includes("worker started") || undefined, PROCESS_START_MS, "the worker to start");
-    const run = await stopCli(worker);
-    expect(run.code).toBe(0);
-    // The AWS SDK warns on end-of-life Node versions ("...please upgrade to node >=22"); Node
-    // itself prints DeprecationWarning/ExperimentalWarning lines. None may appear.
-    expect(run.stderr).not.toMatch(/upgrade to node|node version|NodeDeprecationWarning|ExperimentalWarning|\(node:\d+\)/i);
-  }, PROCESS_START_MS + 60_000);
+  it(
+    "starts a worker without any warning about the Node.js version",
+    async () => {
+      const prefix = uniquePrefix("cli-start");
+      prefixes.push(prefix);
+      const worker = startCli(["worker"], {
+        REDIS_URL,
+        QUEUE_PREFIX: prefix,
+        PARTNERCENTRAL_ENDPOINT: "http://127.0.0.1:9",
+      });
+      await waitFor(
+        () => worker.stderr().includes("worker started") || undefined,
+        PROCESS_START_MS,
+        "the worker to start",
+      );
+      const run = await stopCli(worker);
+      expect(run.code).toBe(0);
+      // The AWS SDK warns on end-of-life Node versions ("...please upgrade to node >=22"); Node
+      // itself prints DeprecationWarning/ExperimentalWarning lines. None may appear.
+      expect(run.stderr).not.toMatch(
+        /upgrade to node|node version|NodeDeprecationWarning|ExperimentalWarning|\(node:\d+\)/i,
+      );
+    },
+    PROCESS_START_MS + 60_000,
+  );
 
-  it("exits 0 on a SIGTERM sent the moment it logs 'worker started' (its handler is in place before it says so)", async () => {
-    const prefix = uniquePrefix("cli-sigterm");
-    prefixes.push(prefix);
-    const run = await sigtermOnReadyLine(["worker"], { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: "http://127.0.0.1:9" }, /worker started/);
-    expect({ sent: run.sent, code: run.code, signal: run.signal }, run.stderr).toEqual({ sent: true, code: 0, signal: null });
-  }, sigtermTestTimeout(1));
+  it(
+    "exits 0 on a SIGTERM sent the moment it logs 'worker started' (its handler is in place before it says so)",
+    async () => {
+      const prefix = uniquePrefix("cli-sigterm");
+      prefixes.push(prefix);
+      const run = await sigtermOnReadyLine(
+        ["worker"],
+        { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: "http://127.0.0.1:9" },
+        /worker started/,
+      );
+      expect({ sent: run.sent, code: run.code, signal: run.signal }, run.stderr).toEqual({
+        sent: true,
+        code: 0,
+        signal: null,
+      });
+    },
+    sigtermTestTimeout(1),
+  );
 
-  it("outcomes: exits 0 on a SIGTERM sent the moment it logs 'consuming outcome events', three starts in a row", async () => {
-    const prefix = uniquePrefix("cli-outcomes-sigterm");
-    prefixes.push(prefix);
-    for (let i = 0; i < 3; i++) {
-      const run = await sigtermOnReadyLine(["outcomes"], { REDIS_URL, QUEUE_PREFIX: prefix }, /consuming outcome events/);
-      expect({ sent: run.sent, code: run.code, signal: run.signal }, run.stderr).toEqual({ sent: true, code: 0, signal: null });
-    }
-  }, sigtermTestTimeout(3));
+  it(
+    "outcomes: exits 0 on a SIGTERM sent the moment it logs 'consuming outcome events', three starts in a row",
+    async () => {
+      const prefix = uniquePrefix("cli-outcomes-sigterm");
+      prefixes.push(prefix);
+      for (let i = 0; i < 3; i++) {
+        const run = await sigtermOnReadyLine(
+          ["outcomes"],
+          { REDIS_URL, QUEUE_PREFIX: prefix },
+          /consuming outcome events/,
+        );
+        expect({ sent: run.sent, code: run.code, signal: run.signal }, run.stderr).toEqual({
+          sent: true,
+          code: 0,
+          signal: null,
+        });
+      }
+    },
+    sigtermTestTimeout(3),
+  );
 
   it("says in one line that Redis is unreachable, how to start one, and exits non-zero", async () => {
     const port = await freePort();
@@ -77,7 +127,10 @@ describe("pc-invitations CLI", () => {
   it("rejects a malformed single request with the field and rule, enqueueing nothing", async () => {
     const prefix = uniquePrefix("cli-bad");
     prefixes.push(prefix);
-    const r = await runCli(["enqueue", "--catalog", "AWS", "--identifier", "pacinv-short"], { REDIS_URL, QUEUE_PREFIX: prefix });
+    const r = await runCli(["enqueue", "--catalog", "AWS", "--identifier", "pacinv-short"], {
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+    });
     expect(r.code).toBe(2);
     expect(r.stdout).toContain("line 1: identifier: must match ^pacinv-[A-Za-z0-9]{13}$");
     // Nothing enqueued: no job, no record (BullMQ's queue `meta` key may exist).
@@ -88,49 +141,69 @@ describe("pc-invitations CLI", () => {
     const prefix = uniquePrefix("cli-reject");
     prefixes.push(prefix);
     const env = { REDIS_URL, QUEUE_PREFIX: prefix };
-    const r = await runCli(["enqueue", "--catalog", "AWS", "--identifier", "pacinv-RRRRRRRRRRRRR", "--action", "reject", "--reason", "Not a fit", "--json"], env);
+    const r = await runCli(
+      [
+        "enqueue",
+        "--catalog",
+        "AWS",
+        "--identifier",
+        "pacinv-RRRRRRRRRRRRR",
+        "--action",
+        "reject",
+        "--reason",
+        "Not a fit",
+        "--json",
+      ],
+      env,
+    );
     expect(r.code).toBe(0);
     const jobId = JSON.parse(r.stdout).jobs[0].jobId as string;
     const q = new Queue("accept-invitation", { connection: redis, prefix });
     expect((await q.getJob(jobId))!.data.request).toMatchObject({ action: "reject", reason: "Not a fit" });
     await q.close();
-    const bad = await runCli(["enqueue", "--catalog", "AWS", "--identifier", "pacinv-SSSSSSSSSSSSS", "--reason", "Not a fit"], env);
+    const bad = await runCli(
+      ["enqueue", "--catalog", "AWS", "--identifier", "pacinv-SSSSSSSSSSSSS", "--reason", "Not a fit"],
+      env,
+    );
     expect(bad.code).toBe(2);
     expect(bad.stdout).toContain('line 1: reason: only allowed with action "reject"');
   });
 
-  it("enqueues NDJSON from a file or stdin, counting duplicates and listing invalid lines with their rule", async () => {
-    const prefix = uniquePrefix("cli-file");
-    prefixes.push(prefix);
-    const lines = [
-      JSON.stringify({ catalog: "AWS", identifier: "pacinv-AAAAAAAAAAAAA" }),
-      JSON.stringify({ catalog: "AWS", identifier: "pacinv-BBBBBBBBBBBBB", metadata: { n: 2 } }),
-      "",
-      JSON.stringify({ catalog: "AWS", identifier: "pacinv-AAAAAAAAAAAAA" }),
-      "{not json",
-      JSON.stringify({ catalog: "AWS", identifier: "pacinv-CCCC" }),
-      JSON.stringify({ catalog: "A W S", identifier: "pacinv-DDDDDDDDDDDDD", clientToken: "no spaces allowed" }),
-    ].join("\n");
-    const r = await runCli(["enqueue", "--json", "--batch-size", "2"], { REDIS_URL, QUEUE_PREFIX: prefix }, lines);
-    expect(r.code).toBe(2);
-    const summary = JSON.parse(r.stdout);
-    expect(summary).toMatchObject({ read: 6, enqueued: 2, duplicates: 1 });
-    expect(summary.invalid).toEqual([
-      { line: 5, issues: [{ field: "(line)", rule: "must be one JSON object" }] },
-      { line: 6, issues: [{ field: "identifier", rule: "must match ^pacinv-[A-Za-z0-9]{13}$" }] },
-      {
-        line: 7,
-        issues: [
-          { field: "catalog", rule: "must match ^[a-zA-Z0-9-]+$ (documented values: AWS, Sandbox)" },
-          { field: "clientToken", rule: "must match ^[A-Za-z0-9-_]+$" },
-        ],
-      },
-    ]);
-    const q = new Queue("accept-invitation", { connection: redis, prefix });
-    const ids = (await q.getJobs(["waiting"])).map((j) => j.id!).sort();
-    expect(ids).toHaveLength(2);
-    expect(ids[0]).toMatch(/^AWS\.pacinv-AAAAAAAAAAAAA\./);
-    expect(ids[1]).toMatch(/^AWS\.pacinv-BBBBBBBBBBBBB\./);
-    await q.close();
-  });
+  it(
+    "enqueues NDJSON from a file or stdin, counting " + "duplicates and listing invalid lines with their rule",
+    async () => {
+      const prefix = uniquePrefix("cli-file");
+      prefixes.push(prefix);
+      const lines = [
+        JSON.stringify({ catalog: "AWS", identifier: "pacinv-AAAAAAAAAAAAA" }),
+        JSON.stringify({ catalog: "AWS", identifier: "pacinv-BBBBBBBBBBBBB", metadata: { n: 2 } }),
+        "",
+        JSON.stringify({ catalog: "AWS", identifier: "pacinv-AAAAAAAAAAAAA" }),
+        "{not json",
+        JSON.stringify({ catalog: "AWS", identifier: "pacinv-CCCC" }),
+        JSON.stringify({ catalog: "A W S", identifier: "pacinv-DDDDDDDDDDDDD", clientToken: "no spaces allowed" }),
+      ].join("\n");
+      const r = await runCli(["enqueue", "--json", "--batch-size", "2"], { REDIS_URL, QUEUE_PREFIX: prefix }, lines);
+      expect(r.code).toBe(2);
+      const summary = JSON.parse(r.stdout);
+      expect(summary).toMatchObject({ read: 6, enqueued: 2, duplicates: 1 });
+      expect(summary.invalid).toEqual([
+        { line: 5, issues: [{ field: "(line)", rule: "must be one JSON object" }] },
+        { line: 6, issues: [{ field: "identifier", rule: "must match ^pacinv-[A-Za-z0-9]{13}$" }] },
+        {
+          line: 7,
+          issues: [
+            { field: "catalog", rule: "must match ^[a-zA-Z0-9-]+$ (documented values: AWS, Sandbox)" },
+            { field: "clientToken", rule: "must match ^[A-Za-z0-9-_]+$" },
+          ],
+        },
+      ]);
+      const q = new Queue("accept-invitation", { connection: redis, prefix });
+      const ids = (await q.getJobs(["waiting"])).map((j) => j.id!).sort();
+      expect(ids).toHaveLength(2);
+      expect(ids[0]).toMatch(/^AWS\.pacinv-AAAAAAAAAAAAA\./);
+      expect(ids[1]).toMatch(/^AWS\.pacinv-BBBBBBBBBBBBB\./);
+      await q.close();
+    },
+  );
 });

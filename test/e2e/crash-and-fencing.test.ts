@@ -45,7 +45,11 @@ describe("crashes and stale workers", { timeout: 240_000 }, () => {
     const first = startCli(["worker"], env(prefix));
     let second: CliProcess | undefined;
     try {
-      await waitFor(() => emulator.calls({ operation: "AcceptConnectionInvitation" }).length === 1 || undefined, PROCESS_START_MS, "the call in flight");
+      await waitFor(
+        () => emulator.calls({ operation: "AcceptConnectionInvitation" }).length === 1 || undefined,
+        PROCESS_START_MS,
+        "the call in flight",
+      );
       first.child.kill("SIGKILL");
       expect((await first.exited).signal).toBe("SIGKILL");
       second = startCli(["worker"], env(prefix));
@@ -76,7 +80,11 @@ describe("crashes and stale workers", { timeout: 240_000 }, () => {
     const first = startCli(["worker"], noStalls);
     let second: CliProcess | undefined;
     try {
-      await waitFor(() => emulator.calls({ operation: "AcceptConnectionInvitation" }).length === 1 || undefined, PROCESS_START_MS, "the call in flight");
+      await waitFor(
+        () => emulator.calls({ operation: "AcceptConnectionInvitation" }).length === 1 || undefined,
+        PROCESS_START_MS,
+        "the call in flight",
+      );
       first.child.kill("SIGKILL");
       await first.exited;
       second = startCli(["worker"], noStalls);
@@ -111,13 +119,21 @@ describe("crashes and stale workers", { timeout: 240_000 }, () => {
     const blockerExit = new Promise<number | null>((r) => blocker.on("close", (code) => r(code)));
     let other: CliProcess | undefined;
     try {
-      await waitFor(() => stderr.includes("blocking the event loop") || undefined, PROCESS_START_MS, "the blocking worker to block");
+      await waitFor(
+        () => stderr.includes("blocking the event loop") || undefined,
+        PROCESS_START_MS,
+        "the blocking worker to block",
+      );
       other = startCli(["worker"], env(prefix));
       await waitForOutcomes(redis, prefix, 1, { timeoutMs: PROCESS_START_MS });
       // Let the blocked worker wake up and try to publish.
       // The stale run notices and drops what it learnt. (The same process may later run the job
       // again as its new, rightful owner: that is a different run with a fresh lock.)
-      await waitFor(() => stderr.includes("lost the job's lock; published nothing") || undefined, PROCESS_START_MS, "the stale run to be fenced");
+      await waitFor(
+        () => stderr.includes("lost the job's lock; published nothing") || undefined,
+        PROCESS_START_MS,
+        "the stale run to be fenced",
+      );
       await new Promise((r) => setTimeout(r, 300));
       expect(await countOutcomes(redis, prefix)).toBe(1);
       expect(tokensPerInvitation(inv.identifier).size).toBe(1);

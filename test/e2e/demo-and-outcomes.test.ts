@@ -14,16 +14,30 @@ describe("npm start (pc-invitations demo)", () => {
     const r = await runCli(["demo", "--count", "5"], { REDIS_URL }, undefined, 60_000);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split("\n");
-    expect(lines.some((l) => l.includes("rejected at the producer") && l.includes("identifier: must match"))).toBe(true);
-    const events = lines.filter((l) => l.startsWith('{"schemaVersion"')).map((l) => outcomeEventSchema.parse(JSON.parse(l)));
+    expect(lines.some((l) => l.includes("rejected at the producer") && l.includes("identifier: must match"))).toBe(
+      true,
+    );
+    const events = lines
+      .filter((l) => l.startsWith('{"schemaVersion"'))
+      .map((l) => outcomeEventSchema.parse(JSON.parse(l)));
     expect(events).toHaveLength(8);
     const summary = JSON.parse(lines.at(-1)!).summary;
-    expect(summary).toMatchObject({ requests: 8, outcomes: 8, accepted: 6, alreadyAccepted: 1, failed: 2, acceptCalls: 8 });
+    expect(summary).toMatchObject({
+      requests: 8,
+      outcomes: 8,
+      accepted: 6,
+      alreadyAccepted: 1,
+      failed: 2,
+      acceptCalls: 8,
+    });
     expect(summary.failures.sort()).toEqual([
       "ConflictException/INCOMPATIBLE_CONNECTION_INVITATION_STATE",
       "ResourceNotFoundException/CONNECTION_INVITATION_NOT_FOUND",
     ]);
-    expect(events.find((e) => e.correlationId === "demo-rejected")).toMatchObject({ type: "failed", error: { invitationStatus: "REJECTED" } });
+    expect(events.find((e) => e.correlationId === "demo-rejected")).toMatchObject({
+      type: "failed",
+      error: { invitationStatus: "REJECTED" },
+    });
     const after = (await redis.keys("{pci-demo-*")).filter((k) => !before.has(k));
     expect(after).toEqual([]);
     redis.disconnect();
@@ -46,17 +60,34 @@ describe("npm start on a terminal", () => {
     expect(rows).toHaveLength(5);
     expect(rows.filter((l) => /^pacinv-\S+\s+accepted\s+pac-[A-Za-z0-9]{13}\s+1$/.test(l))).toHaveLength(2);
     expect(rows.filter((l) => /\saccepted \(already\)\s+pac-/.test(l))).toHaveLength(1);
-    expect(rows.some((l) => /^pacinv-UNKNOWN000000\s+failed\s+ResourceNotFoundException: CONNECTION_INVITATION_NOT_FOUND\s+1$/.test(l))).toBe(true);
-    expect(rows.some((l) => /\sfailed\s+ConflictException: INCOMPATIBLE_CONNECTION_INVITATION_STATE \(REJECTED\)\s+1$/.test(l))).toBe(true);
+    expect(
+      rows.some((l) =>
+        /^pacinv-UNKNOWN000000\s+failed\s+ResourceNotFoundException: CONNECTION_INVITATION_NOT_FOUND\s+1$/.test(l),
+      ),
+    ).toBe(true);
+    expect(
+      rows.some((l) =>
+        /\sfailed\s+ConflictException: INCOMPATIBLE_CONNECTION_INVITATION_STATE \(REJECTED\)\s+1$/.test(l),
+      ),
+    ).toBe(true);
     expect(lines.some((l) => l.startsWith('{"schemaVersion"'))).toBe(false);
-    expect(r.output).toContain("5 requests, 5 outcomes: 3 accepted (1 already accepted), 2 failed; 5 AcceptConnectionInvitation calls");
+    expect(r.output).toContain(
+      "5 requests, 5 outcomes: 3 accepted (1 already accepted), 2 failed; 5 AcceptConnectionInvitation calls",
+    );
   });
 
   it("--json prints NDJSON events on a terminal too", async () => {
     const command = [process.execPath, CLI, "demo", "--count", "1", "--json"].map((a) => `'${a}'`).join(" ");
-    const r = await runCommand("script", ["-qec", command, "/dev/null"], { ...process.env, REDIS_URL, LOG_LEVEL: "warn" });
+    const r = await runCommand("script", ["-qec", command, "/dev/null"], {
+      ...process.env,
+      REDIS_URL,
+      LOG_LEVEL: "warn",
+    });
     expect(r.code, r.output).toBe(0);
-    const events = r.output.split(/\r?\n/).filter((l) => l.startsWith('{"schemaVersion"')).map((l) => outcomeEventSchema.parse(JSON.parse(l)));
+    const events = r.output
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('{"schemaVersion"'))
+      .map((l) => outcomeEventSchema.parse(JSON.parse(l)));
     expect(events).toHaveLength(4);
   });
 });
@@ -67,7 +98,10 @@ describe("pc-invitations outcomes", () => {
     try {
       const r = await runCli(["outcomes", "--drain"], { REDIS_URL, QUEUE_PREFIX: p.prefix });
       expect(r.code, r.stderr).toBe(0);
-      const events = r.stdout.trim().split("\n").map((l) => outcomeEventSchema.parse(JSON.parse(l)));
+      const events = r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => outcomeEventSchema.parse(JSON.parse(l)));
       expect(events.map((e) => e.identifier).sort()).toEqual(invs.map((i) => i.identifier).sort());
       // Consumed: a second drain prints nothing.
       const again = await runCli(["outcomes", "--drain"], { REDIS_URL, QUEUE_PREFIX: p.prefix });
@@ -79,56 +113,75 @@ describe("pc-invitations outcomes", () => {
 });
 
 describe("pc-invitations outcomes, its reader gone (… | head -1)", () => {
-  it("stops without a stack trace, exit 0, and loses no event: whatever it could not write is delivered again", async () => {
-    const { p } = await pipelineWithOutcomes("drain-epipe", 30);
-    try {
-      const drain = startCli(["outcomes", "--drain"], { REDIS_URL, QUEUE_PREFIX: p.prefix });
-      // Read the first line, then go away as `head -1` does.
-      await waitFor(() => drain.stdout().includes("\n") || undefined, PROCESS_START_MS, "the first event");
-      drain.child.stdout!.destroy();
-      const r = await drain.exited;
-      // Structured log lines only (the events it could not write are logged as handler failures), no crash.
-      expect(r.stderr).not.toMatch(/Unhandled 'error' event/);
-      for (const line of r.stderr.trim().split("\n").filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow();
-      expect(r.code, r.stderr).toBe(0);
-      // Every event is either consumed (written before the reader went) or still there to deliver.
-      const again = await runCli(["outcomes", "--drain"], { REDIS_URL, QUEUE_PREFIX: p.prefix }, undefined, 60_000);
-      expect(again.code, again.stderr).toBe(0);
-      const rest = again.stdout.trim().split("\n").filter(Boolean).map((l) => outcomeEventSchema.parse(JSON.parse(l)).identifier);
-      const outcomes = new Queue("invitation-outcomes", { connection: p.redis, prefix: p.prefix });
-      const counts = await outcomes.getJobCounts("completed", "delayed", "waiting", "active", "failed");
-      await outcomes.close();
-      expect(new Set(rest).size).toBe(rest.length);
-      expect(rest.length).toBeLessThan(30);
-      // Consumed, or waiting for their retry (a failed write is retried after retryDelayMs): none parked, none gone.
-      expect(counts.failed).toBe(0);
-      expect(counts.completed! + counts.delayed! + counts.waiting! + counts.active!).toBe(30);
-    } finally {
-      await p.close();
-    }
-  });
+  it(
+    "stops without a stack trace, exit 0, and loses no " + "event: whatever it could not write is delivered again",
+    async () => {
+      const { p } = await pipelineWithOutcomes("drain-epipe", 30);
+      try {
+        const drain = startCli(["outcomes", "--drain"], { REDIS_URL, QUEUE_PREFIX: p.prefix });
+        // Read the first line, then go away as `head -1` does.
+        await waitFor(() => drain.stdout().includes("\n") || undefined, PROCESS_START_MS, "the first event");
+        drain.child.stdout!.destroy();
+        const r = await drain.exited;
+        // Structured log lines only (the events it could not write are logged as handler failures), no crash.
+        expect(r.stderr).not.toMatch(/Unhandled 'error' event/);
+        for (const line of r.stderr.trim().split("\n").filter(Boolean))
+          expect(() => JSON.parse(line), line).not.toThrow();
+        expect(r.code, r.stderr).toBe(0);
+        // Every event is either consumed (written before the reader went) or still there to deliver.
+        const again = await runCli(["outcomes", "--drain"], { REDIS_URL, QUEUE_PREFIX: p.prefix }, undefined, 60_000);
+        expect(again.code, again.stderr).toBe(0);
+        const rest = again.stdout
+          .trim()
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => outcomeEventSchema.parse(JSON.parse(l)).identifier);
+        const outcomes = new Queue("invitation-outcomes", { connection: p.redis, prefix: p.prefix });
+        const counts = await outcomes.getJobCounts("completed", "delayed", "waiting", "active", "failed");
+        await outcomes.close();
+        expect(new Set(rest).size).toBe(rest.length);
+        expect(rest.length).toBeLessThan(30);
+        // Consumed, or waiting for their retry (a failed write is retried after retryDelayMs): none parked, none gone.
+        expect(counts.failed).toBe(0);
+        expect(counts.completed! + counts.delayed! + counts.waiting! + counts.active!).toBe(30);
+      } finally {
+        await p.close();
+      }
+    },
+  );
 });
 
 describe("pc-invitations emulator", () => {
-  it("serves the API on the given port and stops on SIGTERM", async () => {
-    const port = await freePort();
-    const emu = startCli(["emulator", "--port", String(port), "--seed", "2"]);
-    try {
-      // The seeded requests are printed after "listening on": wait for both lines, not the log line.
-      const lines = await waitFor(() => {
-        const out = emu.stdout().split("\n").filter((l) => l.endsWith("}"));
-        return out.length >= 2 ? out : undefined;
-      }, PROCESS_START_MS, "the emulator to start and print its seeded requests");
-      expect(emu.stderr()).toContain("listening on");
-      const seeded = lines.map((l) => JSON.parse(l));
-      expect(seeded).toHaveLength(2);
-      const health = await fetch(`http://127.0.0.1:${port}/_emulator/health`);
-      expect(health.status).toBe(200);
-    } finally {
-      emu.child.kill("SIGTERM");
-      expect((await emu.exited).code).toBe(0);
-    }
-  }, PROCESS_START_MS + 60_000);
+  it(
+    "serves the API on the given port and stops on SIGTERM",
+    async () => {
+      const port = await freePort();
+      const emu = startCli(["emulator", "--port", String(port), "--seed", "2"]);
+      try {
+        // The seeded requests are printed after "listening on": wait for both lines, not the log line.
+        const lines = await waitFor(
+          () => {
+            const out = emu
+              .stdout()
+              .split("\n")
+              .filter((l) => l.endsWith("}"));
+            return out.length >= 2 ? out : undefined;
+          },
+          PROCESS_START_MS,
+          "the emulator to start and print its seeded requests",
+        );
+        expect(emu.stderr()).toContain("listening on");
+        const seeded = lines.map((l) => JSON.parse(l));
+        expect(seeded).toHaveLength(2);
+        const health = await fetch(`http://127.0.0.1:${port}/_emulator/health`);
+        expect(health.status).toBe(200);
+      } finally {
+        emu.child.kill("SIGTERM");
+        expect((await emu.exited).code).toBe(0);
+      }
+    },
+    PROCESS_START_MS + 60_000,
+  );
 });
 
 describe("pc-invitations emulator and SIGTERM", () => {
@@ -152,21 +205,37 @@ describe("pc-invitations emulator and SIGTERM", () => {
 });
 
 describe("pc-invitations emulator --switches", () => {
-  it("starts with the switches given (read back from the control plane) and refuses an unknown one", async () => {
-    const port = await freePort();
-    const emu = startCli(["emulator", "--port", String(port), "--switches", '{"omitOutputFields":{"GetConnectionInvitation":["ConnectionId"]},"throttleStatus":400}']);
-    try {
-      await waitFor(() => emu.stderr().includes("listening on") || undefined, PROCESS_START_MS, "emulator start");
-      const switches = (await (await fetch(`http://127.0.0.1:${port}/_emulator/switches`)).json()) as Record<string, unknown>;
-      expect(switches).toMatchObject({ omitOutputFields: { GetConnectionInvitation: ["ConnectionId"] }, throttleStatus: 400 });
-    } finally {
-      emu.child.kill("SIGTERM");
-      expect((await emu.exited).code).toBe(0);
-    }
-    const bad = await runCli(["emulator", "--port", "0", "--switches", '{"hang":["Nope"]}']);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("--switches: hang: unknown operation Nope");
-  }, PROCESS_START_MS + 60_000);
+  it(
+    "starts with the switches given (read back from the control plane) and refuses an unknown one",
+    async () => {
+      const port = await freePort();
+      const emu = startCli([
+        "emulator",
+        "--port",
+        String(port),
+        "--switches",
+        '{"omitOutputFields":{"GetConnectionInvitation":["ConnectionId"]},"throttleStatus":400}',
+      ]);
+      try {
+        await waitFor(() => emu.stderr().includes("listening on") || undefined, PROCESS_START_MS, "emulator start");
+        const switches = (await (await fetch(`http://127.0.0.1:${port}/_emulator/switches`)).json()) as Record<
+          string,
+          unknown
+        >;
+        expect(switches).toMatchObject({
+          omitOutputFields: { GetConnectionInvitation: ["ConnectionId"] },
+          throttleStatus: 400,
+        });
+      } finally {
+        emu.child.kill("SIGTERM");
+        expect((await emu.exited).code).toBe(0);
+      }
+      const bad = await runCli(["emulator", "--port", "0", "--switches", '{"hang":["Nope"]}']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("--switches: hang: unknown operation Nope");
+    },
+    PROCESS_START_MS + 60_000,
+  );
 });
 
 describe("the prefix helper", () => {

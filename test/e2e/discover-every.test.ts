@@ -32,16 +32,29 @@ describe("pc-invitations discover --every", () => {
     emulator.reset();
     emulator.seedInvitations(3);
     const prefix = uniquePrefix("cli-every");
-    const env = { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: emulator.url, RATE_LIMIT_RPS: "1000", RATE_LIMIT_BURST: "1000", LOG_LEVEL: "info" };
+    const env = {
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      PARTNERCENTRAL_ENDPOINT: emulator.url,
+      RATE_LIMIT_RPS: "1000",
+      RATE_LIMIT_BURST: "1000",
+      LOG_LEVEL: "info",
+    };
     const args = ["discover", "--catalog", "AWS", "--every", "2s", "--json"];
     const a = startCli(args, env);
     const b = startCli(args, env);
     try {
-      await waitFor(() => (runsOf(a.stdout()).length + runsOf(b.stdout()).length >= 4 ? true : undefined), 30_000, "four discoveries");
+      await waitFor(
+        () => (runsOf(a.stdout()).length + runsOf(b.stdout()).length >= 4 ? true : undefined),
+        30_000,
+        "four discoveries",
+      );
       const [ra, rb] = await Promise.all([stopCli(a), stopCli(b)]);
       expect(ra.code, ra.stderr).toBe(0);
       expect(rb.code, rb.stderr).toBe(0);
-      const runs = [...runsOf(ra.stdout), ...runsOf(rb.stdout)].sort((x, y) => x.scheduledAt.localeCompare(y.scheduledAt));
+      const runs = [...runsOf(ra.stdout), ...runsOf(rb.stdout)].sort((x, y) =>
+        x.scheduledAt.localeCompare(y.scheduledAt),
+      );
       expect(runs.length).toBeGreaterThanOrEqual(4);
       // One run per period slot for the fleet: no slot twice, slots a period apart. A timer per
       // process would give two runs per period.
@@ -65,17 +78,30 @@ describe("pc-invitations discover --every", () => {
     }
   });
 
-  it("exits 0 on a SIGTERM sent the moment it logs that it set the schedule (its handler is in place before it says so), three starts in a row", async () => {
-    const prefix = uniquePrefix("cli-every-sigterm");
-    const env = { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: emulator.url, LOG_LEVEL: "info" };
-    try {
-      // Three starts: the first sets the schedule, the others join it.
-      for (let i = 0; i < 3; i++) {
-        const run = await sigtermOnReadyLine(["discover", "--catalog", "AWS", "--every", "1h", "--json"], env, /discovery schedule set for the fleet|joined the fleet's discovery schedule/);
-        expect({ sent: run.sent, code: run.code, signal: run.signal }, run.stderr).toEqual({ sent: true, code: 0, signal: null });
+  it(
+    "exits 0 on a SIGTERM sent the moment it logs that it set the schedule " +
+      "(its handler is in place before it says so), three starts in a row",
+    async () => {
+      const prefix = uniquePrefix("cli-every-sigterm");
+      const env = { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: emulator.url, LOG_LEVEL: "info" };
+      try {
+        // Three starts: the first sets the schedule, the others join it.
+        for (let i = 0; i < 3; i++) {
+          const run = await sigtermOnReadyLine(
+            ["discover", "--catalog", "AWS", "--every", "1h", "--json"],
+            env,
+            /discovery schedule set for the fleet|joined the fleet's discovery schedule/,
+          );
+          expect({ sent: run.sent, code: run.code, signal: run.signal }, run.stderr).toEqual({
+            sent: true,
+            code: 0,
+            signal: null,
+          });
+        }
+      } finally {
+        await deletePrefix(redis, prefix);
       }
-    } finally {
-      await deletePrefix(redis, prefix);
-    }
-  }, sigtermTestTimeout(3));
+    },
+    sigtermTestTimeout(3),
+  );
 });

@@ -21,7 +21,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const env = (prefix: string) => ({ REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: emulator.url, RATE_LIMIT_RPS: "1000", RATE_LIMIT_BURST: "1000", LOG_LEVEL: "warn" });
+const env = (prefix: string) => ({
+  REDIS_URL,
+  QUEUE_PREFIX: prefix,
+  PARTNERCENTRAL_ENDPOINT: emulator.url,
+  RATE_LIMIT_RPS: "1000",
+  RATE_LIMIT_BURST: "1000",
+  LOG_LEVEL: "warn",
+});
 
 const POLICY_YAML = `# accept Acme, reject Globex's subsidiary invitations, hold the rest
 default: hold
@@ -37,105 +44,152 @@ rules:
 `;
 
 describe("pc-invitations discover", () => {
-  it("discovers 130 pending invitations across pages, accepts some, rejects some, holds the rest; a second run enqueues nothing", async () => {
-    emulator.reset();
-    const prefix = uniquePrefix("cli-discover");
-    const policyFile = join(dir, "policy.yaml");
-    writeFileSync(policyFile, POLICY_YAML);
-    const pending = emulator.seedInvitations(130);
-    emulator.seedInvitations(6, { status: "ACCEPTED" });
-    const acme = pending.filter((i) => i.otherParticipantIdentifier === "111122223333");
-    const globexSub = pending.filter((i) => i.connectionType === "SUBSIDIARY" && i.inviterEmail.endsWith("@globex.example"));
-    const held = pending.length - acme.length - globexSub.length;
-    try {
-      const first = await runCli(["discover", "--catalog", "AWS", "--policy", policyFile], env(prefix));
-      expect(first.code, first.stderr).toBe(0);
-      const lines = first.stdout.trim().split("\n");
-      expect(lines[0]).toBe(
-        `found 130 pending invitation(s) in AWS; enqueued ${acme.length} accept, ${globexSub.length} reject; 0 duplicate(s); ${held} held; 0 conflict(s)`,
+  it(
+    "discovers 130 pending invitations across pages, accepts some, " +
+      "rejects some, holds the rest; a second run enqueues nothing",
+    async () => {
+      emulator.reset();
+      const prefix = uniquePrefix("cli-discover");
+      const policyFile = join(dir, "policy.yaml");
+      writeFileSync(policyFile, POLICY_YAML);
+      const pending = emulator.seedInvitations(130);
+      emulator.seedInvitations(6, { status: "ACCEPTED" });
+      const acme = pending.filter((i) => i.otherParticipantIdentifier === "111122223333");
+      const globexSub = pending.filter(
+        (i) => i.connectionType === "SUBSIDIARY" && i.inviterEmail.endsWith("@globex.example"),
       );
-      expect(lines).toHaveLength(131);
-      for (const i of acme) expect(first.stdout).toMatch(new RegExp(`^accept AWS ${i.identifier} 111122223333 \\S+ \\(rule 0\\): enqueued AWS\\.${i.identifier}\\.`, "m"));
-      for (const i of globexSub) expect(first.stdout).toMatch(new RegExp(`^reject AWS ${i.identifier} \\d+ SUBSIDIARY \\(rule 1\\): enqueued`, "m"));
-      expect(first.stdout.match(/^hold {3}.*\(default\): held$/gm)).toHaveLength(held);
-      // Two pages of ListConnectionInvitations (100 a page).
-      expect(emulator.calls({ operation: "ListConnectionInvitations" })).toHaveLength(2);
+      const held = pending.length - acme.length - globexSub.length;
+      try {
+        const first = await runCli(["discover", "--catalog", "AWS", "--policy", policyFile], env(prefix));
+        expect(first.code, first.stderr).toBe(0);
+        const lines = first.stdout.trim().split("\n");
+        expect(lines[0]).toBe(
+          `found 130 pending invitation(s) in AWS; enqueued ${acme.length} accept, ` +
+            `${globexSub.length} reject; 0 duplicate(s); ${held} held; 0 conflict(s)`,
+        );
+        expect(lines).toHaveLength(131);
+        for (const i of acme)
+          expect(first.stdout).toMatch(
+            new RegExp(
+              `^accept AWS ${i.identifier} 111122223333 \\S+ \\(rule 0\\): enqueued AWS\\.${i.identifier}\\.`,
+              "m",
+            ),
+          );
+        for (const i of globexSub)
+          expect(first.stdout).toMatch(
+            new RegExp(`^reject AWS ${i.identifier} \\d+ SUBSIDIARY \\(rule 1\\): enqueued`, "m"),
+          );
+        expect(first.stdout.match(/^hold {3}.*\(default\): held$/gm)).toHaveLength(held);
+        // Two pages of ListConnectionInvitations (100 a page).
+        expect(emulator.calls({ operation: "ListConnectionInvitations" })).toHaveLength(2);
 
-      const second = await runCli(["discover", "--catalog", "AWS", "--policy", policyFile, "--json"], env(prefix));
-      expect(second.code, second.stderr).toBe(0);
-      const summary = JSON.parse(second.stdout) as DiscoverySummary;
-      expect(summary).toMatchObject({ found: 130, enqueued: { accept: 0, reject: 0 }, duplicates: acme.length + globexSub.length, held, conflicts: 0 });
-      expect(summary.invitations).toHaveLength(130);
+        const second = await runCli(["discover", "--catalog", "AWS", "--policy", policyFile, "--json"], env(prefix));
+        expect(second.code, second.stderr).toBe(0);
+        const summary = JSON.parse(second.stdout) as DiscoverySummary;
+        expect(summary).toMatchObject({
+          found: 130,
+          enqueued: { accept: 0, reject: 0 },
+          duplicates: acme.length + globexSub.length,
+          held,
+          conflicts: 0,
+        });
+        expect(summary.invitations).toHaveLength(130);
 
-      const worker = startCli(["worker"], env(prefix));
-      const events = await waitForOutcomes(redis, prefix, acme.length + globexSub.length, { timeoutMs: 30_000 });
-      expect((await stopCli(worker)).code).toBe(0);
-      expect(events.filter((e) => e.type === "accepted")).toHaveLength(acme.length);
-      expect(events.filter((e) => e.type === "rejected").map((e) => e.rejectReason)).toEqual(globexSub.map(() => "We do not take subsidiaries from Globex"));
-      const statuses = pending.map((i) => emulator.getInvitation("AWS", i.identifier)!.Status);
-      expect(statuses.filter((s) => s === "ACCEPTED")).toHaveLength(acme.length);
-      expect(statuses.filter((s) => s === "REJECTED")).toHaveLength(globexSub.length);
-      expect(statuses.filter((s) => s === "PENDING")).toHaveLength(held);
+        const worker = startCli(["worker"], env(prefix));
+        const events = await waitForOutcomes(redis, prefix, acme.length + globexSub.length, { timeoutMs: 30_000 });
+        expect((await stopCli(worker)).code).toBe(0);
+        expect(events.filter((e) => e.type === "accepted")).toHaveLength(acme.length);
+        expect(events.filter((e) => e.type === "rejected").map((e) => e.rejectReason)).toEqual(
+          globexSub.map(() => "We do not take subsidiaries from Globex"),
+        );
+        const statuses = pending.map((i) => emulator.getInvitation("AWS", i.identifier)!.Status);
+        expect(statuses.filter((s) => s === "ACCEPTED")).toHaveLength(acme.length);
+        expect(statuses.filter((s) => s === "REJECTED")).toHaveLength(globexSub.length);
+        expect(statuses.filter((s) => s === "PENDING")).toHaveLength(held);
 
-      // Nothing is pending-and-decided any more: a third run finds only the held ones.
-      const third = await runCli(["discover", "--catalog", "AWS", "--policy", policyFile, "--json"], env(prefix));
-      expect(JSON.parse(third.stdout)).toMatchObject({ found: held, enqueued: { accept: 0, reject: 0 }, duplicates: 0, held });
-    } finally {
-      await deletePrefix(redis, prefix);
-    }
-  });
-
-  it("discovers in every catalog given by repeated --catalog flags, each decided by the policy and enqueued under its own catalog", async () => {
-    emulator.reset();
-    const prefix = uniquePrefix("cli-discover-catalogs");
-    const policyFile = join(dir, "policy-catalogs.yaml");
-    writeFileSync(policyFile, POLICY_YAML);
-    // Spread over both catalogs (and every partner and connection type in each).
-    const pending = emulator.seedInvitations(24, { catalogs: ["AWS", "Sandbox"] });
-    const decision = (i: (typeof pending)[number]) =>
-      i.otherParticipantIdentifier === "111122223333" ? "accept" : i.connectionType === "SUBSIDIARY" && i.inviterEmail.endsWith("@globex.example") ? "reject" : "hold";
-    const inCatalog = (c: string) => pending.filter((i) => i.catalog === c);
-    expect(inCatalog("AWS")).toHaveLength(12);
-    expect(inCatalog("Sandbox")).toHaveLength(12);
-    const accepts = pending.filter((i) => decision(i) === "accept");
-    const rejects = pending.filter((i) => decision(i) === "reject");
-    for (const c of ["AWS", "Sandbox"]) {
-      expect(accepts.some((i) => i.catalog === c)).toBe(true);
-      expect(rejects.some((i) => i.catalog === c)).toBe(true);
-    }
-    try {
-      const r = await runCli(["discover", "--catalog", "AWS", "--catalog", "Sandbox", "--policy", policyFile, "--json"], env(prefix));
-      expect(r.code, r.stderr).toBe(0);
-      const summary = JSON.parse(r.stdout) as DiscoverySummary;
-      expect(summary).toMatchObject({
-        catalogs: ["AWS", "Sandbox"],
-        found: 24,
-        enqueued: { accept: accepts.length, reject: rejects.length },
-        duplicates: 0,
-        held: 24 - accepts.length - rejects.length,
-        conflicts: 0,
-      });
-      // Every invitation of both catalogs, each with the decision the policy gives it, and each
-      // request under its own catalog (job id and default idempotency key <catalog>.<identifier>).
-      expect(summary.invitations.map((i) => `${i.catalog} ${i.identifier} ${i.decision}`).sort()).toEqual(
-        pending.map((i) => `${i.catalog} ${i.identifier} ${decision(i)}`).sort(),
-      );
-      for (const i of summary.invitations.filter((x) => x.decision !== "hold")) {
-        expect(i).toMatchObject({ result: "enqueued" });
-        expect(i.jobId!.startsWith(`${i.catalog}.${i.identifier}.`)).toBe(true);
+        // Nothing is pending-and-decided any more: a third run finds only the held ones.
+        const third = await runCli(["discover", "--catalog", "AWS", "--policy", policyFile, "--json"], env(prefix));
+        expect(JSON.parse(third.stdout)).toMatchObject({
+          found: held,
+          enqueued: { accept: 0, reject: 0 },
+          duplicates: 0,
+          held,
+        });
+      } finally {
+        await deletePrefix(redis, prefix);
       }
-      const queue = new Queue("accept-invitation", { connection: redis, prefix });
-      const jobs = await queue.getJobs(["waiting"]);
-      await queue.close();
-      expect(jobs.map((j) => `${j.data.request.catalog} ${j.data.request.identifier} ${j.data.request.action ?? "accept"}`).sort()).toEqual(
-        [...accepts, ...rejects].map((i) => `${i.catalog} ${i.identifier} ${decision(i)}`).sort(),
-      );
-      // One listing per catalog (12 fit on a page), each in its own catalog.
-      expect(emulator.calls({ operation: "ListConnectionInvitations" }).map((c) => c.catalog).sort()).toEqual(["AWS", "Sandbox"]);
-    } finally {
-      await deletePrefix(redis, prefix);
-    }
-  });
+    },
+  );
+
+  it(
+    "discovers in every catalog given by repeated --catalog flags, " +
+      "each decided by the policy and enqueued under its own catalog",
+    async () => {
+      emulator.reset();
+      const prefix = uniquePrefix("cli-discover-catalogs");
+      const policyFile = join(dir, "policy-catalogs.yaml");
+      writeFileSync(policyFile, POLICY_YAML);
+      // Spread over both catalogs (and every partner and connection type in each).
+      const pending = emulator.seedInvitations(24, { catalogs: ["AWS", "Sandbox"] });
+      const decision = (i: (typeof pending)[number]) =>
+        i.otherParticipantIdentifier === "111122223333"
+          ? "accept"
+          : i.connectionType === "SUBSIDIARY" && i.inviterEmail.endsWith("@globex.example")
+            ? "reject"
+            : "hold";
+      const inCatalog = (c: string) => pending.filter((i) => i.catalog === c);
+      expect(inCatalog("AWS")).toHaveLength(12);
+      expect(inCatalog("Sandbox")).toHaveLength(12);
+      const accepts = pending.filter((i) => decision(i) === "accept");
+      const rejects = pending.filter((i) => decision(i) === "reject");
+      for (const c of ["AWS", "Sandbox"]) {
+        expect(accepts.some((i) => i.catalog === c)).toBe(true);
+        expect(rejects.some((i) => i.catalog === c)).toBe(true);
+      }
+      try {
+        const r = await runCli(
+          ["discover", "--catalog", "AWS", "--catalog", "Sandbox", "--policy", policyFile, "--json"],
+          env(prefix),
+        );
+        expect(r.code, r.stderr).toBe(0);
+        const summary = JSON.parse(r.stdout) as DiscoverySummary;
+        expect(summary).toMatchObject({
+          catalogs: ["AWS", "Sandbox"],
+          found: 24,
+          enqueued: { accept: accepts.length, reject: rejects.length },
+          duplicates: 0,
+          held: 24 - accepts.length - rejects.length,
+          conflicts: 0,
+        });
+        // Every invitation of both catalogs, each with the decision the policy gives it, and each
+        // request under its own catalog (job id and default idempotency key <catalog>.<identifier>).
+        expect(summary.invitations.map((i) => `${i.catalog} ${i.identifier} ${i.decision}`).sort()).toEqual(
+          pending.map((i) => `${i.catalog} ${i.identifier} ${decision(i)}`).sort(),
+        );
+        for (const i of summary.invitations.filter((x) => x.decision !== "hold")) {
+          expect(i).toMatchObject({ result: "enqueued" });
+          expect(i.jobId!.startsWith(`${i.catalog}.${i.identifier}.`)).toBe(true);
+        }
+        const queue = new Queue("accept-invitation", { connection: redis, prefix });
+        const jobs = await queue.getJobs(["waiting"]);
+        await queue.close();
+        expect(
+          jobs
+            .map((j) => `${j.data.request.catalog} ${j.data.request.identifier} ${j.data.request.action ?? "accept"}`)
+            .sort(),
+        ).toEqual([...accepts, ...rejects].map((i) => `${i.catalog} ${i.identifier} ${decision(i)}`).sort());
+        // One listing per catalog (12 fit on a page), each in its own catalog.
+        expect(
+          emulator
+            .calls({ operation: "ListConnectionInvitations" })
+            .map((c) => c.catalog)
+            .sort(),
+        ).toEqual(["AWS", "Sandbox"]);
+      } finally {
+        await deletePrefix(redis, prefix);
+      }
+    },
+  );
 
   it("holds everything without --policy, and --dry-run enqueues nothing", async () => {
     emulator.reset();
@@ -144,14 +198,21 @@ describe("pc-invitations discover", () => {
     try {
       const held = await runCli(["discover", "--catalog", "Sandbox"], env(prefix));
       expect(held.code, held.stderr).toBe(0);
-      expect(held.stdout.split("\n")[0]).toBe("found 5 pending invitation(s) in Sandbox; enqueued 0 accept, 0 reject; 0 duplicate(s); 5 held; 0 conflict(s)");
+      expect(held.stdout.split("\n")[0]).toBe(
+        "found 5 pending invitation(s) in Sandbox; enqueued 0 accept, 0 reject; 0 duplicate(s); 5 held; 0 conflict(s)",
+      );
       const policyFile = join(dir, "accept-all.json");
       writeFileSync(policyFile, JSON.stringify({ default: "accept" }));
       const dry = await runCli(["discover", "--catalog", "Sandbox", "--policy", policyFile, "--dry-run"], env(prefix));
       expect(dry.code, dry.stderr).toBe(0);
-      expect(dry.stdout.split("\n")[0]).toBe("dry run, nothing enqueued: found 5 pending invitation(s) in Sandbox; would enqueue 5 accept, 0 reject; 0 duplicate(s); 0 held; 0 conflict(s)");
+      expect(dry.stdout.split("\n")[0]).toBe(
+        "dry run, nothing enqueued: found 5 pending invitation(s) in Sandbox; " +
+          "would enqueue 5 accept, 0 reject; 0 duplicate(s); 0 held; 0 conflict(s)",
+      );
       expect(dry.stdout).toMatch(/^accept Sandbox pacinv-\S+ \d+ \S+ \(default\): would enqueue$/m);
-      expect((await redis.keys(`${prefix}:accept-invitation:*`)).filter((k) => !/:(meta|id|events)$/.test(k))).toEqual([]);
+      expect((await redis.keys(`${prefix}:accept-invitation:*`)).filter((k) => !/:(meta|id|events)$/.test(k))).toEqual(
+        [],
+      );
     } finally {
       await deletePrefix(redis, prefix);
     }
@@ -159,10 +220,15 @@ describe("pc-invitations discover", () => {
 
   it("refuses a bad policy naming the rule and field, and a missing --catalog, with exit 2", async () => {
     const bad = join(dir, "bad.yaml");
-    writeFileSync(bad, "rules:\n  - action: accept\n  - action: reject\n    when:\n      connectionTypes: [SUBSIDARY]\n");
+    writeFileSync(
+      bad,
+      "rules:\n  - action: accept\n  - action: reject\n    when:\n      connectionTypes: [SUBSIDARY]\n",
+    );
     const r = await runCli(["discover", "--catalog", "AWS", "--policy", bad], { REDIS_URL });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`invalid policy ${bad}: rules.1.when.connectionTypes.0: must be one of OPPORTUNITY_COLLABORATION, SUBSIDIARY`);
+    expect(r.stderr).toContain(
+      `invalid policy ${bad}: rules.1.when.connectionTypes.0: must be one of OPPORTUNITY_COLLABORATION, SUBSIDIARY`,
+    );
     const none = await runCli(["discover"], { REDIS_URL });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("give at least one --catalog");

@@ -33,7 +33,11 @@ function startConsumer(prefix: string, env: Record<string, string> = {}): Consum
   const exited = new Promise<void>((r) => child.on("close", () => r()));
   const p = {
     child,
-    lines: () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>),
+    lines: () =>
+      out
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     stderr: () => err,
     exited,
   };
@@ -50,7 +54,11 @@ const WORST_START_MS = 14_000;
 
 /** Waits until the consumer announced the event, then SIGKILLs it mid-handler. */
 async function killWhileHandling(c: ConsumerProcess, requestId: string): Promise<void> {
-  await waitFor(() => c.lines().some((l) => l.handling === requestId) || undefined, PROCESS_START_MS, "the consumer to start handling the event");
+  await waitFor(
+    () => c.lines().some((l) => l.handling === requestId) || undefined,
+    PROCESS_START_MS,
+    "the consumer to start handling the event",
+  );
   c.child.kill("SIGKILL");
   await c.exited;
 }
@@ -82,59 +90,104 @@ afterEach(async () => {
 });
 
 describe("an outcome consumer killed while handling an event", () => {
-  it("with the default bound, the event survives two SIGKILLs mid-handler and is handled by the third consumer", async () => {
-    await killWhileHandling(startConsumer(p.prefix, { HANG: "1" }), requestId);
-    await killWhileHandling(startConsumer(p.prefix, { HANG: "1" }), requestId);
-    const third = startConsumer(p.prefix);
-    await waitFor(() => third.lines().some((l) => l.handled === requestId) || undefined, PROCESS_START_MS, "the third consumer to handle the event");
-    await waitFor(async () => (await outcomeState(p, requestId)) === "completed" || undefined, 10_000, "the event to be acknowledged");
-    expect(third.lines().filter((l) => l.onError)).toEqual([]);
-    // The loss was visible, not silent.
-    expect(third.stderr()).toMatch(/lost its consumer/);
-  }, 3 * WORST_START_MS + 60_000); // 3 consumer starts
+  it(
+    "with the default bound, the event survives two SIGKILLs mid-handler and is handled by the third consumer",
+    async () => {
+      await killWhileHandling(startConsumer(p.prefix, { HANG: "1" }), requestId);
+      await killWhileHandling(startConsumer(p.prefix, { HANG: "1" }), requestId);
+      const third = startConsumer(p.prefix);
+      await waitFor(
+        () => third.lines().some((l) => l.handled === requestId) || undefined,
+        PROCESS_START_MS,
+        "the third consumer to handle the event",
+      );
+      await waitFor(
+        async () => (await outcomeState(p, requestId)) === "completed" || undefined,
+        10_000,
+        "the event to be acknowledged",
+      );
+      expect(third.lines().filter((l) => l.onError)).toEqual([]);
+      // The loss was visible, not silent.
+      expect(third.stderr()).toMatch(/lost its consumer/);
+    },
+    3 * WORST_START_MS + 60_000,
+  ); // 3 consumer starts
 
-  it("past a configured maxStalledCount it is parked: onError, an error log line, listed by --parked, delivered again by replay", async () => {
-    const bounded = { MAX_STALLED_COUNT: "1" };
-    await killWhileHandling(startConsumer(p.prefix, { HANG: "1", ...bounded }), requestId);
-    await killWhileHandling(startConsumer(p.prefix, { HANG: "1", ...bounded }), requestId);
-    const third = startConsumer(p.prefix, bounded);
-    const onError = await waitFor(() => third.lines().find((l) => l.onError)?.onError as Record<string, unknown> | undefined, PROCESS_START_MS, "onError");
-    expect(onError).toMatchObject({ name: "OutcomeParkedError", code: "OUTCOME_PARKED", requestId });
-    await waitFor(() => third.stderr().includes("outcome event parked") || undefined, 5_000, "the parked log line");
-    const logged = third.stderr().split("\n").filter((l) => l.includes("outcome event parked")).map((l) => JSON.parse(l));
-    expect(logged).toEqual([
-      expect.objectContaining({ level: 50, requestId, reason: "job stalled more than allowable limit", lostConsumers: 2, replay: `pc-invitations outcomes replay --id ${requestId}` }),
-    ]);
-    expect(third.lines().some((l) => l.handled === requestId)).toBe(false);
-    expect(await outcomeState(p, requestId)).toBe("failed");
+  it(
+    "past a configured maxStalledCount it is parked: onError, an " +
+      "error log line, listed by --parked, delivered again by replay",
+    async () => {
+      const bounded = { MAX_STALLED_COUNT: "1" };
+      await killWhileHandling(startConsumer(p.prefix, { HANG: "1", ...bounded }), requestId);
+      await killWhileHandling(startConsumer(p.prefix, { HANG: "1", ...bounded }), requestId);
+      const third = startConsumer(p.prefix, bounded);
+      const onError = await waitFor(
+        () => third.lines().find((l) => l.onError)?.onError as Record<string, unknown> | undefined,
+        PROCESS_START_MS,
+        "onError",
+      );
+      expect(onError).toMatchObject({ name: "OutcomeParkedError", code: "OUTCOME_PARKED", requestId });
+      await waitFor(() => third.stderr().includes("outcome event parked") || undefined, 5_000, "the parked log line");
+      const logged = third
+        .stderr()
+        .split("\n")
+        .filter((l) => l.includes("outcome event parked"))
+        .map((l) => JSON.parse(l));
+      expect(logged).toEqual([
+        expect.objectContaining({
+          level: 50,
+          requestId,
+          reason: "job stalled more than allowable limit",
+          lostConsumers: 2,
+          replay: `pc-invitations outcomes replay --id ${requestId}`,
+        }),
+      ]);
+      expect(third.lines().some((l) => l.handled === requestId)).toBe(false);
+      expect(await outcomeState(p, requestId)).toBe("failed");
 
-    const env = { REDIS_URL, QUEUE_PREFIX: p.prefix };
-    const listed = await runCli(["outcomes", "--parked", "--json"], env);
-    expect(listed.code, listed.stderr).toBe(0);
-    expect(JSON.parse(listed.stdout)).toMatchObject({ count: 1, parked: [{ requestId, type: "accepted", reason: "job stalled more than allowable limit", lostConsumers: 2 }] });
-    const table = await runCli(["outcomes", "--parked"], env);
-    expect(table.stdout).toContain(`${requestId}  accepted  parked`);
-    expect(table.stdout).toContain("1 parked outcome event(s)");
+      const env = { REDIS_URL, QUEUE_PREFIX: p.prefix };
+      const listed = await runCli(["outcomes", "--parked", "--json"], env);
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(JSON.parse(listed.stdout)).toMatchObject({
+        count: 1,
+        parked: [{ requestId, type: "accepted", reason: "job stalled more than allowable limit", lostConsumers: 2 }],
+      });
+      const table = await runCli(["outcomes", "--parked"], env);
+      expect(table.stdout).toContain(`${requestId}  accepted  parked`);
+      expect(table.stdout).toContain("1 parked outcome event(s)");
 
-    const dry = await runCli(["outcomes", "replay", "--id", requestId, "--dry-run", "--json"], env);
-    expect(JSON.parse(dry.stdout)).toEqual({ replayed: [requestId], notParked: [], dryRun: true });
-    expect(await outcomeState(p, requestId)).toBe("failed");
+      const dry = await runCli(["outcomes", "replay", "--id", requestId, "--dry-run", "--json"], env);
+      expect(JSON.parse(dry.stdout)).toEqual({ replayed: [requestId], notParked: [], dryRun: true });
+      expect(await outcomeState(p, requestId)).toBe("failed");
 
-    // Replayed with a fresh budget: one more lost consumer does not park it again at once.
-    third.child.kill("SIGTERM");
-    await third.exited;
-    const replay = await runCli(["outcomes", "replay", "--id", requestId, "--id", "AWS.pacinv-NOSUCHREQUEST1.x"], env);
-    expect(replay.code).toBe(1);
-    expect(replay.stdout).toContain(`replayed ${requestId}`);
-    expect(replay.stdout).toContain("not parked: AWS.pacinv-NOSUCHREQUEST1.x (missing)");
-    await killWhileHandling(startConsumer(p.prefix, { HANG: "1", ...bounded }), requestId);
-    const fifth = startConsumer(p.prefix, bounded);
-    await waitFor(() => fifth.lines().some((l) => l.handled === requestId) || undefined, PROCESS_START_MS, "the replayed event to be handled");
-    await waitFor(async () => (await outcomeState(p, requestId)) === "completed" || undefined, 10_000, "the event to be acknowledged");
-    expect(fifth.lines().filter((l) => l.onError)).toEqual([]);
-    const after = await runCli(["outcomes", "--parked", "--json"], env);
-    expect(JSON.parse(after.stdout)).toEqual({ count: 0, parked: [] });
-  }, 10 * WORST_START_MS + 100_000); // 5 consumer starts and 5 CLI runs, one after the other: 240 s
+      // Replayed with a fresh budget: one more lost consumer does not park it again at once.
+      third.child.kill("SIGTERM");
+      await third.exited;
+      const replay = await runCli(
+        ["outcomes", "replay", "--id", requestId, "--id", "AWS.pacinv-NOSUCHREQUEST1.x"],
+        env,
+      );
+      expect(replay.code).toBe(1);
+      expect(replay.stdout).toContain(`replayed ${requestId}`);
+      expect(replay.stdout).toContain("not parked: AWS.pacinv-NOSUCHREQUEST1.x (missing)");
+      await killWhileHandling(startConsumer(p.prefix, { HANG: "1", ...bounded }), requestId);
+      const fifth = startConsumer(p.prefix, bounded);
+      await waitFor(
+        () => fifth.lines().some((l) => l.handled === requestId) || undefined,
+        PROCESS_START_MS,
+        "the replayed event to be handled",
+      );
+      await waitFor(
+        async () => (await outcomeState(p, requestId)) === "completed" || undefined,
+        10_000,
+        "the event to be acknowledged",
+      );
+      expect(fifth.lines().filter((l) => l.onError)).toEqual([]);
+      const after = await runCli(["outcomes", "--parked", "--json"], env);
+      expect(JSON.parse(after.stdout)).toEqual({ count: 0, parked: [] });
+    },
+    10 * WORST_START_MS + 100_000,
+  ); // 5 consumer starts and 5 CLI runs, one after the other: 240 s
 });
 
 describe("pc-invitations outcomes replay", () => {

@@ -13,79 +13,133 @@ afterEach(async () => {
 });
 
 describe("pc-invitations redrive", () => {
-  it("redrives the AccessDeniedExceptions once AWS stops denying, and a failure whose invitation was accepted meanwhile; twice redrives once", async () => {
-    p = await startPipeline({ label: "cli-redrive" });
-    const env = { REDIS_URL, QUEUE_PREFIX: p.prefix, LOG_LEVEL: "warn" };
-    const [denied, acceptedMeanwhile, notFound] = p.emulator.seedInvitations(3);
-    // AWS denies each of these once (an IAM policy being fixed), then stops denying.
-    for (const inv of [denied!, acceptedMeanwhile!]) {
-      p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "AccessDeniedException", reason: "ACCESS_DENIED" });
-    }
-    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: notFound!.identifier, times: 1, error: "ResourceNotFoundException" });
-    const requests = await p.producer.enqueueMany([denied!, acceptedMeanwhile!, notFound!].map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
-    await p.startWorker();
-    const failed = await waitForOutcomes(p.redis, p.prefix, 3);
-    expect(failed.every((e) => e.type === "failed")).toBe(true);
-    // One of them gets accepted another way meanwhile.
-    await p.producer.enqueue({ catalog: acceptedMeanwhile!.catalog, identifier: acceptedMeanwhile!.identifier, idempotencyKey: "by-hand" });
-    await waitForOutcomes(p.redis, p.prefix, 4);
+  it(
+    "redrives the AccessDeniedExceptions once AWS stops denying, and a " +
+      "failure whose invitation was accepted meanwhile; twice redrives once",
+    async () => {
+      p = await startPipeline({ label: "cli-redrive" });
+      const env = { REDIS_URL, QUEUE_PREFIX: p.prefix, LOG_LEVEL: "warn" };
+      const [denied, acceptedMeanwhile, notFound] = p.emulator.seedInvitations(3);
+      // AWS denies each of these once (an IAM policy being fixed), then stops denying.
+      for (const inv of [denied!, acceptedMeanwhile!]) {
+        p.emulator.script({
+          operation: "AcceptConnectionInvitation",
+          identifier: inv.identifier,
+          times: 1,
+          error: "AccessDeniedException",
+          reason: "ACCESS_DENIED",
+        });
+      }
+      p.emulator.script({
+        operation: "AcceptConnectionInvitation",
+        identifier: notFound!.identifier,
+        times: 1,
+        error: "ResourceNotFoundException",
+      });
+      const requests = await p.producer.enqueueMany(
+        [denied!, acceptedMeanwhile!, notFound!].map((i) => ({ catalog: i.catalog, identifier: i.identifier })),
+      );
+      await p.startWorker();
+      const failed = await waitForOutcomes(p.redis, p.prefix, 3);
+      expect(failed.every((e) => e.type === "failed")).toBe(true);
+      // One of them gets accepted another way meanwhile.
+      await p.producer.enqueue({
+        catalog: acceptedMeanwhile!.catalog,
+        identifier: acceptedMeanwhile!.identifier,
+        idempotencyKey: "by-hand",
+      });
+      await waitForOutcomes(p.redis, p.prefix, 4);
 
-    const dry = await runCli(["redrive", "--error", "AccessDeniedException", "--since", "1h", "--dry-run"], env);
-    expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout.split("\n")[0]).toMatch(/^dry run, nothing enqueued: found 2 failed request\(s\) \(errors AccessDeniedException, since .+\); would redrive 2; 0 already redriven; 0 conflict\(s\); 0 skipped$/);
+      const dry = await runCli(["redrive", "--error", "AccessDeniedException", "--since", "1h", "--dry-run"], env);
+      expect(dry.code, dry.stderr).toBe(0);
+      const dryLine = dry.stdout.split("\n")[0];
+      expect(dryLine).toMatch(
+        /^dry run, nothing enqueued: found 2 failed request\(s\) \(errors AccessDeniedException, since .+\); /,
+      );
+      expect(dryLine).toMatch(/; would redrive 2; 0 already redriven; 0 conflict\(s\); 0 skipped$/);
 
-    const run = await runCli(["redrive", "--error", "AccessDeniedException", "--since", "1h"], env);
-    expect(run.code, run.stderr).toBe(0);
-    const lines = run.stdout.trim().split("\n");
-    expect(lines[0]).toMatch(/; redrove 2; 0 already redriven; 0 conflict\(s\); 0 skipped$/);
-    for (const r of requests.slice(0, 2)) expect(run.stdout).toContain(`${r.jobId} (accept, AccessDeniedException at `);
+      const run = await runCli(["redrive", "--error", "AccessDeniedException", "--since", "1h"], env);
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.trim().split("\n");
+      expect(lines[0]).toMatch(/; redrove 2; 0 already redriven; 0 conflict\(s\); 0 skipped$/);
+      for (const r of requests.slice(0, 2))
+        expect(run.stdout).toContain(`${r.jobId} (accept, AccessDeniedException at `);
 
-    const events = await waitForOutcomes(p.redis, p.prefix, 6);
-    const redriven = events.filter((e) => e.redriveOf !== undefined) as AcceptedOutcome[];
-    expect(redriven.map((e) => e.redriveOf).sort()).toEqual([requests[0]!.jobId, requests[1]!.jobId].sort());
-    const d = redriven.find((e) => e.identifier === denied!.identifier)!;
-    const m = redriven.find((e) => e.identifier === acceptedMeanwhile!.identifier)!;
-    expect(d).toMatchObject({ type: "accepted", alreadyAccepted: false });
-    expect(m).toMatchObject({ type: "accepted", alreadyAccepted: true, attempts: 0 });
-    // Denied: one more Accept, with a new token. Accepted meanwhile: no call from the redrive.
-    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: denied!.identifier }).map((c) => c.clientToken)).toEqual([requests[0]!.clientToken, d.clientToken]);
-    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: acceptedMeanwhile!.identifier })).toHaveLength(2);
-    // The ResourceNotFoundException was not redriven.
-    expect(p.emulator.getInvitation(notFound!.catalog, notFound!.identifier)?.Status).toBe("PENDING");
+      const events = await waitForOutcomes(p.redis, p.prefix, 6);
+      const redriven = events.filter((e) => e.redriveOf !== undefined) as AcceptedOutcome[];
+      expect(redriven.map((e) => e.redriveOf).sort()).toEqual([requests[0]!.jobId, requests[1]!.jobId].sort());
+      const d = redriven.find((e) => e.identifier === denied!.identifier)!;
+      const m = redriven.find((e) => e.identifier === acceptedMeanwhile!.identifier)!;
+      expect(d).toMatchObject({ type: "accepted", alreadyAccepted: false });
+      expect(m).toMatchObject({ type: "accepted", alreadyAccepted: true, attempts: 0 });
+      // Denied: one more Accept, with a new token. Accepted meanwhile: no call from the redrive.
+      expect(
+        p.emulator
+          .calls({ operation: "AcceptConnectionInvitation", identifier: denied!.identifier })
+          .map((c) => c.clientToken),
+      ).toEqual([requests[0]!.clientToken, d.clientToken]);
+      expect(
+        p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: acceptedMeanwhile!.identifier }),
+      ).toHaveLength(2);
+      // The ResourceNotFoundException was not redriven.
+      expect(p.emulator.getInvitation(notFound!.catalog, notFound!.identifier)?.Status).toBe("PENDING");
 
-    const twice = await runCli(["redrive", "--error", "AccessDeniedException", "--json"], env);
-    expect(twice.code).toBe(0);
-    expect(JSON.parse(twice.stdout) as RedriveSummary).toMatchObject({ found: 2, redriven: 0, duplicates: 2 });
+      const twice = await runCli(["redrive", "--error", "AccessDeniedException", "--json"], env);
+      expect(twice.code).toBe(0);
+      expect(JSON.parse(twice.stdout) as RedriveSummary).toMatchObject({ found: 2, redriven: 0, duplicates: 2 });
 
-    const usage = await runCli(["redrive", "--since", "yesterday"], env);
-    expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain("--since must be a whole number and a unit: ms, s, m, h or d (e.g. 30s, 5m, 1h, 1d), got \"yesterday\"");
-  });
+      const usage = await runCli(["redrive", "--since", "yesterday"], env);
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toContain(
+        '--since must be a whole number and a unit: ms, s, m, h or d (e.g. 30s, 5m, 1h, 1d), got "yesterday"',
+      );
+    },
+  );
 
   it("redrives the failures of every error named by repeated --error flags, and no other", async () => {
     p = await startPipeline({ label: "cli-redrive-errors" });
     const env = { REDIS_URL, QUEUE_PREFIX: p.prefix, LOG_LEVEL: "warn" };
     const [denied, invalid, notFound] = p.emulator.seedInvitations(3);
     const errors = ["AccessDeniedException", "ValidationException", "ResourceNotFoundException"] as const;
-    [denied!, invalid!, notFound!].forEach((inv, k) =>
-      p!.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: errors[k]! }),
+    for (const [k, inv] of [denied!, invalid!, notFound!].entries()) {
+      p.emulator.script({
+        operation: "AcceptConnectionInvitation",
+        identifier: inv.identifier,
+        times: 1,
+        error: errors[k]!,
+      });
+    }
+    const requests = await p.producer.enqueueMany(
+      [denied!, invalid!, notFound!].map((i) => ({ catalog: i.catalog, identifier: i.identifier })),
     );
-    const requests = await p.producer.enqueueMany([denied!, invalid!, notFound!].map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
     await p.startWorker();
     const failed = await waitForOutcomes(p.redis, p.prefix, 3);
     expect(failed.map((e) => (e.type === "failed" ? e.error.name : e.type)).sort()).toEqual([...errors].sort());
 
-    const run = await runCli(["redrive", "--error", "AccessDeniedException", "--error", "ValidationException", "--json"], env);
+    const run = await runCli(
+      ["redrive", "--error", "AccessDeniedException", "--error", "ValidationException", "--json"],
+      env,
+    );
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as RedriveSummary;
-    expect(summary).toMatchObject({ errorNames: ["AccessDeniedException", "ValidationException"], found: 2, redriven: 2, duplicates: 0, conflicts: 0 });
+    expect(summary).toMatchObject({
+      errorNames: ["AccessDeniedException", "ValidationException"],
+      found: 2,
+      redriven: 2,
+      duplicates: 0,
+      conflicts: 0,
+    });
     expect(summary.requests.map((r) => r.requestId).sort()).toEqual([requests[0]!.jobId, requests[1]!.jobId].sort());
 
     const events = await waitForOutcomes(p.redis, p.prefix, 5);
     const redriven = events.filter((e) => e.redriveOf !== undefined);
-    expect(redriven.map((e) => `${e.type} ${e.redriveOf}`).sort()).toEqual([`accepted ${requests[0]!.jobId}`, `accepted ${requests[1]!.jobId}`].sort());
+    expect(redriven.map((e) => `${e.type} ${e.redriveOf}`).sort()).toEqual(
+      [`accepted ${requests[0]!.jobId}`, `accepted ${requests[1]!.jobId}`].sort(),
+    );
     // The ResourceNotFoundException was not named: not redriven, no second call for it.
-    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: notFound!.identifier })).toHaveLength(1);
+    expect(
+      p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: notFound!.identifier }),
+    ).toHaveLength(1);
     expect(p.emulator.getInvitation(notFound!.catalog, notFound!.identifier)?.Status).toBe("PENDING");
     expect(p.emulator.getInvitation(denied!.catalog, denied!.identifier)?.Status).toBe("ACCEPTED");
     expect(p.emulator.getInvitation(invalid!.catalog, invalid!.identifier)?.Status).toBe("ACCEPTED");

@@ -33,11 +33,18 @@ describe("start-up while Redis is not up yet", { timeout: 240_000 }, () => {
     };
     const worker = startCli(["worker"], env);
     const serve = startCli(["serve"], env);
-    const enqueue = startCli(["enqueue", "--json"], env, JSON.stringify({ catalog: "AWS", identifier: "pacinv-STARTUPWAIT01" }) + "\n");
+    const enqueue = startCli(
+      ["enqueue", "--json"],
+      env,
+      `${JSON.stringify({ catalog: "AWS", identifier: "pacinv-STARTUPWAIT01" })}\n`,
+    );
     try {
       // Every command has tried at least twice and is still waiting (not exited 3).
       await waitFor(
-        () => [worker, serve, enqueue].every((p) => (p.stderr().match(/Redis not reachable yet; retrying/g)?.length ?? 0) >= 2) || undefined,
+        () =>
+          [worker, serve, enqueue].every(
+            (p) => (p.stderr().match(/Redis not reachable yet; retrying/g)?.length ?? 0) >= 2,
+          ) || undefined,
         PROCESS_START_MS,
         "two logged tries of each command",
       );
@@ -53,8 +60,17 @@ describe("start-up while Redis is not up yet", { timeout: 240_000 }, () => {
       expect(tries[0]!.retryInMs).toBeGreaterThan(0);
       expect(tries.map((t) => t.attempt)).toEqual(tries.map((_, i) => i + 1));
 
-      await waitFor(() => worker.stderr().includes("worker started") || undefined, PROCESS_START_MS, "the worker to start");
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined))?.status === 200 || undefined, PROCESS_START_MS, "serve to be ready");
+      await waitFor(
+        () => worker.stderr().includes("worker started") || undefined,
+        PROCESS_START_MS,
+        "the worker to start",
+      );
+      await waitFor(
+        async () =>
+          (await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined))?.status === 200 || undefined,
+        PROCESS_START_MS,
+        "serve to be ready",
+      );
     } finally {
       for (const p of [worker, serve, enqueue]) await stopCli(p);
     }
@@ -64,9 +80,15 @@ describe("start-up while Redis is not up yet", { timeout: 240_000 }, () => {
 
   it("with a short timeout and no Redis, exits 3 with the one line", async () => {
     const port = await freePort();
-    const r = await runCli(["enqueue", "--catalog", "AWS", "--identifier", "pacinv-ABCDEFGHIJKLM"], { REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_STARTUP_TIMEOUT_MS: "1000" });
+    const r = await runCli(["enqueue", "--catalog", "AWS", "--identifier", "pacinv-ABCDEFGHIJKLM"], {
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_STARTUP_TIMEOUT_MS: "1000",
+    });
     expect(r.code).toBe(3);
-    const plain = r.stderr.trim().split("\n").filter((l) => !l.startsWith("{"));
+    const plain = r.stderr
+      .trim()
+      .split("\n")
+      .filter((l) => !l.startsWith("{"));
     expect(plain).toEqual([expect.stringContaining(`cannot reach Redis at redis://127.0.0.1:${port}`)]);
     expect(logLines(r.stderr).length).toBeGreaterThanOrEqual(1);
     // 0: one try, nothing logged, only the line.

@@ -20,7 +20,6 @@ function workerEnv(prefix: string, extra: Record<string, string> = {}): Record<s
   return { REDIS_URL, QUEUE_PREFIX: prefix, PARTNERCENTRAL_ENDPOINT: emulator.url, LOG_LEVEL: "info", ...extra };
 }
 
-
 /**
  * Calls admitted by a limit, per second of Redis time: the limit's own count of its admissions
  * (the `c:<second>` fields of its hash, kept 60 s for the retry budget; docs/rate-limits.md).
@@ -42,7 +41,11 @@ function busiestRuns(perSecond: Map<number, number>): Array<{ seconds: number; a
   const counts = Array.from({ length: Math.max(...secs) - first + 1 }, (_, i) => perSecond.get(first + i) ?? 0);
   return counts.map((_, k) => {
     let most = 0;
-    for (let i = 0; i + k < counts.length; i++) most = Math.max(most, counts.slice(i, i + k + 1).reduce((a, b) => a + b, 0));
+    for (let i = 0; i + k < counts.length; i++)
+      most = Math.max(
+        most,
+        counts.slice(i, i + k + 1).reduce((a, b) => a + b, 0),
+      );
     return { seconds: k + 1, admitted: most };
   });
 }
@@ -68,11 +71,16 @@ describe("worker processes", { timeout: 240_000 }, () => {
       // one limit both processes share, and no run of k Redis seconds holds more than 5k + 1.
       const perSecond = await admittedPerRedisSecond(prefix, "default");
       expect([...perSecond.values()].reduce((a, b) => a + b, 0)).toBe(calls.length);
-      for (const run of busiestRuns(perSecond)) expect(run.admitted, `${run.seconds} s`).toBeLessThanOrEqual(5 * run.seconds + 1);
+      for (const run of busiestRuns(perSecond))
+        expect(run.admitted, `${run.seconds} s`).toBeLessThanOrEqual(5 * run.seconds + 1);
       // Both processes did part of the work. A run logs "invitation accepted" after it published,
       // so the last lines may still be on their way when the 20th outcome is seen: wait for them.
       const accepted = () => workers.map((w) => (w.stderr().match(/"msg":"invitation accepted"/g) ?? []).length);
-      await waitFor(() => accepted().reduce((a, b) => a + b, 0) >= 20 || undefined, 10_000, "20 'invitation accepted' lines").catch(() => undefined);
+      await waitFor(
+        () => accepted().reduce((a, b) => a + b, 0) >= 20 || undefined,
+        10_000,
+        "20 'invitation accepted' lines",
+      ).catch(() => undefined);
       const pids = accepted();
       expect(pids[0]! + pids[1]!).toBe(20);
       expect(pids[0]).toBeGreaterThan(0);
@@ -92,17 +100,28 @@ describe("worker processes", { timeout: 240_000 }, () => {
     const producer = createProducer({ redis, prefix });
     const invs = emulator.seedInvitations(30);
     await producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
-    const env = workerEnv(prefix, { RATE_LIMIT_RPS: "1000", RATE_LIMIT_BURST: "1000", WORKER_CONCURRENCY: "4", SHUTDOWN_GRACE_MS: "10000" });
+    const env = workerEnv(prefix, {
+      RATE_LIMIT_RPS: "1000",
+      RATE_LIMIT_BURST: "1000",
+      WORKER_CONCURRENCY: "4",
+      SHUTDOWN_GRACE_MS: "10000",
+    });
     const first = startCli(["worker"], env);
     try {
-      await waitFor(async () => (await countOutcomes(redis, prefix)) >= 4 || undefined, PROCESS_START_MS, "first outcomes");
+      await waitFor(
+        async () => (await countOutcomes(redis, prefix)) >= 4 || undefined,
+        PROCESS_START_MS,
+        "first outcomes",
+      );
       first.child.kill("SIGTERM");
       const r = await first.exited;
       expect(r.code).toBe(0);
       expect(r.stderr).toContain("shutting down");
       expect(r.stderr).toContain('"how":"drained"');
       // Everything the first worker sent to the API has its outcome: nothing was abandoned.
-      const calledBefore = new Set(emulator.calls({ operation: "AcceptConnectionInvitation" }).map((c) => c.identifier));
+      const calledBefore = new Set(
+        emulator.calls({ operation: "AcceptConnectionInvitation" }).map((c) => c.identifier),
+      );
       const doneBefore = await countOutcomes(redis, prefix);
       expect(doneBefore).toBe(calledBefore.size);
       expect(doneBefore).toBeLessThan(30);
@@ -113,7 +132,11 @@ describe("worker processes", { timeout: 240_000 }, () => {
       expect(new Set(events.map((e) => e.requestId)).size).toBe(30);
       expect(events.every((e) => e.type === "accepted")).toBe(true);
       for (const inv of invs) {
-        const tokens = new Set(emulator.calls({ operation: "AcceptConnectionInvitation", identifier: inv.identifier }).map((c) => c.clientToken));
+        const tokens = new Set(
+          emulator
+            .calls({ operation: "AcceptConnectionInvitation", identifier: inv.identifier })
+            .map((c) => c.clientToken),
+        );
         expect(tokens.size).toBe(1);
         expect(emulator.getInvitation(inv.catalog, inv.identifier)?.Status).toBe("ACCEPTED");
       }

@@ -37,7 +37,10 @@ const BASE_ENV = {
 };
 
 export function startCli(args: string[], env: Record<string, string> = {}, input?: string): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...BASE_ENV, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...BASE_ENV, ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d) => (out += d));
@@ -59,7 +62,12 @@ export async function sigtermOnReadyLine(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,
-): Promise<{ sent: boolean; code: number | null | undefined; signal: NodeJS.Signals | null | undefined; stderr: string | undefined }> {
+): Promise<{
+  sent: boolean;
+  code: number | null | undefined;
+  signal: NodeJS.Signals | null | undefined;
+  stderr: string | undefined;
+}> {
   const p = startCli(args, env);
   let sent = false;
   p.child.stderr!.on("data", () => {
@@ -69,7 +77,10 @@ export async function sigtermOnReadyLine(
     }
   });
   let timer: NodeJS.Timeout | undefined;
-  const run = await Promise.race([p.exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), PROCESS_START_MS + 30_000)))]);
+  const run = await Promise.race([
+    p.exited,
+    new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), PROCESS_START_MS + 30_000))),
+  ]);
   clearTimeout(timer);
   if (!run) p.child.kill("SIGKILL");
   return { sent, code: run?.code, signal: run?.signal, stderr: run?.stderr };
@@ -78,7 +89,12 @@ export async function sigtermOnReadyLine(
 /** Test timeout for `starts` calls of sigtermOnReadyLine in a row. */
 export const sigtermTestTimeout = (starts: number) => starts * (PROCESS_START_MS + 30_000) + 30_000;
 
-export async function runCli(args: string[], env: Record<string, string> = {}, input?: string, timeoutMs = 30_000): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+  timeoutMs = 30_000,
+): Promise<CliRun> {
   const p = startCli(args, env, input);
   const timer = setTimeout(() => p.child.kill("SIGKILL"), timeoutMs);
   try {
@@ -95,7 +111,12 @@ export async function stopCli(p: CliProcess): Promise<CliRun> {
 }
 
 /** Any command, stdout and stderr interleaved into `output` (as a terminal shows them). */
-export async function runCommand(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+export async function runCommand(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; output: string }> {
   const child = spawn(file, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));

@@ -20,7 +20,10 @@ export interface Pipeline {
   producer: Producer;
   config: Config;
   /** A worker on the pipeline's config; `options.api` replaces the SDK adapter the helper makes. */
-  startWorker(overrides?: Partial<Record<keyof Config, unknown>>, options?: { telemetry?: Telemetry; api?: InvitationApi }): Promise<RunningWorker>;
+  startWorker(
+    overrides?: Partial<Record<keyof Config, unknown>>,
+    options?: { telemetry?: Telemetry; api?: InvitationApi },
+  ): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
@@ -29,7 +32,13 @@ export interface Pipeline {
  * real SDK over HTTP. Fast retry settings so retry paths finish in well under a second.
  */
 export async function startPipeline(
-  opts: { emulator?: EmulatorOptions; retry?: Partial<RetryPolicy>; config?: Partial<Record<keyof Config, unknown>>; label?: string; redisUrl?: string } = {},
+  opts: {
+    emulator?: EmulatorOptions;
+    retry?: Partial<RetryPolicy>;
+    config?: Partial<Record<keyof Config, unknown>>;
+    label?: string;
+    redisUrl?: string;
+  } = {},
 ): Promise<Pipeline> {
   const prefix = uniquePrefix(opts.label);
   const redisUrl = opts.redisUrl ?? REDIS_URL;
@@ -48,7 +57,11 @@ export async function startPipeline(
       ...opts.config,
     },
   );
-  const producer = createProducer({ redis, prefix, retry: { attempts: 4, backoffDelayMs: 20, backoffJitter: 0, ...opts.retry } });
+  const producer = createProducer({
+    redis,
+    prefix,
+    retry: { attempts: 4, backoffDelayMs: 20, backoffJitter: 0, ...opts.retry },
+  });
   const workers: RunningWorker[] = [];
   const apis: Array<{ destroy(): void }> = [];
   return {
@@ -61,7 +74,11 @@ export async function startPipeline(
       const cfg = loadConfig({}, { ...config, ...overrides });
       let api = options.api;
       if (!api) {
-        const sdk = createSdkInvitationApi({ endpoint: emulator.url, credentials: TEST_CREDENTIALS, requestTimeoutMs: cfg.AWS_REQUEST_TIMEOUT_MS });
+        const sdk = createSdkInvitationApi({
+          endpoint: emulator.url,
+          credentials: TEST_CREDENTIALS,
+          requestTimeoutMs: cfg.AWS_REQUEST_TIMEOUT_MS,
+        });
         apis.push(sdk);
         api = sdk;
       }
@@ -72,7 +89,7 @@ export async function startPipeline(
     async close() {
       await Promise.all(workers.map((w) => w.shutdown("test over")));
       await producer.close();
-      apis.forEach((a) => a.destroy());
+      for (const a of apis) a.destroy();
       await emulator.close();
       await deletePrefix(redis, prefix);
       redis.disconnect();

@@ -119,34 +119,73 @@ async function startRedisClusterOnce(masters: number): Promise<RedisCluster> {
     for (const port of ports) {
       const s = spawn(
         "redis-server",
-        ["--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`),
-          "--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no", "--dir", dir, "--maxmemory-policy", "noeviction"],
+        [
+          "--port",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          join(dir, `nodes-${port}.conf`),
+          "--cluster-node-timeout",
+          "5000",
+          "--save",
+          "",
+          "--appendonly",
+          "no",
+          "--dir",
+          dir,
+          "--maxmemory-policy",
+          "noeviction",
+        ],
         { stdio: "ignore" },
       );
       servers.push(s);
     }
     for (const [i, port] of ports.entries()) {
-      await waitUntil(async () => {
-        const server = servers[i]!;
-        if (server.exitCode !== null || server.signalCode !== null) throw new NodeExitedError(`redis-server on ${port} exited at start-up (${server.exitCode ?? server.signalCode})`);
-        const r = new Redis(port, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000, commandTimeout: 2000 });
-        r.on("error", () => {});
-        try {
-          await r.connect();
-          return (await r.ping()) === "PONG";
-        } finally {
-          r.disconnect();
-        }
-      }, 30_000, `redis-server on ${port}`);
+      await waitUntil(
+        async () => {
+          const server = servers[i]!;
+          if (server.exitCode !== null || server.signalCode !== null)
+            throw new NodeExitedError(
+              `redis-server on ${port} exited at start-up (${server.exitCode ?? server.signalCode})`,
+            );
+          const r = new Redis(port, "127.0.0.1", {
+            lazyConnect: true,
+            retryStrategy: () => null,
+            maxRetriesPerRequest: 0,
+            connectTimeout: 2000,
+            commandTimeout: 2000,
+          });
+          r.on("error", () => {});
+          try {
+            await r.connect();
+            return (await r.ping()) === "PONG";
+          } finally {
+            r.disconnect();
+          }
+        },
+        30_000,
+        `redis-server on ${port}`,
+      );
     }
-    await run("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"], {
-      timeout: 30_000,
-    });
+    await run(
+      "redis-cli",
+      ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"],
+      {
+        timeout: 30_000,
+      },
+    );
     for (const port of ports) {
-      await waitUntil(async () => {
-        const { stdout } = await run("redis-cli", ["-p", String(port), "cluster", "info"]);
-        return stdout.includes("cluster_state:ok");
-      }, 20_000, `cluster_state:ok on ${port}`);
+      await waitUntil(
+        async () => {
+          const { stdout } = await run("redis-cli", ["-p", String(port), "cluster", "info"]);
+          return stdout.includes("cluster_state:ok");
+        },
+        20_000,
+        `cluster_state:ok on ${port}`,
+      );
     }
   } catch (err) {
     await stop();

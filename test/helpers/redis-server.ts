@@ -22,18 +22,33 @@ export interface OwnRedis {
  * one that exits at start-up is started again on another free port (up to 3 times; not when the
  * caller chose the port).
  */
-export async function startRedisServer(options: { port?: number; args?: string[]; password?: string } = {}): Promise<OwnRedis> {
+export async function startRedisServer(
+  options: { port?: number; args?: string[]; password?: string } = {},
+): Promise<OwnRedis> {
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
     const started = await startOn(port, options);
     if (started) return started;
-    if (options.port !== undefined || attempt >= 3) throw new Error(`redis-server on ${port} exited at start-up (port taken?)`);
+    if (options.port !== undefined || attempt >= 3)
+      throw new Error(`redis-server on ${port} exited at start-up (port taken?)`);
   }
 }
 
 /** The server on `port`, or undefined when it exited before answering. */
 async function startOn(port: number, options: { args?: string[]; password?: string }): Promise<OwnRedis | undefined> {
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", ...(options.args ?? [])];
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--daemonize",
+    "no",
+    ...(options.args ?? []),
+  ];
   if (options.password) args.push("--requirepass", options.password);
   const child: ChildProcess = spawn("redis-server", args, { stdio: "ignore" });
   const auth = options.password ? { password: options.password } : {};
@@ -41,7 +56,14 @@ async function startOn(port: number, options: { args?: string[]; password?: stri
     async () => {
       if (child.exitCode !== null || child.signalCode !== null) return "exited";
       // Bounded: whatever holds the port may accept and never answer.
-      const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000, commandTimeout: 2000, ...auth });
+      const probe = new Redis(port, "127.0.0.1", {
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+        connectTimeout: 2000,
+        commandTimeout: 2000,
+        ...auth,
+      });
       probe.on("error", () => {});
       try {
         await probe.connect();
@@ -113,7 +135,8 @@ export async function unfill(admin: Redis): Promise<void> {
   for (let i = 0; i < keys.length; i += 500) await admin.del(...keys.slice(i, i + 500));
 }
 
-/** Makes the server full at once (noeviction, maxmemory below what it uses now): every write that needs memory is refused with OOM. */
+/** Makes the server full at once (noeviction, maxmemory below what it uses now): every write that needs memory is
+ * refused with OOM. */
 export async function fillUp(admin: Redis): Promise<void> {
   await admin.config("SET", "maxmemory-policy", "noeviction");
   const used = Number(/used_memory:(\d+)/.exec(await admin.info("memory"))?.[1]);

@@ -24,36 +24,58 @@ const acceptCalls = (pl: Pipeline) => pl.emulator.calls({ operation: "AcceptConn
 const refusal = (e: unknown) => e as RequestNotCancelableError;
 
 describe("cancel", () => {
-  it("ends a waiting request with one canceled outcome, completes its record, removes its job; nothing reaches AWS", async () => {
-    p = await startPipeline({ label: "cancel" });
-    control = createRequestControl(p.config, p.redis, p.producer);
-    const inv = p.emulator.seedInvitation();
-    const req = { catalog: inv.catalog, identifier: inv.identifier, metadata: { order: 1 } };
-    const r = await p.producer.enqueue(req);
-    const outcome = await control.cancel(r.jobId, { reason: "ordered by mistake" });
-    expect(outcomeEventSchema.parse(outcome)).toEqual(outcome);
-    expect(outcome).toMatchObject({ type: "canceled", requestId: r.jobId, reason: "ordered by mistake", action: "accept", attempts: 0, metadata: { order: 1 }, clientToken: r.clientToken });
-    expect(await p.producer.queue.getJob(r.jobId)).toBeUndefined();
-    const record = parseRecord(await p.redis.hgetall(idempotencyRecordKey(p.prefix, "accept-invitation", r.idempotencyKey)));
-    expect(record).toMatchObject({ state: "completed", jobId: r.jobId });
-    // A re-submission gets the canceled outcome back; canceling again too.
-    expect(await p.producer.enqueue(req)).toMatchObject({ duplicate: true, state: "completed", outcome });
-    expect(await control.cancel(r.jobId)).toEqual(outcome);
-    await p.startWorker();
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await waitForOutcomes(p.redis, p.prefix, 1)).toEqual([outcome]);
-    expect(acceptCalls(p)).toHaveLength(0);
-    expect(p.emulator.getInvitation(inv.catalog, inv.identifier)?.Status).toBe("PENDING");
-  });
+  it(
+    "ends a waiting request with one canceled outcome, " + "completes its record, removes its job; nothing reaches AWS",
+    async () => {
+      p = await startPipeline({ label: "cancel" });
+      control = createRequestControl(p.config, p.redis, p.producer);
+      const inv = p.emulator.seedInvitation();
+      const req = { catalog: inv.catalog, identifier: inv.identifier, metadata: { order: 1 } };
+      const r = await p.producer.enqueue(req);
+      const outcome = await control.cancel(r.jobId, { reason: "ordered by mistake" });
+      expect(outcomeEventSchema.parse(outcome)).toEqual(outcome);
+      expect(outcome).toMatchObject({
+        type: "canceled",
+        requestId: r.jobId,
+        reason: "ordered by mistake",
+        action: "accept",
+        attempts: 0,
+        metadata: { order: 1 },
+        clientToken: r.clientToken,
+      });
+      expect(await p.producer.queue.getJob(r.jobId)).toBeUndefined();
+      const record = parseRecord(
+        await p.redis.hgetall(idempotencyRecordKey(p.prefix, "accept-invitation", r.idempotencyKey)),
+      );
+      expect(record).toMatchObject({ state: "completed", jobId: r.jobId });
+      // A re-submission gets the canceled outcome back; canceling again too.
+      expect(await p.producer.enqueue(req)).toMatchObject({ duplicate: true, state: "completed", outcome });
+      expect(await control.cancel(r.jobId)).toEqual(outcome);
+      await p.startWorker();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await waitForOutcomes(p.redis, p.prefix, 1)).toEqual([outcome]);
+      expect(acceptCalls(p)).toHaveLength(0);
+      expect(p.emulator.getInvitation(inv.catalog, inv.identifier)?.Status).toBe("PENDING");
+    },
+  );
 
   it("cancels a delayed request (waiting for its next attempt): no further call", async () => {
     p = await startPipeline({ label: "cancel-delayed", retry: { attempts: 3, backoffDelayMs: 60_000 } });
     control = createRequestControl(p.config, p.redis, p.producer);
     const inv = p.emulator.seedInvitation();
-    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "InternalServerException" });
+    p.emulator.script({
+      operation: "AcceptConnectionInvitation",
+      identifier: inv.identifier,
+      times: 1,
+      error: "InternalServerException",
+    });
     const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
     await p.startWorker();
-    await waitFor(async () => (await p!.producer.queue.getJobState(r.jobId)) === "delayed" || undefined, 10_000, "the job to be delayed");
+    await waitFor(
+      async () => (await p!.producer.queue.getJobState(r.jobId)) === "delayed" || undefined,
+      10_000,
+      "the job to be delayed",
+    );
     const outcome = await control.cancel(r.jobId);
     expect(outcome).toMatchObject({ type: "canceled", attempts: 1, reason: null });
     expect(await p.producer.queue.getJob(r.jobId)).toBeUndefined();
@@ -73,7 +95,11 @@ describe("cancel", () => {
     expect(refusal(active).message).toContain("is active");
     const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
     expect(event).toMatchObject({ type: "accepted" });
-    await waitFor(async () => (await p!.producer.queue.getJobState(r.jobId)) === "completed" || undefined, 5000, "the job to complete");
+    await waitFor(
+      async () => (await p!.producer.queue.getJobState(r.jobId)) === "completed" || undefined,
+      5000,
+      "the job to complete",
+    );
     await expect(control.cancel(r.jobId)).rejects.toMatchObject({ state: "completed" });
     // Once BullMQ removed the job, the outcome still says how it ended.
     await p.producer.queue.remove(r.jobId);
@@ -87,7 +113,11 @@ describe("cancel", () => {
     const r = await p.producer.enqueue({ catalog: "AWS", identifier: "pacinv-NOTSEEDED0000" });
     await p.startWorker();
     await waitForOutcomes(p.redis, p.prefix, 1);
-    await waitFor(async () => (await p!.producer.queue.getJobState(r.jobId)) === "failed" || undefined, 5000, "the job to fail");
+    await waitFor(
+      async () => (await p!.producer.queue.getJobState(r.jobId)) === "failed" || undefined,
+      5000,
+      "the job to fail",
+    );
     await expect(control.cancel(r.jobId)).rejects.toMatchObject({ state: "failed" });
   });
 
@@ -97,48 +127,78 @@ describe("cancel", () => {
     await expect(control.cancel("AWS.pacinv-NOSUCHREQUEST.x")).rejects.toBeInstanceOf(RequestNotFoundError);
   });
 
-  it("refuses, before asking Redis anything, an id that cannot be a request id (BullMQ's own keys: a lock, the job counter, the meta hash; 513 characters) and a reason outside 1-256 characters", async () => {
-    p = await startPipeline({ label: "cancel-malformed" });
-    control = createRequestControl(p.config, p.redis, p.producer);
-    const inv = p.emulator.seedInvitation();
-    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
-    const queueKey = `${p.prefix}:accept-invitation`;
-    // A lock as a running job's (a string), beside the counter BullMQ keeps as a string too.
-    await p.redis.set(`${queueKey}:${r.jobId}:lock`, "a-worker-token", "PX", 60_000);
-    expect(await p.redis.type(`${queueKey}:id`)).toBe("string");
-    expect(await p.redis.type(`${queueKey}:meta`)).toBe("hash");
-    for (const id of [`${r.jobId}:lock`, "id", "meta", "events", "AWS." + "a".repeat(509)]) {
-      const refused = await control.cancel(id).catch((e: unknown) => e);
-      expect(refused, id.slice(0, 40)).toBeInstanceOf(CancelValidationError);
-      expect(refused, id.slice(0, 40)).toMatchObject({ code: "INVALID_CANCEL", issues: [{ field: "requestId", rule: REQUEST_ID_RULE }] });
-    }
-    await p.redis.del(`${queueKey}:${r.jobId}:lock`);
-    for (const reason of ["", "x".repeat(257), "x".repeat(300)]) {
-      const refused = await control.cancel(r.jobId, { reason }).catch((e: unknown) => e);
-      expect(refused).toBeInstanceOf(CancelValidationError);
-      expect((refused as CancelValidationError).message).toBe("invalid cancel: reason: must be 1-256 characters");
-    }
-    // Nothing was written: the request still waits, with no outcome.
-    expect(await p.producer.queue.getJobState(r.jobId)).toBe("waiting");
-    expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
-    expect(await control.cancel(r.jobId, { reason: "x".repeat(256) })).toMatchObject({ type: "canceled", reason: "x".repeat(256) });
-  });
+  it(
+    "refuses, before asking Redis anything, an id that cannot be a request id (BullMQ's own keys: " +
+      "a lock, the job counter, the meta hash; 513 characters) and a reason outside 1-256 characters",
+    async () => {
+      p = await startPipeline({ label: "cancel-malformed" });
+      control = createRequestControl(p.config, p.redis, p.producer);
+      const inv = p.emulator.seedInvitation();
+      const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+      const queueKey = `${p.prefix}:accept-invitation`;
+      // A lock as a running job's (a string), beside the counter BullMQ keeps as a string too.
+      await p.redis.set(`${queueKey}:${r.jobId}:lock`, "a-worker-token", "PX", 60_000);
+      expect(await p.redis.type(`${queueKey}:id`)).toBe("string");
+      expect(await p.redis.type(`${queueKey}:meta`)).toBe("hash");
+      for (const id of [`${r.jobId}:lock`, "id", "meta", "events", `AWS.${"a".repeat(509)}`]) {
+        const refused = await control.cancel(id).catch((e: unknown) => e);
+        expect(refused, id.slice(0, 40)).toBeInstanceOf(CancelValidationError);
+        expect(refused, id.slice(0, 40)).toMatchObject({
+          code: "INVALID_CANCEL",
+          issues: [{ field: "requestId", rule: REQUEST_ID_RULE }],
+        });
+      }
+      await p.redis.del(`${queueKey}:${r.jobId}:lock`);
+      for (const reason of ["", "x".repeat(257), "x".repeat(300)]) {
+        const refused = await control.cancel(r.jobId, { reason }).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(CancelValidationError);
+        expect((refused as CancelValidationError).message).toBe("invalid cancel: reason: must be 1-256 characters");
+      }
+      // Nothing was written: the request still waits, with no outcome.
+      expect(await p.producer.queue.getJobState(r.jobId)).toBe("waiting");
+      expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
+      expect(await control.cancel(r.jobId, { reason: "x".repeat(256) })).toMatchObject({
+        type: "canceled",
+        reason: "x".repeat(256),
+      });
+    },
+  );
 
-  it("if the process dies after publishing and before removing the job, the worker that takes it finishes without calling AWS", async () => {
-    p = await startPipeline({ label: "cancel-crash" });
-    const inv = p.emulator.seedInvitation();
-    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
-    // The first half of a cancel: the outcome and the record, as cancelRequest writes them.
-    const outcomes = createOutcomeQueue({ connection: p.redis, prefix: p.prefix, queueName: "invitation-outcomes", requestsQueueName: "accept-invitation", retentionSeconds: 60, idempotencyRetentionSeconds: 60 });
-    const job = await p.producer.queue.getJob(r.jobId);
-    const data = acceptJobDataSchema.parse(job!.data);
-    const event = canceledEvent(envelopeOf(r.jobId, data, 0, new Date()), null);
-    expect(await outcomes.publishUnlessStarted(event, { idempotencyKey: data.idempotencyKey, jobState: () => p!.producer.queue.getJobState(r.jobId) })).toBe("published");
-    await outcomes.close();
-    expect(await p.producer.queue.getJobState(r.jobId)).toBe("waiting");
-    await p.startWorker();
-    await waitFor(async () => (await p!.producer.queue.getJobState(r.jobId)) === "completed" || undefined, 10_000, "the job to finish");
-    expect(acceptCalls(p)).toHaveLength(0);
-    expect(await waitForOutcomes(p.redis, p.prefix, 1)).toEqual([event]);
-  });
+  it(
+    "if the process dies after publishing and before removing the " +
+      "job, the worker that takes it finishes without calling AWS",
+    async () => {
+      p = await startPipeline({ label: "cancel-crash" });
+      const inv = p.emulator.seedInvitation();
+      const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+      // The first half of a cancel: the outcome and the record, as cancelRequest writes them.
+      const outcomes = createOutcomeQueue({
+        connection: p.redis,
+        prefix: p.prefix,
+        queueName: "invitation-outcomes",
+        requestsQueueName: "accept-invitation",
+        retentionSeconds: 60,
+        idempotencyRetentionSeconds: 60,
+      });
+      const job = await p.producer.queue.getJob(r.jobId);
+      const data = acceptJobDataSchema.parse(job!.data);
+      const event = canceledEvent(envelopeOf(r.jobId, data, 0, new Date()), null);
+      expect(
+        await outcomes.publishUnlessStarted(event, {
+          idempotencyKey: data.idempotencyKey,
+          jobState: () => p!.producer.queue.getJobState(r.jobId),
+        }),
+      ).toBe("published");
+      await outcomes.close();
+      expect(await p.producer.queue.getJobState(r.jobId)).toBe("waiting");
+      await p.startWorker();
+      await waitFor(
+        async () => (await p!.producer.queue.getJobState(r.jobId)) === "completed" || undefined,
+        10_000,
+        "the job to finish",
+      );
+      expect(acceptCalls(p)).toHaveLength(0);
+      expect(await waitForOutcomes(p.redis, p.prefix, 1)).toEqual([event]);
+    },
+  );
 });

@@ -11,7 +11,7 @@ import type { DiscoveryPolicy } from "../../src/schemas/policy.js";
 let p: Pipeline | undefined;
 const apis: Array<{ destroy(): void }> = [];
 afterEach(async () => {
-  apis.splice(0).forEach((a) => a.destroy());
+  for (const a of apis.splice(0)) a.destroy();
   await p?.close();
   p = undefined;
 });
@@ -19,7 +19,11 @@ afterEach(async () => {
 function discoveryOf(pl: Pipeline): Discovery {
   const api = createSdkInvitationApi({ endpoint: pl.emulator.url, credentials: TEST_CREDENTIALS });
   apis.push(api);
-  return createDiscovery({ api, pacing: pacingFromConfig(pl.config, rateLimiterFromConfig(pl.config, pl.redis)), producer: pl.producer });
+  return createDiscovery({
+    api,
+    pacing: pacingFromConfig(pl.config, rateLimiterFromConfig(pl.config, pl.redis)),
+    producer: pl.producer,
+  });
 }
 
 const ACME = "111122223333";
@@ -27,79 +31,122 @@ const policy: DiscoveryPolicy = {
   default: "hold",
   rules: [
     { action: "accept", when: { otherParticipantIdentifiers: [ACME] } },
-    { action: "reject", reason: "We do not take subsidiaries from Globex", when: { connectionTypes: ["SUBSIDIARY"], inviterEmailDomains: ["globex.example"] } },
+    {
+      action: "reject",
+      reason: "We do not take subsidiaries from Globex",
+      when: { connectionTypes: ["SUBSIDIARY"], inviterEmailDomains: ["globex.example"] },
+    },
   ],
 };
 
 describe("discover", () => {
-  it("pages through the pending invitations sent to us, decides each by the policy, enqueues accepts and rejects, holds the rest", async () => {
-    p = await startPipeline({ label: "discover" });
-    // 32 pending (4 partners × 2 types × 4), plus some that are not waiting for us.
-    const pending = p.emulator.seedInvitations(32);
-    p.emulator.seedInvitations(4, { status: "ACCEPTED" });
-    p.emulator.seedInvitations(4, { participantType: "SENDER" });
-    p.emulator.seedInvitations(3, { catalog: "Sandbox" });
-    const run = discoveryOf(p);
-    const s = await run({ catalogs: ["AWS"], policy, pageSize: 7 });
+  it(
+    "pages through the pending invitations sent to us, decides each " +
+      "by the policy, enqueues accepts and rejects, holds the rest",
+    async () => {
+      p = await startPipeline({ label: "discover" });
+      // 32 pending (4 partners × 2 types × 4), plus some that are not waiting for us.
+      const pending = p.emulator.seedInvitations(32);
+      p.emulator.seedInvitations(4, { status: "ACCEPTED" });
+      p.emulator.seedInvitations(4, { participantType: "SENDER" });
+      p.emulator.seedInvitations(3, { catalog: "Sandbox" });
+      const run = discoveryOf(p);
+      const s = await run({ catalogs: ["AWS"], policy, pageSize: 7 });
 
-    const acme = pending.filter((i) => i.otherParticipantIdentifier === ACME);
-    const globexSub = pending.filter((i) => i.inviterEmail.endsWith("@globex.example") && i.connectionType === "SUBSIDIARY");
-    expect(acme.length).toBe(8);
-    expect(globexSub.length).toBe(4);
-    expect(s).toMatchObject({ dryRun: false, catalogs: ["AWS"], found: 32, enqueued: { accept: 8, reject: 4 }, duplicates: 0, conflicts: 0, held: 20 });
-    expect(s.calls.list).toBe(5); // 32 at 7 a page
-    // The e-mail is read only where the rest of the reject rule held: the 16 non-Acme SUBSIDIARY ones.
-    expect(s.calls.get).toBe(12);
-    expect(p.emulator.calls({ operation: "GetConnectionInvitation" })).toHaveLength(12);
-    for (const c of p.emulator.calls({ operation: "ListConnectionInvitations" })) {
-      expect(c.input).toMatchObject({ Catalog: "AWS", ParticipantType: "RECEIVER", Status: "PENDING", MaxResults: 7 });
-    }
-    expect(new Set(s.invitations.map((i) => i.identifier))).toEqual(new Set(pending.map((i) => i.identifier)));
-    for (const i of s.invitations) {
-      const expected = acme.some((a) => a.identifier === i.identifier) ? "accept" : globexSub.some((g) => g.identifier === i.identifier) ? "reject" : "hold";
-      expect(i.decision, i.identifier).toBe(expected);
-      expect(i.result).toBe(expected === "hold" ? "held" : "enqueued");
-      expect(i.rule).toBe(expected === "accept" ? 0 : expected === "reject" ? 1 : null);
-    }
-    // The jobs: default keys, the right action and reason, the derived token of that action.
-    const jobs = await p.producer.queue.getJobs(["waiting"]);
-    expect(jobs).toHaveLength(12);
-    for (const job of jobs) {
-      const req = job.data.request;
-      const reject = globexSub.some((g) => g.identifier === req.identifier);
-      expect(req.action).toBe(reject ? "reject" : undefined);
-      expect(req.reason).toBe(reject ? "We do not take subsidiaries from Globex" : undefined);
-      expect(job.data.idempotencyKey).toBe(`AWS.${req.identifier}`);
-      expect(job.data.clientToken).toBe(deriveClientToken(`AWS.${req.identifier}`, reject ? "reject" : "accept"));
-      expect(req.correlationId).toBe(`discover-${s.runId}`);
-    }
+      const acme = pending.filter((i) => i.otherParticipantIdentifier === ACME);
+      const globexSub = pending.filter(
+        (i) => i.inviterEmail.endsWith("@globex.example") && i.connectionType === "SUBSIDIARY",
+      );
+      expect(acme.length).toBe(8);
+      expect(globexSub.length).toBe(4);
+      expect(s).toMatchObject({
+        dryRun: false,
+        catalogs: ["AWS"],
+        found: 32,
+        enqueued: { accept: 8, reject: 4 },
+        duplicates: 0,
+        conflicts: 0,
+        held: 20,
+      });
+      expect(s.calls.list).toBe(5); // 32 at 7 a page
+      // The e-mail is read only where the rest of the reject rule held: the 16 non-Acme SUBSIDIARY ones.
+      expect(s.calls.get).toBe(12);
+      expect(p.emulator.calls({ operation: "GetConnectionInvitation" })).toHaveLength(12);
+      for (const c of p.emulator.calls({ operation: "ListConnectionInvitations" })) {
+        expect(c.input).toMatchObject({
+          Catalog: "AWS",
+          ParticipantType: "RECEIVER",
+          Status: "PENDING",
+          MaxResults: 7,
+        });
+      }
+      expect(new Set(s.invitations.map((i) => i.identifier))).toEqual(new Set(pending.map((i) => i.identifier)));
+      for (const i of s.invitations) {
+        const expected = acme.some((a) => a.identifier === i.identifier)
+          ? "accept"
+          : globexSub.some((g) => g.identifier === i.identifier)
+            ? "reject"
+            : "hold";
+        expect(i.decision, i.identifier).toBe(expected);
+        expect(i.result).toBe(expected === "hold" ? "held" : "enqueued");
+        expect(i.rule).toBe(expected === "accept" ? 0 : expected === "reject" ? 1 : null);
+      }
+      // The jobs: default keys, the right action and reason, the derived token of that action.
+      const jobs = await p.producer.queue.getJobs(["waiting"]);
+      expect(jobs).toHaveLength(12);
+      for (const job of jobs) {
+        const req = job.data.request;
+        const reject = globexSub.some((g) => g.identifier === req.identifier);
+        expect(req.action).toBe(reject ? "reject" : undefined);
+        expect(req.reason).toBe(reject ? "We do not take subsidiaries from Globex" : undefined);
+        expect(job.data.idempotencyKey).toBe(`AWS.${req.identifier}`);
+        expect(job.data.clientToken).toBe(deriveClientToken(`AWS.${req.identifier}`, reject ? "reject" : "accept"));
+        expect(req.correlationId).toBe(`discover-${s.runId}`);
+      }
 
-    // Running it again enqueues nothing twice.
-    const again = await run({ catalogs: ["AWS"], policy, pageSize: 7 });
-    expect(again).toMatchObject({ found: 32, enqueued: { accept: 0, reject: 0 }, duplicates: 12, held: 20, conflicts: 0 });
-    expect(await p.producer.queue.count()).toBe(12);
+      // Running it again enqueues nothing twice.
+      const again = await run({ catalogs: ["AWS"], policy, pageSize: 7 });
+      expect(again).toMatchObject({
+        found: 32,
+        enqueued: { accept: 0, reject: 0 },
+        duplicates: 12,
+        held: 20,
+        conflicts: 0,
+      });
+      expect(await p.producer.queue.count()).toBe(12);
 
-    // And the worker does what was decided.
-    await p.startWorker();
-    const events = await waitForOutcomes(p.redis, p.prefix, 12);
-    expect(events.filter((e) => e.type === "accepted")).toHaveLength(8);
-    expect(events.filter((e) => e.type === "rejected")).toHaveLength(4);
-    for (const i of pending) {
-      const status = p.emulator.getInvitation("AWS", i.identifier)!.Status;
-      expect(status).toBe(acme.includes(i) ? "ACCEPTED" : globexSub.includes(i) ? "REJECTED" : "PENDING");
-    }
-  });
+      // And the worker does what was decided.
+      await p.startWorker();
+      const events = await waitForOutcomes(p.redis, p.prefix, 12);
+      expect(events.filter((e) => e.type === "accepted")).toHaveLength(8);
+      expect(events.filter((e) => e.type === "rejected")).toHaveLength(4);
+      for (const i of pending) {
+        const status = p.emulator.getInvitation("AWS", i.identifier)!.Status;
+        expect(status).toBe(acme.includes(i) ? "ACCEPTED" : globexSub.includes(i) ? "REJECTED" : "PENDING");
+      }
+    },
+  );
 
-  it("reports an invitation the policy now decides otherwise than an existing request as a conflict, and enqueues the rest", async () => {
-    p = await startPipeline({ label: "discover-conflict" });
-    const [first, second, third] = p.emulator.seedInvitations(3);
-    const earlier = await p.producer.enqueue({ catalog: "AWS", identifier: second!.identifier });
-    const s = await discoveryOf(p)({ catalogs: ["AWS"], policy: { default: "reject", rules: [] } });
-    expect(s).toMatchObject({ found: 3, enqueued: { accept: 0, reject: 2 }, conflicts: 1, duplicates: 0 });
-    const conflict = s.invitations.find((i) => i.identifier === second!.identifier)!;
-    expect(conflict).toMatchObject({ decision: "reject", result: "conflict", existingJobId: earlier.jobId, differences: ["action"] });
-    for (const inv of [first!, third!]) expect(s.invitations.find((i) => i.identifier === inv.identifier)).toMatchObject({ result: "enqueued" });
-  });
+  it(
+    "reports an invitation the policy now decides otherwise than " +
+      "an existing request as a conflict, and enqueues the rest",
+    async () => {
+      p = await startPipeline({ label: "discover-conflict" });
+      const [first, second, third] = p.emulator.seedInvitations(3);
+      const earlier = await p.producer.enqueue({ catalog: "AWS", identifier: second!.identifier });
+      const s = await discoveryOf(p)({ catalogs: ["AWS"], policy: { default: "reject", rules: [] } });
+      expect(s).toMatchObject({ found: 3, enqueued: { accept: 0, reject: 2 }, conflicts: 1, duplicates: 0 });
+      const conflict = s.invitations.find((i) => i.identifier === second!.identifier)!;
+      expect(conflict).toMatchObject({
+        decision: "reject",
+        result: "conflict",
+        existingJobId: earlier.jobId,
+        differences: ["action"],
+      });
+      for (const inv of [first!, third!])
+        expect(s.invitations.find((i) => i.identifier === inv.identifier)).toMatchObject({ result: "enqueued" });
+    },
+  );
 
   it("in a dry run decides the same and writes nothing; after a real run it reports the duplicates", async () => {
     p = await startPipeline({ label: "discover-dry" });
@@ -109,7 +156,9 @@ describe("discover", () => {
     expect(dry).toMatchObject({ dryRun: true, found: 10, enqueued: { accept: 4, reject: 1 }, duplicates: 0, held: 5 });
     expect(dry.invitations.filter((i) => i.result === "enqueued").every((i) => i.jobId === null)).toBe(true);
     // Nothing written: no job, no record (BullMQ's queue meta aside).
-    expect((await p.redis.keys(`${p.prefix}:accept-invitation:*`)).filter((k) => !/:(meta|id|events)$/.test(k))).toEqual([]);
+    expect(
+      (await p.redis.keys(`${p.prefix}:accept-invitation:*`)).filter((k) => !/:(meta|id|events)$/.test(k)),
+    ).toEqual([]);
     expect(await p.producer.queue.count()).toBe(0);
     const real = await run({ catalogs: ["AWS"], policy });
     expect(real).toMatchObject({ dryRun: false, enqueued: dry.enqueued, held: dry.held });
@@ -117,24 +166,38 @@ describe("discover", () => {
     expect(dryAfter).toMatchObject({ enqueued: { accept: 0, reject: 0 }, duplicates: 5 });
   });
 
-  it("passes every call through the shared limit: a throttled page lowers the shared rate and is tried again", async () => {
-    p = await startPipeline({ label: "discover-throttle" });
-    p.emulator.seedInvitations(5);
-    p.emulator.script({ operation: "ListConnectionInvitations", times: 1, error: "ThrottlingException" });
-    const limiter = rateLimiterFromConfig(p.config, p.redis);
-    const s = await discoveryOf(p)({ catalogs: ["AWS"], policy: { default: "accept", rules: [] } });
-    expect(s).toMatchObject({ found: 5, enqueued: { accept: 5, reject: 0 } });
-    expect(p.emulator.calls({ operation: "ListConnectionInvitations" })).toHaveLength(2);
-    const state = await limiter.getState(p.config.RATE_LIMIT_KEY);
-    expect(state.throttles).toBeGreaterThanOrEqual(1);
-    expect(state.rate).toBeLessThan(state.ceiling);
-  });
+  it(
+    "passes every call through the shared limit: a throttled " + "page lowers the shared rate and is tried again",
+    async () => {
+      p = await startPipeline({ label: "discover-throttle" });
+      p.emulator.seedInvitations(5);
+      p.emulator.script({ operation: "ListConnectionInvitations", times: 1, error: "ThrottlingException" });
+      const limiter = rateLimiterFromConfig(p.config, p.redis);
+      const s = await discoveryOf(p)({ catalogs: ["AWS"], policy: { default: "accept", rules: [] } });
+      expect(s).toMatchObject({ found: 5, enqueued: { accept: 5, reject: 0 } });
+      expect(p.emulator.calls({ operation: "ListConnectionInvitations" })).toHaveLength(2);
+      const state = await limiter.getState(p.config.RATE_LIMIT_KEY);
+      expect(state.throttles).toBeGreaterThanOrEqual(1);
+      expect(state.rate).toBeLessThan(state.ceiling);
+    },
+  );
 
   it("ends with a typed error naming the call when AWS refuses the listing", async () => {
     p = await startPipeline({ label: "discover-denied" });
-    p.emulator.script({ operation: "ListConnectionInvitations", times: 1, error: "AccessDeniedException", reason: "ACCESS_DENIED" });
+    p.emulator.script({
+      operation: "ListConnectionInvitations",
+      times: 1,
+      error: "AccessDeniedException",
+      reason: "ACCESS_DENIED",
+    });
     const err = await discoveryOf(p)({ catalogs: ["AWS"], policy }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PartnerCentralCallError);
-    expect(err).toMatchObject({ code: "AWS_ERROR", operation: "ListConnectionInvitations", errorName: "AccessDeniedException", reason: "ACCESS_DENIED", httpStatus: 403 });
+    expect(err).toMatchObject({
+      code: "AWS_ERROR",
+      operation: "ListConnectionInvitations",
+      errorName: "AccessDeniedException",
+      reason: "ACCESS_DENIED",
+      httpStatus: 403,
+    });
   });
 });

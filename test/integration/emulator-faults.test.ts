@@ -37,7 +37,10 @@ const MIN = 60_000;
 let emu: PartnerCentralEmulator;
 const clients: PartnerCentralAccountClient[] = [];
 
-function makeClient(config: Partial<PartnerCentralAccountClientConfig> = {}, url = emu.url): PartnerCentralAccountClient {
+function makeClient(
+  config: Partial<PartnerCentralAccountClientConfig> = {},
+  url = emu.url,
+): PartnerCentralAccountClient {
   const c = new PartnerCentralAccountClient({
     region: "us-east-1",
     endpoint: url,
@@ -58,7 +61,10 @@ const timingOutClient = (ms: number, maxAttempts = 1) =>
   makeClient({ maxAttempts, requestHandler: { requestTimeout: ms, throwOnRequestTimeout: true } });
 
 /** Rewrites the Authorization header after signing (undefined = remove it). */
-function withAuthorization(client: PartnerCentralAccountClient, value: string | undefined): PartnerCentralAccountClient {
+function withAuthorization(
+  client: PartnerCentralAccountClient,
+  value: string | undefined,
+): PartnerCentralAccountClient {
   client.middlewareStack.add(
     (next) => async (args) => {
       const headers = (args.request as { headers: Record<string, string> }).headers;
@@ -74,7 +80,9 @@ function withAuthorization(client: PartnerCentralAccountClient, value: string | 
 const getInv = (c: PartnerCentralAccountClient, inv: SeededInvitation) =>
   c.send(new GetConnectionInvitationCommand({ Catalog: inv.catalog, Identifier: inv.identifier }));
 const accept = (c: PartnerCentralAccountClient, inv: SeededInvitation, token: string) =>
-  c.send(new AcceptConnectionInvitationCommand({ Catalog: inv.catalog, Identifier: inv.identifier, ClientToken: token }));
+  c.send(
+    new AcceptConnectionInvitationCommand({ Catalog: inv.catalog, Identifier: inv.identifier, ClientToken: token }),
+  );
 
 const ALL_OFF: Partial<Record<keyof EmulatorSwitches, undefined>> = {
   hang: undefined,
@@ -108,16 +116,19 @@ async function waitFor(predicate: () => boolean): Promise<void> {
 }
 
 describe("hang", () => {
-  it("hangs the listed operations: a client with requestTimeout + throwOnRequestTimeout gets a TimeoutError", async () => {
-    emu.setSwitches({ hang: ["GetConnectionInvitation"] });
-    const inv = emu.seedInvitation();
-    const err = await failure(getInv(timingOutClient(300), inv));
-    expect(err.name).toBe("TimeoutError");
-    expect(err.$metadata?.httpStatusCode).toBeUndefined();
-    expect(emu.calls()[0]).toMatchObject({ operation: "GetConnectionInvitation", status: 0, errorType: "Hang" });
-    // other operations are answered
-    expect((await accept(makeClient(), inv, "tok-h")).Connection?.Id).toMatch(/^pac-/);
-  });
+  it(
+    "hangs the listed operations: a client with requestTimeout " + "+ throwOnRequestTimeout gets a TimeoutError",
+    async () => {
+      emu.setSwitches({ hang: ["GetConnectionInvitation"] });
+      const inv = emu.seedInvitation();
+      const err = await failure(getInv(timingOutClient(300), inv));
+      expect(err.name).toBe("TimeoutError");
+      expect(err.$metadata?.httpStatusCode).toBeUndefined();
+      expect(emu.calls()[0]).toMatchObject({ operation: "GetConnectionInvitation", status: 0, errorType: "Hang" });
+      // other operations are answered
+      expect((await accept(makeClient(), inv, "tok-h")).Connection?.Id).toMatch(/^pac-/);
+    },
+  );
 
   it("hang: true hangs every operation, and nothing changes state", async () => {
     emu.setSwitches({ hang: true });
@@ -204,7 +215,11 @@ describe("signature checks", () => {
     [
       "an Authorization without SignedHeaders and Signature",
       { requireSignature: true },
-      () => withAuthorization(makeClient(), "AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/partnercentral-account/aws4_request"),
+      () =>
+        withAuthorization(
+          makeClient(),
+          "AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/partnercentral-account/aws4_request",
+        ),
       "IncompleteSignatureException",
       403,
       /requires 'SignedHeaders' parameter\. Authorization header requires 'Signature' parameter/,
@@ -282,7 +297,11 @@ describe("signature checks", () => {
 
   it.each([
     ["a properly signed request", { requireSignature: true }, {}],
-    ["a known access key id", { knownAccessKeyIds: ["AKIDKNOWN"] }, { credentials: { accessKeyId: "AKIDKNOWN", secretAccessKey: "s" } }],
+    [
+      "a known access key id",
+      { knownAccessKeyIds: ["AKIDKNOWN"] },
+      { credentials: { accessKeyId: "AKIDKNOWN", secretAccessKey: "s" } },
+    ],
     [
       "a session token not listed as expired",
       { expiredSessionTokens: ["tok-old"] },
@@ -299,16 +318,20 @@ describe("signature checks", () => {
     },
   );
 
-  it("the SDK corrects its clock from the Date header (which follows the emulator's clock) and the next call passes", async () => {
-    emu.setSwitches({ maxClockSkewSeconds: 300, clockOffsetMs: 10 * MIN });
-    const inv = emu.seedInvitation();
-    const c = makeClient();
-    const err = await failure(getInv(c, inv));
-    expect(err.name).toBe("InvalidSignatureException");
-    expect(err.$metadata?.clockSkewCorrected).toBe(true);
-    expect(Date.parse(err.$response!.headers.date!) - Date.now()).toBeGreaterThan(5 * MIN);
-    expect((await getInv(c, inv)).Status).toBe("PENDING");
-  });
+  it(
+    "the SDK corrects its clock from the Date header (which " +
+      "follows the emulator's clock) and the next call passes",
+    async () => {
+      emu.setSwitches({ maxClockSkewSeconds: 300, clockOffsetMs: 10 * MIN });
+      const inv = emu.seedInvitation();
+      const c = makeClient();
+      const err = await failure(getInv(c, inv));
+      expect(err.name).toBe("InvalidSignatureException");
+      expect(err.$metadata?.clockSkewCorrected).toBe(true);
+      expect(Date.parse(err.$response!.headers.date!) - Date.now()).toBeGreaterThan(5 * MIN);
+      expect((await getInv(c, inv)).Status).toBe("PENDING");
+    },
+  );
 
   it("with attempts left, the SDK retries the clock-skew error within one send()", async () => {
     emu.setSwitches({ maxClockSkewSeconds: 300, clockOffsetMs: 10 * MIN });
@@ -318,22 +341,28 @@ describe("signature checks", () => {
     expect(emu.calls().map((x) => x.status)).toEqual([403, 200]);
   });
 
-  it("a client whose own clock is wrong gets 'Signature expired', corrects from the Date header, then passes", async () => {
-    emu.setSwitches({ maxClockSkewSeconds: 300 });
-    const inv = emu.seedInvitation();
-    const c = makeClient({ systemClockOffset: -10 * MIN });
-    expect((await failure(getInv(c, inv))).message).toMatch(/^Signature expired/);
-    expect((await getInv(c, inv)).Status).toBe("PENDING");
-  });
+  it(
+    "a client whose own clock is wrong gets 'Signature " + "expired', corrects from the Date header, then passes",
+    async () => {
+      emu.setSwitches({ maxClockSkewSeconds: 300 });
+      const inv = emu.seedInvitation();
+      const c = makeClient({ systemClockOffset: -10 * MIN });
+      expect((await failure(getInv(c, inv))).message).toMatch(/^Signature expired/);
+      expect((await getInv(c, inv)).Status).toBe("PENDING");
+    },
+  );
 
-  it("clockOffsetMs alone only moves the Date header, which makes the SDK retry even a ConflictException (§5.3)", async () => {
-    emu.setSwitches({ clockOffsetMs: 60 * MIN });
-    const inv = emu.seedInvitation();
-    emu.script({ operation: "AcceptConnectionInvitation", times: 1, error: "ConflictException" });
-    const out = await accept(makeClient({ maxAttempts: 2 }), inv, "tok-skew");
-    expect(out.$metadata.attempts).toBe(2);
-    expect(emu.calls().map((x) => x.status)).toEqual([409, 200]);
-  });
+  it(
+    "clockOffsetMs alone only moves the Date header, which " + "makes the SDK retry even a ConflictException (§5.3)",
+    async () => {
+      emu.setSwitches({ clockOffsetMs: 60 * MIN });
+      const inv = emu.seedInvitation();
+      emu.script({ operation: "AcceptConnectionInvitation", times: 1, error: "ConflictException" });
+      const out = await accept(makeClient({ maxAttempts: 2 }), inv, "tok-skew");
+      expect(out.$metadata.attempts).toBe(2);
+      expect(emu.calls().map((x) => x.status)).toEqual([409, 200]);
+    },
+  );
 
   it("is checked before faults and validation: a refused request does not use up a script", async () => {
     emu.setSwitches({ knownAccessKeyIds: ["AKIDKNOWN"] });
@@ -353,38 +382,44 @@ describe("signature checks", () => {
     ["InvalidSignatureException", 400, /signature we calculated does not match/],
     ["UnrecognizedClientException", 403, /security token included in the request is invalid/],
     ["MissingAuthenticationTokenException", 403, /missing Authentication Token/],
-  ] as const)("a scripted %s answers one call as the front door does, then the next passes", async (name, status, message) => {
-    if (status === 400) emu.setSwitches({ authErrorStatus: 400 });
-    const inv = emu.seedInvitation();
-    emu.script({ operation: "GetConnectionInvitation", identifier: inv.identifier, times: 1, error: name });
-    const c = makeClient();
-    // Another operation is not scripted: it passes.
-    expect((await accept(c, inv, "tok-script")).Connection?.Id).toMatch(/^pac-/);
-    const err = await failure(getInv(c, inv));
-    expect(err).toBeInstanceOf(PartnerCentralAccountServiceException);
-    expect(err).toMatchObject({ name, $fault: "client", $metadata: { httpStatusCode: status } });
-    expect(err.message).toMatch(message);
-    expect(emu.calls({ operation: "GetConnectionInvitation" })[0]).toMatchObject({ status, errorType: name });
-    expect((await getInv(c, inv)).Status).toBe("ACCEPTED");
-  });
+  ] as const)(
+    "a scripted %s answers one call as the front door does, then the next passes",
+    async (name, status, message) => {
+      if (status === 400) emu.setSwitches({ authErrorStatus: 400 });
+      const inv = emu.seedInvitation();
+      emu.script({ operation: "GetConnectionInvitation", identifier: inv.identifier, times: 1, error: name });
+      const c = makeClient();
+      // Another operation is not scripted: it passes.
+      expect((await accept(c, inv, "tok-script")).Connection?.Id).toMatch(/^pac-/);
+      const err = await failure(getInv(c, inv));
+      expect(err).toBeInstanceOf(PartnerCentralAccountServiceException);
+      expect(err).toMatchObject({ name, $fault: "client", $metadata: { httpStatusCode: status } });
+      expect(err.message).toMatch(message);
+      expect(emu.calls({ operation: "GetConnectionInvitation" })[0]).toMatchObject({ status, errorType: name });
+      expect((await getInv(c, inv)).Status).toBe("ACCEPTED");
+    },
+  );
 
-  it("front-door errors use Coral's namespace and a lower-case message on the wire; the format switch applies", async () => {
-    emu.setSwitches({ requireSignature: true, errorNamespace: "com.amazonaws.partnercentral" });
-    const raw = () =>
-      fetch(`${emu.url}/`, {
-        method: "POST",
-        headers: { "X-Amz-Target": "PartnerCentralAccount.GetConnectionInvitation" },
-        body: "{}",
+  it(
+    "front-door errors use Coral's namespace and a lower-case " + "message on the wire; the format switch applies",
+    async () => {
+      emu.setSwitches({ requireSignature: true, errorNamespace: "com.amazonaws.partnercentral" });
+      const raw = () =>
+        fetch(`${emu.url}/`, {
+          method: "POST",
+          headers: { "X-Amz-Target": "PartnerCentralAccount.GetConnectionInvitation" },
+          body: "{}",
+        });
+      const res = await raw();
+      expect(res.status).toBe(403);
+      expect(await res.json()).toEqual({
+        __type: "com.amazon.coral.service#MissingAuthenticationTokenException",
+        message: "Request is missing Authentication Token",
       });
-    const res = await raw();
-    expect(res.status).toBe(403);
-    expect(await res.json()).toEqual({
-      __type: "com.amazon.coral.service#MissingAuthenticationTokenException",
-      message: "Request is missing Authentication Token",
-    });
-    emu.setSwitches({ errorTypeFormat: "bare" });
-    expect(((await (await raw()).json()) as { __type: string }).__type).toBe("MissingAuthenticationTokenException");
-  });
+      emu.setSwitches({ errorTypeFormat: "bare" });
+      expect(((await (await raw()).json()) as { __type: string }).__type).toBe("MissingAuthenticationTokenException");
+    },
+  );
 
   it("is set over the control plane", async () => {
     const res = await fetch(`${emu.url}/_emulator/switches`, {
@@ -395,7 +430,10 @@ describe("signature checks", () => {
     const err = await failure(getInv(makeClient(), emu.seedInvitation()));
     expect(err.name).toBe("UnrecognizedClientException");
     expect(err.$metadata?.httpStatusCode).toBe(400);
-    const bad = await fetch(`${emu.url}/_emulator/switches`, { method: "POST", body: JSON.stringify({ authErrorStatus: 401 }) });
+    const bad = await fetch(`${emu.url}/_emulator/switches`, {
+      method: "POST",
+      body: JSON.stringify({ authErrorStatus: 401 }),
+    });
     expect(bad.status).toBe(400);
   });
 });

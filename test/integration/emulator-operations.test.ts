@@ -65,10 +65,7 @@ const listInv = (input: Partial<ListConnectionInvitationsCommandInput> = {}) =>
 async function allInvitations(input: Partial<ListConnectionInvitationsCommandInput>, pageSize: number) {
   const items: ConnectionInvitationSummary[] = [];
   const pages: number[] = [];
-  for await (const page of paginateListConnectionInvitations(
-    { client, pageSize },
-    { Catalog: "AWS", ...input },
-  )) {
+  for await (const page of paginateListConnectionInvitations({ client, pageSize }, { Catalog: "AWS", ...input })) {
     pages.push(page.ConnectionInvitationSummaries!.length);
     items.push(...page.ConnectionInvitationSummaries!);
   }
@@ -112,7 +109,9 @@ describe("ListConnectionInvitations", () => {
     expect((await listInv({ Catalog: "Nowhere" })).ConnectionInvitationSummaries).toEqual([]);
   });
 
-  const filterCases: Array<[string, Partial<ListConnectionInvitationsCommandInput>, (s: SeededInvitationDetail) => boolean]> = [
+  const filterCases: Array<
+    [string, Partial<ListConnectionInvitationsCommandInput>, (s: SeededInvitationDetail) => boolean]
+  > = [
     ["Status", { Status: "REJECTED" }, (s) => s.status === "REJECTED"],
     ["ParticipantType", { ParticipantType: "SENDER" }, (s) => s.participantType === "SENDER"],
     ["ConnectionType", { ConnectionType: "SUBSIDIARY" }, (s) => s.connectionType === "SUBSIDIARY"],
@@ -123,7 +122,12 @@ describe("ListConnectionInvitations", () => {
     ],
     [
       "all filters at once",
-      { Status: "PENDING", ConnectionType: "OPPORTUNITY_COLLABORATION", ParticipantType: "RECEIVER", OtherParticipantIdentifiers: ["222233334444"] },
+      {
+        Status: "PENDING",
+        ConnectionType: "OPPORTUNITY_COLLABORATION",
+        ParticipantType: "RECEIVER",
+        OtherParticipantIdentifiers: ["222233334444"],
+      },
       (s) =>
         s.status === "PENDING" &&
         s.connectionType === "OPPORTUNITY_COLLABORATION" &&
@@ -184,8 +188,18 @@ describe("ListConnectionInvitations", () => {
     ["an unknown Status", { Status: "LOST" as never }, "Status", "INVALID_ENUM_VALUE"],
     ["an unknown ParticipantType", { ParticipantType: "OBSERVER" as never }, "ParticipantType", "INVALID_ENUM_VALUE"],
     ["an unknown ConnectionType", { ConnectionType: "RESELLER" as never }, "ConnectionType", "INVALID_ENUM_VALUE"],
-    ["a malformed participant id", { OtherParticipantIdentifiers: ["not valid!"] }, "OtherParticipantIdentifiers", "INVALID_STRING_FORMAT"],
-    ["duplicate participant ids", { OtherParticipantIdentifiers: ["111122223333", "111122223333"] }, "OtherParticipantIdentifiers", "DUPLICATE_VALUE"],
+    [
+      "a malformed participant id",
+      { OtherParticipantIdentifiers: ["not valid!"] },
+      "OtherParticipantIdentifiers",
+      "INVALID_STRING_FORMAT",
+    ],
+    [
+      "duplicate participant ids",
+      { OtherParticipantIdentifiers: ["111122223333", "111122223333"] },
+      "OtherParticipantIdentifiers",
+      "DUPLICATE_VALUE",
+    ],
     [
       "101 participant ids",
       { OtherParticipantIdentifiers: Array.from({ length: 101 }, (_, i) => `id-${i}`) },
@@ -202,7 +216,9 @@ describe("ListConnectionInvitations", () => {
     expect(err.name).toBe("ValidationException");
     expect(err.$metadata?.httpStatusCode).toBe(400);
     expect(err.Reason).toBe("REQUEST_VALIDATION_FAILED");
-    expect(err.ErrorDetails).toEqual([{ FieldValidationError: { Name: field, Message: expect.any(String), Code: code } }]);
+    expect(err.ErrorDetails).toEqual([
+      { FieldValidationError: { Name: field, Message: expect.any(String), Code: code } },
+    ]);
   });
 
   it("refuses a NextToken issued for other filters or by ListConnections", async () => {
@@ -265,7 +281,10 @@ describe("RejectConnectionInvitation", () => {
     const first = await reject(inv, "tok-rr", "first");
     const again = await reject(inv, "tok-rr", "first");
     expect(again.UpdatedAt!.getTime()).toBe(first.UpdatedAt!.getTime());
-    expect(emu.calls({ operation: "RejectConnectionInvitation" }).map((c) => c.replayed ?? false)).toEqual([false, true]);
+    expect(emu.calls({ operation: "RejectConnectionInvitation" }).map((c) => c.replayed ?? false)).toEqual([
+      false,
+      true,
+    ]);
 
     const err = await failure(reject(inv, "tok-rr", "second"));
     expect(err.name).toBe("ConflictException");
@@ -295,7 +314,11 @@ describe("RejectConnectionInvitation", () => {
 
 describe("GetConnection and ListConnections", () => {
   it("GetConnection returns the connection of an accepted invitation, with the participant kind seeded", async () => {
-    const inv = emu.seedInvitation({ status: "ACCEPTED", otherParticipantKind: "SellerProfile", partnerName: "Seller Co" });
+    const inv = emu.seedInvitation({
+      status: "ACCEPTED",
+      otherParticipantKind: "SellerProfile",
+      partnerName: "Seller Co",
+    });
     const connectionId = emu.getInvitation("AWS", inv.identifier)!.ConnectionId!;
     const out = await client.send(new GetConnectionCommand({ Catalog: "AWS", Identifier: connectionId }));
     expect(out.Id).toBe(connectionId);
@@ -306,7 +329,11 @@ describe("GetConnection and ListConnections", () => {
   });
 
   it("a seeded CANCELED connection type carries CanceledAt and CanceledBy", async () => {
-    const inv = emu.seedInvitation({ status: "ACCEPTED", connectionStatus: "CANCELED", otherParticipantKind: "Account" });
+    const inv = emu.seedInvitation({
+      status: "ACCEPTED",
+      connectionStatus: "CANCELED",
+      otherParticipantKind: "Account",
+    });
     const connectionId = emu.getInvitation("AWS", inv.identifier)!.ConnectionId!;
     const out = await client.send(new GetConnectionCommand({ Catalog: "AWS", Identifier: connectionId }));
     const detail = out.ConnectionTypes!.OPPORTUNITY_COLLABORATION!;
@@ -315,46 +342,72 @@ describe("GetConnection and ListConnections", () => {
     expect(detail.OtherParticipant?.Account?.Name).toBe("Emulated Partner");
   });
 
-  it("ListConnections returns ConnectionSummaries (Status and OtherParticipant per type) in acceptance order", async () => {
-    const invs = emu.seedInvitations(4);
-    const ids: string[] = [];
-    for (const [i, inv] of invs.entries()) {
-      const out = await client.send(
-        new AcceptConnectionInvitationCommand({ Catalog: "AWS", Identifier: inv.identifier, ClientToken: `tok-${i}` }),
-      );
-      ids.push(out.Connection!.Id!);
-    }
-    const out = await client.send(new ListConnectionsCommand({ Catalog: "AWS" }));
-    expect(out.ConnectionSummaries!.map((c) => c.Id)).toEqual(ids);
-    const first = out.ConnectionSummaries![0]!;
-    expect(Object.keys(first).sort()).toEqual(["Arn", "Catalog", "ConnectionTypes", "Id", "OtherParticipantAccountId", "UpdatedAt"]);
-    const [type] = Object.keys(first.ConnectionTypes!);
-    expect(Object.keys(first.ConnectionTypes![type as "SUBSIDIARY"]!).sort()).toEqual(["OtherParticipant", "Status"]);
-    expect(first.ConnectionTypes![type as "SUBSIDIARY"]!.OtherParticipant?.PartnerProfile?.Name).toBe("Acme Cloud Partners");
-  });
-
-  it("filters by OtherParticipantIdentifiers (account id or profile id) and ConnectionType[:status], and pages", async () => {
-    emu.seedInvitations(16, { status: "ACCEPTED" });
-    emu.seedInvitation({ status: "ACCEPTED", connectionType: "SUBSIDIARY", connectionStatus: "CANCELED", otherParticipantAccountId: "999988887777" });
-    const list = async (input: Record<string, unknown>, pageSize = 3) => {
-      const out = [];
-      for await (const page of paginateListConnections({ client, pageSize }, { Catalog: "AWS", ...input })) {
-        out.push(...page.ConnectionSummaries!);
+  it(
+    "ListConnections returns ConnectionSummaries (Status " + "and OtherParticipant per type) in acceptance order",
+    async () => {
+      const invs = emu.seedInvitations(4);
+      const ids: string[] = [];
+      for (const [i, inv] of invs.entries()) {
+        const out = await client.send(
+          new AcceptConnectionInvitationCommand({
+            Catalog: "AWS",
+            Identifier: inv.identifier,
+            ClientToken: `tok-${i}`,
+          }),
+        );
+        ids.push(out.Connection!.Id!);
       }
-      return out;
-    };
-    expect(await list({}, 5)).toHaveLength(17);
-    const acme = await list({ OtherParticipantIdentifiers: ["111122223333"] });
-    expect(acme).toHaveLength(4);
-    expect(new Set(acme.map((c) => c.OtherParticipantAccountId))).toEqual(new Set(["111122223333"]));
-    expect(await list({ OtherParticipantIdentifiers: ["pprofile-GLOBEX0000001"] })).toHaveLength(4);
-    expect(await list({ ConnectionType: "SUBSIDIARY" })).toHaveLength(9);
-    expect(await list({ ConnectionType: "SUBSIDIARY:ACTIVE" })).toHaveLength(8);
-    const canceled = await list({ ConnectionType: "SUBSIDIARY:CANCELED" });
-    expect(canceled.map((c) => c.OtherParticipantAccountId)).toEqual(["999988887777"]);
-    expect(await list({ ConnectionType: "RESELLER" })).toEqual([]);
-    expect(await list({ ConnectionType: "OPPORTUNITY_COLLABORATION", OtherParticipantIdentifiers: ["444455556666"] })).toHaveLength(2);
-  });
+      const out = await client.send(new ListConnectionsCommand({ Catalog: "AWS" }));
+      expect(out.ConnectionSummaries!.map((c) => c.Id)).toEqual(ids);
+      const first = out.ConnectionSummaries![0]!;
+      expect(Object.keys(first).sort()).toEqual([
+        "Arn",
+        "Catalog",
+        "ConnectionTypes",
+        "Id",
+        "OtherParticipantAccountId",
+        "UpdatedAt",
+      ]);
+      const [type] = Object.keys(first.ConnectionTypes!);
+      expect(Object.keys(first.ConnectionTypes![type as "SUBSIDIARY"]!).sort()).toEqual(["OtherParticipant", "Status"]);
+      expect(first.ConnectionTypes![type as "SUBSIDIARY"]!.OtherParticipant?.PartnerProfile?.Name).toBe(
+        "Acme Cloud Partners",
+      );
+    },
+  );
+
+  it(
+    "filters by OtherParticipantIdentifiers (account id or " + "profile id) and ConnectionType[:status], and pages",
+    async () => {
+      emu.seedInvitations(16, { status: "ACCEPTED" });
+      emu.seedInvitation({
+        status: "ACCEPTED",
+        connectionType: "SUBSIDIARY",
+        connectionStatus: "CANCELED",
+        otherParticipantAccountId: "999988887777",
+      });
+      const list = async (input: Record<string, unknown>, pageSize = 3) => {
+        const out = [];
+        for await (const page of paginateListConnections({ client, pageSize }, { Catalog: "AWS", ...input })) {
+          out.push(...page.ConnectionSummaries!);
+        }
+        return out;
+      };
+      expect(await list({}, 5)).toHaveLength(17);
+      const acme = await list({ OtherParticipantIdentifiers: ["111122223333"] });
+      expect(acme).toHaveLength(4);
+      expect(new Set(acme.map((c) => c.OtherParticipantAccountId))).toEqual(new Set(["111122223333"]));
+      expect(await list({ OtherParticipantIdentifiers: ["pprofile-GLOBEX0000001"] })).toHaveLength(4);
+      expect(await list({ ConnectionType: "SUBSIDIARY" })).toHaveLength(9);
+      expect(await list({ ConnectionType: "SUBSIDIARY:ACTIVE" })).toHaveLength(8);
+      const canceled = await list({ ConnectionType: "SUBSIDIARY:CANCELED" });
+      expect(canceled.map((c) => c.OtherParticipantAccountId)).toEqual(["999988887777"]);
+      expect(await list({ ConnectionType: "RESELLER" })).toEqual([]);
+      expect(
+        await list({ ConnectionType: "OPPORTUNITY_COLLABORATION", OtherParticipantIdentifiers: ["444455556666"] }),
+      ).toHaveLength(2);
+    },
+  );
 
   it.each([
     ["MaxResults 0", { MaxResults: 0 }, "MaxResults"],
@@ -413,14 +466,24 @@ describe("spread seeding", () => {
       "inviter@c.example",
       "inviter@a.example",
     ]);
-    expect(seeded.map((s) => s.otherParticipantIdentifier)).toEqual(["123412341234", "123412341234", "567856785678", "567856785678"]);
+    expect(seeded.map((s) => s.otherParticipantIdentifier)).toEqual([
+      "123412341234",
+      "123412341234",
+      "567856785678",
+      "567856785678",
+    ]);
     const pinned = emu.seedInvitations(3, { otherParticipantAccountId: "000011112222" });
     expect(new Set(pinned.map((s) => s.otherParticipantIdentifier))).toEqual(new Set(["000011112222"]));
   });
 
   it("keeps the one-at-a-time defaults of seedInvitation", () => {
     const one = emu.seedInvitation();
-    expect(one).toMatchObject({ catalog: "AWS", status: "PENDING", connectionType: "OPPORTUNITY_COLLABORATION", inviterEmail: "inviter@example.com" });
+    expect(one).toMatchObject({
+      catalog: "AWS",
+      status: "PENDING",
+      connectionType: "OPPORTUNITY_COLLABORATION",
+      inviterEmail: "inviter@example.com",
+    });
     expect(one.otherParticipantIdentifier).toMatch(/^[1-9][0-9]{11}$/);
   });
 

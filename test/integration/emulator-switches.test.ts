@@ -87,9 +87,13 @@ beforeEach(() => {
 });
 
 const accept = (inv: SeededInvitation, token: string) =>
-  client.send(new AcceptConnectionInvitationCommand({ Catalog: inv.catalog, Identifier: inv.identifier, ClientToken: token }));
+  client.send(
+    new AcceptConnectionInvitationCommand({ Catalog: inv.catalog, Identifier: inv.identifier, ClientToken: token }),
+  );
 const reject = (inv: SeededInvitation, token: string) =>
-  client.send(new RejectConnectionInvitationCommand({ Catalog: inv.catalog, Identifier: inv.identifier, ClientToken: token }));
+  client.send(
+    new RejectConnectionInvitationCommand({ Catalog: inv.catalog, Identifier: inv.identifier, ClientToken: token }),
+  );
 const getInv = (inv: SeededInvitation) =>
   client.send(new GetConnectionInvitationCommand({ Catalog: inv.catalog, Identifier: inv.identifier }));
 
@@ -176,22 +180,25 @@ describe("omitOutputFields", () => {
 });
 
 describe("stateConflictReason", () => {
-  it.each(["DUPLICATE_CONNECTION", "INCOMPATIBLE_CONNECTION_STATE", "INCOMPATIBLE_CONNECTION_INVITATION_RECEIVER"] as const)(
-    "answers %s for Accept and Reject of an invitation that is no longer PENDING",
-    async (reason) => {
-      emu.setSwitches({ stateConflictReason: reason });
-      const inv = emu.seedInvitation({ status: "ACCEPTED" });
-      for (const call of [accept(inv, "tok-a"), reject(inv, "tok-r")]) {
-        const err = await failure(call);
-        expect(err).toBeInstanceOf(ConflictException);
-        expect(err.$metadata?.httpStatusCode).toBe(409);
-        expect(err.Reason).toBe(reason);
-      }
-    },
-  );
+  it.each([
+    "DUPLICATE_CONNECTION",
+    "INCOMPATIBLE_CONNECTION_STATE",
+    "INCOMPATIBLE_CONNECTION_INVITATION_RECEIVER",
+  ] as const)("answers %s for Accept and Reject of an invitation that is no longer PENDING", async (reason) => {
+    emu.setSwitches({ stateConflictReason: reason });
+    const inv = emu.seedInvitation({ status: "ACCEPTED" });
+    for (const call of [accept(inv, "tok-a"), reject(inv, "tok-r")]) {
+      const err = await failure(call);
+      expect(err).toBeInstanceOf(ConflictException);
+      expect(err.$metadata?.httpStatusCode).toBe(409);
+      expect(err.Reason).toBe(reason);
+    }
+  });
 
   it("takes one reason per status; other statuses keep INCOMPATIBLE_CONNECTION_INVITATION_STATE", async () => {
-    emu.setSwitches({ stateConflictReason: { ACCEPTED: "DUPLICATE_CONNECTION", EXPIRED: "INCOMPATIBLE_CONNECTION_STATE" } });
+    emu.setSwitches({
+      stateConflictReason: { ACCEPTED: "DUPLICATE_CONNECTION", EXPIRED: "INCOMPATIBLE_CONNECTION_STATE" },
+    });
     const cases = [
       ["ACCEPTED", "DUPLICATE_CONNECTION"],
       ["EXPIRED", "INCOMPATIBLE_CONNECTION_STATE"],
@@ -259,7 +266,11 @@ describe("error type on the wire", () => {
     expect(err.$metadata?.httpStatusCode).toBe(409);
     expect(err.$response?.headers["x-amzn-errortype"]).toBe(headerType);
 
-    const res = await rawApi("AcceptConnectionInvitation", { Catalog: "AWS", Identifier: inv.identifier, ClientToken: "tok-raw" });
+    const res = await rawApi("AcceptConnectionInvitation", {
+      Catalog: "AWS",
+      Identifier: inv.identifier,
+      ClientToken: "tok-raw",
+    });
     const body = (await res.json()) as Record<string, unknown>;
     expect(body.__type).toBe(bodyType);
     expect(body).toMatchObject({ Message: expect.any(String), Reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE" });
@@ -295,7 +306,9 @@ describe("throttling answers", () => {
     emu.script({ operation: "GetConnectionInvitation", times: 1, error: "ThrottlingException" });
     const retrying = makeClient(emu.url, 2);
     try {
-      const out = await retrying.send(new GetConnectionInvitationCommand({ Catalog: "AWS", Identifier: inv.identifier }));
+      const out = await retrying.send(
+        new GetConnectionInvitationCommand({ Catalog: "AWS", Identifier: inv.identifier }),
+      );
       expect(out.Status).toBe("PENDING");
       expect(out.$metadata.attempts).toBe(2);
     } finally {
@@ -363,7 +376,9 @@ describe("setting switches", () => {
       const got = await c2.send(new GetConnectionInvitationCommand({ Catalog: "AWS", Identifier: inv.identifier }));
       expect(got.ConnectionId).toBeUndefined();
       const err = await failure(
-        c2.send(new AcceptConnectionInvitationCommand({ Catalog: "AWS", Identifier: inv.identifier, ClientToken: "t" })),
+        c2.send(
+          new AcceptConnectionInvitationCommand({ Catalog: "AWS", Identifier: inv.identifier, ClientToken: "t" }),
+        ),
       );
       expect(err.Reason).toBe("DUPLICATE_CONNECTION");
     } finally {
@@ -378,9 +393,15 @@ describe("setting switches", () => {
 
   it("over the control plane: GET, POST, null turns off, errors are 400, reset keeps them", async () => {
     expect(await (await ctl("switches")).json()).toEqual({});
-    const set = await ctl("switches", { throttleStatus: 400, stateConflictReason: { ACCEPTED: "DUPLICATE_CONNECTION" } });
+    const set = await ctl("switches", {
+      throttleStatus: 400,
+      stateConflictReason: { ACCEPTED: "DUPLICATE_CONNECTION" },
+    });
     expect(set.status).toBe(200);
-    expect(await set.json()).toEqual({ throttleStatus: 400, stateConflictReason: { ACCEPTED: "DUPLICATE_CONNECTION" } });
+    expect(await set.json()).toEqual({
+      throttleStatus: 400,
+      stateConflictReason: { ACCEPTED: "DUPLICATE_CONNECTION" },
+    });
 
     const err = await failure(accept(emu.seedInvitation({ status: "ACCEPTED" }), "tok-ctl"));
     expect(err.Reason).toBe("DUPLICATE_CONNECTION");
@@ -388,7 +409,11 @@ describe("setting switches", () => {
     expect(await (await ctl("switches", { throttleStatus: null })).json()).toEqual({
       stateConflictReason: { ACCEPTED: "DUPLICATE_CONNECTION" },
     });
-    for (const bad of [{ throttleStatus: 418 }, { noSuchSwitch: true }, { omitOutputFields: { GetConnection: ["Id"] } }]) {
+    for (const bad of [
+      { throttleStatus: 418 },
+      { noSuchSwitch: true },
+      { omitOutputFields: { GetConnection: ["Id"] } },
+    ]) {
       const res = await ctl("switches", bad);
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: string }).error).toEqual(expect.any(String));
@@ -402,10 +427,16 @@ describe("setting switches", () => {
 describe("listConnectionsActiveOnly", () => {
   it("ListConnections leaves out connections without an ACTIVE type; GetConnection still reads them", async () => {
     const active = emu.seedInvitation({ status: "ACCEPTED", otherParticipantAccountId: "111122223333" });
-    const canceled = emu.seedInvitation({ status: "ACCEPTED", otherParticipantAccountId: "111122223333", connectionStatus: "CANCELED" });
+    const canceled = emu.seedInvitation({
+      status: "ACCEPTED",
+      otherParticipantAccountId: "111122223333",
+      connectionStatus: "CANCELED",
+    });
     const ids = (active: SeededInvitation) => emu.getInvitation(active.catalog, active.identifier)!.ConnectionId!;
     const list = async () =>
-      (await client.send(new ListConnectionsCommand({ Catalog: "AWS", OtherParticipantIdentifiers: ["111122223333"] }))).ConnectionSummaries!.map((c) => c.Id);
+      (
+        await client.send(new ListConnectionsCommand({ Catalog: "AWS", OtherParticipantIdentifiers: ["111122223333"] }))
+      ).ConnectionSummaries!.map((c) => c.Id);
     expect(await list()).toEqual([ids(active), ids(canceled)]);
     emu.setSwitches({ listConnectionsActiveOnly: true });
     expect(await list()).toEqual([ids(active)]);

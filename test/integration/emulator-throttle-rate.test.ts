@@ -10,23 +10,39 @@ describe("emulator throttleRate (throttles whatever the caller's rate)", () => {
   const emuPromise = PartnerCentralEmulator.start({ throttleRate: 0.5, random: () => (draws++ % 2 === 0 ? 0.1 : 0.9) });
   afterAll(async () => (await emuPromise).close());
 
-  it("answers that fraction of calls ThrottlingException through the SDK, at any pace, and can be switched off", async () => {
-    const emu = await emuPromise;
-    const api = createSdkInvitationApi({ endpoint: emu.url, credentials: TEST_CREDENTIALS });
-    try {
-      const invs = emu.seedInvitations(4);
-      const results = [];
-      for (const inv of invs) {
-        results.push(await api.acceptInvitation({ catalog: inv.catalog, identifier: inv.identifier, clientToken: `t-${inv.identifier}` }).then(() => "ok", (e) => classifyError(e).kind));
-        await new Promise((r) => setTimeout(r, 300)); // slow: far below any rate limit
+  it(
+    "answers that fraction of calls ThrottlingException " + "through the SDK, at any pace, and can be switched off",
+    async () => {
+      const emu = await emuPromise;
+      const api = createSdkInvitationApi({ endpoint: emu.url, credentials: TEST_CREDENTIALS });
+      try {
+        const invs = emu.seedInvitations(4);
+        const results = [];
+        for (const inv of invs) {
+          results.push(
+            await api
+              .acceptInvitation({
+                catalog: inv.catalog,
+                identifier: inv.identifier,
+                clientToken: `t-${inv.identifier}`,
+              })
+              .then(
+                () => "ok",
+                (e) => classifyError(e).kind,
+              ),
+          );
+          await new Promise((r) => setTimeout(r, 300)); // slow: far below any rate limit
+        }
+        expect(results).toEqual(["throttle", "ok", "throttle", "ok"]);
+        emu.setFaults({ throttleRate: undefined });
+        const inv = emu.seedInvitation();
+        await expect(
+          api.acceptInvitation({ catalog: inv.catalog, identifier: inv.identifier, clientToken: "t-last" }),
+        ).resolves.toBeDefined();
+        expect(() => emu.setFaults({ throttleRate: 2 })).toThrow(/throttleRate must be within 0..1/);
+      } finally {
+        api.destroy();
       }
-      expect(results).toEqual(["throttle", "ok", "throttle", "ok"]);
-      emu.setFaults({ throttleRate: undefined });
-      const inv = emu.seedInvitation();
-      await expect(api.acceptInvitation({ catalog: inv.catalog, identifier: inv.identifier, clientToken: "t-last" })).resolves.toBeDefined();
-      expect(() => emu.setFaults({ throttleRate: 2 })).toThrow(/throttleRate must be within 0..1/);
-    } finally {
-      api.destroy();
-    }
-  });
+    },
+  );
 });

@@ -58,7 +58,9 @@ let emu: PartnerCentralEmulator;
 let client: PartnerCentralAccountClient;
 
 const accept = (inv: SeededInvitation, token: string) =>
-  client.send(new AcceptConnectionInvitationCommand({ Catalog: inv.catalog, Identifier: inv.identifier, ClientToken: token }));
+  client.send(
+    new AcceptConnectionInvitationCommand({ Catalog: inv.catalog, Identifier: inv.identifier, ClientToken: token }),
+  );
 const getInv = (inv: SeededInvitation) =>
   client.send(new GetConnectionInvitationCommand({ Catalog: inv.catalog, Identifier: inv.identifier }));
 
@@ -195,7 +197,9 @@ describe("not found and validation", () => {
     expect(err.name).toBe("ResourceNotFoundException");
     expect(err.Reason).toBe("CONNECTION_INVITATION_NOT_FOUND");
     expect(err.$metadata?.httpStatusCode).toBe(404);
-    const err2 = await failure(client.send(new GetConnectionCommand({ Catalog: "AWS", Identifier: "pac-ABCDEFGHIJKLM" })));
+    const err2 = await failure(
+      client.send(new GetConnectionCommand({ Catalog: "AWS", Identifier: "pac-ABCDEFGHIJKLM" })),
+    );
     expect(err2.name).toBe("ResourceNotFoundException");
     expect(err2.Reason).toBe("CONNECTION_NOT_FOUND");
   });
@@ -213,11 +217,23 @@ describe("not found and validation", () => {
   it("reports one ErrorDetails entry per bad field", async () => {
     const err = await failure(
       client.send(
-        new AcceptConnectionInvitationCommand({ Catalog: "bad catalog!", Identifier: "x", ClientToken: "a".repeat(65) }),
+        new AcceptConnectionInvitationCommand({
+          Catalog: "bad catalog!",
+          Identifier: "x",
+          ClientToken: "a".repeat(65),
+        }),
       ),
     );
-    expect(err.ErrorDetails?.map((d) => d.FieldValidationError?.Name)).toEqual(["Catalog", "Identifier", "ClientToken"]);
-    expect(emu.calls()[0]).toMatchObject({ status: 400, errorType: "ValidationException", reason: "REQUEST_VALIDATION_FAILED" });
+    expect(err.ErrorDetails?.map((d) => d.FieldValidationError?.Name)).toEqual([
+      "Catalog",
+      "Identifier",
+      "ClientToken",
+    ]);
+    expect(emu.calls()[0]).toMatchObject({
+      status: 400,
+      errorType: "ValidationException",
+      reason: "REQUEST_VALIDATION_FAILED",
+    });
   });
 
   it("missing ClientToken over raw HTTP → REQUIRED_FIELD_MISSING", async () => {
@@ -298,7 +314,9 @@ describe("other invitation operations", () => {
     );
     expect(canceled.Status).toBe("CANCELED");
     const err = await failure(
-      client.send(new CancelConnectionInvitationCommand({ Catalog: "AWS", Identifier: inv.identifier, ClientToken: "tok-can2" })),
+      client.send(
+        new CancelConnectionInvitationCommand({ Catalog: "AWS", Identifier: inv.identifier, ClientToken: "tok-can2" }),
+      ),
     );
     expect(err.Reason).toBe("INCOMPATIBLE_CONNECTION_INVITATION_STATE");
   });
@@ -311,7 +329,12 @@ describe("faults", () => {
     ["AccessDeniedException", "AccessDeniedException", 403, "ACCESS_DENIED"],
     ["ResourceNotFoundException", "ResourceNotFoundException", 404, "CONNECTION_INVITATION_NOT_FOUND"],
     ["ConflictException", "ConflictException", 409, "INCOMPATIBLE_CONNECTION_INVITATION_STATE"],
-    ["ServiceQuotaExceededException", "ServiceQuotaExceededException", 402, "LIMIT_EXCEEDED_NUMBER_OF_ACTIVE_CONNECTION"],
+    [
+      "ServiceQuotaExceededException",
+      "ServiceQuotaExceededException",
+      402,
+      "LIMIT_EXCEEDED_NUMBER_OF_ACTIVE_CONNECTION",
+    ],
     ["ValidationException", "ValidationException", 400, "REQUEST_VALIDATION_FAILED"],
   ];
 
@@ -426,7 +449,10 @@ describe("call log", () => {
       [2, "AcceptConnectionInvitation", 409, "tok-log-2"],
       [3, "GetConnectionInvitation", 200, undefined],
     ]);
-    expect(calls[1]).toMatchObject({ errorType: "ConflictException", reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE" });
+    expect(calls[1]).toMatchObject({
+      errorType: "ConflictException",
+      reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE",
+    });
     for (const c of calls) {
       expect(c).toMatchObject({ identifier: inv.identifier, catalog: "AWS" });
       expect(c.at).toBeGreaterThanOrEqual(t0);
@@ -457,7 +483,9 @@ describe("HTTP control plane", () => {
     expect(rec).toMatchObject({ Status: "ACCEPTED", ConnectionId: out.Connection!.Id });
     expect((await ctl("invitations/Sandbox/pacinv-ABCDEFGHIJKLM")).status).toBe(404);
 
-    expect((await ctl("script", { operation: "GetConnectionInvitation", times: 1, error: "AccessDeniedException" })).status).toBe(200);
+    expect(
+      (await ctl("script", { operation: "GetConnectionInvitation", times: 1, error: "AccessDeniedException" })).status,
+    ).toBe(200);
     expect((await failure(getInv(seeded[1]!))).name).toBe("AccessDeniedException");
 
     const calls = (await (await ctl(`calls?operation=AcceptConnectionInvitation`)).json()) as RecordedCall[];

@@ -30,35 +30,77 @@ interface BadInput {
   field: string;
 }
 
-const wrongType = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.double({ noNaN: true, noDefaultInfinity: true }));
-const deepMetadata = fc.integer({ min: 33, max: 5000 }).map((n) => '{"a":'.repeat(n) + "1" + "}".repeat(n));
+const wrongType = fc.oneof(
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+);
+const deepMetadata = fc.integer({ min: 33, max: 5000 }).map((n) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`);
 const keyPath = fc.array(fc.constantFrom("a", "b", "0", "x y"), { minLength: 0, maxLength: 5 });
 
 const badInputs: fc.Arbitrary<BadInput> = fc.oneof(
   // A field of the wrong type.
-  fc.tuple(fc.constantFrom(...FIELDS), wrongType).map(([field, value]) => ({ json: JSON.stringify({ ...valid, [field]: value }), field })),
+  fc
+    .tuple(fc.constantFrom(...FIELDS), wrongType)
+    .map(([field, value]) => ({ json: JSON.stringify({ ...valid, [field]: value }), field })),
   // Strings that break a field's pattern or length.
-  fc.string({ maxLength: 40 }).filter((s) => !/^pacinv-[A-Za-z0-9]{13}$/.test(s)).map((s) => ({ json: JSON.stringify({ ...valid, identifier: s }), field: "identifier" })),
-  fc.string({ maxLength: 80 }).filter((s) => !/^[a-zA-Z0-9-]{1,64}$/.test(s)).map((s) => ({ json: JSON.stringify({ ...valid, catalog: s }), field: "catalog" })),
-  fc.string({ minLength: 1, maxLength: 80 }).filter((s) => !/^[A-Za-z0-9-_]{1,64}$/.test(s)).map((s) => ({ json: JSON.stringify({ ...valid, clientToken: s }), field: "clientToken" })),
-  fc.oneof(fc.constant(""), fc.string({ minLength: 257, maxLength: 300 }), fc.string({ minLength: 1, maxLength: 20 }).map((s) => `${s} ${s}`)).map((s) => ({ json: JSON.stringify({ ...valid, idempotencyKey: s }), field: "idempotencyKey" })),
+  fc
+    .string({ maxLength: 40 })
+    .filter((s) => !/^pacinv-[A-Za-z0-9]{13}$/.test(s))
+    .map((s) => ({ json: JSON.stringify({ ...valid, identifier: s }), field: "identifier" })),
+  fc
+    .string({ maxLength: 80 })
+    .filter((s) => !/^[a-zA-Z0-9-]{1,64}$/.test(s))
+    .map((s) => ({ json: JSON.stringify({ ...valid, catalog: s }), field: "catalog" })),
+  fc
+    .string({ minLength: 1, maxLength: 80 })
+    .filter((s) => !/^[A-Za-z0-9-_]{1,64}$/.test(s))
+    .map((s) => ({ json: JSON.stringify({ ...valid, clientToken: s }), field: "clientToken" })),
+  fc
+    .oneof(
+      fc.constant(""),
+      fc.string({ minLength: 257, maxLength: 300 }),
+      fc.string({ minLength: 1, maxLength: 20 }).map((s) => `${s} ${s}`),
+    )
+    .map((s) => ({ json: JSON.stringify({ ...valid, idempotencyKey: s }), field: "idempotencyKey" })),
   // Unknown fields, __proto__ included.
-  fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !(FIELDS as readonly string[]).includes(k)).map((k) => ({ json: JSON.stringify({ ...valid }).replace(/^\{/, () => `{${JSON.stringify(k)}:1,`), field: "(root)" })),
+  fc
+    .string({ minLength: 1, maxLength: 12 })
+    .filter((k) => !(FIELDS as readonly string[]).includes(k))
+    .map((k) => ({
+      json: JSON.stringify({ ...valid }).replace(/^\{/, () => `{${JSON.stringify(k)}:1,`),
+      field: "(root)",
+    })),
   // Metadata: too deep, __proto__ anywhere, numbers out of range, too big.
-  deepMetadata.map((m) => ({ json: `{"catalog":"AWS","identifier":"pacinv-ABCDEFGHIJKLM","metadata":${m}}`, field: "metadata" })),
+  deepMetadata.map((m) => ({
+    json: `{"catalog":"AWS","identifier":"pacinv-ABCDEFGHIJKLM","metadata":${m}}`,
+    field: "metadata",
+  })),
   keyPath.map((path) => {
     const inner = path.reduceRight((acc, k) => `{${JSON.stringify(k)}:${acc}}`, '{"__proto__":{"polluted":true}}');
     return { json: `{"catalog":"AWS","identifier":"pacinv-ABCDEFGHIJKLM","metadata":${inner}}`, field: "metadata" };
   }),
-  fc.constantFrom("1e400", "-1e999", "123e456").map((n) => ({ json: `{"catalog":"AWS","identifier":"pacinv-ABCDEFGHIJKLM","metadata":{"n":${n}}}`, field: "metadata" })),
-  fc.integer({ min: 4100, max: 20_000 }).map((n) => ({ json: JSON.stringify({ ...valid, metadata: { s: "é".repeat(n / 2) } }), field: "metadata" })),
+  fc.constantFrom("1e400", "-1e999", "123e456").map((n) => ({
+    json: `{"catalog":"AWS","identifier":"pacinv-ABCDEFGHIJKLM","metadata":{"n":${n}}}`,
+    field: "metadata",
+  })),
+  fc
+    .integer({ min: 4100, max: 20_000 })
+    .map((n) => ({ json: JSON.stringify({ ...valid, metadata: { s: "é".repeat(n / 2) } }), field: "metadata" })),
   // Not an object at all.
-  fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 })).map((v) => ({ json: JSON.stringify(v), field: "(root)" })),
+  fc
+    .oneof(fc.integer(), fc.string(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }))
+    .map((v) => ({ json: JSON.stringify(v), field: "(root)" })),
 );
 
 function expectFieldLevel(issues: Array<{ field: string; rule: string }>, field: string): void {
   expect(issues.length).toBeGreaterThan(0);
-  expect(issues.some((i) => i.field === field || i.field.startsWith(`${field}.`)), JSON.stringify(issues)).toBe(true);
+  expect(
+    issues.some((i) => i.field === field || i.field.startsWith(`${field}.`)),
+    JSON.stringify(issues),
+  ).toBe(true);
   for (const i of issues) {
     expect(i.rule.length).toBeGreaterThan(0);
     expect(i.rule, i.field).not.toMatch(ZOD_WORDS);
@@ -119,7 +161,11 @@ describe("generated bad inputs are refused with a field-level error, never a 500
           headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
           payload: body,
         });
-        const answer = res.json() as { error: string; message: string; issues: Array<{ field: string; rule: string; index?: number }> };
+        const answer = res.json() as {
+          error: string;
+          message: string;
+          issues: Array<{ field: string; rule: string; index?: number }>;
+        };
         expect(res.statusCode, body.slice(0, 200)).toBe(400);
         expect(answer).toMatchObject({ error: "INVALID_REQUEST", message: expect.any(String) });
         expectFieldLevel(batch ? answer.issues.filter((i) => i.index === 1) : answer.issues, field);
@@ -130,12 +176,28 @@ describe("generated bad inputs are refused with a field-level error, never a 500
 
   it("HTTP API: malformed bodies and odd media types get the API's error shape, never a 500", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 200 }), fc.constantFrom("application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded"), async (raw, type) => {
-        const res = await fetch(`${base}/v1/acceptances`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "content-type": type }, body: raw });
-        expect(res.status).toBeGreaterThanOrEqual(400);
-        expect(res.status).toBeLessThan(500);
-        expect(await res.json()).toMatchObject({ error: expect.stringMatching(/^[A-Z_]+$/), message: expect.any(String) });
-      }),
+      fc.asyncProperty(
+        fc.string({ maxLength: 200 }),
+        fc.constantFrom(
+          "application/json",
+          "application/json; charset=utf-8",
+          "text/plain",
+          "application/x-www-form-urlencoded",
+        ),
+        async (raw, type) => {
+          const res = await fetch(`${base}/v1/acceptances`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${TOKEN}`, "content-type": type },
+            body: raw,
+          });
+          expect(res.status).toBeGreaterThanOrEqual(400);
+          expect(res.status).toBeLessThan(500);
+          expect(await res.json()).toMatchObject({
+            error: expect.stringMatching(/^[A-Z_]+$/),
+            message: expect.any(String),
+          });
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -144,13 +206,23 @@ describe("generated bad inputs are refused with a field-level error, never a 500
     const samples = fc.sample(badInputs, { numRuns: 1000, seed: 42 });
     // One process for all of them: each line is refused on its own, with its number.
     const file = join(dir, "bad-requests.ndjson");
-    writeFileSync(file, [JSON.stringify(valid), ...samples.map((s) => s.json)].join("\n") + "\n");
-    const r = await runCli(["enqueue", "--file", file, "--json"], { REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: "silent" }, undefined, 120_000);
+    writeFileSync(file, `${[JSON.stringify(valid), ...samples.map((s) => s.json)].join("\n")}\n`);
+    const r = await runCli(
+      ["enqueue", "--file", file, "--json"],
+      { REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: "silent" },
+      undefined,
+      120_000,
+    );
     expect(r.code, r.stderr).toBe(2);
-    const summary = JSON.parse(r.stdout) as { read: number; enqueued: number; duplicates: number; invalid: Array<{ line: number; issues: Array<{ field: string; rule: string }> }> };
+    const summary = JSON.parse(r.stdout) as {
+      read: number;
+      enqueued: number;
+      duplicates: number;
+      invalid: Array<{ line: number; issues: Array<{ field: string; rule: string }> }>;
+    };
     expect(summary.read).toBe(1001);
     expect(summary.enqueued + summary.duplicates).toBe(1);
     expect(summary.invalid.map((i) => i.line)).toEqual(samples.map((_, i) => i + 2));
-    summary.invalid.forEach((bad, i) => expectFieldLevel(bad.issues, samples[i]!.field));
+    for (const [i, bad] of summary.invalid.entries()) expectFieldLevel(bad.issues, samples[i]!.field);
   });
 });

@@ -19,11 +19,18 @@ redis.call('HDEL', PKEYS[1], 'old')
 redis.call('HSET', PKEYS[1], 'guard', PARGV[2])
 `;
 const guarded = defineGuardedAdd("pciTestGuardedAdd", GUARD);
-const job = (jobId: string) => ({ name: "outcome", data: { n: 1, text: "é" }, opts: { attempts: 3, removeOnComplete: { age: 60 } }, jobId });
+const job = (jobId: string) => ({
+  name: "outcome",
+  data: { n: 1, text: "é" },
+  opts: { attempts: 3, removeOnComplete: { age: 60 } },
+  jobId,
+});
 
 describe("BullMQ's addStandardJob, as a guarded add uses it", () => {
   it("is where we read it, with the interface we call", () => {
-    const { addStandardJob } = createRequire(import.meta.url)("bullmq/dist/cjs/scripts/index.js") as { addStandardJob: { name: string; keys: number; content: string } };
+    const { addStandardJob } = createRequire(import.meta.url)("bullmq/dist/cjs/scripts/index.js") as {
+      addStandardJob: { name: string; keys: number; content: string };
+    };
     expect(addStandardJob.name).toBe("addStandardJob");
     expect(addStandardJob.keys).toBe(9);
     // Its KEYS and ARGV: ours are appended after them, so these indices must be all it reads.
@@ -60,7 +67,9 @@ describe("a guarded add", () => {
       expect(await queue.getJobState("j1")).toBe("waiting");
       expect(await redis.hget(marker, "guard")).toBe("written");
       // BullMQ's own duplicate handling still holds: a second add does not overwrite.
-      expect(await guarded.run(redis, queue, { ...job("j1"), data: { n: 2 } }, { keys: [marker], args: ["go", "again"] })).toBe("j1");
+      expect(
+        await guarded.run(redis, queue, { ...job("j1"), data: { n: 2 } }, { keys: [marker], args: ["go", "again"] }),
+      ).toBe("j1");
       expect((await queue.getJob("j1"))?.data).toEqual(job("j1").data);
     } finally {
       await reference.close();
@@ -68,7 +77,9 @@ describe("a guarded add", () => {
   });
 
   it("adds nothing when the guard returns early", async () => {
-    expect(await guarded.run(redis, queue, job("j2"), { keys: [`${prefix}:marker2`], args: ["refuse", "x"] })).toBe("refused");
+    expect(await guarded.run(redis, queue, job("j2"), { keys: [`${prefix}:marker2`], args: ["refuse", "x"] })).toBe(
+      "refused",
+    );
     expect(await queue.getJob("j2")).toBeUndefined();
     expect(await redis.exists(`${prefix}:marker2`)).toBe(0);
   });
@@ -105,7 +116,9 @@ describe("a guarded add on a full Redis", () => {
       // through by it, and Redis lets a script that has written go on to the end, job and all.
       await admin.hset("full:marker", "old", "1");
       await fillUp(admin);
-      await expect(guarded.run(redis, queue, job("j1"), { keys: ["full:marker"], args: ["go", "x"] })).rejects.toThrow(/^OOM/);
+      await expect(guarded.run(redis, queue, job("j1"), { keys: ["full:marker"], args: ["go", "x"] })).rejects.toThrow(
+        /^OOM/,
+      );
       await makeRoom(admin);
       expect(await admin.hgetall("full:marker")).toEqual({ old: "1" });
       expect(await admin.exists("full:guarded:j1", "full:guarded:id")).toBe(0);

@@ -9,7 +9,12 @@ import { createProducer, type Producer } from "../../src/producer/producer.js";
 import { validateRequest } from "../../src/producer/validate-request.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
-import { BatchValidationError, ConfigError, IdempotencyConflictError, RequestValidationError } from "../../src/errors/index.js";
+import {
+  BatchValidationError,
+  ConfigError,
+  IdempotencyConflictError,
+  RequestValidationError,
+} from "../../src/errors/index.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 
 const TOKEN_A = "token-a-0123456789abcdef";
@@ -28,17 +33,26 @@ let redis: Redis;
 const running: Running[] = [];
 
 /** A server on 127.0.0.1:0 over real Redis, under a prefix of its own. */
-async function startServer(overrides: Record<string, unknown> = {}, producerOverride?: AcceptancePort): Promise<Running> {
+async function startServer(
+  overrides: Record<string, unknown> = {},
+  producerOverride?: AcceptancePort,
+): Promise<Running> {
   const prefix = uniquePrefix("http");
   const producer = createProducer({ redis, prefix });
-  const config = loadConfig({}, { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: `${TOKEN_A},${TOKEN_B}`, LOG_LEVEL: "silent", ...overrides });
-  const app = await buildHttpServer({ producer: producerOverride ?? producer, redis, config, logger: createLogger({ level: "silent" }) }).catch(
-    async (err: unknown) => {
-      await producer.close();
-      await deletePrefix(redis, prefix);
-      throw err;
-    },
+  const config = loadConfig(
+    {},
+    { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: `${TOKEN_A},${TOKEN_B}`, LOG_LEVEL: "silent", ...overrides },
   );
+  const app = await buildHttpServer({
+    producer: producerOverride ?? producer,
+    redis,
+    config,
+    logger: createLogger({ level: "silent" }),
+  }).catch(async (err: unknown) => {
+    await producer.close();
+    await deletePrefix(redis, prefix);
+    throw err;
+  });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const r: Running = {
     base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
@@ -54,11 +68,16 @@ async function startServer(overrides: Record<string, unknown> = {}, producerOver
   return r;
 }
 
-
 async function call(
   s: Running,
   path: string,
-  opts: { method?: string; json?: unknown; body?: string; token?: string | null; headers?: Record<string, string> } = {},
+  opts: {
+    method?: string;
+    json?: unknown;
+    body?: string;
+    token?: string | null;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<{ status: number; headers: Headers; body: any; text: string }> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token !== null) headers.authorization ??= `Bearer ${opts.token ?? TOKEN_A}`;
@@ -67,7 +86,11 @@ async function call(
     body = JSON.stringify(opts.json);
     headers["content-type"] ??= "application/json";
   }
-  const res = await fetch(s.base + path, { method: opts.method ?? (body === undefined ? "GET" : "POST"), headers, body });
+  const res = await fetch(s.base + path, {
+    method: opts.method ?? (body === undefined ? "GET" : "POST"),
+    headers,
+    body,
+  });
   const text = await res.text();
   let parsed: unknown;
   try {
@@ -117,13 +140,22 @@ describe("HTTP API: enqueue", () => {
     const v = validateRequest(bad);
     if (v.ok) throw new Error("fixture should be invalid");
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: "INVALID_REQUEST", message: new RequestValidationError(v.issues).message, issues: v.issues });
+    expect(res.body).toEqual({
+      error: "INVALID_REQUEST",
+      message: new RequestValidationError(v.issues).message,
+      issues: v.issues,
+    });
     expect(res.body.issues.map((i: { field: string }) => i.field).sort()).toEqual(["(root)", "identifier"]);
   });
 
   it("400 for a batch with invalid items names every bad index, field and rule, and enqueues nothing", async () => {
     const s = await startServer();
-    const requests = [valid(1), { catalog: "AWS", identifier: "nope" }, valid(2), { catalog: "A.B", identifier: ID(4), metadata: "x" }];
+    const requests = [
+      valid(1),
+      { catalog: "AWS", identifier: "nope" },
+      valid(2),
+      { catalog: "A.B", identifier: ID(4), metadata: "x" },
+    ];
     const res = await call(s, "/v1/acceptances/batch", { json: { requests } });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe("INVALID_REQUEST");
@@ -134,13 +166,23 @@ describe("HTTP API: enqueue", () => {
     expect(res.body.message).toBe(new BatchValidationError(invalid).message);
     expect(res.body.issues).toEqual(invalid.flatMap((i) => i.issues.map((x) => ({ index: i.index, ...x }))));
     expect(new Set(res.body.issues.map((i: { index: number }) => i.index))).toEqual(new Set([1, 3]));
-    expect(res.body.issues.filter((i: { index: number }) => i.index === 3).map((i: { field: string }) => i.field).sort()).toEqual(["catalog", "metadata"]);
+    expect(
+      res.body.issues
+        .filter((i: { index: number }) => i.index === 3)
+        .map((i: { field: string }) => i.field)
+        .sort(),
+    ).toEqual(["catalog", "metadata"]);
     expect(await s.producer.queue.count()).toBe(0);
   });
 
   it("400 for a bad batch envelope, malformed JSON, and an empty JSON body", async () => {
     const s = await startServer({ HTTP_MAX_BATCH: 2 });
-    for (const json of [{ requests: [] }, { requests: [valid(1), valid(2), valid(3)] }, { requests: "all" }, { reqs: [valid(1)] }]) {
+    for (const json of [
+      { requests: [] },
+      { requests: [valid(1), valid(2), valid(3)] },
+      { requests: "all" },
+      { reqs: [valid(1)] },
+    ]) {
       const res = await call(s, "/v1/acceptances/batch", { json });
       expect(res.status, JSON.stringify(json)).toBe(400);
       expect(res.body.error).toBe("INVALID_REQUEST");
@@ -148,9 +190,15 @@ describe("HTTP API: enqueue", () => {
     }
     const tooMany = await call(s, "/v1/acceptances/batch", { json: { requests: [valid(1), valid(2), valid(3)] } });
     expect(tooMany.body.issues).toEqual([{ field: "requests", rule: "must be an array of 1-2 requests" }]);
-    const malformed = await call(s, "/v1/acceptances", { body: '{"catalog": "AWS",', headers: { "content-type": "application/json" } });
+    const malformed = await call(s, "/v1/acceptances", {
+      body: '{"catalog": "AWS",',
+      headers: { "content-type": "application/json" },
+    });
     expect(malformed.status).toBe(400);
-    expect(malformed.body).toMatchObject({ error: "INVALID_REQUEST", issues: [{ field: "(root)", rule: "must be valid JSON" }] });
+    expect(malformed.body).toMatchObject({
+      error: "INVALID_REQUEST",
+      issues: [{ field: "(root)", rule: "must be valid JSON" }],
+    });
     const empty = await call(s, "/v1/acceptances", { body: "", headers: { "content-type": "application/json" } });
     expect(empty.status).toBe(400);
   });
@@ -163,16 +211,26 @@ describe("HTTP API: enqueue", () => {
     const text = await call(s, "/v1/acceptances", { body: "catalog=AWS", headers: { "content-type": "text/plain" } });
     expect(text.status).toBe(415);
     expect(text.body.error).toBe("UNSUPPORTED_MEDIA_TYPE");
-    const form = await call(s, "/v1/acceptances/batch", { body: "a=1", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const form = await call(s, "/v1/acceptances/batch", {
+      body: "a=1",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(form.status).toBe(415);
     const none = await call(s, "/v1/acceptances", { method: "POST" });
     expect(none.status).toBe(415);
-    const charset = await call(s, "/v1/acceptances", { json: valid(9), headers: { "content-type": "application/json; charset=utf-8" } });
+    const charset = await call(s, "/v1/acceptances", {
+      json: valid(9),
+      headers: { "content-type": "application/json; charset=utf-8" },
+    });
     expect(charset.status).toBe(202);
   });
 
   it("409 with the key and the differing fields when the producer reports an idempotency conflict", async () => {
-    const conflict = new IdempotencyConflictError("order-42", ["identifier", "metadata"], "AWS.pacinv-ABCDEFGHIJKLM.x1");
+    const conflict = new IdempotencyConflictError(
+      "order-42",
+      ["identifier", "metadata"],
+      "AWS.pacinv-ABCDEFGHIJKLM.x1",
+    );
     const stub: AcceptancePort = {
       enqueue: async () => {
         throw conflict;
@@ -188,7 +246,12 @@ describe("HTTP API: enqueue", () => {
     ] as const) {
       const res = await call(s, path, { json });
       expect(res.status).toBe(409);
-      expect(res.body).toMatchObject({ error: "IDEMPOTENCY_CONFLICT", message: conflict.message, idempotencyKey: "order-42", differences: ["identifier", "metadata"] });
+      expect(res.body).toMatchObject({
+        error: "IDEMPOTENCY_CONFLICT",
+        message: conflict.message,
+        idempotencyKey: "order-42",
+        differences: ["identifier", "metadata"],
+      });
     }
   });
 });
@@ -196,8 +259,18 @@ describe("HTTP API: enqueue", () => {
 describe("HTTP API: authentication", () => {
   it("401 without a token, with a wrong one or another scheme; both rotated tokens work", async () => {
     const s = await startServer();
-    for (const authorization of [undefined, `Bearer ${TOKEN_A}x`, "Bearer ", `Basic ${Buffer.from("a:b").toString("base64")}`, TOKEN_A]) {
-      const res = await call(s, "/v1/acceptances", { json: valid(1), token: null, headers: authorization === undefined ? {} : { authorization } });
+    for (const authorization of [
+      undefined,
+      `Bearer ${TOKEN_A}x`,
+      "Bearer ",
+      `Basic ${Buffer.from("a:b").toString("base64")}`,
+      TOKEN_A,
+    ]) {
+      const res = await call(s, "/v1/acceptances", {
+        json: valid(1),
+        token: null,
+        headers: authorization === undefined ? {} : { authorization },
+      });
       expect(res.status, String(authorization)).toBe(401);
       expect(res.body.error).toBe("UNAUTHORIZED");
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
@@ -205,12 +278,16 @@ describe("HTTP API: authentication", () => {
     expect((await call(s, "/v1/acceptances/x.y", { token: null })).status).toBe(401);
     expect((await call(s, "/v1/acceptances", { json: valid(1), token: TOKEN_A })).status).toBe(202);
     expect((await call(s, "/v1/acceptances", { json: valid(2), token: TOKEN_B })).status).toBe(202);
-    expect((await call(s, "/v1/acceptances", { json: valid(3), headers: { authorization: `bearer   ${TOKEN_B}` } })).status).toBe(202);
+    expect(
+      (await call(s, "/v1/acceptances", { json: valid(3), headers: { authorization: `bearer   ${TOKEN_B}` } })).status,
+    ).toBe(202);
   });
 
   it("refuses to start without tokens unless HTTP_AUTH_DISABLED=true", async () => {
     await expect(startServer({ HTTP_AUTH_TOKENS: undefined })).rejects.toBeInstanceOf(ConfigError);
-    await expect(startServer({ HTTP_AUTH_TOKENS: undefined })).rejects.toThrow(/HTTP_AUTH_TOKENS.*HTTP_AUTH_DISABLED=true/);
+    await expect(startServer({ HTTP_AUTH_TOKENS: undefined })).rejects.toThrow(
+      /HTTP_AUTH_TOKENS.*HTTP_AUTH_DISABLED=true/,
+    );
     const open = await startServer({ HTTP_AUTH_TOKENS: undefined, HTTP_AUTH_DISABLED: "true" });
     expect((await call(open, "/v1/acceptances", { json: valid(1), token: null })).status).toBe(202);
   });
@@ -224,7 +301,10 @@ describe("HTTP API: authentication", () => {
     expect(page.headers.get("content-type")).toMatch(/text\/html/);
     const api = await call(s, "/admin/queues/api/queues");
     expect(api.status).toBe(200);
-    expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(["accept-invitation", "invitation-outcomes"]);
+    expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([
+      "accept-invitation",
+      "invitation-outcomes",
+    ]);
     expect(api.body.queues.every((q: { readOnlyMode: boolean }) => q.readOnlyMode)).toBe(true);
   });
 
@@ -267,9 +347,15 @@ describe("HTTP API: backpressure, status, operations", () => {
   it("/healthz is 200; /readyz is 200 when Redis answers and 503 while the queue is paused", async () => {
     const s = await startServer();
     expect(await call(s, "/healthz", { token: null })).toMatchObject({ status: 200, body: { status: "ok" } });
-    expect(await call(s, "/readyz", { token: null })).toMatchObject({ status: 200, body: { status: "ready", checks: { redis: "ok", queue: "running" } } });
+    expect(await call(s, "/readyz", { token: null })).toMatchObject({
+      status: 200,
+      body: { status: "ready", checks: { redis: "ok", queue: "running" } },
+    });
     await s.producer.queue.pause();
-    expect(await call(s, "/readyz", { token: null })).toMatchObject({ status: 503, body: { status: "not-ready", checks: { queue: "paused" } } });
+    expect(await call(s, "/readyz", { token: null })).toMatchObject({
+      status: 503,
+      body: { status: "not-ready", checks: { queue: "paused" } },
+    });
     await s.producer.queue.resume();
   });
 
@@ -283,7 +369,9 @@ describe("HTTP API: backpressure, status, operations", () => {
     const replaced = await call(s, "/healthz", { headers: { "x-request-id": "x".repeat(300) } });
     expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect((await call(s, "/nowhere", { token: null })).headers.get("x-request-id")).toBeTruthy();
-    expect((await call(s, "/v1/acceptances", { token: null, json: valid(1) })).headers.get("x-request-id")).toBeTruthy();
+    expect(
+      (await call(s, "/v1/acceptances", { token: null, json: valid(1) })).headers.get("x-request-id"),
+    ).toBeTruthy();
   });
 
   it("serves the OpenAPI document generated with its own HTTP_MAX_BATCH", async () => {
@@ -297,7 +385,7 @@ describe("HTTP API: backpressure, status, operations", () => {
     const s = await startServer();
     const scrape = async () => (await call(s, "/metrics", { token: null })).text;
     const sample = (text: string, series: string) => {
-      const line = text.split("\n").find((l) => l.startsWith(series + " "));
+      const line = text.split("\n").find((l) => l.startsWith(`${series} `));
       return line === undefined ? undefined : Number(line.slice(series.length + 1));
     };
     const before = await scrape();
@@ -333,6 +421,8 @@ describe("HTTP API: backpressure, status, operations", () => {
     const age = sample(after, 'pci_queue_oldest_waiting_age_seconds{queue="accept-invitation"}')!;
     expect(age).toBeGreaterThanOrEqual(59);
     expect(age).toBeLessThan(120);
-    expect(after).toMatch(/pci_http_request_duration_seconds_count\{method="POST",route="\/v1\/acceptances\/batch",status_code="202"\} 1/);
+    expect(after).toMatch(
+      /pci_http_request_duration_seconds_count\{method="POST",route="\/v1\/acceptances\/batch",status_code="202"\} 1/,
+    );
   });
 });

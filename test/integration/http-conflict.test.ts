@@ -23,22 +23,44 @@ afterAll(async () => {
 
 describe("HTTP API: a real idempotency conflict", () => {
   it("answers 409 naming the key, the differing fields and the existing job; enqueues nothing more", async () => {
-    const config = loadConfig({}, { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, HTTP_DASHBOARD: false, LOG_LEVEL: "silent" });
+    const config = loadConfig(
+      {},
+      { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, HTTP_DASHBOARD: false, LOG_LEVEL: "silent" },
+    );
     const app = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }) });
     await app.listen({ port: 0, host: "127.0.0.1" });
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const post = async (path: string, body: unknown) => {
-      const res = await fetch(url + path, { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      const res = await fetch(url + path, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
     try {
-      const first = await post("/v1/acceptances", { catalog: "AWS", identifier: "pacinv-CONFLICT00001", idempotencyKey: "order-7", metadata: { n: 1 } });
+      const first = await post("/v1/acceptances", {
+        catalog: "AWS",
+        identifier: "pacinv-CONFLICT00001",
+        idempotencyKey: "order-7",
+        metadata: { n: 1 },
+      });
       expect(first.status).toBe(202);
       const jobsBefore = await producer.queue.getJobCountByTypes("waiting", "delayed", "prioritized");
 
-      const single = await post("/v1/acceptances", { catalog: "AWS", identifier: "pacinv-CONFLICT00002", idempotencyKey: "order-7", metadata: { n: 1 } });
+      const single = await post("/v1/acceptances", {
+        catalog: "AWS",
+        identifier: "pacinv-CONFLICT00002",
+        idempotencyKey: "order-7",
+        metadata: { n: 1 },
+      });
       expect(single.status).toBe(409);
-      expect(single.body).toMatchObject({ error: "IDEMPOTENCY_CONFLICT", idempotencyKey: "order-7", differences: ["identifier"], existingJobId: first.body.jobId });
+      expect(single.body).toMatchObject({
+        error: "IDEMPOTENCY_CONFLICT",
+        idempotencyKey: "order-7",
+        differences: ["identifier"],
+        existingJobId: first.body.jobId,
+      });
 
       const batch = await post("/v1/acceptances/batch", {
         requests: [
@@ -47,7 +69,13 @@ describe("HTTP API: a real idempotency conflict", () => {
         ],
       });
       expect(batch.status).toBe(409);
-      expect(batch.body).toMatchObject({ error: "IDEMPOTENCY_CONFLICT", idempotencyKey: "order-7", differences: ["metadata"], index: 1, existingJobId: first.body.jobId });
+      expect(batch.body).toMatchObject({
+        error: "IDEMPOTENCY_CONFLICT",
+        idempotencyKey: "order-7",
+        differences: ["metadata"],
+        index: 1,
+        existingJobId: first.body.jobId,
+      });
       // A key first used by an earlier request of the same batch: its position, no job id (none was written).
       const inBatch = await post("/v1/acceptances/batch", {
         requests: [
@@ -57,7 +85,13 @@ describe("HTTP API: a real idempotency conflict", () => {
         ],
       });
       expect(inBatch.status).toBe(409);
-      expect(inBatch.body).toMatchObject({ error: "IDEMPOTENCY_CONFLICT", idempotencyKey: "order-8", differences: ["identifier"], index: 2, firstIndex: 0 });
+      expect(inBatch.body).toMatchObject({
+        error: "IDEMPOTENCY_CONFLICT",
+        idempotencyKey: "order-8",
+        differences: ["identifier"],
+        index: 2,
+        firstIndex: 0,
+      });
       expect(inBatch.body).not.toHaveProperty("existingJobId");
       expect(inBatch.body.message).toContain("request #0 of this batch");
       // All or nothing: the batches' valid requests were not enqueued either.

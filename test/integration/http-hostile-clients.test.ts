@@ -20,12 +20,15 @@ const redis = newRedis();
 const cleanups: Array<() => Promise<unknown>> = [];
 const sockets: Socket[] = [];
 afterEach(async () => {
-  sockets.splice(0).forEach((s) => s.destroy());
+  for (const s of sockets.splice(0)) s.destroy();
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 afterAll(() => redis.disconnect());
 
-async function start(overrides: Record<string, unknown> = {}, parts: { control?: boolean } = {}): Promise<{ app: FastifyInstance; port: number }> {
+async function start(
+  overrides: Record<string, unknown> = {},
+  parts: { control?: boolean } = {},
+): Promise<{ app: FastifyInstance; port: number }> {
   const prefix = uniquePrefix("hostile");
   const producer = createProducer({ redis, prefix });
   const config = loadConfig(
@@ -44,7 +47,13 @@ async function start(overrides: Record<string, unknown> = {}, parts: { control?:
     },
   );
   const requestControl = parts.control ? createRequestControl(config, redis, producer) : undefined;
-  const app = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }), ...(requestControl ? { requestControl } : {}) });
+  const app = await buildHttpServer({
+    producer,
+    redis,
+    config,
+    logger: createLogger({ level: "silent" }),
+    ...(requestControl ? { requestControl } : {}),
+  });
   await app.listen({ port: 0, host: "127.0.0.1" });
   cleanups.push(async () => {
     await app.close();
@@ -78,7 +87,10 @@ function trickle(socket: Socket, text: string, everyMs: number): void {
 }
 
 const within = <T>(p: Promise<T>, ms: number, what: string) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms: ${what}`)), ms))]);
+  Promise.race([
+    p,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms: ${what}`)), ms)),
+  ]);
 
 describe("the HTTP server under slow and hostile clients", () => {
   it("cuts off a request that announces a body and sends nothing, with a 408 of the API's shape", async () => {
@@ -89,15 +101,24 @@ describe("the HTTP server under slow and hostile clients", () => {
     );
     await within(c.closed, 20_000, "the server to close the stalled request");
     expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
-    expect(JSON.parse(c.received().split("\r\n\r\n")[1]!)).toMatchObject({ error: "REQUEST_TIMEOUT", message: expect.any(String) });
+    expect(JSON.parse(c.received().split("\r\n\r\n")[1]!)).toMatchObject({
+      error: "REQUEST_TIMEOUT",
+      message: expect.any(String),
+    });
   });
 
   it("cuts off a client trickling its headers one byte at a time, and one trickling a body it is not authorised to send", async () => {
     const { port } = await start();
     const headers = rawClient(port);
-    trickle(headers.socket, "GET /v1/acceptances/AWS.pacinv-ABCDEFGHIJKLM.x HTTP/1.1\r\nHost: x\r\nX-Padding: " + "a".repeat(500), 50);
+    trickle(
+      headers.socket,
+      `GET /v1/acceptances/AWS.pacinv-ABCDEFGHIJKLM.x HTTP/1.1\r\nHost: x\r\nX-Padding: ${"a".repeat(500)}`,
+      50,
+    );
     const body = rawClient(port);
-    body.socket.write("POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n");
+    body.socket.write(
+      "POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+    );
     trickle(body.socket, "{".repeat(1000), 50);
     await within(Promise.all([headers.closed, body.closed]), 20_000, "both tricklers to be cut off");
     expect(headers.received()).toMatch(/^HTTP\/1\.1 408 /);
@@ -132,10 +153,18 @@ describe("the HTTP server under slow and hostile clients", () => {
 
   it("keeps serving real clients while the connection cap is full of idle and trickling sockets", async () => {
     // Long timeouts here: the idle sockets stay, only the cap can make room.
-    const { app, port } = await start({ HTTP_MAX_CONNECTIONS: 5, HTTP_HEADERS_TIMEOUT_MS: 60_000, HTTP_REQUEST_TIMEOUT_MS: 60_000, HTTP_IDLE_TIMEOUT_MS: 60_000, HTTP_KEEP_ALIVE_TIMEOUT_MS: 60_000 });
+    const { app, port } = await start({
+      HTTP_MAX_CONNECTIONS: 5,
+      HTTP_HEADERS_TIMEOUT_MS: 60_000,
+      HTTP_REQUEST_TIMEOUT_MS: 60_000,
+      HTTP_IDLE_TIMEOUT_MS: 60_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 60_000,
+    });
     const hogs = Array.from({ length: 12 }, () => rawClient(port));
-    for (const h of hogs.slice(0, 6)) trickle(h.socket, "GET /healthz HTTP/1.1\r\nHost: x\r\n" + "X-Pad: y\r\n".repeat(500), 100);
-    const connections = () => new Promise<number>((resolve, reject) => app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    for (const h of hogs.slice(0, 6))
+      trickle(h.socket, `GET /healthz HTTP/1.1\r\nHost: x\r\n${"X-Pad: y\r\n".repeat(500)}`, 100);
+    const connections = () =>
+      new Promise<number>((resolve, reject) => app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
     await waitFor(async () => (await connections()) >= 5 || undefined, 10_000, "the hogs to fill the cap");
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`http://127.0.0.1:${port}/v1/acceptances`, {
@@ -147,24 +176,44 @@ describe("the HTTP server under slow and hostile clients", () => {
     }
     expect(await connections()).toBeLessThanOrEqual(5);
     // Hogs were closed to make room (the oldest first), not the real clients.
-    const closedHogs = (await Promise.all(hogs.map((h) => Promise.race([h.closed.then(() => 1), new Promise<number>((r) => setTimeout(() => r(0), 100))])))).reduce((a, b) => a + b, 0);
+    const closedHogs = (
+      await Promise.all(
+        hogs.map((h) =>
+          Promise.race([h.closed.then(() => 1), new Promise<number>((r) => setTimeout(() => r(0), 100))]),
+        ),
+      )
+    ).reduce((a, b) => a + b, 0);
     expect(closedHogs).toBeGreaterThanOrEqual(12 - 5);
   });
 
   it("answers what Node's parser refuses with the API's error shape, naming the part at fault", async () => {
     const { port } = await start();
     const cases: Array<[string, number, string, string]> = [
-      ["POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400, "INVALID_REQUEST", "content-length"],
-      ["POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400, "INVALID_REQUEST", "content-length"],
+      [
+        "POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        400,
+        "INVALID_REQUEST",
+        "content-length",
+      ],
+      [
+        "POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        400,
+        "INVALID_REQUEST",
+        "content-length",
+      ],
       ["GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", 400, "INVALID_REQUEST", "(headers)"],
-      ["GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + "z".repeat(20_000) + "\r\n\r\n", 431, "HEADERS_TOO_LARGE", ""],
+      [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"z".repeat(20_000)}\r\n\r\n`, 431, "HEADERS_TOO_LARGE", ""],
     ];
     for (const [raw, status, error, field] of cases) {
       const c = rawClient(port);
       c.socket.write(raw);
       await within(c.closed, 10_000, `an answer to ${JSON.stringify(raw.slice(0, 40))}`);
       expect(c.received(), raw.slice(0, 60)).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
-      const body = JSON.parse(c.received().split("\r\n\r\n")[1]!) as { error: string; message: string; issues?: Array<{ field: string }> };
+      const body = JSON.parse(c.received().split("\r\n\r\n")[1]!) as {
+        error: string;
+        message: string;
+        issues?: Array<{ field: string }>;
+      };
       expect(body).toMatchObject({ error, message: expect.any(String) });
       if (field) expect(body.issues?.[0]?.field).toBe(field);
     }
@@ -172,33 +221,54 @@ describe("the HTTP server under slow and hostile clients", () => {
 
   it("answers 404 for ids that collide with BullMQ's own keys, and 400 of the API's shape for a bad URL", async () => {
     const { port } = await start();
-    for (const id of ["events", "meta", "id", "wait", "stalled-check", "AWS.pacinv-ABCDEFGHIJKLM.x:lock", "AWS.x.y:logs"]) {
-      const res = await fetch(`http://127.0.0.1:${port}/v1/acceptances/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    for (const id of [
+      "events",
+      "meta",
+      "id",
+      "wait",
+      "stalled-check",
+      "AWS.pacinv-ABCDEFGHIJKLM.x:lock",
+      "AWS.x.y:logs",
+    ]) {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/acceptances/${encodeURIComponent(id)}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       expect(res.status, id).toBe(404);
       expect(await res.json()).toMatchObject({ error: "NOT_FOUND" });
     }
-    const bad = await fetch(`http://127.0.0.1:${port}/v1/acceptances/%E0%A4%A`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const bad = await fetch(`http://127.0.0.1:${port}/v1/acceptances/%E0%A4%A`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: "INVALID_REQUEST", issues: [{ field: "(url)" }] });
   });
 
   it("authenticates first, then answers 404 NOT_FOUND in our words for an id too long to be one (509-520 characters, 10 kB), on lookup and cancel; a URL over Node's header limit is 431", async () => {
     const { port } = await start({}, { control: true });
-    const ids = [...Array.from({ length: 12 }, (_, i) => 509 + i), 10_000].map((n) => "AWS." + "a".repeat(n - 4));
+    const ids = [...Array.from({ length: 12 }, (_, i) => 509 + i), 10_000].map((n) => `AWS.${"a".repeat(n - 4)}`);
     expect(ids.map((id) => id.length)).toEqual([509, 510, 511, 512, 513, 514, 515, 516, 517, 518, 519, 520, 10_000]);
     const call = async (method: "GET" | "POST", path: string, token: boolean) => {
-      const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: token ? { authorization: `Bearer ${TOKEN}` } : {} });
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+        method,
+        headers: token ? { authorization: `Bearer ${TOKEN}` } : {},
+      });
       return { status: res.status, text: await res.text() };
     };
     for (const id of ids) {
-      for (const [method, path] of [["GET", `/v1/acceptances/${id}`], ["POST", `/v1/acceptances/${id}/cancel`]] as const) {
+      for (const [method, path] of [
+        ["GET", `/v1/acceptances/${id}`],
+        ["POST", `/v1/acceptances/${id}/cancel`],
+      ] as const) {
         const what = `${method} ${path.slice(0, 30)}… (id of ${id.length})`;
         const anonymous = await call(method, path, false);
         expect(anonymous.status, what).toBe(401);
         expect(JSON.parse(anonymous.text), what).toMatchObject({ error: "UNAUTHORIZED" });
         const known = await call(method, path, true);
         expect(known.status, what).toBe(404);
-        expect(JSON.parse(known.text), what).toEqual({ error: "NOT_FOUND", message: expect.stringMatching(/^no request (or outcome )?with id "AWS\.a+"/) });
+        expect(JSON.parse(known.text), what).toEqual({
+          error: "NOT_FOUND",
+          message: expect.stringMatching(/^no request (or outcome )?with id "AWS\.a+"/),
+        });
         expect(known.text, what).not.toMatch(/FST_|max param length/i);
       }
     }
@@ -206,7 +276,9 @@ describe("the HTTP server under slow and hostile clients", () => {
     // header limit (16 KiB) before any route or hook runs, in the API's shape.
     for (const token of [false, true]) {
       const c = rawClient(port);
-      c.socket.write(`GET /v1/acceptances/AWS.${"a".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n${token ? `Authorization: Bearer ${TOKEN}\r\n` : ""}\r\n`);
+      c.socket.write(
+        `GET /v1/acceptances/AWS.${"a".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n${token ? `Authorization: Bearer ${TOKEN}\r\n` : ""}\r\n`,
+      );
       await within(c.closed, 10_000, "an answer to a 20 kB URL");
       expect(c.received()).toMatch(/^HTTP\/1\.1 431 /);
       expect(JSON.parse(c.received().split("\r\n\r\n")[1]!)).toMatchObject({ error: "HEADERS_TOO_LARGE" });

@@ -57,8 +57,17 @@ describe("tracing through the HTTP API (OTLP/HTTP to a local collector)", () => 
     const prefix = uniquePrefix("http-trace");
     expect(tracing.telemetry).toBeDefined();
     const producer = createProducer({ redis, prefix, telemetry: tracing.telemetry! });
-    const config = loadConfig({}, { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, HTTP_DASHBOARD: false, LOG_LEVEL: "silent" });
-    const app = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }), tracing: true });
+    const config = loadConfig(
+      {},
+      { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, HTTP_DASHBOARD: false, LOG_LEVEL: "silent" },
+    );
+    const app = await buildHttpServer({
+      producer,
+      redis,
+      config,
+      logger: createLogger({ level: "silent" }),
+      tracing: true,
+    });
     try {
       await app.listen({ port: 0, host: "127.0.0.1" });
       const res = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/acceptances`, {

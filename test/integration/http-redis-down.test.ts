@@ -30,8 +30,16 @@ async function startApi(port: number, label: string, overrides: Record<string, u
   const prefix = uniquePrefix(label);
   const producer: Producer = createProducer({ redis, prefix });
   cleanup.push(() => producer.close());
-  const config = loadConfig({}, { REDIS_URL: url, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, LOG_LEVEL: "silent", ...overrides });
-  const app: FastifyInstance = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }) });
+  const config = loadConfig(
+    {},
+    { REDIS_URL: url, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, LOG_LEVEL: "silent", ...overrides },
+  );
+  const app: FastifyInstance = await buildHttpServer({
+    producer,
+    redis,
+    config,
+    logger: createLogger({ level: "silent" }),
+  });
   cleanup.push(() => app.close());
   await app.listen({ port: 0, host: "127.0.0.1" });
   return { redis, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
@@ -42,10 +50,17 @@ describe("HTTP API when Redis goes away", () => {
     let server = await startRedisServer();
     const port = server.port;
     cleanup.push(() => server.stop());
-    const { redis, base } = await startApi(port, "http-down", { HTTP_REDIS_TIMEOUT_MS: 500, HTTP_RETRY_AFTER_SECONDS: 3 });
+    const { redis, base } = await startApi(port, "http-down", {
+      HTTP_REDIS_TIMEOUT_MS: 500,
+      HTTP_RETRY_AFTER_SECONDS: 3,
+    });
     const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
     const post = (n: number) =>
-      fetch(`${base}/v1/acceptances`, { method: "POST", headers, body: JSON.stringify({ catalog: "AWS", identifier: `pacinv-DOWN${String(n).padStart(9, "0")}` }) });
+      fetch(`${base}/v1/acceptances`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ catalog: "AWS", identifier: `pacinv-DOWN${String(n).padStart(9, "0")}` }),
+      });
 
     expect((await post(1)).status).toBe(202);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
@@ -58,7 +73,11 @@ describe("HTTP API when Redis goes away", () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("3");
     expect(await refused.json()).toMatchObject({ error: "REDIS_UNAVAILABLE" });
-    const batch = await fetch(`${base}/v1/acceptances/batch`, { method: "POST", headers, body: JSON.stringify({ requests: [{ catalog: "AWS", identifier: "pacinv-DOWN000000003" }] }) });
+    const batch = await fetch(`${base}/v1/acceptances/batch`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ requests: [{ catalog: "AWS", identifier: "pacinv-DOWN000000003" }] }),
+    });
     expect(batch.status).toBe(503);
     expect((await fetch(`${base}/v1/acceptances/AWS.x.y`, { headers })).status).toBe(503);
     const ready = await fetch(`${base}/readyz`);
@@ -73,46 +92,61 @@ describe("HTTP API when Redis goes away", () => {
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
 
-  it("a Redis that is there but does not answer in time: 503 saying the request may have been carried out, and sending it again finds it", async () => {
-    const server = await startRedisServer();
-    const port = server.port;
-    cleanup.push(() => server.stop());
-    const { redis, base } = await startApi(port, "http-slow", { HTTP_REDIS_TIMEOUT_MS: 300 });
-    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
-    const post = (n: number) => fetch(`${base}/v1/acceptances`, { method: "POST", headers, body: JSON.stringify({ catalog: "AWS", identifier: `pacinv-SLOW${String(n).padStart(9, "0")}` }) });
-    cleanup.push(() => server.process.kill("SIGCONT"));
+  it(
+    "a Redis that is there but does not answer in time: 503 saying the " +
+      "request may have been carried out, and sending it again finds it",
+    async () => {
+      const server = await startRedisServer();
+      const port = server.port;
+      cleanup.push(() => server.stop());
+      const { redis, base } = await startApi(port, "http-slow", { HTTP_REDIS_TIMEOUT_MS: 300 });
+      const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+      const post = (n: number) =>
+        fetch(`${base}/v1/acceptances`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ catalog: "AWS", identifier: `pacinv-SLOW${String(n).padStart(9, "0")}` }),
+        });
+      cleanup.push(() => server.process.kill("SIGCONT"));
 
-    // Frozen (a long script of someone else's, a VM pause): the connection stays up, nothing
-    // answers. A POST first asks the backlog gate, whose count is cached for a second: a 202 just
-    // before the freeze lets the next POST reach the enqueue (a slow machine may need a few goes;
-    // when the gate's own count times out, nothing was sent, the answer says so, and the go is repeated).
-    // Frozen past the gate's cached count (1 s): the POST's backlog count times out, nothing of it
-    // was sent, and the answer says so.
-    let n = 0;
-    expect((await post(++n)).status).toBe(202);
-    server.process.kill("SIGSTOP");
-    await new Promise((r) => setTimeout(r, 1100));
-    const gated = await post(++n);
-    server.process.kill("SIGCONT");
-    expect(gated.status).toBe(503);
-    expect(await gated.json()).toMatchObject({ error: "REDIS_UNAVAILABLE", message: expect.stringContaining("nothing was done") });
-
-    let late: { status: number; body: { error?: string; message?: string } } | undefined;
-    for (let go = 0; go < 10 && !late; go++) {
+      // Frozen (a long script of someone else's, a VM pause): the connection stays up, nothing
+      // answers. A POST first asks the backlog gate, whose count is cached for a second: a 202 just
+      // before the freeze lets the next POST reach the enqueue (a slow machine may need a few goes;
+      // when the gate's own count times out, nothing was sent, the answer says so, and the go is repeated).
+      // Frozen past the gate's cached count (1 s): the POST's backlog count times out, nothing of it
+      // was sent, and the answer says so.
+      let n = 0;
       expect((await post(++n)).status).toBe(202);
       server.process.kill("SIGSTOP");
-      const res = await post(++n);
-      const body = (await res.json()) as { error?: string; message?: string };
+      await new Promise((r) => setTimeout(r, 1100));
+      const gated = await post(++n);
       server.process.kill("SIGCONT");
-      if (body.message?.includes("nothing was done")) expect(res.status).toBe(503);
-      else late = { status: res.status, body };
-    }
-    expect(late).toMatchObject({ status: 503, body: { error: "REDIS_UNAVAILABLE", message: expect.stringContaining("may have been carried out") } });
-    expect(redis.status).toBe("ready");
-    // Redis ran what it was sent once it woke: the request was enqueued after all, and the same
-    // request again finds it.
-    const again = await post(n);
-    expect(again.status).toBe(202);
-    expect(await again.json()).toMatchObject({ duplicate: true });
-  });
+      expect(gated.status).toBe(503);
+      expect(await gated.json()).toMatchObject({
+        error: "REDIS_UNAVAILABLE",
+        message: expect.stringContaining("nothing was done"),
+      });
+
+      let late: { status: number; body: { error?: string; message?: string } } | undefined;
+      for (let go = 0; go < 10 && !late; go++) {
+        expect((await post(++n)).status).toBe(202);
+        server.process.kill("SIGSTOP");
+        const res = await post(++n);
+        const body = (await res.json()) as { error?: string; message?: string };
+        server.process.kill("SIGCONT");
+        if (body.message?.includes("nothing was done")) expect(res.status).toBe(503);
+        else late = { status: res.status, body };
+      }
+      expect(late).toMatchObject({
+        status: 503,
+        body: { error: "REDIS_UNAVAILABLE", message: expect.stringContaining("may have been carried out") },
+      });
+      expect(redis.status).toBe("ready");
+      // Redis ran what it was sent once it woke: the request was enqueued after all, and the same
+      // request again finds it.
+      const again = await post(n);
+      expect(again.status).toBe(202);
+      expect(await again.json()).toMatchObject({ duplicate: true });
+    },
+  );
 });

@@ -24,14 +24,22 @@ describe("BullMQ's job lock, as the outcome fence reads it", () => {
     const worker = new Worker(
       "lock-layout",
       async (job, token) => {
-        seen.push({ token, stored: await redis.get(jobLockKey(prefix, "lock-layout", job.id!)), jobKey: queue.toKey(job.id!) });
+        seen.push({
+          token,
+          stored: await redis.get(jobLockKey(prefix, "lock-layout", job.id!)),
+          jobKey: queue.toKey(job.id!),
+        });
         return "done";
       },
       { connection: workerConnection, prefix, lockDuration: 30_000 },
     );
     try {
       const job = await queue.add("j", { n: 1 }, { jobId: "AWS.pacinv-LOCKLAYOUT0001.x" });
-      await waitFor(async () => ((await queue.getJobState(job.id!)) === "completed" ? true : undefined), 20_000, "the job to complete");
+      await waitFor(
+        async () => ((await queue.getJobState(job.id!)) === "completed" ? true : undefined),
+        20_000,
+        "the job to complete",
+      );
       expect(seen).toHaveLength(1);
       expect(seen[0]!.token).toEqual(expect.any(String));
       expect(seen[0]!.stored).toBe(seen[0]!.token);

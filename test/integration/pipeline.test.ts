@@ -23,7 +23,12 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
     p = await startPipeline({ label: "happy" });
     const invs = p.emulator.seedInvitations(3, { catalog: "Sandbox" });
     const results = await p.producer.enqueueMany(
-      invs.map((inv, i) => ({ catalog: inv.catalog, identifier: inv.identifier, correlationId: `corr-${i}`, metadata: { i, tag: "x" } })),
+      invs.map((inv, i) => ({
+        catalog: inv.catalog,
+        identifier: inv.identifier,
+        correlationId: `corr-${i}`,
+        metadata: { i, tag: "x" },
+      })),
     );
     expect(results.every((r) => !r.duplicate)).toBe(true);
     await p.startWorker();
@@ -79,7 +84,11 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
     await p.producer.enqueue({ catalog: "AWS", identifier: "pacinv-NOTSEEDED0000" });
     await p.startWorker();
     const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as FailedOutcome[];
-    expect(e!.error).toMatchObject({ name: "ResourceNotFoundException", reason: "CONNECTION_INVITATION_NOT_FOUND", httpStatus: 404 });
+    expect(e!.error).toMatchObject({
+      name: "ResourceNotFoundException",
+      reason: "CONNECTION_INVITATION_NOT_FOUND",
+      httpStatus: 404,
+    });
   });
 
   it.each<[ScriptedFailure["error"], number]>([
@@ -91,7 +100,11 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
     p = await startPipeline({ label: "transient" });
     const inv = p.emulator.seedInvitation();
     p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times, error });
-    const { clientToken } = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier, clientToken: "caller-token_1" });
+    const { clientToken } = await p.producer.enqueue({
+      catalog: inv.catalog,
+      identifier: inv.identifier,
+      clientToken: "caller-token_1",
+    });
     expect(clientToken).toBe("caller-token_1");
     await p.startWorker();
     const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as AcceptedOutcome[];
@@ -106,11 +119,21 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
   it("gives up after the configured attempts with RetriesExhausted naming the last error", async () => {
     p = await startPipeline({ label: "exhausted", retry: { attempts: 3 } });
     const inv = p.emulator.seedInvitation();
-    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 100, error: "InternalServerException" });
+    p.emulator.script({
+      operation: "AcceptConnectionInvitation",
+      identifier: inv.identifier,
+      times: 100,
+      error: "InternalServerException",
+    });
     await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
     await p.startWorker();
     const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as FailedOutcome[];
-    expect(e!.error).toMatchObject({ name: "RetriesExhausted", reason: "InternalServerException", httpStatus: 500, retryable: true });
+    expect(e!.error).toMatchObject({
+      name: "RetriesExhausted",
+      reason: "InternalServerException",
+      httpStatus: 500,
+      retryable: true,
+    });
     expect(e!.attempts).toBe(3);
     expect(acceptCalls(p, inv.identifier)).toHaveLength(3);
   });
@@ -118,7 +141,12 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
   it("bounds throttling: past MAX_THROTTLE_REQUEUES throttles use up attempts, so the job ends", async () => {
     p = await startPipeline({ label: "throttle-bound", retry: { attempts: 2 }, config: { MAX_THROTTLE_REQUEUES: 3 } });
     const inv = p.emulator.seedInvitation();
-    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1000, error: "ThrottlingException" });
+    p.emulator.script({
+      operation: "AcceptConnectionInvitation",
+      identifier: inv.identifier,
+      times: 1000,
+      error: "ThrottlingException",
+    });
     await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
     await p.startWorker();
     const [e] = (await waitForOutcomes(p.redis, p.prefix, 1)) as FailedOutcome[];
@@ -136,11 +164,20 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
     // A different clientToken is a different payload for the same key: refused, naming the field.
     const second = p.producer.enqueue({ ...req, correlationId: "second", clientToken: "other-token" });
     await expect(second).rejects.toBeInstanceOf(IdempotencyConflictError);
-    await expect(second).rejects.toMatchObject({ code: "IDEMPOTENCY_CONFLICT", differences: ["clientToken"], existingJobId: first.jobId });
+    await expect(second).rejects.toMatchObject({
+      code: "IDEMPOTENCY_CONFLICT",
+      differences: ["clientToken"],
+      existingJobId: first.jobId,
+    });
     const [a, b] = await p.producer.enqueueMany([req, req]);
     expect(first.duplicate).toBe(false);
     for (const r of [a!, b!]) {
-      expect(r).toMatchObject({ duplicate: true, jobId: first.jobId, clientToken: first.clientToken, correlationId: "first" });
+      expect(r).toMatchObject({
+        duplicate: true,
+        jobId: first.jobId,
+        clientToken: first.clientToken,
+        correlationId: "first",
+      });
     }
     await p.startWorker();
     await waitForOutcomes(p.redis, p.prefix, 1);
@@ -158,7 +195,9 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
     // Simulate a redelivery: the same job id comes back although its outcome exists.
     const job = await p.producer.queue.getJob(jobId);
     await job!.retry("completed");
-    await waitFor(async () => ((await p!.producer.queue.getJob(jobId))?.finishedOn ?? 0) > job!.finishedOn! || undefined);
+    await waitFor(
+      async () => ((await p!.producer.queue.getJob(jobId))?.finishedOn ?? 0) > job!.finishedOn! || undefined,
+    );
     expect((await p.producer.queue.getJob(jobId))!.returnvalue).toEqual({ outcome: "already-published" });
     expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
     expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
@@ -167,7 +206,16 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
   it("turns a malformed job written straight into Redis into an InvalidJob outcome and keeps working", async () => {
     p = await startPipeline({ label: "malformed" });
     const raw = new Queue("accept-invitation", { connection: p.redis, prefix: p.prefix });
-    await raw.add("accept", { v: 1, request: { catalog: "AWS", identifier: "nope", correlationId: "c-bad" }, clientToken: "t", idempotencyKey: "k" }, { jobId: "bad-1" });
+    await raw.add(
+      "accept",
+      {
+        v: 1,
+        request: { catalog: "AWS", identifier: "nope", correlationId: "c-bad" },
+        clientToken: "t",
+        idempotencyKey: "k",
+      },
+      { jobId: "bad-1" },
+    );
     await raw.add("accept", "not even an object", { jobId: "bad-2" });
     await raw.close();
     const inv = p.emulator.seedInvitation();
@@ -185,30 +233,46 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
   });
 });
 
-
 describe("the shared rate limit in the worker", () => {
-  it("delays a retry over the retry budget instead of failing it, and lets it through once the budget allows", async () => {
-    p = await startPipeline({ label: "budget", config: { RETRY_BUDGET_RATIO: 0, RETRY_BUDGET_MIN_PER_MINUTE: 0, RATE_LIMIT_MAX_WAIT_MS: 0 } });
-    const inv = p.emulator.seedInvitation();
-    p.emulator.script({ operation: "AcceptConnectionInvitation", identifier: inv.identifier, times: 1, error: "InternalServerException" });
-    const { jobId } = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
-    await p.startWorker();
-    // First call fails (500); its retry is over a budget of 0 → the job waits, delayed, no call made.
-    await waitFor(async () => (await p!.producer.queue.getJob(jobId))?.attemptsMade === 1 || undefined);
-    await new Promise((r) => setTimeout(r, 400));
-    expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
-    expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
-    expect(await (await p.producer.queue.getJob(jobId))!.getState()).toBe("delayed");
-    // An operator opens the budget: the retry goes through, with the same attempt count.
-    await createRedisRateLimiter({ redis: p.redis, prefix: p.prefix }).setLimits("default", { retryRatio: 1, retryMinPerMinute: 100 });
-    const [e] = (await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 10_000 })) as AcceptedOutcome[];
-    expect(e).toMatchObject({ type: "accepted", attempts: 2 });
-  });
+  it(
+    "delays a retry over the retry budget instead of " + "failing it, and lets it through once the budget allows",
+    async () => {
+      p = await startPipeline({
+        label: "budget",
+        config: { RETRY_BUDGET_RATIO: 0, RETRY_BUDGET_MIN_PER_MINUTE: 0, RATE_LIMIT_MAX_WAIT_MS: 0 },
+      });
+      const inv = p.emulator.seedInvitation();
+      p.emulator.script({
+        operation: "AcceptConnectionInvitation",
+        identifier: inv.identifier,
+        times: 1,
+        error: "InternalServerException",
+      });
+      const { jobId } = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+      await p.startWorker();
+      // First call fails (500); its retry is over a budget of 0 → the job waits, delayed, no call made.
+      await waitFor(async () => (await p!.producer.queue.getJob(jobId))?.attemptsMade === 1 || undefined);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
+      expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
+      expect(await (await p.producer.queue.getJob(jobId))!.getState()).toBe("delayed");
+      // An operator opens the budget: the retry goes through, with the same attempt count.
+      await createRedisRateLimiter({ redis: p.redis, prefix: p.prefix }).setLimits("default", {
+        retryRatio: 1,
+        retryMinPerMinute: 100,
+      });
+      const [e] = (await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 10_000 })) as AcceptedOutcome[];
+      expect(e).toMatchObject({ type: "accepted", attempts: 2 });
+    },
+  );
 });
 
 describe("graceful shutdown with the shared rate limit", () => {
   it("puts jobs still waiting for a slot back in the queue instead of calling AWS after SIGTERM", async () => {
-    p = await startPipeline({ label: "stop-wait", config: { RATE_LIMIT_RPS: 1, RATE_LIMIT_BURST: 1, WORKER_CONCURRENCY: 5 } });
+    p = await startPipeline({
+      label: "stop-wait",
+      config: { RATE_LIMIT_RPS: 1, RATE_LIMIT_BURST: 1, WORKER_CONCURRENCY: 5 },
+    });
     const invs = p.emulator.seedInvitations(5);
     await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
     const w = await p.startWorker();
@@ -224,8 +288,10 @@ describe("graceful shutdown with the shared rate limit", () => {
     expect(counts.waiting! + counts.delayed! + counts.completed!).toBe(5);
     // Another worker finishes them: nothing was lost.
     await p.startWorker({ RATE_LIMIT_RPS: 1000, RATE_LIMIT_BURST: 1000 });
-    await createRedisRateLimiter({ redis: p.redis, prefix: p.prefix }).setLimits("default", { rate: 1000, burst: 1000 });
+    await createRedisRateLimiter({ redis: p.redis, prefix: p.prefix }).setLimits("default", {
+      rate: 1000,
+      burst: 1000,
+    });
     await waitForOutcomes(p.redis, p.prefix, 5, { timeoutMs: 10_000 });
   });
 });
-

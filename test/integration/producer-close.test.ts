@@ -13,20 +13,28 @@ import { hasRedisBinaries, startRedisCluster, type RedisCluster } from "../helpe
 const ROUNDS = 200;
 const clusterAvailable = await hasRedisBinaries();
 
-async function createAndCloseRepeatedly(connect: () => RedisConnection, shared: boolean, prefix: string): Promise<string[]> {
+async function createAndCloseRepeatedly(
+  connect: () => RedisConnection,
+  shared: boolean,
+  prefix: string,
+): Promise<string[]> {
   const problems: string[] = [];
-  const onRejection = (reason: unknown) => problems.push(`unhandled rejection: ${String((reason as Error)?.message ?? reason)}`);
+  const onRejection = (reason: unknown) =>
+    problems.push(`unhandled rejection: ${String((reason as Error)?.message ?? reason)}`);
   const onException = (err: Error) => problems.push(`uncaught: ${err.message}`);
   process.on("unhandledRejection", onRejection);
   process.on("uncaughtException", onException);
-  const printed = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void problems.push(`console.error: ${String(args[0])}`));
+  const printed = vi
+    .spyOn(console, "error")
+    .mockImplementation((...args: unknown[]) => void problems.push(`console.error: ${String(args[0])}`));
   const sharedConnection = shared ? connect() : undefined;
   try {
     for (let i = 0; i < ROUNDS; i++) {
       const connection = sharedConnection ?? connect();
       const producer = createProducer({ redis: connection, prefix });
       // Half of them enqueue first (the CLI's path), half close at once (a failed start-up).
-      if (i % 2 === 0) await producer.enqueue({ catalog: "AWS", identifier: `pacinv-CLOSE${String(i % 10).padStart(8, "0")}` });
+      if (i % 2 === 0)
+        await producer.enqueue({ catalog: "AWS", identifier: `pacinv-CLOSE${String(i % 10).padStart(8, "0")}` });
       await producer.close();
       if (!sharedConnection) await connection.quit().catch(() => connection.disconnect());
     }
@@ -45,7 +53,10 @@ describe("closing a producer right after creating it", () => {
   const admin = newRedis();
   afterAll(() => admin.disconnect());
 
-  it.each([["fresh", false], ["shared", true]] as const)(`single Redis, %s connection, ${ROUNDS} times: no error anywhere`, async (_name, shared) => {
+  it.each([
+    ["fresh", false],
+    ["shared", true],
+  ] as const)(`single Redis, %s connection, ${ROUNDS} times: no error anywhere`, async (_name, shared) => {
     const prefix = uniquePrefix("close-single");
     try {
       const problems = await createAndCloseRepeatedly(() => createRedis(REDIS_URL), shared, prefix);
@@ -60,13 +71,21 @@ describe("closing a producer right after creating it", () => {
     beforeAll(async () => {
       cluster = await startRedisCluster(3);
     }, 60_000);
+    // biome-ignore lint/suspicious/noDuplicateTestHooks: this describe's own cluster, not the file's hook
     afterAll(async () => {
       await cluster?.stop();
     });
 
-    it.each([["fresh", false], ["shared", true]] as const)(`%s connection, ${ROUNDS} times: no error anywhere`, async (_name, shared) => {
+    it.each([
+      ["fresh", false],
+      ["shared", true],
+    ] as const)(`%s connection, ${ROUNDS} times: no error anywhere`, async (_name, shared) => {
       const url = `redis://127.0.0.1:${cluster.ports[0]}`;
-      const problems = await createAndCloseRepeatedly(() => createRedis(url, { cluster: true }), shared, uniquePrefix("close-cluster"));
+      const problems = await createAndCloseRepeatedly(
+        () => createRedis(url, { cluster: true }),
+        shared,
+        uniquePrefix("close-cluster"),
+      );
       expect(problems).toEqual([]);
     });
   });

@@ -37,7 +37,13 @@ describe("pc-invitations limits", () => {
     const { prefix, env: e } = env({ RATE_LIMIT_KEY: "catalog-AWS" });
     const set = await runCli(["limits", "set", "--rate", "10", "--burst", "10"], e);
     expect(set.code, set.stderr).toBe(0);
-    expect(JSON.parse(set.stdout)).toMatchObject({ limitKey: "catalog-AWS", stored: true, rate: 10, ceiling: 10, burst: 10 });
+    expect(JSON.parse(set.stdout)).toMatchObject({
+      limitKey: "catalog-AWS",
+      stored: true,
+      rate: 10,
+      ceiling: 10,
+      burst: 10,
+    });
     expect(await redis.hget(`${prefix}:ratelimit:catalog-AWS`, "ceiling")).toBe("10");
 
     const show = await runCli(["limits", "show"], { ...e, RATE_LIMIT_RPS: "99" });
@@ -56,7 +62,10 @@ describe("pc-invitations limits", () => {
     [["set", "--rate", "0.0000001"], /--rate must be from 0.001/],
     [["set", "--rate", "1", "--min-rate", "2"], /--min-rate must be ≤ rate \(1 calls\/s\)/],
     [["set", "--rate", "0x10"], /--rate must be from 0.001 to 1000000 calls\/s, written in plain decimal digits/],
-    [["set", "--retry-min-per-minute", "1e300"], /--retry-min-per-minute must be a whole number from 0 to 1000000, written in plain decimal digits/],
+    [
+      ["set", "--retry-min-per-minute", "1e300"],
+      /--retry-min-per-minute must be a whole number from 0 to 1000000, written in plain decimal digits/,
+    ],
     [["set", "--burst", "1.5"], /--burst must be a whole number/],
     [["show", "--rate", "3"], /show takes only --key/],
     [["show", "--key", "has space"], /--key must be 1-128 printable ASCII characters/],
@@ -70,14 +79,39 @@ describe("pc-invitations limits", () => {
   // Text that is no plain decimal number ("1e9" is out of range too) is refused with the setting's
   // rule, its bounds included, not only "must be a decimal number": exit 2, one line, no stack.
   it.each([
-    ["--burst", "1e9", "--burst must be a whole number from 1 to 1000000, written in plain decimal digits (no exponent, sign or hex), got \"1e9\""],
-    ["--rate", "2e6", "--rate must be from 0.001 to 1000000 calls/s, written in plain decimal digits (no exponent, sign or hex), got \"2e6\""],
-    ["--min-rate", "-1", "--min-rate must be from 0.001 to 1000000 calls/s, written in plain decimal digits (no exponent, sign or hex), got \"-1\""],
-    ["--retry-ratio", "1e1", "--retry-ratio must be from 0 to 1, written in plain decimal digits (no exponent, sign or hex), got \"1e1\""],
-    ["--retry-min-per-minute", "", "--retry-min-per-minute must be a whole number from 0 to 1000000, written in plain decimal digits (no exponent, sign or hex), got \"\""],
+    [
+      "--burst",
+      "1e9",
+      "--burst must be a whole number from 1 to 1000000, written in " +
+        'plain decimal digits (no exponent, sign or hex), got "1e9"',
+    ],
+    [
+      "--rate",
+      "2e6",
+      "--rate must be from 0.001 to 1000000 calls/s, written in " +
+        'plain decimal digits (no exponent, sign or hex), got "2e6"',
+    ],
+    [
+      "--min-rate",
+      "-1",
+      "--min-rate must be from 0.001 to 1000000 calls/s, written in " +
+        'plain decimal digits (no exponent, sign or hex), got "-1"',
+    ],
+    [
+      "--retry-ratio",
+      "1e1",
+      '--retry-ratio must be from 0 to 1, written in plain decimal digits (no exponent, sign or hex), got "1e1"',
+    ],
+    [
+      "--retry-min-per-minute",
+      "",
+      "--retry-min-per-minute must be a whole number from 0 to 1000000, " +
+        'written in plain decimal digits (no exponent, sign or hex), got ""',
+    ],
   ])("refuses `limits set %s %j` naming the option and its bounds, exit 2", async (flag, value, message) => {
     const { prefix, env: e } = env();
-    const r = await runCli(["limits", "set", `${flag}=${value}`], e); // "=": parseArgs would take "-1" alone for an option
+    // "=": parseArgs would take "-1" alone for an option
+    const r = await runCli(["limits", "set", `${flag}=${value}`], e);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
     expect(r.stderr).not.toMatch(/decimal number|\n\s+at /);

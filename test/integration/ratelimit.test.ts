@@ -32,75 +32,83 @@ function freshPrefix(label: string): string {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("shared rate limiter (GCRA on Redis)", () => {
-  it("admits at most rate + burst calls in any sliding second, from 4 connections × 3 callers, at the configured rate", async () => {
-    const prefix = freshPrefix("gcra");
-    const R = 50;
-    const B = 10;
-    const T = 1000 / R; // ms between admissions at the rate
-    const limiters = Array.from({ length: 4 }, () => limiterOn(prefix, { defaults: { rate: R, burst: B } }));
-    const admitted: number[] = [];
-    const refusals: Array<{ reason: string; retryInMs: number }> = [];
-    // Until 150 admissions and 50 refusals: counts, not a duration, so a loaded machine that asks
-    // slower takes longer instead of measuring less (1,500 admissions without 50 refusals is a
-    // limiter that does not limit: stop there).
-    const enough = () => (admitted.length >= 150 && refusals.length >= 50) || admitted.length >= 1500;
-    const deadline = Date.now() + 40_000;
-    await Promise.all(
-      limiters.flatMap((l) =>
-        [0, 1, 2].map(async () => {
-          while (!enough() && Date.now() < deadline) {
-            const r = await l.tryAcquire("hammer");
-            if (r.admitted) admitted.push(r.atMs);
-            else {
-              refusals.push({ reason: r.reason, retryInMs: r.retryInMs });
-              // Come back early on purpose: contention at every slot.
-              await sleep(Math.random() * r.retryInMs);
+  it(
+    "admits at most rate + burst calls in any sliding second, " +
+      "from 4 connections × 3 callers, at the configured rate",
+    async () => {
+      const prefix = freshPrefix("gcra");
+      const R = 50;
+      const B = 10;
+      const T = 1000 / R; // ms between admissions at the rate
+      const limiters = Array.from({ length: 4 }, () => limiterOn(prefix, { defaults: { rate: R, burst: B } }));
+      const admitted: number[] = [];
+      const refusals: Array<{ reason: string; retryInMs: number }> = [];
+      // Until 150 admissions and 50 refusals: counts, not a duration, so a loaded machine that asks
+      // slower takes longer instead of measuring less (1,500 admissions without 50 refusals is a
+      // limiter that does not limit: stop there).
+      const enough = () => (admitted.length >= 150 && refusals.length >= 50) || admitted.length >= 1500;
+      const deadline = Date.now() + 40_000;
+      await Promise.all(
+        limiters.flatMap((l) =>
+          [0, 1, 2].map(async () => {
+            while (!enough() && Date.now() < deadline) {
+              const r = await l.tryAcquire("hammer");
+              if (r.admitted) admitted.push(r.atMs);
+              else {
+                refusals.push({ reason: r.reason, retryInMs: r.retryInMs });
+                // Come back early on purpose: contention at every slot.
+                await sleep(Math.random() * r.retryInMs);
+              }
             }
-          }
-        }),
-      ),
-    );
-    expect(admitted.length).toBeGreaterThanOrEqual(150);
-    const sorted = [...admitted].sort((a, b) => a - b);
-    const spanS = (sorted.at(-1)! - sorted[0]!) / 1000;
-    // Closed windows (both ends counted) on Redis µs time: the strictest reading of the guarantee.
-    expect(maxInSlidingWindow(admitted, 1000, true)).toBeLessThanOrEqual(R + B);
-    // Every window: j - i admissions later is at least (j - i - (B - 1)) × T later (at most
-    // L·R + B in any window L), and after the burst no more than one call per 1/R s.
-    let closest = Infinity;
-    for (let i = 0; i < sorted.length; i++) {
-      for (let j = i + 1; j < sorted.length; j++) closest = Math.min(closest, sorted[j]! - sorted[i]! - (j - i - (B - 1)) * T);
-    }
-    expect(closest).toBeGreaterThanOrEqual(-0.001);
-    expect((admitted.length - B) / spanS).toBeLessThanOrEqual(R * 1.001);
-    // At the configured rate, not below it: a caller turned away is told to wait for the next
-    // slot, never more than 1/R s away. (The rate the callers achieved measures the callers: a
-    // loaded machine asks too slowly to fill every slot.)
-    expect(refusals.length).toBeGreaterThanOrEqual(50);
-    expect(refusals.every((r) => r.reason === "rate")).toBe(true);
-    expect(Math.max(...refusals.map((r) => r.retryInMs))).toBeLessThanOrEqual(T);
-  });
+          }),
+        ),
+      );
+      expect(admitted.length).toBeGreaterThanOrEqual(150);
+      const sorted = [...admitted].sort((a, b) => a - b);
+      const spanS = (sorted.at(-1)! - sorted[0]!) / 1000;
+      // Closed windows (both ends counted) on Redis µs time: the strictest reading of the guarantee.
+      expect(maxInSlidingWindow(admitted, 1000, true)).toBeLessThanOrEqual(R + B);
+      // Every window: j - i admissions later is at least (j - i - (B - 1)) × T later (at most
+      // L·R + B in any window L), and after the burst no more than one call per 1/R s.
+      let closest = Infinity;
+      for (let i = 0; i < sorted.length; i++) {
+        for (let j = i + 1; j < sorted.length; j++)
+          closest = Math.min(closest, sorted[j]! - sorted[i]! - (j - i - (B - 1)) * T);
+      }
+      expect(closest).toBeGreaterThanOrEqual(-0.001);
+      expect((admitted.length - B) / spanS).toBeLessThanOrEqual(R * 1.001);
+      // At the configured rate, not below it: a caller turned away is told to wait for the next
+      // slot, never more than 1/R s away. (The rate the callers achieved measures the callers: a
+      // loaded machine asks too slowly to fill every slot.)
+      expect(refusals.length).toBeGreaterThanOrEqual(50);
+      expect(refusals.every((r) => r.reason === "rate")).toBe(true);
+      expect(Math.max(...refusals.map((r) => r.retryInMs))).toBeLessThanOrEqual(T);
+    },
+  );
 
-  it("setLimits takes effect at once for another connection; Redis, not the env defaults, is the source of truth", async () => {
-    const prefix = freshPrefix("set");
-    const ops = limiterOn(prefix, { defaults: { rate: 50, burst: 10 } });
-    const worker = limiterOn(prefix, { defaults: { rate: 5, burst: 5 } });
-    expect(await ops.tryAcquire("k")).toMatchObject({ admitted: true });
-    // The limit exists now; the worker's different defaults do not override it.
-    expect(await worker.getState("k")).toMatchObject({ stored: true, ceiling: 50, rate: 50, burst: 10 });
+  it(
+    "setLimits takes effect at once for another connection; " + "Redis, not the env defaults, is the source of truth",
+    async () => {
+      const prefix = freshPrefix("set");
+      const ops = limiterOn(prefix, { defaults: { rate: 50, burst: 10 } });
+      const worker = limiterOn(prefix, { defaults: { rate: 5, burst: 5 } });
+      expect(await ops.tryAcquire("k")).toMatchObject({ admitted: true });
+      // The limit exists now; the worker's different defaults do not override it.
+      expect(await worker.getState("k")).toMatchObject({ stored: true, ceiling: 50, rate: 50, burst: 10 });
 
-    const set = await ops.setLimits("k", { rate: 2, burst: 1 });
-    expect(set).toMatchObject({ ceiling: 2, rate: 2, burst: 1 });
-    expect(await worker.getState("k")).toMatchObject({ ceiling: 2, rate: 2, burst: 1 });
-    // The schedule goes on from the call admitted at 50/s (at most 20 ms away), then 1 call per 500 ms.
-    expect(await worker.acquire("k")).toBeLessThanOrEqual(25);
-    const next = await worker.tryAcquire("k");
-    expect(next).toMatchObject({ admitted: false, reason: "rate" });
-    if (!next.admitted) {
-      expect(next.retryInMs).toBeGreaterThan(450);
-      expect(next.retryInMs).toBeLessThanOrEqual(500);
-    }
-  });
+      const set = await ops.setLimits("k", { rate: 2, burst: 1 });
+      expect(set).toMatchObject({ ceiling: 2, rate: 2, burst: 1 });
+      expect(await worker.getState("k")).toMatchObject({ ceiling: 2, rate: 2, burst: 1 });
+      // The schedule goes on from the call admitted at 50/s (at most 20 ms away), then 1 call per 500 ms.
+      expect(await worker.acquire("k")).toBeLessThanOrEqual(25);
+      const next = await worker.tryAcquire("k");
+      expect(next).toMatchObject({ admitted: false, reason: "rate" });
+      if (!next.admitted) {
+        expect(next.retryInMs).toBeGreaterThan(450);
+        expect(next.retryInMs).toBeLessThanOrEqual(500);
+      }
+    },
+  );
 
   it("setLimits refuses a floor above the ceiling in force, set alone, as the CLI does", async () => {
     const prefix = freshPrefix("floor");
@@ -130,45 +138,52 @@ describe("shared rate limiter (GCRA on Redis)", () => {
     expect(await admin.exists(`${prefix}:ratelimit:nobody`)).toBe(0);
   });
 
-  it("admits several first attempts in one call, as many as the burst has room for, each counted; a retry alone", async () => {
-    const prefix = freshPrefix("batch");
-    const l = limiterOn(prefix, { defaults: { rate: 1, burst: 4, retryRatio: 1, retryMinPerMinute: 10 } });
-    // Ten wanted at once: the burst's four conform now, back to back; the rest must wait.
-    expect(await l.tryAcquire("api", { count: 10 })).toMatchObject({ admitted: true, count: 4 });
-    expect(await l.tryAcquire("api", { count: 10 })).toMatchObject({ admitted: false, reason: "rate" });
-    expect((await l.getState("api")).retryBudget.callsLastMinute).toBe(4);
-    // A retry is asked for alone, whatever count says.
-    const wide = limiterOn(prefix, { defaults: { rate: 1000, burst: 50, retryRatio: 1, retryMinPerMinute: 10 } });
-    expect(await wide.tryAcquire("wide", { retry: true, count: 10 })).toMatchObject({ admitted: true, count: 1 });
-    expect(await wide.tryAcquire("wide", { count: 3 })).toMatchObject({ admitted: true, count: 3 });
-    expect((await wide.getState("wide")).retryBudget).toMatchObject({ callsLastMinute: 4, retriesLastMinute: 1 });
-  });
+  it(
+    "admits several first attempts in one call, as many as " + "the burst has room for, each counted; a retry alone",
+    async () => {
+      const prefix = freshPrefix("batch");
+      const l = limiterOn(prefix, { defaults: { rate: 1, burst: 4, retryRatio: 1, retryMinPerMinute: 10 } });
+      // Ten wanted at once: the burst's four conform now, back to back; the rest must wait.
+      expect(await l.tryAcquire("api", { count: 10 })).toMatchObject({ admitted: true, count: 4 });
+      expect(await l.tryAcquire("api", { count: 10 })).toMatchObject({ admitted: false, reason: "rate" });
+      expect((await l.getState("api")).retryBudget.callsLastMinute).toBe(4);
+      // A retry is asked for alone, whatever count says.
+      const wide = limiterOn(prefix, { defaults: { rate: 1000, burst: 50, retryRatio: 1, retryMinPerMinute: 10 } });
+      expect(await wide.tryAcquire("wide", { retry: true, count: 10 })).toMatchObject({ admitted: true, count: 1 });
+      expect(await wide.tryAcquire("wide", { count: 3 })).toMatchObject({ admitted: true, count: 3 });
+      expect((await wide.getState("wide")).retryBudget).toMatchObject({ callsLastMinute: 4, retriesLastMinute: 1 });
+    },
+  );
 
-  it("acquire with many callers waiting: their polls ask for many calls at once, and still at most rate + burst in any sliding second", async () => {
-    const prefix = freshPrefix("batch-window");
-    const R = 40;
-    const B = 8;
-    const l = limiterOn(prefix, { defaults: { rate: R, burst: B } });
-    // The limiter's own admission queue over its real tryAcquire, recording each admission at its
-    // Redis time (what the guarantee is about) and what each poll asked for.
-    const at: number[] = [];
-    let mostAsked = 0;
-    const acquire = createAdmissionQueue(async (key, opts) => {
-      mostAsked = Math.max(mostAsked, opts.count ?? 1);
-      const r = await l.tryAcquire(key, opts);
-      if (r.admitted) for (let i = 0; i < (r.count ?? 1); i++) at.push(r.atMs);
-      return r;
-    });
-    // 32 callers in one process, each taking 4 admissions.
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        for (let i = 0; i < 4; i++) await acquire("api");
-      }),
-    );
-    expect(at).toHaveLength(128);
-    expect(mostAsked).toBeGreaterThan(1);
-    expect(maxInSlidingWindow(at, 1000)).toBeLessThanOrEqual(R + B);
-  });
+  it(
+    "acquire with many callers waiting: their polls ask for many calls " +
+      "at once, and still at most rate + burst in any sliding second",
+    async () => {
+      const prefix = freshPrefix("batch-window");
+      const R = 40;
+      const B = 8;
+      const l = limiterOn(prefix, { defaults: { rate: R, burst: B } });
+      // The limiter's own admission queue over its real tryAcquire, recording each admission at its
+      // Redis time (what the guarantee is about) and what each poll asked for.
+      const at: number[] = [];
+      let mostAsked = 0;
+      const acquire = createAdmissionQueue(async (key, opts) => {
+        mostAsked = Math.max(mostAsked, opts.count ?? 1);
+        const r = await l.tryAcquire(key, opts);
+        if (r.admitted) for (let i = 0; i < (r.count ?? 1); i++) at.push(r.atMs);
+        return r;
+      });
+      // 32 callers in one process, each taking 4 admissions.
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          for (let i = 0; i < 4; i++) await acquire("api");
+        }),
+      );
+      expect(at).toHaveLength(128);
+      expect(mostAsked).toBeGreaterThan(1);
+      expect(maxInSlidingWindow(at, 1000)).toBeLessThanOrEqual(R + B);
+    },
+  );
 
   it("keeps limit keys independent: own hash, own schedule, own adaptation", async () => {
     const prefix = freshPrefix("keys");
@@ -189,26 +204,32 @@ describe("shared rate limiter (GCRA on Redis)", () => {
 describe("shared rate limiter: adaptation (AIMD)", () => {
   const fastAdaptation = { decreaseFactor: 0.5, decreaseCooldownMs: 200, increaseIntervalMs: 40, increaseStep: 2 };
 
-  it("halves the rate on a throttle, once per cooldown, compounding while no rise comes between, down to the floor", async () => {
-    const prefix = freshPrefix("aimd-down");
-    const a = limiterOn(prefix, { defaults: { rate: 40, burst: 5, minRate: 4 }, adaptation: fastAdaptation });
-    const b = limiterOn(prefix, { defaults: { rate: 40, burst: 5, minRate: 4 }, adaptation: fastAdaptation });
-    expect(await a.recordThrottle("api")).toEqual({ rate: 20, decreased: true, blockedForMs: 0 });
-    // Throttles answering calls admitted at the old rate: counted, no second decrease.
-    expect(await b.recordThrottle("api")).toEqual({ rate: 20, decreased: false, blockedForMs: 0 });
-    expect(await b.getState("api")).toMatchObject({ rate: 20, ceiling: 40, throttles: 2 });
-    const rates: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      await sleep(220);
-      rates.push((await (i % 2 ? a : b).recordThrottle("api")).rate);
-    }
-    // Still throttled a cooldown later: ×0.5² = 5, then ×0.5³ → the floor 4.
-    expect(rates).toEqual([5, 4, 4]);
-  });
+  it(
+    "halves the rate on a throttle, once per cooldown, " + "compounding while no rise comes between, down to the floor",
+    async () => {
+      const prefix = freshPrefix("aimd-down");
+      const a = limiterOn(prefix, { defaults: { rate: 40, burst: 5, minRate: 4 }, adaptation: fastAdaptation });
+      const b = limiterOn(prefix, { defaults: { rate: 40, burst: 5, minRate: 4 }, adaptation: fastAdaptation });
+      expect(await a.recordThrottle("api")).toEqual({ rate: 20, decreased: true, blockedForMs: 0 });
+      // Throttles answering calls admitted at the old rate: counted, no second decrease.
+      expect(await b.recordThrottle("api")).toEqual({ rate: 20, decreased: false, blockedForMs: 0 });
+      expect(await b.getState("api")).toMatchObject({ rate: 20, ceiling: 40, throttles: 2 });
+      const rates: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        await sleep(220);
+        rates.push((await (i % 2 ? a : b).recordThrottle("api")).rate);
+      }
+      // Still throttled a cooldown later: ×0.5² = 5, then ×0.5³ → the floor 4.
+      expect(rates).toEqual([5, 4, 4]);
+    },
+  );
 
   it("a rise ends the streak: the next throttle costs a single factor again", async () => {
     const prefix = freshPrefix("aimd-streak");
-    const l = limiterOn(prefix, { defaults: { rate: 40, burst: 5 }, adaptation: { ...fastAdaptation, increaseStep: 1 } });
+    const l = limiterOn(prefix, {
+      defaults: { rate: 40, burst: 5 },
+      adaptation: { ...fastAdaptation, increaseStep: 1 },
+    });
     await l.recordThrottle("api"); // 20
     await sleep(220);
     await l.recordThrottle("api"); // 20 × 0.25 = 5
@@ -282,7 +303,10 @@ describe("shared rate limiter: adaptation (AIMD)", () => {
     expect(refused).toMatchObject({ admitted: false, reason: "retry-after" });
     if (!refused.admitted) expect(refused.retryInMs).toBeGreaterThan(350);
     expect((await b.getState("api")).blockedForMs).toBeGreaterThan(300);
-    await expect(b.acquire("api", { maxWaitMs: 100 })).rejects.toMatchObject({ name: "RateLimitedError", reason: "retry-after" });
+    await expect(b.acquire("api", { maxWaitMs: 100 })).rejects.toMatchObject({
+      name: "RateLimitedError",
+      reason: "retry-after",
+    });
     // A shorter Retry-After never shortens the block.
     await a.recordThrottle("api", 10);
     const started = Date.now();
@@ -317,36 +341,43 @@ describe("shared rate limiter: throttles that do not follow our rate", () => {
 
   it("5% of calls throttled whatever the rate: learnt as background, the rate goes back to the ceiling", async () => {
     const l = limiterOn(freshPrefix("bg"), { defaults: { rate: 200, burst: 10, minRate: 1 } });
-    const end = await drive(l, (n) => n % 20 === 19, (st) => st.backgroundThrottledShare !== null && st.rate === st.ceiling);
+    const end = await drive(
+      l,
+      (n) => n % 20 === 19,
+      (st) => st.backgroundThrottledShare !== null && st.rate === st.ceiling,
+    );
     expect(end.backgroundThrottledShare).toBeGreaterThan(0.02);
     expect(end.backgroundThrottledShare).toBeLessThan(0.1);
     expect(end.rate).toBe(200);
   });
 
-  it("throttles above a hidden cap follow our rate: the rate comes down and stays down, no background learnt", async () => {
-    const l = limiterOn(freshPrefix("cap"), { defaults: { rate: 200, burst: 10, minRate: 1 } });
-    // The API takes 80 calls/s and throttles the rest: of calls sent at rate r, the share
-    // 1 - 80/r, spread evenly. r is the limiter's rate, not how fast this loop manages to ask: a
-    // loaded machine asks slower than the limiter allows (below 80/s an API counting calls per
-    // wall-clock second throttled nothing, and the rate rightly stayed at 200), while the share
-    // of our calls a cap throttles is what the limiter has to tell apart from a background.
-    let rate = 200;
-    let owed = 0;
-    const answer = async (n: number) => {
-      if (n % 5 === 0) rate = (await l.getState("api")).rate;
-      owed += Math.max(0, 1 - 80 / rate);
-      if (owed < 1) return false;
-      owed -= 1;
-      return true;
-    };
-    // Until 12 s have passed (several probes near the cap judged, each over a window of Redis
-    // time) and the rate was lowered 4 times at least (it came down to the cap more than once).
-    const started = Date.now();
-    const end = await drive(l, answer, (_, decreases) => Date.now() - started > 12_000 && decreases >= 4, 45_000);
-    expect(end.decreases).toBeGreaterThanOrEqual(4);
-    expect(end.rate).toBeLessThanOrEqual(100);
-    expect(end.backgroundThrottledShare).toBeNull();
-  });
+  it(
+    "throttles above a hidden cap follow our rate: the " + "rate comes down and stays down, no background learnt",
+    async () => {
+      const l = limiterOn(freshPrefix("cap"), { defaults: { rate: 200, burst: 10, minRate: 1 } });
+      // The API takes 80 calls/s and throttles the rest: of calls sent at rate r, the share
+      // 1 - 80/r, spread evenly. r is the limiter's rate, not how fast this loop manages to ask: a
+      // loaded machine asks slower than the limiter allows (below 80/s an API counting calls per
+      // wall-clock second throttled nothing, and the rate rightly stayed at 200), while the share
+      // of our calls a cap throttles is what the limiter has to tell apart from a background.
+      let rate = 200;
+      let owed = 0;
+      const answer = async (n: number) => {
+        if (n % 5 === 0) rate = (await l.getState("api")).rate;
+        owed += Math.max(0, 1 - 80 / rate);
+        if (owed < 1) return false;
+        owed -= 1;
+        return true;
+      };
+      // Until 12 s have passed (several probes near the cap judged, each over a window of Redis
+      // time) and the rate was lowered 4 times at least (it came down to the cap more than once).
+      const started = Date.now();
+      const end = await drive(l, answer, (_, decreases) => Date.now() - started > 12_000 && decreases >= 4, 45_000);
+      expect(end.decreases).toBeGreaterThanOrEqual(4);
+      expect(end.rate).toBeLessThanOrEqual(100);
+      expect(end.backgroundThrottledShare).toBeNull();
+    },
+  );
 });
 
 describe("shared rate limiter: retry budget", () => {

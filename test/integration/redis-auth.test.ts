@@ -29,81 +29,141 @@ async function securedRedis(): Promise<OwnRedis> {
 }
 
 describe("RedisAuthError", () => {
-  it("createProducer(...).enqueue throws it for a wrong password and for none, naming the user and URL but never a password, and writes nothing", async () => {
-    const own = await securedRedis();
-    const prefix = uniquePrefix("auth-lib");
-    const attempt = async (url: string, call: (p: Producer) => Promise<unknown>) => {
-      const producer = createProducer({ redis: url, prefix });
-      try {
-        return await call(producer).then(
-          () => expect.unreachable("the enqueue was accepted"),
-          (err: unknown) => err,
-        );
-      } finally {
-        await producer.close();
+  it(
+    "createProducer(...).enqueue throws it for a wrong password and for " +
+      "none, naming the user and URL but never a password, and writes nothing",
+    async () => {
+      const own = await securedRedis();
+      const prefix = uniquePrefix("auth-lib");
+      const attempt = async (url: string, call: (p: Producer) => Promise<unknown>) => {
+        const producer = createProducer({ redis: url, prefix });
+        try {
+          return await call(producer).then(
+            () => expect.unreachable("the enqueue was accepted"),
+            (err: unknown) => err,
+          );
+        } finally {
+          await producer.close();
+        }
+      };
+
+      const wrong = await attempt(`redis://:wrong-${PASSWORD}@127.0.0.1:${own.port}`, (p) => p.enqueue(request(1)));
+      expect(wrong).toBeInstanceOf(RedisAuthError);
+      expect(wrong).toMatchObject({
+        name: "RedisAuthError",
+        code: "REDIS_AUTH",
+        reason: "wrong-password",
+        username: "default",
+        url: `redis://:***@127.0.0.1:${own.port}`,
+      });
+      expect((wrong as Error).message).toBe(
+        `Redis at redis://:***@127.0.0.1:${own.port} refused the password for user "default"`,
+      );
+
+      const none = await attempt(`redis://127.0.0.1:${own.port}`, (p) => p.enqueueMany([request(2), request(3)]));
+      expect(none).toBeInstanceOf(RedisAuthError);
+      expect(none).toMatchObject({
+        code: "REDIS_AUTH",
+        reason: "password-required",
+        url: `redis://127.0.0.1:${own.port}`,
+      });
+
+      for (const err of [wrong, none])
+        expect(`${(err as Error).message} ${JSON.stringify(err)}`).not.toContain(PASSWORD);
+      expect(await own.admin.keys(`${prefix}*`)).toEqual([]);
+    },
+  );
+
+  it(
+    "HTTP: a password rotated under the server answers 503 REDIS_UNAVAILABLE naming " +
+      "the refused credentials, never a password, and 202 again once it is back",
+    async () => {
+      const own = await securedRedis();
+      // BullMQ prints the errors of a queue without an 'error' listener with console.error, whole:
+      // the refused AUTH's arguments (the password) included.
+      const printed: string[] = [];
+      vi.spyOn(console, "error").mockImplementation(
+        (...args: unknown[]) =>
+          void printed.push(
+            args.map((a) => (a instanceof Error ? `${a.stack} ${JSON.stringify(a)}` : String(a))).join(" "),
+          ),
+      );
+
+      const prefix = uniquePrefix("auth-http");
+      const url = `redis://:${PASSWORD}@127.0.0.1:${own.port}`;
+      // As `serve` wires it: one connection for the producer and the server.
+      const redis = createRedis(url);
+      const connectionErrors: string[] = [];
+      redis.on("error", (err: Error) => connectionErrors.push(err.message));
+      cleanup.push(() => redis.disconnect());
+      const producer = createProducer({ redis, prefix });
+      cleanup.push(() => producer.close());
+      const config = loadConfig(
+        {},
+        {
+          REDIS_URL: url,
+          QUEUE_PREFIX: prefix,
+          HTTP_AUTH_TOKENS: TOKEN,
+          HTTP_RETRY_AFTER_SECONDS: 3,
+          LOG_LEVEL: "silent",
+        },
+      );
+      const app: FastifyInstance = await buildHttpServer({
+        producer,
+        redis,
+        config,
+        logger: createLogger({ level: "silent" }),
+      });
+      cleanup.push(() => app.close());
+      const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+      const post = (n: number) => app.inject({ method: "POST", url: "/v1/acceptances", headers, payload: request(n) });
+
+      const before = await post(1);
+      expect(before.statusCode, before.body).toBe(202);
+
+      // The operator rotates the password and the server's connections drop: each reconnect sends the
+      // old password and is refused (WRONGPASS).
+      await own.admin.config("SET", "requirepass", ROTATED);
+      await own.admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+      await waitFor(
+        () => connectionErrors.some((m) => m.startsWith("WRONGPASS")) || undefined,
+        10_000,
+        "a refused reconnect",
+      );
+
+      const answers = {
+        "POST /v1/acceptances": await post(2),
+        "POST /v1/acceptances/batch": await app.inject({
+          method: "POST",
+          url: "/v1/acceptances/batch",
+          headers,
+          payload: { requests: [request(3)] },
+        }),
+        "GET /v1/acceptances/{id}": await app.inject({
+          method: "GET",
+          url: `/v1/acceptances/AWS.${request(1).identifier}.x`,
+          headers,
+        }),
+      };
+      for (const [route, res] of Object.entries(answers)) {
+        expect(res.statusCode, `${route}: ${res.body}`).toBe(503);
+        expect(res.headers["retry-after"]).toBe("3");
+        expect(res.json()).toEqual({
+          error: "REDIS_UNAVAILABLE",
+          message: "Redis refused our credentials; retry later",
+        });
+        expect(res.body).not.toContain(PASSWORD);
+        expect(res.body).not.toContain(ROTATED);
       }
-    };
 
-    const wrong = await attempt(`redis://:wrong-${PASSWORD}@127.0.0.1:${own.port}`, (p) => p.enqueue(request(1)));
-    expect(wrong).toBeInstanceOf(RedisAuthError);
-    expect(wrong).toMatchObject({ name: "RedisAuthError", code: "REDIS_AUTH", reason: "wrong-password", username: "default", url: `redis://:***@127.0.0.1:${own.port}` });
-    expect((wrong as Error).message).toBe(`Redis at redis://:***@127.0.0.1:${own.port} refused the password for user "default"`);
-
-    const none = await attempt(`redis://127.0.0.1:${own.port}`, (p) => p.enqueueMany([request(2), request(3)]));
-    expect(none).toBeInstanceOf(RedisAuthError);
-    expect(none).toMatchObject({ code: "REDIS_AUTH", reason: "password-required", url: `redis://127.0.0.1:${own.port}` });
-
-    for (const err of [wrong, none]) expect(`${(err as Error).message} ${JSON.stringify(err)}`).not.toContain(PASSWORD);
-    expect(await own.admin.keys(`${prefix}*`)).toEqual([]);
-  });
-
-  it("HTTP: a password rotated under the server answers 503 REDIS_UNAVAILABLE naming the refused credentials, never a password, and 202 again once it is back", async () => {
-    const own = await securedRedis();
-    // BullMQ prints the errors of a queue without an 'error' listener with console.error, whole:
-    // the refused AUTH's arguments (the password) included.
-    const printed: string[] = [];
-    vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void printed.push(args.map((a) => (a instanceof Error ? `${a.stack} ${JSON.stringify(a)}` : String(a))).join(" ")));
-
-    const prefix = uniquePrefix("auth-http");
-    const url = `redis://:${PASSWORD}@127.0.0.1:${own.port}`;
-    // As `serve` wires it: one connection for the producer and the server.
-    const redis = createRedis(url);
-    const connectionErrors: string[] = [];
-    redis.on("error", (err: Error) => connectionErrors.push(err.message));
-    cleanup.push(() => redis.disconnect());
-    const producer = createProducer({ redis, prefix });
-    cleanup.push(() => producer.close());
-    const config = loadConfig({}, { REDIS_URL: url, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, HTTP_RETRY_AFTER_SECONDS: 3, LOG_LEVEL: "silent" });
-    const app: FastifyInstance = await buildHttpServer({ producer, redis, config, logger: createLogger({ level: "silent" }) });
-    cleanup.push(() => app.close());
-    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
-    const post = (n: number) => app.inject({ method: "POST", url: "/v1/acceptances", headers, payload: request(n) });
-
-    const before = await post(1);
-    expect(before.statusCode, before.body).toBe(202);
-
-    // The operator rotates the password and the server's connections drop: each reconnect sends the
-    // old password and is refused (WRONGPASS).
-    await own.admin.config("SET", "requirepass", ROTATED);
-    await own.admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
-    await waitFor(() => connectionErrors.some((m) => m.startsWith("WRONGPASS")) || undefined, 10_000, "a refused reconnect");
-
-    const answers = {
-      "POST /v1/acceptances": await post(2),
-      "POST /v1/acceptances/batch": await app.inject({ method: "POST", url: "/v1/acceptances/batch", headers, payload: { requests: [request(3)] } }),
-      "GET /v1/acceptances/{id}": await app.inject({ method: "GET", url: `/v1/acceptances/AWS.${request(1).identifier}.x`, headers }),
-    };
-    for (const [route, res] of Object.entries(answers)) {
-      expect(res.statusCode, `${route}: ${res.body}`).toBe(503);
-      expect(res.headers["retry-after"]).toBe("3");
-      expect(res.json()).toEqual({ error: "REDIS_UNAVAILABLE", message: "Redis refused our credentials; retry later" });
-      expect(res.body).not.toContain(PASSWORD);
-      expect(res.body).not.toContain(ROTATED);
-    }
-
-    // The old password works again: so does the server, on the same connection.
-    await own.admin.config("SET", "requirepass", PASSWORD);
-    await waitFor(async () => (await post(4)).statusCode === 202 || undefined, 15_000, "a 202 once the password is back");
-    expect(printed.join("\n")).not.toContain(PASSWORD);
-  });
+      // The old password works again: so does the server, on the same connection.
+      await own.admin.config("SET", "requirepass", PASSWORD);
+      await waitFor(
+        async () => (await post(4)).statusCode === 202 || undefined,
+        15_000,
+        "a 202 once the password is back",
+      );
+      expect(printed.join("\n")).not.toContain(PASSWORD);
+    },
+  );
 });

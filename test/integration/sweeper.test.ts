@@ -23,27 +23,50 @@ afterEach(async () => {
 const manualSweeper = { SWEEP_INTERVAL_MS: 0, SWEEP_GRACE_MS: 0 };
 
 describe("the sweeper", () => {
-  it("never sends a job whose id cannot carry an outcome (added without a jobId: BullMQ numbers it), and such a job does not keep the sweeper from the others", async () => {
-    p = await startPipeline({ label: "sweep-foreign" });
-    const [foreignInv, lostInv] = p.emulator.seedInvitations(2);
-    // A well-formed request's data, added by hand without a jobId: BullMQ gives it the id "1",
-    // under which no outcome can ever be stored (BullMQ refuses a number as a custom id).
-    const data = { v: 1, request: { catalog: foreignInv!.catalog, identifier: foreignInv!.identifier, clientToken: "tok-foreign", correlationId: "c" }, clientToken: "tok-foreign", idempotencyKey: `${foreignInv!.catalog}.${foreignInv!.identifier}`, enqueuedAt: new Date().toISOString(), throttleRequeues: 0 };
-    const foreign = await p.producer.queue.add("accept", data, { attempts: 3 });
-    expect(foreign.id).toMatch(/^\d+$/);
-    const lost = await p.producer.enqueue({ catalog: lostInv!.catalog, identifier: lostInv!.identifier });
-    await p.producer.queue.remove(lost.jobId);
-    const w = await p.startWorker(manualSweeper);
-    await waitFor(async () => ((await p!.producer.queue.getJobState(foreign.id!)) === "failed" ? true : undefined), 20_000, "the foreign job to fail");
-    const failed = await p.producer.queue.getJob(foreign.id!);
-    expect(failed).toMatchObject({ attemptsMade: 1, failedReason: expect.stringContaining("cannot carry an outcome") });
-    expect(p.emulator.calls({ identifier: foreignInv!.identifier })).toEqual([]);
-    // The sweeper leaves it alone, and finishes the other request.
-    expect(await w.sweep()).toMatchObject({ failedJobsChecked: 1, notRequests: 1, revived: 1 });
-    const events = await waitForOutcomes(p.redis, p.prefix, 1);
-    expect(events.map((e) => [e.requestId, e.type])).toEqual([[lost.jobId, "accepted"]]);
-    expect(p.emulator.calls({ identifier: foreignInv!.identifier })).toEqual([]);
-  });
+  it(
+    "never sends a job whose id cannot carry an outcome (added without a jobId: " +
+      "BullMQ numbers it), and such a job does not keep the sweeper from the others",
+    async () => {
+      p = await startPipeline({ label: "sweep-foreign" });
+      const [foreignInv, lostInv] = p.emulator.seedInvitations(2);
+      // A well-formed request's data, added by hand without a jobId: BullMQ gives it the id "1",
+      // under which no outcome can ever be stored (BullMQ refuses a number as a custom id).
+      const data = {
+        v: 1,
+        request: {
+          catalog: foreignInv!.catalog,
+          identifier: foreignInv!.identifier,
+          clientToken: "tok-foreign",
+          correlationId: "c",
+        },
+        clientToken: "tok-foreign",
+        idempotencyKey: `${foreignInv!.catalog}.${foreignInv!.identifier}`,
+        enqueuedAt: new Date().toISOString(),
+        throttleRequeues: 0,
+      };
+      const foreign = await p.producer.queue.add("accept", data, { attempts: 3 });
+      expect(foreign.id).toMatch(/^\d+$/);
+      const lost = await p.producer.enqueue({ catalog: lostInv!.catalog, identifier: lostInv!.identifier });
+      await p.producer.queue.remove(lost.jobId);
+      const w = await p.startWorker(manualSweeper);
+      await waitFor(
+        async () => ((await p!.producer.queue.getJobState(foreign.id!)) === "failed" ? true : undefined),
+        20_000,
+        "the foreign job to fail",
+      );
+      const failed = await p.producer.queue.getJob(foreign.id!);
+      expect(failed).toMatchObject({
+        attemptsMade: 1,
+        failedReason: expect.stringContaining("cannot carry an outcome"),
+      });
+      expect(p.emulator.calls({ identifier: foreignInv!.identifier })).toEqual([]);
+      // The sweeper leaves it alone, and finishes the other request.
+      expect(await w.sweep()).toMatchObject({ failedJobsChecked: 1, notRequests: 1, revived: 1 });
+      const events = await waitForOutcomes(p.redis, p.prefix, 1);
+      expect(events.map((e) => [e.requestId, e.type])).toEqual([[lost.jobId, "accepted"]]);
+      expect(p.emulator.calls({ identifier: foreignInv!.identifier })).toEqual([]);
+    },
+  );
 
   it("gives a request whose job was removed its job back, and it is accepted once", async () => {
     p = await startPipeline({ label: "sweep-removed" });
@@ -53,59 +76,114 @@ describe("the sweeper", () => {
     const w = await p.startWorker(manualSweeper);
     expect(await w.sweep()).toMatchObject({ revived: 1, finished: 0 });
     const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
-    expect(event).toMatchObject({ type: "accepted", requestId: r.jobId, clientToken: r.clientToken, alreadyAccepted: false });
+    expect(event).toMatchObject({
+      type: "accepted",
+      requestId: r.jobId,
+      clientToken: r.clientToken,
+      alreadyAccepted: false,
+    });
     // The record left the open index when it completed; a second sweep finds nothing to do.
     const recordKey = idempotencyRecordKey(p.prefix, "accept-invitation", r.idempotencyKey);
-    await waitFor(async () => ((await p!.redis.zscore(openRecordsKey(recordKey), recordKey)) === null ? true : undefined), 10_000, "the record to close");
+    await waitFor(
+      async () => ((await p!.redis.zscore(openRecordsKey(recordKey), recordKey)) === null ? true : undefined),
+      10_000,
+      "the record to close",
+    );
     expect(await w.sweep()).toMatchObject({ recordsChecked: 0, revived: 0, finished: 0 });
   });
 
-  it("finishes a job BullMQ failed without an outcome: PENDING → run again; ACCEPTED meanwhile → accepted without a call", async () => {
-    p = await startPipeline({ label: "sweep-failed" });
-    const [pending, acceptedMeanwhile] = p.emulator.seedInvitations(2);
-    const results = await p.producer.enqueueMany([pending, acceptedMeanwhile].map((i) => ({ catalog: i!.catalog, identifier: i!.identifier })));
-    // Something fails both jobs without publishing an outcome (as a worker that could not write one would).
-    const connection = newRedis();
-    const rogue = new Worker("accept-invitation", async () => { throw new UnrecoverableError("lost"); }, { connection, prefix: p.prefix });
-    await waitFor(async () => ((await p!.producer.queue.getJobCountByTypes("failed")) === 2 ? true : undefined), 20_000, "both jobs to fail");
-    await rogue.close();
-    connection.disconnect();
-    // One of them was in fact accepted, by a call (same ClientToken) whose answer was lost.
-    const sdk = createSdkInvitationApi({ endpoint: p.emulator.url, credentials: TEST_CREDENTIALS });
-    await sdk.acceptInvitation({ catalog: acceptedMeanwhile!.catalog, identifier: acceptedMeanwhile!.identifier, clientToken: results[1]!.clientToken });
-    sdk.destroy();
+  it(
+    "finishes a job BullMQ failed without an outcome: PENDING " +
+      "→ run again; ACCEPTED meanwhile → accepted without a call",
+    async () => {
+      p = await startPipeline({ label: "sweep-failed" });
+      const [pending, acceptedMeanwhile] = p.emulator.seedInvitations(2);
+      const results = await p.producer.enqueueMany(
+        [pending, acceptedMeanwhile].map((i) => ({ catalog: i!.catalog, identifier: i!.identifier })),
+      );
+      // Something fails both jobs without publishing an outcome (as a worker that could not write one would).
+      const connection = newRedis();
+      const rogue = new Worker(
+        "accept-invitation",
+        async () => {
+          throw new UnrecoverableError("lost");
+        },
+        { connection, prefix: p.prefix },
+      );
+      await waitFor(
+        async () => ((await p!.producer.queue.getJobCountByTypes("failed")) === 2 ? true : undefined),
+        20_000,
+        "both jobs to fail",
+      );
+      await rogue.close();
+      connection.disconnect();
+      // One of them was in fact accepted, by a call (same ClientToken) whose answer was lost.
+      const sdk = createSdkInvitationApi({ endpoint: p.emulator.url, credentials: TEST_CREDENTIALS });
+      await sdk.acceptInvitation({
+        catalog: acceptedMeanwhile!.catalog,
+        identifier: acceptedMeanwhile!.identifier,
+        clientToken: results[1]!.clientToken,
+      });
+      sdk.destroy();
 
-    const w = await p.startWorker(manualSweeper);
-    const report = await w.sweep();
-    expect(report).toMatchObject({ failedJobsChecked: 2 });
-    const events = await waitForOutcomes(p.redis, p.prefix, 2);
-    const byId = Object.fromEntries(events.map((e) => [e.requestId, e]));
-    expect(byId[results[0]!.jobId]).toMatchObject({ type: "accepted", alreadyAccepted: false, attempts: 1 });
-    expect(byId[results[1]!.jobId]).toMatchObject({ type: "accepted", alreadyAccepted: true });
-    // Only the lost call: the sweeper reconciled instead of calling Accept again.
-    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: acceptedMeanwhile!.identifier })).toHaveLength(1);
-  });
+      const w = await p.startWorker(manualSweeper);
+      const report = await w.sweep();
+      expect(report).toMatchObject({ failedJobsChecked: 2 });
+      const events = await waitForOutcomes(p.redis, p.prefix, 2);
+      const byId = Object.fromEntries(events.map((e) => [e.requestId, e]));
+      expect(byId[results[0]!.jobId]).toMatchObject({ type: "accepted", alreadyAccepted: false, attempts: 1 });
+      expect(byId[results[1]!.jobId]).toMatchObject({ type: "accepted", alreadyAccepted: true });
+      // Only the lost call: the sweeper reconciled instead of calling Accept again.
+      expect(
+        p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: acceptedMeanwhile!.identifier }),
+      ).toHaveLength(1);
+    },
+  );
 
-  it("stops at a look-up AWS refuses for the worker's own fault: nothing finished, the rest left for the next sweep", async () => {
-    p = await startPipeline({ label: "sweep-fault" });
-    const invs = p.emulator.seedInvitations(2);
-    await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
-    const connection = newRedis();
-    const rogue = new Worker("accept-invitation", async () => { throw new UnrecoverableError("lost"); }, { connection, prefix: p.prefix });
-    await waitFor(async () => ((await p!.producer.queue.getJobCountByTypes("failed")) === 2 ? true : undefined), 20_000, "both jobs to fail");
-    await rogue.close();
-    connection.disconnect();
-    p.emulator.script({ operation: "GetConnectionInvitation", times: 1, error: "UnrecognizedClientException" });
+  it(
+    "stops at a look-up AWS refuses for the worker's own " +
+      "fault: nothing finished, the rest left for the next sweep",
+    async () => {
+      p = await startPipeline({ label: "sweep-fault" });
+      const invs = p.emulator.seedInvitations(2);
+      await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
+      const connection = newRedis();
+      const rogue = new Worker(
+        "accept-invitation",
+        async () => {
+          throw new UnrecoverableError("lost");
+        },
+        { connection, prefix: p.prefix },
+      );
+      await waitFor(
+        async () => ((await p!.producer.queue.getJobCountByTypes("failed")) === 2 ? true : undefined),
+        20_000,
+        "both jobs to fail",
+      );
+      await rogue.close();
+      connection.disconnect();
+      p.emulator.script({ operation: "GetConnectionInvitation", times: 1, error: "UnrecognizedClientException" });
 
-    const w = await p.startWorker(manualSweeper);
-    expect(await w.sweep()).toEqual({ recordsChecked: 0, failedJobsChecked: 1, live: 0, revived: 0, finished: 0, deferred: 1, notRequests: 0, fault: "UnrecognizedClientException", retryFailedFrom: expect.any(Number) });
-    expect(p.emulator.calls({ operation: "GetConnectionInvitation" })).toHaveLength(1);
-    expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
-    // The fault is over: the next sweep looks at both again (same cursor) and gives them back.
-    expect(await w.sweep()).toMatchObject({ failedJobsChecked: 2, revived: 2, deferred: 0 });
-    const events = await waitForOutcomes(p.redis, p.prefix, 2);
-    expect(events.map((e) => e.type)).toEqual(["accepted", "accepted"]);
-  });
+      const w = await p.startWorker(manualSweeper);
+      expect(await w.sweep()).toEqual({
+        recordsChecked: 0,
+        failedJobsChecked: 1,
+        live: 0,
+        revived: 0,
+        finished: 0,
+        deferred: 1,
+        notRequests: 0,
+        fault: "UnrecognizedClientException",
+        retryFailedFrom: expect.any(Number),
+      });
+      expect(p.emulator.calls({ operation: "GetConnectionInvitation" })).toHaveLength(1);
+      expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
+      // The fault is over: the next sweep looks at both again (same cursor) and gives them back.
+      expect(await w.sweep()).toMatchObject({ failedJobsChecked: 2, revived: 2, deferred: 0 });
+      const events = await waitForOutcomes(p.redis, p.prefix, 2);
+      expect(events.map((e) => e.type)).toEqual(["accepted", "accepted"]);
+    },
+  );
 
   it("re-adds a job left in no state set (a script cut short on a full Redis)", async () => {
     p = await startPipeline({ label: "sweep-orphan" });
@@ -127,7 +205,11 @@ describe("the sweeper", () => {
     const w = await p.startWorker({ ...manualSweeper, SWEEP_MAX_REVIVALS: 0 });
     expect(await w.sweep()).toMatchObject({ finished: 1, revived: 0 });
     const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
-    expect(event).toMatchObject({ type: "failed", requestId: r.jobId, error: { name: "RetriesExhausted", reason: "JobLost" } });
+    expect(event).toMatchObject({
+      type: "failed",
+      requestId: r.jobId,
+      error: { name: "RetriesExhausted", reason: "JobLost" },
+    });
     expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" })).toHaveLength(0);
   });
 
@@ -142,7 +224,11 @@ describe("the sweeper", () => {
     // No periodic sweep: the worker's own parse error triggers the repair.
     await p.startWorker({ ...manualSweeper, STALLED_INTERVAL_MS: 1000, LOCK_DURATION_MS: 2000 });
     const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
-    expect(event).toMatchObject({ type: "failed", requestId: r.jobId, error: { name: "InvalidJob", retryable: false } });
+    expect(event).toMatchObject({
+      type: "failed",
+      requestId: r.jobId,
+      error: { name: "InvalidJob", retryable: false },
+    });
     expect(event!.type === "failed" && event!.error.message).toContain("not JSON");
     await new Promise((res) => setTimeout(res, 500));
     expect(await countOutcomes(p.redis, p.prefix)).toBe(1);

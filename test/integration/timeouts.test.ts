@@ -40,51 +40,67 @@ describe("AWS_REQUEST_TIMEOUT_MS", () => {
 });
 
 describe("SHUTDOWN_GRACE_MS", () => {
-  it("is a hard bound: a worker whose calls hang exits after SIGTERM with code 5 (runs cancelled), its jobs left to be redelivered and accepted", async () => {
-    p = await startPipeline({ label: "grace" });
-    p.emulator.setSwitches({ hang: ["AcceptConnectionInvitation"] } as never);
-    const invs = p.emulator.seedInvitations(2);
-    const requests = await p.producer.enqueueMany(invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })));
-    const graceMs = 4000;
-    // The request timeout is far longer than any wait below: only the grace period can end the run.
-    const worker = startCli(["worker"], {
-      REDIS_URL,
-      QUEUE_PREFIX: p.prefix,
-      PARTNERCENTRAL_ENDPOINT: p.emulator.url,
-      AWS_REQUEST_TIMEOUT_MS: "600000",
-      SHUTDOWN_GRACE_MS: String(graceMs),
-      // Short locks and stalled checks, so that the jobs it leaves are redelivered in seconds.
-      LOCK_DURATION_MS: "2000",
-      STALLED_INTERVAL_MS: "500",
-      RATE_LIMIT_RPS: "100",
-      RATE_LIMIT_BURST: "100",
-    });
-    await waitFor(() => (p!.emulator.calls({ operation: "AcceptConnectionInvitation" }).length >= 2 ? true : undefined), 30_000, "both calls to hang");
-    worker.child.kill("SIGTERM");
-    // A loose bound: the process must exit, not within a tight window.
-    const exited = await Promise.race([worker.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), graceMs + 10_000))]);
-    if (!exited) worker.child.kill("SIGKILL");
-    expect(exited, `the worker did not exit within ${graceMs + 10_000} ms of SIGTERM with a ${graceMs} ms grace period`).toBeDefined();
-    const run = exited as CliRun;
-    // 5: the runs in flight were cancelled when the grace period ran out, and everything closed in time.
-    expect({ code: run.code, signal: run.signal }, run.stderr.slice(-2000)).toEqual({ code: 5, signal: null });
-    expect(run.stderr).toContain("grace period over");
+  it(
+    "is a hard bound: a worker whose calls hang exits after SIGTERM with " +
+      "code 5 (runs cancelled), its jobs left to be redelivered and accepted",
+    async () => {
+      p = await startPipeline({ label: "grace" });
+      p.emulator.setSwitches({ hang: ["AcceptConnectionInvitation"] } as never);
+      const invs = p.emulator.seedInvitations(2);
+      const requests = await p.producer.enqueueMany(
+        invs.map((i) => ({ catalog: i.catalog, identifier: i.identifier })),
+      );
+      const graceMs = 4000;
+      // The request timeout is far longer than any wait below: only the grace period can end the run.
+      const worker = startCli(["worker"], {
+        REDIS_URL,
+        QUEUE_PREFIX: p.prefix,
+        PARTNERCENTRAL_ENDPOINT: p.emulator.url,
+        AWS_REQUEST_TIMEOUT_MS: "600000",
+        SHUTDOWN_GRACE_MS: String(graceMs),
+        // Short locks and stalled checks, so that the jobs it leaves are redelivered in seconds.
+        LOCK_DURATION_MS: "2000",
+        STALLED_INTERVAL_MS: "500",
+        RATE_LIMIT_RPS: "100",
+        RATE_LIMIT_BURST: "100",
+      });
+      await waitFor(
+        () => (p!.emulator.calls({ operation: "AcceptConnectionInvitation" }).length >= 2 ? true : undefined),
+        30_000,
+        "both calls to hang",
+      );
+      worker.child.kill("SIGTERM");
+      // A loose bound: the process must exit, not within a tight window.
+      const exited = await Promise.race([
+        worker.exited,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), graceMs + 10_000)),
+      ]);
+      if (!exited) worker.child.kill("SIGKILL");
+      expect(
+        exited,
+        `the worker did not exit within ${graceMs + 10_000} ms of SIGTERM with a ${graceMs} ms grace period`,
+      ).toBeDefined();
+      const run = exited as CliRun;
+      // 5: the runs in flight were cancelled when the grace period ran out, and everything closed in time.
+      expect({ code: run.code, signal: run.signal }, run.stderr.slice(-2000)).toEqual({ code: 5, signal: null });
+      expect(run.stderr).toContain("grace period over");
 
-    // Nothing failed and nothing was published: both jobs are still active, their attempts unused,
-    // until their lock expires and a worker takes them again.
-    expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
-    const jobs = await Promise.all(requests.map((r) => p!.producer.queue.getJob(r.jobId)));
-    expect(await Promise.all(jobs.map((j) => j!.getState()))).toEqual(["active", "active"]);
-    expect(jobs.map((j) => j!.attemptsMade)).toEqual([0, 0]);
+      // Nothing failed and nothing was published: both jobs are still active, their attempts unused,
+      // until their lock expires and a worker takes them again.
+      expect(await countOutcomes(p.redis, p.prefix)).toBe(0);
+      const jobs = await Promise.all(requests.map((r) => p!.producer.queue.getJob(r.jobId)));
+      expect(await Promise.all(jobs.map((j) => j!.getState()))).toEqual(["active", "active"]);
+      expect(jobs.map((j) => j!.attemptsMade)).toEqual([0, 0]);
 
-    p.emulator.setSwitches({ hang: null } as never);
-    await p.startWorker({ STALLED_INTERVAL_MS: 500 });
-    const events = await waitForOutcomes(p.redis, p.prefix, 2, { timeoutMs: 30_000 });
-    expect(events.map((e) => e.type)).toEqual(["accepted", "accepted"]);
-    for (const [i, r] of requests.entries()) {
-      const calls = p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: invs[i]!.identifier });
-      expect(calls.map((c) => c.errorType ?? c.status)).toEqual(["Hang", 200]);
-      expect(new Set(calls.map((c) => c.clientToken))).toEqual(new Set([r.clientToken]));
-    }
-  });
+      p.emulator.setSwitches({ hang: null } as never);
+      await p.startWorker({ STALLED_INTERVAL_MS: 500 });
+      const events = await waitForOutcomes(p.redis, p.prefix, 2, { timeoutMs: 30_000 });
+      expect(events.map((e) => e.type)).toEqual(["accepted", "accepted"]);
+      for (const [i, r] of requests.entries()) {
+        const calls = p.emulator.calls({ operation: "AcceptConnectionInvitation", identifier: invs[i]!.identifier });
+        expect(calls.map((c) => c.errorType ?? c.status)).toEqual(["Hang", 200]);
+        expect(new Set(calls.map((c) => c.clientToken))).toEqual(new Set([r.clientToken]));
+      }
+    },
+  );
 });

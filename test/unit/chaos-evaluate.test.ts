@@ -3,7 +3,10 @@ import { evaluate, INVARIANT_NAMES, type Observations } from "../../chaos/evalua
 
 const T = 1_000_000;
 const ack = (n: number, at = T) => ({ jobId: `AWS.pacinv-${n}.x`, identifier: `pacinv-${n}`, at });
-const delivery = (n: number, over: Partial<{ eventId: string; type: string; completedAt: string; at: number }> = {}) => ({
+const delivery = (
+  n: number,
+  over: Partial<{ eventId: string; type: string; completedAt: string; at: number }> = {},
+) => ({
   requestId: `AWS.pacinv-${n}.x`,
   eventId: `e-${n}`,
   type: "accepted",
@@ -41,7 +44,10 @@ function clean(): Observations {
     requestJobsUnfinished: {},
     openRecords: [],
     acceptCalls: [call(1), call(2)],
-    invitationStatus: new Map([["pacinv-1", "ACCEPTED"], ["pacinv-2", "ACCEPTED"]]),
+    invitationStatus: new Map([
+      ["pacinv-1", "ACCEPTED"],
+      ["pacinv-2", "ACCEPTED"],
+    ]),
     injectedJobs: [],
     fsyncLossWindows: [],
     resubmission: null,
@@ -62,17 +68,21 @@ describe("chaos evaluate", () => {
     expect(r.figures).toMatchObject({ acknowledged: 2, outcomes: 2, lost: 0, duplicates: 0, redeliveries: 0 });
   });
 
-  it("counts an acknowledged request without outcome as lost, unless it was acknowledged just before an everysec SIGKILL", () => {
-    const o = clean();
-    o.deliveries.pop();
-    o.outcomeJobs.pop();
-    expect(failing(o)).toEqual(["noAcknowledgedRequestLost", "lostRequestsRecoveredByResubmission"]);
-    o.fsyncLossWindows.push({ from: T - 2000, to: T + 10 });
-    expect(failing(o)).toEqual(["lostRequestsRecoveredByResubmission"]);
-    expect(evaluate(o).figures).toMatchObject({ lost: 1, lostInFsyncWindow: 1 });
-    o.resubmission = { resubmitted: 1, recovered: 1, newRequests: 1 };
-    expect(failing(o)).toEqual([]);
-  });
+  it(
+    "counts an acknowledged request without outcome as lost, " +
+      "unless it was acknowledged just before an everysec SIGKILL",
+    () => {
+      const o = clean();
+      o.deliveries.pop();
+      o.outcomeJobs.pop();
+      expect(failing(o)).toEqual(["noAcknowledgedRequestLost", "lostRequestsRecoveredByResubmission"]);
+      o.fsyncLossWindows.push({ from: T - 2000, to: T + 10 });
+      expect(failing(o)).toEqual(["lostRequestsRecoveredByResubmission"]);
+      expect(evaluate(o).figures).toMatchObject({ lost: 1, lostInFsyncWindow: 1 });
+      o.resubmission = { resubmitted: 1, recovered: 1, newRequests: 1 };
+      expect(failing(o)).toEqual([]);
+    },
+  );
 
   it("allows redelivery of the same event, not a second publication or a second eventId", () => {
     const o = clean();
@@ -119,16 +129,32 @@ describe("chaos evaluate", () => {
     o.openRecords.push({ jobId: "AWS.pacinv-3.x", state: "in_progress" });
     o.requestJobsUnfinished = { active: ["AWS.pacinv-3.x"], waiting: [] };
     o.outcomeJobs[0]!.state = "failed";
-    expect(failing(o)).toEqual(["noRecordLeftOpen", "everyRequestJobFinished", "everyOutcomeDelivered", "outcomesAgreeWithAws"]);
+    expect(failing(o)).toEqual([
+      "noRecordLeftOpen",
+      "everyRequestJobFinished",
+      "everyOutcomeDelivered",
+      "outcomesAgreeWithAws",
+    ]);
     expect(evaluate(o).figures).toMatchObject({ parkedOutcomes: 1, requestJobsUnfinished: { active: 1 } });
   });
 
   it("wants an InvalidJob outcome for every injected job", () => {
     const o = clean();
     o.injectedJobs.push({ id: "chaos-notjson-1", kind: "not-json" }, { id: "chaos-invalid-1", kind: "invalid-json" });
-    o.outcomeJobs.push({ id: "chaos-invalid-1", state: "completed", type: "failed", identifier: null, alreadyAccepted: false, errorName: "InvalidJob" });
+    o.outcomeJobs.push({
+      id: "chaos-invalid-1",
+      state: "completed",
+      type: "failed",
+      identifier: null,
+      alreadyAccepted: false,
+      errorName: "InvalidJob",
+    });
     expect(failing(o)).toEqual(["injectedJobsEnd"]);
-    expect(evaluate(o).figures.notJsonJobs).toMatchObject({ injected: 1, withOutcome: 0, withoutOutcome: ["chaos-notjson-1"] });
+    expect(evaluate(o).figures.notJsonJobs).toMatchObject({
+      injected: 1,
+      withOutcome: 0,
+      withoutOutcome: ["chaos-notjson-1"],
+    });
     expect(evaluate(o).figures.invalidJsonJobs).toMatchObject({ injected: 1, invalidJobOutcome: 1 });
   });
 });

@@ -34,15 +34,20 @@ describe("classifyError", () => {
     expect(c.reason).toBe("R");
   });
 
-  it.each(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE"])("a network error %s (no HTTP answer) is a transient NetworkError", (code) => {
-    const err = Object.assign(new Error("socket hang up"), { code, $metadata: {} });
-    const c = classifyError(err);
-    expect(c).toMatchObject({ name: "NetworkError", kind: "transient", httpStatus: null });
-    expect(c.message).toContain(code);
-  });
+  it.each(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE"])(
+    "a network error %s (no HTTP answer) is a transient NetworkError",
+    (code) => {
+      const err = Object.assign(new Error("socket hang up"), { code, $metadata: {} });
+      const c = classifyError(err);
+      expect(c).toMatchObject({ name: "NetworkError", kind: "transient", httpStatus: null });
+      expect(c.message).toContain(code);
+    },
+  );
 
   it("finds a network code in the cause chain and treats SDK timeouts as network errors", () => {
-    const wrapped = Object.assign(new Error("outer"), { cause: Object.assign(new Error("inner"), { code: "ECONNRESET" }) });
+    const wrapped = Object.assign(new Error("outer"), {
+      cause: Object.assign(new Error("inner"), { code: "ECONNRESET" }),
+    });
     expect(classifyError(wrapped).name).toBe("NetworkError");
     expect(classifyError(Object.assign(new Error("t"), { name: "TimeoutError" })).kind).toBe("transient");
   });
@@ -66,17 +71,22 @@ describe("classifyError", () => {
     ["IncompleteSignatureException", 403],
     ["IncompleteSignature", 400],
     ["MissingAuthenticationTokenException", 403],
-  ] as const)("%s (HTTP %s) is a fault of the worker, not of the request, and nothing happened at AWS", (name, status) => {
-    const c = classifyError(sdkError(name, status));
-    expect(c).toMatchObject({ name, kind: "fault", indeterminate: false });
-  });
+  ] as const)(
+    "%s (HTTP %s) is a fault of the worker, not of the request, and nothing happened at AWS",
+    (name, status) => {
+      const c = classifyError(sdkError(name, status));
+      expect(c).toMatchObject({ name, kind: "fault", indeterminate: false });
+    },
+  );
 
   it("AccessDeniedException stays terminal: a permission on the invitation, fixed by IAM and a redrive", () => {
     expect(classifyError(sdkError("AccessDeniedException", 403)).kind).toBe("terminal");
   });
 
   it("our own hard timeout is a network error after which AWS may have acted", () => {
-    const c = classifyError(Object.assign(new Error("no answer within 1000 ms"), { name: "TimeoutError", code: "ETIMEDOUT" }));
+    const c = classifyError(
+      Object.assign(new Error("no answer within 1000 ms"), { name: "TimeoutError", code: "ETIMEDOUT" }),
+    );
     expect(c).toMatchObject({ name: "NetworkError", kind: "transient", indeterminate: true });
   });
 

@@ -18,12 +18,22 @@ function codeOf(file: string): string {
 describe("loadConfig", () => {
   it("applies documented defaults, with a hash-tagged prefix for Redis Cluster", () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ REDIS_URL: "redis://127.0.0.1:6379", QUEUE_PREFIX: "{pci}", AWS_REGION: "us-east-1", WORKER_CONCURRENCY: 4 });
+    expect(c).toMatchObject({
+      REDIS_URL: "redis://127.0.0.1:6379",
+      QUEUE_PREFIX: "{pci}",
+      AWS_REGION: "us-east-1",
+      WORKER_CONCURRENCY: 4,
+    });
     expect(c.PARTNERCENTRAL_ENDPOINT).toBeUndefined();
     expect(Object.isFrozen(c)).toBe(true);
   });
   it("reads and coerces variables; empty strings mean unset", () => {
-    const c = loadConfig({ WORKER_CONCURRENCY: "8", RATE_LIMIT_RPS: "20", PARTNERCENTRAL_ENDPOINT: "", BACKOFF_JITTER: "0.2" });
+    const c = loadConfig({
+      WORKER_CONCURRENCY: "8",
+      RATE_LIMIT_RPS: "20",
+      PARTNERCENTRAL_ENDPOINT: "",
+      BACKOFF_JITTER: "0.2",
+    });
     expect(c.WORKER_CONCURRENCY).toBe(8);
     expect(c.RATE_LIMIT_RPS).toBe(20);
     expect(c.BACKOFF_JITTER).toBe(0.2);
@@ -52,15 +62,21 @@ describe("loadConfig", () => {
         }
       })();
       expect(err, prefix).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).issues).toEqual([{ field: "QUEUE_PREFIX", rule: "must hold a Redis Cluster hash tag, e.g. {pci}, when REDIS_CLUSTER is true" }]);
+      expect((err as ConfigError).issues).toEqual([
+        { field: "QUEUE_PREFIX", rule: "must hold a Redis Cluster hash tag, e.g. {pci}, when REDIS_CLUSTER is true" },
+      ]);
     }
-    for (const prefix of ["{pci}", "app{pci}", "{a}b", "x{y}z{"]) expect(loadConfig({ REDIS_CLUSTER: "true", QUEUE_PREFIX: prefix }).QUEUE_PREFIX).toBe(prefix);
+    for (const prefix of ["{pci}", "app{pci}", "{a}b", "x{y}z{"])
+      expect(loadConfig({ REDIS_CLUSTER: "true", QUEUE_PREFIX: prefix }).QUEUE_PREFIX).toBe(prefix);
     expect(loadConfig({ QUEUE_PREFIX: "pci" }).QUEUE_PREFIX).toBe("pci"); // one node: any prefix
   });
-  it("bounds HTTP_MAX_BATCH at 10,000 (a batch is one Redis script, which must end within HTTP_REDIS_TIMEOUT_MS)", () => {
-    expect(loadConfig({ HTTP_MAX_BATCH: "10000" }).HTTP_MAX_BATCH).toBe(10_000);
-    expect(() => loadConfig({ HTTP_MAX_BATCH: "10001" })).toThrow(/HTTP_MAX_BATCH: must be ≤ 10000/);
-  });
+  it(
+    "bounds HTTP_MAX_BATCH at 10,000 (a batch is one Redis " + "script, which must end within HTTP_REDIS_TIMEOUT_MS)",
+    () => {
+      expect(loadConfig({ HTTP_MAX_BATCH: "10000" }).HTTP_MAX_BATCH).toBe(10_000);
+      expect(() => loadConfig({ HTTP_MAX_BATCH: "10001" })).toThrow(/HTTP_MAX_BATCH: must be ≤ 10000/);
+    },
+  );
   it("refuses every duration in ms above what a Node timer can wait (2^31 − 1: more fires after 1 ms)", () => {
     const durations = Object.keys(configSchema.shape).filter((k) => k.endsWith("_MS"));
     expect(durations.length).toBeGreaterThan(10);
@@ -73,16 +89,34 @@ describe("loadConfig", () => {
         }
       })();
       expect(err, name).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).issues.find((i) => i.field === name)?.rule, name).toMatch(/must be ≤ (2147483647|3600000)/);
+      expect((err as ConfigError).issues.find((i) => i.field === name)?.rule, name).toMatch(
+        /must be ≤ (2147483647|3600000)/,
+      );
     }
-    expect(loadConfig({ SWEEP_INTERVAL_MS: String(MAX_TIMER_MS), AWS_REQUEST_TIMEOUT_MS: String(MAX_TIMER_MS) }).SWEEP_INTERVAL_MS).toBe(MAX_TIMER_MS);
+    expect(
+      loadConfig({ SWEEP_INTERVAL_MS: String(MAX_TIMER_MS), AWS_REQUEST_TIMEOUT_MS: String(MAX_TIMER_MS) })
+        .SWEEP_INTERVAL_MS,
+    ).toBe(MAX_TIMER_MS);
   });
   it("keeps one source of defaults: no module but the config schema spells a default of its own", () => {
-    const files = readdirSync(SRC, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => join(SRC, f));
-    const names = ["REDIS_URL", "QUEUE_PREFIX", "REQUESTS_QUEUE", "OUTCOMES_QUEUE", "DISCOVERY_QUEUE", "AWS_REGION"] as const;
+    const files = readdirSync(SRC, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => join(SRC, f));
+    const names = [
+      "REDIS_URL",
+      "QUEUE_PREFIX",
+      "REQUESTS_QUEUE",
+      "OUTCOMES_QUEUE",
+      "DISCOVERY_QUEUE",
+      "AWS_REGION",
+    ] as const;
     const spelled = files
       .filter((f) => relative(SRC, f) !== join("schemas", "config.ts"))
-      .flatMap((f) => names.filter((n) => codeOf(f).includes(JSON.stringify(CONFIG_DEFAULTS[n]))).map((n) => `${relative(SRC, f)}: ${n}`));
+      .flatMap((f) =>
+        names
+          .filter((n) => codeOf(f).includes(JSON.stringify(CONFIG_DEFAULTS[n])))
+          .map((n) => `${relative(SRC, f)}: ${n}`),
+      );
     expect(spelled, "read these from CONFIG_DEFAULTS").toEqual([]);
   });
   it("redacts passwords in URLs", () => {

@@ -3,7 +3,12 @@ import { decide } from "../../src/consumer/decide.js";
 import type { ClassifiedError } from "../../src/aws/classify-error.js";
 
 const err = (kind: ClassifiedError["kind"], extra: Partial<ClassifiedError> = {}): ClassifiedError => ({
-  name: kind === "throttle" ? "ThrottlingException" : kind === "transient" ? "InternalServerException" : "ConflictException",
+  name:
+    kind === "throttle"
+      ? "ThrottlingException"
+      : kind === "transient"
+        ? "InternalServerException"
+        : "ConflictException",
   kind,
   reason: null,
   message: "m",
@@ -23,13 +28,19 @@ describe("decide", () => {
   });
   it("fails terminal errors at once, not retryable", () => {
     const d = decide(err("terminal", { reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE", httpStatus: 409 }), ctx);
-    expect(d).toMatchObject({ action: "fail", error: { name: "ConflictException", reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE", retryable: false } });
+    expect(d).toMatchObject({
+      action: "fail",
+      error: { name: "ConflictException", reason: "INCOMPATIBLE_CONNECTION_INVITATION_STATE", retryable: false },
+    });
   });
   it("retries transient errors while attempts remain, then gives up with RetriesExhausted", () => {
     expect(decide(err("transient"), ctx).action).toBe("retry");
     expect(decide(err("transient"), { ...ctx, attemptsMade: 1 }).action).toBe("retry");
     const last = decide(err("transient"), { ...ctx, attemptsMade: 2 });
-    expect(last).toMatchObject({ action: "fail", error: { name: "RetriesExhausted", reason: "InternalServerException", retryable: true } });
+    expect(last).toMatchObject({
+      action: "fail",
+      error: { name: "RetriesExhausted", reason: "InternalServerException", retryable: true },
+    });
   });
   it("puts a throttled job back at once (the shared rate has dropped), or after Retry-After", () => {
     expect(decide(err("throttle"), ctx)).toMatchObject({ action: "rate-limit", delayMs: 0 });

@@ -28,8 +28,12 @@ const policyError = (f: () => unknown): PolicyValidationError => {
 
 describe("discovery policy: parsing", () => {
   it("reads JSON and YAML alike, with hold and no rules as defaults", () => {
-    const json = parsePolicyText('{"default":"hold","rules":[{"action":"accept","when":{"connectionTypes":["SUBSIDIARY"]}}]}');
-    const yaml = parsePolicyText("default: hold\nrules:\n  - action: accept\n    when:\n      connectionTypes: [SUBSIDIARY]\n");
+    const json = parsePolicyText(
+      '{"default":"hold","rules":[{"action":"accept","when":{"connectionTypes":["SUBSIDIARY"]}}]}',
+    );
+    const yaml = parsePolicyText(
+      "default: hold\nrules:\n  - action: accept\n    when:\n      connectionTypes: [SUBSIDIARY]\n",
+    );
     expect(yaml).toEqual(json);
     expect(parsePolicyText("{}")).toEqual({ default: "hold", rules: [] });
     expect(parsePolicyText("")).toEqual({ default: "hold", rules: [] });
@@ -37,13 +41,29 @@ describe("discovery policy: parsing", () => {
   });
 
   it.each<[string, string, string]>([
-    ['{"rules":[{"action":"accept"},{"action":"reject","when":{"connectionTypes":["SUBSIDARY"]}}]}', "rules.1.when.connectionTypes.0", "must be one of OPPORTUNITY_COLLABORATION, SUBSIDIARY"],
+    [
+      '{"rules":[{"action":"accept"},{"action":"reject","when":{"connectionTypes":["SUBSIDARY"]}}]}',
+      "rules.1.when.connectionTypes.0",
+      "must be one of OPPORTUNITY_COLLABORATION, SUBSIDIARY",
+    ],
     ['{"rules":[{"action":"approve"}]}', "rules.0.action", 'must be "accept", "reject" or "hold"'],
     ['{"rules":[{"action":"accept","reason":"why"}]}', "rules.0.reason", 'only allowed with action "reject"'],
-    ['{"rules":[{"action":"reject","reason":"' + "x".repeat(257) + '"}]}', "rules.0.reason", "at most 256 characters"],
-    ['{"rules":[{"action":"accept","when":{"otherParticipantIdentifiers":[]}}]}', "rules.0.when.otherParticipantIdentifiers", "at least one value"],
-    ['{"rules":[{"action":"accept","when":{"otherParticipantIdentifiers":["acme corp"]}}]}', "rules.0.when.otherParticipantIdentifiers.0", "must match ^[a-zA-Z0-9-]+$"],
-    ['{"rules":[{"action":"accept","when":{"inviterEmailDomains":["@acme.example"]}}]}', "rules.0.when.inviterEmailDomains.0", "must be a domain name"],
+    [`{"rules":[{"action":"reject","reason":"${"x".repeat(257)}"}]}`, "rules.0.reason", "at most 256 characters"],
+    [
+      '{"rules":[{"action":"accept","when":{"otherParticipantIdentifiers":[]}}]}',
+      "rules.0.when.otherParticipantIdentifiers",
+      "at least one value",
+    ],
+    [
+      '{"rules":[{"action":"accept","when":{"otherParticipantIdentifiers":["acme corp"]}}]}',
+      "rules.0.when.otherParticipantIdentifiers.0",
+      "must match ^[a-zA-Z0-9-]+$",
+    ],
+    [
+      '{"rules":[{"action":"accept","when":{"inviterEmailDomains":["@acme.example"]}}]}',
+      "rules.0.when.inviterEmailDomains.0",
+      "must be a domain name",
+    ],
     ['{"rules":[{"action":"accept","when":{"partner":"x"}}]}', "rules.0.when", "unknown field(s): partner"],
     ['{"rules":[{"action":"accept","if":{}}]}', "rules.0", "unknown field(s): if"],
     ['{"default":"maybe"}', "default", 'must be "accept", "reject" or "hold"'],
@@ -61,8 +81,20 @@ describe("discovery policy: parsing", () => {
   });
 
   it("names every bad field at once", () => {
-    const err = policyError(() => parsePolicy({ default: "x", rules: [{ action: "accept", reason: "r" }, { action: "reject", when: { connectionTypes: ["X"] } }] }));
-    expect(err.issues.map((i) => i.field).sort()).toEqual(["default", "rules.0.reason", "rules.1.when.connectionTypes.0"]);
+    const err = policyError(() =>
+      parsePolicy({
+        default: "x",
+        rules: [
+          { action: "accept", reason: "r" },
+          { action: "reject", when: { connectionTypes: ["X"] } },
+        ],
+      }),
+    );
+    expect(err.issues.map((i) => i.field).sort()).toEqual([
+      "default",
+      "rules.0.reason",
+      "rules.1.when.connectionTypes.0",
+    ]);
   });
 });
 
@@ -79,42 +111,77 @@ describe("discovery policy: deciding", () => {
     const policy: DiscoveryPolicy = {
       default: "hold",
       rules: [
-        { action: "reject", reason: "no subsidiaries from Acme", when: { otherParticipantIdentifiers: ["111122223333"], connectionTypes: ["SUBSIDIARY"] } },
+        {
+          action: "reject",
+          reason: "no subsidiaries from Acme",
+          when: { otherParticipantIdentifiers: ["111122223333"], connectionTypes: ["SUBSIDIARY"] },
+        },
         { action: "accept", when: { otherParticipantIdentifiers: ["999999999999", "111122223333"] } },
         { action: "reject" },
       ],
     };
-    expect(await applyPolicy(policy, inv({ connectionType: "SUBSIDIARY" }), noEmail)).toEqual({ decision: "reject", rule: 0, reason: "no subsidiaries from Acme" });
+    expect(await applyPolicy(policy, inv({ connectionType: "SUBSIDIARY" }), noEmail)).toEqual({
+      decision: "reject",
+      rule: 0,
+      reason: "no subsidiaries from Acme",
+    });
     expect(await applyPolicy(policy, inv(), noEmail)).toEqual({ decision: "accept", rule: 1 });
-    expect(await applyPolicy(policy, inv({ otherParticipantIdentifier: "222233334444" }), noEmail)).toEqual({ decision: "reject", rule: 2 });
-    expect(await applyPolicy({ ...policy, rules: policy.rules.slice(0, 2), default: "accept" }, inv({ otherParticipantIdentifier: null }), noEmail)).toEqual({ decision: "accept", rule: null });
+    expect(await applyPolicy(policy, inv({ otherParticipantIdentifier: "222233334444" }), noEmail)).toEqual({
+      decision: "reject",
+      rule: 2,
+    });
+    expect(
+      await applyPolicy(
+        { ...policy, rules: policy.rules.slice(0, 2), default: "accept" },
+        inv({ otherParticipantIdentifier: null }),
+        noEmail,
+      ),
+    ).toEqual({ decision: "accept", rule: null });
   });
 
-  it("reads the inviter's e-mail only when a rule's other conditions hold, at most once, and compares domains without case", async () => {
-    let reads = 0;
-    const email = (address: string | null) => async () => {
-      reads++;
-      return address;
-    };
-    const policy: DiscoveryPolicy = {
-      default: "hold",
-      rules: [
-        { action: "accept", when: { connectionTypes: ["SUBSIDIARY"], inviterEmailDomains: ["acme.example"] } },
-        { action: "reject", when: { inviterEmailDomains: ["Globex.Example"] } },
-        { action: "accept", when: { inviterEmailDomains: ["acme.example"] } },
-      ],
-    };
-    expect(await applyPolicy(policy, inv(), email("bob@GLOBEX.example"))).toEqual({ decision: "reject", rule: 1 });
-    expect(reads).toBe(1);
-    reads = 0;
-    expect(await applyPolicy(policy, inv({ connectionType: "SUBSIDIARY" }), email("ann@sub.acme.example"))).toEqual({ decision: "hold", rule: null });
-    expect(reads).toBe(1);
-    reads = 0;
-    expect(await applyPolicy(policy, inv(), email(null))).toEqual({ decision: "hold", rule: null });
-    expect(await applyPolicy({ default: "hold", rules: [{ action: "accept", when: { connectionTypes: ["SUBSIDIARY"], inviterEmailDomains: ["x.example"] } }] }, inv(), email("a@x.example"))).toEqual({
-      decision: "hold",
-      rule: null,
-    });
-    expect(reads).toBe(1);
-  });
+  it(
+    "reads the inviter's e-mail only when a rule's other conditions " +
+      "hold, at most once, and compares domains without case",
+    async () => {
+      let reads = 0;
+      const email = (address: string | null) => async () => {
+        reads++;
+        return address;
+      };
+      const policy: DiscoveryPolicy = {
+        default: "hold",
+        rules: [
+          { action: "accept", when: { connectionTypes: ["SUBSIDIARY"], inviterEmailDomains: ["acme.example"] } },
+          { action: "reject", when: { inviterEmailDomains: ["Globex.Example"] } },
+          { action: "accept", when: { inviterEmailDomains: ["acme.example"] } },
+        ],
+      };
+      expect(await applyPolicy(policy, inv(), email("bob@GLOBEX.example"))).toEqual({ decision: "reject", rule: 1 });
+      expect(reads).toBe(1);
+      reads = 0;
+      expect(await applyPolicy(policy, inv({ connectionType: "SUBSIDIARY" }), email("ann@sub.acme.example"))).toEqual({
+        decision: "hold",
+        rule: null,
+      });
+      expect(reads).toBe(1);
+      reads = 0;
+      expect(await applyPolicy(policy, inv(), email(null))).toEqual({ decision: "hold", rule: null });
+      expect(
+        await applyPolicy(
+          {
+            default: "hold",
+            rules: [
+              { action: "accept", when: { connectionTypes: ["SUBSIDIARY"], inviterEmailDomains: ["x.example"] } },
+            ],
+          },
+          inv(),
+          email("a@x.example"),
+        ),
+      ).toEqual({
+        decision: "hold",
+        rule: null,
+      });
+      expect(reads).toBe(1);
+    },
+  );
 });

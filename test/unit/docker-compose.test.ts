@@ -58,7 +58,8 @@ function envOf(service: Service): Map<string, string | null> {
       else env.set(entry.slice(0, eq), entry.slice(eq + 1));
     }
   } else {
-    for (const [key, value] of Object.entries(raw)) env.set(key, value === null || value === undefined ? null : String(value));
+    for (const [key, value] of Object.entries(raw))
+      env.set(key, value === null || value === undefined ? null : String(value));
   }
   return env;
 }
@@ -156,7 +157,9 @@ describe("docker-compose.yml", () => {
     });
 
     it("waits for a healthy redis and points REDIS_URL at it", () => {
-      expect(worker.depends_on).toEqual(expect.objectContaining({ redis: expect.objectContaining({ condition: "service_healthy" }) }));
+      expect(worker.depends_on).toEqual(
+        expect.objectContaining({ redis: expect.objectContaining({ condition: "service_healthy" }) }),
+      );
       const url = new URL(envOf(worker).get("REDIS_URL") ?? "");
       expect(url.protocol).toBe("redis:");
       expect(url.hostname).toBe("redis");
@@ -182,7 +185,17 @@ describe("docker-compose.yml", () => {
       const names = [...envOf(worker).keys()];
       expect(names.length).toBeGreaterThan(0);
       expect(names.filter((name) => !known.has(name))).toEqual([]);
-      for (const name of ["WORKER_CONCURRENCY", "RATE_LIMIT_RPS", "RATE_LIMIT_BURST", "JOB_ATTEMPTS", "SHUTDOWN_GRACE_MS", "LOG_LEVEL", "QUEUE_PREFIX", "AWS_REGION", "PARTNERCENTRAL_ENDPOINT"]) {
+      for (const name of [
+        "WORKER_CONCURRENCY",
+        "RATE_LIMIT_RPS",
+        "RATE_LIMIT_BURST",
+        "JOB_ATTEMPTS",
+        "SHUTDOWN_GRACE_MS",
+        "LOG_LEVEL",
+        "QUEUE_PREFIX",
+        "AWS_REGION",
+        "PARTNERCENTRAL_ENDPOINT",
+      ]) {
         expect(names, name).toContain(name);
       }
     });
@@ -210,6 +223,7 @@ describe("docker-compose.yml", () => {
         checked++;
       }
       expect(checked).toBeGreaterThanOrEqual(6);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation, read as text
       expect(envOf(worker).get("PARTNERCENTRAL_ENDPOINT")).toBe("${PARTNERCENTRAL_ENDPOINT:-}");
     });
 
@@ -221,7 +235,11 @@ describe("docker-compose.yml", () => {
 
     it("lets the host override the tunables", () => {
       const config = loadConfig(
-        interpolatedWorkerEnv({ QUEUE_PREFIX: "{custom}", WORKER_CONCURRENCY: "9", PARTNERCENTRAL_ENDPOINT: "http://emulator:4566" }),
+        interpolatedWorkerEnv({
+          QUEUE_PREFIX: "{custom}",
+          WORKER_CONCURRENCY: "9",
+          PARTNERCENTRAL_ENDPOINT: "http://emulator:4566",
+        }),
       );
       expect(config.QUEUE_PREFIX).toBe("{custom}");
       expect(config.WORKER_CONCURRENCY).toBe(9);
@@ -240,7 +258,9 @@ describe("docker-compose.yml", () => {
       expect(env.get("HTTP_AUTH_TOKENS") ?? "").toBe("");
       for (const name of env.keys()) expect(Object.keys(configSchema.shape), name).toContain(name);
       expect(api.ports).toEqual([`${env.get("HTTP_PORT")}:${env.get("HTTP_PORT")}`]);
-      expect(api.depends_on).toEqual(expect.objectContaining({ redis: expect.objectContaining({ condition: "service_healthy" }) }));
+      expect(api.depends_on).toEqual(
+        expect.objectContaining({ redis: expect.objectContaining({ condition: "service_healthy" }) }),
+      );
     });
 
     it("has a healthcheck on its own /healthz, on the port it listens on, with the image's Node", () => {
@@ -265,8 +285,10 @@ describe("docker-compose.yml", () => {
       expect(flag("--host")).toBe("0.0.0.0");
       const ports = (emulator.ports ?? []).map(String);
       expect(ports).toContain(`${flag("--port")}:${flag("--port")}`);
-      for (const option of command.filter((arg) => arg.startsWith("--"))) expect(emulatorHelp, option).toContain(`[${option}`);
-      if (command.includes("--seed")) expect(Number(flag("--seed"))).toBeGreaterThanOrEqual(1); // --seed 0 is a usage error
+      for (const option of command.filter((arg) => arg.startsWith("--")))
+        expect(emulatorHelp, option).toContain(`[${option}`);
+      // --seed 0 is a usage error
+      if (command.includes("--seed")) expect(Number(flag("--seed"))).toBeGreaterThanOrEqual(1);
     });
 
     it("is what the usage example at the top points workers at", () => {
@@ -303,7 +325,7 @@ describe("Dockerfile", () => {
   }
   const runtime = stages.at(-1) ?? [];
   const jsonArg = (keyword: string): string[] => {
-    const line = runtime.filter((l) => l.toUpperCase().startsWith(keyword + " ")).at(-1);
+    const line = runtime.filter((l) => l.toUpperCase().startsWith(`${keyword} `)).at(-1);
     expect(line, keyword).toBeDefined();
     return JSON.parse(line!.slice(keyword.length).trim()) as string[];
   };

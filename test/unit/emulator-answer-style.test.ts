@@ -63,7 +63,9 @@ describe("omitFields", () => {
 
 describe("resolveOmittable", () => {
   it("accepts a path or its unambiguous last segment, only for optional members", () => {
-    expect(resolveOmittable("ListConnectionInvitations", "ExpiresAt")).toBe("ConnectionInvitationSummaries.*.ExpiresAt");
+    expect(resolveOmittable("ListConnectionInvitations", "ExpiresAt")).toBe(
+      "ConnectionInvitationSummaries.*.ExpiresAt",
+    );
     expect(resolveOmittable("GetConnection", "ConnectionTypes.*.CanceledBy")).toBe("ConnectionTypes.*.CanceledBy");
     expect(() => resolveOmittable("GetConnectionInvitation", "Status")).toThrow(/not an optional output member/);
     expect(() => resolveOmittable("ListConnections", "NextToken")).toThrow(/optional: none/);

@@ -16,7 +16,12 @@ describe("NextToken", () => {
     ["another operation", encodeNextToken("ListConnections", 1, "f"), "ListConnectionInvitations", "f"],
     ["other filters", encodeNextToken("ListConnections", 1, "f"), "ListConnections", "g"],
     ["garbage", "not-a-token", "ListConnections", "f"],
-    ["a negative position", Buffer.from(JSON.stringify({ v: 1, op: "X", after: -1, filter: "f" })).toString("base64url"), "X", "f"],
+    [
+      "a negative position",
+      Buffer.from(JSON.stringify({ v: 1, op: "X", after: -1, filter: "f" })).toString("base64url"),
+      "X",
+      "f",
+    ],
   ])("refuses a token for %s as a ValidationException on NextToken", (_n, token, op, filter) => {
     try {
       decodeNextToken(token, op, filter);

@@ -41,7 +41,11 @@ describe("spreadSeedInputs", () => {
       inviterEmail: undefined,
     });
     for (const i of inputs) {
-      expect(i).toMatchObject({ connectionType: "SUBSIDIARY", partnerName: "Pinned", otherParticipantAccountId: "000011112222" });
+      expect(i).toMatchObject({
+        connectionType: "SUBSIDIARY",
+        partnerName: "Pinned",
+        otherParticipantAccountId: "000011112222",
+      });
       expect(i).not.toHaveProperty("inviterEmail");
     }
   });

@@ -3,7 +3,8 @@ import { checkSignature, formatAmzDate, parseAmzDate } from "../../src/emulator/
 
 const NOW = Date.UTC(2026, 10, 30, 12, 0, 0);
 const AUTH =
-  "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261130/us-east-1/partnercentral-account/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc123";
+  "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261130/us-east-1/partnercentral-account/aws4_request, " +
+  "SignedHeaders=host;x-amz-date, Signature=abc123";
 const signed = { authorization: AUTH, amzDate: "20261130T120000Z" };
 
 describe("amz dates", () => {
@@ -29,15 +30,34 @@ describe("checkSignature", () => {
     ["an expired token", { expiredSessionTokens: ["t"] }, { ...signed, securityToken: "t" }, "ExpiredTokenException"],
     ["a live token", { expiredSessionTokens: ["t"] }, { ...signed, securityToken: "u" }, undefined],
     ["exactly 5 min behind", { maxClockSkewSeconds: 300 }, { ...signed, amzDate: "20261130T115500Z" }, undefined],
-    ["5 min 1 s behind", { maxClockSkewSeconds: 300 }, { ...signed, amzDate: "20261130T115459Z" }, "InvalidSignatureException"],
-    ["5 min 1 s ahead", { maxClockSkewSeconds: 300 }, { ...signed, amzDate: "20261130T120501Z" }, "InvalidSignatureException"],
-    ["no date with a skew check", { maxClockSkewSeconds: 300 }, { authorization: AUTH }, "IncompleteSignatureException"],
+    [
+      "5 min 1 s behind",
+      { maxClockSkewSeconds: 300 },
+      { ...signed, amzDate: "20261130T115459Z" },
+      "InvalidSignatureException",
+    ],
+    [
+      "5 min 1 s ahead",
+      { maxClockSkewSeconds: 300 },
+      { ...signed, amzDate: "20261130T120501Z" },
+      "InvalidSignatureException",
+    ],
+    [
+      "no date with a skew check",
+      { maxClockSkewSeconds: 300 },
+      { authorization: AUTH },
+      "IncompleteSignatureException",
+    ],
   ])("%s", (_n, sw, headers, expected) => {
     expect(checkSignature(headers, sw, NOW)?.errorType).toBe(expected);
   });
 
   it("words the skew error as AWS does, and uses authErrorStatus", () => {
-    const r = checkSignature({ ...signed, amzDate: "20261130T114000Z" }, { maxClockSkewSeconds: 300, authErrorStatus: 400 }, NOW);
+    const r = checkSignature(
+      { ...signed, amzDate: "20261130T114000Z" },
+      { maxClockSkewSeconds: 300, authErrorStatus: 400 },
+      NOW,
+    );
     expect(r?.status).toBe(400);
     expect(r?.body).toEqual({
       __type: "com.amazon.coral.service#InvalidSignatureException",
@@ -53,11 +73,15 @@ describe("checkSignature", () => {
       maxClockSkewSeconds: 1,
     };
     const h = { authorization: AUTH, amzDate: "20200101T000000Z", securityToken: "t" };
-    expect(checkSignature({ ...h, authorization: "AWS4-HMAC-SHA256 x" }, everything, NOW)?.errorType).toBe("IncompleteSignatureException");
-    expect(checkSignature(h, everything, NOW)?.errorType).toBe("UnrecognizedClientException");
-    expect(checkSignature(h, { ...everything, knownAccessKeyIds: ["AKIDTEST"] }, NOW)?.errorType).toBe("ExpiredTokenException");
-    expect(checkSignature(h, { ...everything, knownAccessKeyIds: ["AKIDTEST"], expiredSessionTokens: [] }, NOW)?.errorType).toBe(
-      "InvalidSignatureException",
+    expect(checkSignature({ ...h, authorization: "AWS4-HMAC-SHA256 x" }, everything, NOW)?.errorType).toBe(
+      "IncompleteSignatureException",
     );
+    expect(checkSignature(h, everything, NOW)?.errorType).toBe("UnrecognizedClientException");
+    expect(checkSignature(h, { ...everything, knownAccessKeyIds: ["AKIDTEST"] }, NOW)?.errorType).toBe(
+      "ExpiredTokenException",
+    );
+    expect(
+      checkSignature(h, { ...everything, knownAccessKeyIds: ["AKIDTEST"], expiredSessionTokens: [] }, NOW)?.errorType,
+    ).toBe("InvalidSignatureException");
   });
 });

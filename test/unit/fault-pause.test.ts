@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createFaultPause, faultPauseLogLine, faultRecoveredLogLine, type FaultLogLine, type FaultPauseOptions } from "../../src/consumer/fault-pause.js";
+import {
+  createFaultPause,
+  faultPauseLogLine,
+  faultRecoveredLogLine,
+  type FaultLogLine,
+  type FaultPauseOptions,
+} from "../../src/consumer/fault-pause.js";
 import type { ClassifiedError } from "../../src/aws/classify-error.js";
 import { CONFIG_DEFAULTS } from "../../src/schemas/config.js";
 
@@ -67,28 +73,38 @@ describe("createFaultPause", () => {
     const { pause, effects, logs } = recorded({ minBackoffMs: 100, maxBackoffMs: 1000 });
     expect(pause.trip(fault())).toBe(100);
     // Three more runs that were in flight fail with the same fault.
-    expect([pause.trip(fault()), pause.trip(fault("InvalidSignatureException")), pause.trip(fault())]).toEqual([100, 100, 100]);
+    expect([pause.trip(fault()), pause.trip(fault("InvalidSignatureException")), pause.trip(fault())]).toEqual([
+      100, 100, 100,
+    ]);
     expect(effects).toEqual(["pause"]);
     expect(logs).toHaveLength(1);
     vi.advanceTimersByTime(100);
     expect(pause.trip(fault())).toBe(200);
   });
 
-  it("clear ends the episode: resumes at once, reports how long it lasted, and the next fault starts over at minBackoffMs", () => {
-    const { pause, effects, logs } = recorded({ minBackoffMs: 100, maxBackoffMs: 1000 });
-    pause.trip(fault());
-    vi.advanceTimersByTime(100);
-    pause.trip(fault());
-    vi.advanceTimersByTime(50);
-    pause.clear();
-    expect(pause.fault).toBeNull();
-    expect(effects).toEqual(["pause", "resume", "pause", "resume"]);
-    expect(logs.at(-1)).toEqual({ level: "info", fields: { error: { name: "ExpiredTokenException" }, pausedMs: 150 }, message: expect.stringContaining("again") });
-    // The pause's timer is gone: no second resume.
-    vi.advanceTimersByTime(10_000);
-    expect(effects).toHaveLength(4);
-    expect(pause.trip(fault())).toBe(100);
-  });
+  it(
+    "clear ends the episode: resumes at once, reports how long " +
+      "it lasted, and the next fault starts over at minBackoffMs",
+    () => {
+      const { pause, effects, logs } = recorded({ minBackoffMs: 100, maxBackoffMs: 1000 });
+      pause.trip(fault());
+      vi.advanceTimersByTime(100);
+      pause.trip(fault());
+      vi.advanceTimersByTime(50);
+      pause.clear();
+      expect(pause.fault).toBeNull();
+      expect(effects).toEqual(["pause", "resume", "pause", "resume"]);
+      expect(logs.at(-1)).toEqual({
+        level: "info",
+        fields: { error: { name: "ExpiredTokenException" }, pausedMs: 150 },
+        message: expect.stringContaining("again"),
+      });
+      // The pause's timer is gone: no second resume.
+      vi.advanceTimersByTime(10_000);
+      expect(effects).toHaveLength(4);
+      expect(pause.trip(fault())).toBe(100);
+    },
+  );
 
   it("clear without a fault does nothing", () => {
     const { pause, effects, logs } = recorded();
@@ -143,26 +159,33 @@ describe("createFaultPause", () => {
 });
 
 describe("what a fault episode logs", () => {
-  it("one error when it starts, one warning per failed probe (with the next pause), one info when it ends; again for the next episode", () => {
-    const { pause, logs } = recorded({ minBackoffMs: 100, maxBackoffMs: 400 });
-    for (let probe = 0; probe < 5; probe++) {
-      const delay = pause.trip(fault());
-      pause.trip(fault()); // a run that was in flight: no line
-      vi.advanceTimersByTime(delay);
-    }
-    pause.clear();
-    pause.trip(fault("UnrecognizedClientException"));
-    expect(logs.map((l) => [l.level, l.fields.pauseMs ?? null])).toEqual([
-      ["error", 100],
-      ["warn", 200],
-      ["warn", 400],
-      ["warn", 400],
-      ["warn", 400],
-      ["info", null],
-      ["error", 100],
-    ]);
-    expect(logs[0]!.fields).toEqual({ error: { name: "ExpiredTokenException", message: fault().message, httpStatus: 403 }, pauseMs: 100 });
-    expect(logs[0]!.message).toMatch(/credentials or signature.*attempts intact/);
-    expect(logs.at(-1)!.fields).toMatchObject({ error: { name: "UnrecognizedClientException" } });
-  });
+  it(
+    "one error when it starts, one warning per failed probe (with the " +
+      "next pause), one info when it ends; again for the next episode",
+    () => {
+      const { pause, logs } = recorded({ minBackoffMs: 100, maxBackoffMs: 400 });
+      for (let probe = 0; probe < 5; probe++) {
+        const delay = pause.trip(fault());
+        pause.trip(fault()); // a run that was in flight: no line
+        vi.advanceTimersByTime(delay);
+      }
+      pause.clear();
+      pause.trip(fault("UnrecognizedClientException"));
+      expect(logs.map((l) => [l.level, l.fields.pauseMs ?? null])).toEqual([
+        ["error", 100],
+        ["warn", 200],
+        ["warn", 400],
+        ["warn", 400],
+        ["warn", 400],
+        ["info", null],
+        ["error", 100],
+      ]);
+      expect(logs[0]!.fields).toEqual({
+        error: { name: "ExpiredTokenException", message: fault().message, httpStatus: 403 },
+        pauseMs: 100,
+      });
+      expect(logs[0]!.message).toMatch(/credentials or signature.*attempts intact/);
+      expect(logs.at(-1)!.fields).toMatchObject({ error: { name: "UnrecognizedClientException" } });
+    },
+  );
 });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { toHttpAnswer } from "../../src/http/http-errors.js";
 import { toAcceptanceStatus } from "../../src/http/acceptance-status.js";
-import { BatchValidationError, CancelValidationError, IdempotencyConflictError, RedisAuthError, RedisUnavailableError, RequestValidationError } from "../../src/errors/index.js";
+import {
+  BatchValidationError,
+  CancelValidationError,
+  IdempotencyConflictError,
+  RedisAuthError,
+  RedisUnavailableError,
+  RequestValidationError,
+} from "../../src/errors/index.js";
 import type { OutcomeEvent } from "../../src/schemas/outcome.js";
 
 const opts = { retryAfterSeconds: 5 };
@@ -9,13 +16,22 @@ const opts = { retryAfterSeconds: 5 };
 describe("toHttpAnswer", () => {
   it("400 with the library's message and issues for RequestValidationError", () => {
     const err = new RequestValidationError([{ field: "identifier", rule: "must match ^pacinv-[A-Za-z0-9]{13}$" }]);
-    expect(toHttpAnswer(err, opts)).toEqual({ status: 400, body: { error: "INVALID_REQUEST", message: err.message, issues: err.issues } });
+    expect(toHttpAnswer(err, opts)).toEqual({
+      status: 400,
+      body: { error: "INVALID_REQUEST", message: err.message, issues: err.issues },
+    });
   });
 
   it("400 naming the index of every bad item for BatchValidationError", () => {
     const err = new BatchValidationError([
       { index: 0, issues: [{ field: "catalog", rule: "must be 1-64 characters" }] },
-      { index: 2, issues: [{ field: "identifier", rule: "must be a string" }, { field: "metadata", rule: "must be an object" }] },
+      {
+        index: 2,
+        issues: [
+          { field: "identifier", rule: "must be a string" },
+          { field: "metadata", rule: "must be an object" },
+        ],
+      },
     ]);
     expect(toHttpAnswer(err, opts).body).toEqual({
       error: "INVALID_REQUEST",
@@ -32,7 +48,13 @@ describe("toHttpAnswer", () => {
     const err = new IdempotencyConflictError("order-42", ["metadata"], "AWS.pacinv-ABCDEFGHIJKLM.x");
     expect(toHttpAnswer(err, opts)).toEqual({
       status: 409,
-      body: { error: "IDEMPOTENCY_CONFLICT", message: err.message, idempotencyKey: "order-42", differences: ["metadata"], existingJobId: "AWS.pacinv-ABCDEFGHIJKLM.x" },
+      body: {
+        error: "IDEMPOTENCY_CONFLICT",
+        message: err.message,
+        idempotencyKey: "order-42",
+        differences: ["metadata"],
+        existingJobId: "AWS.pacinv-ABCDEFGHIJKLM.x",
+      },
     });
   });
 
@@ -40,22 +62,42 @@ describe("toHttpAnswer", () => {
     const err = new CancelValidationError([{ field: "reason", rule: "must be 1-256 characters" }]);
     expect(toHttpAnswer(err, opts)).toEqual({
       status: 400,
-      body: { error: "INVALID_REQUEST", message: "invalid cancel: reason: must be 1-256 characters", issues: [{ field: "reason", rule: "must be 1-256 characters" }] },
+      body: {
+        error: "INVALID_REQUEST",
+        message: "invalid cancel: reason: must be 1-256 characters",
+        issues: [{ field: "reason", rule: "must be 1-256 characters" }],
+      },
     });
   });
 
   it("503 with Retry-After when Redis is unreachable", () => {
-    expect(toHttpAnswer(new RedisUnavailableError("redis://h:6379"), opts)).toMatchObject({ status: 503, body: { error: "REDIS_UNAVAILABLE" }, headers: { "retry-after": "5" } });
+    expect(toHttpAnswer(new RedisUnavailableError("redis://h:6379"), opts)).toMatchObject({
+      status: 503,
+      body: { error: "REDIS_UNAVAILABLE" },
+      headers: { "retry-after": "5" },
+    });
   });
 
-  it("503 REDIS_UNAVAILABLE naming the refused credentials, never the password, for RedisAuthError and a bare WRONGPASS or NOAUTH reply", () => {
-    const reply = Object.assign(new Error("WRONGPASS invalid username-password pair or user is disabled."), { command: { name: "hello", args: ["3", "AUTH", "default", "hunter2"] } });
-    const expected = { status: 503, body: { error: "REDIS_UNAVAILABLE", message: "Redis refused our credentials; retry later" }, headers: { "retry-after": "5" } };
-    expect(toHttpAnswer(new RedisAuthError("redis://:***@h:6379", "default", "wrong-password", { cause: reply }), opts)).toEqual(expected);
-    expect(toHttpAnswer(reply, opts)).toEqual(expected);
-    expect(toHttpAnswer(new Error("NOAUTH Authentication required."), opts)).toEqual(expected);
-    expect(JSON.stringify(toHttpAnswer(reply, opts))).not.toContain("hunter2");
-  });
+  it(
+    "503 REDIS_UNAVAILABLE naming the refused credentials, never the " +
+      "password, for RedisAuthError and a bare WRONGPASS or NOAUTH reply",
+    () => {
+      const reply = Object.assign(new Error("WRONGPASS invalid username-password pair or user is disabled."), {
+        command: { name: "hello", args: ["3", "AUTH", "default", "hunter2"] },
+      });
+      const expected = {
+        status: 503,
+        body: { error: "REDIS_UNAVAILABLE", message: "Redis refused our credentials; retry later" },
+        headers: { "retry-after": "5" },
+      };
+      expect(
+        toHttpAnswer(new RedisAuthError("redis://:***@h:6379", "default", "wrong-password", { cause: reply }), opts),
+      ).toEqual(expected);
+      expect(toHttpAnswer(reply, opts)).toEqual(expected);
+      expect(toHttpAnswer(new Error("NOAUTH Authentication required."), opts)).toEqual(expected);
+      expect(JSON.stringify(toHttpAnswer(reply, opts))).not.toContain("hunter2");
+    },
+  );
 
   it.each([
     [{ code: "FST_ERR_CTP_BODY_TOO_LARGE", statusCode: 413 }, 413, "PAYLOAD_TOO_LARGE"],
@@ -63,7 +105,15 @@ describe("toHttpAnswer", () => {
     [{ code: "FST_ERR_CTP_INVALID_JSON_BODY", statusCode: 400 }, 400, "INVALID_REQUEST"],
     [{ code: "FST_ERR_CTP_EMPTY_JSON_BODY", statusCode: 400 }, 400, "INVALID_REQUEST"],
     [Object.assign(new SyntaxError("Unexpected end of JSON input"), { statusCode: 400 }), 400, "INVALID_REQUEST"],
-    [{ code: "FST_ERR_MAX_PARAM_LENGTH", statusCode: 414, message: "'/v1/acceptances/AWS.aaa' is exceeding the max param length" }, 404, "NOT_FOUND"],
+    [
+      {
+        code: "FST_ERR_MAX_PARAM_LENGTH",
+        statusCode: 414,
+        message: "'/v1/acceptances/AWS.aaa' is exceeding the max param length",
+      },
+      404,
+      "NOT_FOUND",
+    ],
     [{ code: "FST_ERR_SOMETHING_NEW", statusCode: 400, message: "odd" }, 400, "INVALID_REQUEST"],
     [new Error("boom: secret detail"), 500, "INTERNAL"],
   ])("maps %j to %i %s", (err, status, code) => {

@@ -13,7 +13,7 @@ function probe(name: string, counts: Record<string, number> | Error, oldestTimes
 }
 
 const value = (text: string, series: string) => {
-  const line = text.split("\n").find((l) => l.startsWith(series + " "));
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 };
 
@@ -34,8 +34,15 @@ describe("createMetrics", () => {
     expect(value(text, 'pci_requests_enqueued_total{duplicate="true"}')).toBe(1);
     expect(value(text, 'pci_outcomes_total{type="accepted",error_name=""}')).toBe(1);
     expect(value(text, 'pci_outcomes_total{type="failed",error_name="ResourceNotFoundException"}')).toBe(1);
-    expect(value(text, 'pci_aws_call_duration_seconds_count{operation="AcceptConnectionInvitation",outcome="success"}')).toBe(1);
-    expect(value(text, 'pci_aws_call_duration_seconds_bucket{le="0.025",operation="AcceptConnectionInvitation",outcome="throttle"}')).toBe(1);
+    expect(
+      value(text, 'pci_aws_call_duration_seconds_count{operation="AcceptConnectionInvitation",outcome="success"}'),
+    ).toBe(1);
+    expect(
+      value(
+        text,
+        'pci_aws_call_duration_seconds_bucket{le="0.025",operation="AcceptConnectionInvitation",outcome="throttle"}',
+      ),
+    ).toBe(1);
     expect(value(text, "pci_retries_total")).toBe(1);
     expect(value(text, "pci_throttles_total")).toBe(1);
     expect(value(text, 'pci_shared_rate_limit{limit_key="accept-invitation"}')).toBe(4.5);
@@ -45,7 +52,10 @@ describe("createMetrics", () => {
   it("reads queue depth and the oldest waiting job's age at scrape time, leaving out a queue that fails", async () => {
     const m = createMetrics({
       defaultMetrics: false,
-      queues: [probe("requests", { waiting: 7, active: 2, delayed: 1 }, Date.now() - 30_000), probe("outcomes", new Error("down"))],
+      queues: [
+        probe("requests", { waiting: 7, active: 2, delayed: 1 }, Date.now() - 30_000),
+        probe("outcomes", new Error("down")),
+      ],
     });
     const text = await m.registry.metrics();
     expect(value(text, 'pci_queue_jobs{queue="requests",state="waiting"}')).toBe(7);

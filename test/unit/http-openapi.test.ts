@@ -7,7 +7,7 @@ type Json = Record<string, any>;
 const doc = buildOpenApiDocument() as Json;
 
 function refs(value: unknown, out: string[] = []): string[] {
-  if (Array.isArray(value)) value.forEach((v) => refs(v, out));
+  if (Array.isArray(value)) for (const v of value) refs(v, out);
   else if (value && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
       if (k === "$ref" && typeof v === "string") out.push(v);
@@ -24,8 +24,12 @@ describe("OpenAPI document", () => {
   });
 
   it("is generated with HTTP_MAX_BATCH's default", () => {
-    expect(doc.components.schemas.BatchRequest.properties.requests.maxItems).toBe(configSchema.parse({}).HTTP_MAX_BATCH);
-    expect((buildOpenApiDocument({ maxBatch: 7 }) as Json).components.schemas.BatchRequest.properties.requests.maxItems).toBe(7);
+    expect(doc.components.schemas.BatchRequest.properties.requests.maxItems).toBe(
+      configSchema.parse({}).HTTP_MAX_BATCH,
+    );
+    expect(
+      (buildOpenApiDocument({ maxBatch: 7 }) as Json).components.schemas.BatchRequest.properties.requests.maxItems,
+    ).toBe(7);
   });
 
   it("is OpenAPI 3.1 whose every $ref resolves inside the document (no JSON Schema $defs left)", () => {
@@ -42,15 +46,63 @@ describe("OpenAPI document", () => {
 
   it("documents every route with its status codes, and bearer auth except on the public ones", () => {
     const ops = doc.paths as Record<string, Record<string, Json>>;
-    expect(Object.keys(ops["/v1/acceptances"]!.post!.responses).sort()).toEqual(["202", "400", "401", "409", "413", "415", "503"]);
-    expect(Object.keys(ops["/v1/acceptances/batch"]!.post!.responses).sort()).toEqual(["202", "400", "401", "409", "413", "415", "503"]);
-    expect(Object.keys(ops["/v1/acceptances/{id}"]!.get!.responses).sort()).toEqual(["200", "400", "401", "404", "503"]);
-    expect(Object.keys(ops["/v1/acceptances/{id}/cancel"]!.post!.responses).sort()).toEqual(["200", "400", "401", "404", "409", "501", "503"]);
-    expect(Object.keys(ops["/v1/discoveries"]!.post!.responses).sort()).toEqual(["200", "400", "401", "413", "415", "501", "502", "503"]);
-    expect(Object.keys(ops["/v1/redrives"]!.post!.responses).sort()).toEqual(["200", "400", "401", "413", "415", "501", "503"]);
+    expect(Object.keys(ops["/v1/acceptances"]!.post!.responses).sort()).toEqual([
+      "202",
+      "400",
+      "401",
+      "409",
+      "413",
+      "415",
+      "503",
+    ]);
+    expect(Object.keys(ops["/v1/acceptances/batch"]!.post!.responses).sort()).toEqual([
+      "202",
+      "400",
+      "401",
+      "409",
+      "413",
+      "415",
+      "503",
+    ]);
+    expect(Object.keys(ops["/v1/acceptances/{id}"]!.get!.responses).sort()).toEqual([
+      "200",
+      "400",
+      "401",
+      "404",
+      "503",
+    ]);
+    expect(Object.keys(ops["/v1/acceptances/{id}/cancel"]!.post!.responses).sort()).toEqual([
+      "200",
+      "400",
+      "401",
+      "404",
+      "409",
+      "501",
+      "503",
+    ]);
+    expect(Object.keys(ops["/v1/discoveries"]!.post!.responses).sort()).toEqual([
+      "200",
+      "400",
+      "401",
+      "413",
+      "415",
+      "501",
+      "502",
+      "503",
+    ]);
+    expect(Object.keys(ops["/v1/redrives"]!.post!.responses).sort()).toEqual([
+      "200",
+      "400",
+      "401",
+      "413",
+      "415",
+      "501",
+      "503",
+    ]);
     expect(doc.components.schemas.DiscoveryRequest.properties.policy).toBeDefined();
     expect(doc.components.schemas.RedriveRequest.properties.since.type).toBe("string");
-    for (const path of ["/healthz", "/readyz", "/metrics", "/openapi.json"]) expect(ops[path]!.get!.security, path).toEqual([]);
+    for (const path of ["/healthz", "/readyz", "/metrics", "/openapi.json"])
+      expect(ops[path]!.get!.security, path).toEqual([]);
     expect(doc.security).toEqual([{ bearer: [] }]);
     expect(doc.components.schemas.AcceptRequest.properties.catalog.description).toMatch(/catalog/i);
   });

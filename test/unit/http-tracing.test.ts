@@ -30,7 +30,11 @@ describe("tracing with an SDK registered", () => {
     exporter.reset();
     const boom = new Error("boom");
     await expect(startSpan("async", async () => Promise.reject(boom))).rejects.toBe(boom);
-    expect(() => startSpan("sync", () => { throw boom; })).toThrow(boom);
+    expect(() =>
+      startSpan("sync", () => {
+        throw boom;
+      }),
+    ).toThrow(boom);
     const spans = exporter.getFinishedSpans();
     expect(spans.map((s) => [s.name, s.status.code, s.events[0]?.name])).toEqual([
       ["async", 2, "exception"],

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { defaultIdempotencyKey, deriveClientToken, idempotencyRecordKey, newRequestJobId, outcomeEventId } from "../../src/request-record/identity.js";
+import {
+  defaultIdempotencyKey,
+  deriveClientToken,
+  idempotencyRecordKey,
+  newRequestJobId,
+  outcomeEventId,
+} from "../../src/request-record/identity.js";
 import { CLIENT_TOKEN_PATTERN } from "../../src/schemas/request.js";
 
 describe("identity", () => {
@@ -12,7 +18,8 @@ describe("identity", () => {
   it("keeps idempotency records inside the queue prefix's hash tag, whatever the key", () => {
     const k = idempotencyRecordKey("{pci}", "accept-invitation", "any key with spaces and ünïcode ".repeat(20));
     expect(k).toMatch(/^\{pci\}:accept-invitation:idem:[A-Za-z0-9_-]{43}$/);
-    // The key 0.2 wrote this record under (SHA-256 of the UTF-8 key): records written before an upgrade are found after it.
+    // The key 0.2 wrote this record under (SHA-256 of the UTF-8 key): records written before an upgrade are found
+    // after it.
     expect(k).toBe("{pci}:accept-invitation:idem:LEybYJkTNyMApOsyKhtMn4bjSdFEaf9eRbIqYTc4t4k");
   });
   it("derives a stable ClientToken that satisfies the API's pattern and length", () => {
@@ -23,16 +30,22 @@ describe("identity", () => {
     expect(t.length).toBeGreaterThanOrEqual(1);
     expect(t.length).toBeLessThanOrEqual(64);
   });
-  it("derives an accept's ClientToken exactly as before requests could reject, and a reject's in a namespace of its own", () => {
-    // The token pc-invitations 0.2 sent for this key: requests queued before the upgrade send it still.
-    expect(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM")).toBe("cGC0JtfoMCuvhfZWBl6PcSfYVQh65yY5pIgFOd4Xyb0");
-    expect(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM", "accept")).toBe("cGC0JtfoMCuvhfZWBl6PcSfYVQh65yY5pIgFOd4Xyb0");
-    const reject = deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM", "reject");
-    expect(reject).not.toBe(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM"));
-    expect(reject).toBe(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM", "reject"));
-    expect(reject).toMatch(CLIENT_TOKEN_PATTERN);
-    expect(reject).toHaveLength(43);
-  });
+  it(
+    "derives an accept's ClientToken exactly as before requests " +
+      "could reject, and a reject's in a namespace of its own",
+    () => {
+      // The token pc-invitations 0.2 sent for this key: requests queued before the upgrade send it still.
+      expect(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM")).toBe("cGC0JtfoMCuvhfZWBl6PcSfYVQh65yY5pIgFOd4Xyb0");
+      expect(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM", "accept")).toBe(
+        "cGC0JtfoMCuvhfZWBl6PcSfYVQh65yY5pIgFOd4Xyb0",
+      );
+      const reject = deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM", "reject");
+      expect(reject).not.toBe(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM"));
+      expect(reject).toBe(deriveClientToken("AWS.pacinv-ABCDEFGHIJKLM", "reject"));
+      expect(reject).toMatch(CLIENT_TOKEN_PATTERN);
+      expect(reject).toHaveLength(43);
+    },
+  );
   it("derives a stable, UUID-shaped event id per request", () => {
     const id = outcomeEventId("AWS.pacinv-ABCDEFGHIJKLM");
     expect(id).toBe(outcomeEventId("AWS.pacinv-ABCDEFGHIJKLM"));

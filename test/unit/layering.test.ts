@@ -13,7 +13,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { cruise } from "dependency-cruiser";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const ruleSet = createRequire(import.meta.url)(join(root, ".dependency-cruiser.cjs")) as { forbidden: unknown[]; options: Record<string, unknown> };
+const ruleSet = createRequire(import.meta.url)(join(root, ".dependency-cruiser.cjs")) as {
+  forbidden: unknown[];
+  options: Record<string, unknown>;
+};
 
 interface CruiseOutput {
   summary: { violations: Array<{ rule: { name: string }; from: string; to: string }> };
@@ -22,7 +25,11 @@ interface CruiseOutput {
 
 async function cruiseTree(baseDir: string): Promise<CruiseOutput> {
   const options = { ...ruleSet.options, baseDir, tsConfig: { fileName: join(baseDir, "tsconfig.json") } };
-  const result = await cruise(["src"], { ...options, validate: true, ruleSet: { forbidden: ruleSet.forbidden } } as never);
+  const result = await cruise(["src"], {
+    ...options,
+    validate: true,
+    ruleSet: { forbidden: ruleSet.forbidden },
+  } as never);
   return result.output as CruiseOutput;
 }
 
@@ -34,7 +41,10 @@ const scratch = mkdtempSync(join(tmpdir(), "pci-layering-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 function tree(name: string, files: Record<string, string>): string {
   const dir = join(scratch, name);
-  const tsconfig = { compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true }, include: ["src"] };
+  const tsconfig = {
+    compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true },
+    include: ["src"],
+  };
   for (const [file, text] of Object.entries({ ...files, "tsconfig.json": JSON.stringify(tsconfig) })) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     writeFileSync(join(dir, file), text);
@@ -66,12 +76,15 @@ describe("layering (dependency-cruiser)", () => {
     const dir = tree("cycle", {
       "src/index.ts": 'export * from "./consumer/a.js";\n',
       "src/consumer/a.ts": 'import { b } from "./b.js";\nexport const a = () => b;\n',
-      "src/consumer/b.ts": 'import { a } from "./a.js";\nimport "@aws-sdk/client-partnercentral-account";\nexport const b = () => a;\n',
+      "src/consumer/b.ts":
+        'import { a } from "./a.js";\nimport "@aws-sdk/client-partnercentral-account";\nexport const b = () => a;\n',
       "src/consumer/decide.ts": 'import type { Job } from "bullmq";\nexport type J = Job;\n',
     });
     const found = await violations(dir);
     expect(found).toContain("no-circular: src/consumer/a.ts -> src/consumer/b.ts");
-    expect(found).toContain("only-the-sdk-adapter-imports-the-aws-sdk: src/consumer/b.ts -> @aws-sdk/client-partnercentral-account");
+    expect(found).toContain(
+      "only-the-sdk-adapter-imports-the-aws-sdk: src/consumer/b.ts -> @aws-sdk/client-partnercentral-account",
+    );
     expect(found).toContain("pure-core-without-redis: src/consumer/decide.ts -> bullmq");
   });
 });

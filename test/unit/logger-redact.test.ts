@@ -21,7 +21,11 @@ const NAMES = Object.keys(SECRETS) as Array<keyof typeof SECRETS>;
 
 function captured() {
   const lines: string[] = [];
-  const logger = createLogger({ level: "debug", name: "redact-test", destination: { write: (s: string) => void lines.push(s) } });
+  const logger = createLogger({
+    level: "debug",
+    name: "redact-test",
+    destination: { write: (s: string) => void lines.push(s) },
+  });
   const parsed = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   return { logger, lines, parsed };
 }
@@ -52,8 +56,17 @@ describe("the logger redacts fields named like secrets", () => {
     const { logger, lines, parsed } = captured();
     logger.warn(
       {
-        aws: { accessKeyId: SECRETS.accessKeyId, secretAccessKey: SECRETS.secretAccessKey, sessionToken: SECRETS.sessionToken, region: "us-east-1" },
-        headers: { authorization: SECRETS.authorization, Authorization: SECRETS.Authorization, "content-type": "application/json" },
+        aws: {
+          accessKeyId: SECRETS.accessKeyId,
+          secretAccessKey: SECRETS.secretAccessKey,
+          sessionToken: SECRETS.sessionToken,
+          region: "us-east-1",
+        },
+        headers: {
+          authorization: SECRETS.authorization,
+          Authorization: SECRETS.Authorization,
+          "content-type": "application/json",
+        },
         config: { redisUrl: SECRETS.redisUrl, password: SECRETS.password, queue: "accept-invitation" },
         sdk: { credentials: { accessKeyId: SECRETS.accessKeyId, secretAccessKey: SECRETS.secretAccessKey } },
       },
@@ -61,7 +74,12 @@ describe("the logger redacts fields named like secrets", () => {
     );
     const [line] = parsed();
     expect(line).toMatchObject({
-      aws: { accessKeyId: "[redacted]", secretAccessKey: "[redacted]", sessionToken: "[redacted]", region: "us-east-1" },
+      aws: {
+        accessKeyId: "[redacted]",
+        secretAccessKey: "[redacted]",
+        sessionToken: "[redacted]",
+        region: "us-east-1",
+      },
       headers: { authorization: "[redacted]", Authorization: "[redacted]", "content-type": "application/json" },
       config: { redisUrl: "[redacted]", password: "[redacted]", queue: "accept-invitation" },
       sdk: { credentials: "[redacted]" },
@@ -75,7 +93,9 @@ describe("the logger redacts fields named like secrets", () => {
       {
         deploy: { target: { aws: { secretAccessKey: SECRETS.secretAccessKey, region: "eu-west-1" } } },
         attempts: [{ request: { headers: { authorization: SECRETS.authorization } } }],
-        err: new Error("outer", { cause: Object.assign(new Error("inner"), { detail: { password: SECRETS.password } }) }),
+        err: new Error("outer", {
+          cause: Object.assign(new Error("inner"), { detail: { password: SECRETS.password } }),
+        }),
       },
       "deep",
     );
@@ -91,7 +111,15 @@ describe("the logger redacts fields named like secrets", () => {
   it("in a child logger's bindings and in the fields of a logged error", () => {
     const { logger, lines, parsed } = captured();
     const child = logger.child({ redisUrl: SECRETS.redisUrl, aws: { sessionToken: SECRETS.sessionToken } });
-    child.error({ err: Object.assign(new Error("Redis refused"), { password: SECRETS.password, authorization: SECRETS.authorization }) }, "failed");
+    child.error(
+      {
+        err: Object.assign(new Error("Redis refused"), {
+          password: SECRETS.password,
+          authorization: SECRETS.authorization,
+        }),
+      },
+      "failed",
+    );
     const [line] = parsed();
     expect(line).toMatchObject({
       redisUrl: "[redacted]",
@@ -101,7 +129,12 @@ describe("the logger redacts fields named like secrets", () => {
     });
     // A child's child: its own bindings too, and the parent's still there.
     child.child({ job: { credentials: { accessKeyId: SECRETS.accessKeyId } }, jobId: "j-2" }).warn("grandchild");
-    expect(parsed()[1]).toMatchObject({ redisUrl: "[redacted]", job: { credentials: "[redacted]" }, jobId: "j-2", msg: "grandchild" });
+    expect(parsed()[1]).toMatchObject({
+      redisUrl: "[redacted]",
+      job: { credentials: "[redacted]" },
+      jobId: "j-2",
+      msg: "grandchild",
+    });
     expectNoSecret(lines.join(""));
   });
 });

@@ -17,7 +17,7 @@ describe("ndjsonLines: the per-line bound counts the line, not its ending", () =
 
   it("a line of exactly the bound is taken with LF and with CRLF alike", async () => {
     for (const ending of ["\n", "\r\n"]) {
-      expect(await all(ndjsonLines(chunks(atBound + ending, "next" + ending), MAX)), JSON.stringify(ending)).toEqual([
+      expect(await all(ndjsonLines(chunks(atBound + ending, `next${ending}`), MAX)), JSON.stringify(ending)).toEqual([
         { lineNo: 1, text: atBound },
         { lineNo: 2, text: "next" },
       ]);
@@ -26,7 +26,7 @@ describe("ndjsonLines: the per-line bound counts the line, not its ending", () =
 
   it("a line one byte over is refused with LF and with CRLF alike, with the same length", async () => {
     for (const ending of ["\n", "\r\n"]) {
-      expect(await all(ndjsonLines(chunks(overBound + ending, "next" + ending), MAX)), JSON.stringify(ending)).toEqual([
+      expect(await all(ndjsonLines(chunks(overBound + ending, `next${ending}`), MAX)), JSON.stringify(ending)).toEqual([
         { lineNo: 1, tooLong: true, bytes: MAX + 1 },
         { lineNo: 2, text: "next" },
       ]);
@@ -34,18 +34,20 @@ describe("ndjsonLines: the per-line bound counts the line, not its ending", () =
   });
 
   it("the same when the \\r and the \\n of the ending arrive in different chunks", async () => {
-    expect(await all(ndjsonLines(chunks(atBound + "\r", "\nnext"), MAX))).toEqual([
+    expect(await all(ndjsonLines(chunks(`${atBound}\r`, "\nnext"), MAX))).toEqual([
       { lineNo: 1, text: atBound },
       { lineNo: 2, text: "next" },
     ]);
-    expect(await all(ndjsonLines(chunks(overBound.slice(0, 1000), overBound.slice(1000) + "\r", "\nnext"), MAX))).toEqual([
+    expect(
+      await all(ndjsonLines(chunks(overBound.slice(0, 1000), `${overBound.slice(1000)}\r`, "\nnext"), MAX)),
+    ).toEqual([
       { lineNo: 1, tooLong: true, bytes: MAX + 1 },
       { lineNo: 2, text: "next" },
     ]);
   });
 
   it("a last line without \\n: a trailing \\r is still an ending, not content", async () => {
-    expect(await all(ndjsonLines(chunks("ok\n", atBound + "\r"), MAX))).toEqual([
+    expect(await all(ndjsonLines(chunks("ok\n", `${atBound}\r`), MAX))).toEqual([
       { lineNo: 1, text: "ok" },
       { lineNo: 2, text: atBound },
     ]);
@@ -54,7 +56,10 @@ describe("ndjsonLines: the per-line bound counts the line, not its ending", () =
   it("a \\r inside a line is content and counts, also when it ends a chunk", async () => {
     expect(await all(ndjsonLines(chunks("a\rbc\n"), 4))).toEqual([{ lineNo: 1, text: "a\rbc" }]);
     expect(await all(ndjsonLines(chunks("a\rbcd\n"), 4))).toEqual([{ lineNo: 1, tooLong: true, bytes: 5 }]);
-    expect(await all(ndjsonLines(chunks("abc\r", "d\n", "ok\n"), 4))).toEqual([{ lineNo: 1, tooLong: true, bytes: 5 }, { lineNo: 2, text: "ok" }]);
+    expect(await all(ndjsonLines(chunks("abc\r", "d\n", "ok\n"), 4))).toEqual([
+      { lineNo: 1, tooLong: true, bytes: 5 },
+      { lineNo: 2, text: "ok" },
+    ]);
     expect(await all(ndjsonLines(chunks("ab\r", "c\r\n"), 4))).toEqual([{ lineNo: 1, text: "ab\rc" }]);
   });
 });
@@ -71,7 +76,7 @@ describe("ndjsonLines", () => {
 
   it("never holds more than the bound of one line: a longer one is skipped and reported with its size", async () => {
     const big = "y".repeat(10_000);
-    expect(await all(ndjsonLines(chunks("ok\n", big.slice(0, 5000), big.slice(5000) + "\nafter"), 1000))).toEqual([
+    expect(await all(ndjsonLines(chunks("ok\n", big.slice(0, 5000), `${big.slice(5000)}\nafter`), 1000))).toEqual([
       { lineNo: 1, text: "ok" },
       { lineNo: 2, tooLong: true, bytes: 10_000 },
       { lineNo: 3, text: "after" },

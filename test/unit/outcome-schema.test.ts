@@ -14,7 +14,14 @@ const failed = {
   enqueuedAt: "2026-11-26T04:20:01.000Z",
   completedAt: "2026-11-26T04:20:02.000Z",
   type: "failed",
-  error: { name: "AccessDeniedException", reason: "ACCESS_DENIED", message: "m", httpStatus: 403, awsRequestId: "r", retryable: false },
+  error: {
+    name: "AccessDeniedException",
+    reason: "ACCESS_DENIED",
+    message: "m",
+    httpStatus: 403,
+    awsRequestId: "r",
+    retryable: false,
+  },
 };
 
 describe("outcome event schema (version 1)", () => {

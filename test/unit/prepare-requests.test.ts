@@ -7,6 +7,7 @@ const ok = (n: number) => ({ catalog: "AWS", identifier: `pacinv-PREP${String(n)
 
 describe("prepareRequests (what enqueueMany and preview validate first)", () => {
   it("keeps the caller's positions: a hole in a sparse array is an invalid request at its index", () => {
+    // biome-ignore lint/suspicious/noSparseArray: the hole is what this test is about
     const sparse = [, ok(1), ok(2)];
     const err = (() => {
       try {
@@ -33,7 +34,9 @@ describe("prepareRequests (what enqueueMany and preview validate first)", () => 
         }
       })();
       expect(err, String(notAnArray)).toBeInstanceOf(RequestValidationError);
-      expect((err as RequestValidationError).issues).toEqual([{ field: "requests", rule: "must be an array of requests" }]);
+      expect((err as RequestValidationError).issues).toEqual([
+        { field: "requests", rule: "must be an array of requests" },
+      ]);
     }
   });
 });

@@ -13,7 +13,9 @@ describe("enqueue progress", () => {
     const p = createProgress(stream, 1000);
     p.update(counts, 500);
     p.done(counts);
-    expect(out[0]).toContain("[###############---------------]  50% 500 read, 450 enqueued, 40 dup, 1 conflicts, 2 invalid");
+    expect(out[0]).toContain(
+      "[###############---------------]  50% 500 read, 450 enqueued, 40 dup, 1 conflicts, 2 invalid",
+    );
     expect(out.at(-1)).toContain("100%");
     expect(out.at(-1)!.endsWith("\n")).toBe(true);
   });

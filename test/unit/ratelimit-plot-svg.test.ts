@@ -18,8 +18,25 @@ describe("bench plot-svg", () => {
       xLabel: "t",
       yLabel: "n",
       series: [
-        { name: "a & b", points: [[0, 0], [1, 50], [2, 500]], color: "#123456" },
-        { name: "limit", points: [[0, 40], [2, 40]], color: "#555", dashed: true, step: true },
+        {
+          name: "a & b",
+          points: [
+            [0, 0],
+            [1, 50],
+            [2, 500],
+          ],
+          color: "#123456",
+        },
+        {
+          name: "limit",
+          points: [
+            [0, 40],
+            [2, 40],
+          ],
+          color: "#555",
+          dashed: true,
+          step: true,
+        },
       ],
       yMax: 100,
     });
@@ -27,7 +44,9 @@ describe("bench plot-svg", () => {
     expect(svg.match(/<polyline/g)).toHaveLength(2);
     expect(svg).toContain("a &amp; b");
     expect(svg).toContain("calls &lt;per&gt; second");
-    const coords = [...svg.matchAll(/points="([^"]+)"/g)].flatMap((m) => m[1]!.split(" ").map((p) => p.split(",").map(Number)));
+    const coords = [...svg.matchAll(/points="([^"]+)"/g)].flatMap((m) =>
+      m[1]!.split(" ").map((p) => p.split(",").map(Number)),
+    );
     for (const [x, y] of coords) {
       expect(x).toBeGreaterThanOrEqual(0);
       expect(x).toBeLessThanOrEqual(900);

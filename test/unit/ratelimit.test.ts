@@ -28,7 +28,9 @@ describe("limitSettingsIssues / adaptationIssues", () => {
     expect(limitSettingsIssues({})).toEqual([]);
   });
   it("names each bad field and its rule", () => {
-    expect(limitSettingsIssues({ rate: 0, burst: 1.5, minRate: -1, retryRatio: 2, retryMinPerMinute: Number.NaN })).toEqual([
+    expect(
+      limitSettingsIssues({ rate: 0, burst: 1.5, minRate: -1, retryRatio: 2, retryMinPerMinute: Number.NaN }),
+    ).toEqual([
       "rate: must be from 0.001 to 1000000 calls/s",
       "burst: must be a whole number from 1 to 1000000",
       "minRate: must be from 0.001 to 1000000 calls/s",
@@ -43,7 +45,9 @@ describe("limitSettingsIssues / adaptationIssues", () => {
   it("createRedisRateLimiter refuses invalid options before touching Redis", () => {
     const untouchable = new Proxy({}, { get: () => expect.unreachable("Redis touched") }) as unknown as Redis;
     expect(() => createRedisRateLimiter({ redis: untouchable, defaults: { burst: 0 } })).toThrow(/burst/);
-    expect(() => createRedisRateLimiter({ redis: untouchable, adaptation: { decreaseFactor: 0 } })).toThrow(/decreaseFactor/);
+    expect(() => createRedisRateLimiter({ redis: untouchable, adaptation: { decreaseFactor: 0 } })).toThrow(
+      /decreaseFactor/,
+    );
   });
 });
 
@@ -91,9 +95,21 @@ describe("toState", () => {
     const s = toState(
       "default",
       reply({
-        stored: "1", now: String(now), ceiling: "50", burst: "10", minRate: "1", rate: "35.00000000001", retryRatio: "0.1", retryMin: "10",
-        throttles: "3", throttledAt: String(now - 2_000_000), decreasedAt: String(now - 2_000_000), blockedUntil: String(now + 1_500_000),
-        tat: String(now), calls: "100", retries: "4",
+        stored: "1",
+        now: String(now),
+        ceiling: "50",
+        burst: "10",
+        minRate: "1",
+        rate: "35.00000000001",
+        retryRatio: "0.1",
+        retryMin: "10",
+        throttles: "3",
+        throttledAt: String(now - 2_000_000),
+        decreasedAt: String(now - 2_000_000),
+        blockedUntil: String(now + 1_500_000),
+        tat: String(now),
+        calls: "100",
+        retries: "4",
       }),
     );
     expect(s).toEqual({
@@ -114,7 +130,16 @@ describe("toState", () => {
     });
   });
   it("derives the burst credit from the GCRA schedule", () => {
-    const base = { stored: "1", now: String(now), ceiling: "10", burst: "5", minRate: "1", rate: "10", retryRatio: "0", retryMin: "0" };
+    const base = {
+      stored: "1",
+      now: String(now),
+      ceiling: "10",
+      burst: "5",
+      minRate: "1",
+      rate: "10",
+      retryRatio: "0",
+      retryMin: "0",
+    };
     expect(toState("k", reply(base)).burstAvailable).toBe(5); // never used
     expect(toState("k", reply({ ...base, tat: String(now - 10_000_000) })).burstAvailable).toBe(5); // idle long ago
     expect(toState("k", reply({ ...base, tat: String(now + 100_000) })).burstAvailable).toBe(4); // one call just now
@@ -125,7 +150,10 @@ describe("toState", () => {
 
 describe("acquire (admission queue)", () => {
   /** A fake limiter that admits one call every `gapMs` of real time and counts its polls. */
-  function fakeLimiter(gapMs: number, extra: (opts: { retry?: boolean }) => AcquireResult | undefined = () => undefined) {
+  function fakeLimiter(
+    gapMs: number,
+    extra: (opts: { retry?: boolean }) => AcquireResult | undefined = () => undefined,
+  ) {
     let next = 0;
     const stats = { polls: 0 };
     const tryAcquire: TryAcquire = async (_key, opts) => {
@@ -152,36 +180,40 @@ describe("acquire (admission queue)", () => {
     expect(fake.stats.polls).toBeLessThanOrEqual(8 + 7 * 2);
   });
 
-  it("asks for half of the first attempts waiting in a row at the head together, and hands out exactly the admissions granted", async () => {
-    const asked: Array<{ retry?: boolean; count?: number }> = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const acquire = createAdmissionQueue(async (_key, opts) => {
-      asked.push({ ...opts });
-      await gate; // every waiter is queued before the first answer
-      // One fewer than asked for, when more than one is: the schedule had less room.
-      return { admitted: true, atMs: 0, count: Math.max(1, (opts.count ?? 1) - 1) };
-    });
-    const order: string[] = [];
-    const names = ["f0", "f1", "f2", "f3", "f4", "f5", "f6", "r7", "f8"];
-    const all = names.map((n) => acquire("k", { retry: n.startsWith("r") }).then(() => order.push(n)));
-    release();
-    await Promise.all(all);
-    expect(order).toEqual(names);
-    // f0 polled alone (the others came while its poll was out). Then f1–f6 in a row (the retry
-    // ends the run): 3 asked for, 2 granted (f1, f2); f3–f6: 2 asked, 1 granted (f3); f4–f6: the
-    // same (f4); f5–f6: 1; f6: 1; the retry alone; f8.
-    expect(asked).toEqual([
-      { retry: false },
-      { retry: false, count: 3 },
-      { retry: false, count: 2 },
-      { retry: false, count: 2 },
-      { retry: false },
-      { retry: false },
-      { retry: true },
-      { retry: false },
-    ]);
-  });
+  it(
+    "asks for half of the first attempts waiting in a row at the " +
+      "head together, and hands out exactly the admissions granted",
+    async () => {
+      const asked: Array<{ retry?: boolean; count?: number }> = [];
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const acquire = createAdmissionQueue(async (_key, opts) => {
+        asked.push({ ...opts });
+        await gate; // every waiter is queued before the first answer
+        // One fewer than asked for, when more than one is: the schedule had less room.
+        return { admitted: true, atMs: 0, count: Math.max(1, (opts.count ?? 1) - 1) };
+      });
+      const order: string[] = [];
+      const names = ["f0", "f1", "f2", "f3", "f4", "f5", "f6", "r7", "f8"];
+      const all = names.map((n) => acquire("k", { retry: n.startsWith("r") }).then(() => order.push(n)));
+      release();
+      await Promise.all(all);
+      expect(order).toEqual(names);
+      // f0 polled alone (the others came while its poll was out). Then f1–f6 in a row (the retry
+      // ends the run): 3 asked for, 2 granted (f1, f2); f3–f6: 2 asked, 1 granted (f3); f4–f6: the
+      // same (f4); f5–f6: 1; f6: 1; the retry alone; f8.
+      expect(asked).toEqual([
+        { retry: false },
+        { retry: false, count: 3 },
+        { retry: false, count: 2 },
+        { retry: false, count: 2 },
+        { retry: false },
+        { retry: false },
+        { retry: true },
+        { retry: false },
+      ]);
+    },
+  );
 
   it("resolves with the time waited", async () => {
     const acquire = createAdmissionQueue(fakeLimiter(40).tryAcquire);
@@ -222,12 +254,19 @@ describe("acquire (admission queue)", () => {
   });
 
   it("does not wait for the retry budget: RateLimitedError with the hint; first attempts behind it go on", async () => {
-    const fake = fakeLimiter(1, (opts) => (opts.retry ? { admitted: false, retryInMs: 42_000, reason: "retry-budget" } : undefined));
+    const fake = fakeLimiter(1, (opts) =>
+      opts.retry ? { admitted: false, retryInMs: 42_000, reason: "retry-budget" } : undefined,
+    );
     const acquire = createAdmissionQueue(fake.tryAcquire);
     const retry = acquire("k", { retry: true });
     const first = acquire("k");
     await expect(retry).rejects.toBeInstanceOf(RateLimitedError);
-    await expect(retry).rejects.toMatchObject({ reason: "retry-budget", retryInMs: 42_000, limitKey: "k", code: "RATE_LIMITED" });
+    await expect(retry).rejects.toMatchObject({
+      reason: "retry-budget",
+      retryInMs: 42_000,
+      limitKey: "k",
+      code: "RATE_LIMITED",
+    });
     await expect(first).resolves.toBeGreaterThanOrEqual(0);
   });
 
@@ -269,12 +308,24 @@ describe("rate-limit configuration", () => {
   });
   it("names every bad rate-limit variable", () => {
     try {
-      loadConfig({ RATE_LIMIT_RPS: "0", RATE_LIMIT_BURST: "0", RETRY_BUDGET_RATIO: "1.5", RATE_LIMIT_KEY: "a b", RETRY_BUDGET_MIN_PER_MINUTE: "-1" });
+      loadConfig({
+        RATE_LIMIT_RPS: "0",
+        RATE_LIMIT_BURST: "0",
+        RETRY_BUDGET_RATIO: "1.5",
+        RATE_LIMIT_KEY: "a b",
+        RETRY_BUDGET_MIN_PER_MINUTE: "-1",
+      });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const fields = (err as ConfigError).issues.map((i) => i.field).sort();
-      expect(fields).toEqual(["RATE_LIMIT_BURST", "RATE_LIMIT_KEY", "RATE_LIMIT_RPS", "RETRY_BUDGET_MIN_PER_MINUTE", "RETRY_BUDGET_RATIO"]);
+      expect(fields).toEqual([
+        "RATE_LIMIT_BURST",
+        "RATE_LIMIT_KEY",
+        "RATE_LIMIT_RPS",
+        "RETRY_BUDGET_MIN_PER_MINUTE",
+        "RETRY_BUDGET_RATIO",
+      ]);
     }
   });
 });

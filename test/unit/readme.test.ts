@@ -16,7 +16,9 @@ describe("README", () => {
   });
   it("says what the published package ships, as package.json's files says: dist/src and schemas, no dist/bench", () => {
     expect(pkg.files).toEqual(["dist/src", "schemas"]);
-    expect(readme).toMatch(/The published package ships `dist\/src` .*\n?.* and\s+`schemas` .* only: package\.json's `files`/);
+    expect(readme).toMatch(
+      /The published package ships `dist\/src` .*\n?.* and\s+`schemas` .* only: package\.json's `files`/,
+    );
     expect(readme).toMatch(/`dist\/bench` and `dist\/chaos`[^.]*; neither is in the package/);
   });
   it("gives the two commands, and CI runs the test one after npm ci", () => {

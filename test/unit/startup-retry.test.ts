@@ -3,7 +3,9 @@ import { startupRetryDelayMs } from "../../src/queues/connection.js";
 
 describe("startupRetryDelayMs", () => {
   it("waits 250 ms after the first failed try, doubling, at most 5 s apart", () => {
-    expect([1, 2, 3, 4, 5, 6, 7, 20].map((attempt) => startupRetryDelayMs(attempt))).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+    expect([1, 2, 3, 4, 5, 6, 7, 20].map((attempt) => startupRetryDelayMs(attempt))).toEqual([
+      250, 500, 1000, 2000, 4000, 5000, 5000, 5000,
+    ]);
   });
 
   it("never waits longer than what is left of REDIS_STARTUP_TIMEOUT_MS; nothing left, no wait", () => {

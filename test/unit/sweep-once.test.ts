@@ -13,7 +13,8 @@ function ports(failed: Array<{ jobId: string }>, publishFails: Set<string>) {
     forgetRecord: async () => {},
     countRevival: async () => 1,
     jobStatus: async () => "failed",
-    failedJobsSince: async () => failed.map((f, i) => ({ ...f, data: { broken: true }, attemptsMade: 1, finishedOn: 10_000 + i * 1000 })),
+    failedJobsSince: async () =>
+      failed.map((f, i) => ({ ...f, data: { broken: true }, attemptsMade: 1, finishedOn: 10_000 + i * 1000 })),
     reviveJob: async () => {},
     outcomeExists: async () => false,
     publish: async (event: OutcomeEvent) => {
@@ -28,10 +29,18 @@ function ports(failed: Array<{ jobId: string }>, publishFails: Set<string>) {
 
 describe("sweepOnce (pure orchestration over its ports)", () => {
   it("goes on past a request it cannot finish, says which and why, and leaves it for the next sweep", async () => {
-    const { p, published } = ports([{ jobId: "AWS.a.1" }, { jobId: "AWS.b.1" }, { jobId: "AWS.c.1" }], new Set(["AWS.a.1"]));
+    const { p, published } = ports(
+      [{ jobId: "AWS.a.1" }, { jobId: "AWS.b.1" }, { jobId: "AWS.c.1" }],
+      new Set(["AWS.a.1"]),
+    );
     const report = await sweepOnce(p, { graceMs: 0, batch: 10, maxRevivals: 3, failedSinceMs: 0 });
     expect(published).toEqual(["AWS.b.1", "AWS.c.1"]);
-    expect(report).toMatchObject({ failedJobsChecked: 3, finished: 2, deferred: 1, errors: [{ jobId: "AWS.a.1", message: "cannot write AWS.a.1" }] });
+    expect(report).toMatchObject({
+      failedJobsChecked: 3,
+      finished: 2,
+      deferred: 1,
+      errors: [{ jobId: "AWS.a.1", message: "cannot write AWS.a.1" }],
+    });
     // The next sweep reads failed jobs from before the one left over (it has no record: no other way finds it).
     expect(report.retryFailedFrom).toBe(10_000);
     expect(nextFailedCursor(900_000, report, 500)).toBe(10_500);
@@ -44,11 +53,14 @@ describe("sweepOnce (pure orchestration over its ports)", () => {
     expect(nextFailedCursor(900_000, report, 500)).toBe(900_000);
   });
 
-  it("leaves alone a failed job whose id cannot carry an outcome (a number): no outcome can be stored under it", async () => {
-    const { p, published } = ports([{ jobId: "21" }, { jobId: "AWS.b.1" }], new Set());
-    const report = await sweepOnce(p, { graceMs: 0, batch: 10, maxRevivals: 3, failedSinceMs: 0 });
-    expect(published).toEqual(["AWS.b.1"]);
-    expect(report).toMatchObject({ failedJobsChecked: 2, notRequests: 1, finished: 1 });
-    expect(report.errors).toBeUndefined();
-  });
+  it(
+    "leaves alone a failed job whose id cannot carry an " + "outcome (a number): no outcome can be stored under it",
+    async () => {
+      const { p, published } = ports([{ jobId: "21" }, { jobId: "AWS.b.1" }], new Set());
+      const report = await sweepOnce(p, { graceMs: 0, batch: 10, maxRevivals: 3, failedSinceMs: 0 });
+      expect(published).toEqual(["AWS.b.1"]);
+      expect(report).toMatchObject({ failedJobsChecked: 2, notRequests: 1, finished: 1 });
+      expect(report.errors).toBeUndefined();
+    },
+  );
 });

@@ -34,7 +34,9 @@ export async function cancelCommand(argv: string[]): Promise<number> {
   try {
     const outcome = await control.cancel(requestId, options);
     process.stdout.write(
-      values.json ? JSON.stringify(outcome) + "\n" : `canceled ${outcome.requestId} (${outcome.catalog ?? "?"} ${outcome.identifier ?? "?"}); nothing was sent to AWS for it\n`,
+      values.json
+        ? `${JSON.stringify(outcome)}\n`
+        : `canceled ${outcome.requestId} (${outcome.catalog ?? "?"} ${outcome.identifier ?? "?"}); nothing was sent to AWS for it\n`,
     );
     return 0;
   } finally {

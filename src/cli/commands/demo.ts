@@ -39,7 +39,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
 
   const { config: base, logger } = await prepareRuntime("demo", { writes: true });
   const prefix = `{pci-demo-${randomBytes(4).toString("hex")}}`;
-  const out = (line: string) => process.stdout.write(line + "\n");
+  const out = (line: string) => process.stdout.write(`${line}\n`);
 
   const emulator = await PartnerCentralEmulator.start({ latencyMs: 20 });
   const config = loadConfig(process.env, {
@@ -55,7 +55,13 @@ export async function demoCommand(argv: string[]): Promise<number> {
     credentials: { accessKeyId: "AKIDEMULATOR", secretAccessKey: "emulator-only-secret" },
   });
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
-  const producer = createProducer({ redis, prefix, queueName: config.REQUESTS_QUEUE, outcomesQueueName: config.OUTCOMES_QUEUE, retry: { backoffDelayMs: 200 } });
+  const producer = createProducer({
+    redis,
+    prefix,
+    queueName: config.REQUESTS_QUEUE,
+    outcomesQueueName: config.OUTCOMES_QUEUE,
+    retry: { backoffDelayMs: 200 },
+  });
   const worker = await startWorker(config, logger, { api });
   out(`emulator at ${emulator.url}; queue prefix ${prefix}; worker concurrency ${config.WORKER_CONCURRENCY}`);
 

@@ -45,7 +45,8 @@ export async function discoverCommand(argv: string[]): Promise<number> {
   });
   const catalogs = catalogsArg(values.catalog);
   const everyMs = durationArg(values.every, "every");
-  if (everyMs !== undefined && everyMs < 1000) throw new UsageError(`--every must be at least 1s, got "${values.every}"`);
+  if (everyMs !== undefined && everyMs < 1000)
+    throw new UsageError(`--every must be at least 1s, got "${values.every}"`);
   const policy = values.policy === undefined ? HOLD_ALL_POLICY : await readPolicy(values.policy);
   const dryRun = values["dry-run"] === true;
 
@@ -57,7 +58,11 @@ export async function discoverCommand(argv: string[]): Promise<number> {
   const producer = producerFromConfig(config, redis);
   const api = apiFromConfig(config);
   try {
-    const run = createDiscovery({ api, pacing: pacingFromConfig(config, rateLimiterFromConfig(config, redis)), producer });
+    const run = createDiscovery({
+      api,
+      pacing: pacingFromConfig(config, rateLimiterFromConfig(config, redis)),
+      producer,
+    });
     if (everyMs !== undefined) {
       const schedule = await startDiscoverySchedule({
         connection: redis,
@@ -67,7 +72,12 @@ export async function discoverCommand(argv: string[]): Promise<number> {
         request: { catalogs, policy, dryRun },
         run,
         logger,
-        onRun: (r) => process.stdout.write(values.json ? JSON.stringify({ ...r.summary, scheduledAt: r.scheduledAt, jobId: r.jobId }) + "\n" : formatScheduledRun(r)),
+        onRun: (r) =>
+          process.stdout.write(
+            values.json
+              ? `${JSON.stringify({ ...r.summary, scheduledAt: r.scheduledAt, jobId: r.jobId })}\n`
+              : formatScheduledRun(r),
+          ),
       });
       await signalled!;
       logger.info("stopping: the discovery in progress finishes, the schedule stays for the fleet");
@@ -75,7 +85,7 @@ export async function discoverCommand(argv: string[]): Promise<number> {
       return 0;
     }
     const summary = await run({ catalogs, policy, dryRun });
-    process.stdout.write(values.json ? JSON.stringify(summary) + "\n" : formatDiscovery(summary));
+    process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatDiscovery(summary));
     return summary.conflicts > 0 ? 1 : 0;
   } finally {
     api.destroy();
@@ -121,7 +131,9 @@ export function formatDiscovery(s: DiscoverySummary): string {
         : i.result === "held"
           ? "held"
           : `${i.result === "enqueued" ? verb : "duplicate"}${i.jobId ? ` ${i.jobId}` : ""}`;
-    lines.push(`${i.decision.padEnd(6)} ${i.catalog} ${i.identifier} ${i.otherParticipantIdentifier ?? "-"} ${i.connectionType ?? "-"} (${by}): ${what}`);
+    lines.push(
+      `${i.decision.padEnd(6)} ${i.catalog} ${i.identifier} ${i.otherParticipantIdentifier ?? "-"} ${i.connectionType ?? "-"} (${by}): ${what}`,
+    );
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }

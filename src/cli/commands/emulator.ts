@@ -12,8 +12,8 @@ export const emulatorHelp = `pc-invitations emulator: a local Partner Central Ac
 Point workers at it with PARTNERCENTRAL_ENDPOINT=http://HOST:PORT and any static
 AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. Control plane (seed, calls, faults): /_emulator/*.
 --seed N creates N PENDING invitations in catalog AWS and prints their ids as NDJSON requests.
---switches answers as AWS may (docs/emulator.md), e.g. '{"omitOutputFields":{"GetConnectionInvitation":["ConnectionId"]}}'
-or '{"hang":["AcceptConnectionInvitation"]}'; also settable later with POST /_emulator/switches.`;
+--switches answers as AWS may (docs/emulator.md), e.g.
+'{"omitOutputFields":{"GetConnectionInvitation":["ConnectionId"]}}' or '{"hang":["AcceptConnectionInvitation"]}'; also settable later with POST /_emulator/switches.`;
 
 export async function emulatorCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -26,7 +26,8 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
     switches: { type: "string" },
   });
   const errorRate = values["error-rate"] === undefined ? undefined : Number(values["error-rate"]);
-  if (errorRate !== undefined && !(errorRate >= 0 && errorRate <= 1)) throw new UsageError("--error-rate must be between 0 and 1");
+  if (errorRate !== undefined && !(errorRate >= 0 && errorRate <= 1))
+    throw new UsageError("--error-rate must be between 0 and 1");
   const throttle = intArg(values["throttle-above-rps"], "throttle-above-rps", 1);
   const latency = intArg(values["latency-ms"], "latency-ms", 0);
   // Signal handlers first: a SIGTERM that arrives right after "listening" must still stop it cleanly.
@@ -38,7 +39,8 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
     } catch {
       throw new UsageError(`--switches must be a JSON object, e.g. '{"hang":["AcceptConnectionInvitation"]}'`);
     }
-    if (switches === null || typeof switches !== "object" || Array.isArray(switches)) throw new UsageError("--switches must be a JSON object");
+    if (switches === null || typeof switches !== "object" || Array.isArray(switches))
+      throw new UsageError("--switches must be a JSON object");
   }
   // Switches are start options: they hold from the first request on. An invalid one is refused.
   let emu: Awaited<ReturnType<typeof runEmulatorCli>>;
@@ -50,15 +52,18 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
       ...(throttle !== undefined ? { throttleAboveRps: throttle } : {}),
       ...(errorRate !== undefined ? { errorRate } : {}),
       ...(latency !== undefined ? { latencyMs: latency } : {}),
-      log: (line) => process.stderr.write(line + "\n"),
+      log: (line) => process.stderr.write(`${line}\n`),
     });
   } catch (err) {
     // The emulator refuses an unknown or malformed switch before it listens.
-    if (values.switches !== undefined && err instanceof Error && !("code" in err)) throw new UsageError(`--switches: ${err.message}`);
+    if (values.switches !== undefined && err instanceof Error && !("code" in err))
+      throw new UsageError(`--switches: ${err.message}`);
     throw err;
   }
   const seed = intArg(values.seed, "seed", 1);
-  if (seed) for (const inv of emu.seedInvitations(seed)) process.stdout.write(JSON.stringify({ catalog: inv.catalog, identifier: inv.identifier }) + "\n");
+  if (seed)
+    for (const inv of emu.seedInvitations(seed))
+      process.stdout.write(`${JSON.stringify({ catalog: inv.catalog, identifier: inv.identifier })}\n`);
   const healthFile = loadConfig().HEALTH_FILE;
   const heartbeat = healthFile ? startHeartbeat({ file: healthFile, check: () => ({ healthy: true }) }) : undefined;
   await stopped;

@@ -21,7 +21,8 @@ export const enqueueHelp = `pc-invitations enqueue: add "accept (or reject) this
   pc-invitations enqueue --file requests.ndjson     (one JSON request per line; '-' = stdin)
   cat requests.ndjson | pc-invitations enqueue
 
-A request line: {"catalog":"AWS","identifier":"pacinv-…","action"?:"accept"|"reject","reason"?,"clientToken"?,"correlationId"?,"metadata"?,"idempotencyKey"?}
+A request line: {"catalog":"AWS","identifier":"pacinv-…","action"?:"accept"|"reject","reason"?,
+                 "clientToken"?,"correlationId"?,"metadata"?,"idempotencyKey"?}
 (at most ${64 * 1024} bytes, its \n or \r\n not counted; a UTF-8 byte order mark at the start of the input is ignored)
 Options: --batch-size N (default 500), --json (summary as JSON)
 Every line is enqueued unless it is invalid or reuses an idempotency key with another payload
@@ -70,7 +71,8 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
   });
   const single = values.catalog !== undefined || values.identifier !== undefined;
   if (single && values.file) throw new UsageError("use either --catalog/--identifier or --file, not both");
-  if (!single && !values.file && process.stdin.isTTY) throw new UsageError("nothing to enqueue: give --catalog and --identifier, --file, or pipe NDJSON on stdin");
+  if (!single && !values.file && process.stdin.isTTY)
+    throw new UsageError("nothing to enqueue: give --catalog and --identifier, --file, or pipe NDJSON on stdin");
   const batchSize = intArg(values["batch-size"], "batch-size", 1) ?? BATCH;
   const fromFile = values.file && values.file !== "-" ? values.file : undefined;
   const fileSize = fromFile
@@ -152,7 +154,12 @@ async function enqueueStream(
     lastLine = item.lineNo;
     if ("tooLong" in item) {
       summary.read++;
-      summary.invalid.push({ line: item.lineNo, issues: [{ field: "(line)", rule: `must be at most ${MAX_LINE_BYTES} bytes (this one has ${item.bytes} bytes)` }] });
+      summary.invalid.push({
+        line: item.lineNo,
+        issues: [
+          { field: "(line)", rule: `must be at most ${MAX_LINE_BYTES} bytes (this one has ${item.bytes} bytes)` },
+        ],
+      });
       continue;
     }
     if (item.text.trim() === "") continue;
@@ -201,7 +208,12 @@ async function addLines(
   );
   dispositions.forEach((d, i) => {
     if (d.disposition === "conflict") {
-      conflicts.push({ line: valid[i]!.line, idempotencyKey: d.idempotencyKey, differences: d.differences, existingJobId: d.existingJobId });
+      conflicts.push({
+        line: valid[i]!.line,
+        idempotencyKey: d.idempotencyKey,
+        differences: d.differences,
+        existingJobId: d.existingJobId,
+      });
       return;
     }
     if (d.disposition === "duplicate") summary.duplicates++;
@@ -215,15 +227,19 @@ async function addLines(
 function report(summary: EnqueueSummary, json: boolean): void {
   summary.invalid.sort((a, b) => a.line - b.line);
   if (json) {
-    process.stdout.write(JSON.stringify(summary) + "\n");
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
     return;
   }
   const lines = [
     `read ${summary.read}, enqueued ${summary.enqueued}, duplicates ${summary.duplicates}, conflicts ${summary.conflicts.length}, invalid ${summary.invalid.length}` +
-      (summary.stoppedAtLine !== undefined ? `; stopped at line ${summary.stoppedAtLine} (it and later lines were not enqueued)` : ""),
+      (summary.stoppedAtLine !== undefined
+        ? `; stopped at line ${summary.stoppedAtLine} (it and later lines were not enqueued)`
+        : ""),
   ];
   for (const job of summary.jobs ?? []) {
-    lines.push(`job ${job.jobId}${job.duplicate ? " (duplicate: already queued)" : ""} clientToken=${job.clientToken} correlationId=${job.correlationId}`);
+    lines.push(
+      `job ${job.jobId}${job.duplicate ? " (duplicate: already queued)" : ""} clientToken=${job.clientToken} correlationId=${job.correlationId}`,
+    );
   }
   const refused = [
     ...summary.invalid.map((bad) => ({ line: bad.line, text: formatFieldIssues(bad.issues) })),
@@ -234,5 +250,5 @@ function report(summary: EnqueueSummary, json: boolean): void {
   ].sort((a, b) => a.line - b.line);
   for (const r of refused.slice(0, 100)) lines.push(`line ${r.line}: ${r.text}`);
   if (refused.length > 100) lines.push(`… and ${refused.length - 100} more refused lines`);
-  process.stdout.write(lines.join("\n") + "\n");
+  process.stdout.write(`${lines.join("\n")}\n`);
 }

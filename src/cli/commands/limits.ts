@@ -40,7 +40,8 @@ export async function limitsCommand(argv: string[]): Promise<number> {
     true,
   );
   const [action, extra] = positionals;
-  if (action !== "show" && action !== "set") throw new UsageError(action ? `unknown action "${action}" (show or set)` : "say show or set");
+  if (action !== "show" && action !== "set")
+    throw new UsageError(action ? `unknown action "${action}" (show or set)` : "say show or set");
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
 
   // The rules are the library's (limitSettingsIssues); the CLI only turns text into numbers.
@@ -51,7 +52,11 @@ export async function limitsCommand(argv: string[]): Promise<number> {
     // Plain decimal notation only: Number() would also take "0x10", "1e3" or "" as numbers. The
     // message gives the setting's rule (its bounds) too: "1e9" is refused for its notation, but
     // the one who typed it needs the bound as much ("must be a decimal number" hid it).
-    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) throw new UsageError(`--${flag} ${LIMIT_SETTING_RULES[field]}, written in plain decimal digits (no exponent, sign or hex), got "${raw}"`);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw))
+      throw new UsageError(
+        `--${flag} ${LIMIT_SETTING_RULES[field]}, written in plain ` +
+          `decimal digits (no exponent, sign or hex), got "${raw}"`,
+      );
     changes[field] = Number(raw);
     const [issue] = limitSettingsIssues({ [field]: changes[field] });
     if (issue) throw new UsageError(`--${flag} ${issue.slice(issue.indexOf(":") + 2)}, got "${raw}"`);
@@ -59,7 +64,10 @@ export async function limitsCommand(argv: string[]): Promise<number> {
   const [pairIssue] = limitSettingsIssues(changes);
   if (pairIssue) throw new UsageError(flagged(pairIssue));
   if (action === "show" && Object.keys(changes).length > 0) throw new UsageError("show takes only --key");
-  if (action === "set" && Object.keys(changes).length === 0) throw new UsageError("set needs at least one of --rate, --burst, --min-rate, --retry-ratio, --retry-min-per-minute");
+  if (action === "set" && Object.keys(changes).length === 0)
+    throw new UsageError(
+      "set needs at least one of --rate, --burst, --min-rate, --retry-ratio, --retry-min-per-minute",
+    );
 
   const keyIssue = values.key === undefined ? undefined : limitKeyIssue(values.key);
   if (keyIssue) throw new UsageError(`--key ${keyIssue}, got ${JSON.stringify(values.key)}`);
@@ -76,7 +84,7 @@ export async function limitsCommand(argv: string[]): Promise<number> {
       if (issue) throw new UsageError(flagged(issue));
     }
     const state = action === "show" ? await limiter.getState(limitKey) : await limiter.setLimits(limitKey, changes);
-    process.stdout.write(JSON.stringify(state, null, 2) + "\n");
+    process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
     return 0;
   } finally {
     await redis.quit().catch(() => redis.disconnect());

@@ -33,7 +33,8 @@ export async function outcomesCommand(argv: string[]): Promise<number> {
     "max-stalled-count": { type: "string" },
   });
   if (values.parked) {
-    if (values.drain || values.follow) throw new UsageError("--parked lists parked events; it does not combine with --drain or --follow");
+    if (values.drain || values.follow)
+      throw new UsageError("--parked lists parked events; it does not combine with --drain or --follow");
     return withLocation(false, (location) => listCommand(location, values.json === true));
   }
   if (values.json) throw new UsageError("--json goes with --parked or replay (events are always NDJSON)");
@@ -46,7 +47,7 @@ export async function outcomesCommand(argv: string[]): Promise<number> {
   const consumer = consumeOutcomes(
     (event) =>
       new Promise<void>((resolve, reject) => {
-        process.stdout.write(JSON.stringify(event) + "\n", (err) => (err ? reject(err) : resolve()));
+        process.stdout.write(`${JSON.stringify(event)}\n`, (err) => (err ? reject(err) : resolve()));
       }),
     {
       redis,
@@ -79,7 +80,7 @@ export async function outcomesCommand(argv: string[]): Promise<number> {
 async function listCommand(location: ParkedLocation, json: boolean): Promise<number> {
   const parked = await listParkedOutcomes(location);
   if (json) {
-    process.stdout.write(JSON.stringify({ count: parked.length, parked }) + "\n");
+    process.stdout.write(`${JSON.stringify({ count: parked.length, parked })}\n`);
     return 0;
   }
   const lines = parked.map(
@@ -87,8 +88,10 @@ async function listCommand(location: ParkedLocation, json: boolean): Promise<num
       `${p.requestId}  ${p.type ?? "(not an outcome)"}  parked ${p.parkedAt ?? "?"}  ` +
       `handler failures ${p.handlerFailures}, lost consumers ${p.lostConsumers}: ${p.reason}`,
   );
-  lines.push(`${parked.length} parked outcome event(s)${parked.length > 0 ? "; deliver them again with: pc-invitations outcomes replay --all" : ""}`);
-  process.stdout.write(lines.join("\n") + "\n");
+  lines.push(
+    `${parked.length} parked outcome event(s)${parked.length > 0 ? "; deliver them again with: pc-invitations outcomes replay --all" : ""}`,
+  );
+  process.stdout.write(`${lines.join("\n")}\n`);
   return 0;
 }
 
@@ -97,7 +100,12 @@ async function replayCommand(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { all: { type: "boolean" }, id: { type: "string", multiple: true }, "dry-run": { type: "boolean" }, json: { type: "boolean" } },
+      options: {
+        all: { type: "boolean" },
+        id: { type: "string", multiple: true },
+        "dry-run": { type: "boolean" },
+        json: { type: "boolean" },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -106,11 +114,12 @@ async function replayCommand(argv: string[]): Promise<number> {
   }
   const ids = values.id ?? [];
   if (values.all && ids.length > 0) throw new UsageError("replay: give --all or --id, not both");
-  if (!values.all && ids.length === 0) throw new UsageError("replay: say which events: --all, or --id REQUEST_ID (repeatable)");
+  if (!values.all && ids.length === 0)
+    throw new UsageError("replay: say which events: --all, or --id REQUEST_ID (repeatable)");
   const dryRun = values["dry-run"] === true;
   return withLocation(!dryRun, async (location) => {
     const result = await replayParkedOutcomes(location, { ...(values.all ? {} : { ids }), dryRun });
-    if (values.json) process.stdout.write(JSON.stringify(result) + "\n");
+    if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else {
       const verb = dryRun ? "would replay" : "replayed";
       const lines = [
@@ -118,7 +127,7 @@ async function replayCommand(argv: string[]): Promise<number> {
         ...result.notParked.map((n) => `not parked: ${n.requestId} (${n.state})`),
         `${verb} ${result.replayed.length} parked outcome event(s)${result.notParked.length ? `; ${result.notParked.length} not parked` : ""}`,
       ];
-      process.stdout.write(lines.join("\n") + "\n");
+      process.stdout.write(`${lines.join("\n")}\n`);
     }
     return result.notParked.length > 0 ? 1 : 0;
   });

@@ -30,7 +30,9 @@ export async function redriveCommand(argv: string[]): Promise<number> {
   });
   const sinceMs = durationArg(values.since, "since");
   const errorNames = values.error ?? [];
-  for (const name of errorNames) if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(name)) throw new UsageError(`--error must be an error name such as AccessDeniedException, got ${JSON.stringify(name)}`);
+  for (const name of errorNames)
+    if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(name))
+      throw new UsageError(`--error must be an error name such as AccessDeniedException, got ${JSON.stringify(name)}`);
   const dryRun = values["dry-run"] === true;
 
   const { config } = await prepareRuntime("redrive", { writes: !dryRun });
@@ -39,7 +41,7 @@ export async function redriveCommand(argv: string[]): Promise<number> {
   const control = createRequestControl(config, redis, producer);
   try {
     const summary = await control.redrive({ errorNames, ...(sinceMs !== undefined ? { sinceMs } : {}), dryRun });
-    process.stdout.write(values.json ? JSON.stringify(summary) + "\n" : formatRedrive(summary));
+    process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatRedrive(summary));
     return summary.conflicts > 0 ? 1 : 0;
   } finally {
     await control.close();
@@ -51,7 +53,10 @@ export async function redriveCommand(argv: string[]): Promise<number> {
 /** The summary for people: one line of counts, then one line per failed request. */
 export function formatRedrive(s: RedriveSummary): string {
   const verb = s.dryRun ? "would redrive" : "redrove";
-  const filter = [s.errorNames.length > 0 ? `errors ${s.errorNames.join(", ")}` : "any error", s.since ? `since ${s.since}` : "any time"].join(", ");
+  const filter = [
+    s.errorNames.length > 0 ? `errors ${s.errorNames.join(", ")}` : "any error",
+    s.since ? `since ${s.since}` : "any time",
+  ].join(", ");
   const lines = [
     `${s.dryRun ? "dry run, nothing enqueued: " : ""}found ${s.found} failed request(s) (${filter}); ${verb} ${s.redriven}; ` +
       `${s.duplicates} already redriven; ${s.conflicts} conflict(s); ${s.skipped} skipped`,
@@ -65,5 +70,5 @@ export function formatRedrive(s: RedriveSummary): string {
           : `${r.result}: ${r.detail}`;
     lines.push(`${r.requestId} (${r.action ?? "?"}, ${r.error} at ${r.failedAt}): ${what}`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }

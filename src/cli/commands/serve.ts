@@ -18,7 +18,7 @@ Endpoints: docs/http-api.md. SIGTERM/SIGINT: stop accepting, finish in-flight re
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { "print-openapi": { type: "boolean" } });
   if (values["print-openapi"]) {
-    process.stdout.write(JSON.stringify(buildOpenApiDocument(), null, 2) + "\n");
+    process.stdout.write(`${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`);
     return 0;
   }
   // Listening before "listening" is logged: a SIGTERM sent on that line must stop it cleanly.

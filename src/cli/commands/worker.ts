@@ -8,7 +8,8 @@ import { parse } from "../args.js";
 export const WORKER_EXIT = {
   /** Every run in flight finished within the grace period; everything closed. */
   drained: 0,
-  /** The grace period ran out: the runs still in flight were cancelled; their jobs are redelivered (same ClientToken). */
+  /** The grace period ran out: the runs still in flight were cancelled; their jobs are redelivered (same ClientToken).
+   * */
   cancelled: 5,
   /** Something did not close by the end of SHUTDOWN_GRACE_MS: the process exited anyway (jobs redelivered alike). */
   forced: 6,
@@ -44,7 +45,9 @@ export async function workerCommand(argv: string[]): Promise<number> {
   }, plan.graceMs).unref();
   try {
     const result: ShutdownResult = await running.shutdown(signal);
-    const traced = await within(tracing.shutdown(), startedAt + plan.closeByMs - Date.now()).catch(() => "timeout" as const);
+    const traced = await within(tracing.shutdown(), startedAt + plan.closeByMs - Date.now()).catch(
+      () => "timeout" as const,
+    );
     if (!result.closed || result.how === "stuck" || traced === "timeout") return WORKER_EXIT.forced;
     return result.how === "drained" ? WORKER_EXIT.drained : WORKER_EXIT.cancelled;
   } catch (err) {

@@ -38,8 +38,13 @@ export async function acceptanceRoutes(app: FastifyInstance, ctx: HttpContext): 
   // An id that cannot be one of ours (schemas/request-id.ts) is answered 404 without asking Redis.
   app.get<{ Params: { id: string } }>("/v1/acceptances/:id", async (request, reply) => {
     const { id } = request.params;
-    const status = isRequestId(id) ? await ctx.bounded(readAcceptanceStatus(ctx.requests, ctx.outcomes, id)) : undefined;
-    if (!status) return reply.code(404).send({ error: "NOT_FOUND", message: `no request or outcome with id ${JSON.stringify(id.slice(0, 80))}` });
+    const status = isRequestId(id)
+      ? await ctx.bounded(readAcceptanceStatus(ctx.requests, ctx.outcomes, id))
+      : undefined;
+    if (!status)
+      return reply
+        .code(404)
+        .send({ error: "NOT_FOUND", message: `no request or outcome with id ${JSON.stringify(id.slice(0, 80))}` });
     return reply.send(status);
   });
 }

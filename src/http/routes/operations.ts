@@ -8,7 +8,6 @@ import { redisConnectionLost, sendAnswer, type HttpContext } from "../http-conte
 import { admission } from "../admission.js";
 import { isRequestId } from "../../schemas/request-id.js";
 
-
 /**
  * The work around the queue, over HTTP: discover (POST /v1/discoveries), cancel
  * (POST /v1/acceptances/{id}/cancel), redrive (POST /v1/redrives). Bodies are checked by the same
@@ -23,7 +22,9 @@ export async function operationRoutes(app: FastifyInstance, ctx: HttpContext): P
     if ("status" in body) return sendAnswer(reply, body);
     if (redisConnectionLost(ctx.redis)) return sendAnswer(reply, redisDown(ctx));
     const { catalogs, policy, dryRun } = body.value;
-    const summary = await withoutIdleTimeout(request, ctx, () => ctx.discovery!({ catalogs, policy: policy ?? HOLD_ALL_POLICY, dryRun: dryRun ?? false }));
+    const summary = await withoutIdleTimeout(request, ctx, () =>
+      ctx.discovery!({ catalogs, policy: policy ?? HOLD_ALL_POLICY, dryRun: dryRun ?? false }),
+    );
     ctx.metrics.recordEnqueued(false, summary.enqueued.accept + summary.enqueued.reject);
     if (summary.duplicates > 0) ctx.metrics.recordEnqueued(true, summary.duplicates);
     return reply.send(summary);
@@ -34,8 +35,13 @@ export async function operationRoutes(app: FastifyInstance, ctx: HttpContext): P
     const body = parseBody(cancelBodySchema, request.body ?? {}, "cancel");
     if ("status" in body) return sendAnswer(reply, body);
     const { id } = request.params;
-    if (!isRequestId(id)) return reply.code(404).send({ error: "NOT_FOUND", message: `no request with id ${JSON.stringify(id.slice(0, 80))}` });
-    const outcome = await ctx.bounded(ctx.requestControl.cancel(id, body.value.reason !== undefined ? { reason: body.value.reason } : {}));
+    if (!isRequestId(id))
+      return reply
+        .code(404)
+        .send({ error: "NOT_FOUND", message: `no request with id ${JSON.stringify(id.slice(0, 80))}` });
+    const outcome = await ctx.bounded(
+      ctx.requestControl.cancel(id, body.value.reason !== undefined ? { reason: body.value.reason } : {}),
+    );
     return reply.send(outcome);
   });
 
@@ -46,7 +52,11 @@ export async function operationRoutes(app: FastifyInstance, ctx: HttpContext): P
     if (redisConnectionLost(ctx.redis)) return sendAnswer(reply, redisDown(ctx));
     const { errors, since, dryRun } = body.value;
     const summary = await withoutIdleTimeout(request, ctx, () =>
-      ctx.requestControl!.redrive({ ...(errors ? { errorNames: errors } : {}), ...(since !== undefined ? { sinceMs: since } : {}), dryRun: dryRun ?? false }),
+      ctx.requestControl!.redrive({
+        ...(errors ? { errorNames: errors } : {}),
+        ...(since !== undefined ? { sinceMs: since } : {}),
+        dryRun: dryRun ?? false,
+      }),
     );
     if (summary.redriven > 0 && !summary.dryRun) ctx.metrics.recordEnqueued(false, summary.redriven);
     return reply.send(summary);
@@ -61,7 +71,13 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: string):
 }
 
 function notConfigured(what: string): HttpAnswer {
-  return { status: 501, body: { error: "NOT_CONFIGURED", message: `this server was built without ${what} (buildHttpServer's deps); pc-invitations serve has them` } };
+  return {
+    status: 501,
+    body: {
+      error: "NOT_CONFIGURED",
+      message: `this server was built without ${what} (buildHttpServer's deps); pc-invitations serve has them`,
+    },
+  };
 }
 
 function redisDown(ctx: HttpContext): HttpAnswer {
@@ -82,4 +98,3 @@ async function withoutIdleTimeout<T>(request: FastifyRequest, ctx: HttpContext, 
     if (!socket.destroyed) socket.setTimeout(ctx.config.HTTP_IDLE_TIMEOUT_MS);
   }
 }
-

@@ -21,14 +21,19 @@ export async function opsRoutes(app: FastifyInstance, ctx: HttpContext & { opena
     const [queue, memory] =
       redis === "ok"
         ? await Promise.all([
-            ctx.bounded(ctx.requests.isPaused()).then((p) => (p ? ("paused" as const) : ("running" as const)), () => "unknown" as const),
+            ctx.bounded(ctx.requests.isPaused()).then(
+              (p) => (p ? ("paused" as const) : ("running" as const)),
+              () => "unknown" as const,
+            ),
             ctx.bounded(probeWrites(ctx.redis, probeKey)).catch(() => "unknown" as const),
           ])
         : (["unknown", "unknown"] as const);
     // `unknown` memory (the probe timed out, or an ACL forbids SETRANGE) does not take the
     // instance out: only a Redis known to refuse writes does.
     const ready = redis === "ok" && queue === "running" && memory !== "full";
-    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not-ready", checks: { redis, queue, memory } });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? "ready" : "not-ready", checks: { redis, queue, memory } });
   });
 
   app.get("/metrics", async (_request, reply) => {

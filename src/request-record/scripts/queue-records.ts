@@ -1,10 +1,18 @@
 import type { RequestRecord } from "../record.js";
 
 /** The fields a new record gets from its request, in the order the scripts take them. */
-export const NEW_RECORD_FIELDS = ["key", "fp", "payload", "jobId", "clientToken", "correlationId"] as const satisfies ReadonlyArray<keyof RequestRecord>;
+export const NEW_RECORD_FIELDS = [
+  "key",
+  "fp",
+  "payload",
+  "jobId",
+  "clientToken",
+  "correlationId",
+] as const satisfies ReadonlyArray<keyof RequestRecord>;
 
 /**
- * (none, or a hash that is not a record: see IS_RECORD_FN) → queued for one record, as a Lua function, for scripts that write a record alongside
+ * (none, or a hash that is not a record: see IS_RECORD_FN) → queued for one record, as a Lua function, for scripts
+ * that write a record alongside
  * its job (pciQueueRecords below; the producer's enqueue, producer/enqueue-script.ts):
  * `queueRecord(key, openKey, score, values, from, createdAt)` writes the record with the
  * ${NEW_RECORD_FIELDS.length} values `values[from ..]` (NEW_RECORD_FIELDS order), state `queued` and

@@ -3,7 +3,9 @@ import { RECORD_FIELDS, RECORD_STATES, requestRecordSchema } from "../record.js"
 const field = (name: (typeof RECORD_FIELDS)[number]) => RECORD_FIELDS.indexOf(name) + 1;
 
 /** The fields every record has (the schema's non-optional ones), as Lua indices into readRecord's values. */
-const REQUIRED_FIELDS = RECORD_FIELDS.filter((f) => !requestRecordSchema.shape[f].safeParse(undefined).success).map(field);
+const REQUIRED_FIELDS = RECORD_FIELDS.filter((f) => !requestRecordSchema.shape[f].safeParse(undefined).success).map(
+  field,
+);
 
 /**
  * `isRecord(values)`: readRecord's values are a record, by the rules of record.ts's schema (every
