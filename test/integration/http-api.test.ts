@@ -5,7 +5,7 @@ import type { Redis } from "ioredis";
 import { buildHttpServer } from "../../src/http/build-http-server.js";
 import { buildOpenApiDocument } from "../../src/http/openapi.js";
 import type { AcceptancePort } from "../../src/http/http-context.js";
-import { createProducer, type Producer } from "../../src/producer/producer.js";
+import { createProducer, type RedisProducer } from "../../src/producer/producer.js";
 import { validateRequest } from "../../src/producer/validate-request.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -25,7 +25,7 @@ const valid = (n: number, extra: Record<string, unknown> = {}) => ({ catalog: "S
 interface Running {
   base: string;
   prefix: string;
-  producer: Producer;
+  producer: RedisProducer;
   close(): Promise<void>;
 }
 
