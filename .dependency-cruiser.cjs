@@ -2,8 +2,13 @@
  * The layering of src/ (README "Development", ../shared/style.md), checked by `npm test`
  * (`npm run lint:deps`). A module may import its own layer and the layers below it, never above:
  *
- *   schemas  ←  config, errors  ←  aws, store, ratelimit, observability, request-record
- *            ←  outcomes  ←  producer, consumer  ←  http  ←  app  ←  cli  (and src/index.ts)
+ *   schemas  ←  aws  ←  operations  ←  contracts  ←  config, errors
+ *            ←  store, ratelimit, observability, request-record  ←  outcomes  ←  producer, consumer
+ *            ←  http  ←  app  ←  cli  (and src/index.ts)
+ *
+ * schemas are shapes (fields, invitation, connection, config); aws is the Partner Central port and
+ * its SDK adapter; operations are the operations on an invitation, one module each, contract and
+ * behaviour; contracts assemble the request, job and outcome contracts from them.
  *
  * The emulator speaks AWS's wire and imports nothing of ours but schemas. Type-only imports
  * count: a layer that names a higher layer's types depends on it.
@@ -15,8 +20,11 @@
 const layer = (dirs) => `^src/(${dirs.join("|")})/`;
 const L = {
   base: ["schemas"],
+  aws: ["aws"],
+  operations: ["operations"],
+  contracts: ["contracts"],
   support: ["config", "errors"],
-  infra: ["aws", "store", "ratelimit", "observability", "request-record"],
+  infra: ["store", "ratelimit", "observability", "request-record"],
   outcomes: ["outcomes"],
   core: ["producer", "consumer"],
   http: ["http"],
@@ -40,7 +48,22 @@ const pkg = (name) => `((^|/)node_modules/${name}/|^${name}(/|$))`;
 module.exports = {
   forbidden: [
     { name: "no-circular", severity: "error", comment: "no import cycles", from: {}, to: { circular: true } },
-    upward("schemas-are-the-base", L.base, above("support", "infra", "outcomes", "core", "http", "app", "cli")),
+    upward(
+      "schemas-are-the-base",
+      L.base,
+      above("aws", "operations", "contracts", "support", "infra", "outcomes", "core", "http", "app", "cli"),
+    ),
+    upward(
+      "aws-below-the-operations",
+      L.aws,
+      above("operations", "contracts", "support", "infra", "outcomes", "core", "http", "app", "cli"),
+    ),
+    upward(
+      "operations-below-the-contracts",
+      L.operations,
+      above("contracts", "support", "infra", "outcomes", "core", "http", "app", "cli"),
+    ),
+    upward("contracts", L.contracts, above("support", "infra", "outcomes", "core", "http", "app", "cli")),
     upward("config-and-errors", L.support, above("infra", "outcomes", "core", "http", "app", "cli")),
     upward("infrastructure", L.infra, above("outcomes", "core", "http", "app", "cli")),
     upward("outcomes", L.outcomes, above("core", "http", "app", "cli")),
@@ -94,10 +117,10 @@ module.exports = {
         "core and the emulator know nothing of BullMQ or Redis",
       from: {
         path: [
-          "^src/(schemas|config|errors|emulator|aws|request-record)/",
+          "^src/(schemas|config|errors|emulator|aws|operations|contracts|request-record)/",
           "^src/store/(request-store|memory-request-store|queue-location)\\.ts$",
-          "^src/consumer/(process-job|invitation-action|decide|reconcile|pacing|outcome-events|sweep)\\.ts$",
-          "^src/outcomes/cancel\\.ts$",
+          "^src/consumer/(process-job|decide|settle|run-end|pacing|sweep)\\.ts$",
+          "^src/outcomes/(cancel|outcome-events)\\.ts$",
         ],
       },
       to: { path: [pkg("bullmq"), pkg("ioredis"), pkg("bullmq-otel"), "^src/store/redis/"] },

@@ -11,6 +11,7 @@ import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { createSdkInvitationApi } from "../src/aws/sdk-invitation-api.js";
 import { BENCH_CREDENTIALS } from "./common.js";
+import { accept } from "../src/operations/accept.js";
 
 const env = (k: string) => {
   const v = process.env[k];
@@ -34,7 +35,7 @@ const worker = new Worker(
       identifier: string;
       clientToken: string;
     };
-    const result = await api.acceptInvitation({ catalog, identifier, clientToken });
+    const result = await accept.call(api, { catalog, identifier, clientToken, request: {} });
     await outcomes.add(
       "accepted",
       { requestId: job.id, type: "accepted", connection: result.connection, completedAt: new Date().toISOString() },

@@ -2,7 +2,7 @@
  * Pipeline throughput vs the SDK calling the emulator directly, at the same concurrency.
  *
  * Per run (order of the two measurements alternates between runs to cancel drift):
- *  - baseline: createSdkInvitationApi + exactly C loops calling acceptInvitation on fresh
+ *  - baseline: createSdkInvitationApi + exactly C loops calling AcceptConnectionInvitation on fresh
  *    invitations until N are done. rps = N / elapsed.
  *  - pipeline: N fresh invitations enqueued with producer.enqueueMany (batches of 500; timed
  *    separately, NOT part of the pipeline rps), then startWorker (concurrency C) + consumeOutcomes;
@@ -48,6 +48,7 @@ import {
   type CpuSample,
   type Percentiles,
 } from "./common.js";
+import { accept } from "../src/operations/accept.js";
 
 /** Issue 12: the pipeline at ≥ 0.9× the SDK alone, at 0 ms and at 20 ms of API latency. */
 const PIPELINE_TARGET = 0.9;
@@ -147,24 +148,25 @@ interface PipelineRun {
   backlogCompletedMinusEnqueuedMs: Percentiles;
   /** Drain window only (worker + consumer + emulator in this process). */
   cpu: CpuPerRequest;
-  /** Duration of acceptInvitation calls made by the worker during the drain (same measure as the baseline's). */
+  /** Duration of AcceptConnectionInvitation calls made by the worker during the drain (same measure as the
+   * baseline's). */
   apiCallLatencyMs: Percentiles;
   /** Sum of those call durations / drainMs: how many of the C slots were actually calling the API on average. */
   apiInFlightAvg: number;
 }
 
-/** Times every acceptInvitation the worker makes; every other method of the port passes through. */
+/** Times every AcceptConnectionInvitation the worker makes; every other method of the port passes through. */
 function timedApi(inner: InvitationApi) {
   const durations: number[] = [];
   let recording = true;
   const api: InvitationApi = {
     ...inner,
-    async acceptInvitation(input, options) {
+    async act(operation, input, options) {
       const start = performance.now();
       try {
-        return await inner.acceptInvitation(input, options);
+        return await inner.act(operation, input, options);
       } finally {
-        if (recording) durations.push(performance.now() - start);
+        if (recording && operation === "AcceptConnectionInvitation") durations.push(performance.now() - start);
       }
     },
   };
@@ -284,10 +286,11 @@ async function measureBaseline(ctx: Ctx, n: number): Promise<BaselineRun> {
         const inv = invitations[i]!;
         const start = performance.now();
         try {
-          await api.acceptInvitation({
+          await accept.call(api, {
             catalog: inv.catalog,
             identifier: inv.identifier,
             clientToken: deriveClientToken(defaultIdempotencyKey(inv.catalog, inv.identifier)),
+            request: {},
           });
         } catch {
           errors++;
@@ -310,7 +313,7 @@ async function measureBaseline(ctx: Ctx, n: number): Promise<BaselineRun> {
 
 /**
  * The bare pipeline: N jobs `{catalog, identifier, clientToken}` added with addBulk (untimed), then
- * a plain BullMQ Worker (same concurrency) calls acceptInvitation through the same SDK adapter and
+ * a plain BullMQ Worker (same concurrency) calls AcceptConnectionInvitation through the same SDK adapter and
  * adds an outcome job (jobId = request id), and a plain Worker on the outcomes queue takes them:
  * rps = N / (worker created → Nth outcome taken). None of pc-invitations' guarantees (no record,
  * no shared limit, no fencing, no outcome-exists check, no schema, no logs), the same process,
@@ -365,7 +368,7 @@ async function measureBare(ctx: Ctx, run: number, n: number): Promise<BareRun> {
           identifier: string;
           clientToken: string;
         };
-        const result = await api.acceptInvitation({ catalog, identifier, clientToken });
+        const result = await accept.call(api, { catalog, identifier, clientToken, request: {} });
         await outcomes.add(
           "accepted",
           { requestId: job.id, type: "accepted", connection: result.connection, completedAt: new Date().toISOString() },
@@ -666,7 +669,7 @@ export async function benchPipeline(o: PipelineBenchOptions = pipelineOptionsFro
     method: {
       baseline:
         "createSdkInvitationApi (static credentials) + exactly `concurrency` " +
-        "loops calling acceptInvitation on fresh invitations; rps = n / elapsed",
+        "loops calling AcceptConnectionInvitation on fresh invitations; rps = n / elapsed",
       pipeline:
         "n fresh invitations enqueued first (enqueueMany, batches of batchSize; timed separately as enqueueRps), " +
         "then startWorker(concurrency) + consumeOutcomes; rps = n / (startWorker " +
@@ -688,11 +691,12 @@ export async function benchPipeline(o: PipelineBenchOptions = pipelineOptionsFro
         "by anything but this process and Redis during the window (other tenants): " +
         "a run whose sides saw different foreignCores compared unequal conditions",
       pipelineApiCallLatencyMs:
-        "acceptInvitation durations inside the worker during the drain (the worker gets a " +
+        "AcceptConnectionInvitation durations inside the worker during the drain (the worker gets a " +
         "pass-through wrapper that times each call); apiInFlightAvg = their sum / drain time",
       bare:
         "after the two sides, in the same process: N jobs addBulk'd, a plain BullMQ Worker (same concurrency) " +
-        "calling acceptInvitation through the same SDK adapter and adding an outcome job, a plain Worker taking the " +
+        "calling AcceptConnectionInvitation through the same SDK " +
+        "adapter and adding an outcome job, a plain Worker taking the " +
         "outcomes; rps = N / (worker created -> Nth outcome taken). bareRatio = bare/SDK alone: the " +
         "ceiling of any BullMQ pipeline laid out like this one; pipelineOverBare = what the guarantees cost",
       medians: "median over runs of each per-run number; percentile objects are element-wise medians",

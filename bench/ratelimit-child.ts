@@ -9,6 +9,7 @@ import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { createSdkInvitationApi } from "../src/aws/sdk-invitation-api.js";
 import { BENCH_CREDENTIALS, sleep } from "./common.js";
+import { accept } from "../src/operations/accept.js";
 
 export interface BullmqRunMessage {
   type: "run";
@@ -42,7 +43,7 @@ async function child(): Promise<void> {
     async (job) => {
       const identifier = (job.data as { identifier: string }).identifier;
       try {
-        await api.acceptInvitation({ catalog: run.catalog, identifier, clientToken: `bench-${identifier}` });
+        await accept.call(api, { catalog: run.catalog, identifier, clientToken: `bench-${identifier}`, request: {} });
         stats.succeeded++;
       } catch {
         stats.otherErrors++;

@@ -38,7 +38,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { PartnerCentralEmulator, type RecordedCall } from "../src/emulator/index.js";
 import { createRedisRateLimiter } from "../src/ratelimit/redis-rate-limiter.js";
-import { outcomeEventSchema } from "../src/schemas/outcome.js";
+import { outcomeEventSchema } from "../src/contracts/outcome.js";
 import {
   REDIS_URL,
   deletePrefix,

@@ -12,18 +12,23 @@ export {
   IDEMPOTENCY_KEY_MAX_LENGTH,
   CORRELATION_ID_MAX_LENGTH,
   REJECT_REASON_MAX_LENGTH,
-  REQUEST_ACTIONS,
-  actionOf,
   catalogSchema,
   invitationIdSchema,
   clientTokenSchema,
   metadataSchema,
+} from "./schemas/request-fields.js";
+export {
+  REQUEST_ACTIONS,
+  actionOf,
   acceptRequestSchema,
   type AcceptRequest,
   type AcceptRequestInput,
   type RequestAction,
-} from "./schemas/request.js";
-export { JOB_DATA_VERSION, acceptJobDataSchema, type AcceptJobData } from "./schemas/job.js";
+} from "./contracts/request.js";
+export { JOB_DATA_VERSION, acceptJobDataSchema, type AcceptJobData } from "./contracts/job.js";
+// The operations a request can ask for (accept, reject): one module each.
+export { OPERATIONS, operationOf } from "./operations/index.js";
+export type { InvitationOperation, OperationRequest, OutcomeFields } from "./operations/operation.js";
 export {
   participantSchema,
   connectionTypeDetailSchema,
@@ -51,7 +56,7 @@ export {
   type FailedOutcome,
   type CanceledOutcome,
   type OutcomeError,
-} from "./schemas/outcome.js";
+} from "./contracts/outcome.js";
 export { configSchema, CONFIG_DEFAULTS, type Config, type ConfigInput } from "./schemas/config.js";
 export {
   POLICY_DECISIONS,
@@ -153,16 +158,16 @@ export {
 // Running workers.
 export { startWorker, type RunningWorker, type StartWorkerOptions } from "./app/run-worker.js";
 export { createAcceptWorker, type WorkerOptions } from "./consumer/worker.js";
-export { processJob, type JobView, type ProcessDeps, type ProcessResult } from "./consumer/process-job.js";
-export { decide, type Decision } from "./consumer/decide.js";
+export { processJob, type JobView, type ProcessDeps } from "./consumer/process-job.js";
+export type { RunEnd, LaterWhy, NothingWhy, RequestJobResult } from "./consumer/run-end.js";
+export { decide } from "./consumer/decide.js";
+export { settle, type Settled } from "./consumer/settle.js";
 export { classifyError, type ClassifiedError, type ErrorKind } from "./aws/classify-error.js";
 export { createSdkInvitationApi, type SdkInvitationApiOptions } from "./aws/sdk-invitation-api.js";
 export type {
   InvitationApi,
-  AcceptInvitationInput,
-  AcceptInvitationResult,
-  RejectInvitationInput,
-  RejectInvitationResult,
+  ActResult,
+  ConnectionResult,
   InvitationStatusResult,
   ListInvitationsInput,
   ListInvitationsResult,

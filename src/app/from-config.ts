@@ -10,7 +10,7 @@ import { limitSettingsFrom, type AdaptationOptions } from "../ratelimit/limit-se
 import type { SharedRateLimiter } from "../ratelimit/shared-rate-limiter.js";
 import { createSdkInvitationApi } from "../aws/sdk-invitation-api.js";
 import type { InvitationApi } from "../aws/invitation-api.js";
-import { instrumentApi } from "../aws/instrument-api.js";
+import { instrumentApi } from "../observability/instrument-api.js";
 import { limitKeyTemplate, type Pacing } from "../consumer/pacing.js";
 
 /** The producer of a CLI or API process: queue location and job retry policy from the config. */

@@ -1,5 +1,5 @@
 import type { Config } from "../schemas/config.js";
-import type { CanceledOutcome } from "../schemas/outcome.js";
+import type { CanceledOutcome } from "../contracts/outcome.js";
 import { cancelRequest } from "../outcomes/cancel.js";
 import type { Producer } from "../producer/producer.js";
 import { redrive, type RedriveOptions, type RedriveSummary } from "../producer/redrive.js";

@@ -2,7 +2,7 @@ import type { Telemetry } from "bullmq";
 import type { Config } from "../schemas/config.js";
 import { createSdkInvitationApi } from "../aws/sdk-invitation-api.js";
 import type { InvitationApi } from "../aws/invitation-api.js";
-import { instrumentApi } from "../aws/instrument-api.js";
+import { instrumentApi } from "../observability/instrument-api.js";
 import { createRedis } from "../store/redis/connection.js";
 import { processWriteGate } from "../store/redis/write-gate.js";
 import { queueLocationFrom } from "../store/queue-location.js";

@@ -4,21 +4,19 @@ import type { Invitation } from "../schemas/invitation.js";
 /** The few Partner Central calls pc-invitations makes: the port the worker depends on. */
 export interface InvitationApi {
   /**
-   * AcceptConnectionInvitation with *our* ClientToken (never left to the SDK, which would make a
-   * new one per send()). Throws the SDK's exception on failure; classify it with classifyError.
+   * An operation on an invitation (src/operations: AcceptConnectionInvitation,
+   * RejectConnectionInvitation…) by its AWS name, with its input as AWS names it (`Catalog`,
+   * `Identifier`, *our* `ClientToken`, never left to the SDK, which would make a new one per send(),
+   * and the operation's own members). Resolves to AWS's output members and request id; throws the
+   * SDK's exception on failure (classify it with classifyError).
    */
-  acceptInvitation(input: AcceptInvitationInput, options?: CallOptions): Promise<AcceptInvitationResult>;
-  /** RejectConnectionInvitation with our ClientToken (as acceptInvitation) and the optional Reason. */
-  rejectInvitation(input: RejectInvitationInput, options?: CallOptions): Promise<RejectInvitationResult>;
+  act(operation: string, input: Record<string, unknown>, options?: CallOptions): Promise<ActResult>;
   /** GetConnectionInvitation: the invitation's status, whom it is with, and (maybe) its connection id. */
   getInvitation(input: { catalog: string; identifier: string }, options?: CallOptions): Promise<InvitationStatusResult>;
   /** ListConnectionInvitations with filters, one page at a time (NextToken). */
   listInvitations(input: ListInvitationsInput, options?: CallOptions): Promise<ListInvitationsResult>;
   /** GetConnection, in outcome-event form. */
-  getConnection(
-    input: { catalog: string; connectionId: string },
-    options?: CallOptions,
-  ): Promise<AcceptInvitationResult>;
+  getConnection(input: { catalog: string; connectionId: string }, options?: CallOptions): Promise<ConnectionResult>;
   /** ListConnections with a participant and a connection type, one page at a time (NextToken). */
   listConnections(input: ListConnectionsInput, options?: CallOptions): Promise<ListConnectionsResult>;
 }
@@ -27,29 +25,16 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-export interface AcceptInvitationInput {
-  catalog: string;
-  identifier: string;
-  clientToken: string;
-}
-
-export interface AcceptInvitationResult {
-  /** As in outcome events: timestamps ISO-8601, unknown members kept. */
-  connection: Connection;
+/** What an operation on an invitation answered: its output members (without $metadata), and AWS's request id. */
+export interface ActResult {
+  output: Record<string, unknown>;
   awsRequestId: string | null;
 }
 
-export interface RejectInvitationInput {
-  catalog: string;
-  identifier: string;
-  clientToken: string;
-  /** RejectConnectionInvitation's optional `Reason` (at most 256 characters). */
-  reason?: string;
-}
-
-export interface RejectInvitationResult {
-  /** The invitation record AWS returned, as in outcome events (timestamps ISO-8601, unknown members kept). */
-  invitation: Invitation;
+/** A connection (GetConnection), in outcome-event form. */
+export interface ConnectionResult {
+  /** As in outcome events: timestamps ISO-8601, unknown members kept. */
+  connection: Connection;
   awsRequestId: string | null;
 }
 

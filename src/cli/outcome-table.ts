@@ -1,4 +1,5 @@
-import type { OutcomeEvent } from "../schemas/outcome.js";
+import type { OutcomeEvent } from "../contracts/outcome.js";
+import { operationDone } from "../operations/index.js";
 
 /**
  * Outcome events as a table for people at a terminal, one row per event as it arrives:
@@ -30,21 +31,16 @@ export function tableRow(event: OutcomeEvent): string {
 
 /** The outcome and the connection / error columns of one event. */
 function outcomeCells(event: OutcomeEvent): [string, string] {
-  switch (event.type) {
-    case "accepted":
-      return [
-        event.alreadyAccepted ? "accepted (already)" : "accepted",
-        event.connection?.Id ?? "(connection not found)",
-      ];
-    case "rejected":
-      return [event.alreadyRejected ? "rejected (already)" : "rejected", event.rejectReason ?? ""];
-    case "canceled":
-      return ["canceled", event.reason ?? ""];
-    case "failed": {
-      const { name, reason, invitationStatus } = event.error;
-      return ["failed", `${name}${reason ? `: ${reason}` : ""}${invitationStatus ? ` (${invitationStatus})` : ""}`];
-    }
+  if (event.type === "canceled") return ["canceled", event.reason ?? ""];
+  if (event.type === "failed") {
+    const { name, reason, invitationStatus } = event.error;
+    return ["failed", `${name}${reason ? `: ${reason}` : ""}${invitationStatus ? ` (${invitationStatus})` : ""}`];
   }
+  // An operation's outcome says itself how it reads (src/operations).
+  const op = operationDone(event.type);
+  if (!op) return [event.type, ""];
+  const { outcome, detail } = op.describeOutcome(event);
+  return [outcome, detail];
 }
 
 export interface OutcomeSummary {

@@ -40,7 +40,7 @@ export async function reportToLimiter(
 /**
  * The look-up calls of reconciliation, discovery and redrives count against the same AWS limit:
  * each waits for a slot (no maxWait: it can only end by admission or abort) and reports its answer.
- * Accept and Reject pass through: processJob paces them itself (with a bounded wait).
+ * The operations on an invitation (act) pass through: processJob paces them itself (with a bounded wait).
  */
 export function pacedLookups(
   api: InvitationApi,
@@ -63,8 +63,7 @@ export function pacedLookups(
       }
     };
   return {
-    acceptInvitation: api.acceptInvitation.bind(api),
-    rejectInvitation: api.rejectInvitation.bind(api),
+    act: api.act.bind(api),
     getInvitation: paced(api.getInvitation.bind(api)),
     listInvitations: paced(api.listInvitations.bind(api)),
     getConnection: paced(api.getConnection.bind(api)),

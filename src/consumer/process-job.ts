@@ -1,23 +1,18 @@
+import type { ClassifiedError } from "../aws/classify-error.js";
 import type { InvitationApi } from "../aws/invitation-api.js";
-import { classifyError, type ClassifiedError } from "../aws/classify-error.js";
-import { acceptJobDataSchema, unparseableJobExcerpt } from "../schemas/job.js";
-import { formatFieldIssues, toFieldIssues } from "../schemas/issues.js";
-import type { OutcomeEvent, OutcomeError } from "../schemas/outcome.js";
-import type { Fence, OutcomeStore } from "../store/request-store.js";
+import { acceptJobDataSchema, unparseableJobExcerpt, type AcceptJobData } from "../contracts/job.js";
+import type { OutcomeError, OutcomeEvent } from "../contracts/outcome.js";
+import { actionOf } from "../contracts/request.js";
+import { operationOf } from "../operations/index.js";
+import { doneEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope } from "../outcomes/outcome-events.js";
 import { RateLimitedError } from "../ratelimit/rate-limited-error.js";
-import { actionOf } from "../schemas/request.js";
+import { formatFieldIssues, toFieldIssues } from "../schemas/issues.js";
 import { canCarryOutcome } from "../schemas/request-id.js";
-import { decide, toOutcomeError, type AttemptContext, type Decision } from "./decide.js";
-import { reconcile } from "./reconcile.js";
+import type { Fence, OutcomeStore } from "../store/request-store.js";
+import { decide, toOutcomeError, type AttemptContext } from "./decide.js";
 import { pacedLookups, reportToLimiter, type Pacing } from "./pacing.js";
-import {
-  alreadyDoneEvent,
-  envelopeOf,
-  failedEvent,
-  invalidJobError,
-  salvagedEnvelope,
-} from "../outcomes/outcome-events.js";
-import { callAction, DONE, notPendingError } from "./invitation-action.js";
+import type { RunEnd } from "./run-end.js";
+import { notPendingError, settleRun } from "./settle.js";
 
 /** The parts of a BullMQ job the core needs; the worker shell fills it in. */
 export interface JobView {
@@ -31,50 +26,30 @@ export interface JobView {
 
 export interface ProcessDeps {
   api: InvitationApi;
-  outcomes: OutcomeStore;
+  outcomes: Pick<OutcomeStore, "exists" | "publish">;
   maxThrottleRequeues: number;
   /** The shared rate limit; without it calls are not paced (unit tests). */
   pacing?: Pacing;
   now?: () => Date;
 }
 
-/**
- * What a run ended with: a Decision that needs no outcome (retry, rate-limit), passed through as
- * decide() made it, or what became of the outcome. The worker shell turns each into a BullMQ signal.
- */
-export type ProcessResult =
-  | Exclude<Decision, { action: "fail" }>
-  | { action: "published"; outcome: OutcomeEvent }
-  /** An outcome for this request already exists (a redelivery): nothing called, nothing published. */
-  | { action: "already-published" }
-  /** This run lost the job (lock gone or signal aborted): it published nothing. */
-  | { action: "fenced"; outcome?: OutcomeEvent }
-  /** No call made: the shared limit asked to wait longer than RATE_LIMIT_MAX_WAIT_MS, the retry budget is spent, or
-   * the worker is stopping. */
-  | { action: "delay"; delayMs: number; reason: string }
-  /**
-   * The job's id cannot carry an outcome (schemas/request-id.ts canCarryOutcome: one added
-   * without a jobId gets a number from BullMQ, which it refuses as the outcome's id): no producer
-   * of ours made it. Nothing called, nothing published.
-   */
-  | { action: "not-a-request" };
-
 const STATE_CONFLICT = "INCOMPATIBLE_CONNECTION_INVITATION_STATE";
 
 /**
- * One attempt at one request (accept or reject, see invitation-action.ts). Guarantees: a request
- * whose outcome exists is never sent again; the ClientToken sent is the one stored in the job; a
- * job whose data breaks the schema is answered with an InvalidJob outcome and never reaches the
- * API; a run that lost its job's lock publishes nothing; a state conflict or an unanswered call is
- * reconciled by looking the invitation up, so an acceptance (rejection) that happened is reported
- * as accepted (rejected); a redrive reads the invitation before it calls at all; a job whose id
- * cannot carry an outcome is never sent.
+ * One attempt at one request (its operation: src/operations). Guarantees: a request whose outcome
+ * exists is never sent again; the ClientToken sent is the one stored in the job; a job whose data
+ * breaks the schema is answered with an InvalidJob outcome and never reaches the API; a run that
+ * lost its job's lock publishes nothing; a state conflict or an unanswered call is settled by
+ * reading the invitation (settle.ts), so an acceptance (rejection) that happened is reported as
+ * accepted (rejected); a redrive reads the invitation before it calls at all; a job whose id cannot
+ * carry an outcome is never sent. How the run ends is a RunEnd (run-end.ts); an `outcome` end was
+ * published by this run.
  */
-export async function processJob(job: JobView, deps: ProcessDeps, signal?: AbortSignal): Promise<ProcessResult> {
-  if (!canCarryOutcome(job.id)) return { action: "not-a-request" };
+export async function processJob(job: JobView, deps: ProcessDeps, signal?: AbortSignal): Promise<RunEnd> {
+  if (!canCarryOutcome(job.id)) return { end: "nothing", why: "not-a-request" };
   const now = deps.now ?? (() => new Date());
   const fence: Fence | undefined = job.token ? { jobId: job.id, token: job.token } : undefined;
-  if (await deps.outcomes.exists(job.id)) return { action: "already-published" };
+  if (await deps.outcomes.exists(job.id)) return { end: "nothing", why: "already-published" };
 
   const parsed = acceptJobDataSchema.safeParse(job.data);
   if (!parsed.success) {
@@ -82,8 +57,8 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
     const unreadable = unparseableJobExcerpt(job.data);
     const error = unreadable
       ? invalidJobError(
-          `the job's data or options in Redis were not JSON (data: ` +
-            `${JSON.stringify(unreadable.data)}, opts: ${JSON.stringify(unreadable.opts)})`,
+          `the job's data or options in Redis were not JSON ` +
+            `(data: ${JSON.stringify(unreadable.data)}, opts: ${JSON.stringify(unreadable.opts)})`,
         )
       : invalidJobError(
           `job data does not match the job schema: ${formatFieldIssues(issues)}`,
@@ -93,40 +68,44 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
   }
 
   const data = parsed.data;
+  const op = operationOf(actionOf(data.request));
   const envelope = () => envelopeOf(job.id, data, job.attemptsMade + data.throttleRequeues + 1, now());
-  const send = (o: OutcomeEvent) => publish(deps, o, fence, data.idempotencyKey, signal);
-  const fail = (error: OutcomeError) => send(failedEvent(envelope(), error));
-  const act = (decision: Decision) => (decision.action === "fail" ? fail(decision.error) : decision);
+  const fail = (error: OutcomeError) => failedEvent(envelope(), error);
+  const finish = (end: RunEnd | undefined): Promise<RunEnd> | RunEnd =>
+    end?.end === "outcome" ? publish(deps, end.outcome, fence, data.idempotencyKey, signal) : end!;
   const ctx: AttemptContext = {
     attemptsMade: job.attemptsMade,
     maxAttempts: job.maxAttempts,
     throttleRequeues: data.throttleRequeues,
     maxThrottleRequeues: deps.maxThrottleRequeues,
   };
-  const { catalog, identifier } = data.request;
-  const action = actionOf(data.request);
+  const invitation = { catalog: data.request.catalog, identifier: data.request.identifier };
   const callOptions = signal ? { signal } : undefined;
-  const limitKey = deps.pacing?.keyFor(catalog) ?? "";
+  const limitKey = deps.pacing?.keyFor(invitation.catalog) ?? "";
+  // Every read of the invitation counts against the shared limit, as the call does.
   const lookups = pacedLookups(deps.api, deps.pacing, limitKey, signal);
+  const settling = (env: typeof envelope) => ({
+    api: lookups,
+    op,
+    invitation,
+    ...(callOptions ? { options: callOptions } : {}),
+    envelope: env,
+  });
 
   // A redrive runs a request that failed before, maybe long ago: what is the invitation now? Only
-  // a PENDING one is worth a call (with the redrive's own, new ClientToken).
+  // a pending one is worth a call (with the redrive's own, new ClientToken).
   if (data.redriveOf !== undefined) {
-    const found = await reconcile(lookups, catalog, identifier, callOptions, action);
-    if (signal?.aborted) return { action: "fenced" };
     const uncalled = () => envelopeOf(job.id, data, job.attemptsMade + data.throttleRequeues, now());
-    switch (found.found) {
-      case "accepted":
-      case "rejected":
-        return send(alreadyDoneEvent(uncalled(), found));
-      case "final":
-        return send(failedEvent(uncalled(), notPendingError(action, found.status)));
-      case "error":
-        if (found.error.kind === "terminal") return send(failedEvent(uncalled(), toOutcomeError(found.error, false)));
-        return act(decide(found.error, ctx));
-      case "pending":
-        break;
-    }
+    const read = await settleRun(settling(uncalled), {
+      final: (status) => notPendingError(op, status, "read before redriving"),
+      pending: () => undefined,
+      unknown: (error) =>
+        error.kind === "terminal"
+          ? { end: "outcome", outcome: failedEvent(uncalled(), toOutcomeError(error, false)) }
+          : decide(error, ctx, fail),
+    });
+    if (signal?.aborted) return { end: "nothing", why: "fenced" };
+    if (read) return finish(read);
   }
 
   if (deps.pacing) {
@@ -144,106 +123,119 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
         wait.dispose();
       }
     } catch (err) {
-      if (err instanceof RateLimitedError) return { action: "delay", delayMs: err.retryInMs, reason: err.reason };
-      if (deps.pacing.stopping?.aborted && !signal?.aborted) return { action: "delay", delayMs: 0, reason: "shutdown" };
-      if (signal?.aborted) return { action: "fenced" };
+      if (err instanceof RateLimitedError) {
+        return { end: "later", why: "limit", delayMs: err.retryInMs, reason: err.reason };
+      }
+      if (deps.pacing.stopping?.aborted && !signal?.aborted) {
+        return { end: "later", why: "shutdown", delayMs: 0, reason: "shutdown" };
+      }
+      if (signal?.aborted) return { end: "nothing", why: "fenced" };
       throw err;
     }
   }
 
   let error: ClassifiedError;
   try {
-    const succeeded = await callAction(deps.api, data, callOptions);
+    const request = { ...invitation, clientToken: data.clientToken, request: data.request };
+    const fields = await op.call(deps.api, request, callOptions);
     await reportToLimiter(deps.pacing, limitKey, null);
-    return send(succeeded(envelope()));
+    return finish({ end: "outcome", outcome: doneEvent(envelope(), op, fields) });
   } catch (err) {
-    if (signal?.aborted) return { action: "fenced" };
-    error = classifyError(err, now().getTime());
+    if (signal?.aborted) return { end: "nothing", why: "fenced" };
+    error = op.classify(err, now().getTime());
     await reportToLimiter(deps.pacing, limitKey, error);
   }
 
   // A ConflictException, whatever its Reason (AWS documents none for "already accepted"): what
   // state is the invitation in? Only its status says whether the request succeeded.
   if (error.kind === "terminal" && error.name === "ConflictException") {
-    const found = await reconcile(lookups, catalog, identifier, callOptions, action);
-    switch (found.found) {
-      case "accepted":
-      case "rejected":
-        return send(alreadyDoneEvent(envelope(), found));
-      case "final":
-        return fail({
-          ...toOutcomeError(error, false),
-          invitationStatus: found.status,
-          message: `the invitation is ${found.status}; it can no longer be ${DONE[action]} (${error.message})`,
-        });
-      case "pending":
-        // Still PENDING: a state conflict may pass (retried like a transient error); any other
+    const conflict = error;
+    return finish(
+      await settleRun(settling(envelope), {
+        final: (status) => ({
+          ...toOutcomeError(conflict, false),
+          invitationStatus: status,
+          message: `the invitation is ${status}; it can no longer be ${op.done} (${conflict.message})`,
+        }),
+        // Still pending: a state conflict may pass (retried like a transient error); any other
         // conflict (a ClientToken reused with another input…) will not.
-        return error.reason === STATE_CONFLICT
-          ? act(decide({ ...error, kind: "transient" }, ctx))
-          : fail({ ...toOutcomeError(error, false), invitationStatus: found.status });
-      case "error":
-        return found.error.kind === "terminal" ? fail(toOutcomeError(error, false)) : act(decide(found.error, ctx));
-    }
+        pending: (status) =>
+          conflict.reason === STATE_CONFLICT
+            ? decide({ ...conflict, kind: "transient" }, ctx, fail)
+            : { end: "outcome", outcome: fail({ ...toOutcomeError(conflict, false), invitationStatus: status }) },
+        unknown: (lookupError) =>
+          lookupError.kind === "terminal"
+            ? { end: "outcome", outcome: fail(toOutcomeError(conflict, false)) }
+            : decide(lookupError, ctx, fail),
+      }),
+    );
   }
 
-  const decision = decide(error, ctx);
+  const decided = decide(error, ctx, fail);
   // Out of attempts after calls that may have reached AWS: did one of them succeed after all?
-  if (decision.action === "fail" && decision.error.name === "RetriesExhausted" && error.indeterminate) {
-    const found = await reconcile(lookups, catalog, identifier, callOptions, action);
-    if (found.found === "accepted" || found.found === "rejected") return send(alreadyDoneEvent(envelope(), found));
-    if (found.found === "final") return fail({ ...decision.error, invitationStatus: found.status });
-    // The look-up was refused for the worker's own fault: the question is still open, and it is
-    // not the request's failure. The job goes back (attempts as they are) and the work pauses.
-    if (found.found === "error" && found.error.kind === "fault") return { action: "pause", error: found.error };
+  if (outOfAttempts(decided) && error.indeterminate) {
+    const exhausted = decided.outcome.error;
+    return finish(
+      await settleRun(settling(envelope), {
+        final: (status) => ({ ...exhausted, invitationStatus: status }),
+        pending: () => decided,
+        // The look-up was refused for the worker's own fault: the question is still open, and it
+        // is not the request's failure. The job goes back (attempts as they are) and the work pauses.
+        unknown: (lookupError) =>
+          lookupError.kind === "fault" ? { end: "later", why: "fault", delayMs: 0, error: lookupError } : decided,
+      }),
+    );
   }
-  return act(decision);
+  return finish(decided);
+}
+
+/** A decision to fail the request because its attempts ran out. */
+function outOfAttempts(end: RunEnd): end is { end: "outcome"; outcome: Extract<OutcomeEvent, { type: "failed" }> } {
+  return end.end === "outcome" && end.outcome.type === "failed" && end.outcome.error.name === "RetriesExhausted";
 }
 
 /**
  * A job BullMQ failed without running processJob (it lost its worker more than MAX_STALLED_COUNT
  * times, e.g. a poison job that kills workers): it still gets exactly one outcome. The invitation
- * is looked up first, since one of the lost runs may have accepted it. If AWS refuses the look-up
- * for the worker's own fault, nothing is published (`pause`): the job stays failed without an
+ * is read first, since one of the lost runs may have accepted it. If AWS refuses the read for the
+ * worker's own fault, nothing is published (`later`, `fault`): the job stays failed without an
  * outcome and its record open, which the sweeper finishes (or revives) once the fault is over.
  */
-export async function finishAbandonedJob(job: JobView, why: string, deps: ProcessDeps): Promise<ProcessResult> {
-  if (!canCarryOutcome(job.id)) return { action: "not-a-request" };
+export async function finishAbandonedJob(job: JobView, why: string, deps: ProcessDeps): Promise<RunEnd> {
+  if (!canCarryOutcome(job.id)) return { end: "nothing", why: "not-a-request" };
   const now = deps.now ?? (() => new Date());
-  if (await deps.outcomes.exists(job.id)) return { action: "already-published" };
+  if (await deps.outcomes.exists(job.id)) return { end: "nothing", why: "already-published" };
   const parsed = acceptJobDataSchema.safeParse(job.data);
-  if (!parsed.success)
-    return publish(
-      deps,
-      failedEvent(salvagedEnvelope(job.id, job.data, now()), invalidJobError(why)),
-      undefined,
-      undefined,
-      undefined,
-    );
-  const data = parsed.data;
-  const envelope = envelopeOf(job.id, data, job.attemptsMade + data.throttleRequeues, now());
-  const send = (o: OutcomeEvent) => publish(deps, o, undefined, data.idempotencyKey, undefined);
+  if (!parsed.success) {
+    const event = failedEvent(salvagedEnvelope(job.id, job.data, now()), invalidJobError(why));
+    return publish(deps, event, undefined, undefined, undefined);
+  }
+  const data: AcceptJobData = parsed.data;
+  const op = operationOf(actionOf(data.request));
+  const envelope = () => envelopeOf(job.id, data, job.attemptsMade + data.throttleRequeues, now());
+  const lost = (invitationStatus?: string): OutcomeError => ({
+    name: "RetriesExhausted",
+    reason: "WorkerLost",
+    message: `BullMQ gave the job up: ${why}`,
+    httpStatus: null,
+    awsRequestId: null,
+    retryable: true,
+    ...(invitationStatus ? { invitationStatus } : {}),
+  });
   const key = deps.pacing?.keyFor(data.request.catalog) ?? "";
-  const found = await reconcile(
-    pacedLookups(deps.api, deps.pacing, key),
-    data.request.catalog,
-    data.request.identifier,
-    undefined,
-    actionOf(data.request),
+  const invitation = { catalog: data.request.catalog, identifier: data.request.identifier };
+  const end = await settleRun(
+    { api: pacedLookups(deps.api, deps.pacing, key), op, invitation, envelope },
+    {
+      final: (status) => lost(status),
+      pending: () => ({ end: "outcome", outcome: failedEvent(envelope(), lost()) }),
+      unknown: (error) =>
+        error.kind === "fault"
+          ? { end: "later", why: "fault", delayMs: 0, error }
+          : { end: "outcome", outcome: failedEvent(envelope(), lost()) },
+    },
   );
-  if (found.found === "accepted" || found.found === "rejected") return send(alreadyDoneEvent(envelope, found));
-  if (found.found === "error" && found.error.kind === "fault") return { action: "pause", error: found.error };
-  return send(
-    failedEvent(envelope, {
-      name: "RetriesExhausted",
-      reason: "WorkerLost",
-      message: `BullMQ gave the job up: ${why}`,
-      httpStatus: null,
-      awsRequestId: null,
-      retryable: true,
-      ...(found.found === "final" ? { invitationStatus: found.status } : {}),
-    }),
-  );
+  return end?.end === "outcome" ? publish(deps, end.outcome, undefined, data.idempotencyKey, undefined) : end!;
 }
 
 /**
@@ -273,19 +265,20 @@ function eitherSignal(
   };
 }
 
+/** Publishes the run's outcome under its fence: what became of it, as the run's end. */
 async function publish(
   deps: ProcessDeps,
   outcome: OutcomeEvent,
   fence: Fence | undefined,
   idempotencyKey: string | undefined,
   signal: AbortSignal | undefined,
-): Promise<ProcessResult> {
-  if (signal?.aborted) return { action: "fenced", outcome };
+): Promise<RunEnd> {
+  if (signal?.aborted) return { end: "nothing", why: "fenced", outcome };
   const res = await deps.outcomes.publish(outcome, {
     ...(fence ? { fence } : {}),
     ...(idempotencyKey ? { idempotencyKey } : {}),
   });
-  if (res === "fenced") return { action: "fenced", outcome };
-  if (res === "already-published") return { action: "already-published" };
-  return { action: "published", outcome };
+  if (res === "fenced") return { end: "nothing", why: "fenced", outcome };
+  if (res === "already-published") return { end: "nothing", why: "already-published" };
+  return { end: "outcome", outcome };
 }

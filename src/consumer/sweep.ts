@@ -1,20 +1,13 @@
 import type { InvitationApi } from "../aws/invitation-api.js";
-import { JOB_DATA_VERSION, acceptJobDataSchema, type AcceptJobData } from "../schemas/job.js";
-import type { OutcomeEvent } from "../schemas/outcome.js";
+import { acceptJobDataSchema, type AcceptJobData } from "../contracts/job.js";
+import type { OutcomeEvent } from "../contracts/outcome.js";
 import type { JobStatus, OutcomeStore, SweepStore } from "../store/request-store.js";
-import { defaultIdempotencyKey } from "../request-record/identity.js";
-import type { RequestRecord } from "../request-record/record.js";
-import type { FingerprintPayload } from "../request-record/fingerprint.js";
-import { actionOf } from "../schemas/request.js";
+import { jobDataFromRecord } from "../request-record/record.js";
+import { actionOf } from "../contracts/request.js";
 import { canCarryOutcome } from "../schemas/request-id.js";
-import { reconcile } from "./reconcile.js";
-import {
-  alreadyDoneEvent,
-  envelopeOf,
-  failedEvent,
-  invalidJobError,
-  salvagedEnvelope,
-} from "../outcomes/outcome-events.js";
+import { operationOf } from "../operations/index.js";
+import { settle } from "./settle.js";
+import { doneEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope } from "../outcomes/outcome-events.js";
 
 /**
  * The sweeper: no path may end a request without its outcome. Whatever lost a request's job
@@ -187,19 +180,19 @@ async function finish(
 ): Promise<Finished> {
   if (await ports.store.exists(job.jobId)) return "nothing";
   const { catalog, identifier } = job.data.request;
-  const found = await reconcile(ports.lookupsFor(catalog), catalog, identifier, undefined, actionOf(job.data.request));
+  const op = operationOf(actionOf(job.data.request));
+  const found = await settle(ports.lookupsFor(catalog), op, { catalog, identifier });
   const envelope = () => envelopeOf(job.jobId, job.data, job.attemptsMade + job.data.throttleRequeues, now());
   const publish = async (event: OutcomeEvent): Promise<Finished> => {
     await ports.store.publish(event, { idempotencyKey: job.data.idempotencyKey });
     return "finished";
   };
-  switch (found.found) {
-    case "accepted":
-    case "rejected":
-      return publish(alreadyDoneEvent(envelope(), found));
+  switch (found.settled) {
+    case "done":
+      return publish(doneEvent(envelope(), op, found.fields));
     case "final":
       return publish(failedEvent(envelope(), lostError(`the invitation is ${found.status}`, found.status)));
-    case "error":
+    case "unknown":
       return found.error.kind === "fault" ? { fault: found.error.name } : "deferred";
     case "pending": {
       const revivals = job.recordKey ? await ports.store.countRevival(job.recordKey) : 1;
@@ -228,32 +221,4 @@ function lostError(what: string, invitationStatus?: string) {
 function jobDataOf(raw: unknown): AcceptJobData | undefined {
   const parsed = acceptJobDataSchema.safeParse(raw);
   return parsed.success ? parsed.data : undefined;
-}
-
-/** The job data of a request, rebuilt from its record (what the producer wrote with it). */
-export function jobDataFromRecord(record: RequestRecord): AcceptJobData {
-  const payload = JSON.parse(record.payload) as FingerprintPayload & {
-    catalog: string;
-    identifier: string;
-    metadata?: Record<string, never>;
-  };
-  const callerKey = record.key !== defaultIdempotencyKey(payload.catalog, payload.identifier);
-  return {
-    v: JOB_DATA_VERSION,
-    request: {
-      catalog: payload.catalog,
-      identifier: payload.identifier,
-      ...(payload.action !== undefined ? { action: payload.action } : {}),
-      ...(payload.reason !== undefined ? { reason: payload.reason } : {}),
-      clientToken: record.clientToken,
-      correlationId: record.correlationId,
-      ...(payload.metadata !== undefined ? { metadata: payload.metadata } : {}),
-      ...(callerKey ? { idempotencyKey: record.key } : {}),
-    },
-    clientToken: record.clientToken,
-    idempotencyKey: record.key,
-    enqueuedAt: record.createdAt,
-    throttleRequeues: 0,
-    ...(payload.redriveOf !== undefined ? { redriveOf: payload.redriveOf } : {}),
-  };
 }

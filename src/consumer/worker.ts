@@ -5,6 +5,8 @@ import type { OutcomeStore } from "../store/request-store.js";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import type { QueueLocation } from "../store/queue-location.js";
 import { finishAbandonedJob, processJob, type ProcessDeps } from "./process-job.js";
+import type { RequestJobResult } from "./run-end.js";
+import { operationDone } from "../operations/index.js";
 import type { Pacing } from "./pacing.js";
 import type { Metrics } from "../observability/metrics.js";
 import { isRedisRefusal } from "../store/redis/redis-errors.js";
@@ -57,12 +59,6 @@ export type AcceptWorker = Worker & { readonly fault: FaultPause["fault"] };
 
 /** At most one "worker error" log line per this many ms (the others are counted in the next). */
 const ERROR_LOG_INTERVAL_MS = 10_000;
-
-/** What a request job returns in BullMQ when it finished with an outcome. */
-export interface RequestJobResult {
-  outcome: "accepted" | "rejected" | "failed" | "already-published";
-  eventId?: string;
-}
 
 /** Thrown to make BullMQ retry with backoff; carries the classified error for logs. */
 export class TransientAttemptError extends Error {
@@ -122,65 +118,46 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
           }
         }
       }
-      if (
-        result.action !== "pause" &&
-        result.action !== "delay" &&
-        result.action !== "already-published" &&
-        result.action !== "fenced" &&
-        result.action !== "not-a-request"
-      )
+      // AWS answered this run (or it published without needing AWS): a fault pause is over.
+      if (result.end === "outcome" || result.end === "retry" || (result.end === "later" && result.why === "throttle")) {
         faults.clear();
-      switch (result.action) {
-        case "not-a-request":
-          log.warn(
-            "the job's id cannot carry an outcome: no pc-invitations producer enqueued it (one added without a jobId " +
-              "is numbered by BullMQ, which refuses a number as the outcome's " +
-              "id); failed without calling the API and without an outcome",
-          );
-          throw new UnrecoverableError(
-            `job id ${JSON.stringify(jobId.slice(0, 80))} cannot carry ` +
-              `an outcome (enqueue requests with the producer); not sent`,
-          );
-        case "already-published":
-          log.info("outcome already published; not calling the API again");
-          return { outcome: "already-published" };
-        case "fenced":
-          // Another worker owns the job now (or will, after BullMQ's stalled check): whatever this
-          // run learnt is dropped, not published, and BullMQ is told to leave the job alone.
-          log.warn({ dropped: result.outcome?.type }, "lost the job's lock; published nothing");
-          throw new DelayedError();
-        case "published": {
-          const o = result.outcome;
-          opts.metrics?.recordOutcome(o.type, o.type === "failed" ? o.error.name : null);
-          switch (o.type) {
-            case "accepted":
-              log.info(
-                {
-                  connectionId: o.connection?.Id ?? null,
-                  attempts: o.attempts,
-                  awsRequestId: o.awsRequestId,
-                  alreadyAccepted: o.alreadyAccepted,
-                  ...(o.reason ? { reason: o.reason } : {}),
-                },
-                "invitation accepted",
+      }
+      switch (result.end) {
+        case "nothing":
+          switch (result.why) {
+            case "not-a-request":
+              log.warn(
+                "the job's id cannot carry an outcome: no pc-invitations producer enqueued it (one added without a " +
+                  "jobId is numbered by BullMQ, which refuses a number as the outcome's id); failed without calling " +
+                  "the API and without an outcome",
               );
-              return { outcome: "accepted", eventId: o.eventId };
-            case "rejected":
-              log.info(
-                { attempts: o.attempts, awsRequestId: o.awsRequestId, alreadyRejected: o.alreadyRejected },
-                "invitation rejected",
-              );
-              return { outcome: "rejected", eventId: o.eventId };
-            case "failed":
-              log.warn({ error: o.error, attempts: o.attempts }, "request failed");
               throw new UnrecoverableError(
-                `${o.error.name}${o.error.reason ? ` (${o.error.reason})` : ""}: ${o.error.message}`,
+                `job id ${JSON.stringify(jobId.slice(0, 80))} cannot carry ` +
+                  `an outcome (enqueue requests with the producer); not sent`,
               );
-            case "canceled":
-              // A run never publishes `canceled` (cancelRequest does, for a job no run has taken).
-              return { outcome: "already-published", eventId: o.eventId };
+            case "already-published":
+              log.info("outcome already published; not calling the API again");
+              return { end: "nothing", why: "already-published" };
+            case "fenced":
+              // Another worker owns the job now (or will, after BullMQ's stalled check): whatever this
+              // run learnt is dropped, not published, and BullMQ is told to leave the job alone.
+              log.warn({ dropped: result.outcome?.type }, "lost the job's lock; published nothing");
+              throw new DelayedError();
           }
           break;
+        case "outcome": {
+          const o = result.outcome;
+          opts.metrics?.recordOutcome(o.type, o.type === "failed" ? o.error.name : null);
+          if (o.type === "failed") {
+            log.warn({ error: o.error, attempts: o.attempts }, "request failed");
+            throw new UnrecoverableError(
+              `${o.error.name}${o.error.reason ? ` (${o.error.reason})` : ""}: ${o.error.message}`,
+            );
+          }
+          // A run never publishes `canceled` (cancelRequest does, for a job no run has taken).
+          const op = operationDone(o.type);
+          if (op) log.info({ attempts: o.attempts, ...op.logFields(o) }, `invitation ${op.done}`);
+          return { end: "outcome", type: o.type, eventId: o.eventId };
         }
         case "retry":
           opts.metrics?.recordRetry();
@@ -189,23 +166,32 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
             "transient error; will retry with backoff",
           );
           throw new TransientAttemptError(`${result.error.name}: ${result.error.message}`);
-        case "rate-limit": {
-          // Only a valid job reaches the API, so its data has throttleRequeues.
-          const throttleRequeues = (job.data as { throttleRequeues: number }).throttleRequeues + 1;
-          log.warn({ error: result.error, delayMs: result.delayMs, throttleRequeues }, "throttled; job goes back");
-          await job.updateData({ ...job.data, throttleRequeues });
-          return backLater(job, token, result.delayMs);
-        }
-        case "delay":
-          log.info({ reason: result.reason, delayMs: result.delayMs }, "shared rate limit: job delayed without a call");
-          return backLater(job, token, result.delayMs);
-        case "pause": {
-          opts.metrics?.recordFault(result.error.name);
-          const delayMs = faults.trip(result.error);
-          log.debug({ error: result.error, delayMs }, "worker fault: job goes back, attempts intact");
-          return backLater(job, token, delayMs);
-        }
+        case "later":
+          switch (result.why) {
+            case "throttle": {
+              // Only a valid job reaches the API, so its data has throttleRequeues.
+              const throttleRequeues = (job.data as { throttleRequeues: number }).throttleRequeues + 1;
+              log.warn({ error: result.error, delayMs: result.delayMs, throttleRequeues }, "throttled; job goes back");
+              await job.updateData({ ...job.data, throttleRequeues });
+              return backLater(job, token, result.delayMs);
+            }
+            case "limit":
+            case "shutdown":
+              log.info(
+                { reason: result.reason, delayMs: result.delayMs },
+                "shared rate limit: job delayed without a call",
+              );
+              return backLater(job, token, result.delayMs);
+            case "fault": {
+              const error = result.error!;
+              opts.metrics?.recordFault(error.name);
+              const delayMs = faults.trip(error);
+              log.debug({ error, delayMs }, "worker fault: job goes back, attempts intact");
+              return backLater(job, token, delayMs);
+            }
+          }
       }
+      throw new Error(`unknown end of a run: ${JSON.stringify(result)}`);
     },
     {
       connection: opts.connection,
@@ -268,7 +254,7 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
     const jobView = { id: job.id, data: job.data, attemptsMade: job.attemptsMade, maxAttempts: job.opts.attempts ?? 1 };
     finishAbandonedJob(jobView, job.failedReason ?? "failed", deps).then(
       (r) => {
-        if (r.action === "pause") {
+        if (r.end === "later" && r.why === "fault" && r.error) {
           // AWS refused the look-up for the worker's own fault: no outcome; the sweeper finishes the job later.
           opts.metrics?.recordFault(r.error.name);
           faults.trip(r.error);
@@ -278,7 +264,7 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
           );
           return;
         }
-        if (r.action !== "published") return;
+        if (r.end !== "outcome") return;
         opts.metrics?.recordOutcome(r.outcome.type, r.outcome.type === "failed" ? r.outcome.error.name : null);
         opts.logger.warn({ jobId: job.id, reason: job.failedReason }, "abandoned job given its outcome");
       },

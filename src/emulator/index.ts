@@ -13,17 +13,15 @@ export { DEFAULT_MAX_RESULTS } from "./paging.js";
 export { DEFAULT_PARTICIPANT_COUNT, builtInParticipant } from "./seeding.js";
 export { OPTIONAL_OUTPUT_MEMBERS, SWITCH_NAMES, switchesSchema } from "./switches.js";
 export {
-  OPERATION_RULES,
   PATTERNS,
   collectViolations,
-  isOperationName,
   type InputRules,
   type IntegerRule,
   type MemberRule,
-  type OperationName,
   type StringListRule,
   type StringRule,
 } from "./validation.js";
+export { HANDLERS, OPERATION_RULES, isOperationName, type OperationName } from "./operations.js";
 export {
   DEFAULT_REASONS,
   ERROR_NAMESPACE,

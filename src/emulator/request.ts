@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { SignatureHeaders } from "./signature.js";
-import { isOperationName, type OperationName } from "./validation.js";
+import { isOperationName, type OperationName } from "./operations.js";
 import { protocolError, type ApiResponse } from "./wire.js";
 
 export const TARGET_PREFIX = "PartnerCentralAccount.";

@@ -11,25 +11,12 @@
  */
 import { z } from "zod";
 import { CONFLICT_REASONS, INVITATION_STATUSES, type EmulatorSwitches, type InvitationStatus } from "./types.js";
-import { isOperationName, type OperationName } from "./validation.js";
+import { HANDLERS, isOperationName, type OperationName } from "./operations.js";
 
-const INVITATION_OPTIONALS = ["ConnectionId", "ExpiresAt"] as const;
-
-/** Output members that the model does not require, per operation, as dotted paths (`*` = every key or item). */
-export const OPTIONAL_OUTPUT_MEMBERS: Readonly<Record<OperationName, readonly string[]>> = {
-  AcceptConnectionInvitation: ["Connection.ConnectionTypes.*.CanceledAt", "Connection.ConnectionTypes.*.CanceledBy"],
-  GetConnection: ["ConnectionTypes.*.CanceledAt", "ConnectionTypes.*.CanceledBy"],
-  GetConnectionInvitation: INVITATION_OPTIONALS,
-  RejectConnectionInvitation: INVITATION_OPTIONALS,
-  CancelConnectionInvitation: INVITATION_OPTIONALS,
-  CreateConnectionInvitation: INVITATION_OPTIONALS,
-  ListConnectionInvitations: [
-    "ConnectionInvitationSummaries.*.ConnectionId",
-    "ConnectionInvitationSummaries.*.ExpiresAt",
-  ],
-  // NextToken is optional too, but leaving it out would silently truncate the listing.
-  ListConnections: [],
-};
+/** Output members that the model does not require, per operation (HANDLERS' optionalOutput). */
+export const OPTIONAL_OUTPUT_MEMBERS: Readonly<Record<OperationName, readonly string[]>> = Object.fromEntries(
+  Object.entries(HANDLERS).map(([name, handler]) => [name, handler.optionalOutput]),
+) as unknown as Record<OperationName, readonly string[]>;
 
 const conflictReason = z.enum(CONFLICT_REASONS);
 

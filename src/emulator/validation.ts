@@ -7,7 +7,6 @@
  * one `FieldValidationError` entry; all entries are reported together in one
  * 400 ValidationException with Reason REQUEST_VALIDATION_FAILED.
  */
-import { CONNECTION_TYPES, INVITATION_STATUSES, PARTICIPANT_TYPES } from "./types.js";
 import { fail, type FieldValidationError } from "./wire.js";
 
 export interface StringRule {
@@ -62,65 +61,20 @@ export const PATTERNS = {
   sellerProfileId: /^[a-zA-Z0-9-]+$/,
 } as const;
 
-const CATALOG: StringRule = { required: true, min: 1, max: 64, pattern: PATTERNS.catalog };
-const INVITATION_ID: StringRule = { required: true, pattern: PATTERNS.invitationId };
-const CLIENT_TOKEN: StringRule = { required: true, min: 1, max: 64, pattern: PATTERNS.clientToken };
-const NEXT_TOKEN: StringRule = { required: false, min: 1, max: 2048, pattern: PATTERNS.nextToken };
+export const CATALOG: StringRule = { required: true, min: 1, max: 64, pattern: PATTERNS.catalog };
+export const INVITATION_ID: StringRule = { required: true, pattern: PATTERNS.invitationId };
+export const CLIENT_TOKEN: StringRule = { required: true, min: 1, max: 64, pattern: PATTERNS.clientToken };
+export const NEXT_TOKEN: StringRule = { required: false, min: 1, max: 2048, pattern: PATTERNS.nextToken };
 /** `@range(min: 1, max: 100)`, `@default(20)` on both List operations. */
-const MAX_RESULTS: IntegerRule = { kind: "integer", required: false, min: 1, max: 100 };
+export const MAX_RESULTS: IntegerRule = { kind: "integer", required: false, min: 1, max: 100 };
 /** `@uniqueItems`; the newer model and botocore also cap it at 100. */
-const PARTICIPANT_IDENTIFIERS: StringListRule = {
+export const PARTICIPANT_IDENTIFIERS: StringListRule = {
   kind: "list",
   required: false,
   maxItems: 100,
   unique: true,
   item: { required: true, min: 1, max: 100, pattern: PATTERNS.participantIdentifier },
 };
-
-/** Rules per implemented operation. Members not listed are ignored, as the real service does. */
-export const OPERATION_RULES = {
-  AcceptConnectionInvitation: { Catalog: CATALOG, Identifier: INVITATION_ID, ClientToken: CLIENT_TOKEN },
-  CancelConnectionInvitation: { Catalog: CATALOG, Identifier: INVITATION_ID, ClientToken: CLIENT_TOKEN },
-  RejectConnectionInvitation: {
-    Catalog: CATALOG,
-    Identifier: INVITATION_ID,
-    ClientToken: CLIENT_TOKEN,
-    Reason: { required: false, max: 256 },
-  },
-  GetConnectionInvitation: { Catalog: CATALOG, Identifier: INVITATION_ID },
-  GetConnection: { Catalog: CATALOG, Identifier: { required: true, pattern: PATTERNS.connectionId } },
-  CreateConnectionInvitation: {
-    Catalog: CATALOG,
-    ClientToken: CLIENT_TOKEN,
-    ConnectionType: { required: true, enumValues: CONNECTION_TYPES },
-    Email: { required: true, min: 1, max: 320, pattern: PATTERNS.email },
-    Message: { required: true, min: 1, max: 256, pattern: PATTERNS.unicodeStringWithNewline },
-    Name: { required: true, min: 1, max: 80, pattern: PATTERNS.unicodeString },
-    ReceiverIdentifier: { required: true, min: 1, max: 100, pattern: PATTERNS.participantIdentifier },
-  },
-  ListConnectionInvitations: {
-    Catalog: CATALOG,
-    NextToken: NEXT_TOKEN,
-    ConnectionType: { required: false, enumValues: CONNECTION_TYPES },
-    MaxResults: MAX_RESULTS,
-    OtherParticipantIdentifiers: PARTICIPANT_IDENTIFIERS,
-    ParticipantType: { required: false, enumValues: PARTICIPANT_TYPES },
-    Status: { required: false, enumValues: INVITATION_STATUSES },
-  },
-  ListConnections: {
-    Catalog: CATALOG,
-    NextToken: NEXT_TOKEN,
-    ConnectionType: { required: false, min: 1, max: 200, pattern: PATTERNS.connectionTypeFilter },
-    MaxResults: MAX_RESULTS,
-    OtherParticipantIdentifiers: PARTICIPANT_IDENTIFIERS,
-  },
-} as const satisfies Record<string, InputRules>;
-
-export type OperationName = keyof typeof OPERATION_RULES;
-
-export function isOperationName(name: string): name is OperationName {
-  return Object.hasOwn(OPERATION_RULES, name);
-}
 
 function codePointLength(s: string): number {
   let n = 0;

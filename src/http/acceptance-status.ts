@@ -1,4 +1,5 @@
-import type { OutcomeEvent } from "../schemas/outcome.js";
+import { operationDone } from "../operations/index.js";
+import type { OutcomeEvent } from "../contracts/outcome.js";
 
 export const ACCEPTANCE_STATES = [
   "waiting",
@@ -61,7 +62,7 @@ export function toAcceptanceStatus(
         ? (ACCEPTANCE_STATES as readonly string[]).includes(job.state)
           ? (job.state as AcceptanceState)
           : "unknown"
-        : outcome?.type === "accepted" || outcome?.type === "rejected"
+        : outcome && operationDone(outcome.type)
           ? "completed"
           : outcome?.type === "failed"
             ? "failed"

@@ -7,7 +7,7 @@ import type { GateVerdict } from "./backlog-gate.js";
 import type { HttpAnswer } from "./http-errors.js";
 import type { DiscoveryOptions, DiscoverySummary } from "../producer/discover.js";
 import type { RedriveOptions, RedriveSummary } from "../producer/redrive.js";
-import type { CanceledOutcome } from "../schemas/outcome.js";
+import type { CanceledOutcome } from "../contracts/outcome.js";
 
 /**
  * The producer as the HTTP API needs it: any object with these two calls (the library's Producer,

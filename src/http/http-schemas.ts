@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { acceptRequestSchema } from "../schemas/request.js";
+import { acceptRequestSchema } from "../contracts/request.js";
 import { cancelReasonSchema } from "../schemas/cancel.js";
-import { outcomeEventSchema } from "../schemas/outcome.js";
+import { outcomeEventSchema } from "../contracts/outcome.js";
 import { durationSchema } from "../schemas/duration.js";
 import { POLICY_DECISIONS } from "../schemas/policy.js";
 import { ACCEPTANCE_STATES } from "./acceptance-status.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { acceptRequestSchema } from "../schemas/request.js";
-import { outcomeEventSchema } from "../schemas/outcome.js";
+import { acceptRequestSchema } from "../contracts/request.js";
+import { outcomeEventSchema } from "../contracts/outcome.js";
 import { discoveryRequestSchema } from "../schemas/policy.js";
 import {
   acceptanceStatusSchema,

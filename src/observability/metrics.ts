@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Queue } from "bullmq";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { OutcomeType } from "../schemas/outcome.js";
+import type { OutcomeType } from "../contracts/outcome.js";
 
 /**
  * Prometheus metrics of pc-invitations: one Registry per process (or per test), never prom-client's

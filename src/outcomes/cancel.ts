@@ -1,8 +1,8 @@
 import { canceledEvent, envelopeOf, salvagedEnvelope } from "./outcome-events.js";
 import { CancelValidationError, RequestNotCancelableError, RequestNotFoundError } from "../errors/index.js";
 import { cancelIssues } from "../schemas/cancel.js";
-import { acceptJobDataSchema } from "../schemas/job.js";
-import type { CanceledOutcome, OutcomeEvent } from "../schemas/outcome.js";
+import { acceptJobDataSchema } from "../contracts/job.js";
+import type { CanceledOutcome, OutcomeEvent } from "../contracts/outcome.js";
 import type { JobStore, OutcomeStore } from "../store/request-store.js";
 
 export interface CancelDeps {

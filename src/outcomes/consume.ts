@@ -4,7 +4,7 @@ import type { Logger } from "../observability/logger.js";
 import { createRedis, type RedisConnection } from "../store/redis/connection.js";
 import { DEFAULT_QUEUE_LOCATION } from "../store/queue-location.js";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
-import { outcomeEventSchema, parseStoredEvent, type OutcomeEvent } from "../schemas/outcome.js";
+import { outcomeEventSchema, parseStoredEvent, type OutcomeEvent } from "../contracts/outcome.js";
 
 /**
  * Default of `maxStalledCount`: "practically never give up". BullMQ's own default is 1, which

@@ -1,14 +1,16 @@
-import type { AcceptInvitationResult, RejectInvitationResult } from "../aws/invitation-api.js";
-import { injectTraceContext } from "../observability/tracing.js";
-import { outcomeEventId } from "../request-record/identity.js";
-import type { AcceptJobData } from "../schemas/job.js";
+import type { AcceptJobData } from "../contracts/job.js";
 import {
   OUTCOME_SCHEMA_VERSION,
   type OutcomeEnvelope,
   type OutcomeError,
   type OutcomeEvent,
-} from "../schemas/outcome.js";
-import { actionOf, metadataIssues, REQUEST_ACTIONS } from "../schemas/request.js";
+} from "../contracts/outcome.js";
+import { actionOf, REQUEST_ACTIONS } from "../contracts/request.js";
+import { injectTraceContext } from "../observability/tracing.js";
+import type { InvitationOperation, OutcomeFields } from "../operations/operation.js";
+import { operationOf } from "../operations/index.js";
+import { outcomeEventId } from "../request-record/identity.js";
+import { metadataIssues } from "../schemas/request-fields.js";
 
 /** The envelope of a request whose job data is valid. */
 export function envelopeOf(
@@ -17,14 +19,15 @@ export function envelopeOf(
   attempts: number,
   completedAt: Date,
 ): OutcomeEnvelope {
+  const action = actionOf(data.request);
   return {
     ...traceOfRun(),
     schemaVersion: OUTCOME_SCHEMA_VERSION,
     eventId: outcomeEventId(requestId),
     requestId,
-    action: actionOf(data.request),
+    action,
     ...(data.redriveOf !== undefined ? { redriveOf: data.redriveOf } : {}),
-    ...(data.request.reason !== undefined ? { rejectReason: data.request.reason } : {}),
+    ...operationOf(action).envelopeOf(data.request),
     correlationId: data.request.correlationId,
     metadata: data.request.metadata ?? null,
     catalog: data.request.catalog,
@@ -74,61 +77,21 @@ export function salvagedEnvelope(requestId: string, raw: unknown, completedAt: D
   };
 }
 
-/** An accepted outcome; `result` null (with a `reason`) when the accepted invitation's connection could not be found.
- * */
-export function acceptedEvent(
-  envelope: OutcomeEnvelope,
-  result: AcceptInvitationResult | null,
-  alreadyAccepted: boolean,
-  reason?: string,
-): OutcomeEvent {
-  return {
-    ...envelope,
-    type: "accepted",
-    connection: result?.connection ?? null,
-    awsRequestId: result?.awsRequestId ?? null,
-    alreadyAccepted,
-    ...(reason !== undefined ? { reason } : {}),
-  };
-}
-
-/** A rejected outcome: the invitation record of the Reject (or of the look-up that found it REJECTED). */
-export function rejectedEvent(
-  envelope: OutcomeEnvelope,
-  result: RejectInvitationResult,
-  alreadyRejected: boolean,
-): OutcomeEvent {
-  return {
-    ...envelope,
-    type: "rejected",
-    invitation: result.invitation,
-    awsRequestId: result.awsRequestId,
-    alreadyRejected,
-  };
+/**
+ * The outcome of an operation's success (its call's answer, or a read that found the invitation in
+ * its done status): `type` is the operation's, the fields its own (src/operations).
+ */
+export function doneEvent(envelope: OutcomeEnvelope, op: InvitationOperation, fields: OutcomeFields): OutcomeEvent {
+  return { ...envelope, type: op.done, ...fields } as OutcomeEvent;
 }
 
 export function failedEvent(envelope: OutcomeEnvelope, error: OutcomeError): OutcomeEvent {
   return { ...envelope, type: "failed", error };
 }
 
-/** A canceled outcome: the request was removed before it started; nothing was sent to AWS for it. */
+/** A canceled outcome: the request ended before it started, or before AWS applied it (a read said so). */
 export function canceledEvent(envelope: OutcomeEnvelope, reason: string | null): OutcomeEvent {
   return { ...envelope, type: "canceled", reason };
-}
-
-/**
- * The outcome of an invitation that a look-up found already in the status the request wanted:
- * `accepted` with alreadyAccepted, or `rejected` with alreadyRejected.
- */
-export function alreadyDoneEvent(
-  envelope: OutcomeEnvelope,
-  found:
-    | { found: "accepted"; result: AcceptInvitationResult | null; note?: string }
-    | { found: "rejected"; result: RejectInvitationResult },
-): OutcomeEvent {
-  return found.found === "accepted"
-    ? acceptedEvent(envelope, found.result, true, found.note)
-    : rejectedEvent(envelope, found.result, true);
 }
 
 /** The error of an InvalidJob outcome: the job never reached the API. */

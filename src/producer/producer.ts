@@ -10,8 +10,8 @@ import {
 } from "../request-record/identity.js";
 import type { PreparedRequest, ReservationPreview, SubmissionResult } from "../request-record/record.js";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
-import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
-import { actionOf, type AcceptRequest } from "../schemas/request.js";
+import { JOB_DATA_VERSION, type AcceptJobData } from "../contracts/job.js";
+import { actionOf, type AcceptRequest } from "../contracts/request.js";
 import { DEFAULT_QUEUE_LOCATION } from "../store/queue-location.js";
 import { createRedis, quitConnection, type RedisConnection } from "../store/redis/connection.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../store/redis/job-options.js";

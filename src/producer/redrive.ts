@@ -1,5 +1,6 @@
+import { DEFAULT_OPERATION, operationOf } from "../operations/index.js";
 import { formatFieldIssues } from "../schemas/issues.js";
-import type { FailedOutcome, OutcomeEvent } from "../schemas/outcome.js";
+import type { FailedOutcome, OutcomeEvent } from "../contracts/outcome.js";
 import { validateRequest } from "./validate-request.js";
 import { enqueueEach, previewedDispositions, type Disposition } from "./enqueue-each.js";
 import type { EnqueueResult, RedriveItem } from "./producer.js";
@@ -146,8 +147,9 @@ function requestOf(event: OutcomeEvent): Record<string, unknown> {
   return {
     catalog: event.catalog,
     identifier: event.identifier,
-    ...(event.action === "reject"
-      ? { action: "reject", ...(event.rejectReason !== undefined ? { reason: event.rejectReason } : {}) }
+    // The action and its own fields as the request gave them (an accept: none, as it was submitted).
+    ...(event.action && event.action !== DEFAULT_OPERATION.action
+      ? { action: event.action, ...operationOf(event.action).requestFieldsOf(event) }
       : {}),
     ...(event.metadata !== null ? { metadata: event.metadata } : {}),
     ...(event.correlationId !== null ? { correlationId: event.correlationId } : {}),

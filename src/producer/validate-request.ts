@@ -1,4 +1,4 @@
-import { acceptRequestSchema, type AcceptRequest } from "../schemas/request.js";
+import { acceptRequestSchema, type AcceptRequest } from "../contracts/request.js";
 import { toFieldIssues, type FieldIssue } from "../schemas/issues.js";
 
 export type ValidationResult = { ok: true; request: AcceptRequest } | { ok: false; issues: FieldIssue[] };

@@ -1,33 +1,43 @@
 import { hash } from "node:crypto";
-import type { AcceptRequest } from "../schemas/request.js";
+import type { AcceptRequest } from "../contracts/request.js";
+import { DEFAULT_OPERATION, OPERATIONS, type Operation } from "../operations/index.js";
 
 /**
  * The part of a request that must be identical for a re-submission to count as the same request.
  * `correlationId` and `idempotencyKey` are left out: tracing ids may differ between tries.
- * `clientToken` and `metadata` count only when the caller set them. `action` and `reason` count
- * only for a reject: an accept is the default and leaves them out, so the payload (and the
- * fingerprint) of an accept is what it was before requests could reject, and accept and reject of
- * one invitation under one key differ in `action`. `redriveOf` is set by the producer for a
- * redrive only (never by callers): the record of a redrive says which request it runs again, and
- * a caller's own key `redrive:…` can never pass for one.
+ * `clientToken` and `metadata` count only when the caller set them. `action` and an operation's own
+ * fields (a reject's `reason`: src/operations) count only for an operation other than the default:
+ * an accept leaves them out, so the payload (and the fingerprint) of an accept is what it was before
+ * requests could reject, and accept and reject of one invitation under one key differ in `action`.
+ * `redriveOf` is set by the producer for a redrive only (never by callers): the record of a redrive
+ * says which request it runs again, and a caller's own key `redrive:…` can never pass for one.
  */
 export const FINGERPRINT_FIELDS = [
   "catalog",
   "identifier",
   "action",
-  "reason",
+  ...(OPERATIONS.flatMap((o) => Object.keys(o.requestFields)) as Array<OperationField>),
   "clientToken",
   "metadata",
   "redriveOf",
 ] as const;
+/** The names of the operations' own request fields. */
+type OperationField = Operation extends infer O
+  ? O extends Operation
+    ? keyof O["requestFields"] & string
+    : never
+  : never;
 export type FingerprintPayload = Partial<
   Pick<AcceptRequest, Exclude<(typeof FINGERPRINT_FIELDS)[number], "redriveOf">>
 > & { redriveOf?: string };
 
 export function fingerprintPayload(request: AcceptRequest, redriveOf?: string): FingerprintPayload {
   const out: FingerprintPayload = {};
-  const source: Record<string, unknown> =
-    request.action === "reject" ? { ...request } : { ...request, action: undefined, reason: undefined };
+  const source: Record<string, unknown> = { ...request };
+  if ((request.action ?? DEFAULT_OPERATION.action) === DEFAULT_OPERATION.action) {
+    for (const op of OPERATIONS) for (const field of Object.keys(op.requestFields)) source[field] = undefined;
+    source.action = undefined;
+  }
   if (redriveOf !== undefined) source.redriveOf = redriveOf;
   for (const f of FINGERPRINT_FIELDS) if (source[f] !== undefined) (out as Record<string, unknown>)[f] = source[f];
   return out;

@@ -1,5 +1,5 @@
 import { hash, randomBytes } from "node:crypto";
-import type { RequestAction } from "../schemas/request.js";
+import type { RequestAction } from "../contracts/request.js";
 
 /**
  * The identities of a request, all derived here:

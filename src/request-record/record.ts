@@ -1,6 +1,8 @@
 import { z } from "zod";
-import type { AcceptJobData } from "../schemas/job.js";
-import type { OutcomeEvent } from "../schemas/outcome.js";
+import { JOB_DATA_VERSION, type AcceptJobData } from "../contracts/job.js";
+import { OPERATIONS } from "../operations/index.js";
+import { defaultIdempotencyKey } from "./identity.js";
+import type { OutcomeEvent } from "../contracts/outcome.js";
 import { differingFields, type FingerprintPayload } from "./fingerprint.js";
 
 /**
@@ -144,5 +146,33 @@ export function judgeSubmission(record: RequestRecord | undefined, fp: string, p
     verdict: "conflict",
     record,
     differences: differingFields(JSON.parse(record.payload) as FingerprintPayload, payload),
+  };
+}
+
+const operationFields = OPERATIONS.flatMap((o) => Object.keys(o.requestFields));
+
+/** The job data of a request, rebuilt from its record (what the producer wrote with it). */
+export function jobDataFromRecord(record: RequestRecord): AcceptJobData {
+  const payload = JSON.parse(record.payload) as FingerprintPayload &
+    Record<string, unknown> & { catalog: string; identifier: string; metadata?: Record<string, never> };
+  const callerKey = record.key !== defaultIdempotencyKey(payload.catalog, payload.identifier);
+  return {
+    v: JOB_DATA_VERSION,
+    request: {
+      catalog: payload.catalog,
+      identifier: payload.identifier,
+      ...(payload.action !== undefined ? { action: payload.action } : {}),
+      // Each operation's own fields (a reject's reason), as the request gave them.
+      ...Object.fromEntries(operationFields.filter((f) => payload[f] !== undefined).map((f) => [f, payload[f]])),
+      clientToken: record.clientToken,
+      correlationId: record.correlationId,
+      ...(payload.metadata !== undefined ? { metadata: payload.metadata } : {}),
+      ...(callerKey ? { idempotencyKey: record.key } : {}),
+    },
+    clientToken: record.clientToken,
+    idempotencyKey: record.key,
+    enqueuedAt: record.createdAt,
+    throttleRequeues: 0,
+    ...(payload.redriveOf !== undefined ? { redriveOf: payload.redriveOf } : {}),
   };
 }

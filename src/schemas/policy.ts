@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { catalogSchema, REJECT_REASON_MAX_LENGTH } from "./request.js";
+import { catalogSchema, REJECT_REASON_MAX_LENGTH } from "./request-fields.js";
 
 /**
  * A discovery policy: what `pc-invitations discover` does with each pending invitation. Rules are

@@ -10,8 +10,8 @@ import {
   type ReservationPreview,
   type SubmissionResult,
 } from "../request-record/record.js";
-import { UNPARSEABLE_JOB_MARKER, type AcceptJobData } from "../schemas/job.js";
-import type { FailedOutcome, OutcomeEvent } from "../schemas/outcome.js";
+import { UNPARSEABLE_JOB_MARKER, type AcceptJobData } from "../contracts/job.js";
+import type { FailedOutcome, OutcomeEvent } from "../contracts/outcome.js";
 import type { FailedJob, JobState, JobStatus, PublishResult, RequestStore, StoredJob } from "./request-store.js";
 
 /**

@@ -1,6 +1,6 @@
 import type { PreparedRequest, RequestRecord, ReservationPreview, SubmissionResult } from "../request-record/record.js";
-import type { AcceptJobData } from "../schemas/job.js";
-import type { FailedOutcome, OutcomeEvent } from "../schemas/outcome.js";
+import type { AcceptJobData } from "../contracts/job.js";
+import type { FailedOutcome, OutcomeEvent } from "../contracts/outcome.js";
 
 /**
  * The request store: everything pc-invitations keeps about a request, spoken in the request's

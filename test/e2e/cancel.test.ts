@@ -43,10 +43,10 @@ describe("pc-invitations cancel", () => {
     let started = false;
     const held: InvitationApi = {
       ...sdk,
-      async acceptInvitation(input, options) {
+      async act(operation, input, options) {
         started = true;
         await released;
-        return sdk.acceptInvitation(input, options);
+        return sdk.act(operation, input, options);
       },
     };
     try {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Queue } from "bullmq";
 import { PartnerCentralEmulator } from "../../src/emulator/index.js";
 import { createProducer } from "../../src/producer/producer.js";
-import { outcomeEventSchema, type OutcomeEvent } from "../../src/schemas/outcome.js";
+import { outcomeEventSchema, type OutcomeEvent } from "../../src/contracts/outcome.js";
 import { startCli, stopCli, type CliProcess } from "../helpers/cli.js";
 import { countOutcomes } from "../helpers/outcomes.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";

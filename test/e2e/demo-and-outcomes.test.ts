@@ -4,7 +4,7 @@ import { CLI, PROCESS_START_MS, runCli, runCommand, startCli } from "../helpers/
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
 import { freePort } from "../helpers/net.js";
-import { outcomeEventSchema } from "../../src/schemas/outcome.js";
+import { outcomeEventSchema } from "../../src/contracts/outcome.js";
 import { pipelineWithOutcomes } from "../helpers/outcomes.js";
 
 describe("npm start (pc-invitations demo)", () => {

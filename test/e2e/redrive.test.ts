@@ -3,7 +3,7 @@ import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { runCli } from "../helpers/cli.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
 import { REDIS_URL } from "../helpers/redis.js";
-import type { AcceptedOutcome } from "../../src/schemas/outcome.js";
+import type { AcceptedOutcome } from "../../src/contracts/outcome.js";
 import type { RedriveSummary } from "../../src/producer/redrive.js";
 
 let p: Pipeline | undefined;

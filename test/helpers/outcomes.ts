@@ -1,6 +1,6 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { outcomeEventSchema, type OutcomeEvent } from "../../src/schemas/outcome.js";
+import { outcomeEventSchema, type OutcomeEvent } from "../../src/contracts/outcome.js";
 import { waitFor } from "./wait.js";
 import { startPipeline } from "./pipeline.js";
 

@@ -7,10 +7,10 @@ import { createOutcomeQueue } from "../../src/store/redis/publish.js";
 import { canceledEvent, envelopeOf } from "../../src/outcomes/outcome-events.js";
 import { CancelValidationError, RequestNotCancelableError, RequestNotFoundError } from "../../src/errors/index.js";
 import { REQUEST_ID_RULE } from "../../src/schemas/request-id.js";
-import { acceptJobDataSchema } from "../../src/schemas/job.js";
+import { acceptJobDataSchema } from "../../src/contracts/job.js";
 import { idempotencyRecordKey } from "../../src/store/redis/keys.js";
 import { parseRecord } from "../../src/request-record/record.js";
-import { outcomeEventSchema } from "../../src/schemas/outcome.js";
+import { outcomeEventSchema } from "../../src/contracts/outcome.js";
 
 let p: Pipeline | undefined;
 let control: RequestControl | undefined;

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { OutcomeParkedError } from "../../src/errors/index.js";
 import { consumeOutcomes } from "../../src/outcomes/consume.js";
 import { listParkedOutcomes, replayParkedOutcomes } from "../../src/store/redis/parked.js";
-import type { OutcomeEvent } from "../../src/schemas/outcome.js";
+import type { OutcomeEvent } from "../../src/contracts/outcome.js";
 import { startPipeline } from "../helpers/pipeline.js";
 import { pipelineWithOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";

@@ -3,6 +3,7 @@ import { PartnerCentralEmulator } from "../../src/emulator/index.js";
 import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
 import { classifyError } from "../../src/aws/classify-error.js";
 import { TEST_CREDENTIALS } from "../helpers/pipeline.js";
+import { accept } from "../../src/operations/accept.js";
 
 describe("emulator throttleRate (throttles whatever the caller's rate)", () => {
   let draws = 0;
@@ -20,11 +21,12 @@ describe("emulator throttleRate (throttles whatever the caller's rate)", () => {
         const results = [];
         for (const inv of invs) {
           results.push(
-            await api
-              .acceptInvitation({
+            await accept
+              .call(api, {
                 catalog: inv.catalog,
                 identifier: inv.identifier,
                 clientToken: `t-${inv.identifier}`,
+                request: {},
               })
               .then(
                 () => "ok",
@@ -37,7 +39,7 @@ describe("emulator throttleRate (throttles whatever the caller's rate)", () => {
         emu.setFaults({ throttleRate: undefined });
         const inv = emu.seedInvitation();
         await expect(
-          api.acceptInvitation({ catalog: inv.catalog, identifier: inv.identifier, clientToken: "t-last" }),
+          accept.call(api, { catalog: inv.catalog, identifier: inv.identifier, clientToken: "t-last", request: {} }),
         ).resolves.toBeDefined();
         expect(() => emu.setFaults({ throttleRate: 2 })).toThrow(/throttleRate must be within 0..1/);
       } finally {

@@ -11,6 +11,7 @@ import { createRequestControl, type RequestControl } from "../../src/app/request
 import { pacingFromConfig, rateLimiterFromConfig } from "../../src/app/from-config.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
+import { accept } from "../../src/operations/accept.js";
 
 const TOKEN = "token-ops-0123456789abcdef";
 
@@ -330,10 +331,11 @@ describe("HTTP API: discoveries, cancel, redrives", () => {
       // Someone accepts it another way meanwhile (the console, another tool).
       const byHand = createSdkInvitationApi({ endpoint: p.emulator.url, credentials: TEST_CREDENTIALS });
       closers.push(() => byHand.destroy());
-      await byHand.acceptInvitation({
+      await accept.call(byHand, {
         catalog: inv.catalog,
         identifier: inv.identifier,
         clientToken: "accepted-by-hand-0001",
+        request: {},
       });
       expect(p.emulator.getInvitation(inv.catalog, inv.identifier)?.Status).toBe("ACCEPTED");
       const acceptsBefore = p.emulator.calls({

@@ -3,7 +3,7 @@ import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
 import { IdempotencyConflictError, RecordUnreadableError } from "../../src/errors/index.js";
-import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
+import type { AcceptedOutcome, FailedOutcome } from "../../src/contracts/outcome.js";
 import { idempotencyRecordKey, openRecordsKey } from "../../src/store/redis/keys.js";
 import { prepareRequests } from "../../src/producer/producer.js";
 import { enqueueInOneScript } from "../../src/store/redis/enqueue.js";

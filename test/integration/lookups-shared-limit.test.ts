@@ -14,8 +14,9 @@ import { newRedis } from "../helpers/redis.js";
 import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
 import { createRedisRateLimiter } from "../../src/ratelimit/redis-rate-limiter.js";
 import { createRequestControl } from "../../src/index.js";
-import type { AcceptedOutcome } from "../../src/schemas/outcome.js";
+import type { AcceptedOutcome } from "../../src/contracts/outcome.js";
 import type { RecordedCall } from "../../src/emulator/index.js";
+import { accept } from "../../src/operations/accept.js";
 
 let p: Pipeline | undefined;
 const closers: Array<() => Promise<void> | void> = [];
@@ -77,7 +78,7 @@ async function failWithoutOutcome(pl: Pipeline, count: number) {
 async function acceptOutsideTheWorker(pl: Pipeline, inv: { catalog: string; identifier: string }, clientToken: string) {
   const sdk = createSdkInvitationApi({ endpoint: pl.emulator.url, credentials: TEST_CREDENTIALS });
   try {
-    await sdk.acceptInvitation({ catalog: inv.catalog, identifier: inv.identifier, clientToken });
+    await accept.call(sdk, { catalog: inv.catalog, identifier: inv.identifier, clientToken, request: {} });
   } finally {
     sdk.destroy();
   }

@@ -8,7 +8,7 @@ import { createOutcomeQueue } from "../../src/store/redis/publish.js";
 import { createRedis } from "../../src/store/redis/connection.js";
 import { jobLockKey } from "../../src/store/redis/keys.js";
 import { idempotencyRecordKey, openRecordsKey } from "../../src/store/redis/keys.js";
-import type { OutcomeEvent } from "../../src/schemas/outcome.js";
+import type { OutcomeEvent } from "../../src/contracts/outcome.js";
 import { deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 
 const redis = createRedis(REDIS_URL) as Redis;

@@ -7,7 +7,7 @@ import { createRedisRateLimiter } from "../../src/ratelimit/redis-rate-limiter.j
 import { IdempotencyConflictError } from "../../src/errors/index.js";
 import { deriveClientToken } from "../../src/request-record/identity.js";
 import type { ScriptedFailure } from "../../src/emulator/index.js";
-import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
+import type { AcceptedOutcome, FailedOutcome } from "../../src/contracts/outcome.js";
 
 let p: Pipeline | undefined;
 afterEach(async () => {
@@ -198,7 +198,7 @@ describe("pipeline: enqueue → worker → AcceptConnectionInvitation → one ou
     await waitFor(
       async () => ((await p!.producer.queue.getJob(jobId))?.finishedOn ?? 0) > job!.finishedOn! || undefined,
     );
-    expect((await p.producer.queue.getJob(jobId))!.returnvalue).toEqual({ outcome: "already-published" });
+    expect((await p.producer.queue.getJob(jobId))!.returnvalue).toEqual({ end: "nothing", why: "already-published" });
     expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
     expect(acceptCalls(p, inv.identifier)).toHaveLength(1);
   });

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
-import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
+import type { AcceptedOutcome, FailedOutcome } from "../../src/contracts/outcome.js";
 
 let p: Pipeline | undefined;
 afterEach(async () => {

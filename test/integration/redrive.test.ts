@@ -6,11 +6,11 @@ import { createRequestControl, type RequestControl } from "../../src/app/request
 import { deriveClientToken } from "../../src/request-record/identity.js";
 import { idempotencyRecordKey } from "../../src/store/redis/keys.js";
 import { parseRecord } from "../../src/request-record/record.js";
-import { jobDataFromRecord } from "../../src/consumer/sweep.js";
+import { jobDataFromRecord } from "../../src/request-record/record.js";
 import { IdempotencyConflictError } from "../../src/errors/index.js";
 import { readFailedOutcomes } from "../../src/store/redis/failed-outcomes.js";
 import { consumeOutcomes } from "../../src/outcomes/consume.js";
-import type { AcceptedOutcome, FailedOutcome, OutcomeEvent, RejectedOutcome } from "../../src/schemas/outcome.js";
+import type { AcceptedOutcome, FailedOutcome, OutcomeEvent, RejectedOutcome } from "../../src/contracts/outcome.js";
 
 let p: Pipeline | undefined;
 let control: RequestControl | undefined;

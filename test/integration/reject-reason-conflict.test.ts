@@ -50,21 +50,24 @@ describe("a reject's reason under one idempotency key", () => {
     expect(await queued(p)).toBe(1);
   });
 
-  it("producer: within one batch, a second reject with another reason is a conflict; nothing of it written", async () => {
-    p = await startPipeline({ label: "reject-reason-batch" });
-    const inv = p.emulator.seedInvitation();
-    const batch = [
-      { catalog: inv.catalog, identifier: inv.identifier, action: "reject" as const, reason: "Not a fit" },
-      { catalog: inv.catalog, identifier: inv.identifier, action: "reject" as const, reason: "Out of region" },
-    ];
-    await expect(p.producer.enqueueMany(batch)).rejects.toMatchObject({
-      name: "IdempotencyConflictError",
-      differences: ["reason"],
-      index: 1,
-      firstIndex: 0,
-    });
-    expect(await queued(p)).toBe(0);
-  });
+  it(
+    "producer: within one batch, a second reject with " + "another reason is a conflict; nothing of it written",
+    async () => {
+      p = await startPipeline({ label: "reject-reason-batch" });
+      const inv = p.emulator.seedInvitation();
+      const batch = [
+        { catalog: inv.catalog, identifier: inv.identifier, action: "reject" as const, reason: "Not a fit" },
+        { catalog: inv.catalog, identifier: inv.identifier, action: "reject" as const, reason: "Out of region" },
+      ];
+      await expect(p.producer.enqueueMany(batch)).rejects.toMatchObject({
+        name: "IdempotencyConflictError",
+        differences: ["reason"],
+        index: 1,
+        firstIndex: 0,
+      });
+      expect(await queued(p)).toBe(0);
+    },
+  );
 
   it("HTTP: a second reject with another reason is 409 IDEMPOTENCY_CONFLICT naming reason", async () => {
     p = await startPipeline({ label: "reject-reason-http" });

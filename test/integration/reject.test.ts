@@ -3,7 +3,7 @@ import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
 import { IdempotencyConflictError } from "../../src/errors/index.js";
 import { deriveClientToken } from "../../src/request-record/identity.js";
-import { jobDataFromRecord } from "../../src/consumer/sweep.js";
+import { jobDataFromRecord } from "../../src/request-record/record.js";
 import { idempotencyRecordKey } from "../../src/store/redis/keys.js";
 import { parseRecord } from "../../src/request-record/record.js";
 import {
@@ -11,7 +11,7 @@ import {
   type AcceptedOutcome,
   type FailedOutcome,
   type RejectedOutcome,
-} from "../../src/schemas/outcome.js";
+} from "../../src/contracts/outcome.js";
 
 let p: Pipeline | undefined;
 afterEach(async () => {

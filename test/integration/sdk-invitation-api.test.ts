@@ -3,6 +3,8 @@ import { PartnerCentralEmulator } from "../../src/emulator/index.js";
 import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
 import { invitationSchema } from "../../src/schemas/invitation.js";
 import { TEST_CREDENTIALS } from "../helpers/pipeline.js";
+import { reject } from "../../src/operations/reject.js";
+import { accept } from "../../src/operations/accept.js";
 
 let emulator: PartnerCentralEmulator;
 let api: ReturnType<typeof createSdkInvitationApi>;
@@ -21,11 +23,11 @@ describe("the SDK adapter (real SDK, emulator over HTTP)", () => {
     async () => {
       emulator.reset();
       const inv = emulator.seedInvitation();
-      const out = await api.rejectInvitation({
+      const out = await reject.call(api, {
         catalog: inv.catalog,
         identifier: inv.identifier,
         clientToken: "reject-token-1",
-        reason: "Not a fit",
+        request: { reason: "Not a fit" },
       });
       expect(out.invitation).toMatchObject({
         Id: inv.identifier,
@@ -39,11 +41,11 @@ describe("the SDK adapter (real SDK, emulator over HTTP)", () => {
       const [call] = emulator.calls({ operation: "RejectConnectionInvitation" });
       expect(call).toMatchObject({ clientToken: "reject-token-1", input: { Reason: "Not a fit" } });
       // The same token and input: AWS replays the first answer.
-      const again = await api.rejectInvitation({
+      const again = await reject.call(api, {
         catalog: inv.catalog,
         identifier: inv.identifier,
         clientToken: "reject-token-1",
-        reason: "Not a fit",
+        request: { reason: "Not a fit" },
       });
       expect(again.invitation).toEqual(out.invitation);
       expect(emulator.calls({ operation: "RejectConnectionInvitation" })[1]!.replayed).toBe(true);
@@ -53,7 +55,12 @@ describe("the SDK adapter (real SDK, emulator over HTTP)", () => {
   it("sends no Reason when there is none", async () => {
     emulator.reset();
     const inv = emulator.seedInvitation();
-    await api.rejectInvitation({ catalog: inv.catalog, identifier: inv.identifier, clientToken: "reject-token-2" });
+    await reject.call(api, {
+      catalog: inv.catalog,
+      identifier: inv.identifier,
+      clientToken: "reject-token-2",
+      request: {},
+    });
     expect(emulator.calls({ operation: "RejectConnectionInvitation" })[0]!.input).not.toHaveProperty("Reason");
   });
 
@@ -134,7 +141,12 @@ describe("the SDK adapter's hard bound on a call", () => {
       });
       try {
         const result = await settled(
-          stuck.acceptInvitation({ catalog: inv.catalog, identifier: inv.identifier, clientToken: "stuck-token-1" }),
+          accept.call(stuck, {
+            catalog: inv.catalog,
+            identifier: inv.identifier,
+            clientToken: "stuck-token-1",
+            request: {},
+          }),
         );
         expect(result).toMatchObject({
           name: "TimeoutError",

@@ -12,6 +12,7 @@ import { waitForOutcomes, countOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
 import { newRedis } from "../helpers/redis.js";
 import { idempotencyRecordKey, openRecordsKey } from "../../src/store/redis/keys.js";
+import { accept } from "../../src/operations/accept.js";
 
 let p: Pipeline | undefined;
 afterEach(async () => {
@@ -119,10 +120,11 @@ describe("the sweeper", () => {
       connection.disconnect();
       // One of them was in fact accepted, by a call (same ClientToken) whose answer was lost.
       const sdk = createSdkInvitationApi({ endpoint: p.emulator.url, credentials: TEST_CREDENTIALS });
-      await sdk.acceptInvitation({
+      await accept.call(sdk, {
         catalog: acceptedMeanwhile!.catalog,
         identifier: acceptedMeanwhile!.identifier,
         clientToken: results[1]!.clientToken,
+        request: {},
       });
       sdk.destroy();
 

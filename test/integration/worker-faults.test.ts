@@ -177,14 +177,13 @@ describe("a fault of the worker's own", () => {
 function withAfterAccept(api: InvitationApi, after: (acceptsSoFar: number) => void): InvitationApi {
   let accepts = 0;
   return {
-    acceptInvitation: async (input, options) => {
+    act: async (operation, input, options) => {
       try {
-        return await api.acceptInvitation(input, options);
+        return await api.act(operation, input, options);
       } finally {
-        after(++accepts);
+        if (operation === "AcceptConnectionInvitation") after(++accepts);
       }
     },
-    rejectInvitation: (input, options) => api.rejectInvitation(input, options),
     getInvitation: (input, options) => api.getInvitation(input, options),
     listInvitations: (input, options) => api.listInvitations(input, options),
     getConnection: (input, options) => api.getConnection(input, options),

@@ -9,7 +9,7 @@ import {
   RedisUnavailableError,
   RequestValidationError,
 } from "../../src/errors/index.js";
-import type { OutcomeEvent } from "../../src/schemas/outcome.js";
+import type { OutcomeEvent } from "../../src/contracts/outcome.js";
 
 const opts = { retryAfterSeconds: 5 };
 

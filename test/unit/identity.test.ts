@@ -6,7 +6,7 @@ import {
   outcomeEventId,
 } from "../../src/request-record/identity.js";
 import { idempotencyRecordKey } from "../../src/store/redis/keys.js";
-import { CLIENT_TOKEN_PATTERN } from "../../src/schemas/request.js";
+import { CLIENT_TOKEN_PATTERN } from "../../src/schemas/request-fields.js";
 
 describe("identity", () => {
   it("names a new request's job after its invitation, unique per record", () => {

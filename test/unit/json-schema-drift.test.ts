@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { contractJsonSchemas } from "../../src/schemas/json-schema.js";
-import { OUTCOME_TYPES } from "../../src/schemas/outcome.js";
+import { contractJsonSchemas } from "../../src/contracts/json-schema.js";
+import { OUTCOME_TYPES } from "../../src/contracts/outcome.js";
 
 describe("committed JSON Schemas", () => {
   it.each(Object.entries(contractJsonSchemas()))(

@@ -23,13 +23,16 @@ const luaList = (text: string, name: string) => {
 describe("the store's Lua scripts agree with the TypeScript side", () => {
   const record = lua("includes/record.lua");
 
-  it("reads the record's fields in RECORD_FIELDS order, requires the schema's required fields, knows its states", () => {
-    expect(luaList(record, "RECORD_FIELDS")).toEqual(RECORD_FIELDS);
-    const required = RECORD_FIELDS.filter((f) => !requestRecordSchema.shape[f].safeParse(undefined).success);
-    expect(luaList(record, "REQUIRED_RECORD_FIELDS")).toEqual(required);
-    const states = /local RECORD_STATES = \{([^}]*)\}/.exec(record)?.[1] ?? "";
-    expect([...states.matchAll(/(\w+) = true/g)].map((m) => m[1])).toEqual([...RECORD_STATES]);
-  });
+  it(
+    "reads the record's fields in RECORD_FIELDS order, " + "requires the schema's required fields, knows its states",
+    () => {
+      expect(luaList(record, "RECORD_FIELDS")).toEqual(RECORD_FIELDS);
+      const required = RECORD_FIELDS.filter((f) => !requestRecordSchema.shape[f].safeParse(undefined).success);
+      expect(luaList(record, "REQUIRED_RECORD_FIELDS")).toEqual(required);
+      const states = /local RECORD_STATES = \{([^}]*)\}/.exec(record)?.[1] ?? "";
+      expect([...states.matchAll(/(\w+) = true/g)].map((m) => m[1])).toEqual([...RECORD_STATES]);
+    },
+  );
 
   it("writes a new record's fields in NEW_RECORD_FIELDS order", () => {
     const queue = lua("includes/queue-record.lua");
@@ -47,17 +50,20 @@ describe("the store's Lua scripts agree with the TypeScript side", () => {
     }
   });
 
-  it("is what Redis runs: includes resolved once, nothing left to fill in, the shebang first where it writes a job", () => {
-    for (const script of [...Object.values(SCRIPTS), ...Object.values(RATE_LIMIT_SCRIPTS)]) {
-      expect(script.lua, script.name).not.toMatch(/^--- @include/m);
-      expect(script.lua, script.name).not.toMatch(/\$\{/);
-    }
-    expect(SCRIPTS.enqueue.lua.startsWith("#!lua\n")).toBe(true);
-    expect(SCRIPTS.publishOutcome.lua.startsWith("#!lua\n")).toBe(true);
-    // record.lua is included by read-record.lua and by enqueue.lua's other includes: once.
-    expect(SCRIPTS.enqueue.lua.match(/local RECORD_FIELDS = /g)).toHaveLength(1);
-    expect(SCRIPTS.enqueue.lua).toMatch(/local function bullmqAddStandardJob\(KEYS, ARGV\)/);
-  });
+  it(
+    "is what Redis runs: includes resolved once, nothing left " + "to fill in, the shebang first where it writes a job",
+    () => {
+      for (const script of [...Object.values(SCRIPTS), ...Object.values(RATE_LIMIT_SCRIPTS)]) {
+        expect(script.lua, script.name).not.toMatch(/^--- @include/m);
+        expect(script.lua, script.name).not.toMatch(/\$\{/);
+      }
+      expect(SCRIPTS.enqueue.lua.startsWith("#!lua\n")).toBe(true);
+      expect(SCRIPTS.publishOutcome.lua.startsWith("#!lua\n")).toBe(true);
+      // record.lua is included by read-record.lua and by enqueue.lua's other includes: once.
+      expect(SCRIPTS.enqueue.lua.match(/local RECORD_FIELDS = /g)).toHaveLength(1);
+      expect(SCRIPTS.enqueue.lua).toMatch(/local function bullmqAddStandardJob\(KEYS, ARGV\)/);
+    },
+  );
 
   it("refuses an include that has a shebang, and names a missing one", () => {
     const dir = new URL("../fixtures/lua/", import.meta.url);

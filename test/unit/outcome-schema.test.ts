@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { outcomeEventSchema } from "../../src/schemas/outcome.js";
+import { outcomeEventSchema } from "../../src/contracts/outcome.js";
 
 const failed = {
   schemaVersion: 1,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { validateRequest } from "../../src/producer/validate-request.js";
-import { acceptJobDataSchema } from "../../src/schemas/job.js";
-import { METADATA_MAX_DEPTH, metadataIssues } from "../../src/schemas/request.js";
+import { acceptJobDataSchema } from "../../src/contracts/job.js";
+import { METADATA_MAX_DEPTH, metadataIssues } from "../../src/schemas/request-fields.js";
 import { ruleOf, toFieldIssues } from "../../src/schemas/issues.js";
 import { configSchema } from "../../src/schemas/config.js";
 import { LIMIT_BOUNDS, limitSettingsIssues } from "../../src/ratelimit/limit-settings.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { failedEvent, invalidJobError, salvagedEnvelope } from "../../src/outcomes/outcome-events.js";
-import { outcomeEventSchema } from "../../src/schemas/outcome.js";
+import { outcomeEventSchema } from "../../src/contracts/outcome.js";
 
 const job = (metadata: unknown) => ({
   v: 1,

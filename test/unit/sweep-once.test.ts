@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { nextFailedCursor, sweepOnce, type SweepPorts } from "../../src/consumer/sweep.js";
-import type { OutcomeEvent } from "../../src/schemas/outcome.js";
+import type { OutcomeEvent } from "../../src/contracts/outcome.js";
 import { createMemoryRequestStore } from "../../src/store/memory-request-store.js";
 
 /** The in-memory store with failed jobs whose data breaks the schema (each gets an InvalidJob outcome). */

@@ -6,7 +6,7 @@ import { createProducer } from "../../producer/producer.js";
 import { consumeOutcomes } from "../../outcomes/consume.js";
 import { createRedis } from "../../store/redis/connection.js";
 import { deletePrefix } from "../../store/redis/delete-prefix.js";
-import type { OutcomeEvent } from "../../schemas/outcome.js";
+import type { OutcomeEvent } from "../../contracts/outcome.js";
 import { RequestValidationError } from "../../errors/index.js";
 import { loadConfig } from "../../config/load-config.js";
 import { prepareRuntime } from "../runtime.js";

@@ -5,7 +5,7 @@ import { startDiscoverySchedule, type ScheduledRun } from "../../app/discovery-s
 import { parsePolicyText } from "../../producer/discovery-policy.js";
 import type { DiscoverySummary } from "../../producer/discover.js";
 import { createRedis } from "../../store/redis/connection.js";
-import { catalogSchema } from "../../schemas/request.js";
+import { catalogSchema } from "../../schemas/request-fields.js";
 import { HOLD_ALL_POLICY, type DiscoveryPolicy } from "../../schemas/policy.js";
 import { durationArg, parse, UsageError } from "../args.js";
 import { firstSignal, prepareRuntime } from "../runtime.js";

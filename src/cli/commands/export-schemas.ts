@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { contractJsonSchemas } from "../../schemas/json-schema.js";
+import { contractJsonSchemas } from "../../contracts/json-schema.js";
 import { parse } from "../args.js";
 
 export const exportSchemasHelp =

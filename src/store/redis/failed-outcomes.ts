@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
 import type { RedisConnection } from "./connection.js";
 import type { FailedOutcomeFilter } from "../request-store.js";
-import { failedOutcomeSchema, parseStoredEvent, type FailedOutcome } from "../../schemas/outcome.js";
+import { failedOutcomeSchema, parseStoredEvent, type FailedOutcome } from "../../contracts/outcome.js";
 
 /**
  * Where an outcome job can be, by the key that holds its id: consumed ones are kept as completed,

@@ -1,6 +1,6 @@
 import type { JobsOptions, Queue } from "bullmq";
 import type { RedisConnection } from "./connection.js";
-import { UNPARSEABLE_JOB_MARKER } from "../../schemas/job.js";
+import { UNPARSEABLE_JOB_MARKER } from "../../contracts/job.js";
 
 /**
  * What the sweeper needs to know of BullMQ's jobs, and the repair of jobs BullMQ cannot read.

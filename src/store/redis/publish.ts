@@ -1,5 +1,5 @@
 import type { Queue, Telemetry } from "bullmq";
-import type { OutcomeEvent } from "../../schemas/outcome.js";
+import type { OutcomeEvent } from "../../contracts/outcome.js";
 import type { PublishResult } from "../request-store.js";
 import { addJobArguments } from "./bullmq-add.js";
 import type { RedisConnection } from "./connection.js";

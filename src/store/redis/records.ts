@@ -96,7 +96,8 @@ export async function openRecordKeys(
   return redis.zrangebyscore(openKey, "-inf", String(beforeMs), "LIMIT", 0, limit);
 }
 
-/** Removes a record from the open-records index when it is gone (expired by hand, or never completed by an older version). */
+/** Removes a record from the open-records index when it is gone (expired by hand, or never completed by an older
+ * version). */
 export async function forgetOpenRecord(redis: RedisConnection, recordKey: string): Promise<void> {
   await redis.zrem(openRecordsKey(recordKey), recordKey);
 }

@@ -2,7 +2,7 @@ import { Queue, type Telemetry } from "bullmq";
 import type { PreparedRequest } from "../../request-record/record.js";
 import { parseRecord } from "../../request-record/record.js";
 import { CONFIG_DEFAULTS } from "../../schemas/config.js";
-import type { OutcomeEvent } from "../../schemas/outcome.js";
+import type { OutcomeEvent } from "../../contracts/outcome.js";
 import type { QueueLocation } from "../queue-location.js";
 import type { JobState, RequestStore } from "../request-store.js";
 import { CLOSE_SETTLE_MS, classifyRedisError, settled, toRedisError, type RedisConnection } from "./connection.js";

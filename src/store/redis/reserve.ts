@@ -11,7 +11,7 @@ import {
   type ReservationPreview,
   type SubmissionResult,
 } from "../../request-record/record.js";
-import type { AcceptJobData } from "../../schemas/job.js";
+import type { AcceptJobData } from "../../contracts/job.js";
 import { REQUEST_JOB_NAME } from "./job-options.js";
 import { idempotencyRecordKey } from "./keys.js";
 import { queueRecords, readRecords, type ReadRecord } from "./records.js";

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { reconcile } from "../../src/consumer/reconcile.js";
+import { settle } from "../../src/consumer/settle.js";
 import type { ConnectionSummary, InvitationApi, InvitationStatusResult } from "../../src/aws/invitation-api.js";
+import { accept } from "../../src/operations/accept.js";
+import { reject } from "../../src/operations/reject.js";
+import type { InvitationOperation } from "../../src/operations/operation.js";
+
+/** settle() of invitation AWS.pacinv-X for an operation (accept by default). */
+const reconcile = (api: InvitationApi, _catalog: string, _identifier: string, _options?: unknown, action = "accept") =>
+  settle(api, (action === "reject" ? reject : accept) as InvitationOperation, {
+    catalog: "AWS",
+    identifier: "pacinv-X",
+  });
 
 /** A fake of the port: one invitation, ListConnections pages, GetConnection by id. */
 function fakeApi(
@@ -10,8 +20,7 @@ function fakeApi(
   const api = {
     listed: 0,
     got: [] as string[],
-    acceptInvitation: () => Promise.reject(new Error("not used")),
-    rejectInvitation: () => Promise.reject(new Error("not used")),
+    act: () => Promise.reject(new Error("not used")),
     listInvitations: () => Promise.reject(new Error("not used")),
     getInvitation: async () => invitation,
     getConnection: async ({ connectionId }: { connectionId: string }) => {
@@ -43,12 +52,12 @@ const summary = (
   type = "OPPORTUNITY_COLLABORATION",
 ): ConnectionSummary => ({ id, typeStatuses: { [type]: status }, updatedAt });
 
-describe("reconcile", () => {
+describe("settle (reading the invitation)", () => {
   it("uses the ConnectionId when AWS gives one, without listing", async () => {
     const api = fakeApi(accepted({ connectionId: "pac-GIVEN0000000" }), []);
     expect(await reconcile(api, "AWS", "pacinv-X")).toMatchObject({
-      found: "accepted",
-      result: { connection: { Id: "pac-GIVEN0000000" } },
+      settled: "done",
+      fields: { connection: { Id: "pac-GIVEN0000000" }, alreadyAccepted: true },
     });
     expect(api.listed).toBe(0);
   });
@@ -65,8 +74,8 @@ describe("reconcile", () => {
       ],
     ]);
     expect(await reconcile(api, "AWS", "pacinv-X")).toMatchObject({
-      found: "accepted",
-      result: { connection: { Id: "pac-NEWACTIVE0000" } },
+      settled: "done",
+      fields: { connection: { Id: "pac-NEWACTIVE0000" } },
     });
     expect(api.listed).toBe(2);
     expect(api.got).toEqual(["pac-NEWACTIVE0000"]);
@@ -74,8 +83,8 @@ describe("reconcile", () => {
 
   it("is accepted with no connection and a reason when none can be found, never failed", async () => {
     const none = await reconcile(fakeApi(accepted(), [[]]), "AWS", "pacinv-X");
-    expect(none).toMatchObject({ found: "accepted", result: null });
-    expect((none as { note: string }).note).toMatch(
+    expect(none).toMatchObject({ settled: "done", fields: { connection: null, alreadyAccepted: true } });
+    expect((none as unknown as { fields: { reason: string } }).fields.reason).toMatch(
       /ACCEPTED.*no ConnectionId.*no OPPORTUNITY_COLLABORATION connection with 111122223333/,
     );
     const unknownParticipant = await reconcile(
@@ -83,16 +92,16 @@ describe("reconcile", () => {
       "AWS",
       "pacinv-X",
     );
-    expect(unknownParticipant).toMatchObject({ found: "accepted", result: null });
+    expect(unknownParticipant).toMatchObject({ settled: "done", fields: { connection: null } });
   });
 
   it("reports final statuses, pending ones, and look-up errors classified", async () => {
     expect(await reconcile(fakeApi(accepted({ status: "EXPIRED" }), []), "AWS", "pacinv-X")).toEqual({
-      found: "final",
+      settled: "final",
       status: "EXPIRED",
     });
     expect(await reconcile(fakeApi(accepted({ status: "PENDING" }), []), "AWS", "pacinv-X")).toEqual({
-      found: "pending",
+      settled: "pending",
       status: "PENDING",
     });
     const failing = {
@@ -102,7 +111,10 @@ describe("reconcile", () => {
           Object.assign(new Error("x"), { name: "InternalServerException", $metadata: { httpStatusCode: 500 } }),
         ),
     };
-    expect(await reconcile(failing, "AWS", "pacinv-X")).toMatchObject({ found: "error", error: { kind: "transient" } });
+    expect(await reconcile(failing, "AWS", "pacinv-X")).toMatchObject({
+      settled: "unknown",
+      error: { kind: "transient" },
+    });
   });
 
   it(
@@ -116,21 +128,21 @@ describe("reconcile", () => {
         "reject",
       );
       expect(rejected).toEqual({
-        found: "rejected",
-        result: { invitation: { Id: "pacinv-X", Status: "REJECTED" }, awsRequestId: "req-get" },
+        settled: "done",
+        fields: { invitation: { Id: "pacinv-X", Status: "REJECTED" }, awsRequestId: "req-get", alreadyRejected: true },
       });
       for (const status of ["ACCEPTED", "CANCELED", "EXPIRED"]) {
         expect(await reconcile(fakeApi(accepted({ status }), []), "AWS", "pacinv-X", undefined, "reject")).toEqual({
-          found: "final",
+          settled: "final",
           status,
         });
       }
       expect(
         await reconcile(fakeApi(accepted({ status: "PENDING" }), []), "AWS", "pacinv-X", undefined, "reject"),
-      ).toEqual({ found: "pending", status: "PENDING" });
+      ).toEqual({ settled: "pending", status: "PENDING" });
       // An accept's reading of the same statuses is unchanged.
       expect(await reconcile(fakeApi(accepted({ status: "REJECTED" }), []), "AWS", "pacinv-X")).toEqual({
-        found: "final",
+        settled: "final",
         status: "REJECTED",
       });
     },

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { acceptRequestSchema, clientTokenSchema } from "./request.js";
+import { clientTokenSchema } from "../schemas/request-fields.js";
+import { acceptRequestSchema } from "./request.js";
 
 export const JOB_DATA_VERSION = 1;
 

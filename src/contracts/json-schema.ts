@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { acceptRequestSchema } from "./request.js";
 import { outcomeEventSchema } from "./outcome.js";
-import { discoveryPolicySchema } from "./policy.js";
+import { discoveryPolicySchema } from "../schemas/policy.js";
 
 /**
  * JSON Schema (draft 2020-12) of the public contracts, for consumers not written in TypeScript.

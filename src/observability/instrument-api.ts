@@ -1,8 +1,8 @@
-import type { InvitationApi } from "./invitation-api.js";
-import { classifyError } from "./classify-error.js";
-import type { Metrics } from "../observability/metrics.js";
+import type { InvitationApi } from "../aws/invitation-api.js";
+import { classifyError } from "../aws/classify-error.js";
+import type { Metrics } from "./metrics.js";
 import type { Span } from "@opentelemetry/api";
-import { startSpan } from "../observability/tracing.js";
+import { startSpan } from "./tracing.js";
 
 /**
  * Decorates the InvitationApi port: every call becomes a child span (of the job's span) when
@@ -42,8 +42,8 @@ export function instrumentApi(
         }
       });
   return {
-    acceptInvitation: wrap("AcceptConnectionInvitation", api.acceptInvitation.bind(api)),
-    rejectInvitation: wrap("RejectConnectionInvitation", api.rejectInvitation.bind(api)),
+    act: (operation, input, callOptions) =>
+      wrap(operation, (...args: Parameters<InvitationApi["act"]>) => api.act(...args))(operation, input, callOptions),
     getInvitation: wrap("GetConnectionInvitation", api.getInvitation.bind(api)),
     listInvitations: wrap("ListConnectionInvitations", api.listInvitations.bind(api)),
     getConnection: wrap("GetConnection", api.getConnection.bind(api)),

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { connectionSchema } from "./connection.js";
-import { invitationSchema } from "./invitation.js";
+import { OPERATIONS, type Operation } from "../operations/index.js";
 import { REQUEST_ACTIONS } from "./request.js";
 
 /**
@@ -11,8 +10,7 @@ import { REQUEST_ACTIONS } from "./request.js";
  */
 export const OUTCOME_SCHEMA_VERSION = 1;
 
-/** The types of outcome events: one per way a request can end. */
-export const OUTCOME_TYPES = ["accepted", "rejected", "failed", "canceled"] as const;
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 
 /** Exceptions AcceptConnectionInvitation can throw (npm 3.1086.0 `@throws`). */
 export const AWS_ERROR_NAMES = [
@@ -76,8 +74,10 @@ const envelope = {
   action: z.enum(REQUEST_ACTIONS).nullable().default("accept"),
   /** A redrive: the request id of the failed request this one runs again. */
   redriveOf: z.string().optional(),
-  /** A reject: the `reason` it sent to RejectConnectionInvitation, when it gave one. */
-  rejectReason: z.string().optional(),
+  /** Each operation's own envelope fields (a reject's `rejectReason`): src/operations. */
+  ...(Object.assign({}, ...OPERATIONS.map((o) => o.envelopeFields)) as UnionToIntersection<
+    Operation["envelopeFields"]
+  >),
   correlationId: z.string().nullable(),
   metadata: z.record(z.string(), z.json()).nullable(),
   catalog: z.string().nullable(),
@@ -94,37 +94,26 @@ const envelope = {
 /** The fields every outcome event has, whatever its type. */
 export type OutcomeEnvelope = z.output<z.ZodObject<typeof envelope>>;
 
-export const acceptedOutcomeSchema = z.looseObject({
-  ...envelope,
-  type: z.literal("accepted"),
-  /**
-   * The connection. Null only when the invitation was found ACCEPTED but AWS named no connection
-   * and none could be found (`alreadyAccepted` is then true and `reason` says so).
-   */
-  connection: connectionSchema.nullable(),
-  awsRequestId: z.string().nullable(),
-  /**
-   * True when our Accept call did not itself succeed but the invitation was found ACCEPTED
-   * (GetConnectionInvitation, then GetConnection, or ListConnections when AWS gave no connection
-   * id): accepted earlier, by another token, or by a call whose answer was lost.
-   */
-  alreadyAccepted: z.boolean(),
-  /** Why `connection` is null, when it is. */
-  reason: z.string().optional(),
-});
+/** The zod shape of an operation's success outcome: the envelope, its `type`, its fields. */
+type OutcomeShape<O extends Operation> = {
+  [K in keyof typeof envelope | "type" | keyof O["outcomeFields"]]: K extends "type"
+    ? z.ZodLiteral<O["done"]>
+    : K extends keyof O["outcomeFields"]
+      ? Extract<O["outcomeFields"][K], z.core.$ZodType>
+      : K extends keyof typeof envelope
+        ? (typeof envelope)[K]
+        : never;
+};
 
-export const rejectedOutcomeSchema = z.looseObject({
-  ...envelope,
-  type: z.literal("rejected"),
-  /** The invitation record RejectConnectionInvitation (or, when already rejected, GetConnectionInvitation) returned. */
-  invitation: invitationSchema,
-  awsRequestId: z.string().nullable(),
-  /**
-   * True when our Reject call did not itself succeed but the invitation was found REJECTED
-   * (rejected earlier, by another token, or by a call whose answer was lost).
-   */
-  alreadyRejected: z.boolean(),
-});
+/** The outcome of an operation's success (src/operations): the envelope, its `type`, its fields. */
+function operationOutcomeSchema<O extends Operation>(op: O): z.ZodObject<OutcomeShape<O>, z.core.$loose> {
+  return z.looseObject({ ...envelope, type: z.literal(op.done), ...op.outcomeFields }) as never;
+}
+type OutcomeSchemas<T> = {
+  readonly [K in keyof T]: T[K] extends Operation ? ReturnType<typeof operationOutcomeSchema<T[K]>> : never;
+};
+const operationOutcomeSchemas = OPERATIONS.map(operationOutcomeSchema) as unknown as OutcomeSchemas<typeof OPERATIONS>;
+export const [acceptedOutcomeSchema, rejectedOutcomeSchema] = operationOutcomeSchemas;
 
 export const failedOutcomeSchema = z.looseObject({
   ...envelope,
@@ -145,16 +134,23 @@ export const canceledOutcomeSchema = z.looseObject({
  * so its JSON Schema allows fields added later and parsing keeps them.
  */
 export const outcomeEventSchema = z.discriminatedUnion("type", [
-  acceptedOutcomeSchema,
-  rejectedOutcomeSchema,
+  ...operationOutcomeSchemas,
   failedOutcomeSchema,
   canceledOutcomeSchema,
 ]);
 
+/** The types of outcome events: one per way a request can end (each operation's, failed, canceled). */
+export const OUTCOME_TYPES = [...OPERATIONS.map((o) => o.done), "failed", "canceled"] as unknown as readonly [
+  ...Dones<typeof OPERATIONS>,
+  "failed",
+  "canceled",
+];
+type Dones<T> = { [K in keyof T]: T[K] extends { done: infer D } ? D : never };
+
 export type OutcomeEvent = z.infer<typeof outcomeEventSchema>;
 export type OutcomeType = OutcomeEvent["type"];
-export type AcceptedOutcome = z.infer<typeof acceptedOutcomeSchema>;
-export type RejectedOutcome = z.infer<typeof rejectedOutcomeSchema>;
+export type AcceptedOutcome = Extract<OutcomeEvent, { type: "accepted" }>;
+export type RejectedOutcome = Extract<OutcomeEvent, { type: "rejected" }>;
 export type FailedOutcome = z.infer<typeof failedOutcomeSchema>;
 export type CanceledOutcome = z.infer<typeof canceledOutcomeSchema>;
 

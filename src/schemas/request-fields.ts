@@ -1,6 +1,9 @@
 import { z } from "zod";
 
 /**
+ * The fields every request has, and their rules (contracts/request.ts assembles the request from
+ * them and from each operation's own fields).
+ *
  * Field patterns of AcceptConnectionInvitation, anchored exactly as in the Smithy model
  * (see shared/reference/partnercentral-account-api.md §2.1). The SDK validates nothing
  * client-side, so these are the only checks before AWS sees a request.
@@ -19,13 +22,6 @@ export const IDEMPOTENCY_KEY_MAX_LENGTH = 256;
 export const CORRELATION_ID_MAX_LENGTH = 128;
 /** Longest `reason` of a reject: RejectConnectionInvitation's `Reason` (`@length(max:256)`). */
 export const REJECT_REASON_MAX_LENGTH = 256;
-
-/**
- * What a request does with its invitation: AcceptConnectionInvitation (the default, so requests
- * written before there was a choice mean what they always meant) or RejectConnectionInvitation.
- */
-export const REQUEST_ACTIONS = ["accept", "reject"] as const;
-export type RequestAction = (typeof REQUEST_ACTIONS)[number];
 
 export const catalogSchema = z
   .string({ error: "must be a string" })
@@ -142,67 +138,3 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
 }
-
-/**
- * One request about an invitation, as callers submit it (library, CLI, HTTP): accept it (the
- * default) or, with `action: "reject"`, reject it with an optional `reason`.
- */
-export const acceptRequestSchema = z
-  .strictObject(
-    {
-      catalog: catalogSchema,
-      identifier: invitationIdSchema,
-      action: z
-        .enum(REQUEST_ACTIONS, { error: 'must be "accept" or "reject"' })
-        .optional()
-        .describe('"accept" (the default: AcceptConnectionInvitation) or "reject" (RejectConnectionInvitation).'),
-      reason: z
-        .string({ error: "must be a string" })
-        .max(REJECT_REASON_MAX_LENGTH, { error: `must be at most ${REJECT_REASON_MAX_LENGTH} characters` })
-        .optional()
-        .describe(
-          `With action "reject" only: the Reason sent to RejectConnectionInvitation ` +
-            `(at most ${REJECT_REASON_MAX_LENGTH} characters).`,
-        ),
-      clientToken: clientTokenSchema.optional(),
-      correlationId: z
-        .string({ error: "must be a string" })
-        .min(1, { error: `must be 1-${CORRELATION_ID_MAX_LENGTH} characters` })
-        .max(CORRELATION_ID_MAX_LENGTH, { error: `must be 1-${CORRELATION_ID_MAX_LENGTH} characters` })
-        .optional()
-        .describe("Caller's id for tracing; generated when absent and carried to the outcome."),
-      metadata: metadataSchema.optional(),
-      idempotencyKey: z
-        .string({ error: "must be a string" })
-        .min(1, { error: `must be 1-${IDEMPOTENCY_KEY_MAX_LENGTH} characters` })
-        .max(IDEMPOTENCY_KEY_MAX_LENGTH, { error: `must be 1-${IDEMPOTENCY_KEY_MAX_LENGTH} characters` })
-        .regex(/^[\x21-\x7E]+$/, { error: "must be printable ASCII without spaces" })
-        .optional()
-        .describe(
-          "Caller's idempotency key. Default: `<catalog>.<identifier>`. Same key + same payload = the same request.",
-        ),
-    },
-    {
-      error: (issue) =>
-        issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be an object",
-    },
-  )
-  .check((ctx) => {
-    // A reason would be dropped without a word by an accept (AcceptConnectionInvitation has none).
-    if (ctx.value.reason !== undefined && ctx.value.action !== "reject") {
-      ctx.issues.push({
-        code: "custom",
-        input: ctx.value.reason,
-        path: ["reason"],
-        message: 'only allowed with action "reject"',
-      });
-    }
-  });
-
-/** The action of a request: "accept" unless it says otherwise. */
-export function actionOf(request: { action?: RequestAction | undefined }): RequestAction {
-  return request.action ?? "accept";
-}
-
-export type AcceptRequest = z.infer<typeof acceptRequestSchema>;
-export type AcceptRequestInput = z.input<typeof acceptRequestSchema>;
