@@ -330,9 +330,10 @@ describe("Dockerfile", () => {
     return JSON.parse(line!.slice(keyword.length).trim()) as string[];
   };
 
-  it("is multi-stage on node:24-bookworm-slim", () => {
+  it("is multi-stage on node:26-bookworm-slim, the major .nvmrc names", () => {
+    expect(read(".nvmrc").trim()).toBe("26");
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const stage of stages) expect(stage[0]).toMatch(/^FROM\s+node:24-bookworm-slim\b/i);
+    for (const stage of stages) expect(stage[0]).toMatch(/^FROM\s+node:26-bookworm-slim\b/i);
     const build = stages[0]!.join("\n");
     expect(build).toMatch(/npm ci\b/);
     expect(build).toMatch(/npm run build|tsc -p tsconfig\.build\.json/);
@@ -341,7 +342,7 @@ describe("Dockerfile", () => {
   it("runtime stage: production deps without scripts, dist from the build stage, non-root, production", () => {
     const text = runtime.join("\n");
     expect(text).toMatch(/npm ci\b(?=.*--omit=dev)(?=.*--ignore-scripts)/);
-    // The image runs on its base image's Node: package.json's Node 24 binaries (optional
+    // The image runs on its base image's Node: package.json's Node 26 binaries (optional
     // dependencies, for hosts whose Node is older) stay out of it.
     expect(text).toMatch(/npm ci\b.*--omit=optional/);
     expect(text).not.toMatch(/npm run build|\btsc\b/);
