@@ -7,7 +7,7 @@
 # Configuration is environment variables only (src/schemas/config.ts).
 
 # ---- build: all dependencies (tsc is a devDependency), compile to dist/ ----
-FROM node:24-bookworm-slim AS build
+FROM node:26-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` runs tsc, and the sources are not copied yet. We build below.
@@ -17,14 +17,15 @@ COPY . .
 RUN npm run build
 
 # ---- runtime: production dependencies + compiled JavaScript, non-root ----
-FROM node:24-bookworm-slim AS runtime
+FROM node:26-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would run tsc, which --omit=dev does not install.
-# --omit=optional: package.json's optionalDependencies carry a Node 24 binary for machines whose own
+# --omit=optional: package.json's optionalDependencies carry a Node 26 binary for machines whose own
 #   Node is older (`npm ci && npm start` on a Node 20 host); the image runs on its base image's Node
-#   and carries no second one. (msgpackr's optional native decoder goes too; it falls back to JS.)
+#   (whose image has the libatomic1 Node 26 links against) and carries no second one. (msgpackr's
+#   optional native decoder goes too; it falls back to JS.)
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force
 COPY --from=build /app/dist ./dist

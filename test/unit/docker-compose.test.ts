@@ -1,6 +1,7 @@
 /**
  * There is no Docker engine where the tests run, so docker-compose.yml, the Dockerfile and
- * .dockerignore are kept correct by reading them against the code they configure.
+ * .dockerignore are kept correct by reading them against the code they configure
+ * (test/e2e/compose-emulator.test.ts runs the emulator profile's commands as processes).
  */
 import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -8,9 +9,22 @@ import { join } from "node:path";
 import { describe, it, expect } from "vitest";
 import { parse } from "yaml";
 import { configSchema } from "../../src/schemas/config.js";
+import { discoveryPolicySchema } from "../../src/schemas/policy.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { emulatorHelp } from "../../src/cli/commands/emulator.js";
 import { shutdownPlan } from "../../src/app/shutdown-plan.js";
+import {
+  commandOf,
+  compose,
+  composeText,
+  envOf,
+  flagOf,
+  INTERPOLATION,
+  interpolatedEnv,
+  publishedPorts,
+  startedBy,
+  type Service,
+} from "../helpers/compose.js";
 
 /** Least time between a worker's hard exit (SHUTDOWN_GRACE_MS after SIGTERM) and Docker's SIGKILL, ms. */
 const STOP_MARGIN_MS = 5000;
@@ -18,60 +32,37 @@ const STOP_MARGIN_MS = 5000;
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const read = (file: string) => readFileSync(join(root, file), "utf8");
 
-interface Service {
-  image?: string;
-  build?: unknown;
-  command?: string | string[];
-  environment?: Record<string, string | number | boolean | null> | string[];
-  volumes?: Array<string | { type?: string; source?: string; target?: string }>;
-  healthcheck?: { test?: string | string[]; interval?: string; timeout?: string };
-  depends_on?: string[] | Record<string, { condition?: string }>;
-  stop_grace_period?: string;
-  restart?: string;
-  container_name?: string;
-  ports?: unknown[];
-  profiles?: string[];
-}
-interface ComposeFile {
-  version?: unknown;
-  services: Record<string, Service>;
-  volumes?: Record<string, unknown>;
-}
-
-const composeText = read("docker-compose.yml");
-const compose = parse(composeText) as ComposeFile;
 const services = compose.services ?? {};
-const redis = services.redis as Service;
-const worker = services.worker as Service;
-const emulator = services.emulator as Service;
+const service = (name: string): Service => {
+  expect(services[name], `service ${name}`).toBeDefined();
+  return services[name]!;
+};
+const redis = service("redis");
+const emulator = service("emulator");
 const defaults = configSchema.parse({});
 const AWS_CREDENTIAL_VARS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"];
+/** Commands that call Partner Central (serve: POST /v1/discoveries). */
+const CALLS_PARTNER_CENTRAL = ["worker", "serve", "discover"];
+/** The header's header: the comment block before the first key. */
+const header = composeText.slice(0, composeText.search(/^[a-z]/m));
+/** Every combination of profiles a command in the header starts. */
+const HEADER_PROFILES: string[][] = [[], ["emulator"], ["aws"], ["aws", "api"]];
+/** What a host may have set: none of it may reach a service of the emulator profile. */
+const HOST_AWS = {
+  AWS_ACCESS_KEY_ID: "AKIAHOSTHOSTHOSTHOST",
+  AWS_SECRET_ACCESS_KEY: "host-secret",
+  AWS_SESSION_TOKEN: "host-session",
+  AWS_PROFILE: "host-profile",
+  PARTNERCENTRAL_ENDPOINT: "https://partnercentral-account.example.aws",
+};
 
-/** Compose accepts both the map and the list form of `environment`; null = pass through from the host. */
-function envOf(service: Service): Map<string, string | null> {
-  const env = new Map<string, string | null>();
-  const raw = service.environment ?? {};
-  if (Array.isArray(raw)) {
-    for (const entry of raw) {
-      const eq = entry.indexOf("=");
-      if (eq === -1) env.set(entry, null);
-      else env.set(entry.slice(0, eq), entry.slice(eq + 1));
-    }
-  } else {
-    for (const [key, value] of Object.entries(raw))
-      env.set(key, value === null || value === undefined ? null : String(value));
-  }
-  return env;
+/** Command names the CLI dispatches, read from src/cli/main.ts (it runs main() on import). */
+function cliCommands(): string[] {
+  const source = read("src/cli/main.ts");
+  const block = /const commands\b[^\n]*=\s*\{\s*\n([\s\S]*?)\n\};/.exec(source);
+  expect(block, "commands table in src/cli/main.ts").not.toBeNull();
+  return [...block![1]!.matchAll(/^\s*"?([a-z][a-z-]*)"?:\s*\{\s*run:/gm)].map((m) => m[1]!);
 }
-
-function commandOf(service: Service): string[] {
-  const command = service.command;
-  if (command === undefined) return [];
-  return Array.isArray(command) ? command.map(String) : command.trim().split(/\s+/);
-}
-
-/** A whole-value `${NAME}` or `${NAME:-default}`; the default may not contain braces or `$`. */
-const INTERPOLATION = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^{}$]*))?\}$/;
 
 /** Compose duration ("40s", "1m30s", "1500ms") in ms. */
 function durationMs(text: string): number {
@@ -88,34 +79,42 @@ function durationMs(text: string): number {
   return total;
 }
 
-/** The host-side compose interpolation of the worker's environment, for a given host env. */
-function interpolatedWorkerEnv(host: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of envOf(worker)) {
-    if (value === null) {
-      if (host[key] !== undefined) out[key] = host[key];
-      continue;
-    }
-    const m = INTERPOLATION.exec(value);
-    if (!m) out[key] = value;
-    else out[key] = host[m[1]!] !== undefined && host[m[1]!] !== "" ? host[m[1]!]! : (m[2] ?? "");
-  }
-  return out;
-}
-
-/** Command names the CLI dispatches, read from src/cli/main.ts (it runs main() on import). */
-function cliCommands(): string[] {
-  const source = read("src/cli/main.ts");
-  const block = /const commands\b[^\n]*=\s*\{\s*\n([\s\S]*?)\n\};/.exec(source);
-  expect(block, "commands table in src/cli/main.ts").not.toBeNull();
-  return [...block![1]!.matchAll(/^\s*"?([a-z][a-z-]*)"?:\s*\{\s*run:/gm)].map((m) => m[1]!);
+/** The services of a set of profiles that call Partner Central. */
+function callers(profiles: string[]): Array<[string, Service]> {
+  return startedBy(profiles)
+    .map((name) => [name, services[name]!] as [string, Service])
+    .filter(([, s]) => s.build !== undefined && CALLS_PARTNER_CENTRAL.includes(commandOf(s)[0] ?? ""));
 }
 
 describe("docker-compose.yml", () => {
-  it("uses the Compose Specification (no version key) and defines redis, worker and emulator", () => {
+  it("uses the Compose Specification (no version key); its header gives a command per profile", () => {
     expect(compose).not.toHaveProperty("version");
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(["redis", "worker", "emulator"]));
+    expect(Object.keys(services)).toEqual(
+      expect.arrayContaining(["redis", "worker", "api", "emulator", "emulator-worker", "emulator-discover"]),
+    );
+    expect(header).toContain("docker compose --profile emulator up\n");
+    expect(header).toMatch(/docker compose --profile aws up -d --scale worker=\d+/);
+    expect(header).toContain("docker compose --profile aws --profile api up -d");
+    expect(header).toContain("docker compose up -d redis");
+    // Every profile a service has is one the header explains.
+    const profiles = new Set(Object.values(services).flatMap((s) => s.profiles ?? []));
+    expect([...profiles].sort()).toEqual(["api", "aws", "emulator"]);
   });
+
+  it("publishes every port on 127.0.0.1 only", () => {
+    const published = Object.entries(services).flatMap(([name, s]) => publishedPorts(s).map((p) => ({ name, ...p })));
+    expect(published.length).toBeGreaterThanOrEqual(4);
+    for (const port of published) expect(port.hostIp, `${port.name} ${port.hostPort}`).toBe("127.0.0.1");
+  });
+
+  it.each(HEADER_PROFILES.map((p) => [p.map((name) => `--profile ${name}`).join(" ") || "no --profile", p] as const))(
+    "publishes no host port twice among what `up` with %s starts",
+    (_, profiles) => {
+      const ports = startedBy(profiles).flatMap((name) => publishedPorts(services[name]!).map((p) => p.hostPort));
+      expect(ports.length).toBeGreaterThan(0);
+      expect(new Set(ports).size).toBe(ports.length);
+    },
+  );
 
   describe("redis", () => {
     it("runs with AOF persistence and noeviction (BullMQ requirement)", () => {
@@ -143,9 +142,121 @@ describe("docker-compose.yml", () => {
       expect(text).toMatch(/^(CMD|CMD-SHELL) /);
       expect(text).toContain("redis-cli ping");
     });
+
+    it("is what the no-Redis hint starts: `docker compose up -d redis` gives a Redis at REDIS_URL's default", () => {
+      // src/cli/main.ts prints the hint (npm start without Redis, every command; the printed line is
+      // checked by test/e2e/compose-emulator.test.ts); README repeats it.
+      expect(read("src/cli/main.ts")).toMatch(/docker compose up -d redis\b/);
+      expect(read("README.md")).toContain("`docker compose up -d redis`");
+      expect(redis.profiles, "a service with a profile is not started by `up` alone").toBeUndefined();
+      const url = new URL(defaults.REDIS_URL);
+      expect(publishedPorts(redis)).toEqual([
+        { hostIp: url.hostname, hostPort: Number(url.port), containerPort: Number(url.port) },
+      ]);
+    });
   });
 
-  describe("worker", () => {
+  describe("--profile emulator: the whole system against the seeded emulator", () => {
+    it("starts Redis, the emulator, a worker, a discovery and the API, and nothing that targets AWS", () => {
+      const started = startedBy(["emulator"]);
+      expect(started).toEqual(
+        expect.arrayContaining(["redis", "emulator", "emulator-worker", "emulator-discover", "emulator-api"]),
+      );
+      expect(started).not.toContain("worker");
+      expect(started).not.toContain("api");
+      expect(
+        callers(["emulator"])
+          .map(([, s]) => commandOf(s)[0])
+          .sort(),
+      ).toEqual(["discover", "serve", "worker"]);
+    });
+
+    it("runs the emulator seeded, on all interfaces of its container, on the port it publishes on 127.0.0.1", () => {
+      expect(emulator.profiles).toEqual(["emulator"]);
+      expect(emulator.build).toEqual(services.worker!.build);
+      const command = commandOf(emulator);
+      expect(command[0]).toBe("emulator");
+      expect(flagOf(command, "--host")).toBe("0.0.0.0");
+      const port = Number(flagOf(command, "--port"));
+      expect(publishedPorts(emulator)).toEqual([{ hostIp: "127.0.0.1", hostPort: port, containerPort: port }]);
+      expect(Number(flagOf(command, "--seed"))).toBeGreaterThanOrEqual(1);
+      for (const option of command.filter((arg) => arg.startsWith("--")))
+        expect(emulatorHelp, option).toContain(`[${option}`);
+    });
+
+    it("points each service calling Partner Central at the emulator, static credentials, whatever the host has", () => {
+      const port = flagOf(commandOf(emulator), "--port");
+      for (const [name, s] of callers(["emulator"])) {
+        const env = interpolatedEnv(s, HOST_AWS);
+        expect(env.PARTNERCENTRAL_ENDPOINT, name).toBe(`http://emulator:${port}`);
+        expect(env.AWS_ACCESS_KEY_ID, name).toMatch(/^\S+$/);
+        expect(env.AWS_SECRET_ACCESS_KEY, name).toMatch(/^\S+$/);
+        expect(env.AWS_ACCESS_KEY_ID, name).not.toBe(HOST_AWS.AWS_ACCESS_KEY_ID);
+        expect(env, name).not.toHaveProperty("AWS_SESSION_TOKEN");
+        expect(env, name).not.toHaveProperty("AWS_PROFILE");
+        expect(loadConfig(env).PARTNERCENTRAL_ENDPOINT, name).toBe(`http://emulator:${port}`);
+      }
+    });
+
+    it("discovers once, after the emulator has seeded, with a policy that accepts every invitation", () => {
+      const discover = service("emulator-discover");
+      const command = commandOf(discover);
+      expect(command.slice(0, 3)).toEqual(["discover", "--catalog", "AWS"]);
+      expect(command).not.toContain("--every");
+      expect(discover.restart).toBe("no");
+      const policyPath = flagOf(command, "--policy");
+      const mount = (discover.configs ?? []).find((c) => typeof c === "object" && c.target === policyPath);
+      expect(mount, `a config mounted at ${policyPath}`).toBeDefined();
+      const content = compose.configs?.[(mount as { source: string }).source]?.content;
+      expect(content).toBeDefined();
+      expect(discoveryPolicySchema.parse(parse(content!))).toEqual({ default: "accept", rules: [] });
+      // Healthy = the heartbeat the emulator starts once its invitations exist (cli/commands/emulator.ts).
+      expect(discover.depends_on).toEqual(expect.objectContaining({ emulator: { condition: "service_healthy" } }));
+      expect(emulator.healthcheck, "the image's HEALTHCHECK (the heartbeat)").toBeUndefined();
+    });
+
+    it("serves the API with the token the header shows", () => {
+      const env = interpolatedEnv(service("emulator-api"));
+      const config = loadConfig(env);
+      expect(config.HTTP_AUTH_TOKENS).toHaveLength(1);
+      expect(header).toContain(`Bearer ${config.HTTP_AUTH_TOKENS![0]}`);
+    });
+  });
+
+  describe("--profile aws (--profile api): against AWS", () => {
+    it("starts the worker (and the API), and nothing of the emulator's", () => {
+      const started = startedBy(["aws", "api"]);
+      expect(started).toEqual(expect.arrayContaining(["redis", "worker", "api"]));
+      expect(started.filter((name) => name.startsWith("emulator"))).toEqual([]);
+      expect(
+        callers(["aws", "api"])
+          .map(([name]) => name)
+          .sort(),
+      ).toEqual(["api", "worker"]);
+    });
+
+    it("uses the real endpoint and passes AWS credentials through from the host without values", () => {
+      for (const [name, s] of callers(["aws", "api"])) {
+        const env = envOf(s);
+        for (const variable of AWS_CREDENTIAL_VARS) {
+          expect(env.has(variable), `${name} ${variable}`).toBe(true);
+          expect(env.get(variable), `${name} ${variable}`).toBeNull();
+        }
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation, read as text
+        expect(env.get("PARTNERCENTRAL_ENDPOINT"), name).toBe("${PARTNERCENTRAL_ENDPOINT:-}");
+        expect(loadConfig(interpolatedEnv(s, { HTTP_AUTH_TOKENS: "t".repeat(16) })).PARTNERCENTRAL_ENDPOINT).toBe(
+          undefined,
+        );
+        expect(interpolatedEnv(s, HOST_AWS).AWS_PROFILE, name).toBe(HOST_AWS.AWS_PROFILE);
+      }
+      expect(composeText).not.toMatch(/AKIA[0-9A-Z]{12,}/);
+    });
+  });
+
+  describe.each(["worker", "emulator-worker"])("%s", (name) => {
+    const worker = service(name);
+    const aws = (services.worker!.profiles ?? []).some((p) => (worker.profiles ?? []).includes(p));
+
     it("runs the worker command of the locally built image", () => {
       expect(worker.build).toBeDefined();
       expect(commandOf(worker)).toEqual(["worker"]);
@@ -177,15 +288,15 @@ describe("docker-compose.yml", () => {
       expect(shutdownPlan(defaults.SHUTDOWN_GRACE_MS).closeByMs).toBeLessThan(defaults.SHUTDOWN_GRACE_MS);
       expect(stopGraceMs - defaults.SHUTDOWN_GRACE_MS).toBeGreaterThanOrEqual(STOP_MARGIN_MS);
       // and with the value compose passes by default
-      expect(stopGraceMs - Number(interpolatedWorkerEnv({}).SHUTDOWN_GRACE_MS)).toBeGreaterThanOrEqual(STOP_MARGIN_MS);
+      expect(stopGraceMs - Number(interpolatedEnv(worker).SHUTDOWN_GRACE_MS)).toBeGreaterThanOrEqual(STOP_MARGIN_MS);
     });
 
     it("sets only variables the config reads, plus the standard AWS credential variables", () => {
       const known = new Set([...Object.keys(configSchema.shape), ...AWS_CREDENTIAL_VARS]);
       const names = [...envOf(worker).keys()];
       expect(names.length).toBeGreaterThan(0);
-      expect(names.filter((name) => !known.has(name))).toEqual([]);
-      for (const name of [
+      expect(names.filter((n) => !known.has(n))).toEqual([]);
+      for (const variable of [
         "WORKER_CONCURRENCY",
         "RATE_LIMIT_RPS",
         "RATE_LIMIT_BURST",
@@ -196,68 +307,51 @@ describe("docker-compose.yml", () => {
         "AWS_REGION",
         "PARTNERCENTRAL_ENDPOINT",
       ]) {
-        expect(names, name).toContain(name);
+        expect(names, variable).toContain(variable);
       }
-    });
-
-    it("passes AWS credentials through from the host without values", () => {
-      const env = envOf(worker);
-      for (const name of AWS_CREDENTIAL_VARS) {
-        expect(env.has(name), name).toBe(true);
-        expect(env.get(name), name).toBeNull();
-      }
-      expect(composeText).not.toMatch(/AKIA[0-9A-Z]{12,}/);
     });
 
     it("interpolates each tunable from the variable of the same name, with configSchema's default", () => {
       let checked = 0;
-      for (const [name, value] of envOf(worker)) {
+      for (const [variable, value] of envOf(worker)) {
         if (value === null || !value.includes("$")) continue;
         const m = INTERPOLATION.exec(value);
-        expect(m, `${name}: "${value}" must be \${${name}:-default}`).not.toBeNull();
-        expect(m![1], `${name} interpolates another variable`).toBe(name);
+        expect(m, `${variable}: "${value}" must be \${${variable}:-default}`).not.toBeNull();
+        expect(m![1], `${variable} interpolates another variable`).toBe(variable);
         const fallback = m![2];
         if (fallback === undefined || fallback === "") continue;
-        expect(name in configSchema.shape, `${name} has no configSchema default`).toBe(true);
-        expect(fallback, `${name} default`).toBe(String(defaults[name as keyof typeof defaults]));
+        expect(variable in configSchema.shape, `${variable} has no configSchema default`).toBe(true);
+        expect(fallback, `${variable} default`).toBe(String(defaults[variable as keyof typeof defaults]));
         checked++;
       }
-      expect(checked).toBeGreaterThanOrEqual(6);
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation, read as text
-      expect(envOf(worker).get("PARTNERCENTRAL_ENDPOINT")).toBe("${PARTNERCENTRAL_ENDPOINT:-}");
+      expect(checked).toBeGreaterThanOrEqual(5);
     });
 
-    it("yields the config defaults (with the compose REDIS_URL) when the host sets nothing", () => {
-      const config = loadConfig(interpolatedWorkerEnv({}));
-      expect(config).toEqual({ ...defaults, REDIS_URL: "redis://redis:6379" });
-      expect(config.PARTNERCENTRAL_ENDPOINT).toBeUndefined();
+    it("yields the config defaults (with the compose REDIS_URL, and its target) when the host sets nothing", () => {
+      const config = loadConfig(interpolatedEnv(worker));
+      const target = aws ? {} : { PARTNERCENTRAL_ENDPOINT: config.PARTNERCENTRAL_ENDPOINT };
+      expect(config).toEqual({ ...defaults, REDIS_URL: "redis://redis:6379", ...target });
+      if (aws) expect(config.PARTNERCENTRAL_ENDPOINT).toBeUndefined();
     });
 
     it("lets the host override the tunables", () => {
-      const config = loadConfig(
-        interpolatedWorkerEnv({
-          QUEUE_PREFIX: "{custom}",
-          WORKER_CONCURRENCY: "9",
-          PARTNERCENTRAL_ENDPOINT: "http://emulator:4566",
-        }),
-      );
+      const config = loadConfig(interpolatedEnv(worker, { QUEUE_PREFIX: "{custom}", WORKER_CONCURRENCY: "9" }));
       expect(config.QUEUE_PREFIX).toBe("{custom}");
       expect(config.WORKER_CONCURRENCY).toBe(9);
-      expect(config.PARTNERCENTRAL_ENDPOINT).toBe("http://emulator:4566");
     });
   });
 
-  describe("api", () => {
-    const api = services.api as Service;
-    it("runs serve under the api profile, on Redis, with tokens passed through from the host", () => {
+  describe.each(["api", "emulator-api"])("%s", (name) => {
+    const api = service(name);
+    it("runs serve on Redis, on the port it publishes on 127.0.0.1, after a healthy Redis", () => {
       expect(commandOf(api)).toEqual(["serve"]);
-      expect(api.profiles).toEqual(["api"]);
       const env = envOf(api);
       expect(new URL(env.get("REDIS_URL") ?? "").hostname).toBe("redis");
       expect(env.has("HTTP_AUTH_TOKENS")).toBe(true);
-      expect(env.get("HTTP_AUTH_TOKENS") ?? "").toBe("");
-      for (const name of env.keys()) expect(Object.keys(configSchema.shape), name).toContain(name);
-      expect(api.ports).toEqual([`${env.get("HTTP_PORT")}:${env.get("HTTP_PORT")}`]);
+      const known = new Set([...Object.keys(configSchema.shape), ...AWS_CREDENTIAL_VARS]);
+      for (const variable of env.keys()) expect(known, variable).toContain(variable);
+      const port = Number(env.get("HTTP_PORT"));
+      expect(publishedPorts(api)).toEqual([{ hostIp: "127.0.0.1", hostPort: port, containerPort: port }]);
       expect(api.depends_on).toEqual(
         expect.objectContaining({ redis: expect.objectContaining({ condition: "service_healthy" }) }),
       );
@@ -274,37 +368,17 @@ describe("docker-compose.yml", () => {
     });
   });
 
-  describe("emulator", () => {
-    it("only runs under the emulator profile and listens on all interfaces on its published port", () => {
-      expect(emulator.profiles).toEqual(["emulator"]);
-      expect(emulator.build).toEqual(worker.build);
-      const command = commandOf(emulator);
-      expect(command[0]).toBe("emulator");
-      const flag = (name: string) => command[command.indexOf(name) + 1];
-      expect(command).toContain("--port");
-      expect(flag("--host")).toBe("0.0.0.0");
-      const ports = (emulator.ports ?? []).map(String);
-      expect(ports).toContain(`${flag("--port")}:${flag("--port")}`);
-      for (const option of command.filter((arg) => arg.startsWith("--")))
-        expect(emulatorHelp, option).toContain(`[${option}`);
-      // --seed 0 is a usage error
-      if (command.includes("--seed")) expect(Number(flag("--seed"))).toBeGreaterThanOrEqual(1);
-    });
-
-    it("is what the usage example at the top points workers at", () => {
-      const port = commandOf(emulator)[commandOf(emulator).indexOf("--port") + 1];
-      expect(composeText).toContain(`PARTNERCENTRAL_ENDPOINT=http://emulator:${port}`);
-      expect(composeText).toContain("docker compose --profile emulator up");
-      expect(composeText).toMatch(/docker compose up -d --scale worker=\d+/);
-    });
+  it("the API against AWS takes its tokens from the host only", () => {
+    expect(envOf(service("api")).get("HTTP_AUTH_TOKENS")).toBeNull();
+    expect(service("api").profiles).toEqual(["api"]);
   });
 
   it("only runs commands the CLI knows", () => {
     const commands = cliCommands();
-    expect(commands).toEqual(expect.arrayContaining(["worker", "emulator"]));
-    for (const [name, service] of Object.entries(services)) {
-      if (service.build === undefined) continue;
-      const command = commandOf(service);
+    expect(commands).toEqual(expect.arrayContaining(["worker", "emulator", "serve", "discover"]));
+    for (const [name, s] of Object.entries(services)) {
+      if (s.build === undefined) continue;
+      const command = commandOf(s);
       expect(command.length, `${name} command`).toBeGreaterThan(0);
       expect(commands, `${name} command`).toContain(command[0]);
     }
@@ -330,9 +404,10 @@ describe("Dockerfile", () => {
     return JSON.parse(line!.slice(keyword.length).trim()) as string[];
   };
 
-  it("is multi-stage on node:24-bookworm-slim", () => {
+  it("is multi-stage on node:26-bookworm-slim, the major .nvmrc names", () => {
+    expect(read(".nvmrc").trim()).toBe("26");
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const stage of stages) expect(stage[0]).toMatch(/^FROM\s+node:24-bookworm-slim\b/i);
+    for (const stage of stages) expect(stage[0]).toMatch(/^FROM\s+node:26-bookworm-slim\b/i);
     const build = stages[0]!.join("\n");
     expect(build).toMatch(/npm ci\b/);
     expect(build).toMatch(/npm run build|tsc -p tsconfig\.build\.json/);
@@ -341,7 +416,7 @@ describe("Dockerfile", () => {
   it("runtime stage: production deps without scripts, dist from the build stage, non-root, production", () => {
     const text = runtime.join("\n");
     expect(text).toMatch(/npm ci\b(?=.*--omit=dev)(?=.*--ignore-scripts)/);
-    // The image runs on its base image's Node: package.json's Node 24 binaries (optional
+    // The image runs on its base image's Node: package.json's Node 26 binaries (optional
     // dependencies, for hosts whose Node is older) stay out of it.
     expect(text).toMatch(/npm ci\b.*--omit=optional/);
     expect(text).not.toMatch(/npm run build|\btsc\b/);
