@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { configSchema } from "../../src/schemas/config.js";
 
@@ -26,5 +26,17 @@ describe("README", () => {
     expect(readme).toContain("npm test");
     expect(pkg.scripts.start).toBeDefined();
     expect(ci).toMatch(/npm ci[\s\S]*npm test/);
+  });
+  it("maps every folder of src/, and docs/development.md describes each (the map is the map of src/)", () => {
+    const folders = readdirSync(new URL("../../src/", import.meta.url), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+    expect(folders.length).toBeGreaterThan(10);
+    const dev = readFileSync(new URL("../../docs/development.md", import.meta.url), "utf8");
+    const map = readme.slice(readme.indexOf("## Development"));
+    for (const folder of folders) {
+      expect(map, `README's development map lacks ${folder}`).toMatch(new RegExp(`\\b${folder}\\b`));
+      expect(dev, `docs/development.md lacks src/${folder}`).toContain(`src/${folder}`);
+    }
   });
 });
