@@ -161,7 +161,7 @@ export { createAcceptWorker, type WorkerOptions } from "./consumer/worker.js";
 export { processJob, type JobView, type ProcessDeps } from "./consumer/process-job.js";
 export type { RunEnd, LaterWhy, NothingWhy, RequestJobResult } from "./consumer/run-end.js";
 export { decide } from "./consumer/decide.js";
-export { settle, type Settled } from "./consumer/settle.js";
+export { settle, type Settled } from "./operations/settle.js";
 export { classifyError, type ClassifiedError, type ErrorKind } from "./aws/classify-error.js";
 export { createSdkInvitationApi, type SdkInvitationApiOptions } from "./aws/sdk-invitation-api.js";
 export type {

@@ -98,7 +98,7 @@ export async function startWorker(
     connection,
     location,
     api: workerApi,
-    outcomes: store,
+    store,
     // One probe per process: a short-lived SET that a full Redis refuses.
     writeGate: processWriteGate(connection, location.prefix),
     logger,

@@ -6,9 +6,10 @@ import { actionOf } from "../contracts/request.js";
 import { operationOf } from "../operations/index.js";
 import { doneEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope } from "../outcomes/outcome-events.js";
 import { RateLimitedError } from "../ratelimit/rate-limited-error.js";
+import { jobDataFromRecord } from "../request-record/record.js";
 import { formatFieldIssues, toFieldIssues } from "../schemas/issues.js";
 import { canCarryOutcome } from "../schemas/request-id.js";
-import type { Fence, OutcomeStore } from "../store/request-store.js";
+import type { Fence, JobStore, OutcomeStore } from "../store/request-store.js";
 import { decide, toOutcomeError, type AttemptContext } from "./decide.js";
 import { pacedLookups, reportToLimiter, type Pacing } from "./pacing.js";
 import type { RunEnd } from "./run-end.js";
@@ -26,12 +27,16 @@ export interface JobView {
 
 export interface ProcessDeps {
   api: InvitationApi;
-  outcomes: Pick<OutcomeStore, "exists" | "publish">;
+  /** The request store: the outcome (exists, publish under the run's fence) and the request's record. */
+  store: RunStore;
   maxThrottleRequeues: number;
   /** The shared rate limit; without it calls are not paced (unit tests). */
   pacing?: Pacing;
   now?: () => Date;
 }
+
+/** What a run needs of the request store. */
+export type RunStore = Pick<OutcomeStore, "exists" | "publish"> & Pick<JobStore, "recordOfJob" | "rewriteJobData">;
 
 const STATE_CONFLICT = "INCOMPATIBLE_CONNECTION_INVITATION_STATE";
 
@@ -49,11 +54,12 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
   if (!canCarryOutcome(job.id)) return { end: "nothing", why: "not-a-request" };
   const now = deps.now ?? (() => new Date());
   const fence: Fence | undefined = job.token ? { jobId: job.id, token: job.token } : undefined;
-  if (await deps.outcomes.exists(job.id)) return { end: "nothing", why: "already-published" };
+  if (await deps.store.exists(job.id)) return { end: "nothing", why: "already-published" };
 
   const parsed = acceptJobDataSchema.safeParse(job.data);
-  if (!parsed.success) {
-    const issues = toFieldIssues(parsed.error);
+  const data = parsed.success ? parsed.data : await rebuiltFromRecord(job.id, deps.store);
+  if (!data) {
+    const issues = parsed.success ? [] : toFieldIssues(parsed.error);
     const unreadable = unparseableJobExcerpt(job.data);
     const error = unreadable
       ? invalidJobError(
@@ -67,7 +73,6 @@ export async function processJob(job: JobView, deps: ProcessDeps, signal?: Abort
     return publish(deps, failedEvent(salvagedEnvelope(job.id, job.data, now()), error), fence, undefined, signal);
   }
 
-  const data = parsed.data;
   const op = operationOf(actionOf(data.request));
   const envelope = () => envelopeOf(job.id, data, job.attemptsMade + data.throttleRequeues + 1, now());
   const fail = (error: OutcomeError) => failedEvent(envelope(), error);
@@ -204,13 +209,13 @@ function outOfAttempts(end: RunEnd): end is { end: "outcome"; outcome: Extract<O
 export async function finishAbandonedJob(job: JobView, why: string, deps: ProcessDeps): Promise<RunEnd> {
   if (!canCarryOutcome(job.id)) return { end: "nothing", why: "not-a-request" };
   const now = deps.now ?? (() => new Date());
-  if (await deps.outcomes.exists(job.id)) return { end: "nothing", why: "already-published" };
+  if (await deps.store.exists(job.id)) return { end: "nothing", why: "already-published" };
   const parsed = acceptJobDataSchema.safeParse(job.data);
-  if (!parsed.success) {
+  const data = parsed.success ? parsed.data : await rebuiltFromRecord(job.id, deps.store);
+  if (!data) {
     const event = failedEvent(salvagedEnvelope(job.id, job.data, now()), invalidJobError(why));
     return publish(deps, event, undefined, undefined, undefined);
   }
-  const data: AcceptJobData = parsed.data;
   const op = operationOf(actionOf(data.request));
   const envelope = () => envelopeOf(job.id, data, job.attemptsMade + data.throttleRequeues, now());
   const lost = (invitationStatus?: string): OutcomeError => ({
@@ -236,6 +241,20 @@ export async function finishAbandonedJob(job: JobView, why: string, deps: Proces
     },
   );
   return end?.end === "outcome" ? publish(deps, end.outcome, undefined, data.idempotencyKey, undefined) : end!;
+}
+
+/**
+ * A job whose data was lost or broken (written by hand, corrupted, or repaired because BullMQ could
+ * not read it) is rebuilt from its request's record, which holds the whole payload: the job gets
+ * its data back and the request goes on as if nothing had happened, to its one real outcome. Only
+ * a job without an open record is beyond repair (an InvalidJob outcome).
+ */
+async function rebuiltFromRecord(jobId: string, store: RunStore): Promise<AcceptJobData | undefined> {
+  const record = await store.recordOfJob(jobId);
+  if (!record) return undefined;
+  const data = jobDataFromRecord(record);
+  await store.rewriteJobData(jobId, data);
+  return data;
 }
 
 /**
@@ -274,7 +293,7 @@ async function publish(
   signal: AbortSignal | undefined,
 ): Promise<RunEnd> {
   if (signal?.aborted) return { end: "nothing", why: "fenced", outcome };
-  const res = await deps.outcomes.publish(outcome, {
+  const res = await deps.store.publish(outcome, {
     ...(fence ? { fence } : {}),
     ...(idempotencyKey ? { idempotencyKey } : {}),
   });

@@ -1,12 +1,12 @@
 import type { InvitationApi } from "../aws/invitation-api.js";
 import { acceptJobDataSchema, type AcceptJobData } from "../contracts/job.js";
 import type { OutcomeEvent } from "../contracts/outcome.js";
-import type { JobStatus, OutcomeStore, SweepStore } from "../store/request-store.js";
+import type { JobStatus, JobStore, OutcomeStore, SweepStore } from "../store/request-store.js";
 import { jobDataFromRecord } from "../request-record/record.js";
 import { actionOf } from "../contracts/request.js";
 import { canCarryOutcome } from "../schemas/request-id.js";
 import { operationOf } from "../operations/index.js";
-import { settle } from "./settle.js";
+import { settle } from "../operations/settle.js";
 import { doneEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope } from "../outcomes/outcome-events.js";
 
 /**
@@ -26,7 +26,9 @@ import { doneEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope }
 
 export interface SweepPorts {
   /** The store's records, jobs and outcomes. */
-  store: SweepStore & Pick<OutcomeStore, "exists" | "publish">;
+  store: SweepStore &
+    Pick<OutcomeStore, "exists" | "publish" | "readOutcome"> &
+    Pick<JobStore, "recordOfJob" | "rewriteJobData">;
   /** The API's look-ups for a catalog, paced by the shared limit like a worker's. */
   lookupsFor(catalog: string): InvitationApi;
   now?: () => Date;
@@ -92,16 +94,19 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
   // 1. Failed jobs without an outcome (BullMQ gave them up, and the outcome could not be written).
   for (const job of await ports.store.failedJobsSince(options.failedSinceMs, options.batch)) {
     report.failedJobsChecked++;
-    seen.add(job.jobId);
     if (!canCarryOutcome(job.jobId)) {
       report.notRequests++;
       continue;
     }
-    // its own 'failed' handler may still be publishing
-    if (job.finishedOn > now().getTime() - options.graceMs) continue;
+    // its own 'failed' handler may still be publishing (the records pass leaves it alone too)
+    if (job.finishedOn > now().getTime() - options.graceMs) {
+      seen.add(job.jobId);
+      continue;
+    }
     const result = await guarded(job.jobId, async () => {
       if (await ports.store.exists(job.jobId)) return "nothing";
-      const parsed = jobDataOf(job.data);
+      // A job whose data broke is rebuilt from its request's record when there is one.
+      const parsed = jobDataOf(job.data) ?? (await rebuiltFromRecord(ports.store, job.jobId));
       if (!parsed) {
         await ports.store.publish(
           failedEvent(
@@ -118,6 +123,8 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
         now,
       );
     });
+    // A failed job whose outcome exists is left to the records pass (its record may still be open).
+    if (result !== "nothing") seen.add(job.jobId);
     if (result === "deferred" || typeof result === "object")
       report.retryFailedFrom = Math.min(report.retryFailedFrom ?? Infinity, job.finishedOn);
     if (count(report, result)) return report;
@@ -137,6 +144,10 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
         report.live++;
         return "nothing";
       }
+      // Its outcome was published without it (an InvalidJob for a job whose record was not found
+      // then): the record is completed with that outcome, so a re-submission gets it.
+      const outcome = await ports.store.readOutcome(record.jobId);
+      if (outcome) return (await ports.store.completeRecord(record.key, outcome)) ? "finished" : "nothing";
       return finish(
         ports,
         options,
@@ -215,6 +226,18 @@ function lostError(what: string, invitationStatus?: string) {
     retryable: true,
     ...(invitationStatus ? { invitationStatus } : {}),
   };
+}
+
+/** The job's data rebuilt from its request's open record (written back to the job), or undefined. */
+async function rebuiltFromRecord(
+  store: Pick<JobStore, "recordOfJob" | "rewriteJobData">,
+  jobId: string,
+): Promise<AcceptJobData | undefined> {
+  const record = await store.recordOfJob(jobId);
+  if (!record) return undefined;
+  const data = jobDataFromRecord(record);
+  await store.rewriteJobData(jobId, data);
+  return data;
 }
 
 /** Valid job data, or undefined. */

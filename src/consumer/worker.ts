@@ -1,10 +1,9 @@
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type Telemetry } from "bullmq";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import type { Logger } from "../observability/logger.js";
-import type { OutcomeStore } from "../store/request-store.js";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import type { QueueLocation } from "../store/queue-location.js";
-import { finishAbandonedJob, processJob, type ProcessDeps } from "./process-job.js";
+import { finishAbandonedJob, processJob, type ProcessDeps, type RunStore } from "./process-job.js";
 import type { RequestJobResult } from "./run-end.js";
 import { operationDone } from "../operations/index.js";
 import type { Pacing } from "./pacing.js";
@@ -23,7 +22,8 @@ export interface WorkerOptions {
   connection: ConnectionOptions;
   location: QueueLocation;
   api: InvitationApi;
-  outcomes: OutcomeStore;
+  /** The request store (outcomes under the run's fence, the request's record). */
+  store: RunStore;
   logger: Logger;
   /** The shared, adaptive rate limit every call passes (see docs/rate-limits.md). */
   pacing?: Pacing;
@@ -79,7 +79,7 @@ export class TransientAttemptError extends Error {
 export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
   const deps: ProcessDeps = {
     api: opts.api,
-    outcomes: opts.outcomes,
+    store: opts.store,
     maxThrottleRequeues: opts.maxThrottleRequeues ?? CONFIG_DEFAULTS.MAX_THROTTLE_REQUEUES,
     ...(opts.pacing ? { pacing: opts.pacing } : {}),
   };

@@ -197,10 +197,37 @@ export class RequestNotCancelableError extends PcInvitationsError {
   constructor(
     readonly requestId: string,
     readonly state: string,
+    /**
+     * The outcome the request ended with instead, when the cancel itself found it: the invitation,
+     * read because an earlier attempt may have reached AWS, was no longer pending.
+     */
+    readonly outcome?: { type: string; [field: string]: unknown },
+    why?: string,
   ) {
     super(
-      `request ${requestId} is ${state}: only a request that has ` +
-        `not started (waiting, delayed, prioritized) can be canceled`,
+      why ??
+        `request ${requestId} is ${state}: only a request that has ` +
+          `not started (waiting, delayed, prioritized) can be canceled`,
+    );
+  }
+}
+
+/**
+ * A cancel that could not decide: the request had been sent to AWS before (its answer may have
+ * been lost) and reading its invitation failed, so whether AWS applied it is unknown. Nothing was
+ * canceled and nothing published; trying again is safe.
+ */
+export class CancelUnsettledError extends PcInvitationsError {
+  override readonly name = "CancelUnsettledError";
+  readonly code = "CANCEL_UNSETTLED";
+  readonly retryable = true;
+  constructor(
+    readonly requestId: string,
+    readonly readError: string,
+  ) {
+    super(
+      `request ${requestId} was sent to AWS before, and its invitation could not be read (${readError}): ` +
+        "nothing was canceled; try again",
     );
   }
 }

@@ -26,6 +26,19 @@ export function newRequestJobId(catalog: string, identifier: string, nowMs = Dat
   return `${catalog}.${identifier}.${nowMs.toString(36)}${PROCESS_NONCE}${sequence.toString(36).padStart(4, "0")}`;
 }
 
+/**
+ * What a request's job id says of it (newRequestJobId's layout): its invitation, and when it was
+ * made (ms); undefined for an id of another shape.
+ */
+export function parseRequestJobId(
+  jobId: string,
+): { catalog: string; identifier: string; createdMs: number } | undefined {
+  const [catalog, identifier, suffix, ...rest] = jobId.split(".");
+  if (!catalog || !identifier || !suffix || rest.length > 0 || suffix.length <= 10) return undefined;
+  const createdMs = Number.parseInt(suffix.slice(0, -10), 36);
+  return Number.isFinite(createdMs) ? { catalog, identifier, createdMs } : undefined;
+}
+
 /** Random per process, so two producers enqueueing in the same millisecond never collide. */
 const PROCESS_NONCE = randomBytes(3).toString("hex");
 let sequence = 0;

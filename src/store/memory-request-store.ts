@@ -1,6 +1,7 @@
 import { IdempotencyConflictError } from "../errors/index.js";
 import { differingFields } from "../request-record/fingerprint.js";
 import {
+  jobDataFromRecord,
   judgeSubmission,
   newRecord,
   submissionResult,
@@ -212,22 +213,42 @@ export function createMemoryRequestStore(options: MemoryRequestStoreOptions = {}
       return publishNow(event, opts.idempotencyKey);
     },
     async publishUnlessStarted(event, opts = {}) {
+      // The outcome first: a request that has one answers with it, whatever its job's state now
+      // (a second cancel at once finds the first's, not a job that the first removed).
+      if (outcomes.has(event.requestId)) return "already-published";
       const job = jobs.get(event.requestId);
       if (job?.lock !== undefined) return { started: "active" };
       const state = job ? job.state : "unknown";
       if (!NOT_STARTED.has(state)) return { started: state };
-      if (outcomes.has(event.requestId)) return "already-published";
       return publishNow(event, opts.idempotencyKey);
     },
 
     async job(requestId) {
       const job = jobs.get(requestId);
       if (!job || job.state === "orphan") return undefined;
-      return { id: job.id, data: job.data, attemptsMade: job.attemptsMade, state: job.state } satisfies StoredJob;
+      const started = job.processedOn !== undefined || job.attemptsMade > 0;
+      return {
+        id: job.id,
+        data: job.data,
+        attemptsMade: job.attemptsMade,
+        state: job.state,
+        started,
+      } satisfies StoredJob;
     },
     async jobState(requestId) {
       const state = jobs.get(requestId)?.state;
       return state === undefined || state === "orphan" ? "unknown" : state;
+    },
+    async recordOfJob(jobId) {
+      for (const key of records.keys()) {
+        const record = recordOf(key);
+        if (record?.jobId === jobId && record.state !== "completed") return record;
+      }
+      return undefined;
+    },
+    async rewriteJobData(jobId, data) {
+      const job = jobs.get(jobId);
+      if (job) job.data = data;
     },
     async removeJob(requestId) {
       const job = jobs.get(requestId);
@@ -285,11 +306,20 @@ export function createMemoryRequestStore(options: MemoryRequestStoreOptions = {}
       const repaired: string[] = [];
       for (const job of jobs.values()) {
         if (!job.unreadable) continue;
-        job.data = { [UNPARSEABLE_JOB_MARKER]: { data: String(job.data).slice(0, 200), opts: null } };
+        const record = await store.recordOfJob(job.id);
+        job.data = record
+          ? jobDataFromRecord(record)
+          : { [UNPARSEABLE_JOB_MARKER]: { data: String(job.data).slice(0, 200), opts: null } };
         job.unreadable = false;
         repaired.push(job.id);
       }
       return repaired;
+    },
+    async completeRecord(idempotencyKey, outcome) {
+      const record = recordOf(idempotencyKey);
+      if (!record || record.jobId !== outcome.requestId || record.state === "completed") return false;
+      completeRecord(idempotencyKey, outcome);
+      return true;
     },
     async takeSweepLease(holder, ms) {
       // SET NX: taken while it lasts, by whoever holds it.

@@ -83,6 +83,11 @@ export interface StoredJob {
   /** Failed attempts so far. */
   attemptsMade: number;
   state: JobState;
+  /**
+   * A run has taken the job at least once (it may have sent the request to AWS, even if no
+   * attempt failed yet: a lost answer, a lock lost mid-call).
+   */
+  started: boolean;
 }
 
 /** Where a request's job is, as the sweeper sees it. */
@@ -95,12 +100,19 @@ export type JobStatus =
   | "orphan"
   | "missing";
 
-/** The request's job, for cancel and the sweeper. */
+/** The request's job, for cancel, the run and the sweeper. */
 export interface JobStore {
   job(requestId: string): Promise<StoredJob | undefined>;
   jobState(requestId: string): Promise<JobState>;
   /** Removes a job no run holds; false when it could not (a run took it, or it is gone). */
   removeJob(requestId: string): Promise<boolean>;
+  /**
+   * The open record that names this job, if any: its request's whole payload, from which a job
+   * whose data was lost or broken is rebuilt (request-record/record.ts jobDataFromRecord).
+   */
+  recordOfJob(jobId: string): Promise<RequestRecord | undefined>;
+  /** Replaces the data of a job that exists (a job rebuilt from its record). */
+  rewriteJobData(jobId: string, data: AcceptJobData): Promise<void>;
 }
 
 /** A failed job of the store's failed set. */
@@ -136,6 +148,12 @@ export interface SweepStore {
    * that they end as InvalidJob; returns their ids.
    */
   repairUnreadableJobs(): Promise<string[]>;
+  /**
+   * Completes an open record with an outcome that exists already (an outcome published without
+   * its record: the record had not been found then). False when the record is not open for that
+   * outcome's request.
+   */
+  completeRecord(idempotencyKey: string, outcome: OutcomeEvent): Promise<boolean>;
   /** Takes the fleet's sweeper lease for `ms` unless another holder has it; true when taken. */
   takeSweepLease(holder: string, ms: number): Promise<boolean>;
   /** Where the previous sweep left the failed-jobs cursor (ms), if anywhere. */

@@ -19,6 +19,8 @@ export interface Pipeline {
   emulator: PartnerCentralEmulator;
   producer: RedisProducer;
   config: Config;
+  /** The SDK adapter on the emulator, with test credentials (for request control's reads). */
+  api: InvitationApi;
   /** A worker on the pipeline's config; `options.api` replaces the SDK adapter the helper makes. */
   startWorker(
     overrides?: Partial<Record<keyof Config, unknown>>,
@@ -63,13 +65,15 @@ export async function startPipeline(
     retry: { attempts: 4, backoffDelayMs: 20, backoffJitter: 0, ...opts.retry },
   });
   const workers: RunningWorker[] = [];
-  const apis: Array<{ destroy(): void }> = [];
+  const api = createSdkInvitationApi({ endpoint: emulator.url, credentials: TEST_CREDENTIALS });
+  const apis: Array<{ destroy(): void }> = [api];
   return {
     prefix,
     redis,
     emulator,
     producer,
     config,
+    api,
     async startWorker(overrides = {}, options = {}) {
       const cfg = loadConfig({}, { ...config, ...overrides });
       let api = options.api;

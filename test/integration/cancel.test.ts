@@ -28,7 +28,7 @@ describe("cancel", () => {
     "ends a waiting request with one canceled outcome, " + "completes its record, removes its job; nothing reaches AWS",
     async () => {
       p = await startPipeline({ label: "cancel" });
-      control = createRequestControl(p.config, p.redis, p.producer);
+      control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
       const inv = p.emulator.seedInvitation();
       const req = { catalog: inv.catalog, identifier: inv.identifier, metadata: { order: 1 } };
       const r = await p.producer.enqueue(req);
@@ -61,7 +61,7 @@ describe("cancel", () => {
 
   it("cancels a delayed request (waiting for its next attempt): no further call", async () => {
     p = await startPipeline({ label: "cancel-delayed", retry: { attempts: 3, backoffDelayMs: 60_000 } });
-    control = createRequestControl(p.config, p.redis, p.producer);
+    control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
     const inv = p.emulator.seedInvitation();
     p.emulator.script({
       operation: "AcceptConnectionInvitation",
@@ -82,9 +82,63 @@ describe("cancel", () => {
     expect(acceptCalls(p)).toHaveLength(1);
   });
 
+  it("a request whose first Accept AWS applied (its answer lost) ends accepted, not canceled, and says so", async () => {
+    p = await startPipeline({ label: "cancel-applied", retry: { attempts: 3, backoffDelayMs: 60_000 } });
+    control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
+    const inv = p.emulator.seedInvitation();
+    p.emulator.script({
+      operation: "AcceptConnectionInvitation",
+      identifier: inv.identifier,
+      times: 1,
+      error: "ConnectionReset",
+      applyFirst: true,
+    });
+    const req = { catalog: inv.catalog, identifier: inv.identifier };
+    const r = await p.producer.enqueue(req);
+    await p.startWorker();
+    await waitFor(
+      async () => (await p!.producer.queue.getJobState(r.jobId)) === "delayed" || undefined,
+      10_000,
+      "the job to wait for its retry",
+    );
+    expect(p.emulator.getInvitation(inv.catalog, inv.identifier)?.Status).toBe("ACCEPTED");
+    const refused = await control.cancel(r.jobId).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RequestNotCancelableError);
+    expect(refused).toMatchObject({ state: "completed", outcome: { type: "accepted", alreadyAccepted: true } });
+    expect(refusal(refused).message).toMatch(/not canceled: AWS had already applied it/);
+    // The one outcome is the truth, with its connection; the record answers re-submissions with it.
+    const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
+    expect(event).toMatchObject({
+      type: "accepted",
+      alreadyAccepted: true,
+      attempts: 1,
+      connection: { Id: p.emulator.getInvitation(inv.catalog, inv.identifier)!.ConnectionId },
+    });
+    expect(await p.producer.enqueue(req)).toMatchObject({ duplicate: true, outcome: { type: "accepted" } });
+    await expect(control.cancel(r.jobId)).rejects.toMatchObject({ state: "completed" });
+    expect(acceptCalls(p)).toHaveLength(1);
+  });
+
+  it("two cancels of one waiting request at once both answer its canceled outcome", async () => {
+    p = await startPipeline({ label: "cancel-twice" });
+    control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
+    const other = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
+    try {
+      for (let round = 0; round < 10; round++) {
+        const inv = p.emulator.seedInvitation();
+        const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+        const [a, b] = await Promise.all([control.cancel(r.jobId), other.cancel(r.jobId)]);
+        expect(a).toMatchObject({ type: "canceled", requestId: r.jobId });
+        expect(b).toEqual(a);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   it("refuses a request that is running with its state, and one that finished with its state", async () => {
     p = await startPipeline({ label: "cancel-active", emulator: { latencyMs: 1500 } });
-    control = createRequestControl(p.config, p.redis, p.producer);
+    control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
     const inv = p.emulator.seedInvitation();
     const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
     await p.startWorker();
@@ -109,7 +163,7 @@ describe("cancel", () => {
 
   it("refuses a request that failed, naming it failed", async () => {
     p = await startPipeline({ label: "cancel-failed" });
-    control = createRequestControl(p.config, p.redis, p.producer);
+    control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
     const r = await p.producer.enqueue({ catalog: "AWS", identifier: "pacinv-NOTSEEDED0000" });
     await p.startWorker();
     await waitForOutcomes(p.redis, p.prefix, 1);
@@ -123,7 +177,7 @@ describe("cancel", () => {
 
   it("answers an unknown id with RequestNotFoundError", async () => {
     p = await startPipeline({ label: "cancel-unknown" });
-    control = createRequestControl(p.config, p.redis, p.producer);
+    control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
     await expect(control.cancel("AWS.pacinv-NOSUCHREQUEST.x")).rejects.toBeInstanceOf(RequestNotFoundError);
   });
 
@@ -132,7 +186,7 @@ describe("cancel", () => {
       "a lock, the job counter, the meta hash; 513 characters) and a reason outside 1-256 characters",
     async () => {
       p = await startPipeline({ label: "cancel-malformed" });
-      control = createRequestControl(p.config, p.redis, p.producer);
+      control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
       const inv = p.emulator.seedInvitation();
       const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
       const queueKey = `${p.prefix}:accept-invitation`;

@@ -34,7 +34,7 @@ async function serve(
   closers.push(() => api.destroy());
   let control: RequestControl | undefined;
   if (parts.control) {
-    control = createRequestControl(config, pl.redis, pl.producer);
+    control = createRequestControl(config, pl.redis, pl.producer, { api: pl.api });
     closers.push(() => control!.close());
   }
   const app: FastifyInstance = await buildHttpServer({

@@ -147,7 +147,7 @@ describe("the shared limit counts the worker's look-ups of an invitation", () =>
     // No look-up for a plain refusal: the one read below is the redrive's.
     expect(p.emulator.calls({ operation: "GetConnectionInvitation" })).toHaveLength(0);
 
-    const control = createRequestControl(p.config, p.redis, p.producer);
+    const control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
     closers.push(() => control.close());
     expect(await control.redrive({})).toMatchObject({ found: 1, redriven: 1 });
     const events = await waitForOutcomes(p.redis, p.prefix, 2);

@@ -154,7 +154,7 @@ describe.skipIf(!available)("on a 3-master Redis Cluster", () => {
         connection,
         location,
         api,
-        outcomes,
+        store: outcomes,
         logger: createLogger({ level: "silent" }),
       });
       try {

@@ -27,7 +27,7 @@ const byId = (events: OutcomeEvent[], requestId: string) => events.find((e) => e
 async function withFailures(label: string) {
   const pl = await startPipeline({ label });
   p = pl;
-  control = createRequestControl(pl.config, pl.redis, pl.producer);
+  control = createRequestControl(pl.config, pl.redis, pl.producer, { api: pl.api });
   return pl;
 }
 

@@ -13,6 +13,7 @@ import { waitFor } from "../helpers/wait.js";
 import { newRedis } from "../helpers/redis.js";
 import { idempotencyRecordKey, openRecordsKey } from "../../src/store/redis/keys.js";
 import { accept } from "../../src/operations/accept.js";
+import { parseRecord } from "../../src/request-record/record.js";
 
 let p: Pipeline | undefined;
 afterEach(async () => {
@@ -218,22 +219,60 @@ describe("the sweeper", () => {
   it.each([
     ["data", "{{{not json"],
     ["opts", "\u0000\u0001binary"],
-  ])("ends a job whose %s is not JSON with one InvalidJob outcome, without the next sweep", async (field, garbage) => {
-    p = await startPipeline({ label: "sweep-unreadable" });
+  ])(
+    "rebuilds a job whose %s is not JSON from its record: one outcome, the real one, without the next sweep",
+    async (field, garbage) => {
+      p = await startPipeline({ label: "sweep-unreadable" });
+      const inv = p.emulator.seedInvitation();
+      const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier, metadata: { n: 1 } });
+      await p.redis.hset(`${p.prefix}:accept-invitation:${r.jobId}`, field, garbage);
+      // No periodic sweep: the worker's own parse error triggers the repair.
+      await p.startWorker({ ...manualSweeper, STALLED_INTERVAL_MS: 1000, LOCK_DURATION_MS: 2000 });
+      const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
+      expect(event).toMatchObject({
+        type: "accepted",
+        requestId: r.jobId,
+        alreadyAccepted: false,
+        metadata: { n: 1 },
+        clientToken: r.clientToken,
+      });
+      const accepts = p.emulator.calls({ operation: "AcceptConnectionInvitation" });
+      expect(accepts.map((c) => c.input.ClientToken)).toEqual([r.clientToken]);
+      // The job's options are the request job's again (its attempts), and its record is completed.
+      const job = await p.producer.queue.getJob(r.jobId);
+      expect(job?.opts.attempts).toBe(p.config.JOB_ATTEMPTS);
+      const record = parseRecord(
+        await p.redis.hgetall(idempotencyRecordKey(p.prefix, "accept-invitation", r.idempotencyKey)),
+      );
+      expect(record).toMatchObject({ state: "completed", jobId: r.jobId });
+      await new Promise((res) => setTimeout(res, 500));
+      expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
+    },
+  );
+
+  it("a job whose data is lost and that has no record ends InvalidJob; its record, when it turns up, is completed with it", async () => {
+    p = await startPipeline({ label: "sweep-no-record" });
     const inv = p.emulator.seedInvitation();
-    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
-    await p.redis.hset(`${p.prefix}:accept-invitation:${r.jobId}`, field, garbage);
-    // No periodic sweep: the worker's own parse error triggers the repair.
-    await p.startWorker({ ...manualSweeper, STALLED_INTERVAL_MS: 1000, LOCK_DURATION_MS: 2000 });
+    const req = { catalog: inv.catalog, identifier: inv.identifier, idempotencyKey: "order-77" };
+    const r = await p.producer.enqueue(req);
+    const recordKey = idempotencyRecordKey(p.prefix, "accept-invitation", r.idempotencyKey);
+    // The record is out of reach for a while (a partial restore, say), and the job's data is lost.
+    await p.redis.rename(recordKey, `${recordKey}-away`);
+    await p.redis.hset(`${p.prefix}:accept-invitation:${r.jobId}`, "data", "{{{not json");
+    const w = await p.startWorker({ ...manualSweeper, STALLED_INTERVAL_MS: 1000, LOCK_DURATION_MS: 2000 });
     const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
-    expect(event).toMatchObject({
-      type: "failed",
-      requestId: r.jobId,
-      error: { name: "InvalidJob", retryable: false },
-    });
-    expect(event!.type === "failed" && event!.error.message).toContain("not JSON");
-    await new Promise((res) => setTimeout(res, 500));
-    expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
+    expect(event).toMatchObject({ type: "failed", requestId: r.jobId, error: { name: "InvalidJob" } });
     expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" })).toHaveLength(0);
+    // The record is back, still queued: the sweeper completes it with the request's one outcome.
+    await p.redis.rename(`${recordKey}-away`, recordKey);
+    await p.redis.zadd(`${p.prefix}:accept-invitation:idem-open`, 0, recordKey);
+    expect(await w.sweep()).toMatchObject({ finished: 1 });
+    expect(parseRecord(await p.redis.hgetall(recordKey))).toMatchObject({ state: "completed", jobId: r.jobId });
+    expect(await p.redis.ttl(recordKey)).toBeGreaterThan(0);
+    expect(await p.producer.enqueue(req)).toMatchObject({
+      duplicate: true,
+      state: "completed",
+      outcome: { type: "failed", error: { name: "InvalidJob" } },
+    });
   });
 });

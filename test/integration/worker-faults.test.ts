@@ -466,7 +466,7 @@ describe("a fault of the worker's own on a redrive's read of the invitation", ()
       ]);
 
       fault.start(p, inv);
-      const control = createRequestControl(p.config, p.redis, p.producer);
+      const control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
       let redriven: string;
       try {
         const summary = await control.redrive({ errorNames: ["AccessDeniedException"] });

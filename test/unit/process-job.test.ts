@@ -20,7 +20,7 @@ async function setup(request: Record<string, unknown> = {}, maxAttempts = 3) {
   const run = (attemptsMade = 0, extra: Partial<JobView> = {}) => {
     const token = store.takeJob(jobId);
     const view: JobView = { id: jobId, data: store.jobs.get(jobId)!.data, attemptsMade, maxAttempts, token, ...extra };
-    return processJob(view, { api, outcomes: store, maxThrottleRequeues: 2 });
+    return processJob(view, { api, store, maxThrottleRequeues: 2 });
   };
   return { store, api, jobId, run };
 }
@@ -62,10 +62,24 @@ describe("processJob (on the in-memory store)", () => {
     expect(recordOf(store).state).not.toBe("completed");
   });
 
-  it("a job whose data breaks the schema ends InvalidJob without a call", async () => {
+  it("a job whose data broke is rebuilt from its record: the request ends as if nothing happened", async () => {
     const { store, api, jobId, run } = await setup();
     store.plantJob({ id: jobId, data: { v: 1, request: { catalog: "AWS" } } });
-    expect(await run()).toMatchObject({ end: "outcome", outcome: { type: "failed", error: { name: "InvalidJob" } } });
+    expect(await run()).toMatchObject({ end: "outcome", outcome: { type: "accepted", identifier: ID } });
+    expect(accepts(api)).toHaveLength(1);
+    expect(store.jobs.get(jobId)?.data).toMatchObject({ request: { catalog: "AWS", identifier: ID } });
+    expect(recordOf(store).state).toBe("completed");
+  });
+
+  it("a job whose data broke and that has no record ends InvalidJob without a call", async () => {
+    const { store, api, run } = await setup();
+    const orphan = "AWS.pacinv-NORECORD00001.x1";
+    store.plantJob({ id: orphan, data: { v: 1, request: { catalog: "AWS" } } });
+    const token = store.takeJob(orphan);
+    expect(await run(0, { id: orphan, data: store.jobs.get(orphan)!.data, token })).toMatchObject({
+      end: "outcome",
+      outcome: { type: "failed", error: { name: "InvalidJob" } },
+    });
     expect(api.calls).toHaveLength(0);
   });
 
@@ -151,7 +165,7 @@ describe("processJob (on the in-memory store)", () => {
       maxAttempts: 3,
       token,
     };
-    expect(await processJob(view, { api, outcomes: store, maxThrottleRequeues: 2 })).toMatchObject({
+    expect(await processJob(view, { api, store, maxThrottleRequeues: 2 })).toMatchObject({
       end: "outcome",
       outcome: { type: "accepted", alreadyAccepted: true, attempts: 0, redriveOf: "AWS.pacinv-UNITTEST00001.old" },
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { settle } from "../../src/consumer/settle.js";
+import { settle } from "../../src/operations/settle.js";
 import type { ConnectionSummary, InvitationApi, InvitationStatusResult } from "../../src/aws/invitation-api.js";
 import { accept } from "../../src/operations/accept.js";
 import { reject } from "../../src/operations/reject.js";

@@ -11,8 +11,10 @@ export const cancelHelp = `pc-invitations cancel REQUEST_ID: cancel a request th
 
 A request whose job is waiting, delayed or prioritized is removed and ends with exactly one outcome
 of type "canceled" (with --reason as its reason); its idempotency record completes with it, so a
-re-submission gets that outcome back. Nothing is sent to AWS for it. Canceling it again prints the
-same outcome. A request already running (active) or finished is refused with its state. An id
+re-submission gets that outcome back. Canceling it again prints the same outcome. A request that was
+sent to AWS before (waiting for its retry) is canceled only if its invitation, read first (through
+the shared limit), is still pending: if AWS applied it, it ends accepted (or rejected) instead, and
+the cancel says so (exit 1). A request already running (active) or finished is refused with its state. An id
 that cannot be a request id (<catalog>.<…>, no ":", at most 512 characters: never one of BullMQ's
 own keys) and a --reason outside 1-256 characters are refused before Redis is asked anything.
 Prints the outcome (--json: the outcome event as JSON).
@@ -33,10 +35,14 @@ export async function cancelCommand(argv: string[]): Promise<number> {
   const control = createRequestControl(config, redis, producer);
   try {
     const outcome = await control.cancel(requestId, options);
+    const sent =
+      outcome.attempts > 0
+        ? `it had been sent to AWS ${outcome.attempts} time(s); its invitation, read first, was still pending`
+        : "nothing was sent to AWS for it";
     process.stdout.write(
       values.json
         ? `${JSON.stringify(outcome)}\n`
-        : `canceled ${outcome.requestId} (${outcome.catalog ?? "?"} ${outcome.identifier ?? "?"}); nothing was sent to AWS for it\n`,
+        : `canceled ${outcome.requestId} (${outcome.catalog ?? "?"} ${outcome.identifier ?? "?"}); ${sent}\n`,
     );
     return 0;
   } finally {

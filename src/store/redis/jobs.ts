@@ -62,12 +62,19 @@ export async function reviveJob(
 /**
  * BullMQ cannot read a job whose `data` or `opts` field is not JSON (written by hand, by another
  * tool, or corrupted): its worker throws before any processor runs, and the job cycles between
- * wait and active for ever. This rewrites such a job's `data` as `{ pciUnparseableJob: {...} }`
- * (a part of what was there) and its `opts` as `{}`, so the next run reads it, fails the job
- * schema, and ends the request with an InvalidJob outcome. Looks at the active list and the head
- * of the wait list; returns the ids it repaired.
+ * wait and active for ever. This rewrites such a job: with `rebuild`'s answer when it has one (the
+ * job's data and encoded options rebuilt from its request's record: the request goes on as if
+ * nothing had happened), else its `data` as `{ pciUnparseableJob: {...} }` (a part of what was
+ * there) and its `opts` as `{}`, so the next run reads it, fails the job schema, and ends the
+ * request with an InvalidJob outcome. Looks at the active list and the head of the wait list;
+ * returns the ids it repaired.
  */
-export async function repairUnparseableJobs(queue: Queue, redis: RedisConnection, waitHead = 100): Promise<string[]> {
+export async function repairUnparseableJobs(
+  queue: Queue,
+  redis: RedisConnection,
+  rebuild: (jobId: string) => Promise<{ data: string; opts: string } | undefined> = async () => undefined,
+  waitHead = 100,
+): Promise<string[]> {
   const [active, waiting] = await Promise.all([
     redis.lrange(queue.keys.active!, 0, -1),
     redis.lrange(queue.keys.wait!, -waitHead, -1),
@@ -80,12 +87,13 @@ export async function repairUnparseableJobs(queue: Queue, redis: RedisConnection
     const optsOk = opts === null || parses(opts);
     if (dataOk && optsOk) continue;
     const excerpt = (s: string | null) => (s === null ? null : s.slice(0, 200));
+    const rebuilt = await rebuild(id);
     await redis.hset(
       queue.toKey(id),
       "data",
-      JSON.stringify({ [UNPARSEABLE_JOB_MARKER]: { data: excerpt(data), opts: excerpt(opts) } }),
+      rebuilt?.data ?? JSON.stringify({ [UNPARSEABLE_JOB_MARKER]: { data: excerpt(data), opts: excerpt(opts) } }),
       "opts",
-      "{}",
+      rebuilt?.opts ?? "{}",
     );
     repaired.push(id);
   }

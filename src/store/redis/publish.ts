@@ -114,14 +114,16 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeQueue {
               redis.get(lockKey),
               redis.exists(outcomeKey),
             ]);
+            // The outcome first: a request that has one answers with it, whatever its job's state
+            // now (a second cancel at once finds the first's outcome, not the job it removed).
+            if (outcomeExists === 1) {
+              await redis.unwatch();
+              return "already-published";
+            }
             const refused = await guard.admit(lock);
             if (refused !== undefined) {
               await redis.unwatch();
               return refused;
-            }
-            if (outcomeExists === 1) {
-              await redis.unwatch();
-              return "already-published";
             }
             const multi = await openMulti();
             addJobInTransaction(sessionQueue, multi, {

@@ -1,6 +1,11 @@
-import { Queue, type Telemetry } from "bullmq";
-import type { PreparedRequest } from "../../request-record/record.js";
-import { parseRecord } from "../../request-record/record.js";
+import { Job, Queue, type Telemetry } from "bullmq";
+import { defaultIdempotencyKey, parseRequestJobId } from "../../request-record/identity.js";
+import {
+  jobDataFromRecord,
+  parseRecord,
+  type PreparedRequest,
+  type RequestRecord,
+} from "../../request-record/record.js";
 import { CONFIG_DEFAULTS } from "../../schemas/config.js";
 import type { OutcomeEvent } from "../../contracts/outcome.js";
 import type { QueueLocation } from "../queue-location.js";
@@ -10,11 +15,19 @@ import { enqueueInOneScript } from "./enqueue.js";
 import { readFailedOutcomes } from "./failed-outcomes.js";
 import { REQUEST_JOB_NAME, requestJobOptions, type RetryPolicy } from "./job-options.js";
 import { failedJobsSince, inspectJob, repairUnparseableJobs, reviveJob } from "./jobs.js";
-import { openRecordsKeyOf, sweeperKeys } from "./keys.js";
+import { idempotencyRecordKey, openRecordsKeyOf, sweeperKeys } from "./keys.js";
 import { createOutcomeQueue, type OutcomeQueue } from "./publish.js";
 import { countRevival, defineRecordCommands, forgetOpenRecord, openRecordKeys } from "./records.js";
+import { runScript } from "./lua-scripts.js";
+import { SCRIPTS } from "./scripts.js";
 import { keyRequests, previewReservations, reserveAndEnqueue } from "./reserve.js";
 import { createTxQueue } from "./transaction.js";
+
+/** How far around a job id's time its record is looked for among the open records, ms. */
+const RECORD_TIME_WINDOW_MS = 10 * 60_000;
+/** Open records read a page at a time while looking for a job's record, at most this many. */
+const RECORD_SCAN_PAGE = 500;
+const RECORD_SCAN_LIMIT = 100_000;
 
 export interface RedisRequestStoreOptions {
   /** A connection of the caller's (a single node or a Cluster); never closed by the store. */
@@ -86,15 +99,45 @@ export function createRedisRequestStore(options: RedisRequestStoreOptions): Redi
       prefix,
       queueName: location.outcomesQueue,
       requestsQueueName: location.requestsQueue,
-      retentionSeconds: options.outcomeRetentionSeconds ?? CONFIG_DEFAULTS.RETENTION_SECONDS,
-      idempotencyRetentionSeconds: options.idempotencyRetentionSeconds ?? CONFIG_DEFAULTS.IDEMPOTENCY_RETENTION_SECONDS,
+      retentionSeconds: outcomeRetentionSeconds,
+      idempotencyRetentionSeconds,
       ...telemetry,
     }));
   const outcomeKeyPrefix = `${prefix}:${location.outcomesQueue}:`;
   const keyed = (items: readonly PreparedRequest[]) => keyRequests(items, prefix, location.requestsQueue);
   const sweeper = sweeperKeys(prefix, location.requestsQueue);
   const openKey = openRecordsKeyOf(prefix, location.requestsQueue);
+  const outcomeRetentionSeconds = options.outcomeRetentionSeconds ?? CONFIG_DEFAULTS.RETENTION_SECONDS;
+  const idempotencyRetentionSeconds =
+    options.idempotencyRetentionSeconds ?? CONFIG_DEFAULTS.IDEMPOTENCY_RETENTION_SECONDS;
   let outcomesHandle: Queue | undefined;
+
+  /**
+   * The open record naming `jobId`: its request's default key's record when that is the one (the
+   * common case), else among the open records created around the job id's time (a caller's own
+   * key), read a page at a time, bounded.
+   */
+  async function recordOfJob(jobId: string): Promise<RequestRecord | undefined> {
+    const parsed = parseRequestJobId(jobId);
+    if (!parsed) return undefined;
+    const byDefault = parseRecord(
+      await connection.hgetall(
+        idempotencyRecordKey(prefix, location.requestsQueue, defaultIdempotencyKey(parsed.catalog, parsed.identifier)),
+      ),
+    );
+    if (byDefault?.jobId === jobId) return byDefault;
+    const [from, to] = [parsed.createdMs - RECORD_TIME_WINDOW_MS, parsed.createdMs + RECORD_TIME_WINDOW_MS];
+    for (let offset = 0; offset < RECORD_SCAN_LIMIT; offset += RECORD_SCAN_PAGE) {
+      const keys = await connection.zrangebyscore(openKey, from, to, "LIMIT", offset, RECORD_SCAN_PAGE);
+      const read = connection.pipeline();
+      for (const key of keys) read.hget(key, "jobId");
+      const jobIds = ((await read.exec()) ?? []).map(([, id]) => id);
+      const found = jobIds.indexOf(jobId);
+      if (found >= 0) return parseRecord(await connection.hgetall(keys[found]!));
+      if (keys.length < RECORD_SCAN_PAGE) break;
+    }
+    return undefined;
+  }
 
   return {
     requestsQueue,
@@ -149,9 +192,14 @@ export function createRedisRequestStore(options: RedisRequestStoreOptions): Redi
         data: job.data,
         attemptsMade: job.attemptsMade,
         state: (await job.getState()) as JobState,
+        started: job.processedOn !== undefined || job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0,
       };
     },
     jobState: async (requestId) => (await requestsQueue.getJobState(requestId)) as JobState,
+    recordOfJob,
+    async rewriteJobData(jobId, data) {
+      await (await requestsQueue.getJob(jobId))?.updateData(data);
+    },
     async removeJob(requestId) {
       // A run that holds the job's lock makes BullMQ refuse the removal.
       return (await requestsQueue.remove(requestId).catch(() => 0)) === 1;
@@ -168,7 +216,31 @@ export function createRedisRequestStore(options: RedisRequestStoreOptions): Redi
     failedJobsSince: (sinceMs, limit) => failedJobsSince(requestsQueue, connection, sinceMs, limit),
     reviveJob: (jobId, status, data) =>
       reviveJob(requestsQueue, jobId, status, { name: REQUEST_JOB_NAME, data, opts: jobOptions }),
-    repairUnreadableJobs: () => repairUnparseableJobs(requestsQueue, connection),
+    // A job BullMQ cannot read is rebuilt from its request's record when it has one (its data and
+    // the request job's options, encoded as BullMQ does), so the request ends as if nothing happened.
+    repairUnreadableJobs: () =>
+      repairUnparseableJobs(requestsQueue, connection, async (jobId) => {
+        const record = await recordOfJob(jobId);
+        if (!record) return undefined;
+        const data = jobDataFromRecord(record);
+        const json = new Job(requestsQueue, REQUEST_JOB_NAME, data, jobOptions, jobId).asJSON();
+        return { data: json.data, opts: JSON.stringify(json.opts) };
+      }),
+    async completeRecord(idempotencyKey, outcome) {
+      const recordKey = idempotencyRecordKey(prefix, location.requestsQueue, idempotencyKey);
+      const done = await runScript(
+        connection,
+        SCRIPTS.completeRecord,
+        [recordKey, openKey],
+        [
+          outcome.requestId,
+          idempotencyRetentionSeconds > outcomeRetentionSeconds ? JSON.stringify(outcome) : "",
+          outcome.completedAt,
+          String(idempotencyRetentionSeconds),
+        ],
+      );
+      return Number(done) === 1;
+    },
     async takeSweepLease(holder, ms) {
       return (await connection.set(sweeper.lease, holder, "PX", Math.max(1, Math.round(ms)), "NX")) === "OK";
     },
