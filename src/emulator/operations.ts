@@ -30,6 +30,8 @@ export interface OperationContext {
   conflictReasonFor?: (status: InvitationStatus) => string | undefined;
   /** ListConnections leaves out connections without an ACTIVE type (the `listConnectionsActiveOnly` switch). */
   listConnectionsActiveOnly?: boolean;
+  /** The `repeatNextToken` switch: the List operations' NextTokens never end the listing. */
+  repeatNextToken?: "same" | "wrap";
 }
 
 export interface OperationResult {
@@ -51,6 +53,10 @@ function fingerprint(op: OperationName, input: Record<string, unknown>): string 
     .filter((n) => n !== "ClientToken")
     .sort();
   return JSON.stringify(names.map((n) => [n, input[n] ?? null]));
+}
+
+function pagingOf(context: OperationContext): { repeatNextToken?: "same" | "wrap" } {
+  return context.repeatNextToken ? { repeatNextToken: context.repeatNextToken } : {};
 }
 
 /** Runs one operation. Throws `ApiError` for modelled errors. */
@@ -115,9 +121,12 @@ function run(
       return ok({ ...r.invitation });
     }
     case "ListConnectionInvitations":
-      return listConnectionInvitations(store, input);
+      return listConnectionInvitations(store, input, pagingOf(context));
     case "ListConnections":
-      return listConnections(store, input, { activeOnly: context.listConnectionsActiveOnly === true });
+      return listConnections(store, input, {
+        activeOnly: context.listConnectionsActiveOnly === true,
+        ...pagingOf(context),
+      });
     case "GetConnectionInvitation": {
       const inv = store.getInvitation(catalog, id);
       if (!inv) notFoundInvitation(catalog, id);

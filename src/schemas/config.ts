@@ -57,6 +57,18 @@ export const configSchema = z
     /** Name of the queue whose job scheduler runs `discover --every` once per period for the whole fleet.
      * @defaultValue invitation-discovery */
     DISCOVERY_QUEUE: z.string().min(1).default("invitation-discovery"),
+    /**
+     * Most ListConnectionInvitations pages one discovery reads per catalog (at 100 invitations a
+     * page): a listing that still has a NextToken after them ends the discovery with an AWS_ERROR
+     * (TooManyPages) instead of running on. @defaultValue 1000
+     */
+    DISCOVERY_MAX_PAGES: int(1, 1_000_000).default(1000),
+    /**
+     * Most invitations a discovery's summary lists one by one (CLI lines, the HTTP answer's
+     * `invitations`); its counts cover all of them and `invitationsOmitted` says how many are not
+     * listed. @defaultValue 1000
+     */
+    DISCOVERY_MAX_LISTED: int(0, 1_000_000).default(1000),
     /** AWS region of the Partner Central Account API (only us-east-1 exists). @defaultValue us-east-1 */
     AWS_REGION: z.string().min(1).default("us-east-1"),
     /** Endpoint override, e.g. the emulator. Unset = the real AWS endpoint. */
