@@ -35,7 +35,9 @@ RepeatedNextToken|TooManyPages: catalog …", exit 1 (what was enqueued so far s
   --every 5m      keep running and discover once per period for the whole fleet, however many
                   discover --every processes run (a BullMQ job scheduler on DISCOVERY_QUEUE; the
                   last process started with other settings sets them for all); prints each run
-                  this process made; SIGTERM/SIGINT: finish the run in progress, exit 0.
+                  this process made; SIGTERM/SIGINT: finish the run in progress, exit 0,
+                  within SHUTDOWN_GRACE_MS whatever Redis does (6 when closing did not finish
+                  by then; the next period runs again).
                   Durations: a whole number and ms, s, m, h or d.
 
 Needs AWS credentials (standard chain) and, for the emulator, PARTNERCENTRAL_ENDPOINT, like a worker.
@@ -89,6 +91,8 @@ export async function discoverCommand(argv: string[]): Promise<number> {
       });
       await signalled!;
       logger.info("stopping: the discovery in progress finishes, the schedule stays for the fleet");
+      // Closing waits on Redis: one that is down, stopped or refusing the password is cut off at the
+      // end of the grace period by firstSignal's forced exit.
       await schedule.close();
       return 0;
     }
