@@ -8,16 +8,20 @@ export type Discovery = (options: DiscoveryOptions) => Promise<DiscoverySummary>
 
 /**
  * Discovery over the API and the producer, every API call through the shared limit of its
- * catalog (the limit a worker's calls for that catalog count against).
+ * catalog (the limit a worker's calls for that catalog count against). `defaults` apply to every
+ * run that does not set them (DISCOVERY_MAX_PAGES, DISCOVERY_MAX_LISTED). A run's `signal` also
+ * ends its waits for a slot of the shared limit: an aborted run takes no slot it was waiting for.
  */
 export function createDiscovery(deps: {
   api: InvitationApi;
   pacing: Pacing;
   producer: Pick<Producer, "enqueueMany" | "preview">;
+  defaults?: Pick<DiscoveryOptions, "maxPages" | "maxListed">;
 }): Discovery {
-  const lookups = (catalog: string) => pacedLookups(deps.api, deps.pacing, deps.pacing.keyFor(catalog));
-  return (options) =>
-    discover(
+  return (options) => {
+    const lookups = (catalog: string) =>
+      pacedLookups(deps.api, deps.pacing, deps.pacing.keyFor(catalog), options.signal);
+    return discover(
       {
         api: {
           listInvitations: (input, callOptions) => lookups(input.catalog).listInvitations(input, callOptions),
@@ -26,6 +30,7 @@ export function createDiscovery(deps: {
         enqueueMany: (requests) => deps.producer.enqueueMany(requests),
         preview: (requests) => deps.producer.preview(requests),
       },
-      options,
+      { ...deps.defaults, ...options },
     );
+  };
 }

@@ -34,6 +34,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     api,
     pacing: pacingFromConfig(config, rateLimiterFromConfig(config, redis)),
     producer,
+    defaults: { maxPages: config.DISCOVERY_MAX_PAGES, maxListed: config.DISCOVERY_MAX_LISTED },
   });
   const requestControl = createRequestControl(config, redis, producer);
   const release = async () => {

@@ -1,7 +1,7 @@
 import { loadConfig } from "../config/load-config.js";
 import { assertRedisReachable } from "../store/redis/connection.js";
 import { createLogger, type Logger } from "../observability/logger.js";
-import type { Config } from "../schemas/config.js";
+import { CONFIG_DEFAULTS, type Config } from "../schemas/config.js";
 
 export interface Runtime {
   config: Config;
@@ -27,6 +27,7 @@ export async function prepareRuntime(name: string, needs: RuntimeNeeds = {}): Pr
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, name });
   routeConsoleThroughLogger(logger);
+  setShutdownGrace(config.SHUTDOWN_GRACE_MS, logger);
   if (needs.needsRedis !== false) {
     await assertRedisReachable(config.REDIS_URL, {
       timeoutMs: config.REDIS_STARTUP_TIMEOUT_MS,
@@ -68,20 +69,47 @@ export function stdoutClosed(): Promise<void> {
 }
 let stdoutClosedPromise: Promise<void> | undefined;
 
+/** The exit code of a process that did not finish its shutdown within SHUTDOWN_GRACE_MS (README, "Exit codes"). */
+export const FORCED_EXIT_CODE = 6;
+
+const grace: { ms: number; logger?: Logger } = { ms: CONFIG_DEFAULTS.SHUTDOWN_GRACE_MS };
+
+/** The grace period of the shutdown a signal starts, and where its forced end is logged (prepareRuntime sets both). */
+export function setShutdownGrace(ms: number, logger?: Logger): void {
+  grace.ms = ms;
+  if (logger) grace.logger = logger;
+}
+
 /**
  * The first SIGTERM or SIGINT, listened for from the call on. Long-running commands call it before
  * they start anything that may say it is ready ("worker started", "listening"): a supervisor or a
  * test that signals the moment it reads that line must find the handler in place, or Node's default
  * action kills the process (no exit code, nothing closed).
+ *
+ * The signal also starts the grace period (SHUTDOWN_GRACE_MS, or its default before the config is
+ * read): the process has exited by its end, with FORCED_EXIT_CODE if its shutdown has not finished
+ * (a close that waits on a Redis that is down, stopped or refusing the password; a start-up still
+ * waiting for Redis), whatever the command.
  */
 export function firstSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (signal: NodeJS.Signals) => {
       process.off("SIGTERM", on);
       process.off("SIGINT", on);
+      forceExitAfterGrace();
       resolve(signal);
     };
     process.on("SIGTERM", on);
     process.on("SIGINT", on);
   });
+}
+
+function forceExitAfterGrace(): void {
+  const graceMs = grace.ms;
+  setTimeout(() => {
+    const message = "shutdown did not finish within SHUTDOWN_GRACE_MS; exiting";
+    if (grace.logger) grace.logger.error({ graceMs }, message);
+    else process.stderr.write(`pc-invitations: ${message} (${graceMs} ms)\n`);
+    process.exit(FORCED_EXIT_CODE);
+  }, graceMs).unref();
 }

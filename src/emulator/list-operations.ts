@@ -67,7 +67,28 @@ function participantIdsOf(c: ConnectionRecord): Set<string> {
   return ids;
 }
 
-export function listConnectionInvitations(store: EmulatorStore, input: Input): ApiResponse {
+/**
+ * The NextToken a page answers: the next page's, or, under the `repeatNextToken` switch, one that
+ * never ends the listing (`same`: the token the page was asked for with; `wrap`: on the last page,
+ * one back to the first, so every token comes again after a round).
+ */
+function nextTokenOf(
+  op: string,
+  input: Input,
+  filter: string,
+  next: number | undefined,
+  repeat: "same" | "wrap" | undefined,
+): string | undefined {
+  if (repeat === "same" && typeof input.NextToken === "string") return input.NextToken;
+  if (next !== undefined) return encodeNextToken(op, next, filter);
+  return repeat === "wrap" ? encodeNextToken(op, 0, filter) : undefined;
+}
+
+export function listConnectionInvitations(
+  store: EmulatorStore,
+  input: Input,
+  options: { repeatNextToken?: "same" | "wrap" } = {},
+): ApiResponse {
   const op = "ListConnectionInvitations";
   const filter = filterKey(input, [
     "Catalog",
@@ -85,16 +106,17 @@ export function listConnectionInvitations(store: EmulatorStore, input: Input): A
     (ids === undefined || ids.includes(r.OtherParticipantIdentifier));
   const limit = (input.MaxResults as number | undefined) ?? DEFAULT_MAX_RESULTS;
   const { page, after: next } = takePage(store.invitationsOf(input.Catalog as string, after, keep), limit);
+  const token = nextTokenOf(op, input, filter, next, options.repeatNextToken);
   return ok({
     ConnectionInvitationSummaries: page.map(invitationSummary),
-    ...(next !== undefined ? { NextToken: encodeNextToken(op, next, filter) } : {}),
+    ...(token !== undefined ? { NextToken: token } : {}),
   });
 }
 
 export function listConnections(
   store: EmulatorStore,
   input: Input,
-  options: { activeOnly?: boolean } = {},
+  options: { activeOnly?: boolean; repeatNextToken?: "same" | "wrap" } = {},
 ): ApiResponse {
   const op = "ListConnections";
   const filter = filterKey(input, ["Catalog", "ConnectionType", "OtherParticipantIdentifiers"]);
@@ -115,8 +137,9 @@ export function listConnections(
   };
   const limit = (input.MaxResults as number | undefined) ?? DEFAULT_MAX_RESULTS;
   const { page, after: next } = takePage(store.connectionsOf(input.Catalog as string, after, keep), limit);
+  const token = nextTokenOf(op, input, filter, next, options.repeatNextToken);
   return ok({
     ConnectionSummaries: page.map(connectionSummary),
-    ...(next !== undefined ? { NextToken: encodeNextToken(op, next, filter) } : {}),
+    ...(token !== undefined ? { NextToken: token } : {}),
   });
 }

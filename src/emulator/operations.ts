@@ -48,6 +48,8 @@ export interface OperationContext {
   conflictReasonFor?: (status: InvitationStatus) => string | undefined;
   /** ListConnections leaves out connections without an ACTIVE type (the `listConnectionsActiveOnly` switch). */
   listConnectionsActiveOnly?: boolean;
+  /** The `repeatNextToken` switch: the List operations' NextTokens never end the listing. */
+  repeatNextToken?: "same" | "wrap";
 }
 
 export interface OperationResult {
@@ -174,7 +176,7 @@ export const HANDLERS = {
     },
     clientToken: false,
     optionalOutput: ["ConnectionInvitationSummaries.*.ConnectionId", "ConnectionInvitationSummaries.*.ExpiresAt"],
-    run: (store, input) => listConnectionInvitations(store, input),
+    run: (store, input, context) => listConnectionInvitations(store, input, pagingOf(context)),
   },
   ListConnections: {
     rules: {
@@ -188,7 +190,7 @@ export const HANDLERS = {
     // NextToken is optional too, but leaving it out would silently truncate the listing.
     optionalOutput: [],
     run: (store, input, context) =>
-      listConnections(store, input, { activeOnly: context.listConnectionsActiveOnly === true }),
+      listConnections(store, input, { activeOnly: context.listConnectionsActiveOnly === true, ...pagingOf(context) }),
   },
 } as const satisfies Record<string, OperationHandler>;
 
@@ -209,6 +211,10 @@ function fingerprint(op: OperationName, input: Record<string, unknown>): string 
     .filter((n) => n !== "ClientToken")
     .sort();
   return JSON.stringify(names.map((n) => [n, input[n] ?? null]));
+}
+
+function pagingOf(context: OperationContext): { repeatNextToken?: "same" | "wrap" } {
+  return context.repeatNextToken ? { repeatNextToken: context.repeatNextToken } : {};
 }
 
 /** Runs one operation. Throws `ApiError` for modelled errors. */

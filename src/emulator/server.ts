@@ -258,6 +258,7 @@ export class PartnerCentralEmulator implements ControlTarget {
     const context: OperationContext = {
       conflictReasonFor: (s) => this.switchBoard.conflictReasonFor(s),
       listConnectionsActiveOnly: sw.listConnectionsActiveOnly === true,
+      ...(sw.repeatNextToken ? { repeatNextToken: sw.repeatNextToken } : {}),
     };
     const refused = checkSignature(api.signature, sw, this.switchBoard.now()) ?? api.early;
     const decision = refused

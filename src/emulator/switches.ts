@@ -39,6 +39,7 @@ export const switchesSchema = z
     maxClockSkewSeconds: z.number().min(0),
     authErrorStatus: z.union([z.literal(400), z.literal(403)]),
     listConnectionsActiveOnly: z.boolean(),
+    repeatNextToken: z.enum(["same", "wrap"]),
   })
   .partial()
   .strict();

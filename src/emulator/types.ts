@@ -145,6 +145,13 @@ export interface EmulatorSwitches {
    * words it ("Lists active connections…"); by default it lists them whatever their status.
    */
   listConnectionsActiveOnly?: boolean;
+  /**
+   * Both List operations answer NextTokens that never end the listing, as a faulty service could:
+   * `same` answers a page asked for with a NextToken with that same NextToken again (the page after
+   * the first repeats for ever); `wrap` answers the last page with a NextToken back to the first,
+   * so the listing goes round and its tokens come again, each after the whole round.
+   */
+  repeatNextToken?: "same" | "wrap";
 }
 
 /** The fault knobs that can be changed at run time. */

@@ -122,7 +122,10 @@ export class RedisFullError extends PcInvitationsError {
 /**
  * Redis refused our credentials: a wrong password (WRONGPASS), or none where one is needed
  * (NOAUTH). Never retried: waiting does not fix a password. The message names the user, never
- * the password; `url` is REDIS_URL without credentials.
+ * the password; `url` is REDIS_URL without credentials. `cause` is Redis's reply without the
+ * command it answered: ioredis hangs the refused command on its ReplyError (`command.args` of
+ * `HELLO 3 AUTH <user> <password>` or `AUTH <password>`), which `util.inspect`, `console.error`
+ * or a logger that prints causes would show; a copy without it is kept instead.
  */
 export class RedisAuthError extends PcInvitationsError {
   override readonly name = "RedisAuthError";
@@ -138,9 +141,28 @@ export class RedisAuthError extends PcInvitationsError {
         ? `Redis at ${url} refused the password for user "${username}"`
         : `Redis at ${url} requires a password and none was given ` +
             `(REDIS_URL=redis://${username === "default" ? "" : username}:PASSWORD@host:port)`,
-      options,
+      options && "cause" in options ? { cause: withoutCommandArguments(options.cause) } : options,
     );
   }
+}
+
+/** Where ioredis (and Node's HTTP parser) put what was sent: never kept on an error of ours. */
+const SENT_KEYS = new Set(["command", "args", "previousErrors", "rawPacket"]);
+
+/**
+ * A copy of an error and its cause chain (at most 5 deep) with the same name, message, stack and
+ * fields, less those that carry what was sent (SENT_KEYS). Anything but an Error is kept as its
+ * name: a stray value could be the command itself.
+ */
+function withoutCommandArguments(err: unknown, depth = 0): unknown {
+  if (!(err instanceof Error)) return err === undefined ? undefined : `[${typeof err}]`;
+  const copy = new Error(err.message);
+  copy.name = err.name;
+  if (err.stack !== undefined) copy.stack = err.stack;
+  for (const [key, value] of Object.entries(err))
+    if (!SENT_KEYS.has(key)) (copy as unknown as Record<string, unknown>)[key] = value;
+  if (err.cause !== undefined && depth < 5) copy.cause = withoutCommandArguments(err.cause, depth + 1);
+  return copy;
 }
 
 /**

@@ -265,8 +265,9 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     scope.addHook("onRequest", authenticate);
     await acceptanceRoutes(scope, ctx);
     await operationRoutes(scope, ctx);
-    if (config.HTTP_DASHBOARD) await registerDashboard(scope, [requests, outcomes], DASHBOARD_PATH);
   });
+  // Not behind the ingest tokens: behind HTTP_ADMIN_TOKENS only (or not mounted at all).
+  await registerDashboard(app, { queues: [requests, outcomes], basePath: DASHBOARD_PATH, config, logger: deps.logger });
   return app;
 }
 

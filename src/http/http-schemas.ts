@@ -191,23 +191,32 @@ export const discoverySummarySchema = z
     calls: z
       .object({ list: z.number().int(), get: z.number().int() })
       .describe("ListConnectionInvitations pages and GetConnectionInvitation reads made."),
-    invitations: z.array(
-      z.looseObject({
-        catalog: z.string(),
-        identifier: z.string(),
-        otherParticipantIdentifier: z.string().nullable(),
-        connectionType: z.string().nullable(),
-        inviterEmail: z.string().nullable().optional(),
-        decision: z.enum(POLICY_DECISIONS),
-        rule: z.number().int().nullable().describe("Index of the deciding rule; null: the policy's default."),
-        result: z.enum(["held", "enqueued", "duplicate", "conflict"]),
-        jobId: z.string().nullable().optional(),
-        existingJobId: z.string().optional(),
-        differences: z.array(z.string()).optional(),
-      }),
-    ),
+    invitations: z
+      .array(
+        z.looseObject({
+          catalog: z.string(),
+          identifier: z.string(),
+          otherParticipantIdentifier: z.string().nullable(),
+          connectionType: z.string().nullable(),
+          inviterEmail: z.string().nullable().optional(),
+          decision: z.enum(POLICY_DECISIONS),
+          rule: z.number().int().nullable().describe("Index of the deciding rule; null: the policy's default."),
+          result: z.enum(["held", "enqueued", "duplicate", "conflict"]),
+          jobId: z.string().nullable().optional(),
+          existingJobId: z.string().optional(),
+          differences: z.array(z.string()).optional(),
+        }),
+      )
+      .describe("The first DISCOVERY_MAX_LISTED invitations found (default 1000), in the order found."),
+    invitationsOmitted: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe(
+        "Invitations counted above but not listed in `invitations` (past DISCOVERY_MAX_LISTED); 0: all listed.",
+      ),
   })
-  .describe("One discovery: counts, then each pending invitation and what was done with it.");
+  .describe("One discovery: counts, then each pending invitation (up to a bound) and what was done with it.");
 
 /** What POST /v1/redrives answers (producer/redrive.ts RedriveSummary). */
 export const redriveSummarySchema = z

@@ -259,7 +259,10 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
       "/admin/queues": {
         get: {
           operationId: "dashboard",
-          summary: "bull-board dashboard of both queues (read-only; off when HTTP_DASHBOARD=false)",
+          summary:
+            "bull-board dashboard of both queues (read-only), for HTTP_ADMIN_TOKENS only: no ingest token " +
+            "opens it; not served without admin tokens or with HTTP_DASHBOARD=false",
+          security: [{ admin: [] }],
           responses: {
             "200": { description: "HTML.", content: { "text/html": { schema: { type: "string" } } } },
             "401": { $ref: "#/components/responses/Unauthorized" },
@@ -270,6 +273,11 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
     components: {
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer", description: "One of the tokens in HTTP_AUTH_TOKENS." },
+        admin: {
+          type: "http",
+          scheme: "bearer",
+          description: "One of the tokens in HTTP_ADMIN_TOKENS (the dashboard only).",
+        },
       },
       responses: {
         Unauthorized: { description: "UNAUTHORIZED: no or wrong bearer token.", content: json("Error") },

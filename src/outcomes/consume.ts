@@ -59,6 +59,13 @@ export interface ConsumeOutcomesOptions {
   logger?: Logger;
   /** BullMQ telemetry: each handled event is a CONSUMER span, a child of the worker run that published it. */
   telemetry?: Telemetry;
+  /**
+   * Longest `close()` waits for BullMQ to close (the handler in progress to finish, the connections
+   * to quit), ms: past it the connections are dropped without waiting (Redis unreachable, stopped,
+   * refusing the password), and an event still in its handler is delivered again later.
+   * @defaultValue SHUTDOWN_GRACE_MS's default, 30000
+   */
+  closeTimeoutMs?: number;
 }
 
 export interface OutcomeConsumer {
@@ -67,6 +74,10 @@ export interface OutcomeConsumer {
   /** Resolves once the consumer is connected and taking events; never rejects (a connection that fails stays pending).
    * */
   ready: Promise<void>;
+  /**
+   * Stops taking events, lets the one in its handler finish, and closes; resolves within
+   * `closeTimeoutMs` whatever Redis does (past it the connections are dropped without waiting).
+   */
   close(): Promise<void>;
 }
 
@@ -173,9 +184,23 @@ export function consumeOutcomes(
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let closing: Promise<void> | undefined;
+  const closeTimeoutMs = options.closeTimeoutMs ?? CONFIG_DEFAULTS.SHUTDOWN_GRACE_MS;
   const close = () =>
     (closing ??= (async () => {
-      await worker.close();
+      // BullMQ's close waits for Redis without a bound (its connections quit, which a Redis that is
+      // down, stopped or refusing our password never answers): bounded here.
+      const closed = worker.close().then(
+        () => "closed" as const,
+        () => "closed" as const,
+      );
+      const how = await Promise.race([closed, delay(closeTimeoutMs, "timeout" as const)]);
+      if (how === "timeout") {
+        log?.warn(
+          { closeTimeoutMs },
+          "the outcome consumer did not close in time (Redis unreachable?); dropping its connections",
+        );
+        void worker.disconnect().catch(() => {});
+      }
       if (ownsConnection) connection.disconnect();
       resolveDone();
     })());
@@ -185,6 +210,11 @@ export function consumeOutcomes(
     () => new Promise<void>(() => undefined),
   );
   return { done, ready, close };
+}
+
+/** Resolves with `value` after `ms`, without holding the process open. */
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
 }
 
 function messageOf(err: unknown): string {

@@ -1,7 +1,8 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { InvitationApi, InvitationSummary } from "../aws/invitation-api.js";
 import { classifyError } from "../aws/classify-error.js";
 import { PartnerCentralCallError } from "../errors/index.js";
+import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import type { DiscoveryPolicy, PolicyDecision } from "../schemas/policy.js";
 import { applyPolicy } from "./discovery-policy.js";
 import { enqueueEach, previewedDispositions, type Disposition } from "./enqueue-each.js";
@@ -18,6 +19,14 @@ import type { ReservationPreview } from "../request-record/record.js";
  *
  * Pure orchestration over ports: the API calls come paced by the shared limit (app wiring), the
  * enqueues are the producer's.
+ *
+ * Bounded whatever the list API answers: invitations are decided and enqueued page by page (a page
+ * at most `pageSize`), the summary lists at most `maxListed` of them (its counts stay exact), and
+ * a catalog's listing ends with PartnerCentralCallError when a NextToken comes back that this run
+ * was already given for that catalog (a listing going round in circles) or when it still has a
+ * NextToken after `maxPages` pages. Aborting `signal` stops the run at its next step: a call not
+ * yet sent is never sent, a call on the wire is cut off, a wait for a slot of the shared limit ends
+ * without the slot.
  */
 export interface DiscoveryPorts {
   /** The API's look-ups, each call through the shared limit (pacedLookups). */
@@ -41,6 +50,20 @@ export interface DiscoveryOptions {
   maxTries?: number;
   /** Given to each request as its correlationId prefix; default: a new UUID per run. */
   runId?: string;
+  /**
+   * Most ListConnectionInvitations pages read per catalog: a listing that still has a NextToken
+   * after them ends the run with PartnerCentralCallError (errorName TooManyPages).
+   * @defaultValue DISCOVERY_MAX_PAGES's default, 1000
+   */
+  maxPages?: number;
+  /**
+   * Most invitations listed in the summary's `invitations` (the first ones found); the counts cover
+   * every invitation and `invitationsOmitted` says how many are not listed.
+   * @defaultValue DISCOVERY_MAX_LISTED's default, 1000
+   */
+  maxListed?: number;
+  /** Stops the run (it rejects with the signal's reason): an HTTP caller that left, a shutdown. */
+  signal?: AbortSignal;
 }
 
 /** One pending invitation and what the run did with it. */
@@ -79,12 +102,16 @@ export interface DiscoverySummary {
   held: number;
   /** API calls made: ListConnectionInvitations pages, GetConnectionInvitation reads. */
   calls: { list: number; get: number };
+  /** The first `maxListed` invitations found, in the order found. */
   invitations: DiscoveredInvitation[];
+  /** Invitations found but not in `invitations` (past `maxListed`); 0 when the list is whole. */
+  invitationsOmitted: number;
 }
 
 const DEFAULT_PAGE_SIZE = 100;
 const DEFAULT_MAX_TRIES = 5;
 const FIRST_RETRY_MS = 500;
+const LIST_OPERATION = "ListConnectionInvitations";
 
 export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions): Promise<DiscoverySummary> {
   const now = ports.now ?? (() => new Date());
@@ -102,26 +129,54 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
     held: 0,
     calls: { list: 0, get: 0 },
     invitations: [],
+    invitationsOmitted: 0,
   };
+  const { signal } = options;
+  const callOptions = signal ? { signal } : {};
+  const maxPages = options.maxPages ?? CONFIG_DEFAULTS.DISCOVERY_MAX_PAGES;
+  const maxListed = options.maxListed ?? CONFIG_DEFAULTS.DISCOVERY_MAX_LISTED;
   const call = <T>(operation: string, fn: () => Promise<T>) =>
-    withRetries(operation, fn, options.maxTries ?? DEFAULT_MAX_TRIES, ports.sleep ?? sleep);
+    withRetries(operation, fn, options.maxTries ?? DEFAULT_MAX_TRIES, ports.sleep ?? sleep, signal);
 
   for (const catalog of new Set(options.catalogs)) {
+    // Digests of the NextTokens this catalog's listing gave (so a long token costs 32 bytes), by
+    // the page that gave each: at most maxPages of them.
+    const seen = new Map<string, number>();
     let nextToken: string | undefined;
-    do {
+    for (let pages = 0; ; ) {
       summary.calls.list++;
-      const page = await call("ListConnectionInvitations", () =>
-        ports.api.listInvitations({
-          catalog,
-          participantType: "RECEIVER",
-          status: "PENDING",
-          maxResults: options.pageSize ?? DEFAULT_PAGE_SIZE,
-          ...(nextToken ? { nextToken } : {}),
-        }),
+      const page = await call(LIST_OPERATION, () =>
+        ports.api.listInvitations(
+          {
+            catalog,
+            participantType: "RECEIVER",
+            status: "PENDING",
+            maxResults: options.pageSize ?? DEFAULT_PAGE_SIZE,
+            ...(nextToken ? { nextToken } : {}),
+          },
+          callOptions,
+        ),
       );
+      pages++;
       await decidePage(page.invitations);
       nextToken = page.nextToken ?? undefined;
-    } while (nextToken);
+      if (!nextToken) break;
+      const digest = createHash("sha256").update(nextToken).digest("base64");
+      const first = seen.get(digest);
+      if (first !== undefined)
+        throw pagingError(
+          "RepeatedNextToken",
+          `catalog ${catalog}: page ${pages} answered the NextToken page ${first} had answered, so the listing ` +
+            `would go round for ever; stopped after ${pages} pages (what was enqueued so far stands)`,
+        );
+      if (pages >= maxPages)
+        throw pagingError(
+          "TooManyPages",
+          `catalog ${catalog}: the listing still had a NextToken after ${pages} pages (DISCOVERY_MAX_PAGES); ` +
+            `stopped (what was enqueued so far stands)`,
+        );
+      seen.set(digest, pages);
+    }
   }
   summary.finishedAt = now().toISOString();
   return summary;
@@ -133,6 +188,7 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
       // The filters already say RECEIVER and PENDING; an answer that says otherwise is left alone.
       if (inv.status !== "PENDING" || (inv.participantType !== null && inv.participantType !== "RECEIVER")) continue;
       summary.found++;
+      signal?.throwIfAborted();
       const entry: DiscoveredInvitation = {
         catalog: inv.catalog,
         identifier: inv.identifier,
@@ -142,11 +198,12 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
         rule: null,
         result: "held",
       };
-      summary.invitations.push(entry);
+      if (summary.invitations.length < maxListed) summary.invitations.push(entry);
+      else summary.invitationsOmitted++;
       const verdict = await applyPolicy(options.policy, inv, async () => {
         summary.calls.get++;
         const read = await call("GetConnectionInvitation", () =>
-          ports.api.getInvitation({ catalog: inv.catalog, identifier: inv.identifier }),
+          ports.api.getInvitation({ catalog: inv.catalog, identifier: inv.identifier }, callOptions),
         );
         entry.inviterEmail = read.invitation.InviterEmail ?? null;
         return entry.inviterEmail;
@@ -170,6 +227,7 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
       });
     }
     if (toEnqueue.length === 0) return;
+    signal?.throwIfAborted();
     const requests = toEnqueue.map((t) => t.request);
     const dispositions: Disposition[] = summary.dryRun
       ? previewedDispositions(await ports.preview(requests))
@@ -209,18 +267,50 @@ async function withRetries<T>(
   fn: () => Promise<T>,
   maxTries: number,
   wait: (ms: number) => Promise<void>,
+  signal: AbortSignal | undefined,
 ): Promise<T> {
   for (let tryNo = 1; ; tryNo++) {
+    signal?.throwIfAborted();
     try {
       return await fn();
     } catch (err) {
+      // Aborted: the signal's reason, whatever the call threw on its way out.
+      signal?.throwIfAborted();
       const e = classifyError(err);
       if ((e.kind !== "throttle" && e.kind !== "transient") || tryNo >= maxTries) {
         throw new PartnerCentralCallError(operation, e.name, e.reason, e.httpStatus, e.message, { cause: err });
       }
-      await wait(e.retryAfterMs ?? FIRST_RETRY_MS * 2 ** (tryNo - 1));
+      await untilAborted(wait(e.retryAfterMs ?? FIRST_RETRY_MS * 2 ** (tryNo - 1)), signal);
     }
   }
+}
+
+/**
+ * A listing that cannot end: ListConnectionInvitations answered a NextToken it had answered before,
+ * or more pages than a run reads. An AWS call that failed, as far as the caller can tell (HTTP 502).
+ */
+function pagingError(name: "RepeatedNextToken" | "TooManyPages", detail: string): PartnerCentralCallError {
+  return new PartnerCentralCallError(LIST_OPERATION, name, null, null, detail);
+}
+
+/** `promise`, or the signal's reason as soon as it is aborted. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -23,6 +23,22 @@ const rate = () =>
     .min(0.001, { error: "must be ≥ 0.001" })
     .max(1_000_000, { error: "must be ≤ 1000000" });
 
+/** Bearer tokens, comma-separated, each at least 16 characters without whitespace. */
+const tokenList = () =>
+  z
+    // A list is accepted too, so a parsed config can be parsed again (loadConfig({}, config)).
+    .union([z.string(), z.array(z.string())], { error: "must be a comma-separated list of tokens" })
+    .transform((raw, ctx) => {
+      const tokens = (typeof raw === "string" ? raw.split(",") : raw).map((t) => t.trim()).filter((t) => t.length > 0);
+      // Messages never quote a token: config errors are printed and may be logged.
+      if (tokens.length === 0) ctx.addIssue({ code: "custom", message: "must list at least one token" });
+      if (tokens.some((t) => t.length < 16))
+        ctx.addIssue({ code: "custom", message: "each token must be at least 16 characters" });
+      if (tokens.some((t) => /\s/.test(t)))
+        ctx.addIssue({ code: "custom", message: "tokens must not contain whitespace" });
+      return tokens;
+    });
+
 /** true/false (also 1/0, yes/no, on/off); a boolean is accepted too, so a parsed config parses again. */
 const flag = () => z.union([z.boolean(), z.stringbool()], { error: "must be true or false" });
 
@@ -57,6 +73,18 @@ export const configSchema = z
     /** Name of the queue whose job scheduler runs `discover --every` once per period for the whole fleet.
      * @defaultValue invitation-discovery */
     DISCOVERY_QUEUE: z.string().min(1).default("invitation-discovery"),
+    /**
+     * Most ListConnectionInvitations pages one discovery reads per catalog (at 100 invitations a
+     * page): a listing that still has a NextToken after them ends the discovery with an AWS_ERROR
+     * (TooManyPages) instead of running on. @defaultValue 1000
+     */
+    DISCOVERY_MAX_PAGES: int(1, 1_000_000).default(1000),
+    /**
+     * Most invitations a discovery's summary lists one by one (CLI lines, the HTTP answer's
+     * `invitations`); its counts cover all of them and `invitationsOmitted` says how many are not
+     * listed. @defaultValue 1000
+     */
+    DISCOVERY_MAX_LISTED: int(0, 1_000_000).default(1000),
     /** AWS region of the Partner Central Account API (only us-east-1 exists). @defaultValue us-east-1 */
     AWS_REGION: z.string().min(1).default("us-east-1"),
     /** Endpoint override, e.g. the emulator. Unset = the real AWS endpoint. */
@@ -146,24 +174,16 @@ export const configSchema = z
      * Bearer tokens the HTTP API accepts, comma-separated (several, so they can be rotated), each at
      * least 16 characters. Unset: `serve` refuses to start unless HTTP_AUTH_DISABLED=true.
      */
-    HTTP_AUTH_TOKENS: z
-      // A list is accepted too, so a parsed config can be parsed again (loadConfig({}, config)).
-      .union([z.string(), z.array(z.string())], { error: "must be a comma-separated list of tokens" })
-      .transform((raw, ctx) => {
-        const tokens = (typeof raw === "string" ? raw.split(",") : raw)
-          .map((t) => t.trim())
-          .filter((t) => t.length > 0);
-        // Messages never quote a token: config errors are printed and may be logged.
-        if (tokens.length === 0) ctx.addIssue({ code: "custom", message: "must list at least one token" });
-        if (tokens.some((t) => t.length < 16))
-          ctx.addIssue({ code: "custom", message: "each token must be at least 16 characters" });
-        if (tokens.some((t) => /\s/.test(t)))
-          ctx.addIssue({ code: "custom", message: "tokens must not contain whitespace" });
-        return tokens;
-      })
-      .optional(),
+    HTTP_AUTH_TOKENS: tokenList().optional(),
     /** Run the HTTP API without authentication (only behind something that authenticates). @defaultValue false */
     HTTP_AUTH_DISABLED: flag().default(false),
+    /**
+     * Bearer tokens that open the dashboard at /admin/queues (and nothing else), comma-separated,
+     * each at least 16 characters, none of them also in HTTP_AUTH_TOKENS. The dashboard shows every
+     * request's data and Redis's details: no ingest token opens it, and HTTP_AUTH_DISABLED does not
+     * either. Unset: no dashboard.
+     */
+    HTTP_ADMIN_TOKENS: tokenList().optional(),
     /**
      * Most requests in one `POST /v1/acceptances/batch`, at most 10,000: a batch is one Redis script,
      * which holds Redis for all of it (~40 µs a request), and must end within HTTP_REDIS_TIMEOUT_MS.
@@ -201,7 +221,10 @@ export const configSchema = z
      * below the process's file-descriptor limit (`ulimit -n`) minus ~50. @defaultValue 512
      */
     HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(512),
-    /** Serve the bull-board dashboard at /admin/queues (behind the bearer tokens). @defaultValue true */
+    /**
+     * Serve the bull-board dashboard at /admin/queues, to HTTP_ADMIN_TOKENS only (without them there
+     * is no dashboard). false: never, and bull-board is never loaded. @defaultValue true
+     */
     HTTP_DASHBOARD: flag().default(true),
     /** Port of the Prometheus /metrics server of worker processes; 0 = any free port. Unset = no server. */
     METRICS_PORT: int(0, 65_535).optional(),
@@ -222,6 +245,15 @@ export const configSchema = z
         input: c.HTTP_HEADERS_TIMEOUT_MS,
         path: ["HTTP_HEADERS_TIMEOUT_MS"],
         message: "must be ≤ HTTP_REQUEST_TIMEOUT_MS",
+      });
+    }
+    // An admin token that is also an ingest token would let that producer read the dashboard.
+    if (c.HTTP_ADMIN_TOKENS?.some((t) => c.HTTP_AUTH_TOKENS?.includes(t))) {
+      ctx.issues.push({
+        code: "custom",
+        input: "[redacted]",
+        path: ["HTTP_ADMIN_TOKENS"],
+        message: "must not repeat a token of HTTP_AUTH_TOKENS (the dashboard needs tokens of its own)",
       });
     }
     if (c.HTTP_IDLE_TIMEOUT_MS <= c.HTTP_REDIS_TIMEOUT_MS) {

@@ -104,6 +104,14 @@ export type DiscoveryPolicy = z.infer<typeof discoveryPolicySchema>;
 export type DiscoveryPolicyInput = z.input<typeof discoveryPolicySchema>;
 export type PolicyRule = z.infer<typeof policyRuleSchema>;
 
+/**
+ * Largest policy file (or text) read, bytes: 1 MiB, like the HTTP API's body limit. A policy is a
+ * few rules; the bound keeps a wrong file (a log, a dump) from costing gigabytes before it is refused.
+ */
+export const POLICY_MAX_BYTES = 1_048_576;
+/** Deepest nesting of lists and objects in a policy text (a policy needs 5: rules, a rule, when, a list). */
+export const POLICY_MAX_DEPTH = 32;
+
 /** Without a policy every pending invitation is held. */
 export const HOLD_ALL_POLICY: DiscoveryPolicy = Object.freeze({ default: "hold", rules: [] }) as DiscoveryPolicy;
 

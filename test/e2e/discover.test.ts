@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createWriteStream, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -217,6 +218,87 @@ describe("pc-invitations discover", () => {
       await deletePrefix(redis, prefix);
     }
   });
+
+  it(
+    "ends with exit 1 and one line naming ListConnectionInvitations, the catalog and the repeated NextToken " +
+      "when the listing never ends; DISCOVERY_MAX_LISTED bounds the lines, not the counts",
+    async () => {
+      emulator.reset();
+      const prefix = uniquePrefix("cli-discover-loop");
+      emulator.seedInvitations(150); // two pages of 100
+      emulator.setSwitches({ repeatNextToken: "same" });
+      try {
+        const r = await runCli(["discover", "--catalog", "AWS"], env(prefix));
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr.trim()).toBe(
+          "pc-invitations discover: ListConnectionInvitations failed: RepeatedNextToken: catalog AWS: page 2 " +
+            "answered the NextToken page 1 had answered, so the listing would go round for ever; stopped after 2 " +
+            "pages (what was enqueued so far stands)",
+        );
+        expect(r.stdout).toBe("");
+        expect(emulator.calls({ operation: "ListConnectionInvitations" })).toHaveLength(2);
+      } finally {
+        emulator.setSwitches({ repeatNextToken: undefined });
+      }
+      const listed = await runCli(["discover", "--catalog", "AWS"], { ...env(prefix), DISCOVERY_MAX_LISTED: "3" });
+      expect(listed.code, listed.stderr).toBe(0);
+      const lines = listed.stdout.trim().split("\n");
+      expect(lines[0]).toContain("found 150 pending invitation(s) in AWS");
+      expect(lines.slice(1, 4).every((l) => /^hold\s+AWS pacinv-/.test(l))).toBe(true);
+      expect(lines.slice(4)).toEqual([
+        "… and 147 more invitation(s), counted above, not listed (DISCOVERY_MAX_LISTED)",
+      ]);
+      const json = await runCli(["discover", "--catalog", "AWS", "--json"], {
+        ...env(prefix),
+        DISCOVERY_MAX_LISTED: "3",
+      });
+      const summary = JSON.parse(json.stdout) as DiscoverySummary;
+      expect(summary).toMatchObject({ found: 150, held: 150, invitationsOmitted: 147 });
+      expect(summary.invitations).toHaveLength(3);
+      await deletePrefix(redis, prefix);
+    },
+  );
+
+  it(
+    "refuses, with exit 2 and one line naming the file and the rule, a policy file over 1 MiB (before reading " +
+      "it), nested too deep, or empty, null or ~ (as the HTTP API refuses a null policy)",
+    async () => {
+      const refused = async (file: string, rule: string) => {
+        const r = await runCli(["discover", "--catalog", "AWS", "--policy", file], { REDIS_URL });
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toBe(`pc-invitations discover: invalid policy ${file}: (file): ${rule}\n`);
+      };
+      // 60 MB that take no disk (sparse): refused by its size, nothing of it read.
+      const huge = join(dir, "huge.json");
+      writeFileSync(huge, "");
+      truncateSync(huge, 60 * 1024 * 1024);
+      await refused(huge, "must be at most 1048576 bytes (1 MiB), is 62914560");
+      // A pipe does not say its size: read up to one byte past the bound, then refused.
+      const fifo = join(dir, "policy.fifo");
+      execFileSync("mkfifo", [fifo]);
+      const writer = createWriteStream(fifo);
+      writer.on("error", () => {}); // EPIPE: the reader stopped at the bound, as it should
+      writer.end(" ".repeat(2 * 1024 * 1024));
+      await refused(fifo, "must be at most 1048576 bytes (1 MiB), is more");
+      writer.destroy();
+      const deep = join(dir, "deep.json");
+      writeFileSync(deep, `{"rules":${"[".repeat(200_000)}${"]".repeat(200_000)}}`);
+      await refused(deep, "must not nest lists and objects more than 32 deep (a policy needs 5)");
+      for (const [name, text] of [
+        ["empty.yaml", ""],
+        ["null.json", "null"],
+        ["tilde.yaml", "~\n"],
+      ]) {
+        const file = join(dir, name!);
+        writeFileSync(file, text!);
+        await refused(
+          file,
+          "must be an object with default and rules, not an empty document (nothing, null or ~); " +
+            "without a policy every invitation is held",
+        );
+      }
+    },
+  );
 
   it("refuses a bad policy naming the rule and field, and a missing --catalog, with exit 2", async () => {
     const bad = join(dir, "bad.yaml");

@@ -9,6 +9,9 @@ import type { OutcomeEvent } from "../../src/contracts/outcome.js";
 import { startPipeline } from "../helpers/pipeline.js";
 import { pipelineWithOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
+import { startRedisServer } from "../helpers/redis-server.js";
+import { uniquePrefix } from "../helpers/redis.js";
+import { createRedis } from "../../src/store/redis/connection.js";
 
 describe("consumeOutcomes", () => {
   it(
@@ -216,4 +219,41 @@ describe("consumeOutcomes", () => {
       }
     },
   );
+});
+
+describe("consumeOutcomes: close", () => {
+  // Killed or refusing the password: see test/e2e/shutdown-redis-down.test.ts (the CLI, a process of its own).
+  it("resolves within closeTimeoutMs when its Redis is stopped (SIGSTOP), and done resolves too", async () => {
+    const own = await startRedisServer({ password: "consume-close-pw" });
+    try {
+      const warnings: string[] = [];
+      // As the CLI passes it: a connection of the caller's, which BullMQ duplicates for its blocking reads.
+      const redis = createRedis(`redis://:consume-close-pw@127.0.0.1:${own.port}`);
+      redis.on("error", () => {});
+      const consumer = consumeOutcomes(() => {}, {
+        redis,
+        prefix: uniquePrefix("consume-close"),
+        closeTimeoutMs: 500,
+        logger: pino(
+          { level: "warn" },
+          new Writable({
+            write(chunk, _enc, done) {
+              warnings.push(String(chunk));
+              done();
+            },
+          }),
+        ),
+      });
+      await consumer.ready;
+      own.process.kill("SIGSTOP");
+      // Bounded by the test's timeout: without closeTimeoutMs, BullMQ's close waits for Redis for ever.
+      await consumer.close();
+      await consumer.done;
+      redis.disconnect();
+      expect(warnings.join("")).toContain("the outcome consumer did not close in time");
+    } finally {
+      own.process.kill("SIGCONT");
+      await own.stop();
+    }
+  }, 30_000);
 });

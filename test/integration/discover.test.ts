@@ -7,6 +7,7 @@ import { pacingFromConfig, rateLimiterFromConfig } from "../../src/app/from-conf
 import { PartnerCentralCallError } from "../../src/errors/index.js";
 import { deriveClientToken } from "../../src/request-record/identity.js";
 import type { DiscoveryPolicy } from "../../src/schemas/policy.js";
+import { waitFor } from "../helpers/wait.js";
 
 let p: Pipeline | undefined;
 const apis: Array<{ destroy(): void }> = [];
@@ -16,12 +17,12 @@ afterEach(async () => {
   p = undefined;
 });
 
-function discoveryOf(pl: Pipeline): Discovery {
+function discoveryOf(pl: Pipeline, config = pl.config): Discovery {
   const api = createSdkInvitationApi({ endpoint: pl.emulator.url, credentials: TEST_CREDENTIALS });
   apis.push(api);
   return createDiscovery({
     api,
-    pacing: pacingFromConfig(pl.config, rateLimiterFromConfig(pl.config, pl.redis)),
+    pacing: pacingFromConfig(config, rateLimiterFromConfig(config, pl.redis)),
     producer: pl.producer,
   });
 }
@@ -201,3 +202,107 @@ describe("discover", () => {
     });
   });
 });
+
+describe("discover against a list API that does not end its listing", () => {
+  it(
+    "ends with RepeatedNextToken naming the operation and catalog when a page answers the token it was " +
+      "asked with, after two pages; what the two pages decided stands",
+    async () => {
+      p = await startPipeline({ label: "discover-same-token" });
+      const seeded = p.emulator.seedInvitations(6);
+      p.emulator.setSwitches({ repeatNextToken: "same" });
+      const err = await discoveryOf(p)({ catalogs: ["AWS"], policy: { default: "accept", rules: [] }, pageSize: 2 })
+        .then(() => expect.unreachable("the discovery ended"))
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PartnerCentralCallError);
+      expect(err).toMatchObject({
+        code: "AWS_ERROR",
+        operation: "ListConnectionInvitations",
+        errorName: "RepeatedNextToken",
+      });
+      expect((err as Error).message).toBe(
+        "ListConnectionInvitations failed: RepeatedNextToken: catalog AWS: page 2 answered the NextToken page 1 had " +
+          "answered, so the listing would go round for ever; stopped after 2 pages (what was enqueued so far stands)",
+      );
+      // The bound: two pages read, not one more.
+      expect(p.emulator.calls({ operation: "ListConnectionInvitations" })).toHaveLength(2);
+      const jobs = await p.producer.queue.getJobs(["waiting"]);
+      expect(jobs.map((j) => j.data.request.identifier).sort()).toEqual(
+        seeded
+          .slice(0, 4)
+          .map((i) => i.identifier)
+          .sort(),
+      );
+    },
+  );
+
+  it("detects a token seen pages before, not only the last one: a listing that wraps round ends after one round", async () => {
+    p = await startPipeline({ label: "discover-wrap-token" });
+    p.emulator.seedInvitations(5);
+    p.emulator.setSwitches({ repeatNextToken: "wrap" });
+    const err = await discoveryOf(p)({ catalogs: ["AWS"], policy: HOLD, pageSize: 2 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ operation: "ListConnectionInvitations", errorName: "RepeatedNextToken" });
+    expect((err as Error).message).toContain("catalog AWS: page 4 answered the NextToken page 1 had answered");
+    // Pages 1-3 (the 5 invitations), then page 1 again, whose token ends it.
+    expect(p.emulator.calls({ operation: "ListConnectionInvitations" })).toHaveLength(4);
+  });
+
+  it("ends with TooManyPages after maxPages pages of a listing that still has a NextToken", async () => {
+    p = await startPipeline({ label: "discover-max-pages" });
+    p.emulator.seedInvitations(7);
+    const run = discoveryOf(p);
+    const err = await run({ catalogs: ["AWS"], policy: HOLD, pageSize: 2, maxPages: 3 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PartnerCentralCallError);
+    expect(err).toMatchObject({ operation: "ListConnectionInvitations", errorName: "TooManyPages" });
+    expect((err as Error).message).toContain(
+      "catalog AWS: the listing still had a NextToken after 3 pages (DISCOVERY_MAX_PAGES)",
+    );
+    expect(p.emulator.calls({ operation: "ListConnectionInvitations" })).toHaveLength(3);
+    // Exactly maxPages pages is no error.
+    const s = await run({ catalogs: ["AWS"], policy: HOLD, pageSize: 2, maxPages: 4 });
+    expect(s).toMatchObject({ found: 7, held: 7, calls: { list: 4 } });
+  });
+
+  it("lists at most maxListed invitations in the summary, with exact counts and invitationsOmitted", async () => {
+    p = await startPipeline({ label: "discover-max-listed" });
+    const seeded = p.emulator.seedInvitations(25);
+    const s = await discoveryOf(p)({
+      catalogs: ["AWS"],
+      policy: { default: "accept", rules: [] },
+      pageSize: 10,
+      maxListed: 7,
+    });
+    expect(s).toMatchObject({ found: 25, enqueued: { accept: 25, reject: 0 }, invitationsOmitted: 18 });
+    expect(s.invitations.map((i) => i.identifier)).toEqual(seeded.slice(0, 7).map((i) => i.identifier));
+    expect(s.invitations.every((i) => i.result === "enqueued" && typeof i.jobId === "string")).toBe(true);
+    expect(await p.producer.queue.count()).toBe(25);
+  });
+
+  it(
+    "stops when its signal is aborted while waiting for a slot of the shared limit: the slot is not " +
+      "taken, no call is sent after the abort, and the run rejects with the signal's reason",
+    async () => {
+      // One call per 2 s: the second page waits for its slot.
+      p = await startPipeline({ label: "discover-abort", config: { RATE_LIMIT_RPS: 0.5, RATE_LIMIT_BURST: 1 } });
+      p.emulator.seedInvitations(4);
+      const config = p.config;
+      const run = discoveryOf(p, config);
+      const stop = new AbortController();
+      const reason = new Error("the caller left");
+      const running = run({ catalogs: ["AWS"], policy: HOLD, pageSize: 2, signal: stop.signal }).catch(
+        (e: unknown) => e,
+      );
+      await waitFor(() => p!.emulator.calls({ operation: "ListConnectionInvitations" }).length === 1, 15_000);
+      stop.abort(reason);
+      expect(await running).toBe(reason);
+      // Past the slot the run was waiting for (2 s after the first call; waited generously): had it
+      // taken that slot, the limit would count two admissions in the last minute.
+      await new Promise((r) => setTimeout(r, 5000));
+      const state = await rateLimiterFromConfig(config, p.redis).getState(config.RATE_LIMIT_KEY);
+      expect(state.retryBudget.callsLastMinute).toBe(1);
+      expect(p.emulator.calls({ operation: "ListConnectionInvitations" })).toHaveLength(1);
+    },
+  );
+});
+
+const HOLD: DiscoveryPolicy = { default: "hold", rules: [] };

@@ -68,6 +68,7 @@ const ALL_OFF: Record<keyof EmulatorSwitches, undefined> = {
   maxClockSkewSeconds: undefined,
   authErrorStatus: undefined,
   listConnectionsActiveOnly: undefined,
+  repeatNextToken: undefined,
 };
 
 beforeAll(async () => {
@@ -443,5 +444,57 @@ describe("listConnectionsActiveOnly", () => {
     expect(emu.getConnection("AWS", ids(canceled))!.ConnectionTypes.OPPORTUNITY_COLLABORATION!.Status).toBe("CANCELED");
     emu.setSwitches({ listConnectionsActiveOnly: undefined });
     expect(await list()).toHaveLength(2);
+  });
+});
+
+describe("repeatNextToken", () => {
+  const page = (NextToken?: string) =>
+    client.send(
+      new ListConnectionInvitationsCommand({ Catalog: "AWS", MaxResults: 2, ...(NextToken ? { NextToken } : {}) }),
+    );
+  const ids = (p: { ConnectionInvitationSummaries?: Array<{ Id?: string }> }) =>
+    p.ConnectionInvitationSummaries!.map((s) => s.Id);
+
+  it("same: the page asked for with a NextToken answers that NextToken again, for ever", async () => {
+    const seeded = emu.seedInvitations(5).map((i) => i.identifier);
+    emu.setSwitches({ repeatNextToken: "same" });
+    try {
+      const first = await page();
+      expect(ids(first)).toEqual(seeded.slice(0, 2));
+      const second = await page(first.NextToken);
+      expect(ids(second)).toEqual(seeded.slice(2, 4));
+      expect(second.NextToken).toBe(first.NextToken);
+      expect((await page(second.NextToken)).NextToken).toBe(first.NextToken);
+    } finally {
+      emu.setSwitches({ repeatNextToken: undefined });
+    }
+    // Off again: the listing ends.
+    const second = await page((await page()).NextToken);
+    expect((await page(second.NextToken)).NextToken).toBeUndefined();
+  });
+
+  it("wrap: the last page answers a NextToken back to the first, so each token comes again after a round", async () => {
+    const seeded = emu.seedInvitations(5).map((i) => i.identifier);
+    emu.setSwitches({ repeatNextToken: "wrap" });
+    try {
+      const tokens: string[] = [];
+      const seen: Array<string | undefined> = [];
+      let token: string | undefined;
+      for (let n = 0; n < 5; n++) {
+        const p = await page(token);
+        seen.push(...ids(p));
+        token = p.NextToken;
+        expect(token).toBeDefined();
+        tokens.push(token!);
+      }
+      expect(seen.slice(0, 5)).toEqual(seeded);
+      expect(seen.slice(5, 9)).toEqual(seeded.slice(0, 4)); // round two, from the first page
+      // Three pages a round: the tokens of round one come again in round two, none twice in a row.
+      expect(tokens[3]).toBe(tokens[0]);
+      expect(tokens[4]).toBe(tokens[1]);
+      expect(new Set(tokens.slice(0, 3)).size).toBe(3);
+    } finally {
+      emu.setSwitches({ repeatNextToken: undefined });
+    }
   });
 });

@@ -292,22 +292,7 @@ describe("HTTP API: authentication", () => {
     expect((await call(open, "/v1/acceptances", { json: valid(1), token: null })).status).toBe(202);
   });
 
-  it("guards the dashboard: 401 without a token, 200 with one, both queues listed", async () => {
-    const s = await startServer();
-    expect((await call(s, "/admin/queues", { token: null })).status).toBe(401);
-    expect((await call(s, "/admin/queues/api/queues", { token: null })).status).toBe(401);
-    const page = await call(s, "/admin/queues");
-    expect(page.status).toBe(200);
-    expect(page.headers.get("content-type")).toMatch(/text\/html/);
-    const api = await call(s, "/admin/queues/api/queues");
-    expect(api.status).toBe(200);
-    expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([
-      "accept-invitation",
-      "invitation-outcomes",
-    ]);
-    expect(api.body.queues.every((q: { readOnlyMode: boolean }) => q.readOnlyMode)).toBe(true);
-  });
-
+  // The dashboard's tokens: test/integration/http-dashboard.test.ts.
   it("has no dashboard with HTTP_DASHBOARD=false", async () => {
     const s = await startServer({ HTTP_DASHBOARD: "false" });
     expect((await call(s, "/admin/queues")).status).toBe(404);

@@ -1,3 +1,6 @@
+import { Writable } from "node:stream";
+import { inspect } from "node:util";
+import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { createProducer, RedisAuthError, type Producer } from "../../src/index.js";
@@ -164,6 +167,78 @@ describe("RedisAuthError", () => {
         "a 202 once the password is back",
       );
       expect(printed.join("\n")).not.toContain(PASSWORD);
+    },
+  );
+});
+
+describe("RedisAuthError carries no password", () => {
+  it(
+    "neither inspected, serialized, logged (by our logger or a plain pino) nor in the HTTP answer, " +
+      "though its cause is still Redis's reply",
+    async () => {
+      const own = await securedRedis();
+      const prefix = uniquePrefix("auth-cause");
+      const wrong = `wrong-${PASSWORD}`;
+      const producer = createProducer({ redis: `redis://:${wrong}@127.0.0.1:${own.port}`, prefix });
+      cleanup.push(() => producer.close());
+      const err = await producer.enqueue(request(1)).then(
+        () => expect.unreachable("the enqueue was accepted"),
+        (e: unknown) => e as RedisAuthError,
+      );
+      expect(err).toBeInstanceOf(RedisAuthError);
+      // Redis's reply is kept as the cause, without the command ioredis hung on it (HELLO 3 AUTH default <password>).
+      expect(err.cause).toBeInstanceOf(Error);
+      expect((err.cause as Error).message).toMatch(/^WRONGPASS/);
+      expect(err.cause).not.toHaveProperty("command");
+
+      const lines: string[] = [];
+      const sink = new Writable({
+        write(chunk, _enc, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      });
+      createLogger({ level: "info", destination: sink }).error({ err }, "enqueue failed");
+      pino(sink).error({ err }, "enqueue failed");
+
+      // The HTTP answer of an enqueue that meets it, and the server's log line about it.
+      const redis = createRedis(`redis://:${PASSWORD}@127.0.0.1:${own.port}`);
+      cleanup.push(() => redis.disconnect());
+      const config = loadConfig(
+        {},
+        {
+          REDIS_URL: `redis://:${PASSWORD}@127.0.0.1:${own.port}`,
+          QUEUE_PREFIX: prefix,
+          HTTP_AUTH_TOKENS: TOKEN,
+          HTTP_DASHBOARD: false,
+        },
+      );
+      const app = await buildHttpServer({
+        producer,
+        redis,
+        config,
+        logger: createLogger({ level: "info", destination: sink }),
+      });
+      cleanup.push(() => app.close());
+      const res = await app.inject({
+        method: "POST",
+        url: "/v1/acceptances",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        payload: request(2),
+      });
+      expect(res.statusCode, res.body).toBe(503);
+      await new Promise((r) => setImmediate(r));
+
+      for (const [what, text] of [
+        ["util.inspect", inspect(err, { depth: null, showHidden: true })],
+        ["JSON.stringify", JSON.stringify(err)],
+        ["String", `${String(err)} ${err.stack}`],
+        ["log lines", lines.join("")],
+        ["HTTP answer", res.body],
+      ] as const) {
+        expect(text, what).not.toContain(PASSWORD);
+      }
+      expect(lines.join("")).toContain("enqueue failed");
     },
   );
 });

@@ -52,6 +52,35 @@ describe("loadConfig", () => {
       expect(fields.LOG_LEVEL).toBeDefined();
     }
   });
+  it("takes HTTP_ADMIN_TOKENS as tokens of their own: 16 characters or more, none also an ingest token", () => {
+    const admin = "admin-token-0123456789";
+    expect(loadConfig({ HTTP_AUTH_TOKENS: "ingest-token-0123456789", HTTP_ADMIN_TOKENS: ` ${admin} ,` })).toMatchObject(
+      {
+        HTTP_ADMIN_TOKENS: [admin],
+      },
+    );
+    expect(loadConfig({}).HTTP_ADMIN_TOKENS).toBeUndefined();
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as ConfigError).issues;
+      }
+      return expect.unreachable("accepted");
+    };
+    const shared = refused({ HTTP_AUTH_TOKENS: `ingest-token-0123456789,${admin}`, HTTP_ADMIN_TOKENS: admin });
+    expect(shared).toEqual([
+      {
+        field: "HTTP_ADMIN_TOKENS",
+        rule: "must not repeat a token of HTTP_AUTH_TOKENS (the dashboard needs tokens of its own)",
+      },
+    ]);
+    expect(JSON.stringify(shared)).not.toContain(admin);
+    expect(refused({ HTTP_ADMIN_TOKENS: "short" })).toEqual([
+      { field: "HTTP_ADMIN_TOKENS", rule: "each token must be at least 16 characters" },
+    ]);
+  });
   it("on a Redis Cluster, wants a hash tag in QUEUE_PREFIX (without one every script fails with CROSSSLOT)", () => {
     for (const prefix of ["pci", "{}pci", "pci}{", "{}"]) {
       const err = (() => {

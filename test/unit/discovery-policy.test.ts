@@ -36,9 +36,23 @@ describe("discovery policy: parsing", () => {
     );
     expect(yaml).toEqual(json);
     expect(parsePolicyText("{}")).toEqual({ default: "hold", rules: [] });
-    expect(parsePolicyText("")).toEqual({ default: "hold", rules: [] });
     expect(parsePolicyText("\uFEFF{}")).toEqual({ default: "hold", rules: [] });
   });
+
+  it.each(["", "   \n", "# only a comment\n", "null", "~", "---\n", "\uFEFF"])(
+    "refuses an empty document %j, as the HTTP API refuses a null policy",
+    (text) => {
+      const err = policyError(() => parsePolicyText(text, "policy.yaml"));
+      expect(err.issues).toEqual([
+        {
+          field: "(file)",
+          rule:
+            "must be an object with default and rules, not an empty document (nothing, null or ~); " +
+            "without a policy every invitation is held",
+        },
+      ]);
+    },
+  );
 
   it.each<[string, string, string]>([
     [
@@ -95,6 +109,53 @@ describe("discovery policy: parsing", () => {
       "rules.0.reason",
       "rules.1.when.connectionTypes.0",
     ]);
+  });
+});
+
+describe("discovery policy: bounded parsing", () => {
+  const DEPTH_RULE = "must not nest lists and objects more than 32 deep (a policy needs 5)";
+
+  it.each<[string, number, (n: number) => string]>([
+    ["JSON lists", 200_000, (n) => `{"rules":${"[".repeat(n)}${"]".repeat(n)}}`],
+    ["JSON objects", 100_000, (n) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`],
+    ["YAML block lists", 200_000, (n) => `rules:\n  ${"- ".repeat(n)}x\n`],
+    // Each level one more space: 1,000 levels are half a megabyte.
+    [
+      "YAML indentation",
+      1000,
+      (n) => `${Array.from({ length: n }, (_, i) => `${" ".repeat(i)}k${i}:`).join("\n")} 1\n`,
+    ],
+  ])("refuses %s nested past 32 levels by a rule, also %i deep (no stack overflow)", (_, deepest, nest) => {
+    for (const depth of [33, deepest]) {
+      expect(policyError(() => parsePolicyText(nest(depth), "deep.json")).issues, `${depth}`).toEqual([
+        { field: "(file)", rule: DEPTH_RULE },
+      ]);
+    }
+  });
+
+  it("accepts a policy nested as deep as a policy goes, in JSON and YAML", () => {
+    const policy = { default: "hold", rules: [{ action: "accept", when: { connectionTypes: ["SUBSIDIARY"] } }] };
+    expect(parsePolicyText(JSON.stringify(policy))).toEqual(policy);
+    expect(
+      parsePolicyText("rules:\n  - action: accept\n    when:\n      connectionTypes:\n        - SUBSIDIARY\n"),
+    ).toEqual(policy);
+  });
+
+  it("refuses YAML aliases (each may expand to a whole subtree)", () => {
+    const text = "default: hold\nrules:\n  - &rule {action: accept}\n  - *rule\n";
+    const err = policyError(() => parsePolicyText(text, "aliases.yaml"));
+    expect(err.issues).toHaveLength(1);
+    expect(err.issues[0]!.field).toBe("(file)");
+    expect(err.issues[0]!.rule).toMatch(/^must be JSON or YAML: .*alias/i);
+  });
+
+  it("refuses a text over 1 MiB before parsing it, naming its size", () => {
+    const text = `{"default":"hold"}${" ".repeat(1_048_576)}`;
+    expect(policyError(() => parsePolicyText(text, "big.json")).issues).toEqual([
+      { field: "(file)", rule: `must be at most 1048576 bytes (1 MiB), is ${1_048_576 + 18}` },
+    ]);
+    // Exactly 1 MiB is a policy like any other.
+    expect(parsePolicyText(`{"default":"hold"}${" ".repeat(1_048_576 - 18)}`)).toEqual({ default: "hold", rules: [] });
   });
 });
 

@@ -283,7 +283,7 @@ describe("docker-compose.yml", () => {
       expect(() => durationMs("40")).toThrow();
       expect(worker.stop_grace_period, "stop_grace_period").toBeDefined();
       const stopGraceMs = durationMs(worker.stop_grace_period!);
-      // The process exits by SHUTDOWN_GRACE_MS after SIGTERM (cli/commands/worker.ts's hard exit,
+      // The process exits by SHUTDOWN_GRACE_MS after SIGTERM (cli/runtime.ts firstSignal's hard exit,
       // every closing step inside it: app/shutdown-plan.ts); the margin is for the exit itself.
       expect(shutdownPlan(defaults.SHUTDOWN_GRACE_MS).closeByMs).toBeLessThan(defaults.SHUTDOWN_GRACE_MS);
       expect(stopGraceMs - defaults.SHUTDOWN_GRACE_MS).toBeGreaterThanOrEqual(STOP_MARGIN_MS);

@@ -1,12 +1,13 @@
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { apiFromConfig, pacingFromConfig, producerFromConfig, rateLimiterFromConfig } from "../../app/from-config.js";
 import { createDiscovery } from "../../app/discovery.js";
 import { startDiscoverySchedule, type ScheduledRun } from "../../app/discovery-schedule.js";
-import { parsePolicyText } from "../../producer/discovery-policy.js";
+import { parsePolicyText, policySizeRule } from "../../producer/discovery-policy.js";
 import type { DiscoverySummary } from "../../producer/discover.js";
 import { createRedis } from "../../store/redis/connection.js";
 import { catalogSchema } from "../../schemas/request-fields.js";
-import { HOLD_ALL_POLICY, type DiscoveryPolicy } from "../../schemas/policy.js";
+import { HOLD_ALL_POLICY, POLICY_MAX_BYTES, type DiscoveryPolicy } from "../../schemas/policy.js";
+import { PolicyValidationError } from "../../errors/index.js";
 import { durationArg, parse, UsageError } from "../args.js";
 import { firstSignal, prepareRuntime } from "../runtime.js";
 
@@ -18,9 +19,15 @@ Lists the pending invitations sent to us (ListConnectionInvitations, Participant
 Status=PENDING, every page), each call through the shared rate limit, decides each by the policy
 and enqueues the accepts and rejects (default idempotency key <catalog>.<identifier>), so running
 it again enqueues nothing twice. Prints what it found: enqueued per action, duplicates, held,
-conflicts, then one line per invitation (--json: the summary as JSON).
+conflicts, then one line per invitation, up to DISCOVERY_MAX_LISTED (default 1000; a last line says
+how many more were counted but not listed) (--json: the summary as JSON, invitationsOmitted the
+number not listed). Invitations are decided and enqueued page by page.
+A listing that answers a NextToken it already answered in this run, or still has one after
+DISCOVERY_MAX_PAGES pages (default 1000), ends the run: "ListConnectionInvitations failed:
+RepeatedNextToken|TooManyPages: catalog …", exit 1 (what was enqueued so far stands).
 
-  --policy FILE   JSON or YAML (schemas/discovery-policy.schema.json):
+  --policy FILE   JSON or YAML (schemas/discovery-policy.schema.json), at most 1 MiB, lists and
+                  objects nested at most 32 deep, no YAML aliases; an empty file, null or ~ is refused:
                   {"default":"hold","rules":[{"action":"accept"|"reject"|"hold","reason"?:"…",
                    "when":{"otherParticipantIdentifiers"?:[…],"connectionTypes"?:[…],"inviterEmailDomains"?:[…]}}]}
                   The first rule that matches decides. Without --policy every invitation is held.
@@ -28,7 +35,9 @@ conflicts, then one line per invitation (--json: the summary as JSON).
   --every 5m      keep running and discover once per period for the whole fleet, however many
                   discover --every processes run (a BullMQ job scheduler on DISCOVERY_QUEUE; the
                   last process started with other settings sets them for all); prints each run
-                  this process made; SIGTERM/SIGINT: finish the run in progress, exit 0.
+                  this process made; SIGTERM/SIGINT: finish the run in progress, exit 0,
+                  within SHUTDOWN_GRACE_MS whatever Redis does (6 when closing did not finish
+                  by then; the next period runs again).
                   Durations: a whole number and ms, s, m, h or d.
 
 Needs AWS credentials (standard chain) and, for the emulator, PARTNERCENTRAL_ENDPOINT, like a worker.
@@ -62,6 +71,7 @@ export async function discoverCommand(argv: string[]): Promise<number> {
       api,
       pacing: pacingFromConfig(config, rateLimiterFromConfig(config, redis)),
       producer,
+      defaults: { maxPages: config.DISCOVERY_MAX_PAGES, maxListed: config.DISCOVERY_MAX_LISTED },
     });
     if (everyMs !== undefined) {
       const schedule = await startDiscoverySchedule({
@@ -81,6 +91,8 @@ export async function discoverCommand(argv: string[]): Promise<number> {
       });
       await signalled!;
       logger.info("stopping: the discovery in progress finishes, the schedule stays for the fleet");
+      // Closing waits on Redis: one that is down, stopped or refusing the password is cut off at the
+      // end of the grace period by firstSignal's forced exit.
       await schedule.close();
       return 0;
     }
@@ -104,11 +116,37 @@ export function catalogsArg(values: string[] | undefined): string[] {
   return [...new Set(values)];
 }
 
-/** A policy file, parsed and validated; its errors are usage errors naming the rule and field. */
+/**
+ * A policy file, parsed and validated; its errors name the file, the field and the rule (exit 2).
+ * At most POLICY_MAX_BYTES are read, whatever the file is (a regular file over it is refused before
+ * it is read; a pipe or a device, whose size stat does not tell, is read up to one byte more).
+ */
 export async function readPolicy(file: string): Promise<DiscoveryPolicy> {
-  const text = await readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot read --policy ${file}: ${err.code ?? err.message}`);
+  const cannotRead = (err: NodeJS.ErrnoException) =>
+    new UsageError(`cannot read --policy ${file}: ${err.code ?? err.message}`);
+  const tooLarge = (bytes: number | "more") =>
+    new PolicyValidationError([{ field: "(file)", rule: policySizeRule(bytes) }], file);
+  const handle = await open(file, "r").catch((err: NodeJS.ErrnoException) => {
+    throw cannotRead(err);
   });
+  let text: string;
+  try {
+    const stat = await handle.stat();
+    if (stat.isFile() && stat.size > POLICY_MAX_BYTES) throw tooLarge(stat.size);
+    const buffer = Buffer.alloc(POLICY_MAX_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null).catch((err) => {
+        throw cannotRead(err as NodeJS.ErrnoException);
+      });
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > POLICY_MAX_BYTES) throw tooLarge("more");
+    text = buffer.toString("utf8", 0, length);
+  } finally {
+    await handle.close();
+  }
   return parsePolicyText(text, file);
 }
 
@@ -135,5 +173,7 @@ export function formatDiscovery(s: DiscoverySummary): string {
       `${i.decision.padEnd(6)} ${i.catalog} ${i.identifier} ${i.otherParticipantIdentifier ?? "-"} ${i.connectionType ?? "-"} (${by}): ${what}`,
     );
   }
+  if (s.invitationsOmitted > 0)
+    lines.push(`… and ${s.invitationsOmitted} more invitation(s), counted above, not listed (DISCOVERY_MAX_LISTED)`);
   return `${lines.join("\n")}\n`;
 }

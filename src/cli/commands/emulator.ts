@@ -2,7 +2,7 @@ import { runEmulatorCli } from "../../emulator/index.js";
 import { loadConfig } from "../../config/load-config.js";
 import { startHeartbeat } from "../../observability/heartbeat.js";
 import { intArg, parse, UsageError } from "../args.js";
-import { firstSignal } from "../runtime.js";
+import { firstSignal, setShutdownGrace } from "../runtime.js";
 
 export const emulatorHelp = `pc-invitations emulator: a local Partner Central Account API (awsJson1_0) for trials and tests
 
@@ -64,7 +64,9 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
   if (seed)
     for (const inv of emu.seedInvitations(seed))
       process.stdout.write(`${JSON.stringify({ catalog: inv.catalog, identifier: inv.identifier })}\n`);
-  const healthFile = loadConfig().HEALTH_FILE;
+  const config = loadConfig();
+  setShutdownGrace(config.SHUTDOWN_GRACE_MS);
+  const healthFile = config.HEALTH_FILE;
   const heartbeat = healthFile ? startHeartbeat({ file: healthFile, check: () => ({ healthy: true }) }) : undefined;
   await stopped;
   await heartbeat?.stop("shutting down");

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { consumeOutcomes } from "../../outcomes/consume.js";
 import { listParkedOutcomes, replayParkedOutcomes, type ParkedLocation } from "../../store/redis/parked.js";
 import { queueLocationFrom } from "../../store/queue-location.js";
+import { shutdownPlan } from "../../app/shutdown-plan.js";
 import { createRedis } from "../../store/redis/connection.js";
 import { firstSignal, prepareRuntime, stdoutClosed } from "../runtime.js";
 import { intArg, parse, UsageError } from "../args.js";
@@ -9,7 +10,10 @@ import { intArg, parse, UsageError } from "../args.js";
 export const outcomesHelp = `pc-invitations outcomes: print outcome events as NDJSON on stdout, acknowledging each; list and replay parked ones
 
   pc-invitations outcomes --drain     print what is there, then exit (one-shot)
-  pc-invitations outcomes --follow    keep printing new events until SIGINT/SIGTERM (default)
+  pc-invitations outcomes --follow    keep printing new events until SIGINT/SIGTERM (default): then
+                                      exit 0 within SHUTDOWN_GRACE_MS whatever Redis does (6 if
+                                      closing did not finish by then; an event being written is
+                                      delivered again later)
       --max-attempts N          park an event after N failed writes (default: never)
       --max-stalled-count N     park an event after this process died N+1 times while
                                 writing it (default: practically never)
@@ -55,6 +59,8 @@ export async function outcomesCommand(argv: string[]): Promise<number> {
       queueName: loc.outcomesQueue,
       drain: values.drain === true,
       logger,
+      // Within the grace period whatever Redis does; an event still being written is delivered again.
+      closeTimeoutMs: shutdownPlan(config.SHUTDOWN_GRACE_MS).closeByMs,
       ...(maxAttempts !== undefined ? { maxAttempts } : {}),
       ...(maxStalledCount !== undefined ? { maxStalledCount } : {}),
     },

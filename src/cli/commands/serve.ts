@@ -13,7 +13,9 @@ HTTP_AUTH_DISABLED=true. Also reads REDIS_URL, QUEUE_PREFIX, REQUESTS_QUEUE, OUT
 JOB_ATTEMPTS, BACKOFF_*, RETENTION_SECONDS, HTTP_* and OTEL_EXPORTER_OTLP_ENDPOINT (see README).
 POST /v1/discoveries calls Partner Central: AWS credentials (standard chain), AWS_REGION,
 PARTNERCENTRAL_ENDPOINT (the emulator) and RATE_LIMIT_* (the shared limit), as a worker.
-Endpoints: docs/http-api.md. SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0.`;
+Endpoints: docs/http-api.md. SIGTERM/SIGINT: stop accepting, finish in-flight requests (a discovery in
+flight is stopped: 503 SHUTTING_DOWN), exit 0 within SHUTDOWN_GRACE_MS whatever Redis does (6 when
+closing did not finish by then).`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { "print-openapi": { type: "boolean" } });
@@ -28,6 +30,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const signal = await signalled;
   logger.info({ signal }, "shutting down: no new connections, finishing in-flight requests");
   try {
+    // Closing waits on Redis (the queues' handles, the producer): one that is down, stopped or
+    // refusing the password is cut off at the end of the grace period by firstSignal's forced exit.
     await server.close();
     return 0;
   } catch (err) {

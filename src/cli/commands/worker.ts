@@ -1,7 +1,7 @@
 import { startWorker, type ShutdownResult } from "../../app/run-worker.js";
 import { shutdownPlan, within } from "../../app/shutdown-plan.js";
 import { initTracing } from "../../observability/tracing.js";
-import { firstSignal, prepareRuntime } from "../runtime.js";
+import { FORCED_EXIT_CODE, firstSignal, prepareRuntime } from "../runtime.js";
 import { parse } from "../args.js";
 
 /** How a worker process ended after SIGTERM/SIGINT (README, "Exit codes"). */
@@ -12,7 +12,7 @@ export const WORKER_EXIT = {
    * */
   cancelled: 5,
   /** Something did not close by the end of SHUTDOWN_GRACE_MS: the process exited anyway (jobs redelivered alike). */
-  forced: 6,
+  forced: FORCED_EXIT_CODE,
 } as const;
 
 export const workerHelp = `pc-invitations worker: run a worker that accepts queued invitations
@@ -35,14 +35,10 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const { config, logger } = await prepareRuntime("worker", { writes: true });
   const tracing = await initTracing("pc-invitations-worker", config);
   const running = await startWorker(config, logger, tracing.telemetry ? { telemetry: tracing.telemetry } : {});
+  // The grace period is a hard bound (firstSignal): whatever still runs or hangs, the process ends at its end.
   const signal = await signalled;
   const startedAt = Date.now();
   const plan = shutdownPlan(config.SHUTDOWN_GRACE_MS);
-  // The grace period is a hard bound: whatever still runs or hangs, the process ends at its end.
-  setTimeout(() => {
-    logger.error({ graceMs: plan.graceMs }, "shutdown did not finish within SHUTDOWN_GRACE_MS; exiting");
-    process.exit(WORKER_EXIT.forced);
-  }, plan.graceMs).unref();
   try {
     const result: ShutdownResult = await running.shutdown(signal);
     const traced = await within(tracing.shutdown(), startedAt + plan.closeByMs - Date.now()).catch(

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { formatFieldIssues, toFieldIssues } from "../../schemas/issues.js";
 import { discoveryRequestSchema, HOLD_ALL_POLICY } from "../../schemas/policy.js";
 import { cancelBodySchema, redriveBodySchema } from "../http-schemas.js";
-import { invalidRequest, toHttpAnswer, type HttpAnswer } from "../http-errors.js";
+import { invalidRequest, toHttpAnswer, unavailable, type HttpAnswer } from "../http-errors.js";
 import { redisConnectionLost, sendAnswer, type HttpContext } from "../http-context.js";
 import { admission } from "../admission.js";
 import { isRequestId } from "../../schemas/request-id.js";
@@ -15,6 +15,8 @@ import { isRequestId } from "../../schemas/request-id.js";
  */
 export async function operationRoutes(app: FastifyInstance, ctx: HttpContext): Promise<void> {
   const admit = admission(ctx);
+  /** The stop controllers of the discoveries in flight. */
+  const inFlight = new Set<AbortController>();
 
   app.post("/v1/discoveries", { preHandler: admit }, async (request, reply) => {
     if (!ctx.discovery) return sendAnswer(reply, notConfigured("discoveries"));
@@ -22,12 +24,45 @@ export async function operationRoutes(app: FastifyInstance, ctx: HttpContext): P
     if ("status" in body) return sendAnswer(reply, body);
     if (redisConnectionLost(ctx.redis)) return sendAnswer(reply, redisDown(ctx));
     const { catalogs, policy, dryRun } = body.value;
-    const summary = await withoutIdleTimeout(request, ctx, () =>
-      ctx.discovery!({ catalogs, policy: policy ?? HOLD_ALL_POLICY, dryRun: dryRun ?? false }),
-    );
-    ctx.metrics.recordEnqueued(false, summary.enqueued.accept + summary.enqueued.reject);
-    if (summary.duplicates > 0) ctx.metrics.recordEnqueued(true, summary.duplicates);
-    return reply.send(summary);
+    const stop = stopSignal(request, inFlight);
+    try {
+      const summary = await withoutIdleTimeout(request, ctx, () =>
+        ctx.discovery!({
+          catalogs,
+          policy: policy ?? HOLD_ALL_POLICY,
+          dryRun: dryRun ?? false,
+          signal: stop.signal,
+        }),
+      );
+      ctx.metrics.recordEnqueued(false, summary.enqueued.accept + summary.enqueued.reject);
+      if (summary.duplicates > 0) ctx.metrics.recordEnqueued(true, summary.duplicates);
+      return reply.send(summary);
+    } catch (err) {
+      if (!stop.signal.aborted) throw err;
+      // Stopped on purpose: what it enqueued stands, and a second discovery enqueues nothing twice.
+      if (stop.signal.reason === SHUTTING_DOWN) {
+        request.log.info("discovery stopped: the server is shutting down");
+        return sendAnswer(
+          reply,
+          unavailable(
+            "SHUTTING_DOWN",
+            "the server is shutting down: the discovery was stopped (what it enqueued stands); retry " +
+              "(another instance)",
+            ctx.config.HTTP_RETRY_AFTER_SECONDS,
+          ),
+        );
+      }
+      request.log.info("discovery stopped: its caller closed the connection");
+      // Nobody reads it (the socket is gone): 499, nginx's "client closed request", for the record.
+      return reply.code(499).send();
+    } finally {
+      stop.dispose();
+    }
+  });
+  // A server that is closing stops its discoveries instead of waiting for them (their API calls
+  // are paced by the shared limit: a long listing would outlast the shutdown's grace period).
+  app.addHook("preClose", async () => {
+    for (const controller of inFlight) controller.abort(SHUTTING_DOWN);
   });
 
   app.post<{ Params: { id: string } }>("/v1/acceptances/:id/cancel", async (request, reply) => {
@@ -82,6 +117,30 @@ function notConfigured(what: string): HttpAnswer {
 
 function redisDown(ctx: HttpContext): HttpAnswer {
   return toHttpAnswer(ctx.redisDown(), { retryAfterSeconds: ctx.config.HTTP_RETRY_AFTER_SECONDS });
+}
+
+/** The abort reason of a discovery stopped because the server is closing. */
+const SHUTTING_DOWN = new Error("the server is shutting down");
+
+/**
+ * What stops a discovery: its caller closing the connection (the request's socket closes: nobody
+ * would read the answer, so its paced API calls would only use up the rate limit the workers share)
+ * or the server closing. `dispose` once the request is answered (a keep-alive socket serves more).
+ */
+function stopSignal(request: FastifyRequest, inFlight: Set<AbortController>): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const socket = request.raw.socket;
+  const onClose = () => controller.abort(new Error("the caller closed the connection"));
+  if (socket.destroyed) onClose();
+  else socket.once("close", onClose);
+  inFlight.add(controller);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      socket.off("close", onClose);
+      inFlight.delete(controller);
+    },
+  };
 }
 
 /**
