@@ -55,6 +55,8 @@ describe("HTTP API: a real idempotency conflict", () => {
         idempotencyKey: "order-7",
         metadata: { n: 1 },
       });
+      // 422, as draft-ietf-httpapi-idempotency-key-header says for a key reused with another payload.
+      expect(single.status).toBe(422);
       expectProblem(single, "IDEMPOTENCY_CONFLICT", {
         instance: "/v1/acceptances",
         idempotencyKey: "order-7",

@@ -73,6 +73,7 @@ describe("POST /v1/acceptances: the Idempotency-Key header", () => {
       const first = await post(s, valid(1), "order-2");
       expect(first.status).toBe(202);
       const reused = await post(s, valid(2), "order-2");
+      expect(reused.status).toBe(422);
       expectProblem(reused, "IDEMPOTENCY_CONFLICT", {
         instance: "/v1/acceptances",
         idempotencyKey: "order-2",

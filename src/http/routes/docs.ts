@@ -131,8 +131,9 @@ const DOCS_HTML = `<!DOCTYPE html>
 </html>
 `;
 
-// No validator badge (it would load an image from validator.swagger.io), no top bar (its URL box
-// loads documents from anywhere), no telemetry; the token given to Authorize is not persisted.
+// BaseLayout: no top bar (its URL box loads documents from anywhere) and no validator badge (an
+// image from validator.swagger.io, drawn by StandaloneLayout only: validatorUrl null all the same,
+// should the layout change). The token given to Authorize is not persisted.
 const DOCS_JS = `"use strict";
 window.ui = SwaggerUIBundle({
   url: new URL("openapi.json", document.baseURI).href,
