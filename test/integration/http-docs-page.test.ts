@@ -133,15 +133,16 @@ describe("the documentation page", () => {
         problems.push(`${m.type()}: ${m.text()}`);
     });
     page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-    await page.addInitScript(() =>
-      document.addEventListener("securitypolicyviolation", (e) =>
-        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
-      ),
-    );
+    // Scripts for the page, as text (they run in the browser, not in Node).
+    await page.addInitScript({
+      content:
+        'document.addEventListener("securitypolicyviolation", (e) => ' +
+        "console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));",
+    });
 
     await page.goto(`${origin}/docs`);
     const operations = Object.values(buildOpenApiDocument().paths as Record<string, object>).flatMap(Object.keys);
-    await page.waitForFunction((n) => document.querySelectorAll(".opblock").length === n, operations.length, {
+    await page.waitForFunction(`document.querySelectorAll(".opblock").length === ${operations.length}`, undefined, {
       timeout: 30_000,
     });
     expect(await page.locator(".info .title").innerText()).toContain("pc-invitations HTTP API");
