@@ -2,18 +2,23 @@
  * The layering of src/ (README "Development", ../shared/style.md), checked by `npm test`
  * (`npm run lint:deps`). A module may import its own layer and the layers below it, never above:
  *
- *   schemas  ←  config, errors  ←  aws, queues, observability, ratelimit, request-record
- *            ←  producer, consumer, outcomes  ←  http  ←  app  ←  cli  (and src/index.ts)
+ *   schemas  ←  config, errors  ←  aws, store, ratelimit, observability, request-record
+ *            ←  outcomes  ←  producer, consumer  ←  http  ←  app  ←  cli  (and src/index.ts)
  *
  * The emulator speaks AWS's wire and imports nothing of ours but schemas. Type-only imports
  * count: a layer that names a higher layer's types depends on it.
+ *
+ * Packages: the rules below see imports of node_modules (they are resolved, not followed), and
+ * test/unit/layering-planted.test.ts plants each forbidden import in the real tree to show that
+ * `npm run lint:deps` fails on it.
  */
 const layer = (dirs) => `^src/(${dirs.join("|")})/`;
 const L = {
   base: ["schemas"],
   support: ["config", "errors"],
-  infra: ["aws", "queues", "observability", "ratelimit", "request-record"],
-  core: ["producer", "consumer", "outcomes"],
+  infra: ["aws", "store", "ratelimit", "observability", "request-record"],
+  outcomes: ["outcomes"],
+  core: ["producer", "consumer"],
   http: ["http"],
   app: ["app"],
   cli: ["cli"],
@@ -26,13 +31,19 @@ const upward = (name, from, higher) => ({
   from: { path: layer(from) },
   to: { path: [layer([...higher, "emulator"]), "^src/index\\.ts$"] },
 });
+/**
+ * A package's files as dependency-cruiser resolves them (node_modules/<name>/…), or its name where
+ * it cannot be resolved (a tree without node_modules).
+ */
+const pkg = (name) => `((^|/)node_modules/${name}/|^${name}(/|$))`;
 
 module.exports = {
   forbidden: [
     { name: "no-circular", severity: "error", comment: "no import cycles", from: {}, to: { circular: true } },
-    upward("schemas-are-the-base", L.base, above("support", "infra", "core", "http", "app", "cli")),
-    upward("config-and-errors", L.support, above("infra", "core", "http", "app", "cli")),
-    upward("infrastructure", L.infra, above("core", "http", "app", "cli")),
+    upward("schemas-are-the-base", L.base, above("support", "infra", "outcomes", "core", "http", "app", "cli")),
+    upward("config-and-errors", L.support, above("infra", "outcomes", "core", "http", "app", "cli")),
+    upward("infrastructure", L.infra, above("outcomes", "core", "http", "app", "cli")),
+    upward("outcomes", L.outcomes, above("core", "http", "app", "cli")),
     upward("core", L.core, above("http", "app", "cli")),
     upward("http", L.http, above("app", "cli")),
     upward("app", L.app, above("cli")),
@@ -44,31 +55,71 @@ module.exports = {
       to: { path: "^src/", pathNot: "^src/(emulator|schemas)/" },
     },
     {
-      name: "only-the-sdk-adapter-imports-the-aws-sdk",
+      name: "one-adapter-per-aws-client",
       severity: "error",
+      comment:
+        "each AWS SDK client is imported by its one adapter: the Partner Central Account client by " +
+        "src/aws/sdk-invitation-api.ts; any other @aws-sdk package only under src/aws/ (one adapter file per client)",
       from: { path: "^src/", pathNot: "^src/aws/sdk-invitation-api\\.ts$" },
-      to: { path: ["(^|/)node_modules/@aws-sdk/", "^@aws-sdk/"] },
+      to: { path: pkg("@aws-sdk/client-partnercentral-account") },
+    },
+    {
+      name: "aws-sdk-only-in-adapters",
+      severity: "error",
+      comment: "no @aws-sdk package outside src/aws/ (its adapters)",
+      from: { path: "^src/", pathNot: "^src/aws/" },
+      to: { path: pkg("@aws-sdk") },
+    },
+    {
+      name: "only-the-store-imports-ioredis",
+      severity: "error",
+      comment: "Redis connections, keys and scripts live in src/store (others take its RedisConnection type)",
+      from: { path: "^src/", pathNot: "^src/store/" },
+      to: { path: pkg("ioredis") },
+    },
+    {
+      name: "only-the-store-reads-bullmq-internals",
+      severity: "error",
+      comment:
+        "BullMQ's public API (its package entry) is for the queue shells; its internal modules (scripts, " +
+        "classes under dist/) only for src/store/redis",
+      from: { path: "^src/", pathNot: "^src/store/redis/" },
+      to: { path: ["(^|/)node_modules/bullmq/dist/(esm|cjs)/[^/]+/", "^bullmq/dist/"] },
     },
     {
       name: "pure-core-without-redis",
       severity: "error",
-      comment: "contracts, errors, the AWS port, the decision core and the emulator know nothing of BullMQ or Redis",
-      from: { path: ["^src/(schemas|config|errors|emulator)/", "^src/aws/", "^src/consumer/(process-job|invitation-action|decide|reconcile|pacing|outcome-events)\\.ts$"] },
-      to: { path: ["(^|/)node_modules/(bullmq|ioredis|bullmq-otel)/", "^(bullmq|ioredis|bullmq-otel)$"] },
+      comment:
+        "contracts, errors, the AWS port, the request record, the store's port and in-memory store, the decision " +
+        "core and the emulator know nothing of BullMQ or Redis",
+      from: {
+        path: [
+          "^src/(schemas|config|errors|emulator|aws|request-record)/",
+          "^src/store/(request-store|memory-request-store|queue-location)\\.ts$",
+          "^src/consumer/(process-job|invitation-action|decide|reconcile|pacing|outcome-events|sweep)\\.ts$",
+          "^src/outcomes/cancel\\.ts$",
+        ],
+      },
+      to: { path: [pkg("bullmq"), pkg("ioredis"), pkg("bullmq-otel"), "^src/store/redis/"] },
     },
     {
       name: "no-orphans",
       severity: "error",
       comment: "a module nothing imports is dead code (entry points excepted)",
-      from: { orphan: true, path: "^src/", pathNot: ["^src/index\\.ts$", "^src/cli/main\\.ts$", "^src/emulator/cli\\.ts$", "\\.d\\.ts$"] },
+      from: {
+        orphan: true,
+        path: "^src/",
+        pathNot: ["^src/index\\.ts$", "^src/cli/main\\.ts$", "^src/emulator/cli\\.ts$", "\\.d\\.ts$"],
+      },
       to: {},
     },
   ],
   options: {
     // TypeScript 7 has no JavaScript API; dependency-cruiser reads TypeScript with swc instead.
     parser: "swc",
+    // Packages are resolved (so the rules above see them) but not followed into.
     doNotFollow: { path: "node_modules" },
-    exclude: { path: "^(dist|node_modules)/" },
+    exclude: { path: "^dist/" },
     // NodeNext imports name `./x.js` for ./x.ts: tsconfig.json (module NodeNext) tells the resolver.
     tsConfig: { fileName: "tsconfig.json" },
     enhancedResolveOptions: { extensions: [".ts", ".js"] },

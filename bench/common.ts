@@ -41,7 +41,7 @@ export function newRedis(url = REDIS_URL): Redis {
   return new Redis(url, { maxRetriesPerRequest: null });
 }
 
-export { deletePrefix } from "../src/queues/delete-prefix.js";
+export { deletePrefix } from "../src/store/redis/delete-prefix.js";
 
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const TAG = Array.from(randomBytes(5), (b) => ALNUM[b % ALNUM.length]).join("");

@@ -26,8 +26,9 @@ import {
   JOB_DATA_VERSION,
   type AcceptJobData,
 } from "../src/index.js";
-import { requestJobOptions } from "../src/producer/job-options.js";
-import { enqueueInOneScript } from "../src/producer/enqueue-script.js";
+import { requestJobOptions } from "../src/store/redis/job-options.js";
+import { enqueueInOneScript } from "../src/store/redis/enqueue.js";
+import { keyRequests } from "../src/store/redis/reserve.js";
 import { prepareRequests } from "../src/producer/producer.js";
 import {
   REDIS_URL,
@@ -141,9 +142,9 @@ async function measureScript(
   const producer = createProducer({ redis, prefix, queueName });
   await producer.queue.waitUntilReady();
   const requests = freshIdentifiers(n).map((identifier) => ({ catalog: o.catalog, identifier }));
-  const batches: Array<ReturnType<typeof prepareRequests>> = [];
+  const batches: Array<ReturnType<typeof keyRequests>> = [];
   for (let i = 0; i < n; i += o.batchSize)
-    batches.push(prepareRequests(requests.slice(i, i + o.batchSize), { prefix, queueName }));
+    batches.push(keyRequests(prepareRequests(requests.slice(i, i + o.batchSize)), prefix, queueName));
   const opts = requestJobOptions(DEFAULT_RETRY_POLICY);
   await settle();
   const t0 = performance.now();

@@ -16,7 +16,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { Redis } from "ioredis";
-import { deletePrefix } from "../src/queues/delete-prefix.js";
+import { deletePrefix } from "../src/store/redis/delete-prefix.js";
 
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const DURATION_S = bounded("BENCH_HTTP_DURATION_S", 10, 1, 60);

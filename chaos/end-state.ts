@@ -4,7 +4,7 @@
  */
 import type { Redis } from "ioredis";
 import { defaultIdempotencyKey, outcomeEventSchema } from "../src/index.js";
-import { idempotencyRecordKey } from "../src/request-record/identity.js";
+import { idempotencyRecordKey } from "../src/store/redis/keys.js";
 import type { Ack, Observations, OutcomeJob } from "./evaluate.js";
 
 export const PREFIX = "{pci-chaos}";

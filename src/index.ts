@@ -98,10 +98,10 @@ export {
   type EnqueueResult,
   type RedriveItem,
 } from "./producer/producer.js";
-export type { ReservationPreview } from "./producer/reserve.js";
+export type { ReservationPreview } from "./request-record/record.js";
 export { validateRequest, type ValidationResult } from "./producer/validate-request.js";
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./producer/job-options.js";
-export { DEFAULT_QUEUE_LOCATION, type QueueLocation } from "./queues/queue-names.js";
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./store/redis/job-options.js";
+export { DEFAULT_QUEUE_LOCATION, type QueueLocation } from "./store/queue-location.js";
 
 // Discovering pending invitations (pc-invitations discover).
 export {
@@ -123,7 +123,7 @@ export {
   type RedriveSummary,
   type RedrivenRequest,
 } from "./producer/redrive.js";
-export { readFailedOutcomes, type FailedOutcomeFilter } from "./outcomes/failed-outcomes.js";
+export { readFailedOutcomes } from "./store/redis/failed-outcomes.js";
 export { createRequestControl, type RequestControl } from "./app/request-control.js";
 
 // Request identity (what the producer derives; useful to correlate outside).
@@ -148,7 +148,7 @@ export {
   type ParkedOutcome,
   type ParkedLocation,
   type ReplayResult,
-} from "./outcomes/parked.js";
+} from "./store/redis/parked.js";
 
 // Running workers.
 export { startWorker, type RunningWorker, type StartWorkerOptions } from "./app/run-worker.js";

@@ -1,13 +1,13 @@
-import { randomUUID } from "node:crypto";
 import { Queue, Worker, type Job } from "bullmq";
 import type { Logger } from "../observability/logger.js";
-import type { RedisConnection } from "../queues/connection.js";
+import type { RedisConnection } from "../store/redis/connection.js";
 import { canonicalJson } from "../request-record/fingerprint.js";
 import { toFieldIssues, formatFieldIssues } from "../schemas/issues.js";
 import { discoveryRequestSchema, HOLD_ALL_POLICY, type DiscoveryRequest } from "../schemas/policy.js";
 import type { DiscoverySummary } from "../producer/discover.js";
 import type { Discovery } from "./discovery.js";
-import { RELEASE_LOCK_LUA } from "./scripts/release-lock.js";
+import { scheduleLockKey } from "../store/redis/keys.js";
+import { withRedisLock } from "../store/redis/lock.js";
 
 /** The one job scheduler of a deployment's discovery queue: every `discover --every` process shares it. */
 export const DISCOVERY_SCHEDULER_ID = "discover";
@@ -59,7 +59,7 @@ export async function startDiscoverySchedule(options: DiscoveryScheduleOptions):
   const data = discoveryRequestSchema.parse(options.request);
   // One process at a time reads and writes the schedule, so processes started together agree on
   // who sets it and who joins it.
-  await withLock(connection, queue.toKey("schedule-lock"), async () => {
+  await withRedisLock(connection, scheduleLockKey(prefix, queueName), LOCK_MS, async () => {
     const existing = await queue.getJobScheduler(DISCOVERY_SCHEDULER_ID);
     if (
       existing &&
@@ -133,17 +133,4 @@ function slotOf(job: Job): number {
   return slot !== undefined ? Number(slot) : job.timestamp + (job.delay ?? 0);
 }
 
-/** Runs `fn` holding a short Redis lock (SET NX PX, released by its token), waiting for it up to ~10 s. */
-async function withLock(redis: RedisConnection, key: string, fn: () => Promise<void>): Promise<void> {
-  const token = randomUUID();
-  for (let waited = 0; (await redis.set(key, token, "PX", LOCK_MS, "NX")) !== "OK"; waited += 100) {
-    if (waited >= LOCK_MS) break; // a holder that died: its lock has expired by now, or we go ahead
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  try {
-    await fn();
-  } finally {
-    await redis.eval(RELEASE_LOCK_LUA, 1, key, token);
-  }
-}
 const LOCK_MS = 10_000;

@@ -1,9 +1,10 @@
 import type { Telemetry } from "bullmq";
 import type { Config } from "../schemas/config.js";
-import type { RedisConnection } from "../queues/connection.js";
-import { queueLocationFrom } from "../queues/queue-names.js";
-import { createProducer, type Producer } from "../producer/producer.js";
-import { retryPolicyFrom } from "../producer/job-options.js";
+import type { RedisConnection } from "../store/redis/connection.js";
+import { queueLocationFrom } from "../store/queue-location.js";
+import { createProducer, type RedisProducer } from "../producer/producer.js";
+import { createRedisRequestStore, type RedisRequestStore } from "../store/redis/redis-request-store.js";
+import { retryPolicyFrom } from "../store/redis/job-options.js";
 import { createRedisRateLimiter } from "../ratelimit/redis-rate-limiter.js";
 import { limitSettingsFrom, type AdaptationOptions } from "../ratelimit/limit-settings.js";
 import type { SharedRateLimiter } from "../ratelimit/shared-rate-limiter.js";
@@ -17,7 +18,7 @@ export function producerFromConfig(
   config: Config,
   redis: RedisConnection,
   extra: { telemetry?: Telemetry } = {},
-): Producer {
+): RedisProducer {
   const loc = queueLocationFrom(config);
   return createProducer({
     redis,
@@ -25,6 +26,26 @@ export function producerFromConfig(
     queueName: loc.requestsQueue,
     outcomesQueueName: loc.outcomesQueue,
     retry: retryPolicyFrom(config),
+    ...extra,
+  });
+}
+
+/**
+ * The request store of a deployment: its queues, job retry policy and retention settings. A
+ * worker's or an operator's store leaves the queue's meta to producers (`writesQueueMeta: false`).
+ */
+export function requestStoreFromConfig(
+  config: Config,
+  redis: RedisConnection,
+  extra: { telemetry?: Telemetry; writesQueueMeta?: boolean } = {},
+): RedisRequestStore {
+  return createRedisRequestStore({
+    connection: redis,
+    location: queueLocationFrom(config),
+    retry: retryPolicyFrom(config),
+    outcomeRetentionSeconds: config.RETENTION_SECONDS,
+    idempotencyRetentionSeconds: config.IDEMPOTENCY_RETENTION_SECONDS,
+    url: config.REDIS_URL,
     ...extra,
   });
 }

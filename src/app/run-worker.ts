@@ -1,19 +1,17 @@
-import { Queue, type Telemetry } from "bullmq";
+import type { Telemetry } from "bullmq";
 import type { Config } from "../schemas/config.js";
 import { createSdkInvitationApi } from "../aws/sdk-invitation-api.js";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import { instrumentApi } from "../aws/instrument-api.js";
-import { hostname } from "node:os";
-import { createRedis } from "../queues/connection.js";
-import { createWriteGate } from "../queues/write-gate.js";
-import { queueLocationFrom } from "../queues/queue-names.js";
-import { createOutcomeQueue } from "../outcomes/publish.js";
+import { createRedis } from "../store/redis/connection.js";
+import { processWriteGate } from "../store/redis/write-gate.js";
+import { queueLocationFrom } from "../store/queue-location.js";
 import { createAcceptWorker, type AcceptWorker } from "../consumer/worker.js";
 import { limitKeyTemplate, type Pacing } from "../consumer/pacing.js";
 import type { Logger } from "../observability/logger.js";
 import { createMetrics, startMetricsServer, type MetricsServer } from "../observability/metrics.js";
 import { startHeartbeat } from "../observability/heartbeat.js";
-import { rateLimiterFromConfig } from "./from-config.js";
+import { rateLimiterFromConfig, requestStoreFromConfig } from "./from-config.js";
 import { startSweeper } from "./sweeper.js";
 import type { SweepReport } from "../consumer/sweep.js";
 import { shutdownPlan, within } from "./shutdown-plan.js";
@@ -73,25 +71,14 @@ export async function startWorker(
         ...(config.PARTNERCENTRAL_ENDPOINT ? { endpoint: config.PARTNERCENTRAL_ENDPOINT } : {}),
       });
   const location = queueLocationFrom(config);
-  const outcomes = createOutcomeQueue({
-    connection,
-    prefix: location.prefix,
-    queueName: location.outcomesQueue,
-    requestsQueueName: location.requestsQueue,
-    retentionSeconds: config.RETENTION_SECONDS,
-    idempotencyRetentionSeconds: config.IDEMPOTENCY_RETENTION_SECONDS,
+  // The worker's store leaves the queue's meta to producers.
+  const store = requestStoreFromConfig(config, connection, {
+    writesQueueMeta: false,
     ...(telemetry ? { telemetry } : {}),
   });
   // Metrics only when METRICS_PORT is set: the queue gauges cost Redis calls at each scrape.
   const metricsOn = config.METRICS_PORT !== undefined;
-  // A read handle on the requests queue (metrics gauges, the sweeper); the queue's meta is the producer's.
-  const requestsQueue = new Queue(location.requestsQueue, {
-    connection,
-    prefix: location.prefix,
-    skipMetasUpdate: true,
-  });
-  requestsQueue.on("error", () => {}); // its callers (metrics, sweeper) see their own errors
-  const metrics = metricsOn ? createMetrics({ queues: [requestsQueue, outcomes.queue] }) : undefined;
+  const metrics = metricsOn ? createMetrics({ queues: [store.requestsQueue, store.outcomesQueue] }) : undefined;
   const limiter = rateLimiterFromConfig(config, connection);
   const limitKeys = new Set<string>();
   const stopping = new AbortController();
@@ -111,9 +98,9 @@ export async function startWorker(
     connection,
     location,
     api: workerApi,
-    outcomes,
-    // One probe key per process: a short-lived SET that a full Redis refuses.
-    writeGate: createWriteGate(connection, `${location.prefix}:probe:${hostname()}:${process.pid}`),
+    outcomes: store,
+    // One probe per process: a short-lived SET that a full Redis refuses.
+    writeGate: processWriteGate(connection, location.prefix),
     logger,
     ...(metrics ? { metrics } : {}),
     ...(telemetry ? { telemetry } : {}),
@@ -129,9 +116,7 @@ export async function startWorker(
   await worker.waitUntilReady();
   const sweeper = startSweeper({
     config,
-    redis: connection,
-    queue: requestsQueue,
-    outcomes,
+    store,
     api: workerApi,
     pacing,
     logger,
@@ -238,10 +223,7 @@ export async function startWorker(
       sweeper.stop();
       // Each step cut short at the deadline: a frozen Redis or a stuck socket must not hold the process.
       if (
-        (await within(
-          Promise.allSettled([metricsServer?.close(), requestsQueue.close(), outcomes.close()]),
-          left(plan.closeByMs),
-        )) === "timeout"
+        (await within(Promise.allSettled([metricsServer?.close(), store.close()]), left(plan.closeByMs))) === "timeout"
       )
         closed = false;
       sdk?.destroy();

@@ -3,7 +3,7 @@ import type { Config } from "../schemas/config.js";
 import type { Logger } from "../observability/logger.js";
 import { initTracing } from "../observability/tracing.js";
 import { startHeartbeat } from "../observability/heartbeat.js";
-import { createRedis } from "../queues/connection.js";
+import { createRedis } from "../store/redis/connection.js";
 import { buildHttpServer } from "../http/build-http-server.js";
 import { apiFromConfig, pacingFromConfig, producerFromConfig, rateLimiterFromConfig } from "./from-config.js";
 import { createDiscovery } from "./discovery.js";

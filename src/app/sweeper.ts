@@ -1,15 +1,9 @@
-import type { Queue } from "bullmq";
 import type { Config } from "../schemas/config.js";
-import type { RedisConnection } from "../queues/connection.js";
-import { failedJobsSince, inspectJob, repairUnparseableJobs, reviveJob } from "../queues/job-inspection.js";
-import type { OutcomeStore } from "../outcomes/outcome-store.js";
-import { createRecordSweepStore } from "../request-record/record-store.js";
+import type { RequestStore } from "../store/request-store.js";
 import { nextFailedCursor, sweepOnce, type SweepReport } from "../consumer/sweep.js";
 import { pacedLookups, type Pacing } from "../consumer/pacing.js";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import type { Logger } from "../observability/logger.js";
-import { requestJobOptions, retryPolicyFrom } from "../producer/job-options.js";
-import { REQUEST_JOB_NAME } from "../producer/reserve.js";
 
 export interface Sweeper {
   /**
@@ -24,53 +18,40 @@ export interface Sweeper {
 
 /**
  * Runs the sweeper of consumer/sweep.ts every SWEEP_INTERVAL_MS, in one process of the fleet at a
- * time (a lease in Redis, SET NX PX), and repairs jobs BullMQ cannot read. Every worker process
+ * time (the store's sweep lease), and repairs jobs the queue cannot read. Every worker process
  * starts one; whichever takes the lease sweeps.
  */
 export function startSweeper(deps: {
   config: Config;
-  redis: RedisConnection;
-  queue: Queue;
-  outcomes: OutcomeStore;
+  store: RequestStore;
   api: InvitationApi;
   pacing: Pacing;
   logger: Logger;
 }): Sweeper {
-  const { config, redis, queue, logger } = deps;
-  const location = { prefix: config.QUEUE_PREFIX, requestsQueue: config.REQUESTS_QUEUE };
-  const records = createRecordSweepStore(redis, location);
-  const leaseKey = queue.toKey("sweeper-lease");
-  const cursorKey = queue.toKey("sweeper-cursor");
-  const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const jobOptions = requestJobOptions(retryPolicyFrom(config));
+  const { config, store, logger } = deps;
+  const holder = `${process.pid}-${Math.random().toString(36).slice(2)}`;
 
   const repair = async () => {
-    const repaired = await repairUnparseableJobs(queue, redis);
-    if (repaired.length > 0)
+    const repaired = await store.repairUnreadableJobs();
+    if (repaired.length > 0) {
       logger.warn(
         { jobIds: repaired.slice(0, 20), count: repaired.length },
         "jobs BullMQ could not read were rewritten to end as InvalidJob",
       );
+    }
   };
 
   const sweep = async (options: { force?: boolean } = {}): Promise<SweepReport | null> => {
-    const leased = await redis.set(leaseKey, token, "PX", Math.max(1000, config.SWEEP_INTERVAL_MS), "NX");
-    if (leased !== "OK" && !options.force) return null;
+    const leased = await store.takeSweepLease(holder, Math.max(1000, config.SWEEP_INTERVAL_MS));
+    if (!leased && !options.force) return null;
     const startedAt = Date.now();
     await repair();
-    const previous = Number(await redis.get(cursorKey)) || startedAt - config.RETENTION_SECONDS * 1000;
+    const previous = (await store.sweepCursor()) ?? startedAt - config.RETENTION_SECONDS * 1000;
     const report = await sweepOnce(
       {
+        store,
+        // Every look-up counts against the shared limit of its catalog, as a worker's do.
         lookupsFor: (catalog) => pacedLookups(deps.api, deps.pacing, deps.pacing.keyFor(catalog)),
-        openRecords: records.openRecords,
-        forgetRecord: records.forgetRecord,
-        countRevival: records.countRevival,
-        jobStatus: (jobId) => inspectJob(queue, redis, jobId),
-        failedJobsSince: (since, limit) => failedJobsSince(queue, redis, since, limit),
-        reviveJob: (jobId, status, data) =>
-          reviveJob(queue, jobId, status, { name: REQUEST_JOB_NAME, data, opts: jobOptions }),
-        outcomeExists: (id) => deps.outcomes.exists(id),
-        publish: (event, idempotencyKey) => deps.outcomes.publish(event, idempotencyKey ? { idempotencyKey } : {}),
       },
       {
         graceMs: config.SWEEP_GRACE_MS,
@@ -83,14 +64,15 @@ export function startSweeper(deps: {
       // Stopped early: the failed jobs not looked at are looked at from the same cursor next time.
       logger.warn(
         { ...report },
-        "sweep stopped: AWS refused a look-up for the worker's own fault " +
-          "(credentials, signature); the rest waits for the next sweep",
+        "sweep stopped: AWS refused a look-up for the worker's own fault (credentials, signature); " +
+          "the rest waits for the next sweep",
       );
       return report;
     }
-    await redis.set(cursorKey, String(nextFailedCursor(startedAt, report, config.SWEEP_GRACE_MS)));
-    if (report.revived + report.finished + report.deferred > 0)
+    await store.setSweepCursor(nextFailedCursor(startedAt, report, config.SWEEP_GRACE_MS));
+    if (report.revived + report.finished + report.deferred > 0) {
       logger.warn({ ...report }, "sweeper finished requests whose job had been lost");
+    }
     return report;
   };
 

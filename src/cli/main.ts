@@ -8,7 +8,7 @@ import {
   RedisFullError,
   RedisUnavailableError,
 } from "../errors/index.js";
-import { toRedisError } from "../queues/connection.js";
+import { toRedisError } from "../store/redis/connection.js";
 import { UsageError } from "./args.js";
 import { cancelCommand, cancelHelp } from "./commands/cancel.js";
 import { demoCommand, demoHelp } from "./commands/demo.js";

@@ -1,5 +1,5 @@
 import { loadConfig } from "../config/load-config.js";
-import { assertRedisReachable, writeProbeKey } from "../queues/connection.js";
+import { assertRedisReachable } from "../store/redis/connection.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import type { Config } from "../schemas/config.js";
 
@@ -31,7 +31,7 @@ export async function prepareRuntime(name: string, needs: RuntimeNeeds = {}): Pr
     await assertRedisReachable(config.REDIS_URL, {
       timeoutMs: config.REDIS_STARTUP_TIMEOUT_MS,
       cluster: config.REDIS_CLUSTER,
-      ...(needs.writes ? { writeProbeKey: writeProbeKey(config.QUEUE_PREFIX) } : {}),
+      ...(needs.writes ? { writeProbePrefix: config.QUEUE_PREFIX } : {}),
       onRetry: (retry) => logger.warn(retry, "Redis not reachable yet; retrying"),
     });
   }

@@ -2,7 +2,7 @@ import type { CallOptions, InvitationApi } from "../aws/invitation-api.js";
 import type { AcceptJobData } from "../schemas/job.js";
 import type { OutcomeEnvelope, OutcomeError, OutcomeEvent } from "../schemas/outcome.js";
 import { actionOf, type RequestAction } from "../schemas/request.js";
-import { acceptedEvent, rejectedEvent } from "./outcome-events.js";
+import { acceptedEvent, rejectedEvent } from "../outcomes/outcome-events.js";
 
 /**
  * The parts of a run that depend on the request's action: which API call it makes, what its

@@ -3,14 +3,20 @@ import { classifyError, type ClassifiedError } from "../aws/classify-error.js";
 import { acceptJobDataSchema, unparseableJobExcerpt } from "../schemas/job.js";
 import { formatFieldIssues, toFieldIssues } from "../schemas/issues.js";
 import type { OutcomeEvent, OutcomeError } from "../schemas/outcome.js";
-import type { Fence, OutcomeStore } from "../outcomes/outcome-store.js";
+import type { Fence, OutcomeStore } from "../store/request-store.js";
 import { RateLimitedError } from "../ratelimit/rate-limited-error.js";
 import { actionOf } from "../schemas/request.js";
 import { canCarryOutcome } from "../schemas/request-id.js";
 import { decide, toOutcomeError, type AttemptContext, type Decision } from "./decide.js";
 import { reconcile } from "./reconcile.js";
 import { pacedLookups, reportToLimiter, type Pacing } from "./pacing.js";
-import { alreadyDoneEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope } from "./outcome-events.js";
+import {
+  alreadyDoneEvent,
+  envelopeOf,
+  failedEvent,
+  invalidJobError,
+  salvagedEnvelope,
+} from "../outcomes/outcome-events.js";
 import { callAction, DONE, notPendingError } from "./invitation-action.js";
 
 /** The parts of a BullMQ job the core needs; the worker shell fills it in. */

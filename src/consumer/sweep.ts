@@ -1,14 +1,20 @@
 import type { InvitationApi } from "../aws/invitation-api.js";
 import { JOB_DATA_VERSION, acceptJobDataSchema, type AcceptJobData } from "../schemas/job.js";
 import type { OutcomeEvent } from "../schemas/outcome.js";
-import type { PublishResult } from "../outcomes/outcome-store.js";
+import type { JobStatus, OutcomeStore, SweepStore } from "../store/request-store.js";
 import { defaultIdempotencyKey } from "../request-record/identity.js";
 import type { RequestRecord } from "../request-record/record.js";
 import type { FingerprintPayload } from "../request-record/fingerprint.js";
 import { actionOf } from "../schemas/request.js";
 import { canCarryOutcome } from "../schemas/request-id.js";
 import { reconcile } from "./reconcile.js";
-import { alreadyDoneEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnvelope } from "./outcome-events.js";
+import {
+  alreadyDoneEvent,
+  envelopeOf,
+  failedEvent,
+  invalidJobError,
+  salvagedEnvelope,
+} from "../outcomes/outcome-events.js";
 
 /**
  * The sweeper: no path may end a request without its outcome. Whatever lost a request's job
@@ -25,38 +31,11 @@ import { alreadyDoneEvent, envelopeOf, failedEvent, invalidJobError, salvagedEnv
  * Pure orchestration over ports; the adapters (BullMQ, Redis) are wired in src/app.
  */
 
-/** Where a request's job is, as the sweeper sees it. */
-export type JobStatus =
-  /** waiting, active, delayed, prioritized: someone will run it. */
-  | "live"
-  | "completed"
-  | "failed"
-  /** The job hash exists but is in no state set (a half-run script). */
-  | "orphan"
-  | "missing";
-
 export interface SweepPorts {
+  /** The store's records, jobs and outcomes. */
+  store: SweepStore & Pick<OutcomeStore, "exists" | "publish">;
   /** The API's look-ups for a catalog, paced by the shared limit like a worker's. */
   lookupsFor(catalog: string): InvitationApi;
-  /** Open records created before `beforeMs`, oldest first. */
-  openRecords(
-    beforeMs: number,
-    limit: number,
-  ): Promise<Array<{ recordKey: string; record: RequestRecord | undefined }>>;
-  /** Drops a key from the open-records index (its record is gone). */
-  forgetRecord(recordKey: string): Promise<void>;
-  /** Records one more revival of the request; returns how many it has had. */
-  countRevival(recordKey: string): Promise<number>;
-  jobStatus(jobId: string): Promise<JobStatus>;
-  /** Jobs that failed since `sinceMs` (BullMQ's failed set), with their raw data when readable. */
-  failedJobsSince(
-    sinceMs: number,
-    limit: number,
-  ): Promise<Array<{ jobId: string; data: unknown; attemptsMade: number; finishedOn: number }>>;
-  /** Gives the request its job back (a failed one is retried; a missing or orphaned one added again). */
-  reviveJob(jobId: string, status: JobStatus, data: AcceptJobData): Promise<void>;
-  outcomeExists(requestId: string): Promise<boolean>;
-  publish(event: OutcomeEvent, idempotencyKey: string | undefined): Promise<PublishResult>;
   now?: () => Date;
 }
 
@@ -118,7 +97,7 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
   };
 
   // 1. Failed jobs without an outcome (BullMQ gave them up, and the outcome could not be written).
-  for (const job of await ports.failedJobsSince(options.failedSinceMs, options.batch)) {
+  for (const job of await ports.store.failedJobsSince(options.failedSinceMs, options.batch)) {
     report.failedJobsChecked++;
     seen.add(job.jobId);
     if (!canCarryOutcome(job.jobId)) {
@@ -128,15 +107,14 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
     // its own 'failed' handler may still be publishing
     if (job.finishedOn > now().getTime() - options.graceMs) continue;
     const result = await guarded(job.jobId, async () => {
-      if (await ports.outcomeExists(job.jobId)) return "nothing";
+      if (await ports.store.exists(job.jobId)) return "nothing";
       const parsed = jobDataOf(job.data);
       if (!parsed) {
-        await ports.publish(
+        await ports.store.publish(
           failedEvent(
             salvagedEnvelope(job.jobId, job.data, now()),
             invalidJobError("job data does not match the job schema (found by the sweeper)"),
           ),
-          undefined,
         );
         return "finished";
       }
@@ -153,15 +131,15 @@ export async function sweepOnce(ports: SweepPorts, options: SweepOptions): Promi
   }
 
   // 2. Open records whose job is not live.
-  for (const { recordKey, record } of await ports.openRecords(now().getTime() - options.graceMs, options.batch)) {
+  for (const { recordKey, record } of await ports.store.openRecords(now().getTime() - options.graceMs, options.batch)) {
     report.recordsChecked++;
     if (!record) {
-      await ports.forgetRecord(recordKey);
+      await ports.store.forgetRecord(recordKey);
       continue;
     }
     if (seen.has(record.jobId)) continue;
     const result = await guarded(record.jobId, async () => {
-      const status = await ports.jobStatus(record.jobId);
+      const status = await ports.store.jobStatus(record.jobId);
       if (status === "live") {
         report.live++;
         return "nothing";
@@ -207,12 +185,12 @@ async function finish(
   job: { jobId: string; data: AcceptJobData; status: JobStatus; attemptsMade: number; recordKey: string | undefined },
   now: () => Date,
 ): Promise<Finished> {
-  if (await ports.outcomeExists(job.jobId)) return "nothing";
+  if (await ports.store.exists(job.jobId)) return "nothing";
   const { catalog, identifier } = job.data.request;
   const found = await reconcile(ports.lookupsFor(catalog), catalog, identifier, undefined, actionOf(job.data.request));
   const envelope = () => envelopeOf(job.jobId, job.data, job.attemptsMade + job.data.throttleRequeues, now());
   const publish = async (event: OutcomeEvent): Promise<Finished> => {
-    await ports.publish(event, job.data.idempotencyKey);
+    await ports.store.publish(event, { idempotencyKey: job.data.idempotencyKey });
     return "finished";
   };
   switch (found.found) {
@@ -224,11 +202,11 @@ async function finish(
     case "error":
       return found.error.kind === "fault" ? { fault: found.error.name } : "deferred";
     case "pending": {
-      const revivals = job.recordKey ? await ports.countRevival(job.recordKey) : 1;
+      const revivals = job.recordKey ? await ports.store.countRevival(job.recordKey) : 1;
       if (revivals > options.maxRevivals) {
         return publish(failedEvent(envelope(), lostError(`its job was lost ${revivals - 1} time(s); given up`)));
       }
-      await ports.reviveJob(job.jobId, job.status, job.data);
+      await ports.store.reviveJob(job.jobId, job.status, job.data);
       return "revived";
     }
   }

@@ -1,14 +1,14 @@
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type Telemetry } from "bullmq";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import type { Logger } from "../observability/logger.js";
-import type { OutcomeStore } from "../outcomes/outcome-store.js";
+import type { OutcomeStore } from "../store/request-store.js";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
-import type { QueueLocation } from "../queues/queue-names.js";
+import type { QueueLocation } from "../store/queue-location.js";
 import { finishAbandonedJob, processJob, type ProcessDeps } from "./process-job.js";
 import type { Pacing } from "./pacing.js";
 import type { Metrics } from "../observability/metrics.js";
-import { isRedisRefusal } from "../queues/redis-errors.js";
-import type { WriteGate } from "../queues/write-gate.js";
+import { isRedisRefusal } from "../store/redis/redis-errors.js";
+import type { WriteGate } from "../store/redis/write-gate.js";
 import {
   createFaultPause,
   faultPauseLogLine,

@@ -9,13 +9,13 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
-import type { Cluster, Redis } from "ioredis";
+import type { RedisConnection } from "../store/redis/connection.js";
 import { ConfigError, RedisAuthError, RedisUnavailableError } from "../errors/index.js";
 import { redactUrl } from "../config/load-config.js";
 import type { Logger } from "../observability/logger.js";
 import { createMetrics, type Metrics } from "../observability/metrics.js";
-import { toRedisError } from "../queues/connection.js";
-import { queueLocationFrom } from "../queues/queue-names.js";
+import { toRedisError } from "../store/redis/connection.js";
+import { queueLocationFrom } from "../store/queue-location.js";
 import type { Config } from "../schemas/config.js";
 import { createBacklogGate } from "./backlog-gate.js";
 import { createBearerAuth } from "./bearer-auth.js";
@@ -54,7 +54,7 @@ export interface HttpServerDeps {
   /** Cancel and redrive (createRequestControl). Without it those routes answer 501 NOT_CONFIGURED. */
   requestControl?: RequestControlPort;
   /** Connection for status lookups, backlog counts, readiness and the dashboard. Not closed here. */
-  redis: Redis | Cluster;
+  redis: RedisConnection;
   config: Config;
   logger: Logger;
   /** Default: a new registry that also reports both queues. */

@@ -1,6 +1,6 @@
 import type { FastifyReply } from "fastify";
 import type { Queue } from "bullmq";
-import type { Cluster, Redis } from "ioredis";
+import type { RedisConnection } from "../store/redis/connection.js";
 import type { Config } from "../schemas/config.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { GateVerdict } from "./backlog-gate.js";
@@ -35,7 +35,7 @@ export interface HttpContext {
   discovery?: DiscoveryPort;
   /** Absent: cancel and redrive answer 501 NOT_CONFIGURED. */
   requestControl?: RequestControlPort;
-  redis: Redis | Cluster;
+  redis: RedisConnection;
   requests: Queue;
   outcomes: Queue;
   config: Config;
@@ -60,11 +60,11 @@ export function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyRepl
  * The connection is lost (ioredis is reconnecting, or gave up): a command would wait in the
  * offline queue, so the API answers 503 at once instead.
  */
-export function redisConnectionLost(redis: Redis | Cluster): boolean {
+export function redisConnectionLost(redis: RedisConnection): boolean {
   return redis.status === "reconnecting" || redis.status === "close" || redis.status === "end";
 }
 
 /** The connection is up: a call that timed out reached Redis, which was slow, not away. */
-export function redisConnected(redis: Redis | Cluster): boolean {
+export function redisConnected(redis: RedisConnection): boolean {
   return redis.status === "ready";
 }

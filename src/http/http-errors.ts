@@ -11,7 +11,7 @@ import {
   RequestNotFoundError,
   RequestValidationError,
 } from "../errors/index.js";
-import { toRedisError } from "../queues/connection.js";
+import { toRedisError } from "../store/redis/connection.js";
 import type { FieldIssue } from "../schemas/issues.js";
 import { type ErrorCode, PROBLEM_TYPES, problemTypeUri } from "./problem-types.js";
 

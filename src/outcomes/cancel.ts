@@ -1,15 +1,13 @@
-import type { Queue } from "bullmq";
-import { canceledEvent, envelopeOf, salvagedEnvelope } from "../consumer/outcome-events.js";
+import { canceledEvent, envelopeOf, salvagedEnvelope } from "./outcome-events.js";
 import { CancelValidationError, RequestNotCancelableError, RequestNotFoundError } from "../errors/index.js";
 import { cancelIssues } from "../schemas/cancel.js";
 import { acceptJobDataSchema } from "../schemas/job.js";
 import type { CanceledOutcome, OutcomeEvent } from "../schemas/outcome.js";
-import type { OutcomeQueue } from "./publish.js";
+import type { JobStore, OutcomeStore } from "../store/request-store.js";
 
 export interface CancelDeps {
-  /** The requests queue (a read handle is enough: jobs are read, and removed once canceled). */
-  requests: Queue;
-  outcomes: Pick<OutcomeQueue, "publishUnlessStarted" | "queue">;
+  /** The request store (its job, its outcome, the publication unless started). */
+  store: Pick<OutcomeStore, "publishUnlessStarted" | "readOutcome"> & Pick<JobStore, "job" | "jobState" | "removeJob">;
   now?: () => Date;
 }
 
@@ -21,7 +19,7 @@ export interface CancelDeps {
  * two, the job stays queued, and the worker that takes it finds its outcome and finishes without
  * calling AWS. Canceling again returns the same outcome.
  * @throws CancelValidationError when `requestId` cannot be a request id or `reason` is not 1-256
- *   characters (before Redis is asked anything: see assertCancelArguments)
+ *   characters (before the store is asked anything: see assertCancelArguments)
  * @throws RequestNotCancelableError (with `state`) when the request is running or finished
  * @throws RequestNotFoundError when neither its job nor its outcome exists
  */
@@ -31,8 +29,9 @@ export async function cancelRequest(
   options: { reason?: string } = {},
 ): Promise<CanceledOutcome> {
   assertCancelArguments(requestId, options);
+  const { store } = deps;
   const now = deps.now ?? (() => new Date());
-  const job = await deps.requests.getJob(requestId);
+  const job = await store.job(requestId);
   if (!job) return answerWithoutJob(deps, requestId);
 
   const parsed = acceptJobDataSchema.safeParse(job.data);
@@ -40,20 +39,22 @@ export async function cancelRequest(
     ? envelopeOf(requestId, parsed.data, job.attemptsMade + parsed.data.throttleRequeues, now())
     : salvagedEnvelope(requestId, job.data, now());
   const event = canceledEvent(envelope, options.reason ?? null) as CanceledOutcome;
-  const result = await deps.outcomes.publishUnlessStarted(event, {
-    ...(parsed.success ? { idempotencyKey: parsed.data.idempotencyKey } : {}),
-    jobState: () => deps.requests.getJobState(requestId),
-  });
+  const result = await store.publishUnlessStarted(
+    event,
+    parsed.success ? { idempotencyKey: parsed.data.idempotencyKey } : {},
+  );
   if (typeof result === "object") throw new RequestNotCancelableError(requestId, result.started);
   if (result === "already-published") {
-    const existing = await deps.outcomes.queue.getJob(requestId);
-    const outcome = existing?.data as OutcomeEvent | undefined;
-    if (outcome?.type !== "canceled")
-      throw new RequestNotCancelableError(requestId, stateOf(outcome, await deps.requests.getJobState(requestId)));
-    await removeQuietly(deps.requests, requestId); // a cancel that died before removing it
+    const outcome = await store.readOutcome(requestId);
+    if (outcome?.type !== "canceled") {
+      throw new RequestNotCancelableError(requestId, stateOf(outcome, await store.jobState(requestId)));
+    }
+    await store.removeJob(requestId); // a cancel that died before removing it
     return outcome;
   }
-  await removeQuietly(deps.requests, requestId);
+  // A run may have taken the job between the publication and here (its lock makes the removal
+  // fail): that run finds the outcome and ends without calling AWS.
+  await store.removeJob(requestId);
   return event;
 }
 
@@ -70,7 +71,7 @@ export function assertCancelArguments(requestId: string, options: { reason?: str
 
 /** The job is gone: its outcome says how the request ended (a canceled one is canceled again). */
 async function answerWithoutJob(deps: CancelDeps, requestId: string): Promise<CanceledOutcome> {
-  const outcome = (await deps.outcomes.queue.getJob(requestId))?.data as OutcomeEvent | undefined;
+  const outcome = await deps.store.readOutcome(requestId);
   if (!outcome) throw new RequestNotFoundError(requestId);
   if (outcome.type === "canceled") return outcome;
   throw new RequestNotCancelableError(requestId, stateOf(outcome, "unknown"));
@@ -81,12 +82,4 @@ function stateOf(outcome: OutcomeEvent | undefined, jobState: string): string {
   if (jobState !== "unknown") return jobState;
   if (outcome?.type === "failed") return "failed";
   return outcome ? "completed" : "unknown";
-}
-
-/**
- * Removes the canceled job. A run may have taken it between the publication and here (its lock
- * makes BullMQ refuse the removal): that run finds the outcome and ends without calling AWS.
- */
-async function removeQuietly(requests: Queue, requestId: string): Promise<void> {
-  await requests.remove(requestId).catch(() => 0);
 }

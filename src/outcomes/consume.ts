@@ -1,8 +1,8 @@
 import { UnrecoverableError, Worker, type Job, type Telemetry } from "bullmq";
 import { OutcomeParkedError } from "../errors/index.js";
 import type { Logger } from "../observability/logger.js";
-import { createRedis, type RedisConnection } from "../queues/connection.js";
-import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
+import { createRedis, type RedisConnection } from "../store/redis/connection.js";
+import { DEFAULT_QUEUE_LOCATION } from "../store/queue-location.js";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import { outcomeEventSchema, parseStoredEvent, type OutcomeEvent } from "../schemas/outcome.js";
 

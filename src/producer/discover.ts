@@ -6,7 +6,7 @@ import type { DiscoveryPolicy, PolicyDecision } from "../schemas/policy.js";
 import { applyPolicy } from "./discovery-policy.js";
 import { enqueueEach, previewedDispositions, type Disposition } from "./enqueue-each.js";
 import type { EnqueueResult } from "./producer.js";
-import type { ReservationPreview } from "./reserve.js";
+import type { ReservationPreview } from "../request-record/record.js";
 
 /**
  * Discovery: the invitations waiting for us (ListConnectionInvitations, RECEIVER and PENDING,

@@ -1,6 +1,6 @@
 import { IdempotencyConflictError } from "../errors/index.js";
 import type { RecordState } from "../request-record/record.js";
-import type { ReservationPreview } from "./reserve.js";
+import type { ReservationPreview } from "../request-record/record.js";
 import type { EnqueueResult } from "./producer.js";
 
 /**

@@ -1,26 +1,23 @@
 import { randomUUID } from "node:crypto";
-import { Queue, type Telemetry } from "bullmq";
-import { classifyRedisError, createRedis, toRedisError, type RedisConnection } from "../queues/connection.js";
-import { DEFAULT_QUEUE_LOCATION } from "../queues/queue-names.js";
-import { CONFIG_DEFAULTS } from "../schemas/config.js";
-import { createTxQueue } from "../queues/transaction.js";
-import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
-import { actionOf, type AcceptRequest } from "../schemas/request.js";
+import type { Queue, Telemetry } from "bullmq";
 import { BatchValidationError, IdempotencyConflictError, RequestValidationError } from "../errors/index.js";
 import { canonicalJson, fingerprint, fingerprintPayload } from "../request-record/fingerprint.js";
 import {
   defaultIdempotencyKey,
   deriveClientToken,
-  idempotencyRecordKey,
   newRequestJobId,
   redriveIdempotencyKey,
 } from "../request-record/identity.js";
-import type { SubmissionResult } from "../request-record/record.js";
-import { defineRecordCommands } from "../request-record/transitions.js";
-import { enqueueInOneScript } from "./enqueue-script.js";
-import { previewReservations, reserveAndEnqueue, type PreparedRequest, type ReservationPreview } from "./reserve.js";
+import type { PreparedRequest, ReservationPreview, SubmissionResult } from "../request-record/record.js";
+import { CONFIG_DEFAULTS } from "../schemas/config.js";
+import { JOB_DATA_VERSION, type AcceptJobData } from "../schemas/job.js";
+import { actionOf, type AcceptRequest } from "../schemas/request.js";
+import { DEFAULT_QUEUE_LOCATION } from "../store/queue-location.js";
+import { createRedis, quitConnection, type RedisConnection } from "../store/redis/connection.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../store/redis/job-options.js";
+import { createRedisRequestStore } from "../store/redis/redis-request-store.js";
+import type { SubmissionStore } from "../store/request-store.js";
 import { validateRequest } from "./validate-request.js";
-import { DEFAULT_RETRY_POLICY, requestJobOptions, type RetryPolicy } from "./job-options.js";
 
 export interface ProducerOptions {
   /** An ioredis Redis or Cluster (not closed by the producer) or a URL. @defaultValue REDIS_URL's default,
@@ -79,8 +76,13 @@ export interface Producer {
   enqueueRedrives(items: readonly RedriveItem[]): Promise<EnqueueResult[]>;
   /** What enqueueRedrives would do with each item, writing nothing (see preview). @throws BatchValidationError */
   previewRedrives(items: readonly RedriveItem[]): Promise<ReservationPreview[]>;
-  readonly queue: Queue;
   close(): Promise<void>;
+}
+
+/** A producer on Redis (createProducer). */
+export interface RedisProducer extends Producer {
+  /** The requests queue's BullMQ handle (counts, dashboards; never add jobs to it directly). */
+  readonly queue: Queue;
 }
 
 /** A failed request to run again: its request (as callers submit one) and its request id. */
@@ -89,125 +91,85 @@ export interface RedriveItem {
   redriveOf: string;
 }
 
-export function createProducer(options: ProducerOptions = {}): Producer {
+export function createProducer(options: ProducerOptions = {}): RedisProducer {
   // A URL: the producer opens (and closes) the connection, and names the URL, without its
   // credentials, in its Redis errors.
   const url = typeof options.redis === "object" ? undefined : (options.redis ?? CONFIG_DEFAULTS.REDIS_URL);
   const ownsConnection = url !== undefined;
   const connection = url === undefined ? (options.redis as RedisConnection) : createRedis(url);
-  const prefix = options.prefix ?? DEFAULT_QUEUE_LOCATION.prefix;
-  const queueName = options.queueName ?? DEFAULT_QUEUE_LOCATION.requestsQueue;
-  const outcomeKeyPrefix = `${prefix}:${options.outcomesQueueName ?? DEFAULT_QUEUE_LOCATION.outcomesQueue}:`;
-  const jobOptions = requestJobOptions({ ...DEFAULT_RETRY_POLICY, ...options.retry });
-  const telemetry = options.telemetry ? { telemetry: options.telemetry } : {};
-  const queue = new Queue(queueName, { connection, prefix, defaultJobOptions: jobOptions, ...telemetry });
-  // A batch whose duplicate lost its job is reserved by a WATCH transaction (reserve.ts), on a
-  // pool of connections of its own (WATCH is per connection); every other batch is one script.
-  const tx = createTxQueue(connection, queueName, {
-    prefix,
-    defaultJobOptions: jobOptions,
-    ...telemetry,
-    onConnection: defineRecordCommands,
+  const store = createRedisRequestStore({
+    connection,
+    location: {
+      prefix: options.prefix ?? DEFAULT_QUEUE_LOCATION.prefix,
+      requestsQueue: options.queueName ?? DEFAULT_QUEUE_LOCATION.requestsQueue,
+      outcomesQueue: options.outcomesQueueName ?? DEFAULT_QUEUE_LOCATION.outcomesQueue,
+    },
+    retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(url !== undefined ? { url } : {}),
   });
-  // Connection errors reach BullMQ queues as 'error' events; with no listener BullMQ prints them
-  // with console.error, command arguments included. A producer's failures surface through the
-  // calls that fail (enqueue rejects), so the events themselves are dropped here.
-  queue.on("error", () => {});
-
-  const prepareAll = (requests: readonly unknown[], redriveOf?: readonly string[]) =>
-    prepareRequests(requests, { prefix, queueName }, redriveOf);
-
-  /** Redrives as requests: the redrive key, no ClientToken (a new one is derived from that key). */
-  function redriveRequests(items: readonly RedriveItem[]): unknown[] {
-    if (!Array.isArray(items))
-      throw new RequestValidationError([{ field: "items", rule: "must be an array of redrives" }]);
-    return items.map(({ request, redriveOf }) => {
-      if (request === null || typeof request !== "object") return request;
-      const { clientToken: _old, ...rest } = request as Record<string, unknown>;
-      return { ...rest, idempotencyKey: redriveIdempotencyKey(redriveOf) };
-    });
-  }
-
-  async function enqueueMany(requests: readonly unknown[], redriveOf?: readonly string[]): Promise<EnqueueResult[]> {
-    const items = prepareAll(requests, redriveOf);
-    if (items.length === 0) return [];
-    try {
-      const results = await enqueueInOneScript(connection, queue, items, jobOptions, outcomeKeyPrefix).catch(
-        (err: unknown) => {
-          // A full Redis refuses the script before it reads anything. The transaction below still
-          // answers what needs no write (duplicates, conflicts), and is refused (EXECABORT) at its
-          // first write, writing nothing.
-          if (classifyRedisError(err) === "full") return "refused" as const;
-          throw err;
-        },
-      );
-      if (Array.isArray(results)) return results;
-      // "job-missing": a duplicate's record lost its job, which the transaction gives back.
-      return await tx.exclusive((session) => reserveAndEnqueue(session, items, jobOptions, outcomeKeyPrefix));
-    } catch (err) {
-      // A full Redis refuses the MULTI whole (EXECABORT) or the script at its first write (OOM):
-      // nothing of the batch is written, and the caller gets one typed error for it. So does a
-      // refused password (WRONGPASS, or NOAUTH without one): RedisAuthError, never retried.
-      throw toRedisError(err, url) ?? err;
-    }
-  }
-
   return {
-    queue,
-    enqueueMany: (requests) => enqueueMany(requests),
-    async preview(requests) {
-      const items = prepareAll(requests);
-      return items.length === 0 ? [] : tx.exclusive((session) => previewReservations(session, items));
-    },
-    enqueueRedrives: (items) =>
-      enqueueMany(
-        redriveRequests(items),
-        items.map((i) => i.redriveOf),
-      ),
-    async previewRedrives(items) {
-      const prepared = prepareAll(
-        redriveRequests(items),
-        items.map((i) => i.redriveOf),
-      );
-      return prepared.length === 0 ? [] : tx.exclusive((session) => previewReservations(session, prepared));
-    },
-    async enqueue(request) {
-      try {
-        const [result] = await enqueueMany([request]);
-        return result!;
-      } catch (err) {
-        if (err instanceof BatchValidationError) throw new RequestValidationError(err.invalid[0]!.issues);
-        if (err instanceof IdempotencyConflictError)
-          throw new IdempotencyConflictError(err.idempotencyKey, err.differences, err.existingJobId);
-        throw err;
-      }
-    },
+    ...createProducerOn(store),
+    queue: store.requestsQueue,
     async close() {
-      // Let both queue handles finish starting first (BullMQ's INFO, script loading and queue
-      // meta write are in flight for a few ms after creation): a connection closed under them
-      // rejects those commands with "Connection is closed". Bounded, so a Redis that is away does
-      // not hold close() up.
-      await settled(Promise.all([queue.waitUntilReady(), tx.queue.waitUntilReady()]), CLOSE_SETTLE_MS);
-      await tx.close();
-      await queue.close();
+      await store.close();
       if (ownsConnection) await quitConnection(connection);
     },
   };
 }
 
 /**
- * Validates every request (one invalid request refuses the batch: BatchValidationError) and derives
- * what enqueueing each needs: idempotency key and record key, payload fingerprint, ClientToken,
- * correlation id, a new job id and the job's data. The requests of one call share `enqueuedAt`.
+ * A producer over any submission store (the Redis one: createProducer; the in-memory one in unit
+ * tests). It validates and prepares requests; the store judges and writes them. Its close() closes
+ * nothing (the store is the caller's).
  */
-export function prepareRequests(
-  requests: readonly unknown[],
-  location: { prefix: string; queueName: string },
-  redriveOf?: readonly string[],
-): PreparedRequest[] {
+export function createProducerOn(store: SubmissionStore): Producer {
+  /** Redrives as requests: the redrive key, no ClientToken (a new one is derived from that key). */
+  function redriveRequests(items: readonly RedriveItem[]): unknown[] {
+    if (!Array.isArray(items)) {
+      throw new RequestValidationError([{ field: "items", rule: "must be an array of redrives" }]);
+    }
+    return items.map(({ request, redriveOf }) => {
+      if (request === null || typeof request !== "object") return request;
+      const { clientToken: _old, ...rest } = request as Record<string, unknown>;
+      return { ...rest, idempotencyKey: redriveIdempotencyKey(redriveOf) };
+    });
+  }
+  const redrivesOf = (items: readonly RedriveItem[]) => items.map((i) => i.redriveOf);
+  const enqueueMany = (requests: readonly unknown[], redriveOf?: readonly string[]) =>
+    store.submit(prepareRequests(requests, redriveOf));
+
+  return {
+    enqueueMany: (requests) => enqueueMany(requests),
+    preview: async (requests) => store.preview(prepareRequests(requests)),
+    enqueueRedrives: (items) => enqueueMany(redriveRequests(items), redrivesOf(items)),
+    previewRedrives: async (items) => store.preview(prepareRequests(redriveRequests(items), redrivesOf(items))),
+    async enqueue(request) {
+      try {
+        const [result] = await enqueueMany([request]);
+        return result!;
+      } catch (err) {
+        if (err instanceof BatchValidationError) throw new RequestValidationError(err.invalid[0]!.issues);
+        if (err instanceof IdempotencyConflictError) {
+          throw new IdempotencyConflictError(err.idempotencyKey, err.differences, err.existingJobId);
+        }
+        throw err;
+      }
+    },
+    async close() {},
+  };
+}
+
+/**
+ * Validates every request (one invalid request refuses the batch: BatchValidationError) and derives
+ * what enqueueing each needs: idempotency key, payload fingerprint, ClientToken, correlation id, a
+ * new job id and the job's data. The requests of one call share `enqueuedAt`.
+ */
+export function prepareRequests(requests: readonly unknown[], redriveOf?: readonly string[]): PreparedRequest[] {
   // A JavaScript caller may pass anything: say so in the library's words, not with a TypeError.
-  if (!Array.isArray(requests))
+  if (!Array.isArray(requests)) {
     throw new RequestValidationError([{ field: "requests", rule: "must be an array of requests" }]);
+  }
   const valid: AcceptRequest[] = [];
   const invalid: Array<{ index: number; issues: RequestValidationError["issues"] }> = [];
   // A plain loop, not forEach: a hole in a sparse array is a request too (an invalid one), so
@@ -219,14 +181,13 @@ export function prepareRequests(
   }
   if (invalid.length > 0) throw new BatchValidationError(invalid);
   const enqueuedAt = new Date().toISOString();
-  return valid.map((r, i) => prepareRequest(r, i, enqueuedAt, location, redriveOf?.[i]));
+  return valid.map((r, i) => prepareRequest(r, i, enqueuedAt, redriveOf?.[i]));
 }
 
 function prepareRequest(
   request: AcceptRequest,
   index: number,
   enqueuedAt: string,
-  location: { prefix: string; queueName: string },
   redriveOf?: string,
 ): PreparedRequest {
   const idempotencyKey = request.idempotencyKey ?? defaultIdempotencyKey(request.catalog, request.identifier);
@@ -245,31 +206,10 @@ function prepareRequest(
   return {
     index,
     idempotencyKey,
-    recordKey: idempotencyRecordKey(location.prefix, location.queueName, idempotencyKey),
     fp: fingerprint(payload, payloadJson),
     payload,
     payloadJson,
     jobId: newRequestJobId(request.catalog, request.identifier),
     data,
   };
-}
-
-/** Longest close() waits for the queues' start-up commands, and for QUIT, before dropping the connection. */
-const CLOSE_SETTLE_MS = 2000;
-
-/** Resolves when `promise` settles or after `ms`, whichever is first; never rejects. */
-async function settled(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
-
-/**
- * QUIT (Redis answers every command sent before it, then closes; on a Cluster every node does)
- * rather than disconnect (which rejects whatever is still pending with "Connection is closed").
- * Falls back to disconnect when QUIT fails or does not come back in time.
- */
-async function quitConnection(connection: RedisConnection): Promise<void> {
-  await settled(connection.quit(), CLOSE_SETTLE_MS);
-  if (connection.status !== "end") connection.disconnect();
 }

@@ -3,7 +3,7 @@ import type { FailedOutcome, OutcomeEvent } from "../schemas/outcome.js";
 import { validateRequest } from "./validate-request.js";
 import { enqueueEach, previewedDispositions, type Disposition } from "./enqueue-each.js";
 import type { EnqueueResult, RedriveItem } from "./producer.js";
-import type { ReservationPreview } from "./reserve.js";
+import type { ReservationPreview } from "../request-record/record.js";
 
 /**
  * Redrive: run again the requests whose outcome was `failed` (e.g. every AccessDeniedException of

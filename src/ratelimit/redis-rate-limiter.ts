@@ -1,4 +1,5 @@
-import type { Cluster, Redis } from "ioredis";
+import type { RedisConnection } from "../store/redis/connection.js";
+import { defineScript } from "../store/redis/lua-scripts.js";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import { createAdmissionQueue } from "./admission-queue.js";
 import {
@@ -11,7 +12,7 @@ import {
   type AdaptationOptions,
 } from "./limit-settings.js";
 import { retryBudgetLeft } from "./retry-budget.js";
-import { ACQUIRE_LUA, SET_LUA, STATE_FIELDS, STATE_LUA, SUCCESS_LUA, THROTTLE_LUA } from "./scripts.js";
+import { RATE_LIMIT_SCRIPTS, STATE_FIELDS } from "./scripts.js";
 import type {
   AcquireResult,
   LimitSettings,
@@ -23,7 +24,7 @@ import type {
 
 export interface RedisRateLimiterOptions {
   /** A connection of the caller's (a single node or a Cluster); never closed by the limiter. */
-  redis: Redis | Cluster;
+  redis: RedisConnection;
   /** Key prefix, the queues' one: `${prefix}:ratelimit:${limitKey}`. @defaultValue QUEUE_PREFIX's default, "{pci}" */
   prefix?: string;
   /** Settings written when a limit does not exist in Redis yet. @defaultValue DEFAULT_LIMIT_SETTINGS */
@@ -33,14 +34,12 @@ export interface RedisRateLimiterOptions {
 }
 
 /** The scripts, registered on the connection with ioredis defineCommand (EVALSHA, EVAL on NOSCRIPT). */
-const COMMANDS = {
-  pciRateLimitAcquire: ACQUIRE_LUA,
-  pciRateLimitThrottle: THROTTLE_LUA,
-  pciRateLimitSuccess: SUCCESS_LUA,
-  pciRateLimitState: STATE_LUA,
-  pciRateLimitSet: SET_LUA,
-} as const;
-type CommandName = keyof typeof COMMANDS;
+type CommandName =
+  | "pciRateLimitAcquire"
+  | "pciRateLimitThrottle"
+  | "pciRateLimitSuccess"
+  | "pciRateLimitState"
+  | "pciRateLimitSet";
 type ScriptRunner = Record<CommandName, (key: string, ...argv: string[]) => Promise<unknown>>;
 
 /**
@@ -57,10 +56,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): Shared
   if (issues.length > 0) throw new RangeError(`invalid rate limiter options: ${issues.join("; ")}`);
 
   const redis = options.redis;
-  for (const [name, lua] of Object.entries(COMMANDS)) {
-    if (typeof (redis as unknown as Record<string, unknown>)[name] !== "function")
-      redis.defineCommand(name, { numberOfKeys: 1, lua });
-  }
+  for (const script of Object.values(RATE_LIMIT_SCRIPTS)) defineScript(redis, script, { numberOfKeys: 1 });
   const run = redis as unknown as ScriptRunner;
   const argv0 = defaultsArgv(defaults);
   const keyOf = (limitKey: string) => rateLimitRedisKey(prefix, limitKey);
@@ -144,7 +140,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): Shared
   };
 }
 
-/** The flat reply of STATE_LUA / SET_LUA as a RateLimitState. Pure. */
+/** The flat reply of get-state.lua / set.lua as a RateLimitState. Pure. */
 export function toState(limitKey: string, reply: readonly string[]): RateLimitState {
   const raw = Object.fromEntries(STATE_FIELDS.map((f, i) => [f, reply[i] ?? ""])) as Record<
     (typeof STATE_FIELDS)[number],

@@ -3,7 +3,7 @@ import type { RequestAction } from "../schemas/request.js";
 
 /**
  * The identities of a request, all derived here:
- *   idempotency key   the caller's, or `<catalog>.<identifier>`: names the request record
+ *   idempotency key   the caller's, or `<catalog>.<identifier>`: names the request record (the store derives its key)
  *   job id            `<catalog>.<identifier>.<suffix>`: the request's BullMQ job, fixed by its record
  *   ClientToken       a function of the idempotency key and the action: the same on every retry,
  *                     redelivery and re-submission, so AWS replays its first answer instead of acting twice
@@ -13,23 +13,6 @@ import type { RequestAction } from "../schemas/request.js";
 /** Without an idempotencyKey, a request's key is its invitation: `<catalog>.<identifier>`. */
 export function defaultIdempotencyKey(catalog: string, identifier: string): string {
   return `${catalog}.${identifier}`;
-}
-
-/**
- * Redis key of a request record, inside the queue prefix so one hash tag covers it on Redis
- * Cluster. The caller's key is hashed: any length or character set stays a short, safe key.
- */
-export function idempotencyRecordKey(prefix: string, queueName: string, idempotencyKey: string): string {
-  return `${prefix}:${queueName}:idem:${hash("sha256", idempotencyKey, "base64url")}`;
-}
-
-/**
- * The index of open records (queued or in progress) of a requests queue: a sorted set of record
- * keys by creation time, kept by the record scripts, read by the sweeper. Derived from a record
- * key, so a record and its index always share the prefix (and the Cluster slot).
- */
-export function openRecordsKey(recordKey: string): string {
-  return `${recordKey.slice(0, recordKey.lastIndexOf(":idem:"))}:idem-open`;
 }
 
 /**

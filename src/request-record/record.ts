@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AcceptJobData } from "../schemas/job.js";
 import type { OutcomeEvent } from "../schemas/outcome.js";
 import { differingFields, type FingerprintPayload } from "./fingerprint.js";
 
@@ -13,7 +14,7 @@ import { differingFields, type FingerprintPayload } from "./fingerprint.js";
  *   outcome      the outcome event JSON, once completed (answers re-submissions after the job
  *                and the outcome event are gone);  completedAt
  *
- * State machine (each arrow is one function of transitions.ts, run by one Lua script):
+ * State machine (each arrow is one write of the store: src/store/redis/lua/*.lua in Redis):
  *
  *   (none) ──queueRecords, in the MULTI that adds the job──▶ queued (and in the open-records index)
  *   queued ──completeRecord, in the MULTI that adds the outcome──▶ completed (out of the index)
@@ -45,6 +46,46 @@ export type RequestRecord = z.infer<typeof requestRecordSchema>;
 /** The hash fields of a record, in the order the scripts use. */
 export const RECORD_FIELDS = Object.keys(requestRecordSchema.shape) as Array<keyof RequestRecord>;
 
+/** One validated request, with everything derived for it (producer.ts prepareRequests), ready to be submitted. */
+export interface PreparedRequest {
+  /** Its position in the caller's batch. */
+  index: number;
+  idempotencyKey: string;
+  fp: string;
+  payload: FingerprintPayload;
+  payloadJson: string;
+  /** Job id and data to use if this request is new. */
+  jobId: string;
+  data: AcceptJobData;
+}
+
+/** The record a new request gets: queued, with its job id, ClientToken and correlation id. */
+export function newRecord(item: PreparedRequest): RequestRecord {
+  return {
+    key: item.idempotencyKey,
+    fp: item.fp,
+    payload: item.payloadJson,
+    jobId: item.jobId,
+    clientToken: item.data.clientToken,
+    correlationId: item.data.request.correlationId,
+    state: "queued",
+    createdAt: item.data.enqueuedAt,
+  };
+}
+
+/** What a submission would do with one request (the store's preview). */
+export type ReservationPreview =
+  | { verdict: "new"; idempotencyKey: string }
+  | { verdict: "duplicate"; idempotencyKey: string; jobId: string; state: SubmissionResult["state"] }
+  /** `firstIndex`: the key's first use is that earlier item of the batch (see IdempotencyConflictError). */
+  | {
+      verdict: "conflict";
+      idempotencyKey: string;
+      existingJobId: string;
+      differences: string[];
+      firstIndex?: number;
+    };
+
 /** A hash read from Redis → record, or undefined when the hash is absent or not a record. */
 export function parseRecord(hash: Record<string, string> | null | undefined): RequestRecord | undefined {
   if (!hash || Object.keys(hash).length === 0) return undefined;
@@ -56,7 +97,7 @@ export function parseRecord(hash: Record<string, string> | null | undefined): Re
  * A hash at a record key that is not a record (parseRecord: undefined) is judged as no record, and
  * replaced whole by the write that follows, only when no live request can own it: it names no job,
  * or it is not completed and its job is gone. One that names a job still there is unreadable and
- * never written over (RecordUnreadableError). The scripts' isReplaceable (scripts/read-records.ts)
+ * never written over (RecordUnreadableError). The scripts' isReplaceable (store/redis/lua/includes/record.lua)
  * is this rule in Lua; `jobMissing` is readRecord's flag.
  */
 export function isReplaceable(hash: Record<string, string>, jobMissing: boolean): boolean {

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
 import { buildHttpServer } from "../../src/http/build-http-server.js";
 import type { AcceptancePort } from "../../src/http/http-context.js";
-import { createProducer, type Producer } from "../../src/producer/producer.js";
+import { createProducer, type RedisProducer } from "../../src/producer/producer.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { deletePrefix, REDIS_URL, uniquePrefix } from "./redis.js";
@@ -18,7 +18,7 @@ export const TOKEN_B = "token-b-fedcba9876543210";
 export interface Running {
   base: string;
   prefix: string;
-  producer: Producer;
+  producer: RedisProducer;
   close(): Promise<void>;
 }
 

@@ -1,11 +1,11 @@
 import { PartnerCentralEmulator, type EmulatorOptions } from "../../src/emulator/index.js";
 import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
-import { createProducer, type Producer } from "../../src/producer/producer.js";
+import { createProducer, type RedisProducer } from "../../src/producer/producer.js";
 import { startWorker, type RunningWorker } from "../../src/app/run-worker.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import type { Config } from "../../src/schemas/config.js";
-import type { RetryPolicy } from "../../src/producer/job-options.js";
+import type { RetryPolicy } from "../../src/store/redis/job-options.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "./redis.js";
 import type { Redis } from "ioredis";
 import type { Telemetry } from "bullmq";
@@ -17,7 +17,7 @@ export interface Pipeline {
   prefix: string;
   redis: Redis;
   emulator: PartnerCentralEmulator;
-  producer: Producer;
+  producer: RedisProducer;
   config: Config;
   /** A worker on the pipeline's config; `options.api` replaces the SDK adapter the helper makes. */
   startWorker(

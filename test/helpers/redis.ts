@@ -8,7 +8,7 @@ export function uniquePrefix(label = "t"): string {
   return `{pci-test-${label}-${randomBytes(4).toString("hex")}}`;
 }
 
-export { deletePrefix } from "../../src/queues/delete-prefix.js";
+export { deletePrefix } from "../../src/store/redis/delete-prefix.js";
 
 export function newRedis(url = REDIS_URL): Redis {
   return new Redis(url, { maxRetriesPerRequest: null });

@@ -3,12 +3,12 @@ import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
 import { createRequestControl, type RequestControl } from "../../src/app/request-control.js";
-import { createOutcomeQueue } from "../../src/outcomes/publish.js";
-import { canceledEvent, envelopeOf } from "../../src/consumer/outcome-events.js";
+import { createOutcomeQueue } from "../../src/store/redis/publish.js";
+import { canceledEvent, envelopeOf } from "../../src/outcomes/outcome-events.js";
 import { CancelValidationError, RequestNotCancelableError, RequestNotFoundError } from "../../src/errors/index.js";
 import { REQUEST_ID_RULE } from "../../src/schemas/request-id.js";
 import { acceptJobDataSchema } from "../../src/schemas/job.js";
-import { idempotencyRecordKey } from "../../src/request-record/identity.js";
+import { idempotencyRecordKey } from "../../src/store/redis/keys.js";
 import { parseRecord } from "../../src/request-record/record.js";
 import { outcomeEventSchema } from "../../src/schemas/outcome.js";
 

@@ -4,7 +4,7 @@ import { Queue } from "bullmq";
 import { describe, expect, it } from "vitest";
 import { OutcomeParkedError } from "../../src/errors/index.js";
 import { consumeOutcomes } from "../../src/outcomes/consume.js";
-import { listParkedOutcomes, replayParkedOutcomes } from "../../src/outcomes/parked.js";
+import { listParkedOutcomes, replayParkedOutcomes } from "../../src/store/redis/parked.js";
 import type { OutcomeEvent } from "../../src/schemas/outcome.js";
 import { startPipeline } from "../helpers/pipeline.js";
 import { pipelineWithOutcomes, waitForOutcomes } from "../helpers/outcomes.js";

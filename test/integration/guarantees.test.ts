@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
-import { jobLockKey } from "../../src/queues/job-lock.js";
+import { jobLockKey } from "../../src/store/redis/keys.js";
 import { createRedisRateLimiter } from "../../src/ratelimit/redis-rate-limiter.js";
 
 let p: Pipeline | undefined;

@@ -1,6 +1,8 @@
 /**
- * A guarded add (src/queues/guarded-add.ts) runs a guard of ours and BullMQ's own addStandardJob
- * in one script. It leans on BullMQ's internals (its CommonJS build's scripts, the arguments its
+ * Our scripts that add a job (src/store/redis/lua/enqueue.lua, publish-outcome.lua) run a guard of
+ * ours and BullMQ's own addStandardJob in one script (src/store/redis/bullmq-add.ts, the loader's
+ * `--- @include "bullmq:addStandardJob"`). The script here (test/fixtures/lua/guarded-add.lua) is
+ * shaped like them. It leans on BullMQ's internals (its CommonJS build's scripts, the arguments its
  * Job builds): these tests fail if they change under us, and show the three promises: the job is
  * the one Queue#add would write, a guard that refuses adds nothing, and a full Redis refuses the
  * whole script (guard's writes included) before it runs.
@@ -9,16 +11,20 @@ import { createRequire } from "node:module";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addJobArguments, defineGuardedAdd } from "../../src/queues/guarded-add.js";
+import type { Queue as BullQueue } from "bullmq";
+import { addJobArguments, type AddedJob } from "../../src/store/redis/bullmq-add.js";
+import type { RedisConnection } from "../../src/store/redis/connection.js";
+import { loadLuaScript, runScript } from "../../src/store/redis/lua-scripts.js";
 import { deletePrefix, newRedis, uniquePrefix } from "../helpers/redis.js";
 import { fillUp, makeRoom, startRedisServer, type OwnRedis } from "../helpers/redis-server.js";
 
-const GUARD = `
-if PARGV[1] == 'refuse' then return 'refused' end
-redis.call('HDEL', PKEYS[1], 'old')
-redis.call('HSET', PKEYS[1], 'guard', PARGV[2])
-`;
-const guarded = defineGuardedAdd("pciTestGuardedAdd", GUARD);
+const script = loadLuaScript(new URL("../fixtures/lua/", import.meta.url), "guarded-add", "pciTestGuardedAdd");
+const guarded = {
+  run(redis: RedisConnection, queue: BullQueue, added: AddedJob, guard: { keys: string[]; args: string[] }) {
+    const bull = addJobArguments(queue, added);
+    return runScript(redis, script, [...bull.keys, ...guard.keys], [...bull.args, ...guard.args]);
+  },
+};
 const job = (jobId: string) => ({
   name: "outcome",
   data: { n: 1, text: "é" },
@@ -26,7 +32,7 @@ const job = (jobId: string) => ({
   jobId,
 });
 
-describe("BullMQ's addStandardJob, as a guarded add uses it", () => {
+describe("BullMQ's addStandardJob, as our scripts use it", () => {
   it("is where we read it, with the interface we call", () => {
     const { addStandardJob } = createRequire(import.meta.url)("bullmq/dist/cjs/scripts/index.js") as {
       addStandardJob: { name: string; keys: number; content: string };
@@ -40,7 +46,7 @@ describe("BullMQ's addStandardJob, as a guarded add uses it", () => {
   });
 });
 
-describe("a guarded add", () => {
+describe("a script that adds a job after a guard", () => {
   let redis: Redis;
   const prefix = uniquePrefix("guarded-add");
   let queue: Queue;
@@ -93,7 +99,7 @@ describe("a guarded add", () => {
   });
 });
 
-describe("a guarded add on a full Redis", () => {
+describe("a script that adds a job after a guard, on a full Redis", () => {
   let server: OwnRedis;
   let redis: Redis;
   let admin: Redis;

@@ -4,11 +4,12 @@ import { countOutcomes, waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
 import { IdempotencyConflictError, RecordUnreadableError } from "../../src/errors/index.js";
 import type { AcceptedOutcome, FailedOutcome } from "../../src/schemas/outcome.js";
-import { idempotencyRecordKey, openRecordsKey } from "../../src/request-record/identity.js";
+import { idempotencyRecordKey, openRecordsKey } from "../../src/store/redis/keys.js";
 import { prepareRequests } from "../../src/producer/producer.js";
-import { enqueueInOneScript } from "../../src/producer/enqueue-script.js";
+import { enqueueInOneScript } from "../../src/store/redis/enqueue.js";
+import { keyRequests } from "../../src/store/redis/reserve.js";
 import { enqueueEach } from "../../src/producer/enqueue-each.js";
-import { DEFAULT_RETRY_POLICY, requestJobOptions } from "../../src/producer/job-options.js";
+import { DEFAULT_RETRY_POLICY, requestJobOptions } from "../../src/store/redis/job-options.js";
 
 let p: Pipeline | undefined;
 afterEach(async () => {
@@ -363,7 +364,7 @@ describe("idempotency keys", () => {
     async () => {
       p = await startPipeline({ label: "idem-resend" });
       const requests = p.emulator.seedInvitations(2).map((i) => ({ catalog: i.catalog, identifier: i.identifier }));
-      const items = prepareRequests(requests, { prefix: p.prefix, queueName: p.producer.queue.name });
+      const items = keyRequests(prepareRequests(requests), p.prefix, p.producer.queue.name);
       const opts = requestJobOptions(DEFAULT_RETRY_POLICY);
       const first = await enqueueInOneScript(p.redis, p.producer.queue, items, opts, "");
       const again = await enqueueInOneScript(p.redis, p.producer.queue, items, opts, "");

@@ -5,7 +5,7 @@
  */
 import { Queue, Worker } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
-import { jobLockKey } from "../../src/queues/job-lock.js";
+import { jobLockKey } from "../../src/store/redis/keys.js";
 import { deletePrefix, newRedis, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
 

@@ -4,10 +4,10 @@
  */
 import type { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { createOutcomeQueue } from "../../src/outcomes/publish.js";
-import { createRedis } from "../../src/queues/connection.js";
-import { jobLockKey } from "../../src/queues/job-lock.js";
-import { idempotencyRecordKey, openRecordsKey } from "../../src/request-record/identity.js";
+import { createOutcomeQueue } from "../../src/store/redis/publish.js";
+import { createRedis } from "../../src/store/redis/connection.js";
+import { jobLockKey } from "../../src/store/redis/keys.js";
+import { idempotencyRecordKey, openRecordsKey } from "../../src/store/redis/keys.js";
 import type { OutcomeEvent } from "../../src/schemas/outcome.js";
 import { deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 

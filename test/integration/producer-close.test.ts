@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createProducer } from "../../src/producer/producer.js";
-import { createRedis, type RedisConnection } from "../../src/queues/connection.js";
+import { createRedis, type RedisConnection } from "../../src/store/redis/connection.js";
 import { REDIS_URL, deletePrefix, newRedis, uniquePrefix } from "../helpers/redis.js";
 import { hasRedisBinaries, startRedisCluster, type RedisCluster } from "../helpers/redis-cluster.js";
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { createProducer, RedisAuthError, type Producer } from "../../src/index.js";
 import { buildHttpServer } from "../../src/http/build-http-server.js";
-import { createRedis } from "../../src/queues/connection.js";
+import { createRedis } from "../../src/store/redis/connection.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { startRedisServer, type OwnRedis } from "../helpers/redis-server.js";

@@ -5,7 +5,8 @@ import { maxInSlidingWindow } from "../../bench/window-stats.js";
 import { PartnerCentralEmulator } from "../../src/emulator/index.js";
 import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
 import { createProducer } from "../../src/producer/producer.js";
-import { createOutcomeQueue } from "../../src/outcomes/publish.js";
+import { DEFAULT_RETRY_POLICY } from "../../src/store/redis/job-options.js";
+import { createRedisRequestStore } from "../../src/store/redis/redis-request-store.js";
 import { createAcceptWorker } from "../../src/consumer/worker.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
@@ -141,13 +142,13 @@ describe.skipIf(!available)("on a 3-master Redis Cluster", () => {
         prefix,
         retry: { attempts: 3, backoffDelayMs: 20, backoffJitter: 0 },
       });
-      const outcomes = createOutcomeQueue({
+      const outcomes = createRedisRequestStore({
         connection,
-        prefix,
-        queueName: location.outcomesQueue,
-        requestsQueueName: location.requestsQueue,
-        retentionSeconds: 3600,
+        location,
+        retry: DEFAULT_RETRY_POLICY,
+        outcomeRetentionSeconds: 3600,
         idempotencyRetentionSeconds: 3600,
+        writesQueueMeta: false,
       });
       const worker = createAcceptWorker({
         connection,

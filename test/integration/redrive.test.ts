@@ -3,11 +3,12 @@ import { Queue } from "bullmq";
 import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
 import { createRequestControl, type RequestControl } from "../../src/app/request-control.js";
-import { deriveClientToken, idempotencyRecordKey } from "../../src/request-record/identity.js";
+import { deriveClientToken } from "../../src/request-record/identity.js";
+import { idempotencyRecordKey } from "../../src/store/redis/keys.js";
 import { parseRecord } from "../../src/request-record/record.js";
 import { jobDataFromRecord } from "../../src/consumer/sweep.js";
 import { IdempotencyConflictError } from "../../src/errors/index.js";
-import { readFailedOutcomes } from "../../src/outcomes/failed-outcomes.js";
+import { readFailedOutcomes } from "../../src/store/redis/failed-outcomes.js";
 import { consumeOutcomes } from "../../src/outcomes/consume.js";
 import type { AcceptedOutcome, FailedOutcome, OutcomeEvent, RejectedOutcome } from "../../src/schemas/outcome.js";
 

@@ -4,7 +4,7 @@ import { waitForOutcomes } from "../helpers/outcomes.js";
 import { IdempotencyConflictError } from "../../src/errors/index.js";
 import { deriveClientToken } from "../../src/request-record/identity.js";
 import { jobDataFromRecord } from "../../src/consumer/sweep.js";
-import { idempotencyRecordKey } from "../../src/request-record/identity.js";
+import { idempotencyRecordKey } from "../../src/store/redis/keys.js";
 import { parseRecord } from "../../src/request-record/record.js";
 import {
   outcomeEventSchema,

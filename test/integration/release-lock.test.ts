@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { RELEASE_LOCK_LUA } from "../../src/app/scripts/release-lock.js";
+import { SCRIPTS } from "../../src/store/redis/scripts.js";
+
+const RELEASE_LOCK_LUA = SCRIPTS.releaseLock.lua;
 import { deletePrefix, newRedis, uniquePrefix } from "../helpers/redis.js";
 
 const redis = newRedis();
@@ -9,7 +11,7 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-describe("RELEASE_LOCK_LUA (the discovery schedule's lock)", () => {
+describe("lua/release-lock.lua (the discovery schedule's lock)", () => {
   it(
     "deletes the lock only for the token that set it: a holder " +
       "whose lock expired cannot release the next holder's",

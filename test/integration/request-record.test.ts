@@ -4,15 +4,10 @@
  * protocol or Redis change that alters one fails a test, not a production worker.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { createRedis } from "../../src/queues/connection.js";
+import { createRedis } from "../../src/store/redis/connection.js";
 import { RECORD_FIELDS, parseRecord, type RequestRecord } from "../../src/request-record/record.js";
-import {
-  completeRecord,
-  defineRecordCommands,
-  queueRecords,
-  readRecords,
-} from "../../src/request-record/transitions.js";
-import { createRecordSweepStore } from "../../src/request-record/record-store.js";
+import { completeRecord, defineRecordCommands, queueRecords, readRecords } from "../../src/store/redis/records.js";
+import { countRevival } from "../../src/store/redis/records.js";
 import { deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import type { Redis } from "ioredis";
 
@@ -103,7 +98,7 @@ describe("request record scripts", () => {
     "count a sweeper revival in the record, and never re-create " +
       "a record that has gone as a hash of `revivals` alone",
     async () => {
-      const store = createRecordSweepStore(redis, { prefix, requestsQueue: "accept-invitation" });
+      const store = { countRevival: (k: string) => countRevival(redis, k) };
       const key = `${prefix}:accept-invitation:idem:revived`;
       const tx = redis.multi();
       queueRecords(tx, [{ key, record: record("job-revived") }]);

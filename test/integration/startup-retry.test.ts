@@ -3,7 +3,7 @@
  * the wait before the next (startupRetryDelayMs: 250 ms doubling), and the next try comes no sooner.
  */
 import { describe, expect, it } from "vitest";
-import { assertRedisReachable, type StartupRetry } from "../../src/queues/connection.js";
+import { assertRedisReachable, type StartupRetry } from "../../src/store/redis/connection.js";
 import { freePort } from "../helpers/net.js";
 
 describe("the start-up check of Redis", () => {

@@ -11,7 +11,7 @@ import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
 import { waitForOutcomes, countOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
 import { newRedis } from "../helpers/redis.js";
-import { idempotencyRecordKey, openRecordsKey } from "../../src/request-record/identity.js";
+import { idempotencyRecordKey, openRecordsKey } from "../../src/store/redis/keys.js";
 
 let p: Pipeline | undefined;
 afterEach(async () => {

@@ -39,6 +39,44 @@ describe("AWS_REQUEST_TIMEOUT_MS", () => {
   });
 });
 
+describe("retries that all end on timeouts", () => {
+  it(
+    "are reconciled when they run out: the first Accept was applied but never answered, and neither " +
+      "was any retry; the invitation is read, found ACCEPTED, and the request ends accepted (alreadyAccepted)",
+    async () => {
+      p = await startPipeline({ label: "timeout-recon", retry: { attempts: 2 } });
+      const inv = p.emulator.seedInvitation();
+      // Every Accept of this invitation is carried out (the first changes it, the retry is a replay
+      // of the same ClientToken) and never answered: each attempt ends at AWS_REQUEST_TIMEOUT_MS.
+      p.emulator.script({
+        operation: "AcceptConnectionInvitation",
+        identifier: inv.identifier,
+        times: 2,
+        error: "Hang",
+        applyFirst: true,
+      });
+      const request = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+      // Long enough for the look-up's answer on a loaded machine: it is bounded by the same timeout.
+      await p.startWorker({ AWS_REQUEST_TIMEOUT_MS: 2000 });
+      const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
+      // A timeout may have reached AWS: out of attempts, the invitation is read before any failure is reported.
+      expect(event).toMatchObject({
+        type: "accepted",
+        requestId: request.jobId,
+        alreadyAccepted: true,
+        attempts: 2,
+        connection: { Id: p.emulator.getInvitation(inv.catalog, inv.identifier)!.ConnectionId },
+      });
+      const accepts = p.emulator.calls({ operation: "AcceptConnectionInvitation" });
+      expect(accepts.map((c) => c.errorType)).toEqual(["Hang", "Hang"]);
+      expect(new Set(accepts.map((c) => c.clientToken))).toEqual(new Set([request.clientToken]));
+      const reads = p.emulator.calls({ operation: "GetConnectionInvitation", identifier: inv.identifier });
+      expect(reads.length).toBeGreaterThanOrEqual(1);
+      expect(reads[0]!.seq).toBeGreaterThan(accepts.at(-1)!.seq);
+    },
+  );
+});
+
 describe("SHUTDOWN_GRACE_MS", () => {
   it(
     "is a hard bound: a worker whose calls hang exits after SIGTERM with " +

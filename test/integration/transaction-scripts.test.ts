@@ -10,7 +10,7 @@
 import { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addJobInTransaction, createTxQueue } from "../../src/queues/transaction.js";
+import { addJobInTransaction, createTxQueue } from "../../src/store/redis/transaction.js";
 import { newRedis, uniquePrefix } from "../helpers/redis.js";
 import { startRedisServer, type OwnRedis } from "../helpers/redis-server.js";
 

@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   defaultIdempotencyKey,
   deriveClientToken,
-  idempotencyRecordKey,
   newRequestJobId,
   outcomeEventId,
 } from "../../src/request-record/identity.js";
+import { idempotencyRecordKey } from "../../src/store/redis/keys.js";
 import { CLIENT_TOKEN_PATTERN } from "../../src/schemas/request.js";
 
 describe("identity", () => {

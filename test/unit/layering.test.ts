@@ -1,15 +1,21 @@
 /**
  * The layering of src/ is checked by `npm run lint:deps` (dependency-cruiser with the rules of
  * .dependency-cruiser.cjs) in `npm test`. These tests prove the check bites: the real tree has no
- * violation, and a tree with an upward import, a cycle or an AWS SDK import outside the adapter
- * is refused with the rule's name.
+ * violation; a tree with an upward import, a cycle or an AWS SDK import outside the adapter is
+ * refused with the rule's name; and each package rule fires on the real tree, node_modules and
+ * all: a forbidden import planted in a real file of src/ (a type-only import, erased at run time,
+ * so other tests running meanwhile are not affected) makes `npm run lint:deps` fail naming the
+ * rule, and the file is restored whatever happens. (In one file, so the plants never overlap the
+ * check of the real tree.)
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { promisify } from "node:util";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { cruise } from "dependency-cruiser";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -82,9 +88,70 @@ describe("layering (dependency-cruiser)", () => {
     });
     const found = await violations(dir);
     expect(found).toContain("no-circular: src/consumer/a.ts -> src/consumer/b.ts");
-    expect(found).toContain(
-      "only-the-sdk-adapter-imports-the-aws-sdk: src/consumer/b.ts -> @aws-sdk/client-partnercentral-account",
-    );
+    expect(found).toContain("one-adapter-per-aws-client: src/consumer/b.ts -> @aws-sdk/client-partnercentral-account");
     expect(found).toContain("pure-core-without-redis: src/consumer/decide.ts -> bullmq");
   });
+});
+
+const planted = new Map<string, string>();
+afterEach(() => {
+  for (const [file, text] of planted) writeFileSync(file, text);
+  planted.clear();
+});
+
+/** Runs `npm run lint:deps` with `line` added at the top of `file` (under src/); its exit code and output. */
+async function lintWith(file: string, line: string): Promise<{ code: number; output: string }> {
+  const path = `${root}${file}`;
+  const original = readFileSync(path, "utf8");
+  planted.set(path, original);
+  writeFileSync(path, `${line}\n${original}`);
+  try {
+    const { stdout, stderr } = await promisify(execFile)("npm", ["run", "-s", "lint:deps"], { cwd: root });
+    return { code: 0, output: stdout + stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? 1, output: `${e.stdout ?? ""}${e.stderr ?? ""}` };
+  } finally {
+    writeFileSync(path, original);
+    planted.delete(path);
+  }
+}
+
+describe("the layering check on the real tree (npm run lint:deps)", () => {
+  it.each([
+    [
+      "BullMQ in the pure core",
+      "src/consumer/decide.ts",
+      'import type { Queue } from "bullmq";',
+      "pure-core-without-redis",
+    ],
+    [
+      "ioredis outside the store",
+      "src/producer/discover.ts",
+      'import type { Redis } from "ioredis";',
+      "only-the-store-imports-ioredis",
+    ],
+    [
+      "BullMQ's internals outside the store",
+      "src/consumer/worker.ts",
+      'import type * as S from "bullmq/dist/esm/scripts/index.js";',
+      "only-the-store-reads-bullmq-internals",
+    ],
+    [
+      "the Partner Central client outside its adapter",
+      "src/producer/discover.ts",
+      'import type { PartnerCentralAccountClient } from "@aws-sdk/client-partnercentral-account";',
+      "one-adapter-per-aws-client",
+    ],
+  ])("fails on %s, naming the rule", async (_what, file, line, rule) => {
+    const { code, output } = await lintWith(file, line);
+    expect(code, output).not.toBe(0);
+    expect(output).toContain(rule);
+    expect(output).toContain(file);
+  });
+
+  it("passes on the tree as it is (the plants above are gone)", async () => {
+    const { stdout } = await promisify(execFile)("npm", ["run", "-s", "lint:deps"], { cwd: root });
+    expect(stdout).toMatch(/no dependency violations found/);
+  }, 60_000);
 });

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { BatchValidationError, RequestValidationError } from "../../src/errors/index.js";
 import { prepareRequests } from "../../src/producer/producer.js";
 
-const at = { prefix: "{pci}", queueName: "accept-invitation" };
 const ok = (n: number) => ({ catalog: "AWS", identifier: `pacinv-PREP${String(n).padStart(9, "0")}` });
 
 describe("prepareRequests (what enqueueMany and preview validate first)", () => {
@@ -11,7 +10,7 @@ describe("prepareRequests (what enqueueMany and preview validate first)", () => 
     const sparse = [, ok(1), ok(2)];
     const err = (() => {
       try {
-        prepareRequests(sparse, at);
+        prepareRequests(sparse);
       } catch (e) {
         return e;
       }
@@ -20,15 +19,15 @@ describe("prepareRequests (what enqueueMany and preview validate first)", () => 
     expect((err as BatchValidationError).invalid.map((i) => i.index)).toEqual([0]);
     const holes = new Array<unknown>(5);
     holes[3] = ok(3);
-    expect(() => prepareRequests(holes, at)).toThrow(BatchValidationError);
-    expect(prepareRequests([ok(1), ok(2)], at).map((p) => p.index)).toEqual([0, 1]);
+    expect(() => prepareRequests(holes)).toThrow(BatchValidationError);
+    expect(prepareRequests([ok(1), ok(2)]).map((p) => p.index)).toEqual([0, 1]);
   });
 
   it("says that requests must be an array, naming the field, for anything else a JavaScript caller may pass", () => {
     for (const notAnArray of [undefined, null, "abc", { length: 2 }, 42]) {
       const err = (() => {
         try {
-          prepareRequests(notAnArray as never, at);
+          prepareRequests(notAnArray as never);
         } catch (e) {
           return e;
         }

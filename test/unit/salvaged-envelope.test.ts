@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { failedEvent, invalidJobError, salvagedEnvelope } from "../../src/consumer/outcome-events.js";
+import { failedEvent, invalidJobError, salvagedEnvelope } from "../../src/outcomes/outcome-events.js";
 import { outcomeEventSchema } from "../../src/schemas/outcome.js";
 
 const job = (metadata: unknown) => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { startupRetryDelayMs } from "../../src/queues/connection.js";
+import { startupRetryDelayMs } from "../../src/store/redis/connection.js";
 
 describe("startupRetryDelayMs", () => {
   it("waits 250 ms after the first failed try, doubling, at most 5 s apart", () => {

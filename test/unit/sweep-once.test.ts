@@ -1,26 +1,26 @@
 import { describe, expect, it } from "vitest";
 import { nextFailedCursor, sweepOnce, type SweepPorts } from "../../src/consumer/sweep.js";
 import type { OutcomeEvent } from "../../src/schemas/outcome.js";
+import { createMemoryRequestStore } from "../../src/store/memory-request-store.js";
 
-/** Ports over in-memory failed jobs whose data breaks the schema (each gets an InvalidJob outcome). */
+/** The in-memory store with failed jobs whose data breaks the schema (each gets an InvalidJob outcome). */
 function ports(failed: Array<{ jobId: string }>, publishFails: Set<string>) {
+  const store = createMemoryRequestStore({ now: () => 1_000_000 });
+  failed.forEach((f, i) => {
+    store.plantJob({ id: f.jobId, data: { broken: true }, state: "failed", finishedOn: 10_000 + i * 1000 });
+  });
   const published: string[] = [];
   const p: SweepPorts = {
+    store: {
+      ...store,
+      publish: async (event: OutcomeEvent, options) => {
+        if (publishFails.has(event.requestId)) throw new Error(`cannot write ${event.requestId}`);
+        published.push(event.requestId);
+        return store.publish(event, options);
+      },
+    },
     lookupsFor: () => {
       throw new Error("no look-up expected");
-    },
-    openRecords: async () => [],
-    forgetRecord: async () => {},
-    countRevival: async () => 1,
-    jobStatus: async () => "failed",
-    failedJobsSince: async () =>
-      failed.map((f, i) => ({ ...f, data: { broken: true }, attemptsMade: 1, finishedOn: 10_000 + i * 1000 })),
-    reviveJob: async () => {},
-    outcomeExists: async () => false,
-    publish: async (event: OutcomeEvent) => {
-      if (publishFails.has(event.requestId)) throw new Error(`cannot write ${event.requestId}`);
-      published.push(event.requestId);
-      return "published" as never;
     },
     now: () => new Date(1_000_000),
   };

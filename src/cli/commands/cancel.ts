@@ -1,6 +1,6 @@
 import { createRequestControl } from "../../app/request-control.js";
 import { producerFromConfig } from "../../app/from-config.js";
-import { createRedis } from "../../queues/connection.js";
+import { createRedis } from "../../store/redis/connection.js";
 import { assertCancelArguments } from "../../outcomes/cancel.js";
 import { parse, UsageError } from "../args.js";
 import { prepareRuntime } from "../runtime.js";

@@ -4,7 +4,7 @@ import { createDiscovery } from "../../app/discovery.js";
 import { startDiscoverySchedule, type ScheduledRun } from "../../app/discovery-schedule.js";
 import { parsePolicyText } from "../../producer/discovery-policy.js";
 import type { DiscoverySummary } from "../../producer/discover.js";
-import { createRedis } from "../../queues/connection.js";
+import { createRedis } from "../../store/redis/connection.js";
 import { catalogSchema } from "../../schemas/request.js";
 import { HOLD_ALL_POLICY, type DiscoveryPolicy } from "../../schemas/policy.js";
 import { durationArg, parse, UsageError } from "../args.js";

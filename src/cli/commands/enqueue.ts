@@ -7,7 +7,7 @@ import { PcInvitationsError } from "../../errors/index.js";
 import { enqueueEach } from "../../producer/enqueue-each.js";
 import { formatFieldIssues, type FieldIssue } from "../../schemas/issues.js";
 import type { AcceptRequest } from "../../schemas/request.js";
-import { createRedis } from "../../queues/connection.js";
+import { createRedis } from "../../store/redis/connection.js";
 import { prepareRuntime } from "../runtime.js";
 import { intArg, parse, UsageError } from "../args.js";
 import { createProgress } from "../progress.js";

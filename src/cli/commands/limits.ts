@@ -1,4 +1,4 @@
-import { createRedis } from "../../queues/connection.js";
+import { createRedis } from "../../store/redis/connection.js";
 import { rateLimiterFromConfig } from "../../app/from-config.js";
 import { limitKeyIssue } from "../../schemas/limit-key.js";
 import type { LimitSettings } from "../../ratelimit/shared-rate-limiter.js";

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { consumeOutcomes } from "../../outcomes/consume.js";
-import { listParkedOutcomes, replayParkedOutcomes, type ParkedLocation } from "../../outcomes/parked.js";
-import { queueLocationFrom } from "../../queues/queue-names.js";
-import { createRedis } from "../../queues/connection.js";
+import { listParkedOutcomes, replayParkedOutcomes, type ParkedLocation } from "../../store/redis/parked.js";
+import { queueLocationFrom } from "../../store/queue-location.js";
+import { createRedis } from "../../store/redis/connection.js";
 import { firstSignal, prepareRuntime, stdoutClosed } from "../runtime.js";
 import { intArg, parse, UsageError } from "../args.js";
 

@@ -1,7 +1,7 @@
 import { producerFromConfig } from "../../app/from-config.js";
 import { createRequestControl } from "../../app/request-control.js";
 import type { RedriveSummary } from "../../producer/redrive.js";
-import { createRedis } from "../../queues/connection.js";
+import { createRedis } from "../../store/redis/connection.js";
 import { durationArg, parse, UsageError } from "../args.js";
 import { prepareRuntime } from "../runtime.js";
 

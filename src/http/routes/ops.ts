@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { probeWrites, writeProbeKey } from "../../queues/connection.js";
-import { queueLocationFrom } from "../../queues/queue-names.js";
+import { probeWrites } from "../../store/redis/connection.js";
+import { queueLocationFrom } from "../../store/queue-location.js";
 import type { HttpContext } from "../http-context.js";
 
 /**
@@ -10,7 +10,7 @@ import type { HttpContext } from "../http-context.js";
 export async function opsRoutes(app: FastifyInstance, ctx: HttpContext & { openapi: object }): Promise<void> {
   app.get("/healthz", async () => ({ status: "ok" }));
 
-  const probeKey = writeProbeKey(queueLocationFrom(ctx.config).prefix);
+  const prefix = queueLocationFrom(ctx.config).prefix;
   // Each check bounded by HTTP_REDIS_TIMEOUT_MS. `memory`: a write probe that a full Redis refuses
   // (maxmemory reached, noeviction) yet that writes nothing; one round trip, on the queues' slot.
   // Its 503 is the readiness report (checks), not an error: probes and people read the same body.
@@ -26,7 +26,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: HttpContext & { opena
               (p) => (p ? ("paused" as const) : ("running" as const)),
               () => "unknown" as const,
             ),
-            ctx.bounded(probeWrites(ctx.redis, probeKey)).catch(() => "unknown" as const),
+            ctx.bounded(probeWrites(ctx.redis, prefix)).catch(() => "unknown" as const),
           ])
         : (["unknown", "unknown"] as const);
     // `unknown` memory (the probe timed out, or an ACL forbids SETRANGE) does not take the

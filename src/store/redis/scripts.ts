@@ -1,0 +1,14 @@
+import { loadLuaScript } from "./lua-scripts.js";
+
+/** The store's Lua scripts (lua/*.lua: each file's header says its keys, arguments, reply and guarantee). */
+const dir = new URL("./lua/", import.meta.url);
+
+export const SCRIPTS = {
+  enqueue: loadLuaScript(dir, "enqueue", "pciEnqueue"),
+  readRecords: loadLuaScript(dir, "read-records", "pciReadRecords"),
+  queueRecords: loadLuaScript(dir, "queue-records", "pciQueueRecords"),
+  completeRecord: loadLuaScript(dir, "complete-record", "pciCompleteRecord"),
+  publishOutcome: loadLuaScript(dir, "publish-outcome", "pciPublishOutcome"),
+  countRevival: loadLuaScript(dir, "count-revival", "pciCountRevival"),
+  releaseLock: loadLuaScript(dir, "release-lock", "pciReleaseLock"),
+} as const;
