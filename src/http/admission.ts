@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { toHttpAnswer, unavailable } from "./http-errors.js";
+import { toHttpAnswer, UNSUPPORTED_MEDIA_TYPE, unavailable } from "./http-errors.js";
 import { redisConnected, sendAnswer, type HttpContext } from "./http-context.js";
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
@@ -11,9 +11,7 @@ const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
 export function admission(ctx: HttpContext) {
   return async function admit(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     if (!JSON_MEDIA_TYPE.test(request.headers["content-type"] ?? "")) {
-      return reply
-        .code(415)
-        .send({ error: "UNSUPPORTED_MEDIA_TYPE", message: "send the body as Content-Type: application/json" });
+      return sendAnswer(reply, UNSUPPORTED_MEDIA_TYPE);
     }
     const verdict = await ctx.gate.check();
     if (verdict.open) return undefined;

@@ -23,9 +23,21 @@ import { registerDashboard } from "./dashboard.js";
 import type { AcceptancePort, DiscoveryPort, HttpContext, RequestControlPort } from "./http-context.js";
 import { redisConnected, redisConnectionLost, sendAnswer } from "./http-context.js";
 import { capConnections } from "./connection-cap.js";
-import { clientErrorAnswer, toHttpAnswer, unavailable, UNAUTHORIZED, type HttpAnswer } from "./http-errors.js";
+import {
+  clientErrorAnswer,
+  foreignProblem,
+  type HttpAnswer,
+  instanceOf,
+  PROBLEM_MEDIA_TYPE,
+  problem,
+  problemPayload,
+  toHttpAnswer,
+  unauthorized,
+  unavailable,
+} from "./http-errors.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { acceptanceRoutes } from "./routes/acceptances.js";
+import { docsRoutes } from "./routes/docs.js";
 import { opsRoutes } from "./routes/ops.js";
 import { operationRoutes } from "./routes/operations.js";
 import { withTimeout } from "./with-timeout.js";
@@ -213,12 +225,22 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   app.removeContentTypeParser("text/plain");
   if (deps.tracing) await app.register(await fastifyTracing());
 
-  app.addHook("onSend", async (request, reply) => {
+  app.addHook("onSend", async (request, reply, payload) => {
     reply.header("x-request-id", request.id);
     // Answered before the body was read whole (401, 413, 415, 503…): close the connection, so a
     // client that keeps trickling its body does not hold it, and no unread body is parsed as the
     // next request.
     if (!request.raw.complete || closing) reply.header("connection", "close");
+    // Every error answer is a problem: one written in another shape by code that is not ours
+    // (bull-board's API) is turned into one here. /readyz's 503 is its readiness report, not an error.
+    if (reply.statusCode < 400 || isProblem(reply.getHeader("content-type")) || ownErrorBody(request)) return payload;
+    reply.type(PROBLEM_MEDIA_TYPE);
+    return foreignProblem(
+      reply.statusCode,
+      STATUS_CODES[reply.statusCode] ?? "Error",
+      payload,
+      instanceOf(request.url),
+    );
   });
   // One line per request; never the body or headers (Authorization stays out of logs).
   app.addHook("onResponse", async (request, reply) => {
@@ -238,12 +260,12 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   app.setErrorHandler((err, request, reply) => {
     const answer = toHttpAnswer(err, { retryAfterSeconds: config.HTTP_RETRY_AFTER_SECONDS });
     // The logger scrubs errors (no Redis command arguments, so no request body or password).
-    if (answer.status === 503) request.log.warn({ err, error: answer.body.error }, "request refused: Redis");
+    if (answer.status === 503) request.log.warn({ err, code: answer.body.code }, "request refused: Redis");
     else if (answer.status >= 500) request.log.error({ err }, "request failed");
     return sendAnswer(reply, answer);
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: "NOT_FOUND", message: `no route ${request.method} ${request.url.split("?")[0]}` }),
+    sendAnswer(reply, problem("NOT_FOUND", `no route ${request.method} ${instanceOf(request.url)}`)),
   );
   app.addHook("onClose", async () => {
     await withTimeout(Promise.allSettled([...inFlight]), config.HTTP_REDIS_TIMEOUT_MS, () => new Error("drain")).catch(
@@ -256,11 +278,13 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
 
   const verify = tokens.length > 0 && !config.HTTP_AUTH_DISABLED ? createBearerAuth(tokens) : undefined;
   const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (verify && !verify(request.headers.authorization)) return sendAnswer(reply, UNAUTHORIZED);
+    if (verify && !verify(request.headers.authorization))
+      return sendAnswer(reply, unauthorized(request.headers.authorization !== undefined));
     return undefined;
   };
 
   await opsRoutes(app, { ...ctx, openapi: buildOpenApiDocument({ maxBatch: config.HTTP_MAX_BATCH }) });
+  await docsRoutes(app);
   await app.register(async (scope) => {
     scope.addHook("onRequest", authenticate);
     await acceptanceRoutes(scope, ctx);
@@ -284,13 +308,22 @@ function writeClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   socket.destroy();
 }
 
+/** No `instance`: Node refused the request before its path was known. */
 function rawHttpAnswer(answer: HttpAnswer): string {
-  const body = JSON.stringify(answer.body);
+  const body = problemPayload(answer.body, undefined);
   return (
-    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ""}\r\nContent-Type: ` +
-    `application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ""}\r\nContent-Type: ${PROBLEM_MEDIA_TYPE}\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
+}
+
+function isProblem(contentType: unknown): boolean {
+  return typeof contentType === "string" && contentType.startsWith(PROBLEM_MEDIA_TYPE);
+}
+
+/** A route whose error statuses carry a body of its own on purpose (route config `ownErrorBody`). */
+function ownErrorBody(request: FastifyRequest): boolean {
+  return (request.routeOptions.config as { ownErrorBody?: boolean } | undefined)?.ownErrorBody === true;
 }
 
 /** The Fastify instrumentation as a plugin, loaded only when tracing is on. */

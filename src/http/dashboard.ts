@@ -4,7 +4,7 @@ import type { Logger } from "../observability/logger.js";
 import type { Config } from "../schemas/config.js";
 import { createBearerAuth } from "./bearer-auth.js";
 import { sendAnswer } from "./http-context.js";
-import { UNAUTHORIZED } from "./http-errors.js";
+import { unauthorized } from "./http-errors.js";
 
 /**
  * Mounts the bull-board dashboard of `queues` at `basePath`, in a scope of its own that only
@@ -33,7 +33,9 @@ export async function registerDashboard(
   const verify = createBearerAuth(tokens);
   await app.register(async (scope) => {
     scope.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!verify(request.headers.authorization)) return sendAnswer(reply, UNAUTHORIZED);
+      if (!verify(request.headers.authorization)) {
+        return sendAnswer(reply, unauthorized(request.headers.authorization !== undefined));
+      }
       return undefined;
     });
     const serverAdapter = new FastifyAdapter();

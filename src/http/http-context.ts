@@ -4,7 +4,7 @@ import type { RedisConnection } from "../store/redis/connection.js";
 import type { Config } from "../schemas/config.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { GateVerdict } from "./backlog-gate.js";
-import type { HttpAnswer } from "./http-errors.js";
+import { type HttpAnswer, instanceOf, PROBLEM_MEDIA_TYPE, problemPayload } from "./http-errors.js";
 import type { DiscoveryOptions, DiscoverySummary } from "../producer/discover.js";
 import type { RedriveOptions, RedriveSummary } from "../producer/redrive.js";
 import type { CanceledOutcome } from "../contracts/outcome.js";
@@ -47,11 +47,13 @@ export interface HttpContext {
   redisDown(): Error;
 }
 
+/** Sends an error answer as `application/problem+json`, its `instance` the request's path. */
 export function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
   return reply
     .code(answer.status)
     .headers(answer.headers ?? {})
-    .send(answer.body);
+    .type(PROBLEM_MEDIA_TYPE)
+    .send(problemPayload(answer.body, instanceOf(reply.request.url)));
 }
 
 /**

@@ -7,47 +7,61 @@ import {
   RedisAuthError,
   RedisFullError,
   RedisUnavailableError,
+  CancelUnsettledError,
   RequestNotCancelableError,
   RequestNotFoundError,
   RequestValidationError,
 } from "../errors/index.js";
 import { toRedisError } from "../store/redis/connection.js";
 import type { FieldIssue } from "../schemas/issues.js";
+import { type ErrorCode, PROBLEM_TYPES, problemTypeUri } from "./problem-types.js";
+
+export { ERROR_CODES, type ErrorCode } from "./problem-types.js";
+
+/** The media type of every error answer (RFC 9457). */
+export const PROBLEM_MEDIA_TYPE = "application/problem+json";
 
 /**
- * Every error answer of the HTTP API has this shape: a stable `error` code to match on and a
- * readable `message`, plus fields of its own (`issues`, `differences`, …). Pure: error → answer.
+ * Every error answer of the HTTP API is an RFC 9457 problem: `type` (the kind's URI), `title`,
+ * `status`, `detail`, `instance` (the request's path, added when it is sent: sendAnswer), and
+ * extension members: `code`, the stable code to match on, and the kind's own fields (`issues`,
+ * `differences`, …). `error` and `message` repeat `code` and `detail` for clients of the API's
+ * first error format (`{error, message}`); they are deprecated and go in the next major version.
+ * Pure: error → answer.
  */
-export interface ErrorBody {
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  code: ErrorCode;
+  /** @deprecated the same as `code` */
   error: ErrorCode;
+  /** @deprecated the same as `detail` */
   message: string;
-  [field: string]: unknown;
+  [extension: string]: unknown;
 }
-
-export const ERROR_CODES = [
-  "INVALID_REQUEST",
-  "UNAUTHORIZED",
-  "NOT_FOUND",
-  "IDEMPOTENCY_CONFLICT",
-  "NOT_CANCELABLE",
-  "PAYLOAD_TOO_LARGE",
-  "UNSUPPORTED_MEDIA_TYPE",
-  "REQUEST_TIMEOUT",
-  "HEADERS_TOO_LARGE",
-  "BACKLOG_FULL",
-  "REDIS_UNAVAILABLE",
-  "REDIS_FULL",
-  "SHUTTING_DOWN",
-  "NOT_CONFIGURED",
-  "AWS_ERROR",
-  "INTERNAL",
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface HttpAnswer {
   status: number;
-  body: ErrorBody;
+  body: ProblemBody;
   headers?: Record<string, string>;
+}
+
+/** The problem of kind `code`: its type, title and status, this occurrence's detail and fields. */
+export function problem(
+  code: ErrorCode,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+  headers?: Record<string, string>,
+): HttpAnswer {
+  const { status, title } = PROBLEM_TYPES[code];
+  return {
+    status,
+    body: { type: problemTypeUri(code), title, status, detail, code, ...extensions, error: code, message: detail },
+    ...(headers ? { headers } : {}),
+  };
 }
 
 /** A batch issue names the item (`index`, 0-based position in `requests`) as well as the field. */
@@ -56,7 +70,7 @@ export interface BatchFieldIssue extends FieldIssue {
 }
 
 export function invalidRequest(message: string, issues: Array<FieldIssue | BatchFieldIssue>): HttpAnswer {
-  return { status: 400, body: { error: "INVALID_REQUEST", message, issues } };
+  return problem("INVALID_REQUEST", message, { issues });
 }
 
 export function unavailable(
@@ -64,25 +78,34 @@ export function unavailable(
   message: string,
   retryAfterSeconds: number,
 ): HttpAnswer {
-  return { status: 503, body: { error: code, message }, headers: { "retry-after": String(retryAfterSeconds) } };
+  return problem(code, message, {}, { "retry-after": String(retryAfterSeconds) });
 }
 
-export const UNAUTHORIZED: HttpAnswer = {
-  status: 401,
-  body: { error: "UNAUTHORIZED", message: "missing or invalid bearer token (Authorization: Bearer <token>)" },
-  headers: { "www-authenticate": 'Bearer realm="pc-invitations"' },
-};
+/**
+ * 401 with the challenge of RFC 6750: `Bearer realm=…`, plus `error="invalid_token"` when a
+ * token was presented and refused (none presented: no error code, as §3.1 asks).
+ */
+export function unauthorized(presented: boolean): HttpAnswer {
+  return problem(
+    "UNAUTHORIZED",
+    presented
+      ? "the bearer token is not valid (Authorization: Bearer <token>, one of HTTP_AUTH_TOKENS)"
+      : "missing bearer token (Authorization: Bearer <token>)",
+    {},
+    { "www-authenticate": `Bearer realm="pc-invitations"${presented ? ', error="invalid_token"' : ""}` },
+  );
+}
+
+export const UNSUPPORTED_MEDIA_TYPE = problem(
+  "UNSUPPORTED_MEDIA_TYPE",
+  "send the body as Content-Type: application/json",
+);
+export const INTERNAL = problem("INTERNAL", "internal error; it has been logged");
 
 /** Fastify's own client errors, by code. Anything else with a 4xx status keeps it as INVALID_REQUEST. */
 const FASTIFY_ERRORS: Record<string, (err: { message: string }) => HttpAnswer> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: () => ({
-    status: 413,
-    body: { error: "PAYLOAD_TOO_LARGE", message: "request body is larger than HTTP_BODY_LIMIT_BYTES" },
-  }),
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => ({
-    status: 415,
-    body: { error: "UNSUPPORTED_MEDIA_TYPE", message: "send the body as Content-Type: application/json" },
-  }),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => problem("PAYLOAD_TOO_LARGE", "request body is larger than HTTP_BODY_LIMIT_BYTES"),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => UNSUPPORTED_MEDIA_TYPE,
   FST_ERR_CTP_EMPTY_JSON_BODY: () =>
     invalidRequest("invalid request: (root): must be a JSON object", [
       { field: "(root)", rule: "must be a JSON object" },
@@ -95,10 +118,8 @@ const FASTIFY_ERRORS: Record<string, (err: { message: string }) => HttpAnswer> =
     ]),
   // Unreachable while the router's maxParamLength is Node's header limit (build-http-server.ts):
   // kept so that a lower bound would still answer in our words, as the route does for a non-id.
-  FST_ERR_MAX_PARAM_LENGTH: () => ({
-    status: 404,
-    body: { error: "NOT_FOUND", message: "no route or request: a segment of the URL's path is too long to be an id" },
-  }),
+  FST_ERR_MAX_PARAM_LENGTH: () =>
+    problem("NOT_FOUND", "no route or request: a segment of the URL's path is too long to be an id"),
   FST_ERR_BAD_URL: () =>
     invalidRequest("invalid request: (url): must be validly percent-encoded", [
       { field: "(url)", rule: "must be validly percent-encoded" },
@@ -122,41 +143,35 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
   }
   if (err instanceof IdempotencyConflictError) {
     const index = (err as { index?: unknown }).index;
-    return {
-      status: 409,
-      body: {
-        error: "IDEMPOTENCY_CONFLICT",
-        message: err.message,
-        idempotencyKey: err.idempotencyKey,
-        differences: err.differences,
-        // A key first used earlier in the same (refused) batch has no job yet: its position instead.
-        ...(err.firstIndex === undefined ? { existingJobId: err.existingJobId } : { firstIndex: err.firstIndex }),
-        ...(typeof index === "number" ? { index } : {}),
-      },
-    };
+    return problem("IDEMPOTENCY_CONFLICT", err.message, {
+      idempotencyKey: err.idempotencyKey,
+      differences: err.differences,
+      // A key first used earlier in the same (refused) batch has no job yet: its position instead.
+      ...(err.firstIndex === undefined ? { existingJobId: err.existingJobId } : { firstIndex: err.firstIndex }),
+      ...(typeof index === "number" ? { index } : {}),
+    });
   }
   if (err instanceof RequestNotCancelableError) {
-    return {
-      status: 409,
-      body: { error: "NOT_CANCELABLE", message: err.message, requestId: err.requestId, state: err.state },
-    };
+    return problem("NOT_CANCELABLE", err.message, {
+      requestId: err.requestId,
+      state: err.state,
+      ...(err.outcome ? { outcome: err.outcome } : {}),
+    });
   }
-  if (err instanceof RequestNotFoundError) return { status: 404, body: { error: "NOT_FOUND", message: err.message } };
+  if (err instanceof CancelUnsettledError) {
+    return problem("CANCEL_UNSETTLED", err.message, { requestId: err.requestId }, { "retry-after": "5" });
+  }
+  if (err instanceof RequestNotFoundError) return problem("NOT_FOUND", err.message);
   if (err instanceof PolicyValidationError || err instanceof CancelValidationError)
     return invalidRequest(err.message, err.issues);
   // AWS refused a discovery's call for good (after its own retries): the gateway's answer, with AWS's words.
   if (err instanceof PartnerCentralCallError) {
-    return {
-      status: 502,
-      body: {
-        error: "AWS_ERROR",
-        message: err.message,
-        operation: err.operation,
-        awsError: err.errorName,
-        reason: err.reason,
-        awsHttpStatus: err.httpStatus,
-      },
-    };
+    return problem("AWS_ERROR", err.message, {
+      operation: err.operation,
+      awsError: err.errorName,
+      reason: err.reason,
+      awsHttpStatus: err.httpStatus,
+    });
   }
   if (err instanceof RedisUnavailableError) {
     // Connected but slow (a long script of someone else's, a batch too big for the timeout): the
@@ -191,7 +206,7 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
     const message = typeof e.message === "string" && e.message.length > 0 ? e.message.slice(0, 200) : "bad request";
     return invalidRequest(`invalid request: ${message}`, [{ field: "(request)", rule: message }]);
   }
-  return { status: 500, body: { error: "INTERNAL", message: "internal error; it has been logged" } };
+  return INTERNAL;
 }
 
 /**
@@ -201,20 +216,13 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
 export function clientErrorAnswer(err: { code?: unknown }): HttpAnswer {
   const code = typeof err.code === "string" ? err.code : "";
   if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
-    return {
-      status: 408,
-      body: {
-        error: "REQUEST_TIMEOUT",
-        message:
-          "the request (headers and body) did not arrive in time (HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS)",
-      },
-    };
+    return problem(
+      "REQUEST_TIMEOUT",
+      "the request (headers and body) did not arrive in time (HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS)",
+    );
   }
   if (code === "HPE_HEADER_OVERFLOW")
-    return {
-      status: 431,
-      body: { error: "HEADERS_TOO_LARGE", message: "the request line (its URL) and headers are too large" },
-    };
+    return problem("HEADERS_TOO_LARGE", "the request line (its URL) and headers are too large");
   const [field, rule] = PARSER_ERRORS[code] ?? ["(request)", "must be a well-formed HTTP/1.1 request"];
   return invalidRequest(`invalid request: ${field}: ${rule}`, [{ field, rule }]);
 }
@@ -230,3 +238,55 @@ const PARSER_ERRORS: Record<string, [field: string, rule: string]> = {
   HPE_INVALID_URL: ["(url)", "must be a valid request target"],
   HPE_INVALID_VERSION: ["(version)", "must be HTTP/1.0 or HTTP/1.1"],
 };
+
+/** `instance`: the path of the request (its query left out), as the client sent it. */
+export function instanceOf(url: string): string {
+  return url.split("?")[0] ?? url;
+}
+
+/** The body as sent: the standard members first (`instance` after `detail`), then the extensions. */
+export function problemPayload(body: ProblemBody, instance: string | undefined): string {
+  const { type, title, status, detail, ...rest } = body;
+  return JSON.stringify({ type, title, status, detail, ...(instance === undefined ? {} : { instance }), ...rest });
+}
+
+/** The kinds a foreign error answer's status stands for, when exactly one of ours means the same. */
+const KIND_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: "INVALID_REQUEST",
+  401: "UNAUTHORIZED",
+  404: "NOT_FOUND",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+  500: "INTERNAL",
+};
+const STANDARD_MEMBERS = new Set(["type", "title", "status", "detail", "instance", "code"]);
+
+/**
+ * An error answer that code other than ours wrote in its own shape (bull-board's API behind
+ * /admin/queues: `{error: {key}}`), as a problem: `type` `about:blank` (RFC 9457 §4.2.1: nothing
+ * more than the status is known), the status phrase as `title`, `code` when the status is one of
+ * our kinds'. A 4xx keeps the body's own members as extensions (bull-board's page reads
+ * `error.key`); a 5xx keeps none of them (they could describe internals).
+ */
+export function foreignProblem(status: number, statusText: string, payload: unknown, instance: string): string {
+  let foreign: Record<string, unknown> = {};
+  if (status < 500 && typeof payload === "string") {
+    try {
+      const parsed: unknown = JSON.parse(payload);
+      if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed))
+        foreign = Object.fromEntries(Object.entries(parsed).filter(([k]) => !STANDARD_MEMBERS.has(k)));
+    } catch {
+      // Not JSON: nothing to keep.
+    }
+  }
+  const code = KIND_OF_STATUS[status];
+  return JSON.stringify({
+    type: "about:blank",
+    title: statusText,
+    status,
+    detail: status >= 500 ? "internal error; it has been logged" : `${status} ${statusText}`,
+    instance,
+    ...(code ? { code } : {}),
+    ...foreign,
+  });
+}

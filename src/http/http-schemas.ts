@@ -5,7 +5,7 @@ import { outcomeEventSchema } from "../contracts/outcome.js";
 import { durationSchema } from "../schemas/duration.js";
 import { POLICY_DECISIONS } from "../schemas/policy.js";
 import { ACCEPTANCE_STATES } from "./acceptance-status.js";
-import { ERROR_CODES } from "./http-errors.js";
+import { ERROR_CODES } from "./problem-types.js";
 
 /**
  * Shapes of the HTTP API bodies. The request items are the library's own schema; the envelopes
@@ -67,9 +67,38 @@ export const acceptanceStatusSchema = z.object({
   outcome: outcomeEventSchema.nullable().describe("The outcome event, once published."),
 });
 
-export const errorBodySchema = z.looseObject({
-  error: z.enum(ERROR_CODES),
-  message: z.string(),
+/**
+ * Every error answer (RFC 9457 problem details, `application/problem+json`): the standard
+ * members, then `code` and the fields of each kind. http-errors.ts builds them.
+ */
+export const problemSchema = z.looseObject({
+  type: z
+    .string()
+    .describe(
+      "The problem type: `/problems/<kind>` (a URI reference, the same on every server; the server answers it " +
+        "with the kind's documentation), or `about:blank` for an error of the dashboard's own API.",
+    ),
+  title: z.string().describe("The kind's title: the same for every occurrence of the kind."),
+  status: z.number().int().min(400).max(599).describe("The HTTP status of the answer."),
+  detail: z.string().describe("What went wrong this time, for a person to read."),
+  instance: z
+    .string()
+    .optional()
+    .describe("The request's path (absent when Node refused the request before its path was read)."),
+  code: z
+    .enum(ERROR_CODES)
+    .optional()
+    .describe("The stable code to match on (absent only on `about:blank` problems of statuses with no kind)."),
+  error: z
+    .enum(ERROR_CODES)
+    .optional()
+    .meta({ deprecated: true })
+    .describe("Deprecated: the same as `code`, for clients of the 1.0 error format; removed in 2.0."),
+  message: z
+    .string()
+    .optional()
+    .meta({ deprecated: true })
+    .describe("Deprecated: the same as `detail`, for clients of the 1.0 error format; removed in 2.0."),
   issues: z
     .array(
       z.object({

@@ -9,27 +9,34 @@ import {
   cancelBodySchema,
   discoverySummarySchema,
   enqueueResultSchema,
-  errorBodySchema,
+  problemSchema,
   healthSchema,
   readinessSchema,
   redriveBodySchema,
   redriveSummarySchema,
 } from "./http-schemas.js";
 import { MAX_REQUEST_ID_LENGTH } from "../schemas/request-id.js";
+import { INTERNAL, problem, type ProblemBody, unauthorized, UNSUPPORTED_MEDIA_TYPE } from "./http-errors.js";
+import { type ErrorCode, ERROR_CODES, problemSlug } from "./problem-types.js";
 
 /** HTTP_MAX_BATCH's default: the committed openapi.json is generated with it. */
 export const DEFAULT_MAX_BATCH = 500;
+
+/** The version of the API's contract: 1.1.0 brought problem details, Idempotency-Key and Location. */
+export const API_VERSION = "1.1.0";
 
 type Json = Record<string, unknown>;
 
 /** What cannot be a request id, and is answered 404 without a look-up. */
 const NOT_AN_ID = `not \`<catalog>.<…>\`, a \`:\` in it, or over ${MAX_REQUEST_ID_LENGTH} characters; never looked up`;
 
+const PROBLEM_JSON = "application/problem+json";
+
 /**
  * OpenAPI 3.1 document of the HTTP API, generated from the zod schemas (so it cannot disagree with
  * what the server checks). The committed openapi.json is this with the default HTTP_MAX_BATCH; a
- * test fails when they drift (`npm run openapi:export` rewrites it). The server serves it with its
- * own HTTP_MAX_BATCH.
+ * test fails when they drift (`npm run openapi:export` rewrites it), and another lints it with
+ * @redocly/cli (redocly.yaml). The server serves it with its own HTTP_MAX_BATCH.
  */
 export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json {
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
@@ -45,141 +52,181 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
     ["CancelRequest", cancelBodySchema, "input"],
     ["RedriveRequest", redriveBodySchema, "input"],
     ["RedriveSummary", redriveSummarySchema, "output"],
-    ["Error", errorBodySchema, "output"],
+    ["Problem", problemSchema, "output"],
     ["Health", healthSchema, "output"],
     ["Readiness", readinessSchema, "output"],
   ]);
   const json = (name: string) => ({ "application/json": { schema: ref(name) } });
-  const error = (description: string) => ({ description, content: json("Error") });
-  const retryAfter = {
-    "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } },
-  };
-  const commonErrors = {
-    "401": { $ref: "#/components/responses/Unauthorized" },
-    "503": { $ref: "#/components/responses/Unavailable" },
-  };
-  const postErrors = {
-    "400": error(
-      "INVALID_REQUEST: malformed JSON, or fields breaking the request schema (`issues` names each field and rule).",
-    ),
-    ...commonErrors,
-    "409": error(
-      "IDEMPOTENCY_CONFLICT: the idempotency key was used before with a different payload; nothing enqueued.",
-    ),
-    "413": error("PAYLOAD_TOO_LARGE: body over HTTP_BODY_LIMIT_BYTES."),
-    "415": error("UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json."),
-  };
-  const notConfigured = {
-    "501": error("NOT_CONFIGURED: the server was built without this feature (pc-invitations serve has it)."),
-  };
-  const workPostErrors = {
-    "400": error(
-      "INVALID_REQUEST: malformed JSON, or fields breaking the body's schema (`issues` names each field and rule).",
-    ),
-    ...commonErrors,
-    "413": error("PAYLOAD_TOO_LARGE: body over HTTP_BODY_LIMIT_BYTES."),
-    "415": error("UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json."),
-    ...notConfigured,
+  const text = (mediaType: string, description: string) => ({
+    description,
+    content: { [mediaType]: { schema: { type: "string" } } },
+  });
+  const response = (name: string) => ({ $ref: `#/components/responses/${name}` });
+  /** Any operation: what Node or the server answers before or around every route. */
+  const anyRoute = { "4XX": response("ClientError"), "5XX": response("ServerError") };
+  const authenticated = { "401": response("Unauthorized"), "503": response("Unavailable"), ...anyRoute };
+  const withBody = {
+    "400": response("InvalidRequest"),
+    "413": response("PayloadTooLarge"),
+    "415": response("UnsupportedMediaType"),
   };
   const publicOp = { security: [] };
+  const publicResponses = { "503": response("ShuttingDown"), ...anyRoute };
+  const idParameter = {
+    name: "id",
+    in: "path",
+    required: true,
+    description: "`jobId` returned by the POST (percent-encoded).",
+    schema: { type: "string" },
+  };
 
   return {
     openapi: "3.1.0",
     info: {
       title: "pc-invitations HTTP API",
-      version: "1.0.0",
+      version: API_VERSION,
       description:
-        "Enqueue AWS Partner Central connection-invitation acceptances and read their outcomes. " +
-        "Every /v1 and /admin route needs `Authorization: Bearer <token>` (HTTP_AUTH_TOKENS). See docs/http-api.md.",
+        "Enqueue AWS Partner Central connection-invitation acceptances and rejections, read their " +
+        "state and outcome, cancel them; discover pending invitations and redrive failures.\n\n" +
+        "Every `/v1` and `/admin` route needs `Authorization: Bearer <token>` (one of HTTP_AUTH_TOKENS). " +
+        "Every error answer is an RFC 9457 problem (`application/problem+json`) with a stable `code`; " +
+        "its `type` is a page of this server (`/problems/<kind>`). A POST that adds work may answer 503 " +
+        "with `Retry-After`; sending it again is safe (idempotency keys). See docs/http-api.md.",
+      license: { name: "MIT", identifier: "MIT" },
     },
+    servers: [{ url: "/", description: "The server that serves this document." }],
     security: [{ bearer: [] }],
+    tags: [
+      { name: "acceptances", description: "Requests about invitations: enqueue, look up, cancel." },
+      { name: "work", description: "Work around the queue: discover pending invitations, redrive failures." },
+      { name: "operations", description: "Probes and metrics, without authentication." },
+      { name: "documentation", description: "This document, its page and the problem types." },
+      { name: "dashboard", description: "bull-board's read-only view of the queues." },
+    ],
     paths: {
       "/v1/acceptances": {
         post: {
+          tags: ["acceptances"],
           operationId: "enqueueAcceptance",
           summary: "Enqueue one acceptance",
+          description:
+            'Enqueues one request (accept, or reject with `action: "reject"`). Sending the same request ' +
+            "again with the same idempotency key is safe: 202 with `duplicate: true` and the first " +
+            "submission's job. The key is the body's `idempotencyKey` or the `Idempotency-Key` header " +
+            "(draft-ietf-httpapi-idempotency-key-header); default `<catalog>.<identifier>`.",
+          parameters: [
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description:
+                'The request\'s idempotency key, as an RFC 8941 string (`"order-42"`) or unquoted ' +
+                "(`order-42`); the body's `idempotencyKey` rule (1-256 printable ASCII characters, no " +
+                "space). When the body has an `idempotencyKey` too, they must be equal. Echoed on the answer.",
+              schema: { type: "string" },
+            },
+          ],
           requestBody: { required: true, content: json("AcceptRequest") },
           responses: {
             "202": {
               description: "Enqueued (or an existing request: `duplicate: true`).",
+              headers: {
+                Location: {
+                  description: "The request's status: `/v1/acceptances/{jobId}`, of the new or the existing request.",
+                  schema: { type: "string" },
+                },
+                "Idempotency-Key": {
+                  description: "The request's Idempotency-Key header, as sent (only when it was sent).",
+                  schema: { type: "string" },
+                },
+              },
               content: json("EnqueueResult"),
             },
-            ...postErrors,
+            ...withBody,
+            "422": response("IdempotencyConflict"),
+            ...authenticated,
           },
         },
       },
       "/v1/acceptances/batch": {
         post: {
+          tags: ["acceptances"],
           operationId: "enqueueAcceptances",
           summary: `Enqueue 1-${maxBatch} acceptances at once`,
           description:
-            "All or nothing: one invalid item refuses the whole batch " +
-            "with 400, naming every bad item's index, field and rule.",
+            "All or nothing: one invalid item refuses the whole batch with 400, naming every bad item's " +
+            "index, field and rule. Each item carries its own `idempotencyKey` (an `Idempotency-Key` " +
+            "header is refused with 400). No `Location`: each result's `jobId` names its request.",
           requestBody: { required: true, content: json("BatchRequest") },
           responses: {
             "202": { description: "Enqueued; `results` in request order.", content: json("BatchResult") },
-            ...postErrors,
+            ...withBody,
+            "422": response("IdempotencyConflict"),
+            ...authenticated,
           },
         },
       },
       "/v1/acceptances/{id}": {
         get: {
+          tags: ["acceptances"],
           operationId: "getAcceptance",
           summary: "State of one request, and its outcome event once there is one",
-          parameters: [
-            {
-              name: "id",
-              in: "path",
-              required: true,
-              description: "`jobId` returned by the POST.",
-              schema: { type: "string" },
-            },
-          ],
+          description:
+            "Read from the request's job and its outcome (same id). When the job is gone (past " +
+            "retention) but the outcome is still there, the state follows the outcome.",
+          parameters: [idParameter],
           responses: {
             "200": { description: "Found.", content: json("AcceptanceStatus") },
-            "400": error("INVALID_REQUEST: the id in the URL is not validly percent-encoded."),
-            ...commonErrors,
-            "404": error(
-              `NOT_FOUND: neither the request nor its outcome exists (never ` +
+            "400": response("InvalidRequest"),
+            "404": {
+              description:
+                `NOT_FOUND: neither the request nor its outcome exists (never ` +
                 `enqueued, or past retention), or the id cannot be one (${NOT_AN_ID}).`,
-            ),
+              content: problemContent(problemExample("NOT_FOUND", 'no request or outcome with id "AWS.x"')),
+            },
+            ...authenticated,
           },
         },
       },
       "/v1/acceptances/{id}/cancel": {
         post: {
+          tags: ["acceptances"],
           operationId: "cancelAcceptance",
           summary: "Cancel a request that has not started (waiting, delayed, prioritized)",
           description:
             "The request ends with exactly one outcome of type `canceled` (its idempotency " +
             "record completes with it) and its job is removed; nothing is sent to AWS for it. " +
             "Canceling again answers the same outcome. The body is optional.",
-          parameters: [
-            {
-              name: "id",
-              in: "path",
-              required: true,
-              description: "`jobId` returned by the POST.",
-              schema: { type: "string" },
-            },
-          ],
+          parameters: [idParameter],
           requestBody: { required: false, content: json("CancelRequest") },
           responses: {
             "200": { description: "Canceled: the `canceled` outcome event.", content: json("OutcomeEvent") },
-            "400": error("INVALID_REQUEST: a body breaking the cancel schema."),
-            ...commonErrors,
-            "404": error(
-              `NOT_FOUND: neither the request nor its outcome exists, or the id cannot be one (${NOT_AN_ID}).`,
-            ),
-            "409": error(
-              "NOT_CANCELABLE: the request is running or finished; `state` says which (active, completed, failed…).",
-            ),
-            ...notConfigured,
+            "400": response("InvalidRequest"),
+            "404": {
+              description:
+                "NOT_FOUND: neither the request nor its outcome exists, " + `or the id cannot be one (${NOT_AN_ID}).`,
+              content: problemContent(problemExample("NOT_FOUND", 'no request with id "AWS.x"')),
+            },
+            "409": {
+              description:
+                "NOT_CANCELABLE: the request is running or finished; `state` says which (active, completed, failed…).",
+              content: problemContent(
+                problemExample(
+                  "NOT_CANCELABLE",
+                  "request AWS.pacinv-ABCDEFGHIJKLM.x is active: only a request that has not started " +
+                    "(waiting, delayed, prioritized) can be canceled",
+                  { requestId: "AWS.pacinv-ABCDEFGHIJKLM.x", state: "active" },
+                ),
+              ),
+            },
+            "501": response("NotConfigured"),
+            ...authenticated,
           },
         },
       },
       "/v1/discoveries": {
         post: {
+          tags: ["work"],
           operationId: "discover",
           summary: "Discover the pending invitations sent to us and enqueue what the policy decides",
           description:
@@ -191,16 +238,28 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
           requestBody: { required: true, content: json("DiscoveryRequest") },
           responses: {
             "200": { description: "The discovery's summary.", content: json("DiscoverySummary") },
-            ...workPostErrors,
-            "502": error(
-              "AWS_ERROR: a Partner Central call failed for good (after retries " +
-                "of throttles and 5xx); `operation`, `awsError`, `reason`.",
-            ),
+            ...withBody,
+            "501": response("NotConfigured"),
+            "502": {
+              description:
+                "AWS_ERROR: a Partner Central call failed for good (after retries " +
+                "of throttles and 5xx); `operation`, `awsError`, `reason`, `awsHttpStatus`.",
+              content: problemContent(
+                problemExample("AWS_ERROR", "ListConnectionInvitations failed: AccessDeniedException", {
+                  operation: "ListConnectionInvitations",
+                  awsError: "AccessDeniedException",
+                  reason: null,
+                  awsHttpStatus: 403,
+                }),
+              ),
+            },
+            ...authenticated,
           },
         },
       },
       "/v1/redrives": {
         post: {
+          tags: ["work"],
           operationId: "redrive",
           summary: "Run again the requests whose outcome was failed",
           description:
@@ -210,62 +269,119 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
           requestBody: { required: true, content: json("RedriveRequest") },
           responses: {
             "200": { description: "The redrive's summary.", content: json("RedriveSummary") },
-            ...workPostErrors,
+            ...withBody,
+            "501": response("NotConfigured"),
+            ...authenticated,
           },
         },
       },
       "/healthz": {
         get: {
           ...publicOp,
+          tags: ["operations"],
           operationId: "health",
           summary: "The process is alive",
-          responses: { "200": { description: "Always.", content: json("Health") } },
+          description: "Liveness: 200 while the process runs (503 SHUTTING_DOWN once it is stopping).",
+          responses: { "200": { description: "Alive.", content: json("Health") }, ...publicResponses },
         },
       },
       "/readyz": {
         get: {
           ...publicOp,
+          tags: ["operations"],
           operationId: "readiness",
           summary: "Redis answers PING, accepts writes (not full), and the requests queue is not paused",
+          description:
+            "Readiness, for a load balancer: 503 with the same report when a check fails (a report, " +
+            "not a problem: `checks` says which), or a SHUTTING_DOWN problem once the server is stopping.",
           responses: {
             "200": { description: "Ready.", content: json("Readiness") },
-            "503": { description: "Not ready.", content: json("Readiness") },
+            "503": {
+              description: "Not ready (the report), or SHUTTING_DOWN (a problem).",
+              content: { ...json("Readiness"), ...problemContent(shuttingDownExample()) },
+            },
+            ...anyRoute,
           },
         },
       },
       "/metrics": {
         get: {
           ...publicOp,
+          tags: ["operations"],
           operationId: "metrics",
           summary: "Prometheus metrics",
+          description:
+            "The Prometheus text format (0.0.4): the pci_* metrics of this server and the queues' " +
+            "depth, and the Node.js process metrics. Checked by `promtool check metrics` in the tests.",
           responses: {
-            "200": {
-              description: "Prometheus text format.",
-              content: { "text/plain": { schema: { type: "string" } } },
-            },
+            "200": text("text/plain", "Prometheus text format."),
+            ...publicResponses,
           },
         },
       },
       "/openapi.json": {
         get: {
           ...publicOp,
+          tags: ["documentation"],
           operationId: "openapi",
           summary: "This document",
+          description: "OpenAPI 3.1, generated from the schemas the server checks, with its own HTTP_MAX_BATCH.",
           responses: {
             "200": { description: "OpenAPI 3.1.", content: { "application/json": { schema: { type: "object" } } } },
+            ...publicResponses,
+          },
+        },
+      },
+      "/docs": {
+        get: {
+          ...publicOp,
+          tags: ["documentation"],
+          operationId: "documentationPage",
+          summary: "This document as a page (Swagger UI, served with all its assets by this server)",
+          description:
+            "Public, like the document. Trying a /v1 operation asks for a bearer token (Authorize), kept " +
+            "in the page only and sent to this server only (`Content-Security-Policy: default-src 'self'`).",
+          responses: { "200": text("text/html", "HTML."), ...publicResponses },
+        },
+      },
+      "/problems/{kind}": {
+        get: {
+          ...publicOp,
+          tags: ["documentation"],
+          operationId: "problemType",
+          summary: "The documentation of a problem type (what an error's `type` names)",
+          description: "One page per kind (`/problems/idempotency-conflict`); `/problems` lists them.",
+          parameters: [
+            {
+              name: "kind",
+              in: "path",
+              required: true,
+              description: "The kind, as in `type`.",
+              schema: { type: "string", enum: ERROR_CODES.map(problemSlug) },
+            },
+          ],
+          responses: {
+            "200": text("text/html", "HTML."),
+            "404": response("NotFound"),
+            ...publicResponses,
           },
         },
       },
       "/admin/queues": {
         get: {
+          tags: ["dashboard"],
           operationId: "dashboard",
           summary:
             "bull-board dashboard of both queues (read-only), for HTTP_ADMIN_TOKENS only: no ingest token " +
             "opens it; not served without admin tokens or with HTTP_DASHBOARD=false",
           security: [{ admin: [] }],
+          description:
+            "A browser does not send the bearer token by itself: reach it through a proxy that adds the " +
+            "header. Its own API's errors are problems of type `about:blank`.",
           responses: {
-            "200": { description: "HTML.", content: { "text/html": { schema: { type: "string" } } } },
-            "401": { $ref: "#/components/responses/Unauthorized" },
+            "200": text("text/html", "HTML."),
+            "404": response("NotFound"),
+            ...authenticated,
           },
         },
       },
@@ -280,18 +396,119 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
         },
       },
       responses: {
-        Unauthorized: { description: "UNAUTHORIZED: no or wrong bearer token.", content: json("Error") },
+        InvalidRequest: {
+          description:
+            "INVALID_REQUEST: malformed JSON, fields breaking the body's schema, an invalid Idempotency-Key " +
+            "header, or a malformed URL; `issues` names each field and rule (and the item's `index` in a batch).",
+          content: problemContent(
+            problemExample("INVALID_REQUEST", "invalid request: identifier: must match ^pacinv-[A-Za-z0-9]{13}$", {
+              issues: [{ field: "identifier", rule: "must match ^pacinv-[A-Za-z0-9]{13}$" }],
+            }),
+          ),
+        },
+        Unauthorized: {
+          description: "UNAUTHORIZED: no or wrong bearer token.",
+          headers: {
+            "WWW-Authenticate": {
+              description:
+                'The challenge: `Bearer realm="pc-invitations"` (with `error="invalid_token"` for a wrong one).',
+              schema: { type: "string" },
+            },
+          },
+          content: problemContent(unauthorized(false).body),
+        },
+        NotFound: {
+          description: "NOT_FOUND: no such route or resource.",
+          content: problemContent(problemExample("NOT_FOUND", "no route GET /v1/nowhere")),
+        },
+        PayloadTooLarge: {
+          description: "PAYLOAD_TOO_LARGE: body over HTTP_BODY_LIMIT_BYTES.",
+          content: problemContent(
+            problemExample("PAYLOAD_TOO_LARGE", "request body is larger than HTTP_BODY_LIMIT_BYTES"),
+          ),
+        },
+        UnsupportedMediaType: {
+          description: "UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json.",
+          content: problemContent(UNSUPPORTED_MEDIA_TYPE.body),
+        },
+        IdempotencyConflict: {
+          description:
+            "IDEMPOTENCY_CONFLICT: the idempotency key was used before with a different payload; nothing " +
+            "enqueued (422, as draft-ietf-httpapi-idempotency-key-header says; 409 before 1.1.0).",
+          content: problemContent(
+            problemExample(
+              "IDEMPOTENCY_CONFLICT",
+              'idempotency key "order-42" was already used with a different payload (differs in: identifier); ' +
+                "nothing enqueued",
+              {
+                idempotencyKey: "order-42",
+                differences: ["identifier"],
+                existingJobId: "AWS.pacinv-ABCDEFGHIJKLM.mwx2si8vfae35d",
+              },
+            ),
+          ),
+        },
+        NotConfigured: {
+          description: "NOT_CONFIGURED: the server was built without this feature (pc-invitations serve has it).",
+          content: problemContent(
+            problemExample(
+              "NOT_CONFIGURED",
+              "this server was built without redrives (buildHttpServer's deps); pc-invitations serve has them",
+            ),
+          ),
+        },
         Unavailable: {
           description:
             "BACKLOG_FULL (requests queue backlog over HTTP_MAX_BACKLOG), REDIS_UNAVAILABLE, REDIS_FULL (Redis " +
             "refuses writes; nothing was enqueued) or SHUTTING_DOWN. Retry after `Retry-After` seconds.",
-          headers: retryAfter,
-          content: json("Error"),
+          headers: retryAfterHeader(),
+          content: problemContent(
+            problemExample("BACKLOG_FULL", "the requests queue backlog is over HTTP_MAX_BACKLOG (100000); retry later"),
+          ),
+        },
+        ShuttingDown: {
+          description: "SHUTTING_DOWN: the server is stopping. Retry after `Retry-After` seconds.",
+          headers: retryAfterHeader(),
+          content: problemContent(shuttingDownExample()),
+        },
+        ClientError: {
+          description:
+            "Answered before any route runs: REQUEST_TIMEOUT (408: headers or body too slow), HEADERS_TOO_LARGE " +
+            "(431), or INVALID_REQUEST (400) for a malformed HTTP request (`issues` names the part). These " +
+            "have no `instance`.",
+          content: problemContent(
+            problemExample(
+              "REQUEST_TIMEOUT",
+              "the request (headers and body) did not arrive in time " +
+                "(HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS)",
+            ),
+          ),
+        },
+        ServerError: {
+          description: "INTERNAL (500): a bug, logged with the request id; the answer says nothing more.",
+          content: problemContent(INTERNAL.body),
         },
       },
       schemas,
     },
   };
+}
+
+function retryAfterHeader(): Json {
+  return { "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } } };
+}
+
+/** A problem's media type entry, with an example built by the code that builds the answers. */
+function problemContent(example: ProblemBody): Json {
+  return { [PROBLEM_JSON]: { schema: ref("Problem"), example } };
+}
+
+function problemExample(code: ErrorCode, detail: string, extensions: Record<string, unknown> = {}): ProblemBody {
+  return problem(code, detail, extensions).body;
+}
+
+function shuttingDownExample(): ProblemBody {
+  return problemExample("SHUTTING_DOWN", "the server is shutting down; retry (another instance)");
 }
 
 function ref(name: string): Json {

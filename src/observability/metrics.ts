@@ -51,12 +51,27 @@ export const QUEUE_STATES = [
   "waiting-children",
 ] as const;
 
+/**
+ * prom-client's default metrics that break Prometheus' naming rules (`promtool check metrics`:
+ * "non-counter metrics should not have "_total" suffix"): gauges named like counters. Each is the
+ * sum of the per-type gauge beside it, which stays: `sum(nodejs_active_handles)` is
+ * `nodejs_active_handles_total` (docs/http-api.md "Metrics").
+ */
+export const NON_CONFORMING_DEFAULTS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+] as const;
+
 /** A scrape never waits longer than this for Redis; a queue that did not answer is left out. */
 const SCRAPE_TIMEOUT_MS = 2000;
 
 export function createMetrics(options: { queues?: readonly QueueProbe[]; defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of NON_CONFORMING_DEFAULTS) registry.removeSingleMetric(name);
+  }
   const queues = options.queues ?? [];
 
   const enqueued = new Counter({

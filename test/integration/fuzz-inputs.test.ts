@@ -13,6 +13,8 @@ import { createLogger } from "../../src/observability/logger.js";
 import { RequestValidationError } from "../../src/errors/index.js";
 import { runCli } from "../helpers/cli.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { expectProblem } from "../helpers/problem.js";
+import type { ErrorCode } from "../../src/http/problem-types.js";
 
 /**
  * Property-based: generated bad inputs through the library, the HTTP API and the CLI. Every one is
@@ -161,20 +163,16 @@ describe("generated bad inputs are refused with a field-level error, never a 500
           headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
           payload: body,
         });
-        const answer = res.json() as {
-          error: string;
-          message: string;
-          issues: Array<{ field: string; rule: string; index?: number }>;
-        };
+        const answer = res.json() as { issues: Array<{ field: string; rule: string; index?: number }> };
         expect(res.statusCode, body.slice(0, 200)).toBe(400);
-        expect(answer).toMatchObject({ error: "INVALID_REQUEST", message: expect.any(String) });
+        expectProblem({ statusCode: res.statusCode, headers: res.headers, body: answer }, "INVALID_REQUEST");
         expectFieldLevel(batch ? answer.issues.filter((i) => i.index === 1) : answer.issues, field);
       }),
       { numRuns: 1000 },
     );
   });
 
-  it("HTTP API: malformed bodies and odd media types get the API's error shape, never a 500", async () => {
+  it("HTTP API: malformed bodies and odd media types get problem details, never a 500", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.string({ maxLength: 200 }),
@@ -192,9 +190,9 @@ describe("generated bad inputs are refused with a field-level error, never a 500
           });
           expect(res.status).toBeGreaterThanOrEqual(400);
           expect(res.status).toBeLessThan(500);
-          expect(await res.json()).toMatchObject({
-            error: expect.stringMatching(/^[A-Z_]+$/),
-            message: expect.any(String),
+          const body = (await res.json()) as { code: ErrorCode };
+          expectProblem({ status: res.status, headers: res.headers, body }, body.code, {
+            instance: "/v1/acceptances",
           });
         },
       ),

@@ -1,111 +1,30 @@
-import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { buildHttpServer } from "../../src/http/build-http-server.js";
 import { buildOpenApiDocument } from "../../src/http/openapi.js";
 import type { AcceptancePort } from "../../src/http/http-context.js";
-import { createProducer, type RedisProducer } from "../../src/producer/producer.js";
 import { validateRequest } from "../../src/producer/validate-request.js";
-import { loadConfig } from "../../src/config/load-config.js";
-import { createLogger } from "../../src/observability/logger.js";
 import {
   BatchValidationError,
   ConfigError,
   IdempotencyConflictError,
   RequestValidationError,
 } from "../../src/errors/index.js";
-import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { newRedis } from "../helpers/redis.js";
+import { call, TOKEN_A, TOKEN_B, useHttpServers } from "../helpers/http-server.js";
+import { expectProblem } from "../helpers/problem.js";
 
-const TOKEN_A = "token-a-0123456789abcdef";
-const TOKEN_B = "token-b-fedcba9876543210";
 const ID = (n: number) => `pacinv-HTTP${String(n).padStart(9, "0")}`;
 const valid = (n: number, extra: Record<string, unknown> = {}) => ({ catalog: "Sandbox", identifier: ID(n), ...extra });
 
-interface Running {
-  base: string;
-  prefix: string;
-  producer: RedisProducer;
-  close(): Promise<void>;
-}
-
 let redis: Redis;
-const running: Running[] = [];
-
-/** A server on 127.0.0.1:0 over real Redis, under a prefix of its own. */
-async function startServer(
-  overrides: Record<string, unknown> = {},
-  producerOverride?: AcceptancePort,
-): Promise<Running> {
-  const prefix = uniquePrefix("http");
-  const producer = createProducer({ redis, prefix });
-  const config = loadConfig(
-    {},
-    { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: `${TOKEN_A},${TOKEN_B}`, LOG_LEVEL: "silent", ...overrides },
-  );
-  const app = await buildHttpServer({
-    producer: producerOverride ?? producer,
-    redis,
-    config,
-    logger: createLogger({ level: "silent" }),
-  }).catch(async (err: unknown) => {
-    await producer.close();
-    await deletePrefix(redis, prefix);
-    throw err;
-  });
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  const r: Running = {
-    base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
-    prefix,
-    producer,
-    async close() {
-      await app.close();
-      await producer.close();
-      await deletePrefix(redis, prefix);
-    },
-  };
-  running.push(r);
-  return r;
-}
-
-async function call(
-  s: Running,
-  path: string,
-  opts: {
-    method?: string;
-    json?: unknown;
-    body?: string;
-    token?: string | null;
-    headers?: Record<string, string>;
-  } = {},
-): Promise<{ status: number; headers: Headers; body: any; text: string }> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token !== null) headers.authorization ??= `Bearer ${opts.token ?? TOKEN_A}`;
-  let body = opts.body;
-  if (opts.json !== undefined) {
-    body = JSON.stringify(opts.json);
-    headers["content-type"] ??= "application/json";
-  }
-  const res = await fetch(s.base + path, {
-    method: opts.method ?? (body === undefined ? "GET" : "POST"),
-    headers,
-    body,
-  });
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, headers: res.headers, body: parsed, text };
-}
+const { startServer, closeAll } = useHttpServers(() => redis);
 
 beforeAll(() => {
   redis = newRedis();
 });
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.close()));
+  await closeAll();
 });
 afterAll(() => {
   redis.disconnect();
@@ -140,11 +59,19 @@ describe("HTTP API: enqueue", () => {
     const v = validateRequest(bad);
     if (v.ok) throw new Error("fixture should be invalid");
     expect(res.status).toBe(400);
+    const detail = new RequestValidationError(v.issues).message;
     expect(res.body).toEqual({
-      error: "INVALID_REQUEST",
-      message: new RequestValidationError(v.issues).message,
+      type: "/problems/invalid-request",
+      title: "Invalid request",
+      status: 400,
+      detail,
+      instance: "/v1/acceptances",
+      code: "INVALID_REQUEST",
       issues: v.issues,
+      error: "INVALID_REQUEST",
+      message: detail,
     });
+    expectProblem(res, "INVALID_REQUEST", { instance: "/v1/acceptances" });
     expect(res.body.issues.map((i: { field: string }) => i.field).sort()).toEqual(["(root)", "identifier"]);
   });
 
@@ -157,13 +84,12 @@ describe("HTTP API: enqueue", () => {
       { catalog: "A.B", identifier: ID(4), metadata: "x" },
     ];
     const res = await call(s, "/v1/acceptances/batch", { json: { requests } });
-    expect(res.status).toBe(400);
-    expect(res.body.error).toBe("INVALID_REQUEST");
+    expectProblem(res, "INVALID_REQUEST", { instance: "/v1/acceptances/batch" });
     const invalid = [1, 3].map((index) => {
       const v = validateRequest(requests[index]);
       return { index, issues: v.ok ? [] : v.issues };
     });
-    expect(res.body.message).toBe(new BatchValidationError(invalid).message);
+    expect(res.body.detail).toBe(new BatchValidationError(invalid).message);
     expect(res.body.issues).toEqual(invalid.flatMap((i) => i.issues.map((x) => ({ index: i.index, ...x }))));
     expect(new Set(res.body.issues.map((i: { index: number }) => i.index))).toEqual(new Set([1, 3]));
     expect(
@@ -185,7 +111,7 @@ describe("HTTP API: enqueue", () => {
     ]) {
       const res = await call(s, "/v1/acceptances/batch", { json });
       expect(res.status, JSON.stringify(json)).toBe(400);
-      expect(res.body.error).toBe("INVALID_REQUEST");
+      expectProblem(res, "INVALID_REQUEST", { instance: "/v1/acceptances/batch" });
       expect(res.body.issues.length).toBeGreaterThan(0);
     }
     const tooMany = await call(s, "/v1/acceptances/batch", { json: { requests: [valid(1), valid(2), valid(3)] } });
@@ -194,30 +120,24 @@ describe("HTTP API: enqueue", () => {
       body: '{"catalog": "AWS",',
       headers: { "content-type": "application/json" },
     });
-    expect(malformed.status).toBe(400);
-    expect(malformed.body).toMatchObject({
-      error: "INVALID_REQUEST",
-      issues: [{ field: "(root)", rule: "must be valid JSON" }],
-    });
+    expectProblem(malformed, "INVALID_REQUEST", { issues: [{ field: "(root)", rule: "must be valid JSON" }] });
     const empty = await call(s, "/v1/acceptances", { body: "", headers: { "content-type": "application/json" } });
-    expect(empty.status).toBe(400);
+    expectProblem(empty, "INVALID_REQUEST", { issues: [{ field: "(root)", rule: "must be a JSON object" }] });
   });
 
   it("413 for a body over HTTP_BODY_LIMIT_BYTES, 415 for anything but application/json", async () => {
     const s = await startServer({ HTTP_BODY_LIMIT_BYTES: 2048 });
     const big = await call(s, "/v1/acceptances", { json: valid(1, { metadata: { blob: "x".repeat(4096) } }) });
-    expect(big.status).toBe(413);
-    expect(big.body.error).toBe("PAYLOAD_TOO_LARGE");
+    expectProblem(big, "PAYLOAD_TOO_LARGE", { instance: "/v1/acceptances" });
     const text = await call(s, "/v1/acceptances", { body: "catalog=AWS", headers: { "content-type": "text/plain" } });
-    expect(text.status).toBe(415);
-    expect(text.body.error).toBe("UNSUPPORTED_MEDIA_TYPE");
+    expectProblem(text, "UNSUPPORTED_MEDIA_TYPE", { instance: "/v1/acceptances" });
     const form = await call(s, "/v1/acceptances/batch", {
       body: "a=1",
       headers: { "content-type": "application/x-www-form-urlencoded" },
     });
-    expect(form.status).toBe(415);
+    expectProblem(form, "UNSUPPORTED_MEDIA_TYPE", { instance: "/v1/acceptances/batch" });
     const none = await call(s, "/v1/acceptances", { method: "POST" });
-    expect(none.status).toBe(415);
+    expectProblem(none, "UNSUPPORTED_MEDIA_TYPE");
     const charset = await call(s, "/v1/acceptances", {
       json: valid(9),
       headers: { "content-type": "application/json; charset=utf-8" },
@@ -225,7 +145,7 @@ describe("HTTP API: enqueue", () => {
     expect(charset.status).toBe(202);
   });
 
-  it("409 with the key and the differing fields when the producer reports an idempotency conflict", async () => {
+  it("422 with the key and the differing fields when the producer reports an idempotency conflict", async () => {
     const conflict = new IdempotencyConflictError(
       "order-42",
       ["identifier", "metadata"],
@@ -245,10 +165,9 @@ describe("HTTP API: enqueue", () => {
       ["/v1/acceptances/batch", { requests: [valid(1)] }],
     ] as const) {
       const res = await call(s, path, { json });
-      expect(res.status).toBe(409);
-      expect(res.body).toMatchObject({
-        error: "IDEMPOTENCY_CONFLICT",
-        message: conflict.message,
+      expectProblem(res, "IDEMPOTENCY_CONFLICT", {
+        instance: path,
+        detail: conflict.message,
         idempotencyKey: "order-42",
         differences: ["identifier", "metadata"],
       });
@@ -271,11 +190,16 @@ describe("HTTP API: authentication", () => {
         token: null,
         headers: authorization === undefined ? {} : { authorization },
       });
-      expect(res.status, String(authorization)).toBe(401);
-      expect(res.body.error).toBe("UNAUTHORIZED");
-      expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
+      expectProblem(res, "UNAUTHORIZED", { instance: "/v1/acceptances" });
+      expect(res.headers.get("www-authenticate"), String(authorization)).toBe(
+        authorization === undefined
+          ? 'Bearer realm="pc-invitations"'
+          : 'Bearer realm="pc-invitations", error="invalid_token"',
+      );
     }
-    expect((await call(s, "/v1/acceptances/x.y", { token: null })).status).toBe(401);
+    expectProblem(await call(s, "/v1/acceptances/x.y?a=1", { token: null }), "UNAUTHORIZED", {
+      instance: "/v1/acceptances/x.y",
+    });
     expect((await call(s, "/v1/acceptances", { json: valid(1), token: TOKEN_A })).status).toBe(202);
     expect((await call(s, "/v1/acceptances", { json: valid(2), token: TOKEN_B })).status).toBe(202);
     expect(
@@ -293,9 +217,35 @@ describe("HTTP API: authentication", () => {
   });
 
   // The dashboard's tokens: test/integration/http-dashboard.test.ts.
+
+  it("answers the dashboard's own API errors as problems too (about:blank), keeping bull-board's fields", async () => {
+    const admin = "dashboard-admin-token-0001";
+    const s = await startServer({ HTTP_ADMIN_TOKENS: admin });
+    const unknown = await call(s, "/admin/queues/api/queues/nope/metrics", { token: admin });
+    expect(unknown.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(unknown.body).toMatchObject({
+      type: "about:blank",
+      title: "Not Found",
+      status: 404,
+      detail: "404 Not Found",
+      instance: "/admin/queues/api/queues/nope/metrics",
+      code: "NOT_FOUND",
+      error: { key: expect.stringMatching(/QUEUE_NOT_FOUND/) },
+    });
+    expect(unknown.status).toBe(404);
+    // Read-only: bull-board refuses a write with 405, a status none of our kinds has.
+    const write = await call(s, "/admin/queues/api/queues/accept-invitation/pause", { method: "PUT", token: admin });
+    expect(write.status).toBe(405);
+    expect(write.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(write.body).toMatchObject({ type: "about:blank", title: "Method Not Allowed", status: 405 });
+    expect(write.body).not.toHaveProperty("code");
+    // A static file it does not have: our own 404.
+    expectProblem(await call(s, "/admin/queues/static/nope.js", { token: admin }), "NOT_FOUND");
+  });
+
   it("has no dashboard with HTTP_DASHBOARD=false", async () => {
     const s = await startServer({ HTTP_DASHBOARD: "false" });
-    expect((await call(s, "/admin/queues")).status).toBe(404);
+    expectProblem(await call(s, "/admin/queues"), "NOT_FOUND", { instance: "/admin/queues" });
   });
 });
 
@@ -308,9 +258,8 @@ describe("HTTP API: backpressure, status, operations", () => {
       ["/v1/acceptances/batch", { requests: [valid(3)] }],
     ] as const) {
       const res = await call(s, path, { json });
-      expect(res.status).toBe(503);
+      expectProblem(res, "BACKLOG_FULL", { instance: path });
       expect(res.headers.get("retry-after")).toBe("7");
-      expect(res.body.error).toBe("BACKLOG_FULL");
     }
     expect(await s.producer.queue.count()).toBe(2);
   });
@@ -322,11 +271,10 @@ describe("HTTP API: backpressure, status, operations", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ id: body.jobId, state: "waiting", attempts: 0, outcome: null });
     const missing = await call(s, "/v1/acceptances/AWS.pacinv-NOPENOPENOPE0.x");
-    expect(missing.status).toBe(404);
-    expect(missing.body.error).toBe("NOT_FOUND");
+    expectProblem(missing, "NOT_FOUND", { instance: "/v1/acceptances/AWS.pacinv-NOPENOPENOPE0.x" });
     // Ids of 64-character catalogs are longer than the router's default parameter limit (100).
     const long = await call(s, `/v1/acceptances/${"C".repeat(64)}.pacinv-ABCDEFGHIJKLM.mwx2si8vfae35d`);
-    expect(long.body.message).toMatch(/^no request or outcome/);
+    expectProblem(long, "NOT_FOUND", { detail: expect.stringMatching(/^no request or outcome/) });
   });
 
   it("/healthz is 200; /readyz is 200 when Redis answers and 503 while the queue is paused", async () => {
@@ -349,11 +297,13 @@ describe("HTTP API: backpressure, status, operations", () => {
     const generated = await call(s, "/healthz");
     expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     const kept = await call(s, "/v1/acceptances", { json: { nope: 1 }, headers: { "x-request-id": "req-123.abc" } });
-    expect(kept.status).toBe(400);
+    expectProblem(kept, "INVALID_REQUEST");
     expect(kept.headers.get("x-request-id")).toBe("req-123.abc");
     const replaced = await call(s, "/healthz", { headers: { "x-request-id": "x".repeat(300) } });
     expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await call(s, "/nowhere", { token: null })).headers.get("x-request-id")).toBeTruthy();
+    const nowhere = await call(s, "/nowhere?x=1", { token: null });
+    expect(nowhere.headers.get("x-request-id")).toBeTruthy();
+    expectProblem(nowhere, "NOT_FOUND", { instance: "/nowhere", detail: "no route GET /nowhere" });
     expect(
       (await call(s, "/v1/acceptances", { token: null, json: valid(1) })).headers.get("x-request-id"),
     ).toBeTruthy();

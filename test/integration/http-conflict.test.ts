@@ -1,5 +1,5 @@
 /**
- * HTTP 409 for a real idempotency conflict: the real producer on real Redis behind the API, the
+ * HTTP 422 for a real idempotency conflict (409 before API 1.1.0): the real producer on real Redis behind the API, the
  * same key sent twice with different payloads, single and batch; nothing of the refused request
  * (or batch) is enqueued.
  */
@@ -10,6 +10,7 @@ import { createProducer } from "../../src/producer/producer.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { expectProblem } from "../helpers/problem.js";
 
 const TOKEN = "conflict-token-0123456789";
 const redis = newRedis();
@@ -22,7 +23,7 @@ afterAll(async () => {
 });
 
 describe("HTTP API: a real idempotency conflict", () => {
-  it("answers 409 naming the key, the differing fields and the existing job; enqueues nothing more", async () => {
+  it("answers 422 naming the key, the differing fields and the existing job; enqueues nothing more", async () => {
     const config = loadConfig(
       {},
       { REDIS_URL, QUEUE_PREFIX: prefix, HTTP_AUTH_TOKENS: TOKEN, HTTP_DASHBOARD: false, LOG_LEVEL: "silent" },
@@ -36,7 +37,7 @@ describe("HTTP API: a real idempotency conflict", () => {
         headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
         body: JSON.stringify(body),
       });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
     };
     try {
       const first = await post("/v1/acceptances", {
@@ -54,9 +55,10 @@ describe("HTTP API: a real idempotency conflict", () => {
         idempotencyKey: "order-7",
         metadata: { n: 1 },
       });
-      expect(single.status).toBe(409);
-      expect(single.body).toMatchObject({
-        error: "IDEMPOTENCY_CONFLICT",
+      // 422, as draft-ietf-httpapi-idempotency-key-header says for a key reused with another payload.
+      expect(single.status).toBe(422);
+      expectProblem(single, "IDEMPOTENCY_CONFLICT", {
+        instance: "/v1/acceptances",
         idempotencyKey: "order-7",
         differences: ["identifier"],
         existingJobId: first.body.jobId,
@@ -68,9 +70,8 @@ describe("HTTP API: a real idempotency conflict", () => {
           { catalog: "AWS", identifier: "pacinv-CONFLICT00001", idempotencyKey: "order-7", metadata: { n: 2 } },
         ],
       });
-      expect(batch.status).toBe(409);
-      expect(batch.body).toMatchObject({
-        error: "IDEMPOTENCY_CONFLICT",
+      expectProblem(batch, "IDEMPOTENCY_CONFLICT", {
+        instance: "/v1/acceptances/batch",
         idempotencyKey: "order-7",
         differences: ["metadata"],
         index: 1,
@@ -84,16 +85,15 @@ describe("HTTP API: a real idempotency conflict", () => {
           { catalog: "AWS", identifier: "pacinv-CONFLICT00006", idempotencyKey: "order-8" },
         ],
       });
-      expect(inBatch.status).toBe(409);
-      expect(inBatch.body).toMatchObject({
-        error: "IDEMPOTENCY_CONFLICT",
+      expectProblem(inBatch, "IDEMPOTENCY_CONFLICT", {
+        instance: "/v1/acceptances/batch",
         idempotencyKey: "order-8",
         differences: ["identifier"],
         index: 2,
         firstIndex: 0,
       });
       expect(inBatch.body).not.toHaveProperty("existingJobId");
-      expect(inBatch.body.message).toContain("request #0 of this batch");
+      expect(inBatch.body.detail).toContain("request #0 of this batch");
       // All or nothing: the batches' valid requests were not enqueued either.
       expect(await producer.queue.getJobCountByTypes("waiting", "delayed", "prioritized")).toBe(jobsBefore);
     } finally {

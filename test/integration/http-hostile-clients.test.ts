@@ -8,6 +8,8 @@ import { createRequestControl } from "../../src/app/request-control.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
+import { expectProblem, parseRawAnswer } from "../helpers/problem.js";
+import type { ErrorCode } from "../../src/http/problem-types.js";
 import { waitFor } from "../helpers/wait.js";
 
 /**
@@ -101,10 +103,7 @@ describe("the HTTP server under slow and hostile clients", () => {
     );
     await within(c.closed, 20_000, "the server to close the stalled request");
     expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
-    expect(JSON.parse(c.received().split("\r\n\r\n")[1]!)).toMatchObject({
-      error: "REQUEST_TIMEOUT",
-      message: expect.any(String),
-    });
+    expectProblem(parseRawAnswer(c.received()), "REQUEST_TIMEOUT", { instance: null });
   });
 
   it("cuts off a client trickling its headers one byte at a time, and one trickling a body it is not authorised to send", async () => {
@@ -122,8 +121,10 @@ describe("the HTTP server under slow and hostile clients", () => {
     trickle(body.socket, "{".repeat(1000), 50);
     await within(Promise.all([headers.closed, body.closed]), 20_000, "both tricklers to be cut off");
     expect(headers.received()).toMatch(/^HTTP\/1\.1 408 /);
+    expectProblem(parseRawAnswer(headers.received()), "REQUEST_TIMEOUT", { instance: null });
     // The unauthenticated one got its 401 at once, and the connection was closed with it.
     expect(body.received()).toMatch(/^HTTP\/1\.1 401 /);
+    expectProblem(parseRawAnswer(body.received()), "UNAUTHORIZED", { instance: "/v1/acceptances" });
     expect(body.received().toLowerCase()).toContain("connection: close");
   });
 
@@ -188,7 +189,7 @@ describe("the HTTP server under slow and hostile clients", () => {
 
   it("answers what Node's parser refuses with the API's error shape, naming the part at fault", async () => {
     const { port } = await start();
-    const cases: Array<[string, number, string, string]> = [
+    const cases: Array<[string, number, ErrorCode, string]> = [
       [
         "POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
         400,
@@ -209,13 +210,9 @@ describe("the HTTP server under slow and hostile clients", () => {
       c.socket.write(raw);
       await within(c.closed, 10_000, `an answer to ${JSON.stringify(raw.slice(0, 40))}`);
       expect(c.received(), raw.slice(0, 60)).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
-      const body = JSON.parse(c.received().split("\r\n\r\n")[1]!) as {
-        error: string;
-        message: string;
-        issues?: Array<{ field: string }>;
-      };
-      expect(body).toMatchObject({ error, message: expect.any(String) });
-      if (field) expect(body.issues?.[0]?.field).toBe(field);
+      const answer = parseRawAnswer(c.received());
+      expectProblem(answer, error, { instance: null });
+      if (field) expect((answer.body as { issues: Array<{ field: string }> }).issues[0]?.field).toBe(field);
     }
   });
 
@@ -233,14 +230,17 @@ describe("the HTTP server under slow and hostile clients", () => {
       const res = await fetch(`http://127.0.0.1:${port}/v1/acceptances/${encodeURIComponent(id)}`, {
         headers: { authorization: `Bearer ${TOKEN}` },
       });
-      expect(res.status, id).toBe(404);
-      expect(await res.json()).toMatchObject({ error: "NOT_FOUND" });
+      expectProblem({ status: res.status, headers: res.headers, body: await res.json() }, "NOT_FOUND", {
+        instance: `/v1/acceptances/${encodeURIComponent(id)}`,
+      });
     }
     const bad = await fetch(`http://127.0.0.1:${port}/v1/acceptances/%E0%A4%A`, {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
-    expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: "INVALID_REQUEST", issues: [{ field: "(url)" }] });
+    expectProblem({ status: bad.status, headers: bad.headers, body: await bad.json() }, "INVALID_REQUEST", {
+      instance: "/v1/acceptances/%E0%A4%A",
+      issues: [{ field: "(url)" }],
+    });
   });
 
   it("authenticates first, then answers 404 NOT_FOUND in our words for an id too long to be one (509-520 characters, 10 kB), on lookup and cancel; a URL over Node's header limit is 431", async () => {
@@ -252,7 +252,7 @@ describe("the HTTP server under slow and hostile clients", () => {
         method,
         headers: token ? { authorization: `Bearer ${TOKEN}` } : {},
       });
-      return { status: res.status, text: await res.text() };
+      return { status: res.status, headers: res.headers, text: await res.text() };
     };
     for (const id of ids) {
       for (const [method, path] of [
@@ -261,13 +261,11 @@ describe("the HTTP server under slow and hostile clients", () => {
       ] as const) {
         const what = `${method} ${path.slice(0, 30)}… (id of ${id.length})`;
         const anonymous = await call(method, path, false);
-        expect(anonymous.status, what).toBe(401);
-        expect(JSON.parse(anonymous.text), what).toMatchObject({ error: "UNAUTHORIZED" });
+        expectProblem({ ...anonymous, body: JSON.parse(anonymous.text) }, "UNAUTHORIZED", { instance: path });
         const known = await call(method, path, true);
-        expect(known.status, what).toBe(404);
-        expect(JSON.parse(known.text), what).toEqual({
-          error: "NOT_FOUND",
-          message: expect.stringMatching(/^no request (or outcome )?with id "AWS\.a+"/),
+        expectProblem({ ...known, body: JSON.parse(known.text) }, "NOT_FOUND", {
+          instance: path,
+          detail: expect.stringMatching(/^no request (or outcome )?with id "AWS\.a+"/),
         });
         expect(known.text, what).not.toMatch(/FST_|max param length/i);
       }
@@ -281,7 +279,7 @@ describe("the HTTP server under slow and hostile clients", () => {
       );
       await within(c.closed, 10_000, "an answer to a 20 kB URL");
       expect(c.received()).toMatch(/^HTTP\/1\.1 431 /);
-      expect(JSON.parse(c.received().split("\r\n\r\n")[1]!)).toMatchObject({ error: "HEADERS_TOO_LARGE" });
+      expectProblem(parseRawAnswer(c.received()), "HEADERS_TOO_LARGE", { instance: null });
     }
   });
 });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startPipeline, TEST_CREDENTIALS, type Pipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
 import { waitFor } from "../helpers/wait.js";
+import { expectProblem } from "../helpers/problem.js";
 import { buildHttpServer } from "../../src/http/build-http-server.js";
 import { createSdkInvitationApi } from "../../src/aws/sdk-invitation-api.js";
 import { createDiscovery } from "../../src/app/discovery.js";
@@ -68,7 +69,7 @@ async function post(base: string, path: string, body?: unknown, headers: Record<
     },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
 }
 
 describe("HTTP API: discoveries, cancel, redrives", () => {
@@ -104,9 +105,8 @@ describe("HTTP API: discoveries, cancel, redrives", () => {
         catalogs: ["AWS"],
         policy: { rules: [{ action: "accept" }, { action: "reject", when: { connectionTypes: ["SUBSIDARY"] } }] },
       });
-      expect(bad.status).toBe(400);
-      expect(bad.body).toMatchObject({
-        error: "INVALID_REQUEST",
+      expectProblem(bad, "INVALID_REQUEST", {
+        instance: "/v1/discoveries",
         issues: [
           {
             field: "policy.rules.1.when.connectionTypes.0",
@@ -122,7 +122,7 @@ describe("HTTP API: discoveries, cancel, redrives", () => {
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
       });
-      expect(unauth.status).toBe(401);
+      expectProblem({ status: unauth.status, headers: unauth.headers, body: await unauth.json() }, "UNAUTHORIZED");
     },
   );
 
@@ -210,23 +210,20 @@ describe("HTTP API: discoveries, cancel, redrives", () => {
         reason: "ACCESS_DENIED",
       });
       const denied = await post(base, "/v1/discoveries", { catalogs: ["AWS"] });
-      expect(denied.status).toBe(502);
-      expect(denied.body).toMatchObject({
-        error: "AWS_ERROR",
+      expectProblem(denied, "AWS_ERROR", {
+        instance: "/v1/discoveries",
         operation: "ListConnectionInvitations",
         awsError: "AccessDeniedException",
         reason: "ACCESS_DENIED",
         awsHttpStatus: 403,
       });
       const bare = await serve(p, {});
-      expect(await post(bare, "/v1/discoveries", { catalogs: ["AWS"] })).toMatchObject({
-        status: 501,
-        body: { error: "NOT_CONFIGURED" },
+      expectProblem(await post(bare, "/v1/discoveries", { catalogs: ["AWS"] }), "NOT_CONFIGURED", {
+        instance: "/v1/discoveries",
       });
-      expect(await post(bare, "/v1/redrives", {})).toMatchObject({ status: 501, body: { error: "NOT_CONFIGURED" } });
-      expect(await post(bare, "/v1/acceptances/AWS.x.y/cancel")).toMatchObject({
-        status: 501,
-        body: { error: "NOT_CONFIGURED" },
+      expectProblem(await post(bare, "/v1/redrives", {}), "NOT_CONFIGURED", { instance: "/v1/redrives" });
+      expectProblem(await post(bare, "/v1/acceptances/AWS.x.y/cancel"), "NOT_CONFIGURED", {
+        instance: "/v1/acceptances/AWS.x.y/cancel",
       });
     },
   );
@@ -257,16 +254,13 @@ describe("HTTP API: discoveries, cancel, redrives", () => {
         "the call to start",
       );
       const refused = await post(base, `/v1/acceptances/${running.jobId}/cancel`);
-      expect(refused.status).toBe(409);
-      expect(refused.body).toMatchObject({ error: "NOT_CANCELABLE", state: "active", requestId: running.jobId });
-      expect(await post(base, "/v1/acceptances/AWS.pacinv-NOSUCHREQUEST.x/cancel")).toMatchObject({
-        status: 404,
-        body: { error: "NOT_FOUND" },
+      expectProblem(refused, "NOT_CANCELABLE", { state: "active", requestId: running.jobId });
+      expectProblem(await post(base, "/v1/acceptances/AWS.pacinv-NOSUCHREQUEST.x/cancel"), "NOT_FOUND", {
+        instance: "/v1/acceptances/AWS.pacinv-NOSUCHREQUEST.x/cancel",
       });
-      expect(await post(base, "/v1/acceptances/meta/cancel")).toMatchObject({ status: 404 });
-      expect(await post(base, `/v1/acceptances/${running.jobId}/cancel`, { why: "x" })).toMatchObject({
-        status: 400,
-        body: { issues: [{ field: "(root)", rule: "unknown field(s): why" }] },
+      expectProblem(await post(base, "/v1/acceptances/meta/cancel"), "NOT_FOUND");
+      expectProblem(await post(base, `/v1/acceptances/${running.jobId}/cancel`, { why: "x" }), "INVALID_REQUEST", {
+        issues: [{ field: "(root)", rule: "unknown field(s): why" }],
       });
       await waitForOutcomes(p.redis, p.prefix, 2);
     },
@@ -296,13 +290,9 @@ describe("HTTP API: discoveries, cancel, redrives", () => {
       duplicates: 1,
     });
     const bad = await post(base, "/v1/redrives", { since: "yesterday" });
-    expect(bad).toMatchObject({
-      status: 400,
-      body: {
-        issues: [
-          { field: "since", rule: "must be a whole number and a unit: ms, s, m, h or d (e.g. 30s, 5m, 1h, 1d)" },
-        ],
-      },
+    expectProblem(bad, "INVALID_REQUEST", {
+      instance: "/v1/redrives",
+      issues: [{ field: "since", rule: "must be a whole number and a unit: ms, s, m, h or d (e.g. 30s, 5m, 1h, 1d)" }],
     });
   });
 

@@ -8,6 +8,7 @@ import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
+import { expectProblem } from "../helpers/problem.js";
 import { startRedisServer } from "../helpers/redis-server.js";
 
 const TOKEN = "redis-down-token-0123456789";
@@ -70,19 +71,33 @@ describe("HTTP API when Redis goes away", () => {
 
     const started = Date.now();
     const refused = await post(2);
-    expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("3");
-    expect(await refused.json()).toMatchObject({ error: "REDIS_UNAVAILABLE" });
+    expectProblem(
+      { status: refused.status, headers: refused.headers, body: await refused.json() },
+      "REDIS_UNAVAILABLE",
+      {
+        instance: "/v1/acceptances",
+      },
+    );
     const batch = await fetch(`${base}/v1/acceptances/batch`, {
       method: "POST",
       headers,
       body: JSON.stringify({ requests: [{ catalog: "AWS", identifier: "pacinv-DOWN000000003" }] }),
     });
-    expect(batch.status).toBe(503);
-    expect((await fetch(`${base}/v1/acceptances/AWS.x.y`, { headers })).status).toBe(503);
+    expectProblem({ status: batch.status, headers: batch.headers, body: await batch.json() }, "REDIS_UNAVAILABLE");
+    const lookup = await fetch(`${base}/v1/acceptances/AWS.x.y`, { headers });
+    expectProblem({ status: lookup.status, headers: lookup.headers, body: await lookup.json() }, "REDIS_UNAVAILABLE", {
+      instance: "/v1/acceptances/AWS.x.y",
+    });
+    expect(lookup.headers.get("retry-after")).toBe("3");
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ status: "not-ready", checks: { redis: "down" } });
+    // The readiness report, not a problem: probes read `checks`.
+    expect(ready.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await ready.json()).toEqual({
+      status: "not-ready",
+      checks: { redis: "down", queue: "unknown", memory: "unknown" },
+    });
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(Date.now() - started, "answers fast, without waiting for Redis").toBeLessThan(2000);
 
@@ -121,26 +136,21 @@ describe("HTTP API when Redis goes away", () => {
       await new Promise((r) => setTimeout(r, 1100));
       const gated = await post(++n);
       server.process.kill("SIGCONT");
-      expect(gated.status).toBe(503);
-      expect(await gated.json()).toMatchObject({
-        error: "REDIS_UNAVAILABLE",
-        message: expect.stringContaining("nothing was done"),
+      expectProblem({ status: gated.status, headers: gated.headers, body: await gated.json() }, "REDIS_UNAVAILABLE", {
+        detail: expect.stringContaining("nothing was done"),
       });
 
-      let late: { status: number; body: { error?: string; message?: string } } | undefined;
+      let late: { status: number; headers: Headers; body: { detail?: string } } | undefined;
       for (let go = 0; go < 10 && !late; go++) {
         expect((await post(++n)).status).toBe(202);
         server.process.kill("SIGSTOP");
         const res = await post(++n);
-        const body = (await res.json()) as { error?: string; message?: string };
+        const body = (await res.json()) as { detail?: string };
         server.process.kill("SIGCONT");
-        if (body.message?.includes("nothing was done")) expect(res.status).toBe(503);
-        else late = { status: res.status, body };
+        if (body.detail?.includes("nothing was done")) expect(res.status).toBe(503);
+        else late = { status: res.status, headers: res.headers, body };
       }
-      expect(late).toMatchObject({
-        status: 503,
-        body: { error: "REDIS_UNAVAILABLE", message: expect.stringContaining("may have been carried out") },
-      });
+      expectProblem(late!, "REDIS_UNAVAILABLE", { detail: expect.stringContaining("may have been carried out") });
       expect(redis.status).toBe("ready");
       // Redis ran what it was sent once it woke: the request was enqueued after all, and the same
       // request again finds it.

@@ -6,6 +6,7 @@ import { waitFor } from "../helpers/wait.js";
 import { fillUntilFull, startRedisServer, unfill, type OwnRedis } from "../helpers/redis-server.js";
 import { maskSecretsInText, redactUrl } from "../../src/config/redact.js";
 import { scrubLogValue } from "../../src/observability/logger.js";
+import { expectProblem } from "../helpers/problem.js";
 
 /**
  * Logs never hold a Redis password or a request body, whatever the error path: every line the
@@ -118,7 +119,7 @@ describe("no secret and no request body in any log line", () => {
           headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
           body: JSON.stringify(body),
         });
-        expect(res.status).toBe(503);
+        expectProblem({ status: res.status, headers: res.headers, body: await res.json() }, "REDIS_FULL");
         await waitFor(() => /EXECABORT|OOM/.test(serve.stderr()) || undefined, 10_000, "the error log line");
       } finally {
         await unfill(full.admin);

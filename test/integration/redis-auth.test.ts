@@ -11,6 +11,7 @@ import { createLogger } from "../../src/observability/logger.js";
 import { startRedisServer, type OwnRedis } from "../helpers/redis-server.js";
 import { uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
+import { expectProblem } from "../helpers/problem.js";
 
 const PASSWORD = "auth-test-pw-7f3c9a";
 const ROTATED = "auth-test-rotated-2b8e41";
@@ -151,9 +152,8 @@ describe("RedisAuthError", () => {
       for (const [route, res] of Object.entries(answers)) {
         expect(res.statusCode, `${route}: ${res.body}`).toBe(503);
         expect(res.headers["retry-after"]).toBe("3");
-        expect(res.json()).toEqual({
-          error: "REDIS_UNAVAILABLE",
-          message: "Redis refused our credentials; retry later",
+        expectProblem({ statusCode: res.statusCode, headers: res.headers, body: res.json() }, "REDIS_UNAVAILABLE", {
+          detail: "Redis refused our credentials; retry later",
         });
         expect(res.body).not.toContain(PASSWORD);
         expect(res.body).not.toContain(ROTATED);

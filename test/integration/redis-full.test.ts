@@ -16,6 +16,7 @@ import { uniquePrefix } from "../helpers/redis.js";
 import { fillUntilFull, startRedisServer, unfill, type OwnRedis } from "../helpers/redis-server.js";
 import type { DiscoverySummary } from "../../src/producer/discover.js";
 import type { RedriveSummary } from "../../src/producer/redrive.js";
+import { expectProblem } from "../helpers/problem.js";
 
 const TOKEN = "redis-full-token-0123456789";
 const request = (n: number, extra: Record<string, unknown> = {}) => ({
@@ -136,9 +137,11 @@ describe("a full Redis (maxmemory reached, noeviction)", () => {
           ["/v1/acceptances/batch", { requests: [request(2), request(3)] }],
         ] as const) {
           const res = await post(path, body);
-          expect(res.status, path).toBe(503);
           expect(res.headers.get("retry-after")).toBe("9");
-          expect(await res.json()).toMatchObject({ error: "REDIS_FULL", message: expect.stringMatching(/full/) });
+          expectProblem({ status: res.status, headers: res.headers, body: await res.json() }, "REDIS_FULL", {
+            instance: path,
+            detail: expect.stringMatching(/full/),
+          });
         }
         const ready = await fetch(`${base}/readyz`);
         expect(ready.status).toBe(503);

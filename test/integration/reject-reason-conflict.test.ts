@@ -2,7 +2,7 @@
  * A reject's `reason` is part of what makes a re-submission the same request (README: "same key +
  * same payload = the same request; another payload is refused"): two rejects of one invitation
  * under one key with different reasons are a conflict naming `reason`, through the producer (one at
- * a time and within one batch) and over HTTP (409). The same reason again is the same request.
+ * a time and within one batch) and over HTTP (422). The same reason again is the same request.
  */
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import { buildHttpServer } from "../../src/http/build-http-server.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { IdempotencyConflictError } from "../../src/index.js";
+import { expectProblem } from "../helpers/problem.js";
 
 const TOKEN = "reject-reason-token-0123456789";
 
@@ -69,7 +70,7 @@ describe("a reject's reason under one idempotency key", () => {
     },
   );
 
-  it("HTTP: a second reject with another reason is 409 IDEMPOTENCY_CONFLICT naming reason", async () => {
+  it("HTTP: a second reject with another reason is 422 IDEMPOTENCY_CONFLICT naming reason", async () => {
     p = await startPipeline({ label: "reject-reason-http" });
     const config = loadConfig({}, { ...p.config, HTTP_AUTH_TOKENS: TOKEN, HTTP_DASHBOARD: false });
     const app = await buildHttpServer({
@@ -87,7 +88,7 @@ describe("a reject's reason under one idempotency key", () => {
         headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
         body: JSON.stringify(body),
       });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
     };
     const inv = p.emulator.seedInvitation();
     const reject = (reason: string) => ({
@@ -99,14 +100,13 @@ describe("a reject's reason under one idempotency key", () => {
     });
     const first = await post(reject("Not a fit"));
     expect(first.status).toBe(202);
-    expect(await post(reject("Duplicate partner"))).toMatchObject({
-      status: 409,
-      body: {
-        error: "IDEMPOTENCY_CONFLICT",
-        idempotencyKey: "reject-7",
-        differences: ["reason"],
-        existingJobId: first.body.jobId,
-      },
+    const refused = await post(reject("Duplicate partner"));
+    expect(refused.status).toBe(422);
+    expectProblem(refused, "IDEMPOTENCY_CONFLICT", {
+      instance: "/v1/acceptances",
+      idempotencyKey: "reject-7",
+      differences: ["reason"],
+      existingJobId: first.body.jobId,
     });
     expect(await post(reject("Not a fit"))).toMatchObject({ body: { jobId: first.body.jobId, duplicate: true } });
     expect(await queued(p)).toBe(1);

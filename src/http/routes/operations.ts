@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { formatFieldIssues, toFieldIssues } from "../../schemas/issues.js";
 import { discoveryRequestSchema, HOLD_ALL_POLICY } from "../../schemas/policy.js";
 import { cancelBodySchema, redriveBodySchema } from "../http-schemas.js";
-import { invalidRequest, toHttpAnswer, unavailable, type HttpAnswer } from "../http-errors.js";
+import { invalidRequest, problem, toHttpAnswer, unavailable, type HttpAnswer } from "../http-errors.js";
 import { redisConnectionLost, sendAnswer, type HttpContext } from "../http-context.js";
 import { admission } from "../admission.js";
 import { isRequestId } from "../../schemas/request-id.js";
@@ -71,9 +71,7 @@ export async function operationRoutes(app: FastifyInstance, ctx: HttpContext): P
     if ("status" in body) return sendAnswer(reply, body);
     const { id } = request.params;
     if (!isRequestId(id))
-      return reply
-        .code(404)
-        .send({ error: "NOT_FOUND", message: `no request with id ${JSON.stringify(id.slice(0, 80))}` });
+      return sendAnswer(reply, problem("NOT_FOUND", `no request with id ${JSON.stringify(id.slice(0, 80))}`));
     const outcome = await ctx.bounded(
       ctx.requestControl.cancel(id, body.value.reason !== undefined ? { reason: body.value.reason } : {}),
     );
@@ -106,13 +104,10 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: string):
 }
 
 function notConfigured(what: string): HttpAnswer {
-  return {
-    status: 501,
-    body: {
-      error: "NOT_CONFIGURED",
-      message: `this server was built without ${what} (buildHttpServer's deps); pc-invitations serve has them`,
-    },
-  };
+  return problem(
+    "NOT_CONFIGURED",
+    `this server was built without ${what} (buildHttpServer's deps); pc-invitations serve has them`,
+  );
 }
 
 function redisDown(ctx: HttpContext): HttpAnswer {

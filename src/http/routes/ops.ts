@@ -13,7 +13,8 @@ export async function opsRoutes(app: FastifyInstance, ctx: HttpContext & { opena
   const prefix = queueLocationFrom(ctx.config).prefix;
   // Each check bounded by HTTP_REDIS_TIMEOUT_MS. `memory`: a write probe that a full Redis refuses
   // (maxmemory reached, noeviction) yet that writes nothing; one round trip, on the queues' slot.
-  app.get("/readyz", async (_request, reply) => {
+  // Its 503 is the readiness report (checks), not an error: probes and people read the same body.
+  app.get("/readyz", { config: { ownErrorBody: true } }, async (_request, reply) => {
     const redis = await ctx.bounded(ctx.redis.ping()).then(
       () => "ok" as const,
       () => "down" as const,
