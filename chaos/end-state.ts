@@ -47,6 +47,7 @@ export async function readRequestJobs(
       attemptsMade: Number(atm ?? 0),
       stalledCounter: Number(stc ?? 0),
       record: recordState == null ? "missing" : recordJob === id ? recordState : `${recordState}, for a later request`,
+      ...(recordJob && recordJob !== id ? { recordJobId: recordJob } : {}),
     };
   }
   return out;

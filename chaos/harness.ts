@@ -13,7 +13,8 @@ import { Redis } from "ioredis";
 import { PartnerCentralEmulator } from "../src/emulator/index.js";
 import { createProducer } from "../src/index.js";
 import { OUTCOMES_QUEUE, PREFIX, readRedis, readRequestJobs, REQUESTS_QUEUE } from "./end-state.js";
-import { evaluate, type Ack, type Delivery, type InjectedJob, type Observations } from "./evaluate.js";
+import { evaluate, type Ack, type AofLoss, type Delivery, type InjectedJob, type Observations } from "./evaluate.js";
+import { jobsCreatedOnlyIn } from "./aof.js";
 import { FAULTS, type FaultContext } from "./faults.js";
 import type { ChaosOptions, FaultKind } from "./options.js";
 import { spawnChild, type Child } from "./processes.js";
@@ -184,7 +185,7 @@ export async function runChaos(
     };
 
     const injectedJobs: InjectedJob[] = [];
-    const fsyncLossWindows: Array<{ from: number; to: number }> = [];
+    const hostCrashes: FaultContext["hostCrashes"] = [];
     const ctx: FaultContext = {
       o,
       redis,
@@ -206,7 +207,7 @@ export async function runChaos(
         return startConsumer();
       },
       injectedJobs,
-      fsyncLossWindows,
+      hostCrashes,
       progress: say,
     };
 
@@ -323,6 +324,23 @@ export async function runChaos(
     const invitationStatus = new Map(
       seeded.map((s) => [s.identifier, emulator!.getInvitation(s.catalog, s.identifier)?.Status ?? "MISSING"]),
     );
+    // What each host crash's cut of the AOF dropped (the dropped bytes kept with the logs).
+    const requestsPrefix = `${PREFIX}:${REQUESTS_QUEUE}:`;
+    const outcomesPrefix = `${PREFIX}:${OUTCOMES_QUEUE}:`;
+    const aofLosses: AofLoss[] = [];
+    for (const [i, { at, cut }] of hostCrashes.entries()) {
+      if (!cut) {
+        aofLosses.push({ at, droppedBytes: 0, requestJobs: [], outcomes: [] });
+        continue;
+      }
+      aofLosses.push({
+        at,
+        droppedBytes: cut.droppedBytes.length,
+        requestJobs: jobsCreatedOnlyIn(cut.dropped, cut.kept, requestsPrefix),
+        outcomes: jobsCreatedOnlyIn(cut.dropped, cut.kept, outcomesPrefix),
+      });
+      await writeFile(join(dir, `aof-dropped-${i + 1}.aof`), cut.droppedBytes);
+    }
     const result = evaluate({
       submitted: seeded.length,
       acks,
@@ -333,13 +351,20 @@ export async function runChaos(
       acceptCalls,
       invitationStatus,
       injectedJobs,
-      fsyncLossWindows,
+      aofLosses,
       resubmission,
       requestsWithoutOutcome,
     });
     const faultsInjected: Partial<Record<FaultKind, number>> = {};
     for (const f of faultLog) faultsInjected[f.kind] = (faultsInjected[f.kind] ?? 0) + f.count;
     failed = !result.pass;
+    // What was acknowledged and delivered, for whoever traces a request through the kept dir (with
+    // the AOF and each process's log).
+    if (o.keep || failed) {
+      const ndjson = (rows: unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join("");
+      await writeFile(join(dir, "acks.ndjson"), ndjson(acks));
+      await writeFile(join(dir, "deliveries.ndjson"), ndjson(deliveries));
+    }
     say(
       `${result.pass ? "PASS" : "FAIL"}: ${
         Object.entries(result.invariants)

@@ -3,18 +3,86 @@
  * kills, restarts, freezes and fills it, which it must never do to a Redis someone else uses.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFile, stat, truncate } from "node:fs/promises";
+import { open, readFile, stat, truncate } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import { type AofCommand, parseAof } from "./aof.js";
 
 export type Fsync = "always" | "everysec";
 
-/** A point in the AOF: the file Redis was appending to, its size then, and when (ms). */
+/**
+ * A point in the AOF: the file Redis was appending to, its size then, and when (ms): `at` is taken
+ * before the file is looked at, so every write past `size` was made after `at`.
+ */
 export interface AofPosition {
   file: string;
   size: number;
   at: number;
+}
+
+/** A point of a followed AOF, and where the whole units up to it end (a cut there tears nothing). */
+export interface FollowedAofPosition extends AofPosition {
+  keep: number;
+}
+
+/** An AOF cut back: the commands it kept and the ones it dropped (aof.ts jobsCreatedOnlyIn reads them). */
+export interface AofCut {
+  kept: AofCommand[];
+  dropped: AofCommand[];
+  /** The bytes cut, kept for whoever investigates the run. */
+  droppedBytes: Buffer;
+}
+
+/**
+ * Follows the AOF Redis appends to, parsing what it adds (aof.ts), so that a cut can fall where a
+ * whole command or MULTI … EXEC block ends without reading the whole file while Redis is down.
+ * The first position reads the file as it is; each later one what was appended since.
+ */
+export class AofFollower {
+  /** Every whole command parsed so far, in file order. */
+  readonly commands: AofCommand[] = [];
+  private file: string | undefined;
+  private parsedTo = 0;
+  private inBlock = false;
+  private unitEnd = 0;
+
+  constructor(private readonly redis: ChaosRedis) {}
+
+  async position(): Promise<FollowedAofPosition | undefined> {
+    const p = await this.redis.aofTail();
+    if (!p) return undefined;
+    if (p.file !== this.file) {
+      // A new file (a rewrite): start again on it.
+      this.file = p.file;
+      this.commands.length = 0;
+      this.parsedTo = this.unitEnd = 0;
+      this.inBlock = false;
+    }
+    if (p.size > this.parsedTo) {
+      const bytes = await readRange(this.redis.aofPath(p.file), this.parsedTo, p.size);
+      const { commands, tornAt } = parseAof(bytes, this.parsedTo);
+      for (const c of commands) {
+        this.commands.push(c);
+        if (c.name === "MULTI") this.inBlock = true;
+        else if (c.name === "EXEC") this.inBlock = false;
+        if (!this.inBlock) this.unitEnd = c.end;
+      }
+      this.parsedTo = tornAt ?? p.size;
+    }
+    return { ...p, keep: this.unitEnd };
+  }
+}
+
+async function readRange(path: string, from: number, to: number): Promise<Buffer> {
+  const handle = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(to - from);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, from);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -121,6 +189,7 @@ export class ChaosRedis {
 
   /** The AOF file Redis appends to now (the manifest's last incr file) and its size. */
   async aofTail(): Promise<AofPosition | undefined> {
+    const at = Date.now();
     const manifest = await readFile(join(this.dir, "appendonlydir", "appendonly.aof.manifest"), "utf8").catch(() => "");
     const file = manifest
       .split("\n")
@@ -128,20 +197,32 @@ export class ChaosRedis {
       .map((l) => l.split(" ")[1])
       .at(-1);
     if (!file) return undefined;
-    const { size } = await stat(join(this.dir, "appendonlydir", file));
-    return { file, size, at: Date.now() };
+    const { size } = await stat(this.aofPath(file));
+    return { file, size, at };
+  }
+
+  /** The path of an AOF file of this server (a name from the manifest). */
+  aofPath(file: string): string {
+    return join(this.dir, "appendonlydir", file);
   }
 
   /**
-   * Cuts the AOF of a stopped server back to an earlier position: what a host crash leaves of a
-   * file whose last writes were in the page cache, never fsynced. Returns the bytes dropped, or
-   * undefined when Redis has started another file since (a rewrite) and the position means nothing.
+   * Cuts the AOF of a stopped server back to a followed position, where its whole units end: what
+   * a host crash leaves of a file whose last writes were in the page cache, never fsynced. Returns
+   * what was kept and what was dropped; undefined when Redis has started another file since (a
+   * rewrite) and the position means nothing: nothing is cut.
    */
-  async truncateAof(to: AofPosition): Promise<number | undefined> {
+  async truncateAof(to: FollowedAofPosition, followed: AofFollower): Promise<AofCut | undefined> {
     const now = await this.aofTail();
     if (!now || now.file !== to.file) return undefined;
-    await truncate(join(this.dir, "appendonlydir", to.file), to.size);
-    return now.size - to.size;
+    const path = this.aofPath(to.file);
+    const droppedBytes = await readRange(path, to.keep, now.size);
+    await truncate(path, to.keep);
+    return {
+      kept: followed.commands.filter((c) => c.end <= to.keep),
+      dropped: parseAof(droppedBytes, to.keep).commands,
+      droppedBytes,
+    };
   }
 
   /** Ends the server whatever state it is in (for cleanup). */
