@@ -133,6 +133,8 @@ function countBy(keys: string[]): Record<string, number> {
 }
 
 const sample = (ids: Iterable<string>, n = 10) => [...ids].slice(0, n);
+/** BullMQ states of a job still to run or running. */
+const UNFINISHED = new Set(["waiting", "active", "delayed", "prioritized"]);
 
 export function evaluate(o: Observations) {
   const ackById = new Map<string, Ack>();
@@ -156,6 +158,9 @@ export function evaluate(o: Observations) {
   const lost = [...ackById.values()].filter((a) => !deliveriesById.has(a.jobId) && !outcomeById.has(a.jobId));
   const lostAllowed = lost.filter((a) => droppedRequests.has(a.jobId));
   const lostNotAllowed = lost.filter((a) => !droppedRequests.has(a.jobId));
+  // Of those, the ones whose job was still waiting or running when the harness stopped waiting: the
+  // run did not finish them in time (a timeout on a slow machine) rather than lost them.
+  const lostUnfinished = lostNotAllowed.filter((a) => UNFINISHED.has(o.requestsWithoutOutcome[a.jobId]?.state ?? ""));
 
   // Duplicates: one request delivered as two different events (another eventId, or another
   // publication: a different completedAt or type). Redeliveries of the same event are allowed.
@@ -251,6 +256,7 @@ export function evaluate(o: Observations) {
     lost: lost.length,
     lostAllowed: lostAllowed.length,
     lostNotAllowed: lostNotAllowed.length,
+    lostNotAllowedJobUnfinished: lostUnfinished.length,
     lostSample: [...lostNotAllowed, ...lostAllowed].slice(0, 10).map((a) => ({
       jobId: a.jobId,
       allowed: droppedRequests.has(a.jobId),

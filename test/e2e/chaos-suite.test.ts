@@ -56,7 +56,12 @@ beforeAll(async () => {
       figures: {
         acknowledged: f.acknowledged,
         outcomes: f.outcomes,
-        lost: { total: f.lost, allowedCutFromAof: f.lostAllowed, notAllowed: f.lostNotAllowed },
+        lost: {
+          total: f.lost,
+          allowedCutFromAof: f.lostAllowed,
+          notAllowed: f.lostNotAllowed,
+          notAllowedJobStillQueuedOrRunning: f.lostNotAllowedJobUnfinished,
+        },
         duplicates: {
           total: f.duplicates,
           allowedFirstPublicationCutFromAof: f.duplicatesAllowed,

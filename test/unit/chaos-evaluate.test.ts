@@ -105,6 +105,17 @@ describe("chaos evaluate", () => {
     expect(failing(o)).toEqual(["noAcknowledgedRequestLost"]);
     expect(evaluate(o).figures).toMatchObject({ lost: 1, lostAllowed: 0, lostNotAllowed: 1 });
     expect(evaluate(o).figures.lostSample).toMatchObject([{ jobId: "AWS.pacinv-2.x", allowed: false }]);
+    // Still waiting when the harness stopped waiting: not allowed either, and said apart (a timeout).
+    expect(evaluate(o).figures.lostNotAllowedJobUnfinished).toBe(0);
+    o.requestsWithoutOutcome["AWS.pacinv-2.x"] = {
+      state: "waiting",
+      failedReason: null,
+      attemptsMade: 1,
+      stalledCounter: 0,
+      record: "queued",
+    };
+    expect(failing(o)).toEqual(["noAcknowledgedRequestLost"]);
+    expect(evaluate(o).figures).toMatchObject({ lostNotAllowed: 1, lostNotAllowedJobUnfinished: 1 });
   });
 
   it("allows a loss the crash explains whatever the clocks say (acknowledged long before the kill)", () => {
