@@ -98,6 +98,8 @@ export { createLogger, type Logger } from "./observability/logger.js";
 // Producing requests.
 export {
   createProducer,
+  createProducerOn,
+  type RedisProducer,
   type Producer,
   type ProducerOptions,
   type EnqueueResult,
@@ -107,6 +109,28 @@ export type { ReservationPreview } from "./request-record/record.js";
 export { validateRequest, type ValidationResult } from "./producer/validate-request.js";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./store/redis/job-options.js";
 export { DEFAULT_QUEUE_LOCATION, type QueueLocation } from "./store/queue-location.js";
+
+// The request store: its port, the Redis implementation and the in-memory one (for tests).
+export type {
+  RequestStore,
+  SubmissionStore,
+  OutcomeStore,
+  JobStore,
+  SweepStore,
+  Fence,
+  PublishResult,
+  JobState,
+  JobStatus,
+  StoredJob,
+  FailedJob,
+  FailedOutcomeFilter,
+} from "./store/request-store.js";
+export {
+  createRedisRequestStore,
+  type RedisRequestStore,
+  type RedisRequestStoreOptions,
+} from "./store/redis/redis-request-store.js";
+export { createMemoryRequestStore, type MemoryRequestStore } from "./store/memory-request-store.js";
 
 // Discovering pending invitations (pc-invitations discover).
 export {
