@@ -114,7 +114,7 @@ export class RedisFullError extends PcInvitationsError {
   ) {
     super(
       `Redis${url ? ` at ${url}` : ""} is full (used memory reached maxmemory) and refuses writes; nothing was written`,
-      options,
+      options && "cause" in options ? { cause: withoutCommandArguments(options.cause) } : options,
     );
   }
 }
