@@ -87,6 +87,18 @@ export interface RequestQuery {
 
 /** The query checked, or each broken rule by field. A catalog alone is refused: it narrows an identifier. */
 export function parseRequestQuery(input: unknown): { query: RequestQuery } | { issues: FieldIssue[] } {
+  // A parameter we do not know is named as the field itself: `sort: is not a parameter…`.
+  const unknown =
+    input !== null && typeof input === "object"
+      ? Object.keys(input).filter((k) => !Object.hasOwn(requestQuerySchema.shape, k))
+      : [];
+  if (unknown.length > 0)
+    return {
+      issues: unknown.map((field) => ({
+        field,
+        rule: `is not a parameter of this listing (${Object.keys(requestQuerySchema.shape).join(", ")})`,
+      })),
+    };
   const parsed = requestQuerySchema.safeParse(input ?? {});
   if (!parsed.success) return { issues: toFieldIssues(parsed.error) };
   const { state, identifier, catalog, cursor, limit } = parsed.data;

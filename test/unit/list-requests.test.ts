@@ -48,7 +48,7 @@ describe("the query of a listing (store/request-query.ts)", () => {
     [{ limit: 2.5 }, "limit", "must be a whole number from 1 to 200"],
     [{ cursor: "not-a-cursor" }, "cursor", "must be the `next` of a previous page"],
     [{ cursor: "x".repeat(1025) }, "cursor", "at most 1024 characters"],
-    [{ sort: "asc" }, "(root)", "unknown parameter(s): sort"],
+    [{ sort: "asc" }, "sort", "is not a parameter of this listing (state, identifier, catalog, cursor, limit)"],
   ])("refuses %j naming the field and the rule", (input, field, rule) => {
     const result = parseRequestQuery(input);
     expect("issues" in result && result.issues[0]).toMatchObject({ field });
