@@ -124,7 +124,7 @@ describe("readStatus (the status read model) on the in-memory store", () => {
     const without = [id("pacinv-LOST00000000A"), id("pacinv-LOST00000000B")];
     store.plantJob({ id: withOutcome, data: {}, state: "failed", finishedOn: T0 - 3 });
     await store.publish(failedOutcome(withOutcome));
-    without.forEach((j, i) => store.plantJob({ id: j, data: {}, state: "failed", finishedOn: T0 - i }));
+    for (const [i, j] of without.entries()) store.plantJob({ id: j, data: {}, state: "failed", finishedOn: T0 - i });
     const report = await readStatus({ store, limiter: limiterWith({}), limitKey: "k", now: () => T0 });
     expect(report.finished.withoutOutcome).toEqual({ count: 2, checked: 3, ids: without });
 
