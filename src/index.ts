@@ -87,6 +87,7 @@ export {
   RequestNotCancelableError,
   RequestNotFoundError,
   CancelValidationError,
+  ListQueryError,
   PartnerCentralCallError,
   OutcomeParkedError,
 } from "./errors/index.js";
@@ -154,6 +155,28 @@ export {
 } from "./producer/redrive.js";
 export { readFailedOutcomes } from "./store/redis/failed-outcomes.js";
 export { createRequestControl, type RequestControl } from "./app/request-control.js";
+
+// Reading a deployment: its status (pc-invitations status, GET /v1/status) and its requests, a page at a time
+// (GET /v1/acceptances).
+export { createRequestReader, type RequestReader, type AcceptancePage } from "./app/request-reader.js";
+export {
+  readStatus,
+  drainEstimate,
+  type StatusDeps,
+  type StatusReport,
+  type LimitStatus,
+  type DrainEstimate,
+} from "./store/status.js";
+export {
+  LIST_STATES,
+  LIST_LIMIT_DEFAULT,
+  LIST_LIMIT_MAX,
+  parseRequestQuery,
+  type ListState,
+  type RequestQuery,
+  type RequestQueryInput,
+} from "./store/request-query.js";
+export type { AcceptanceStatus, AcceptanceState } from "./http/acceptance-status.js";
 
 // Request identity (what the producer derives; useful to correlate outside).
 export {

@@ -210,6 +210,19 @@ export class CancelValidationError extends PcInvitationsError {
 }
 
 /**
+ * A listing's query broke a rule (checked before Redis is asked anything): `issues` names the
+ * field (`state`, `identifier`, `catalog`, `cursor`, `limit`) and the rule, in the words the HTTP
+ * API answers with.
+ */
+export class ListQueryError extends PcInvitationsError {
+  override readonly name = "ListQueryError";
+  readonly code = "INVALID_QUERY";
+  constructor(readonly issues: FieldIssue[]) {
+    super(`invalid listing: ${formatFieldIssues(issues)}`);
+  }
+}
+
+/**
  * The request has started or finished, so it can no longer be canceled: `state` is its job's
  * state (active, completed, failed…) or, once the job is gone, its outcome's type.
  */
