@@ -149,7 +149,7 @@ async function measureScript(
   await settle();
   const t0 = performance.now();
   for (const items of batches) {
-    const results = await enqueueInOneScript(redis, producer.queue, items, opts, "");
+    const results = await enqueueInOneScript(redis, producer.queue, items, opts, "", 7 * 86_400_000);
     if (!Array.isArray(results) || results.some((r) => r.duplicate))
       throw new Error("bench enqueue: the script found existing records for fresh requests");
   }

@@ -87,6 +87,7 @@ export {
   RequestNotCancelableError,
   RequestNotFoundError,
   CancelValidationError,
+  ListQueryError,
   PartnerCentralCallError,
   OutcomeParkedError,
 } from "./errors/index.js";
@@ -98,6 +99,8 @@ export { createLogger, type Logger } from "./observability/logger.js";
 // Producing requests.
 export {
   createProducer,
+  createProducerOn,
+  type RedisProducer,
   type Producer,
   type ProducerOptions,
   type EnqueueResult,
@@ -107,6 +110,28 @@ export type { ReservationPreview } from "./request-record/record.js";
 export { validateRequest, type ValidationResult } from "./producer/validate-request.js";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./store/redis/job-options.js";
 export { DEFAULT_QUEUE_LOCATION, type QueueLocation } from "./store/queue-location.js";
+
+// The request store: its port, the Redis implementation and the in-memory one (for tests).
+export type {
+  RequestStore,
+  SubmissionStore,
+  OutcomeStore,
+  JobStore,
+  SweepStore,
+  Fence,
+  PublishResult,
+  JobState,
+  JobStatus,
+  StoredJob,
+  FailedJob,
+  FailedOutcomeFilter,
+} from "./store/request-store.js";
+export {
+  createRedisRequestStore,
+  type RedisRequestStore,
+  type RedisRequestStoreOptions,
+} from "./store/redis/redis-request-store.js";
+export { createMemoryRequestStore, type MemoryRequestStore } from "./store/memory-request-store.js";
 
 // Discovering pending invitations (pc-invitations discover).
 export {
@@ -130,6 +155,28 @@ export {
 } from "./producer/redrive.js";
 export { readFailedOutcomes } from "./store/redis/failed-outcomes.js";
 export { createRequestControl, type RequestControl } from "./app/request-control.js";
+
+// Reading a deployment: its status (pc-invitations status, GET /v1/status) and its requests, a page at a time
+// (GET /v1/acceptances).
+export { createRequestReader, type RequestReader, type AcceptancePage } from "./app/request-reader.js";
+export {
+  readStatus,
+  drainEstimate,
+  type StatusDeps,
+  type StatusReport,
+  type LimitStatus,
+  type DrainEstimate,
+} from "./store/status.js";
+export {
+  LIST_STATES,
+  LIST_LIMIT_DEFAULT,
+  LIST_LIMIT_MAX,
+  parseRequestQuery,
+  type ListState,
+  type RequestQuery,
+  type RequestQueryInput,
+} from "./store/request-query.js";
+export type { AcceptanceStatus, AcceptanceState } from "./http/acceptance-status.js";
 
 // Request identity (what the producer derives; useful to correlate outside).
 export {

@@ -6,8 +6,7 @@ import { toFieldIssues, formatFieldIssues } from "../schemas/issues.js";
 import { discoveryRequestSchema, HOLD_ALL_POLICY, type DiscoveryRequest } from "../schemas/policy.js";
 import type { DiscoverySummary } from "../producer/discover.js";
 import type { Discovery } from "./discovery.js";
-import { scheduleLockKey } from "../store/redis/keys.js";
-import { withRedisLock } from "../store/redis/lock.js";
+import { withScheduleLock } from "../store/redis/lock.js";
 
 /** The one job scheduler of a deployment's discovery queue: every `discover --every` process shares it. */
 export const DISCOVERY_SCHEDULER_ID = "discover";
@@ -59,7 +58,7 @@ export async function startDiscoverySchedule(options: DiscoveryScheduleOptions):
   const data = discoveryRequestSchema.parse(options.request);
   // One process at a time reads and writes the schedule, so processes started together agree on
   // who sets it and who joins it.
-  await withRedisLock(connection, scheduleLockKey(prefix, queueName), LOCK_MS, async () => {
+  await withScheduleLock(connection, { prefix, queueName }, async () => {
     const existing = await queue.getJobScheduler(DISCOVERY_SCHEDULER_ID);
     if (
       existing &&
@@ -132,5 +131,3 @@ function slotOf(job: Job): number {
   const slot = /:(\d+)$/.exec(job.id ?? "")?.[1];
   return slot !== undefined ? Number(slot) : job.timestamp + (job.delay ?? 0);
 }
-
-const LOCK_MS = 10_000;

@@ -15,6 +15,7 @@ import { rateLimiterFromConfig, requestStoreFromConfig } from "./from-config.js"
 import { startSweeper } from "./sweeper.js";
 import type { SweepReport } from "../consumer/sweep.js";
 import { shutdownPlan, within } from "./shutdown-plan.js";
+import { startWorkerPresence, type WorkerPresence } from "./worker-presence.js";
 
 /** How often a worker reads the state of its shared limits (gauge, log on change), ms. */
 const RATE_WATCH_INTERVAL_MS = 5000;
@@ -80,7 +81,8 @@ export async function startWorker(
   const metricsOn = config.METRICS_PORT !== undefined;
   const metrics = metricsOn ? createMetrics({ queues: [store.requestsQueue, store.outcomesQueue] }) : undefined;
   const limiter = rateLimiterFromConfig(config, connection);
-  const limitKeys = new Set<string>();
+  // The limits this worker's calls count against (its beat names them, so status reads them).
+  const limitKeys = new Set<string>(config.RATE_LIMIT_KEY.includes("{catalog}") ? [] : [config.RATE_LIMIT_KEY]);
   const stopping = new AbortController();
   const keyFor = limitKeyTemplate(config.RATE_LIMIT_KEY);
   const workerApi = instrumentApi(api ?? sdk!, metrics, { tracing: telemetry !== undefined });
@@ -94,6 +96,7 @@ export async function startWorker(
     maxWaitMs: config.RATE_LIMIT_MAX_WAIT_MS,
     stopping: stopping.signal,
   };
+  let presence: WorkerPresence | undefined;
   const worker = createAcceptWorker({
     connection,
     location,
@@ -112,8 +115,17 @@ export async function startWorker(
     lockDurationMs: config.LOCK_DURATION_MS,
     stalledIntervalMs: config.STALLED_INTERVAL_MS,
     maxStalledCount: config.MAX_STALLED_COUNT,
+    // A pause (or its end) is written to the worker's beat at once, for status across machines.
+    onFaultChange: () => presence?.beatNow(),
   });
   await worker.waitUntilReady();
+  presence = startWorkerPresence({
+    store,
+    logger,
+    concurrency: config.WORKER_CONCURRENCY,
+    limitKeys: () => limitKeys,
+    fault: () => worker.fault,
+  });
   const sweeper = startSweeper({
     config,
     store,
@@ -221,6 +233,8 @@ export async function startWorker(
       }
       clearInterval(rateWatch);
       sweeper.stop();
+      // No longer counted among the fleet's workers.
+      if ((await within(presence.stop(), left(plan.closeByMs))) === "timeout") closed = false;
       // Each step cut short at the deadline: a frozen Redis or a stuck socket must not hold the process.
       if (
         (await within(Promise.allSettled([metricsServer?.close(), store.close()]), left(plan.closeByMs))) === "timeout"

@@ -2,6 +2,7 @@
 import {
   CancelValidationError,
   ConfigError,
+  ListQueryError,
   PcInvitationsError,
   PolicyValidationError,
   RedisAuthError,
@@ -21,6 +22,7 @@ import { healthcheckCommand, healthcheckHelp } from "./commands/healthcheck.js";
 import { outcomesCommand, outcomesHelp } from "./commands/outcomes.js";
 import { redriveCommand, redriveHelp } from "./commands/redrive.js";
 import { serveCommand, serveHelp } from "./commands/serve.js";
+import { statusCommand, statusHelp } from "./commands/status.js";
 import { workerCommand, workerHelp } from "./commands/worker.js";
 import { packageVersion } from "./version.js";
 import { stdoutClosed } from "./runtime.js";
@@ -34,6 +36,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
   serve: { run: serveCommand, help: serveHelp },
   outcomes: { run: outcomesCommand, help: outcomesHelp },
   limits: { run: limitsCommand, help: limitsHelp },
+  status: { run: statusCommand, help: statusHelp },
   emulator: { run: emulatorCommand, help: emulatorHelp },
   demo: { run: demoCommand, help: demoHelp },
   "export-schemas": { run: exportSchemasCommand, help: exportSchemasHelp },
@@ -106,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
       return 4;
     }
     // Refused arguments the library checks itself: one line naming the field and the rule.
-    if (err instanceof PolicyValidationError || err instanceof CancelValidationError) {
+    if (err instanceof PolicyValidationError || err instanceof CancelValidationError || err instanceof ListQueryError) {
       process.stderr.write(`pc-invitations ${name}: ${err.message}\n`);
       return 2;
     }

@@ -51,6 +51,8 @@ export interface WorkerOptions {
   faultMinBackoffMs?: number;
   /** Longest pause after repeated faults, ms. @defaultValue FAULT_PAUSE_MAX_MS's default, 300000 */
   faultMaxBackoffMs?: number;
+  /** A fault pause began, went on with a longer pause, or ended (worker.fault says which). */
+  onFaultChange?: () => void;
   autorun?: boolean;
 }
 
@@ -229,10 +231,12 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
     onPause: (error, backoffMs, first) => {
       opts.metrics?.setPausedByFault(true);
       logFault(faultPauseLogLine(error, backoffMs, first));
+      opts.onFaultChange?.();
     },
     onRecover: (error, pausedMs) => {
       opts.metrics?.setPausedByFault(false);
       logFault(faultRecoveredLogLine(error, pausedMs));
+      opts.onFaultChange?.();
     },
     ...(opts.faultMinBackoffMs !== undefined ? { minBackoffMs: opts.faultMinBackoffMs } : {}),
     ...(opts.faultMaxBackoffMs !== undefined ? { maxBackoffMs: opts.faultMaxBackoffMs } : {}),

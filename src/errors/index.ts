@@ -114,7 +114,7 @@ export class RedisFullError extends PcInvitationsError {
   ) {
     super(
       `Redis${url ? ` at ${url}` : ""} is full (used memory reached maxmemory) and refuses writes; nothing was written`,
-      options,
+      options && "cause" in options ? { cause: withoutCommandArguments(options.cause) } : options,
     );
   }
 }
@@ -206,6 +206,19 @@ export class CancelValidationError extends PcInvitationsError {
   readonly code = "INVALID_CANCEL";
   constructor(readonly issues: FieldIssue[]) {
     super(`invalid cancel: ${formatFieldIssues(issues)}`);
+  }
+}
+
+/**
+ * A listing's query broke a rule (checked before Redis is asked anything): `issues` names the
+ * field (`state`, `identifier`, `catalog`, `cursor`, `limit`) and the rule, in the words the HTTP
+ * API answers with.
+ */
+export class ListQueryError extends PcInvitationsError {
+  override readonly name = "ListQueryError";
+  readonly code = "INVALID_QUERY";
+  constructor(readonly issues: FieldIssue[]) {
+    super(`invalid listing: ${formatFieldIssues(issues)}`);
   }
 }
 

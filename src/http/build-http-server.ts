@@ -41,6 +41,12 @@ import { docsRoutes } from "./routes/docs.js";
 import { opsRoutes } from "./routes/ops.js";
 import { operationRoutes } from "./routes/operations.js";
 import { withTimeout } from "./with-timeout.js";
+import { statusRoutes } from "./routes/status.js";
+import { createRedisRequestStore } from "../store/redis/redis-request-store.js";
+import { retryPolicyFrom } from "../store/redis/job-options.js";
+import { createRedisRateLimiter } from "../ratelimit/redis-rate-limiter.js";
+import { limitSettingsFrom } from "../ratelimit/limit-settings.js";
+import { readStatus } from "../store/status.js";
 
 export interface HttpServerDeps {
   /** Enqueues requests: the library's Producer (its queue must be the one of `config`). */
@@ -150,8 +156,21 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
       return (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
     },
   });
+  // The read side of the store (listings, status): it writes nothing, and leaves the queue's meta alone.
+  const store = createRedisRequestStore({
+    connection: redis,
+    location: loc,
+    retry: retryPolicyFrom(config),
+    outcomeRetentionSeconds: config.RETENTION_SECONDS,
+    idempotencyRetentionSeconds: config.IDEMPOTENCY_RETENTION_SECONDS,
+    writesQueueMeta: false,
+    url: config.REDIS_URL,
+  });
+  const limiter = createRedisRateLimiter({ redis, prefix: loc.prefix, defaults: limitSettingsFrom(config) });
   const ctx: HttpContext = {
     producer: deps.producer,
+    store,
+    status: () => readStatus({ store, limiter, limitKey: config.RATE_LIMIT_KEY }),
     ...(deps.discovery ? { discovery: deps.discovery } : {}),
     ...(deps.requestControl ? { requestControl: deps.requestControl } : {}),
     redis,
@@ -271,7 +290,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     await withTimeout(Promise.allSettled([...inFlight]), config.HTTP_REDIS_TIMEOUT_MS, () => new Error("drain")).catch(
       () => {},
     );
-    await Promise.all([requests.close(), outcomes.close()]);
+    await Promise.all([requests.close(), outcomes.close(), store.close()]);
     redis.off("error", onRedisError);
     redis.off("ready", onRedisReady);
   });
@@ -288,6 +307,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   await app.register(async (scope) => {
     scope.addHook("onRequest", authenticate);
     await acceptanceRoutes(scope, ctx);
+    await statusRoutes(scope, ctx);
     await operationRoutes(scope, ctx);
   });
   // Not behind the ingest tokens: behind HTTP_ADMIN_TOKENS only (or not mounted at all).

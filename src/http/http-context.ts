@@ -8,6 +8,8 @@ import { type HttpAnswer, instanceOf, PROBLEM_MEDIA_TYPE, problemPayload } from 
 import type { DiscoveryOptions, DiscoverySummary } from "../producer/discover.js";
 import type { RedriveOptions, RedriveSummary } from "../producer/redrive.js";
 import type { CanceledOutcome } from "../contracts/outcome.js";
+import type { ObserveStore } from "../store/request-store.js";
+import type { StatusReport } from "../store/status.js";
 
 /**
  * The producer as the HTTP API needs it: any object with these two calls (the library's Producer,
@@ -36,6 +38,10 @@ export interface HttpContext {
   /** Absent: cancel and redrive answer 501 NOT_CONFIGURED. */
   requestControl?: RequestControlPort;
   redis: RedisConnection;
+  /** The store's read side: listings of requests. */
+  store: Pick<ObserveStore, "listRequests">;
+  /** The status read model (store/status.ts) over this server's queues and shared limits. */
+  status(): Promise<StatusReport>;
   requests: Queue;
   outcomes: Queue;
   config: Config;

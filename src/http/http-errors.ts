@@ -2,6 +2,7 @@ import {
   BatchValidationError,
   CancelValidationError,
   IdempotencyConflictError,
+  ListQueryError,
   PartnerCentralCallError,
   PolicyValidationError,
   RedisAuthError,
@@ -162,7 +163,7 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
     return problem("CANCEL_UNSETTLED", err.message, { requestId: err.requestId }, { "retry-after": "5" });
   }
   if (err instanceof RequestNotFoundError) return problem("NOT_FOUND", err.message);
-  if (err instanceof PolicyValidationError || err instanceof CancelValidationError)
+  if (err instanceof PolicyValidationError || err instanceof CancelValidationError || err instanceof ListQueryError)
     return invalidRequest(err.message, err.issues);
   // AWS refused a discovery's call for good (after its own retries): the gateway's answer, with AWS's words.
   if (err instanceof PartnerCentralCallError) {

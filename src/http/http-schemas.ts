@@ -273,3 +273,103 @@ export const redriveSummarySchema = z
     ),
   })
   .describe("One redrive: counts, then each failed request and what became of it.");
+
+/** GET /v1/acceptances: a page of requests, each as GET /v1/acceptances/{id} answers it. */
+export const acceptanceListSchema = z.strictObject({
+  items: z.array(acceptanceStatusSchema).describe("At most `limit` requests, in the listing's order."),
+  next: z
+    .string()
+    .nullable()
+    .describe("The cursor of the next page (pass it as `cursor` with the same filters); null: the listing is over."),
+});
+
+const count = z.number().int().nonnegative();
+const rate = z.number().nonnegative();
+
+/** GET /v1/status: store/status.ts StatusReport (a test parses the read model's report with it). */
+export const statusReportSchema = z
+  .strictObject({
+    at: z.iso.datetime().describe("When it was read."),
+    queuePaused: z.boolean().describe("The requests queue is paused for every worker: nothing is taken."),
+    backlog: z
+      .strictObject({ total: count, waiting: count, prioritized: count, delayed: count, active: count })
+      .describe("Requests still to be run: total = waiting + prioritized + delayed + active."),
+    oldestWaiting: z
+      .strictObject({ id: z.string(), enqueuedAt: z.iso.datetime(), ageMs: count })
+      .nullable()
+      .describe("The next request a worker takes (the oldest waiting one), and its age; null when none waits."),
+    finished: z.strictObject({
+      completed: count.describe("Completed request jobs still kept (RETENTION_SECONDS)."),
+      failed: count.describe("Failed request jobs still kept."),
+      withoutOutcome: z
+        .strictObject({ count, checked: count, ids: z.array(z.string()) })
+        .describe(
+          "Among the newest `checked` failed jobs, those without an outcome event (the sweeper finishes them).",
+        ),
+    }),
+    rate: z.strictObject({
+      admittedPerSecond: rate.describe("Calls admitted per second over the last minute, all limits."),
+      limit: rate.describe("The limits' current adaptive rates, calls/s, summed."),
+      ceiling: rate.describe("The limits' configured rates (the adaptive ceiling), calls/s, summed."),
+      limits: z.array(
+        z.strictObject({
+          limitKey: z.string(),
+          stored: z.boolean().describe("False: no call made through this limit yet; the figures are the defaults."),
+          admittedPerSecond: rate,
+          callsLastMinute: count,
+          retriesLastMinute: count,
+          rate,
+          ceiling: rate,
+          minRate: rate,
+          burst: count,
+          throttles: count,
+          lastThrottleAt: z.iso.datetime().nullable(),
+          blockedForMs: count.describe("Blocked this long by a Retry-After (0: not blocked)."),
+          retryBudgetLeft: count,
+        }),
+      ),
+    }),
+    drain: z
+      .strictObject({
+        seconds: z.number().nonnegative().nullable().describe("backlog ÷ admittedPerSecond; null: nothing admitted."),
+        atLimitSeconds: z.number().nonnegative().nullable().describe("backlog ÷ limit; null: no limit known."),
+        how: z.string(),
+      })
+      .describe("Time to drain the backlog (a lower bound: each request needs at least one call)."),
+    workers: z.strictObject({
+      alive: count.describe("Worker processes whose beat is fresh (written every 5 s, kept 15 s)."),
+      paused: count.describe("Of those, paused for a fault of their own."),
+      list: z.array(
+        z.strictObject({
+          id: z.string(),
+          host: z.string(),
+          pid: z.number().int(),
+          startedAt: z.iso.datetime(),
+          concurrency: count,
+          limitKeys: z.array(z.string()),
+          fault: z
+            .strictObject({ name: z.string(), message: z.string(), since: z.iso.datetime(), pauseMs: count })
+            .nullable(),
+          lastBeatAgoMs: count,
+        }),
+      ),
+    }),
+    faultPause: z
+      .array(
+        z.strictObject({
+          workerId: z.string(),
+          host: z.string(),
+          pid: z.number().int(),
+          error: z.strictObject({ name: z.string(), message: z.string() }),
+          since: z.iso.datetime(),
+          pauseMs: count,
+        }),
+      )
+      .describe("Workers paused because AWS refuses their credentials, signature or clock."),
+    outcomes: z.strictObject({
+      waiting: count.describe("Outcome events not yet taken by a consumer."),
+      active: count,
+      parked: count.describe("Outcome events consumers gave up on (pc-invitations outcomes --parked)."),
+    }),
+  })
+  .describe("One screen of the deployment's state: the same report as `pc-invitations status`.");

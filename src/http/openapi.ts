@@ -2,7 +2,9 @@ import { z } from "zod";
 import { acceptRequestSchema } from "../contracts/request.js";
 import { outcomeEventSchema } from "../contracts/outcome.js";
 import { discoveryRequestSchema } from "../schemas/policy.js";
+import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, LIST_STATES } from "../store/request-query.js";
 import {
+  acceptanceListSchema,
   acceptanceStatusSchema,
   batchRequestSchema,
   batchResultSchema,
@@ -14,6 +16,7 @@ import {
   readinessSchema,
   redriveBodySchema,
   redriveSummarySchema,
+  statusReportSchema,
 } from "./http-schemas.js";
 import { MAX_REQUEST_ID_LENGTH } from "../schemas/request-id.js";
 import { INTERNAL, problem, type ProblemBody, unauthorized, UNSUPPORTED_MEDIA_TYPE } from "./http-errors.js";
@@ -46,6 +49,8 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
     ["EnqueueResult", enqueueResultSchema, "output"],
     ["BatchResult", batchResultSchema, "output"],
     ["AcceptanceStatus", acceptanceStatusSchema, "output"],
+    ["AcceptanceList", acceptanceListSchema, "output"],
+    ["Status", statusReportSchema, "output"],
     ["OutcomeEvent", outcomeEventSchema, "output"],
     ["DiscoveryRequest", discoveryRequestSchema, "input"],
     ["DiscoverySummary", discoverySummarySchema, "output"],
@@ -99,12 +104,76 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
     tags: [
       { name: "acceptances", description: "Requests about invitations: enqueue, look up, cancel." },
       { name: "work", description: "Work around the queue: discover pending invitations, redrive failures." },
+      { name: "status", description: "The deployment at a glance: backlog, rate, workers, faults." },
       { name: "operations", description: "Probes and metrics, without authentication." },
       { name: "documentation", description: "This document, its page and the problem types." },
       { name: "dashboard", description: "bull-board's read-only view of the queues." },
     ],
     paths: {
       "/v1/acceptances": {
+        get: {
+          tags: ["acceptances"],
+          operationId: "listAcceptances",
+          summary: "List requests: by state, or an invitation's, a page at a time",
+          description:
+            "Each item is what `GET /v1/acceptances/{id}` answers for it. `state`: that state of the requests " +
+            "queue (waiting, active: oldest first; prioritized, delayed: next due first; failed, completed: most " +
+            "recently finished first). `identifier` (and `catalog`): that invitation's requests, oldest first " +
+            "(with `state` too, those in it: a page may then hold fewer than `limit`). Neither: every request, " +
+            `state by state (${LIST_STATES.join(", ")}). Follow \`next\` until it is null; a page never skips ` +
+            "a request that stayed where it was, and one that moved meanwhile may show up twice (dedupe by id).",
+          parameters: [
+            {
+              name: "state",
+              in: "query",
+              required: false,
+              description: "Only requests in this state.",
+              schema: { type: "string", enum: [...LIST_STATES] },
+            },
+            {
+              name: "identifier",
+              in: "query",
+              required: false,
+              description: "Only this invitation's requests (in any catalog).",
+              schema: { type: "string", pattern: "^pacinv-[A-Za-z0-9]{13}$" },
+            },
+            {
+              name: "catalog",
+              in: "query",
+              required: false,
+              description: "With `identifier`: only its requests of this catalog.",
+              schema: { type: "string", pattern: "^[a-zA-Z0-9-]+$", maxLength: 64 },
+            },
+            {
+              name: "cursor",
+              in: "query",
+              required: false,
+              description: "The previous page's `next`, as it was, with the same filters.",
+              schema: { type: "string", maxLength: 1024 },
+            },
+            {
+              name: "limit",
+              in: "query",
+              required: false,
+              description: `Items per page, 1-${LIST_LIMIT_MAX}.`,
+              schema: { type: "integer", minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT },
+            },
+          ],
+          responses: {
+            "200": { description: "A page.", content: json("AcceptanceList") },
+            "400": {
+              description:
+                "INVALID_REQUEST: a filter, the limit or the cursor breaks its rule (`issues` names the parameter), " +
+                "or a cursor of a listing with other filters.",
+              content: problemContent(
+                problemExample("INVALID_REQUEST", `invalid listing: state: must be one of ${LIST_STATES.join(", ")}`, {
+                  issues: [{ field: "state", rule: `must be one of ${LIST_STATES.join(", ")}` }],
+                }),
+              ),
+            },
+            ...authenticated,
+          },
+        },
         post: {
           tags: ["acceptances"],
           operationId: "enqueueAcceptance",
@@ -271,6 +340,20 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
             "200": { description: "The redrive's summary.", content: json("RedriveSummary") },
             ...withBody,
             "501": response("NotConfigured"),
+            ...authenticated,
+          },
+        },
+      },
+      "/v1/status": {
+        get: {
+          tags: ["status"],
+          operationId: "status",
+          summary: "The deployment at a glance: backlog, oldest waiting, rate, time to drain, workers, faults",
+          description:
+            "The report `pc-invitations status` prints (docs/operations.md explains each figure). Read-only; " +
+            "each figure reads a bounded amount whatever the queue holds.",
+          responses: {
+            "200": { description: "The report.", content: json("Status") },
             ...authenticated,
           },
         },

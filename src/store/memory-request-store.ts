@@ -13,7 +13,20 @@ import {
 } from "../request-record/record.js";
 import { UNPARSEABLE_JOB_MARKER, type AcceptJobData } from "../contracts/job.js";
 import type { FailedOutcome, OutcomeEvent } from "../contracts/outcome.js";
-import type { FailedJob, JobState, JobStatus, PublishResult, RequestStore, StoredJob } from "./request-store.js";
+import type {
+  FailedJob,
+  JobState,
+  JobStatus,
+  ListedRequest,
+  PublishResult,
+  QueueCounts,
+  RequestStore,
+  StoredJob,
+  WorkerBeat,
+  WorkerPresence,
+} from "./request-store.js";
+import { parseRequestJobId } from "../request-record/identity.js";
+import { encodeListCursor, type ListPosition, listPositionOf, listSources } from "./request-query.js";
 
 /**
  * The request store in memory: the promises of RequestStore (request-store.ts) kept by plain maps,
@@ -35,6 +48,10 @@ export interface MemoryRequestStore extends RequestStore {
   loseJob(jobId: string, how?: "gone" | "orphan"): void;
   /** Adds a job as something other than a producer would (bad data, data the queue cannot read). */
   plantJob(job: { id: string; data: unknown; state?: JobState; unreadable?: boolean; finishedOn?: number }): void;
+  /** The queue is paused for every worker (BullMQ's queue-wide pause), or resumed. */
+  pauseQueue(paused: boolean): void;
+  /** An outcome event is taken by a consumer (`active`), consumed, or parked (its consumer gave up). */
+  settleOutcome(requestId: string, state: "active" | "consumed" | "parked"): void;
   /** What the store holds, for assertions. */
   readonly records: ReadonlyMap<string, RequestRecord & { revivals?: number }>;
   readonly outcomes: ReadonlyMap<string, OutcomeEvent>;
@@ -50,6 +67,10 @@ export interface MemoryJob {
   finishedOn?: number;
   lock?: string;
   unreadable?: boolean;
+  /** When the job was added, ms (BullMQ's `timestamp`). */
+  addedAt?: number;
+  /** Order of entering its state: the lists' and sets' order (the oldest first). */
+  seq?: number;
 }
 
 export interface MemoryRequestStoreOptions {
@@ -60,6 +81,8 @@ export interface MemoryRequestStoreOptions {
 }
 
 const NOT_STARTED = new Set<string>(["waiting", "delayed", "prioritized"]);
+/** Byte order, as Redis orders members of equal score. */
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const LIVE = new Set<string>(["waiting", "active", "delayed", "prioritized"]);
 
 export function createMemoryRequestStore(options: MemoryRequestStoreOptions = {}): MemoryRequestStore {
@@ -69,6 +92,10 @@ export function createMemoryRequestStore(options: MemoryRequestStoreOptions = {}
   const open = new Map<string, number>();
   const jobs = new Map<string, MemoryJob>();
   const outcomes = new Map<string, OutcomeEvent>();
+  const outcomeStates = new Map<string, "active" | "consumed" | "parked">();
+  const workerBeats = new Map<string, { beat: WorkerBeat; at: number; ttlMs: number }>();
+  let queuePaused = false;
+  let seq = 0;
   let lease: { holder: string; until: number } | undefined;
   let cursor: number | undefined;
   let tokens = 0;
@@ -116,7 +143,7 @@ export function createMemoryRequestStore(options: MemoryRequestStoreOptions = {}
   }
 
   function addJob(id: string, data: unknown): void {
-    jobs.set(id, { id, data, state: "waiting", attemptsMade: 0 });
+    jobs.set(id, { id, data, state: "waiting", attemptsMade: 0, addedAt: now(), seq: ++seq });
   }
 
   function completeRecord(idempotencyKey: string, event: OutcomeEvent): void {
@@ -140,6 +167,39 @@ export function createMemoryRequestStore(options: MemoryRequestStoreOptions = {}
     outcomes.set(event.requestId, event);
     if (mine && idempotencyKey) completeRecord(idempotencyKey, event);
     return "published";
+  }
+
+  /**
+   * A listing's entries of one source, in its order (request-query.ts): a state's jobs by when they
+   * entered it (failed and completed: the most recently finished first), an invitation's requests
+   * (jobs and outcomes) by creation time.
+   */
+  type Entry = { id: string; at: number };
+  function entriesOf(source: ListPosition["source"], identifier: string | undefined): Entry[] {
+    if (source === "identifier") {
+      const ids = new Set([...jobs.keys(), ...outcomes.keys()]);
+      return [...ids]
+        .filter((id) => parseRequestJobId(id)?.identifier === identifier)
+        .map((id) => ({ id, at: parseRequestJobId(id)!.createdMs }))
+        .sort((a, b) => a.at - b.at || compare(a.id, b.id));
+    }
+    const finished = source === "failed" || source === "completed";
+    return [...jobs.values()]
+      .filter((j) => j.state === source)
+      .map((j) => ({ id: j.id, at: finished ? (j.finishedOn ?? 0) : (j.seq ?? 0) }))
+      .sort((a, b) => (finished ? b.at - a.at || compare(b.id, a.id) : a.at - b.at || compare(a.id, b.id)));
+  }
+  function isAfter(e: Entry, position: ListPosition, source: ListPosition["source"]): boolean {
+    const at = Number(position.at);
+    const descending = source === "failed" || source === "completed";
+    if (e.at !== at) return descending ? e.at < at : e.at > at;
+    return descending ? compare(e.id, position.id!) < 0 : compare(e.id, position.id!) > 0;
+  }
+  function listed(id: string): ListedRequest | undefined {
+    const job = jobs.get(id);
+    const outcome = outcomes.get(id) ?? null;
+    if (!job || job.state === "orphan") return outcome ? { id, outcome } : undefined;
+    return { id, job: { state: job.state, attemptsMade: job.attemptsMade }, outcome };
   }
 
   const store: MemoryRequestStore = {
@@ -297,7 +357,7 @@ export function createMemoryRequestStore(options: MemoryRequestStoreOptions = {}
     async reviveJob(jobId, status, data) {
       const job = jobs.get(jobId);
       if (status === "failed" && job?.state === "failed") {
-        jobs.set(jobId, { id: jobId, data: job.data, state: "waiting", attemptsMade: 0 });
+        jobs.set(jobId, { id: jobId, data: job.data, state: "waiting", attemptsMade: 0, addedAt: now(), seq: ++seq });
         return;
       }
       addJob(jobId, data);
@@ -342,12 +402,90 @@ export function createMemoryRequestStore(options: MemoryRequestStoreOptions = {}
     },
     async close() {},
 
+    async queueCounts(): Promise<QueueCounts> {
+      const count = (state: string) => [...jobs.values()].filter((j) => j.state === state).length;
+      const outcome = (state: "waiting" | "active" | "parked") =>
+        [...outcomes.keys()].filter((id) => (outcomeStates.get(id) ?? "waiting") === state).length;
+      return {
+        requests: {
+          waiting: count("waiting"),
+          prioritized: count("prioritized"),
+          delayed: count("delayed"),
+          active: count("active"),
+          completed: count("completed"),
+          failed: count("failed"),
+          paused: queuePaused,
+        },
+        outcomes: { waiting: outcome("waiting"), active: outcome("active"), parked: outcome("parked") },
+      };
+    },
+    async oldestWaiting() {
+      const [first] = [...jobs.values()]
+        .filter((j) => j.state === "waiting")
+        .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+      return first ? { id: first.id, enqueuedAtMs: first.addedAt ?? 0 } : undefined;
+    },
+    async failedWithoutOutcome(limit) {
+      const newest = [...jobs.values()]
+        .filter((j) => j.state === "failed")
+        .sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0) || b.id.localeCompare(a.id))
+        .slice(0, limit);
+      return { checked: newest.length, ids: newest.filter((j) => !outcomes.has(j.id)).map((j) => j.id) };
+    },
+    async listRequests(query) {
+      const sources = listSources(query);
+      let position = listPositionOf(query);
+      let index = sources.indexOf(position.source);
+      const items: ListedRequest[] = [];
+      while (index < sources.length && items.length < query.limit) {
+        const source = sources[index]!;
+        const want = query.limit - items.length;
+        const all = entriesOf(source, query.identifier);
+        const after = position.id === undefined ? all : all.filter((e) => isAfter(e, position, source));
+        for (const e of after.slice(0, want)) {
+          const item = listed(e.id);
+          if (!item) continue;
+          if (query.catalog !== undefined && !item.id.startsWith(`${query.catalog}.`)) continue;
+          if (query.identifier !== undefined && query.state !== undefined && item.job?.state !== query.state) continue;
+          items.push(item);
+        }
+        const last = after.slice(0, want).at(-1);
+        if (last) position = { source, at: last.at, id: last.id };
+        if (after.length > want) break;
+        index++;
+        if (index < sources.length) position = { source: sources[index]! };
+      }
+      return { items, next: index < sources.length ? encodeListCursor(query, position) : null };
+    },
+
+    async beatWorker(beat, ttlMs) {
+      workerBeats.set(beat.id, { beat: structuredClone(beat), at: now(), ttlMs });
+    },
+    async removeWorker(id) {
+      workerBeats.delete(id);
+    },
+    async workers(limit) {
+      const alive: WorkerPresence[] = [];
+      for (const [id, w] of workerBeats) {
+        if (w.at + w.ttlMs <= now()) workerBeats.delete(id);
+        else alive.push({ ...structuredClone(w.beat), lastBeatAgoMs: now() - w.at });
+      }
+      return alive.sort((a, b) => a.lastBeatAgoMs - b.lastBeatAgoMs).slice(0, limit);
+    },
+
     takeJob(jobId) {
       const job = jobs.get(jobId);
       if (!job) throw new Error(`no job ${jobId}`);
       const token = `run-${++tokens}`;
-      Object.assign(job, { state: "active", lock: token, processedOn: job.processedOn ?? now() });
+      Object.assign(job, { state: "active", lock: token, processedOn: job.processedOn ?? now(), seq: ++seq });
       return token;
+    },
+    pauseQueue(paused) {
+      queuePaused = paused;
+    },
+    settleOutcome(requestId, state) {
+      if (!outcomes.has(requestId)) throw new Error(`no outcome ${requestId}`);
+      outcomeStates.set(requestId, state);
     },
     loseLock(jobId) {
       const job = jobs.get(jobId);
@@ -358,6 +496,7 @@ export function createMemoryRequestStore(options: MemoryRequestStoreOptions = {}
       if (!job) throw new Error(`no job ${jobId}`);
       delete job.lock;
       job.state = state;
+      job.seq = ++seq;
       if (state === "failed") job.attemptsMade++;
       if (state !== "waiting") job.finishedOn = atMs;
     },
@@ -372,6 +511,8 @@ export function createMemoryRequestStore(options: MemoryRequestStoreOptions = {}
         data: job.data,
         state: job.state ?? "waiting",
         attemptsMade: 0,
+        addedAt: now(),
+        seq: ++seq,
         ...(job.unreadable ? { unreadable: true } : {}),
         ...(job.finishedOn !== undefined ? { finishedOn: job.finishedOn } : {}),
       });

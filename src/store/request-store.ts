@@ -1,6 +1,7 @@
 import type { PreparedRequest, RequestRecord, ReservationPreview, SubmissionResult } from "../request-record/record.js";
 import type { AcceptJobData } from "../contracts/job.js";
 import type { FailedOutcome, OutcomeEvent } from "../contracts/outcome.js";
+import type { RequestQuery } from "./request-query.js";
 
 /**
  * The request store: everything pc-invitations keeps about a request, spoken in the request's
@@ -17,7 +18,13 @@ import type { FailedOutcome, OutcomeEvent } from "../contracts/outcome.js";
  *   publishes nothing; the record is `completed` exactly when the outcome exists;
  * - `publishUnlessStarted`: publishes only while no run holds the job and it has not finished.
  */
-export interface RequestStore extends SubmissionStore, OutcomeStore, JobStore, SweepStore {
+export interface RequestStore
+  extends SubmissionStore,
+    OutcomeStore,
+    JobStore,
+    SweepStore,
+    ObserveStore,
+    WorkerRegistry {
   /** Failed outcome events in any state (consumed or not), oldest first (redrive's work list). */
   failedOutcomes(filter?: FailedOutcomeFilter): Promise<FailedOutcome[]>;
   close(): Promise<void>;
@@ -166,4 +173,94 @@ export interface FailedOutcomeFilter {
   errorNames?: readonly string[];
   /** Only outcomes completed at or after this time, ms since the epoch. */
   sinceMs?: number;
+}
+
+/** How many requests each state of the queues holds now (the status read model's counts). */
+export interface QueueCounts {
+  requests: {
+    waiting: number;
+    prioritized: number;
+    delayed: number;
+    active: number;
+    /** Finished jobs still kept (RETENTION_SECONDS). */
+    completed: number;
+    failed: number;
+    /** The requests queue is paused for every worker (BullMQ's queue-wide pause). */
+    paused: boolean;
+  };
+  outcomes: {
+    /** Published and not yet taken by a consumer. */
+    waiting: number;
+    /** Being handled by a consumer. */
+    active: number;
+    /** Parked: a consumer gave up on them (the outcomes queue's failed set); they wait for a replay. */
+    parked: number;
+  };
+}
+
+/** A request found by a listing: its job (absent when only its outcome is left) and its outcome. */
+export interface ListedRequest {
+  id: string;
+  job?: { state: JobState; attemptsMade: number };
+  outcome: OutcomeEvent | null;
+}
+
+/** A page of a listing, and the cursor of the next one (null: the listing is over). */
+export interface RequestPage {
+  items: ListedRequest[];
+  next: string | null;
+}
+
+/** What the status read model and the request listings read. Every method reads a bounded amount. */
+export interface ObserveStore {
+  queueCounts(): Promise<QueueCounts>;
+  /**
+   * The next request a worker takes (the oldest of the waiting list, which is first in, first out)
+   * and when it was enqueued (ms since the epoch); undefined when none waits.
+   */
+  oldestWaiting(): Promise<{ id: string; enqueuedAtMs: number } | undefined>;
+  /**
+   * Among the newest `limit` failed request jobs, those without an outcome event (abandoned jobs
+   * the sweeper has not finished yet): how many were checked, how many have none, and their ids.
+   */
+  failedWithoutOutcome(limit: number): Promise<{ checked: number; ids: string[] }>;
+  /**
+   * A page of requests (request-query.ts says the filters, the order and the cursor). Bounded work
+   * per page whatever the queue holds. @throws ListQueryError for a cursor of another query
+   */
+  listRequests(query: RequestQuery): Promise<RequestPage>;
+}
+
+/**
+ * A worker process as it says it is, every few seconds (app/run-worker.ts): its presence in the
+ * store lasts a few beats, so a process that died or hangs drops out by itself.
+ */
+export interface WorkerBeat {
+  /** `<host>:<pid>:<nonce>`: unique per process start. */
+  id: string;
+  host: string;
+  pid: number;
+  /** ISO-8601. */
+  startedAt: string;
+  concurrency: number;
+  /** The shared limits its calls count against (RATE_LIMIT_KEY, per catalog with `{catalog}`). */
+  limitKeys: string[];
+  /** Paused for a fault of its own (AWS refuses its credentials, signature or clock), or null. */
+  fault: { name: string; message: string; since: string; pauseMs: number } | null;
+}
+
+/** A worker whose beat is still fresh. */
+export interface WorkerPresence extends WorkerBeat {
+  /** How long ago its last beat was written, ms (measured by Redis: no clock of another machine involved). */
+  lastBeatAgoMs: number;
+}
+
+/** The fleet's workers, as their beats say. */
+export interface WorkerRegistry {
+  /** Writes the worker's beat; it is forgotten `ttlMs` later unless written again. */
+  beatWorker(beat: WorkerBeat, ttlMs: number): Promise<void>;
+  /** Forgets a worker at once (a clean shutdown). */
+  removeWorker(id: string): Promise<void>;
+  /** The workers whose beat has not expired, at most `limit` (the most recent beats first). */
+  workers(limit: number): Promise<WorkerPresence[]>;
 }

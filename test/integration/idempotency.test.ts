@@ -366,8 +366,8 @@ describe("idempotency keys", () => {
       const requests = p.emulator.seedInvitations(2).map((i) => ({ catalog: i.catalog, identifier: i.identifier }));
       const items = keyRequests(prepareRequests(requests), p.prefix, p.producer.queue.name);
       const opts = requestJobOptions(DEFAULT_RETRY_POLICY);
-      const first = await enqueueInOneScript(p.redis, p.producer.queue, items, opts, "");
-      const again = await enqueueInOneScript(p.redis, p.producer.queue, items, opts, "");
+      const first = await enqueueInOneScript(p.redis, p.producer.queue, items, opts, "", 60_000);
+      const again = await enqueueInOneScript(p.redis, p.producer.queue, items, opts, "", 60_000);
       expect(first).not.toBe("job-missing");
       expect((first as Array<{ duplicate: boolean }>).map((r) => r.duplicate)).toEqual([false, false]);
       expect(again).toEqual(first);

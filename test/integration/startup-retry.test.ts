@@ -5,6 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { assertRedisReachable, type StartupRetry } from "../../src/store/redis/connection.js";
 import { freePort } from "../helpers/net.js";
+import { startRedisServer } from "../helpers/redis-server.js";
+import { RedisUnavailableError } from "../../src/errors/index.js";
 
 describe("the start-up check of Redis", () => {
   it("backs off between tries: 250, 500, 1000, 2000 ms, each waited before the next try", async () => {
@@ -33,4 +35,28 @@ describe("the start-up check of Redis", () => {
     }
     expect(retries.every((r) => r.url === `redis://127.0.0.1:${port}` && r.timeoutMs === 120_000)).toBe(true);
   });
+
+  it("gives up on a Redis that accepts connections and never answers (SIGSTOP) within its timeout", async () => {
+    const frozen = await startRedisServer();
+    frozen.process.kill("SIGSTOP");
+    try {
+      // Without a bound on the PING itself, the first try waits for ever: the kernel accepts the
+      // connection for the stopped process, and the reply never comes.
+      const check = assertRedisReachable(frozen.url, {
+        timeoutMs: 1500,
+        tryTimeoutMs: 300,
+      });
+      const outcome = await Promise.race([
+        check.then(
+          () => "reachable",
+          (err: unknown) => err,
+        ),
+        new Promise((resolve) => setTimeout(() => resolve("still waiting after 30 s"), 30_000)),
+      ]);
+      expect(outcome).toBeInstanceOf(RedisUnavailableError);
+    } finally {
+      frozen.process.kill("SIGCONT");
+      await frozen.stop();
+    }
+  }, 60_000);
 });

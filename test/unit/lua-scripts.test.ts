@@ -42,6 +42,9 @@ describe("the store's Lua scripts agree with the TypeScript side", () => {
     expect(names.map((m) => Number(m[2] ?? 0))).toEqual(NEW_RECORD_FIELDS.map((_, i) => i));
     expect(/local NEW_RECORD_FIELD_COUNT = (\d+)/.exec(queue)?.[1]).toBe(String(NEW_RECORD_FIELDS.length));
     expect(/local ITEM_FP = (\d+)/.exec(lua("enqueue.lua"))?.[1]).toBe(String(NEW_RECORD_FIELDS.indexOf("fp") + 1));
+    expect(/local ITEM_JOB_ID = (\d+)/.exec(lua("enqueue.lua"))?.[1]).toBe(
+      String(NEW_RECORD_FIELDS.indexOf("jobId") + 1),
+    );
   });
 
   it("takes as many of BullMQ's keys as its addStandardJob has (NB)", () => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type FieldIssue, formatFieldIssues, toFieldIssues } from "../../schemas/issues.js";
-import { readAcceptanceStatus } from "../acceptance-status.js";
+import { readAcceptanceStatus, toAcceptanceStatus } from "../acceptance-status.js";
+import { parseRequestQuery } from "../../store/request-query.js";
 import { batchEnvelopeSchema } from "../http-schemas.js";
 import { invalidRequest, problem } from "../http-errors.js";
 import { IDEMPOTENCY_KEY_HEADER, readIdempotencyKeyHeader, withHeaderKey } from "../idempotency-key-header.js";
@@ -54,6 +55,19 @@ export async function acceptanceRoutes(app: FastifyInstance, ctx: HttpContext): 
     if (duplicates > 0) ctx.metrics.recordEnqueued(true, duplicates);
     if (results.length > duplicates) ctx.metrics.recordEnqueued(false, results.length - duplicates);
     return reply.code(202).send({ results });
+  });
+
+  // A page of requests: by state, or an invitation's (request-query.ts says the order and the
+  // cursor). Each item is what GET /v1/acceptances/{id} answers for it.
+  app.get("/v1/acceptances", async (request, reply) => {
+    const parsed = parseRequestQuery(request.query);
+    if ("issues" in parsed)
+      return sendAnswer(reply, invalidRequest(`invalid listing: ${formatFieldIssues(parsed.issues)}`, parsed.issues));
+    const page = await ctx.bounded(ctx.store.listRequests(parsed.query));
+    return reply.send({
+      items: page.items.map((item) => toAcceptanceStatus(item.id, item.job, item.outcome)),
+      next: page.next,
+    });
   });
 
   // An id that cannot be one of ours (schemas/request-id.ts) is answered 404 without asking Redis.

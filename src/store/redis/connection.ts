@@ -108,6 +108,8 @@ async function pingOnce(url: string, tryTimeoutMs: number): Promise<Error | unde
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     connectTimeout: tryTimeoutMs,
+    // A Redis that accepts connections and never answers (stopped, swapping) fails the try too.
+    commandTimeout: tryTimeoutMs,
     retryStrategy: () => null,
     enableOfflineQueue: false,
     enableReadyCheck: false,
@@ -124,7 +126,8 @@ async function pingOnce(url: string, tryTimeoutMs: number): Promise<Error | unde
   } catch (err) {
     return replyError ?? (err instanceof Error ? err : new Error(String(err)));
   } finally {
-    await probe.quit().catch(() => probe.disconnect());
+    // Not QUIT: a Redis that does not answer would not answer that either.
+    probe.disconnect();
   }
 }
 

@@ -15,8 +15,9 @@ export async function deletePrefix(redis: RedisConnection, prefix: string): Prom
     do {
       const [next, keys] = await node.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
       cursor = next;
-      // One DEL per key: on a Cluster, keys of different slots cannot share a command.
-      for (const key of keys) removed += await redis.del(key);
+      // One DEL per key (on a Cluster, keys of different slots cannot share a command), sent
+      // together: a page costs one round trip, not a thousand.
+      for (const count of await Promise.all(keys.map((key) => redis.del(key)))) removed += count;
     } while (cursor !== "0");
   }
   return removed;

@@ -12,7 +12,7 @@ import {
 import { addJobArguments } from "./bullmq-add.js";
 import type { RedisConnection } from "./connection.js";
 import { REQUEST_JOB_NAME } from "./job-options.js";
-import { openRecordsKey } from "./keys.js";
+import { identifierIndexKey, openRecordsKey } from "./keys.js";
 import { runScript } from "./lua-scripts.js";
 import { NEW_RECORD_FIELDS, openRecordScore, recordHashOf } from "./records.js";
 import { unreadableRecordError, type KeyedRequest } from "./reserve.js";
@@ -42,6 +42,7 @@ export async function enqueueInOneScript(
   items: readonly KeyedRequest[],
   jobOptions: JobsOptions,
   outcomeKeyPrefix: string,
+  identifierIndexTtlMs: number,
 ): Promise<SubmissionResult[] | "job-missing"> {
   return producerSpan(queue, "addBulk", queue.name, async (telemetryMetadata) => {
     const opts: JobsOptions = telemetryMetadata
@@ -50,7 +51,13 @@ export async function enqueueInOneScript(
     const records = items.map(newRecord);
     let bullKeys: string[] | undefined;
     const createdAt = records[0]!.createdAt;
-    const args: Array<string | Buffer> = [queue.toKey(""), outcomeKeyPrefix, openRecordScore(createdAt), createdAt];
+    const args: Array<string | Buffer> = [
+      queue.toKey(""),
+      outcomeKeyPrefix,
+      openRecordScore(createdAt),
+      createdAt,
+      String(Math.max(1, Math.round(identifierIndexTtlMs))),
+    ];
     items.forEach((item, i) => {
       const add = addJobArguments(queue, { name: REQUEST_JOB_NAME, data: item.data, opts, jobId: item.jobId });
       bullKeys ??= add.keys;
@@ -58,7 +65,12 @@ export async function enqueueInOneScript(
       for (const f of NEW_RECORD_FIELDS) args.push(record[f]);
       args.push(...add.args);
     });
-    const keys = [...bullKeys!, openRecordsKey(items[0]!.recordKey), ...items.map((i) => i.recordKey)];
+    const keys = [
+      ...bullKeys!,
+      openRecordsKey(items[0]!.recordKey),
+      ...items.map((i) => i.recordKey),
+      ...items.map((i) => identifierIndexKey(queue.opts.prefix!, queue.name, i.data.request.identifier)),
+    ];
     const reply = (await runScript(redis, SCRIPTS.enqueue, keys, args)) as Reply;
 
     if (reply[0] === "job-missing") return "job-missing";

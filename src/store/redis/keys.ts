@@ -63,3 +63,32 @@ export function writeProbeKey(prefix: string): string {
 export function processProbeKey(prefix: string, host: string, pid: number): string {
   return `${prefix}:probe:${host}:${pid}`;
 }
+
+/**
+ * A key of BullMQ's layout for a queue: `<prefix>:<queue>:<suffix>`: a job's hash when `suffix` is
+ * its id, the queue's lists and sets (`wait`, `active`, `delayed`, `prioritized`, `completed`,
+ * `failed`) and its `meta` hash otherwise. BullMQ's Queue.toKey makes the same; this one needs no
+ * queue handle (the read side reads the outcomes queue without opening it).
+ */
+export function bullKey(prefix: string, queueName: string, suffix: string): string {
+  return `${prefix}:${queueName}:${suffix}`;
+}
+
+/**
+ * An invitation's requests: a sorted set of the job ids made for that identifier (in any
+ * catalog), by creation time (ms), written with each new job (lua/enqueue.lua, reserve.ts) and
+ * forgotten `identifierIndexTtlMs` after the last one (list-requests.ts reads it).
+ */
+export function identifierIndexKey(prefix: string, queueName: string, identifier: string): string {
+  return `${prefix}:${queueName}:by-identifier:${identifier}`;
+}
+
+/** The fleet's workers: a sorted set of worker ids by the time of their last beat (workers.ts). */
+export function workersIndexKey(prefix: string, queueName: string): string {
+  return `${prefix}:${queueName}:workers`;
+}
+
+/** One worker's beat: a string (JSON) with a TTL of a few beats (workers.ts). */
+export function workerBeatKey(prefix: string, queueName: string, workerId: string): string {
+  return `${prefix}:${queueName}:worker:${workerId}`;
+}

@@ -22,12 +22,20 @@ import { runScript } from "./lua-scripts.js";
 import { SCRIPTS } from "./scripts.js";
 import { keyRequests, previewReservations, reserveAndEnqueue } from "./reserve.js";
 import { createTxQueue } from "./transaction.js";
+import { failedWithoutOutcome, oldestWaiting, queueCounts, type QueuePair } from "./observe.js";
+import { listRequests } from "./list-requests.js";
+import { beatWorker, listWorkers, removeWorker } from "./workers.js";
 
 /** How far around a job id's time its record is looked for among the open records, ms. */
 const RECORD_TIME_WINDOW_MS = 10 * 60_000;
 /** Open records read a page at a time while looking for a job's record, at most this many. */
 const RECORD_SCAN_PAGE = 500;
 const RECORD_SCAN_LIMIT = 100_000;
+/**
+ * An invitation's index (keys.ts identifierIndexKey) is kept this much longer than the longest
+ * retention after its last new job, so a request that waits days in a stalled queue is still listed.
+ */
+const IDENTIFIER_INDEX_MARGIN_MS = 7 * 86_400_000;
 
 export interface RedisRequestStoreOptions {
   /** A connection of the caller's (a single node or a Cluster); never closed by the store. */
@@ -111,6 +119,16 @@ export function createRedisRequestStore(options: RedisRequestStoreOptions): Redi
   const idempotencyRetentionSeconds =
     options.idempotencyRetentionSeconds ?? CONFIG_DEFAULTS.IDEMPOTENCY_RETENTION_SECONDS;
   let outcomesHandle: Queue | undefined;
+  const identifierIndexTtlMs =
+    Math.max(options.retry.retentionSeconds, outcomeRetentionSeconds, idempotencyRetentionSeconds) * 1000 +
+    IDENTIFIER_INDEX_MARGIN_MS;
+  const pair: QueuePair = {
+    redis: connection,
+    prefix,
+    requestsQueue: location.requestsQueue,
+    outcomesQueue: location.outcomesQueue,
+  };
+  const fleet = { redis: connection, prefix, queueName: location.requestsQueue };
 
   /**
    * The open record naming `jobId`: its request's default key's record when that is the one (the
@@ -149,18 +167,25 @@ export function createRedisRequestStore(options: RedisRequestStoreOptions): Redi
       if (items.length === 0) return [];
       const batch = keyed(items);
       try {
-        const results = await enqueueInOneScript(connection, requestsQueue, batch, jobOptions, outcomeKeyPrefix).catch(
-          (err: unknown) => {
-            // A full Redis refuses the script before it reads anything. The transaction below still
-            // answers what needs no write (duplicates, conflicts), and is refused (EXECABORT) at its
-            // first write, writing nothing.
-            if (classifyRedisError(err) === "full") return "refused" as const;
-            throw err;
-          },
-        );
+        const results = await enqueueInOneScript(
+          connection,
+          requestsQueue,
+          batch,
+          jobOptions,
+          outcomeKeyPrefix,
+          identifierIndexTtlMs,
+        ).catch((err: unknown) => {
+          // A full Redis refuses the script before it reads anything. The transaction below still
+          // answers what needs no write (duplicates, conflicts), and is refused (EXECABORT) at its
+          // first write, writing nothing.
+          if (classifyRedisError(err) === "full") return "refused" as const;
+          throw err;
+        });
         if (Array.isArray(results)) return results;
         // "job-missing": a duplicate's record lost its job, which the transaction gives back.
-        return await tx().exclusive((session) => reserveAndEnqueue(session, batch, jobOptions, outcomeKeyPrefix));
+        return await tx().exclusive((session) =>
+          reserveAndEnqueue(session, batch, jobOptions, outcomeKeyPrefix, identifierIndexTtlMs),
+        );
       } catch (err) {
         // A full Redis refuses the MULTI whole (EXECABORT) or the script at its first write (OOM):
         // nothing of the batch is written, and the caller gets one typed error for it. So does a
@@ -253,6 +278,14 @@ export function createRedisRequestStore(options: RedisRequestStoreOptions): Redi
     },
 
     failedOutcomes: (filter) => readFailedOutcomes(outcomes().queue, connection, filter),
+
+    queueCounts: () => queueCounts(pair),
+    oldestWaiting: () => oldestWaiting(pair),
+    failedWithoutOutcome: (limit) => failedWithoutOutcome(pair, limit),
+    listRequests: (query) => listRequests(pair, query),
+    beatWorker: (beat, ttlMs) => beatWorker(fleet, beat, ttlMs),
+    removeWorker: (id) => removeWorker(fleet, id),
+    workers: (limit) => listWorkers(fleet, limit),
 
     async close() {
       // Let the queue handle finish starting first (BullMQ's INFO, script loading and queue meta

@@ -13,7 +13,7 @@ import {
 } from "../../request-record/record.js";
 import type { AcceptJobData } from "../../contracts/job.js";
 import { REQUEST_JOB_NAME } from "./job-options.js";
-import { idempotencyRecordKey } from "./keys.js";
+import { identifierIndexKey, idempotencyRecordKey } from "./keys.js";
 import { queueRecords, readRecords, type ReadRecord } from "./records.js";
 import { addJobInTransaction, producerSpan, type TxSession } from "./transaction.js";
 
@@ -49,7 +49,8 @@ export async function reserveAndEnqueue(
   tx: TxSession,
   items: readonly KeyedRequest[],
   jobOptions: JobsOptions,
-  outcomeKeyPrefix = "",
+  outcomeKeyPrefix: string,
+  identifierIndexTtlMs: number,
 ): Promise<SubmissionResult[]> {
   const { queue, redis } = tx;
   return producerSpan(queue, "addBulk", queue.name, async (telemetryMetadata) => {
@@ -117,6 +118,10 @@ export async function reserveAndEnqueue(
       queueRecords(multi, toRecord);
       for (const { jobId, data } of toAdd) {
         addJobInTransaction(queue, multi, { name: REQUEST_JOB_NAME, data, opts, jobId });
+        // The invitation's index, as enqueue.lua writes it (a job given back is entered again).
+        const index = identifierIndexKey(queue.opts.prefix!, queue.name, data.request.identifier);
+        multi.zadd(index, Date.parse(data.enqueuedAt) || Date.now(), jobId);
+        multi.pexpire(index, Math.max(1, Math.round(identifierIndexTtlMs)));
       }
       const outcome = await multi.exec();
       if (outcome === null) continue; // a watched record changed: read again

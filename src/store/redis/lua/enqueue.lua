@@ -7,10 +7,12 @@
     KEYS[1..NB]     BullMQ's addStandardJob keys for the requests queue (the same for every job)
     KEYS[NB+1]      the open-records index
     KEYS[NB+1+i]    item i's record key (a key may repeat within a batch)
+    KEYS[NB+1+n+i]  item i's invitation index (keys.ts identifierIndexKey), n = the batch's size
     ARGV[1]         job key prefix (`<prefix>:<queue>:`)   ARGV[2]  outcome job key prefix ('' = none)
     ARGV[3]         the records' score in the open-records index (creation time, ms)
     ARGV[4]         the records' createdAt (ISO-8601; a batch's requests share it)
-    ARGV[4 + (i-1)*S + 1 ..]  item i: its would-be record's six fields (NEW_RECORD_FIELDS order),
+    ARGV[5]         how long an invitation index is kept after its last new job, ms
+    ARGV[5 + (i-1)*S + 1 ..]  item i: its would-be record's six fields (NEW_RECORD_FIELDS order),
                     then BullMQ's three add arguments for its job (S = 6 + 3)
     returns         { 'ok', per item: 'new' | the existing record's fields (a duplicate) | j (a
                     duplicate of item j, new in this batch) }
@@ -33,6 +35,9 @@
   deduplicate would need its own check before the writes (a Lua error does not undo the writes made
   before it).
 
+  Each new job's id goes into its invitation's index (scored by ARGV[3]), whose TTL starts again
+  (ARGV[5]): the listing of an invitation's requests reads it (list-requests.ts).
+
   Guarantees: judged first, written after, so a conflict anywhere refuses the whole batch; a record
   and its job are written together (one script) or not at all: the shebang makes a full Redis
   refuse the script before it runs. A concurrent producer's script runs before or after this one,
@@ -47,17 +52,19 @@
 local NB = 9
 local S = NEW_RECORD_FIELD_COUNT + 3
 local ITEM_FP = 2 -- fp's position among an item's six record fields
+local ITEM_JOB_ID = 4 -- jobId's
 local bullKeys = { unpack(KEYS, 1, NB) }
 local openKey = KEYS[NB + 1]
-local n = #KEYS - NB - 1
+local n = (#KEYS - NB - 1) / 2
+local A = 5 -- the arguments before the first item's
 local out, firstOf, new, stale = {}, {}, {}, {}
 for i = 1, n do
   local key = KEYS[NB + 1 + i]
-  local fp = ARGV[4 + (i - 1) * S + ITEM_FP]
+  local fp = ARGV[A + (i - 1) * S + ITEM_FP]
   local first = firstOf[key]
   if first then
     if out[first] == 'new' then
-      if fp ~= ARGV[4 + (first - 1) * S + ITEM_FP] then return { 'conflict', i, first } end
+      if fp ~= ARGV[A + (first - 1) * S + ITEM_FP] then return { 'conflict', i, first } end
       out[i] = first
     else
       if fp ~= out[first][F.fp] then return { 'conflict', i, out[first] } end
@@ -84,10 +91,12 @@ for i = 1, n do
   end
 end
 for _, i in ipairs(new) do
-  local base = 4 + (i - 1) * S
+  local base = A + (i - 1) * S
   if stale[i] then redis.call('DEL', KEYS[NB + 1 + i]) end
   queueRecord(KEYS[NB + 1 + i], openKey, ARGV[3], ARGV, base + 1, ARGV[4])
   local add = NEW_RECORD_FIELD_COUNT
   bullmqAddStandardJob(bullKeys, { ARGV[base + add + 1], ARGV[base + add + 2], ARGV[base + add + 3] })
+  redis.call('ZADD', KEYS[NB + 1 + n + i], ARGV[3], ARGV[base + ITEM_JOB_ID])
+  redis.call('PEXPIRE', KEYS[NB + 1 + n + i], ARGV[5])
 end
 return { 'ok', out }
