@@ -106,6 +106,11 @@ export async function runChaos(
       MAX_STALLED_COUNT: String(o.maxStalledCount),
       AWS_REQUEST_TIMEOUT_MS: "5000",
       SHUTDOWN_GRACE_MS: "5000",
+      // A job BullMQ gives up on (MAX_STALLED_COUNT) whose invitation still reads PENDING is the
+      // sweeper's, after its grace (a lost run's call may still land): sooner than the defaults'
+      // 60 s + 60 s, so the settle phase sees it end; the grace outlasts a call (5 s) and a lock.
+      SWEEP_INTERVAL_MS: "2000",
+      SWEEP_GRACE_MS: String(o.lockDurationMs + 5000 + 1000),
     };
     let workerSeq = 0;
     const workers: Child[] = [];

@@ -202,9 +202,13 @@ function outOfAttempts(end: RunEnd): end is { end: "outcome"; outcome: Extract<O
 /**
  * A job BullMQ failed without running processJob (it lost its worker more than MAX_STALLED_COUNT
  * times, e.g. a poison job that kills workers): it still gets exactly one outcome. The invitation
- * is read first, since one of the lost runs may have accepted it. If AWS refuses the read for the
- * worker's own fault, nothing is published (`later`, `fault`): the job stays failed without an
- * outcome and its record open, which the sweeper finishes (or revives) once the fault is over.
+ * is read first, since one of the lost runs may have accepted it: found accepted (rejected) or in
+ * a final status, that is the outcome. Found still pending, or unreadable for a passing reason,
+ * nothing is published (`nothing`, `unsettled`): the last lost run's call may still be on its way
+ * (a stalled worker's request is not over when BullMQ gives its job up), and a failure reported
+ * now could be contradicted by AWS a moment later. The job stays failed without an outcome and its
+ * record open; the sweeper reads again after its grace and finishes or revives it. If AWS refuses
+ * the read for the worker's own fault, likewise (`later`, `fault`), and the worker pauses.
  */
 export async function finishAbandonedJob(job: JobView, why: string, deps: ProcessDeps): Promise<RunEnd> {
   if (!canCarryOutcome(job.id)) return { end: "nothing", why: "not-a-request" };
@@ -233,11 +237,13 @@ export async function finishAbandonedJob(job: JobView, why: string, deps: Proces
     { api: pacedLookups(deps.api, deps.pacing, key), op, invitation, envelope },
     {
       final: (status) => lost(status),
-      pending: () => ({ end: "outcome", outcome: failedEvent(envelope(), lost()) }),
+      pending: () => ({ end: "nothing", why: "unsettled" }),
       unknown: (error) =>
         error.kind === "fault"
           ? { end: "later", why: "fault", delayMs: 0, error }
-          : { end: "outcome", outcome: failedEvent(envelope(), lost()) },
+          : error.kind === "terminal"
+            ? { end: "outcome", outcome: failedEvent(envelope(), lost()) }
+            : { end: "nothing", why: "unsettled" },
     },
   );
   return end?.end === "outcome" ? publish(deps, end.outcome, undefined, data.idempotencyKey, undefined) : end!;

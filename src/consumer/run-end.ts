@@ -37,7 +37,14 @@ export type NothingWhy =
   /** This run lost the job (its lock is gone, or its signal aborted): whatever it learnt is dropped. */
   | "fenced"
   /** The job's id cannot carry an outcome (a job no producer of ours made): never sent. */
-  | "not-a-request";
+  | "not-a-request"
+  /**
+   * BullMQ gave the job up (it lost its worker too often) and its invitation is still pending, or
+   * could not be read: a lost run's call may still be on its way to AWS and land after this read,
+   * so nothing is reported now. The sweeper decides after SWEEP_GRACE_MS (it reads again; still
+   * pending, it gives the job back with the same ClientToken, and AWS settles it).
+   */
+  | "unsettled";
 
 /** What a request job returns in BullMQ (its `returnvalue`): the end of the run that finished it. */
 export type RequestJobResult =

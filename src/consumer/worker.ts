@@ -268,6 +268,13 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
           );
           return;
         }
+        if (r.end === "nothing" && r.why === "unsettled") {
+          opts.logger.warn(
+            { jobId: job.id, reason: job.failedReason },
+            "abandoned job left to the sweeper: its invitation is still pending, and a lost run's call may still land",
+          );
+          return;
+        }
         if (r.end !== "outcome") return;
         opts.metrics?.recordOutcome(r.outcome.type, r.outcome.type === "failed" ? r.outcome.error.name : null);
         opts.logger.warn({ jobId: job.id, reason: job.failedReason }, "abandoned job given its outcome");

@@ -4,7 +4,8 @@
  * test/integration (pipeline, reject, redrive, reconcile-as-aws-may, worker-faults…).
  */
 import { describe, expect, it } from "vitest";
-import { processJob, type JobView } from "../../src/consumer/process-job.js";
+import { finishAbandonedJob, processJob, type JobView } from "../../src/consumer/process-job.js";
+import { sweepOnce } from "../../src/consumer/sweep.js";
 import { createProducerOn } from "../../src/producer/producer.js";
 import { createMemoryRequestStore, type MemoryRequestStore } from "../../src/store/memory-request-store.js";
 import { awsError, connectionReset, fakeApi, type FakeApi } from "../helpers/fake-api.js";
@@ -170,5 +171,83 @@ describe("processJob (on the in-memory store)", () => {
       outcome: { type: "accepted", alreadyAccepted: true, attempts: 0, redriveOf: "AWS.pacinv-UNITTEST00001.old" },
     });
     expect(accepts(api)).toHaveLength(0);
+  });
+
+  describe("a job BullMQ gave up on (it lost its worker too often)", () => {
+    /** The job taken and failed by the queue without an outcome, as BullMQ does past MAX_STALLED_COUNT. */
+    async function abandoned() {
+      const ctx = await setup();
+      ctx.store.takeJob(ctx.jobId);
+      ctx.store.settleJob(ctx.jobId, "failed", 0);
+      const view: JobView = {
+        id: ctx.jobId,
+        data: ctx.store.jobs.get(ctx.jobId)!.data,
+        attemptsMade: 1,
+        maxAttempts: 3,
+      };
+      const finishAbandoned = () =>
+        finishAbandonedJob(view, "job stalled more than allowable limit", {
+          api: ctx.api,
+          store: ctx.store,
+          maxThrottleRequeues: 2,
+        });
+      const sweep = () =>
+        sweepOnce(
+          { store: ctx.store, lookupsFor: () => ctx.api },
+          { graceMs: 0, batch: 10, maxRevivals: 3, failedSinceMs: 0 },
+        );
+      return { ...ctx, finishAbandoned, sweep };
+    }
+
+    it("found accepted: the lost run's call was applied, and it is the outcome", async () => {
+      const { store, api, jobId, finishAbandoned } = await abandoned();
+      api.setStatus(ID, "ACCEPTED");
+      expect(await finishAbandoned()).toMatchObject({
+        end: "outcome",
+        outcome: { type: "accepted", alreadyAccepted: true },
+      });
+      expect(store.outcomes.get(jobId)?.type).toBe("accepted");
+    });
+
+    it(
+      "found still pending: nothing is reported, since a lost run's call may land after the read; " +
+        "the sweeper then ends it with what AWS did",
+      async () => {
+        const { store, api, jobId, finishAbandoned, sweep } = await abandoned();
+        expect(await finishAbandoned()).toEqual({ end: "nothing", why: "unsettled" });
+        expect(store.outcomes.size).toBe(0);
+        expect(recordOf(store).state).not.toBe("completed");
+        // The lost run's Accept reaches AWS after the read (a stalled worker's request was not over).
+        api.setStatus(ID, "ACCEPTED");
+        expect(await sweep()).toMatchObject({ finished: 1 });
+        expect(store.outcomes.get(jobId)).toMatchObject({ type: "accepted", alreadyAccepted: true });
+        expect(recordOf(store).state).toBe("completed");
+      },
+    );
+
+    it("found still pending, and still pending at the sweep: the job comes back with its ClientToken", async () => {
+      const { store, jobId, finishAbandoned, sweep } = await abandoned();
+      expect(await finishAbandoned()).toEqual({ end: "nothing", why: "unsettled" });
+      expect(await sweep()).toMatchObject({ revived: 1 });
+      expect(store.jobs.get(jobId)?.state).toBe("waiting");
+      expect(store.outcomes.size).toBe(0);
+    });
+
+    it("the read fails for a passing reason: nothing reported either, the sweeper reads again", async () => {
+      const { store, api, finishAbandoned } = await abandoned();
+      api.script("GetConnectionInvitation", () => awsError("InternalServerException", 500));
+      expect(await finishAbandoned()).toEqual({ end: "nothing", why: "unsettled" });
+      expect(store.outcomes.size).toBe(0);
+    });
+
+    it("found in a final status: failed WorkerLost naming it", async () => {
+      const { store, api, jobId, finishAbandoned } = await abandoned();
+      api.setStatus(ID, "EXPIRED");
+      await finishAbandoned();
+      expect(store.outcomes.get(jobId)).toMatchObject({
+        type: "failed",
+        error: { name: "RetriesExhausted", reason: "WorkerLost", invitationStatus: "EXPIRED" },
+      });
+    });
   });
 });
