@@ -149,14 +149,21 @@ export const configSchema = z
     LOCK_DURATION_MS: ms(1000).default(30_000),
     /** How often workers look for jobs whose worker died (lock expired), ms. @defaultValue 30000 */
     STALLED_INTERVAL_MS: ms(100).default(30_000),
-    /** Times a job may lose its worker before it is given up (with an outcome). @defaultValue 5 */
+    /**
+     * Times a job may lose its worker before BullMQ gives it up: then it ends as the invitation
+     * reads (accepted, rejected, `WorkerLost`), or, while the invitation is still pending, is left to
+     * the sweeper (after SWEEP_GRACE_MS). @defaultValue 5
+     */
     MAX_STALLED_COUNT: int(0).default(5),
     /**
      * How often a worker process looks for requests whose job was lost without an outcome (one
      * process of the fleet at a time), ms; 0 = never. @defaultValue 60000
      */
     SWEEP_INTERVAL_MS: ms(0).default(60_000),
-    /** Requests younger than this, and jobs failed more recently, are left to their worker, ms. @defaultValue 60000 */
+    /**
+     * Requests younger than this, and jobs failed more recently, are left to their worker, ms; keep it
+     * above LOCK_DURATION_MS + AWS_REQUEST_TIMEOUT_MS. @defaultValue 60000
+     */
     SWEEP_GRACE_MS: ms(0).default(60_000),
     /** Times the sweeper gives a lost PENDING request its job back before ending it failed. @defaultValue 3 */
     SWEEP_MAX_REVIVALS: int(0, 100).default(3),
