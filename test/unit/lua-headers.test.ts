@@ -10,7 +10,7 @@ const scripts = folders.flatMap((folder) =>
   readdirSync(new URL(folder, import.meta.url))
     .filter((name) => name.endsWith(".lua"))
     .map((name) => ({
-      name: `${folder.slice(12)}${name}`,
+      name: `${folder.slice(6)}${name}`,
       text: readFileSync(new URL(folder + name, import.meta.url), "utf8"),
     })),
 );
