@@ -3,7 +3,7 @@
  * (`npm run lint:deps`). A module may import its own layer and the layers below it, never above:
  *
  *   schemas  ←  aws  ←  operations  ←  contracts  ←  config, errors
- *            ←  store, ratelimit, observability, request-record  ←  outcomes  ←  producer, consumer
+ *            ←  store, ratelimit, observability, request-record  ←  outcomes  ←  producer, consumer, delivery
  *            ←  http  ←  app  ←  cli  (and src/index.ts)
  *
  * schemas are shapes (fields, invitation, connection, config); aws is the Partner Central port and
@@ -26,7 +26,7 @@ const L = {
   support: ["config", "errors"],
   infra: ["store", "ratelimit", "observability", "request-record"],
   outcomes: ["outcomes"],
-  core: ["producer", "consumer"],
+  core: ["producer", "consumer", "delivery"],
   http: ["http"],
   app: ["app"],
   cli: ["cli"],

@@ -220,3 +220,16 @@ export type {
   ListInvitationsResult,
   InvitationSummary,
 } from "./aws/invitation-api.js";
+
+// The outcome log (read without consuming) and the `deliver` fleet's sinks.
+export type {
+  OutcomeLog,
+  LoggedEvent,
+  LogEvent,
+  LogEntryKind,
+  LogFilter,
+  LogPage,
+  GroupBatch,
+} from "./store/outcome-log.js";
+export { createRedisOutcomeLog, type RedisOutcomeLogOptions } from "./store/redis/outcome-log.js";
+export { runSink, sinkGroup, type EventSink, type RunSinkOptions } from "./delivery/event-sink.js";

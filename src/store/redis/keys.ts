@@ -92,3 +92,18 @@ export function workersIndexKey(prefix: string, queueName: string): string {
 export function workerBeatKey(prefix: string, queueName: string, workerId: string): string {
   return `${prefix}:${queueName}:worker:${workerId}`;
 }
+
+/**
+ * The outcome log of an outcomes queue: a Redis stream with one entry per published event
+ * (outcomes and notices), appended in the same script or MULTI as the publication
+ * (lua/includes/append-log.lua), trimmed by age (MINID ~ now − IDEMPOTENCY_RETENTION_SECONDS).
+ * Read without consuming (outcome-log.ts readEvents) and by the `deliver` sinks' consumer groups.
+ */
+export function outcomeLogKey(prefix: string, outcomesQueueName: string): string {
+  return `${prefix}:${outcomesQueueName}:log`;
+}
+
+/** The lease of an event sink of the `deliver` fleet (one holder at a time reads its group). */
+export function sinkLeaseKey(prefix: string, outcomesQueueName: string, sink: string): string {
+  return `${prefix}:${outcomesQueueName}:sink-lease:${sink}`;
+}
