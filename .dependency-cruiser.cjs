@@ -87,6 +87,13 @@ module.exports = {
       to: { path: pkg("@aws-sdk/client-partnercentral-account") },
     },
     {
+      name: "one-adapter-for-sqs",
+      severity: "error",
+      comment: "the SQS client is imported by its one adapter, src/aws/sqs-event-queue.ts (the event intake's queue)",
+      from: { path: "^src/", pathNot: "^src/aws/sqs-event-queue\\.ts$" },
+      to: { path: pkg("@aws-sdk/client-sqs") },
+    },
+    {
       name: "aws-sdk-only-in-adapters",
       severity: "error",
       comment: "no @aws-sdk package outside src/aws/ (its adapters)",

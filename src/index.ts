@@ -233,3 +233,29 @@ export type {
 } from "./store/outcome-log.js";
 export { createRedisOutcomeLog, type RedisOutcomeLogOptions } from "./store/redis/outcome-log.js";
 export { runSink, sinkGroup, type EventSink, type RunSinkOptions } from "./delivery/event-sink.js";
+
+// Event intake (pc-invitations ingest: Partner Central's EventBridge events through SQS; docs/events.md).
+export { startIngest, type IngestOptions, type RunningIngest } from "./app/ingest.js";
+export {
+  handleEvent,
+  endReason,
+  type EventHandling,
+  type EventHistory,
+  type EventResult,
+  type HeldInvitation,
+  type HeldInvitations,
+  type IngestPorts,
+} from "./producer/ingest-event.js";
+export { runIngestLoop, type BatchReport, type IngestLoopOptions } from "./producer/ingest-loop.js";
+export type { EventQueue, QueueMessage } from "./aws/event-queue.js";
+export { createSqsEventQueue, type SqsEventQueueOptions } from "./aws/sqs-event-queue.js";
+export {
+  PARTNERCENTRAL_EVENT_SOURCE,
+  PARTNER_EVENT_DETAIL_TYPES,
+  EVENT_CONNECTION_TYPES,
+  connectionTypeFromEvent,
+  readPartnerEvent,
+  type PartnerEvent,
+  type PartnerEventJson,
+  type PartnerEventKind,
+} from "./schemas/partnercentral-events.js";

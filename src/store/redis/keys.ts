@@ -107,3 +107,12 @@ export function outcomeLogKey(prefix: string, outcomesQueueName: string): string
 export function sinkLeaseKey(prefix: string, outcomesQueueName: string, sink: string): string {
   return `${prefix}:${outcomesQueueName}:sink-lease:${sink}`;
 }
+
+/**
+ * The mark that an invitation ended (canceled, expired) before a request for it was seen, written by
+ * the event intake (invitation-ends.ts): a string key per invitation, kept for the idempotency
+ * retention. The id is hashed, like a record key, so any catalog or id stays a short, safe key.
+ */
+export function invitationEndKey(prefix: string, catalog: string, identifier: string): string {
+  return `${prefix}:invitation-end:${hash("sha256", `${catalog}\u0000${identifier}`, "base64url")}`;
+}
