@@ -259,3 +259,17 @@ export {
   type PartnerEventJson,
   type PartnerEventKind,
 } from "./schemas/partnercentral-events.js";
+// The access model (issue 20): named scoped tokens, people and their roles, the request's principal.
+export {
+  accessStoreFromConfig,
+  addToken,
+  listTokens,
+  removeToken,
+  addUser,
+  listUsers,
+  removeUser,
+} from "./app/access.js";
+export type { AccessStore, StoredToken, StoredUser, StoredSession } from "./store/access-store.js";
+export { SCOPES, ROLES, type Scope, type Role } from "./schemas/access.js";
+export { principalOf, requirePrincipal, may, type Principal } from "./http/principal.js";
+export { AccessNameTakenError } from "./errors/index.js";

@@ -116,3 +116,19 @@ export function sinkLeaseKey(prefix: string, outcomesQueueName: string, sink: st
 export function invitationEndKey(prefix: string, catalog: string, identifier: string): string {
   return `${prefix}:invitation-end:${hash("sha256", `${catalog}\u0000${identifier}`, "base64url")}`;
 }
+
+/**
+ * The access model's keys (redis/access.ts): named tokens (a hash name → record, and a hash
+ * digest → name for the lookup of each request), people (a hash name → record), and one string
+ * per session, by the digest of its id, with a TTL (its expiry).
+ */
+export function accessKeys(prefix: string): { tokens: string; tokenDigests: string; users: string } {
+  return {
+    tokens: `${prefix}:access:tokens`,
+    tokenDigests: `${prefix}:access:token-digests`,
+    users: `${prefix}:access:users`,
+  };
+}
+export function sessionKey(prefix: string, digest: string): string {
+  return `${prefix}:access:session:${digest}`;
+}
