@@ -45,7 +45,7 @@ export const decisionSchema = decisionBodySchema.and(
       .string({ error: "must be a string" })
       .min(1, { error: `must be 1-${DECIDED_BY_MAX_LENGTH} characters` })
       .max(DECIDED_BY_MAX_LENGTH, { error: `must be 1-${DECIDED_BY_MAX_LENGTH} characters` })
-      .regex(/^[^\x00-\x1F\x7F]+$/, { error: "must not hold control characters" }),
+      .regex(/^[\p{L}\p{N}\p{P}\p{S} ]+$/u, { error: "must be letters, digits, punctuation and spaces" }),
   }),
 );
 export type Decision = z.infer<typeof decisionSchema>;
