@@ -190,9 +190,11 @@ export {
 // Consuming outcomes.
 export {
   consumeOutcomes,
+  isNotice,
   OUTCOME_MAX_STALLED_COUNT,
   type ConsumeOutcomesOptions,
   type OutcomeConsumer,
+  type ConsumedEvent,
 } from "./outcomes/consume.js";
 export {
   listParkedOutcomes,
@@ -220,3 +222,22 @@ export type {
   ListInvitationsResult,
   InvitationSummary,
 } from "./aws/invitation-api.js";
+
+// Held invitations: decisions waiting for a person, and their notices.
+export {
+  noticeSchema,
+  noticeEventId,
+  NOTICE_SCHEMA_VERSION,
+  NOTICE_TYPES,
+  type Notice,
+  type NoticeType,
+} from "./contracts/notice.js";
+export {
+  HELD_STATES,
+  type HeldInvitation,
+  type HeldState,
+  type HeldStore,
+  type HeldSighting,
+} from "./store/held-store.js";
+export { createMemoryHeldStore } from "./store/memory-held-store.js";
+export { decide as decideHeld, recordHeld, closeHeld, checkHeld, type DecisionResult } from "./app/held.js";
