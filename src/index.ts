@@ -190,9 +190,11 @@ export {
 // Consuming outcomes.
 export {
   consumeOutcomes,
+  isNotice,
   OUTCOME_MAX_STALLED_COUNT,
   type ConsumeOutcomesOptions,
   type OutcomeConsumer,
+  type ConsumedEvent,
 } from "./outcomes/consume.js";
 export {
   listParkedOutcomes,
@@ -242,7 +244,7 @@ export {
   type EventHandling,
   type EventHistory,
   type EventResult,
-  type HeldInvitation,
+  type HeldInvitation as IngestHeldInvitation,
   type HeldInvitations,
   type IngestPorts,
 } from "./producer/ingest-event.js";
@@ -273,3 +275,21 @@ export type { AccessStore, StoredToken, StoredUser, StoredSession } from "./stor
 export { SCOPES, ROLES, type Scope, type Role } from "./schemas/access.js";
 export { principalOf, requirePrincipal, may, type Principal } from "./http/principal.js";
 export { AccessNameTakenError } from "./errors/index.js";
+// Held invitations: decisions waiting for a person, and their notices.
+export {
+  noticeSchema,
+  noticeEventId,
+  NOTICE_SCHEMA_VERSION,
+  NOTICE_TYPES,
+  type Notice,
+  type NoticeType,
+} from "./contracts/notice.js";
+export {
+  HELD_STATES,
+  type HeldInvitation,
+  type HeldState,
+  type HeldStore,
+  type HeldSighting,
+} from "./store/held-store.js";
+export { createMemoryHeldStore } from "./store/memory-held-store.js";
+export { decide as decideHeld, recordHeld, closeHeld, checkHeld, type DecisionResult } from "./app/held.js";
