@@ -3,7 +3,7 @@
  * (`npm run lint:deps`). A module may import its own layer and the layers below it, never above:
  *
  *   schemas  ←  aws  ←  operations  ←  contracts  ←  config, errors
- *            ←  store, ratelimit, observability, request-record  ←  outcomes  ←  producer, consumer
+ *            ←  store, ratelimit, observability, request-record, history  ←  outcomes  ←  producer, consumer
  *            ←  http  ←  app  ←  cli  (and src/index.ts)
  *
  * schemas are shapes (fields, invitation, connection, config); aws is the Partner Central port and
@@ -24,7 +24,7 @@ const L = {
   operations: ["operations"],
   contracts: ["contracts"],
   support: ["config", "errors"],
-  infra: ["store", "ratelimit", "observability", "request-record"],
+  infra: ["store", "ratelimit", "observability", "request-record", "history"],
   outcomes: ["outcomes"],
   core: ["producer", "consumer"],
   http: ["http"],
@@ -99,6 +99,14 @@ module.exports = {
       comment: "Redis connections, keys and scripts live in src/store (others take its RedisConnection type)",
       from: { path: "^src/", pathNot: "^src/store/" },
       to: { path: pkg("ioredis") },
+    },
+    {
+      name: "only-the-history-imports-postgresql",
+      severity: "error",
+      comment:
+        "PostgreSQL (the pg driver, pg-cursor, node-pg-migrate) lives in src/history; others take its HistoryPool type",
+      from: { path: "^src/", pathNot: "^src/history/" },
+      to: { path: [pkg("pg"), pkg("pg-cursor"), pkg("node-pg-migrate"), pkg("pg-[a-z-]+")] },
     },
     {
       name: "only-the-store-reads-bullmq-internals",

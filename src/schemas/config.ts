@@ -235,6 +235,21 @@ export const configSchema = z
     HEALTH_FILE: z.string().min(1).optional(),
     /** OTLP/HTTP collector base URL (traces go to `<url>/v1/traces`). Unset = tracing off, at no cost. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+
+    // History in PostgreSQL (docs/history.md).
+    /**
+     * PostgreSQL for the history of every outcome event and decision (`deliver` writes it,
+     * `pc-invitations history` reads it), e.g. postgres://user:pass@127.0.0.1:5432/pci. Unset = no
+     * history: everything else works as without it.
+     */
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" })
+      .optional(),
+    /**
+     * Days the history keeps a row; older rows are removed by `deliver` (hourly) and `history retain`,
+     * and the hash the first kept row chains to is kept so `history verify` still works. Unset = kept forever.
+     */
+    HISTORY_RETENTION_DAYS: int(1, 36_500).optional(),
   })
   .check((ctx) => {
     // Cross-variable rules, reported on the variable to change.

@@ -143,6 +143,12 @@ describe("the layering check on the real tree (npm run lint:deps)", () => {
       'import type { PartnerCentralAccountClient } from "@aws-sdk/client-partnercentral-account";',
       "one-adapter-per-aws-client",
     ],
+    [
+      "the PostgreSQL driver outside the history",
+      "src/producer/discover.ts",
+      'import type { Pool } from "pg";',
+      "only-the-history-imports-postgresql",
+    ],
   ])("fails on %s, naming the rule", async (_what, file, line, rule) => {
     const { code, output } = await lintWith(file, line);
     expect(code, output).not.toBe(0);
