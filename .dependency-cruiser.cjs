@@ -153,6 +153,8 @@ module.exports = {
     exclude: { path: "^dist/" },
     // NodeNext imports name `./x.js` for ./x.ts: tsconfig.json (module NodeNext) tells the resolver.
     tsConfig: { fileName: "tsconfig.json" },
-    enhancedResolveOptions: { extensions: [".ts", ".js"] },
+    // Packages resolve through their `exports` as Node resolves an ESM import (node-pg-migrate has
+    // no file at its `main`, only an `exports` map).
+    enhancedResolveOptions: { extensions: [".ts", ".js"], exportsFields: ["exports"], conditionNames: ["import", "default"] },
   },
 };

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { GENESIS_HASH, rowHash, type ChainedRow } from "./chain.js";
 import { historyColumns, isHistoryInput, type HistoryInput } from "./history-row.js";
-import type { HistoryPool } from "./pool.js";
+import { checkOut, type HistoryPool } from "./pool.js";
 
 /**
  * The transaction-scoped advisory lock every writer of the chain takes (appendEvents, and
@@ -87,7 +87,7 @@ export async function appendEvents(
   }
   if (batch.length === 0) return { inserted: 0, duplicates: events.length - invalid, invalid };
 
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   let broken: Error | undefined;
   try {
     await client.query("BEGIN");
@@ -155,6 +155,6 @@ export async function appendEvents(
     broken ??= err instanceof Error ? err : new Error(String(err));
     throw err;
   } finally {
-    client.release(broken);
+    release(broken);
   }
 }

@@ -1,6 +1,6 @@
 import Cursor from "pg-cursor";
 import type { InvitationApi } from "../aws/invitation-api.js";
-import type { HistoryPool } from "./pool.js";
+import { checkOut, type HistoryPool } from "./pool.js";
 
 /** A connection AWS lists as active that the history has no event of: made outside the desk. */
 export interface OutsideConnection {
@@ -114,7 +114,7 @@ export async function findDrift(
     nextToken = out.nextToken;
   }
 
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   let failed: Error | undefined;
   const cursor = client.query(
     new Cursor<{
@@ -154,7 +154,7 @@ export async function findDrift(
     throw err;
   } finally {
     await cursor.close().catch(() => {});
-    client.release(failed);
+    release(failed);
   }
   return report;
 }

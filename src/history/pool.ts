@@ -35,3 +35,25 @@ export function createHistoryPool(databaseUrl: string, options: HistoryPoolOptio
   pool.on("error", (err) => options.onError?.(err));
   return pool;
 }
+
+/**
+ * Checks a connection out of the pool for `use`: while it is out, an error of the connection
+ * itself (PostgreSQL restarted between two queries) is caught here rather than crash the process
+ * (node-postgres emits it on the client, which has no listener while checked out; the pending or
+ * next query fails with it anyway). A connection whose use failed is destroyed, not returned.
+ */
+export async function checkOut(pool: HistoryPool): Promise<{ client: pg.PoolClient; release(failed?: unknown): void }> {
+  const client = await pool.connect();
+  const ignore = () => {};
+  client.on("error", ignore);
+  let released = false;
+  return {
+    client,
+    release(failed) {
+      if (released) return;
+      released = true;
+      client.off("error", ignore);
+      client.release(failed === undefined ? undefined : failed instanceof Error ? failed : new Error(String(failed)));
+    },
+  };
+}

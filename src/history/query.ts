@@ -1,5 +1,5 @@
 import Cursor from "pg-cursor";
-import type { HistoryPool } from "./pool.js";
+import { checkOut, type HistoryPool } from "./pool.js";
 import { STORED_COLUMNS, type StoredRow } from "./verify.js";
 
 /** Filters of a history read; every one given must hold. */
@@ -120,7 +120,7 @@ export async function* streamHistory(
   options: { batchSize?: number; signal?: AbortSignal } = {},
 ): AsyncGenerator<HistoryRecord> {
   const { text, values } = historySql(query);
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   let failed: Error | undefined;
   const cursor = client.query(new Cursor<StoredRow>(text, values));
   try {
@@ -135,6 +135,6 @@ export async function* streamHistory(
     throw err;
   } finally {
     await cursor.close().catch(() => {});
-    client.release(failed);
+    release(failed);
   }
 }

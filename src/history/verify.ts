@@ -1,6 +1,6 @@
 import Cursor from "pg-cursor";
 import { GENESIS_HASH, rowHash, type ChainedRow } from "./chain.js";
-import type { HistoryPool } from "./pool.js";
+import { checkOut, type HistoryPool } from "./pool.js";
 
 /** The first row that breaks the chain, and how. */
 export interface ChainBreak {
@@ -79,7 +79,7 @@ export function chainedRowOf(row: StoredRow): ChainedRow {
  * its own hash from its columns. Stops at the first row that does not.
  */
 export async function verifyHistory(pool: HistoryPool, options: { batchSize?: number } = {}): Promise<VerifyResult> {
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   let failed: Error | undefined;
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -125,6 +125,6 @@ export async function verifyHistory(pool: HistoryPool, options: { batchSize?: nu
     await client.query("ROLLBACK").catch(() => {});
     throw err;
   } finally {
-    client.release(failed);
+    release(failed);
   }
 }
