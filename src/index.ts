@@ -293,3 +293,19 @@ export {
 } from "./store/held-store.js";
 export { createMemoryHeldStore } from "./store/memory-held-store.js";
 export { decide as decideHeld, recordHeld, closeHeld, checkHeld, type DecisionResult } from "./app/held.js";
+// The history in PostgreSQL (docs/history.md).
+export { createHistoryPool, type HistoryPool, type HistoryPoolOptions } from "./history/pool.js";
+export { migrateHistory, type MigrateOptions } from "./history/migrate.js";
+export { appendEvents, type AppendResult } from "./history/append.js";
+export { createHistorySink, type HistorySink } from "./history/history-sink.js";
+export {
+  queryHistory,
+  streamHistory,
+  HISTORY_PAGE_MAX,
+  type HistoryQuery,
+  type HistoryRecord,
+} from "./history/query.js";
+export { exportHistory, EXPORT_FORMATS, type ExportFormat } from "./history/export.js";
+export { verifyHistory, type VerifyResult, type ChainBreak } from "./history/verify.js";
+export { applyRetention, type RetentionResult } from "./history/retention.js";
+export { findDrift, type DriftReport, type DriftOptions } from "./history/drift.js";

@@ -279,6 +279,21 @@ export const configSchema = z
     INGEST_WAIT_SECONDS: int(0, 20).default(20),
     /** Longest pause of `ingest` between tries while SQS fails, ms (it starts at 250 and doubles). @defaultValue 30000 */
     INGEST_BACKOFF_MAX_MS: ms(250).default(30_000),
+
+    // History in PostgreSQL (docs/history.md).
+    /**
+     * PostgreSQL for the history of every outcome event and decision (`deliver` writes it,
+     * `pc-invitations history` reads it), e.g. postgres://user:pass@127.0.0.1:5432/pci. Unset = no
+     * history: everything else works as without it.
+     */
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" })
+      .optional(),
+    /**
+     * Days the history keeps a row; older rows are removed by `deliver` (hourly) and `history retain`,
+     * and the hash the first kept row chains to is kept so `history verify` still works. Unset = kept forever.
+     */
+    HISTORY_RETENTION_DAYS: int(1, 36_500).optional(),
   })
   .check((ctx) => {
     // Cross-variable rules, reported on the variable to change.
