@@ -2,11 +2,11 @@ import { producerFromConfig } from "../../app/from-config.js";
 import { createRequestControl } from "../../app/request-control.js";
 import type { RedriveSummary } from "../../producer/redrive.js";
 import { createRedis } from "../../store/redis/connection.js";
-import { durationArg, parse, UsageError } from "../args.js";
+import { durationArg, UsageError } from "../args.js";
+import { defineCommand, type OptionValues } from "../define-command.js";
 import { prepareRuntime } from "../runtime.js";
 
-export const redriveHelp = `pc-invitations redrive: run again the requests whose outcome was failed
-
+const details = `Usage:
   pc-invitations redrive [--error NAME]... [--since DURATION] [--dry-run] [--json]
 
   --error NAME      only failures with this error.name (repeat for several), e.g. AccessDeniedException
@@ -21,13 +21,31 @@ a call; PENDING makes a new attempt; any other status fails with invitationStatu
 Prints a summary (found, redriven, duplicates, conflicts, skipped) and one line per failed request.
 Exit: 0 done, 1 some redrive conflicted, 2 usage, 3 Redis unreachable, 4 Redis full.`;
 
-export async function redriveCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    error: { type: "string", multiple: true },
-    since: { type: "string" },
-    "dry-run": { type: "boolean" },
-    json: { type: "boolean" },
-  });
+const options = {
+  error: {
+    type: "string",
+    multiple: true,
+    description: "only failures with this error.name (repeatable)",
+    valueName: "NAME",
+  },
+  since: {
+    type: "string",
+    description: "only failures that ended within this duration (1d, 5m…)",
+    valueName: "DURATION",
+  },
+  "dry-run": { type: "boolean", description: "list what would be redriven, change nothing" },
+} as const;
+
+export const redrive = defineCommand({
+  name: "redrive",
+  summary: "run again the requests whose outcome was failed",
+  options,
+  details,
+  output: { formats: ["json", "table"], tty: "table", piped: "table" },
+  run: ({ values, output }) => redriveCommand(values, output === "json"),
+});
+
+async function redriveCommand(values: OptionValues<typeof options>, json: boolean): Promise<number> {
   const sinceMs = durationArg(values.since, "since");
   const errorNames = values.error ?? [];
   for (const name of errorNames)
@@ -41,7 +59,7 @@ export async function redriveCommand(argv: string[]): Promise<number> {
   const control = createRequestControl(config, redis, producer);
   try {
     const summary = await control.redrive({ errorNames, ...(sinceMs !== undefined ? { sinceMs } : {}), dryRun });
-    process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatRedrive(summary));
+    process.stdout.write(json ? `${JSON.stringify(summary)}\n` : formatRedrive(summary));
     return summary.conflicts > 0 ? 1 : 0;
   } finally {
     await control.close();
