@@ -10,6 +10,7 @@ import {
 } from "../errors/index.js";
 import { toRedisError } from "../store/redis/connection.js";
 import { UsageError } from "./args.js";
+import { NotConfirmedError } from "./confirm.js";
 
 /** Exit code of a usage error: an unknown command or option, a missing or malformed argument. */
 export const USAGE_EXIT = 2;
@@ -33,6 +34,10 @@ export function reportError(path: string, thrown: unknown): number {
   // A Redis reply that means "full" or "wrong password", from wherever it came, gets its own line.
   const err = thrown instanceof PcInvitationsError ? thrown : (toRedisError(thrown) ?? thrown);
   const write = (text: string) => process.stderr.write(text);
+  if (err instanceof NotConfirmedError) {
+    write(`pc-invitations ${path}: ${err.message}\n`);
+    return 1;
+  }
   if (err instanceof UsageError) {
     write(usageLine(path, err.message));
     return USAGE_EXIT;
