@@ -20,7 +20,7 @@ import type { Config } from "../schemas/config.js";
 import { createBacklogGate } from "./backlog-gate.js";
 import { createBearerAuth } from "./bearer-auth.js";
 import { registerDashboard } from "./dashboard.js";
-import type { AcceptancePort, DiscoveryPort, HttpContext, RequestControlPort } from "./http-context.js";
+import type { AcceptancePort, DiscoveryPort, HeldPort, HttpContext, RequestControlPort } from "./http-context.js";
 import { redisConnected, redisConnectionLost, sendAnswer } from "./http-context.js";
 import { capConnections } from "./connection-cap.js";
 import {
@@ -42,6 +42,7 @@ import { opsRoutes } from "./routes/ops.js";
 import { operationRoutes } from "./routes/operations.js";
 import { withTimeout } from "./with-timeout.js";
 import { statusRoutes } from "./routes/status.js";
+import { heldRoutes } from "./routes/held.js";
 import { createRedisRequestStore } from "../store/redis/redis-request-store.js";
 import { retryPolicyFrom } from "../store/redis/job-options.js";
 import { createRedisRateLimiter } from "../ratelimit/redis-rate-limiter.js";
@@ -59,6 +60,8 @@ export interface HttpServerDeps {
   discovery?: DiscoveryPort;
   /** Cancel and redrive (createRequestControl). Without it those routes answer 501 NOT_CONFIGURED. */
   requestControl?: RequestControlPort;
+  /** Held invitations (createHeldDesk). Without it GET /v1/held and decisions answer 501 NOT_CONFIGURED. */
+  held?: HeldPort;
   /** Connection for status lookups, backlog counts, readiness and the dashboard. Not closed here. */
   redis: RedisConnection;
   config: Config;
@@ -173,6 +176,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     status: () => readStatus({ store, limiter, limitKey: config.RATE_LIMIT_KEY }),
     ...(deps.discovery ? { discovery: deps.discovery } : {}),
     ...(deps.requestControl ? { requestControl: deps.requestControl } : {}),
+    ...(deps.held ? { held: deps.held } : {}),
     redis,
     requests,
     outcomes,
@@ -309,6 +313,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     await acceptanceRoutes(scope, ctx);
     await statusRoutes(scope, ctx);
     await operationRoutes(scope, ctx);
+    await heldRoutes(scope, ctx);
   });
   // Not behind the ingest tokens: behind HTTP_ADMIN_TOKENS only (or not mounted at all).
   await registerDashboard(app, { queues: [requests, outcomes], basePath: DASHBOARD_PATH, config, logger: deps.logger });
