@@ -22,13 +22,3 @@ export function createBearerAuth(tokens: readonly string[]): (authorization: str
 function sha256(value: string): Buffer {
   return createHash("sha256").update(value, "utf8").digest();
 }
-
-/**
- * Who presented a bearer token, as far as the tokens tell (they are anonymous): `token:` and the
- * first 12 hex digits of its SHA-256, the same for every request with that token and never the
- * token itself; undefined without one. What a decision made over HTTP records as `decidedBy`.
- */
-export function bearerIdentity(authorization: string | undefined): string | undefined {
-  const presented = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? "")?.[1];
-  return presented === undefined ? undefined : `token:${sha256(presented).toString("hex").slice(0, 12)}`;
-}

@@ -16,6 +16,7 @@ import { checkHeld } from "../../src/app/held.js";
 import { looksLikeNotice, noticeSchema, type Notice } from "../../src/contracts/notice.js";
 import { DecisionConflictError, InvitationNotPendingError } from "../../src/errors/index.js";
 import { buildHttpServer } from "../../src/http/build-http-server.js";
+import { accessStoreFromConfig, addToken } from "../../src/app/access.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { consumeOutcomes, isNotice } from "../../src/outcomes/consume.js";
@@ -371,17 +372,28 @@ describe("held invitations over HTTP", () => {
       issues: [{ field: "reason", rule: 'only allowed with action "reject"' }],
     });
 
-    const ok = await call(`/v1/held/AWS/${a!.identifier}/decision`, { action: "reject", reason: "no thanks" });
+    // A named token records its name; one without the decide scope is refused.
+    const access = accessStoreFromConfig({ QUEUE_PREFIX: s.p.prefix }, s.p.redis);
+    const carol = await addToken(access, { name: "ops-carol", scopes: ["decide", "read"] });
+    const reader = await addToken(access, { name: "dash-reader", scopes: ["read"] });
+    const as = (secret: string, path: string, body: unknown) =>
+      fetch(`${base}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const forbidden = await as(reader.token, `/v1/held/AWS/${a!.identifier}/decision`, { action: "accept" });
+    expect(forbidden.status).toBe(403);
+    const ok = await as(carol.token, `/v1/held/AWS/${a!.identifier}/decision`, { action: "reject", reason: "no" });
     expect(ok.status).toBe(202);
     const decided = (await ok.json()) as { decidedBy: string; request: { jobId: string } };
-    expect(decided.decidedBy).toMatch(/^token:[0-9a-f]{12}$/);
-    expect(decided.decidedBy).not.toContain(token);
+    expect(decided.decidedBy).toBe("ops-carol");
 
     const conflict = await call(`/v1/held/AWS/${a!.identifier}/decision`, { action: "accept" });
     expect(conflict.status).toBe(409);
     expect(await conflict.json()).toMatchObject({
       code: "DECISION_CONFLICT",
-      existing: { requestId: decided.request.jobId, action: "reject", decidedBy: decided.decidedBy },
+      existing: { requestId: decided.request.jobId, action: "reject", decidedBy: "ops-carol" },
     });
 
     s.p.emulator.seedInvitation({ identifier: b!.identifier, status: "CANCELED" });

@@ -3,17 +3,14 @@ import { decisionBodySchema } from "../../schemas/decision.js";
 import { formatFieldIssues, toFieldIssues } from "../../schemas/issues.js";
 import { catalogSchema, invitationIdSchema } from "../../schemas/request-fields.js";
 import { parseHeldQuery } from "../../store/held-store.js";
-import { bearerIdentity } from "../bearer-auth.js";
+import { requirePrincipal } from "../principal.js";
 import { sendAnswer, type HttpContext } from "../http-context.js";
 import { invalidRequest, problem } from "../http-errors.js";
-
-/** Who a decision over HTTP records as `decidedBy` (no token, with authentication off: "anonymous"). */
-const ANONYMOUS = "anonymous";
 
 /**
  * Held invitations over HTTP: GET /v1/held (a page, soonest expiry first; `catalog`, `cursor`,
  * `limit`) and POST /v1/held/{catalog}/{identifier}/decision (`{"action": "accept" | "reject",
- * "reason"?}`), which records the caller's identity as `decidedBy`. Decision errors (not pending:
+ * "reason"?}`), which records the caller's principal (its name) as `decidedBy`. Decision errors (not pending:
  * 409, decided otherwise: 409, no such invitation: 404) are mapped by the server's error handler.
  */
 export async function heldRoutes(app: FastifyInstance, ctx: HttpContext): Promise<void> {
@@ -40,7 +37,8 @@ export async function heldRoutes(app: FastifyInstance, ctx: HttpContext): Promis
         const issues = toFieldIssues(body.error);
         return sendAnswer(reply, invalidRequest(`invalid decision: ${formatFieldIssues(issues)}`, issues));
       }
-      const decidedBy = bearerIdentity(request.headers.authorization) ?? ANONYMOUS;
+      // The request's principal (principal.ts): a named token's name, a person's, HTTP_AUTH_TOKENS…
+      const decidedBy = requirePrincipal(request).name;
       // Not bounded by HTTP_REDIS_TIMEOUT_MS as a whole: an invitation never held is read from AWS
       // first (through the shared limit); its Redis calls are bounded by the connection's own.
       const result = await ctx.held.decide({ ...body.data, catalog, identifier, decidedBy });
