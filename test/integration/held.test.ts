@@ -187,6 +187,12 @@ describe("held invitations", () => {
     // Both answers name the person whose decision stands.
     expect(one.decidedBy).toBe(first.decidedBy);
     expect(two.decidedBy).toBe(first.decidedBy);
+    // The record keeps the first decision; a discovery that holds it again leaves it decided.
+    const record = await s.desk.get({ catalog: "AWS", identifier: a!.identifier });
+    expect(record).toMatchObject({ state: "decided", decision: { decidedBy: first.decidedBy } });
+    expect(await s.run({ catalogs: ["AWS"], policy })).toMatchObject({ held: 2, heldNew: 0 });
+    expect(await s.desk.get({ catalog: "AWS", identifier: a!.identifier })).toEqual(record);
+    expect((await s.desk.list({ limit: 50 })).items.map((r) => r.identifier)).toEqual([b!.identifier]);
 
     const results = await Promise.allSettled([
       s.desk.decide({ catalog: "AWS", identifier: b!.identifier, action: "accept", decidedBy: "carol" }),
@@ -231,6 +237,9 @@ describe("held invitations", () => {
     const later = () => new Date(Date.now() + 100 * HOUR);
     const expired = await checkHeld({ ...s.desk.deps, now: later });
     expect(expired.expired).toBe(1);
+    expect(await s.desk.get({ catalog: "AWS", identifier: soonExpired!.identifier })).toMatchObject({
+      state: "expired",
+    });
     await expect(
       s.desk.decide({ catalog: "AWS", identifier: soonExpired!.identifier, action: "accept", decidedBy: "a" }),
     ).rejects.toMatchObject({ code: "INVITATION_NOT_PENDING", status: "EXPIRED" });
