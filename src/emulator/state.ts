@@ -144,7 +144,7 @@ export class EmulatorStore {
       ConnectionType: type,
       CreatedAt: created,
       UpdatedAt: status === "EXPIRED" ? new Date(createdMs + INVITATION_TTL_MS).toISOString() : created,
-      ExpiresAt: new Date(createdMs + INVITATION_TTL_MS).toISOString(),
+      ExpiresAt: expiresAtOf(input.expiresAt, createdMs),
       OtherParticipantIdentifier: otherAccountId,
       ParticipantType: side,
       Status: "PENDING",
@@ -324,4 +324,12 @@ export class EmulatorStore {
       if (!taken.has(key(catalog, id))) return id;
     }
   }
+}
+
+/** A seeded invitation's ExpiresAt: the one given (checked), or CreatedAt plus INVITATION_TTL_MS. */
+function expiresAtOf(given: string | undefined, createdMs: number): string {
+  if (given === undefined) return new Date(createdMs + INVITATION_TTL_MS).toISOString();
+  const ms = Date.parse(given);
+  if (!Number.isFinite(ms)) throw new Error(`invalid expiresAt: ${given}`);
+  return new Date(ms).toISOString();
 }

@@ -185,6 +185,8 @@ export interface SeedInvitationInput {
   otherParticipantKind?: ParticipantKind;
   /** For ACCEPTED only: status of the connection type; CANCELED also sets CanceledAt/CanceledBy. Default ACTIVE. */
   connectionStatus?: ConnectionTypeStatus;
+  /** Extension: the invitation's ExpiresAt (ISO-8601). Default: CreatedAt plus the emulator's invitation lifetime. */
+  expiresAt?: string;
 }
 
 /** One of the other partners that `seedInvitations` spreads invitations over. */

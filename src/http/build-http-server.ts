@@ -19,7 +19,7 @@ import { queueLocationFrom } from "../store/queue-location.js";
 import type { Config } from "../schemas/config.js";
 import { createBacklogGate } from "./backlog-gate.js";
 import { registerDashboard } from "./dashboard.js";
-import type { AcceptancePort, DiscoveryPort, HttpContext, RequestControlPort } from "./http-context.js";
+import type { AcceptancePort, DiscoveryPort, HeldPort, HttpContext, RequestControlPort } from "./http-context.js";
 import { redisConnected, redisConnectionLost, sendAnswer } from "./http-context.js";
 import { capConnections } from "./connection-cap.js";
 import {
@@ -42,6 +42,7 @@ import { opsRoutes } from "./routes/ops.js";
 import { operationRoutes } from "./routes/operations.js";
 import { withTimeout } from "./with-timeout.js";
 import { statusRoutes } from "./routes/status.js";
+import { heldRoutes } from "./routes/held.js";
 import { createRedisRequestStore } from "../store/redis/redis-request-store.js";
 import { retryPolicyFrom } from "../store/redis/job-options.js";
 import { createRedisRateLimiter } from "../ratelimit/redis-rate-limiter.js";
@@ -62,6 +63,8 @@ export interface HttpServerDeps {
   discovery?: DiscoveryPort;
   /** Cancel and redrive (createRequestControl). Without it those routes answer 501 NOT_CONFIGURED. */
   requestControl?: RequestControlPort;
+  /** Held invitations (createHeldDesk). Without it GET /v1/held and decisions answer 501 NOT_CONFIGURED. */
+  held?: HeldPort;
   /** Connection for status lookups, backlog counts, readiness and the dashboard. Not closed here. */
   redis: RedisConnection;
   config: Config;
@@ -178,6 +181,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     status: () => readStatus({ store, limiter, limitKey: config.RATE_LIMIT_KEY }),
     ...(deps.discovery ? { discovery: deps.discovery } : {}),
     ...(deps.requestControl ? { requestControl: deps.requestControl } : {}),
+    ...(deps.held ? { held: deps.held } : {}),
     redis,
     requests,
     outcomes,
@@ -337,6 +341,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     await acceptanceRoutes(scope, ctx);
     await statusRoutes(scope, ctx);
     await operationRoutes(scope, ctx);
+    await heldRoutes(scope, ctx);
   });
   // Not behind the ingest tokens: a person's login or an admin token (HTTP_ADMIN_TOKENS, named tokens).
   await registerDashboard(app, {
