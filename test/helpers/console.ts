@@ -9,6 +9,32 @@ import { accessStoreFromConfig, addUser } from "../../src/app/access.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import type { Pipeline } from "./pipeline.js";
+import { decide, type HeldDeps } from "../../src/app/held.js";
+import { requestStoreFromConfig } from "../../src/app/from-config.js";
+import { createRedisHeldStore } from "../../src/store/redis/held.js";
+import { queueLocationFrom } from "../../src/store/queue-location.js";
+import type { ConsoleHeldPort } from "../../src/http/console/routes.js";
+
+/** The held list and decide() on a pipeline's Redis (what `serve` gives the HTTP API). */
+export function heldFor(p: Pipeline): { deps: HeldDeps; port: ConsoleHeldPort; close(): Promise<void> } {
+  const store = createRedisHeldStore({
+    connection: p.redis,
+    location: queueLocationFrom(p.config),
+    outcomeRetentionSeconds: p.config.RETENTION_SECONDS,
+  });
+  const jobs = requestStoreFromConfig(p.config, p.redis, { writesQueueMeta: false });
+  const deps: HeldDeps = { store, expiryNoticeMs: p.config.HELD_EXPIRY_NOTICE };
+  return {
+    deps,
+    port: {
+      list: (query) => store.listHeld(query),
+      decide: (input) => decide({ ...deps, producer: p.producer, api: p.api, jobs }, input),
+    },
+    async close() {
+      await Promise.all([store.close(), jobs.close()]);
+    },
+  };
+}
 
 /**
  * The console in a real browser: Debian's Chromium driven by playwright-core, a fresh profile per
@@ -47,7 +73,7 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
 }
 
 /** The HTTP server of a pipeline, with request control and two people: alice (operator), victor (viewer). */
-export async function consoleServer(p: Pipeline, env: Record<string, unknown> = {}) {
+export async function consoleServer(p: Pipeline, env: Record<string, unknown> = {}, held?: ConsoleHeldPort) {
   const config = loadConfig({}, { ...p.config, HTTP_AUTH_TOKENS: TOKEN, ...env });
   const requestControl = createRequestControl(config, p.redis, p.producer, { api: p.api });
   const app = await buildHttpServer({
@@ -56,6 +82,7 @@ export async function consoleServer(p: Pipeline, env: Record<string, unknown> = 
     redis: p.redis,
     config,
     logger: createLogger({ level: "silent" }),
+    ...(held ? { consoleHeld: held } : {}),
   });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const access = accessStoreFromConfig(config, p.redis);

@@ -2,8 +2,14 @@ import { existsSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startPipeline, type Pipeline } from "../helpers/pipeline.js";
 import { waitForOutcomes } from "../helpers/outcomes.js";
+import { waitFor } from "../helpers/wait.js";
+import { Queue } from "bullmq";
+import { createDiscovery } from "../../src/app/discovery.js";
+import { pacingFromConfig, rateLimiterFromConfig } from "../../src/app/from-config.js";
+import { HOLD_ALL_POLICY } from "../../src/schemas/policy.js";
 import {
   axeViolations,
+  heldFor,
   CHROMIUM,
   consoleServer,
   launchChromium,
@@ -147,6 +153,111 @@ describe("the console in Chromium", () => {
 
     const elsewhere = requested.filter((url) => new URL(url).origin !== s.base);
     expect(elsewhere).toEqual([]);
+    expect(problems).toEqual([]);
+  }, 180_000);
+});
+
+describe("held invitations in Chromium", () => {
+  it("an operator accepts one and rejects one from their rows, then two in bulk; the outcomes carry decidedBy", async () => {
+    p = await startPipeline({ label: "console-held" });
+    const pl = p;
+    const held = heldFor(pl);
+    closers.push(held.close);
+    const ids = pl.emulator.seedInvitations(4).map((i) => i.identifier);
+    const run = createDiscovery({
+      api: pl.api,
+      pacing: pacingFromConfig(pl.config, rateLimiterFromConfig(pl.config, pl.redis)),
+      producer: pl.producer,
+      held: held.deps,
+    });
+    const summary = await run({ catalogs: ["AWS"], policy: HOLD_ALL_POLICY, dryRun: false });
+    expect(summary.held).toBe(4);
+    const s = await consoleServer(pl, {}, held.port);
+    closers.push(s.close);
+    const { page, requested, problems, context } = await recordedPage(chromium!.browser, s.base);
+    closers.push(() => context.close());
+
+    // A viewer sees the list, without buttons; a change sent anyway is refused (403).
+    await logIn(page, s.base, "victor");
+    await page.getByRole("link", { name: "Held invitations" }).click();
+    expect(await page.getByRole("row").filter({ hasText: ids[0]! }).count()).toBe(1);
+    expect(await page.getByRole("button", { name: "Accept" }).count()).toBe(0);
+    const csrf = await page.locator("input[name=_csrf]").first().inputValue();
+    const viewerAnswer = await page.evaluate(
+      async ([token, id]) =>
+        (
+          await fetch("/held/decide", {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+            body: new URLSearchParams({ _csrf: token ?? "", id: `AWS.${id}`, action: "accept" }),
+          })
+        ).status,
+      [csrf, ids[0]] as const,
+    );
+    expect(viewerAnswer).toBe(403);
+    await page.getByRole("button", { name: "Log out" }).click();
+
+    await logIn(page, s.base, "alice");
+    await page.getByRole("link", { name: "Held invitations" }).click();
+    // Sorted by expiry, each row with its countdown.
+    const expiries = await page
+      .locator("#held time[data-countdown]")
+      .evaluateAll((els) => els.map((e) => Date.parse(e.getAttribute("datetime") ?? "")));
+    expect(expiries).toEqual([...expiries].sort((a, b) => a - b));
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, "held");
+
+    // Accept the first from its row; reject the second with a reason.
+    const row0 = page.getByRole("row").filter({ hasText: ids[0]! });
+    await row0.getByRole("button", { name: "Accept" }).click();
+    await expect
+      .poll(() => page.getByRole("status").first().textContent(), { timeout: 20_000 })
+      .toContain("1 of 1 decided");
+    const row1 = page.getByRole("row").filter({ hasText: ids[1]! });
+    await row1.getByRole("textbox").fill("not a partner of ours");
+    await row1.getByRole("button", { name: "Reject" }).click();
+    await expect.poll(() => page.locator("table").first().textContent(), { timeout: 20_000 }).toContain(ids[1]!);
+    // The other two in bulk: selected, rejected.
+    await page.getByRole("checkbox", { name: `Select AWS.${ids[2]}` }).check();
+    await page.getByRole("checkbox", { name: `Select AWS.${ids[3]}` }).check();
+    await page.getByLabel("Reason (reject)").fill("bulk");
+    await page.getByRole("button", { name: "Reject selected" }).click();
+    await expect
+      .poll(() => page.getByRole("status").first().textContent(), { timeout: 20_000 })
+      .toContain("2 of 2 decided");
+    await screenshot(page, "held-decided");
+    expect(await page.locator("#held").count()).toBe(0);
+
+    // A worker runs them: the outcomes say who decided.
+    await pl.startWorker();
+    // The outcomes queue carries the held notices too: the outcomes are the events with a requestId.
+    const queue = new Queue("invitation-outcomes", { connection: pl.redis, prefix: pl.prefix });
+    closers.push(() => queue.close());
+    const outcomes = await waitFor(
+      async () => {
+        const jobs = await queue.getJobs(["waiting", "active", "completed", "failed", "delayed"], 0, -1);
+        const events = jobs
+          .map((j) => j.data as Record<string, unknown>)
+          .filter((d) => typeof d.requestId === "string");
+        return events.length >= 4 ? events : undefined;
+      },
+      60_000,
+      "4 outcomes",
+    );
+    const byIdentifier = new Map(outcomes.map((o) => [o.identifier, o]));
+    expect(byIdentifier.get(ids[0]!)).toMatchObject({ type: "accepted", decidedBy: "alice" });
+    expect(byIdentifier.get(ids[1]!)).toMatchObject({
+      type: "rejected",
+      decidedBy: "alice",
+      rejectReason: "not a partner of ours",
+    });
+    expect(byIdentifier.get(ids[3]!)).toMatchObject({ type: "rejected", decidedBy: "alice", rejectReason: "bulk" });
+    // And the console shows it: the request's timeline ends with its outcome.
+    const requestId = String(byIdentifier.get(ids[0]!)!.requestId);
+    await page.goto(`${s.base}/requests/${encodeURIComponent(requestId)}`);
+    expect(await page.locator("ol.timeline").textContent()).toContain("outcome accepted (decided by alice)");
+
+    expect(requested.filter((url) => new URL(url).origin !== s.base)).toEqual([]);
     expect(problems).toEqual([]);
   }, 180_000);
 });

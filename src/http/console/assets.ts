@@ -43,6 +43,7 @@ button.danger { background: var(--bad); color: #fff; border-color: var(--bad); }
 .login .field { display: flex; }
 ol.timeline { padding-left: 1.25rem; }
 ol.timeline li { margin-bottom: .35rem; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `;
 
 export const CONSOLE_JS = `"use strict";

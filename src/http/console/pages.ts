@@ -333,3 +333,89 @@ ${fieldError(`l-${f}`, issues, f)}</div>`,
 }
 
 export { esc };
+
+export interface HeldRow {
+  catalog: string;
+  identifier: string;
+  otherParticipantIdentifier: string | null;
+  connectionType: string | null;
+  inviterEmail: string | null;
+  expiresAt: string | null;
+  rule: number | null;
+  firstSeenAt: string;
+}
+
+export interface DecisionOutcome {
+  id: string;
+  action: string;
+  ok: boolean;
+  /** The request made (ok), or why not. */
+  detail: string;
+  requestId?: string;
+}
+
+/**
+ * The held invitations, soonest expiry first: each a row with its identifier (the row's header),
+ * a countdown to its expiry, and its own Accept and Reject buttons (a reason beside them); a
+ * checkbox per row for the bulk form below the table.
+ */
+export function heldPage(
+  ctx: PageContext,
+  rows: readonly HeldRow[] | undefined,
+  more: boolean,
+  decided: readonly DecisionOutcome[],
+  issues: FieldIssue[] | undefined,
+): string {
+  const canDecide =
+    ctx.principal.kind === "token" ? ctx.principal.scopes.includes("decide") : ctx.principal.role === "operator";
+  const now = Date.now();
+  return layout(
+    ctx,
+    "Held invitations",
+    html`${
+      decided.length > 0
+        ? html`<h2>Decisions</h2><table><caption class="muted">What was decided just now</caption><thead><tr><th scope="col">Invitation</th><th scope="col">Decision</th><th scope="col">Result</th></tr></thead>
+<tbody>${decided.map(
+            (d) =>
+              html`<tr><td class="mono">${d.id}</td><td>${d.action}</td><td class="${d.ok ? "" : "error"}">${d.detail}${d.requestId ? html` <a href="/requests/${encodeURIComponent(d.requestId)}">request ${d.requestId}</a>` : ""}</td></tr>`,
+          )}</tbody></table>`
+        : ""
+    }
+${formErrors(issues, ["reason", "action", "id"])}
+${
+  rows === undefined
+    ? html`<p role="status">This server keeps no held list (it was built without one).</p>`
+    : rows.length === 0
+      ? html`<p role="status">No held invitation waits for a decision.</p>`
+      : html`<p>Invitations a discovery policy held for a person, the soonest to expire first.${more ? " Only the first page is shown." : ""}</p>
+<table id="held"><caption class="muted">Held invitations</caption>
+<thead><tr>${canDecide ? html`<th scope="col"><input type="checkbox" id="select-all" data-select-all="id" aria-label="Select all"></th>` : ""}<th scope="col">Invitation</th><th scope="col">Other participant</th><th scope="col">Type</th><th scope="col">Held by</th><th scope="col">Expires</th>${canDecide ? html`<th scope="col">Decision</th>` : ""}</tr></thead>
+<tbody>${rows.map((r, i) => {
+          const id = `${r.catalog}.${r.identifier}`;
+          const left = r.expiresAt ? Date.parse(r.expiresAt) - now : Number.NaN;
+          return html`<tr data-invitation="${id}">${
+            canDecide
+              ? html`<td><input type="checkbox" name="id" value="${id}" form="bulk" aria-label="Select ${id}"></td>`
+              : ""
+          }<th scope="row" class="mono">${id}</th><td>${r.otherParticipantIdentifier ?? ""}${r.inviterEmail ? html`<br><span class="muted">${r.inviterEmail}</span>` : ""}</td><td>${r.connectionType ?? ""}</td><td>${r.rule === null ? "default" : `rule ${r.rule}`}</td>
+<td>${r.expiresAt ? html`<time data-countdown datetime="${r.expiresAt}" title="${r.expiresAt}">${Number.isNaN(left) ? r.expiresAt : left <= 0 ? "expired" : `in ${duration(left)}`}</time>` : "no expiry known"}</td>
+${
+  canDecide
+    ? html`<td><form method="post" action="/held/decide" class="inline" id="row-${i}">${csrfField(ctx)}<input type="hidden" name="id" value="${id}">
+<button type="submit" name="action" value="accept" class="primary">Accept</button>
+<label for="reason-${i}" class="visually-hidden">Reason for rejecting ${id}</label><input id="reason-${i}" name="reason" size="14" placeholder="reason (reject)">
+<button type="submit" name="action" value="reject" class="danger">Reject</button></form></td>`
+    : ""
+}</tr>`;
+        })}</tbody></table>
+${
+  canDecide
+    ? html`<form method="post" action="/held/decide" id="bulk"><fieldset><legend>Selected invitations</legend>${csrfField(ctx)}
+<div class="field"><label for="bulk-reason">Reason (reject)</label><input id="bulk-reason" name="reason"${describedBy("bulk-reason", issues, "reason")}>${fieldError("bulk-reason", issues, "reason")}</div>
+<div class="field"><span aria-hidden="true">&nbsp;</span><span><button type="submit" name="action" value="accept">Accept selected</button>
+<button type="submit" name="action" value="reject">Reject selected</button></span></div></fieldset></form>`
+    : html`<p class="muted">Deciding needs the operator role.</p>`
+}`
+}`,
+  );
+}

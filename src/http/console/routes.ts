@@ -9,6 +9,8 @@ import type { SharedRateLimiter, LimitSettings } from "../../ratelimit/shared-ra
 import { limitSettingsIssues } from "../../ratelimit/limit-settings.js";
 import { limitKeyIssue } from "../../schemas/limit-key.js";
 import type { AccessStore } from "../../store/access-store.js";
+import type { HeldPage, HeldQuery } from "../../store/held-store.js";
+import { decisionBodySchema } from "../../schemas/decision.js";
 import { readAcceptanceStatus, toAcceptanceStatus, type AcceptanceStatus } from "../acceptance-status.js";
 import type { HttpContext } from "../http-context.js";
 import { cancelBodySchema, redriveBodySchema } from "../http-schemas.js";
@@ -16,7 +18,9 @@ import { type BearerAuthenticator, may, mayOpenConsole, type Principal } from ".
 import { CONSOLE_CSS, CONSOLE_JS } from "./assets.js";
 import type { PageContext } from "./html.js";
 import {
+  type DecisionOutcome,
   failuresPage,
+  heldPage,
   LIMIT_FIELDS,
   limitsPage,
   loginPage,
@@ -46,6 +50,15 @@ export interface ConsoleDeps {
   schedules: ScheduleControl;
   /** CONSOLE_SESSION_TTL_MS. */
   sessionTtlMs: number;
+  /** Held invitations (app/held.ts): without it the held page says the server keeps none. */
+  held?: ConsoleHeldPort | undefined;
+}
+
+/** The held list and decide() (app/held.ts), as the console uses them: the HTTP API's held port. */
+export interface ConsoleHeldPort {
+  list(query: HeldQuery): Promise<HeldPage>;
+  /** `{ catalog, identifier, action, reason?, decidedBy }` → DecisionResult. */
+  decide(input: unknown): Promise<object>;
 }
 
 /** Who is using the console: a person (with the session's CSRF token) or an admin token. */
@@ -56,6 +69,17 @@ interface Visitor {
 }
 
 type Form = Record<string, string | string[]>;
+
+/** Held invitations shown (and decided at once) at most. */
+const HELD_PAGE = 200;
+/** What decide() refuses for a reason a person should read (anything else is a server error). */
+const DECISION_REFUSALS = new Set([
+  "RequestValidationError",
+  "InvitationNotPendingError",
+  "InvitationNotFoundError",
+  "DecisionConflictError",
+  "PartnerCentralCallError",
+]);
 
 /** Most requests a search looks at (pages of the store's listing). */
 const SEARCH_SCAN_MAX = 1000;
@@ -241,6 +265,80 @@ export async function consoleRoutes(
       const p = await page(request, reply);
       if (!p) return reply;
       return htmlReply(reply, 200, overviewPage(p, await ctx.bounded(ctx.status())));
+    });
+
+    // ---- held invitations ----
+    const heldRows = async () => {
+      if (!deps.held) return { rows: undefined, more: false };
+      const page = await ctx.bounded(deps.held.list({ limit: HELD_PAGE }));
+      return { rows: page.items, more: page.next !== null };
+    };
+    scope.get("/held", async (request, reply) => {
+      const p = await page(request, reply);
+      if (!p) return reply;
+      const { rows, more } = await heldRows();
+      return htmlReply(reply, 200, heldPage(p, rows, more, [], undefined));
+    });
+    /**
+     * One decision or several (the bulk form): each through decide() with the person's (or the
+     * token's) name as `decidedBy`; the body's rules are the HTTP API's (decisionBodySchema).
+     */
+    scope.post("/held/decide", async (request, reply) => {
+      const p = await change(request, reply, "decide");
+      if (!p) return reply;
+      if (!deps.held) return htmlReply(reply, 501, messagePage(p, "Not configured", "This server keeps no held list."));
+      const f = formOf(request);
+      const ids = [...new Set(many(f, "id"))].slice(0, HELD_PAGE);
+      const action = one(f, "action");
+      const reason = (one(f, "reason") ?? "").trim();
+      const body = decisionBodySchema.safeParse({
+        action,
+        ...(reason !== "" && action === "reject" ? { reason } : {}),
+      });
+      const issues: FieldIssue[] = body.success ? [] : toFieldIssues(body.error);
+      if (ids.length === 0) issues.push({ field: "id", rule: "select at least one invitation" });
+      if (!body.success || issues.length > 0) {
+        const { rows, more } = await heldRows();
+        return htmlReply(reply, 400, heldPage(p, rows, more, [], issues));
+      }
+      const decided: DecisionOutcome[] = [];
+      for (const id of ids) {
+        const dot = id.indexOf(".");
+        const catalog = dot > 0 ? id.slice(0, dot) : "";
+        const identifier = dot > 0 ? id.slice(dot + 1) : id;
+        try {
+          const result = (await ctx.bounded(
+            deps.held.decide({ catalog, identifier, ...body.data, decidedBy: p.principal.name }),
+          )) as { request?: { jobId?: string; duplicate?: boolean }; decidedBy?: string | null };
+          const duplicate = result.request?.duplicate === true;
+          decided.push({
+            id,
+            action: body.data.action,
+            ok: true,
+            detail: duplicate
+              ? `already decided so by ${result.decidedBy ?? "someone else"}`
+              : `${body.data.action}: enqueued`,
+            ...(result.request?.jobId ? { requestId: result.request.jobId } : {}),
+          });
+          request.log.info({ user: p.principal.name, invitation: id, action: body.data.action }, "console: decision");
+        } catch (err) {
+          const e = err as { name?: string; message?: string };
+          if (!e.name || !DECISION_REFUSALS.has(e.name)) throw err;
+          decided.push({ id, action: body.data.action, ok: false, detail: e.message ?? e.name });
+        }
+      }
+      const { rows, more } = await heldRows();
+      return htmlReply(
+        reply,
+        200,
+        heldPage(
+          { ...p, notice: `${decided.filter((d) => d.ok).length} of ${decided.length} decided.` },
+          rows,
+          more,
+          decided,
+          undefined,
+        ),
+      );
     });
 
     // ---- requests ----
