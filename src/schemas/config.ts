@@ -250,6 +250,13 @@ export const configSchema = z
      * is no dashboard). false: never, and bull-board is never loaded. @defaultValue true
      */
     HTTP_DASHBOARD: flag().default(true),
+    /**
+     * The server is behind a proxy that sets X-Forwarded-Proto/-For: believe them (the console's
+     * session cookie is then Secure when the client's connection to the proxy was TLS). @defaultValue false
+     */
+    HTTP_TRUST_PROXY: flag().default(false),
+    /** How long a console login lasts, ms (absolute: then log in again). @defaultValue 28800000 (8 h) */
+    CONSOLE_SESSION_TTL_MS: ms(60_000).default(28_800_000),
     /** Port of the Prometheus /metrics server of worker processes; 0 = any free port. Unset = no server. */
     METRICS_PORT: int(0, 65_535).optional(),
     /**
