@@ -3,7 +3,7 @@
  * (`npm run lint:deps`). A module may import its own layer and the layers below it, never above:
  *
  *   schemas  ←  aws  ←  operations  ←  contracts  ←  config, errors
- *            ←  store, ratelimit, observability, request-record, history  ←  outcomes  ←  producer, consumer
+ *            ←  store, ratelimit, observability, request-record, history  ←  outcomes  ←  producer, consumer, delivery
  *            ←  http  ←  app  ←  cli  (and src/index.ts)
  *
  * schemas are shapes (fields, invitation, connection, config); aws is the Partner Central port and
@@ -26,7 +26,7 @@ const L = {
   support: ["config", "errors"],
   infra: ["store", "ratelimit", "observability", "request-record", "history"],
   outcomes: ["outcomes"],
-  core: ["producer", "consumer"],
+  core: ["producer", "consumer", "delivery"],
   http: ["http"],
   app: ["app"],
   cli: ["cli"],
@@ -85,6 +85,13 @@ module.exports = {
         "src/aws/sdk-invitation-api.ts; any other @aws-sdk package only under src/aws/ (one adapter file per client)",
       from: { path: "^src/", pathNot: "^src/aws/sdk-invitation-api\\.ts$" },
       to: { path: pkg("@aws-sdk/client-partnercentral-account") },
+    },
+    {
+      name: "one-adapter-for-sqs",
+      severity: "error",
+      comment: "the SQS client is imported by its one adapter, src/aws/sqs-event-queue.ts (the event intake's queue)",
+      from: { path: "^src/", pathNot: "^src/aws/sqs-event-queue\\.ts$" },
+      to: { path: pkg("@aws-sdk/client-sqs") },
     },
     {
       name: "aws-sdk-only-in-adapters",

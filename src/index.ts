@@ -237,3 +237,55 @@ export { exportHistory, EXPORT_FORMATS, type ExportFormat } from "./history/expo
 export { verifyHistory, type VerifyResult, type ChainBreak } from "./history/verify.js";
 export { applyRetention, type RetentionResult } from "./history/retention.js";
 export { findDrift, type DriftReport, type DriftOptions } from "./history/drift.js";
+// The outcome log (read without consuming) and the `deliver` fleet's sinks.
+export type {
+  OutcomeLog,
+  LoggedEvent,
+  LogEvent,
+  LogEntryKind,
+  LogFilter,
+  LogPage,
+  GroupBatch,
+} from "./store/outcome-log.js";
+export { createRedisOutcomeLog, type RedisOutcomeLogOptions } from "./store/redis/outcome-log.js";
+export { runSink, sinkGroup, type EventSink, type RunSinkOptions } from "./delivery/event-sink.js";
+
+// Event intake (pc-invitations ingest: Partner Central's EventBridge events through SQS; docs/events.md).
+export { startIngest, type IngestOptions, type RunningIngest } from "./app/ingest.js";
+export {
+  handleEvent,
+  endReason,
+  type EventHandling,
+  type EventHistory,
+  type EventResult,
+  type HeldInvitation,
+  type HeldInvitations,
+  type IngestPorts,
+} from "./producer/ingest-event.js";
+export { runIngestLoop, type BatchReport, type IngestLoopOptions } from "./producer/ingest-loop.js";
+export type { EventQueue, QueueMessage } from "./aws/event-queue.js";
+export { createSqsEventQueue, type SqsEventQueueOptions } from "./aws/sqs-event-queue.js";
+export {
+  PARTNERCENTRAL_EVENT_SOURCE,
+  PARTNER_EVENT_DETAIL_TYPES,
+  EVENT_CONNECTION_TYPES,
+  connectionTypeFromEvent,
+  readPartnerEvent,
+  type PartnerEvent,
+  type PartnerEventJson,
+  type PartnerEventKind,
+} from "./schemas/partnercentral-events.js";
+// The access model (issue 20): named scoped tokens, people and their roles, the request's principal.
+export {
+  accessStoreFromConfig,
+  addToken,
+  listTokens,
+  removeToken,
+  addUser,
+  listUsers,
+  removeUser,
+} from "./app/access.js";
+export type { AccessStore, StoredToken, StoredUser, StoredSession } from "./store/access-store.js";
+export { SCOPES, ROLES, type Scope, type Role } from "./schemas/access.js";
+export { principalOf, requirePrincipal, may, type Principal } from "./http/principal.js";
+export { AccessNameTakenError } from "./errors/index.js";

@@ -321,3 +321,18 @@ export class OutcomeParkedError extends PcInvitationsError {
     );
   }
 }
+
+/** A token or a person of that name exists already (access model): remove it first, or pick another name. */
+export class AccessNameTakenError extends PcInvitationsError {
+  override readonly name = "AccessNameTakenError";
+  readonly code = "ACCESS_NAME_TAKEN";
+  constructor(
+    readonly kind: "token" | "user",
+    readonly accessName: string,
+  ) {
+    super(
+      `a ${kind} named ${JSON.stringify(accessName)} exists already; remove it first ` +
+        `(pc-invitations ${kind}s remove ${accessName}) or choose another name`,
+    );
+  }
+}

@@ -149,14 +149,21 @@ export const configSchema = z
     LOCK_DURATION_MS: ms(1000).default(30_000),
     /** How often workers look for jobs whose worker died (lock expired), ms. @defaultValue 30000 */
     STALLED_INTERVAL_MS: ms(100).default(30_000),
-    /** Times a job may lose its worker before it is given up (with an outcome). @defaultValue 5 */
+    /**
+     * Times a job may lose its worker before BullMQ gives it up: then it ends as the invitation
+     * reads (accepted, rejected, `WorkerLost`), or, while the invitation is still pending, is left to
+     * the sweeper (after SWEEP_GRACE_MS). @defaultValue 5
+     */
     MAX_STALLED_COUNT: int(0).default(5),
     /**
      * How often a worker process looks for requests whose job was lost without an outcome (one
      * process of the fleet at a time), ms; 0 = never. @defaultValue 60000
      */
     SWEEP_INTERVAL_MS: ms(0).default(60_000),
-    /** Requests younger than this, and jobs failed more recently, are left to their worker, ms. @defaultValue 60000 */
+    /**
+     * Requests younger than this, and jobs failed more recently, are left to their worker, ms; keep it
+     * above LOCK_DURATION_MS + AWS_REQUEST_TIMEOUT_MS. @defaultValue 60000
+     */
     SWEEP_GRACE_MS: ms(0).default(60_000),
     /** Times the sweeper gives a lost PENDING request its job back before ending it failed. @defaultValue 3 */
     SWEEP_MAX_REVIVALS: int(0, 100).default(3),
@@ -250,6 +257,27 @@ export const configSchema = z
      * and the hash the first kept row chains to is kept so `history verify` still works. Unset = kept forever.
      */
     HISTORY_RETENTION_DAYS: int(1, 36_500).optional(),
+
+    // Event intake (`pc-invitations ingest`, docs/events.md).
+    /**
+     * The Partner Central Account endpoint, by the SDK's standard name for it (service-specific
+     * endpoint settings); PARTNERCENTRAL_ENDPOINT is its older alias (both set: they must agree).
+     * Unset = the real AWS endpoint.
+     */
+    AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT: z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+      .optional(),
+    /** The SQS endpoint (the SDK's standard setting), e.g. a local SQS-compatible server. Unset = AWS. */
+    AWS_ENDPOINT_URL_SQS: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+    /**
+     * How long an event received by `ingest` stays hidden from other receivers while it is worked on,
+     * s; extended every third of it while the work lasts. @defaultValue 60
+     */
+    INGEST_VISIBILITY_TIMEOUT_SECONDS: int(5, 43_200).default(60),
+    /** Long-poll wait of one receive of `ingest`, s (SQS allows 0-20). @defaultValue 20 */
+    INGEST_WAIT_SECONDS: int(0, 20).default(20),
+    /** Longest pause of `ingest` between tries while SQS fails, ms (it starts at 250 and doubles). @defaultValue 30000 */
+    INGEST_BACKOFF_MAX_MS: ms(250).default(30_000),
   })
   .check((ctx) => {
     // Cross-variable rules, reported on the variable to change.
@@ -279,6 +307,19 @@ export const configSchema = z
         message: "must be > HTTP_REDIS_TIMEOUT_MS",
       });
     }
+    // Two names of one setting (the SDK's standard one and our older alias) must not disagree.
+    if (
+      c.AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT !== undefined &&
+      c.PARTNERCENTRAL_ENDPOINT !== undefined &&
+      c.AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT !== c.PARTNERCENTRAL_ENDPOINT
+    ) {
+      ctx.issues.push({
+        code: "custom",
+        input: c.PARTNERCENTRAL_ENDPOINT,
+        path: ["PARTNERCENTRAL_ENDPOINT"],
+        message: "must equal AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT when both are set (it is its alias; set one)",
+      });
+    }
     // Every script touches keys of both queues and the records: on a Cluster they must share a slot,
     // which only a hash tag in the prefix gives (Redis hashes the text between the first '{' and
     // the next '}' when it is not empty). Without one, every script fails with CROSSSLOT at run time.
@@ -301,3 +342,10 @@ export type ConfigInput = z.input<typeof configSchema>;
  * what the unset environment variable means.
  */
 export const CONFIG_DEFAULTS: Config = Object.freeze(configSchema.parse({}));
+
+/** The Partner Central Account endpoint the config names (AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT or its alias); undefined = AWS. */
+export function partnerCentralEndpoint(
+  config: Pick<Config, "AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT" | "PARTNERCENTRAL_ENDPOINT">,
+): string | undefined {
+  return config.AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT ?? config.PARTNERCENTRAL_ENDPOINT;
+}

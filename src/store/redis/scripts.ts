@@ -11,4 +11,5 @@ export const SCRIPTS = {
   publishOutcome: loadLuaScript(dir, "publish-outcome", "pciPublishOutcome"),
   countRevival: loadLuaScript(dir, "count-revival", "pciCountRevival"),
   releaseLock: loadLuaScript(dir, "release-lock", "pciReleaseLock"),
+  holdLease: loadLuaScript(dir, "hold-lease", "pciHoldLease"),
 } as const;
