@@ -1,4 +1,7 @@
+import type { InvitationApi } from "../aws/invitation-api.js";
+import { pacedLookups, type Pacing } from "../consumer/pacing.js";
 import type { EventSink } from "../delivery/event-sink.js";
+import { findDrift, type DriftOptions, type DriftReport } from "../history/drift.js";
 import { redactUrl } from "../config/load-config.js";
 import { createHistorySink } from "../history/history-sink.js";
 import { migrateHistory } from "../history/migrate.js";
@@ -66,4 +69,18 @@ export async function startHistory(config: Config, logger: Logger): Promise<Runn
       await pool.end().catch(() => {});
     },
   };
+}
+
+/** `history drift` with everything but its options wired: each catalog's calls through its shared limit. */
+export function createHistoryDrift(deps: {
+  api: InvitationApi;
+  pacing: Pacing;
+  pool: HistoryPool;
+}): (options: DriftOptions) => Promise<DriftReport> {
+  return (options) =>
+    findDrift(
+      pacedLookups(deps.api, deps.pacing, deps.pacing.keyFor(options.catalog), options.signal),
+      deps.pool,
+      options,
+    );
 }
