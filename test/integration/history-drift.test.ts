@@ -63,7 +63,10 @@ it("lists connections made outside the desk and those in history no longer activ
   const limiter = rateLimiterFromConfig(p.config, p.redis);
   const counted = {
     ...limiter,
-    acquire: (...args: Parameters<typeof limiter.acquire>) => (acquired++, limiter.acquire(...args)),
+    acquire: (...args: Parameters<typeof limiter.acquire>) => {
+      acquired++;
+      return limiter.acquire(...args);
+    },
   };
   const drift = createHistoryDrift({ api: p.api, pacing: pacingFromConfig(p.config, counted), pool });
   const report = await drift({ catalog: "AWS" });
