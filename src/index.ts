@@ -190,9 +190,11 @@ export {
 // Consuming outcomes.
 export {
   consumeOutcomes,
+  isNotice,
   OUTCOME_MAX_STALLED_COUNT,
   type ConsumeOutcomesOptions,
   type OutcomeConsumer,
+  type ConsumedEvent,
 } from "./outcomes/consume.js";
 export {
   listParkedOutcomes,
@@ -221,22 +223,6 @@ export type {
   InvitationSummary,
 } from "./aws/invitation-api.js";
 
-// The history in PostgreSQL (docs/history.md).
-export { createHistoryPool, type HistoryPool, type HistoryPoolOptions } from "./history/pool.js";
-export { migrateHistory, type MigrateOptions } from "./history/migrate.js";
-export { appendEvents, type AppendResult } from "./history/append.js";
-export { createHistorySink, type HistorySink } from "./history/history-sink.js";
-export {
-  queryHistory,
-  streamHistory,
-  HISTORY_PAGE_MAX,
-  type HistoryQuery,
-  type HistoryRecord,
-} from "./history/query.js";
-export { exportHistory, EXPORT_FORMATS, type ExportFormat } from "./history/export.js";
-export { verifyHistory, type VerifyResult, type ChainBreak } from "./history/verify.js";
-export { applyRetention, type RetentionResult } from "./history/retention.js";
-export { findDrift, type DriftReport, type DriftOptions } from "./history/drift.js";
 // The outcome log (read without consuming) and the `deliver` fleet's sinks.
 export type {
   OutcomeLog,
@@ -258,7 +244,7 @@ export {
   type EventHandling,
   type EventHistory,
   type EventResult,
-  type HeldInvitation,
+  type HeldInvitation as IngestHeldInvitation,
   type HeldInvitations,
   type IngestPorts,
 } from "./producer/ingest-event.js";
@@ -289,3 +275,37 @@ export type { AccessStore, StoredToken, StoredUser, StoredSession } from "./stor
 export { SCOPES, ROLES, type Scope, type Role } from "./schemas/access.js";
 export { principalOf, requirePrincipal, may, type Principal } from "./http/principal.js";
 export { AccessNameTakenError } from "./errors/index.js";
+// Held invitations: decisions waiting for a person, and their notices.
+export {
+  noticeSchema,
+  noticeEventId,
+  NOTICE_SCHEMA_VERSION,
+  NOTICE_TYPES,
+  type Notice,
+  type NoticeType,
+} from "./contracts/notice.js";
+export {
+  HELD_STATES,
+  type HeldInvitation,
+  type HeldState,
+  type HeldStore,
+  type HeldSighting,
+} from "./store/held-store.js";
+export { createMemoryHeldStore } from "./store/memory-held-store.js";
+export { decide as decideHeld, recordHeld, closeHeld, checkHeld, type DecisionResult } from "./app/held.js";
+// The history in PostgreSQL (docs/history.md).
+export { createHistoryPool, type HistoryPool, type HistoryPoolOptions } from "./history/pool.js";
+export { migrateHistory, type MigrateOptions } from "./history/migrate.js";
+export { appendEvents, type AppendResult } from "./history/append.js";
+export { createHistorySink, type HistorySink } from "./history/history-sink.js";
+export {
+  queryHistory,
+  streamHistory,
+  HISTORY_PAGE_MAX,
+  type HistoryQuery,
+  type HistoryRecord,
+} from "./history/query.js";
+export { exportHistory, EXPORT_FORMATS, type ExportFormat } from "./history/export.js";
+export { verifyHistory, type VerifyResult, type ChainBreak } from "./history/verify.js";
+export { applyRetention, type RetentionResult } from "./history/retention.js";
+export { findDrift, type DriftReport, type DriftOptions } from "./history/drift.js";

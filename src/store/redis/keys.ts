@@ -132,3 +132,21 @@ export function accessKeys(prefix: string): { tokens: string; tokenDigests: stri
 export function sessionKey(prefix: string, digest: string): string {
   return `${prefix}:access:session:${digest}`;
 }
+
+/**
+ * The held invitations' keys (held.ts): one hash per invitation, the open index of all of them and
+ * of each catalog (sorted sets of positions, walked by ZRANGEBYLEX: held-store.ts heldPosition),
+ * each catalog's last-seen index (identifier by last seen, ms), the due-for-expiring-notice index,
+ * and a notice's claim (one string per eventId, lua/publish-notice.lua).
+ */
+export function heldKeys(prefix: string, queueName: string) {
+  const base = `${prefix}:${queueName}:held`;
+  return {
+    record: (catalog: string, identifier: string) => `${base}:inv:${catalog}.${identifier}`,
+    open: `${base}:open`,
+    openCatalog: (catalog: string) => `${base}:open:${catalog}`,
+    seenCatalog: (catalog: string) => `${base}:seen:${catalog}`,
+    expiringDue: `${base}:expiring-due`,
+    noticeClaim: (eventId: string) => `${base}:notice:${eventId}`,
+  };
+}
