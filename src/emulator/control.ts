@@ -10,6 +10,8 @@
  * SeededInvitationDetail[]
  *   GET  /_emulator/invitations/<catalog>/<id>      → InvitationRecord | 404
  *   GET  /_emulator/connections/<catalog>/<id>      → ConnectionRecord | 404
+ *   POST /_emulator/connections/<catalog>/<id>/cancel  body { connectionType?, canceledBy? } → ConnectionRecord | 404
+ *                                                   (the other side cancels, unless canceledBy names another account)
  *   GET  /_emulator/calls?operation=&identifier=    → RecordedCall[]
  *   POST /_emulator/script                          body ScriptedFailure | ScriptedFailure[] → { ok, added }
  *   GET  /_emulator/faults                          → current fault settings
@@ -51,6 +53,11 @@ export interface ControlTarget {
   seedInvitations(n: number, input?: SeedManyInput): SeededInvitation[];
   getInvitation(catalog: string, identifier: string): InvitationRecord | undefined;
   getConnection(catalog: string, identifier: string): ConnectionRecord | undefined;
+  cancelConnection(
+    catalog: string,
+    identifier: string,
+    options?: { connectionType?: (typeof CONNECTION_TYPES)[number]; canceledBy?: string },
+  ): ConnectionRecord | undefined;
   calls(filter?: CallFilter): RecordedCall[];
   script(failure: ScriptedFailure): void;
   setFaults(partial: Partial<FaultSettings>): void;
@@ -67,6 +74,14 @@ const participantSchema = z.object({
   profileId: z.string().optional(),
   inviterName: z.string().optional(),
   kind: z.enum(PARTICIPANT_KINDS).optional(),
+});
+
+const cancelConnectionSchema = z.strictObject({
+  connectionType: z.enum(CONNECTION_TYPES).optional(),
+  canceledBy: z
+    .string()
+    .regex(/^[0-9]{12}$/, { error: "must be a 12-digit AWS account id" })
+    .optional(),
 });
 
 const seedSchema = z.object({
@@ -171,6 +186,13 @@ function route(target: ControlTarget, method: string, url: URL, json: unknown): 
         ? target.getInvitation(parts[1]!, parts[2]!)
         : target.getConnection(parts[1]!, parts[2]!);
     if (!record) throw new ControlError(404, `${parts[0].slice(0, -1)} ${parts[1]}/${parts[2]} not found`);
+    return { status: 200, body: record };
+  }
+
+  if (method === "POST" && parts[0] === "connections" && parts.length === 4 && parts[3] === "cancel") {
+    const options = parse(cancelConnectionSchema, json ?? {});
+    const record = target.cancelConnection(parts[1]!, parts[2]!, options);
+    if (!record) throw new ControlError(404, `connection ${parts[1]}/${parts[2]} not found`);
     return { status: 200, body: record };
   }
 

@@ -32,6 +32,7 @@ import { SWITCH_NAMES, SwitchBoard } from "./switches.js";
 import type {
   CallFilter,
   ConnectionRecord,
+  ConnectionType,
   EmulatorOptions,
   EmulatorSwitches,
   FaultSettings,
@@ -126,6 +127,15 @@ export class PartnerCentralEmulator implements ControlTarget {
   /** Extension: deep copy of a stored connection. */
   getConnection(catalog: string, identifier: string): ConnectionRecord | undefined {
     return this.store.getConnection(catalog, identifier);
+  }
+
+  /** Extension: cancels a connection's types (all, or `connectionType`), by the other side unless `canceledBy`. */
+  cancelConnection(
+    catalog: string,
+    identifier: string,
+    options: { connectionType?: ConnectionType; canceledBy?: string } = {},
+  ): ConnectionRecord | undefined {
+    return this.store.cancelConnection(catalog, identifier, options);
   }
 
   /** Recorded API calls in arrival order (copies), optionally filtered. */

@@ -231,6 +231,29 @@ export class EmulatorStore {
     }
   }
 
+  /**
+   * Cancels a connection's types (one, or all), as CancelConnection would on either side: each
+   * becomes CANCELED with CanceledAt and CanceledBy (`canceledBy`: the other participant's account,
+   * by default). Returns the connection after, or undefined when there is none.
+   */
+  cancelConnection(
+    catalog: string,
+    id: string,
+    options: { connectionType?: ConnectionType; canceledBy?: string } = {},
+  ): ConnectionRecord | undefined {
+    const entry = this.connections.get(key(catalog, id));
+    if (!entry) return undefined;
+    const ts = new Date().toISOString();
+    for (const [type, detail] of Object.entries(entry.record.ConnectionTypes)) {
+      if (!detail || (options.connectionType !== undefined && type !== options.connectionType)) continue;
+      detail.Status = "CANCELED";
+      detail.CanceledAt = ts;
+      detail.CanceledBy = options.canceledBy ?? entry.record.OtherParticipantAccountId;
+    }
+    entry.record.UpdatedAt = ts;
+    return structuredClone(entry.record);
+  }
+
   /** Connections of one catalog in list order, each after `afterSeq`, that satisfy `keep`; copies. */
   *connectionsOf(
     catalog: string,
