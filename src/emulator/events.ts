@@ -5,8 +5,9 @@
  * SQS queue as an EventBridge rule with an SQS target would deliver them (the event JSON as the
  * message body). So the demo and the tests run the whole path, event → queue → ingest, locally.
  *
- * The queue is spoken to on its own wire (the JSON protocol of SQS, `AmazonSQS.SendMessage`),
- * unsigned: it is meant for a local SQS-compatible server (moto_server), never AWS. Sends go out in
+ * The queue is spoken to on its own wire (the JSON protocol of SQS, `AmazonSQS.SendMessage`, signed
+ * with SigV4 by sigv4.ts, with test credentials unless given others): it is meant for a local
+ * SQS-compatible server (moto_server), never AWS. Sends go out in
  * order, one at a time; one that fails (the server is down) is counted and dropped, as EventBridge
  * gives up on a target after its retries (polling discovery is the backstop).
  */
@@ -18,6 +19,7 @@ import {
   type PartnerEventJson,
 } from "../schemas/partnercentral-events.js";
 import type { ConnectionRecord, InvitationRecord, Participant } from "./types.js";
+import { signedJsonHeaders, type SigningCredentials } from "./sigv4.js";
 
 /** A change of an invitation the emulator holds, as the events need it. */
 export interface InvitationChange {
@@ -139,6 +141,7 @@ export class SqsEventSink {
 
   constructor(
     queueUrl: string | null,
+    private readonly credentials: SigningCredentials = { accessKeyId: "AKIDEMULATOR", secretAccessKey: "emulator" },
     private readonly timeoutMs = 5000,
   ) {
     this.state = { queueUrl, sent: 0, failed: 0, lastError: null };
@@ -167,13 +170,20 @@ export class SqsEventSink {
 
   private async send(queueUrl: string, event: PartnerEventJson): Promise<void> {
     try {
-      const res = await fetch(new URL(queueUrl).origin, {
+      const url = new URL(new URL(queueUrl).origin);
+      const body = JSON.stringify({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) });
+      const res = await fetch(url, {
         method: "POST",
-        headers: {
-          "content-type": "application/x-amz-json-1.0",
-          "x-amz-target": "AmazonSQS.SendMessage",
-        },
-        body: JSON.stringify({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }),
+        headers: signedJsonHeaders({
+          url,
+          service: "sqs",
+          region: "us-east-1",
+          target: "AmazonSQS.SendMessage",
+          contentType: "application/x-amz-json-1.0",
+          body,
+          credentials: this.credentials,
+        }),
+        body,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       const text = await res.text();

@@ -22,7 +22,13 @@ const arn = (catalog: string, id: string) =>
 
 export function receivedEvent(
   id: string,
-  o: { catalog?: string; sender?: string; email?: string; connectionType?: string; extra?: Record<string, unknown> } = {},
+  o: {
+    catalog?: string;
+    sender?: string;
+    email?: string;
+    connectionType?: string;
+    extra?: Record<string, unknown>;
+  } = {},
 ) {
   const catalog = o.catalog ?? "AWS";
   return envelope("Partner Connection Invitation Received", [arn(catalog, id)], {

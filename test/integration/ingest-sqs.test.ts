@@ -19,6 +19,7 @@ import {
   receivedEvent,
 } from "../helpers/partner-events.js";
 import { waitFor } from "../helpers/wait.js";
+import { startRedisServer, type OwnRedis } from "../helpers/redis-server.js";
 import { startIngest, type RunningIngest } from "../../src/app/ingest.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { loadConfig } from "../../src/config/load-config.js";
@@ -41,6 +42,7 @@ let moto: Moto | undefined;
 let p: Pipeline | undefined;
 let ingests: RunningIngest[] = [];
 let stores: RedisRequestStore[] = [];
+let ownRedis: OwnRedis | undefined;
 afterEach(async () => {
   await Promise.all(stores.map((s) => s.close()));
   stores = [];
@@ -51,6 +53,8 @@ afterEach(async () => {
   await moto?.stop();
   moto?.sqs.destroy();
   moto = undefined;
+  await ownRedis?.stop();
+  ownRedis = undefined;
 });
 
 interface Harness {
@@ -67,7 +71,9 @@ interface Harness {
 async function harness(label: string, policy: DiscoveryPolicyInput, maxReceiveCount = 3): Promise<Harness> {
   moto = await startMoto();
   const { queueUrl, dlqUrl } = await createEventQueues(moto.sqs, `events-${label}`, maxReceiveCount);
-  p = await startPipeline({ label, emulator: { eventsQueueUrl: queueUrl } });
+  // A redis-server of the test's own: the shared one may be held by another suite's long script (BUSY).
+  ownRedis = await startRedisServer();
+  p = await startPipeline({ label, redisUrl: ownRedis.url, emulator: { eventsQueueUrl: queueUrl } });
   const logs: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk, _enc, cb) {
@@ -150,9 +156,7 @@ describe("ingest (SQS → requests)", { timeout: 180_000 }, () => {
     const toExpire = emu.seedInvitation();
     const jobs = await waitFor(
       async () => {
-        const ids = await Promise.all(
-          [accept, reject, toCancel, toExpire].map((i) => h.requestOf(i.identifier)),
-        );
+        const ids = await Promise.all([accept, reject, toCancel, toExpire].map((i) => h.requestOf(i.identifier)));
         return ids.every((id) => id !== undefined) && h.held.has(hold.identifier) ? ids : undefined;
       },
       60_000,
