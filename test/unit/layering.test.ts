@@ -149,6 +149,12 @@ describe("the layering check on the real tree (npm run lint:deps)", () => {
       'import type { SQSClient } from "@aws-sdk/client-sqs";',
       "one-adapter-for-sqs",
     ],
+    [
+      "the PostgreSQL driver outside the history",
+      "src/producer/discover.ts",
+      'import type { Pool } from "pg";',
+      "only-the-history-imports-postgresql",
+    ],
   ])("fails on %s, naming the rule", async (_what, file, line, rule) => {
     const { code, output } = await lintWith(file, line);
     expect(code, output).not.toBe(0);

@@ -11,4 +11,8 @@ export const SCRIPTS = {
   publishOutcome: loadLuaScript(dir, "publish-outcome", "pciPublishOutcome"),
   countRevival: loadLuaScript(dir, "count-revival", "pciCountRevival"),
   releaseLock: loadLuaScript(dir, "release-lock", "pciReleaseLock"),
+  holdLease: loadLuaScript(dir, "hold-lease", "pciHoldLease"),
+  recordHeld: loadLuaScript(dir, "record-held", "pciRecordHeld"),
+  closeHeld: loadLuaScript(dir, "close-held", "pciCloseHeld"),
+  publishNotice: loadLuaScript(dir, "publish-notice", "pciPublishNotice"),
 } as const;
