@@ -107,3 +107,17 @@ export function outcomeLogKey(prefix: string, outcomesQueueName: string): string
 export function sinkLeaseKey(prefix: string, outcomesQueueName: string, sink: string): string {
   return `${prefix}:${outcomesQueueName}:sink-lease:${sink}`;
 }
+
+/**
+ * The base of the webhooks' keys (redis/webhook-store.ts, lua/webhook-*.lua), all in the queue
+ * prefix's slot: `<base>:eps` (a set of endpoint ids), `<base>:ep:<id>` (a hash: the endpoint),
+ * `<base>:due` (a sorted set: `<id>:<orderKey>` by when its queue's head is due, ms),
+ * `<base>:q:<id>:<orderKey>` (a list: one invitation's deliveries to one endpoint, in order),
+ * `<base>:lists:<id>` (a set: the orderKeys of its queues), `<base>:seen:<id>` (a sorted set: event
+ * ids fanned out, by time), `<base>:tat` (a hash: each endpoint's rate limit state),
+ * `<base>:log:<id>` (a stream: its delivery attempts). The Lua scripts build these from the base,
+ * as BullMQ's scripts build theirs from the queue's.
+ */
+export function webhookKeyBase(prefix: string, outcomesQueueName: string): string {
+  return `${prefix}:${outcomesQueueName}:wh`;
+}

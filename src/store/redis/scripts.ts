@@ -12,4 +12,7 @@ export const SCRIPTS = {
   countRevival: loadLuaScript(dir, "count-revival", "pciCountRevival"),
   releaseLock: loadLuaScript(dir, "release-lock", "pciReleaseLock"),
   holdLease: loadLuaScript(dir, "hold-lease", "pciHoldLease"),
+  webhookFanOut: loadLuaScript(dir, "webhook-fan-out", "pciWebhookFanOut"),
+  webhookClaim: loadLuaScript(dir, "webhook-claim", "pciWebhookClaim"),
+  webhookSettle: loadLuaScript(dir, "webhook-settle", "pciWebhookSettle"),
 } as const;
