@@ -1,5 +1,5 @@
 import type { Telemetry } from "bullmq";
-import type { Config } from "../schemas/config.js";
+import { partnerCentralEndpoint, type Config } from "../schemas/config.js";
 import type { RedisConnection } from "../store/redis/connection.js";
 import { queueLocationFrom } from "../store/queue-location.js";
 import { createProducer, type RedisProducer } from "../producer/producer.js";
@@ -76,7 +76,7 @@ export function apiFromConfig(
   const sdk = createSdkInvitationApi({
     region: config.AWS_REGION,
     requestTimeoutMs: config.AWS_REQUEST_TIMEOUT_MS,
-    ...(config.PARTNERCENTRAL_ENDPOINT ? { endpoint: config.PARTNERCENTRAL_ENDPOINT } : {}),
+    ...(partnerCentralEndpoint(config) ? { endpoint: partnerCentralEndpoint(config)! } : {}),
   });
   // instrumentApi may return the adapter itself (nothing to instrument): destroy the adapter's sockets, never a copy's.
   return { ...instrumentApi(sdk, undefined, { tracing: options.tracing === true }), destroy: () => sdk.destroy() };

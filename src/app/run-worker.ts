@@ -1,5 +1,5 @@
 import type { Telemetry } from "bullmq";
-import type { Config } from "../schemas/config.js";
+import { partnerCentralEndpoint, type Config } from "../schemas/config.js";
 import { createSdkInvitationApi } from "../aws/sdk-invitation-api.js";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import { instrumentApi } from "../observability/instrument-api.js";
@@ -69,7 +69,7 @@ export async function startWorker(
     : createSdkInvitationApi({
         region: config.AWS_REGION,
         requestTimeoutMs: config.AWS_REQUEST_TIMEOUT_MS,
-        ...(config.PARTNERCENTRAL_ENDPOINT ? { endpoint: config.PARTNERCENTRAL_ENDPOINT } : {}),
+        ...(partnerCentralEndpoint(config) ? { endpoint: partnerCentralEndpoint(config)! } : {}),
       });
   const location = queueLocationFrom(config);
   // The worker's store leaves the queue's meta to producers.
@@ -196,7 +196,7 @@ export async function startWorker(
         initialRps: config.RATE_LIMIT_RPS,
         initialBurst: config.RATE_LIMIT_BURST,
       },
-      endpoint: config.PARTNERCENTRAL_ENDPOINT ?? "aws",
+      endpoint: partnerCentralEndpoint(config) ?? "aws",
       region: config.AWS_REGION,
     },
     "worker started",

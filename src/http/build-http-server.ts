@@ -18,7 +18,6 @@ import { toRedisError } from "../store/redis/connection.js";
 import { queueLocationFrom } from "../store/queue-location.js";
 import type { Config } from "../schemas/config.js";
 import { createBacklogGate } from "./backlog-gate.js";
-import { createBearerAuth } from "./bearer-auth.js";
 import { registerDashboard } from "./dashboard.js";
 import type { AcceptancePort, DiscoveryPort, HttpContext, RequestControlPort } from "./http-context.js";
 import { redisConnected, redisConnectionLost, sendAnswer } from "./http-context.js";
@@ -34,6 +33,7 @@ import {
   toHttpAnswer,
   unauthorized,
   unavailable,
+  forbidden,
 } from "./http-errors.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { acceptanceRoutes } from "./routes/acceptances.js";
@@ -47,6 +47,9 @@ import { retryPolicyFrom } from "../store/redis/job-options.js";
 import { createRedisRateLimiter } from "../ratelimit/redis-rate-limiter.js";
 import { limitSettingsFrom } from "../ratelimit/limit-settings.js";
 import { readStatus } from "../store/status.js";
+import type { AccessStore } from "../store/access-store.js";
+import { createRedisAccessStore } from "../store/redis/access.js";
+import { createBearerAuthenticator, LEGACY_TOKEN_SCOPES, may, scopeOfRoute, setPrincipal } from "./principal.js";
 
 export interface HttpServerDeps {
   /** Enqueues requests: the library's Producer (its queue must be the one of `config`). */
@@ -71,6 +74,8 @@ export interface HttpServerDeps {
    * OpenTelemetry SDK is running (OTEL_EXPORTER_OTLP_ENDPOINT). @defaultValue false
    */
   tracing?: boolean;
+  /** Named tokens, people and sessions. Default: the access store in Redis under the queue prefix. */
+  access?: AccessStore;
 }
 
 /** How long one backlog count answers every POST (so Redis sees at most one count per second). */
@@ -295,10 +300,33 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     redis.off("ready", onRedisReady);
   });
 
-  const verify = tokens.length > 0 && !config.HTTP_AUTH_DISABLED ? createBearerAuth(tokens) : undefined;
+  // Who is asking (principal.ts): a token of the environment, a named token of the access store,
+  // or (HTTP_AUTH_DISABLED) anonymous; each /v1 route then needs its scope (scopeOfRoute).
+  const access = deps.access ?? createRedisAccessStore({ redis, prefix: loc.prefix });
+  const authenticateBearer = createBearerAuthenticator({
+    authTokens: config.HTTP_AUTH_DISABLED ? [] : tokens,
+    adminTokens: config.HTTP_ADMIN_TOKENS ?? [],
+    access: { tokenByDigest: (digest) => bounded(access.tokenByDigest(digest)) },
+  });
   const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (verify && !verify(request.headers.authorization))
-      return sendAnswer(reply, unauthorized(request.headers.authorization !== undefined));
+    let principal = await authenticateBearer(request.headers.authorization);
+    if (!principal && config.HTTP_AUTH_DISABLED)
+      principal = { kind: "token", name: "anonymous", scopes: LEGACY_TOKEN_SCOPES };
+    if (!principal) return sendAnswer(reply, unauthorized(request.headers.authorization !== undefined));
+    const scope = scopeOfRoute(
+      request.method,
+      request.routeOptions.url,
+      (request.routeOptions.config as { scope?: unknown } | undefined)?.scope,
+    );
+    if (!may(principal, scope))
+      return sendAnswer(
+        reply,
+        forbidden(
+          `the ${principal.kind} ${JSON.stringify(principal.name)} lacks the scope this needs: ${scope}`,
+          scope,
+        ),
+      );
+    setPrincipal(request, principal);
     return undefined;
   };
 
@@ -310,8 +338,14 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     await statusRoutes(scope, ctx);
     await operationRoutes(scope, ctx);
   });
-  // Not behind the ingest tokens: behind HTTP_ADMIN_TOKENS only (or not mounted at all).
-  await registerDashboard(app, { queues: [requests, outcomes], basePath: DASHBOARD_PATH, config, logger: deps.logger });
+  // Not behind the ingest tokens: a person's login or an admin token (HTTP_ADMIN_TOKENS, named tokens).
+  await registerDashboard(app, {
+    queues: [requests, outcomes],
+    basePath: DASHBOARD_PATH,
+    config,
+    logger: deps.logger,
+    authenticate: (request) => authenticateBearer(request.headers.authorization),
+  });
   return app;
 }
 

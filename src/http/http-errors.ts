@@ -97,6 +97,21 @@ export function unauthorized(presented: boolean): HttpAnswer {
   );
 }
 
+/**
+ * 403: valid credentials that do not allow this. For a token, the challenge of RFC 6750 §3.1
+ * (`insufficient_scope`, and the scope it needs).
+ */
+export function forbidden(detail: string, scope?: string): HttpAnswer {
+  return problem(
+    "FORBIDDEN",
+    detail,
+    {},
+    scope === undefined
+      ? undefined
+      : { "www-authenticate": `Bearer realm="pc-invitations", error="insufficient_scope", scope="${scope}"` },
+  );
+}
+
 export const UNSUPPORTED_MEDIA_TYPE = problem(
   "UNSUPPORTED_MEDIA_TYPE",
   "send the body as Content-Type: application/json",
@@ -255,6 +270,7 @@ export function problemPayload(body: ProblemBody, instance: string | undefined):
 const KIND_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
   400: "INVALID_REQUEST",
   401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
   404: "NOT_FOUND",
   413: "PAYLOAD_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE",

@@ -69,7 +69,12 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
   const response = (name: string) => ({ $ref: `#/components/responses/${name}` });
   /** Any operation: what Node or the server answers before or around every route. */
   const anyRoute = { "4XX": response("ClientError"), "5XX": response("ServerError") };
-  const authenticated = { "401": response("Unauthorized"), "503": response("Unavailable"), ...anyRoute };
+  const authenticated = {
+    "401": response("Unauthorized"),
+    "403": response("Forbidden"),
+    "503": response("Unavailable"),
+    ...anyRoute,
+  };
   const withBody = {
     "400": response("InvalidRequest"),
     "413": response("PayloadTooLarge"),
@@ -499,6 +504,20 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
             },
           },
           content: problemContent(unauthorized(false).body),
+        },
+        Forbidden: {
+          description:
+            "FORBIDDEN: a valid token without the scope this operation needs (a named token's scopes: " +
+            "enqueue, read, decide, control, admin).",
+          headers: {
+            "WWW-Authenticate": {
+              description: 'The challenge: `Bearer realm="pc-invitations", error="insufficient_scope", scope="…"`.',
+              schema: { type: "string" },
+            },
+          },
+          content: problemContent(
+            problemExample("FORBIDDEN", 'the token "dash-reader" lacks the scope this needs: enqueue'),
+          ),
         },
         NotFound: {
           description: "NOT_FOUND: no such route or resource.",

@@ -29,6 +29,14 @@ export const PROBLEM_TYPES = {
       "No `Authorization: Bearer <token>` header, or a token that is not one of HTTP_AUTH_TOKENS. The answer " +
       "carries `WWW-Authenticate: Bearer`.",
   },
+  FORBIDDEN: {
+    status: 403,
+    title: "Not allowed",
+    about:
+      "The credentials are valid but do not allow this: a named token without the route's scope (`enqueue`, " +
+      "`read`, `decide`, `control`, `admin`), a token of HTTP_AUTH_TOKENS on the console or the dashboard, a " +
+      "viewer changing something, or a console change without its CSRF token. `detail` says which.",
+  },
   NOT_FOUND: {
     status: 404,
     title: "Not found",

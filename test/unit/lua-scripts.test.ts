@@ -48,7 +48,7 @@ describe("the store's Lua scripts agree with the TypeScript side", () => {
   });
 
   it("takes as many of BullMQ's keys as its addStandardJob has (NB)", () => {
-    for (const file of ["enqueue.lua", "publish-outcome.lua"]) {
+    for (const file of ["enqueue.lua", "publish-outcome.lua", "publish-notice.lua"]) {
       expect(/local NB = (\d+)/.exec(lua(file))?.[1], file).toBe(String(BULLMQ_ADD_KEY_COUNT));
     }
   });

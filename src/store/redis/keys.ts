@@ -121,3 +121,46 @@ export function sinkLeaseKey(prefix: string, outcomesQueueName: string, sink: st
 export function webhookKeyBase(prefix: string, outcomesQueueName: string): string {
   return `${prefix}:${outcomesQueueName}:wh`;
 }
+
+/**
+ * The mark that an invitation ended (canceled, expired) before a request for it was seen, written by
+ * the event intake (invitation-ends.ts): a string key per invitation, kept for the idempotency
+ * retention. The id is hashed, like a record key, so any catalog or id stays a short, safe key.
+ */
+export function invitationEndKey(prefix: string, catalog: string, identifier: string): string {
+  return `${prefix}:invitation-end:${hash("sha256", `${catalog}\u0000${identifier}`, "base64url")}`;
+}
+
+/**
+ * The access model's keys (redis/access.ts): named tokens (a hash name → record, and a hash
+ * digest → name for the lookup of each request), people (a hash name → record), and one string
+ * per session, by the digest of its id, with a TTL (its expiry).
+ */
+export function accessKeys(prefix: string): { tokens: string; tokenDigests: string; users: string } {
+  return {
+    tokens: `${prefix}:access:tokens`,
+    tokenDigests: `${prefix}:access:token-digests`,
+    users: `${prefix}:access:users`,
+  };
+}
+export function sessionKey(prefix: string, digest: string): string {
+  return `${prefix}:access:session:${digest}`;
+}
+
+/**
+ * The held invitations' keys (held.ts): one hash per invitation, the open index of all of them and
+ * of each catalog (sorted sets of positions, walked by ZRANGEBYLEX: held-store.ts heldPosition),
+ * each catalog's last-seen index (identifier by last seen, ms), the due-for-expiring-notice index,
+ * and a notice's claim (one string per eventId, lua/publish-notice.lua).
+ */
+export function heldKeys(prefix: string, queueName: string) {
+  const base = `${prefix}:${queueName}:held`;
+  return {
+    record: (catalog: string, identifier: string) => `${base}:inv:${catalog}.${identifier}`,
+    open: `${base}:open`,
+    openCatalog: (catalog: string) => `${base}:open:${catalog}`,
+    seenCatalog: (catalog: string) => `${base}:seen:${catalog}`,
+    expiringDue: `${base}:expiring-due`,
+    noticeClaim: (eventId: string) => `${base}:notice:${eventId}`,
+  };
+}

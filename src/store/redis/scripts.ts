@@ -15,4 +15,7 @@ export const SCRIPTS = {
   webhookFanOut: loadLuaScript(dir, "webhook-fan-out", "pciWebhookFanOut"),
   webhookClaim: loadLuaScript(dir, "webhook-claim", "pciWebhookClaim"),
   webhookSettle: loadLuaScript(dir, "webhook-settle", "pciWebhookSettle"),
+  recordHeld: loadLuaScript(dir, "record-held", "pciRecordHeld"),
+  closeHeld: loadLuaScript(dir, "close-held", "pciCloseHeld"),
+  publishNotice: loadLuaScript(dir, "publish-notice", "pciPublishNotice"),
 } as const;
