@@ -35,3 +35,30 @@ interface Counts {
   conflicts: unknown[];
   invalid: unknown[];
 }
+
+/**
+ * A one-line counter on stderr for a long run (redrive, discover, lists): "redrive: 1500/50003
+ * (3%), 1200/s". Only on a terminal: piped or in CI nothing is written. `finish` clears the line,
+ * so the output printed after it (stdout) is never mixed with it.
+ */
+export function createCounter(label: string, stream: NodeJS.WriteStream = process.stderr) {
+  const enabled = stream.isTTY === true;
+  const started = Date.now();
+  let lastRender = 0;
+  let shown = false;
+  return {
+    enabled,
+    update(done: number, total?: number) {
+      if (!enabled || Date.now() - lastRender < 100) return;
+      lastRender = Date.now();
+      const secs = (Date.now() - started) / 1000;
+      const rate = secs > 0 ? Math.round(done / secs) : 0;
+      const of = total !== undefined && total > 0 ? `/${total} (${Math.floor((done / total) * 100)}%)` : "";
+      stream.write(`\r${label}: ${done}${of}, ${rate}/s\x1b[K`);
+      shown = true;
+    },
+    finish() {
+      if (enabled && shown) stream.write("\r\x1b[K");
+    },
+  };
+}

@@ -29,6 +29,10 @@ export interface RedriveOptions {
   sinceMs?: number;
   /** List what would be redriven, write nothing. @defaultValue false */
   dryRun?: boolean;
+  /** At most this many failures, the oldest first (the others stay failed; run again for more). */
+  limit?: number;
+  /** Called after each batch: failures handled so far, of how many (a CLI's progress line). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** One failed request and what the redrive did with it. */
@@ -54,6 +58,8 @@ export interface RedriveSummary {
   since: string | null;
   /** Failed outcomes that matched. */
   found: number;
+  /** The --limit given: only the oldest `limit` of those found were handled (requests lists them). */
+  limit?: number;
   redriven: number;
   duplicates: number;
   conflicts: number;
@@ -75,6 +81,7 @@ export async function redrive(ports: RedrivePorts, options: RedriveOptions = {})
     errorNames,
     since: sinceMs !== undefined ? new Date(sinceMs).toISOString() : null,
     found: failed.length,
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
     redriven: 0,
     duplicates: 0,
     conflicts: 0,
@@ -82,7 +89,8 @@ export async function redrive(ports: RedrivePorts, options: RedriveOptions = {})
     requests: [],
   };
   const toEnqueue: Array<{ entry: RedrivenRequest; item: RedriveItem }> = [];
-  for (const event of failed) {
+  const selected = options.limit !== undefined ? failed.slice(0, options.limit) : failed;
+  for (const event of selected) {
     const entry: RedrivenRequest = {
       requestId: event.requestId,
       catalog: event.catalog,
@@ -138,6 +146,7 @@ export async function redrive(ports: RedrivePorts, options: RedriveOptions = {})
           break;
       }
     });
+    options.onProgress?.(Math.min(i + BATCH, toEnqueue.length), toEnqueue.length);
   }
   return summary;
 }

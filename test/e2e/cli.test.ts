@@ -13,9 +13,12 @@ afterEach(async () => {
 });
 
 describe("pc-invitations CLI", () => {
-  it("--help documents every command", async () => {
+  it("--help lists every command in a short list; each command has its own help", async () => {
     const r = await runCli(["--help"]);
     expect(r.code).toBe(0);
+    // A list, not every command's help (issue 19: it was 180 lines).
+    expect(r.stdout.split("\n").length).toBeLessThan(50);
+    expect(r.stdout).not.toContain("--file");
     for (const cmd of [
       "enqueue",
       "discover",
@@ -29,9 +32,13 @@ describe("pc-invitations CLI", () => {
       "demo",
       "export-schemas",
     ])
-      expect(r.stdout).toContain(`pc-invitations ${cmd}`);
+      expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\s`, "m"));
     const sub = await runCli(["enqueue", "--help"]);
     expect(sub.stdout).toContain("--file");
+    expect(sub.stdout).not.toContain("pc-invitations discover");
+    // No raw line break or carriage return from a template literal: the help shows \n and \r\n.
+    expect(sub.stdout).toContain("its \\n or \\r\\n not counted");
+    expect(sub.stdout).not.toContain("\r");
   });
 
   it("--version prints the package version and the Node.js running it", async () => {

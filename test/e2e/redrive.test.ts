@@ -52,7 +52,8 @@ describe("pc-invitations redrive", () => {
 
       const dry = await runCli(["redrive", "--error", "AccessDeniedException", "--since", "1h", "--dry-run"], env);
       expect(dry.code, dry.stderr).toBe(0);
-      const dryLine = dry.stdout.split("\n")[0];
+      // The summary comes last (issue 19: it scrolled away when first).
+      const dryLine = dry.stdout.trim().split("\n").at(-1);
       expect(dryLine).toMatch(
         /^dry run, nothing enqueued: found 2 failed request\(s\) \(errors AccessDeniedException, since .+\); /,
       );
@@ -61,7 +62,7 @@ describe("pc-invitations redrive", () => {
       const run = await runCli(["redrive", "--error", "AccessDeniedException", "--since", "1h"], env);
       expect(run.code, run.stderr).toBe(0);
       const lines = run.stdout.trim().split("\n");
-      expect(lines[0]).toMatch(/; redrove 2; 0 already redriven; 0 conflict\(s\); 0 skipped$/);
+      expect(lines.at(-1)).toMatch(/; redrove 2; 0 already redriven; 0 conflict\(s\); 0 skipped$/);
       for (const r of requests.slice(0, 2))
         expect(run.stdout).toContain(`${r.jobId} (accept, AccessDeniedException at `);
 
@@ -143,6 +144,48 @@ describe("pc-invitations redrive", () => {
     expect(p.emulator.getInvitation(notFound!.catalog, notFound!.identifier)?.Status).toBe("PENDING");
     expect(p.emulator.getInvitation(denied!.catalog, denied!.identifier)?.Status).toBe("ACCEPTED");
     expect(p.emulator.getInvitation(invalid!.catalog, invalid!.identifier)?.Status).toBe("ACCEPTED");
+  });
+
+  it("more than 10 to redrive: refused without --yes off a terminal (nothing enqueued); --limit takes the oldest N", async () => {
+    p = await startPipeline({ label: "cli-redrive-confirm" });
+    const env = { REDIS_URL, QUEUE_PREFIX: p.prefix, LOG_LEVEL: "warn" };
+    // 11 invitations AWS does not know: each request fails (ResourceNotFoundException).
+    const unknown = Array.from({ length: 11 }, (_, i) => ({
+      catalog: "AWS",
+      identifier: `pacinv-UNKNOWN${String(i).padStart(6, "0")}`,
+    }));
+    const requests = await p.producer.enqueueMany(unknown);
+    await p.startWorker();
+    const failed = await waitForOutcomes(p.redis, p.prefix, 11);
+    expect(failed.every((e) => e.type === "failed")).toBe(true);
+
+    const refused = await runCli(["redrive"], env);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain("this would redrive 11 failed request(s) (more than 10): pass --yes");
+    expect(refused.stdout).toBe("");
+    const dry = await runCli(["redrive", "--dry-run", "--json"], env);
+    expect(JSON.parse(dry.stdout) as RedriveSummary).toMatchObject({ found: 11, redriven: 11, duplicates: 0 });
+
+    const limited = await runCli(["redrive", "--limit", "10", "--json"], env);
+    expect(limited.code, limited.stderr).toBe(0);
+    const first = JSON.parse(limited.stdout) as RedriveSummary;
+    expect(first).toMatchObject({ found: 11, limit: 10, redriven: 10, duplicates: 0 });
+    const oldest = new Set(
+      failed
+        .slice()
+        .sort((a, b) => a.completedAt.localeCompare(b.completedAt))
+        .map((e) => e.requestId),
+    );
+    expect(first.requests.every((r) => oldest.has(r.requestId))).toBe(true);
+    expect(requests).toHaveLength(11);
+
+    const rest = await runCli(["redrive", "--yes", "--json"], env);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(JSON.parse(rest.stdout) as RedriveSummary).toMatchObject({ found: 11, redriven: 1, duplicates: 10 });
+
+    const bad = await runCli(["redrive", "--limit", "0"], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--limit must be a whole number ≥ 1, got "0"');
   });
 
   it("--help prints the usage with every flag and exits 0", async () => {

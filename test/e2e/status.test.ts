@@ -73,7 +73,7 @@ describe("pc-invitations status (the CLI, spawned)", () => {
     [["--interval", "1s"], "--interval goes with --watch"],
     [["--json", "--table"], "give --json or --table, not both"],
     [["--watch", "--interval", "soon"], "--interval must be a whole number and a unit"],
-    [["--follow"], "Unknown option '--follow'"],
+    [["--follow"], "unknown option '--follow'"],
   ])("refuses %j with one line and exit 2", async (args, message) => {
     const run = await runCli(["status", ...args], { REDIS_URL });
     expect(run.code).toBe(2);

@@ -2,11 +2,11 @@ import { createRequestControl } from "../../app/request-control.js";
 import { producerFromConfig } from "../../app/from-config.js";
 import { createRedis } from "../../store/redis/connection.js";
 import { assertCancelArguments } from "../../outcomes/cancel.js";
-import { parse, UsageError } from "../args.js";
+import { UsageError } from "../args.js";
+import { defineCommand } from "../define-command.js";
 import { prepareRuntime } from "../runtime.js";
 
-export const cancelHelp = `pc-invitations cancel REQUEST_ID: cancel a request that has not started
-
+const details = `Example:
   pc-invitations cancel AWS.pacinv-ABCDEFGHIJKLM.mihq0f2k9c1a2b [--reason TEXT] [--json]
 
 A request whose job is waiting, delayed or prioritized is removed and ends with exactly one outcome
@@ -21,11 +21,25 @@ Prints the outcome (--json: the outcome event as JSON).
 Exit: 0 canceled, 1 refused (running or finished) or unknown, 2 usage (a malformed id or --reason too),
 3 Redis unreachable, 4 Redis full.`;
 
-export async function cancelCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { reason: { type: "string" }, json: { type: "boolean" } }, true);
-  const [requestId, extra] = positionals;
+export const cancel = defineCommand({
+  name: "cancel",
+  summary: "cancel a request that has not started",
+  args: ["[requestId]"],
+  options: {
+    reason: { type: "string", description: "the canceled outcome's reason (1-256 characters)", valueName: "TEXT" },
+  },
+  details,
+  output: { formats: ["json", "table"], tty: "table", piped: "table" },
+  run: ({ values, positionals, output }) => cancelCommand(positionals[0], values.reason, output === "json"),
+});
+
+async function cancelCommand(
+  requestId: string | undefined,
+  reason: string | undefined,
+  json: boolean,
+): Promise<number> {
   if (!requestId) throw new UsageError("give the request id (the jobId enqueue printed)");
-  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  const values = { reason, json };
   const options = values.reason !== undefined ? { reason: values.reason } : {};
   // The library's rules, before Redis is reached: a malformed id or reason is exit 2 in one line.
   assertCancelArguments(requestId, options);

@@ -3,35 +3,38 @@ import { PartnerCentralEmulator } from "../../emulator/index.js";
 import { createSdkInvitationApi } from "../../aws/sdk-invitation-api.js";
 import { startWorker } from "../../app/run-worker.js";
 import { createProducer } from "../../producer/producer.js";
-import { consumeOutcomes } from "../../outcomes/consume.js";
+import { consumeOutcomes, isNotice } from "../../outcomes/consume.js";
 import { createRedis } from "../../store/redis/connection.js";
 import { deletePrefix } from "../../store/redis/delete-prefix.js";
 import type { OutcomeEvent } from "../../contracts/outcome.js";
 import { RequestValidationError } from "../../errors/index.js";
 import { loadConfig } from "../../config/load-config.js";
 import { prepareRuntime } from "../runtime.js";
-import { intArg, parse, UsageError } from "../args.js";
+import { intArg } from "../args.js";
+import { defineCommand } from "../define-command.js";
 import { summarize, summaryLine, tableHeader, tableRow } from "../outcome-table.js";
 
-export const demoHelp = `pc-invitations demo: a self-contained run on local defaults (what \`npm start\` does)
-
-Starts the Partner Central emulator, seeds invitations, enqueues valid ones, an unknown one, an
+const details = `Starts the Partner Central emulator, seeds invitations, enqueues valid ones, an unknown one, an
 already accepted one (reported as accepted, alreadyAccepted: true),
 a rejected one and a malformed one, runs a worker against the emulator through the real
 AWS SDK, prints every outcome and a summary, cleans its keys up and exits 0.
 Uses the Redis at REDIS_URL under a throw-away queue prefix.
 
-  --count N   pending invitations to seed (default 8)
-  --json      print each outcome event as an NDJSON line and the summary as JSON (the default
-              when stdout is not a terminal)
-  --table     print a table (identifier, outcome, connection id or error, attempts) and a summary
-              line (the default on a terminal)`;
 
-export async function demoCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { count: { type: "string" }, json: { type: "boolean" }, table: { type: "boolean" } });
-  const count = intArg(values.count, "count", 1) ?? 8;
-  if (values.json && values.table) throw new UsageError("use either --json or --table");
-  const table = values.table ?? (!values.json && process.stdout.isTTY === true);
+--output ndjson (or json; the default when stdout is not a terminal): each outcome event as an
+NDJSON line, then the summary as JSON. --output table (the default on a terminal): a table
+(identifier, outcome, connection id or error, attempts) and a summary line.`;
+
+export const demo = defineCommand({
+  name: "demo",
+  summary: "a self-contained run on local defaults (what `npm start` does)",
+  options: { count: { type: "string", description: "pending invitations to seed (default 8)", valueName: "N" } },
+  details,
+  output: { formats: ["table", "ndjson", "json"], tty: "table", piped: "ndjson" },
+  run: ({ values, output }) => demoCommand(intArg(values.count, "count", 1) ?? 8, output === "table"),
+});
+
+async function demoCommand(count: number, table: boolean): Promise<number> {
   // The failures the demo provokes are in the table; their warn lines would only break it up.
   process.env.LOG_LEVEL ??= table ? "error" : "warn";
   // A local trial says at once that there is no Redis (and how to start one), unless told to wait.
@@ -90,6 +93,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     await new Promise<void>((resolve) => {
       const consumer = consumeOutcomes(
         (event) => {
+          if (isNotice(event)) return;
           events.push(event);
           out(table ? tableRow(event) : JSON.stringify(event));
           if (events.length === unique) void consumer.close().then(resolve);

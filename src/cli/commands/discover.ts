@@ -1,5 +1,11 @@
 import { open } from "node:fs/promises";
-import { apiFromConfig, pacingFromConfig, producerFromConfig, rateLimiterFromConfig } from "../../app/from-config.js";
+import {
+  heldFromConfig,
+  apiFromConfig,
+  pacingFromConfig,
+  producerFromConfig,
+  rateLimiterFromConfig,
+} from "../../app/from-config.js";
 import { createDiscovery } from "../../app/discovery.js";
 import { startDiscoverySchedule, type ScheduledRun } from "../../app/discovery-schedule.js";
 import { parsePolicyText, policySizeRule } from "../../producer/discovery-policy.js";
@@ -8,11 +14,11 @@ import { createRedis } from "../../store/redis/connection.js";
 import { catalogSchema } from "../../schemas/request-fields.js";
 import { HOLD_ALL_POLICY, POLICY_MAX_BYTES, type DiscoveryPolicy } from "../../schemas/policy.js";
 import { PolicyValidationError } from "../../errors/index.js";
-import { durationArg, parse, UsageError } from "../args.js";
+import { durationArg, UsageError } from "../args.js";
+import { defineCommand, type OptionValues } from "../define-command.js";
 import { firstSignal, prepareRuntime } from "../runtime.js";
 
-export const discoverHelp = `pc-invitations discover: find the invitations waiting for us and enqueue what the policy decides
-
+const details = `Usage:
   pc-invitations discover --catalog AWS [--catalog Sandbox] [--policy FILE] [--dry-run] [--every DURATION] [--json]
 
 Lists the pending invitations sent to us (ListConnectionInvitations, ParticipantType=RECEIVER,
@@ -44,14 +50,32 @@ Needs AWS credentials (standard chain) and, for the emulator, PARTNERCENTRAL_END
 Exit: 0 done, 1 some invitation conflicted with an existing request (another action or reason) or
 an API call failed, 2 usage or invalid policy, 3 Redis unreachable, 4 Redis full.`;
 
-export async function discoverCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    catalog: { type: "string", multiple: true },
-    policy: { type: "string" },
-    "dry-run": { type: "boolean" },
-    json: { type: "boolean" },
-    every: { type: "string" },
-  });
+const options = {
+  catalog: {
+    type: "string",
+    multiple: true,
+    description: "a catalog to discover in (AWS, Sandbox; repeatable)",
+    valueName: "CATALOG",
+  },
+  policy: { type: "string", description: "the discovery policy, JSON or YAML (default: hold all)", valueName: "FILE" },
+  "dry-run": { type: "boolean", description: "decide and list, enqueue nothing" },
+  every: {
+    type: "string",
+    description: "keep running: one fleet-wide discovery per period (5m, 1h…)",
+    valueName: "DURATION",
+  },
+} as const;
+
+export const discover = defineCommand({
+  name: "discover",
+  summary: "find the invitations waiting for us and enqueue what the policy decides",
+  options,
+  details,
+  output: { formats: ["json", "table"], tty: "table", piped: "table" },
+  run: ({ values, output }) => discoverCommand(values, output === "json"),
+});
+
+async function discoverCommand(values: OptionValues<typeof options>, json: boolean): Promise<number> {
   const catalogs = catalogsArg(values.catalog);
   const everyMs = durationArg(values.every, "every");
   if (everyMs !== undefined && everyMs < 1000)
@@ -66,12 +90,14 @@ export async function discoverCommand(argv: string[]): Promise<number> {
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   const producer = producerFromConfig(config, redis);
   const api = apiFromConfig(config);
+  const held = heldFromConfig(config, redis, logger);
   try {
     const run = createDiscovery({
       api,
       pacing: pacingFromConfig(config, rateLimiterFromConfig(config, redis)),
       producer,
       defaults: { maxPages: config.DISCOVERY_MAX_PAGES, maxListed: config.DISCOVERY_MAX_LISTED },
+      held,
     });
     if (everyMs !== undefined) {
       const schedule = await startDiscoverySchedule({
@@ -84,7 +110,7 @@ export async function discoverCommand(argv: string[]): Promise<number> {
         logger,
         onRun: (r) =>
           process.stdout.write(
-            values.json
+            json
               ? `${JSON.stringify({ ...r.summary, scheduledAt: r.scheduledAt, jobId: r.jobId })}\n`
               : formatScheduledRun(r),
           ),
@@ -97,10 +123,11 @@ export async function discoverCommand(argv: string[]): Promise<number> {
       return 0;
     }
     const summary = await run({ catalogs, policy, dryRun });
-    process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatDiscovery(summary));
+    process.stdout.write(json ? `${JSON.stringify(summary)}\n` : formatDiscovery(summary));
     return summary.conflicts > 0 ? 1 : 0;
   } finally {
     api.destroy();
+    await held.close();
     await producer.close();
     await redis.quit().catch(() => redis.disconnect());
   }

@@ -1,11 +1,11 @@
 import { runEmulatorCli } from "../../emulator/index.js";
 import { loadConfig } from "../../config/load-config.js";
 import { startHeartbeat } from "../../observability/heartbeat.js";
-import { intArg, parse, UsageError } from "../args.js";
+import { intArg, UsageError } from "../args.js";
+import { defineCommand, type OptionValues } from "../define-command.js";
 import { firstSignal, setShutdownGrace } from "../runtime.js";
 
-export const emulatorHelp = `pc-invitations emulator: a local Partner Central Account API (awsJson1_0) for trials and tests
-
+const details = `Usage:
   pc-invitations emulator [--port 4566] [--host 127.0.0.1] [--seed N] [--throttle-above-rps N]
                           [--error-rate 0.05] [--latency-ms 20] [--switches JSON]
 
@@ -15,16 +15,29 @@ AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. Control plane (seed, calls, faults): /_
 --switches answers as AWS may (docs/emulator.md), e.g.
 '{"omitOutputFields":{"GetConnectionInvitation":["ConnectionId"]}}' or '{"hang":["AcceptConnectionInvitation"]}'; also settable later with POST /_emulator/switches.`;
 
-export async function emulatorCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    port: { type: "string" },
-    host: { type: "string" },
-    seed: { type: "string" },
-    "throttle-above-rps": { type: "string" },
-    "error-rate": { type: "string" },
-    "latency-ms": { type: "string" },
-    switches: { type: "string" },
-  });
+const options = {
+  port: { type: "string", description: "listen on this port (default 4566)", valueName: "PORT" },
+  host: { type: "string", description: "listen on this address (default 127.0.0.1)", valueName: "HOST" },
+  seed: {
+    type: "string",
+    description: "create N PENDING invitations and print them as NDJSON requests",
+    valueName: "N",
+  },
+  "throttle-above-rps": { type: "string", description: "answer ThrottlingException above N calls/s", valueName: "N" },
+  "error-rate": { type: "string", description: "this share of calls fail (0 to 1)", valueName: "R" },
+  "latency-ms": { type: "string", description: "added to every answer", valueName: "MS" },
+  switches: { type: "string", description: "answer as AWS may (docs/emulator.md)", valueName: "JSON" },
+} as const;
+
+export const emulator = defineCommand({
+  name: "emulator",
+  summary: "a local Partner Central Account API (awsJson1_0) for trials and tests",
+  options,
+  details,
+  run: ({ values }) => emulatorCommand(values),
+});
+
+async function emulatorCommand(values: OptionValues<typeof options>): Promise<number> {
   const errorRate = values["error-rate"] === undefined ? undefined : Number(values["error-rate"]);
   if (errorRate !== undefined && !(errorRate >= 0 && errorRate <= 1))
     throw new UsageError("--error-rate must be between 0 and 1");

@@ -9,12 +9,12 @@ import { formatFieldIssues, type FieldIssue } from "../../schemas/issues.js";
 import type { AcceptRequest } from "../../contracts/request.js";
 import { createRedis } from "../../store/redis/connection.js";
 import { prepareRuntime } from "../runtime.js";
-import { intArg, parse, UsageError } from "../args.js";
+import { intArg, UsageError } from "../args.js";
+import { defineCommand, type OptionValues } from "../define-command.js";
 import { createProgress } from "../progress.js";
 import { ndjsonLines } from "../ndjson-lines.js";
 
-export const enqueueHelp = `pc-invitations enqueue: add "accept (or reject) this invitation" requests to the queue
-
+const details = `Examples:
   pc-invitations enqueue --catalog AWS --identifier pacinv-ABCDEFGHIJKLM [--client-token T]
                          [--correlation-id C] [--metadata '{"k":"v"}'] [--idempotency-key K]
                          [--action reject [--reason TEXT]]
@@ -23,8 +23,7 @@ export const enqueueHelp = `pc-invitations enqueue: add "accept (or reject) this
 
 A request line: {"catalog":"AWS","identifier":"pacinv-…","action"?:"accept"|"reject","reason"?,
                  "clientToken"?,"correlationId"?,"metadata"?,"idempotencyKey"?}
-(at most ${64 * 1024} bytes, its \n or \r\n not counted; a UTF-8 byte order mark at the start of the input is ignored)
-Options: --batch-size N (default 500), --json (summary as JSON)
+(at most ${64 * 1024} bytes, its \\n or \\r\\n not counted; a UTF-8 byte order mark at the start of the input is ignored)
 Every line is enqueued unless it is invalid or reuses an idempotency key with another payload
 (a conflict); each refused line is listed with its number and reason.
 Exit: 0 all enqueued (duplicates included), 2 some lines refused (the others were enqueued),
@@ -55,20 +54,30 @@ export interface EnqueueSummary {
   jobs?: EnqueueResult[];
 }
 
-export async function enqueueCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    catalog: { type: "string" },
-    identifier: { type: "string" },
-    action: { type: "string" },
-    reason: { type: "string" },
-    "client-token": { type: "string" },
-    "correlation-id": { type: "string" },
-    "idempotency-key": { type: "string" },
-    metadata: { type: "string" },
-    file: { type: "string" },
-    "batch-size": { type: "string" },
-    json: { type: "boolean" },
-  });
+const options = {
+  catalog: { type: "string", description: "the invitation's catalog (AWS, Sandbox)" },
+  identifier: { type: "string", description: "the invitation id (pacinv-…)" },
+  action: { type: "string", description: "accept (default) or reject" },
+  reason: { type: "string", description: "why (a reject only)", valueName: "TEXT" },
+  "client-token": { type: "string", description: "the ClientToken sent to AWS (default: derived)", valueName: "T" },
+  "correlation-id": { type: "string", description: "your id, carried to the outcome event", valueName: "C" },
+  "idempotency-key": { type: "string", description: "one request per key (default: none)", valueName: "K" },
+  metadata: { type: "string", description: "a JSON object carried to the outcome event", valueName: "JSON" },
+  file: { type: "string", description: "NDJSON requests, one per line ('-' = stdin)", valueName: "FILE" },
+  "batch-size": { type: "string", description: "lines per Redis round trip (default 500)", valueName: "N" },
+} as const;
+
+export const enqueue = defineCommand({
+  name: "enqueue",
+  summary: 'add "accept (or reject) this invitation" requests to the queue',
+  options,
+  details,
+  // The summary is the same for people and scripts until the output conventions land (docs/cli.md).
+  output: { formats: ["json", "table"], tty: "table", piped: "table" },
+  run: ({ values, output }) => enqueueCommand(values, output === "json"),
+});
+
+async function enqueueCommand(values: OptionValues<typeof options>, json: boolean): Promise<number> {
   const single = values.catalog !== undefined || values.identifier !== undefined;
   if (single && values.file) throw new UsageError("use either --catalog/--identifier or --file, not both");
   if (!single && !values.file && process.stdin.isTTY)
@@ -120,13 +129,13 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
     }
   } catch (err) {
     // Redis stopped the run (full, gone): say how far it got before main prints the reason.
-    if (err instanceof PcInvitationsError && !single) report(summary, values.json ?? false);
+    if (err instanceof PcInvitationsError && !single) report(summary, json);
     throw err;
   } finally {
     await producer.close();
     await redis.quit().catch(() => redis.disconnect());
   }
-  report(summary, values.json ?? false);
+  report(summary, json);
   return summary.invalid.length > 0 || summary.conflicts.length > 0 ? 2 : 0;
 }
 

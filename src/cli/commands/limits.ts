@@ -3,11 +3,11 @@ import { rateLimiterFromConfig } from "../../app/from-config.js";
 import { limitKeyIssue } from "../../schemas/limit-key.js";
 import type { LimitSettings } from "../../ratelimit/shared-rate-limiter.js";
 import { LIMIT_SETTING_RULES, limitSettingsIssues } from "../../ratelimit/limit-settings.js";
-import { parse, UsageError } from "../args.js";
+import { UsageError } from "../args.js";
+import { defineCommand, type OptionValues } from "../define-command.js";
 import { prepareRuntime } from "../runtime.js";
 
-export const limitsHelp = `pc-invitations limits: show or change the shared adaptive rate limit (JSON on stdout)
-
+const details = `Usage:
   pc-invitations limits show [--key K]
   pc-invitations limits set [--rate 10] [--burst 10] [--min-rate 1] [--retry-ratio 0.1]
                             [--retry-min-per-minute 10] [--key K]
@@ -26,23 +26,32 @@ const FLAGS: ReadonlyArray<[keyof LimitSettings, string]> = [
   ["retryMinPerMinute", "retry-min-per-minute"],
 ];
 
-export async function limitsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    {
-      key: { type: "string" },
-      rate: { type: "string" },
-      burst: { type: "string" },
-      "min-rate": { type: "string" },
-      "retry-ratio": { type: "string" },
-      "retry-min-per-minute": { type: "string" },
-    },
-    true,
-  );
-  const [action, extra] = positionals;
+const options = {
+  key: { type: "string", description: "the limit's key (default RATE_LIMIT_KEY)", valueName: "K" },
+  rate: { type: "string", description: "set: the new ceiling and current rate, calls/s", valueName: "N" },
+  burst: { type: "string", description: "set: calls allowed at once", valueName: "N" },
+  "min-rate": { type: "string", description: "set: the floor the adaptive rate never goes below", valueName: "N" },
+  "retry-ratio": { type: "string", description: "set: retries allowed per first attempt", valueName: "R" },
+  "retry-min-per-minute": {
+    type: "string",
+    description: "set: retries allowed per minute whatever the ratio",
+    valueName: "N",
+  },
+} as const;
+
+export const limits = defineCommand({
+  name: "limits",
+  summary: "show or change the shared adaptive rate limit (JSON on stdout)",
+  args: ["[action]"],
+  options,
+  details,
+  output: { formats: ["json"], tty: "json", piped: "json" },
+  run: ({ values, positionals }) => limitsCommand(positionals[0], values),
+});
+
+async function limitsCommand(action: string | undefined, values: OptionValues<typeof options>): Promise<number> {
   if (action !== "show" && action !== "set")
     throw new UsageError(action ? `unknown action "${action}" (show or set)` : "say show or set");
-  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
 
   // The rules are the library's (limitSettingsIssues); the CLI only turns text into numbers.
   const changes: Partial<LimitSettings> = {};

@@ -1,14 +1,13 @@
-import { parseArgs } from "node:util";
 import { consumeOutcomes } from "../../outcomes/consume.js";
 import { listParkedOutcomes, replayParkedOutcomes, type ParkedLocation } from "../../store/redis/parked.js";
 import { queueLocationFrom } from "../../store/queue-location.js";
 import { shutdownPlan } from "../../app/shutdown-plan.js";
 import { createRedis } from "../../store/redis/connection.js";
 import { firstSignal, prepareRuntime, stdoutClosed } from "../runtime.js";
-import { intArg, parse, UsageError } from "../args.js";
+import { intArg, UsageError } from "../args.js";
+import { defineCommand, type OptionValues } from "../define-command.js";
 
-export const outcomesHelp = `pc-invitations outcomes: print outcome events as NDJSON on stdout, acknowledging each; list and replay parked ones
-
+const details = `Usage:
   pc-invitations outcomes --drain     print what is there, then exit (one-shot)
   pc-invitations outcomes --follow    keep printing new events until SIGINT/SIGTERM (default): then
                                       exit 0 within SHUTDOWN_GRACE_MS whatever Redis does (6 if
@@ -17,7 +16,7 @@ export const outcomesHelp = `pc-invitations outcomes: print outcome events as ND
       --max-attempts N          park an event after N failed writes (default: never)
       --max-stalled-count N     park an event after this process died N+1 times while
                                 writing it (default: practically never)
-  pc-invitations outcomes --parked [--json]
+  pc-invitations outcomes --parked [--output json|table]
                                       list parked events: those a consumer gave up on
   pc-invitations outcomes replay (--all | --id REQUEST_ID ...) [--dry-run] [--json]
                                       deliver parked events again (fresh retry budget)
@@ -26,22 +25,47 @@ Each event is acknowledged once written; this consumes them (other consumers of 
 queue will not see them). Delivery is at-least-once: an event whose consumer died before
 acknowledging it is delivered again (same eventId). replay exits 1 when an --id is not parked.`;
 
-export async function outcomesCommand(argv: string[]): Promise<number> {
-  if (argv[0] === "replay") return replayCommand(argv.slice(1));
-  const { values } = parse(argv, {
-    drain: { type: "boolean" },
-    follow: { type: "boolean" },
-    parked: { type: "boolean" },
-    json: { type: "boolean" },
-    "max-attempts": { type: "string" },
-    "max-stalled-count": { type: "string" },
-  });
+const options = {
+  drain: { type: "boolean", description: "print what is there, then exit" },
+  follow: { type: "boolean", description: "keep printing new events until SIGINT/SIGTERM (the default)" },
+  parked: { type: "boolean", description: "list parked events (those a consumer gave up on)" },
+  "max-attempts": { type: "string", description: "park an event after N failed writes", valueName: "N" },
+  "max-stalled-count": { type: "string", description: "park an event after N+1 lost consumers", valueName: "N" },
+} as const;
+
+const replayOptions = {
+  all: { type: "boolean", description: "every parked event" },
+  id: { type: "string", multiple: true, description: "this parked event (repeatable)", valueName: "REQUEST_ID" },
+  "dry-run": { type: "boolean", description: "say what would be replayed, change nothing" },
+} as const;
+
+const replay = defineCommand({
+  name: "replay",
+  summary: "deliver parked outcome events again (fresh retry budget)",
+  options: replayOptions,
+  details: "Exit: 0 replayed, 1 some --id was not parked, 2 usage.",
+  output: { formats: ["json", "table"], tty: "table", piped: "table" },
+  run: ({ values, output }) => replayCommand(values, output === "json"),
+});
+
+export const outcomes = defineCommand({
+  name: "outcomes",
+  summary: "print outcome events as NDJSON on stdout, acknowledging each; list and replay parked ones",
+  options,
+  details,
+  subcommands: [replay],
+  output: { formats: ["ndjson", "json", "table"], tty: "ndjson", piped: "ndjson" },
+  run: ({ values, output }) => outcomesCommand(values, output),
+});
+
+async function outcomesCommand(values: OptionValues<typeof options>, output: string): Promise<number> {
   if (values.parked) {
     if (values.drain || values.follow)
       throw new UsageError("--parked lists parked events; it does not combine with --drain or --follow");
-    return withLocation(false, (location) => listCommand(location, values.json === true));
+    return withLocation(false, (location) => listCommand(location, output === "json"));
   }
-  if (values.json) throw new UsageError("--json goes with --parked or replay (events are always NDJSON)");
+  if (output !== "ndjson")
+    throw new UsageError(`--output ${output} goes with --parked or replay (events are always NDJSON)`);
   const maxAttempts = intArg(values["max-attempts"], "max-attempts", 1);
   const maxStalledCount = intArg(values["max-stalled-count"], "max-stalled-count", 0);
   const signalled = firstSignal();
@@ -101,23 +125,7 @@ async function listCommand(location: ParkedLocation, json: boolean): Promise<num
   return 0;
 }
 
-async function replayCommand(argv: string[]): Promise<number> {
-  let values: { all?: boolean; id?: string[]; "dry-run"?: boolean; json?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        all: { type: "boolean" },
-        id: { type: "string", multiple: true },
-        "dry-run": { type: "boolean" },
-        json: { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+async function replayCommand(values: OptionValues<typeof replayOptions>, json: boolean): Promise<number> {
   const ids = values.id ?? [];
   if (values.all && ids.length > 0) throw new UsageError("replay: give --all or --id, not both");
   if (!values.all && ids.length === 0)
@@ -125,7 +133,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   const dryRun = values["dry-run"] === true;
   return withLocation(!dryRun, async (location) => {
     const result = await replayParkedOutcomes(location, { ...(values.all ? {} : { ids }), dryRun });
-    if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else {
       const verb = dryRun ? "would replay" : "replayed";
       const lines = [

@@ -1,10 +1,9 @@
 import { startServer } from "../../app/serve.js";
 import { buildOpenApiDocument } from "../../http/openapi.js";
-import { parse } from "../args.js";
+import { defineCommand } from "../define-command.js";
 import { firstSignal, prepareRuntime } from "../runtime.js";
 
-export const serveHelp = `pc-invitations serve: run the HTTP API (enqueue, status, cancel, discover, redrive, metrics, dashboard)
-
+const details = `Usage:
   pc-invitations serve                  listen on HTTP_HOST:HTTP_PORT (default 0.0.0.0:8080)
   pc-invitations serve --print-openapi  print the OpenAPI 3.1 document and exit
 
@@ -17,9 +16,16 @@ Endpoints: docs/http-api.md. SIGTERM/SIGINT: stop accepting, finish in-flight re
 flight is stopped: 503 SHUTTING_DOWN), exit 0 within SHUTDOWN_GRACE_MS whatever Redis does (6 when
 closing did not finish by then).`;
 
-export async function serveCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { "print-openapi": { type: "boolean" } });
-  if (values["print-openapi"]) {
+export const serve = defineCommand({
+  name: "serve",
+  summary: "run the HTTP API (enqueue, status, cancel, discover, redrive, metrics, dashboard)",
+  options: { "print-openapi": { type: "boolean", description: "print the OpenAPI 3.1 document and exit" } },
+  details,
+  run: ({ values }) => serveCommand(values["print-openapi"] === true),
+});
+
+async function serveCommand(printOpenApi: boolean): Promise<number> {
+  if (printOpenApi) {
     process.stdout.write(`${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`);
     return 0;
   }

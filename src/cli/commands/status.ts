@@ -2,12 +2,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createRequestReader } from "../../app/request-reader.js";
 import { createRedis } from "../../store/redis/connection.js";
 import { queueLocationFrom } from "../../store/queue-location.js";
-import { durationArg, parse, UsageError } from "../args.js";
+import { durationArg, UsageError } from "../args.js";
+import { defineCommand, type OptionValues } from "../define-command.js";
 import { firstSignal, prepareRuntime } from "../runtime.js";
 import { formatStatus } from "../status-table.js";
 
-export const statusHelp = `pc-invitations status: the backlog, the oldest waiting request, the rate, time to drain, workers, faults
-
+const details = `Usage:
   pc-invitations status [--json | --table]
   pc-invitations status --watch [--interval 2s] [--json | --table]
 
@@ -19,17 +19,23 @@ watching is shown and tried again at the next interval. Each figure: docs/operat
 /** The screen is cleared and redrawn at each refresh of --watch on a terminal. */
 const CLEAR = "\x1b[H\x1b[2J";
 
-export async function statusCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    watch: { type: "boolean" },
-    interval: { type: "string" },
-    json: { type: "boolean" },
-    table: { type: "boolean" },
-  });
-  if (values.json && values.table) throw new UsageError("give --json or --table, not both");
+const options = {
+  watch: { type: "boolean", description: "read again every --interval until SIGINT/SIGTERM" },
+  interval: { type: "string", description: "with --watch: how often (default 2s)", valueName: "DURATION" },
+} as const;
+
+export const status = defineCommand({
+  name: "status",
+  summary: "the backlog, the oldest waiting request, the rate, time to drain, workers, faults",
+  options,
+  details,
+  output: { formats: ["json", "table", "ndjson"], tty: "table", piped: "json" },
+  run: ({ values, output }) => statusCommand(values, output !== "table"),
+});
+
+async function statusCommand(values: OptionValues<typeof options>, json: boolean): Promise<number> {
   if (values.interval !== undefined && !values.watch) throw new UsageError("--interval goes with --watch");
   const intervalMs = durationArg(values.interval, "interval") ?? 2000;
-  const json = values.json === true || (values.table !== true && process.stdout.isTTY !== true);
   // Listening from the start: a SIGTERM while the first read waits on Redis stops the command too.
   const signalled = values.watch ? firstSignal() : undefined;
   const { config } = await prepareRuntime("status");

@@ -2,7 +2,7 @@ import { startWorker, type ShutdownResult } from "../../app/run-worker.js";
 import { shutdownPlan, within } from "../../app/shutdown-plan.js";
 import { initTracing } from "../../observability/tracing.js";
 import { FORCED_EXIT_CODE, firstSignal, prepareRuntime } from "../runtime.js";
-import { parse } from "../args.js";
+import { defineCommand } from "../define-command.js";
 
 /** How a worker process ended after SIGTERM/SIGINT (README, "Exit codes"). */
 export const WORKER_EXIT = {
@@ -15,11 +15,7 @@ export const WORKER_EXIT = {
   forced: FORCED_EXIT_CODE,
 } as const;
 
-export const workerHelp = `pc-invitations worker: run a worker that accepts queued invitations
-
-  pc-invitations worker
-
-Configured by environment variables (see README): REDIS_URL, QUEUE_PREFIX, AWS_REGION,
+const details = `Configured by environment variables (see README): REDIS_URL, QUEUE_PREFIX, AWS_REGION,
 PARTNERCENTRAL_ENDPOINT, WORKER_CONCURRENCY, RATE_LIMIT_KEY/RPS/BURST (initial values of the
 shared limit; see "pc-invitations limits"), MAX_THROTTLE_REQUEUES, SHUTDOWN_GRACE_MS, LOCK_DURATION_MS,
 AWS credentials (standard chain).
@@ -28,8 +24,14 @@ SIGTERM/SIGINT: stop taking jobs and exit within SHUTDOWN_GRACE_MS, whatever run
 runs in flight finished, 5 when some were cancelled at the end of the grace period (their jobs are
 redelivered, same ClientToken), 6 when closing did not finish in time and the process left anyway.`;
 
-export async function workerCommand(argv: string[]): Promise<number> {
-  parse(argv, {});
+export const worker = defineCommand({
+  name: "worker",
+  summary: "run a worker that accepts queued invitations",
+  details,
+  run: () => workerCommand(),
+});
+
+async function workerCommand(): Promise<number> {
   // Listening before "worker started" is logged: a SIGTERM sent on that line must stop it cleanly.
   const signalled = firstSignal();
   const { config, logger } = await prepareRuntime("worker", { writes: true });

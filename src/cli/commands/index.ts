@@ -1,0 +1,38 @@
+import type { AnyDefinition } from "../define-command.js";
+import { cancel } from "./cancel.js";
+import { completion } from "./completion.js";
+import { demo } from "./demo.js";
+import { discover } from "./discover.js";
+import { emulator } from "./emulator.js";
+import { enqueue } from "./enqueue.js";
+import { exportSchemas } from "./export-schemas.js";
+import { healthcheck } from "./healthcheck.js";
+import { limits } from "./limits.js";
+import { outcomes } from "./outcomes.js";
+import { redrive } from "./redrive.js";
+import { schedules } from "./schedules.js";
+import { serve } from "./serve.js";
+import { status } from "./status.js";
+import { worker } from "./worker.js";
+
+/**
+ * Every command of pc-invitations, in the order `pc-invitations --help` lists them. A new
+ * command: one file in this folder (defineCommand, docs/cli.md) and one line here.
+ */
+export const commands: readonly AnyDefinition[] = [
+  enqueue,
+  discover,
+  cancel,
+  redrive,
+  status,
+  outcomes,
+  limits,
+  worker,
+  serve,
+  emulator,
+  demo,
+  healthcheck,
+  exportSchemas,
+  schedules,
+  completion,
+];
