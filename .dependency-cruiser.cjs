@@ -3,7 +3,7 @@
  * (`npm run lint:deps`). A module may import its own layer and the layers below it, never above:
  *
  *   schemas  ←  aws  ←  operations  ←  contracts  ←  config, errors
- *            ←  store, ratelimit, observability, request-record  ←  outcomes  ←  producer, consumer
+ *            ←  store, ratelimit, observability, request-record, history  ←  outcomes  ←  producer, consumer, delivery
  *            ←  http  ←  app  ←  cli  (and src/index.ts)
  *
  * schemas are shapes (fields, invitation, connection, config); aws is the Partner Central port and
@@ -24,9 +24,9 @@ const L = {
   operations: ["operations"],
   contracts: ["contracts"],
   support: ["config", "errors"],
-  infra: ["store", "ratelimit", "observability", "request-record"],
+  infra: ["store", "ratelimit", "observability", "request-record", "history"],
   outcomes: ["outcomes"],
-  core: ["producer", "consumer"],
+  core: ["producer", "consumer", "delivery"],
   http: ["http"],
   app: ["app"],
   cli: ["cli"],
@@ -87,6 +87,13 @@ module.exports = {
       to: { path: pkg("@aws-sdk/client-partnercentral-account") },
     },
     {
+      name: "one-adapter-for-sqs",
+      severity: "error",
+      comment: "the SQS client is imported by its one adapter, src/aws/sqs-event-queue.ts (the event intake's queue)",
+      from: { path: "^src/", pathNot: "^src/aws/sqs-event-queue\\.ts$" },
+      to: { path: pkg("@aws-sdk/client-sqs") },
+    },
+    {
       name: "aws-sdk-only-in-adapters",
       severity: "error",
       comment: "no @aws-sdk package outside src/aws/ (its adapters)",
@@ -99,6 +106,14 @@ module.exports = {
       comment: "Redis connections, keys and scripts live in src/store (others take its RedisConnection type)",
       from: { path: "^src/", pathNot: "^src/store/" },
       to: { path: pkg("ioredis") },
+    },
+    {
+      name: "only-the-history-imports-postgresql",
+      severity: "error",
+      comment:
+        "PostgreSQL (the pg driver, pg-cursor, node-pg-migrate) lives in src/history; others take its HistoryPool type",
+      from: { path: "^src/", pathNot: "^src/history/" },
+      to: { path: [pkg("pg"), pkg("pg-cursor"), pkg("node-pg-migrate"), pkg("pg-[a-z-]+")] },
     },
     {
       name: "only-the-store-reads-bullmq-internals",
@@ -145,6 +160,8 @@ module.exports = {
     exclude: { path: "^dist/" },
     // NodeNext imports name `./x.js` for ./x.ts: tsconfig.json (module NodeNext) tells the resolver.
     tsConfig: { fileName: "tsconfig.json" },
-    enhancedResolveOptions: { extensions: [".ts", ".js"] },
+    // Packages resolve through their `exports` as Node resolves an ESM import (node-pg-migrate has
+    // no file at its `main`, only an `exports` map).
+    enhancedResolveOptions: { extensions: [".ts", ".js"], exportsFields: ["exports"], conditionNames: ["import", "default"] },
   },
 };

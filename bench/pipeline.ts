@@ -18,6 +18,7 @@ import type { Redis } from "ioredis";
 import { PartnerCentralEmulator } from "../src/emulator/index.js";
 import {
   consumeOutcomes,
+  isNotice,
   createProducer,
   createSdkInvitationApi,
   defaultIdempotencyKey,
@@ -460,6 +461,7 @@ async function measurePipeline(
     const allDone = new Promise<number>((r) => (resolveAll = r));
     consumer = consumeOutcomes(
       (event) => {
+        if (isNotice(event)) return;
         const now = performance.now();
         const invitation = `${event.catalog}/${event.identifier}`;
         const waiter = waiters.get(invitation);

@@ -7,7 +7,7 @@
  * IPC from the harness: `{ throwRate }` (0..1, the handler throws that often), `{ hangNext: true }`
  * (the next event's handler never returns; `{"hanging": requestId}` says which).
  */
-import { consumeOutcomes, createLogger } from "../src/index.js";
+import { consumeOutcomes, createLogger, isNotice } from "../src/index.js";
 
 const env = process.env;
 let throwRate = 0;
@@ -21,6 +21,7 @@ const out = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 const consumer = consumeOutcomes(
   async (event) => {
+    if (isNotice(event)) return;
     if (hangNext) {
       hangNext = false;
       out({ hanging: event.requestId });

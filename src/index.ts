@@ -190,9 +190,11 @@ export {
 // Consuming outcomes.
 export {
   consumeOutcomes,
+  isNotice,
   OUTCOME_MAX_STALLED_COUNT,
   type ConsumeOutcomesOptions,
   type OutcomeConsumer,
+  type ConsumedEvent,
 } from "./outcomes/consume.js";
 export {
   listParkedOutcomes,
@@ -220,3 +222,90 @@ export type {
   ListInvitationsResult,
   InvitationSummary,
 } from "./aws/invitation-api.js";
+
+// The outcome log (read without consuming) and the `deliver` fleet's sinks.
+export type {
+  OutcomeLog,
+  LoggedEvent,
+  LogEvent,
+  LogEntryKind,
+  LogFilter,
+  LogPage,
+  GroupBatch,
+} from "./store/outcome-log.js";
+export { createRedisOutcomeLog, type RedisOutcomeLogOptions } from "./store/redis/outcome-log.js";
+export { runSink, sinkGroup, type EventSink, type RunSinkOptions } from "./delivery/event-sink.js";
+
+// Event intake (pc-invitations ingest: Partner Central's EventBridge events through SQS; docs/events.md).
+export { startIngest, type IngestOptions, type RunningIngest } from "./app/ingest.js";
+export {
+  handleEvent,
+  endReason,
+  type EventHandling,
+  type EventHistory,
+  type EventResult,
+  type HeldInvitation as IngestHeldInvitation,
+  type HeldInvitations,
+  type IngestPorts,
+} from "./producer/ingest-event.js";
+export { runIngestLoop, type BatchReport, type IngestLoopOptions } from "./producer/ingest-loop.js";
+export type { EventQueue, QueueMessage } from "./aws/event-queue.js";
+export { createSqsEventQueue, type SqsEventQueueOptions } from "./aws/sqs-event-queue.js";
+export {
+  PARTNERCENTRAL_EVENT_SOURCE,
+  PARTNER_EVENT_DETAIL_TYPES,
+  EVENT_CONNECTION_TYPES,
+  connectionTypeFromEvent,
+  readPartnerEvent,
+  type PartnerEvent,
+  type PartnerEventJson,
+  type PartnerEventKind,
+} from "./schemas/partnercentral-events.js";
+// The access model (issue 20): named scoped tokens, people and their roles, the request's principal.
+export {
+  accessStoreFromConfig,
+  addToken,
+  listTokens,
+  removeToken,
+  addUser,
+  listUsers,
+  removeUser,
+} from "./app/access.js";
+export type { AccessStore, StoredToken, StoredUser, StoredSession } from "./store/access-store.js";
+export { SCOPES, ROLES, type Scope, type Role } from "./schemas/access.js";
+export { principalOf, requirePrincipal, may, type Principal } from "./http/principal.js";
+export { AccessNameTakenError } from "./errors/index.js";
+// Held invitations: decisions waiting for a person, and their notices.
+export {
+  noticeSchema,
+  noticeEventId,
+  NOTICE_SCHEMA_VERSION,
+  NOTICE_TYPES,
+  type Notice,
+  type NoticeType,
+} from "./contracts/notice.js";
+export {
+  HELD_STATES,
+  type HeldInvitation,
+  type HeldState,
+  type HeldStore,
+  type HeldSighting,
+} from "./store/held-store.js";
+export { createMemoryHeldStore } from "./store/memory-held-store.js";
+export { decide as decideHeld, recordHeld, closeHeld, checkHeld, type DecisionResult } from "./app/held.js";
+// The history in PostgreSQL (docs/history.md).
+export { createHistoryPool, type HistoryPool, type HistoryPoolOptions } from "./history/pool.js";
+export { migrateHistory, type MigrateOptions } from "./history/migrate.js";
+export { appendEvents, type AppendResult } from "./history/append.js";
+export { createHistorySink, type HistorySink } from "./history/history-sink.js";
+export {
+  queryHistory,
+  streamHistory,
+  HISTORY_PAGE_MAX,
+  type HistoryQuery,
+  type HistoryRecord,
+} from "./history/query.js";
+export { exportHistory, EXPORT_FORMATS, type ExportFormat } from "./history/export.js";
+export { verifyHistory, type VerifyResult, type ChainBreak } from "./history/verify.js";
+export { applyRetention, type RetentionResult } from "./history/retention.js";
+export { findDrift, type DriftReport, type DriftOptions } from "./history/drift.js";

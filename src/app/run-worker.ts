@@ -1,5 +1,5 @@
 import type { Telemetry } from "bullmq";
-import type { Config } from "../schemas/config.js";
+import { partnerCentralEndpoint, type Config } from "../schemas/config.js";
 import { createSdkInvitationApi } from "../aws/sdk-invitation-api.js";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import { instrumentApi } from "../observability/instrument-api.js";
@@ -11,8 +11,9 @@ import { limitKeyTemplate, type Pacing } from "../consumer/pacing.js";
 import type { Logger } from "../observability/logger.js";
 import { createMetrics, startMetricsServer, type MetricsServer } from "../observability/metrics.js";
 import { startHeartbeat } from "../observability/heartbeat.js";
-import { rateLimiterFromConfig, requestStoreFromConfig } from "./from-config.js";
+import { heldFromConfig, rateLimiterFromConfig, requestStoreFromConfig } from "./from-config.js";
 import { startSweeper } from "./sweeper.js";
+import { startHeldCheck } from "./held.js";
 import type { SweepReport } from "../consumer/sweep.js";
 import { shutdownPlan, within } from "./shutdown-plan.js";
 import { startWorkerPresence, type WorkerPresence } from "./worker-presence.js";
@@ -69,7 +70,7 @@ export async function startWorker(
     : createSdkInvitationApi({
         region: config.AWS_REGION,
         requestTimeoutMs: config.AWS_REQUEST_TIMEOUT_MS,
-        ...(config.PARTNERCENTRAL_ENDPOINT ? { endpoint: config.PARTNERCENTRAL_ENDPOINT } : {}),
+        ...(partnerCentralEndpoint(config) ? { endpoint: partnerCentralEndpoint(config)! } : {}),
       });
   const location = queueLocationFrom(config);
   // The worker's store leaves the queue's meta to producers.
@@ -126,6 +127,10 @@ export async function startWorker(
     limitKeys: () => limitKeys,
     fault: () => worker.fault,
   });
+  // The held invitations: expiring notices and expired ones, checked by every worker (each notice
+  // goes out once whichever process sends it).
+  const held = heldFromConfig(config, connection, logger);
+  const heldCheck = startHeldCheck(held, config.HELD_CHECK_INTERVAL);
   const sweeper = startSweeper({
     config,
     store,
@@ -196,7 +201,7 @@ export async function startWorker(
         initialRps: config.RATE_LIMIT_RPS,
         initialBurst: config.RATE_LIMIT_BURST,
       },
-      endpoint: config.PARTNERCENTRAL_ENDPOINT ?? "aws",
+      endpoint: partnerCentralEndpoint(config) ?? "aws",
       region: config.AWS_REGION,
     },
     "worker started",
@@ -233,6 +238,7 @@ export async function startWorker(
       }
       clearInterval(rateWatch);
       sweeper.stop();
+      if ((await within(heldCheck.stop().then(held.close), left(plan.closeByMs))) === "timeout") closed = false;
       // No longer counted among the fleet's workers.
       if ((await within(presence.stop(), left(plan.closeByMs))) === "timeout") closed = false;
       // Each step cut short at the deadline: a frozen Redis or a stuck socket must not hold the process.

@@ -84,6 +84,8 @@ export interface ListInvitationsResult {
 
 export interface ListConnectionsInput {
   catalog: string;
+  /** Page size, 1-100 (AWS's default when unset: 20). */
+  maxResults?: number;
   otherParticipantIdentifier?: string;
   connectionType?: string;
   nextToken?: string;
@@ -94,6 +96,8 @@ export interface ConnectionSummary {
   /** Per connection type: its status (ACTIVE, CANCELED, …). */
   typeStatuses: Record<string, string>;
   updatedAt: string | null;
+  /** The other side's AWS account id, when AWS says. */
+  otherParticipantAccountId?: string | null;
 }
 
 export interface ListConnectionsResult {

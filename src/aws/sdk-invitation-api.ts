@@ -160,6 +160,7 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
               : {}),
             ...(input.connectionType ? { ConnectionType: input.connectionType } : {}),
             ...(input.nextToken ? { NextToken: input.nextToken } : {}),
+            ...(input.maxResults ? { MaxResults: input.maxResults } : {}),
           }),
           o,
         ),
@@ -174,6 +175,7 @@ export function createSdkInvitationApi(options: SdkInvitationApiOptions = {}): I
                     Object.entries(c.ConnectionTypes ?? {}).map(([type, summary]) => [type, String(summary?.Status)]),
                   ),
                   updatedAt: c.UpdatedAt ? c.UpdatedAt.toISOString() : null,
+                  otherParticipantAccountId: c.OtherParticipantAccountId ?? null,
                 },
               ]
             : [],

@@ -26,6 +26,17 @@ export const acceptJobDataSchema = z.strictObject({
    * the failed request this one runs again. The run reads the invitation before any call.
    */
   redriveOf: z.string().min(1).optional(),
+  /**
+   * Set on a decision on a held invitation (never by callers: it is not part of the request schema,
+   * nor of its fingerprint, so two people who decide alike make one request): who decided, and why
+   * it had been held. Carried to the outcome as `decidedBy` and `heldBy`.
+   */
+  decision: z
+    .strictObject({
+      decidedBy: z.string().min(1),
+      heldBy: z.strictObject({ rule: z.number().int().nonnegative().nullable(), policyHash: z.string() }).optional(),
+    })
+    .optional(),
   /** Times this job was put back because AWS throttled it (bounded by MAX_THROTTLE_REQUEUES). */
   throttleRequeues: z.number().int().nonnegative().default(0),
 });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { acceptRequestSchema } from "./request.js";
 import { outcomeEventSchema } from "./outcome.js";
 import { discoveryPolicySchema } from "../schemas/policy.js";
+import { noticeSchema } from "./notice.js";
 
 /**
  * JSON Schema (draft 2020-12) of the public contracts, for consumers not written in TypeScript.
@@ -23,6 +24,11 @@ export function contractJsonSchemas(): Record<string, unknown> {
       $id: "https://pc-invitations.dev/schemas/discovery-policy.schema.json",
       title: "DiscoveryPolicy",
       ...z.toJSONSchema(discoveryPolicySchema, { io: "input", unrepresentable: "any" }),
+    },
+    "notice.schema.json": {
+      $id: "https://pc-invitations.dev/schemas/notice.schema.json",
+      title: "Notice",
+      ...z.toJSONSchema(noticeSchema, { io: "output", unrepresentable: "any" }),
     },
   };
 }

@@ -89,6 +89,13 @@ const envelope = {
   completedAt: z.iso.datetime(),
   /** W3C trace context (traceparent, tracestate) of the job's span, when tracing is on. */
   trace: z.record(z.string(), z.string()).optional(),
+  /**
+   * A decision on a held invitation (`pc-invitations decide`, POST /v1/held/…/decision): who made
+   * it (a person's name, a token's identity).
+   */
+  decidedBy: z.string().optional(),
+  /** A decision on a held invitation: why it had been held (the rule, null for the default, and the policy). */
+  heldBy: z.object({ rule: z.number().int().nonnegative().nullable(), policyHash: z.string() }).optional(),
 };
 
 /** The fields every outcome event has, whatever its type. */

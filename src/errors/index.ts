@@ -321,3 +321,72 @@ export class OutcomeParkedError extends PcInvitationsError {
     );
   }
 }
+
+/** A token or a person of that name exists already (access model): remove it first, or pick another name. */
+export class AccessNameTakenError extends PcInvitationsError {
+  override readonly name = "AccessNameTakenError";
+  readonly code = "ACCESS_NAME_TAKEN";
+  constructor(
+    readonly kind: "token" | "user",
+    readonly accessName: string,
+  ) {
+    super(
+      `a ${kind} named ${JSON.stringify(accessName)} exists already; remove it first ` +
+        `(pc-invitations ${kind}s remove ${accessName}) or choose another name`,
+    );
+  }
+}
+
+/**
+ * A decision on an invitation that is no longer pending (accepted or rejected elsewhere, canceled,
+ * expired): nothing was enqueued. `status` is its status (AWS's: ACCEPTED, REJECTED, CANCELED,
+ * EXPIRED), `held` how the held record ended, when there is one.
+ */
+export class InvitationNotPendingError extends PcInvitationsError {
+  override readonly name = "InvitationNotPendingError";
+  readonly code = "INVITATION_NOT_PENDING";
+  constructor(
+    readonly catalog: string,
+    readonly identifier: string,
+    readonly status: string,
+    readonly held?: string,
+  ) {
+    super(
+      `invitation ${catalog}.${identifier} is ${status}, no longer pending` +
+        `${held ? ` (held, then ${held})` : ""}: there is nothing left to decide`,
+    );
+  }
+}
+
+/**
+ * A decision that differs from the one already made on this invitation (another person decided
+ * otherwise first, or a policy did): nothing was enqueued. `existing` is the decision that stands.
+ */
+export class DecisionConflictError extends PcInvitationsError {
+  override readonly name = "DecisionConflictError";
+  readonly code = "DECISION_CONFLICT";
+  constructor(
+    readonly catalog: string,
+    readonly identifier: string,
+    readonly existing: { requestId: string; action: string | null; decidedBy: string | null },
+    readonly differences: string[],
+  ) {
+    super(
+      `invitation ${catalog}.${identifier} was decided otherwise already: ` +
+        `${existing.action ?? "a request"} by ${existing.decidedBy ?? "a discovery policy or a caller"} ` +
+        `(request ${existing.requestId}; differs in ${differences.join(", ")}); nothing enqueued`,
+    );
+  }
+}
+
+/** No invitation with this catalog and identifier (AWS answered ResourceNotFoundException). */
+export class InvitationNotFoundError extends PcInvitationsError {
+  override readonly name = "InvitationNotFoundError";
+  readonly code = "NOT_FOUND";
+  constructor(
+    readonly catalog: string,
+    readonly identifier: string,
+  ) {
+    super(`no invitation ${catalog}.${identifier} (AWS: ResourceNotFoundException)`);
+  }
+}

@@ -18,9 +18,8 @@ import { toRedisError } from "../store/redis/connection.js";
 import { queueLocationFrom } from "../store/queue-location.js";
 import type { Config } from "../schemas/config.js";
 import { createBacklogGate } from "./backlog-gate.js";
-import { createBearerAuth } from "./bearer-auth.js";
 import { registerDashboard } from "./dashboard.js";
-import type { AcceptancePort, DiscoveryPort, HttpContext, RequestControlPort } from "./http-context.js";
+import type { AcceptancePort, DiscoveryPort, HeldPort, HttpContext, RequestControlPort } from "./http-context.js";
 import { redisConnected, redisConnectionLost, sendAnswer } from "./http-context.js";
 import { capConnections } from "./connection-cap.js";
 import {
@@ -34,6 +33,7 @@ import {
   toHttpAnswer,
   unauthorized,
   unavailable,
+  forbidden,
 } from "./http-errors.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { acceptanceRoutes } from "./routes/acceptances.js";
@@ -42,11 +42,17 @@ import { opsRoutes } from "./routes/ops.js";
 import { operationRoutes } from "./routes/operations.js";
 import { withTimeout } from "./with-timeout.js";
 import { statusRoutes } from "./routes/status.js";
+import { heldRoutes } from "./routes/held.js";
 import { createRedisRequestStore } from "../store/redis/redis-request-store.js";
 import { retryPolicyFrom } from "../store/redis/job-options.js";
 import { createRedisRateLimiter } from "../ratelimit/redis-rate-limiter.js";
 import { limitSettingsFrom } from "../ratelimit/limit-settings.js";
 import { readStatus } from "../store/status.js";
+import type { AccessStore } from "../store/access-store.js";
+import { createRedisAccessStore } from "../store/redis/access.js";
+import { type ConsoleHeldPort, consoleRoutes } from "./console/routes.js";
+import { createScheduleControl } from "./console/schedules.js";
+import { createBearerAuthenticator, LEGACY_TOKEN_SCOPES, may, scopeOfRoute, setPrincipal } from "./principal.js";
 
 export interface HttpServerDeps {
   /** Enqueues requests: the library's Producer (its queue must be the one of `config`). */
@@ -59,6 +65,8 @@ export interface HttpServerDeps {
   discovery?: DiscoveryPort;
   /** Cancel and redrive (createRequestControl). Without it those routes answer 501 NOT_CONFIGURED. */
   requestControl?: RequestControlPort;
+  /** Held invitations (createHeldDesk). Without it GET /v1/held and decisions answer 501 NOT_CONFIGURED. */
+  held?: HeldPort;
   /** Connection for status lookups, backlog counts, readiness and the dashboard. Not closed here. */
   redis: RedisConnection;
   config: Config;
@@ -71,6 +79,10 @@ export interface HttpServerDeps {
    * OpenTelemetry SDK is running (OTEL_EXPORTER_OTLP_ENDPOINT). @defaultValue false
    */
   tracing?: boolean;
+  /** Named tokens, people and sessions. Default: the access store in Redis under the queue prefix. */
+  access?: AccessStore;
+  /** The held list and decide() for the console's held page (default: `held`, when given). */
+  consoleHeld?: ConsoleHeldPort;
 }
 
 /** How long one backlog count answers every POST (so Redis sees at most one count per second). */
@@ -173,6 +185,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     status: () => readStatus({ store, limiter, limitKey: config.RATE_LIMIT_KEY }),
     ...(deps.discovery ? { discovery: deps.discovery } : {}),
     ...(deps.requestControl ? { requestControl: deps.requestControl } : {}),
+    ...(deps.held ? { held: deps.held } : {}),
     redis,
     requests,
     outcomes,
@@ -190,6 +203,9 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "requestId" }),
     bodyLimit: config.HTTP_BODY_LIMIT_BYTES,
     requestIdHeader: false,
+    // X-Forwarded-Proto (and -For) are believed only behind a proxy we are told of: then a request
+    // that came over TLS to the proxy gets the console's Secure cookie.
+    trustProxy: config.HTTP_TRUST_PROXY,
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
       return typeof incoming === "string" && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -295,10 +311,33 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     redis.off("ready", onRedisReady);
   });
 
-  const verify = tokens.length > 0 && !config.HTTP_AUTH_DISABLED ? createBearerAuth(tokens) : undefined;
+  // Who is asking (principal.ts): a token of the environment, a named token of the access store,
+  // or (HTTP_AUTH_DISABLED) anonymous; each /v1 route then needs its scope (scopeOfRoute).
+  const access = deps.access ?? createRedisAccessStore({ redis, prefix: loc.prefix });
+  const authenticateBearer = createBearerAuthenticator({
+    authTokens: config.HTTP_AUTH_DISABLED ? [] : tokens,
+    adminTokens: config.HTTP_ADMIN_TOKENS ?? [],
+    access: { tokenByDigest: (digest) => bounded(access.tokenByDigest(digest)) },
+  });
   const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (verify && !verify(request.headers.authorization))
-      return sendAnswer(reply, unauthorized(request.headers.authorization !== undefined));
+    let principal = await authenticateBearer(request.headers.authorization);
+    if (!principal && config.HTTP_AUTH_DISABLED)
+      principal = { kind: "token", name: "anonymous", scopes: LEGACY_TOKEN_SCOPES };
+    if (!principal) return sendAnswer(reply, unauthorized(request.headers.authorization !== undefined));
+    const scope = scopeOfRoute(
+      request.method,
+      request.routeOptions.url,
+      (request.routeOptions.config as { scope?: unknown } | undefined)?.scope,
+    );
+    if (!may(principal, scope))
+      return sendAnswer(
+        reply,
+        forbidden(
+          `the ${principal.kind} ${JSON.stringify(principal.name)} lacks the scope this needs: ${scope}`,
+          scope,
+        ),
+      );
+    setPrincipal(request, principal);
     return undefined;
   };
 
@@ -309,9 +348,31 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     await acceptanceRoutes(scope, ctx);
     await statusRoutes(scope, ctx);
     await operationRoutes(scope, ctx);
+    await heldRoutes(scope, ctx);
   });
-  // Not behind the ingest tokens: behind HTTP_ADMIN_TOKENS only (or not mounted at all).
-  await registerDashboard(app, { queues: [requests, outcomes], basePath: DASHBOARD_PATH, config, logger: deps.logger });
+  // Not behind the ingest tokens: a person's login or an admin token (HTTP_ADMIN_TOKENS, named tokens).
+  // The console at / (a person's login, or an admin token), and the dashboard behind the same login.
+  const schedules = createScheduleControl({ redis, prefix: loc.prefix, queueName: config.DISCOVERY_QUEUE });
+  app.addHook("onClose", async () => {
+    await schedules.close();
+  });
+  const consoleAccess = await consoleRoutes(app, {
+    ctx,
+    access,
+    authenticateBearer,
+    limiter,
+    schedules,
+    sessionTtlMs: config.CONSOLE_SESSION_TTL_MS,
+    // The held list: the server's (HttpContext.held, once the held routes are there) or the console's own.
+    held: deps.consoleHeld ?? (ctx as { held?: ConsoleHeldPort }).held,
+  });
+  await registerDashboard(app, {
+    queues: [requests, outcomes],
+    basePath: DASHBOARD_PATH,
+    config,
+    logger: deps.logger,
+    authenticate: consoleAccess.authenticate,
+  });
   return app;
 }
 

@@ -1,4 +1,7 @@
 import {
+  DecisionConflictError,
+  InvitationNotFoundError,
+  InvitationNotPendingError,
   BatchValidationError,
   CancelValidationError,
   IdempotencyConflictError,
@@ -97,6 +100,21 @@ export function unauthorized(presented: boolean): HttpAnswer {
   );
 }
 
+/**
+ * 403: valid credentials that do not allow this. For a token, the challenge of RFC 6750 §3.1
+ * (`insufficient_scope`, and the scope it needs).
+ */
+export function forbidden(detail: string, scope?: string): HttpAnswer {
+  return problem(
+    "FORBIDDEN",
+    detail,
+    {},
+    scope === undefined
+      ? undefined
+      : { "www-authenticate": `Bearer realm="pc-invitations", error="insufficient_scope", scope="${scope}"` },
+  );
+}
+
 export const UNSUPPORTED_MEDIA_TYPE = problem(
   "UNSUPPORTED_MEDIA_TYPE",
   "send the body as Content-Type: application/json",
@@ -163,6 +181,23 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
     return problem("CANCEL_UNSETTLED", err.message, { requestId: err.requestId }, { "retry-after": "5" });
   }
   if (err instanceof RequestNotFoundError) return problem("NOT_FOUND", err.message);
+  if (err instanceof InvitationNotFoundError) return problem("NOT_FOUND", err.message);
+  if (err instanceof InvitationNotPendingError) {
+    return problem("INVITATION_NOT_PENDING", err.message, {
+      catalog: err.catalog,
+      identifier: err.identifier,
+      invitationStatus: err.status,
+      ...(err.held ? { heldState: err.held } : {}),
+    });
+  }
+  if (err instanceof DecisionConflictError) {
+    return problem("DECISION_CONFLICT", err.message, {
+      catalog: err.catalog,
+      identifier: err.identifier,
+      existing: err.existing,
+      differences: err.differences,
+    });
+  }
   if (err instanceof PolicyValidationError || err instanceof CancelValidationError || err instanceof ListQueryError)
     return invalidRequest(err.message, err.issues);
   // AWS refused a discovery's call for good (after its own retries): the gateway's answer, with AWS's words.
@@ -255,6 +290,7 @@ export function problemPayload(body: ProblemBody, instance: string | undefined):
 const KIND_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
   400: "INVALID_REQUEST",
   401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
   404: "NOT_FOUND",
   413: "PAYLOAD_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE",

@@ -29,6 +29,14 @@ export const PROBLEM_TYPES = {
       "No `Authorization: Bearer <token>` header, or a token that is not one of HTTP_AUTH_TOKENS. The answer " +
       "carries `WWW-Authenticate: Bearer`.",
   },
+  FORBIDDEN: {
+    status: 403,
+    title: "Not allowed",
+    about:
+      "The credentials are valid but do not allow this: a named token without the route's scope (`enqueue`, " +
+      "`read`, `decide`, `control`, `admin`), a token of HTTP_AUTH_TOKENS on the console or the dashboard, a " +
+      "viewer changing something, or a console change without its CSRF token. `detail` says which.",
+  },
   NOT_FOUND: {
     status: 404,
     title: "Not found",
@@ -50,6 +58,22 @@ export const PROBLEM_TYPES = {
       "Only a request that has not started (waiting, delayed, prioritized) can be canceled; `state` says " +
       "where this one is (active, completed, failed). A request sent to AWS before is canceled only if its " +
       "invitation, read first, is still pending: when AWS had applied it, `outcome` is how it ended instead.",
+  },
+  INVITATION_NOT_PENDING: {
+    status: 409,
+    title: "Invitation no longer pending",
+    about:
+      "A decision on an invitation that is no longer pending: accepted or rejected elsewhere, canceled or " +
+      "expired. `invitationStatus` says which (AWS's status), `heldState` how its held record ended. Nothing " +
+      "was enqueued; there is nothing left to decide.",
+  },
+  DECISION_CONFLICT: {
+    status: 409,
+    title: "Decided otherwise already",
+    about:
+      "Another decision on this invitation stands (another person, or a discovery policy, decided otherwise " +
+      "first): `existing` names its request, action and who decided; `differences` the fields that differ. " +
+      "Nothing was enqueued. The same decision again is answered with the first one's request instead.",
   },
   PAYLOAD_TOO_LARGE: {
     status: 413,

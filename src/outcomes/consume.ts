@@ -5,6 +5,19 @@ import { createRedis, type RedisConnection } from "../store/redis/connection.js"
 import { DEFAULT_QUEUE_LOCATION } from "../store/queue-location.js";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import { outcomeEventSchema, parseStoredEvent, type OutcomeEvent } from "../contracts/outcome.js";
+import { looksLikeNotice, noticeSchema, type Notice } from "../contracts/notice.js";
+
+/**
+ * What the outcomes queue carries: outcome events, and notices about held invitations
+ * (contracts/notice.ts: `invitation.held`, `invitation.expiring`). Tell them apart by `type`;
+ * a handler ignores the types it does not know.
+ */
+export type ConsumedEvent = OutcomeEvent | Notice;
+
+/** True for a notice (no requestId: it is about an invitation, not a request). */
+export function isNotice(event: ConsumedEvent): event is Notice {
+  return looksLikeNotice(event);
+}
 
 /**
  * Default of `maxStalledCount`: "practically never give up". BullMQ's own default is 1, which
@@ -82,7 +95,8 @@ export interface OutcomeConsumer {
 }
 
 /**
- * Calls `handler` for every outcome event, at least once. The contract:
+ * Calls `handler` for every outcome event, and every notice about a held invitation (ConsumedEvent:
+ * tell them apart by `type`, ignore the types you do not know), at least once. The contract:
  * - an event is acknowledged only after the handler resolved;
  * - a handler that throws gets the event again later (exponential backoff, capped);
  * - a consumer that dies or blocks while handling loses the event after `lockDurationMs`, and
@@ -96,7 +110,7 @@ export interface OutcomeConsumer {
  * the acknowledgement): handlers should be idempotent on `eventId`.
  */
 export function consumeOutcomes(
-  handler: (event: OutcomeEvent) => Promise<void> | void,
+  handler: (event: ConsumedEvent) => Promise<void> | void,
   options: ConsumeOutcomesOptions = {},
 ): OutcomeConsumer {
   const ownsConnection = typeof options.redis !== "object";
@@ -112,10 +126,14 @@ export function consumeOutcomes(
       // A malformed event can never succeed: park it at once. So is one the parser cannot even walk
       // (zod recurses into nested values: metadata nested thousands deep overflows the stack),
       // which would otherwise be retried for ever, never handled, never parked.
-      const parsed = parseStoredEvent(outcomeEventSchema, job.data);
+      const notice = looksLikeNotice(job.data);
+      const parsed = notice
+        ? parseStoredEvent<ConsumedEvent>(noticeSchema, job.data)
+        : parseStoredEvent<ConsumedEvent>(outcomeEventSchema, job.data);
       if (!parsed.success)
         throw new UnrecoverableError(
-          `outcome ${job.id} does not match the outcome schema${parsed.reason ? ` (${parsed.reason})` : ""}`,
+          `${notice ? "notice" : "outcome"} ${job.id} does not match the ${notice ? "notice" : "outcome"} schema` +
+            `${parsed.reason ? ` (${parsed.reason})` : ""}`,
         );
       const event = parsed.data;
       try {
@@ -124,7 +142,7 @@ export function consumeOutcomes(
         const failures = job.attemptsMade + 1;
         options.onError?.(err, event);
         log?.warn(
-          { requestId: event.requestId, eventId: event.eventId, failures, err },
+          { requestId: isNotice(event) ? undefined : event.requestId, eventId: event.eventId, failures, err },
           "outcome handler failed; the event will be delivered again",
         );
         if (failures >= maxAttempts) {

@@ -36,6 +36,12 @@ export function envelopeOf(
     attempts,
     enqueuedAt: data.enqueuedAt,
     completedAt: completedAt.toISOString(),
+    ...(data.decision !== undefined
+      ? {
+          decidedBy: data.decision.decidedBy,
+          ...(data.decision.heldBy !== undefined ? { heldBy: data.decision.heldBy } : {}),
+        }
+      : {}),
   };
 }
 

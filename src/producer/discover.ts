@@ -4,7 +4,8 @@ import { classifyError } from "../aws/classify-error.js";
 import { PartnerCentralCallError } from "../errors/index.js";
 import { CONFIG_DEFAULTS } from "../schemas/config.js";
 import type { DiscoveryPolicy, PolicyDecision } from "../schemas/policy.js";
-import { applyPolicy } from "./discovery-policy.js";
+import { applyPolicy, policyHash } from "./discovery-policy.js";
+import type { HeldSighting, InvitationRef } from "../store/held-store.js";
 import { enqueueEach, previewedDispositions, type Disposition } from "./enqueue-each.js";
 import type { EnqueueResult } from "./producer.js";
 import type { ReservationPreview } from "../request-record/record.js";
@@ -33,6 +34,12 @@ export interface DiscoveryPorts {
   api: Pick<InvitationApi, "listInvitations" | "getInvitation">;
   enqueueMany(requests: readonly unknown[]): Promise<EnqueueResult[]>;
   preview(requests: readonly unknown[]): Promise<ReservationPreview[]>;
+  /**
+   * The held invitations (app/held.ts heldPortOf): each invitation the run holds is recorded, and
+   * one recorded before that the listing no longer shows is read once more and closed as it ended.
+   * Without it, nothing is recorded. Never used by a dry run.
+   */
+  held?: DiscoveryHeldPort;
   /** Waits between tries of a call AWS throttled or could not answer. @defaultValue setTimeout */
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
@@ -64,6 +71,28 @@ export interface DiscoveryOptions {
   maxListed?: number;
   /** Stops the run (it rejects with the signal's reason): an HTTP caller that left, a shutdown. */
   signal?: AbortSignal;
+  /**
+   * Most held invitations read again per catalog because the listing no longer shows them
+   * (GetConnectionInvitation, through the shared limit). @defaultValue 1000
+   */
+  maxUnseenReads?: number;
+}
+
+/** What a discovery does with held invitations (app/held.ts heldPortOf keeps them). */
+export interface DiscoveryHeldPort {
+  /** Records the invitations held on one page; resolves to how many were held for the first time. */
+  record(sightings: HeldSighting[]): Promise<number>;
+  /** Invitations a policy decided on this run (enqueued, or found enqueued): one held before is decided now. */
+  decidedByPolicy(
+    decided: Array<InvitationRef & { action: "accept" | "reject"; reason?: string; requestId: string }>,
+  ): Promise<void>;
+  /** Held invitations of `catalog` last seen before `beforeMs` (not listed by this run), at most `limit`. */
+  unseen(catalog: string, beforeMs: number, limit: number): Promise<InvitationRef[]>;
+  /**
+   * What a read found of a held invitation the listing no longer shows: its status (PENDING,
+   * ACCEPTED, REJECTED, CANCELED, EXPIRED, another, or NOT_FOUND). True when it was closed.
+   */
+  resolve(ref: InvitationRef, status: string, seenAt: string): Promise<boolean>;
 }
 
 /** One pending invitation and what the run did with it. */
@@ -100,6 +129,13 @@ export interface DiscoverySummary {
   duplicates: number;
   conflicts: number;
   held: number;
+  /** Held invitations recorded for the first time by this run (0 for a dry run, or without a held store). */
+  heldNew?: number;
+  /**
+   * Held invitations recorded before that the listing no longer showed, read again and closed
+   * (accepted or rejected elsewhere, canceled, expired).
+   */
+  heldClosed?: number;
   /** API calls made: ListConnectionInvitations pages, GetConnectionInvitation reads. */
   calls: { list: number; get: number };
   /** The first `maxListed` invitations found, in the order found. */
@@ -112,6 +148,9 @@ const DEFAULT_PAGE_SIZE = 100;
 const DEFAULT_MAX_TRIES = 5;
 const FIRST_RETRY_MS = 500;
 const LIST_OPERATION = "ListConnectionInvitations";
+const DEFAULT_MAX_UNSEEN_READS = 1000;
+/** Unseen held invitations asked for at a time. */
+const UNSEEN_PAGE = 100;
 
 export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions): Promise<DiscoverySummary> {
   const now = ports.now ?? (() => new Date());
@@ -127,6 +166,7 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
     duplicates: 0,
     conflicts: 0,
     held: 0,
+    ...(ports.held && options.dryRun !== true ? { heldNew: 0, heldClosed: 0 } : {}),
     calls: { list: 0, get: 0 },
     invitations: [],
     invitationsOmitted: 0,
@@ -138,6 +178,8 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
   const call = <T>(operation: string, fn: () => Promise<T>) =>
     withRetries(operation, fn, options.maxTries ?? DEFAULT_MAX_TRIES, ports.sleep ?? sleep, signal);
 
+  const held = summary.dryRun ? undefined : ports.held;
+  const hash = policyHash(options.policy);
   for (const catalog of new Set(options.catalogs)) {
     // Digests of the NextTokens this catalog's listing gave (so a long token costs 32 bytes), by
     // the page that gave each: at most maxPages of them.
@@ -177,13 +219,41 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
         );
       seen.set(digest, pages);
     }
+    if (held) await closeUnseen(catalog);
   }
   summary.finishedAt = now().toISOString();
   return summary;
 
+  /**
+   * After a whole listing of `catalog`: the invitations held before that it no longer showed are
+   * read once more (at most maxUnseenReads), each closed as it ended, or seen again while pending.
+   */
+  async function closeUnseen(catalog: string): Promise<void> {
+    const startedMs = Date.parse(summary.startedAt);
+    const most = options.maxUnseenReads ?? DEFAULT_MAX_UNSEEN_READS;
+    for (let reads = 0; reads < most; ) {
+      const refs = await held!.unseen(catalog, startedMs, Math.min(UNSEEN_PAGE, most - reads));
+      if (refs.length === 0) return;
+      for (const ref of refs) {
+        signal?.throwIfAborted();
+        reads++;
+        summary.calls.get++;
+        let status: string;
+        try {
+          status = (await call("GetConnectionInvitation", () => ports.api.getInvitation(ref, callOptions))).status;
+        } catch (err) {
+          if (!(err instanceof PartnerCentralCallError) || err.errorName !== "ResourceNotFoundException") throw err;
+          status = "NOT_FOUND";
+        }
+        if (await held!.resolve(ref, status, now().toISOString())) summary.heldClosed!++;
+      }
+    }
+  }
+
   /** Decides every invitation of one page, then enqueues the page's accepts and rejects in one batch. */
   async function decidePage(invitations: InvitationSummary[]): Promise<void> {
     const toEnqueue: Array<{ entry: DiscoveredInvitation; request: Record<string, unknown> }> = [];
+    const sightings: HeldSighting[] = [];
     for (const inv of invitations) {
       // The filters already say RECEIVER and PENDING; an answer that says otherwise is left alone.
       if (inv.status !== "PENDING" || (inv.participantType !== null && inv.participantType !== "RECEIVER")) continue;
@@ -212,6 +282,17 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
       entry.rule = verdict.rule;
       if (verdict.decision === "hold") {
         summary.held++;
+        sightings.push({
+          catalog: inv.catalog,
+          identifier: inv.identifier,
+          otherParticipantIdentifier: inv.otherParticipantIdentifier,
+          connectionType: inv.connectionType,
+          inviterEmail: entry.inviterEmail ?? null,
+          expiresAt: inv.expiresAt,
+          rule: verdict.rule,
+          policyHash: hash,
+          seenAt: now().toISOString(),
+        });
         continue;
       }
       toEnqueue.push({
@@ -226,6 +307,7 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
         },
       });
     }
+    if (held && sightings.length > 0) summary.heldNew! += await held.record(sightings);
     if (toEnqueue.length === 0) return;
     signal?.throwIfAborted();
     const requests = toEnqueue.map((t) => t.request);
@@ -253,6 +335,21 @@ export async function discover(ports: DiscoveryPorts, options: DiscoveryOptions)
           break;
       }
     });
+    if (held) {
+      const decided = toEnqueue.flatMap(({ entry }) =>
+        entry.jobId && (entry.result === "enqueued" || entry.result === "duplicate")
+          ? [
+              {
+                catalog: entry.catalog,
+                identifier: entry.identifier,
+                action: entry.decision === "reject" ? ("reject" as const) : ("accept" as const),
+                requestId: entry.jobId,
+              },
+            ]
+          : [],
+      );
+      if (decided.length > 0) await held.decidedByPolicy(decided);
+    }
   }
 }
 

@@ -1,4 +1,6 @@
+import { hash } from "node:crypto";
 import { Lexer, Parser, parse as parseYaml } from "yaml";
+import { canonicalJson } from "../request-record/fingerprint.js";
 import type { InvitationSummary } from "../aws/invitation-api.js";
 import { PolicyValidationError } from "../errors/index.js";
 import { toFieldIssues } from "../schemas/issues.js";
@@ -114,4 +116,13 @@ export async function applyPolicy(
 function emailDomain(email: string | null): string | undefined {
   const at = email?.lastIndexOf("@") ?? -1;
   return email && at > 0 ? email.slice(at + 1).toLowerCase() : undefined;
+}
+
+/**
+ * A short, stable name of a policy's content (the first 16 hex digits of the SHA-256 of its
+ * canonical JSON): what a held invitation and its outcome say held it, so a person can tell which
+ * version of the policy did.
+ */
+export function policyHash(policy: DiscoveryPolicy): string {
+  return hash("sha256", canonicalJson(policy), "hex").slice(0, 16);
 }

@@ -76,8 +76,20 @@ export interface Producer {
   enqueueRedrives(items: readonly RedriveItem[]): Promise<EnqueueResult[]>;
   /** What enqueueRedrives would do with each item, writing nothing (see preview). @throws BatchValidationError */
   previewRedrives(items: readonly RedriveItem[]): Promise<ReservationPreview[]>;
+  /**
+   * Enqueues a person's decision on an invitation (src/app/held.ts decide): the request as
+   * enqueue takes it, its job carrying `decision` (who decided, why it had been held), which its
+   * outcome echoes as `decidedBy` and `heldBy`. The decision is not part of the fingerprint: a
+   * second person deciding alike under the same key gets the first's request (a duplicate), one
+   * deciding otherwise an IdempotencyConflictError.
+   * @throws RequestValidationError, IdempotencyConflictError, RedisFullError
+   */
+  enqueueDecision(request: unknown, decision: JobDecision): Promise<EnqueueResult>;
   close(): Promise<void>;
 }
+
+/** Who decided on a held invitation, and why it had been held (job data `decision`). */
+export type JobDecision = NonNullable<AcceptJobData["decision"]>;
 
 /** A producer on Redis (createProducer). */
 export interface RedisProducer extends Producer {
@@ -138,24 +150,27 @@ export function createProducerOn(store: SubmissionStore): Producer {
   const redrivesOf = (items: readonly RedriveItem[]) => items.map((i) => i.redriveOf);
   const enqueueMany = (requests: readonly unknown[], redriveOf?: readonly string[]) =>
     store.submit(prepareRequests(requests, redriveOf));
+  const enqueueOne = async (submit: () => Promise<EnqueueResult[]>): Promise<EnqueueResult> => {
+    try {
+      const [result] = await submit();
+      return result!;
+    } catch (err) {
+      if (err instanceof BatchValidationError) throw new RequestValidationError(err.invalid[0]!.issues);
+      if (err instanceof IdempotencyConflictError) {
+        throw new IdempotencyConflictError(err.idempotencyKey, err.differences, err.existingJobId);
+      }
+      throw err;
+    }
+  };
 
   return {
     enqueueMany: (requests) => enqueueMany(requests),
     preview: async (requests) => store.preview(prepareRequests(requests)),
     enqueueRedrives: (items) => enqueueMany(redriveRequests(items), redrivesOf(items)),
     previewRedrives: async (items) => store.preview(prepareRequests(redriveRequests(items), redrivesOf(items))),
-    async enqueue(request) {
-      try {
-        const [result] = await enqueueMany([request]);
-        return result!;
-      } catch (err) {
-        if (err instanceof BatchValidationError) throw new RequestValidationError(err.invalid[0]!.issues);
-        if (err instanceof IdempotencyConflictError) {
-          throw new IdempotencyConflictError(err.idempotencyKey, err.differences, err.existingJobId);
-        }
-        throw err;
-      }
-    },
+    enqueue: (request) => enqueueOne(() => enqueueMany([request])),
+    enqueueDecision: (request, decision) =>
+      enqueueOne(async () => store.submit(prepareRequests([request], undefined, [decision]))),
     async close() {},
   };
 }
@@ -165,7 +180,11 @@ export function createProducerOn(store: SubmissionStore): Producer {
  * what enqueueing each needs: idempotency key, payload fingerprint, ClientToken, correlation id, a
  * new job id and the job's data. The requests of one call share `enqueuedAt`.
  */
-export function prepareRequests(requests: readonly unknown[], redriveOf?: readonly string[]): PreparedRequest[] {
+export function prepareRequests(
+  requests: readonly unknown[],
+  redriveOf?: readonly string[],
+  decisions?: readonly JobDecision[],
+): PreparedRequest[] {
   // A JavaScript caller may pass anything: say so in the library's words, not with a TypeError.
   if (!Array.isArray(requests)) {
     throw new RequestValidationError([{ field: "requests", rule: "must be an array of requests" }]);
@@ -181,7 +200,7 @@ export function prepareRequests(requests: readonly unknown[], redriveOf?: readon
   }
   if (invalid.length > 0) throw new BatchValidationError(invalid);
   const enqueuedAt = new Date().toISOString();
-  return valid.map((r, i) => prepareRequest(r, i, enqueuedAt, redriveOf?.[i]));
+  return valid.map((r, i) => prepareRequest(r, i, enqueuedAt, redriveOf?.[i], decisions?.[i]));
 }
 
 function prepareRequest(
@@ -189,6 +208,7 @@ function prepareRequest(
   index: number,
   enqueuedAt: string,
   redriveOf?: string,
+  decision?: JobDecision,
 ): PreparedRequest {
   const idempotencyKey = request.idempotencyKey ?? defaultIdempotencyKey(request.catalog, request.identifier);
   const payload = fingerprintPayload(request, redriveOf);
@@ -202,6 +222,7 @@ function prepareRequest(
     enqueuedAt,
     throttleRequeues: 0,
     ...(redriveOf !== undefined ? { redriveOf } : {}),
+    ...(decision !== undefined ? { decision } : {}),
   };
   return {
     index,

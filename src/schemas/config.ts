@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { limitKeySchema } from "./limit-key.js";
+import { DURATION_RULE, durationListSchema, durationSchema } from "./duration.js";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce
@@ -14,6 +15,12 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
  */
 const ms = (min: number) => int(min, MAX_TIMER_MS);
 export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A duration as people type it (24h, 30m), or its ms once parsed (a config parsed again). */
+const duration = (max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .union([z.number().int().min(1), durationSchema], { error: DURATION_RULE })
+    .pipe(z.number().max(max, { error: `must be at most ${max} ms` }));
 
 /** A rate, calls/s: the bounds of limitSettingsIssues (ratelimit/limit-settings.ts LIMIT_BOUNDS; a test checks they
  * agree). */
@@ -85,6 +92,16 @@ export const configSchema = z
      * listed. @defaultValue 1000
      */
     DISCOVERY_MAX_LISTED: int(0, 1_000_000).default(1000),
+    /**
+     * How long before a held invitation's ExpiresAt its `invitation.expiring` notice goes out: a
+     * duration (30m, 24h, 2d), kept in ms. @defaultValue 24h
+     */
+    HELD_EXPIRY_NOTICE: duration().default(86_400_000),
+    /**
+     * How often a worker or `serve` checks the held invitations (expiring notices, expired ones
+     * closed): a duration (30s, 1m), kept in ms. @defaultValue 1m
+     */
+    HELD_CHECK_INTERVAL: duration(MAX_TIMER_MS).default(60_000),
     /** AWS region of the Partner Central Account API (only us-east-1 exists). @defaultValue us-east-1 */
     AWS_REGION: z.string().min(1).default("us-east-1"),
     /** Endpoint override, e.g. the emulator. Unset = the real AWS endpoint. */
@@ -149,14 +166,21 @@ export const configSchema = z
     LOCK_DURATION_MS: ms(1000).default(30_000),
     /** How often workers look for jobs whose worker died (lock expired), ms. @defaultValue 30000 */
     STALLED_INTERVAL_MS: ms(100).default(30_000),
-    /** Times a job may lose its worker before it is given up (with an outcome). @defaultValue 5 */
+    /**
+     * Times a job may lose its worker before BullMQ gives it up: then it ends as the invitation
+     * reads (accepted, rejected, `WorkerLost`), or, while the invitation is still pending, is left to
+     * the sweeper (after SWEEP_GRACE_MS). @defaultValue 5
+     */
     MAX_STALLED_COUNT: int(0).default(5),
     /**
      * How often a worker process looks for requests whose job was lost without an outcome (one
      * process of the fleet at a time), ms; 0 = never. @defaultValue 60000
      */
     SWEEP_INTERVAL_MS: ms(0).default(60_000),
-    /** Requests younger than this, and jobs failed more recently, are left to their worker, ms. @defaultValue 60000 */
+    /**
+     * Requests younger than this, and jobs failed more recently, are left to their worker, ms; keep it
+     * above LOCK_DURATION_MS + AWS_REQUEST_TIMEOUT_MS. @defaultValue 60000
+     */
     SWEEP_GRACE_MS: ms(0).default(60_000),
     /** Times the sweeper gives a lost PENDING request its job back before ending it failed. @defaultValue 3 */
     SWEEP_MAX_REVIVALS: int(0, 100).default(3),
@@ -228,6 +252,13 @@ export const configSchema = z
      * is no dashboard). false: never, and bull-board is never loaded. @defaultValue true
      */
     HTTP_DASHBOARD: flag().default(true),
+    /**
+     * The server is behind a proxy that sets X-Forwarded-Proto/-For: believe them (the console's
+     * session cookie is then Secure when the client's connection to the proxy was TLS). @defaultValue false
+     */
+    HTTP_TRUST_PROXY: flag().default(false),
+    /** How long a console login lasts, ms (absolute: then log in again). @defaultValue 28800000 (8 h) */
+    CONSOLE_SESSION_TTL_MS: ms(60_000).default(28_800_000),
     /** Port of the Prometheus /metrics server of worker processes; 0 = any free port. Unset = no server. */
     METRICS_PORT: int(0, 65_535).optional(),
     /**
@@ -237,6 +268,65 @@ export const configSchema = z
     HEALTH_FILE: z.string().min(1).optional(),
     /** OTLP/HTTP collector base URL (traces go to `<url>/v1/traces`). Unset = tracing off, at no cost. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+
+    // Webhooks (`pc-invitations deliver`, docs/webhooks.md).
+    /**
+     * Delays between a webhook delivery's attempts, comma-separated durations (the Standard Webhooks
+     * schedule, about 3 days in all); an event is given up after the last. @defaultValue
+     * 5s,5m,30m,2h,5h,10h,14h,20h,24h
+     */
+    WEBHOOK_RETRY_SCHEDULE: durationListSchema.default([
+      5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000,
+    ]),
+    /** An endpoint failing (no success) for this long is disabled, and says why. @defaultValue 5d */
+    WEBHOOK_DISABLE_AFTER: durationSchema.default(432_000_000),
+    /** One delivery's bound (connect, send, answer), ms. @defaultValue 15000 */
+    WEBHOOK_TIMEOUT_MS: ms(100).default(15_000),
+    /** At most this much of an answer is read, bytes; the rest is dropped with its connection. @defaultValue 65536 */
+    WEBHOOK_MAX_RESPONSE_BYTES: int(0, 16_777_216).default(65_536),
+    /** Deliver to private, loopback and link-local addresses too (a test or a private network). @defaultValue false */
+    WEBHOOK_ALLOW_PRIVATE: flag().default(false),
+    /** Deliveries in flight per `deliver` process. @defaultValue 32 */
+    WEBHOOK_CONCURRENCY: int(1, 10_000).default(32),
+    /** Default per-endpoint rate limit, deliveries per second (0 = none); `webhooks add --rate` overrides it. @defaultValue 0 */
+    WEBHOOK_RATE_LIMIT: int(0, 100_000).default(0),
+    /** How long an old secret keeps signing after `webhooks rotate-secret`, so receivers can switch. @defaultValue 24h */
+    WEBHOOK_SECRET_OVERLAP: durationSchema.default(86_400_000),
+    // Event intake (`pc-invitations ingest`, docs/events.md).
+    /**
+     * The Partner Central Account endpoint, by the SDK's standard name for it (service-specific
+     * endpoint settings); PARTNERCENTRAL_ENDPOINT is its older alias (both set: they must agree).
+     * Unset = the real AWS endpoint.
+     */
+    AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT: z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+      .optional(),
+    /** The SQS endpoint (the SDK's standard setting), e.g. a local SQS-compatible server. Unset = AWS. */
+    AWS_ENDPOINT_URL_SQS: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+    /**
+     * How long an event received by `ingest` stays hidden from other receivers while it is worked on,
+     * s; extended every third of it while the work lasts. @defaultValue 60
+     */
+    INGEST_VISIBILITY_TIMEOUT_SECONDS: int(5, 43_200).default(60),
+    /** Long-poll wait of one receive of `ingest`, s (SQS allows 0-20). @defaultValue 20 */
+    INGEST_WAIT_SECONDS: int(0, 20).default(20),
+    /** Longest pause of `ingest` between tries while SQS fails, ms (it starts at 250 and doubles). @defaultValue 30000 */
+    INGEST_BACKOFF_MAX_MS: ms(250).default(30_000),
+
+    // History in PostgreSQL (docs/history.md).
+    /**
+     * PostgreSQL for the history of every outcome event and decision (`deliver` writes it,
+     * `pc-invitations history` reads it), e.g. postgres://user:pass@127.0.0.1:5432/pci. Unset = no
+     * history: everything else works as without it.
+     */
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" })
+      .optional(),
+    /**
+     * Days the history keeps a row; older rows are removed by `deliver` (hourly) and `history retain`,
+     * and the hash the first kept row chains to is kept so `history verify` still works. Unset = kept forever.
+     */
+    HISTORY_RETENTION_DAYS: int(1, 36_500).optional(),
   })
   .check((ctx) => {
     // Cross-variable rules, reported on the variable to change.
@@ -266,6 +356,19 @@ export const configSchema = z
         message: "must be > HTTP_REDIS_TIMEOUT_MS",
       });
     }
+    // Two names of one setting (the SDK's standard one and our older alias) must not disagree.
+    if (
+      c.AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT !== undefined &&
+      c.PARTNERCENTRAL_ENDPOINT !== undefined &&
+      c.AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT !== c.PARTNERCENTRAL_ENDPOINT
+    ) {
+      ctx.issues.push({
+        code: "custom",
+        input: c.PARTNERCENTRAL_ENDPOINT,
+        path: ["PARTNERCENTRAL_ENDPOINT"],
+        message: "must equal AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT when both are set (it is its alias; set one)",
+      });
+    }
     // Every script touches keys of both queues and the records: on a Cluster they must share a slot,
     // which only a hash tag in the prefix gives (Redis hashes the text between the first '{' and
     // the next '}' when it is not empty). Without one, every script fails with CROSSSLOT at run time.
@@ -288,3 +391,10 @@ export type ConfigInput = z.input<typeof configSchema>;
  * what the unset environment variable means.
  */
 export const CONFIG_DEFAULTS: Config = Object.freeze(configSchema.parse({}));
+
+/** The Partner Central Account endpoint the config names (AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT or its alias); undefined = AWS. */
+export function partnerCentralEndpoint(
+  config: Pick<Config, "AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT" | "PARTNERCENTRAL_ENDPOINT">,
+): string | undefined {
+  return config.AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT ?? config.PARTNERCENTRAL_ENDPOINT;
+}

@@ -161,6 +161,46 @@ describe("cancel", () => {
     expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
   });
 
+  it(
+    "a run that takes the job after the cancel read it waiting, before its publication: " +
+      "the publication is refused (the job's lock), the run's outcome is the one",
+    async () => {
+      p = await startPipeline({ label: "cancel-race", emulator: { latencyMs: 1500 } });
+      const inv = p.emulator.seedInvitation();
+      const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+      // The cancel's first half: it found the job waiting (cancelRequest's check) …
+      expect(await p.producer.queue.getJobState(r.jobId)).toBe("waiting");
+      const job = await p.producer.queue.getJob(r.jobId);
+      const data = acceptJobDataSchema.parse(job!.data);
+      // … then a run takes the job before the cancel publishes.
+      await p.startWorker();
+      await waitFor(() => acceptCalls(p!).length > 0 || undefined, 10_000, "the run's call to start");
+      const outcomes = createOutcomeQueue({
+        connection: p.redis,
+        prefix: p.prefix,
+        queueName: "invitation-outcomes",
+        requestsQueueName: "accept-invitation",
+        retentionSeconds: 60,
+        idempotencyRetentionSeconds: 60,
+      });
+      try {
+        const event = canceledEvent(envelopeOf(r.jobId, data, 0, new Date()), null);
+        // The state the cancel read is stale ("waiting"): only the job's lock tells the run holds it.
+        expect(
+          await outcomes.publishUnlessStarted(event, {
+            idempotencyKey: data.idempotencyKey,
+            jobState: async () => "waiting",
+          }),
+        ).toEqual({ started: "active" });
+      } finally {
+        await outcomes.close();
+      }
+      const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
+      expect(event).toMatchObject({ type: "accepted", requestId: r.jobId });
+      expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
+    },
+  );
+
   it("refuses a request that failed, naming it failed", async () => {
     p = await startPipeline({ label: "cancel-failed" });
     control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });

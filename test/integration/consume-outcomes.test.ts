@@ -3,7 +3,7 @@ import { pino } from "pino";
 import { Queue } from "bullmq";
 import { describe, expect, it } from "vitest";
 import { OutcomeParkedError } from "../../src/errors/index.js";
-import { consumeOutcomes } from "../../src/outcomes/consume.js";
+import { consumeOutcomes, isNotice } from "../../src/outcomes/consume.js";
 import { listParkedOutcomes, replayParkedOutcomes } from "../../src/store/redis/parked.js";
 import type { OutcomeEvent } from "../../src/contracts/outcome.js";
 import { startPipeline } from "../helpers/pipeline.js";
@@ -25,6 +25,7 @@ describe("consumeOutcomes", () => {
         const errors: unknown[] = [];
         const consumer = consumeOutcomes(
           (event) => {
+            if (isNotice(event)) return;
             const n = (calls.get(event.requestId) ?? 0) + 1;
             calls.set(event.requestId, n);
             if (n === 1)
@@ -81,11 +82,14 @@ describe("consumeOutcomes", () => {
           { jobId: "AWS.deep.1", attempts: 1_000_000, backoff: { type: "fixed", delay: 10 } },
         );
         const handled: string[] = [];
-        const consumer = consumeOutcomes((event) => void handled.push(event.requestId), {
-          redis: p.redis,
-          prefix: p.prefix,
-          retryDelayMs: 10,
-        });
+        const consumer = consumeOutcomes(
+          (event) => void handled.push(isNotice(event) ? event.eventId : event.requestId),
+          {
+            redis: p.redis,
+            prefix: p.prefix,
+            retryDelayMs: 10,
+          },
+        );
         try {
           await waitFor(
             async () => (await deepJob.getState()) === "failed" || undefined,
@@ -117,6 +121,7 @@ describe("consumeOutcomes", () => {
       let failuresLeft = 2;
       const consumer = consumeOutcomes(
         (event) => {
+          if (isNotice(event)) return;
           seen.push(event.requestId);
           if (event.identifier === invs[0]!.identifier && failuresLeft-- > 0) throw new Error("downstream unavailable");
           handled.set(event.requestId, event);
@@ -159,7 +164,7 @@ describe("consumeOutcomes", () => {
         const consumer = consumeOutcomes(
           (event) => {
             if (failing) throw new Error("downstream unavailable");
-            handled.push(event.requestId);
+            if (!isNotice(event)) handled.push(event.requestId);
           },
           {
             redis: p.redis,

@@ -51,12 +51,17 @@ const get = (base: string, path: string, token?: string) =>
   fetch(base + path, token ? { headers: { authorization: `Bearer ${token}` } } : {});
 
 describe("the dashboard (/admin/queues)", () => {
-  it("opens to HTTP_ADMIN_TOKENS only: 401 without a token and with every ingest token", async () => {
+  it("opens to admin tokens only: 401 without a token, 403 with every ingest token", async () => {
     const base = await serve({ HTTP_AUTH_TOKENS: `${INGEST_A},${INGEST_B}`, HTTP_ADMIN_TOKENS: ADMIN });
     for (const path of PATHS) {
-      for (const token of [undefined, INGEST_A, INGEST_B, `${ADMIN}x`]) {
+      for (const [token, status] of [
+        [undefined, 401],
+        [INGEST_A, 403],
+        [INGEST_B, 403],
+        [`${ADMIN}x`, 401],
+      ] as const) {
         const res = await get(base, path, token);
-        expect(res.status, `${path} with ${token ?? "no token"}`).toBe(401);
+        expect(res.status, `${path} with ${token ?? "no token"}`).toBe(status);
         expect(res.headers.get("www-authenticate")).toContain("Bearer");
         const body = await res.text();
         expect(body).not.toContain("accept-invitation");
@@ -71,21 +76,24 @@ describe("the dashboard (/admin/queues)", () => {
     const queues = ((await api.json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> }).queues;
     expect(queues.map((q) => q.name).sort()).toEqual(["accept-invitation", "invitation-outcomes"]);
     expect(queues.every((q) => q.readOnlyMode)).toBe(true);
-    // And an admin token is no ingest token.
+    // And an admin token is no ingest token: it lacks the enqueue scope.
     const enqueue = await fetch(`${base}/v1/acceptances`, {
       method: "POST",
       headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
       body: JSON.stringify({ catalog: "AWS", identifier: "pacinv-DASHBOARD00001" }),
     });
-    expect(enqueue.status).toBe(401);
+    expect(enqueue.status).toBe(403);
+    expect(enqueue.headers.get("www-authenticate")).toContain('error="insufficient_scope", scope="enqueue"');
   });
 
-  it("is not served without HTTP_ADMIN_TOKENS (404 whatever the token), nor with HTTP_AUTH_DISABLED", async () => {
+  it("needs a login or an admin token even under HTTP_AUTH_DISABLED; HTTP_DASHBOARD=false unmounts it", async () => {
     const withIngest = await serve({ HTTP_AUTH_TOKENS: INGEST_A });
     const open = await serve({ HTTP_AUTH_DISABLED: true });
+    const off = await serve({ HTTP_AUTH_TOKENS: INGEST_A, HTTP_ADMIN_TOKENS: ADMIN, HTTP_DASHBOARD: false });
     for (const path of PATHS) {
-      expect((await get(withIngest, path, INGEST_A)).status, path).toBe(404);
-      expect((await get(open, path)).status, path).toBe(404);
+      expect((await get(withIngest, path, INGEST_A)).status, path).toBe(403);
+      expect((await get(open, path)).status, path).toBe(401);
+      expect((await get(off, path, ADMIN)).status, path).toBe(404);
     }
     // The API itself is as it was.
     expect((await get(open, "/v1/acceptances/AWS.pacinv-DASHBOARD00001.x")).status).toBe(404);

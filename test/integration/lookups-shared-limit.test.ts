@@ -178,6 +178,33 @@ describe("the shared limit counts the worker's look-ups of an invitation", () =>
     expect(ops(calls, "AcceptConnectionInvitation")).toHaveLength(0);
   });
 
+  it("a cancel's read of a request a run took before takes a slot of the shared limit", async () => {
+    p = await startPipeline({ label: "paced-cancel", retry: { attempts: 3, backoffDelayMs: 60_000 } });
+    const inv = p.emulator.seedInvitation();
+    // The first Accept's connection is reset: the job waits for its retry, and may have reached AWS.
+    p.emulator.script({
+      operation: "AcceptConnectionInvitation",
+      identifier: inv.identifier,
+      times: 1,
+      error: "ConnectionReset",
+    });
+    const from = await mark(p);
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    await p.startWorker();
+    await waitFor(
+      async () => (await p!.producer.queue.getJobState(r.jobId)) === "delayed" || undefined,
+      20_000,
+      "the job to wait for its retry",
+    );
+    const control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
+    closers.push(() => control.close());
+    // Still pending when read: canceled.
+    expect(await control.cancel(r.jobId)).toMatchObject({ type: "canceled", requestId: r.jobId });
+    const calls = await expectEveryCallAdmitted(p, from);
+    expect(ops(calls, "GetConnectionInvitation")).toHaveLength(1);
+    expect(ops(calls, "AcceptConnectionInvitation")).toHaveLength(1);
+  });
+
   it("the look-up of a job BullMQ gave up on (its worker lost) takes a slot of the shared limit", async () => {
     p = await startPipeline({ label: "paced-abandoned" });
     const inv = p.emulator.seedInvitation();

@@ -48,7 +48,7 @@ describe("OpenAPI document", () => {
     const ops = doc.paths as Record<string, Record<string, Json>>;
     const codes = (path: string, method: string) => Object.keys(ops[path]![method]!.responses).sort();
     const any = ["4XX", "5XX"];
-    const authed = ["401", "503", ...any];
+    const authed = ["401", "403", "503", ...any];
     expect(codes("/v1/acceptances", "post")).toEqual(["202", "400", "413", "415", "422", ...authed].sort());
     expect(codes("/v1/acceptances/batch", "post")).toEqual(["202", "400", "413", "415", "422", ...authed].sort());
     expect(codes("/v1/acceptances/{id}", "get")).toEqual(["200", "400", "404", ...authed].sort());

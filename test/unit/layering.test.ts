@@ -143,6 +143,18 @@ describe("the layering check on the real tree (npm run lint:deps)", () => {
       'import type { PartnerCentralAccountClient } from "@aws-sdk/client-partnercentral-account";',
       "one-adapter-per-aws-client",
     ],
+    [
+      "the SQS client in another AWS adapter than its own",
+      "src/aws/sdk-invitation-api.ts",
+      'import type { SQSClient } from "@aws-sdk/client-sqs";',
+      "one-adapter-for-sqs",
+    ],
+    [
+      "the PostgreSQL driver outside the history",
+      "src/producer/discover.ts",
+      'import type { Pool } from "pg";',
+      "only-the-history-imports-postgresql",
+    ],
   ])("fails on %s, naming the rule", async (_what, file, line, rule) => {
     const { code, output } = await lintWith(file, line);
     expect(code, output).not.toBe(0);

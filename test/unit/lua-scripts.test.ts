@@ -48,7 +48,7 @@ describe("the store's Lua scripts agree with the TypeScript side", () => {
   });
 
   it("takes as many of BullMQ's keys as its addStandardJob has (NB)", () => {
-    for (const file of ["enqueue.lua", "publish-outcome.lua"]) {
+    for (const file of ["enqueue.lua", "publish-outcome.lua", "publish-notice.lua"]) {
       expect(/local NB = (\d+)/.exec(lua(file))?.[1], file).toBe(String(BULLMQ_ADD_KEY_COUNT));
     }
   });
@@ -87,5 +87,17 @@ describe("the rate limiter's scripts agree with STATE_FIELDS", () => {
       return m[1];
     });
     expect(names).toEqual([...STATE_FIELDS]);
+  });
+});
+
+describe("the outcome log's entry", () => {
+  it("is written with LOG_FIELDS, in order, by append-log.lua and by the MULTI path", async () => {
+    const { LOG_FIELDS } = await import("../../src/store/redis/outcome-log.js");
+    const include = lua("includes/append-log.lua");
+    const xadd = /redis\.call\('XADD'([^)]*)\)/s.exec(include)?.[1] ?? "";
+    expect([...xadd.matchAll(/'(\w+)', \w+/g)].map((m) => m[1]).filter((f) => f !== "MINID")).toEqual([...LOG_FIELDS]);
+    const ts = readFileSync(new URL("../../src/store/redis/outcome-log.ts", import.meta.url), "utf8");
+    const multi = /multi\.xadd\(([^;]*)\);/s.exec(ts)?.[1] ?? "";
+    expect([...multi.matchAll(/"(\w+)",\s*\w+!/g)].map((m) => m[1])).toEqual([...LOG_FIELDS]);
   });
 });

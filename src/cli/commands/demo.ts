@@ -3,7 +3,7 @@ import { PartnerCentralEmulator } from "../../emulator/index.js";
 import { createSdkInvitationApi } from "../../aws/sdk-invitation-api.js";
 import { startWorker } from "../../app/run-worker.js";
 import { createProducer } from "../../producer/producer.js";
-import { consumeOutcomes } from "../../outcomes/consume.js";
+import { consumeOutcomes, isNotice } from "../../outcomes/consume.js";
 import { createRedis } from "../../store/redis/connection.js";
 import { deletePrefix } from "../../store/redis/delete-prefix.js";
 import type { OutcomeEvent } from "../../contracts/outcome.js";
@@ -93,6 +93,7 @@ async function demoCommand(count: number, table: boolean): Promise<number> {
     await new Promise<void>((resolve) => {
       const consumer = consumeOutcomes(
         (event) => {
+          if (isNotice(event)) return;
           events.push(event);
           out(table ? tableRow(event) : JSON.stringify(event));
           if (events.length === unique) void consumer.close().then(resolve);

@@ -13,11 +13,15 @@
   workers, however many successes are reported.
 ]]
 --- @include "prelude"
+--- @include "probe"
 
-local h = loadEnsured('rate', 'ceiling', 'changedAt', 'throttledAt', 'wmax', 'probe')
+local h = loadEnsured('rate', 'ceiling', 'changedAt', 'throttledAt', 'wmax', 'probe', 'pFrac', 'preRate', 'decreasedAt',
+  'bg')
+if judgeProbe(h) == 'probing' then return {fmt(h.rate), 0} end
 local interval = tonumber(ARGV[6]) * 1000
-local step = tonumber(ARGV[7])
 local rate = h.rate
+-- Scaled to the rate: +1/s is nothing at 200/s (a climb from 120 took 7 s), 5% is one step.
+local step = math.max(tonumber(ARGV[7]), rate * 0.05)
 local quietSince = math.max(h.changedAt or 0, h.throttledAt or 0)
 if rate >= h.ceiling or now - quietSince < interval then
   return {fmt(rate), 0}

@@ -27,60 +27,35 @@
   rate); a Retry-After never shortens an existing block.
 ]]
 --- @include "prelude"
+--- @include "probe"
 
 local h = loadEnsured('rate', 'ceiling', 'minRate', 'burst', 'tat', 'blockedUntil', 'decreasedAt', 'streak', 'bg',
   'pFrac', 'preRate')
 local retryAfterMs = tonumber(ARGV[6]) or 0
 local factor = tonumber(ARGV[7])
 local cooldown = tonumber(ARGV[8]) * 1000
-local W = 2
+local W = PROBE_WINDOW
 local rate = h.rate
 local decreased = 0
 redis.call('HINCRBY', key, 'throttles', 1)
 redis.call('HINCRBY', key, 't:' .. nowSec, 1)
 
--- Admitted calls and throttles of the seconds fromSec..toSec.
-local function counts(fromSec, toSec)
-  local fields = {}
-  for s = fromSec, toSec do
-    fields[#fields + 1] = 'c:' .. s
-    fields[#fields + 1] = 't:' .. s
-  end
-  local v = redis.call('HMGET', key, unpack(fields))
-  local c, th = 0, 0
-  for i = 1, #v, 2 do
-    c = c + (tonumber(v[i]) or 0)
-    th = th + (tonumber(v[i + 1]) or 0)
-  end
-  return c, th
-end
 local calls, thr = counts(nowSec - W, nowSec)
 local share = thr / math.max(calls, 1)
 
-local verdict = 'decrease'
-if h.pFrac ~= nil and h.decreasedAt ~= nil then
-  local since = now - h.decreasedAt
-  if since < W * 1000000 then
-    verdict = 'probing'
-  else
-    redis.call('HDEL', key, 'pFrac', 'preRate')
-    if since <= (W + 5) * 1000000 then
-      local ca, ta = counts(math.floor(h.decreasedAt / 1000000) + 1, nowSec)
-      local after = ta / math.max(ca, 1)
-      if ca >= 20 and after >= 0.6 * h.pFrac then
-        local bg = after
-        if h.bg ~= nil then bg = (h.bg + after) / 2 end
-        rate = math.min(h.ceiling, h.preRate or rate)
-        redis.call('HSET', key, 'bg', fmt(bg), 'rate', fmt(rate), 'changedAt', fmt(now), 'streak', 0, 'wmax', fmt(rate))
-        h.bg = bg
-        verdict = 'background'
-      end
-    end
-  end
+local verdict = judgeProbe(h)
+rate = h.rate
+if verdict == nil or verdict == 'ours' then verdict = 'decrease' end
+-- Within the background, allowing for chance: a share measured on few calls is noisy, so the
+-- bound is 1.5 × the expected throttles plus two standard deviations (Poisson) plus one.
+if verdict == 'decrease' and h.bg ~= nil and calls >= 20 then
+  local expected = h.bg * calls
+  if thr <= 1.5 * expected + 2 * math.sqrt(expected) + 1 then verdict = 'background' end
 end
-if verdict == 'decrease' and h.bg ~= nil and calls >= 20 and share <= h.bg * 1.5 + 0.005 then verdict = 'background' end
 
-if verdict == 'background' then
+if verdict ~= 'decrease' then
+  -- Background throttles, and those answering calls made while a probe measures, neither lower
+  -- the rate nor hold back its rises (a probe holds them back itself: success.lua).
   redis.call('HSET', key, 'bgThrottledAt', fmt(now))
 else
   redis.call('HSET', key, 'throttledAt', fmt(now))
@@ -91,7 +66,7 @@ else
     redis.call('HSET', key, 'wmax', fmt(math.min(h.rate, rate / factor)), 'rate', fmt(rate), 'decreasedAt', fmt(now),
       'changedAt', fmt(now),
       'probe', 0, 'streak', streak)
-    if share < 0.3 and thr >= 5 then redis.call('HSET', key, 'pFrac', fmt(share), 'preRate', fmt(h.rate)) end
+    if share < 0.3 and thr >= 3 then redis.call('HSET', key, 'pFrac', fmt(share), 'preRate', fmt(h.rate)) end
     decreased = 1
   end
 end

@@ -92,3 +92,75 @@ export function workersIndexKey(prefix: string, queueName: string): string {
 export function workerBeatKey(prefix: string, queueName: string, workerId: string): string {
   return `${prefix}:${queueName}:worker:${workerId}`;
 }
+
+/**
+ * The outcome log of an outcomes queue: a Redis stream with one entry per published event
+ * (outcomes and notices), appended in the same script or MULTI as the publication
+ * (lua/includes/append-log.lua), trimmed by age (MINID ~ now − IDEMPOTENCY_RETENTION_SECONDS).
+ * Read without consuming (outcome-log.ts readEvents) and by the `deliver` sinks' consumer groups.
+ */
+export function outcomeLogKey(prefix: string, outcomesQueueName: string): string {
+  return `${prefix}:${outcomesQueueName}:log`;
+}
+
+/** The lease of an event sink of the `deliver` fleet (one holder at a time reads its group). */
+export function sinkLeaseKey(prefix: string, outcomesQueueName: string, sink: string): string {
+  return `${prefix}:${outcomesQueueName}:sink-lease:${sink}`;
+}
+
+/**
+ * The base of the webhooks' keys (redis/webhook-store.ts, lua/webhook-*.lua), all in the queue
+ * prefix's slot: `<base>:eps` (a set of endpoint ids), `<base>:ep:<id>` (a hash: the endpoint),
+ * `<base>:due` (a sorted set: `<id>:<orderKey>` by when its queue's head is due, ms),
+ * `<base>:q:<id>:<orderKey>` (a list: one invitation's deliveries to one endpoint, in order),
+ * `<base>:lists:<id>` (a set: the orderKeys of its queues), `<base>:seen:<id>` (a sorted set: event
+ * ids fanned out, by time), `<base>:tat` (a hash: each endpoint's rate limit state),
+ * `<base>:log:<id>` (a stream: its delivery attempts). The Lua scripts build these from the base,
+ * as BullMQ's scripts build theirs from the queue's.
+ */
+export function webhookKeyBase(prefix: string, outcomesQueueName: string): string {
+  return `${prefix}:${outcomesQueueName}:wh`;
+}
+
+/**
+ * The mark that an invitation ended (canceled, expired) before a request for it was seen, written by
+ * the event intake (invitation-ends.ts): a string key per invitation, kept for the idempotency
+ * retention. The id is hashed, like a record key, so any catalog or id stays a short, safe key.
+ */
+export function invitationEndKey(prefix: string, catalog: string, identifier: string): string {
+  return `${prefix}:invitation-end:${hash("sha256", `${catalog}\u0000${identifier}`, "base64url")}`;
+}
+
+/**
+ * The access model's keys (redis/access.ts): named tokens (a hash name → record, and a hash
+ * digest → name for the lookup of each request), people (a hash name → record), and one string
+ * per session, by the digest of its id, with a TTL (its expiry).
+ */
+export function accessKeys(prefix: string): { tokens: string; tokenDigests: string; users: string } {
+  return {
+    tokens: `${prefix}:access:tokens`,
+    tokenDigests: `${prefix}:access:token-digests`,
+    users: `${prefix}:access:users`,
+  };
+}
+export function sessionKey(prefix: string, digest: string): string {
+  return `${prefix}:access:session:${digest}`;
+}
+
+/**
+ * The held invitations' keys (held.ts): one hash per invitation, the open index of all of them and
+ * of each catalog (sorted sets of positions, walked by ZRANGEBYLEX: held-store.ts heldPosition),
+ * each catalog's last-seen index (identifier by last seen, ms), the due-for-expiring-notice index,
+ * and a notice's claim (one string per eventId, lua/publish-notice.lua).
+ */
+export function heldKeys(prefix: string, queueName: string) {
+  const base = `${prefix}:${queueName}:held`;
+  return {
+    record: (catalog: string, identifier: string) => `${base}:inv:${catalog}.${identifier}`,
+    open: `${base}:open`,
+    openCatalog: (catalog: string) => `${base}:open:${catalog}`,
+    seenCatalog: (catalog: string) => `${base}:seen:${catalog}`,
+    expiringDue: `${base}:expiring-due`,
+    noticeClaim: (eventId: string) => `${base}:notice:${eventId}`,
+  };
+}

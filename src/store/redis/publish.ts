@@ -3,8 +3,9 @@ import type { OutcomeEvent } from "../../contracts/outcome.js";
 import type { PublishResult } from "../request-store.js";
 import { addJobArguments } from "./bullmq-add.js";
 import type { RedisConnection } from "./connection.js";
-import { idempotencyRecordKey, jobLockKey, openRecordsKey } from "./keys.js";
+import { idempotencyRecordKey, jobLockKey, openRecordsKey, outcomeLogKey } from "./keys.js";
 import { runScript } from "./lua-scripts.js";
+import { appendLogInTransaction, logEntryArgs, logMinId } from "./outcome-log.js";
 import { completeRecord, defineRecordCommands } from "./records.js";
 import { SCRIPTS } from "./scripts.js";
 import { addJobInTransaction, createTxQueue, producerSpan } from "./transaction.js";
@@ -62,7 +63,9 @@ export interface OutcomeQueue {
  * - at most one outcome per request: an existing outcome is never overwritten or repeated;
  * - a worker that lost the job's lock (its lock token no longer in Redis) publishes nothing;
  * - a cancel publishes only while no run holds the job (publishUnlessStarted);
- * - the record says `completed` exactly when the outcome exists (completeRecord in the same EXEC).
+ * - the record says `completed` exactly when the outcome exists (completeRecord in the same EXEC);
+ * - the outcome log (keys.ts outcomeLogKey) holds the event exactly when it was published (appended
+ *   in the same script or EXEC), kept IDEMPOTENCY_RETENTION_SECONDS.
  */
 export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeQueue {
   const queueOptions = {
@@ -81,6 +84,7 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeQueue {
   const recordKeepsOutcome = opts.idempotencyRetentionSeconds > opts.retentionSeconds;
   const tx = createTxQueue(opts.connection, opts.queueName, { ...queueOptions, onConnection: defineRecordCommands });
   const txQueue = tx.queue;
+  const logKey = outcomeLogKey(opts.prefix, opts.queueName);
   const recordKeyOf = (idempotencyKey: string) =>
     idempotencyRecordKey(opts.prefix, opts.requestsQueueName, idempotencyKey);
 
@@ -132,6 +136,7 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeQueue {
               opts: jobOpts,
               jobId: event.requestId,
             });
+            appendLogInTransaction(multi, logKey, "outcome", event, opts.idempotencyRetentionSeconds);
             if (guard.idempotencyKey) {
               completeRecord(multi, recordKeyOf(guard.idempotencyKey), {
                 jobId: event.requestId,
@@ -182,6 +187,7 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeQueue {
             fence ? jobLockKey(opts.prefix, opts.requestsQueueName, fence.jobId) : outcomeKey,
             recordKey ?? outcomeKey,
             recordKey ? openRecordsKey(recordKey) : outcomeKey,
+            logKey,
           ];
           const args = [
             // A run whose token is no longer the lock's has lost the job: it publishes nothing.
@@ -191,6 +197,9 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeQueue {
             recordKeepsOutcome ? JSON.stringify(event) : "",
             event.completedAt,
             String(opts.idempotencyRetentionSeconds),
+            logMinId(opts.idempotencyRetentionSeconds),
+            // kind is the script's own ('outcome'): the entry's other fields and the event JSON.
+            ...logEntryArgs("outcome", event).slice(1),
           ];
           const answer = await runScript(
             opts.connection,

@@ -11,4 +11,11 @@ export const SCRIPTS = {
   publishOutcome: loadLuaScript(dir, "publish-outcome", "pciPublishOutcome"),
   countRevival: loadLuaScript(dir, "count-revival", "pciCountRevival"),
   releaseLock: loadLuaScript(dir, "release-lock", "pciReleaseLock"),
+  holdLease: loadLuaScript(dir, "hold-lease", "pciHoldLease"),
+  webhookFanOut: loadLuaScript(dir, "webhook-fan-out", "pciWebhookFanOut"),
+  webhookClaim: loadLuaScript(dir, "webhook-claim", "pciWebhookClaim"),
+  webhookSettle: loadLuaScript(dir, "webhook-settle", "pciWebhookSettle"),
+  recordHeld: loadLuaScript(dir, "record-held", "pciRecordHeld"),
+  closeHeld: loadLuaScript(dir, "close-held", "pciCloseHeld"),
+  publishNotice: loadLuaScript(dir, "publish-notice", "pciPublishNotice"),
 } as const;
