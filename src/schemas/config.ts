@@ -188,6 +188,8 @@ export const configSchema = z
     IDEMPOTENCY_RETENTION_SECONDS: int(1).default(86_400),
     /** pino level. @defaultValue info */
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** Log lines on stderr: pretty (for people) or json (one object per line). @defaultValue pretty on a terminal, json otherwise */
+    LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
 
     // HTTP API (`pc-invitations serve`), metrics and tracing.
     /** Port of the HTTP API; 0 = any free port. @defaultValue 8080 */
