@@ -7,6 +7,8 @@ import { emulator } from "./emulator.js";
 import { enqueue } from "./enqueue.js";
 import { exportSchemas } from "./export-schemas.js";
 import { healthcheck } from "./healthcheck.js";
+import { held } from "./held.js";
+import { decide } from "./decide.js";
 import { limits } from "./limits.js";
 import { outcomes } from "./outcomes.js";
 import { redrive } from "./redrive.js";
@@ -33,6 +35,8 @@ export const commands: readonly AnyDefinition[] = [
   demo,
   healthcheck,
   exportSchemas,
+  held,
+  decide,
   schedules,
   completion,
 ];
