@@ -12,6 +12,7 @@ import { redrive } from "./redrive.js";
 import { serve } from "./serve.js";
 import { status } from "./status.js";
 import { worker } from "./worker.js";
+import { tokens, users } from "./access.js";
 
 /**
  * Every command of pc-invitations, in the order `pc-invitations --help` lists them. A new
@@ -31,4 +32,6 @@ export const commands: readonly AnyDefinition[] = [
   demo,
   healthcheck,
   exportSchemas,
+  tokens,
+  users,
 ];
