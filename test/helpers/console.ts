@@ -73,7 +73,12 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
 }
 
 /** The HTTP server of a pipeline, with request control and two people: alice (operator), victor (viewer). */
-export async function consoleServer(p: Pipeline, env: Record<string, unknown> = {}, held?: ConsoleHeldPort) {
+export async function consoleServer(
+  p: Pipeline,
+  env: Record<string, unknown> = {},
+  held?: ConsoleHeldPort,
+  addPeople = true,
+) {
   const config = loadConfig({}, { ...p.config, HTTP_AUTH_TOKENS: TOKEN, ...env });
   const requestControl = createRequestControl(config, p.redis, p.producer, { api: p.api });
   const app = await buildHttpServer({
@@ -86,8 +91,10 @@ export async function consoleServer(p: Pipeline, env: Record<string, unknown> = 
   });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const access = accessStoreFromConfig(config, p.redis);
-  await addUser(access, { name: "alice", role: "operator", password: PASSWORD });
-  await addUser(access, { name: "victor", role: "viewer", password: PASSWORD });
+  if (addPeople) {
+    await addUser(access, { name: "alice", role: "operator", password: PASSWORD });
+    await addUser(access, { name: "victor", role: "viewer", password: PASSWORD });
+  }
   return {
     base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
     access,

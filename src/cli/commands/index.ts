@@ -16,6 +16,7 @@ import { schedules } from "./schedules.js";
 import { serve } from "./serve.js";
 import { status } from "./status.js";
 import { worker } from "./worker.js";
+import { tokens, users } from "./access.js";
 
 /**
  * Every command of pc-invitations, in the order `pc-invitations --help` lists them. A new
@@ -39,4 +40,6 @@ export const commands: readonly AnyDefinition[] = [
   decide,
   schedules,
   completion,
+  tokens,
+  users,
 ];
