@@ -12,6 +12,8 @@ import { redrive } from "./redrive.js";
 import { serve } from "./serve.js";
 import { status } from "./status.js";
 import { worker } from "./worker.js";
+import { deliver } from "./deliver.js";
+import { webhooks } from "./webhooks.js";
 
 /**
  * Every command of pc-invitations, in the order `pc-invitations --help` lists them. A new
@@ -31,4 +33,6 @@ export const commands: readonly AnyDefinition[] = [
   demo,
   healthcheck,
   exportSchemas,
+  deliver,
+  webhooks,
 ];
