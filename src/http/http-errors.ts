@@ -3,6 +3,8 @@ import {
   CancelValidationError,
   IdempotencyConflictError,
   ListQueryError,
+  WebhookNotFoundError,
+  WebhookValidationError,
   PartnerCentralCallError,
   PolicyValidationError,
   RedisAuthError,
@@ -178,6 +180,8 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
     return problem("CANCEL_UNSETTLED", err.message, { requestId: err.requestId }, { "retry-after": "5" });
   }
   if (err instanceof RequestNotFoundError) return problem("NOT_FOUND", err.message);
+  if (err instanceof WebhookNotFoundError) return problem("NOT_FOUND", err.message);
+  if (err instanceof WebhookValidationError) return invalidRequest(err.message, err.issues);
   if (err instanceof PolicyValidationError || err instanceof CancelValidationError || err instanceof ListQueryError)
     return invalidRequest(err.message, err.issues);
   // AWS refused a discovery's call for good (after its own retries): the gateway's answer, with AWS's words.
