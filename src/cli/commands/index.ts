@@ -17,6 +17,8 @@ import { serve } from "./serve.js";
 import { status } from "./status.js";
 import { worker } from "./worker.js";
 import { tokens, users } from "./access.js";
+import { deliver } from "./deliver.js";
+import { webhooks } from "./webhooks.js";
 
 /**
  * Every command of pc-invitations, in the order `pc-invitations --help` lists them. A new
@@ -42,4 +44,6 @@ export const commands: readonly AnyDefinition[] = [
   completion,
   tokens,
   users,
+  deliver,
+  webhooks,
 ];
