@@ -6,6 +6,7 @@ import { emulator } from "./emulator.js";
 import { enqueue } from "./enqueue.js";
 import { exportSchemas } from "./export-schemas.js";
 import { healthcheck } from "./healthcheck.js";
+import { history } from "./history.js";
 import { limits } from "./limits.js";
 import { outcomes } from "./outcomes.js";
 import { redrive } from "./redrive.js";
@@ -24,6 +25,7 @@ export const commands: readonly AnyDefinition[] = [
   redrive,
   status,
   outcomes,
+  history,
   limits,
   worker,
   serve,
