@@ -4,8 +4,9 @@
  * turns each definition into a commander command with the shared options and conventions.
  */
 
-/** What a command prints on stdout: `table` is for people, `json` one document, `ndjson` one per line. */
-export type OutputFormat = "json" | "table" | "ndjson";
+/** What a command prints on stdout: `table` is for people, `json` one document, `ndjson` one per line; `csv` only
+ * where a command declares it (history). */
+export type OutputFormat = "json" | "table" | "ndjson" | "csv";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["json", "table", "ndjson"];
 
 export interface OptionDef {

@@ -9,6 +9,7 @@ import { exportSchemas } from "./export-schemas.js";
 import { healthcheck } from "./healthcheck.js";
 import { held } from "./held.js";
 import { decide } from "./decide.js";
+import { history } from "./history.js";
 import { limits } from "./limits.js";
 import { outcomes } from "./outcomes.js";
 import { redrive } from "./redrive.js";
@@ -31,6 +32,7 @@ export const commands: readonly AnyDefinition[] = [
   redrive,
   status,
   outcomes,
+  history,
   limits,
   worker,
   serve,
