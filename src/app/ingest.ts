@@ -18,6 +18,10 @@ import {
   requestStoreFromConfig,
 } from "./from-config.js";
 import { within } from "./shutdown-plan.js";
+import { closeHeld, recordHeld, type HeldDeps } from "./held.js";
+import { createRedisHeldStore } from "../store/redis/held.js";
+import { queueLocationFrom } from "../store/queue-location.js";
+import { policyHash } from "../producer/discovery-policy.js";
 
 /** SQS's largest batch: a receive takes at most 10 messages. */
 const BATCH_SIZE = 10;
@@ -28,7 +32,7 @@ export interface IngestOptions {
   queueUrl: string;
   policy: DiscoveryPolicy;
   logger: Logger;
-  /** Where held invitations go; default: each hold is logged (nothing is enqueued). */
+  /** Where held invitations go; default: the held store of the deployment (app/held.ts, its notices). */
   held?: HeldInvitations;
   /** Where events are noted for the history and the drift report; default: the log. */
   history?: EventHistory;
@@ -74,7 +78,16 @@ export function startIngest(config: Config, options: IngestOptions): RunningInge
       ...(config.AWS_ENDPOINT_URL_SQS ? { endpoint: config.AWS_ENDPOINT_URL_SQS } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
     });
-  const held = options.held ?? loggedHolds(logger);
+  const heldStore = options.held
+    ? undefined
+    : createRedisHeldStore({
+        connection: redis,
+        location: queueLocationFrom(config),
+        outcomeRetentionSeconds: config.RETENTION_SECONDS,
+      });
+  const held =
+    options.held ??
+    heldOf({ store: heldStore!, expiryNoticeMs: config.HELD_EXPIRY_NOTICE, logger }, policyHash(options.policy));
   const history = options.history ?? loggedHistory(logger);
   const ends = createRedisInvitationEnds(redis, config.QUEUE_PREFIX);
   const controller = new AbortController();
@@ -126,7 +139,7 @@ export function startIngest(config: Config, options: IngestOptions): RunningInge
         queue.destroy();
         own?.destroy();
         await within(
-          Promise.allSettled([producer.close(), store.close()]).then(() => quitConnection(redis)),
+          Promise.allSettled([producer.close(), store.close(), heldStore?.close()]).then(() => quitConnection(redis)),
           Math.max(0, deadline - Date.now()),
         );
         logger.info({ drained }, "ingest stopped");
@@ -137,14 +150,26 @@ export function startIngest(config: Config, options: IngestOptions): RunningInge
   };
 }
 
-/** Until a held store is wired: a hold is logged, and nothing is enqueued (as discovery's hold). */
-function loggedHolds(logger: Logger): HeldInvitations {
+/** The intake's holds on the held store: recorded (its `invitation.held` notice once), closed when they end. */
+function heldOf(deps: HeldDeps, hash: string): HeldInvitations {
   return {
-    async hold(invitation) {
-      logger.info({ ...invitation }, "ingest.held for a person (no held store: logged only)");
+    async hold(inv) {
+      await recordHeld(deps, [
+        {
+          catalog: inv.catalog,
+          identifier: inv.identifier,
+          otherParticipantIdentifier: inv.otherParticipantIdentifier,
+          connectionType: inv.connectionType,
+          inviterEmail: inv.inviterEmail,
+          expiresAt: inv.expiresAt,
+          rule: inv.rule,
+          policyHash: hash,
+          seenAt: new Date().toISOString(),
+        },
+      ]);
     },
-    async close() {
-      return false;
+    async close(catalog, identifier, how) {
+      return (await closeHeld(deps, catalog, identifier, how.status)) !== undefined;
     },
   };
 }

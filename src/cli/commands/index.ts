@@ -6,6 +6,7 @@ import { emulator } from "./emulator.js";
 import { enqueue } from "./enqueue.js";
 import { exportSchemas } from "./export-schemas.js";
 import { healthcheck } from "./healthcheck.js";
+import { ingest } from "./ingest.js";
 import { limits } from "./limits.js";
 import { outcomes } from "./outcomes.js";
 import { redrive } from "./redrive.js";
@@ -20,6 +21,7 @@ import { worker } from "./worker.js";
 export const commands: readonly AnyDefinition[] = [
   enqueue,
   discover,
+  ingest,
   cancel,
   redrive,
   status,
