@@ -10,6 +10,7 @@ import { healthcheck } from "./healthcheck.js";
 import { held } from "./held.js";
 import { decide } from "./decide.js";
 import { history } from "./history.js";
+import { ingest } from "./ingest.js";
 import { limits } from "./limits.js";
 import { outcomes } from "./outcomes.js";
 import { redrive } from "./redrive.js";
@@ -28,6 +29,7 @@ import { webhooks } from "./webhooks.js";
 export const commands: readonly AnyDefinition[] = [
   enqueue,
   discover,
+  ingest,
   cancel,
   redrive,
   status,
