@@ -533,6 +533,81 @@ async function main(): Promise<void> {
     const backgroundRuns: Array<Awaited<ReturnType<typeof benchAdaptation>>> = [];
     const baselineRuns: Array<Awaited<ReturnType<typeof benchAdaptation>>> = [];
     const wanted = (name: string) => s.only === "" || s.only.split(",").includes(name);
+    // Written after every run, so a run that fails on a loaded machine keeps the runs before it.
+    const write = async () => {
+      const accuracy = accuracyRuns.at(-1);
+      const adaptation = adaptationRuns.at(-1);
+      const background = backgroundRuns.at(-1);
+      const doc = {
+        machine: {
+          cpus: cpus().length,
+          cpuModel: cpus()[0]?.model ?? "unknown",
+          node: process.version,
+          loadavgAtEnd: loadavg().map((x) => round(x)),
+        },
+        source: sourceInfo(repoRoot()),
+        startedAt: new Date(started).toISOString(),
+        durationS: round((Date.now() - started) / 1000, 1),
+        runs: Math.max(accuracyRuns.length, adaptationRuns.length, backgroundRuns.length),
+        runsPlanned: s.runs,
+        ...(accuracy
+          ? {
+              accuracySpread: {
+                gcraAchievedPctOfRate: spread(accuracyRuns.map((r) => r.result.gcra.achievedPctOfRate)),
+                gcraMaxIn1s: spread(accuracyRuns.map((r) => r.result.gcra.maxIn1s)),
+                gcraMaxIn1sPctOfRatePlusBurst: spread(accuracyRuns.map((r) => r.result.gcra.maxIn1sPctOfRatePlusBurst)),
+                ...(accuracy.result.bullmq
+                  ? { bullmqMaxIn1s: spread(accuracyRuns.map((r) => r.result.bullmq?.maxIn1s ?? NaN)) }
+                  : {}),
+              },
+              accuracy: accuracy.result,
+            }
+          : {}),
+        ...(adaptation
+          ? {
+              adaptationSpread: {
+                goodputAfter10sPctOfApiLimit: spread(adaptationRuns.map((r) => r.result.goodputAfter10sPctOfApiLimit)),
+                throttledShareAfter10sPct: spread(adaptationRuns.map((r) => r.result.throttledShareAfter10sPct)),
+                missingOutcomes: spread(adaptationRuns.map((r) => r.result.requests.missingOutcomes)),
+                duplicatedOutcomes: spread(adaptationRuns.map((r) => r.result.requests.duplicatedOutcomes)),
+              },
+              adaptation: adaptation.result,
+            }
+          : {}),
+        ...(background
+          ? {
+              backgroundSpread: {
+                goodputAfter10sPctOfCeiling: spread(backgroundRuns.map((r) => r.result.goodputAfter10sPctOfApiLimit)),
+                // The limiter's own figure, whatever the workers' CPU allows: its mean rate after 10 s.
+                limiterRateAfter10sPctOfCeiling: spread(
+                  backgroundRuns.map((r) => round((100 * r.result.meanLimiterRateAfter10s) / r.result.ceilingRps, 1)),
+                ),
+                ...(baselineRuns.length === backgroundRuns.length
+                  ? {
+                      // The same fleet, no throttles, in the same run: what the machine allowed.
+                      baselineGoodputAfter10sPctOfCeiling: spread(
+                        baselineRuns.map((r) => r.result.goodputAfter10sPctOfApiLimit),
+                      ),
+                      goodputAfter10sVsBaseline: spread(
+                        backgroundRuns.map((r, i) =>
+                          round(r.result.goodputAfter10sRps / baselineRuns[i]!.result.goodputAfter10sRps, 3),
+                        ),
+                      ),
+                    }
+                  : {}),
+                throttledShareAfter10sPct: spread(backgroundRuns.map((r) => r.result.throttledShareAfter10sPct)),
+                missingOutcomes: spread(backgroundRuns.map((r) => r.result.requests.missingOutcomes)),
+                duplicatedOutcomes: spread(backgroundRuns.map((r) => r.result.requests.duplicatedOutcomes)),
+              },
+              background: background.result,
+            }
+          : {}),
+      };
+      if (accuracy) await writeFile(join(dir, "ratelimit-accuracy.svg"), accuracy.svg);
+      if (adaptation) await writeFile(join(dir, "ratelimit-adaptation.svg"), adaptation.svg);
+      if (background) await writeFile(join(dir, "ratelimit-background.svg"), background.svg);
+      progress(`wrote ${await writeResult("ratelimit.json", doc)} and the SVGs in ${doc.durationS} s`);
+    };
     for (let run = 1; run <= s.runs; run++) {
       progress(`run ${run}/${s.runs}`);
       if (wanted("accuracy")) accuracyRuns.push(await benchAccuracy(emu, admin, s));
@@ -541,78 +616,8 @@ async function main(): Promise<void> {
         backgroundRuns.push(await benchAdaptation(emu, admin, s, "background"));
         if (!s.skipBaseline) baselineRuns.push(await benchAdaptation(emu, admin, s, "baseline"));
       }
+      await write();
     }
-    const accuracy = accuracyRuns.at(-1);
-    const adaptation = adaptationRuns.at(-1);
-    const background = backgroundRuns.at(-1);
-    const doc = {
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model ?? "unknown",
-        node: process.version,
-        loadavgAtEnd: loadavg().map((x) => round(x)),
-      },
-      source: sourceInfo(repoRoot()),
-      startedAt: new Date(started).toISOString(),
-      durationS: round((Date.now() - started) / 1000, 1),
-      runs: s.runs,
-      ...(accuracy
-        ? {
-            accuracySpread: {
-              gcraAchievedPctOfRate: spread(accuracyRuns.map((r) => r.result.gcra.achievedPctOfRate)),
-              gcraMaxIn1s: spread(accuracyRuns.map((r) => r.result.gcra.maxIn1s)),
-              gcraMaxIn1sPctOfRatePlusBurst: spread(accuracyRuns.map((r) => r.result.gcra.maxIn1sPctOfRatePlusBurst)),
-              ...(accuracy.result.bullmq
-                ? { bullmqMaxIn1s: spread(accuracyRuns.map((r) => r.result.bullmq?.maxIn1s ?? NaN)) }
-                : {}),
-            },
-            accuracy: accuracy.result,
-          }
-        : {}),
-      ...(adaptation
-        ? {
-            adaptationSpread: {
-              goodputAfter10sPctOfApiLimit: spread(adaptationRuns.map((r) => r.result.goodputAfter10sPctOfApiLimit)),
-              throttledShareAfter10sPct: spread(adaptationRuns.map((r) => r.result.throttledShareAfter10sPct)),
-              missingOutcomes: spread(adaptationRuns.map((r) => r.result.requests.missingOutcomes)),
-              duplicatedOutcomes: spread(adaptationRuns.map((r) => r.result.requests.duplicatedOutcomes)),
-            },
-            adaptation: adaptation.result,
-          }
-        : {}),
-      ...(background
-        ? {
-            backgroundSpread: {
-              goodputAfter10sPctOfCeiling: spread(backgroundRuns.map((r) => r.result.goodputAfter10sPctOfApiLimit)),
-              // The limiter's own figure, whatever the workers' CPU allows: its mean rate after 10 s.
-              limiterRateAfter10sPctOfCeiling: spread(
-                backgroundRuns.map((r) => round((100 * r.result.meanLimiterRateAfter10s) / r.result.ceilingRps, 1)),
-              ),
-              ...(baselineRuns.length === backgroundRuns.length
-                ? {
-                    // The same fleet, no throttles, in the same run: what the machine allowed.
-                    baselineGoodputAfter10sPctOfCeiling: spread(
-                      baselineRuns.map((r) => r.result.goodputAfter10sPctOfApiLimit),
-                    ),
-                    goodputAfter10sVsBaseline: spread(
-                      backgroundRuns.map((r, i) =>
-                        round(r.result.goodputAfter10sRps / baselineRuns[i]!.result.goodputAfter10sRps, 3),
-                      ),
-                    ),
-                  }
-                : {}),
-              throttledShareAfter10sPct: spread(backgroundRuns.map((r) => r.result.throttledShareAfter10sPct)),
-              missingOutcomes: spread(backgroundRuns.map((r) => r.result.requests.missingOutcomes)),
-              duplicatedOutcomes: spread(backgroundRuns.map((r) => r.result.requests.duplicatedOutcomes)),
-            },
-            background: background.result,
-          }
-        : {}),
-    };
-    if (accuracy) await writeFile(join(dir, "ratelimit-accuracy.svg"), accuracy.svg);
-    if (adaptation) await writeFile(join(dir, "ratelimit-adaptation.svg"), adaptation.svg);
-    if (background) await writeFile(join(dir, "ratelimit-background.svg"), background.svg);
-    progress(`wrote ${await writeResult("ratelimit.json", doc)} and the SVGs in ${doc.durationS} s`);
   } finally {
     await emu.close();
     admin.disconnect();
