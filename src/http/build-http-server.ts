@@ -43,6 +43,7 @@ import { operationRoutes } from "./routes/operations.js";
 import { withTimeout } from "./with-timeout.js";
 import { statusRoutes } from "./routes/status.js";
 import { outcomeLogRoutes } from "./routes/outcome-log.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { createRedisRequestStore } from "../store/redis/redis-request-store.js";
 import { retryPolicyFrom } from "../store/redis/job-options.js";
 import { createRedisRateLimiter } from "../ratelimit/redis-rate-limiter.js";
@@ -339,6 +340,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     await statusRoutes(scope, ctx);
     await operationRoutes(scope, ctx);
     await outcomeLogRoutes(scope, ctx);
+    await webhookRoutes(scope, ctx);
   });
   // Not behind the ingest tokens: a person's login or an admin token (HTTP_ADMIN_TOKENS, named tokens).
   await registerDashboard(app, {
