@@ -44,6 +44,7 @@ import { withTimeout } from "./with-timeout.js";
 import { statusRoutes } from "./routes/status.js";
 import { heldRoutes } from "./routes/held.js";
 import { outcomeLogRoutes } from "./routes/outcome-log.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { createRedisRequestStore } from "../store/redis/redis-request-store.js";
 import { retryPolicyFrom } from "../store/redis/job-options.js";
 import { createRedisRateLimiter } from "../ratelimit/redis-rate-limiter.js";
@@ -351,6 +352,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     await operationRoutes(scope, ctx);
     await heldRoutes(scope, ctx);
     await outcomeLogRoutes(scope, ctx);
+    await webhookRoutes(scope, ctx);
   });
   // Not behind the ingest tokens: a person's login or an admin token (HTTP_ADMIN_TOKENS, named tokens).
   // The console at / (a person's login, or an admin token), and the dashboard behind the same login.
