@@ -6,10 +6,11 @@ import {
   type SQSClientConfig,
 } from "@aws-sdk/client-sqs";
 import type { EventQueue, QueueMessage, ReceiveOptions } from "./event-queue.js";
+import { CONFIG_DEFAULTS } from "../schemas/config.js";
 
 export interface SqsEventQueueOptions {
   queueUrl: string;
-  /** @defaultValue us-east-1 (where Partner Central's events are) */
+  /** @defaultValue AWS_REGION's default, us-east-1 (where Partner Central's events are) */
   region?: string;
   /**
    * The SQS endpoint (AWS_ENDPOINT_URL_SQS, the SDK's standard setting; a local SQS-compatible
@@ -33,7 +34,7 @@ export interface SqsEventQueueOptions {
 export function createSqsEventQueue(options: SqsEventQueueOptions): EventQueue {
   const timeoutMs = options.requestTimeoutMs ?? 10_000;
   const client = new SQSClient({
-    region: options.region ?? "us-east-1",
+    region: options.region ?? CONFIG_DEFAULTS.AWS_REGION,
     maxAttempts: 1,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
