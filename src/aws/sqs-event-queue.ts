@@ -10,7 +10,7 @@ import { CONFIG_DEFAULTS } from "../schemas/config.js";
 
 export interface SqsEventQueueOptions {
   queueUrl: string;
-  /** @defaultValue us-east-1 (where Partner Central's events are) */
+  /** @defaultValue AWS_REGION's default, us-east-1 (where Partner Central's events are) */
   region?: string;
   /**
    * The SQS endpoint (AWS_ENDPOINT_URL_SQS, the SDK's standard setting; a local SQS-compatible

@@ -20,6 +20,10 @@ import {
 } from "../schemas/partnercentral-events.js";
 import type { ConnectionRecord, InvitationRecord, Participant } from "./types.js";
 import { signedJsonHeaders, type SigningCredentials } from "./sigv4.js";
+import { CONFIG_DEFAULTS } from "../schemas/config.js";
+
+/** Partner Central's events exist in one region (AWS_REGION's default). */
+const EVENTS_REGION = CONFIG_DEFAULTS.AWS_REGION;
 
 /** A change of an invitation the emulator holds, as the events need it. */
 export interface InvitationChange {
@@ -48,7 +52,7 @@ export function eventOfChange(change: InvitationChange, account: string, now = n
     "detail-type": detailType,
     source: PARTNERCENTRAL_EVENT_SOURCE as typeof PARTNERCENTRAL_EVENT_SOURCE,
     time: now.toISOString(),
-    region: "us-east-1",
+    region: EVENTS_REGION,
     account,
     resources,
     detail,
@@ -177,7 +181,7 @@ export class SqsEventSink {
         headers: signedJsonHeaders({
           url,
           service: "sqs",
-          region: "us-east-1",
+          region: EVENTS_REGION,
           target: "AmazonSQS.SendMessage",
           contentType: "application/x-amz-json-1.0",
           body,
