@@ -1,5 +1,6 @@
 import type { AnyDefinition } from "../define-command.js";
 import { cancel } from "./cancel.js";
+import { completion } from "./completion.js";
 import { demo } from "./demo.js";
 import { discover } from "./discover.js";
 import { emulator } from "./emulator.js";
@@ -9,6 +10,7 @@ import { healthcheck } from "./healthcheck.js";
 import { limits } from "./limits.js";
 import { outcomes } from "./outcomes.js";
 import { redrive } from "./redrive.js";
+import { schedules } from "./schedules.js";
 import { serve } from "./serve.js";
 import { status } from "./status.js";
 import { worker } from "./worker.js";
@@ -32,6 +34,8 @@ export const commands: readonly AnyDefinition[] = [
   demo,
   healthcheck,
   exportSchemas,
+  schedules,
+  completion,
   tokens,
   users,
 ];
