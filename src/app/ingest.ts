@@ -2,7 +2,7 @@ import type { Config } from "../schemas/config.js";
 import type { DiscoveryPolicy } from "../schemas/policy.js";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import type { EventQueue } from "../aws/event-queue.js";
-import { createSqsEventQueue } from "../aws/sqs-event-queue.js";
+import { createSqsEventQueue, type SqsEventQueueOptions } from "../aws/sqs-event-queue.js";
 import { pacedLookups } from "../consumer/pacing.js";
 import { cancelRequest } from "../outcomes/cancel.js";
 import type { Logger } from "../observability/logger.js";
@@ -39,6 +39,8 @@ export interface IngestOptions {
   api?: InvitationApi;
   /** The event queue; default: the SQS adapter on `queueUrl` (AWS_REGION, AWS_ENDPOINT_URL_SQS). */
   queue?: EventQueue;
+  /** Static credentials for SQS; default: the standard AWS credential chain. */
+  credentials?: SqsEventQueueOptions["credentials"];
   onBatch?(report: BatchReport): void;
 }
 
@@ -73,6 +75,7 @@ export function startIngest(config: Config, options: IngestOptions): RunningInge
       queueUrl: options.queueUrl,
       region: config.AWS_REGION,
       ...(config.AWS_ENDPOINT_URL_SQS ? { endpoint: config.AWS_ENDPOINT_URL_SQS } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
     });
   // The held invitations' store (what discovery keeps too): a hold is recorded and announced.
   const heldStore = options.held ? undefined : heldFromConfig(config, redis, logger);

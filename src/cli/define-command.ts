@@ -4,8 +4,9 @@
  * turns each definition into a commander command with the shared options and conventions.
  */
 
-/** What a command prints on stdout: `table` is for people, `json` one document, `ndjson` one per line. */
-export type OutputFormat = "json" | "table" | "ndjson";
+/** What a command prints on stdout: `table` is for people, `json` one document, `ndjson` one per line; `csv` only
+ * where a command declares it (history). */
+export type OutputFormat = "json" | "table" | "ndjson" | "csv";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["json", "table", "ndjson"];
 
 export interface OptionDef {
@@ -46,6 +47,14 @@ export interface CommandContext<T extends OptionDefs> {
   output: OutputFormat;
   /** The command's path for messages: "enqueue", "users add". */
   path: string;
+  /** The whole command tree: each command's path and the words that may follow it (completion, docs). */
+  tree(): readonly TreeEntry[];
+}
+
+/** One command of the tree: its path ("" for the program, "schedules list"), subcommand names and flags. */
+export interface TreeEntry {
+  path: string;
+  words: readonly string[];
 }
 
 export interface CommandDefinition<T extends OptionDefs = OptionDefs> {

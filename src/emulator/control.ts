@@ -10,6 +10,8 @@
  * SeededInvitationDetail[]
  *   GET  /_emulator/invitations/<catalog>/<id>      → InvitationRecord | 404
  *   GET  /_emulator/connections/<catalog>/<id>      → ConnectionRecord | 404
+ *   POST /_emulator/connections/<catalog>/<id>/cancel  body { connectionType?, canceledBy? } → ConnectionRecord | 404
+ *                                                   (the other side cancels, unless canceledBy names another account)
  *   GET  /_emulator/calls?operation=&identifier=    → RecordedCall[]
  *   POST /_emulator/script                          body ScriptedFailure | ScriptedFailure[] → { ok, added }
  *   GET  /_emulator/faults                          → current fault settings
@@ -19,6 +21,10 @@
  *   POST /_emulator/switches                        body Partial<EmulatorSwitches>; null turns a switch off → the
  * switches that are on
  *   POST /_emulator/reset                           → { ok: true } (keeps faults and switches)
+ *   POST /_emulator/invitations/<catalog>/<id>/cancel  the sender cancels it → InvitationRecord | 404 | 409
+ *   POST /_emulator/invitations/<catalog>/<id>/expire  it expires → InvitationRecord | 404 | 409
+ *   GET  /_emulator/events                          → { status, events } (Partner Central's events emitted)
+ *   POST /_emulator/events                          body { queueUrl: string | null } → status (where they go)
  */
 import { z } from "zod";
 import {
@@ -51,6 +57,11 @@ export interface ControlTarget {
   seedInvitations(n: number, input?: SeedManyInput): SeededInvitation[];
   getInvitation(catalog: string, identifier: string): InvitationRecord | undefined;
   getConnection(catalog: string, identifier: string): ConnectionRecord | undefined;
+  cancelConnection(
+    catalog: string,
+    identifier: string,
+    options?: { connectionType?: (typeof CONNECTION_TYPES)[number]; canceledBy?: string },
+  ): ConnectionRecord | undefined;
   calls(filter?: CallFilter): RecordedCall[];
   script(failure: ScriptedFailure): void;
   setFaults(partial: Partial<FaultSettings>): void;
@@ -58,6 +69,13 @@ export interface ControlTarget {
   setSwitches(partial: Partial<EmulatorSwitches>): void;
   switches(): EmulatorSwitches;
   reset(): void;
+  endInvitation(
+    catalog: string,
+    identifier: string,
+    to: "CANCELED" | "EXPIRED",
+  ): InvitationRecord | { conflict: string } | undefined;
+  setEventsQueueUrl(queueUrl: string | null): void;
+  emittedEvents(): { status: unknown; events: unknown[] };
 }
 
 const participantSchema = z.object({
@@ -67,6 +85,14 @@ const participantSchema = z.object({
   profileId: z.string().optional(),
   inviterName: z.string().optional(),
   kind: z.enum(PARTICIPANT_KINDS).optional(),
+});
+
+const cancelConnectionSchema = z.strictObject({
+  connectionType: z.enum(CONNECTION_TYPES).optional(),
+  canceledBy: z
+    .string()
+    .regex(/^[0-9]{12}$/, { error: "must be a 12-digit AWS account id" })
+    .optional(),
 });
 
 const seedSchema = z.object({
@@ -174,6 +200,13 @@ function route(target: ControlTarget, method: string, url: URL, json: unknown): 
     return { status: 200, body: record };
   }
 
+  if (method === "POST" && parts[0] === "connections" && parts.length === 4 && parts[3] === "cancel") {
+    const options = parse(cancelConnectionSchema, json ?? {});
+    const record = target.cancelConnection(parts[1]!, parts[2]!, options);
+    if (!record) throw new ControlError(404, `connection ${parts[1]}/${parts[2]} not found`);
+    return { status: 200, body: record };
+  }
+
   if (method === "GET" && path === "calls") {
     const filter: CallFilter = {};
     const op = url.searchParams.get("operation");
@@ -202,6 +235,22 @@ function route(target: ControlTarget, method: string, url: URL, json: unknown): 
       target.setSwitches(json as Partial<EmulatorSwitches>);
     }
     return { status: 200, body: target.switches() };
+  }
+
+  if (method === "POST" && parts[0] === "invitations" && parts.length === 4 && /^(cancel|expire)$/.test(parts[3]!)) {
+    const r = target.endInvitation(parts[1]!, parts[2]!, parts[3] === "cancel" ? "CANCELED" : "EXPIRED");
+    if (!r) throw new ControlError(404, `invitation ${parts[1]}/${parts[2]} not found`);
+    if ("conflict" in r)
+      throw new ControlError(409, `invitation ${parts[1]}/${parts[2]} is ${r.conflict}, not PENDING`);
+    return { status: 200, body: r };
+  }
+
+  if (path === "events" && (method === "GET" || method === "POST")) {
+    if (method === "POST") {
+      const { queueUrl } = parse(z.object({ queueUrl: z.url().nullable() }), json);
+      target.setEventsQueueUrl(queueUrl);
+    }
+    return { status: 200, body: method === "GET" ? target.emittedEvents() : target.emittedEvents().status };
   }
 
   if (method === "POST" && path === "reset") {

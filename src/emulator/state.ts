@@ -33,6 +33,7 @@ import {
 } from "./types.js";
 import { PATTERNS } from "./validation.js";
 import type { ApiResponse } from "./wire.js";
+import type { InvitationChange } from "./events.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How long a new invitation stays open (ExpiresAt). Not documented by AWS; a plausible value. */
@@ -87,6 +88,9 @@ function check<T extends string>(name: string, value: T, allowed: readonly strin
 export class EmulatorStore {
   /** Remembered tokens older than this (ms) are forgotten; undefined = kept for the store's life. */
   constructor(private readonly tokenTtlMs?: number) {}
+
+  /** Told of every invitation received (seeded PENDING as RECEIVER) and every move out of PENDING. */
+  onChange?: (change: InvitationChange) => void;
 
   private readonly invitations = new Map<string, InvitationEntry>();
   private readonly connections = new Map<string, ConnectionEntry>();
@@ -161,6 +165,7 @@ export class EmulatorStore {
     this.insert(this.invitations, key(catalog, id), entry);
     if (status === "ACCEPTED") this.acceptEntry(entry, typeStatus);
     else record.Status = status;
+    if (status === "PENDING" && side === "RECEIVER") this.changed(entry, "PENDING");
     return {
       catalog,
       identifier: id,
@@ -231,6 +236,29 @@ export class EmulatorStore {
     }
   }
 
+  /**
+   * Cancels a connection's types (one, or all), as CancelConnection would on either side: each
+   * becomes CANCELED with CanceledAt and CanceledBy (`canceledBy`: the other participant's account,
+   * by default). Returns the connection after, or undefined when there is none.
+   */
+  cancelConnection(
+    catalog: string,
+    id: string,
+    options: { connectionType?: ConnectionType; canceledBy?: string } = {},
+  ): ConnectionRecord | undefined {
+    const entry = this.connections.get(key(catalog, id));
+    if (!entry) return undefined;
+    const ts = new Date().toISOString();
+    for (const [type, detail] of Object.entries(entry.record.ConnectionTypes)) {
+      if (!detail || (options.connectionType !== undefined && type !== options.connectionType)) continue;
+      detail.Status = "CANCELED";
+      detail.CanceledAt = ts;
+      detail.CanceledBy = options.canceledBy ?? entry.record.OtherParticipantAccountId;
+    }
+    entry.record.UpdatedAt = ts;
+    return structuredClone(entry.record);
+  }
+
   /** Connections of one catalog in list order, each after `afterSeq`, that satisfy `keep`; copies. */
   *connectionsOf(
     catalog: string,
@@ -251,18 +279,30 @@ export class EmulatorStore {
   transition(
     catalog: string,
     id: string,
-    to: "ACCEPTED" | "REJECTED" | "CANCELED",
+    to: "ACCEPTED" | "REJECTED" | "CANCELED" | "EXPIRED",
   ): { invitation: InvitationRecord; connection?: ConnectionRecord } | { conflict: InvitationStatus } | undefined {
     const entry = this.invitations.get(key(catalog, id));
     if (!entry) return undefined;
     if (entry.record.Status !== "PENDING") return { conflict: entry.record.Status };
     if (to === "ACCEPTED") {
       const connection = this.acceptEntry(entry, "ACTIVE");
+      this.changed(entry, "ACCEPTED", connection);
       return { invitation: structuredClone(entry.record), connection: structuredClone(connection) };
     }
     entry.record.Status = to;
     entry.record.UpdatedAt = new Date().toISOString();
+    this.changed(entry, to);
     return { invitation: structuredClone(entry.record) };
+  }
+
+  private changed(entry: InvitationEntry, to: InvitationChange["to"], connection?: ConnectionRecord): void {
+    this.onChange?.({
+      to,
+      invitation: structuredClone(entry.record),
+      ...(connection ? { connection: structuredClone(connection) } : {}),
+      otherAccountId: entry.otherAccountId,
+      otherParticipant: structuredClone(entry.otherParticipant),
+    });
   }
 
   /** The remembered successful response for (operation, token), if any. */

@@ -1,15 +1,17 @@
+import type { LoggedEvent } from "../store/outcome-log.js";
 import { appendEvents, type AppendResult } from "./append.js";
 import type { HistoryPool } from "./pool.js";
 
 /**
- * The history as a sink of the outcome log (src/delivery's EventSink: `{ name, handle(events) }`),
- * run by each `deliver` process: it records each event once, however often it is handed over.
- * `handle` resolves once the batch is committed and throws when it is not (PostgreSQL down,
- * restarting, a timeout): the deliverer hands the same events again later, so none is lost.
+ * The history as a sink of the outcome log (delivery/event-sink.ts's EventSink, `{ name, handle }`),
+ * run by the `deliver` fleet (runSink: one holder of its lease at a time, every entry at least
+ * once, in log order). It records each event once, however often it is handed over: `handle`
+ * resolves once the batch is committed and throws when it is not (PostgreSQL down, restarting, a
+ * timeout), and runSink hands the same entries again, so none is lost.
  */
 export interface HistorySink {
   readonly name: "history";
-  handle(events: readonly unknown[]): Promise<void>;
+  handle(events: readonly Pick<LoggedEvent, "event">[]): Promise<void>;
 }
 
 export function createHistorySink(
@@ -18,8 +20,11 @@ export function createHistorySink(
 ): HistorySink {
   return {
     name: "history",
-    async handle(events) {
-      const result = await appendEvents(pool, events);
+    async handle(entries) {
+      const result = await appendEvents(
+        pool,
+        entries.map((e) => e.event),
+      );
       options.onAppended?.(result);
     },
   };

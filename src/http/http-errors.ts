@@ -6,6 +6,8 @@ import {
   CancelValidationError,
   IdempotencyConflictError,
   ListQueryError,
+  WebhookNotFoundError,
+  WebhookValidationError,
   PartnerCentralCallError,
   PolicyValidationError,
   RedisAuthError,
@@ -198,6 +200,8 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
       differences: err.differences,
     });
   }
+  if (err instanceof WebhookNotFoundError) return problem("NOT_FOUND", err.message);
+  if (err instanceof WebhookValidationError) return invalidRequest(err.message, err.issues);
   if (err instanceof PolicyValidationError || err instanceof CancelValidationError || err instanceof ListQueryError)
     return invalidRequest(err.message, err.issues);
   // AWS refused a discovery's call for good (after its own retries): the gateway's answer, with AWS's words.

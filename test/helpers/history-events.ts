@@ -1,5 +1,7 @@
+import type { LogEvent } from "../../src/store/outcome-log.js";
+
 /** An accepted outcome event, as the workers publish it (the fields the history reads). */
-export function accepted(n: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function accepted(n: number, extra: Record<string, unknown> = {}): LogEvent {
   const id = `pacinv-${String(n).padStart(13, "0")}`;
   return {
     schemaVersion: 1,

@@ -33,7 +33,7 @@ it("keeps every event when PostgreSQL restarts mid-run: verify passes, each even
   let failures = 0;
   const run = (async () => {
     for (let b = 0; b < total / 5; b++) {
-      const batch = [0, 1, 2, 3, 4].map((i) => accepted(b * 5 + i));
+      const batch = [0, 1, 2, 3, 4].map((i) => ({ event: accepted(b * 5 + i) }));
       for (let attempt = 0; ; attempt++) {
         try {
           await sink.handle(batch);

@@ -226,7 +226,7 @@ describe("several writers at once", () => {
         const sink = createHistorySink(w);
         for (let b = 0; b < 25; b++) {
           const from = ((k % 2) * 25 + b) * 4;
-          await sink.handle([0, 1, 2, 3].map((i) => accepted(from + i)));
+          await sink.handle([0, 1, 2, 3].map((i) => ({ event: accepted(from + i) })));
         }
       }),
     );

@@ -96,7 +96,8 @@ describe("docker-compose.yml", () => {
     expect(header).toContain("docker compose up -d redis");
     // Every profile a service has is one the header explains.
     const profiles = new Set(Object.values(services).flatMap((s) => s.profiles ?? []));
-    expect([...profiles].sort()).toEqual(["api", "aws", "emulator"]);
+    expect([...profiles].sort()).toEqual(["api", "aws", "emulator", "history"]);
+    expect(header).toContain("docker compose --profile history up -d postgres");
   });
 
   it("publishes every port on 127.0.0.1 only", () => {
@@ -369,6 +370,30 @@ describe("docker-compose.yml", () => {
   it("the API against AWS takes its tokens from the host only", () => {
     expect(envOf(service("api")).get("HTTP_AUTH_TOKENS")).toBeNull();
     expect(service("api").profiles).toEqual(["api"]);
+  });
+
+  describe("postgres (--profile history): the history's database", () => {
+    const postgres = service("postgres");
+    const historyEnv = (compose as unknown as Record<string, Record<string, string>>)["x-history-env"]!;
+    it("runs PostgreSQL 15 on a named volume, published on 127.0.0.1 only, with a pg_isready healthcheck", () => {
+      expect(postgres.image).toMatch(/^postgres:15/);
+      expect(publishedPorts(postgres).map((p) => `${p.hostIp}:${p.hostPort}`)).toEqual(["127.0.0.1:5432"]);
+      expect(JSON.stringify(postgres.healthcheck?.test)).toContain("pg_isready");
+      expect(JSON.stringify(postgres.volumes)).toContain("postgres-data:/var/lib/postgresql/data");
+      expect(compose.volumes).toHaveProperty("postgres-data");
+    });
+    it("gives deliver a DATABASE_URL the config accepts, naming this service, its user and database", () => {
+      const env = postgres.environment as Record<string, string>;
+      const url = new URL(historyEnv.DATABASE_URL!);
+      expect(url.hostname).toBe("postgres");
+      expect(url.username).toBe(env.POSTGRES_USER);
+      expect(url.password).toBe(env.POSTGRES_PASSWORD);
+      expect(url.pathname).toBe(`/${env.POSTGRES_DB}`);
+      expect(loadConfig({ DATABASE_URL: historyEnv.DATABASE_URL, HISTORY_RETENTION_DAYS: "" }).DATABASE_URL).toBe(
+        historyEnv.DATABASE_URL,
+      );
+      expect(historyEnv.HISTORY_RETENTION_DAYS).toBe("${HISTORY_RETENTION_DAYS:-}");
+    });
   });
 
   it("only runs commands the CLI knows", () => {
