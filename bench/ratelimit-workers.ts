@@ -332,7 +332,9 @@ export async function startFleet(emu: PartnerCentralEmulator, admin: Redis, o: F
       SHUTDOWN_GRACE_MS: "10000",
     };
     for (let i = 0; i < o.procs; i++) fleet.workers.push(startWorkerProcess(env));
-    fleet.workersReadyMs = await waitForWorkers(admin, prefix, o.procs, fleet.workers);
+    // Generous: on a loaded shared machine three Node processes can take a minute to connect.
+    const startTimeoutMs = Number(process.env.BENCH_RL_START_TIMEOUT_S || "120") * 1000;
+    fleet.workersReadyMs = await waitForWorkers(admin, prefix, o.procs, fleet.workers, startTimeoutMs);
     await sleep(500); // let the processes' start-up CPU settle before the window opens
     await producer.queue.resume();
     return fleet;

@@ -29,7 +29,13 @@
  * BENCH_RL_DRAIN_TIMEOUT_S (60, from the first call), BENCH_RL_MAX_THROTTLE_REQUEUES (1000),
  * BENCH_RL_BACKOFF_MS (100), BENCH_RL_LOG_LEVEL (warn), BENCH_RL_ONLY (accuracy, adaptation, background;
  * comma-separated),
- * BENCH_RL_SKIP_BULLMQ (1 = skip the BullMQ run).
+ * BENCH_RL_SKIP_BULLMQ (1 = skip the BullMQ run), BENCH_RL_PROCS, BENCH_RL_RUNS (3),
+ * BENCH_RL_BG_CEILING (200), BENCH_RL_BG_SHARE (0.05), BENCH_RL_SKIP_BASELINE (1 = no baseline run).
+ *
+ *  - background: the API throttles BENCH_RL_BG_SHARE of the calls whatever the rate (the emulator's
+ *    throttleRate fault), ceiling BENCH_RL_BG_CEILING. Target: goodput ≥ 80% of the ceiling over
+ *    [10 s, S). Each run is followed by a baseline: the same fleet with no throttle, so the
+ *    goodput is also a ratio to what the machine allowed in that run (goodputAfter10sVsBaseline).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
@@ -93,6 +99,7 @@ interface Settings {
   runs: number;
   bgCeiling: number;
   bgShare: number;
+  skipBaseline: boolean;
 }
 
 function settingsFromEnv(): Settings {
@@ -119,6 +126,7 @@ function settingsFromEnv(): Settings {
     runs: envInt("BENCH_RL_RUNS", 3, 1),
     bgCeiling: envInt("BENCH_RL_BG_CEILING", 200, 1),
     bgShare: Number(process.env.BENCH_RL_BG_SHARE || "0.05"),
+    skipBaseline: process.env.BENCH_RL_SKIP_BASELINE === "1",
   };
 }
 
@@ -293,10 +301,13 @@ async function benchAdaptation(
   emu: PartnerCentralEmulator,
   admin: Redis,
   s: Settings,
-  kind: "cap" | "background" = "cap",
+  kind: "cap" | "background" | "baseline" = "cap",
 ) {
   const durationMs = s.adaptSeconds * 1000;
-  const background = kind === "background";
+  // baseline: the background scenario's fleet and ceiling with no throttle at all, what the
+  // workers can do on this machine now: the background's goodput is also given as a ratio to it.
+  const baseline = kind === "baseline";
+  const background = kind === "background" || baseline;
   // What goodput is measured against: the API's cap, or (background) the ceiling.
   const reference = background ? s.bgCeiling : s.apiLimit;
   const ceiling = background ? s.bgCeiling : s.ceiling;
@@ -304,7 +315,12 @@ async function benchAdaptation(
   emu.reset();
   emu.setFaults(
     background
-      ? { throttleAboveRps: undefined, throttleRate: s.bgShare, errorRate: undefined, latencyMs: s.latencyMs }
+      ? {
+          throttleAboveRps: undefined,
+          throttleRate: baseline ? undefined : s.bgShare,
+          errorRate: undefined,
+          latencyMs: s.latencyMs,
+        }
       : { throttleAboveRps: s.apiLimit, throttleRate: undefined, errorRate: undefined, latencyMs: s.latencyMs },
   );
   progress(
@@ -317,7 +333,7 @@ async function benchAdaptation(
   const fleet = await startFleet(
     emu,
     admin,
-    fleetOptions(s, background ? "bench-rl-bg" : "bench-rl-adapt", n, {
+    fleetOptions(s, baseline ? "bench-rl-base" : background ? "bench-rl-bg" : "bench-rl-adapt", n, {
       rate: ceiling,
       burst: s.adaptBurst,
       minRate: 1,
@@ -445,7 +461,7 @@ async function benchAdaptation(
       `${s.procs} × pc-invitations worker (dist/src/cli/main.js ` +
       `worker), requests from createProducer().enqueueMany`,
     kind,
-    ...(background ? { backgroundThrottledShareOfApi: s.bgShare } : { apiLimitRps: s.apiLimit }),
+    ...(background ? { backgroundThrottledShareOfApi: baseline ? 0 : s.bgShare } : { apiLimitRps: s.apiLimit }),
     ceilingRps: ceiling,
     burst: s.adaptBurst,
     processes: s.procs,
@@ -515,67 +531,93 @@ async function main(): Promise<void> {
     const accuracyRuns: Array<Awaited<ReturnType<typeof benchAccuracy>>> = [];
     const adaptationRuns: Array<Awaited<ReturnType<typeof benchAdaptation>>> = [];
     const backgroundRuns: Array<Awaited<ReturnType<typeof benchAdaptation>>> = [];
+    const baselineRuns: Array<Awaited<ReturnType<typeof benchAdaptation>>> = [];
     const wanted = (name: string) => s.only === "" || s.only.split(",").includes(name);
+    // Written after every run, so a run that fails on a loaded machine keeps the runs before it.
+    const write = async () => {
+      const accuracy = accuracyRuns.at(-1);
+      const adaptation = adaptationRuns.at(-1);
+      const background = backgroundRuns.at(-1);
+      const doc = {
+        machine: {
+          cpus: cpus().length,
+          cpuModel: cpus()[0]?.model ?? "unknown",
+          node: process.version,
+          loadavgAtEnd: loadavg().map((x) => round(x)),
+        },
+        source: sourceInfo(repoRoot()),
+        startedAt: new Date(started).toISOString(),
+        durationS: round((Date.now() - started) / 1000, 1),
+        runs: Math.max(accuracyRuns.length, adaptationRuns.length, backgroundRuns.length),
+        runsPlanned: s.runs,
+        ...(accuracy
+          ? {
+              accuracySpread: {
+                gcraAchievedPctOfRate: spread(accuracyRuns.map((r) => r.result.gcra.achievedPctOfRate)),
+                gcraMaxIn1s: spread(accuracyRuns.map((r) => r.result.gcra.maxIn1s)),
+                gcraMaxIn1sPctOfRatePlusBurst: spread(accuracyRuns.map((r) => r.result.gcra.maxIn1sPctOfRatePlusBurst)),
+                ...(accuracy.result.bullmq
+                  ? { bullmqMaxIn1s: spread(accuracyRuns.map((r) => r.result.bullmq?.maxIn1s ?? NaN)) }
+                  : {}),
+              },
+              accuracy: accuracy.result,
+            }
+          : {}),
+        ...(adaptation
+          ? {
+              adaptationSpread: {
+                goodputAfter10sPctOfApiLimit: spread(adaptationRuns.map((r) => r.result.goodputAfter10sPctOfApiLimit)),
+                throttledShareAfter10sPct: spread(adaptationRuns.map((r) => r.result.throttledShareAfter10sPct)),
+                missingOutcomes: spread(adaptationRuns.map((r) => r.result.requests.missingOutcomes)),
+                duplicatedOutcomes: spread(adaptationRuns.map((r) => r.result.requests.duplicatedOutcomes)),
+              },
+              adaptation: adaptation.result,
+            }
+          : {}),
+        ...(background
+          ? {
+              backgroundSpread: {
+                goodputAfter10sPctOfCeiling: spread(backgroundRuns.map((r) => r.result.goodputAfter10sPctOfApiLimit)),
+                // The limiter's own figure, whatever the workers' CPU allows: its mean rate after 10 s.
+                limiterRateAfter10sPctOfCeiling: spread(
+                  backgroundRuns.map((r) => round((100 * r.result.meanLimiterRateAfter10s) / r.result.ceilingRps, 1)),
+                ),
+                ...(baselineRuns.length === backgroundRuns.length
+                  ? {
+                      // The same fleet, no throttles, in the same run: what the machine allowed.
+                      baselineGoodputAfter10sPctOfCeiling: spread(
+                        baselineRuns.map((r) => r.result.goodputAfter10sPctOfApiLimit),
+                      ),
+                      goodputAfter10sVsBaseline: spread(
+                        backgroundRuns.map((r, i) =>
+                          round(r.result.goodputAfter10sRps / baselineRuns[i]!.result.goodputAfter10sRps, 3),
+                        ),
+                      ),
+                    }
+                  : {}),
+                throttledShareAfter10sPct: spread(backgroundRuns.map((r) => r.result.throttledShareAfter10sPct)),
+                missingOutcomes: spread(backgroundRuns.map((r) => r.result.requests.missingOutcomes)),
+                duplicatedOutcomes: spread(backgroundRuns.map((r) => r.result.requests.duplicatedOutcomes)),
+              },
+              background: background.result,
+            }
+          : {}),
+      };
+      if (accuracy) await writeFile(join(dir, "ratelimit-accuracy.svg"), accuracy.svg);
+      if (adaptation) await writeFile(join(dir, "ratelimit-adaptation.svg"), adaptation.svg);
+      if (background) await writeFile(join(dir, "ratelimit-background.svg"), background.svg);
+      progress(`wrote ${await writeResult("ratelimit.json", doc)} and the SVGs in ${doc.durationS} s`);
+    };
     for (let run = 1; run <= s.runs; run++) {
       progress(`run ${run}/${s.runs}`);
       if (wanted("accuracy")) accuracyRuns.push(await benchAccuracy(emu, admin, s));
       if (wanted("adaptation")) adaptationRuns.push(await benchAdaptation(emu, admin, s, "cap"));
-      if (wanted("background")) backgroundRuns.push(await benchAdaptation(emu, admin, s, "background"));
+      if (wanted("background")) {
+        backgroundRuns.push(await benchAdaptation(emu, admin, s, "background"));
+        if (!s.skipBaseline) baselineRuns.push(await benchAdaptation(emu, admin, s, "baseline"));
+      }
+      await write();
     }
-    const accuracy = accuracyRuns.at(-1);
-    const adaptation = adaptationRuns.at(-1);
-    const background = backgroundRuns.at(-1);
-    const doc = {
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model ?? "unknown",
-        node: process.version,
-        loadavgAtEnd: loadavg().map((x) => round(x)),
-      },
-      source: sourceInfo(repoRoot()),
-      startedAt: new Date(started).toISOString(),
-      durationS: round((Date.now() - started) / 1000, 1),
-      runs: s.runs,
-      ...(accuracy
-        ? {
-            accuracySpread: {
-              gcraAchievedPctOfRate: spread(accuracyRuns.map((r) => r.result.gcra.achievedPctOfRate)),
-              gcraMaxIn1s: spread(accuracyRuns.map((r) => r.result.gcra.maxIn1s)),
-              gcraMaxIn1sPctOfRatePlusBurst: spread(accuracyRuns.map((r) => r.result.gcra.maxIn1sPctOfRatePlusBurst)),
-              ...(accuracy.result.bullmq
-                ? { bullmqMaxIn1s: spread(accuracyRuns.map((r) => r.result.bullmq?.maxIn1s ?? NaN)) }
-                : {}),
-            },
-            accuracy: accuracy.result,
-          }
-        : {}),
-      ...(adaptation
-        ? {
-            adaptationSpread: {
-              goodputAfter10sPctOfApiLimit: spread(adaptationRuns.map((r) => r.result.goodputAfter10sPctOfApiLimit)),
-              throttledShareAfter10sPct: spread(adaptationRuns.map((r) => r.result.throttledShareAfter10sPct)),
-              missingOutcomes: spread(adaptationRuns.map((r) => r.result.requests.missingOutcomes)),
-              duplicatedOutcomes: spread(adaptationRuns.map((r) => r.result.requests.duplicatedOutcomes)),
-            },
-            adaptation: adaptation.result,
-          }
-        : {}),
-      ...(background
-        ? {
-            backgroundSpread: {
-              goodputAfter10sPctOfCeiling: spread(backgroundRuns.map((r) => r.result.goodputAfter10sPctOfApiLimit)),
-              throttledShareAfter10sPct: spread(backgroundRuns.map((r) => r.result.throttledShareAfter10sPct)),
-              missingOutcomes: spread(backgroundRuns.map((r) => r.result.requests.missingOutcomes)),
-              duplicatedOutcomes: spread(backgroundRuns.map((r) => r.result.requests.duplicatedOutcomes)),
-            },
-            background: background.result,
-          }
-        : {}),
-    };
-    if (accuracy) await writeFile(join(dir, "ratelimit-accuracy.svg"), accuracy.svg);
-    if (adaptation) await writeFile(join(dir, "ratelimit-adaptation.svg"), adaptation.svg);
-    if (background) await writeFile(join(dir, "ratelimit-background.svg"), background.svg);
-    progress(`wrote ${await writeResult("ratelimit.json", doc)} and the SVGs in ${doc.durationS} s`);
   } finally {
     await emu.close();
     admin.disconnect();

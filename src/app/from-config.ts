@@ -12,6 +12,9 @@ import { createSdkInvitationApi } from "../aws/sdk-invitation-api.js";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import { instrumentApi } from "../observability/instrument-api.js";
 import { limitKeyTemplate, type Pacing } from "../consumer/pacing.js";
+import { createRedisHeldStore, type RedisHeldStore } from "../store/redis/held.js";
+import type { Logger } from "../observability/logger.js";
+import type { HeldDeps } from "./held.js";
 
 /** The producer of a CLI or API process: queue location and job retry policy from the config. */
 export function producerFromConfig(
@@ -86,4 +89,26 @@ export function apiFromConfig(
  * worker's. */
 export function pacingFromConfig(config: Config, limiter: SharedRateLimiter): Pacing {
   return { limiter, keyFor: limitKeyTemplate(config.RATE_LIMIT_KEY), maxWaitMs: config.RATE_LIMIT_MAX_WAIT_MS };
+}
+
+/**
+ * The held invitations of a deployment (their store under the queue prefix, HELD_EXPIRY_NOTICE):
+ * what discovery records and decide() reads. `close()` closes the store's handles, not `redis`.
+ */
+export function heldFromConfig(
+  config: Config,
+  redis: RedisConnection,
+  logger?: Logger,
+): HeldDeps & { store: RedisHeldStore; close(): Promise<void> } {
+  const store = createRedisHeldStore({
+    connection: redis,
+    location: queueLocationFrom(config),
+    outcomeRetentionSeconds: config.RETENTION_SECONDS,
+  });
+  return {
+    store,
+    expiryNoticeMs: config.HELD_EXPIRY_NOTICE,
+    ...(logger ? { logger } : {}),
+    close: () => store.close(),
+  };
 }

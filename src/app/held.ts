@@ -13,6 +13,7 @@ import {
 import type { Logger } from "../observability/logger.js";
 import type { DiscoveryHeldPort } from "../producer/discover.js";
 import type { EnqueueResult, Producer } from "../producer/producer.js";
+import type { HeldInvitations } from "../producer/ingest-event.js";
 import { type Decision, decisionSchema } from "../schemas/decision.js";
 import { toFieldIssues } from "../schemas/issues.js";
 import type {
@@ -326,5 +327,36 @@ async function standingDecision(
   return {
     action: data?.request ? (data.request.action ?? "accept") : (outcome?.action ?? null),
     decidedBy: data?.decision?.decidedBy ?? outcome?.decidedBy ?? null,
+  };
+}
+
+/**
+ * The held invitations as the event intake speaks to them (producer/ingest-event.ts
+ * HeldInvitations): a hold is recorded (and announced) under `policyHash`, an end closes the held
+ * record (true when this call closed it; one decided here stays decided).
+ */
+export function ingestHeldOf(deps: HeldDeps, policyHash: string): HeldInvitations {
+  return {
+    async hold(invitation) {
+      await recordHeld(deps, [
+        {
+          catalog: invitation.catalog,
+          identifier: invitation.identifier,
+          otherParticipantIdentifier: invitation.otherParticipantIdentifier,
+          connectionType: invitation.connectionType,
+          inviterEmail: invitation.inviterEmail,
+          expiresAt: invitation.expiresAt,
+          rule: invitation.rule,
+          policyHash,
+          seenAt: (deps.now ?? (() => new Date()))().toISOString(),
+        },
+      ]);
+    },
+    async close(catalog, identifier, how) {
+      const before = await deps.store.getHeld({ catalog, identifier });
+      if (before?.state !== "held") return false;
+      const after = await closeHeld(deps, catalog, identifier, how.status);
+      return after !== undefined && after.state !== "held";
+    },
   };
 }

@@ -2,7 +2,7 @@ import type { Config } from "../schemas/config.js";
 import type { DiscoveryPolicy } from "../schemas/policy.js";
 import type { InvitationApi } from "../aws/invitation-api.js";
 import type { EventQueue } from "../aws/event-queue.js";
-import { createSqsEventQueue } from "../aws/sqs-event-queue.js";
+import { createSqsEventQueue, type SqsEventQueueOptions } from "../aws/sqs-event-queue.js";
 import { pacedLookups } from "../consumer/pacing.js";
 import { cancelRequest } from "../outcomes/cancel.js";
 import type { Logger } from "../observability/logger.js";
@@ -11,6 +11,7 @@ import { runIngestLoop, type BatchReport } from "../producer/ingest-loop.js";
 import { createRedis, quitConnection } from "../store/redis/connection.js";
 import { createRedisInvitationEnds } from "../store/redis/invitation-ends.js";
 import {
+  heldFromConfig,
   apiFromConfig,
   pacingFromConfig,
   producerFromConfig,
@@ -18,6 +19,8 @@ import {
   requestStoreFromConfig,
 } from "./from-config.js";
 import { within } from "./shutdown-plan.js";
+import { ingestHeldOf } from "./held.js";
+import { policyHash } from "../producer/discovery-policy.js";
 
 /** SQS's largest batch: a receive takes at most 10 messages. */
 const BATCH_SIZE = 10;
@@ -28,7 +31,7 @@ export interface IngestOptions {
   queueUrl: string;
   policy: DiscoveryPolicy;
   logger: Logger;
-  /** Where held invitations go; default: each hold is logged (nothing is enqueued). */
+  /** Where held invitations go; default: the held store of the config (app/held.ts ingestHeldOf). */
   held?: HeldInvitations;
   /** Where events are noted for the history and the drift report; default: the log. */
   history?: EventHistory;
@@ -36,6 +39,8 @@ export interface IngestOptions {
   api?: InvitationApi;
   /** The event queue; default: the SQS adapter on `queueUrl` (AWS_REGION, AWS_ENDPOINT_URL_SQS). */
   queue?: EventQueue;
+  /** Static credentials for SQS; default: the standard AWS credential chain. */
+  credentials?: SqsEventQueueOptions["credentials"];
   onBatch?(report: BatchReport): void;
 }
 
@@ -70,8 +75,11 @@ export function startIngest(config: Config, options: IngestOptions): RunningInge
       queueUrl: options.queueUrl,
       region: config.AWS_REGION,
       ...(config.AWS_ENDPOINT_URL_SQS ? { endpoint: config.AWS_ENDPOINT_URL_SQS } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
     });
-  const held = options.held ?? loggedHolds(logger);
+  // The held invitations' store (what discovery keeps too): a hold is recorded and announced.
+  const heldStore = options.held ? undefined : heldFromConfig(config, redis, logger);
+  const held = options.held ?? ingestHeldOf(heldStore!, policyHash(options.policy));
   const history = options.history ?? loggedHistory(logger);
   const ends = createRedisInvitationEnds(redis, config.QUEUE_PREFIX);
   const controller = new AbortController();
@@ -123,25 +131,13 @@ export function startIngest(config: Config, options: IngestOptions): RunningInge
         queue.destroy();
         own?.destroy();
         await within(
-          Promise.allSettled([producer.close(), store.close()]).then(() => quitConnection(redis)),
+          Promise.allSettled([producer.close(), store.close(), heldStore?.close()]).then(() => quitConnection(redis)),
           Math.max(0, deadline - Date.now()),
         );
         logger.info({ drained }, "ingest stopped");
         return { drained };
       })();
       return stopping!;
-    },
-  };
-}
-
-/** Until a held store is wired: a hold is logged, and nothing is enqueued (as discovery's hold). */
-function loggedHolds(logger: Logger): HeldInvitations {
-  return {
-    async hold(invitation) {
-      logger.info({ ...invitation }, "ingest.held for a person (no held store: logged only)");
-    },
-    async close() {
-      return false;
     },
   };
 }

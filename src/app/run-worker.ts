@@ -11,8 +11,9 @@ import { limitKeyTemplate, type Pacing } from "../consumer/pacing.js";
 import type { Logger } from "../observability/logger.js";
 import { createMetrics, startMetricsServer, type MetricsServer } from "../observability/metrics.js";
 import { startHeartbeat } from "../observability/heartbeat.js";
-import { rateLimiterFromConfig, requestStoreFromConfig } from "./from-config.js";
+import { heldFromConfig, rateLimiterFromConfig, requestStoreFromConfig } from "./from-config.js";
 import { startSweeper } from "./sweeper.js";
+import { startHeldCheck } from "./held.js";
 import type { SweepReport } from "../consumer/sweep.js";
 import { shutdownPlan, within } from "./shutdown-plan.js";
 import { startWorkerPresence, type WorkerPresence } from "./worker-presence.js";
@@ -126,6 +127,10 @@ export async function startWorker(
     limitKeys: () => limitKeys,
     fault: () => worker.fault,
   });
+  // The held invitations: expiring notices and expired ones, checked by every worker (each notice
+  // goes out once whichever process sends it).
+  const held = heldFromConfig(config, connection, logger);
+  const heldCheck = startHeldCheck(held, config.HELD_CHECK_INTERVAL);
   const sweeper = startSweeper({
     config,
     store,
@@ -233,6 +238,7 @@ export async function startWorker(
       }
       clearInterval(rateWatch);
       sweeper.stop();
+      if ((await within(heldCheck.stop().then(held.close), left(plan.closeByMs))) === "timeout") closed = false;
       // No longer counted among the fleet's workers.
       if ((await within(presence.stop(), left(plan.closeByMs))) === "timeout") closed = false;
       // Each step cut short at the deadline: a frozen Redis or a stuck socket must not hold the process.

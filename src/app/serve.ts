@@ -8,6 +8,8 @@ import { buildHttpServer } from "../http/build-http-server.js";
 import { apiFromConfig, pacingFromConfig, producerFromConfig, rateLimiterFromConfig } from "./from-config.js";
 import { createDiscovery } from "./discovery.js";
 import { createRequestControl } from "./request-control.js";
+import { createHeldDesk } from "./held-desk.js";
+import { startHeldCheck } from "./held.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -30,14 +32,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const producer = producerFromConfig(config, redis, tracing.telemetry ? { telemetry: tracing.telemetry } : {});
   // Credentials are resolved at the first call: a server without them serves everything but discoveries.
   const api = apiFromConfig(config, { tracing: tracing.telemetry !== undefined });
+  const held = createHeldDesk(config, redis, producer, { api, logger });
   const discovery = createDiscovery({
     api,
     pacing: pacingFromConfig(config, rateLimiterFromConfig(config, redis)),
     producer,
     defaults: { maxPages: config.DISCOVERY_MAX_PAGES, maxListed: config.DISCOVERY_MAX_LISTED },
+    held: held.deps,
   });
   const requestControl = createRequestControl(config, redis, producer);
+  // Expiring notices and expired held invitations, checked by every process that keeps the list.
+  const heldCheck = startHeldCheck(held.deps, config.HELD_CHECK_INTERVAL);
   const release = async () => {
+    await heldCheck.stop();
+    await held.close();
     await requestControl.close();
     api.destroy();
     await producer.close();
@@ -50,6 +58,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       producer,
       discovery,
       requestControl,
+      held,
       redis,
       config,
       logger,

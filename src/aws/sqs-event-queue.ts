@@ -6,6 +6,7 @@ import {
   type SQSClientConfig,
 } from "@aws-sdk/client-sqs";
 import type { EventQueue, QueueMessage, ReceiveOptions } from "./event-queue.js";
+import { CONFIG_DEFAULTS } from "../schemas/config.js";
 
 export interface SqsEventQueueOptions {
   queueUrl: string;
@@ -33,7 +34,7 @@ export interface SqsEventQueueOptions {
 export function createSqsEventQueue(options: SqsEventQueueOptions): EventQueue {
   const timeoutMs = options.requestTimeoutMs ?? 10_000;
   const client = new SQSClient({
-    region: options.region ?? "us-east-1",
+    region: options.region ?? CONFIG_DEFAULTS.AWS_REGION,
     maxAttempts: 1,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),

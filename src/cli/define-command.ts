@@ -47,6 +47,14 @@ export interface CommandContext<T extends OptionDefs> {
   output: OutputFormat;
   /** The command's path for messages: "enqueue", "users add". */
   path: string;
+  /** The whole command tree: each command's path and the words that may follow it (completion, docs). */
+  tree(): readonly TreeEntry[];
+}
+
+/** One command of the tree: its path ("" for the program, "schedules list"), subcommand names and flags. */
+export interface TreeEntry {
+  path: string;
+  words: readonly string[];
 }
 
 export interface CommandDefinition<T extends OptionDefs = OptionDefs> {

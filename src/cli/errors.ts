@@ -20,10 +20,13 @@ export function helpHint(path: string): string {
   return `Run 'pc-invitations ${path ? `${path} ` : ""}--help' for usage.`;
 }
 
-/** One line: `pc-invitations enqueue: <message>. Run 'pc-invitations enqueue --help' for usage.` */
+/**
+ * The error in one line, then the hint: `pc-invitations enqueue: <message>` and
+ * `Run 'pc-invitations enqueue --help' for usage.` (never the whole help again).
+ */
 export function usageLine(path: string, message: string): string {
-  const text = message.trim().replace(/[.\s]+$/, "");
-  return `pc-invitations${path ? ` ${path}` : ""}: ${text}. ${helpHint(path)}\n`;
+  const text = message.trim().replace(/\s*\n\s*/g, " ");
+  return `pc-invitations${path ? ` ${path}` : ""}: ${text}\n${helpHint(path)}\n`;
 }
 
 /**

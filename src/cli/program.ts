@@ -5,6 +5,7 @@ import {
   OUTPUT_FORMATS,
   type OptionValues,
   type OutputFormat,
+  type TreeEntry,
 } from "./define-command.js";
 import { reportError, USAGE_EXIT, usageLine } from "./errors.js";
 import { UsageError } from "./args.js";
@@ -93,12 +94,37 @@ function toCommand(def: AnyDefinition, parentPath: string, outcome: Outcome): Co
         [...attribute].filter(([, key]) => opts[key] !== undefined).map(([flag, key]) => [flag, opts[key]]),
       ) as OptionValues<Record<string, never>>;
       const positionals = (self.processedArgs as unknown[]).flat().filter((a): a is string => typeof a === "string");
-      outcome.code = await def.run({ values, positionals, output: chooseOutput(def, opts), path });
+      outcome.code = await def.run({
+        values,
+        positionals,
+        output: chooseOutput(def, opts),
+        path,
+        tree: () => commandTree(rootOf(self)),
+      });
     } catch (err) {
       outcome.code = reportError(path, err);
     }
   });
   return cmd;
+}
+
+function rootOf(cmd: Command): Command {
+  let root = cmd;
+  while (root.parent) root = root.parent;
+  return root;
+}
+
+/** Every command under `root`, with its subcommand names and flags (hidden ones left out). */
+export function commandTree(root: Command): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  const walk = (cmd: Command, path: string) => {
+    const visible = (cmd.options as readonly Option[]).filter((o) => !o.hidden);
+    const flags = visible.flatMap((o) => [o.long, o.short]).filter((f): f is string => f !== undefined);
+    entries.push({ path, words: [...cmd.commands.map((c) => c.name()), ...flags, "--help"] });
+    for (const sub of cmd.commands) walk(sub, path ? `${path} ${sub.name()}` : sub.name());
+  };
+  walk(root, "");
+  return entries;
 }
 
 function chooseOutput(def: CommandDefinition, opts: Record<string, unknown>): OutputFormat {

@@ -25,7 +25,11 @@ export interface RuntimeNeeds {
  */
 export async function prepareRuntime(name: string, needs: RuntimeNeeds = {}): Promise<Runtime> {
   const config = loadConfig();
-  const logger = createLogger({ level: config.LOG_LEVEL, name });
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    name,
+    ...(config.LOG_FORMAT !== undefined ? { format: config.LOG_FORMAT } : {}),
+  });
   routeConsoleThroughLogger(logger);
   setShutdownGrace(config.SHUTDOWN_GRACE_MS, logger);
   if (needs.needsRedis !== false) {

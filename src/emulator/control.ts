@@ -21,6 +21,10 @@
  *   POST /_emulator/switches                        body Partial<EmulatorSwitches>; null turns a switch off → the
  * switches that are on
  *   POST /_emulator/reset                           → { ok: true } (keeps faults and switches)
+ *   POST /_emulator/invitations/<catalog>/<id>/cancel  the sender cancels it → InvitationRecord | 404 | 409
+ *   POST /_emulator/invitations/<catalog>/<id>/expire  it expires → InvitationRecord | 404 | 409
+ *   GET  /_emulator/events                          → { status, events } (Partner Central's events emitted)
+ *   POST /_emulator/events                          body { queueUrl: string | null } → status (where they go)
  */
 import { z } from "zod";
 import {
@@ -65,6 +69,13 @@ export interface ControlTarget {
   setSwitches(partial: Partial<EmulatorSwitches>): void;
   switches(): EmulatorSwitches;
   reset(): void;
+  endInvitation(
+    catalog: string,
+    identifier: string,
+    to: "CANCELED" | "EXPIRED",
+  ): InvitationRecord | { conflict: string } | undefined;
+  setEventsQueueUrl(queueUrl: string | null): void;
+  emittedEvents(): { status: unknown; events: unknown[] };
 }
 
 const participantSchema = z.object({
@@ -224,6 +235,22 @@ function route(target: ControlTarget, method: string, url: URL, json: unknown): 
       target.setSwitches(json as Partial<EmulatorSwitches>);
     }
     return { status: 200, body: target.switches() };
+  }
+
+  if (method === "POST" && parts[0] === "invitations" && parts.length === 4 && /^(cancel|expire)$/.test(parts[3]!)) {
+    const r = target.endInvitation(parts[1]!, parts[2]!, parts[3] === "cancel" ? "CANCELED" : "EXPIRED");
+    if (!r) throw new ControlError(404, `invitation ${parts[1]}/${parts[2]} not found`);
+    if ("conflict" in r)
+      throw new ControlError(409, `invitation ${parts[1]}/${parts[2]} is ${r.conflict}, not PENDING`);
+    return { status: 200, body: r };
+  }
+
+  if (path === "events" && (method === "GET" || method === "POST")) {
+    if (method === "POST") {
+      const { queueUrl } = parse(z.object({ queueUrl: z.url().nullable() }), json);
+      target.setEventsQueueUrl(queueUrl);
+    }
+    return { status: 200, body: method === "GET" ? target.emittedEvents() : target.emittedEvents().status };
   }
 
   if (method === "POST" && path === "reset") {

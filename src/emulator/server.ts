@@ -28,6 +28,8 @@ import { readApiRequest, readBody } from "./request.js";
 import { spreadSeedInputs } from "./seeding.js";
 import { checkSignature } from "./signature.js";
 import { EmulatorStore } from "./state.js";
+import { eventOfChange, SqsEventSink, type EventSinkStatus } from "./events.js";
+import type { PartnerEventJson } from "../schemas/partnercentral-events.js";
 import { SWITCH_NAMES, SwitchBoard } from "./switches.js";
 import type {
   CallFilter,
@@ -55,6 +57,7 @@ function pickSwitches(options: EmulatorOptions): EmulatorSwitches {
 
 export class PartnerCentralEmulator implements ControlTarget {
   private readonly store: EmulatorStore;
+  private readonly events: SqsEventSink;
   private readonly faultCtl: FaultController;
   private readonly switchBoard: SwitchBoard;
   private log: RecordedCall[] = [];
@@ -72,6 +75,9 @@ export class PartnerCentralEmulator implements ControlTarget {
     this.faultCtl = new FaultController(options);
     this.switchBoard = new SwitchBoard(pickSwitches(options));
     this.store = new EmulatorStore(options.clientTokenTtlMs);
+    this.events = new SqsEventSink(options.eventsQueueUrl ?? null);
+    const account = options.accountId ?? "111122223333";
+    this.store.onChange = (change) => this.events.emit(eventOfChange(change, account));
     this.host = options.host ?? "127.0.0.1";
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
@@ -117,6 +123,35 @@ export class PartnerCentralEmulator implements ControlTarget {
   /** Seeds n invitations spread over partners, types, catalogs, statuses and email domains (see `SeedManyInput`). */
   seedInvitations(n: number, input: SeedManyInput = {}): SeededInvitationDetail[] {
     return spreadSeedInputs(n, input).map((one) => this.store.seed(one));
+  }
+
+  /**
+   * Extension: the invitation's sender cancels it (Partner Connection Invitation Cancelled), or it
+   * expires (… Expired). Undefined when there is no such invitation; `{ conflict }` when it is not PENDING.
+   */
+  endInvitation(
+    catalog: string,
+    identifier: string,
+    to: "CANCELED" | "EXPIRED",
+  ): InvitationRecord | { conflict: string } | undefined {
+    const r = this.store.transition(catalog, identifier, to);
+    if (r === undefined || "conflict" in r) return r;
+    return r.invitation;
+  }
+
+  /** Extension: where events go (an SQS queue URL, or null: kept for `emittedEvents` only). */
+  setEventsQueueUrl(queueUrl: string | null): void {
+    this.events.setQueueUrl(queueUrl);
+  }
+
+  /** Extension: the events emitted so far (the last 10,000), and how sending them went. */
+  emittedEvents(): { status: EventSinkStatus; events: PartnerEventJson[] } {
+    return { status: this.events.status, events: structuredClone(this.events.emitted) };
+  }
+
+  /** Extension: resolves once every event emitted so far was sent to the queue (or failed). */
+  flushEvents(): Promise<void> {
+    return this.events.flush();
   }
 
   /** Deep copy of the stored record (incl. Status and ConnectionId), or undefined. */

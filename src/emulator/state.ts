@@ -33,6 +33,7 @@ import {
 } from "./types.js";
 import { PATTERNS } from "./validation.js";
 import type { ApiResponse } from "./wire.js";
+import type { InvitationChange } from "./events.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How long a new invitation stays open (ExpiresAt). Not documented by AWS; a plausible value. */
@@ -87,6 +88,9 @@ function check<T extends string>(name: string, value: T, allowed: readonly strin
 export class EmulatorStore {
   /** Remembered tokens older than this (ms) are forgotten; undefined = kept for the store's life. */
   constructor(private readonly tokenTtlMs?: number) {}
+
+  /** Told of every invitation received (seeded PENDING as RECEIVER) and every move out of PENDING. */
+  onChange?: (change: InvitationChange) => void;
 
   private readonly invitations = new Map<string, InvitationEntry>();
   private readonly connections = new Map<string, ConnectionEntry>();
@@ -144,7 +148,7 @@ export class EmulatorStore {
       ConnectionType: type,
       CreatedAt: created,
       UpdatedAt: status === "EXPIRED" ? new Date(createdMs + INVITATION_TTL_MS).toISOString() : created,
-      ExpiresAt: new Date(createdMs + INVITATION_TTL_MS).toISOString(),
+      ExpiresAt: expiresAtOf(input.expiresAt, createdMs),
       OtherParticipantIdentifier: otherAccountId,
       ParticipantType: side,
       Status: "PENDING",
@@ -161,6 +165,7 @@ export class EmulatorStore {
     this.insert(this.invitations, key(catalog, id), entry);
     if (status === "ACCEPTED") this.acceptEntry(entry, typeStatus);
     else record.Status = status;
+    if (status === "PENDING" && side === "RECEIVER") this.changed(entry, "PENDING");
     return {
       catalog,
       identifier: id,
@@ -274,18 +279,30 @@ export class EmulatorStore {
   transition(
     catalog: string,
     id: string,
-    to: "ACCEPTED" | "REJECTED" | "CANCELED",
+    to: "ACCEPTED" | "REJECTED" | "CANCELED" | "EXPIRED",
   ): { invitation: InvitationRecord; connection?: ConnectionRecord } | { conflict: InvitationStatus } | undefined {
     const entry = this.invitations.get(key(catalog, id));
     if (!entry) return undefined;
     if (entry.record.Status !== "PENDING") return { conflict: entry.record.Status };
     if (to === "ACCEPTED") {
       const connection = this.acceptEntry(entry, "ACTIVE");
+      this.changed(entry, "ACCEPTED", connection);
       return { invitation: structuredClone(entry.record), connection: structuredClone(connection) };
     }
     entry.record.Status = to;
     entry.record.UpdatedAt = new Date().toISOString();
+    this.changed(entry, to);
     return { invitation: structuredClone(entry.record) };
+  }
+
+  private changed(entry: InvitationEntry, to: InvitationChange["to"], connection?: ConnectionRecord): void {
+    this.onChange?.({
+      to,
+      invitation: structuredClone(entry.record),
+      ...(connection ? { connection: structuredClone(connection) } : {}),
+      otherAccountId: entry.otherAccountId,
+      otherParticipant: structuredClone(entry.otherParticipant),
+    });
   }
 
   /** The remembered successful response for (operation, token), if any. */
@@ -347,4 +364,12 @@ export class EmulatorStore {
       if (!taken.has(key(catalog, id))) return id;
     }
   }
+}
+
+/** A seeded invitation's ExpiresAt: the one given (checked), or CreatedAt plus INVITATION_TTL_MS. */
+function expiresAtOf(given: string | undefined, createdMs: number): string {
+  if (given === undefined) return new Date(createdMs + INVITATION_TTL_MS).toISOString();
+  const ms = Date.parse(given);
+  if (!Number.isFinite(ms)) throw new Error(`invalid expiresAt: ${given}`);
+  return new Date(ms).toISOString();
 }

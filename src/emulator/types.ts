@@ -65,6 +65,14 @@ export interface EmulatorOptions extends EmulatorSwitches {
   random?: () => number;
   /** Remembered ClientTokens are forgotten after this many ms (AWS's tokens expire too); default never. */
   clientTokenTtlMs?: number;
+  /**
+   * An SQS queue URL (a local SQS-compatible server): the emulator sends Partner Central's events
+   * there as its invitations are received, accepted, rejected, canceled or expire (events.ts).
+   * Unset: events are kept for GET /_emulator/events only.
+   */
+  eventsQueueUrl?: string;
+  /** The emulated caller's account id, in the events' `account`; default 111122223333. */
+  accountId?: string;
 }
 
 /** Values of `ConflictExceptionReason` (npm 3.1086.0 plus the newer model's addition; reference §3.3). */
@@ -185,6 +193,8 @@ export interface SeedInvitationInput {
   otherParticipantKind?: ParticipantKind;
   /** For ACCEPTED only: status of the connection type; CANCELED also sets CanceledAt/CanceledBy. Default ACTIVE. */
   connectionStatus?: ConnectionTypeStatus;
+  /** Extension: the invitation's ExpiresAt (ISO-8601). Default: CreatedAt plus the emulator's invitation lifetime. */
+  expiresAt?: string;
 }
 
 /** One of the other partners that `seedInvitations` spreads invitations over. */

@@ -390,3 +390,24 @@ export class InvitationNotFoundError extends PcInvitationsError {
     super(`no invitation ${catalog}.${identifier} (AWS: ResourceNotFoundException)`);
   }
 }
+
+/**
+ * A webhook endpoint's settings broke a rule (`webhooks add`, `POST /v1/webhooks`): `issues` names
+ * the field (`url`, `events`, `catalog`, `secret`, `format`, `rateLimit`) and the rule.
+ */
+export class WebhookValidationError extends PcInvitationsError {
+  override readonly name = "WebhookValidationError";
+  readonly code = "INVALID_WEBHOOK";
+  constructor(readonly issues: FieldIssue[]) {
+    super(`invalid webhook: ${formatFieldIssues(issues)}`);
+  }
+}
+
+/** No webhook endpoint has this id. */
+export class WebhookNotFoundError extends PcInvitationsError {
+  override readonly name = "WebhookNotFoundError";
+  readonly code = "WEBHOOK_NOT_FOUND";
+  constructor(readonly id: string) {
+    super(`no webhook endpoint ${id}`);
+  }
+}

@@ -19,7 +19,7 @@ import { queueLocationFrom } from "../store/queue-location.js";
 import type { Config } from "../schemas/config.js";
 import { createBacklogGate } from "./backlog-gate.js";
 import { registerDashboard } from "./dashboard.js";
-import type { AcceptancePort, DiscoveryPort, HttpContext, RequestControlPort } from "./http-context.js";
+import type { AcceptancePort, DiscoveryPort, HeldPort, HttpContext, RequestControlPort } from "./http-context.js";
 import { redisConnected, redisConnectionLost, sendAnswer } from "./http-context.js";
 import { capConnections } from "./connection-cap.js";
 import {
@@ -42,6 +42,8 @@ import { opsRoutes } from "./routes/ops.js";
 import { operationRoutes } from "./routes/operations.js";
 import { withTimeout } from "./with-timeout.js";
 import { statusRoutes } from "./routes/status.js";
+import { heldRoutes } from "./routes/held.js";
+import { outcomeLogRoutes } from "./routes/outcome-log.js";
 import { createRedisRequestStore } from "../store/redis/redis-request-store.js";
 import { retryPolicyFrom } from "../store/redis/job-options.js";
 import { createRedisRateLimiter } from "../ratelimit/redis-rate-limiter.js";
@@ -49,6 +51,8 @@ import { limitSettingsFrom } from "../ratelimit/limit-settings.js";
 import { readStatus } from "../store/status.js";
 import type { AccessStore } from "../store/access-store.js";
 import { createRedisAccessStore } from "../store/redis/access.js";
+import { type ConsoleHeldPort, consoleRoutes } from "./console/routes.js";
+import { createScheduleControl } from "./console/schedules.js";
 import { createBearerAuthenticator, LEGACY_TOKEN_SCOPES, may, scopeOfRoute, setPrincipal } from "./principal.js";
 
 export interface HttpServerDeps {
@@ -62,6 +66,8 @@ export interface HttpServerDeps {
   discovery?: DiscoveryPort;
   /** Cancel and redrive (createRequestControl). Without it those routes answer 501 NOT_CONFIGURED. */
   requestControl?: RequestControlPort;
+  /** Held invitations (createHeldDesk). Without it GET /v1/held and decisions answer 501 NOT_CONFIGURED. */
+  held?: HeldPort;
   /** Connection for status lookups, backlog counts, readiness and the dashboard. Not closed here. */
   redis: RedisConnection;
   config: Config;
@@ -76,6 +82,8 @@ export interface HttpServerDeps {
   tracing?: boolean;
   /** Named tokens, people and sessions. Default: the access store in Redis under the queue prefix. */
   access?: AccessStore;
+  /** The held list and decide() for the console's held page (default: `held`, when given). */
+  consoleHeld?: ConsoleHeldPort;
 }
 
 /** How long one backlog count answers every POST (so Redis sees at most one count per second). */
@@ -178,6 +186,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     status: () => readStatus({ store, limiter, limitKey: config.RATE_LIMIT_KEY }),
     ...(deps.discovery ? { discovery: deps.discovery } : {}),
     ...(deps.requestControl ? { requestControl: deps.requestControl } : {}),
+    ...(deps.held ? { held: deps.held } : {}),
     redis,
     requests,
     outcomes,
@@ -195,6 +204,9 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "requestId" }),
     bodyLimit: config.HTTP_BODY_LIMIT_BYTES,
     requestIdHeader: false,
+    // X-Forwarded-Proto (and -For) are believed only behind a proxy we are told of: then a request
+    // that came over TLS to the proxy gets the console's Secure cookie.
+    trustProxy: config.HTTP_TRUST_PROXY,
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
       return typeof incoming === "string" && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -337,14 +349,31 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     await acceptanceRoutes(scope, ctx);
     await statusRoutes(scope, ctx);
     await operationRoutes(scope, ctx);
+    await heldRoutes(scope, ctx);
+    await outcomeLogRoutes(scope, ctx);
   });
   // Not behind the ingest tokens: a person's login or an admin token (HTTP_ADMIN_TOKENS, named tokens).
+  // The console at / (a person's login, or an admin token), and the dashboard behind the same login.
+  const schedules = createScheduleControl({ redis, prefix: loc.prefix, queueName: config.DISCOVERY_QUEUE });
+  app.addHook("onClose", async () => {
+    await schedules.close();
+  });
+  const consoleAccess = await consoleRoutes(app, {
+    ctx,
+    access,
+    authenticateBearer,
+    limiter,
+    schedules,
+    sessionTtlMs: config.CONSOLE_SESSION_TTL_MS,
+    // The held list: the server's (HttpContext.held, once the held routes are there) or the console's own.
+    held: deps.consoleHeld ?? (ctx as { held?: ConsoleHeldPort }).held,
+  });
   await registerDashboard(app, {
     queues: [requests, outcomes],
     basePath: DASHBOARD_PATH,
     config,
     logger: deps.logger,
-    authenticate: (request) => authenticateBearer(request.headers.authorization),
+    authenticate: consoleAccess.authenticate,
   });
   return app;
 }

@@ -36,7 +36,12 @@ export async function registerDashboard(
   await app.register(async (scope) => {
     scope.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
       const principal = await options.authenticate(request);
-      if (!principal) return sendAnswer(reply, unauthorized(request.headers.authorization !== undefined));
+      if (!principal) {
+        // A browser that asks for the page is sent to the console's login form, and back here after it.
+        if (request.headers.authorization === undefined && /text\/html/.test(request.headers.accept ?? ""))
+          return reply.redirect(`/login?next=${encodeURIComponent(basePath)}`, 303);
+        return sendAnswer(reply, unauthorized(request.headers.authorization !== undefined));
+      }
       if (!mayOpenConsole(principal))
         return sendAnswer(
           reply,
@@ -49,6 +54,13 @@ export async function registerDashboard(
       setPrincipal(request, principal);
       return undefined;
     });
+    // bull-board's page asks Google for its fonts: that link is cut (the page falls back to the
+    // system's fonts), so the dashboard loads nothing from another origin either.
+    scope.addHook("onSend", async (_request, _reply, payload) =>
+      typeof payload === "string" && payload.includes("fonts.googleapis.com")
+        ? payload.replace(/<link[^>]+fonts\.googleapis\.com[^>]*>/g, "")
+        : payload,
+    );
     const serverAdapter = new FastifyAdapter();
     serverAdapter.setBasePath(basePath);
     createBullBoard({

@@ -10,6 +10,7 @@ import type { RedriveOptions, RedriveSummary } from "../producer/redrive.js";
 import type { CanceledOutcome } from "../contracts/outcome.js";
 import type { ObserveStore } from "../store/request-store.js";
 import type { StatusReport } from "../store/status.js";
+import type { HeldPage, HeldQuery } from "../store/held-store.js";
 
 /**
  * The producer as the HTTP API needs it: any object with these two calls (the library's Producer,
@@ -30,6 +31,13 @@ export interface RequestControlPort {
   redrive(options?: RedriveOptions): Promise<RedriveSummary>;
 }
 
+/** Held invitations (app/held-desk.ts createHeldDesk): list them, decide on one. */
+export interface HeldPort {
+  list(query: HeldQuery): Promise<HeldPage>;
+  /** `{ catalog, identifier, action, reason?, decidedBy }`; the answer is passed to the client unchanged. */
+  decide(input: unknown): Promise<object>;
+}
+
 /** What route modules share, built once by buildHttpServer. */
 export interface HttpContext {
   producer: AcceptancePort;
@@ -37,6 +45,8 @@ export interface HttpContext {
   discovery?: DiscoveryPort;
   /** Absent: cancel and redrive answer 501 NOT_CONFIGURED. */
   requestControl?: RequestControlPort;
+  /** Absent: the held routes answer 501 NOT_CONFIGURED. */
+  held?: HeldPort;
   redis: RedisConnection;
   /** The store's read side: listings of requests. */
   store: Pick<ObserveStore, "listRequests">;

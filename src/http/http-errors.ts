@@ -1,8 +1,13 @@
 import {
+  DecisionConflictError,
+  InvitationNotFoundError,
+  InvitationNotPendingError,
   BatchValidationError,
   CancelValidationError,
   IdempotencyConflictError,
   ListQueryError,
+  WebhookNotFoundError,
+  WebhookValidationError,
   PartnerCentralCallError,
   PolicyValidationError,
   RedisAuthError,
@@ -178,6 +183,25 @@ export function toHttpAnswer(err: unknown, options: { retryAfterSeconds: number 
     return problem("CANCEL_UNSETTLED", err.message, { requestId: err.requestId }, { "retry-after": "5" });
   }
   if (err instanceof RequestNotFoundError) return problem("NOT_FOUND", err.message);
+  if (err instanceof InvitationNotFoundError) return problem("NOT_FOUND", err.message);
+  if (err instanceof InvitationNotPendingError) {
+    return problem("INVITATION_NOT_PENDING", err.message, {
+      catalog: err.catalog,
+      identifier: err.identifier,
+      invitationStatus: err.status,
+      ...(err.held ? { heldState: err.held } : {}),
+    });
+  }
+  if (err instanceof DecisionConflictError) {
+    return problem("DECISION_CONFLICT", err.message, {
+      catalog: err.catalog,
+      identifier: err.identifier,
+      existing: err.existing,
+      differences: err.differences,
+    });
+  }
+  if (err instanceof WebhookNotFoundError) return problem("NOT_FOUND", err.message);
+  if (err instanceof WebhookValidationError) return invalidRequest(err.message, err.issues);
   if (err instanceof PolicyValidationError || err instanceof CancelValidationError || err instanceof ListQueryError)
     return invalidRequest(err.message, err.issues);
   // AWS refused a discovery's call for good (after its own retries): the gateway's answer, with AWS's words.

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { HELD_STATES } from "../store/held-store.js";
+import { DECISION_ACTIONS } from "../schemas/decision.js";
 import { acceptRequestSchema } from "../contracts/request.js";
 import { cancelReasonSchema } from "../schemas/cancel.js";
 import { outcomeEventSchema } from "../contracts/outcome.js";
@@ -373,3 +375,62 @@ export const statusReportSchema = z
     }),
   })
   .describe("One screen of the deployment's state: the same report as `pc-invitations status`.");
+
+/** One held invitation (store/held-store.ts HeldInvitation). */
+export const heldInvitationSchema = z
+  .looseObject({
+    catalog: z.string(),
+    identifier: z.string(),
+    otherParticipantIdentifier: z.string().nullable(),
+    connectionType: z.string().nullable(),
+    inviterEmail: z
+      .string()
+      .nullable()
+      .describe("When a rule of the policy needed it (read with GetConnectionInvitation)."),
+    expiresAt: z.string().nullable().describe("The invitation's ExpiresAt (ISO-8601)."),
+    rule: z.number().int().nullable().describe("Index of the policy rule that held it; null: the policy's default."),
+    policyHash: z
+      .string()
+      .describe("The policy that held it (first 16 hex digits of the SHA-256 of its canonical JSON)."),
+    state: z.enum(HELD_STATES),
+    firstSeenAt: z.string(),
+    lastSeenAt: z.string(),
+    closedAt: z.string().nullable(),
+    decision: z
+      .looseObject({
+        action: z.enum(DECISION_ACTIONS),
+        reason: z.string().optional(),
+        decidedBy: z.string(),
+        requestId: z.string(),
+      })
+      .nullable(),
+  })
+  .describe("A held invitation: it waits for a person (state held), or how it ended.");
+
+/** GET /v1/held. */
+export const heldListSchema = z.strictObject({
+  items: z.array(heldInvitationSchema).describe("At most `limit` held invitations, soonest expiry first."),
+  next: z
+    .string()
+    .nullable()
+    .describe("The cursor of the next page (pass it as `cursor` with the same catalog); null: the listing is over."),
+});
+
+/** What POST /v1/held/{catalog}/{identifier}/decision answers (app/held.ts DecisionResult). */
+export const decisionResultSchema = z
+  .looseObject({
+    catalog: z.string(),
+    identifier: z.string(),
+    action: z.enum(DECISION_ACTIONS),
+    reason: z.string().optional(),
+    decidedBy: z
+      .string()
+      .nullable()
+      .describe("Who made the decision that stands: this caller, or (duplicate) the first one; null: a policy."),
+    heldBy: z
+      .object({ rule: z.number().int().nullable(), policyHash: z.string() })
+      .nullable()
+      .describe("Why it had been held; null when it never was (it was read first, found pending)."),
+    request: enqueueResultSchema.describe("The request: new, or the first decision's (`duplicate: true`)."),
+  })
+  .describe("The decision enqueued; its outcome event will carry decidedBy and heldBy.");

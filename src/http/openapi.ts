@@ -17,7 +17,11 @@ import {
   redriveBodySchema,
   redriveSummarySchema,
   statusReportSchema,
+  heldListSchema,
+  decisionResultSchema,
 } from "./http-schemas.js";
+import { decisionBodySchema } from "../schemas/decision.js";
+import { HELD_LIST_DEFAULT, HELD_LIST_MAX } from "../store/held-store.js";
 import { MAX_REQUEST_ID_LENGTH } from "../schemas/request-id.js";
 import { INTERNAL, problem, type ProblemBody, unauthorized, UNSUPPORTED_MEDIA_TYPE } from "./http-errors.js";
 import { type ErrorCode, ERROR_CODES, problemSlug } from "./problem-types.js";
@@ -60,6 +64,9 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
     ["Problem", problemSchema, "output"],
     ["Health", healthSchema, "output"],
     ["Readiness", readinessSchema, "output"],
+    ["HeldList", heldListSchema, "output"],
+    ["DecisionRequest", decisionBodySchema, "input"],
+    ["DecisionResult", decisionResultSchema, "output"],
   ]);
   const json = (name: string) => ({ "application/json": { schema: ref(name) } });
   const text = (mediaType: string, description: string) => ({
@@ -110,6 +117,7 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
       { name: "acceptances", description: "Requests about invitations: enqueue, look up, cancel." },
       { name: "work", description: "Work around the queue: discover pending invitations, redrive failures." },
       { name: "status", description: "The deployment at a glance: backlog, rate, workers, faults." },
+      { name: "held", description: "Held invitations: decisions waiting for a person." },
       { name: "operations", description: "Probes and metrics, without authentication." },
       { name: "documentation", description: "This document, its page and the problem types." },
       { name: "dashboard", description: "bull-board's read-only view of the queues." },
@@ -359,6 +367,101 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
             "each figure reads a bounded amount whatever the queue holds.",
           responses: {
             "200": { description: "The report.", content: json("Status") },
+            ...authenticated,
+          },
+        },
+      },
+      "/v1/held": {
+        get: {
+          tags: ["held"],
+          operationId: "listHeld",
+          summary: "List the held invitations, soonest expiry first, a page at a time",
+          description:
+            "The invitations a discovery policy held (they wait for a person), until one is decided here, " +
+            "accepted or rejected elsewhere, canceled or expired. Follow `next` until it is null.",
+          parameters: [
+            {
+              name: "catalog",
+              in: "query",
+              required: false,
+              description: "Only invitations of this catalog.",
+              schema: { type: "string" },
+            },
+            {
+              name: "cursor",
+              in: "query",
+              required: false,
+              description: "The previous page's `next`, as it was.",
+              schema: { type: "string" },
+            },
+            {
+              name: "limit",
+              in: "query",
+              required: false,
+              description: `Items per page, 1-${HELD_LIST_MAX} (default ${HELD_LIST_DEFAULT}).`,
+              schema: { type: "integer", minimum: 1, maximum: HELD_LIST_MAX },
+            },
+          ],
+          responses: {
+            "200": { description: "A page.", content: json("HeldList") },
+            "400": response("InvalidRequest"),
+            "501": response("NotConfigured"),
+            ...authenticated,
+          },
+        },
+      },
+      "/v1/held/{catalog}/{identifier}/decision": {
+        post: {
+          tags: ["held"],
+          operationId: "decideHeld",
+          summary: "Decide on an invitation: accept, or reject with a reason",
+          description:
+            "Enqueued under the invitation's default idempotency key: two people deciding alike make one request " +
+            "(the second gets the first's, `duplicate: true`, and who decided); deciding otherwise is 409 " +
+            "DECISION_CONFLICT. An invitation never held is read first and decided only while pending. The " +
+            "outcome event carries `decidedBy` (the bearer token's identity) and `heldBy`.",
+          parameters: [
+            { name: "catalog", in: "path", required: true, description: "e.g. AWS.", schema: { type: "string" } },
+            {
+              name: "identifier",
+              in: "path",
+              required: true,
+              description: "e.g. pacinv-ABCDEFGHIJKLM.",
+              schema: { type: "string" },
+            },
+          ],
+          requestBody: { required: true, content: json("DecisionRequest") },
+          responses: {
+            "202": { description: "Enqueued (or the first decision's request).", content: json("DecisionResult") },
+            ...withBody,
+            "404": {
+              description: "NOT_FOUND: no such invitation (AWS said so), or names that cannot be one.",
+              content: problemContent(problemExample("NOT_FOUND", "no invitation AWS.pacinv-ABCDEFGHIJKLM")),
+            },
+            "409": {
+              description:
+                "INVITATION_NOT_PENDING: accepted or rejected elsewhere, canceled or expired (`invitationStatus`); " +
+                "DECISION_CONFLICT: decided otherwise already (`existing`).",
+              content: problemContent(
+                problemExample(
+                  "INVITATION_NOT_PENDING",
+                  "invitation AWS.pacinv-ABCDEFGHIJKLM is EXPIRED, no longer pending: there is nothing left to decide",
+                  { catalog: "AWS", identifier: "pacinv-ABCDEFGHIJKLM", invitationStatus: "EXPIRED" },
+                ),
+              ),
+            },
+            "501": response("NotConfigured"),
+            "502": {
+              description: "AWS_ERROR: reading an invitation never held failed.",
+              content: problemContent(
+                problemExample("AWS_ERROR", "GetConnectionInvitation failed: AccessDeniedException", {
+                  operation: "GetConnectionInvitation",
+                  awsError: "AccessDeniedException",
+                  reason: null,
+                  awsHttpStatus: 403,
+                }),
+              ),
+            },
             ...authenticated,
           },
         },

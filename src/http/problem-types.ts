@@ -59,6 +59,22 @@ export const PROBLEM_TYPES = {
       "where this one is (active, completed, failed). A request sent to AWS before is canceled only if its " +
       "invitation, read first, is still pending: when AWS had applied it, `outcome` is how it ended instead.",
   },
+  INVITATION_NOT_PENDING: {
+    status: 409,
+    title: "Invitation no longer pending",
+    about:
+      "A decision on an invitation that is no longer pending: accepted or rejected elsewhere, canceled or " +
+      "expired. `invitationStatus` says which (AWS's status), `heldState` how its held record ended. Nothing " +
+      "was enqueued; there is nothing left to decide.",
+  },
+  DECISION_CONFLICT: {
+    status: 409,
+    title: "Decided otherwise already",
+    about:
+      "Another decision on this invitation stands (another person, or a discovery policy, decided otherwise " +
+      "first): `existing` names its request, action and who decided; `differences` the fields that differ. " +
+      "Nothing was enqueued. The same decision again is answered with the first one's request instead.",
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     title: "Request body too large",

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from "pino";
+import pinoPretty from "pino-pretty";
 import { maskSecretsInText } from "../config/redact.js";
 
 export type { Logger };
@@ -34,7 +35,17 @@ const REDACTED = "[redacted]";
  *
  * `destination` (tests): where the lines go instead of stderr.
  */
-export function createLogger(options: { level?: string; name?: string; destination?: DestinationStream } = {}): Logger {
+export function createLogger(
+  options: {
+    level?: string;
+    name?: string;
+    destination?: DestinationStream;
+    /** pretty: readable lines (pino-pretty), colored on a terminal; json: one object per line. @defaultValue logFormatFor(stderr) */
+    format?: "pretty" | "json";
+  } = {},
+): Logger {
+  // A destination given (tests, a file) gets JSON unless told otherwise.
+  const format = options.format ?? (options.destination ? "json" : logFormatFor(process.stderr));
   const logger = pino(
     {
       name: options.name ?? "pc-invitations",
@@ -53,7 +64,16 @@ export function createLogger(options: { level?: string; name?: string; destinati
         },
       },
     },
-    options.destination ?? pino.destination({ dest: 2, sync: false }),
+    format === "pretty"
+      ? // Synchronous: a line is on stderr before the next write to stdout, never mixed into it.
+        pinoPretty({
+          destination: options.destination ?? 2,
+          sync: true,
+          colorize: options.destination === undefined && process.stderr.isTTY === true,
+          ignore: "pid,hostname",
+          translateTime: "SYS:HH:MM:ss.l",
+        })
+      : (options.destination ?? pino.destination({ dest: 2, sync: false })),
   );
   // pino's `bindings` formatter sees the root's bindings only, not a child's: a child's are
   // scrubbed here, once, when it is made. Children inherit this method (pino makes a child with
@@ -136,4 +156,9 @@ function scrubError(err: Error, depth: number, seen: Set<object>): Record<string
   if (err.cause !== undefined) out.cause = scrub(err.cause, depth + 1, seen);
   if (err instanceof AggregateError) out.errors = scrub(err.errors, depth + 1, seen);
   return out;
+}
+
+/** LOG_FORMAT's default: pretty when the logs go to a terminal, JSON otherwise (a file, a collector). */
+export function logFormatFor(stream: { isTTY?: boolean }): "pretty" | "json" {
+  return stream.isTTY === true ? "pretty" : "json";
 }

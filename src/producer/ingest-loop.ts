@@ -73,10 +73,14 @@ export async function runIngestLoop(deps: IngestLoopDeps, options: IngestLoopOpt
       pause = Math.min(options.backoffMaxMs, pause * 2);
       continue;
     }
+    logger.debug({ n: messages.length }, "ingest.received");
     if (failing) logger.info("ingest.sqs reachable again");
     failing = false;
     pause = options.backoffMs;
-    if (messages.length > 0) deps.onBatch?.(await work(deps, messages, options));
+    if (messages.length === 0) continue;
+    // Worked on whether anyone listens (`onBatch?.(await work())` would skip the work without a listener).
+    const report = await work(deps, messages, options);
+    deps.onBatch?.(report);
   }
 }
 

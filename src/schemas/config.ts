@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { limitKeySchema } from "./limit-key.js";
-import { DURATION_RULE, durationSchema } from "./duration.js";
+import { DURATION_RULE, durationListSchema, durationSchema } from "./duration.js";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce
@@ -188,6 +188,8 @@ export const configSchema = z
     IDEMPOTENCY_RETENTION_SECONDS: int(1).default(86_400),
     /** pino level. @defaultValue info */
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** Log lines on stderr: pretty (for people) or json (one object per line). @defaultValue pretty on a terminal, json otherwise */
+    LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
 
     // HTTP API (`pc-invitations serve`), metrics and tracing.
     /** Port of the HTTP API; 0 = any free port. @defaultValue 8080 */
@@ -250,6 +252,13 @@ export const configSchema = z
      * is no dashboard). false: never, and bull-board is never loaded. @defaultValue true
      */
     HTTP_DASHBOARD: flag().default(true),
+    /**
+     * The server is behind a proxy that sets X-Forwarded-Proto/-For: believe them (the console's
+     * session cookie is then Secure when the client's connection to the proxy was TLS). @defaultValue false
+     */
+    HTTP_TRUST_PROXY: flag().default(false),
+    /** How long a console login lasts, ms (absolute: then log in again). @defaultValue 28800000 (8 h) */
+    CONSOLE_SESSION_TTL_MS: ms(60_000).default(28_800_000),
     /** Port of the Prometheus /metrics server of worker processes; 0 = any free port. Unset = no server. */
     METRICS_PORT: int(0, 65_535).optional(),
     /**
@@ -259,6 +268,30 @@ export const configSchema = z
     HEALTH_FILE: z.string().min(1).optional(),
     /** OTLP/HTTP collector base URL (traces go to `<url>/v1/traces`). Unset = tracing off, at no cost. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+
+    // Webhooks (`pc-invitations deliver`, docs/webhooks.md).
+    /**
+     * Delays between a webhook delivery's attempts, comma-separated durations (the Standard Webhooks
+     * schedule, about 3 days in all); an event is given up after the last. @defaultValue
+     * 5s,5m,30m,2h,5h,10h,14h,20h,24h
+     */
+    WEBHOOK_RETRY_SCHEDULE: durationListSchema.default([
+      5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000,
+    ]),
+    /** An endpoint failing (no success) for this long is disabled, and says why. @defaultValue 5d */
+    WEBHOOK_DISABLE_AFTER: durationSchema.default(432_000_000),
+    /** One delivery's bound (connect, send, answer), ms. @defaultValue 15000 */
+    WEBHOOK_TIMEOUT_MS: ms(100).default(15_000),
+    /** At most this much of an answer is read, bytes; the rest is dropped with its connection. @defaultValue 65536 */
+    WEBHOOK_MAX_RESPONSE_BYTES: int(0, 16_777_216).default(65_536),
+    /** Deliver to private, loopback and link-local addresses too (a test or a private network). @defaultValue false */
+    WEBHOOK_ALLOW_PRIVATE: flag().default(false),
+    /** Deliveries in flight per `deliver` process. @defaultValue 32 */
+    WEBHOOK_CONCURRENCY: int(1, 10_000).default(32),
+    /** Default per-endpoint rate limit, deliveries per second (0 = none); `webhooks add --rate` overrides it. @defaultValue 0 */
+    WEBHOOK_RATE_LIMIT: int(0, 100_000).default(0),
+    /** How long an old secret keeps signing after `webhooks rotate-secret`, so receivers can switch. @defaultValue 24h */
+    WEBHOOK_SECRET_OVERLAP: durationSchema.default(86_400_000),
     // Event intake (`pc-invitations ingest`, docs/events.md).
     /**
      * The Partner Central Account endpoint, by the SDK's standard name for it (service-specific

@@ -31,3 +31,21 @@ export const durationSchema = z
     return ms;
   })
   .describe("A duration: a whole number and a unit, ms, s, m, h or d (30s, 5m, 1h, 1d).");
+
+/** A comma-separated list of durations (`5s,5m,1h`), parsed to milliseconds each; at least one. */
+export const durationListSchema = z
+  .union([z.string({ error: `a comma-separated list of durations: each ${DURATION_RULE}` }), z.array(z.number())])
+  .transform((input, ctx) => {
+    if (Array.isArray(input)) return input;
+    const parts = input.split(",");
+    const out: number[] = [];
+    for (const [i, part] of parts.entries()) {
+      const ms = parseDuration(part.trim());
+      if (ms === undefined || ms < 1) {
+        ctx.addIssue({ code: "custom", message: `item ${i + 1} ("${part}") ${DURATION_RULE}` });
+        return z.NEVER;
+      }
+      out.push(ms);
+    }
+    return out;
+  });

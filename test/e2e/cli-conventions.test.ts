@@ -24,7 +24,7 @@ describe("CLI conventions (issue 19)", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
-      "pc-invitations: unknown command 'enqeue' (did you mean enqueue?). Run 'pc-invitations --help' for usage.\n",
+      "pc-invitations: unknown command 'enqeue' (did you mean enqueue?)\nRun 'pc-invitations --help' for usage.\n",
     );
   });
 
@@ -32,7 +32,7 @@ describe("CLI conventions (issue 19)", () => {
     const r = await runCli(["enqueue", "--fiel", "x.ndjson"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      "pc-invitations enqueue: unknown option '--fiel' (did you mean --file?). " +
+      "pc-invitations enqueue: unknown option '--fiel' (did you mean --file?)\n" +
         "Run 'pc-invitations enqueue --help' for usage.\n",
     );
   });
@@ -41,7 +41,7 @@ describe("CLI conventions (issue 19)", () => {
     const r = await runCli(["cancel"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      "pc-invitations cancel: give the request id (the jobId enqueue printed). " +
+      "pc-invitations cancel: give the request id (the jobId enqueue printed)\n" +
         "Run 'pc-invitations cancel --help' for usage.\n",
     );
   });
@@ -49,7 +49,7 @@ describe("CLI conventions (issue 19)", () => {
   it("a missing option value and an --output outside the command's formats are usage errors", async () => {
     const missing = await runCli(["enqueue", "--file"]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(2);
     expect(missing.stderr).toContain("--file <FILE>");
     const format = await runCli(["limits", "show", "--output", "yaml"]);
     expect(format.code).toBe(2);

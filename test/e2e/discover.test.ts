@@ -211,9 +211,12 @@ describe("pc-invitations discover", () => {
           "would enqueue 5 accept, 0 reject; 0 duplicate(s); 0 held; 0 conflict(s)",
       );
       expect(dry.stdout).toMatch(/^accept Sandbox pacinv-\S+ \d+ \S+ \(default\): would enqueue$/m);
-      expect((await redis.keys(`${prefix}:accept-invitation:*`)).filter((k) => !/:(meta|id|events)$/.test(k))).toEqual(
-        [],
-      );
+      // Nothing enqueued: the held invitations of the first run (docs/held.md) are all there is.
+      expect(
+        (await redis.keys(`${prefix}:accept-invitation:*`)).filter(
+          (k) => !/:(meta|id|events)$/.test(k) && !k.startsWith(`${prefix}:accept-invitation:held:`),
+        ),
+      ).toEqual([]);
     } finally {
       await deletePrefix(redis, prefix);
     }

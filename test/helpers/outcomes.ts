@@ -1,6 +1,7 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { outcomeEventSchema, type OutcomeEvent } from "../../src/contracts/outcome.js";
+import { looksLikeNotice } from "../../src/contracts/notice.js";
 import { waitFor } from "./wait.js";
 import { startPipeline } from "./pipeline.js";
 
@@ -27,7 +28,9 @@ export async function waitForOutcomes(
     return await waitFor(
       async () => {
         if ((await totalJobs(queue)) < count) return undefined;
-        const jobs = await queue.getJobs([...OUTCOME_STATES], 0, -1);
+        // Notices about held invitations share the queue (contracts/notice.ts): not outcomes.
+        const jobs = (await queue.getJobs([...OUTCOME_STATES], 0, -1)).filter((j) => !looksLikeNotice(j.data));
+        if (jobs.length < count) return undefined;
         return jobs.map((j) => outcomeEventSchema.parse(j.data));
       },
       opts.timeoutMs ?? 20_000,

@@ -13,6 +13,8 @@ import { createRedis } from "../../src/store/redis/connection.js";
 import { jobLockKey, outcomeLogKey } from "../../src/store/redis/keys.js";
 import { createRedisOutcomeLog } from "../../src/store/redis/outcome-log.js";
 import { createOutcomeQueue } from "../../src/store/redis/publish.js";
+import { createRedisHeldStore } from "../../src/store/redis/held.js";
+import { noticeEventId, type Notice } from "../../src/contracts/notice.js";
 import { deletePrefix, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -70,6 +72,29 @@ describe("the outcome log", () => {
     expect(trim).toBeDefined();
   });
 
+  it("holds each notice of a held invitation once, as a notice", async () => {
+    const held = createRedisHeldStore({ connection: redis, location, outcomeRetentionSeconds: 60 });
+    const notice: Notice = {
+      schemaVersion: 1,
+      eventId: noticeEventId("invitation.held", "Sandbox", "inv-n1"),
+      type: "invitation.held",
+      catalog: "Sandbox",
+      identifier: "inv-n1",
+      otherParticipant: null,
+      expiresAt: null,
+      rule: null,
+      policyHash: "h",
+      at: "2026-11-30T00:00:00.000Z",
+    };
+    const before = (await log.readEvents(undefined, 100)).events.length;
+    expect(await held.publishNotice(notice)).toBe("published");
+    expect(await held.publishNotice(notice)).toBe("already-sent");
+    const page = await log.readEvents(undefined, 100, { types: ["invitation.held"] });
+    expect(page.events.map((e) => [e.kind, e.event.eventId])).toEqual([["notice", notice.eventId]]);
+    expect((await log.readEvents(undefined, 100)).events.length).toBe(before + 1);
+    await held.close();
+  });
+
   it("reads pages after a cursor, filtered by type and catalog, without consuming", async () => {
     for (let i = 0; i < 6; i++) await outcomes.publish(event(`p${i}`, i % 2 ? "failed" : "accepted", "AWS"));
     const all = await log.readEvents(undefined, 100);
@@ -82,9 +107,10 @@ describe("the outcome log", () => {
     expect(failed.events.every((e) => e.event.type === "failed")).toBe(true);
     expect(failed.events.map((e) => e.event.requestId)).toEqual(["r3", "p1", "p3", "p5"]);
     const sandbox = await log.readEvents(undefined, 100, { catalog: "Sandbox" });
-    expect(sandbox.events.map((e) => e.event.requestId)).toEqual(["r3"]);
+    expect(sandbox.events.map((e) => e.event.eventId)).toEqual(["evt-r3", "notice:held:Sandbox.inv-n1"]);
     // Nothing was consumed: the outcomes queue still holds every event for its consumers.
     expect(await outcomes.queue.getWaitingCount()).toBe(all.events.length);
+    expect(all.events.length).toBeGreaterThan(6);
     expect((await log.readEvents(undefined, 100)).events).toHaveLength(all.events.length);
   });
 

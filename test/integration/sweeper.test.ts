@@ -188,6 +188,58 @@ describe("the sweeper", () => {
     },
   );
 
+  it(
+    "a job BullMQ gave up on (its worker lost) whose invitation is still PENDING gets no outcome from the " +
+      "worker (a lost run's call may still land); the sweep gives it back and it is accepted, its ClientToken kept",
+    async () => {
+      p = await startPipeline({ label: "sweep-abandoned" });
+      const inv = p.emulator.seedInvitation();
+      const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+      // A worker takes the job and dies holding it, before any call: its lock is not renewed.
+      const connection = newRedis();
+      const lost = new Worker("accept-invitation", () => new Promise<never>(() => undefined), {
+        connection,
+        prefix: p.prefix,
+        lockDuration: 1000,
+        skipStalledCheck: true,
+      });
+      try {
+        await waitFor(
+          async () => ((await p!.producer.queue.getJobCountByTypes("active")) === 1 ? true : undefined),
+          20_000,
+          "the lost worker to take the job",
+        );
+        await lost.close(true);
+      } finally {
+        connection.disconnect();
+      }
+      // No stalled job is taken again: BullMQ fails it, and the worker's 'failed' handler reads the invitation.
+      const w = await p.startWorker({ ...manualSweeper, MAX_STALLED_COUNT: 0, STALLED_INTERVAL_MS: 300 });
+      await waitFor(
+        () => p!.emulator.calls({ operation: "GetConnectionInvitation" }).length > 0 || undefined,
+        30_000,
+        "the failed handler's read",
+      );
+      await waitFor(
+        async () => ((await p!.producer.queue.getJobState(r.jobId)) === "failed" ? true : undefined),
+        10_000,
+        "the job to be failed",
+      );
+      expect(await w.sweep()).toMatchObject({ revived: 1 });
+      await waitFor(
+        async () => ((await p!.producer.queue.getJobState(r.jobId)) === "completed" ? true : undefined),
+        20_000,
+        "the revived job to complete",
+      );
+      const events = await waitForOutcomes(p.redis, p.prefix, 1);
+      expect(events).toMatchObject([{ type: "accepted", requestId: r.jobId, alreadyAccepted: false }]);
+      expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
+      expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" }).map((c) => c.clientToken)).toEqual([
+        r.clientToken,
+      ]);
+    },
+  );
+
   it("re-adds a job left in no state set (a script cut short on a full Redis)", async () => {
     p = await startPipeline({ label: "sweep-orphan" });
     const inv = p.emulator.seedInvitation();

@@ -85,13 +85,13 @@ describe("defineCommand / defineGroup / runProgram", () => {
     const io = capture();
     expect(await runProgram(program, ["users", "add"])).toBe(2);
     expect(io.err()).toBe(
-      "pc-invitations users add: missing required argument 'email'. Run 'pc-invitations users add --help' for usage.\n",
+      "pc-invitations users add: missing required argument 'email'\nRun 'pc-invitations users add --help' for usage.\n",
     );
     expect(await runProgram(program, ["users", "ad", "x"])).toBe(2);
     expect(io.err()).toContain("pc-invitations users: unknown command 'ad' (did you mean add?)");
     expect(await runProgram(program, ["users", "add", "x", "--role", "bad"])).toBe(2);
     expect(io.err()).toContain(
-      "pc-invitations users add: --role must be admin or viewer. Run 'pc-invitations users add --help' for usage.\n",
+      "pc-invitations users add: --role must be admin or viewer\nRun 'pc-invitations users add --help' for usage.\n",
     );
     expect(await runProgram(program, ["users", "add", "x", "--rol", "a"])).toBe(2);
     expect(io.err()).toContain("unknown option '--rol' (did you mean --role?)");

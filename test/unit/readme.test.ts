@@ -6,14 +6,20 @@ const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8")
 const ci = readFileSync(new URL("../../.ci/run", import.meta.url), "utf8");
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
 
-describe("README", () => {
+/** The configuration reference, generated from the schema (test/unit/docs-generated.test.ts keeps it current). */
+const configuration = readFileSync(new URL("../../docs/configuration.md", import.meta.url), "utf8");
+
+describe("docs/configuration.md", () => {
   const defaults = configSchema.parse({}) as Record<string, unknown>;
   it.each(Object.keys(configSchema.shape))("documents %s with its default", (name) => {
-    const row = readme.split("\n").find((l) => l.startsWith(`| \`${name}\``));
+    const row = configuration.split("\n").find((l) => l.startsWith(`| \`${name}\``));
     expect(row, `no table row for ${name}`).toBeDefined();
     const value = defaults[name];
     if (value !== undefined) expect(row).toContain(`\`${String(value)}\``);
   });
+});
+
+describe("README", () => {
   it("says what the published package ships, as package.json's files says: dist/src and schemas, no dist/bench", () => {
     expect(pkg.files).toEqual(["dist/src", "schemas"]);
     expect(readme).toMatch(

@@ -1,5 +1,11 @@
 import { open } from "node:fs/promises";
-import { apiFromConfig, pacingFromConfig, producerFromConfig, rateLimiterFromConfig } from "../../app/from-config.js";
+import {
+  heldFromConfig,
+  apiFromConfig,
+  pacingFromConfig,
+  producerFromConfig,
+  rateLimiterFromConfig,
+} from "../../app/from-config.js";
 import { createDiscovery } from "../../app/discovery.js";
 import { startDiscoverySchedule, type ScheduledRun } from "../../app/discovery-schedule.js";
 import { parsePolicyText, policySizeRule } from "../../producer/discovery-policy.js";
@@ -84,12 +90,14 @@ async function discoverCommand(values: OptionValues<typeof options>, json: boole
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   const producer = producerFromConfig(config, redis);
   const api = apiFromConfig(config);
+  const held = heldFromConfig(config, redis, logger);
   try {
     const run = createDiscovery({
       api,
       pacing: pacingFromConfig(config, rateLimiterFromConfig(config, redis)),
       producer,
       defaults: { maxPages: config.DISCOVERY_MAX_PAGES, maxListed: config.DISCOVERY_MAX_LISTED },
+      held,
     });
     if (everyMs !== undefined) {
       const schedule = await startDiscoverySchedule({
@@ -119,6 +127,7 @@ async function discoverCommand(values: OptionValues<typeof options>, json: boole
     return summary.conflicts > 0 ? 1 : 0;
   } finally {
     api.destroy();
+    await held.close();
     await producer.close();
     await redis.quit().catch(() => redis.disconnect());
   }

@@ -13,7 +13,9 @@ Point workers at it with PARTNERCENTRAL_ENDPOINT=http://HOST:PORT and any static
 AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. Control plane (seed, calls, faults): /_emulator/*.
 --seed N creates N PENDING invitations in catalog AWS and prints their ids as NDJSON requests.
 --switches answers as AWS may (docs/emulator.md), e.g.
-'{"omitOutputFields":{"GetConnectionInvitation":["ConnectionId"]}}' or '{"hang":["AcceptConnectionInvitation"]}'; also settable later with POST /_emulator/switches.`;
+'{"omitOutputFields":{"GetConnectionInvitation":["ConnectionId"]}}' or '{"hang":["AcceptConnectionInvitation"]}'; also settable later with POST /_emulator/switches.
+--events-queue-url sends Partner Central's events (Received, Accepted, Rejected, Cancelled, Expired) to
+an SQS queue as its invitations change, for pc-invitations ingest (docs/events.md).`;
 
 const options = {
   port: { type: "string", description: "listen on this port (default 4566)", valueName: "PORT" },
@@ -27,6 +29,11 @@ const options = {
   "error-rate": { type: "string", description: "this share of calls fail (0 to 1)", valueName: "R" },
   "latency-ms": { type: "string", description: "added to every answer", valueName: "MS" },
   switches: { type: "string", description: "answer as AWS may (docs/emulator.md)", valueName: "JSON" },
+  "events-queue-url": {
+    type: "string",
+    description: "send Partner Central's events to this SQS queue (a local SQS-compatible server; docs/events.md)",
+    valueName: "URL",
+  },
 } as const;
 
 export const emulator = defineCommand({
@@ -65,6 +72,7 @@ async function emulatorCommand(values: OptionValues<typeof options>): Promise<nu
       ...(throttle !== undefined ? { throttleAboveRps: throttle } : {}),
       ...(errorRate !== undefined ? { errorRate } : {}),
       ...(latency !== undefined ? { latencyMs: latency } : {}),
+      ...(values["events-queue-url"] !== undefined ? { eventsQueueUrl: values["events-queue-url"] } : {}),
       log: (line) => process.stderr.write(`${line}\n`),
     });
   } catch (err) {

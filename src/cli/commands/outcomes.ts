@@ -6,6 +6,7 @@ import { createRedis } from "../../store/redis/connection.js";
 import { firstSignal, prepareRuntime, stdoutClosed } from "../runtime.js";
 import { intArg, UsageError } from "../args.js";
 import { defineCommand, type OptionValues } from "../define-command.js";
+import { outcomesList } from "./outcomes-list.js";
 
 const details = `Usage:
   pc-invitations outcomes --drain     print what is there, then exit (one-shot)
@@ -53,7 +54,7 @@ export const outcomes = defineCommand({
   summary: "print outcome events as NDJSON on stdout, acknowledging each; list and replay parked ones",
   options,
   details,
-  subcommands: [replay],
+  subcommands: [replay, outcomesList],
   output: { formats: ["ndjson", "json", "table"], tty: "ndjson", piped: "ndjson" },
   run: ({ values, output }) => outcomesCommand(values, output),
 });

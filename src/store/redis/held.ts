@@ -18,7 +18,9 @@ import {
 import type { QueueLocation } from "../queue-location.js";
 import { addJobArguments } from "./bullmq-add.js";
 import type { RedisConnection } from "./connection.js";
-import { heldKeys } from "./keys.js";
+import { heldKeys, outcomeLogKey } from "./keys.js";
+import { logEntryArgs, logMinId } from "./outcome-log.js";
+import { CONFIG_DEFAULTS } from "../../schemas/config.js";
 import { runScript } from "./lua-scripts.js";
 import { OUTCOME_ATTEMPTS } from "./publish.js";
 import { SCRIPTS } from "./scripts.js";
@@ -36,6 +38,8 @@ export interface RedisHeldStoreOptions {
   location: QueueLocation;
   /** Consumed notices are kept this long on the outcomes queue, s (RETENTION_SECONDS, as outcomes). */
   outcomeRetentionSeconds: number;
+  /** The outcome log's retention, s (IDEMPOTENCY_RETENTION_SECONDS). @defaultValue its default, 86400 */
+  logRetentionSeconds?: number;
 }
 
 export interface RedisHeldStore extends HeldStore {
@@ -212,8 +216,19 @@ export function createRedisHeldStore(opts: RedisHeldStoreOptions): RedisHeldStor
       const answer = await runScript(
         redis,
         SCRIPTS.publishNotice,
-        [...bull.keys, keys.noticeClaim(notice.eventId)],
-        [...bull.args, String(NOTICE_CLAIM_SECONDS), notice.at],
+        [
+          ...bull.keys,
+          keys.noticeClaim(notice.eventId),
+          outcomeLogKey(opts.location.prefix, opts.location.outcomesQueue),
+        ],
+        [
+          ...bull.args,
+          String(NOTICE_CLAIM_SECONDS),
+          notice.at,
+          logMinId(opts.logRetentionSeconds ?? CONFIG_DEFAULTS.IDEMPOTENCY_RETENTION_SECONDS),
+          // kind is the script's own ('notice'): the entry's other fields and the notice JSON.
+          ...logEntryArgs("notice", notice).slice(1),
+        ],
       );
       return answer === "pci:already-sent" ? "already-sent" : "published";
     },

@@ -109,6 +109,20 @@ export function sinkLeaseKey(prefix: string, outcomesQueueName: string, sink: st
 }
 
 /**
+ * The base of the webhooks' keys (redis/webhook-store.ts, lua/webhook-*.lua), all in the queue
+ * prefix's slot: `<base>:eps` (a set of endpoint ids), `<base>:ep:<id>` (a hash: the endpoint),
+ * `<base>:due` (a sorted set: `<id>:<orderKey>` by when its queue's head is due, ms),
+ * `<base>:q:<id>:<orderKey>` (a list: one invitation's deliveries to one endpoint, in order),
+ * `<base>:lists:<id>` (a set: the orderKeys of its queues), `<base>:seen:<id>` (a sorted set: event
+ * ids fanned out, by time), `<base>:tat` (a hash: each endpoint's rate limit state),
+ * `<base>:log:<id>` (a stream: its delivery attempts). The Lua scripts build these from the base,
+ * as BullMQ's scripts build theirs from the queue's.
+ */
+export function webhookKeyBase(prefix: string, outcomesQueueName: string): string {
+  return `${prefix}:${outcomesQueueName}:wh`;
+}
+
+/**
  * The mark that an invitation ended (canceled, expired) before a request for it was seen, written by
  * the event intake (invitation-ends.ts): a string key per invitation, kept for the idempotency
  * retention. The id is hashed, like a record key, so any catalog or id stays a short, safe key.

@@ -1,0 +1,138 @@
+import type { DueDelivery, WebhookEndpoint, WebhookStore } from "../store/webhook-store.js";
+import { postWebhook, type PostOptions, type PostResult } from "./post-webhook.js";
+import { decideAttempt } from "./retry-decision.js";
+import { webhookBody, webhookHeaders } from "./webhook-message.js";
+
+export interface DelivererOptions {
+  store: WebhookStore;
+  post: PostOptions;
+  /** Delays between attempts, ms (WEBHOOK_RETRY_SCHEDULE). */
+  schedule: readonly number[];
+  /** WEBHOOK_DISABLE_AFTER, ms. */
+  disableAfterMs: number;
+  /** Deliveries in flight at most. */
+  concurrency: number;
+  /** CloudEvents `source`. */
+  source: string;
+  signal: AbortSignal;
+  /** Idle poll for due deliveries, ms. @defaultValue 100 */
+  pollMs?: number;
+  /** An attempt (for metrics and logs). */
+  onAttempt?(info: {
+    endpointId: string;
+    eventId: string;
+    attempt: number;
+    result: string;
+    status: number | null;
+    latencyMs: number;
+    error: string | null;
+  }): void;
+  onError?(err: unknown): void;
+}
+
+/** How long an endpoint's settings and secrets are reused before they are read again, ms. */
+const ENDPOINT_CACHE_MS = 1000;
+
+/**
+ * The delivering half of `deliver`: claims due deliveries (the head of each endpoint-invitation
+ * queue, leased for the attempt's bound and a margin), POSTs each signed, and settles it (delivered,
+ * retried on the schedule or after Retry-After, failed, or gone). A process that dies leaves its
+ * claims to expire and be claimed again: every delivery is made at least once. Stops when `signal`
+ * aborts, after its attempts in flight end (each bounded by the post timeout).
+ */
+export async function runDeliverer(options: DelivererOptions): Promise<void> {
+  const { store, signal } = options;
+  const pollMs = options.pollMs ?? 100;
+  const leaseMs = options.post.timeoutMs + 10_000;
+  const cache = new Map<string, { at: number; endpoint: WebhookEndpoint | undefined; secrets: string[] }>();
+  const inflight = new Set<Promise<void>>();
+  let wake: (() => void) | undefined;
+
+  async function endpointOf(id: string) {
+    const hit = cache.get(id);
+    if (hit && Date.now() - hit.at < ENDPOINT_CACHE_MS) return hit;
+    const [endpoint, secrets] = await Promise.all([store.endpoint(id), store.signingSecrets(id)]);
+    const entry = { at: Date.now(), endpoint, secrets };
+    cache.set(id, entry);
+    return entry;
+  }
+
+  async function deliver(d: DueDelivery): Promise<void> {
+    const { endpoint, secrets } = await endpointOf(d.endpointId);
+    if (!endpoint) return; // removed: its queues are gone, the claim drops the rest
+    const attempt = d.item.attempts + 1;
+    let result: PostResult;
+    if (secrets.length === 0) {
+      // Never unsigned: without a secret the attempt fails (and is retried), nothing is sent.
+      result = { kind: "no-answer", error: "the endpoint has no secret: nothing sent", refused: false, latencyMs: 0 };
+    } else {
+      const { body, contentType } = webhookBody(d.item.event, endpoint.format, options.source, d.item.kind);
+      const headers = webhookHeaders(d.item.eventId, body, contentType, secrets);
+      result = await postWebhook(new URL(endpoint.url), headers, body, options.post);
+    }
+    const outcome = decideAttempt(result, attempt, options.schedule, Date.now());
+    const status = result.kind === "answer" ? result.status : null;
+    const error =
+      result.kind === "no-answer"
+        ? result.error
+        : outcome.result === "delivered"
+          ? null
+          : `answered ${result.status}${result.status >= 300 && result.status < 400 ? " (redirects are not followed)" : ""}`;
+    await store.settle(
+      d,
+      outcome,
+      { eventId: d.item.eventId, attempt, status, latencyMs: result.latencyMs, error },
+      options.disableAfterMs,
+    );
+    if (outcome.result === "gone" || outcome.result === "failed") cache.delete(d.endpointId);
+    options.onAttempt?.({
+      endpointId: d.endpointId,
+      eventId: d.item.eventId,
+      attempt,
+      result: outcome.result,
+      status,
+      latencyMs: result.latencyMs,
+      error,
+    });
+  }
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+      wake = done;
+    });
+
+  while (!signal.aborted) {
+    const free = options.concurrency - inflight.size;
+    let claimed: DueDelivery[] = [];
+    if (free > 0) {
+      try {
+        claimed = await store.claimDue(free, leaseMs);
+      } catch (err) {
+        options.onError?.(err);
+        await pause(1000);
+        continue;
+      }
+      for (const d of claimed) {
+        const run: Promise<void> = deliver(d)
+          .catch((err: unknown) => options.onError?.(err))
+          .finally(() => {
+            inflight.delete(run);
+            wake?.();
+          });
+        inflight.add(run);
+      }
+    }
+    if (claimed.length > 0 && claimed.length === free) continue;
+    // Nothing more due now, or every slot taken: until an attempt ends (its queue's next may be due) or the poll.
+    await pause(inflight.size >= options.concurrency ? 60_000 : pollMs);
+  }
+  await Promise.allSettled(inflight);
+}
