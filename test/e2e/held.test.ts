@@ -56,7 +56,9 @@ describe("pc-invitations held and decide", () => {
 
       const bad = await runCli(["decide", `AWS.${b!.identifier}`, "maybe"], env(prefix));
       expect(bad.code).toBe(2);
-      expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+      // the error on one line, then the hint (docs/cli.md)
+      expect(bad.stderr.trim().split("\n")).toHaveLength(2);
+      expect(bad.stderr.trim().split("\n")[1]).toMatch(/^Run 'pc-invitations .*--help'/);
       expect(bad.stderr).toMatch(/accept\|reject: must be "accept" or "reject"/);
       const badLimit = await runCli(["held", "--limit", "0"], env(prefix));
       expect(badLimit.code).toBe(2);

@@ -79,7 +79,9 @@ it("refuses bad usage in one line (exit 2), and says when PostgreSQL cannot be r
   expect(badUrl.stderr).toContain("DATABASE_URL: must be a postgres:// or postgresql:// URL");
   const since = await runCli(["history", "--since", "yesterday"], env);
   expect(since).toMatchObject({ code: 2 });
-  expect(since.stderr.trim().split("\n")).toHaveLength(1);
+  // the error on one line, then the hint (docs/cli.md)
+  expect(since.stderr.trim().split("\n")).toHaveLength(2);
+  expect(since.stderr.trim().split("\n")[1]).toMatch(/^Run 'pc-invitations .*--help'/);
   expect((await runCli(["history", "export", "--format", "xml"], env)).code).toBe(2);
   expect((await runCli(["history", "--limit", "5000"], env)).code).toBe(2);
   const down = await runCli(["history", "verify"], {
