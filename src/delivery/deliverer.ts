@@ -71,7 +71,7 @@ export async function runDeliverer(options: DelivererOptions): Promise<void> {
       const batch = settling.splice(0, SETTLE_BATCH_MAX);
       try {
         const applied = await store.settleMany(batch);
-        batch.forEach((s, i) => s.done(applied[i] ?? false));
+        for (const [i, s] of batch.entries()) s.done(applied[i] ?? false);
       } catch (err) {
         // Unsettled: their claims expire and they are claimed again (at least once).
         for (const s of batch) s.fail(err);
