@@ -41,8 +41,9 @@ const SETTLE_BATCH_MAX = 256;
  * retried on the schedule or after Retry-After, failed, or gone). A process that dies leaves its
  * claims to expire and be claimed again: every delivery is made at least once. Settles are sent
  * together (group commit: those that end while one round trip is out go in the next), and an
- * attempt is over only once its settle is stored, so its queue's next is claimed only after it
- * (per-invitation order); the slots they free are claimed together. Stops when `signal`
+ * attempt's slot is free once its settle is queued: its claim's lease keeps its queue's next from
+ * being claimed until the settle is stored (per-invitation order), and a process that dies before
+ * storing it leaves the lease to expire (at least once). Freed slots are claimed together. Stops when `signal`
  * aborts, after its attempts in flight end (each bounded by the post timeout).
  */
 export async function runDeliverer(options: DelivererOptions): Promise<void> {
@@ -54,12 +55,13 @@ export async function runDeliverer(options: DelivererOptions): Promise<void> {
   let wake: (() => void) | undefined;
   const settling: Array<SettleInput & { done(applied: boolean): void; fail(err: unknown): void }> = [];
   let flushing = false;
+  let flushed: Promise<void> = Promise.resolve();
 
   /** Stores a settle with the others that end meanwhile, in one round trip. */
   function settle(input: SettleInput): Promise<boolean> {
     return new Promise<boolean>((done, fail) => {
       settling.push({ ...input, done, fail });
-      if (!flushing) void flush();
+      if (!flushing) flushed = flush();
     });
   }
 
@@ -110,12 +112,16 @@ export async function runDeliverer(options: DelivererOptions): Promise<void> {
         : outcome.result === "delivered"
           ? null
           : `answered ${result.status}${result.status >= 300 && result.status < 400 ? " (redirects are not followed)" : ""}`;
-    await settle({
+    const stored = settle({
       delivery: d,
       outcome,
       attempt: { eventId: d.item.eventId, attempt, status, latencyMs: result.latencyMs, error },
       disableAfterMs: options.disableAfterMs,
     });
+    // The slot is free once the settle is queued: the claim's lease keeps this queue's next from
+    // being claimed before the settle is stored. Past a backlog of settles, wait for this one.
+    if (settling.length > SETTLE_BATCH_MAX) await stored;
+    else stored.catch((err: unknown) => options.onError?.(err));
     if (outcome.result === "gone" || outcome.result === "failed") cache.delete(d.endpointId);
     options.onAttempt?.({
       endpointId: d.endpointId,
@@ -169,4 +175,6 @@ export async function runDeliverer(options: DelivererOptions): Promise<void> {
     await new Promise<void>((r) => setImmediate(r));
   }
   await Promise.allSettled(inflight);
+  // The settles still queued or out (each bounded by the connection's command timeout).
+  while (flushing) await flushed;
 }
