@@ -1,4 +1,4 @@
-import type { DueDelivery, WebhookEndpoint, WebhookStore } from "../store/webhook-store.js";
+import type { DueDelivery, SettleInput, WebhookEndpoint, WebhookStore } from "../store/webhook-store.js";
 import { postWebhook, type PostOptions, type PostResult } from "./post-webhook.js";
 import { decideAttempt } from "./retry-decision.js";
 import { webhookBody, webhookHeaders } from "./webhook-message.js";
@@ -32,12 +32,18 @@ export interface DelivererOptions {
 
 /** How long an endpoint's settings and secrets are reused before they are read again, ms. */
 const ENDPOINT_CACHE_MS = 1000;
+/** Settles sent in one round trip at most. */
+const SETTLE_BATCH_MAX = 256;
 
 /**
  * The delivering half of `deliver`: claims due deliveries (the head of each endpoint-invitation
  * queue, leased for the attempt's bound and a margin), POSTs each signed, and settles it (delivered,
  * retried on the schedule or after Retry-After, failed, or gone). A process that dies leaves its
- * claims to expire and be claimed again: every delivery is made at least once. Stops when `signal`
+ * claims to expire and be claimed again: every delivery is made at least once. Settles are sent
+ * together (group commit: those that end while one round trip is out go in the next), and an
+ * attempt's slot is free once its settle is queued: its claim's lease keeps its queue's next from
+ * being claimed until the settle is stored (per-invitation order), and a process that dies before
+ * storing it leaves the lease to expire (at least once). Freed slots are claimed together. Stops when `signal`
  * aborts, after its attempts in flight end (each bounded by the post timeout).
  */
 export async function runDeliverer(options: DelivererOptions): Promise<void> {
@@ -47,6 +53,34 @@ export async function runDeliverer(options: DelivererOptions): Promise<void> {
   const cache = new Map<string, { at: number; endpoint: WebhookEndpoint | undefined; secrets: string[] }>();
   const inflight = new Set<Promise<void>>();
   let wake: (() => void) | undefined;
+  const settling: Array<SettleInput & { done(applied: boolean): void; fail(err: unknown): void }> = [];
+  let flushing = false;
+  let flushed: Promise<void> = Promise.resolve();
+
+  /** Stores a settle with the others that end meanwhile, in one round trip. */
+  function settle(input: SettleInput): Promise<boolean> {
+    return new Promise<boolean>((done, fail) => {
+      settling.push({ ...input, done, fail });
+      if (!flushing) flushed = flush();
+    });
+  }
+
+  async function flush(): Promise<void> {
+    flushing = true;
+    // The attempts that end in this turn of the event loop join the first batch.
+    await new Promise<void>((r) => setImmediate(r));
+    while (settling.length > 0) {
+      const batch = settling.splice(0, SETTLE_BATCH_MAX);
+      try {
+        const applied = await store.settleMany(batch);
+        for (const [i, s] of batch.entries()) s.done(applied[i] ?? false);
+      } catch (err) {
+        // Unsettled: their claims expire and they are claimed again (at least once).
+        for (const s of batch) s.fail(err);
+      }
+    }
+    flushing = false;
+  }
 
   async function endpointOf(id: string) {
     const hit = cache.get(id);
@@ -78,12 +112,16 @@ export async function runDeliverer(options: DelivererOptions): Promise<void> {
         : outcome.result === "delivered"
           ? null
           : `answered ${result.status}${result.status >= 300 && result.status < 400 ? " (redirects are not followed)" : ""}`;
-    await store.settle(
-      d,
+    const stored = settle({
+      delivery: d,
       outcome,
-      { eventId: d.item.eventId, attempt, status, latencyMs: result.latencyMs, error },
-      options.disableAfterMs,
-    );
+      attempt: { eventId: d.item.eventId, attempt, status, latencyMs: result.latencyMs, error },
+      disableAfterMs: options.disableAfterMs,
+    });
+    // The slot is free once the settle is queued: the claim's lease keeps this queue's next from
+    // being claimed before the settle is stored. Past a backlog of settles, wait for this one.
+    if (settling.length > SETTLE_BATCH_MAX) await stored;
+    else stored.catch((err: unknown) => options.onError?.(err));
     if (outcome.result === "gone" || outcome.result === "failed") cache.delete(d.endpointId);
     options.onAttempt?.({
       endpointId: d.endpointId,
@@ -133,6 +171,10 @@ export async function runDeliverer(options: DelivererOptions): Promise<void> {
     if (claimed.length > 0 && claimed.length === free) continue;
     // Nothing more due now, or every slot taken: until an attempt ends (its queue's next may be due) or the poll.
     await pause(inflight.size >= options.concurrency ? 60_000 : pollMs);
+    // The attempts a batch of settles ended all free their slots in this turn: claim them together.
+    await new Promise<void>((r) => setImmediate(r));
   }
   await Promise.allSettled(inflight);
+  // The settles still queued or out (each bounded by the connection's command timeout).
+  while (flushing) await flushed;
 }

@@ -25,6 +25,7 @@ import { HELD_LIST_DEFAULT, HELD_LIST_MAX } from "../store/held-store.js";
 import { MAX_REQUEST_ID_LENGTH } from "../schemas/request-id.js";
 import { INTERNAL, problem, type ProblemBody, unauthorized, UNSUPPORTED_MEDIA_TYPE } from "./http-errors.js";
 import { type ErrorCode, ERROR_CODES, problemSlug } from "./problem-types.js";
+import { WEBHOOK_EVENT_TYPES } from "../delivery/webhook-admin.js";
 
 /** HTTP_MAX_BATCH's default: the committed openapi.json is generated with it. */
 export const DEFAULT_MAX_BATCH = 500;
@@ -97,6 +98,18 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
     schema: { type: "string" },
   };
 
+  const webhookIdParameter = {
+    name: "id",
+    in: "path",
+    required: true,
+    description: "The endpoint's `id` (as `POST /v1/webhooks` answered it).",
+    schema: { type: "string" },
+  };
+  const webhookNotFound = {
+    description: "NOT_FOUND: no endpoint with this id.",
+    content: problemContent(problemExample("NOT_FOUND", 'no webhook endpoint "wh_x"')),
+  };
+
   return {
     openapi: "3.1.0",
     info: {
@@ -121,6 +134,14 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
       { name: "operations", description: "Probes and metrics, without authentication." },
       { name: "documentation", description: "This document, its page and the problem types." },
       { name: "dashboard", description: "bull-board's read-only view of the queues." },
+      {
+        name: "outcomes",
+        description: "The outcome log read without consuming anything: pages after a cursor, and a resumable stream.",
+      },
+      {
+        name: "webhooks",
+        description: "Webhook endpoints: signed deliveries of outcomes and notices (docs/webhooks.md).",
+      },
     ],
     paths: {
       "/v1/acceptances": {
@@ -466,6 +487,206 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
           },
         },
       },
+      "/v1/outcomes": {
+        get: {
+          tags: ["outcomes"],
+          operationId: "listOutcomes",
+          summary: "A page of the outcome log after a cursor (outcome events and notices), consuming nothing",
+          description:
+            "Oldest first, after `after` (a cursor this API gave, or 0 for the start of the log). Follow `next` " +
+            "until a page comes back empty. Nothing is acknowledged or removed: any number of readers may page " +
+            "the same log. See docs/outcome-stream.md.",
+          parameters: outcomeLogParameters(true),
+          responses: {
+            "200": { description: "A page.", content: json("OutcomeLogPage") },
+            "400": {
+              description: "INVALID_REQUEST: `after` is not a cursor of this API, or `limit` is out of 1-1000.",
+              content: problemContent(
+                problemExample("INVALID_REQUEST", "invalid listing: limit: must be a whole number from 1 to 1000", {
+                  issues: [{ field: "limit", rule: "must be a whole number from 1 to 1000" }],
+                }),
+              ),
+            },
+            ...authenticated,
+          },
+        },
+      },
+      "/v1/outcomes/stream": {
+        get: {
+          tags: ["outcomes"],
+          operationId: "streamOutcomes",
+          summary: "Server-sent events of the outcome log, resumed from Last-Event-ID",
+          description:
+            "A `text/event-stream` that stays open: each entry is an event whose `id` is its cursor, `event` its " +
+            "type and `data` the outcome event or notice as JSON; a comment every 15 s keeps it alive. Without " +
+            "`after` or `Last-Event-ID` it starts from now. A client that reconnects with `Last-Event-ID` gets " +
+            "every entry after it (while the log keeps it). Filters as for `GET /v1/outcomes`. Errors are " +
+            "answered as problems before the stream starts.",
+          parameters: [
+            ...outcomeLogParameters(false),
+            {
+              name: "Last-Event-ID",
+              in: "header",
+              required: false,
+              description: "The `id` of the last event received: the stream resumes after it (`after` wins).",
+              schema: { type: "string" },
+            },
+          ],
+          responses: {
+            "200": {
+              description:
+                "The stream: `id: <cursor>`, `event: <type>`, `data: <the event as JSON>`, a blank line, for each entry.",
+              content: {
+                "text/event-stream": {
+                  schema: { type: "string" },
+                  example:
+                    'id: 1765158000000-0\nevent: accepted\ndata: {"schemaVersion":1,"eventId":"…","type":"accepted",…}\n\n',
+                },
+              },
+            },
+            "400": {
+              description: "INVALID_REQUEST: `after` or `Last-Event-ID` is not a cursor of this API.",
+              content: problemContent(
+                problemExample(
+                  "INVALID_REQUEST",
+                  "invalid listing: after: must be a cursor this API gave (<ms>-<seq>) or 0",
+                  { issues: [{ field: "after", rule: "must be a cursor this API gave (<ms>-<seq>) or 0" }] },
+                ),
+              ),
+            },
+            ...authenticated,
+          },
+        },
+      },
+      "/v1/webhooks": {
+        get: {
+          tags: ["webhooks"],
+          operationId: "listWebhooks",
+          summary: "Every webhook endpoint (never a secret)",
+          description: "Needs the read scope. No answer but a creation's or a rotation's carries a secret.",
+          responses: {
+            "200": { description: "The endpoints.", content: json("WebhookList") },
+            ...authenticated,
+          },
+        },
+        post: {
+          tags: ["webhooks"],
+          operationId: "addWebhook",
+          summary: "Add an endpoint; its signing secret is in this answer only",
+          description:
+            "Needs the admin scope. Deliveries are signed as Standard Webhooks say (`webhook-id`, " +
+            "`webhook-timestamp`, `webhook-signature`). The secret is the one given (`whsec_…`) or a new one, " +
+            "shown here once and never again. A private, loopback or link-local destination is refused at " +
+            "delivery (on the address connected to) unless WEBHOOK_ALLOW_PRIVATE=true.",
+          requestBody: { required: true, content: json("WebhookInput") },
+          responses: {
+            "201": { description: "Added: the endpoint and its secret.", content: json("WebhookCreated") },
+            ...withBody,
+            ...authenticated,
+          },
+        },
+      },
+      "/v1/webhooks/replay": {
+        post: {
+          tags: ["webhooks"],
+          operationId: "replayWebhooks",
+          summary: "Deliver again the logged events since a duration ago, or one event",
+          description:
+            "Needs the admin scope. One of `since` (a duration: 30m, 2h, 1d) or `eventId`; `endpointId` limits " +
+            "it to one endpoint (else every endpoint that matches). Delivered again even when delivered before.",
+          requestBody: { required: true, content: json("WebhookReplayRequest") },
+          responses: {
+            "200": { description: "What was queued.", content: json("WebhookReplayResult") },
+            ...withBody,
+            ...authenticated,
+          },
+        },
+      },
+      "/v1/webhooks/{id}": {
+        get: {
+          tags: ["webhooks"],
+          operationId: "getWebhook",
+          summary: "One endpoint (never its secret)",
+          description: "Needs the read scope.",
+          parameters: [webhookIdParameter],
+          responses: {
+            "200": { description: "Found.", content: json("WebhookEndpoint") },
+            "404": webhookNotFound,
+            ...authenticated,
+          },
+        },
+        delete: {
+          tags: ["webhooks"],
+          operationId: "removeWebhook",
+          summary: "Remove an endpoint and what waits for it",
+          description: "Needs the admin scope. Deliveries not made yet are dropped with it.",
+          parameters: [webhookIdParameter],
+          responses: {
+            "204": { description: "Removed." },
+            "404": webhookNotFound,
+            ...authenticated,
+          },
+        },
+      },
+      "/v1/webhooks/{id}/disable": {
+        post: {
+          tags: ["webhooks"],
+          operationId: "disableWebhook",
+          summary: "Disable an endpoint: deliveries wait for it",
+          description: "Needs the admin scope. Its `disabledReason` says an operator disabled it. No body.",
+          parameters: [webhookIdParameter],
+          responses: {
+            "200": { description: "Disabled.", content: json("WebhookEndpoint") },
+            "404": webhookNotFound,
+            ...authenticated,
+          },
+        },
+      },
+      "/v1/webhooks/{id}/enable": {
+        post: {
+          tags: ["webhooks"],
+          operationId: "enableWebhook",
+          summary: "Enable an endpoint again: what waited for it is delivered",
+          description: "Needs the admin scope. No body.",
+          parameters: [webhookIdParameter],
+          responses: {
+            "200": { description: "Enabled.", content: json("WebhookEndpoint") },
+            "404": webhookNotFound,
+            ...authenticated,
+          },
+        },
+      },
+      "/v1/webhooks/{id}/rotate-secret": {
+        post: {
+          tags: ["webhooks"],
+          operationId: "rotateWebhookSecret",
+          summary: "A new signing secret, shown once; the old one still signs for WEBHOOK_SECRET_OVERLAP",
+          description:
+            "Needs the admin scope. While the old secret overlaps, each delivery carries both signatures " +
+            "(`webhook-signature: v1,… v1,…`). No body.",
+          parameters: [webhookIdParameter],
+          responses: {
+            "200": { description: "Rotated: the endpoint and its new secret.", content: json("WebhookCreated") },
+            "404": webhookNotFound,
+            ...authenticated,
+          },
+        },
+      },
+      "/v1/webhooks/{id}/deliveries": {
+        get: {
+          tags: ["webhooks"],
+          operationId: "webhookDeliveries",
+          summary: "An endpoint's delivery log: deliveries waiting and its last 100 attempts",
+          description:
+            "Needs the read scope. Each attempt: event id, attempt number, HTTP status, latency, error, result.",
+          parameters: [webhookIdParameter],
+          responses: {
+            "200": { description: "The log.", content: json("WebhookDeliveries") },
+            "404": webhookNotFound,
+            ...authenticated,
+          },
+        },
+      },
       "/healthz": {
         get: {
           ...publicOp,
@@ -694,7 +915,167 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
           content: problemContent(INTERNAL.body),
         },
       },
-      schemas,
+      schemas: { ...schemas, ...webhookSchemas() },
+    },
+  };
+}
+
+/** The query parameters of GET /v1/outcomes (with `limit`) and of its stream. */
+function outcomeLogParameters(paged: boolean): Json[] {
+  return [
+    {
+      name: "after",
+      in: "query",
+      required: false,
+      description: "A cursor this API gave (`<ms>-<seq>`: an item's `cursor`, a page's `next`, an SSE `id`), or 0.",
+      schema: { type: "string", pattern: "^\\d{1,20}(-\\d{1,20})?$" },
+    },
+    ...(paged
+      ? [
+          {
+            name: "limit",
+            in: "query",
+            required: false,
+            description: "Entries per page, 1-1000.",
+            schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+          },
+        ]
+      : []),
+    {
+      name: "type",
+      in: "query",
+      required: false,
+      description: "Only these event types (repeat the parameter, or separate with commas).",
+      schema: { type: "array", items: { type: "string" } },
+      style: "form",
+      explode: true,
+    },
+    {
+      name: "catalog",
+      in: "query",
+      required: false,
+      description: "Only events of this catalog.",
+      schema: { type: "string" },
+    },
+  ];
+}
+
+/** The webhook and outcome-log answers' schemas (the shapes of src/store/webhook-store.ts and outcome-log.ts). */
+function webhookSchemas(): Record<string, Json> {
+  const nullable = (type: string, description: string) => ({ type: [type, "null"], description });
+  const endpoint = {
+    type: "object",
+    required: ["id", "url", "events", "catalog", "format", "rateLimit", "enabled", "createdAt", "activeSecrets"],
+    properties: {
+      id: { type: "string" },
+      url: { type: "string", format: "uri" },
+      events: { type: "array", items: { type: "string" }, description: "Event types it receives; empty: every type." },
+      catalog: nullable("string", "Only events of this catalog; null: any."),
+      format: { type: "string", enum: ["standard", "cloudevents"] },
+      rateLimit: { type: "integer", minimum: 0, description: "Deliveries per second at most (0: no limit)." },
+      enabled: { type: "boolean" },
+      disabledReason: nullable("string", "Why it was disabled (by whom, a 410, failing since when)."),
+      disabledAt: nullable("string", "When it was disabled (ISO-8601)."),
+      createdAt: { type: "string" },
+      failingSince: nullable("string", "The first failure since the last success, if it is failing."),
+      lastSuccessAt: nullable("string", "The last delivery answered 2xx."),
+      activeSecrets: { type: "integer", description: "How many secrets sign its deliveries now (2 while rotating)." },
+    },
+  };
+  return {
+    WebhookInput: {
+      type: "object",
+      additionalProperties: false,
+      required: ["url"],
+      properties: {
+        url: { type: "string", format: "uri", description: "http(s), without credentials." },
+        events: {
+          type: "array",
+          maxItems: 20,
+          items: { type: "string", enum: [...WEBHOOK_EVENT_TYPES] },
+          default: [],
+          description: "Event types to receive; empty: every type.",
+        },
+        catalog: { type: ["string", "null"], minLength: 1, maxLength: 64, default: null },
+        secret: {
+          type: "string",
+          description: "A signing secret (`whsec_` and base64 of 24-64 bytes); default: a new one.",
+        },
+        format: { type: "string", enum: ["standard", "cloudevents"], default: "standard" },
+        rateLimit: { type: "integer", minimum: 0, maximum: 100000, description: "Default: WEBHOOK_RATE_LIMIT." },
+      },
+    },
+    WebhookEndpoint: endpoint,
+    WebhookCreated: {
+      ...endpoint,
+      required: [...endpoint.required, "secret"],
+      properties: {
+        ...endpoint.properties,
+        secret: { type: "string", description: "The signing secret (`whsec_…`): shown in this answer only." },
+      },
+    },
+    WebhookList: {
+      type: "object",
+      required: ["items"],
+      properties: { items: { type: "array", items: { $ref: "#/components/schemas/WebhookEndpoint" } } },
+    },
+    WebhookReplayRequest: {
+      type: "object",
+      properties: {
+        since: { type: "string", description: "A duration (30m, 2h, 1d): the events logged since then." },
+        eventId: { type: "string", description: "Or one event, by its id." },
+        endpointId: { type: "string", description: "Only this endpoint (default: every one that matches)." },
+      },
+    },
+    WebhookReplayResult: {
+      type: "object",
+      required: ["events", "queued"],
+      properties: {
+        events: { type: "integer", description: "Events found in the log." },
+        queued: { type: "integer", description: "Deliveries queued (events × matching endpoints)." },
+      },
+    },
+    WebhookDeliveries: {
+      type: "object",
+      required: ["pending", "attempts"],
+      properties: {
+        pending: { type: "integer", description: "Deliveries waiting (queued or retrying)." },
+        attempts: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["eventId", "attempt", "status", "latencyMs", "error", "at", "result"],
+            properties: {
+              eventId: { type: "string" },
+              attempt: { type: "integer", minimum: 1 },
+              status: nullable("integer", "HTTP status, or null when there was no answer."),
+              latencyMs: { type: "number" },
+              error: nullable("string", "Why it failed, or null."),
+              at: { type: "string" },
+              result: { type: "string", enum: ["delivered", "retry", "failed", "gone"] },
+            },
+          },
+        },
+      },
+    },
+    OutcomeLogPage: {
+      type: "object",
+      required: ["items", "next"],
+      properties: {
+        items: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["cursor", "kind", "event"],
+            properties: {
+              cursor: { type: "string", description: "Its position (`<ms>-<seq>`)." },
+              kind: { type: "string", enum: ["outcome", "notice"] },
+              event: { type: "object", description: "The outcome event (OutcomeEvent) or the notice." },
+            },
+          },
+        },
+        next: { type: "string", description: "The cursor to ask for the next page with (`after`)." },
+      },
     },
   };
 }

@@ -105,6 +105,14 @@ export interface LoggedAttempt extends AttemptRecord {
   result: SettleResult["result"];
 }
 
+/** One attempt to end: `settle`'s arguments. */
+export interface SettleInput {
+  delivery: DueDelivery;
+  outcome: SettleResult;
+  attempt: AttemptRecord;
+  disableAfterMs: number;
+}
+
 export interface WebhookStore {
   addEndpoint(input: NewEndpoint): Promise<WebhookEndpoint>;
   endpoints(): Promise<WebhookEndpoint[]>;
@@ -129,6 +137,12 @@ export interface WebhookStore {
     attempt: AttemptRecord,
     disableAfterMs: number,
   ): Promise<boolean>;
+  /**
+   * Ends several attempts in one round trip (each as `settle`, in order); one answer each. Throws
+   * when any of them failed: the caller treats every one as unsettled (their claims then expire
+   * and are claimed again, so each is delivered at least once).
+   */
+  settleMany(settles: readonly SettleInput[]): Promise<boolean[]>;
   /** The newest attempts of an endpoint, newest first. */
   deliveryLog(endpointId: string, limit: number): Promise<LoggedAttempt[]>;
   /** Deliveries waiting (queued, retrying), over every endpoint or one. */

@@ -64,6 +64,13 @@ describe("OpenAPI document", () => {
       expect(ops[path]!.get!.security, path).toEqual([]);
     expect(doc.security).toEqual([{ bearer: [] }]);
     expect(doc.components.schemas.AcceptRequest.properties.catalog.description).toMatch(/catalog/i);
+    expect(codes("/v1/outcomes", "get")).toEqual(["200", "400", ...authed].sort());
+    expect(Object.keys(ops["/v1/outcomes/stream"]!.get!.responses["200"].content)).toEqual(["text/event-stream"]);
+    expect(codes("/v1/webhooks", "post")).toEqual(["201", "400", "413", "415", ...authed].sort());
+    expect(codes("/v1/webhooks/{id}", "delete")).toEqual(["204", "404", ...authed].sort());
+    expect(codes("/v1/webhooks/{id}/rotate-secret", "post")).toEqual(["200", "404", ...authed].sort());
+    expect(doc.components.schemas.WebhookEndpoint.properties.secret).toBeUndefined();
+    expect(doc.components.schemas.WebhookCreated.required).toContain("secret");
   });
 
   it("has servers, license, tags on every operation, descriptions, and problem+json for every 4XX/5XX answer", () => {

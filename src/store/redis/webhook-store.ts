@@ -2,15 +2,17 @@ import { randomUUID } from "node:crypto";
 import type { QueueLocation } from "../queue-location.js";
 import type {
   DeliveryItem,
+  AttemptRecord,
   DueDelivery,
   LoggedAttempt,
+  SettleResult,
   WebhookEndpoint,
   WebhookFormat,
   WebhookStore,
 } from "../webhook-store.js";
 import type { RedisConnection } from "./connection.js";
 import { webhookKeyBase } from "./keys.js";
-import { runScript } from "./lua-scripts.js";
+import { defineScript, runScript } from "./lua-scripts.js";
 import { SCRIPTS } from "./scripts.js";
 
 export interface RedisWebhookStoreOptions {
@@ -70,6 +72,39 @@ export function createRedisWebhookStore(options: RedisWebhookStoreOptions): Webh
       lastSuccessAt: h.lastSuccessAt || null,
       activeSecrets: activeSecrets(secretsOf(h.secrets), Date.now()).length,
     };
+  }
+
+  /** The settle script's arguments (lua/webhook-settle.lua). */
+  function settleArgs(
+    delivery: DueDelivery,
+    outcome: SettleResult,
+    attempt: AttemptRecord,
+    disableAfterMs: number,
+  ): string[] {
+    const now = Date.now();
+    const nextItem: DeliveryItem = {
+      ...delivery.item,
+      attempts: attempt.attempt,
+      firstFailureAt: delivery.item.firstFailureAt ?? new Date(now).toISOString(),
+    };
+    return [
+      base,
+      delivery.endpointId,
+      delivery.orderKey,
+      delivery.item.eventId,
+      outcome.result,
+      String(now),
+      String(outcome.result === "retry" ? Math.round(outcome.nextAtMs) : now),
+      outcome.result === "retry" || outcome.result === "gone" ? JSON.stringify(nextItem) : "",
+      String(disableAfterMs),
+      new Date(now).toISOString(),
+      String(logLength),
+      String(attempt.attempt),
+      attempt.status === null ? "" : String(attempt.status),
+      String(Math.round(attempt.latencyMs)),
+      attempt.error ?? "",
+      delivery.item.firstFailureAt ?? "",
+    ];
   }
 
   async function endpoint(id: string): Promise<WebhookEndpoint | undefined> {
@@ -189,36 +224,29 @@ export function createRedisWebhookStore(options: RedisWebhookStoreOptions): Webh
       return out;
     },
     async settle(delivery, outcome, attempt, disableAfterMs) {
-      const now = Date.now();
-      const nextItem: DeliveryItem = {
-        ...delivery.item,
-        attempts: attempt.attempt,
-        firstFailureAt: delivery.item.firstFailureAt ?? new Date(now).toISOString(),
-      };
       const applied = await runScript(
         redis,
         SCRIPTS.webhookSettle,
         [due],
-        [
-          base,
-          delivery.endpointId,
-          delivery.orderKey,
-          delivery.item.eventId,
-          outcome.result,
-          String(now),
-          String(outcome.result === "retry" ? Math.round(outcome.nextAtMs) : now),
-          outcome.result === "retry" || outcome.result === "gone" ? JSON.stringify(nextItem) : "",
-          String(disableAfterMs),
-          new Date(now).toISOString(),
-          String(logLength),
-          String(attempt.attempt),
-          attempt.status === null ? "" : String(attempt.status),
-          String(Math.round(attempt.latencyMs)),
-          attempt.error ?? "",
-          delivery.item.firstFailureAt ?? "",
-        ],
+        settleArgs(delivery, outcome, attempt, disableAfterMs),
       );
       return Number(applied) === 1;
+    },
+    async settleMany(settles) {
+      if (settles.length === 0) return [];
+      defineScript(redis, SCRIPTS.webhookSettle);
+      const batch = redis.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & {
+        exec(): Promise<Array<[Error | null, unknown]> | null>;
+      };
+      for (const s of settles) {
+        batch[SCRIPTS.webhookSettle.name]!(1, [due], settleArgs(s.delivery, s.outcome, s.attempt, s.disableAfterMs));
+      }
+      const answers = (await batch.exec()) ?? [];
+      if (answers.length !== settles.length) throw new Error("settleMany: the pipeline was not run whole");
+      return answers.map(([err, applied]) => {
+        if (err) throw err;
+        return Number(applied) === 1;
+      });
     },
     async deliveryLog(endpointId, limit) {
       const raw = (await redis.xrevrange(`${base}:log:${endpointId}`, "+", "-", "COUNT", limit)) as Array<
