@@ -111,6 +111,7 @@ export function startIngest(config: Config, options: IngestOptions): RunningInge
       visibilitySeconds: config.INGEST_VISIBILITY_TIMEOUT_SECONDS,
       backoffMs: FIRST_BACKOFF_MS,
       backoffMaxMs: config.INGEST_BACKOFF_MAX_MS,
+      batchesInFlight: config.INGEST_BATCHES_IN_FLIGHT,
     },
   );
   logger.info({ queueUrl: options.queueUrl }, "ingest started");
