@@ -7,7 +7,10 @@
  *
  * Arrival = when SendMessage returned (the event is on the queue); outcome = the outcome event's
  * `completedAt`. The difference includes the long poll's wake-up, the policy, the enqueue, the
- * worker's pick-up, the shared limit, the API call (BENCH_API_LATENCY_MS) and the publication.
+ * worker's pick-up, the shared limit, the API call (BENCH_API_LATENCY_MS) and the publication:
+ * each event is stamped at every stage (stagesMs). BENCH_INGEST_RUNS runs (default 3), medians with
+ * min-max; each run calls the API directly at the same rate, interleaved, for the API's own latency
+ * on the machine as it is then. The shared limit is set above the event rate (RATE_LIMIT_RPS below).
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
