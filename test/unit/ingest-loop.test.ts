@@ -61,7 +61,7 @@ async function until(check: () => boolean): Promise<void> {
 const options = { batchSize: 10, waitSeconds: 1, visibilitySeconds: 60, backoffMs: 10, backoffMaxMs: 100 };
 
 describe("runIngestLoop", () => {
-  it("receives the next batch while a batch is worked on (batchesInFlight 2); a stop waits for both, deleted", async () => {
+  it("receives the next batch while a batch is worked on (batchesInFlight 3); a stop during a receive waits for both batches in hand, deleted", async () => {
     const q = memoryQueue();
     const controller = new AbortController();
     const releases: Array<() => void> = [];
@@ -77,13 +77,15 @@ describe("runIngestLoop", () => {
           return { result: "noted" };
         },
       },
-      { ...options, batchesInFlight: 2 },
+      { ...options, batchesInFlight: 3 },
     );
     q.send("m1");
     await until(() => releases.length === 1);
     // The first batch's work is pending: the second message is received and worked on all the same.
     q.send("m2");
     await until(() => releases.length === 2);
+    // The loop is in its third receive when the stop comes.
+    await until(() => q.receives() === 3);
     let ended = false;
     void done.then(() => (ended = true));
     controller.abort(new Error("stop"));
