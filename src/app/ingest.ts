@@ -24,6 +24,9 @@ import { policyHash } from "../producer/discovery-policy.js";
 
 /** SQS's largest batch: a receive takes at most 10 messages. */
 const BATCH_SIZE = 10;
+/** Requests of one invitation a Cancelled or Expired event looks at (the first page of its index). */
+const OPEN_REQUESTS_LIMIT = 50;
+const NOT_STARTED: ReadonlySet<string> = new Set(["waiting", "delayed", "prioritized"]);
 /** First pause after an SQS error, ms (it doubles up to INGEST_BACKOFF_MAX_MS). */
 const FIRST_BACKOFF_MS = 250;
 
@@ -96,6 +99,13 @@ export function startIngest(config: Config, options: IngestOptions): RunningInge
             enqueueMany: (requests) => producer.enqueueMany(requests),
             preview: (requests) => producer.preview(requests),
             cancel: (requestId, o) => cancelRequest({ store, lookupsFor }, requestId, o),
+            openRequestsOf: async (catalog, identifier) => {
+              // The first page of the invitation's index: bounded, however many requests it has.
+              const page = await store.listRequests({ identifier, catalog, limit: OPEN_REQUESTS_LIMIT });
+              return page.items
+                .filter((r) => r.outcome === null && r.job !== undefined && NOT_STARTED.has(r.job.state))
+                .map((r) => r.id);
+            },
             ends,
             endsTtlSeconds: config.IDEMPOTENCY_RETENTION_SECONDS,
             held,
@@ -111,6 +121,7 @@ export function startIngest(config: Config, options: IngestOptions): RunningInge
       visibilitySeconds: config.INGEST_VISIBILITY_TIMEOUT_SECONDS,
       backoffMs: FIRST_BACKOFF_MS,
       backoffMaxMs: config.INGEST_BACKOFF_MAX_MS,
+      batchesInFlight: config.INGEST_BATCHES_IN_FLIGHT,
     },
   );
   logger.info({ queueUrl: options.queueUrl }, "ingest started");

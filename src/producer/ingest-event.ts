@@ -21,7 +21,8 @@ import type { EnqueueResult } from "./producer.js";
  *   same invitation) is a duplicate, never a second request; a hold is recorded for a person.
  * - Cancelled, Expired: the invitation's end is remembered (invitation-ends.ts); a request for it
  *   that has not started ends `canceled` with the reason (cancelRequest: published unless a run
- *   holds it); a held invitation is closed.
+ *   holds it), under the default key and under keys of their own (openRequestsOf, bounded); a held
+ *   invitation is closed.
  * - Accepted (done elsewhere, e.g. in the console): a held invitation is closed; the history notes it.
  * - Rejected (we sent it), Partner Connection Cancelled, unknown kinds: noted in the history.
  *
@@ -35,6 +36,12 @@ export interface IngestPorts {
   preview(requests: readonly unknown[]): Promise<ReservationPreview[]>;
   /** cancelRequest bound to the store and the API's look-ups. */
   cancel(requestId: string, options: { reason: string }): Promise<CanceledOutcome>;
+  /**
+   * The requests of the invitation that no run has taken (waiting, delayed, prioritized), whatever
+   * their idempotency key, from the store's index of the invitation's requests; bounded (the first
+   * page of the index). Unset: only the default key is looked up.
+   */
+  openRequestsOf?(catalog: string, identifier: string): Promise<string[]>;
   ends: InvitationEnds;
   /** How long an end is remembered, s (the idempotency retention: a later request is a new one anyway). */
   endsTtlSeconds: number;
@@ -100,6 +107,8 @@ export interface EventHandling {
   closedHeld?: boolean;
   /** conflict: the fields that differ. */
   differences?: string[];
+  /** Cancelled/Expired: how many requests under other idempotency keys ended `canceled`. */
+  otherRequestsCanceled?: number;
 }
 
 /** Handles one event. Throws when a store or the API fails: the message stays on the queue and comes back. */
@@ -199,10 +208,17 @@ async function ended(ports: IngestPorts, event: PartnerEvent, status: string): P
   const [found] = await ports.preview([{ catalog, identifier: inv.id }]);
   const jobId =
     found?.verdict === "duplicate" ? found.jobId : found?.verdict === "conflict" ? found.existingJobId : undefined;
-  if (jobId === undefined || (found?.verdict === "duplicate" && found.state === "completed"))
-    return { result: closedHeld ? "closed" : "noted", closedHeld, ...(jobId ? { jobId } : {}) };
+  // Requests under keys of their own (the API, a person) for the same invitation, not started.
+  const others = ((await ports.openRequestsOf?.(catalog, inv.id)) ?? []).filter((id) => id !== jobId);
+  let othersCanceled = 0;
+  for (const other of others) if (await cancelIfWaiting(ports, other, reason)) othersCanceled++;
+  const also = others.length > 0 ? { otherRequestsCanceled: othersCanceled } : {};
+  if (jobId === undefined || (found?.verdict === "duplicate" && found.state === "completed")) {
+    if (othersCanceled > 0) return { result: "canceled", closedHeld, ...(jobId ? { jobId } : {}), ...also };
+    return { result: closedHeld ? "closed" : "noted", closedHeld, ...(jobId ? { jobId } : {}), ...also };
+  }
   const canceled = await cancelIfWaiting(ports, jobId, reason);
-  return { result: canceled ? "canceled" : "not-cancelable", jobId, closedHeld };
+  return { result: canceled || othersCanceled > 0 ? "canceled" : "not-cancelable", jobId, closedHeld, ...also };
 }
 
 /**

@@ -13,6 +13,11 @@ export interface IngestLoopOptions {
   /** First pause after an SQS error, ms; it doubles (with jitter) up to backoffMaxMs while errors last. */
   backoffMs: number;
   backoffMaxMs: number;
+  /**
+   * Batches worked on at once (≥ 1): the loop receives again while earlier batches are worked on
+   * and deleted, so an event that arrives meanwhile waits for neither. @defaultValue 1
+   */
+  batchesInFlight?: number;
 }
 
 export interface IngestLoopDeps {
@@ -37,7 +42,8 @@ export interface BatchReport {
 
 /**
  * The intake's loop, for one process (run any number: SQS hands each message to one receiver at a
- * time). Receives in batches with long polling; works on a batch's messages together; keeps them
+ * time). Receives in batches with long polling; works on a batch's messages together, and on up to
+ * `batchesInFlight` batches at once (the next receive does not wait for a batch's work or deletes); keeps them
  * hidden while it works (ChangeMessageVisibility every third of the timeout); deletes a message
  * only once its work is recorded (the handler returned), so a process that dies mid-batch leaves
  * its messages to come back to another. A message that is not a valid event is logged once per
@@ -52,7 +58,14 @@ export async function runIngestLoop(deps: IngestLoopDeps, options: IngestLoopOpt
   const random = deps.random ?? Math.random;
   let pause = options.backoffMs;
   let failing = false;
+  const maxInFlight = Math.max(1, options.batchesInFlight ?? 1);
+  // Batches being worked on (their work, then their deletes); a stop waits for all of them.
+  const inFlight = new Set<Promise<void>>();
   while (!signal.aborted) {
+    if (inFlight.size >= maxInFlight) {
+      await Promise.race(inFlight);
+      continue;
+    }
     let messages: QueueMessage[];
     try {
       messages = await queue.receive({
@@ -78,10 +91,16 @@ export async function runIngestLoop(deps: IngestLoopDeps, options: IngestLoopOpt
     failing = false;
     pause = options.backoffMs;
     if (messages.length === 0) continue;
-    // Worked on whether anyone listens (`onBatch?.(await work())` would skip the work without a listener).
-    const report = await work(deps, messages, options);
-    deps.onBatch?.(report);
+    // Worked on whether anyone listens (`onBatch?.(await work())` would skip the work without a
+    // listener), and not awaited here: the next receive starts at once (up to maxInFlight batches).
+    const batch: Promise<void> = work(deps, messages, options)
+      .then((report) => deps.onBatch?.(report))
+      .catch((err: unknown) => logger.warn({ err: errorSummary(err) }, "ingest.batch report failed"))
+      .finally(() => inFlight.delete(batch));
+    inFlight.add(batch);
   }
+  // Stopping: the batches in hand finish (their work recorded, their messages deleted).
+  await Promise.all(inFlight);
 }
 
 async function work(deps: IngestLoopDeps, messages: QueueMessage[], options: IngestLoopOptions): Promise<BatchReport> {

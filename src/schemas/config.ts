@@ -312,6 +312,11 @@ export const configSchema = z
     INGEST_WAIT_SECONDS: int(0, 20).default(20),
     /** Longest pause of `ingest` between tries while SQS fails, ms (it starts at 250 and doubles). @defaultValue 30000 */
     INGEST_BACKOFF_MAX_MS: ms(250).default(30_000),
+    /**
+     * Batches one `ingest` process works on at once: the next receive does not wait for the batch in
+     * hand (its work, its deletes), so an event that arrives meanwhile is not held up. @defaultValue 4
+     */
+    INGEST_BATCHES_IN_FLIGHT: int(1, 50).default(4),
 
     // History in PostgreSQL (docs/history.md).
     /**
