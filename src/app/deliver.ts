@@ -10,6 +10,7 @@ import { createRedisWebhookStore } from "../store/redis/webhook-store.js";
 import type { OutcomeLog } from "../store/outcome-log.js";
 import type { WebhookStore } from "../store/webhook-store.js";
 import { runSink, type EventSink } from "../delivery/event-sink.js";
+import { startHistory } from "./history.js";
 import { runDeliverer } from "../delivery/deliverer.js";
 import { webhookAgents } from "../delivery/destination.js";
 import { webhookSink } from "../delivery/webhook-sink.js";
@@ -56,6 +57,8 @@ export async function startDeliver(
   logger: Logger,
   options: { extraSinks?: readonly EventSink[]; pollMs?: number } = {},
 ): Promise<RunningDeliver> {
+  // The history first (DATABASE_URL): its migrations run at start, under their advisory lock.
+  const history = await startHistory(config, logger);
   const redis = createRedis(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   const log = outcomeLogFromConfig(config, redis);
   const store = webhookStoreFromConfig(config, redis);
@@ -64,7 +67,8 @@ export async function startDeliver(
   const holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const stop = new AbortController();
   const agents = webhookAgents({ allowPrivate: config.WEBHOOK_ALLOW_PRIVATE, maxSockets: config.WEBHOOK_CONCURRENCY });
-  const sinks = deliverSinks(store, options.extraSinks ?? [], (n) => metrics.recordFannedOut(n));
+  const extraSinks = [...(history ? [history.sink] : []), ...(options.extraSinks ?? [])];
+  const sinks = deliverSinks(store, extraSinks, (n) => metrics.recordFannedOut(n));
   const running = [
     ...sinks.map((sink) =>
       runSink(log, sink, {
@@ -108,6 +112,7 @@ export async function startDeliver(
       await server?.close().catch(() => undefined);
       await log.close();
       redis.disconnect();
+      await history?.close();
     },
   };
 }

