@@ -22,18 +22,8 @@ export function defaultIdempotencyKey(catalog: string, identifier: string): stri
  * job or outcome is still retained.
  */
 export function newRequestJobId(catalog: string, identifier: string, nowMs = Date.now()): string {
-  sequence = (sequence + 1) % 46_656; // 36^3: a process makes far fewer ids in one millisecond
-  return `${catalog}.${identifier}.${nowMs.toString(36)}${PROCESS_NONCE}${sequence.toString(36).padStart(3, "0")}`;
-}
-
-/**
- * The characters after the time in a suffix: 7 (a 4-character nonce and a 3-character sequence,
- * base 36) since issue 18 item 14, which shortened the suffix written ~17 times per request;
- * 10 in ids made before (6 hex characters of nonce, 4 of sequence), whose suffix is 18
- * characters long (8 of time until 2059).
- */
-function suffixTrailer(suffix: string): number {
-  return suffix.length >= 18 ? 10 : 7;
+  sequence = (sequence + 1) % 1_679_616; // 36^4
+  return `${catalog}.${identifier}.${nowMs.toString(36)}${PROCESS_NONCE}${sequence.toString(36).padStart(4, "0")}`;
 }
 
 /**
@@ -44,13 +34,13 @@ export function parseRequestJobId(
   jobId: string,
 ): { catalog: string; identifier: string; createdMs: number } | undefined {
   const [catalog, identifier, suffix, ...rest] = jobId.split(".");
-  if (!catalog || !identifier || !suffix || rest.length > 0 || suffix.length <= 7) return undefined;
-  const createdMs = Number.parseInt(suffix.slice(0, -suffixTrailer(suffix)), 36);
+  if (!catalog || !identifier || !suffix || rest.length > 0 || suffix.length <= 10) return undefined;
+  const createdMs = Number.parseInt(suffix.slice(0, -10), 36);
   return Number.isFinite(createdMs) ? { catalog, identifier, createdMs } : undefined;
 }
 
 /** Random per process, so two producers enqueueing in the same millisecond never collide. */
-const PROCESS_NONCE = (randomBytes(4).readUInt32BE(0) % 1_679_616).toString(36).padStart(4, "0"); // 36^4
+const PROCESS_NONCE = randomBytes(3).toString("hex");
 let sequence = 0;
 
 /**
