@@ -209,6 +209,7 @@ export { startWorker, type RunningWorker, type StartWorkerOptions } from "./app/
 export { createAcceptWorker, type WorkerOptions } from "./consumer/worker.js";
 export { processJob, type JobView, type ProcessDeps } from "./consumer/process-job.js";
 export type { RunEnd, LaterWhy, NothingWhy, RequestJobResult } from "./consumer/run-end.js";
+export { requestJobResultEventId } from "./consumer/run-end.js";
 export { decide } from "./consumer/decide.js";
 export { settle, type Settled } from "./operations/settle.js";
 export { classifyError, type ClassifiedError, type ErrorKind } from "./aws/classify-error.js";

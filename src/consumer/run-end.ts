@@ -1,5 +1,6 @@
 import type { ClassifiedError } from "../aws/classify-error.js";
 import type { OutcomeEvent, OutcomeType } from "../contracts/outcome.js";
+import { outcomeEventId } from "../request-record/identity.js";
 
 /**
  * How a run of a request ends: the one vocabulary from the decision (decide.ts) through the run
@@ -46,10 +47,21 @@ export type NothingWhy =
    */
   | "unsettled";
 
-/** What a request job returns in BullMQ (its `returnvalue`): the end of the run that finished it. */
+/**
+ * What a request job returns in BullMQ (its `returnvalue`): the end of the run that finished it.
+ * `eventId` is no longer stored (it is `outcomeEventId(job.id)`, request-record/identity.ts: kept
+ * for every finished job, it cost ~95 B per retained request); a job finished by an older release
+ * may still carry it. Read it with {@link requestJobResultEventId}.
+ */
 export type RequestJobResult =
-  | { end: "outcome"; type: OutcomeType; eventId: string }
+  | { end: "outcome"; type: OutcomeType; eventId?: string }
   | { end: "nothing"; why: "already-published" };
+
+/** The outcome's eventId of a request job's result (stored by older releases, derived otherwise). */
+export function requestJobResultEventId(jobId: string, result: RequestJobResult): string | undefined {
+  if (result.end !== "outcome") return undefined;
+  return result.eventId ?? outcomeEventId(jobId);
+}
 
 /** A run's end that needs no further publication: the outcome published, or nothing to publish. */
 export function isFinal(end: RunEnd): boolean {

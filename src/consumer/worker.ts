@@ -159,7 +159,8 @@ export function createAcceptWorker(opts: WorkerOptions): AcceptWorker {
           // A run never publishes `canceled` (cancelRequest does, for a job no run has taken).
           const op = operationDone(o.type);
           if (op) log.info({ attempts: o.attempts, ...op.logFields(o) }, `invitation ${op.done}`);
-          return { end: "outcome", type: o.type, eventId: o.eventId };
+          // Its eventId is derived from the job id (run-end.ts requestJobResultEventId): not stored.
+          return { end: "outcome", type: o.type };
         }
         case "retry":
           opts.metrics?.recordRetry();

@@ -14,8 +14,11 @@ import { outcomeLogKey, sinkLeaseKey } from "./keys.js";
 import { runScript } from "./lua-scripts.js";
 import { SCRIPTS } from "./scripts.js";
 
-/** The fields of a log entry, in the order lua/includes/append-log.lua writes them. */
-export const LOG_FIELDS = ["kind", "type", "eventId", "requestId", "catalog", "identifier", "json"] as const;
+/**
+ * The fields of a log entry, in the order lua/includes/append-log.lua writes them: the kind and the
+ * event's JSON only (the readers parse the JSON, which carries the type, ids, catalog and identifier).
+ */
+export const LOG_FIELDS = ["kind", "json"] as const;
 
 /** The trim point of the log for a retention: entries older than now − retention go (MINID, ms). */
 export function logMinId(retentionSeconds: number, nowMs = Date.now()): string {
@@ -49,28 +52,8 @@ export function appendLogInTransaction(
   event: LogEvent,
   retentionSeconds: number,
 ): void {
-  const [k, type, eventId, requestId, catalog, identifier, json] = logEntryArgs(kind, event);
-  multi.xadd(
-    key,
-    "MINID",
-    "~",
-    logMinId(retentionSeconds),
-    "*",
-    "kind",
-    k!,
-    "type",
-    type!,
-    "eventId",
-    eventId!,
-    "requestId",
-    requestId!,
-    "catalog",
-    catalog!,
-    "identifier",
-    identifier!,
-    "json",
-    json!,
-  );
+  const [k, , , , , , json] = logEntryArgs(kind, event);
+  multi.xadd(key, "MINID", "~", logMinId(retentionSeconds), "*", "kind", k!, "json", json!);
 }
 
 type RawEntry = [id: string, fields: string[] | null];
