@@ -310,3 +310,7 @@ export { exportHistory, EXPORT_FORMATS, type ExportFormat } from "./history/expo
 export { verifyHistory, type VerifyResult, type ChainBreak } from "./history/verify.js";
 export { applyRetention, type RetentionResult } from "./history/retention.js";
 export { findDrift, type DriftReport, type DriftOptions } from "./history/drift.js";
+
+// Intake notes on the outcome log (issue 22): accepted elsewhere, connection canceled by the other side.
+export { eventNoticeId } from "./contracts/notice.js";
+export { noticedHistory } from "./app/event-notices.js";

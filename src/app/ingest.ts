@@ -20,6 +20,7 @@ import {
 } from "./from-config.js";
 import { within } from "./shutdown-plan.js";
 import { ingestHeldOf } from "./held.js";
+import { noticedHistory } from "./event-notices.js";
 import { policyHash } from "../producer/discovery-policy.js";
 
 /** SQS's largest batch: a receive takes at most 10 messages. */
@@ -83,7 +84,10 @@ export function startIngest(config: Config, options: IngestOptions): RunningInge
   // The held invitations' store (what discovery keeps too): a hold is recorded and announced.
   const heldStore = options.held ? undefined : heldFromConfig(config, redis, logger);
   const held = options.held ?? ingestHeldOf(heldStore!, policyHash(options.policy));
-  const history = options.history ?? loggedHistory(logger);
+  // The events the history needs go onto the outcome log as notices (deliver's history sink records them).
+  const history =
+    options.history ??
+    (heldStore ? noticedHistory(heldStore.store, logger, policyHash(options.policy)) : loggedHistory(logger));
   const ends = createRedisInvitationEnds(redis, config.QUEUE_PREFIX);
   const controller = new AbortController();
 

@@ -70,6 +70,10 @@ export function driftText(report: DriftReport): string {
             ? " by another account (ours?)"
             : ""),
     ),
+    `canceled by the other side (noted from events): ${report.canceledNoted.length}`,
+    ...report.canceledNoted.map(
+      (c) => `  ${c.connectionId}  partner ${c.partner ?? "-"}  canceled by ${c.canceledBy ?? "-"}  noted ${c.notedAt}`,
+    ),
   ];
   return `${lines.join("\n")}\n`;
 }

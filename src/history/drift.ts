@@ -29,6 +29,15 @@ export interface InactiveConnection {
   canceledByOtherSide: boolean | null;
 }
 
+/** A connection the history holds a `connection.canceled` notice of (the other side canceled it; docs/events.md). */
+export interface CanceledConnectionNote {
+  connectionId: string;
+  partner: string | null;
+  canceledBy: string | null;
+  /** When the intake noted the event. */
+  notedAt: string;
+}
+
 export interface DriftReport {
   catalog: string;
   /** Active connections AWS listed. */
@@ -37,6 +46,8 @@ export interface DriftReport {
   inHistory: number;
   outsideDesk: OutsideConnection[];
   noLongerActive: InactiveConnection[];
+  /** Connections the history knows were canceled by the other side (connection.canceled notices). */
+  canceledNoted: CanceledConnectionNote[];
   /** True when a bound stopped the look: maxPages of ListConnections, or maxChecks GetConnection calls. */
   truncated: boolean;
 }
@@ -75,6 +86,7 @@ export async function findDrift(
     inHistory: 0,
     outsideDesk: [],
     noLongerActive: [],
+    canceledNoted: [],
     truncated: false,
   };
 
@@ -155,6 +167,29 @@ export async function findDrift(
   } finally {
     await cursor.close().catch(() => {});
     release(failed);
+  }
+  // Bounded like the checks: at most maxChecks notes.
+  const noted = await pool.query<{ connection_id: string; partner: string | null; body: string; occurred_at: Date }>(
+    "SELECT DISTINCT ON (connection_id) connection_id, partner, body, occurred_at FROM history_event " +
+      "WHERE catalog = $1 AND connection_id IS NOT NULL AND type = 'connection.canceled' " +
+      "ORDER BY connection_id, seq DESC LIMIT $2",
+    [catalog, maxChecks + 1],
+  );
+  if (noted.rows.length > maxChecks) report.truncated = true;
+  for (const row of noted.rows.slice(0, maxChecks)) {
+    let canceledBy: string | null = null;
+    try {
+      const body = JSON.parse(row.body) as { canceledBy?: unknown };
+      if (typeof body.canceledBy === "string") canceledBy = body.canceledBy;
+    } catch {
+      // a body that is not JSON: canceledBy unknown
+    }
+    report.canceledNoted.push({
+      connectionId: row.connection_id,
+      partner: row.partner,
+      canceledBy,
+      notedAt: new Date(row.occurred_at).toISOString(),
+    });
   }
   return report;
 }

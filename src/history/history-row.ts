@@ -29,6 +29,7 @@ export function isoMillis(value: unknown): string | null {
  * The columns of a history row read from an event (all but seq, recordedAt and the hashes):
  * - partner: the accepted connection's OtherParticipantAccountId, the rejected invitation's
  *   OtherParticipantIdentifier, or a notice's otherParticipant;
+ * - connectionId: the connection's Id, the invitation's ConnectionId, or a notice's connectionId;
  * - decision: who decided a held invitation (`decidedBy`), the rule and policy that held it
  *   (`heldBy: { rule, policyHash }` on an outcome, `rule` and `policyHash` on a notice);
  * - awsRequestId: the successful call's, or the failure's (`error.awsRequestId`);
@@ -54,7 +55,7 @@ export function historyColumns(
       str(invitation.OtherParticipantIdentifier) ??
       str(event.otherParticipant) ??
       str(event.partner),
-    connectionId: str(connection.Id) ?? str(invitation.ConnectionId),
+    connectionId: str(connection.Id) ?? str(invitation.ConnectionId) ?? str(event.connectionId),
     action: str(event.action),
     decidedBy: str(event.decidedBy),
     policyRule: typeof rule === "number" && Number.isSafeInteger(rule) ? rule : null,
