@@ -136,6 +136,53 @@ describe("cancel", () => {
     }
   });
 
+  it("a second cancel that reads the job gone because the first just published answers with that outcome", async () => {
+    // The interleaving of two cancels at once, made certain: the second has found no outcome yet,
+    // and while it reads the job's state the first publishes and removes the job ("unknown").
+    p = await startPipeline({ label: "cancel-interleaved" });
+    const inv = p.emulator.seedInvitation();
+    const r = await p.producer.enqueue({ catalog: inv.catalog, identifier: inv.identifier });
+    const job = await p.producer.queue.getJob(r.jobId);
+    const data = acceptJobDataSchema.parse(job!.data);
+    const outcomes = createOutcomeQueue({
+      connection: p.redis,
+      prefix: p.prefix,
+      queueName: "invitation-outcomes",
+      requestsQueueName: "accept-invitation",
+      retentionSeconds: 60,
+      idempotencyRetentionSeconds: 60,
+    });
+    const firstConnection = p.redis.duplicate();
+    const first = createOutcomeQueue({
+      connection: firstConnection,
+      prefix: p.prefix,
+      queueName: "invitation-outcomes",
+      requestsQueueName: "accept-invitation",
+      retentionSeconds: 60,
+      idempotencyRetentionSeconds: 60,
+    });
+    try {
+      const event = canceledEvent(envelopeOf(r.jobId, data, 0, new Date()), null);
+      const second = await outcomes.publishUnlessStarted(event, {
+        idempotencyKey: data.idempotencyKey,
+        jobState: async () => {
+          const won = await first.publishUnlessStarted(event, {
+            idempotencyKey: data.idempotencyKey,
+            jobState: async () => "waiting",
+          });
+          expect(won).toBe("published");
+          return "unknown";
+        },
+      });
+      expect(second).toBe("already-published");
+      expect(await countOutcomes(p.redis, p.prefix)).toBe(1);
+    } finally {
+      await outcomes.close();
+      await first.close();
+      firstConnection.disconnect();
+    }
+  });
+
   it("refuses a request that is running with its state, and one that finished with its state", async () => {
     p = await startPipeline({ label: "cancel-active", emulator: { latencyMs: 1500 } });
     control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });

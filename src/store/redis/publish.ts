@@ -127,6 +127,9 @@ export function createOutcomeQueue(opts: OutcomeQueueOptions): OutcomeQueue {
             const refused = await guard.admit(lock);
             if (refused !== undefined) {
               await redis.unwatch();
+              // The job may have moved on because another publication (a second cancel at once) just
+              // wrote the outcome and removed it: that outcome is the answer, not the job's new state.
+              if ((await redis.exists(outcomeKey)) === 1) return "already-published";
               return refused;
             }
             const multi = await openMulti();
