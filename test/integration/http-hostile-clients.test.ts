@@ -99,7 +99,8 @@ describe("the HTTP server under slow and hostile clients", () => {
     const { port } = await start();
     const c = rawClient(port);
     c.socket.write(
-      `POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`,
+      `POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+        "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
     );
     await within(c.closed, 20_000, "the server to close the stalled request");
     expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
