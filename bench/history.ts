@@ -93,8 +93,10 @@ async function main(): Promise<void> {
       t = performance.now();
       for (const batch of batches) {
         await pool.query(
-          "INSERT INTO bare_event (event_id, type, request_id, catalog, identifier, partner, connection_id, occurred_at, body) " +
-            "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[])",
+          "INSERT INTO bare_event (event_id, type, request_id, catalog, " +
+            "identifier, partner, connection_id, occurred_at, body) " +
+            "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], " +
+            "$5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[])",
           [
             batch.map((e) => e.eventId),
             batch.map((e) => e.type),
@@ -114,7 +116,9 @@ async function main(): Promise<void> {
       t = performance.now();
       for (const e of few) {
         await pool.query(
-          "INSERT INTO bare_event (event_id, type, request_id, catalog, identifier, partner, connection_id, occurred_at, body) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+          "INSERT INTO bare_event (event_id, type, request_id, catalog, " +
+            "identifier, partner, connection_id, occurred_at, body) VALUES " +
+            "($1,$2,$3,$4,$5,$6,$7,$8,$9)",
           [
             e.eventId,
             e.type,

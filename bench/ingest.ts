@@ -289,7 +289,9 @@ async function main(): Promise<void> {
       Object.fromEntries(STAGES.map(([name]) => [name, spread(results.map((r) => pick(r)[name]!))]));
     const doc = {
       bench: "ingest",
-      what: "event arrival on the SQS queue → its outcome event (completedAt); medians of the runs' percentiles, with min/max",
+      what:
+        "event arrival on the SQS queue → its outcome event (completedAt); " +
+        "medians of the runs' percentiles, with min/max",
       source: sourceInfo(repoRoot()),
       at: new Date().toISOString(),
       settings: {
@@ -300,7 +302,10 @@ async function main(): Promise<void> {
         queue: "moto_server",
         workerConcurrency: 8,
         rateLimitRps: RATE_LIMIT_RPS,
-        note: "RATE_LIMIT_RPS is set above the event rate, as an operator would: the default (5 calls/s) is below 10 events/s, and requests would queue behind the limit",
+        note:
+          "RATE_LIMIT_RPS is set above the event rate, as an operator would: the " +
+          "default (5 calls/s) is below 10 events/s, and requests would queue " +
+          "behind the limit",
         processes: "ingest, worker, emulator and the event sender in this one process; moto_server and Redis apart",
       },
       eventsToOutcomeMs: { p50, p99 },
@@ -311,7 +316,11 @@ async function main(): Promise<void> {
       },
       p99BeyondApiP99Ms: spread(results.map((r) => r.eventsToOutcome.p99 - r.apiBaseline.p99)),
       stagesMs: {
-        note: "per event: arrived (SendMessage returned) → received (ingest's receive returned) → enqueued (job added) → started (a worker took it) → apiArrived (the emulator got the call) → completed (outcome completedAt) → finished (job finished, outcome published)",
+        note:
+          "per event: arrived (SendMessage returned) → received (ingest's " +
+          "receive returned) → enqueued (job added) → started (a worker took it) " +
+          "→ apiArrived (the emulator got the call) → completed (outcome " +
+          "completedAt) → finished (job finished, outcome published)",
         p50: stageMedians((r) => r.stagesP50),
         p99: stageMedians((r) => r.stagesP99),
       },

@@ -150,7 +150,11 @@ const doc = {
   deliverPerSecond: spread(deliverRates),
   ratio: spread(ratios.map((r) => round(r, 3))),
   target: 0.8,
-  note: "one deliver process (fan-out sink + claim/settle scripts + signing + keep-alive POST) vs a bare loop of signed keep-alive POSTs, same receiver, same concurrency, alternating in one run; the deliver time includes its start-up and the fan-out of events published before it",
+  note:
+    "one deliver process (fan-out sink + claim/settle scripts + signing + " +
+    "keep-alive POST) vs a bare loop of signed keep-alive POSTs, same " +
+    "receiver, same concurrency, alternating in one run; the deliver time " +
+    "includes its start-up and the fan-out of events published before it",
 };
 await writeResult("webhooks.json", doc);
 server.close();

@@ -60,7 +60,10 @@ export async function addWebhook(
   return { endpoint, secret };
 }
 
-/** A new secret for the endpoint (or the caller's); the old ones sign for `overlapMs` more. @throws WebhookNotFoundError */
+/**
+ * A new secret for the endpoint (or the caller's); the old ones sign for `overlapMs` more. @throws
+ * WebhookNotFoundError
+ */
 export async function rotateWebhookSecret(
   store: WebhookStore,
   id: string,

@@ -9,7 +9,9 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta
 export const MIGRATIONS_TABLE = "pc_invitations_migrations";
 
 export interface MigrateOptions {
-  /** Longest wait for another process's migration (the advisory lock) and for each statement, ms. @defaultValue 60000 */
+  /**
+   * Longest wait for another process's migration (the advisory lock) and for each statement, ms. @defaultValue 60000
+   */
   timeoutMs?: number;
   /** Told the name of each migration applied. */
   onApplied?: (name: string) => void;

@@ -535,7 +535,8 @@ export function buildOpenApiDocument(options: { maxBatch?: number } = {}): Json 
           responses: {
             "200": {
               description:
-                "The stream: `id: <cursor>`, `event: <type>`, `data: <the event as JSON>`, a blank line, for each entry.",
+                "The stream: `id: <cursor>`, `event: <type>`, `data: <the event as " +
+                "JSON>`, a blank line, for each entry.",
               content: {
                 "text/event-stream": {
                   schema: { type: "string" },

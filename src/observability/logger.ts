@@ -40,7 +40,10 @@ export function createLogger(
     level?: string;
     name?: string;
     destination?: DestinationStream;
-    /** pretty: readable lines (pino-pretty), colored on a terminal; json: one object per line. @defaultValue logFormatFor(stderr) */
+    /**
+     * pretty: readable lines (pino-pretty), colored on a terminal; json: one object per line. @defaultValue
+     * logFormatFor(stderr)
+     */
     format?: "pretty" | "json";
   } = {},
 ): Logger {

@@ -188,7 +188,10 @@ export const configSchema = z
     IDEMPOTENCY_RETENTION_SECONDS: int(1).default(86_400),
     /** pino level. @defaultValue info */
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    /** Log lines on stderr: pretty (for people) or json (one object per line). @defaultValue pretty on a terminal, json otherwise */
+    /**
+     * Log lines on stderr: pretty (for people) or json (one object per line). @defaultValue pretty on a terminal,
+     * json otherwise
+     */
     LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
 
     // HTTP API (`pc-invitations serve`), metrics and tracing.
@@ -288,9 +291,14 @@ export const configSchema = z
     WEBHOOK_ALLOW_PRIVATE: flag().default(false),
     /** Deliveries in flight per `deliver` process. @defaultValue 32 */
     WEBHOOK_CONCURRENCY: int(1, 10_000).default(32),
-    /** Default per-endpoint rate limit, deliveries per second (0 = none); `webhooks add --rate` overrides it. @defaultValue 0 */
+    /**
+     * Default per-endpoint rate limit, deliveries per second (0 = none); `webhooks add --rate` overrides it.
+     * @defaultValue 0
+     */
     WEBHOOK_RATE_LIMIT: int(0, 100_000).default(0),
-    /** How long an old secret keeps signing after `webhooks rotate-secret`, so receivers can switch. @defaultValue 24h */
+    /**
+     * How long an old secret keeps signing after `webhooks rotate-secret`, so receivers can switch. @defaultValue 24h
+     */
     WEBHOOK_SECRET_OVERLAP: duration().default(86_400_000),
     // Event intake (`pc-invitations ingest`, docs/events.md).
     /**
@@ -310,7 +318,9 @@ export const configSchema = z
     INGEST_VISIBILITY_TIMEOUT_SECONDS: int(5, 43_200).default(60),
     /** Long-poll wait of one receive of `ingest`, s (SQS allows 0-20). @defaultValue 20 */
     INGEST_WAIT_SECONDS: int(0, 20).default(20),
-    /** Longest pause of `ingest` between tries while SQS fails, ms (it starts at 250 and doubles). @defaultValue 30000 */
+    /**
+     * Longest pause of `ingest` between tries while SQS fails, ms (it starts at 250 and doubles). @defaultValue 30000
+     */
     INGEST_BACKOFF_MAX_MS: ms(250).default(30_000),
     /**
      * Batches one `ingest` process works on at once: the next receive does not wait for the batch in
@@ -397,7 +407,10 @@ export type ConfigInput = z.input<typeof configSchema>;
  */
 export const CONFIG_DEFAULTS: Config = Object.freeze(configSchema.parse({}));
 
-/** The Partner Central Account endpoint the config names (AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT or its alias); undefined = AWS. */
+/**
+ * The Partner Central Account endpoint the config names (AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT or its alias);
+ * undefined = AWS.
+ */
 export function partnerCentralEndpoint(
   config: Pick<Config, "AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT" | "PARTNERCENTRAL_ENDPOINT">,
 ): string | undefined {

@@ -38,59 +38,64 @@ afterEach(async () => {
 });
 
 describe("ingest processes", { timeout: 300_000 }, () => {
-  it("an ingest SIGKILLed mid-batch: every event is handled once the next one runs, one request per invitation, the queue emptied; SIGTERM drains and exits 0", async () => {
-    moto = await startMoto();
-    redis = await startRedisServer();
-    const { queueUrl } = await createEventQueues(moto.sqs, "events-kill", 5);
-    const policy = join(dir, "policy.json");
-    writeFileSync(policy, JSON.stringify({ default: "accept", rules: [] }));
-    const prefix = uniquePrefix("ingest-kill");
-    const env = {
-      REDIS_URL: redis.url,
-      QUEUE_PREFIX: prefix,
-      AWS_ENDPOINT_URL_SQS: moto.url,
-      AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT: "http://127.0.0.1:9",
-      INGEST_VISIBILITY_TIMEOUT_SECONDS: "5",
-      INGEST_WAIT_SECONDS: "1",
-      SHUTDOWN_GRACE_MS: "10000",
-      LOG_LEVEL: "info",
-    };
-    const ids = Array.from({ length: 30 }, () => invitationId());
-    for (const id of ids) await sendEvent(moto.sqs, queueUrl, receivedEvent(id));
-    // Repeated events (SQS delivers at least once).
-    for (const id of ids.slice(0, 10)) await sendEvent(moto.sqs, queueUrl, receivedEvent(id));
+  it(
+    "an ingest SIGKILLed mid-batch: every event is handled once the next " +
+      "one runs, one request per invitation, the queue emptied; SIGTERM " +
+      "drains and exits 0",
+    async () => {
+      moto = await startMoto();
+      redis = await startRedisServer();
+      const { queueUrl } = await createEventQueues(moto.sqs, "events-kill", 5);
+      const policy = join(dir, "policy.json");
+      writeFileSync(policy, JSON.stringify({ default: "accept", rules: [] }));
+      const prefix = uniquePrefix("ingest-kill");
+      const env = {
+        REDIS_URL: redis.url,
+        QUEUE_PREFIX: prefix,
+        AWS_ENDPOINT_URL_SQS: moto.url,
+        AWS_ENDPOINT_URL_PARTNERCENTRAL_ACCOUNT: "http://127.0.0.1:9",
+        INGEST_VISIBILITY_TIMEOUT_SECONDS: "5",
+        INGEST_WAIT_SECONDS: "1",
+        SHUTDOWN_GRACE_MS: "10000",
+        LOG_LEVEL: "info",
+      };
+      const ids = Array.from({ length: 30 }, () => invitationId());
+      for (const id of ids) await sendEvent(moto.sqs, queueUrl, receivedEvent(id));
+      // Repeated events (SQS delivers at least once).
+      for (const id of ids.slice(0, 10)) await sendEvent(moto.sqs, queueUrl, receivedEvent(id));
 
-    const first = startCli(["ingest", "--queue-url", queueUrl, "--policy", policy], env);
-    children.push(first);
-    await waitFor(() => first.stderr().includes('"msg":"ingest.event"'), PROCESS_START_MS, "the first event handled");
-    // Redis frozen: the batch in hand cannot finish, whatever the machine's speed; then the kill.
-    redis.process.kill("SIGSTOP");
-    await new Promise((r) => setTimeout(r, 1500));
-    first.child.kill("SIGKILL");
-    redis.process.kill("SIGCONT");
-    const killed = await first.exited;
-    expect(killed.signal).toBe("SIGKILL");
-    const handledBefore = first
-      .stderr()
-      .split("\n")
-      .filter((l) => l.includes('"msg":"ingest.event"')).length;
-    expect(handledBefore).toBeLessThan(40);
+      const first = startCli(["ingest", "--queue-url", queueUrl, "--policy", policy], env);
+      children.push(first);
+      await waitFor(() => first.stderr().includes('"msg":"ingest.event"'), PROCESS_START_MS, "the first event handled");
+      // Redis frozen: the batch in hand cannot finish, whatever the machine's speed; then the kill.
+      redis.process.kill("SIGSTOP");
+      await new Promise((r) => setTimeout(r, 1500));
+      first.child.kill("SIGKILL");
+      redis.process.kill("SIGCONT");
+      const killed = await first.exited;
+      expect(killed.signal).toBe("SIGKILL");
+      const handledBefore = first
+        .stderr()
+        .split("\n")
+        .filter((l) => l.includes('"msg":"ingest.event"')).length;
+      expect(handledBefore).toBeLessThan(40);
 
-    const second = startCli(["ingest", "--queue-url", queueUrl, "--policy", policy], env);
-    children.push(second);
-    await waitFor(async () => (await queueDepth(moto!.sqs, queueUrl)) === 0, 120_000, "the queue emptied");
-    const requests = new Queue("accept-invitation", { connection: { url: redis.url }, prefix });
-    try {
-      const jobs = await requests.getJobs(["waiting"], 0, 100);
-      expect(jobs.map((j) => (j.data as { request: { identifier: string } }).request.identifier).sort()).toEqual(
-        [...ids].sort(),
-      );
-    } finally {
-      await requests.close();
-    }
-    second.child.kill("SIGTERM");
-    const stopped = await second.exited;
-    expect(stopped.code, second.stderr().slice(-2000)).toBe(0);
-    expect(second.stderr()).toContain('"drained":true');
-  });
+      const second = startCli(["ingest", "--queue-url", queueUrl, "--policy", policy], env);
+      children.push(second);
+      await waitFor(async () => (await queueDepth(moto!.sqs, queueUrl)) === 0, 120_000, "the queue emptied");
+      const requests = new Queue("accept-invitation", { connection: { url: redis.url }, prefix });
+      try {
+        const jobs = await requests.getJobs(["waiting"], 0, 100);
+        expect(jobs.map((j) => (j.data as { request: { identifier: string } }).request.identifier).sort()).toEqual(
+          [...ids].sort(),
+        );
+      } finally {
+        await requests.close();
+      }
+      second.child.kill("SIGTERM");
+      const stopped = await second.exited;
+      expect(stopped.code, second.stderr().slice(-2000)).toBe(0);
+      expect(second.stderr()).toContain('"drained":true');
+    },
+  );
 });

@@ -146,54 +146,57 @@ describe("pc-invitations redrive", () => {
     expect(p.emulator.getInvitation(invalid!.catalog, invalid!.identifier)?.Status).toBe("ACCEPTED");
   });
 
-  it("more than 10 to redrive: refused without --yes off a terminal (nothing enqueued); --limit takes the oldest N", async () => {
-    p = await startPipeline({ label: "cli-redrive-confirm" });
-    const env = { REDIS_URL, QUEUE_PREFIX: p.prefix, LOG_LEVEL: "warn" };
-    // 11 invitations AWS does not know: each request fails (ResourceNotFoundException).
-    const unknown = Array.from({ length: 11 }, (_, i) => ({
-      catalog: "AWS",
-      identifier: `pacinv-UNKNOWN${String(i).padStart(6, "0")}`,
-    }));
-    const requests = await p.producer.enqueueMany(unknown);
-    await p.startWorker();
-    const failed = await waitForOutcomes(p.redis, p.prefix, 11);
-    expect(failed.every((e) => e.type === "failed")).toBe(true);
+  it(
+    "more than 10 to redrive: refused without --yes off a terminal " + "(nothing enqueued); --limit takes the oldest N",
+    async () => {
+      p = await startPipeline({ label: "cli-redrive-confirm" });
+      const env = { REDIS_URL, QUEUE_PREFIX: p.prefix, LOG_LEVEL: "warn" };
+      // 11 invitations AWS does not know: each request fails (ResourceNotFoundException).
+      const unknown = Array.from({ length: 11 }, (_, i) => ({
+        catalog: "AWS",
+        identifier: `pacinv-UNKNOWN${String(i).padStart(6, "0")}`,
+      }));
+      const requests = await p.producer.enqueueMany(unknown);
+      await p.startWorker();
+      const failed = await waitForOutcomes(p.redis, p.prefix, 11);
+      expect(failed.every((e) => e.type === "failed")).toBe(true);
 
-    const refused = await runCli(["redrive"], env);
-    expect(refused.code, refused.stderr).toBe(2);
-    expect(refused.stderr).toContain("this would redrive 11 failed request(s) (more than 10): pass --yes");
-    expect(refused.stdout).toBe("");
-    const dry = await runCli(["redrive", "--dry-run", "--json"], env);
-    expect(JSON.parse(dry.stdout) as RedriveSummary).toMatchObject({ found: 11, redriven: 11, duplicates: 0 });
+      const refused = await runCli(["redrive"], env);
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toContain("this would redrive 11 failed request(s) (more than 10): pass --yes");
+      expect(refused.stdout).toBe("");
+      const dry = await runCli(["redrive", "--dry-run", "--json"], env);
+      expect(JSON.parse(dry.stdout) as RedriveSummary).toMatchObject({ found: 11, redriven: 11, duplicates: 0 });
 
-    const limited = await runCli(["redrive", "--limit", "10", "--json"], env);
-    expect(limited.code, limited.stderr).toBe(0);
-    const first = JSON.parse(limited.stdout) as RedriveSummary;
-    expect(first).toMatchObject({ found: 11, limit: 10, redriven: 10, duplicates: 0 });
-    const oldest = new Set(
-      failed
-        .slice()
-        .sort((a, b) => a.completedAt.localeCompare(b.completedAt))
-        .map((e) => e.requestId),
-    );
-    expect(first.requests.every((r) => oldest.has(r.requestId))).toBe(true);
-    expect(requests).toHaveLength(11);
+      const limited = await runCli(["redrive", "--limit", "10", "--json"], env);
+      expect(limited.code, limited.stderr).toBe(0);
+      const first = JSON.parse(limited.stdout) as RedriveSummary;
+      expect(first).toMatchObject({ found: 11, limit: 10, redriven: 10, duplicates: 0 });
+      const oldest = new Set(
+        failed
+          .slice()
+          .sort((a, b) => a.completedAt.localeCompare(b.completedAt))
+          .map((e) => e.requestId),
+      );
+      expect(first.requests.every((r) => oldest.has(r.requestId))).toBe(true);
+      expect(requests).toHaveLength(11);
 
-    const rest = await runCli(["redrive", "--yes", "--json"], env);
-    expect(rest.code, rest.stderr).toBe(0);
-    // The ten redriven ones may have failed again meanwhile (AWS still does not know them): each
-    // original is now either redriven before (a duplicate) or, the one --limit left, redriven now.
-    const all = JSON.parse(rest.stdout) as RedriveSummary;
-    const left = requests.map((r) => r.jobId).filter((id) => !first.requests.some((r) => r.requestId === id));
-    expect(left).toHaveLength(1);
-    const byId = new Map(all.requests.map((r) => [r.requestId, r.result]));
-    expect(byId.get(left[0]!)).toBe("redriven");
-    for (const r of first.requests) expect(byId.get(r.requestId), r.requestId).toBe("duplicate");
+      const rest = await runCli(["redrive", "--yes", "--json"], env);
+      expect(rest.code, rest.stderr).toBe(0);
+      // The ten redriven ones may have failed again meanwhile (AWS still does not know them): each
+      // original is now either redriven before (a duplicate) or, the one --limit left, redriven now.
+      const all = JSON.parse(rest.stdout) as RedriveSummary;
+      const left = requests.map((r) => r.jobId).filter((id) => !first.requests.some((r) => r.requestId === id));
+      expect(left).toHaveLength(1);
+      const byId = new Map(all.requests.map((r) => [r.requestId, r.result]));
+      expect(byId.get(left[0]!)).toBe("redriven");
+      for (const r of first.requests) expect(byId.get(r.requestId), r.requestId).toBe("duplicate");
 
-    const bad = await runCli(["redrive", "--limit", "0"], env);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--limit must be a whole number ≥ 1, got "0"');
-  });
+      const bad = await runCli(["redrive", "--limit", "0"], env);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--limit must be a whole number ≥ 1, got "0"');
+    },
+  );
 
   it("--help prints the usage with every flag and exits 0", async () => {
     const help = await runCli(["redrive", "--help"]);

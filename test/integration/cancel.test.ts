@@ -82,42 +82,45 @@ describe("cancel", () => {
     expect(acceptCalls(p)).toHaveLength(1);
   });
 
-  it("a request whose first Accept AWS applied (its answer lost) ends accepted, not canceled, and says so", async () => {
-    p = await startPipeline({ label: "cancel-applied", retry: { attempts: 3, backoffDelayMs: 60_000 } });
-    control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
-    const inv = p.emulator.seedInvitation();
-    p.emulator.script({
-      operation: "AcceptConnectionInvitation",
-      identifier: inv.identifier,
-      times: 1,
-      error: "ConnectionReset",
-      applyFirst: true,
-    });
-    const req = { catalog: inv.catalog, identifier: inv.identifier };
-    const r = await p.producer.enqueue(req);
-    await p.startWorker();
-    await waitFor(
-      async () => (await p!.producer.queue.getJobState(r.jobId)) === "delayed" || undefined,
-      10_000,
-      "the job to wait for its retry",
-    );
-    expect(p.emulator.getInvitation(inv.catalog, inv.identifier)?.Status).toBe("ACCEPTED");
-    const refused = await control.cancel(r.jobId).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(RequestNotCancelableError);
-    expect(refused).toMatchObject({ state: "completed", outcome: { type: "accepted", alreadyAccepted: true } });
-    expect(refusal(refused).message).toMatch(/not canceled: AWS had already applied it/);
-    // The one outcome is the truth, with its connection; the record answers re-submissions with it.
-    const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
-    expect(event).toMatchObject({
-      type: "accepted",
-      alreadyAccepted: true,
-      attempts: 1,
-      connection: { Id: p.emulator.getInvitation(inv.catalog, inv.identifier)!.ConnectionId },
-    });
-    expect(await p.producer.enqueue(req)).toMatchObject({ duplicate: true, outcome: { type: "accepted" } });
-    await expect(control.cancel(r.jobId)).rejects.toMatchObject({ state: "completed" });
-    expect(acceptCalls(p)).toHaveLength(1);
-  });
+  it(
+    "a request whose first Accept AWS applied (its answer lost) ends " + "accepted, not canceled, and says so",
+    async () => {
+      p = await startPipeline({ label: "cancel-applied", retry: { attempts: 3, backoffDelayMs: 60_000 } });
+      control = createRequestControl(p.config, p.redis, p.producer, { api: p.api });
+      const inv = p.emulator.seedInvitation();
+      p.emulator.script({
+        operation: "AcceptConnectionInvitation",
+        identifier: inv.identifier,
+        times: 1,
+        error: "ConnectionReset",
+        applyFirst: true,
+      });
+      const req = { catalog: inv.catalog, identifier: inv.identifier };
+      const r = await p.producer.enqueue(req);
+      await p.startWorker();
+      await waitFor(
+        async () => (await p!.producer.queue.getJobState(r.jobId)) === "delayed" || undefined,
+        10_000,
+        "the job to wait for its retry",
+      );
+      expect(p.emulator.getInvitation(inv.catalog, inv.identifier)?.Status).toBe("ACCEPTED");
+      const refused = await control.cancel(r.jobId).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(RequestNotCancelableError);
+      expect(refused).toMatchObject({ state: "completed", outcome: { type: "accepted", alreadyAccepted: true } });
+      expect(refusal(refused).message).toMatch(/not canceled: AWS had already applied it/);
+      // The one outcome is the truth, with its connection; the record answers re-submissions with it.
+      const [event] = await waitForOutcomes(p.redis, p.prefix, 1);
+      expect(event).toMatchObject({
+        type: "accepted",
+        alreadyAccepted: true,
+        attempts: 1,
+        connection: { Id: p.emulator.getInvitation(inv.catalog, inv.identifier)!.ConnectionId },
+      });
+      expect(await p.producer.enqueue(req)).toMatchObject({ duplicate: true, outcome: { type: "accepted" } });
+      await expect(control.cancel(r.jobId)).rejects.toMatchObject({ state: "completed" });
+      expect(acceptCalls(p)).toHaveLength(1);
+    },
+  );
 
   it("two cancels of one waiting request at once both answer its canceled outcome", async () => {
     p = await startPipeline({ label: "cancel-twice" });

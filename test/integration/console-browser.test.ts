@@ -158,7 +158,8 @@ describe("the console in Chromium", () => {
 });
 
 describe("held invitations in Chromium", () => {
-  it("an operator accepts one and rejects one from their rows, then two in bulk; the outcomes carry decidedBy", async () => {
+  it("an operator accepts one and rejects one from their rows, then two in " +
+    "bulk; the outcomes carry decidedBy", async () => {
     p = await startPipeline({ label: "console-held" });
     const pl = p;
     const held = heldFor(pl);

@@ -109,7 +109,8 @@ describe("the console's access rules", () => {
     expect((await fetch(`${s.base}/`, { headers: { cookie: alice.cookie }, redirect: "manual" })).status).toBe(303);
   }, 120_000);
 
-  it("behind a trusted TLS proxy the cookie is Secure and __Host- named; untrusted, X-Forwarded-Proto is ignored", async () => {
+  it("behind a trusted TLS proxy the cookie is Secure and __Host- named; " +
+    "untrusted, X-Forwarded-Proto is ignored", async () => {
     p = await startPipeline({ label: "console-tls" });
     const trusted = await consoleServer(p, { HTTP_TRUST_PROXY: true });
     closers.push(trusted.close);

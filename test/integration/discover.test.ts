@@ -236,16 +236,19 @@ describe("discover against a list API that does not end its listing", () => {
     },
   );
 
-  it("detects a token seen pages before, not only the last one: a listing that wraps round ends after one round", async () => {
-    p = await startPipeline({ label: "discover-wrap-token" });
-    p.emulator.seedInvitations(5);
-    p.emulator.setSwitches({ repeatNextToken: "wrap" });
-    const err = await discoveryOf(p)({ catalogs: ["AWS"], policy: HOLD, pageSize: 2 }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ operation: "ListConnectionInvitations", errorName: "RepeatedNextToken" });
-    expect((err as Error).message).toContain("catalog AWS: page 4 answered the NextToken page 1 had answered");
-    // Pages 1-3 (the 5 invitations), then page 1 again, whose token ends it.
-    expect(p.emulator.calls({ operation: "ListConnectionInvitations" })).toHaveLength(4);
-  });
+  it(
+    "detects a token seen pages before, not only the last one: a listing " + "that wraps round ends after one round",
+    async () => {
+      p = await startPipeline({ label: "discover-wrap-token" });
+      p.emulator.seedInvitations(5);
+      p.emulator.setSwitches({ repeatNextToken: "wrap" });
+      const err = await discoveryOf(p)({ catalogs: ["AWS"], policy: HOLD, pageSize: 2 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ operation: "ListConnectionInvitations", errorName: "RepeatedNextToken" });
+      expect((err as Error).message).toContain("catalog AWS: page 4 answered the NextToken page 1 had answered");
+      // Pages 1-3 (the 5 invitations), then page 1 again, whose token ends it.
+      expect(p.emulator.calls({ operation: "ListConnectionInvitations" })).toHaveLength(4);
+    },
+  );
 
   it("ends with TooManyPages after maxPages pages of a listing that still has a NextToken", async () => {
     p = await startPipeline({ label: "discover-max-pages" });

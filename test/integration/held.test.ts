@@ -174,7 +174,8 @@ describe("held invitations", () => {
     expect((await s.desk.list({ limit: 50 })).items.map((r) => r.identifier)).toEqual([c!.identifier]);
   }, 60_000);
 
-  it("two people deciding at once make one request: alike, the second sees the first; otherwise, a conflict", async () => {
+  it("two people deciding at once make one request: alike, the second sees " +
+    "the first; otherwise, a conflict", async () => {
     const s = await setup("held-concurrent");
     const [a, b] = seedHeld(s.p, 2);
     await s.run({ catalogs: ["AWS"], policy });
@@ -303,7 +304,8 @@ describe("held invitations", () => {
     expect([...notices.keys()]).toEqual([`notice:expiring:AWS.${far!.identifier}`]);
   }, 60_000);
 
-  it("a worker's periodic check sends the expiring notice, and consumeOutcomes hands notices to its handler", async () => {
+  it("a worker's periodic check sends the expiring notice, and " +
+    "consumeOutcomes hands notices to its handler", async () => {
     const s = await setup("held-worker-check", { HELD_EXPIRY_NOTICE: "100h" });
     await s.run({ catalogs: ["AWS"], policy }); // nothing held yet
     const [inv] = seedHeld(s.p, 1);

@@ -57,7 +57,8 @@ function event(id: string, detailType: string, detail: Record<string, unknown>) 
   return reading.event;
 }
 
-it("Accepted for a held invitation and Partner Connection Cancelled reach the history; drift names the canceled one", async () => {
+it("Accepted for a held invitation and Partner Connection Cancelled reach " +
+  "the history; drift names the canceled one", async () => {
   db = await createTestDatabase();
   await migrateHistory(db.url);
   pool = createHistoryPool(db.url, { max: 2 });
@@ -131,7 +132,8 @@ it("Accepted for a held invitation and Partner Connection Cancelled reach the hi
       partner: string | null;
       connection_id: string | null;
     }>(
-      "SELECT type, catalog, identifier, partner, connection_id FROM history_event WHERE type <> 'invitation.held' ORDER BY seq",
+      "SELECT type, catalog, identifier, partner, connection_id FROM " +
+        "history_event WHERE type <> 'invitation.held' ORDER BY seq",
     )
   ).rows;
   expect(rows).toEqual([

@@ -78,17 +78,20 @@ describe("named scoped tokens", () => {
     expect((await call(s, "/v1/status", { token: writer.token })).status).toBe(200);
   });
 
-  it("an admin token opens the dashboard; an HTTP_AUTH_TOKENS token keeps the /v1 API but not the dashboard", async () => {
-    const s = await startServer();
-    const store = accessStoreFromConfig({ QUEUE_PREFIX: s.prefix }, redis);
-    const admin = await addToken(store, { name: "ops-admin", scopes: ["admin"] });
-    expect((await call(s, "/admin/queues/api/queues", { token: admin.token })).status).toBe(200);
-    expect((await call(s, "/v1/status", { token: admin.token })).status).toBe(403);
-    // TOKEN_A is one of HTTP_AUTH_TOKENS.
-    expect((await call(s, "/admin/queues/api/queues")).status).toBe(403);
-    expect((await call(s, "/v1/status")).status).toBe(200);
-    expect((await call(s, "/v1/acceptances", { json: valid })).status).toBe(202);
-  });
+  it(
+    "an admin token opens the dashboard; an HTTP_AUTH_TOKENS token keeps " + "the /v1 API but not the dashboard",
+    async () => {
+      const s = await startServer();
+      const store = accessStoreFromConfig({ QUEUE_PREFIX: s.prefix }, redis);
+      const admin = await addToken(store, { name: "ops-admin", scopes: ["admin"] });
+      expect((await call(s, "/admin/queues/api/queues", { token: admin.token })).status).toBe(200);
+      expect((await call(s, "/v1/status", { token: admin.token })).status).toBe(403);
+      // TOKEN_A is one of HTTP_AUTH_TOKENS.
+      expect((await call(s, "/admin/queues/api/queues")).status).toBe(403);
+      expect((await call(s, "/v1/status")).status).toBe(200);
+      expect((await call(s, "/v1/acceptances", { json: valid })).status).toBe(202);
+    },
+  );
 
   it("refuses bad names and scopes, naming the field and the rule", async () => {
     const store = accessStoreFromConfig({ QUEUE_PREFIX: "{pci-test-access-unused}" }, redis);

@@ -97,27 +97,30 @@ describe("POST /v1/discoveries against a list API that misbehaves", () => {
     expect(await p.producer.queue.count()).toBe(150);
   });
 
-  it("stops a discovery whose caller closed the connection: its call on the wire is cut off, none follows", async () => {
-    p = await startPipeline({ label: "http-disc-left" });
-    p.emulator.seedInvitations(3);
-    // The first listing never answers: without the caller's signal, the SDK's own timeout
-    // (REQUEST_TIMEOUT_MS) would end it and discover would try again.
-    p.emulator.script({ operation: "ListConnectionInvitations", times: 1, error: "Hang" });
-    const { base, logs } = await serve(p);
-    const call = postDiscovery(base);
-    call.answer.catch(() => {});
-    await waitFor(() => listCalls() === 1, 15_000, "the first listing");
-    call.leave();
-    await waitFor(
-      () => logs.some((l) => l.includes("discovery stopped: its caller closed the connection")),
-      15_000,
-      "the discovery to stop",
-    );
-    // Well past the timeout the SDK would have given the hung call: no other call was made.
-    await new Promise((r) => setTimeout(r, 3 * REQUEST_TIMEOUT_MS));
-    expect(listCalls()).toBe(1);
-    expect(await p.producer.queue.count()).toBe(0);
-  });
+  it(
+    "stops a discovery whose caller closed the connection: its call on the " + "wire is cut off, none follows",
+    async () => {
+      p = await startPipeline({ label: "http-disc-left" });
+      p.emulator.seedInvitations(3);
+      // The first listing never answers: without the caller's signal, the SDK's own timeout
+      // (REQUEST_TIMEOUT_MS) would end it and discover would try again.
+      p.emulator.script({ operation: "ListConnectionInvitations", times: 1, error: "Hang" });
+      const { base, logs } = await serve(p);
+      const call = postDiscovery(base);
+      call.answer.catch(() => {});
+      await waitFor(() => listCalls() === 1, 15_000, "the first listing");
+      call.leave();
+      await waitFor(
+        () => logs.some((l) => l.includes("discovery stopped: its caller closed the connection")),
+        15_000,
+        "the discovery to stop",
+      );
+      // Well past the timeout the SDK would have given the hung call: no other call was made.
+      await new Promise((r) => setTimeout(r, 3 * REQUEST_TIMEOUT_MS));
+      expect(listCalls()).toBe(1);
+      expect(await p.producer.queue.count()).toBe(0);
+    },
+  );
 
   it("stops the discoveries in flight when the server closes, answering 503 SHUTTING_DOWN", async () => {
     p = await startPipeline({ label: "http-disc-close" });

@@ -35,46 +35,49 @@ afterAll(async () => {
 });
 
 describe("the documentation page", () => {
-  it("is public, under default-src 'self', and names only assets of its own, each served with the same CSP", async () => {
-    const s = await startServer();
-    const page = await call(s, "/docs", { token: null });
-    expect(page.status).toBe(200);
-    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
-    expect(page.headers.get("content-security-policy")).toBe(CSP);
-    expect(page.text).not.toMatch(ABSOLUTE_URL);
-    // No inline script or style: the CSP would refuse them.
-    expect(page.text).not.toMatch(/<script>|<script(?![^>]*\bsrc=)[^>]*>|<style|\bstyle=/);
-    const named = [...page.text.matchAll(/\b(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
-    expect(named.sort()).toEqual([
-      "docs/docs.css",
-      "docs/docs.js",
-      "docs/favicon-32x32.png",
-      "docs/swagger-ui-bundle.js",
-      "docs/swagger-ui.css",
-      "openapi.json",
-      "problems",
-    ]);
-    for (const path of named) {
-      const asset = await call(s, `/${path}`, { token: null });
-      expect(asset.status, path).toBe(200);
-      if (path.startsWith("docs/")) expect(asset.headers.get("content-security-policy"), path).toBe(CSP);
-    }
-    // Swagger UI's stylesheet carries its icons as data: URLs, which default-src 'self' refuses:
-    // they are served as files of their own instead.
-    const css = (await call(s, "/docs/swagger-ui.css", { token: null })).text;
-    const urls = [...css.matchAll(/url\(([^)]*)\)/g)].map((m) => m[1]!);
-    expect(urls.length).toBeGreaterThan(10);
-    for (const url of urls) {
-      expect(url, url).toMatch(/^img-\d+\.(svg|png|jpg)$/);
-      const image = await call(s, `/docs/${url}`, { token: null });
-      expect(image.status, url).toBe(200);
-      expect(image.headers.get("content-type"), url).toMatch(/^image\//);
-    }
-    expectProblem(await call(s, "/docs/package.json", { token: null }), "NOT_FOUND", {
-      instance: "/docs/package.json",
-    });
-    expectProblem(await call(s, "/docs/..%2Fpackage.json", { token: null }), "NOT_FOUND");
-  });
+  it(
+    "is public, under default-src 'self', and names only assets of its " + "own, each served with the same CSP",
+    async () => {
+      const s = await startServer();
+      const page = await call(s, "/docs", { token: null });
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+      expect(page.headers.get("content-security-policy")).toBe(CSP);
+      expect(page.text).not.toMatch(ABSOLUTE_URL);
+      // No inline script or style: the CSP would refuse them.
+      expect(page.text).not.toMatch(/<script>|<script(?![^>]*\bsrc=)[^>]*>|<style|\bstyle=/);
+      const named = [...page.text.matchAll(/\b(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+      expect(named.sort()).toEqual([
+        "docs/docs.css",
+        "docs/docs.js",
+        "docs/favicon-32x32.png",
+        "docs/swagger-ui-bundle.js",
+        "docs/swagger-ui.css",
+        "openapi.json",
+        "problems",
+      ]);
+      for (const path of named) {
+        const asset = await call(s, `/${path}`, { token: null });
+        expect(asset.status, path).toBe(200);
+        if (path.startsWith("docs/")) expect(asset.headers.get("content-security-policy"), path).toBe(CSP);
+      }
+      // Swagger UI's stylesheet carries its icons as data: URLs, which default-src 'self' refuses:
+      // they are served as files of their own instead.
+      const css = (await call(s, "/docs/swagger-ui.css", { token: null })).text;
+      const urls = [...css.matchAll(/url\(([^)]*)\)/g)].map((m) => m[1]!);
+      expect(urls.length).toBeGreaterThan(10);
+      for (const url of urls) {
+        expect(url, url).toMatch(/^img-\d+\.(svg|png|jpg)$/);
+        const image = await call(s, `/docs/${url}`, { token: null });
+        expect(image.status, url).toBe(200);
+        expect(image.headers.get("content-type"), url).toMatch(/^image\//);
+      }
+      expectProblem(await call(s, "/docs/package.json", { token: null }), "NOT_FOUND", {
+        instance: "/docs/package.json",
+      });
+      expectProblem(await call(s, "/docs/..%2Fpackage.json", { token: null }), "NOT_FOUND");
+    },
+  );
 
   it("serves a page for every problem type (what `type` names) and a list of them", async () => {
     const s = await startServer();
@@ -94,7 +97,8 @@ describe("the documentation page", () => {
     expectProblem(await call(s, "/problems/nope", { token: null }), "NOT_FOUND", { instance: "/problems/nope" });
   });
 
-  it("in Chromium: renders every operation, runs a call with the bearer token, and asks nothing of another origin", async () => {
+  it("in Chromium: renders every operation, runs a call with the bearer " +
+    "token, and asks nothing of another origin", async () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM}: apt-get install -y chromium (.ci/run does)`).toBe(true);
     browser ??= await chromium.launch({
       executablePath: CHROMIUM,

@@ -99,34 +99,39 @@ describe("the HTTP server under slow and hostile clients", () => {
     const { port } = await start();
     const c = rawClient(port);
     c.socket.write(
-      `POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`,
+      `POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+        "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
     );
     await within(c.closed, 20_000, "the server to close the stalled request");
     expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
     expectProblem(parseRawAnswer(c.received()), "REQUEST_TIMEOUT", { instance: null });
   });
 
-  it("cuts off a client trickling its headers one byte at a time, and one trickling a body it is not authorised to send", async () => {
-    const { port } = await start();
-    const headers = rawClient(port);
-    trickle(
-      headers.socket,
-      `GET /v1/acceptances/AWS.pacinv-ABCDEFGHIJKLM.x HTTP/1.1\r\nHost: x\r\nX-Padding: ${"a".repeat(500)}`,
-      50,
-    );
-    const body = rawClient(port);
-    body.socket.write(
-      "POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
-    );
-    trickle(body.socket, "{".repeat(1000), 50);
-    await within(Promise.all([headers.closed, body.closed]), 20_000, "both tricklers to be cut off");
-    expect(headers.received()).toMatch(/^HTTP\/1\.1 408 /);
-    expectProblem(parseRawAnswer(headers.received()), "REQUEST_TIMEOUT", { instance: null });
-    // The unauthenticated one got its 401 at once, and the connection was closed with it.
-    expect(body.received()).toMatch(/^HTTP\/1\.1 401 /);
-    expectProblem(parseRawAnswer(body.received()), "UNAUTHORIZED", { instance: "/v1/acceptances" });
-    expect(body.received().toLowerCase()).toContain("connection: close");
-  });
+  it(
+    "cuts off a client trickling its headers one byte at a time, and one " +
+      "trickling a body it is not authorised to send",
+    async () => {
+      const { port } = await start();
+      const headers = rawClient(port);
+      trickle(
+        headers.socket,
+        `GET /v1/acceptances/AWS.pacinv-ABCDEFGHIJKLM.x HTTP/1.1\r\nHost: x\r\nX-Padding: ${"a".repeat(500)}`,
+        50,
+      );
+      const body = rawClient(port);
+      body.socket.write(
+        "POST /v1/acceptances HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+      );
+      trickle(body.socket, "{".repeat(1000), 50);
+      await within(Promise.all([headers.closed, body.closed]), 20_000, "both tricklers to be cut off");
+      expect(headers.received()).toMatch(/^HTTP\/1\.1 408 /);
+      expectProblem(parseRawAnswer(headers.received()), "REQUEST_TIMEOUT", { instance: null });
+      // The unauthenticated one got its 401 at once, and the connection was closed with it.
+      expect(body.received()).toMatch(/^HTTP\/1\.1 401 /);
+      expectProblem(parseRawAnswer(body.received()), "UNAUTHORIZED", { instance: "/v1/acceptances" });
+      expect(body.received().toLowerCase()).toContain("connection: close");
+    },
+  );
 
   it("closes idle keep-alive connections", async () => {
     const { port } = await start();
@@ -136,21 +141,24 @@ describe("the HTTP server under slow and hostile clients", () => {
     expect(c.received()).toMatch(/^HTTP\/1\.1 200 /);
   });
 
-  it("closes a connection with no traffic either way after HTTP_IDLE_TIMEOUT_MS, when no other timeout would", async () => {
-    // The header, request and keep-alive timeouts far off: only the idle timeout can end these.
-    const { port } = await start({
-      HTTP_HEADERS_TIMEOUT_MS: 200_000,
-      HTTP_REQUEST_TIMEOUT_MS: 250_000,
-      HTTP_KEEP_ALIVE_TIMEOUT_MS: 250_000,
-      HTTP_REDIS_TIMEOUT_MS: 200,
-      HTTP_IDLE_TIMEOUT_MS: 1000,
-    });
-    const silent = rawClient(port);
-    const halfway = rawClient(port);
-    halfway.socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
-    await within(Promise.all([silent.closed, halfway.closed]), 30_000, "the idle connections to be closed");
-    expect(silent.received()).toBe("");
-  });
+  it(
+    "closes a connection with no traffic either way after " + "HTTP_IDLE_TIMEOUT_MS, when no other timeout would",
+    async () => {
+      // The header, request and keep-alive timeouts far off: only the idle timeout can end these.
+      const { port } = await start({
+        HTTP_HEADERS_TIMEOUT_MS: 200_000,
+        HTTP_REQUEST_TIMEOUT_MS: 250_000,
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: 250_000,
+        HTTP_REDIS_TIMEOUT_MS: 200,
+        HTTP_IDLE_TIMEOUT_MS: 1000,
+      });
+      const silent = rawClient(port);
+      const halfway = rawClient(port);
+      halfway.socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+      await within(Promise.all([silent.closed, halfway.closed]), 30_000, "the idle connections to be closed");
+      expect(silent.received()).toBe("");
+    },
+  );
 
   it("keeps serving real clients while the connection cap is full of idle and trickling sockets", async () => {
     // Long timeouts here: the idle sockets stay, only the cap can make room.
@@ -243,43 +251,48 @@ describe("the HTTP server under slow and hostile clients", () => {
     });
   });
 
-  it("authenticates first, then answers 404 NOT_FOUND in our words for an id too long to be one (509-520 characters, 10 kB), on lookup and cancel; a URL over Node's header limit is 431", async () => {
-    const { port } = await start({}, { control: true });
-    const ids = [...Array.from({ length: 12 }, (_, i) => 509 + i), 10_000].map((n) => `AWS.${"a".repeat(n - 4)}`);
-    expect(ids.map((id) => id.length)).toEqual([509, 510, 511, 512, 513, 514, 515, 516, 517, 518, 519, 520, 10_000]);
-    const call = async (method: "GET" | "POST", path: string, token: boolean) => {
-      const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-        method,
-        headers: token ? { authorization: `Bearer ${TOKEN}` } : {},
-      });
-      return { status: res.status, headers: res.headers, text: await res.text() };
-    };
-    for (const id of ids) {
-      for (const [method, path] of [
-        ["GET", `/v1/acceptances/${id}`],
-        ["POST", `/v1/acceptances/${id}/cancel`],
-      ] as const) {
-        const what = `${method} ${path.slice(0, 30)}… (id of ${id.length})`;
-        const anonymous = await call(method, path, false);
-        expectProblem({ ...anonymous, body: JSON.parse(anonymous.text) }, "UNAUTHORIZED", { instance: path });
-        const known = await call(method, path, true);
-        expectProblem({ ...known, body: JSON.parse(known.text) }, "NOT_FOUND", {
-          instance: path,
-          detail: expect.stringMatching(/^no request (or outcome )?with id "AWS\.a+"/),
+  it(
+    "authenticates first, then answers 404 NOT_FOUND in our words for an " +
+      "id too long to be one (509-520 characters, 10 kB), on lookup and " +
+      "cancel; a URL over Node's header limit is 431",
+    async () => {
+      const { port } = await start({}, { control: true });
+      const ids = [...Array.from({ length: 12 }, (_, i) => 509 + i), 10_000].map((n) => `AWS.${"a".repeat(n - 4)}`);
+      expect(ids.map((id) => id.length)).toEqual([509, 510, 511, 512, 513, 514, 515, 516, 517, 518, 519, 520, 10_000]);
+      const call = async (method: "GET" | "POST", path: string, token: boolean) => {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+          method,
+          headers: token ? { authorization: `Bearer ${TOKEN}` } : {},
         });
-        expect(known.text, what).not.toMatch(/FST_|max param length/i);
+        return { status: res.status, headers: res.headers, text: await res.text() };
+      };
+      for (const id of ids) {
+        for (const [method, path] of [
+          ["GET", `/v1/acceptances/${id}`],
+          ["POST", `/v1/acceptances/${id}/cancel`],
+        ] as const) {
+          const what = `${method} ${path.slice(0, 30)}… (id of ${id.length})`;
+          const anonymous = await call(method, path, false);
+          expectProblem({ ...anonymous, body: JSON.parse(anonymous.text) }, "UNAUTHORIZED", { instance: path });
+          const known = await call(method, path, true);
+          expectProblem({ ...known, body: JSON.parse(known.text) }, "NOT_FOUND", {
+            instance: path,
+            detail: expect.stringMatching(/^no request (or outcome )?with id "AWS\.a+"/),
+          });
+          expect(known.text, what).not.toMatch(/FST_|max param length/i);
+        }
       }
-    }
-    // The bound on what the router is given: Node refuses a request line and headers over its
-    // header limit (16 KiB) before any route or hook runs, in the API's shape.
-    for (const token of [false, true]) {
-      const c = rawClient(port);
-      c.socket.write(
-        `GET /v1/acceptances/AWS.${"a".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n${token ? `Authorization: Bearer ${TOKEN}\r\n` : ""}\r\n`,
-      );
-      await within(c.closed, 10_000, "an answer to a 20 kB URL");
-      expect(c.received()).toMatch(/^HTTP\/1\.1 431 /);
-      expectProblem(parseRawAnswer(c.received()), "HEADERS_TOO_LARGE", { instance: null });
-    }
-  });
+      // The bound on what the router is given: Node refuses a request line and headers over its
+      // header limit (16 KiB) before any route or hook runs, in the API's shape.
+      for (const token of [false, true]) {
+        const c = rawClient(port);
+        c.socket.write(
+          `GET /v1/acceptances/AWS.${"a".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n${token ? `Authorization: Bearer ${TOKEN}\r\n` : ""}\r\n`,
+        );
+        await within(c.closed, 10_000, "an answer to a 20 kB URL");
+        expect(c.received()).toMatch(/^HTTP\/1\.1 431 /);
+        expectProblem(parseRawAnswer(c.received()), "HEADERS_TOO_LARGE", { instance: null });
+      }
+    },
+  );
 });

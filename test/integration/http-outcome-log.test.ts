@@ -106,43 +106,46 @@ describe("the outcome log over HTTP", () => {
 });
 
 describe("/v1/webhooks", () => {
-  it("creates an endpoint showing its secret once, never after; names the field of a bad one; rotates; removes", async () => {
-    const json = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
-    const admin = { authorization: `Bearer ${ADMIN}` };
-    const refused = await fetch(`${base}/v1/webhooks`, {
-      method: "POST",
-      headers: { ...headers, "content-type": "application/json" },
-      body: "{}",
-    });
-    expect(refused.status).toBe(403);
-    const bad = await fetch(`${base}/v1/webhooks`, {
-      method: "POST",
-      headers: json,
-      body: JSON.stringify({ url: "ftp://x" }),
-    });
-    expect(bad.status).toBe(400);
-    expect(JSON.stringify(await bad.json())).toContain("url");
-    const created = await fetch(`${base}/v1/webhooks`, {
-      method: "POST",
-      headers: json,
-      body: JSON.stringify({ url: "https://example.com/hook", events: ["failed"] }),
-    });
-    expect(created.status).toBe(201);
-    const ep = (await created.json()) as any;
-    expect(ep.secret).toMatch(/^whsec_/);
-    const listed = await (await fetch(`${base}/v1/webhooks`, { headers })).text();
-    const one = await (await fetch(`${base}/v1/webhooks/${ep.id}`, { headers })).text();
-    for (const text of [listed, one]) {
-      expect(text).toContain(ep.id);
-      expect(text).not.toContain(ep.secret.slice(6, 26));
-    }
-    const rotated = (await (
-      await fetch(`${base}/v1/webhooks/${ep.id}/rotate-secret`, { method: "POST", headers: admin })
-    ).json()) as any;
-    expect(rotated.secret).toMatch(/^whsec_/);
-    expect(rotated.activeSecrets).toBe(2);
-    expect(await (await fetch(`${base}/v1/webhooks`, { headers })).text()).not.toContain(rotated.secret.slice(6, 26));
-    expect((await fetch(`${base}/v1/webhooks/${ep.id}`, { method: "DELETE", headers: admin })).status).toBe(204);
-    expect((await fetch(`${base}/v1/webhooks/${ep.id}`, { headers })).status).toBe(404);
-  });
+  it(
+    "creates an endpoint showing its secret once, never after; names the " + "field of a bad one; rotates; removes",
+    async () => {
+      const json = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
+      const admin = { authorization: `Bearer ${ADMIN}` };
+      const refused = await fetch(`${base}/v1/webhooks`, {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(refused.status).toBe(403);
+      const bad = await fetch(`${base}/v1/webhooks`, {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ url: "ftp://x" }),
+      });
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(await bad.json())).toContain("url");
+      const created = await fetch(`${base}/v1/webhooks`, {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ url: "https://example.com/hook", events: ["failed"] }),
+      });
+      expect(created.status).toBe(201);
+      const ep = (await created.json()) as any;
+      expect(ep.secret).toMatch(/^whsec_/);
+      const listed = await (await fetch(`${base}/v1/webhooks`, { headers })).text();
+      const one = await (await fetch(`${base}/v1/webhooks/${ep.id}`, { headers })).text();
+      for (const text of [listed, one]) {
+        expect(text).toContain(ep.id);
+        expect(text).not.toContain(ep.secret.slice(6, 26));
+      }
+      const rotated = (await (
+        await fetch(`${base}/v1/webhooks/${ep.id}/rotate-secret`, { method: "POST", headers: admin })
+      ).json()) as any;
+      expect(rotated.secret).toMatch(/^whsec_/);
+      expect(rotated.activeSecrets).toBe(2);
+      expect(await (await fetch(`${base}/v1/webhooks`, { headers })).text()).not.toContain(rotated.secret.slice(6, 26));
+      expect((await fetch(`${base}/v1/webhooks/${ep.id}`, { method: "DELETE", headers: admin })).status).toBe(204);
+      expect((await fetch(`${base}/v1/webhooks/${ep.id}`, { headers })).status).toBe(404);
+    },
+  );
 });

@@ -45,53 +45,58 @@ afterEach(async () => {
 });
 
 describe("ingest: Cancelled and requests under keys of their own", { timeout: 180_000 }, () => {
-  it("a Cancelled event cancels the invitation's waiting requests under custom idempotency keys and the default key; another invitation's request is left", async () => {
-    moto = await startMoto();
-    const { queueUrl } = await createEventQueues(moto.sqs, "events-custom-key");
-    ownRedis = await startRedisServer();
-    p = await startPipeline({ label: "ingest-custom-key", redisUrl: ownRedis.url });
-    const config = loadConfig(
-      {},
-      {
-        ...p.config,
-        AWS_ENDPOINT_URL_SQS: moto.url,
-        INGEST_WAIT_SECONDS: 1,
-        INGEST_VISIBILITY_TIMEOUT_SECONDS: 5,
-        INGEST_BACKOFF_MAX_MS: 1000,
-      },
-    );
-    const store = requestStoreFromConfig(config, p.redis, { writesQueueMeta: false });
-    closers.push(() => store.close());
-    const target = invitationId();
-    const other = invitationId();
-    // No worker runs: the requests wait. Two under keys of their own, one under the default key.
-    const results = await p.producer.enqueueMany([
-      { catalog: "AWS", identifier: target, idempotencyKey: "crm-4711" },
-      { catalog: "AWS", identifier: target, action: "reject", reason: "no", idempotencyKey: "crm-4712" },
-      { catalog: "AWS", identifier: target },
-      { catalog: "AWS", identifier: other, idempotencyKey: "crm-4713" },
-    ]);
-    const ids = results.map((r) => r.jobId);
-    expect(new Set(ids).size).toBe(4);
-    ingest = startIngest(config, {
-      queueUrl,
-      policy: parsePolicy({ default: "accept", rules: [] }),
-      logger: createLogger({ level: "silent" }),
-      api: p.api,
-      credentials: TEST_CREDENTIALS,
-    });
-    await sendEvent(moto.sqs, queueUrl, canceledEvent(target));
-    const outcomes = await waitFor(
-      async () => {
-        const o = await Promise.all(ids.slice(0, 3).map((id) => store.readOutcome(id)));
-        return o.every((x) => x !== undefined) ? o : undefined;
-      },
-      60_000,
-      "the target's requests canceled",
-    );
-    for (const o of outcomes)
-      expect(o).toMatchObject({ type: "canceled", reason: expect.stringMatching(/^the sender canceled/) });
-    await waitFor(async () => (await queueDepth(moto!.sqs, queueUrl)) === 0, 60_000, "the queue emptied");
-    expect(await store.readOutcome(ids[3]!)).toBeUndefined();
-  });
+  it(
+    "a Cancelled event cancels the invitation's waiting requests under " +
+      "custom idempotency keys and the default key; another invitation's " +
+      "request is left",
+    async () => {
+      moto = await startMoto();
+      const { queueUrl } = await createEventQueues(moto.sqs, "events-custom-key");
+      ownRedis = await startRedisServer();
+      p = await startPipeline({ label: "ingest-custom-key", redisUrl: ownRedis.url });
+      const config = loadConfig(
+        {},
+        {
+          ...p.config,
+          AWS_ENDPOINT_URL_SQS: moto.url,
+          INGEST_WAIT_SECONDS: 1,
+          INGEST_VISIBILITY_TIMEOUT_SECONDS: 5,
+          INGEST_BACKOFF_MAX_MS: 1000,
+        },
+      );
+      const store = requestStoreFromConfig(config, p.redis, { writesQueueMeta: false });
+      closers.push(() => store.close());
+      const target = invitationId();
+      const other = invitationId();
+      // No worker runs: the requests wait. Two under keys of their own, one under the default key.
+      const results = await p.producer.enqueueMany([
+        { catalog: "AWS", identifier: target, idempotencyKey: "crm-4711" },
+        { catalog: "AWS", identifier: target, action: "reject", reason: "no", idempotencyKey: "crm-4712" },
+        { catalog: "AWS", identifier: target },
+        { catalog: "AWS", identifier: other, idempotencyKey: "crm-4713" },
+      ]);
+      const ids = results.map((r) => r.jobId);
+      expect(new Set(ids).size).toBe(4);
+      ingest = startIngest(config, {
+        queueUrl,
+        policy: parsePolicy({ default: "accept", rules: [] }),
+        logger: createLogger({ level: "silent" }),
+        api: p.api,
+        credentials: TEST_CREDENTIALS,
+      });
+      await sendEvent(moto.sqs, queueUrl, canceledEvent(target));
+      const outcomes = await waitFor(
+        async () => {
+          const o = await Promise.all(ids.slice(0, 3).map((id) => store.readOutcome(id)));
+          return o.every((x) => x !== undefined) ? o : undefined;
+        },
+        60_000,
+        "the target's requests canceled",
+      );
+      for (const o of outcomes)
+        expect(o).toMatchObject({ type: "canceled", reason: expect.stringMatching(/^the sender canceled/) });
+      await waitFor(async () => (await queueDepth(moto!.sqs, queueUrl)) === 0, 60_000, "the queue emptied");
+      expect(await store.readOutcome(ids[3]!)).toBeUndefined();
+    },
+  );
 });

@@ -139,121 +139,137 @@ const handled = (h: Harness, identifier: string, kind?: string) =>
   h.logs.filter((l) => l.msg === "ingest.event" && l.identifier === identifier && (!kind || l.kind === kind));
 
 describe("ingest (SQS → requests)", { timeout: 180_000 }, () => {
-  it("acts on the emulator's events: Received → policy → enqueued (accept or reject by e-mail), held; Cancelled and Expired end waiting requests canceled with the reason, close a held one; the queue is emptied", async () => {
-    const h = await harness("ingest-emu", {
-      default: "accept",
-      rules: [
-        { action: "reject", reason: "not our partner", when: { inviterEmailDomains: ["spam.example"] } },
-        { action: "hold", when: { connectionTypes: ["SUBSIDIARY"] } },
-      ],
-    });
-    h.start();
-    const emu = p!.emulator;
-    const accept = emu.seedInvitation({ emailDomain: "good.example" });
-    const reject = emu.seedInvitation({ emailDomain: "spam.example" });
-    const hold = emu.seedInvitation({ connectionType: "SUBSIDIARY" });
-    const toCancel = emu.seedInvitation();
-    const toExpire = emu.seedInvitation();
-    const jobs = await waitFor(
-      async () => {
-        const ids = await Promise.all([accept, reject, toCancel, toExpire].map((i) => h.requestOf(i.identifier)));
-        return ids.every((id) => id !== undefined) && h.held.has(hold.identifier) ? ids : undefined;
-      },
-      60_000,
-      "the Received events' requests",
-    );
-    const store = requestStoreFromConfig(p!.config, p!.redis, { writesQueueMeta: false });
-    stores.push(store);
-    const rejectJob = await store.job(jobs[1]!);
-    expect(rejectJob?.data).toMatchObject({ request: { action: "reject", reason: "not our partner" } });
-    expect((await store.job(jobs[0]!))?.data).toMatchObject({ request: { identifier: accept.identifier } });
-    expect(h.held.get(hold.identifier)).toMatchObject({
-      connectionType: "SUBSIDIARY",
-      inviterEmail: expect.stringContaining("@"),
-    });
+  it(
+    "acts on the emulator's events: Received → policy → enqueued (accept " +
+      "or reject by e-mail), held; Cancelled and Expired end waiting " +
+      "requests canceled with the reason, close a held one; the queue is " +
+      "emptied",
+    async () => {
+      const h = await harness("ingest-emu", {
+        default: "accept",
+        rules: [
+          { action: "reject", reason: "not our partner", when: { inviterEmailDomains: ["spam.example"] } },
+          { action: "hold", when: { connectionTypes: ["SUBSIDIARY"] } },
+        ],
+      });
+      h.start();
+      const emu = p!.emulator;
+      const accept = emu.seedInvitation({ emailDomain: "good.example" });
+      const reject = emu.seedInvitation({ emailDomain: "spam.example" });
+      const hold = emu.seedInvitation({ connectionType: "SUBSIDIARY" });
+      const toCancel = emu.seedInvitation();
+      const toExpire = emu.seedInvitation();
+      const jobs = await waitFor(
+        async () => {
+          const ids = await Promise.all([accept, reject, toCancel, toExpire].map((i) => h.requestOf(i.identifier)));
+          return ids.every((id) => id !== undefined) && h.held.has(hold.identifier) ? ids : undefined;
+        },
+        60_000,
+        "the Received events' requests",
+      );
+      const store = requestStoreFromConfig(p!.config, p!.redis, { writesQueueMeta: false });
+      stores.push(store);
+      const rejectJob = await store.job(jobs[1]!);
+      expect(rejectJob?.data).toMatchObject({ request: { action: "reject", reason: "not our partner" } });
+      expect((await store.job(jobs[0]!))?.data).toMatchObject({ request: { identifier: accept.identifier } });
+      expect(h.held.get(hold.identifier)).toMatchObject({
+        connectionType: "SUBSIDIARY",
+        inviterEmail: expect.stringContaining("@"),
+      });
 
-    // The sender cancels one, another expires, the held one is canceled too.
-    for (const [inv, how] of [
-      [toCancel, "cancel"],
-      [toExpire, "expire"],
-      [hold, "cancel"],
-    ] as const) {
-      const r = await fetch(`${emu.url}/_emulator/invitations/AWS/${inv.identifier}/${how}`, { method: "POST" });
-      expect(r.status).toBe(200);
-    }
-    const canceled = await waitFor(() => h.outcomeOf(jobs[2]!), 60_000, "the canceled outcome");
-    expect(canceled).toMatchObject({ type: "canceled", reason: expect.stringMatching(/^the sender canceled/) });
-    const expired = await waitFor(() => h.outcomeOf(jobs[3]!), 60_000, "the expired request's outcome");
-    expect(expired).toMatchObject({ type: "canceled", reason: expect.stringMatching(/^the invitation expired/) });
-    await waitFor(() => h.held.get(hold.identifier)?.closed === "CANCELED", 60_000, "the held one closed");
-    // Nothing of those reached AWS, and every message was deleted once handled.
-    expect(emu.calls({ operation: "AcceptConnectionInvitation" })).toHaveLength(0);
-    await waitFor(async () => (await queueDepth(moto!.sqs, h.queueUrl)) === 0, 30_000, "an empty queue");
-    expect(await h.outcomeOf(jobs[0]!)).toBeUndefined();
-  });
+      // The sender cancels one, another expires, the held one is canceled too.
+      for (const [inv, how] of [
+        [toCancel, "cancel"],
+        [toExpire, "expire"],
+        [hold, "cancel"],
+      ] as const) {
+        const r = await fetch(`${emu.url}/_emulator/invitations/AWS/${inv.identifier}/${how}`, { method: "POST" });
+        expect(r.status).toBe(200);
+      }
+      const canceled = await waitFor(() => h.outcomeOf(jobs[2]!), 60_000, "the canceled outcome");
+      expect(canceled).toMatchObject({ type: "canceled", reason: expect.stringMatching(/^the sender canceled/) });
+      const expired = await waitFor(() => h.outcomeOf(jobs[3]!), 60_000, "the expired request's outcome");
+      expect(expired).toMatchObject({ type: "canceled", reason: expect.stringMatching(/^the invitation expired/) });
+      await waitFor(() => h.held.get(hold.identifier)?.closed === "CANCELED", 60_000, "the held one closed");
+      // Nothing of those reached AWS, and every message was deleted once handled.
+      expect(emu.calls({ operation: "AcceptConnectionInvitation" })).toHaveLength(0);
+      await waitFor(async () => (await queueDepth(moto!.sqs, h.queueUrl)) === 0, 30_000, "an empty queue");
+      expect(await h.outcomeOf(jobs[0]!)).toBeUndefined();
+    },
+  );
 
-  it("a repeated event is a duplicate, never a second request; Cancelled before Received enqueues nothing; documented shapes with unknown fields are read and the fields logged", async () => {
-    const h = await harness("ingest-doc", { default: "accept", rules: [] });
-    const dup = invitationId();
-    const late = invitationId();
-    const sqs = moto!.sqs;
-    const first = receivedEvent(dup, { extra: { somethingNew: 1 } });
-    // The same event twice (SQS at least once), and a second Received for the same invitation.
-    await sendEvent(sqs, h.queueUrl, first);
-    await sendEvent(sqs, h.queueUrl, first);
-    await sendEvent(sqs, h.queueUrl, receivedEvent(dup));
-    // Out of order: Cancelled first.
-    await sendEvent(sqs, h.queueUrl, canceledEvent(late));
-    h.start();
-    await waitFor(() => handled(h, dup).length === 3 && handled(h, late).length === 1, 60_000, "four events handled");
-    await sendEvent(sqs, h.queueUrl, receivedEvent(late));
-    await waitFor(() => handled(h, late, "received").length === 1, 60_000, "the late Received");
-    expect(handled(h, late, "received")[0]).toMatchObject({ result: "ended-before" });
-    expect(await h.requestOf(late)).toBeUndefined();
-    const results = handled(h, dup).map((l) => l.result);
-    expect(results.filter((r) => r === "enqueued")).toHaveLength(1);
-    expect(results.filter((r) => r === "duplicate")).toHaveLength(2);
-    expect(new Set(handled(h, dup).map((l) => l.jobId)).size).toBe(1);
-    expect(await p!.producer.queue.getJobCounts("waiting")).toMatchObject({ waiting: 1 });
-    expect(h.logs.find((l) => (l.unknownFields as string[] | undefined)?.length)).toMatchObject({
-      unknownFields: ["detail.connectionInvitation.somethingNew"],
-    });
+  it(
+    "a repeated event is a duplicate, never a second request; Cancelled " +
+      "before Received enqueues nothing; documented shapes with unknown " +
+      "fields are read and the fields logged",
+    async () => {
+      const h = await harness("ingest-doc", { default: "accept", rules: [] });
+      const dup = invitationId();
+      const late = invitationId();
+      const sqs = moto!.sqs;
+      const first = receivedEvent(dup, { extra: { somethingNew: 1 } });
+      // The same event twice (SQS at least once), and a second Received for the same invitation.
+      await sendEvent(sqs, h.queueUrl, first);
+      await sendEvent(sqs, h.queueUrl, first);
+      await sendEvent(sqs, h.queueUrl, receivedEvent(dup));
+      // Out of order: Cancelled first.
+      await sendEvent(sqs, h.queueUrl, canceledEvent(late));
+      h.start();
+      await waitFor(() => handled(h, dup).length === 3 && handled(h, late).length === 1, 60_000, "four events handled");
+      await sendEvent(sqs, h.queueUrl, receivedEvent(late));
+      await waitFor(() => handled(h, late, "received").length === 1, 60_000, "the late Received");
+      expect(handled(h, late, "received")[0]).toMatchObject({ result: "ended-before" });
+      expect(await h.requestOf(late)).toBeUndefined();
+      const results = handled(h, dup).map((l) => l.result);
+      expect(results.filter((r) => r === "enqueued")).toHaveLength(1);
+      expect(results.filter((r) => r === "duplicate")).toHaveLength(2);
+      expect(new Set(handled(h, dup).map((l) => l.jobId)).size).toBe(1);
+      expect(await p!.producer.queue.getJobCounts("waiting")).toMatchObject({ waiting: 1 });
+      expect(h.logs.find((l) => (l.unknownFields as string[] | undefined)?.length)).toMatchObject({
+        unknownFields: ["detail.connectionInvitation.somethingNew"],
+      });
 
-    // Accepted elsewhere, Partner Connection Cancelled, Expired for a request: noted, closed, canceled.
-    await sendEvent(sqs, h.queueUrl, acceptedEvent(invitationId()));
-    await sendEvent(sqs, h.queueUrl, connectionCanceledEvent("pac-CONNECTION00001"));
-    await sendEvent(sqs, h.queueUrl, expiredEvent(dup));
-    await waitFor(() => handled(h, "pac-CONNECTION00001").length === 1, 60_000, "the connection's event");
-    expect(h.logs.some((l) => String(l.msg).startsWith("ingest.connection canceled"))).toBe(true);
-    const outcome = await waitFor(() => h.outcomeOf(handled(h, dup)[0]!.jobId as string), 60_000, "canceled");
-    expect(outcome).toMatchObject({ type: "canceled", reason: expect.stringMatching(/expired/) });
-    await waitFor(async () => (await queueDepth(sqs, h.queueUrl)) === 0, 30_000, "an empty queue");
-  });
+      // Accepted elsewhere, Partner Connection Cancelled, Expired for a request: noted, closed, canceled.
+      await sendEvent(sqs, h.queueUrl, acceptedEvent(invitationId()));
+      await sendEvent(sqs, h.queueUrl, connectionCanceledEvent("pac-CONNECTION00001"));
+      await sendEvent(sqs, h.queueUrl, expiredEvent(dup));
+      await waitFor(() => handled(h, "pac-CONNECTION00001").length === 1, 60_000, "the connection's event");
+      expect(h.logs.some((l) => String(l.msg).startsWith("ingest.connection canceled"))).toBe(true);
+      const outcome = await waitFor(() => h.outcomeOf(handled(h, dup)[0]!.jobId as string), 60_000, "canceled");
+      expect(outcome).toMatchObject({ type: "canceled", reason: expect.stringMatching(/expired/) });
+      await waitFor(async () => (await queueDepth(sqs, h.queueUrl)) === 0, 30_000, "an empty queue");
+    },
+  );
 
-  it("a message that is not a valid event goes to the dead-letter queue after maxReceiveCount receipts, each logged once with what is wrong; valid ones beside it are handled", async () => {
-    const h = await harness("ingest-poison", { default: "accept", rules: [] }, 2);
-    const sqs = moto!.sqs;
-    const good = invitationId();
-    await sendEvent(sqs, h.queueUrl, "not json at all");
-    await sendEvent(sqs, h.queueUrl, { ...receivedEvent(invitationId()), source: "aws.elsewhere" });
-    const noId = receivedEvent("pacinv-short");
-    await sendEvent(sqs, h.queueUrl, noId);
-    await sendEvent(sqs, h.queueUrl, receivedEvent(good));
-    h.start();
-    await waitFor(async () => (await h.requestOf(good)) !== undefined, 60_000, "the valid event's request");
-    await waitFor(
-      async () => (await queueDepth(sqs, h.dlqUrl)) === 3 && (await queueDepth(sqs, h.queueUrl)) === 0,
-      60_000,
-      "three messages in the DLQ",
-    );
-    const invalid = h.logs.filter((l) => l.msg === "ingest.invalid message (left for the dead-letter queue)");
-    expect(invalid.length).toBeGreaterThanOrEqual(3);
-    const problems = invalid.map((l) => String(l.problem));
-    expect(problems).toContainEqual(expect.stringMatching(/^\(body\): must be JSON/));
-    expect(problems).toContainEqual(expect.stringMatching(/^source: must be "aws.partnercentral-account"/));
-    expect(problems).toContainEqual(expect.stringMatching(/^detail.connectionInvitation.id: must match/));
-    expect((await peekBodies(sqs, h.dlqUrl)).sort()).toContain("not json at all");
-  });
+  it(
+    "a message that is not a valid event goes to the dead-letter queue " +
+      "after maxReceiveCount receipts, each logged once with what is wrong; " +
+      "valid ones beside it are handled",
+    async () => {
+      const h = await harness("ingest-poison", { default: "accept", rules: [] }, 2);
+      const sqs = moto!.sqs;
+      const good = invitationId();
+      await sendEvent(sqs, h.queueUrl, "not json at all");
+      await sendEvent(sqs, h.queueUrl, { ...receivedEvent(invitationId()), source: "aws.elsewhere" });
+      const noId = receivedEvent("pacinv-short");
+      await sendEvent(sqs, h.queueUrl, noId);
+      await sendEvent(sqs, h.queueUrl, receivedEvent(good));
+      h.start();
+      await waitFor(async () => (await h.requestOf(good)) !== undefined, 60_000, "the valid event's request");
+      await waitFor(
+        async () => (await queueDepth(sqs, h.dlqUrl)) === 3 && (await queueDepth(sqs, h.queueUrl)) === 0,
+        60_000,
+        "three messages in the DLQ",
+      );
+      const invalid = h.logs.filter((l) => l.msg === "ingest.invalid message (left for the dead-letter queue)");
+      expect(invalid.length).toBeGreaterThanOrEqual(3);
+      const problems = invalid.map((l) => String(l.problem));
+      expect(problems).toContainEqual(expect.stringMatching(/^\(body\): must be JSON/));
+      expect(problems).toContainEqual(expect.stringMatching(/^source: must be "aws.partnercentral-account"/));
+      expect(problems).toContainEqual(expect.stringMatching(/^detail.connectionInvitation.id: must match/));
+      expect((await peekBodies(sqs, h.dlqUrl)).sort()).toContain("not json at all");
+    },
+  );
 
   it("rides out SQS being unreachable (backs off, logs, resumes), and stops within its grace while it is", async () => {
     const h = await harness("ingest-down", { default: "accept", rules: [] });

@@ -28,7 +28,8 @@ afterEach(async () => {
 const OUTCOMES = "invitation-outcomes";
 
 describe("pc-invitations status on Redis", () => {
-  it("shows a backlog, its oldest request, a running worker's admitted calls, failures without outcome and parked outcomes", async () => {
+  it("shows a backlog, its oldest request, a running worker's admitted " +
+    "calls, failures without outcome and parked outcomes", async () => {
     p = await startPipeline({ label: "status" });
     reader = createRequestReader(p.config, p.redis);
     const status = async () => statusReportSchema.parse(await reader!.status());
@@ -236,7 +237,8 @@ describe("listings of requests on Redis (GET /v1/acceptances)", () => {
     expect(seen).toEqual([ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]]);
   }, 60_000);
 
-  it("lists an invitation's requests (every key, a canceled one with its outcome), and walks every state without a filter", async () => {
+  it("lists an invitation's requests (every key, a canceled one with its " +
+    "outcome), and walks every state without a filter", async () => {
     p = await startPipeline({ label: "list-ident" });
     reader = createRequestReader(p.config, p.redis);
     const inv = p.emulator.seedInvitation();
@@ -287,35 +289,38 @@ describe("listings of requests on Redis (GET /v1/acceptances)", () => {
 });
 
 describe("the fleet's workers on Redis", () => {
-  it("a beat lasts its TTL (kept by Redis), says how long ago it was written, and goes at once when removed", async () => {
-    p = await startPipeline({ label: "beats" });
-    const store = createRedisRequestStore({
-      connection: p.redis,
-      location: { prefix: p.prefix, requestsQueue: "accept-invitation", outcomesQueue: OUTCOMES },
-      retry: DEFAULT_RETRY_POLICY,
-      writesQueueMeta: false,
-    });
-    cleanups.push(() => store.close());
-    const beat = (id: string) => ({
-      id,
-      host: "h",
-      pid: 1,
-      startedAt: new Date().toISOString(),
-      concurrency: 2,
-      limitKeys: [],
-      fault: null,
-    });
-    await store.beatWorker(beat("short"), 400);
-    await store.beatWorker(beat("long"), 60_000);
-    const now = await store.workers(10);
-    expect(now.map((w) => w.id).sort()).toEqual(["long", "short"]);
-    expect(now.every((w) => w.lastBeatAgoMs >= 0 && w.lastBeatAgoMs < 400)).toBe(true);
-    await waitFor(async () => ((await store.workers(10)).length === 1 ? true : undefined), 10_000, "the expiry");
-    expect((await store.workers(10)).map((w) => w.id)).toEqual(["long"]);
-    await store.removeWorker("long");
-    expect(await store.workers(10)).toEqual([]);
-    // The limit bounds what is read.
-    for (let i = 0; i < 5; i++) await store.beatWorker(beat(`w${i}`), 60_000);
-    expect(await store.workers(3)).toHaveLength(3);
-  });
+  it(
+    "a beat lasts its TTL (kept by Redis), says how long ago it was " + "written, and goes at once when removed",
+    async () => {
+      p = await startPipeline({ label: "beats" });
+      const store = createRedisRequestStore({
+        connection: p.redis,
+        location: { prefix: p.prefix, requestsQueue: "accept-invitation", outcomesQueue: OUTCOMES },
+        retry: DEFAULT_RETRY_POLICY,
+        writesQueueMeta: false,
+      });
+      cleanups.push(() => store.close());
+      const beat = (id: string) => ({
+        id,
+        host: "h",
+        pid: 1,
+        startedAt: new Date().toISOString(),
+        concurrency: 2,
+        limitKeys: [],
+        fault: null,
+      });
+      await store.beatWorker(beat("short"), 400);
+      await store.beatWorker(beat("long"), 60_000);
+      const now = await store.workers(10);
+      expect(now.map((w) => w.id).sort()).toEqual(["long", "short"]);
+      expect(now.every((w) => w.lastBeatAgoMs >= 0 && w.lastBeatAgoMs < 400)).toBe(true);
+      await waitFor(async () => ((await store.workers(10)).length === 1 ? true : undefined), 10_000, "the expiry");
+      expect((await store.workers(10)).map((w) => w.id)).toEqual(["long"]);
+      await store.removeWorker("long");
+      expect(await store.workers(10)).toEqual([]);
+      // The limit bounds what is read.
+      for (let i = 0; i < 5; i++) await store.beatWorker(beat(`w${i}`), 60_000);
+      expect(await store.workers(3)).toHaveLength(3);
+    },
+  );
 });

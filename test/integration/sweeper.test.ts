@@ -302,29 +302,33 @@ describe("the sweeper", () => {
     },
   );
 
-  it("a job whose data is lost and that has no record ends InvalidJob; its record, when it turns up, is completed with it", async () => {
-    p = await startPipeline({ label: "sweep-no-record" });
-    const inv = p.emulator.seedInvitation();
-    const req = { catalog: inv.catalog, identifier: inv.identifier, idempotencyKey: "order-77" };
-    const r = await p.producer.enqueue(req);
-    const recordKey = idempotencyRecordKey(p.prefix, "accept-invitation", r.idempotencyKey);
-    // The record is out of reach for a while (a partial restore, say), and the job's data is lost.
-    await p.redis.rename(recordKey, `${recordKey}-away`);
-    await p.redis.hset(`${p.prefix}:accept-invitation:${r.jobId}`, "data", "{{{not json");
-    const w = await p.startWorker({ ...manualSweeper, STALLED_INTERVAL_MS: 1000, LOCK_DURATION_MS: 2000 });
-    const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
-    expect(event).toMatchObject({ type: "failed", requestId: r.jobId, error: { name: "InvalidJob" } });
-    expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" })).toHaveLength(0);
-    // The record is back, still queued: the sweeper completes it with the request's one outcome.
-    await p.redis.rename(`${recordKey}-away`, recordKey);
-    await p.redis.zadd(`${p.prefix}:accept-invitation:idem-open`, 0, recordKey);
-    expect(await w.sweep()).toMatchObject({ finished: 1 });
-    expect(parseRecord(await p.redis.hgetall(recordKey))).toMatchObject({ state: "completed", jobId: r.jobId });
-    expect(await p.redis.ttl(recordKey)).toBeGreaterThan(0);
-    expect(await p.producer.enqueue(req)).toMatchObject({
-      duplicate: true,
-      state: "completed",
-      outcome: { type: "failed", error: { name: "InvalidJob" } },
-    });
-  });
+  it(
+    "a job whose data is lost and that has no record ends InvalidJob; its " +
+      "record, when it turns up, is completed with it",
+    async () => {
+      p = await startPipeline({ label: "sweep-no-record" });
+      const inv = p.emulator.seedInvitation();
+      const req = { catalog: inv.catalog, identifier: inv.identifier, idempotencyKey: "order-77" };
+      const r = await p.producer.enqueue(req);
+      const recordKey = idempotencyRecordKey(p.prefix, "accept-invitation", r.idempotencyKey);
+      // The record is out of reach for a while (a partial restore, say), and the job's data is lost.
+      await p.redis.rename(recordKey, `${recordKey}-away`);
+      await p.redis.hset(`${p.prefix}:accept-invitation:${r.jobId}`, "data", "{{{not json");
+      const w = await p.startWorker({ ...manualSweeper, STALLED_INTERVAL_MS: 1000, LOCK_DURATION_MS: 2000 });
+      const [event] = await waitForOutcomes(p.redis, p.prefix, 1, { timeoutMs: 30_000 });
+      expect(event).toMatchObject({ type: "failed", requestId: r.jobId, error: { name: "InvalidJob" } });
+      expect(p.emulator.calls({ operation: "AcceptConnectionInvitation" })).toHaveLength(0);
+      // The record is back, still queued: the sweeper completes it with the request's one outcome.
+      await p.redis.rename(`${recordKey}-away`, recordKey);
+      await p.redis.zadd(`${p.prefix}:accept-invitation:idem-open`, 0, recordKey);
+      expect(await w.sweep()).toMatchObject({ finished: 1 });
+      expect(parseRecord(await p.redis.hgetall(recordKey))).toMatchObject({ state: "completed", jobId: r.jobId });
+      expect(await p.redis.ttl(recordKey)).toBeGreaterThan(0);
+      expect(await p.producer.enqueue(req)).toMatchObject({
+        duplicate: true,
+        state: "completed",
+        outcome: { type: "failed", error: { name: "InvalidJob" } },
+      });
+    },
+  );
 });

@@ -187,7 +187,8 @@ describe("webhooks", () => {
     expect(metrics).toContain("pci_webhook_attempts_total");
   }, 240_000);
 
-  it("disables an endpoint that answers 410, honours Retry-After, and signs with both secrets while one rotates", async () => {
+  it("disables an endpoint that answers 410, honours Retry-After, and signs " +
+    "with both secrets while one rotates", async () => {
     const s = setup("wh-410");
     const gone = await startReceiver(() => ({ status: 410 }));
     let asked = 0;

@@ -93,12 +93,15 @@ describe("cancelRequest (over the in-memory store)", () => {
     expect(untouched.calls).toHaveLength(0);
   });
 
-  it("two cancels at once: the second, which read the job before the first removed it, answers the same outcome", async () => {
-    const { store, jobId } = await waiting();
-    const seenBefore = await store.job(jobId);
-    const first = await cancelRequest({ store, lookupsFor: () => api }, jobId);
-    // The second cancel read the job while it was still there; by its publication it is gone.
-    const second = { ...store, job: async () => seenBefore };
-    expect(await cancelRequest({ store: second, lookupsFor: () => api }, jobId)).toEqual(first);
-  });
+  it(
+    "two cancels at once: the second, which read the job before the first " + "removed it, answers the same outcome",
+    async () => {
+      const { store, jobId } = await waiting();
+      const seenBefore = await store.job(jobId);
+      const first = await cancelRequest({ store, lookupsFor: () => api }, jobId);
+      // The second cancel read the job while it was still there; by its publication it is gone.
+      const second = { ...store, job: async () => seenBefore };
+      expect(await cancelRequest({ store: second, lookupsFor: () => api }, jobId)).toEqual(first);
+    },
+  );
 });

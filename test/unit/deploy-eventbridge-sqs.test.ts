@@ -84,21 +84,25 @@ describe("deploy/eventbridge-sqs.yaml", () => {
     walk(template.Outputs);
   });
 
-  it("an EventBridge rule on the default bus for source aws.partnercentral-account and the six detail types, to the queue", () => {
-    const [[, rule]] = byType("AWS::Events::Rule") as [[string, any]];
-    expect(rule.Properties.EventBusName).toBe("default");
-    expect(rule.Properties.EventPattern.source).toEqual(["aws.partnercentral-account"]);
-    expect(rule.Properties.EventPattern["detail-type"]).toEqual(
-      expect.arrayContaining([
-        "Partner Connection Invitation Received",
-        "Partner Connection Invitation Cancelled",
-        "Partner Connection Invitation Expired",
-        "Partner Connection Invitation Accepted",
-        "Partner Connection Cancelled",
-      ]),
-    );
-    expect(rule.Properties.Targets[0].Arn).toEqual({ "Fn::GetAtt": ["EventsQueue", "Arn"] });
-  });
+  it(
+    "an EventBridge rule on the default bus for source " +
+      "aws.partnercentral-account and the six detail types, to the queue",
+    () => {
+      const [[, rule]] = byType("AWS::Events::Rule") as [[string, any]];
+      expect(rule.Properties.EventBusName).toBe("default");
+      expect(rule.Properties.EventPattern.source).toEqual(["aws.partnercentral-account"]);
+      expect(rule.Properties.EventPattern["detail-type"]).toEqual(
+        expect.arrayContaining([
+          "Partner Connection Invitation Received",
+          "Partner Connection Invitation Cancelled",
+          "Partner Connection Invitation Expired",
+          "Partner Connection Invitation Accepted",
+          "Partner Connection Cancelled",
+        ]),
+      );
+      expect(rule.Properties.Targets[0].Arn).toEqual({ "Fn::GetAtt": ["EventsQueue", "Arn"] });
+    },
+  );
 
   it("a queue with a redrive policy to its dead-letter queue", () => {
     const queue = template.Resources.EventsQueue!;
@@ -123,26 +127,30 @@ describe("deploy/eventbridge-sqs.yaml", () => {
     });
   });
 
-  it("IAM for ingest (receive, delete, change visibility; Partner Central reads) and for workers (accept, reject, reads)", () => {
-    const actions = (name: string) =>
-      (template.Resources[name]!.Properties.PolicyDocument.Statement as Array<{ Action: string[] }>).flatMap(
-        (s) => s.Action,
+  it(
+    "IAM for ingest (receive, delete, change visibility; Partner Central " +
+      "reads) and for workers (accept, reject, reads)",
+    () => {
+      const actions = (name: string) =>
+        (template.Resources[name]!.Properties.PolicyDocument.Statement as Array<{ Action: string[] }>).flatMap(
+          (s) => s.Action,
+        );
+      expect(actions("IngestPolicy")).toEqual(
+        expect.arrayContaining([
+          "sqs:ReceiveMessage",
+          "sqs:DeleteMessage",
+          "sqs:ChangeMessageVisibility",
+          "partnercentral:GetConnectionInvitation",
+        ]),
       );
-    expect(actions("IngestPolicy")).toEqual(
-      expect.arrayContaining([
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:ChangeMessageVisibility",
-        "partnercentral:GetConnectionInvitation",
-      ]),
-    );
-    expect(actions("WorkerPolicy")).toEqual(
-      expect.arrayContaining([
-        "partnercentral:AcceptConnectionInvitation",
-        "partnercentral:RejectConnectionInvitation",
-        "partnercentral:GetConnectionInvitation",
-      ]),
-    );
-    expect(template.Outputs.QueueUrl.Value).toEqual({ Ref: "EventsQueue" });
-  });
+      expect(actions("WorkerPolicy")).toEqual(
+        expect.arrayContaining([
+          "partnercentral:AcceptConnectionInvitation",
+          "partnercentral:RejectConnectionInvitation",
+          "partnercentral:GetConnectionInvitation",
+        ]),
+      );
+      expect(template.Outputs.QueueUrl.Value).toEqual({ Ref: "EventsQueue" });
+    },
+  );
 });

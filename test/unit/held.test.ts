@@ -47,17 +47,20 @@ function setup() {
 }
 
 describe("held invitations (in memory)", () => {
-  it("records new, seen and closed sightings; sends the held notice once and the expiring one within the window", async () => {
-    const { store, deps } = setup();
-    expect(await recordHeld(deps, [sighting(1, 48), sighting(2, 12)])).toEqual(["new", "new"]);
-    expect(await recordHeld(deps, [sighting(1, 48)])).toEqual(["seen"]);
-    await store.closeHeld({ catalog: "AWS", identifier: id(1) }, "canceled", new Date(NOW).toISOString());
-    expect(await recordHeld(deps, [sighting(1, 48)])).toEqual(["closed"]);
-    await checkHeld(deps);
-    expect(store.notices.map((n) => n.eventId).sort()).toEqual(
-      [`notice:expiring:AWS.${id(2)}`, `notice:held:AWS.${id(1)}`, `notice:held:AWS.${id(2)}`].sort(),
-    );
-  });
+  it(
+    "records new, seen and closed sightings; sends the held notice once " + "and the expiring one within the window",
+    async () => {
+      const { store, deps } = setup();
+      expect(await recordHeld(deps, [sighting(1, 48), sighting(2, 12)])).toEqual(["new", "new"]);
+      expect(await recordHeld(deps, [sighting(1, 48)])).toEqual(["seen"]);
+      await store.closeHeld({ catalog: "AWS", identifier: id(1) }, "canceled", new Date(NOW).toISOString());
+      expect(await recordHeld(deps, [sighting(1, 48)])).toEqual(["closed"]);
+      await checkHeld(deps);
+      expect(store.notices.map((n) => n.eventId).sort()).toEqual(
+        [`notice:expiring:AWS.${id(2)}`, `notice:held:AWS.${id(1)}`, `notice:held:AWS.${id(2)}`].sort(),
+      );
+    },
+  );
 
   it("pages the open records by expiry", async () => {
     const { store, deps } = setup();

@@ -61,42 +61,46 @@ async function until(check: () => boolean): Promise<void> {
 const options = { batchSize: 10, waitSeconds: 1, visibilitySeconds: 60, backoffMs: 10, backoffMaxMs: 100 };
 
 describe("runIngestLoop", () => {
-  it("receives the next batch while a batch is worked on (batchesInFlight 3); a stop during a receive waits for both batches in hand, deleted", async () => {
-    const q = memoryQueue();
-    const controller = new AbortController();
-    const releases: Array<() => void> = [];
-    const handled: string[] = [];
-    const done = runIngestLoop(
-      {
-        queue: q.queue,
-        logger: createLogger({ level: "silent" }),
-        signal: controller.signal,
-        handle: async (event: PartnerEvent) => {
-          await new Promise<void>((r) => releases.push(r));
-          handled.push(event.eventId);
-          return { result: "noted" };
+  it(
+    "receives the next batch while a batch is worked on (batchesInFlight " +
+      "3); a stop during a receive waits for both batches in hand, deleted",
+    async () => {
+      const q = memoryQueue();
+      const controller = new AbortController();
+      const releases: Array<() => void> = [];
+      const handled: string[] = [];
+      const done = runIngestLoop(
+        {
+          queue: q.queue,
+          logger: createLogger({ level: "silent" }),
+          signal: controller.signal,
+          handle: async (event: PartnerEvent) => {
+            await new Promise<void>((r) => releases.push(r));
+            handled.push(event.eventId);
+            return { result: "noted" };
+          },
         },
-      },
-      { ...options, batchesInFlight: 3 },
-    );
-    q.send("m1");
-    await until(() => releases.length === 1);
-    // The first batch's work is pending: the second message is received and worked on all the same.
-    q.send("m2");
-    await until(() => releases.length === 2);
-    // The loop is in its third receive when the stop comes.
-    await until(() => q.receives() === 3);
-    let ended = false;
-    void done.then(() => (ended = true));
-    controller.abort(new Error("stop"));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(ended).toBe(false);
-    expect(q.deleted).toEqual([]);
-    for (const r of releases) r();
-    await done;
-    expect(handled).toHaveLength(2);
-    expect(q.deleted.sort()).toEqual(["m1", "m2"]);
-  });
+        { ...options, batchesInFlight: 3 },
+      );
+      q.send("m1");
+      await until(() => releases.length === 1);
+      // The first batch's work is pending: the second message is received and worked on all the same.
+      q.send("m2");
+      await until(() => releases.length === 2);
+      // The loop is in its third receive when the stop comes.
+      await until(() => q.receives() === 3);
+      let ended = false;
+      void done.then(() => (ended = true));
+      controller.abort(new Error("stop"));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(ended).toBe(false);
+      expect(q.deleted).toEqual([]);
+      for (const r of releases) r();
+      await done;
+      expect(handled).toHaveLength(2);
+      expect(q.deleted.sort()).toEqual(["m1", "m2"]);
+    },
+  );
 
   it("with batchesInFlight 1, the next receive waits for the batch in hand", async () => {
     const q = memoryQueue();

@@ -29,24 +29,27 @@ describe("Partner Central events (documented shapes and quirks)", () => {
     expect(kindOfDetailType(detailType)).toBe(kind);
   });
 
-  it("reads a Received event: the sender's profile, the mapped type, the inviter's e-mail; unknown fields named", () => {
-    const r = readPartnerEvent(JSON.stringify(receivedEvent("pacinv-ABCDEFGHIJKLM", { extra: { newThing: true } })));
-    expect(r).toMatchObject({
-      ok: true,
-      event: {
-        kind: "received",
-        catalog: "AWS",
-        invitation: {
-          id: "pacinv-ABCDEFGHIJKLM",
-          senderProfileId: "pprofile-SENDER0000001",
-          apiConnectionType: "OPPORTUNITY_COLLABORATION",
-          inviterEmail: "abc@def.com",
+  it(
+    "reads a Received event: the sender's profile, the mapped type, the " + "inviter's e-mail; unknown fields named",
+    () => {
+      const r = readPartnerEvent(JSON.stringify(receivedEvent("pacinv-ABCDEFGHIJKLM", { extra: { newThing: true } })));
+      expect(r).toMatchObject({
+        ok: true,
+        event: {
+          kind: "received",
+          catalog: "AWS",
+          invitation: {
+            id: "pacinv-ABCDEFGHIJKLM",
+            senderProfileId: "pprofile-SENDER0000001",
+            apiConnectionType: "OPPORTUNITY_COLLABORATION",
+            inviterEmail: "abc@def.com",
+          },
+          unknownFields: ["detail.connectionInvitation.newThing"],
+          unexpectedVersion: false,
         },
-        unknownFields: ["detail.connectionInvitation.newThing"],
-        unexpectedVersion: false,
-      },
-    });
-  });
+      });
+    },
+  );
 
   it("reads Expired without `account` (as the guide's example), Cancelled, and Partner Connection Cancelled", () => {
     expect(readPartnerEventValue(expiredEvent("pacinv-ABCDEFGHIJKLM"))).toMatchObject({

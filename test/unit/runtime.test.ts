@@ -35,15 +35,18 @@ describe("runtime", () => {
     }
   });
 
-  it("docs/node.md's table of platform packages is package.json's optionalDependencies, and the README names each", () => {
-    const rows = [...read("docs/node.md").matchAll(/^\| `(node-[a-z0-9-]+)` \| (\d+\.\d+\.\d+) \|/gm)];
-    const documented = Object.fromEntries(rows.map((row) => [row[1]!, row[2]!]));
-    const pinned = Object.fromEntries(
-      Object.entries(pkg.optionalDependencies).filter(([name]) => /^node-(linux|darwin|win)-/.test(name)),
-    );
-    expect(documented).toEqual(pinned);
-    for (const name of Object.keys(pinned)) expect(read("README.md"), name).toContain(`\`${name}\``);
-  });
+  it(
+    "docs/node.md's table of platform packages is package.json's " + "optionalDependencies, and the README names each",
+    () => {
+      const rows = [...read("docs/node.md").matchAll(/^\| `(node-[a-z0-9-]+)` \| (\d+\.\d+\.\d+) \|/gm)];
+      const documented = Object.fromEntries(rows.map((row) => [row[1]!, row[2]!]));
+      const pinned = Object.fromEntries(
+        Object.entries(pkg.optionalDependencies).filter(([name]) => /^node-(linux|darwin|win)-/.test(name)),
+      );
+      expect(documented).toEqual(pinned);
+      for (const name of Object.keys(pinned)) expect(read("README.md"), name).toContain(`\`${name}\``);
+    },
+  );
 
   it("says Node 26 everywhere a tool looks for it, and accepts 24 (still maintained) in engines", () => {
     expect(pkg.engines.node).toBe(">=24");

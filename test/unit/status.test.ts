@@ -138,40 +138,43 @@ describe("readStatus (the status read model) on the in-memory store", () => {
     expect(bounded.finished.withoutOutcome.ids[0]).toBe(`AWS.pacinv-X.${STATUS_FAILED_CHECKED + 4}`);
   });
 
-  it("gives the admitted rate (calls of the last minute / 60), the limit and the ceiling of every limit, summed", async () => {
-    const store = createMemoryRequestStore({ now: () => T0 });
-    await store.beatWorker(beat({ limitKeys: ["pc-AWS", "pc-Sandbox"] }), 15_000);
-    const limiter = limiterWith({
-      "pc-AWS": {
+  it(
+    "gives the admitted rate (calls of the last minute / 60), the limit " + "and the ceiling of every limit, summed",
+    async () => {
+      const store = createMemoryRequestStore({ now: () => T0 });
+      await store.beatWorker(beat({ limitKeys: ["pc-AWS", "pc-Sandbox"] }), 15_000);
+      const limiter = limiterWith({
+        "pc-AWS": {
+          rate: 4,
+          ceiling: 5,
+          throttles: 3,
+          lastThrottleAt: "2026-12-07T11:59:00.000Z",
+          retryBudget: { ratio: 0.1, minPerMinute: 10, callsLastMinute: 240, retriesLastMinute: 6 },
+        },
+        "pc-Sandbox": {
+          rate: 1,
+          ceiling: 2,
+          retryBudget: { ratio: 0.1, minPerMinute: 10, callsLastMinute: 30, retriesLastMinute: 0 },
+        },
+      });
+      const report = await readStatus({ store, limiter, limitKey: "pc-{catalog}", now: () => T0 });
+      // A template is not a limit: only the keys the workers use are read.
+      expect(limiter.asked.sort()).toEqual(["pc-AWS", "pc-Sandbox"]);
+      expect(report.rate.admittedPerSecond).toBeCloseTo(4.5, 10);
+      expect(report.rate.limit).toBe(5);
+      expect(report.rate.ceiling).toBe(7);
+      expect(report.rate.limits[0]).toMatchObject({
+        limitKey: "pc-AWS",
+        admittedPerSecond: 4,
+        callsLastMinute: 240,
+        retriesLastMinute: 6,
         rate: 4,
         ceiling: 5,
         throttles: 3,
         lastThrottleAt: "2026-12-07T11:59:00.000Z",
-        retryBudget: { ratio: 0.1, minPerMinute: 10, callsLastMinute: 240, retriesLastMinute: 6 },
-      },
-      "pc-Sandbox": {
-        rate: 1,
-        ceiling: 2,
-        retryBudget: { ratio: 0.1, minPerMinute: 10, callsLastMinute: 30, retriesLastMinute: 0 },
-      },
-    });
-    const report = await readStatus({ store, limiter, limitKey: "pc-{catalog}", now: () => T0 });
-    // A template is not a limit: only the keys the workers use are read.
-    expect(limiter.asked.sort()).toEqual(["pc-AWS", "pc-Sandbox"]);
-    expect(report.rate.admittedPerSecond).toBeCloseTo(4.5, 10);
-    expect(report.rate.limit).toBe(5);
-    expect(report.rate.ceiling).toBe(7);
-    expect(report.rate.limits[0]).toMatchObject({
-      limitKey: "pc-AWS",
-      admittedPerSecond: 4,
-      callsLastMinute: 240,
-      retriesLastMinute: 6,
-      rate: 4,
-      ceiling: 5,
-      throttles: 3,
-      lastThrottleAt: "2026-12-07T11:59:00.000Z",
-    });
-  });
+      });
+    },
+  );
 
   it("estimates the time to drain as backlog / admitted rate: 50,000 requests at 5 calls/s is 2.8 hours", async () => {
     const store = createMemoryRequestStore({ now: () => T0 });

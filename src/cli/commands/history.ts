@@ -91,7 +91,8 @@ const migrate = defineCommand({
   name: "migrate",
   summary: "create or update the history's tables (deliver does it at start too)",
   details:
-    "Applies the migrations not yet applied (node-pg-migrate, one at a time across processes). Exit: 0 done, 1 failed, 2 DATABASE_URL unset.",
+    "Applies the migrations not yet applied (node-pg-migrate, one at a " +
+    "time across processes). Exit: 0 done, 1 failed, 2 DATABASE_URL unset.",
   output: { formats: ["json", "table"], tty: "table", piped: "json" },
   run: async ({ output }) => {
     const { url } = await historyRuntime("migrate");
@@ -111,7 +112,9 @@ const verify = defineCommand({
   name: "verify",
   summary: "check the hash chain: exit 1 naming the first row that was edited, removed or relinked",
   details:
-    "Reads every row in order (a cursor: bounded memory) from the anchor retention left. Exit: 0 intact, 1 broken (the first bad row is named), 2 DATABASE_URL unset.",
+    "Reads every row in order (a cursor: bounded memory) from the anchor " +
+    "retention left. Exit: 0 intact, 1 broken (the first bad row is " +
+    "named), 2 DATABASE_URL unset.",
   output: { formats: ["json", "table"], tty: "table", piped: "json" },
   run: async ({ output }) => {
     const { url } = await historyRuntime("verify");
@@ -196,7 +199,8 @@ const retain = defineCommand({
   summary: "remove rows older than HISTORY_RETENTION_DAYS now (deliver does it hourly)",
   options: { days: { type: "string", description: "days to keep (default HISTORY_RETENTION_DAYS)", valueName: "N" } },
   details:
-    "Removes the oldest rows, keeping the hash the first kept row chains to (verify still passes). Exit: 0 done, 2 no days given.",
+    "Removes the oldest rows, keeping the hash the first kept row chains " +
+    "to (verify still passes). Exit: 0 done, 2 no days given.",
   output: { formats: ["json", "table"], tty: "table", piped: "json" },
   run: async ({ values, output }) => {
     const { config, url } = await historyRuntime("retain");
