@@ -1,6 +1,7 @@
 import Cursor from "pg-cursor";
 import { checkOut, type HistoryPool } from "./pool.js";
-import { STORED_COLUMNS, type StoredRow } from "./verify.js";
+import type { ChainedRow } from "./chain.js";
+import { chainedRowOf, STORED_COLUMNS, type StoredRow } from "./verify.js";
 
 /** Filters of a history read; every one given must hold. */
 export interface HistoryQuery {
@@ -23,51 +24,19 @@ export interface HistoryQuery {
   order?: "asc" | "desc";
 }
 
-/** One row of the history, as read. */
-export interface HistoryRecord {
-  seq: number;
-  eventId: string;
-  type: string;
-  requestId: string | null;
-  catalog: string | null;
-  identifier: string | null;
-  partner: string | null;
-  connectionId: string | null;
-  action: string | null;
-  decidedBy: string | null;
-  policyRule: number | null;
-  policyHash: string | null;
-  awsRequestId: string | null;
-  occurredAt: string;
-  recordedAt: string;
+/** One row of the history, as read: the columns the hash covers (chain.ts ChainedRow), its hash, the event. */
+export type HistoryRecord = Omit<ChainedRow, "body"> & {
   hash: string;
   /** The event as it was delivered. */
   event: Record<string, unknown>;
-}
+};
 
 /** Rows a page holds at most. */
 export const HISTORY_PAGE_MAX = 1000;
 
 export function toHistoryRecord(row: StoredRow): HistoryRecord {
-  return {
-    seq: Number(row.seq),
-    eventId: row.event_id,
-    type: row.type,
-    requestId: row.request_id,
-    catalog: row.catalog,
-    identifier: row.identifier,
-    partner: row.partner,
-    connectionId: row.connection_id,
-    action: row.action,
-    decidedBy: row.decided_by,
-    policyRule: row.policy_rule,
-    policyHash: row.policy_hash,
-    awsRequestId: row.aws_request_id,
-    occurredAt: row.occurred_at.toISOString(),
-    recordedAt: row.recorded_at.toISOString(),
-    hash: row.hash,
-    event: JSON.parse(row.body) as Record<string, unknown>,
-  };
+  const { body, ...columns } = chainedRowOf(row);
+  return { ...columns, hash: row.hash, event: JSON.parse(body) as Record<string, unknown> };
 }
 
 /** The SQL of a query: WHERE (parameterised), ORDER BY. */
