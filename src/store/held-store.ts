@@ -3,6 +3,7 @@ import type { Notice } from "../contracts/notice.js";
 import { ListQueryError } from "../errors/index.js";
 import { catalogSchema } from "../schemas/request-fields.js";
 import { type FieldIssue, toFieldIssues } from "../schemas/issues.js";
+import { cursorParamSchema, limitParamSchema } from "./request-query.js";
 
 /**
  * The held invitations: the invitations a discovery policy held ("wait for a person"), from the
@@ -174,37 +175,14 @@ export function decodeHeldCursor(cursor: string): { position: string; catalog: s
   }
 }
 
-const LIMIT_RULE = `must be a whole number from 1 to ${HELD_LIST_MAX}`;
 const CURSOR_RULE = "must be the `next` of a previous page, as it was";
 
 /** GET /v1/held's query (strings from a URL, numbers from the library). */
 export const heldQuerySchema = z.strictObject(
   {
     catalog: catalogSchema.optional().describe("Only invitations of this catalog."),
-    cursor: z
-      .string({ error: "must be a string" })
-      .min(1, { error: "must not be empty" })
-      .max(1024, { error: "must be at most 1024 characters" })
-      .optional()
-      .describe("The previous page's `next`, as it was (opaque)."),
-    limit: z
-      .union(
-        [
-          z.number({ error: LIMIT_RULE }),
-          z
-            .string()
-            .regex(/^\d{1,4}$/, { error: LIMIT_RULE })
-            .transform(Number),
-        ],
-        {
-          error: LIMIT_RULE,
-        },
-      )
-      .pipe(
-        z.number().int({ error: LIMIT_RULE }).min(1, { error: LIMIT_RULE }).max(HELD_LIST_MAX, { error: LIMIT_RULE }),
-      )
-      .optional()
-      .describe(`Items per page, 1-${HELD_LIST_MAX} (default ${HELD_LIST_DEFAULT}).`),
+    cursor: cursorParamSchema(),
+    limit: limitParamSchema(HELD_LIST_MAX, HELD_LIST_DEFAULT),
   },
   { error: () => "must be an object" },
 );

@@ -30,7 +30,36 @@ export const LIST_LIMIT_MAX = 200;
 /** Longest cursor accepted (the ones we make are under 300 characters). */
 const CURSOR_MAX_LENGTH = 1024;
 
-const LIMIT_RULE = `must be a whole number from 1 to ${LIST_LIMIT_MAX}`;
+/** A listing's `cursor` parameter: the previous page's `next`, opaque, at most CURSOR_MAX_LENGTH characters. */
+export function cursorParamSchema() {
+  return z
+    .string({ error: "must be a string" })
+    .min(1, { error: "must not be empty" })
+    .max(CURSOR_MAX_LENGTH, { error: `must be at most ${CURSOR_MAX_LENGTH} characters` })
+    .optional()
+    .describe("The previous page's `next`, as it was (opaque).");
+}
+
+/** A listing's `limit` parameter, 1 to `max`: a number (library) or its digits (a URL's query). */
+export function limitParamSchema(max: number, defaultLimit: number) {
+  const rule = `must be a whole number from 1 to ${max}`;
+  return z
+    .union(
+      [
+        z.number({ error: rule }),
+        z
+          .string()
+          .regex(/^\d{1,4}$/, { error: rule })
+          .transform(Number),
+      ],
+      {
+        error: rule,
+      },
+    )
+    .pipe(z.number().int({ error: rule }).min(1, { error: rule }).max(max, { error: rule }))
+    .optional()
+    .describe(`Items per page, 1-${max} (default ${defaultLimit}).`);
+}
 
 /** The query as it arrives: strings from a URL or a command line, numbers from the library. */
 export const requestQuerySchema = z.strictObject(
@@ -41,30 +70,8 @@ export const requestQuerySchema = z.strictObject(
       .describe("Only requests in this state of the requests queue."),
     identifier: invitationIdSchema.optional().describe("Only this invitation's requests."),
     catalog: catalogSchema.optional().describe("With identifier: only requests of this catalog."),
-    cursor: z
-      .string({ error: "must be a string" })
-      .min(1, { error: "must not be empty" })
-      .max(CURSOR_MAX_LENGTH, { error: `must be at most ${CURSOR_MAX_LENGTH} characters` })
-      .optional()
-      .describe("The previous page's `next`, as it was (opaque)."),
-    limit: z
-      .union(
-        [
-          z.number({ error: LIMIT_RULE }),
-          z
-            .string()
-            .regex(/^\d{1,4}$/, { error: LIMIT_RULE })
-            .transform(Number),
-        ],
-        {
-          error: LIMIT_RULE,
-        },
-      )
-      .pipe(
-        z.number().int({ error: LIMIT_RULE }).min(1, { error: LIMIT_RULE }).max(LIST_LIMIT_MAX, { error: LIMIT_RULE }),
-      )
-      .optional()
-      .describe(`Items per page, 1-${LIST_LIMIT_MAX} (default ${LIST_LIMIT_DEFAULT}).`),
+    cursor: cursorParamSchema(),
+    limit: limitParamSchema(LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT),
   },
   {
     error: (issue) =>
